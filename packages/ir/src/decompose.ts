@@ -1,0 +1,45 @@
+import type { Attrs } from './attrs.ts';
+import { ProgramBuilder } from './builder.ts';
+import type { Emitter, OpDef } from './op-def.ts';
+import type { Program, Value } from './program.ts';
+import { getOp, typeCheckOp } from './registry.ts';
+
+/**
+ * An emitter that expands composite ops (recursively) into their
+ * decompositions while forwarding everything else to a builder.
+ */
+export class DecomposingEmitter implements Emitter {
+  constructor(
+    private readonly target: ProgramBuilder,
+    private readonly shouldExpand: (def: OpDef) => boolean = () => true,
+  ) {}
+
+  emit(op: string, operands: readonly Value[], attrs: Attrs = {}): Value {
+    const def = getOp(op);
+    if (def.decompose && this.shouldExpand(def)) {
+      const { attrs: canonical } = typeCheckOp(op, operands.map((v) => v.type), attrs);
+      return def.decompose(this, operands, canonical);
+    }
+    return this.target.emit(op, operands, attrs);
+  }
+}
+
+/**
+ * Rebuilds a program with composite ops replaced by their decompositions
+ * (all composites, or those `shouldExpand` selects). Input and output names
+ * are kept; value names of untouched nodes are kept too.
+ */
+export function decomposeProgram(p: Program, shouldExpand: (def: OpDef) => boolean = () => true): Program {
+  const b = new ProgramBuilder(p.name);
+  const env = new Map<string, Value>();
+  for (const i of p.inputs) env.set(i.name, b.declare(i.name, i.type, i.kind, i.loc));
+  const expander = new DecomposingEmitter(b, shouldExpand);
+  for (const n of p.nodes) {
+    const operands = n.operands.map((o) => env.get(o)!);
+    const def = getOp(n.op);
+    const v = def.decompose && shouldExpand(def) ? expander.emit(n.op, operands, n.attrs) : b.emit(n.op, operands, n.attrs, { name: n.name, ...(n.loc ? { loc: n.loc } : {}) });
+    env.set(n.name, v);
+  }
+  for (const o of p.outputs) b.output(o.name, env.get(o.value)!, o.loc);
+  return b.build();
+}

@@ -1,0 +1,22 @@
+/**
+ * @tessera/ir: the graph IR. Types, programs, the op registry (one
+ * definition per op), the builder, the verifier, the reference interpreter,
+ * the text format and safetensors I/O.
+ */
+export * from './dtype.ts';
+export * from './errors.ts';
+export * from './tensor-type.ts';
+export * from './attrs.ts';
+export * from './op-def.ts';
+export * from './program.ts';
+export * from './ref-tensor.ts';
+export * from './registry.ts';
+export * from './builder.ts';
+export * from './verifier.ts';
+export * from './interpreter.ts';
+export * from './decompose.ts';
+export { erf } from './ops/special.ts';
+export { UNARY_OP_NAMES, BINARY_OP_NAMES, COMPARE_OP_NAMES, UNARY_DTYPES, BINARY_DTYPES, COMPARE_DTYPES, castValue } from './ops/elementwise.ts';
+export { reducedShape } from './ops/reduction.ts';
+export { matmulType } from './ops/contraction.ts';
+export { resolveReshape } from './ops/movement.ts';

@@ -1,0 +1,230 @@
+import { type Attrs, num, str } from '../attrs.ts';
+import { TypeRuleError } from '../errors.ts';
+import { type Emitter, type OpDef, fixedOperands } from '../op-def.ts';
+import type { Value } from '../program.ts';
+import type { RefTensor } from '../ref-tensor.ts';
+import { type TensorType, broadcastShapes, formatShape, normalizeAxis, numel, shapesEqual, stridesOf } from '../tensor-type.ts';
+import { broadcastOffset, forEachIndex, mapElements } from './eval-util.ts';
+import { erf } from './special.ts';
+
+/** Emits a scalar f32 constant. */
+export function scalar(e: Emitter, v: number): Value {
+  return e.emit('constant', [], { shape: [], dtype: 'f32', value: [v] });
+}
+
+function requireF32(t: TensorType, what: string): void {
+  if (t.dtype !== 'f32') throw new TypeRuleError(`${what} has dtype ${t.dtype}, expected f32`);
+}
+
+/** Applies `fn` to each 1-D row along `axis`, in place on a copy of the data. */
+function mapRows(x: RefTensor, axis: number, result: TensorType, fn: (row: Float64Array) => void): RefTensor {
+  const shape = x.type.shape;
+  const n = shape[axis]!;
+  const stride = stridesOf(shape)[axis]!;
+  const outer = shape.map((d, a) => (a === axis ? 1 : d));
+  const strides = stridesOf(shape);
+  const data = x.data.slice();
+  const row = new Float64Array(n);
+  forEachIndex(outer, (idx) => {
+    const base = idx.reduce((o, v, a) => o + v * strides[a]!, 0);
+    for (let j = 0; j < n; j++) row[j] = data[base + j * stride]!;
+    fn(row);
+    for (let j = 0; j < n; j++) data[base + j * stride] = row[j]!;
+  });
+  return { type: result, data };
+}
+
+/** Stable softmax of one row in place: exp(x - max) / sum. A row of only -inf gives NaN, as in PyTorch. */
+function softmaxRow(row: Float64Array): void {
+  let m = -Infinity;
+  for (const v of row) m = Math.max(m, v);
+  let s = 0;
+  for (let j = 0; j < row.length; j++) {
+    row[j] = Math.exp(row[j]! - m);
+    s += row[j]!;
+  }
+  for (let j = 0; j < row.length; j++) row[j] = row[j]! / s;
+}
+
+const softmaxOp: OpDef = {
+  name: 'softmax',
+  doc: 'exp(x - max) / sum(exp(x - max)) along `axis` (numerically stable)',
+  fusion: 'reduction',
+  operands: fixedOperands('x'),
+  attrs: { axis: { kind: 'int', default: -1, doc: 'axis to normalise along' } },
+  canonicalize: ([x], attrs) => ({ ...attrs, axis: normalizeAxis(num(attrs, 'axis'), x!.shape.length) }),
+  inferType([x], attrs) {
+    requireF32(x!, 'operand x');
+    normalizeAxis(num(attrs, 'axis'), x!.shape.length);
+    return x!;
+  },
+  evaluate: ([x], attrs, result) => mapRows(x!, num(attrs, 'axis'), result, softmaxRow),
+  decompose(e, [x], attrs) {
+    const axes = [num(attrs, 'axis')];
+    const m = e.emit('reduce_max', [x!], { axes, keepdims: true });
+    const ex = e.emit('exp', [e.emit('sub', [x!, m])]);
+    const s = e.emit('reduce_sum', [ex], { axes, keepdims: true });
+    return e.emit('div', [ex, s]);
+  },
+};
+
+const layerNormOp: OpDef = {
+  name: 'layer_norm',
+  doc: '(x - mean) / sqrt(var + eps) * weight + bias over the last axis (biased variance, as PyTorch)',
+  fusion: 'reduction',
+  operands: fixedOperands('x', 'weight', 'bias'),
+  attrs: { eps: { kind: 'float', default: 1e-5, doc: 'added to the variance' } },
+  inferType([x, w, b], attrs) {
+    for (const [t, what] of [[x, 'operand x'], [w, 'operand weight'], [b, 'operand bias']] as const) requireF32(t!, what);
+    if (x!.shape.length < 1) throw new TypeRuleError('operand x is a scalar, expected rank >= 1');
+    const d = x!.shape[x!.shape.length - 1]!;
+    for (const [t, what] of [[w, 'weight'], [b, 'bias']] as const) {
+      if (!shapesEqual(t!.shape, [d])) throw new TypeRuleError(`${what} has shape ${formatShape(t!.shape)}, expected [${d}] (the last axis of x)`);
+    }
+    if (!(num(attrs, 'eps') >= 0)) throw new TypeRuleError(`eps ${num(attrs, 'eps')} must be >= 0`);
+    return x!;
+  },
+  evaluate([x, w, b], attrs, result) {
+    const eps = num(attrs, 'eps');
+    return mapRows(x!, x!.type.shape.length - 1, result, (row) => {
+      let mean = 0;
+      for (const v of row) mean += v;
+      mean /= row.length;
+      let variance = 0;
+      for (const v of row) variance += (v - mean) * (v - mean);
+      variance /= row.length;
+      const r = 1 / Math.sqrt(variance + eps);
+      for (let j = 0; j < row.length; j++) row[j] = (row[j]! - mean) * r * w!.data[j]! + b!.data[j]!;
+    });
+  },
+  decompose(e, [x, w, b], attrs) {
+    const axes = [x!.type.shape.length - 1];
+    const mean = e.emit('reduce_mean', [x!], { axes, keepdims: true });
+    const xc = e.emit('sub', [x!, mean]);
+    const variance = e.emit('reduce_mean', [e.emit('mul', [xc, xc])], { axes, keepdims: true });
+    const r = e.emit('rsqrt', [e.emit('add', [variance, scalar(e, num(attrs, 'eps'))])]);
+    return e.emit('add', [e.emit('mul', [e.emit('mul', [xc, r]), w!]), b!]);
+  },
+};
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+const geluOp: OpDef = {
+  name: 'gelu',
+  doc: 'x * Phi(x): erf form 0.5x(1+erf(x/sqrt2)), or tanh form 0.5x(1+tanh(sqrt(2/pi)(x+0.044715x^3)))',
+  fusion: 'elementwise',
+  operands: fixedOperands('x'),
+  attrs: { approximate: { kind: 'enum', values: ['none', 'tanh'], default: 'none', doc: 'which formula (as torch.nn.GELU)' } },
+  inferType([x]) {
+    requireF32(x!, 'operand x');
+    return x!;
+  },
+  evaluate([x], attrs, result) {
+    const tanhForm = str(attrs, 'approximate') === 'tanh';
+    return mapElements(result, x!, (v) =>
+      tanhForm ? 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))) : 0.5 * v * (1 + erf(v / Math.SQRT2)),
+    );
+  },
+  decompose(e, [x], attrs) {
+    const half = e.emit('mul', [x!, scalar(e, 0.5)]);
+    let inner: Value;
+    if (str(attrs, 'approximate') === 'tanh') {
+      const cube = e.emit('mul', [e.emit('mul', [x!, x!]), x!]);
+      const poly = e.emit('add', [x!, e.emit('mul', [cube, scalar(e, 0.044715)])]);
+      inner = e.emit('tanh', [e.emit('mul', [poly, scalar(e, SQRT_2_OVER_PI)])]);
+    } else {
+      inner = e.emit('erf', [e.emit('mul', [x!, scalar(e, Math.SQRT1_2)])]);
+    }
+    return e.emit('mul', [half, e.emit('add', [inner, scalar(e, 1)])]);
+  },
+};
+
+/** Shapes of attention: batch axes (broadcast), Tq, Tk, D, Dv. */
+function attentionDims(q: TensorType, k: TensorType, v: TensorType) {
+  for (const [t, what] of [[q, 'q'], [k, 'k'], [v, 'v']] as const) {
+    requireF32(t, `operand ${what}`);
+    if (t.shape.length < 2) throw new TypeRuleError(`operand ${what} has rank ${t.shape.length}, expected [..., T, D]`);
+  }
+  const [tq, d] = q.shape.slice(-2) as [number, number];
+  const [tk, dk] = k.shape.slice(-2) as [number, number];
+  const [tv, dv] = v.shape.slice(-2) as [number, number];
+  if (dk !== d) throw new TypeRuleError(`q has head size ${d} but k has ${dk}, expected equal`);
+  if (tv !== tk) throw new TypeRuleError(`k has ${tk} keys but v has ${tv} values, expected equal`);
+  const batch = broadcastShapes(q.shape.slice(0, -2), k.shape.slice(0, -2), v.shape.slice(0, -2));
+  return { batch, tq, tk, d, dv };
+}
+
+const attentionOp: OpDef = {
+  name: 'attention',
+  doc: 'softmax(q kT * scale + mask) v; a bool mask is true where attending is allowed, an f32 mask is added',
+  fusion: 'opaque',
+  operands: { names: ['q', 'k', 'v', 'mask?'], min: 3, max: 4 },
+  attrs: { scale: { kind: 'float', default: NaN, doc: 'score scale (default 1/sqrt(head size))' } },
+  canonicalize([q], attrs: Attrs) {
+    const scale = num(attrs, 'scale');
+    return Number.isNaN(scale) ? { ...attrs, scale: 1 / Math.sqrt(q!.shape[q!.shape.length - 1]!) } : attrs;
+  },
+  inferType([q, k, v, mask]) {
+    const { batch, tq, tk, dv } = attentionDims(q!, k!, v!);
+    if (mask) {
+      if (mask.dtype === 'i32') throw new TypeRuleError('mask has dtype i32, expected bool (true = attend) or f32 (added to scores)');
+      const scores = [...batch, tq, tk];
+      let ok = mask.shape.length <= scores.length;
+      try {
+        ok &&= shapesEqual(broadcastShapes(mask.shape, scores), scores);
+      } catch {
+        ok = false;
+      }
+      if (!ok) throw new TypeRuleError(`mask has shape ${formatShape(mask.shape)}, expected one that broadcasts to the scores ${formatShape(scores)}`);
+    }
+    return { dtype: 'f32', shape: [...batch, tq, dv] };
+  },
+  evaluate([q, k, v, mask], attrs, result) {
+    const scale = num(attrs, 'scale');
+    const { batch, tq, tk, d, dv } = attentionDims(q!.type, k!.type, v!.type);
+    const parts = [q!, k!, v!].map((t) => ({ t, b: t.type.shape.slice(0, -2), s: stridesOf(t.type.shape.slice(0, -2)) }));
+    const maskStrides = mask ? stridesOf(mask.type.shape) : [];
+    const data = new Float64Array(numel(result.shape));
+    const scores = new Float64Array(tk);
+    const idx2 = new Array<number>(batch.length + 2);
+    forEachIndex(batch, (idx, flat) => {
+      const [qo, ko, vo] = parts.map((p) => broadcastOffset(p.b, p.s, idx) * numel(p.t.type.shape.slice(-2)));
+      for (let i = 0; i < tq; i++) {
+        for (let j = 0; j < tk; j++) {
+          let s = 0;
+          for (let c = 0; c < d; c++) s += q!.data[qo! + i * d + c]! * k!.data[ko! + j * d + c]!;
+          s *= scale;
+          if (mask) {
+            for (let a = 0; a < batch.length; a++) idx2[a] = idx[a]!;
+            idx2[batch.length] = i;
+            idx2[batch.length + 1] = j;
+            const m = mask.data[broadcastOffset(mask.type.shape, maskStrides, idx2)]!;
+            s = mask.type.dtype === 'bool' ? (m ? s : -Infinity) : s + m;
+          }
+          scores[j] = s;
+        }
+        softmaxRow(scores);
+        for (let c = 0; c < dv; c++) {
+          let acc = 0;
+          for (let j = 0; j < tk; j++) acc += scores[j]! * v!.data[vo! + j * dv + c]!;
+          data[(flat * tq + i) * dv + c] = acc;
+        }
+      }
+    });
+    return { type: result, data };
+  },
+  decompose(e, [q, k, v, mask], attrs) {
+    const rank = k!.type.shape.length;
+    const perm = [...Array(rank - 2).keys(), rank - 1, rank - 2];
+    const kt = e.emit('transpose', [k!], { perm });
+    let s = e.emit('mul', [e.emit('matmul', [q!, kt]), scalar(e, num(attrs, 'scale'))]);
+    if (mask) {
+      s = mask.type.dtype === 'bool' ? e.emit('where', [mask, s, scalar(e, -Infinity)]) : e.emit('add', [s, mask]);
+    }
+    const p = e.emit('softmax', [s], { axis: -1 });
+    return e.emit('matmul', [p, v!]);
+  },
+};
+
+/** Composite ops: each has direct reference semantics and a decomposition into core ops. */
+export const COMPOSITE_OPS: readonly OpDef[] = [softmaxOp, layerNormOp, geluOp, attentionOp];

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { ProgramBuilder, decomposeProgram, interpret, tensorType, verify, OpTypeError } from '../src/index.ts';
+
+describe('builder and interpreter', () => {
+  it('builds, verifies and runs a small attention program, equal to its decomposition', () => {
+    const b = new ProgramBuilder('att');
+    const q = b.input('q', tensorType('f32', [2, 3, 4]));
+    const k = b.input('k', tensorType('f32', [2, 5, 4]));
+    const v = b.input('v', tensorType('f32', [2, 5, 2]));
+    const m = b.input('m', tensorType('bool', [3, 5]));
+    const o = b.emit('attention', [q, k, v, m]);
+    b.output('o', o);
+    const p = b.build();
+    expect(verify(p)).toEqual([]);
+    const rnd = (n: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 1.7));
+    const inputs = { q: rnd(24), k: rnd(40), v: rnd(20), m: Array.from({ length: 15 }, (_, i) => (i % 3 ? 1 : 0)) };
+    const a = interpret(p, inputs).o!;
+    const d = decomposeProgram(p);
+    expect(verify(d)).toEqual([]);
+    const bb = interpret(d, inputs).o!;
+    for (let i = 0; i < a.data.length; i++) expect(a.data[i]).toBeCloseTo(bb.data[i]!, 12);
+  });
+  it('names the op and operand types on a type error', () => {
+    const b = new ProgramBuilder();
+    const x = b.input('x', tensorType('f32', [2, 3]));
+    const y = b.input('y', tensorType('f32', [4, 5]));
+    expect(() => b.emit('matmul', [x, y])).toThrow(OpTypeError);
+    expect(() => b.emit('matmul', [x, y])).toThrow(/matmul\(f32\[2,3\], f32\[4,5\]\): contraction extents differ/);
+  });
+});
