@@ -200,3 +200,24 @@ export const COMPARE_OP_NAMES = Object.keys(COMPARE);
 export const UNARY_DTYPES: Record<string, DTypeClass> = Object.fromEntries(Object.entries(UNARY).map(([n, r]) => [n, r.dtypes]));
 export const BINARY_DTYPES: Record<string, DTypeClass> = Object.fromEntries(Object.entries(BINARY).map(([n, r]) => [n, r.dtypes]));
 export const COMPARE_DTYPES: Record<string, DTypeClass> = Object.fromEntries(Object.entries(COMPARE).map(([n, r]) => [n, r.dtypes]));
+
+/** Scalar semantics of a unary op for a dtype (shared with the kernel evaluator, so each op is defined once). */
+export function unaryScalarFn(op: string, dtype: DType): (x: number) => number {
+  const rule = UNARY[op];
+  if (!rule) throw new Error(`'${op}' is not a unary op`);
+  return dtype === 'i32' && rule.i32 ? rule.i32 : rule.f;
+}
+
+/** Scalar semantics of a binary arithmetic op for a dtype. */
+export function binaryScalarFn(op: string, dtype: DType): (a: number, b: number) => number {
+  const rule = BINARY[op];
+  if (!rule) throw new Error(`'${op}' is not a binary op`);
+  return dtype === 'i32' && rule.i32 ? rule.i32 : rule.f;
+}
+
+/** Scalar semantics of a comparison. */
+export function compareScalarFn(op: string): (a: number, b: number) => boolean {
+  const rule = COMPARE[op];
+  if (!rule) throw new Error(`'${op}' is not a comparison`);
+  return rule.f;
+}
