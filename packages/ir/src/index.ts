@@ -20,3 +20,5 @@ export { UNARY_OP_NAMES, BINARY_OP_NAMES, COMPARE_OP_NAMES, UNARY_DTYPES, BINARY
 export { reducedShape } from './ops/reduction.ts';
 export { matmulType } from './ops/contraction.ts';
 export { resolveReshape } from './ops/movement.ts';
+export * from './text/index.ts';
+export * from './io/index.ts';
