@@ -1,0 +1,147 @@
+import { TesseraError, binaryScalarFn, castValue, compareScalarFn, numel, unaryScalarFn } from '@tessera/ir';
+import type { Expr } from './expr.ts';
+import type { Kernel, KernelProgram, MapKernel, MatmulKernel, ReduceKernel, Store } from './kernel.ts';
+import { forEachPoint, mapOffset } from './space.ts';
+
+/** Initial accumulator of a combiner. */
+export const COMBINER_INIT = { sum: 0, max: -Infinity } as const;
+
+/**
+ * Evaluates a scalar expression at one point, in float64 (bool as 0/1), using
+ * the registry's scalar semantics of each op, so that graph interpreter and
+ * kernel evaluator share one definition of every op.
+ */
+export function evalExpr(e: Expr, point: readonly number[], buffers: readonly Float64Array[], refs: ReadonlyMap<string, number>): number {
+  switch (e.k) {
+    case 'const':
+      return e.value;
+    case 'axis':
+      return point[e.axis]!;
+    case 'load': {
+      let o = mapOffset(e.map, point);
+      if (e.indirect) {
+        const i = evalExpr(e.indirect.index, point, buffers, refs);
+        if (!(i >= 0 && i < e.indirect.extent)) throw new TesseraError(`gather index ${i} is out of range [0, ${e.indirect.extent})`);
+        o += i * e.indirect.stride;
+      }
+      return buffers[e.buffer]![o]!;
+    }
+    case 'unary':
+      return unaryScalarFn(e.op, e.dtype)(evalExpr(e.x, point, buffers, refs));
+    case 'binary':
+      return binaryScalarFn(e.op, e.dtype)(evalExpr(e.a, point, buffers, refs), evalExpr(e.b, point, buffers, refs));
+    case 'compare':
+      return compareScalarFn(e.op)(evalExpr(e.a, point, buffers, refs), evalExpr(e.b, point, buffers, refs)) ? 1 : 0;
+    case 'select':
+      return evalExpr(e.cond, point, buffers, refs) ? evalExpr(e.a, point, buffers, refs) : evalExpr(e.b, point, buffers, refs);
+    case 'cast':
+      return castValue(evalExpr(e.x, point, buffers, refs), e.dtype);
+    case 'ref': {
+      const v = refs.get(e.name);
+      if (v === undefined) throw new TesseraError(`reference to undefined scalar '${e.name}'`);
+      return v;
+    }
+  }
+}
+
+function runStores(stores: readonly Store[], point: readonly number[], buffers: Float64Array[], refs: ReadonlyMap<string, number>): void {
+  // All values first: a store may overwrite a buffer another store at this point reads (in-place reuse).
+  const values = stores.map((s) => evalExpr(s.value, point, buffers, refs));
+  stores.forEach((s, i) => {
+    buffers[s.buffer]![mapOffset(s.map, point)] = values[i]!;
+  });
+}
+
+function combine(combiner: 'sum' | 'max', dtype: string, acc: number, v: number): number {
+  const r = combiner === 'sum' ? acc + v : Math.max(acc, v);
+  return dtype === 'i32' ? r | 0 : r;
+}
+
+function evalMap(k: MapKernel, buffers: Float64Array[]): void {
+  const refs = new Map<string, number>();
+  forEachPoint(k.shape, (p) => runStores(k.stores, p, buffers, refs));
+}
+
+function evalReduce(k: ReduceKernel, buffers: Float64Array[]): void {
+  const pr = k.shape.length - k.reduceRank;
+  const outer = k.shape.slice(0, pr);
+  const inner = k.shape.slice(pr);
+  const point = new Array<number>(k.shape.length).fill(0);
+  forEachPoint(outer, (o) => {
+    for (let a = 0; a < pr; a++) point[a] = o[a]!;
+    const refs = new Map<string, number>();
+    for (const stage of k.stages) {
+      let acc: number = COMBINER_INIT[stage.combiner];
+      forEachPoint(inner, (r) => {
+        for (let a = 0; a < r.length; a++) point[pr + a] = r[a]!;
+        acc = combine(stage.combiner, stage.dtype, acc, evalExpr(stage.value, point, buffers, refs));
+      });
+      refs.set(stage.name, acc);
+    }
+    for (let a = pr; a < point.length; a++) point[a] = 0;
+    runStores(k.stores, point, buffers, refs);
+    if (k.rowStores.length) {
+      forEachPoint(inner, (r) => {
+        for (let a = 0; a < r.length; a++) point[pr + a] = r[a]!;
+        runStores(k.rowStores, point, buffers, refs);
+      });
+    }
+  });
+}
+
+function evalMatmul(k: MatmulKernel, buffers: Float64Array[]): void {
+  const nb = k.batch.length;
+  const point = new Array<number>(nb + 3).fill(0);
+  forEachPoint([...k.batch, k.m, k.n], (o) => {
+    for (let a = 0; a < nb + 2; a++) point[a] = o[a]!;
+    let acc = 0;
+    for (let p = 0; p < k.k; p++) {
+      point[nb + 2] = p;
+      acc += evalExpr(k.readA, point, buffers, new Map()) * evalExpr(k.readB, point, buffers, new Map());
+    }
+    point[nb + 2] = 0;
+    runStores(k.stores, point, buffers, new Map([['acc', acc]]));
+  });
+}
+
+/** Runs one kernel on float64 buffers, element by element. */
+export function evaluateKernel(k: Kernel, buffers: Float64Array[]): void {
+  switch (k.kind) {
+    case 'map':
+      return evalMap(k, buffers);
+    case 'reduce':
+      return evalReduce(k, buffers);
+    case 'matmul':
+      return evalMatmul(k, buffers);
+  }
+}
+
+/**
+ * The kernel evaluator, the second oracle: runs a kernel program element by
+ * element in float64. Inputs are keyed by program input name (values in
+ * row-major order); returns outputs by name.
+ */
+export function evaluateKernelProgram(p: KernelProgram, inputs: Readonly<Record<string, ArrayLike<number>>>): Record<string, Float64Array> {
+  const buffers = p.buffers.map((b) => {
+    const data = new Float64Array(b.size);
+    if (b.data) data.set(b.data.length === 1 ? new Array<number>(b.size).fill(b.data[0]!) : b.data);
+    return data;
+  });
+  for (const { name, buffer } of p.inputs) {
+    const v = inputs[name];
+    if (!v) throw new TesseraError(`missing input '${name}'`);
+    const decl = p.buffers[buffer]!;
+    if (v.length !== decl.size) throw new TesseraError(`input '${name}' needs ${decl.size} elements, got ${v.length}`);
+    buffers[buffer]!.set(Array.from(v, Number));
+  }
+  for (const k of p.kernels) {
+    try {
+      evaluateKernel(k, buffers);
+    } catch (e) {
+      throw new TesseraError(`kernel ${k.name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const out: Record<string, Float64Array> = {};
+  for (const { name, buffer } of p.outputs) out[name] = buffers[buffer]!.slice(0, numel(p.buffers[buffer]!.shape));
+  return out;
+}

@@ -1,0 +1,91 @@
+import type { DType } from '@tessera/ir';
+
+/**
+ * An affine index map: the flat element offset read or written at a point of
+ * the kernel's iteration space is `offset + sum(strides[a] * axis[a])`. One
+ * stride per iteration axis; 0 means the axis does not move the address
+ * (broadcast, or an axis the access does not depend on). Transposes, slices,
+ * broadcasts and expressible reshapes are all such maps: views, not copies.
+ */
+export interface IndexMap {
+  readonly offset: number;
+  readonly strides: readonly number[];
+}
+
+/**
+ * A data-dependent part of an address (gather): the i32 value of `index`,
+ * checked to lie in [0, extent), times `stride`, is added to the offset.
+ */
+export interface Indirect {
+  readonly index: Expr;
+  readonly stride: number;
+  readonly extent: number;
+}
+
+/**
+ * The scalar expression language of kernel bodies. Every node carries its
+ * dtype so emitters never infer. Bool values are true/false; i32 arithmetic
+ * wraps to 32 bits; f32 arithmetic is at least float32-accurate (backends may
+ * keep more precision in registers).
+ */
+export type Expr =
+  | { readonly k: 'const'; readonly dtype: DType; readonly value: number }
+  /** The current value of iteration axis `axis` (an i32). */
+  | { readonly k: 'axis'; readonly dtype: 'i32'; readonly axis: number }
+  /** An element of buffer `buffer` (index into the program's buffer list). */
+  | { readonly k: 'load'; readonly dtype: DType; readonly buffer: number; readonly map: IndexMap; readonly indirect?: Indirect }
+  | { readonly k: 'unary'; readonly dtype: DType; readonly op: string; readonly x: Expr }
+  | { readonly k: 'binary'; readonly dtype: DType; readonly op: string; readonly a: Expr; readonly b: Expr }
+  | { readonly k: 'compare'; readonly dtype: 'bool'; readonly op: string; readonly a: Expr; readonly b: Expr }
+  | { readonly k: 'select'; readonly dtype: DType; readonly cond: Expr; readonly a: Expr; readonly b: Expr }
+  | { readonly k: 'cast'; readonly dtype: DType; readonly x: Expr }
+  /** A named scalar computed earlier in the kernel: a reduction stage's result, or `acc` in a matmul epilogue. */
+  | { readonly k: 'ref'; readonly dtype: DType; readonly name: string };
+
+/** Expression constructors, so lowering code reads like the math. */
+export const E = {
+  const: (dtype: DType, value: number): Expr => ({ k: 'const', dtype, value }),
+  axis: (axis: number): Expr => ({ k: 'axis', dtype: 'i32', axis }),
+  load: (dtype: DType, buffer: number, map: IndexMap, indirect?: Indirect): Expr =>
+    indirect ? { k: 'load', dtype, buffer, map, indirect } : { k: 'load', dtype, buffer, map },
+  unary: (op: string, x: Expr): Expr => ({ k: 'unary', dtype: x.dtype, op, x }),
+  binary: (op: string, a: Expr, b: Expr): Expr => ({ k: 'binary', dtype: a.dtype, op, a, b }),
+  compare: (op: string, a: Expr, b: Expr): Expr => ({ k: 'compare', dtype: 'bool', op, a, b }),
+  select: (cond: Expr, a: Expr, b: Expr): Expr => ({ k: 'select', dtype: a.dtype, cond, a, b }),
+  cast: (dtype: DType, x: Expr): Expr => ({ k: 'cast', dtype, x }),
+  ref: (dtype: DType, name: string): Expr => ({ k: 'ref', dtype, name }),
+};
+
+/** Calls `fn` on every sub-expression, parents before children. */
+export function walkExpr(e: Expr, fn: (e: Expr) => void): void {
+  fn(e);
+  switch (e.k) {
+    case 'load':
+      if (e.indirect) walkExpr(e.indirect.index, fn);
+      return;
+    case 'unary':
+    case 'cast':
+      walkExpr(e.x, fn);
+      return;
+    case 'binary':
+    case 'compare':
+      walkExpr(e.a, fn);
+      walkExpr(e.b, fn);
+      return;
+    case 'select':
+      walkExpr(e.cond, fn);
+      walkExpr(e.a, fn);
+      walkExpr(e.b, fn);
+      return;
+    default:
+      return;
+  }
+}
+
+/** The buffers an expression loads from. */
+export function loadedBuffers(e: Expr, into = new Set<number>()): Set<number> {
+  walkExpr(e, (x) => {
+    if (x.k === 'load') into.add(x.buffer);
+  });
+  return into;
+}

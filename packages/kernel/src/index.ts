@@ -1,0 +1,13 @@
+/**
+ * @tessera/kernel: the kernel program, the lower IR every backend consumes:
+ * kernels over iteration spaces with affine loads and stores, a buffer list,
+ * a verifier, a printer, the kernel evaluator (the second oracle) and the
+ * Backend interface.
+ */
+export * from './expr.ts';
+export * from './kernel.ts';
+export * from './space.ts';
+export * from './evaluate.ts';
+export * from './verify.ts';
+export * from './print.ts';
+export * from './backend.ts';

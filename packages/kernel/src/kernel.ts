@@ -1,0 +1,123 @@
+import type { DType } from '@tessera/ir';
+import type { Expr, IndexMap } from './expr.ts';
+
+/** A write of `value` to `buffer` at `map` for every point the store iterates. */
+export interface Store {
+  readonly buffer: number;
+  readonly map: IndexMap;
+  readonly value: Expr;
+}
+
+/** Elementwise and injective work: every point of `shape` evaluates each store. Axes 0..rank-1. */
+export interface MapKernel {
+  readonly kind: 'map';
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly stores: readonly Store[];
+}
+
+/** How a reduction stage folds its values. */
+export type Combiner = 'sum' | 'max';
+
+/** One reduction of a reduce kernel: folds `value` over the reduction axes into `name`. */
+export interface ReductionStage {
+  readonly name: string;
+  readonly combiner: Combiner;
+  /** Accumulator dtype (f32 kernels accumulate in at least float32; see each backend's documented precision). */
+  readonly dtype: DType;
+  readonly value: Expr;
+}
+
+/**
+ * A reduction, or a row kernel (softmax, layer_norm): the iteration space is
+ * `shape`, whose last `reduceRank` axes are reduced. Stages run in order,
+ * each over the reduction axes, and may refer to earlier stages by name.
+ * `stores` run once per parallel point after all stages (their maps must
+ * have stride 0 on reduction axes); `rowStores` run at every point of the
+ * full space after all stages (a row kernel's output).
+ */
+export interface ReduceKernel {
+  readonly kind: 'reduce';
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly reduceRank: number;
+  readonly stages: readonly ReductionStage[];
+  readonly stores: readonly Store[];
+  readonly rowStores: readonly Store[];
+}
+
+/**
+ * A contraction template (as ONNX Runtime's mm_readA / mm_readB / mm_write):
+ * the iteration space is [...batch, i, j, p] with extents [...batch, m, n, k].
+ * `readA` (axes batch, i, p) and `readB` (axes batch, p, j) are the prologue
+ * hooks; `acc` = sum over p of readA * readB; each store's value (the
+ * epilogue hook, referring to `acc`) is written per (batch, i, j), so its
+ * maps have stride 0 on p. Passes fuse bias, activations and residual adds
+ * into the epilogue and transposes into the reads.
+ */
+export interface MatmulKernel {
+  readonly kind: 'matmul';
+  readonly name: string;
+  readonly batch: readonly number[];
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly readA: Expr;
+  readonly readB: Expr;
+  readonly stores: readonly Store[];
+}
+
+/**
+ * Every kernel kind. The passes issue adds an `attention` kind (online
+ * softmax over keys with folded masks) here; backends switch on `kind`.
+ */
+export type Kernel = MapKernel | ReduceKernel | MatmulKernel;
+
+/** What a buffer holds and who provides it. */
+export type BufferRole = 'input' | 'param' | 'output' | 'temp' | 'const';
+
+/** A buffer of the kernel program: flat, dense, `size` elements of `dtype`. */
+export interface BufferDecl {
+  readonly name: string;
+  readonly dtype: DType;
+  /** The logical shape of the graph value it holds (for printing and stats). */
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly role: BufferRole;
+  /** Initial contents of a `const` buffer. */
+  readonly data?: readonly number[];
+}
+
+/** A lowered program: buffers and the kernels to launch, in order. */
+export interface KernelProgram {
+  readonly name: string;
+  readonly buffers: readonly BufferDecl[];
+  readonly kernels: readonly Kernel[];
+  /** Program input name -> buffer index (role input or param). */
+  readonly inputs: readonly { readonly name: string; readonly buffer: number }[];
+  /** Program output name -> buffer index (role output). */
+  readonly outputs: readonly { readonly name: string; readonly buffer: number }[];
+}
+
+/** The number of iteration axes of a kernel. */
+export function kernelRank(k: Kernel): number {
+  return k.kind === 'matmul' ? k.batch.length + 3 : k.shape.length;
+}
+
+/** The extents of a kernel's full iteration space. */
+export function iterationSpace(k: Kernel): readonly number[] {
+  return k.kind === 'matmul' ? [...k.batch, k.m, k.n, k.k] : k.shape;
+}
+
+/** Every store of a kernel. */
+export function kernelStores(k: Kernel): readonly Store[] {
+  return k.kind === 'reduce' ? [...k.stores, ...k.rowStores] : k.stores;
+}
+
+/** Every top-level expression of a kernel (reads, stage values, store values). */
+export function kernelExprs(k: Kernel): readonly Expr[] {
+  const stores = kernelStores(k).map((s) => s.value);
+  if (k.kind === 'matmul') return [k.readA, k.readB, ...stores];
+  if (k.kind === 'reduce') return [...k.stages.map((s) => s.value), ...stores];
+  return stores;
+}

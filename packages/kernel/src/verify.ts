@@ -1,0 +1,138 @@
+import { TesseraError, formatShape, numel } from '@tessera/ir';
+import { type Expr, walkExpr } from './expr.ts';
+import { type Kernel, type KernelProgram, type Store, iterationSpace, kernelRank, kernelStores } from './kernel.ts';
+import { mapRange } from './space.ts';
+
+/** A kernel program that breaks an invariant. */
+export class KernelVerifyError extends TesseraError {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid kernel program:\n  ${problems.join('\n  ')}`);
+    this.name = 'KernelVerifyError';
+  }
+}
+
+/** Axes whose stride must be 0 in a map and which an expression may not read. */
+function forbiddenAxes(k: Kernel, where: 'store' | 'readA' | 'readB' | 'stage' | 'row'): number[] {
+  if (k.kind === 'matmul') {
+    const nb = k.batch.length;
+    if (where === 'store') return [nb + 2];
+    if (where === 'readA') return [nb + 1];
+    if (where === 'readB') return [nb];
+    return [];
+  }
+  if (k.kind === 'reduce' && where === 'store') {
+    return Array.from({ length: k.reduceRank }, (_, i) => k.shape.length - k.reduceRank + i);
+  }
+  return [];
+}
+
+/**
+ * Checks a kernel program: buffer indices, dtypes of every expression,
+ * accesses within buffer bounds over the whole iteration space, axes and
+ * scalar references valid where used, stores only to writable buffers,
+ * every temporary written before it is read and every output written.
+ * Returns the problems found (empty when valid).
+ */
+export function verifyKernelProgram(p: KernelProgram): string[] {
+  const problems: string[] = [];
+  const written = new Set<number>();
+  p.buffers.forEach((b, i) => {
+    if (b.size !== numel(b.shape)) problems.push(`buffer ${i} (%${b.name}) has size ${b.size} but shape ${formatShape(b.shape)}`);
+    if (b.role === 'input' || b.role === 'param' || b.role === 'const') written.add(i);
+    if (b.role === 'const' && (!b.data || (b.data.length !== b.size && b.data.length !== 1))) problems.push(`const buffer %${b.name} has no data of the right size`);
+  });
+  for (const k of p.kernels) {
+    const say = (m: string) => problems.push(`kernel ${k.name}: ${m}`);
+    const rank = kernelRank(k);
+    const extents = iterationSpace(k);
+    if (extents.some((e) => !Number.isInteger(e) || e < 1)) say(`iteration space ${formatShape(extents)} has an extent < 1`);
+    const checkExpr = (e: Expr, where: 'store' | 'readA' | 'readB' | 'stage' | 'row', refs: ReadonlySet<string>) => {
+      const forbidden = forbiddenAxes(k, where);
+      walkExpr(e, (x) => {
+        switch (x.k) {
+          case 'axis':
+            if (x.axis < 0 || x.axis >= rank) say(`axis ${x.axis} out of range for rank ${rank}`);
+            else if (forbidden.includes(x.axis)) say(`${where} reads axis ${x.axis}, which it may not depend on`);
+            return;
+          case 'ref':
+            if (!refs.has(x.name)) say(`reference to '${x.name}' which is not defined here`);
+            return;
+          case 'load': {
+            const b = p.buffers[x.buffer];
+            if (!b) return say(`load from unknown buffer ${x.buffer}`);
+            if (b.dtype !== x.dtype) say(`load of %${b.name} as ${x.dtype}, but the buffer holds ${b.dtype}`);
+            if (!written.has(x.buffer)) say(`reads %${b.name} before any kernel writes it`);
+            checkMap(x.map, b.size, `load of %${b.name}`, forbidden, x.indirect ? (x.indirect.extent - 1) * x.indirect.stride : 0);
+            if (x.indirect && x.indirect.index.dtype !== 'i32') say(`gather index of %${b.name} is ${x.indirect.index.dtype}, expected i32`);
+            return;
+          }
+          case 'binary':
+            if (x.a.dtype !== x.dtype || x.b.dtype !== x.dtype) say(`binary ${x.op} mixes ${x.a.dtype}, ${x.b.dtype} into ${x.dtype}`);
+            return;
+          case 'unary':
+            if (x.x.dtype !== x.dtype) say(`unary ${x.op} of ${x.x.dtype} typed ${x.dtype}`);
+            return;
+          case 'compare':
+            if (x.a.dtype !== x.b.dtype) say(`compare ${x.op} of ${x.a.dtype} and ${x.b.dtype}`);
+            return;
+          case 'select':
+            if (x.cond.dtype !== 'bool') say(`select condition is ${x.cond.dtype}, expected bool`);
+            if (x.a.dtype !== x.dtype || x.b.dtype !== x.dtype) say(`select of ${x.a.dtype} and ${x.b.dtype} typed ${x.dtype}`);
+            return;
+          default:
+            return;
+        }
+      });
+    };
+    const checkMap = (map: { offset: number; strides: readonly number[] }, size: number, what: string, zeroAxes: readonly number[], extra: number) => {
+      if (map.strides.length !== rank) return say(`${what} has ${map.strides.length} strides, expected ${rank}`);
+      for (const a of zeroAxes) if (map.strides[a] !== 0) say(`${what} has stride ${map.strides[a]} on axis ${a}, expected 0`);
+      const { min, max } = mapRange(map, extents);
+      if (min < 0 || max + Math.max(0, extra) >= size || min + Math.min(0, extra) < 0) say(`${what} reaches offsets ${min}..${max + extra} outside [0, ${size})`);
+    };
+    const checkStores = (stores: readonly Store[], where: 'store' | 'row', refs: ReadonlySet<string>) => {
+      for (const s of stores) {
+        const b = p.buffers[s.buffer];
+        if (!b) {
+          say(`store to unknown buffer ${s.buffer}`);
+          continue;
+        }
+        if (b.role === 'input' || b.role === 'param' || b.role === 'const') say(`stores to read-only buffer %${b.name} (${b.role})`);
+        if (b.dtype !== s.value.dtype) say(`stores ${s.value.dtype} into %${b.name} of ${b.dtype}`);
+        checkMap(s.map, b.size, `store to %${b.name}`, forbiddenAxes(k, where), 0);
+        checkExpr(s.value, where, refs);
+      }
+    };
+    if (k.kind === 'matmul') {
+      if (k.readA.dtype !== 'f32' || k.readB.dtype !== 'f32') say('matmul reads must be f32');
+      checkExpr(k.readA, 'readA', new Set());
+      checkExpr(k.readB, 'readB', new Set());
+      checkStores(k.stores, 'store', new Set(['acc']));
+    } else if (k.kind === 'reduce') {
+      if (k.reduceRank < 1 || k.reduceRank > k.shape.length) say(`reduceRank ${k.reduceRank} out of range for rank ${k.shape.length}`);
+      const refs = new Set<string>();
+      for (const st of k.stages) {
+        checkExpr(st.value, 'stage', refs);
+        if (st.value.dtype !== st.dtype) say(`stage ${st.name} folds ${st.value.dtype} into ${st.dtype}`);
+        refs.add(st.name);
+      }
+      checkStores(k.stores, 'store', refs);
+      checkStores(k.rowStores, 'row', refs);
+    } else {
+      checkStores(k.stores, 'store', new Set());
+    }
+    for (const s of kernelStores(k)) written.add(s.buffer);
+  }
+  for (const o of p.outputs) {
+    const b = p.buffers[o.buffer];
+    if (!b) problems.push(`output '${o.name}' names unknown buffer ${o.buffer}`);
+    else if (!written.has(o.buffer)) problems.push(`output '${o.name}' (%${b.name}) is never written`);
+  }
+  return problems;
+}
+
+/** Throws a KernelVerifyError listing every problem, or returns when the program is valid. */
+export function assertKernelProgram(p: KernelProgram): void {
+  const problems = verifyKernelProgram(p);
+  if (problems.length) throw new KernelVerifyError(problems);
+}
