@@ -21,3 +21,4 @@ export { reducedShape } from './ops/reduction.ts';
 export { matmulType } from './ops/contraction.ts';
 export { resolveReshape } from './ops/movement.ts';
 export * from './text/index.ts';
+export * from './io/index.ts';
