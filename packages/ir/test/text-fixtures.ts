@@ -1,0 +1,106 @@
+/** Hand-built programs for the text-format tests: together they use every op and every attribute kind. */
+import { type Program, ProgramBuilder, tensorType } from '../src/index.ts';
+
+const f32 = (...s: number[]) => tensorType('f32', s);
+const i32 = (...s: number[]) => tensorType('i32', s);
+const bool = (...s: number[]) => tensorType('bool', s);
+
+/** Elementwise, comparison, select, cast and reduction ops. */
+export function elementwiseProgram(): Program {
+  const b = new ProgramBuilder('elementwise');
+  const x = b.input('x', f32(2, 3));
+  const y = b.input('y', f32(1, 3));
+  const i = b.input('i', i32(2, 3));
+  const c = b.input('c', bool(2, 1));
+  for (const op of ['neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'tanh', 'erf', 'sin', 'cos', 'recip']) b.output(op, b.emit(op, [x], {}, { name: op }));
+  b.output('neg_i', b.emit('neg', [i]));
+  b.output('abs_i', b.emit('abs', [i]));
+  for (const op of ['add', 'sub', 'mul', 'div', 'max', 'min', 'pow']) b.output(op, b.emit(op, [x, y], {}, { name: op }));
+  b.output('add_i', b.emit('add', [i, i]));
+  for (const op of ['eq', 'ne', 'lt', 'le', 'gt', 'ge']) b.output(op, b.emit(op, [x, y], {}, { name: op }));
+  b.output('eq_b', b.emit('eq', [c, c]));
+  b.output('where', b.emit('where', [c, x, y], {}, { name: 'sel' }));
+  b.output('to_i32', b.emit('cast', [x], { to: 'i32' }));
+  b.output('to_bool', b.emit('cast', [i], { to: 'bool' }));
+  b.output('sum', b.emit('reduce_sum', [x], { axes: [-1] }));
+  b.output('max_keep', b.emit('reduce_max', [i], { axes: [1, 0], keepdims: true }));
+  b.output('mean', b.emit('reduce_mean', [x], { axes: [0], keepdims: false }));
+  return b.build();
+}
+
+/** Contraction, movement and source ops, with awkward numbers in float attributes. */
+export function movementProgram(): Program {
+  const b = new ProgramBuilder('blocks.0.movement');
+  const x = b.input('x', f32(2, 3));
+  const w = b.param('encoder.layers.0.w', f32(3, 4));
+  const table = b.param('embed.table', f32(5, 3));
+  const idx = b.input('tokens', i32(4));
+  const s = b.input('s', f32());
+  b.output('mm', b.emit('matmul', [x, w]));
+  b.output('flat', b.emit('reshape', [x], { shape: [-1] }));
+  b.output('t', b.emit('transpose', [x], { perm: [1, 0] }));
+  b.output('bc', b.emit('broadcast_to', [s], { shape: [4, 2, 3] }));
+  b.output('sl', b.emit('slice', [x], { start: [0, -2], stop: [2, 3], step: [1, 2] }));
+  b.output('cat', b.emit('concat', [x, x, x], { axis: -1 }));
+  b.output('pad_ninf', b.emit('pad', [x], { low: [1, 0], high: [0, 2], value: -Infinity }));
+  b.output('pad_nan', b.emit('pad', [x], { low: [0, 0], high: [1, 1], value: NaN }));
+  b.output('pad_negzero', b.emit('pad', [x], { low: [0, 1], high: [0, 0], value: -0 }));
+  b.output('pad_default', b.emit('pad', [x], { low: [0, 0], high: [0, 0] }));
+  b.output('emb', b.emit('gather', [table, idx]));
+  b.output('emb1', b.emit('gather', [table, idx], { axis: -1 }));
+  b.output('iota_f', b.emit('iota', [], { shape: [2, 3], axis: -1, dtype: 'f32' }));
+  b.output('iota_i', b.emit('iota', [], { shape: [4], axis: 0 }));
+  const values = [Infinity, -Infinity, NaN, -0, 0, 1e-7, 0.1, 1.5e30, -3.4028234663852886e38, 1.401298464324817e-45].map(Math.fround);
+  b.output('consts', b.emit('constant', [], { shape: [values.length], dtype: 'f32', value: values }));
+  b.output('scalar', b.emit('constant', [], { shape: [], value: [0.5] }));
+  b.output('ints', b.emit('constant', [], { shape: [2, 2], dtype: 'i32', value: [-2147483648, 2147483647, 0, -1] }));
+  b.output('flags', b.emit('constant', [], { shape: [3], dtype: 'bool', value: [1] }));
+  return b.build();
+}
+
+/** Composite ops, with default and explicit attributes. */
+export function compositeProgram(): Program {
+  const b = new ProgramBuilder('composites');
+  const x = b.input('x', f32(2, 3));
+  const g = b.param('ln.weight', f32(3));
+  const beta = b.param('ln.bias', f32(3));
+  const q = b.input('q', f32(2, 3, 4));
+  const k = b.input('k', f32(2, 5, 4));
+  const v = b.input('v', f32(2, 5, 2));
+  const m = b.input('mask', bool(3, 5));
+  const fm = b.input('fmask', f32(1, 5));
+  b.output('sm', b.emit('softmax', [x]));
+  b.output('sm0', b.emit('softmax', [x], { axis: 0 }));
+  b.output('ln', b.emit('layer_norm', [x, g, beta]));
+  b.output('ln_eps', b.emit('layer_norm', [x, g, beta], { eps: 1e-12 }));
+  b.output('gelu', b.emit('gelu', [x]));
+  b.output('gelu_tanh', b.emit('gelu', [x], { approximate: 'tanh' }));
+  b.output('att', b.emit('attention', [q, k, v]));
+  b.output('att_mask', b.emit('attention', [q, k, v, m], { scale: 0.125 }));
+  b.output('att_fmask', b.emit('attention', [q, k, v, fm]));
+  return b.build();
+}
+
+/** Every fixture program. */
+export const FIXTURES: ReadonlyArray<readonly [string, () => Program]> = [
+  ['elementwise', elementwiseProgram],
+  ['movement', movementProgram],
+  ['composite', compositeProgram],
+];
+
+/** A program without source locations, for comparing a parsed program with a built one. */
+export function withoutLocs(p: Program): Program {
+  const strip = <T extends { loc?: unknown }>(x: T): T => {
+    const { loc: _loc, ...rest } = x;
+    return rest as T;
+  };
+  return { name: p.name, inputs: p.inputs.map(strip), nodes: p.nodes.map(strip), outputs: p.outputs.map(strip) };
+}
+
+/**
+ * A key that tells apart every difference toEqual might blur: -0 from 0,
+ * numbers from strings, attribute order.
+ */
+export function exactKey(p: Program): string {
+  return JSON.stringify(withoutLocs(p), (_k, v: unknown) => (typeof v === 'number' ? `num:${Object.is(v, -0) ? '-0' : String(v)}` : v));
+}
