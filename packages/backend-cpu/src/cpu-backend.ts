@@ -1,0 +1,58 @@
+import { type DType, TesseraError } from '@tessera/ir';
+import type { Backend, Executable, KernelProgram, TensorData } from '@tessera/kernel';
+import { emitJsProgram, instantiateJsKernel } from './js/module.ts';
+
+/** Allocates the typed array backing a buffer of `dtype`. */
+export function allocate(dtype: DType, size: number): TensorData {
+  return dtype === 'f32' ? new Float32Array(size) : dtype === 'i32' ? new Int32Array(size) : new Uint8Array(size);
+}
+
+const ARRAY_FOR: Record<DType, string> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array' };
+
+/**
+ * Compiles a kernel program to JavaScript closures: buffers are allocated
+ * once, kernels compiled once, and each run copies inputs in, launches the
+ * kernels in order and copies outputs out.
+ */
+export function compileJs(program: KernelProgram): Executable {
+  const src = emitJsProgram(program);
+  const buffers = program.buffers.map((b) => {
+    const arr = allocate(b.dtype, b.size);
+    if (b.data) {
+      if (b.data.length === 1) arr.fill(b.data[0]!);
+      else arr.set(b.data);
+    }
+    return arr;
+  });
+  const kernels = src.kernels.map((k) => instantiateJsKernel(k, buffers));
+  let disposed = false;
+  return {
+    async run(inputs) {
+      if (disposed) throw new TesseraError('this executable has been disposed');
+      for (const { name, buffer } of program.inputs) {
+        const decl = program.buffers[buffer]!;
+        const v = inputs[name];
+        if (!v) throw new TesseraError(`missing input '${name}' (${decl.dtype}[${decl.shape.join(',')}])`);
+        if (v.constructor.name !== ARRAY_FOR[decl.dtype]) throw new TesseraError(`input '${name}' must be a ${ARRAY_FOR[decl.dtype]} for dtype ${decl.dtype}, got ${v.constructor.name}`);
+        if (v.length !== decl.size) throw new TesseraError(`input '${name}' of shape [${decl.shape.join(',')}] needs ${decl.size} elements, got ${v.length}`);
+        buffers[buffer]!.set(v as never);
+      }
+      for (const k of kernels) k();
+      const out: Record<string, TensorData> = {};
+      for (const { name, buffer } of program.outputs) out[name] = buffers[buffer]!.slice();
+      return out;
+    },
+    dispose() {
+      disposed = true;
+    },
+  };
+}
+
+/** The CPU backend (JavaScript kernels). */
+export const cpuBackend: Backend = {
+  name: 'cpu',
+  limits: { maxBuffersPerKernel: Infinity },
+  async compile(program) {
+    return compileJs(program);
+  },
+};

@@ -1,0 +1,41 @@
+import type { KernelProgram } from '@tessera/kernel';
+import { type JsKernelSource, emitJsKernel, helperSource } from './emit-kernel.ts';
+
+/** The generated JavaScript of a whole kernel program, one function per kernel. */
+export interface JsProgramSource {
+  readonly kernels: readonly JsKernelSource[];
+}
+
+/** Generates JavaScript for every kernel of a program. */
+export function emitJsProgram(p: KernelProgram): JsProgramSource {
+  return { kernels: p.kernels.map(emitJsKernel) };
+}
+
+/** The readable source of one kernel as a standalone function (what `--emit code` prints). */
+export function kernelFunctionSource(k: JsKernelSource): string {
+  const scratch = Object.entries(k.scratch).map(([n, size]) => `// scratch ${n}: Float64Array(${size})`);
+  const helpers = helperSource(k.helpers);
+  return [
+    ...(helpers ? [helpers] : []),
+    ...scratch,
+    `function ${k.name}(${k.buffers.map((b) => `b${b}`).join(', ')}) {`,
+    k.body
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n'),
+    '}',
+  ].join('\n');
+}
+
+/** Prints the whole program's generated code. */
+export function printJsProgram(src: JsProgramSource): string {
+  return src.kernels.map(kernelFunctionSource).join('\n\n');
+}
+
+/** Compiles one kernel into a closure over its buffers and its scratch arrays (allocated here, once). */
+export function instantiateJsKernel(k: JsKernelSource, buffers: readonly ArrayLike<number>[]): () => void {
+  const scratchNames = Object.keys(k.scratch);
+  const params = [...k.buffers.map((b) => `b${b}`), ...scratchNames];
+  const factory = new Function(...params, `${helperSource(k.helpers)}\nreturn function ${k.name}() {\n${k.body}\n};`) as (...args: unknown[]) => () => void;
+  return factory(...k.buffers.map((b) => buffers[b]), ...scratchNames.map((n) => new Float64Array(k.scratch[n]!)));
+}
