@@ -31,7 +31,11 @@ export interface Token {
 const PUNCT = new Set(['=', ':', ',', '(', ')', '{', '}', '[', ']']);
 
 /** Characters of value names, output names, op names and numbers. */
-export const isNameChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_.]/.test(c);
+export function isNameChar(c: string | undefined): boolean {
+  if (c === undefined) return false;
+  const k = c.charCodeAt(0);
+  return (k >= 97 && k <= 122) || (k >= 65 && k <= 90) || (k >= 48 && k <= 57) || k === 95 || k === 46;
+}
 
 /** Splits IR text into tokens, ending with one `eof`; never throws (see `bad`). */
 export function tokenize(src: string): Token[] {
