@@ -39,7 +39,7 @@ describe('text format: robustness', () => {
         // The verifier must cope with whatever parsed (it reports, never crashes).
         checkProgramText(t, 'f.ir');
       }),
-      { numRuns: 1500 },
+      { numRuns: 1000 },
     );
   });
 });

@@ -8,7 +8,8 @@ const USAGE = `usage: tessera ir check FILE
 
   check   parse and verify FILE; prints 'FILE: ok (...)', or every problem as
           FILE:line:col: message on stderr and exits 1
-  fmt     print FILE in canonical form on stdout (exits 1 on a syntax error)
+  fmt     print FILE in canonical form on stdout (exits 1 on a syntax error);
+          comments are not kept
           --write, -w   rewrite FILE in place instead`;
 
 /** Reads the program file, or reports why not (exit 1) and returns undefined. */
