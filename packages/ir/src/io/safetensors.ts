@@ -83,7 +83,9 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
  * it is aligned (a zero-copy view); otherwise it is copied. `source` names
  * the file in error messages.
  */
-export function readSafetensors(bytes: Uint8Array, source = '<safetensors bytes>'): SafetensorsFile {
+export function readSafetensors(input: Uint8Array, source = '<safetensors bytes>'): SafetensorsFile {
+  // A plain view: Node's Buffer (from readFile) has a `slice` that shares memory and would leak into results.
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const fail = (message: string, tensor?: string): never => {
     throw new SafetensorsError(source, message, tensor);
   };
@@ -201,7 +203,12 @@ function decode(bytes: Uint8Array, start: number, e: Entry, fail: (m: string, t?
   const count = len / ITEM_SIZE[e.dtype];
   const abs = bytes.byteOffset + start;
   // Zero-copy when the element type's alignment holds; else copy into a fresh (aligned) buffer.
-  const aligned = (size: number) => (abs % size === 0 ? { buf: bytes.buffer, off: abs } : { buf: bytes.slice(start, start + len).buffer, off: 0 });
+  const aligned = (size: number) => {
+    if (abs % size === 0) return { buf: bytes.buffer, off: abs };
+    const copy = new Uint8Array(len);
+    copy.set(bytes.subarray(start, start + len));
+    return { buf: copy.buffer, off: 0 };
+  };
   switch (e.dtype) {
     case 'F32': {
       const { buf, off } = aligned(4);

@@ -303,10 +303,17 @@ describe('safetensors: round trips', () => {
       expect([...f.tensors.get('i')!.data]).toEqual([7, -9]);
       expect([...f.tensors.get('l')!.data]).toEqual([2n ** 40n, -3n]);
     }
+    // The same through a Node Buffer (what readFile gives), whose `slice` shares memory.
+    const buf = Buffer.alloc(bytes.length + 3, 0xaa);
+    buf.set(bytes, 3);
+    const fb = readSafetensors(buf.subarray(3));
+    expect(fb.tensors.get('f')!.data).toEqual(new Float32Array([1.5, -2, 3]));
+    expect(fb.tensors.get('l')!.data).toEqual(new BigInt64Array([2n ** 40n, -3n]));
     // An I32 tensor after a 3-byte U8 tensor at an unaligned offset (an older writer's name order).
     const odd = rawFile({ a: { dtype: 'U8', shape: [3], data_offsets: [0, 3] }, b: { dtype: 'I32', shape: [1], data_offsets: [3, 7] } }, [9, 8, 7, 0x01, 0x02, 0, 0]);
     const r = readSafetensors(odd);
-    expect([...r.tensors.get('a')!.data]).toEqual([9, 8, 7]);
+    expect(r.tensors.get('a')!.data).toEqual(new Uint8Array([9, 8, 7]));
+    expect(readSafetensors(Buffer.from(odd)).tensors.get('a')!.data).toEqual(new Uint8Array([9, 8, 7]));
     expect([...r.tensors.get('b')!.data]).toEqual([0x0201]);
   });
 
