@@ -1,4 +1,4 @@
-import { type Kernel, type MapKernel, type MatmulKernel, type ReduceKernel, type Store, loadedBuffers, walkExpr } from '@tessera/kernel';
+import { type Kernel, type MapKernel, type MatmulKernel, type ReduceKernel, type Store, loadedBuffers } from '@tessera/kernel';
 import { DEFAULT_NAMES, JsExprEmitter, jsOffset, jsStoreValue } from './expr.ts';
 import { JS_HELPERS } from './scalar.ts';
 import { CodeWriter, loopNest } from './writer.ts';
@@ -61,89 +61,75 @@ function emitReduce(k: ReduceKernel, w: CodeWriter, use: (h: string) => void): v
   });
 }
 
-/** True when an expression depends on any of the given axes (directly or through a load's map). */
-function dependsOn(e: import('@tessera/kernel').Expr, axes: readonly number[]): boolean {
-  let dep = false;
-  walkExpr(e, (x) => {
-    if (x.k === 'axis' && axes.includes(x.axis)) dep = true;
-    if (x.k === 'load' && axes.some((a) => x.map.strides[a] !== 0)) dep = true;
-  });
-  return dep;
-}
+/** Cache blocking of the JS matmul: KC-deep slices of K, MC-row blocks of A (the A block stays in L2, a B micro-panel in L1). */
+export const JS_MATMUL_BLOCKING = { kc: 256, mc: 64 } as const;
 
 /**
- * Matmul: the prologue hooks pack A into 4-row panels and B into 4-column
- * panels (zero padded, so edges need no special micro-kernel), a 4x4
- * register-blocked micro-kernel accumulates in float64, and the epilogue
- * hook runs per valid (i, j). Operands that do not depend on the batch axes
- * (weights) are packed once per run rather than per batch point.
+ * Matmul, GotoBLAS-style: for each KC slice of K the prologue hook readB is
+ * packed into 4-column micro-panels, for each MC block of rows readA into
+ * 4-row micro-panels; a 4x4 register-blocked micro-kernel accumulates into
+ * a float64 C scratch (padded to multiples of 4, so edges need no special
+ * case); finally the epilogue hook runs once per (i, j) with `acc`.
  */
 function emitMatmul(k: MatmulKernel, w: CodeWriter, use: (h: string) => void, scratch: Record<string, number>): void {
   const nb = k.batch.length;
   const [ai, aj, ap] = [nb, nb + 1, nb + 2].map(names.axis) as [string, string, string];
-  const MP = Math.ceil(k.m / 4);
-  const NP = Math.ceil(k.n / 4);
-  const K = k.k;
-  scratch.pa = MP * 4 * K;
-  scratch.pb = NP * 4 * K;
-  scratch.cb = 16;
-  const batchAxes = Array.from({ length: nb }, (_, a) => a);
-  const packA = () =>
-    loopNest(w, [{ axis: nb, extent: k.m }, { axis: nb + 2, extent: K }], names.axis, () => {
-      const ex = new JsExprEmitter(names, use, 'pa_');
-      ex.count(k.readA);
-      const v = ex.emit(k.readA);
-      w.line(...ex.stmts, `pa[(((${ai} >> 2) * ${K} + ${ap}) << 2) + (${ai} & 3)] = ${v};`);
-    });
-  const packB = () =>
-    loopNest(w, [{ axis: nb + 2, extent: K }, { axis: nb + 1, extent: k.n }], names.axis, () => {
-      const ex = new JsExprEmitter(names, use, 'pb_');
-      ex.count(k.readB);
-      const v = ex.emit(k.readB);
-      w.line(...ex.stmts, `pb[(((${aj} >> 2) * ${K} + ${ap}) << 2) + (${aj} & 3)] = ${v};`);
-    });
-  const aPerBatch = dependsOn(k.readA, batchAxes);
-  const bPerBatch = dependsOn(k.readB, batchAxes);
-  if (nb > 0) w.line(...batchAxes.map((a) => `let ${names.axis(a)} = 0;`));
-  if (!aPerBatch) packA();
-  if (!bPerBatch) packB();
-  const compute = () => {
-    if (aPerBatch) packA();
-    if (bPerBatch) packB();
-    w.block(`for (let jp = 0; jp < ${NP}; jp++)`, () => {
-      w.line(`const bo = jp * ${4 * K};`);
-      w.block(`for (let ip = 0; ip < ${MP}; ip++)`, () => {
-        w.line(`const ao = ip * ${4 * K};`);
-        const cs = [0, 1, 2, 3].flatMap((r) => [0, 1, 2, 3].map((c) => `c${r}${c}`));
-        w.line(`let ${cs.map((c) => `${c} = 0`).join(', ')};`);
-        w.block(`for (let p = 0; p < ${4 * K}; p += 4)`, () => {
-          w.line('const x0 = pa[ao + p], x1 = pa[ao + p + 1], x2 = pa[ao + p + 2], x3 = pa[ao + p + 3];');
-          w.line('const y0 = pb[bo + p], y1 = pb[bo + p + 1], y2 = pb[bo + p + 2], y3 = pb[bo + p + 3];');
-          for (let r = 0; r < 4; r++) w.line([0, 1, 2, 3].map((c) => `c${r}${c} += x${r} * y${c};`).join(' '));
+  const { kc: KC, mc: MC } = JS_MATMUL_BLOCKING;
+  const MPAD = Math.ceil(k.m / 4) * 4;
+  const NPAD = Math.ceil(k.n / 4) * 4;
+  const NP = NPAD / 4;
+  const kcMax = Math.min(KC, k.k);
+  scratch.pa = Math.min(MC, MPAD) * kcMax;
+  scratch.pb = NPAD * kcMax;
+  scratch.cacc = MPAD * NPAD;
+  const body = () => {
+    w.line('cacc.fill(0);');
+    w.block(`for (let pc = 0; pc < ${k.k}; pc += ${KC})`, () => {
+      w.line(`const kc = Math.min(${KC}, ${k.k} - pc);`);
+      w.block(`for (let ${ap} = pc; ${ap} < pc + kc; ${ap}++)`, () => {
+        w.block(`for (let ${aj} = 0; ${aj} < ${k.n}; ${aj}++)`, () => {
+          const ex = new JsExprEmitter(names, use, 'pb_');
+          ex.count(k.readB);
+          const v = ex.emit(k.readB);
+          w.line(...ex.stmts, `pb[(((${aj} >> 2) * kc + ${ap} - pc) << 2) + (${aj} & 3)] = ${v};`);
         });
-        w.line(cs.map((c, i) => `cb[${i}] = ${c};`).join(' '));
-        w.line(`const ${ap} = 0;`);
-        w.block(`for (let r = 0, rn = Math.min(4, ${k.m} - ip * 4); r < rn; r++)`, () => {
-          w.line(`const ${ai} = ip * 4 + r;`);
-          w.block(`for (let c = 0, cn = Math.min(4, ${k.n} - jp * 4); c < cn; c++)`, () => {
-            w.line(`const ${aj} = jp * 4 + c;`, `const ${names.ref('acc')} = cb[r * 4 + c];`);
-            emitStores(w, k.stores, use, 'e');
+      });
+      w.block(`for (let ic = 0; ic < ${k.m}; ic += ${MC})`, () => {
+        w.line(`const mc = Math.min(${MC}, ${k.m} - ic);`);
+        w.block(`for (let ${ai} = ic; ${ai} < ic + mc; ${ai}++)`, () => {
+          w.block(`for (let ${ap} = pc; ${ap} < pc + kc; ${ap}++)`, () => {
+            const ex = new JsExprEmitter(names, use, 'pa_');
+            ex.count(k.readA);
+            const v = ex.emit(k.readA);
+            w.line(...ex.stmts, `pa[((((${ai} - ic) >> 2) * kc + ${ap} - pc) << 2) + ((${ai} - ic) & 3)] = ${v};`);
+          });
+        });
+        w.line('const kc4 = kc << 2;');
+        w.block(`for (let jp = 0; jp < ${NP}; jp++)`, () => {
+          w.line('const bo = jp * kc4;');
+          w.block('for (let ip = 0, ipn = (mc + 3) >> 2; ip < ipn; ip++)', () => {
+            w.line('const ao = ip * kc4;');
+            w.line(`const co = (ic + ip * 4) * ${NPAD} + jp * 4;`);
+            for (let r = 0; r < 4; r++) w.line(`let ${[0, 1, 2, 3].map((c) => `c${r}${c} = cacc[co + ${r * NPAD + c}]`).join(', ')};`);
+            w.block('for (let p = 0; p < kc4; p += 4)', () => {
+              w.line('const x0 = pa[ao + p], x1 = pa[ao + p + 1], x2 = pa[ao + p + 2], x3 = pa[ao + p + 3];');
+              w.line('const y0 = pb[bo + p], y1 = pb[bo + p + 1], y2 = pb[bo + p + 2], y3 = pb[bo + p + 3];');
+              for (let r = 0; r < 4; r++) w.line([0, 1, 2, 3].map((c) => `c${r}${c} += x${r} * y${c};`).join(' '));
+            });
+            for (let r = 0; r < 4; r++) w.line([0, 1, 2, 3].map((c) => `cacc[co + ${r * NPAD + c}] = c${r}${c};`).join(' '));
           });
         });
       });
     });
+    w.line(`const ${ap} = 0;`);
+    w.block(`for (let ${ai} = 0; ${ai} < ${k.m}; ${ai}++)`, () => {
+      w.block(`for (let ${aj} = 0; ${aj} < ${k.n}; ${aj}++)`, () => {
+        w.line(`const ${names.ref('acc')} = cacc[${ai} * ${NPAD} + ${aj}];`);
+        emitStores(w, k.stores, use, 'e');
+      });
+    });
   };
-  if (nb === 0) return compute();
-  // Batch axes are plain variables assigned by an explicit odometer so the pack loops above can see them.
-  const total = k.batch.reduce((a, b) => a * b, 1);
-  w.block(`for (let bi = 0; bi < ${total}; bi++)`, () => {
-    let rem = 'bi';
-    for (let a = nb - 1; a >= 0; a--) {
-      w.line(`${names.axis(a)} = ${rem} % ${k.batch[a]};`);
-      rem = `Math.floor(${rem} / ${k.batch[a]})`;
-    }
-    compute();
-  });
+  loopNest(w, k.batch.map((extent, axis) => ({ axis, extent })), names.axis, body);
 }
 
 /** Generates the JavaScript of one kernel. */
