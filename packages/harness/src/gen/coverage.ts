@@ -1,0 +1,43 @@
+import { type Program, findOp, shapesEqual, valueTypes } from '@tessera/ir';
+
+/**
+ * Variants the generator must produce besides every op: both gelu forms,
+ * attention without and with each mask kind, broadcast batch axes, strided
+ * slices, multi-operand concat, keepdims, implicit broadcasting.
+ */
+export const REQUIRED_VARIANTS: readonly string[] = [
+  'gelu[approximate=none]',
+  'gelu[approximate=tanh]',
+  'attention[mask=none]',
+  'attention[mask=bool]',
+  'attention[mask=f32]',
+  'matmul[batch-broadcast]',
+  'slice[step>1]',
+  'concat[operands>1]',
+  'reduction[keepdims]',
+  'elementwise[broadcast]',
+  'gather[axis>0]',
+];
+
+/** The ops and variants (see REQUIRED_VARIANTS) that occur in some of the programs. */
+export function opCoverage(programs: Iterable<Program>): Set<string> {
+  const seen = new Set<string>();
+  for (const p of programs) {
+    const types = valueTypes(p);
+    for (const n of p.nodes) {
+      seen.add(n.op);
+      const ts = n.operands.map((o) => types.get(o)!);
+      if (n.op === 'gelu') seen.add(`gelu[approximate=${String(n.attrs.approximate)}]`);
+      if (n.op === 'attention') seen.add(`attention[mask=${ts[3]?.dtype ?? 'none'}]`);
+      if (n.op === 'matmul' && !shapesEqual(ts[0]!.shape.slice(0, -2), ts[1]!.shape.slice(0, -2))) seen.add('matmul[batch-broadcast]');
+      if (n.op === 'slice' && (n.attrs.step as number[]).some((s) => s > 1)) seen.add('slice[step>1]');
+      if (n.op === 'concat' && n.operands.length > 1) seen.add('concat[operands>1]');
+      if (n.attrs.keepdims === true) seen.add('reduction[keepdims]');
+      if (n.op === 'gather' && (n.attrs.axis as number) > 0) seen.add('gather[axis>0]');
+      if (ts.length >= 2 && findOp(n.op)?.fusion === 'broadcast' && ts.some((t) => !shapesEqual(t.shape, n.type.shape))) {
+        seen.add('elementwise[broadcast]');
+      }
+    }
+  }
+  return seen;
+}

@@ -1,0 +1,408 @@
+import {
+  type Attrs,
+  BINARY_OP_NAMES,
+  COMPARE_DTYPES,
+  COMPARE_OP_NAMES,
+  DTYPES,
+  type DType,
+  type OpDef,
+  UNARY_DTYPES,
+  UNARY_OP_NAMES,
+  type Value,
+  broadcastShapes,
+  numel,
+  shapesEqual,
+  tensorType,
+  typeCheckOp,
+} from '@tessera/ir';
+import { makeRng } from './choices.ts';
+import type { ProgramGen } from './context.ts';
+import { TAME_LIMIT } from './options.ts';
+import { broadcastsTo, growShape, partnerShape, randomExtent, randomFactorShape, randomPermutation, randomShape, tryBroadcast } from './shapes.ts';
+
+/** How to emit one op with operands that fit it, given the generation state. */
+export interface OpGenerator {
+  /** Needs bool or i32 values (so `floatOnly` programs leave it out). */
+  readonly nonFloat?: boolean;
+  /** Emits the op (plus any adapters) and returns its result. Never fails for a valid state. */
+  readonly generate: (g: ProgramGen, op: string) => Value;
+}
+
+const L = TAME_LIMIT;
+
+/** An axis attribute: the axis itself, or (sometimes) the same axis counted from the end. */
+function axisAttr(g: ProgramGen, axis: number, rank: number): number {
+  return g.c.oneIn(3) ? axis - rank : axis;
+}
+
+/** Tame mode: operand adapters for unary ops whose domain or growth needs it. */
+function tameUnary(g: ProgramGen, op: string, x: Value): Value {
+  switch (op) {
+    case 'log':
+    case 'sqrt':
+    case 'rsqrt':
+    case 'recip':
+      return g.positive(x, L - 1);
+    case 'exp':
+      return g.clamp(x, 4);
+    default:
+      return x;
+  }
+}
+
+function unary(cls: string): OpGenerator {
+  return {
+    generate(g, op) {
+      let x = g.pick();
+      x = cls === 'float' ? g.toFloat(x) : cls === 'numeric' ? g.toNumeric(x) : x;
+      return g.emit(op, [g.opts.tame ? tameUnary(g, op, x) : x]);
+    },
+  };
+}
+
+/** Tame mode: operand adapters for binary ops (domains of div/pow, growth of add/mul). */
+function tameBinary(g: ProgramGen, op: string, a: Value, b: Value): [Value, Value] {
+  switch (op) {
+    case 'add':
+    case 'sub':
+      return [g.clamp(a, L / 2), g.clamp(b, L / 2)];
+    case 'mul':
+      return g.clampProduct(a, b, 1, L);
+    case 'div':
+      return [g.clamp(a, L / 2), g.positive(b, L)];
+    case 'pow':
+      return [g.positive(a, 3.5), g.clamp(b, 2)];
+    default:
+      // Comparisons are discontinuous: tame mode compares only values exact in f32.
+      return COMPARE_OP_NAMES.includes(op) ? [g.exactify(a), g.exactify(b)] : [a, b];
+  }
+}
+
+function binary(cls: string, nonFloat = false): OpGenerator {
+  return {
+    nonFloat,
+    generate(g, op) {
+      let a = g.pick();
+      a = cls === 'float' ? g.toFloat(a) : cls === 'numeric' ? g.toNumeric(a) : a;
+      let b = g.partner([a.type.shape], a.type.dtype);
+      if (g.c.flag()) [a, b] = [b, a];
+      if (g.opts.tame) [a, b] = tameBinary(g, op, a, b);
+      return g.emit(op, [a, b]);
+    },
+  };
+}
+
+const where: OpGenerator = {
+  nonFloat: true,
+  generate(g) {
+    let a = g.pick();
+    const cond = g.partner([a.type.shape], 'bool');
+    let b = g.partner([a.type.shape, cond.type.shape], a.type.dtype);
+    if (g.c.flag()) [a, b] = [b, a];
+    return g.emit('where', [cond, a, b]);
+  },
+};
+
+const cast: OpGenerator = {
+  generate(g) {
+    const to: DType = g.opts.floatOnly ? 'f32' : g.c.pick(DTYPES);
+    let x = g.pick();
+    if (to !== 'f32' && x.type.dtype === 'f32') x = g.exactify(x);
+    return g.emit('cast', [x], { to });
+  },
+};
+
+/** Whether an op's type rule accepts the given operand types and attributes. */
+function accepts(op: string, dtypes: readonly DType[], attrs: Record<string, unknown>): boolean {
+  try {
+    typeCheckOp(op, dtypes.map((d) => tensorType(d, [2])), attrs as never);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Any op with `axes` and `keepdims` attributes; its dtype class found by probing the type rule. */
+const reduction: OpGenerator = {
+  generate(g, op) {
+    let x = g.pick();
+    x = accepts(op, ['i32'], { axes: [0] }) ? g.toNumeric(x) : g.toFloat(x);
+    x = g.minRank(x, 1);
+    const rank = x.type.shape.length;
+    let axes = [...Array(rank).keys()].filter(() => g.c.flag());
+    if (axes.length === 0) axes = [g.c.int(rank)];
+    const count = axes.reduce((n, a) => n * x.type.shape[a]!, 1);
+    if (op === 'reduce_sum') x = g.clamp(x, L / count);
+    axes = axes.map((a) => axisAttr(g, a, rank));
+    if (g.c.flag()) axes.reverse();
+    const keep = g.c.int(3);
+    return g.emit(op, [x], keep === 0 ? { axes } : { axes, keepdims: keep === 1 });
+  },
+};
+
+const matmul: OpGenerator = {
+  generate(g) {
+    let a = g.minRank(g.toFloat(g.pick()), 2);
+    const sa = a.type.shape;
+    const batchA = sa.slice(0, -2);
+    const [m, k] = sa.slice(-2) as [number, number];
+    const nb = numel(batchA);
+    const fitsB = (v: Value): boolean => {
+      const s = v.type.shape;
+      if (v.type.dtype !== 'f32' || s.length < 2 || s[s.length - 2] !== k) return false;
+      const batch = tryBroadcast(batchA, s.slice(0, -2));
+      return batch !== undefined && numel(batch) * m * s[s.length - 1]! <= g.budget;
+    };
+    let b = g.pickWhere(fitsB);
+    if (!b || g.c.oneIn(3)) {
+      const n = Math.min(randomExtent(g.c), Math.floor(g.budget / (nb * Math.max(m, k))));
+      const batchB = partnerShape(g.c, batchA, Math.floor(g.budget / (Math.max(m, k) * n)));
+      b = g.fitShape(g.toFloat(g.pick()), [...batchB, k, n]);
+    }
+    [a, b] = g.clampProduct(a, b, k, L);
+    return g.emit('matmul', [a, b]);
+  },
+};
+
+const reshape: OpGenerator = {
+  generate(g) {
+    const x = g.pick();
+    const shape = randomFactorShape(g.c, numel(x.type.shape));
+    // One -1 is inferred by the builder: exercise that canonicalisation.
+    if (shape.length > 0 && g.c.oneIn(3)) shape[g.c.int(shape.length)] = -1;
+    return g.emit('reshape', [x], { shape });
+  },
+};
+
+const transpose: OpGenerator = {
+  generate(g) {
+    const x = g.pick();
+    return g.emit('transpose', [x], { perm: randomPermutation(g.c, x.type.shape.length) });
+  },
+};
+
+const broadcastTo: OpGenerator = {
+  generate(g) {
+    const x = g.pick();
+    return g.emit('broadcast_to', [x], { shape: growShape(g.c, x.type.shape, g.budget) });
+  },
+};
+
+const slice: OpGenerator = {
+  generate(g) {
+    const x = g.c.oneIn(5) ? g.pick() : g.minRank(g.pick(), 1);
+    const start: number[] = [];
+    const stop: number[] = [];
+    const step: number[] = [];
+    for (const d of x.type.shape) {
+      const s = g.c.int(d);
+      const e = s + 1 + g.c.int(d - s);
+      // Negative and past-the-end bounds are resolved (clamped) by the builder.
+      start.push(g.c.oneIn(4) ? s - d : s);
+      stop.push(e < d && g.c.oneIn(4) ? e - d : e === d && g.c.oneIn(5) ? d + g.c.range(1, 3) : e);
+      step.push(1 + (g.c.flag() ? g.c.int(3) : 0));
+    }
+    return g.emit('slice', [x], { start, stop, step });
+  },
+};
+
+const concat: OpGenerator = {
+  generate(g) {
+    const x0 = g.minRank(g.pick(), 1);
+    const shape = x0.type.shape;
+    const rank = shape.length;
+    const axis = g.c.int(rank);
+    const row = numel(shape) / shape[axis]!;
+    const sameBut = (v: Value) => v.type.dtype === x0.type.dtype && v.type.shape.length === rank && v.type.shape.every((d, a) => a === axis || d === shape[a]);
+    const parts = [x0];
+    let total = shape[axis]!;
+    const extra = g.c.int(3) + (g.c.oneIn(4) ? 0 : 1);
+    for (let i = 0; i < extra; i++) {
+      const existing = g.pickWhere((v) => sameBut(v) && (total + v.type.shape[axis]!) * row <= g.budget);
+      const ext = g.c.range(1, 4);
+      let part: Value;
+      if (existing && g.c.flag()) part = existing;
+      else if ((total + ext) * row <= g.budget) part = g.fitShape(g.toDType(g.pick(), x0.type.dtype), shape.map((d, a) => (a === axis ? ext : d)));
+      else break;
+      parts.push(part);
+      total += part.type.shape[axis]!;
+    }
+    return g.emit('concat', parts, { axis: axisAttr(g, axis, rank) });
+  },
+};
+
+const pad: OpGenerator = {
+  generate(g) {
+    const x = g.pick();
+    const shape = x.type.shape;
+    const low = shape.map(() => (g.c.flag() ? g.c.range(1, 2) : 0));
+    const high = shape.map(() => (g.c.flag() ? g.c.range(1, 2) : 0));
+    for (let a = 0; a < shape.length && numel(shape.map((d, i) => d + low[i]! + high[i]!)) > g.budget; a++) low[a] = high[a] = 0;
+    const attrs: Attrs = g.c.flag() ? { low, high, value: g.fillValue(x.type.dtype) } : { low, high };
+    return g.emit('pad', [x], attrs);
+  },
+};
+
+const gather: OpGenerator = {
+  nonFloat: true,
+  generate(g) {
+    const table = g.minRank(g.pick(), 1);
+    const rank = table.type.shape.length;
+    const axis = g.c.int(rank);
+    const extent = table.type.shape[axis]!;
+    const row = numel(table.type.shape) / extent;
+    const shape = randomShape(g.c, Math.floor(g.budget / row), 0, 2);
+    // Indices come from a constant with in-range values, so evaluation cannot fail.
+    const rng = makeRng(g.c.seed());
+    const value = Array.from({ length: numel(shape) }, () => Math.floor(rng() * extent));
+    const indices = g.emit('constant', [], { shape, dtype: 'i32', value });
+    return g.emit('gather', [table, indices], axis === 0 && g.c.flag() ? {} : { axis: axisAttr(g, axis, rank) });
+  },
+};
+
+const iota: OpGenerator = {
+  generate(g) {
+    const shape = randomShape(g.c, g.budget, 1, 4);
+    const axis = axisAttr(g, g.c.int(shape.length), shape.length);
+    const d = g.opts.floatOnly ? 1 : g.c.int(3);
+    return g.emit('iota', [], d === 0 ? { shape, axis } : { shape, axis, dtype: d === 1 ? 'f32' : 'i32' });
+  },
+};
+
+const constant: OpGenerator = {
+  generate(g) {
+    const dtype: DType = g.opts.floatOnly ? 'f32' : g.c.pick(DTYPES);
+    return g.constant(randomShape(g.c, g.budget), dtype);
+  },
+};
+
+const softmax: OpGenerator = {
+  generate(g) {
+    const x = g.minRank(g.toFloat(g.pick()), 1);
+    const rank = x.type.shape.length;
+    return g.emit('softmax', [x], g.c.flag() ? { axis: axisAttr(g, g.c.int(rank), rank) } : {});
+  },
+};
+
+const layerNorm: OpGenerator = {
+  generate(g) {
+    const x = g.minRank(g.toFloat(g.pick()), 1);
+    const d = x.type.shape[x.type.shape.length - 1]!;
+    const vector = () => {
+      const existing = g.pickWhere((v) => v.type.dtype === 'f32' && shapesEqual(v.type.shape, [d]));
+      return existing && g.c.flag() ? existing : g.fitShape(g.toFloat(g.pick()), [d]);
+    };
+    const w = g.clamp(vector(), L / 2 / Math.sqrt(d));
+    const b = g.clamp(vector(), L / 2);
+    // Tame mode avoids tiny eps: a constant row then divides rounding noise by sqrt(eps).
+    const eps = g.opts.tame ? g.c.pick([0.01, 0.1]) : g.c.pick([1e-5, 1e-3, 0.1, 0]);
+    return g.emit('layer_norm', [x, w, b], g.opts.tame || g.c.flag() ? { eps } : {});
+  },
+};
+
+const gelu: OpGenerator = {
+  generate(g) {
+    const x = g.toFloat(g.pick());
+    const form = g.c.int(3);
+    return g.emit('gelu', [x], form === 0 ? {} : { approximate: form === 1 ? 'none' : 'tanh' });
+  },
+};
+
+/** Drops leading axes and sets extents to 1 at random: a shape that broadcasts to `shape`. */
+function shrinkShape(g: ProgramGen, shape: readonly number[]): number[] {
+  const drop = g.c.oneIn(3) ? g.c.int(shape.length + 1) : 0;
+  return shape.slice(drop).map((d) => (g.c.oneIn(3) ? 1 : d));
+}
+
+/**
+ * Tame mode: a constant bool mask in which every row (last axis) attends
+ * somewhere; a fully masked row gives NaN, which would poison every later value.
+ */
+function attendingMask(g: ProgramGen, shape: readonly number[]): Value {
+  const rng = makeRng(g.c.seed());
+  const value = Array.from({ length: numel(shape) }, () => (rng() < 0.6 ? 1 : 0));
+  const row = shape.length ? shape[shape.length - 1]! : 1;
+  for (let r = 0; r < value.length; r += row) {
+    if (!value.slice(r, r + row).includes(1)) value[r + Math.floor(rng() * row)] = 1;
+  }
+  return g.emit('constant', [], { shape: [...shape], dtype: 'bool', value });
+}
+
+const attention: OpGenerator = {
+  generate(g) {
+    let q = g.minRank(g.toFloat(g.pick()), 2);
+    const batchQ = q.type.shape.slice(0, -2);
+    const [tq, d] = q.type.shape.slice(-2) as [number, number];
+    const nb = numel(batchQ);
+    let k: Value;
+    let v: Value;
+    let batch: number[];
+    let tk: number;
+    if (g.c.oneIn(4) && nb * tq * tq <= g.budget) {
+      // Self-attention: q, k and v are one value.
+      k = v = q;
+      batch = batchQ;
+      tk = tq;
+    } else {
+      const f = Math.floor(g.budget / (nb * Math.max(tq, d)));
+      tk = Math.min(randomExtent(g.c, 5), f);
+      let dv = Math.min(randomExtent(g.c, 5), f);
+      while (nb * tk * dv > g.budget) if (tk > dv) tk--; else dv--;
+      const per = Math.max(tq * tk, tq * dv, tk * d, tk * dv);
+      const batchK = partnerShape(g.c, batchQ, Math.floor(g.budget / per));
+      const batchV = partnerShape(g.c, broadcastShapes(batchQ, batchK), Math.floor(g.budget / per));
+      batch = broadcastShapes(batchQ, batchK, batchV);
+      k = g.fitShape(g.toFloat(g.pick()), [...batchK, tk, d]);
+      v = g.fitShape(g.toFloat(g.pick()), [...batchV, tk, dv]);
+    }
+    [q, k] = [g.clamp(q, 4), g.clamp(k, 4)];
+    const operands = [q, k, v];
+    const scores = [...batch, tq, tk];
+    const maskKind = g.c.int(3);
+    if (maskKind !== 0) {
+      const dtype: DType = maskKind === 1 && !g.opts.floatOnly ? 'bool' : 'f32';
+      if (dtype === 'bool' && g.opts.tame) {
+        operands.push(attendingMask(g, shrinkShape(g, scores)));
+      } else {
+        const existing = g.pickWhere((m) => m.type.dtype === dtype && broadcastsTo(m.type.shape, scores));
+        operands.push(existing && g.c.flag() ? existing : g.fitShape(g.toDType(g.pick(), dtype), shrinkShape(g, scores)));
+      }
+    }
+    return g.emit('attention', operands, g.c.flag() ? { scale: g.c.pick([0.5, 1, 0.125, 2]) } : {});
+  },
+};
+
+const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
+  where,
+  cast,
+  matmul,
+  reshape,
+  transpose,
+  broadcast_to: broadcastTo,
+  slice,
+  concat,
+  pad,
+  gather,
+  iota,
+  constant,
+  softmax,
+  layer_norm: layerNorm,
+  gelu,
+  attention,
+};
+
+/**
+ * The generator for an op: an explicit one, or one derived from what the
+ * registry says (unary/binary/compare name lists, reductions by their
+ * `axes`/`keepdims` schema), so a new op of a known family is covered
+ * without code here. Undefined when the op is of an unknown kind.
+ */
+export function generatorFor(def: OpDef): OpGenerator | undefined {
+  const name = def.name;
+  if (name in EXPLICIT) return EXPLICIT[name];
+  if (UNARY_OP_NAMES.includes(name)) return unary(UNARY_DTYPES[name]!);
+  if (BINARY_OP_NAMES.includes(name)) return binary(accepts(name, ['i32', 'i32'], {}) ? 'numeric' : 'float');
+  if (COMPARE_OP_NAMES.includes(name)) return binary(COMPARE_DTYPES[name]!, true);
+  if ('axes' in def.attrs && 'keepdims' in def.attrs && def.operands.max === 1) return reduction;
+  return undefined;
+}

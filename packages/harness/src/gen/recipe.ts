@@ -1,0 +1,77 @@
+import { type DType, type OpDef, type Program, type Value, allOps, tensorType } from '@tessera/ir';
+import { Choices } from './choices.ts';
+import { ProgramGen } from './context.ts';
+import { type OpGenerator, generatorFor } from './op-generators.ts';
+import { type ProgramGenOptions, type ResolvedGenOptions, resolveGenOptions } from './options.ts';
+import { randomShape } from './shapes.ts';
+
+/**
+ * The plain-data recipe a random program is built from. fast-check generates
+ * and shrinks recipes; `buildProgram` turns any recipe into a valid program,
+ * so shrinking (dropping steps, lowering numbers) always yields valid programs.
+ */
+export interface ProgramRecipe {
+  /** One choice stream per input: dtype, kind, rank, extents. */
+  readonly inputs: readonly (readonly number[])[];
+  /** One entry per generated op: which op, and the choices that build its operands and attributes. */
+  readonly steps: readonly { readonly op: number; readonly choices: readonly number[] }[];
+  /** Picks of extra outputs (the last step's result is always an output). */
+  readonly outputs: readonly number[];
+}
+
+/** Registered ops that have no generator: each should get one (a test lists them). */
+export function missingGenerators(): string[] {
+  return allOps()
+    .filter((d) => generatorFor(d) === undefined)
+    .map((d) => d.name);
+}
+
+/** The ops a generator with these options picks from, each with its generator, in registry order. */
+export function generatedOps(options: ProgramGenOptions = {}): { name: string; gen: OpGenerator }[] {
+  const opts = resolveGenOptions(options);
+  const wanted = opts.ops ? new Set(opts.ops) : undefined;
+  const known = new Map(allOps().map((d): [string, OpDef] => [d.name, d]));
+  for (const name of wanted ?? []) {
+    if (!known.has(name)) throw new Error(`generator option ops names '${name}', which is not a registered op`);
+    if (!generatorFor(known.get(name)!)) throw new Error(`op '${name}' has no program generator yet (add one in packages/harness/src/gen/op-generators.ts)`);
+  }
+  const out: { name: string; gen: OpGenerator }[] = [];
+  for (const def of allOps()) {
+    const gen = generatorFor(def);
+    if (!gen || (wanted && !wanted.has(def.name)) || (opts.floatOnly && gen.nonFloat)) continue;
+    out.push({ name: def.name, gen });
+  }
+  if (out.length === 0) throw new Error(`no op can be generated with options ${JSON.stringify(options)}`);
+  return out;
+}
+
+function inputDType(c: Choices, opts: ResolvedGenOptions): DType {
+  if (opts.floatOnly) return 'f32';
+  const r = c.int(6);
+  return r < 4 ? 'f32' : r === 4 ? 'i32' : 'bool';
+}
+
+/** Builds the program a recipe describes (deterministic; never fails for any recipe). */
+export function buildProgram(recipe: ProgramRecipe, options: ProgramGenOptions = {}): Program {
+  const opts = resolveGenOptions(options);
+  const ops = generatedOps(options);
+  const g = new ProgramGen(opts);
+  const inputs = recipe.inputs.length ? recipe.inputs.slice(0, opts.maxInputs) : [[]];
+  inputs.forEach((stream, i) => {
+    g.c = new Choices(stream);
+    const dtype = inputDType(g.c, opts);
+    const param = g.c.oneIn(3);
+    g.input(param ? `w.${i}` : `x${i}`, tensorType(dtype, randomShape(g.c, opts.maxElements)), param ? 'parameter' : 'activation');
+  });
+  let last: Value | undefined;
+  const steps = recipe.steps.slice(0, opts.maxNodes);
+  for (const step of steps) {
+    const { name, gen } = ops[step.op % ops.length]!;
+    g.c = new Choices(step.choices);
+    last = gen.generate(g, name);
+    g.pool.push(last);
+  }
+  g.b.output('out0', last ?? g.pool[g.pool.length - 1]!);
+  recipe.outputs.slice(0, opts.maxOutputs - 1).forEach((pick, i) => g.b.output(`out${i + 1}`, g.pool[pick % g.pool.length]!));
+  return g.b.build();
+}

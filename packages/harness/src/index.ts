@@ -1,0 +1,29 @@
+/**
+ * @tessera/harness: what property tests share. Random well-typed programs
+ * over the whole op set and values for their inputs (fast-check
+ * arbitraries), the one tolerance policy for comparing results with the
+ * reference interpreter, and counterexample printing.
+ */
+export { arbProgram, arbRecipe } from './gen/arbitrary.ts';
+export { arbProgramWithInputs, type ProgramCase } from './gen/cases.ts';
+export { buildProgram, generatedOps, missingGenerators, type ProgramRecipe } from './gen/recipe.ts';
+export { type ProgramGenOptions, TAME_LIMIT, resolveGenOptions } from './gen/options.ts';
+export { generatorFor, type OpGenerator } from './gen/op-generators.ts';
+export { Choices, makeRng } from './gen/choices.ts';
+export { opCoverage, REQUIRED_VARIANTS } from './gen/coverage.ts';
+export { arbInputs, inputsFor, type HostInputs, type InputValueOptions } from './inputs.ts';
+export {
+  allClose,
+  compareClose,
+  describeMismatch,
+  effectiveTolerance,
+  elementClose,
+  toleranceFor,
+  EXACT_TOLERANCE,
+  F32_TOLERANCE,
+  type CloseOptions,
+  type Comparison,
+  type Mismatch,
+  type Tolerance,
+} from './tolerance.ts';
+export { formatCounterexample, formatValues, printable, type InputValues } from './counterexample.ts';

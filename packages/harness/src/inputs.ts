@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import { type DType, type Program, numel } from '@tessera/ir';
+import { makeRng } from './gen/choices.ts';
+
+/** Values for a program's inputs, keyed by input name, in the typed array of each input's dtype. */
+export type HostInputs = Record<string, Float32Array | Int32Array | Uint8Array>;
+
+/** Ranges of generated input values. */
+export interface InputValueOptions {
+  /** f32 values lie in [-floatMax, floatMax] (default 3). */
+  readonly floatMax?: number;
+  /** i32 values are integers in [-intMax, intMax] (default 4). */
+  readonly intMax?: number;
+  /** Chance that an element is exactly 0 (default 0.1): zeros find division, log and mask bugs. */
+  readonly zeroChance?: number;
+}
+
+function hostArray(dtype: DType, values: readonly number[]): Float32Array | Int32Array | Uint8Array {
+  return dtype === 'f32' ? Float32Array.from(values) : dtype === 'i32' ? Int32Array.from(values) : Uint8Array.from(values);
+}
+
+/**
+ * Deterministic values for every input of a program from a seed (or a
+ * generator of numbers in [0, 1)): f32 in [-3, 3] with occasional exact
+ * zeros, small i32, bool 0/1. The same seed gives the same values, so a
+ * failure is reproducible from the seed alone.
+ */
+export function inputsFor(program: Program, seedOrRng: number | (() => number), options: InputValueOptions = {}): HostInputs {
+  const rng = typeof seedOrRng === 'number' ? makeRng(seedOrRng) : seedOrRng;
+  const floatMax = options.floatMax ?? 3;
+  const intMax = options.intMax ?? 4;
+  const zero = options.zeroChance ?? 0.1;
+  const out: HostInputs = {};
+  for (const inp of program.inputs) {
+    const values = Array.from({ length: numel(inp.type.shape) }, () => {
+      const r = rng();
+      if (inp.type.dtype === 'bool') return r < 0.5 ? 0 : 1;
+      if (r < zero) return 0;
+      if (inp.type.dtype === 'i32') return Math.floor(rng() * (2 * intMax + 1)) - intMax;
+      return (rng() * 2 - 1) * floatMax;
+    });
+    out[inp.name] = hostArray(inp.type.dtype, values);
+  }
+  return out;
+}
+
+/** The fast-check arbitrary of one element of a dtype; shrinks toward 0. */
+function arbElement(dtype: DType, options: InputValueOptions): fc.Arbitrary<number> {
+  const zero = options.zeroChance ?? 0.1;
+  const zeros = Math.max(1, Math.round(zero * 100));
+  if (dtype === 'bool') return fc.constantFrom(0, 1);
+  const intMax = options.intMax ?? 4;
+  // fast-check floats must be f32-representable bounds.
+  const max = Math.fround(options.floatMax ?? 3);
+  const value = dtype === 'i32' ? fc.integer({ min: -intMax, max: intMax }) : fc.float({ min: -max, max, noNaN: true, noDefaultInfinity: true });
+  return fc.oneof({ weight: zeros, arbitrary: fc.constant(0) }, { weight: 100 - zeros, arbitrary: value });
+}
+
+/**
+ * Values for every input of a program as a fast-check arbitrary (same ranges
+ * as inputsFor); fast-check shrinks failing values toward 0.
+ */
+export function arbInputs(program: Program, options: InputValueOptions = {}): fc.Arbitrary<HostInputs> {
+  const fields: Record<string, fc.Arbitrary<Float32Array | Int32Array | Uint8Array>> = {};
+  for (const inp of program.inputs) {
+    const n = numel(inp.type.shape);
+    fields[inp.name] = fc.array(arbElement(inp.type.dtype, options), { minLength: n, maxLength: n }).map((vs) => hostArray(inp.type.dtype, vs));
+  }
+  return fc.record(fields);
+}
