@@ -11,3 +11,4 @@ export * from './evaluate.ts';
 export * from './verify.ts';
 export * from './print.ts';
 export * from './backend.ts';
+export * from './evaluator-backend.ts';

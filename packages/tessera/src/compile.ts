@@ -1,0 +1,46 @@
+import { type Program, TesseraError, formatType, interpret, toHost, assertVerified } from '@tessera/ir';
+import type { Executable, TensorData } from '@tessera/kernel';
+import { lowerToKernels } from '@tessera/passes';
+import { type BackendName, getBackend } from './backends.ts';
+
+/** Options of `compile`. */
+export interface CompileOptions {
+  /** Where to run: the graph interpreter, the kernel evaluator, JS kernels, or WebGPU. Default `cpu`. */
+  readonly backend?: BackendName;
+  /** Parameter values bound once; `run` then needs only the activations. */
+  readonly weights?: Readonly<Record<string, TensorData>>;
+}
+
+/** An executable whose parameters may have been bound at compile time. */
+function bindWeights(program: Program, exe: Executable, weights: Readonly<Record<string, TensorData>> | undefined): Executable {
+  if (!weights) return exe;
+  const params = program.inputs.filter((i) => i.kind === 'parameter');
+  const missing = params.filter((p) => !(p.name in weights)).map((p) => `${p.name}: ${formatType(p.type)}`);
+  if (missing.length) throw new TesseraError(`weights are missing parameter(s): ${missing.join(', ')}`);
+  return {
+    run: (inputs) => exe.run({ ...weights, ...inputs }),
+    dispose: () => exe.dispose(),
+  };
+}
+
+/** Runs a program on the reference interpreter behind the Executable interface. */
+function interpreterExecutable(program: Program): Executable {
+  return {
+    async run(inputs) {
+      const out = interpret(program, inputs);
+      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, toHost(v)]));
+    },
+    dispose() {},
+  };
+}
+
+/**
+ * Compiles a graph program for a backend: lowers it to a kernel program and
+ * hands that to the backend (or wraps the interpreter for `interp`).
+ */
+export async function compile(program: Program, options: CompileOptions = {}): Promise<Executable> {
+  assertVerified(program);
+  const backend = options.backend ?? 'cpu';
+  const exe = backend === 'interp' ? interpreterExecutable(program) : await getBackend(backend).compile(lowerToKernels(program));
+  return bindWeights(program, exe, options.weights);
+}

@@ -1,0 +1,8 @@
+/**
+ * tessera: the public API. Compile a graph program (or a traced model) for a
+ * backend and run it: `const exe = await compile(program, { backend: 'cpu' });
+ * const out = await exe.run({ x })`.
+ */
+export * from './compile.ts';
+export * from './backends.ts';
+export type { Executable, TensorData, Backend, BackendLimits } from '@tessera/kernel';

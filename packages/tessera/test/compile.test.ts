@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { ProgramBuilder, tensorType } from '@tessera/ir';
+import { availableBackends, compile } from '../src/index.ts';
+
+function mlp() {
+  const b = new ProgramBuilder('mlp');
+  const x = b.input('x', tensorType('f32', [3, 4]));
+  const w = b.param('w', tensorType('f32', [4, 5]));
+  const h = b.emit('gelu', [b.emit('matmul', [x, w])]);
+  b.output('y', b.emit('softmax', [h], { axis: -1 }));
+  return b.build();
+}
+
+describe('compile', () => {
+  const x = Float32Array.from({ length: 12 }, (_, i) => Math.cos(i));
+  const w = Float32Array.from({ length: 20 }, (_, i) => Math.sin(i) / 2);
+
+  it('gives the same outputs on every backend, with weights bound at compile time', async () => {
+    const results: Record<string, Float32Array> = {};
+    for (const backend of ['interp', 'eval', 'cpu'] as const) {
+      const exe = await compile(mlp(), { backend, weights: { w } });
+      results[backend] = (await exe.run({ x })).y as Float32Array;
+      exe.dispose();
+    }
+    for (const backend of ['eval', 'cpu']) {
+      results[backend]!.forEach((v, i) => expect(Math.abs(v - results.interp![i]!)).toBeLessThan(1e-6));
+    }
+  });
+
+  it('rejects unknown backends, missing weights and disposed executables clearly', async () => {
+    await expect(compile(mlp(), { backend: 'nope' as never })).rejects.toThrow(/unknown or unavailable backend 'nope' \(available: interp, eval, cpu/);
+    await expect(compile(mlp(), { backend: 'cpu', weights: {} })).rejects.toThrow(/missing parameter\(s\): w: f32\[4,5\]/);
+    const exe = await compile(mlp(), { backend: 'cpu' });
+    await expect(exe.run({ x })).rejects.toThrow(/missing input 'w'/);
+    exe.dispose();
+    await expect(exe.run({ x, w })).rejects.toThrow(/disposed/);
+    expect(availableBackends()).toEqual(['interp', 'eval', 'cpu']);
+  });
+});
