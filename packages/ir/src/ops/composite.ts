@@ -85,7 +85,8 @@ const layerNormOp: OpDef = {
     return x!;
   },
   evaluate([x, w, b], attrs, result) {
-    const eps = num(attrs, 'eps');
+    // eps as the f32 the decomposition's constant holds (see the gelu constants).
+    const eps = Math.fround(num(attrs, 'eps'));
     return mapRows(x!, x!.type.shape.length - 1, result, (row) => {
       let mean = 0;
       for (const v of row) mean += v;
@@ -107,7 +108,11 @@ const layerNormOp: OpDef = {
   },
 };
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+// Constants as the f32 values the decomposition's f32 `constant` nodes hold, so a
+// composite and its decomposition compute the same function (and match PyTorch's f32 kernels).
+const SQRT_2_OVER_PI = Math.fround(Math.sqrt(2 / Math.PI));
+const GELU_CUBIC = Math.fround(0.044715);
+const SQRT1_2 = Math.fround(Math.SQRT1_2);
 
 const geluOp: OpDef = {
   name: 'gelu',
@@ -122,7 +127,7 @@ const geluOp: OpDef = {
   evaluate([x], attrs, result) {
     const tanhForm = str(attrs, 'approximate') === 'tanh';
     return mapElements(result, x!, (v) =>
-      tanhForm ? 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))) : 0.5 * v * (1 + erf(v / Math.SQRT2)),
+      tanhForm ? 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v))) : 0.5 * v * (1 + erf(v * SQRT1_2)),
     );
   },
   decompose(e, [x], attrs) {
@@ -130,10 +135,10 @@ const geluOp: OpDef = {
     let inner: Value;
     if (str(attrs, 'approximate') === 'tanh') {
       const cube = e.emit('mul', [e.emit('mul', [x!, x!]), x!]);
-      const poly = e.emit('add', [x!, e.emit('mul', [cube, scalar(e, 0.044715)])]);
+      const poly = e.emit('add', [x!, e.emit('mul', [cube, scalar(e, GELU_CUBIC)])]);
       inner = e.emit('tanh', [e.emit('mul', [poly, scalar(e, SQRT_2_OVER_PI)])]);
     } else {
-      inner = e.emit('erf', [e.emit('mul', [x!, scalar(e, Math.SQRT1_2)])]);
+      inner = e.emit('erf', [e.emit('mul', [x!, scalar(e, SQRT1_2)])]);
     }
     return e.emit('mul', [half, e.emit('add', [inner, scalar(e, 1)])]);
   },
@@ -180,7 +185,7 @@ const attentionOp: OpDef = {
     return { dtype: 'f32', shape: [...batch, tq, dv] };
   },
   evaluate([q, k, v, mask], attrs, result) {
-    const scale = num(attrs, 'scale');
+    const scale = Math.fround(num(attrs, 'scale'));
     const { batch, tq, tk, d, dv } = attentionDims(q!.type, k!.type, v!.type);
     const parts = [q!, k!, v!].map((t) => ({ t, b: t.type.shape.slice(0, -2), s: stridesOf(t.type.shape.slice(0, -2)) }));
     const maskStrides = mask ? stridesOf(mask.type.shape) : [];
