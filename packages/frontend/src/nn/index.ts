@@ -1,0 +1,8 @@
+/** The `nn` namespace: layers with PyTorch's parameter names. */
+export { Linear, type LinearOptions } from './linear.ts';
+export { LayerNorm, type LayerNormOptions } from './layer-norm.ts';
+export { Embedding } from './embedding.ts';
+export { MultiHeadAttention, type MultiHeadAttentionOptions, type MultiHeadAttentionMasks } from './multi-head-attention.ts';
+export { ModuleList, Sequential, type Layer } from './containers.ts';
+export { ReLU, GELU, Tanh, Dropout, Identity } from './activations.ts';
+export { Module } from '../module.ts';

@@ -1,0 +1,79 @@
+/** Elementwise math, comparisons, logic, reductions and matmul as functions (the Tensor methods, plus number operands first). */
+import type { DType } from '@tessera/ir';
+import type { Axes, Tensor } from '../tensor.ts';
+import { type Operand, emitOp } from '../tracer.ts';
+
+/** a + b */
+export const add = (a: Operand, b: Operand): Tensor => emitOp('add', [a, b]);
+/** a - b */
+export const sub = (a: Operand, b: Operand): Tensor => emitOp('sub', [a, b]);
+/** a * b */
+export const mul = (a: Operand, b: Operand): Tensor => emitOp('mul', [a, b]);
+/** a / b (floats) */
+export const div = (a: Operand, b: Operand): Tensor => emitOp('div', [a, b]);
+/** a ^ b (floats) */
+export const pow = (a: Operand, b: Operand): Tensor => emitOp('pow', [a, b]);
+/** Elementwise larger of a and b. */
+export const maximum = (a: Operand, b: Operand): Tensor => emitOp('max', [a, b]);
+/** Elementwise smaller of a and b. */
+export const minimum = (a: Operand, b: Operand): Tensor => emitOp('min', [a, b]);
+
+/** -x */
+export const neg = (x: Tensor): Tensor => x.neg();
+/** |x| */
+export const abs = (x: Tensor): Tensor => x.abs();
+/** e^x */
+export const exp = (x: Tensor): Tensor => x.exp();
+/** Natural logarithm. */
+export const log = (x: Tensor): Tensor => x.log();
+/** Square root. */
+export const sqrt = (x: Tensor): Tensor => x.sqrt();
+/** 1 / sqrt(x) */
+export const rsqrt = (x: Tensor): Tensor => x.rsqrt();
+/** Hyperbolic tangent. */
+export const tanh = (x: Tensor): Tensor => x.tanh();
+/** Error function. */
+export const erf = (x: Tensor): Tensor => x.erf();
+/** Sine. */
+export const sin = (x: Tensor): Tensor => x.sin();
+/** Cosine. */
+export const cos = (x: Tensor): Tensor => x.cos();
+/** 1 / x */
+export const recip = (x: Tensor): Tensor => x.recip();
+
+/** a == b */
+export const eq = (a: Operand, b: Operand): Tensor => emitOp('eq', [a, b]);
+/** a != b */
+export const ne = (a: Operand, b: Operand): Tensor => emitOp('ne', [a, b]);
+/** a < b */
+export const lt = (a: Operand, b: Operand): Tensor => emitOp('lt', [a, b]);
+/** a <= b */
+export const le = (a: Operand, b: Operand): Tensor => emitOp('le', [a, b]);
+/** a > b */
+export const gt = (a: Operand, b: Operand): Tensor => emitOp('gt', [a, b]);
+/** a >= b */
+export const ge = (a: Operand, b: Operand): Tensor => emitOp('ge', [a, b]);
+
+/** cond ? a : b elementwise (broadcasting); a number takes the dtype of the other branch. */
+export const where = (cond: Tensor, a: Operand, b: Operand): Tensor => emitOp('where', [cond, a, b], {}, { scalarDTypeFrom: [1, 2] });
+/** Logical not of a bool tensor. */
+export const logicalNot = (x: Tensor): Tensor => x.logicalNot();
+/** Logical and of bool tensors. */
+export const logicalAnd = (a: Tensor, b: Tensor): Tensor => a.logicalAnd(b);
+/** Logical or of bool tensors. */
+export const logicalOr = (a: Tensor, b: Tensor): Tensor => a.logicalOr(b);
+
+/** Converts elements to `dtype`. */
+export const cast = (x: Tensor, dtype: DType): Tensor => x.cast(dtype);
+
+/** Batched matrix product. */
+export const matmul = (a: Tensor, b: Tensor): Tensor => a.matmul(b);
+
+/** Sum over axes (all when omitted). */
+export const sum = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.sum(axes, keepdims);
+/** Mean over axes (all when omitted). */
+export const mean = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.mean(axes, keepdims);
+/** Maximum over axes (all when omitted). */
+export const max = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.max(axes, keepdims);
+/** Minimum over axes (all when omitted). */
+export const min = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.min(axes, keepdims);

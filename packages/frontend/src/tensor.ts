@@ -1,0 +1,320 @@
+import { type DType, type SourceLoc, type TensorType, type Value, TesseraError, formatType } from '@tessera/ir';
+import { type Operand, type Tracer, dslError, emitOp } from './tracer.ts';
+
+/** Where a traced tensor lives: the trace that made it and its SSA value there. */
+export interface TensorOrigin {
+  readonly tracer: Tracer;
+  readonly value: Value;
+}
+
+/** One range of a slice, per axis: `[start, stop?, step?]` (negatives count from the end), or null for the whole axis. */
+export type SliceRange = readonly [start: number, stop?: number, step?: number] | null;
+
+/** Axes of a reduction: one axis, a list, or undefined for all axes. */
+export type Axes = number | readonly number[] | undefined;
+
+function axesList(axes: Axes, rank: number): number[] {
+  if (axes === undefined) return [...Array(rank).keys()];
+  return typeof axes === 'number' ? [axes] : [...axes];
+}
+
+/**
+ * A tensor while tracing: a typed handle on one SSA value of the program
+ * being built. Every method emits exactly the IR node(s) it names through
+ * the active trace; the builder type-checks each one.
+ */
+export class Tensor {
+  constructor(
+    readonly type: TensorType,
+    private readonly origin?: TensorOrigin,
+  ) {}
+
+  /** Extents, outermost first. */
+  get shape(): readonly number[] {
+    return this.type.shape;
+  }
+
+  /** Element type. */
+  get dtype(): DType {
+    return this.type.dtype;
+  }
+
+  /** Number of axes. */
+  get rank(): number {
+    return this.type.shape.length;
+  }
+
+  /** The SSA value of this tensor in trace `t` (parameters are declared there on first use). */
+  valueIn(t: Tracer, loc: SourceLoc | undefined): Value {
+    if (!this.origin) throw new TesseraError(`a tensor of type ${formatType(this.type)} has no value in this trace`, loc);
+    if (this.origin.tracer !== t) {
+      throw new TesseraError(
+        `tensor %${this.origin.value.name} (${formatType(this.type)}) belongs to another trace; expected tensors made during this trace() call`,
+        loc,
+      );
+    }
+    return this.origin.value;
+  }
+
+  toString(): string {
+    return `Tensor(${this.origin ? `%${this.origin.value.name}: ` : ''}${formatType(this.type)})`;
+  }
+
+  // Binary arithmetic (numpy broadcasting; numbers become scalars of this dtype).
+  /** this + o */
+  add(o: Operand): Tensor {
+    return emitOp('add', [this, o]);
+  }
+  /** this - o */
+  sub(o: Operand): Tensor {
+    return emitOp('sub', [this, o]);
+  }
+  /** this * o */
+  mul(o: Operand): Tensor {
+    return emitOp('mul', [this, o]);
+  }
+  /** this / o (floats only) */
+  div(o: Operand): Tensor {
+    return emitOp('div', [this, o]);
+  }
+  /** this ^ o (floats only) */
+  pow(o: Operand): Tensor {
+    return emitOp('pow', [this, o]);
+  }
+  /** Elementwise larger of this and o (torch.maximum). */
+  maximum(o: Operand): Tensor {
+    return emitOp('max', [this, o]);
+  }
+  /** Elementwise smaller of this and o (torch.minimum). */
+  minimum(o: Operand): Tensor {
+    return emitOp('min', [this, o]);
+  }
+
+  // Unary math.
+  /** -x */
+  neg(): Tensor {
+    return emitOp('neg', [this]);
+  }
+  /** |x| */
+  abs(): Tensor {
+    return emitOp('abs', [this]);
+  }
+  /** e^x */
+  exp(): Tensor {
+    return emitOp('exp', [this]);
+  }
+  /** Natural logarithm. */
+  log(): Tensor {
+    return emitOp('log', [this]);
+  }
+  /** Square root. */
+  sqrt(): Tensor {
+    return emitOp('sqrt', [this]);
+  }
+  /** 1 / sqrt(x) */
+  rsqrt(): Tensor {
+    return emitOp('rsqrt', [this]);
+  }
+  /** Hyperbolic tangent. */
+  tanh(): Tensor {
+    return emitOp('tanh', [this]);
+  }
+  /** Error function. */
+  erf(): Tensor {
+    return emitOp('erf', [this]);
+  }
+  /** Sine. */
+  sin(): Tensor {
+    return emitOp('sin', [this]);
+  }
+  /** Cosine. */
+  cos(): Tensor {
+    return emitOp('cos', [this]);
+  }
+  /** 1 / x */
+  recip(): Tensor {
+    return emitOp('recip', [this]);
+  }
+
+  // Comparisons (bool results).
+  /** this == o */
+  eq(o: Operand): Tensor {
+    return emitOp('eq', [this, o]);
+  }
+  /** this != o */
+  ne(o: Operand): Tensor {
+    return emitOp('ne', [this, o]);
+  }
+  /** this < o */
+  lt(o: Operand): Tensor {
+    return emitOp('lt', [this, o]);
+  }
+  /** this <= o */
+  le(o: Operand): Tensor {
+    return emitOp('le', [this, o]);
+  }
+  /** this > o */
+  gt(o: Operand): Tensor {
+    return emitOp('gt', [this, o]);
+  }
+  /** this >= o */
+  ge(o: Operand): Tensor {
+    return emitOp('ge', [this, o]);
+  }
+
+  // Logic on bool tensors (the IR has no logic ops: eq and where express them).
+  /** Logical not of a bool tensor. */
+  logicalNot(): Tensor {
+    return emitOp('eq', [this, 0]);
+  }
+  /** Logical and of bool tensors. */
+  logicalAnd(o: Operand): Tensor {
+    return emitOp('where', [this, o, 0], {}, { scalarDTypeFrom: [0, 1] });
+  }
+  /** Logical or of bool tensors. */
+  logicalOr(o: Operand): Tensor {
+    return emitOp('where', [this, 1, o], {}, { scalarDTypeFrom: [0, 2] });
+  }
+
+  /** Batched matrix product [..., M, K] x [..., K, N]. */
+  matmul(o: Tensor): Tensor {
+    return emitOp('matmul', [this, o]);
+  }
+
+  // Reductions.
+  /** Sum over `axes` (all when omitted). */
+  sum(axes?: Axes, keepdims = false): Tensor {
+    return this.reduce('reduce_sum', axes, keepdims);
+  }
+  /** Mean over `axes` (all when omitted). */
+  mean(axes?: Axes, keepdims = false): Tensor {
+    return this.reduce('reduce_mean', axes, keepdims);
+  }
+  /** Elementwise maximum with a tensor, or the maximum over `axes` (all when omitted). */
+  max(other: Tensor): Tensor;
+  max(axes?: Axes, keepdims?: boolean): Tensor;
+  max(arg?: Tensor | Axes, keepdims = false): Tensor {
+    return arg instanceof Tensor ? emitOp('max', [this, arg]) : this.reduce('reduce_max', arg, keepdims);
+  }
+  /** Elementwise minimum with a tensor, or the minimum over `axes` (-max(-x); all when omitted). */
+  min(other: Tensor): Tensor;
+  min(axes?: Axes, keepdims?: boolean): Tensor;
+  min(arg?: Tensor | Axes, keepdims = false): Tensor {
+    return arg instanceof Tensor ? emitOp('min', [this, arg]) : this.neg().reduce('reduce_max', arg, keepdims).neg();
+  }
+
+  private reduce(op: string, axes: Axes, keepdims: boolean): Tensor {
+    const list = axesList(axes, this.rank);
+    // A scalar has nothing to reduce; the IR rejects empty axis lists.
+    if (list.length === 0 && this.rank === 0) return this;
+    return emitOp(op, [this], { axes: list, keepdims });
+  }
+
+  // Movement.
+  /** Same elements, new shape; one extent may be -1 (inferred). */
+  reshape(shape: readonly number[]): Tensor;
+  reshape(...shape: number[]): Tensor;
+  reshape(...args: (number | readonly number[])[]): Tensor {
+    const shape = Array.isArray(args[0]) ? (args[0] as readonly number[]) : (args as number[]);
+    return emitOp('reshape', [this], { shape: [...shape] });
+  }
+  /** Permutes axes (result axis i is axis perm[i]), or swaps two axes: transpose(a, b). */
+  transpose(perm: readonly number[]): Tensor;
+  transpose(a: number, b: number): Tensor;
+  transpose(permOrA: readonly number[] | number, b?: number): Tensor {
+    const rank = this.rank;
+    const fix = (a: number) => (a < 0 ? a + rank : a);
+    let perm: number[];
+    if (typeof permOrA === 'number') {
+      if (b === undefined) return dslError(`transpose(${permOrA}): expected a permutation list or two axes to swap`);
+      perm = [...Array(rank).keys()];
+      const [i, j] = [fix(permOrA), fix(b)];
+      if (i < 0 || i >= rank || j < 0 || j >= rank) return dslError(`transpose(${permOrA}, ${b}): axes out of range for rank ${rank}`);
+      [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+    } else {
+      perm = permOrA.map(fix);
+    }
+    return emitOp('transpose', [this], { perm });
+  }
+  /** Permutes axes: permute(perm) is transpose(perm). */
+  permute(perm: readonly number[]): Tensor {
+    return this.transpose(perm);
+  }
+  /** Swaps the last two axes (a matrix transpose, batched). */
+  get mT(): Tensor {
+    if (this.rank < 2) return dslError(`.mT needs rank >= 2, got ${formatType(this.type)}`);
+    return this.transpose(-2, -1);
+  }
+  /** Swaps the last two axes, like .mT. */
+  get T(): Tensor {
+    if (this.rank < 2) return dslError(`.T needs rank >= 2, got ${formatType(this.type)}`);
+    return this.transpose(-2, -1);
+  }
+  /** Numpy broadcast to `shape`. */
+  broadcastTo(shape: readonly number[]): Tensor {
+    return emitOp('broadcast_to', [this], { shape: [...shape] });
+  }
+  /** Inserts an axis of extent 1 at `axis` (-1 appends). */
+  unsqueeze(axis: number): Tensor {
+    const a = axis < 0 ? axis + this.rank + 1 : axis;
+    if (!Number.isInteger(a) || a < 0 || a > this.rank) return dslError(`unsqueeze(${axis}): axis out of range for rank ${this.rank}`);
+    return this.reshape([...this.shape.slice(0, a), 1, ...this.shape.slice(a)]);
+  }
+  /** Removes `axis` (which must have extent 1), or every axis of extent 1. */
+  squeeze(axis?: number): Tensor {
+    if (axis === undefined) return this.reshape(this.shape.filter((d) => d !== 1));
+    const a = axis < 0 ? axis + this.rank : axis;
+    if (this.shape[a] !== 1) return dslError(`squeeze(${axis}): axis must exist and have extent 1, shape is [${this.shape.join(',')}]`);
+    return this.reshape(this.shape.filter((_, i) => i !== a));
+  }
+  /** Merges axes start..end (inclusive) into one. */
+  flatten(start = 0, end = -1): Tensor {
+    const [s, e] = [start < 0 ? start + this.rank : start, end < 0 ? end + this.rank : end];
+    if (s < 0 || e >= this.rank || s > e) return dslError(`flatten(${start}, ${end}): axes out of range for rank ${this.rank}`);
+    const merged = this.shape.slice(s, e + 1).reduce((a, d) => a * d, 1);
+    return this.reshape([...this.shape.slice(0, s), merged, ...this.shape.slice(e + 1)]);
+  }
+  /**
+   * Strided slice. slice(axis, start, stop?, step?) slices one axis;
+   * slice([[start, stop?, step?] | null, ...]) slices leading axes (missing ones are whole).
+   * The rank is kept; negative start/stop count from the end.
+   */
+  slice(axis: number, start: number, stop?: number, step?: number): Tensor;
+  slice(ranges: readonly SliceRange[]): Tensor;
+  slice(arg: number | readonly SliceRange[], start?: number, stop?: number, step = 1): Tensor {
+    const rank = this.rank;
+    const ranges: SliceRange[] = Array(rank).fill(null);
+    if (typeof arg === 'number') {
+      const a = arg < 0 ? arg + rank : arg;
+      if (a < 0 || a >= rank || start === undefined) return dslError(`slice(${arg}, ...): expected an axis in range for rank ${rank} and a start`);
+      ranges[a] = [start, stop, step];
+    } else {
+      if (arg.length > rank) return dslError(`slice: ${arg.length} ranges for a tensor of rank ${rank}`);
+      arg.forEach((r, a) => (ranges[a] = r));
+    }
+    const attrs = {
+      start: ranges.map((r) => r?.[0] ?? 0),
+      stop: ranges.map((r, a) => r?.[1] ?? this.shape[a]!),
+      step: ranges.map((r) => r?.[2] ?? 1),
+    };
+    return emitOp('slice', [this], attrs);
+  }
+  /** The sub-tensor at `index` along `axis`, with that axis removed. */
+  select(axis: number, index: number): Tensor {
+    const a = axis < 0 ? axis + this.rank : axis;
+    const n = this.shape[a];
+    if (n === undefined) return dslError(`select(${axis}, ${index}): axis out of range for rank ${this.rank}`);
+    const i = index < 0 ? index + n : index;
+    if (i < 0 || i >= n) return dslError(`select(${axis}, ${index}): index out of range for extent ${n}`);
+    return this.slice(a, i, i + 1).reshape(this.shape.filter((_, j) => j !== a));
+  }
+
+  /** Converts elements to another dtype. */
+  cast(dtype: DType): Tensor {
+    return emitOp('cast', [this], { to: dtype });
+  }
+  /** softmax along `axis` (default the last). */
+  softmax(axis = -1): Tensor {
+    return emitOp('softmax', [this], { axis });
+  }
+}

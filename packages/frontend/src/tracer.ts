@@ -1,0 +1,116 @@
+import { type Attrs, type DType, type SourceLoc, type Value, ProgramBuilder, TesseraError, tensorType } from '@tessera/ir';
+import { userCallSite } from './call-site.ts';
+import type { Parameter } from './parameter.ts';
+import { Tensor } from './tensor.ts';
+
+/** Something usable as an op operand: a tensor, or a number that becomes a scalar constant. */
+export type Operand = Tensor | number;
+
+/**
+ * The state of one trace() call: the program being built and the mapping
+ * from parameters (known by their path in the model) to program inputs,
+ * which are declared the first time forward uses them.
+ */
+export class Tracer {
+  readonly builder: ProgramBuilder;
+  private readonly paramValues = new Map<Parameter, Value>();
+
+  constructor(
+    name: string,
+    private readonly paramNames: ReadonlyMap<Parameter, string>,
+  ) {
+    this.builder = new ProgramBuilder(name);
+  }
+
+  /** The program input for a parameter, declared on first use under its path in the model. */
+  paramValue(p: Parameter, loc: SourceLoc | undefined): Value {
+    const known = this.paramValues.get(p);
+    if (known) return known;
+    const name = this.paramNames.get(p);
+    if (name === undefined) {
+      const made = p.createdAt ? ` (created at ${p.createdAt.file}:${p.createdAt.line}:${p.createdAt.col})` : '';
+      throw new TesseraError(
+        `a parameter of type ${p.dtype}[${p.shape.join(',')}]${made} is used but is not registered in the traced model; ` +
+          'expected it in a property of the model or of one of its modules (lists of modules belong in nn.ModuleList)',
+        loc,
+      );
+    }
+    const v = this.builder.param(name, p.type, p.createdAt);
+    this.paramValues.set(p, v);
+    return v;
+  }
+
+  /** Names of the parameters forward used, in the order they were first used. */
+  usedParameterNames(): Set<string> {
+    return new Set([...this.paramValues.values()].map((v) => v.name));
+  }
+}
+
+const active: Tracer[] = [];
+
+/** Runs `fn` with `t` as the active trace (traces nest: the innermost is active). */
+export function withTracer<T>(t: Tracer, fn: () => T): T {
+  active.push(t);
+  try {
+    return fn();
+  } finally {
+    active.pop();
+  }
+}
+
+/** The active trace, or a located error saying that tensor ops only work while tracing. */
+export function currentTracer(op: string, loc: SourceLoc | undefined): Tracer {
+  const t = active[active.length - 1];
+  if (!t) throw new TesseraError(`${op}: tensor operations only work while tracing (inside forward, called by trace())`, loc);
+  return t;
+}
+
+/** The dtype a number operand takes: that of the first tensor among `from` (indices into operands), else f32. */
+function scalarDType(operands: readonly Operand[], from: readonly number[]): DType {
+  for (const i of from) {
+    const o = operands[i];
+    if (o instanceof Tensor) return o.dtype;
+  }
+  return 'f32';
+}
+
+/** Options of one emitted op. */
+export interface EmitOpOptions {
+  /** Which operands give their dtype to number operands (default: all, first tensor wins). */
+  readonly scalarDTypeFrom?: readonly number[];
+  /** A preferred value name for the node. */
+  readonly name?: string;
+}
+
+/**
+ * Emits one IR node in the active trace at the user's call site. Numbers
+ * become scalar constants of the other operand's dtype. Type errors from
+ * the builder carry the call site, so their message starts with file:line:col.
+ */
+export function emitOp(op: string, operands: readonly Operand[], attrs: Attrs = {}, opts: EmitOpOptions = {}): Tensor {
+  const loc = userCallSite();
+  const t = currentTracer(op, loc);
+  const from = opts.scalarDTypeFrom ?? operands.map((_, i) => i);
+  const dtype = scalarDType(operands, from);
+  const values = operands.map((o) => {
+    if (o instanceof Tensor) return o.valueIn(t, loc);
+    if (typeof o !== 'number') throw new TesseraError(`${op}: operand ${describe(o)} is not a Tensor or a number`, loc);
+    return t.builder.emit('constant', [], { shape: [], dtype, value: [o] }, loc ? { loc } : {});
+  });
+  const v = t.builder.emit(op, values, attrs, { ...(loc ? { loc } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}) });
+  return new Tensor(tensorType(v.type.dtype, v.type.shape), { tracer: t, value: v });
+}
+
+/** A short description of a value that is not an operand, for messages. */
+export function describe(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'function') return `a function (${v.name || 'anonymous'})`;
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
+  return `${typeof v} ${String(v)}`;
+}
+
+/** Throws a TesseraError located at the user's call site: for DSL misuse found before any node is built. */
+export function dslError(message: string): never {
+  throw new TesseraError(message, userCallSite());
+}
