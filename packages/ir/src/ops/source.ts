@@ -49,7 +49,8 @@ const constantOp: OpDef = {
     dtype: { kind: 'dtype', default: 'f32', doc: 'result dtype' },
     value: { kind: 'floats', doc: 'elements in row-major order (or a single value, repeated)' },
   },
-  canonicalize: (_ops, attrs) => ({ ...attrs, value: roundConstant(str(attrs, 'dtype') as DType, attrs.value as number[]) }),
+  // Doubles are rounded to f32 for convenience (a DSL writes 0.1); i32 and bool values must already be exact.
+  canonicalize: (_ops, attrs) => (str(attrs, 'dtype') === 'f32' ? { ...attrs, value: roundConstant('f32', attrs.value as number[]) } : attrs),
   inferType(_ops, attrs) {
     const t = tensorType(str(attrs, 'dtype') as DType, ints(attrs, 'shape'));
     const values = attrs.value as readonly number[];

@@ -1,13 +1,14 @@
 /**
- * The error function in float64. |x| < 3: the Maclaurin series (at most about
- * 4 digits lost to cancellation, so ~1e-12 absolute); beyond: the classic
- * continued fraction for erfc, which converges fast there. Accurate well past
+ * The error function in float64. |x| < 2: the Maclaurin series (its largest
+ * term is about e^(x^2) < 55, so under 2 digits are lost to cancellation);
+ * beyond: the classic continued fraction for erfc, evaluated backwards with
+ * enough terms to converge at x = 2. Accurate well past
  * float32, which is all the oracle needs.
  */
 export function erf(x: number): number {
   if (Number.isNaN(x)) return NaN;
   const ax = Math.abs(x);
-  if (ax < 3) {
+  if (ax < 2) {
     // erf(x) = 2/sqrt(pi) * sum_n (-1)^n x^(2n+1) / (n! (2n+1))
     let term = ax;
     let sum = ax;
@@ -24,7 +25,7 @@ export function erf(x: number): number {
   if (ax === Infinity) return Math.sign(x);
   // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated backwards.
   let f = ax;
-  for (let k = 80; k >= 1; k--) f = ax + k / 2 / f;
+  for (let k = 400; k >= 1; k--) f = ax + k / 2 / f;
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
   const r = 1 - erfc;
   return x < 0 ? -r : r;
