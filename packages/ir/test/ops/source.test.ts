@@ -69,10 +69,7 @@ describe('constant', () => {
     expect(() => runSource('constant', { shape: [2, 2], value: [1, 2, 3] })).toThrow(/value has 3 elements, expected 4/);
   });
 
-  // The type rule says "value element i is v, which dtype d cannot hold exactly",
-  // but canonicalize rounds the values first, so that check never fires from the
-  // builder: i32 2.5 silently becomes 2, bool 5 becomes 1. This test states the
-  // documented intent; it fails while the bug is there (see the report).
+  // Only f32 values are rounded (for convenience); an inexact i32 or bool value is an error, not truncated.
   it('rejects i32 and bool values the dtype cannot hold exactly', () => {
     expect(() => runSource('constant', { shape: [], dtype: 'i32', value: [2.5] })).toThrow(/cannot hold exactly/);
     expect(() => runSource('constant', { shape: [], dtype: 'i32', value: [3e9] })).toThrow(/cannot hold exactly/);
