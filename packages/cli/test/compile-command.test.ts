@@ -1,0 +1,165 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseProgram, verify } from '@tessera/ir';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../src/command.ts';
+import { parseCompileArgs, programNameFor } from '../src/commands/compile.ts';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const MAIN = join(ROOT, 'packages', 'cli', 'src', 'main.ts');
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command and collects its exit code and output. */
+function spawn(cmd: string, args: readonly string[], cwd = ROOT): Promise<Result> {
+  return new Promise((done) => {
+    execFile(cmd, args, { cwd, timeout: 110_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+/** 1-based line and column of `needle` on the first line containing it. */
+function positionOf(file: string, needle: string): { line: number; col: number } {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes(needle));
+  return { line: i + 1, col: lines[i]!.indexOf(needle) + 1 };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'tessera-compile-'));
+const outside = join(tmp, 'outside');
+const cjsScope = join(tmp, 'cjs-scope');
+const MODEL = `import { Module, type Tensor, nn, ops } from '@tessera/frontend';
+class Tiny extends Module {
+  readonly proj = new nn.Linear(6, 6);
+  readonly attn = new nn.MultiHeadAttention(6, 2);
+  forward(x: Tensor, mask: Tensor): Tensor {
+    return ops.gelu(this.attn.forward(this.proj.forward(x), x, x, { keyPaddingMask: mask }));
+  }
+}
+export const inputs = { x: 'f32[1,5,6]', mask: 'bool[1,5]' };
+export default () => new Tiny();
+`;
+
+// The spawned compiles run together, each in its own process. Type-checking costs a
+// few CPU seconds per run, so runs whose subject is not the TypeScript check skip it.
+const runs: Record<string, Promise<Result>> = {};
+beforeAll(() => {
+  mkdirSync(outside);
+  mkdirSync(cjsScope);
+  writeFileSync(join(outside, 'm.ts'), MODEL);
+  writeFileSync(join(cjsScope, 'package.json'), '{"name":"user-project","version":"1.0.0"}');
+  writeFileSync(join(cjsScope, 'm.ts'), MODEL.replace("from '@tessera/frontend';", "from '@tessera/frontend';\nimport { helper } from './helper.ts';").replace('ops.gelu(', 'helper('));
+  writeFileSync(join(cjsScope, 'helper.ts'), "import { type Tensor, ops } from '@tessera/frontend';\nexport const helper = (t: Tensor): Tensor => ops.gelu(t);\n");
+  runs.mlp = spawn('npx', ['tsx', 'packages/cli/src/main.ts', 'compile', 'examples/mlp.ts', '--emit', 'ir']);
+  runs.encoder = spawn('npx', ['tsx', 'packages/cli/src/main.ts', 'compile', 'examples/tiny-encoder.ts', '-o', join(tmp, 'enc.tir'), '--no-typecheck']);
+  runs.shape = spawn('npx', ['tsx', 'packages/cli/src/main.ts', 'compile', 'examples/errors/shape-error.ts', '--no-typecheck']);
+  runs.type = spawn('npx', ['tsx', 'packages/cli/src/main.ts', 'compile', 'examples/errors/type-error.mts']);
+  runs.outside = spawn(TSX, [MAIN, 'compile', 'm.ts'], outside);
+  runs.cjsScope = spawn(TSX, [MAIN, 'compile', join(cjsScope, 'm.ts'), '--emit=ir', '--name', 'user_model', '--no-typecheck']);
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Parses emitted IR text and checks it verifies (what `tessera ir check` does). */
+function parseValid(text: string) {
+  const p = parseProgram(text, 'emitted');
+  expect(verify(p)).toEqual([]);
+  return p;
+}
+
+describe('tessera compile (spawned)', () => {
+  it('prints examples/mlp.ts as IR text that parses and verifies', async () => {
+    const r = await runs.mlp!;
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const p = parseValid(r.stdout);
+    expect(p.name).toBe('mlp');
+    expect(p.inputs.map((i) => `${i.kind === 'parameter' ? 'param' : 'input'} ${i.name}`)).toEqual([
+      'input x',
+      'param fc1.weight',
+      'param fc1.bias',
+      'param norm.weight',
+      'param norm.bias',
+      'param fc2.weight',
+      'param fc2.bias',
+    ]);
+    expect(p.nodes.map((n) => n.op)).toContain('gelu');
+    expect(p.outputs.map((o) => o.name)).toEqual(['output']);
+  });
+
+  it('writes examples/tiny-encoder.ts to -o as valid IR', async () => {
+    const r = await runs.encoder!;
+    expect(r.stderr).toBe('');
+    expect([r.code, r.stdout]).toEqual([0, '']);
+    const p = parseValid(readFileSync(join(tmp, 'enc.tir'), 'utf8'));
+    expect(p.name).toBe('tiny_encoder');
+    expect(p.nodes.filter((n) => n.op === 'attention').map((n) => n.type.shape)).toEqual([[2, 3, 7, 4]]);
+    expect(p.inputs.map((i) => i.name)).toContain('self_attn.in_proj_weight');
+  });
+
+  it('reports a shape error at the model line, exit 1', async () => {
+    const r = await runs.shape!;
+    const { line, col } = positionOf(join(ROOT, 'examples/errors/shape-error.ts'), 'forward(h)');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`^examples/errors/shape-error\\.ts:${line}:${col}: matmul\\(f32\\[2,24\\], f32\\[32,8\\]\\): contraction extents differ`));
+  });
+
+  it('reports type errors as file:line:col, exit 1', async () => {
+    const r = await runs.type!;
+    const { line, col } = positionOf(join(ROOT, 'examples/errors/type-error.mts'), "'16'");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`examples/errors/type-error.mts:${line}:${col}: Argument of type 'string' is not assignable to parameter of type 'number'.`);
+  });
+
+  it('compiles a model file outside the repository (no package.json above it)', async () => {
+    const r = await runs.outside!;
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const p = parseValid(r.stdout);
+    expect(p.inputs.map((i) => i.name)).toEqual(['x', 'mask', 'proj.weight', 'proj.bias', 'attn.in_proj_weight', 'attn.in_proj_bias', 'attn.out_proj.weight', 'attn.out_proj.bias']);
+  });
+
+  it('compiles a multi-file model in a CommonJS-scoped folder as ES modules', async () => {
+    const r = await runs.cjsScope!;
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const p = parseValid(r.stdout);
+    expect(p.name).toBe('user_model');
+    expect(p.nodes.map((n) => n.op)).toContain('gelu');
+  });
+});
+
+describe('compile arguments', () => {
+  it('parses FILE, --emit, -o/--out, --name and --no-typecheck', () => {
+    expect(parseCompileArgs(['m.ts'])).toEqual({ file: 'm.ts', emit: 'ir', typeCheck: true });
+    expect(parseCompileArgs(['--emit=ir', 'm.ts', '-o', 'out.tir', '--name', 'n', '--no-typecheck'])).toEqual({
+      file: 'm.ts',
+      emit: 'ir',
+      out: 'out.tir',
+      name: 'n',
+      typeCheck: false,
+    });
+    expect(parseCompileArgs(['--out', 'x', 'm.ts']).out).toBe('x');
+  });
+  it('rejects unknown forms and options, missing values and file counts', () => {
+    expect(() => parseCompileArgs(['m.ts', '--emit', 'wat'])).toThrow(new UsageError("unknown --emit form 'wat' (expected one of ir)"));
+    expect(() => parseCompileArgs(['m.ts', '--fast'])).toThrow("unknown option '--fast'");
+    expect(() => parseCompileArgs(['m.ts', '-o'])).toThrow('-o needs a value');
+    expect(() => parseCompileArgs([])).toThrow('expected exactly one model FILE.ts, got 0');
+    expect(() => parseCompileArgs(['a.ts', 'b.ts'])).toThrow('expected exactly one model FILE.ts, got 2');
+  });
+  it('names the program after the file', () => {
+    expect(programNameFor('examples/tiny-encoder.ts')).toBe('tiny_encoder');
+    expect(programNameFor('/x/2d.mts')).toBe('m_2d');
+  });
+});

@@ -1,0 +1,152 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { OpTypeError, TesseraError } from '@tessera/ir';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ModelTypeError, loadModelFile, trace, typeCheckFile } from '../src/index.ts';
+import { positionOf } from './helpers.ts';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const at = (rel: string) => join(ROOT, rel);
+const tmp = mkdtempSync(join(tmpdir(), 'tessera-load-'));
+// Files that import @tessera/frontend must sit in the repository for vitest's resolver (the CLI test covers other folders).
+const inRepo = mkdtempSync(join(import.meta.dirname, '.tmp-load-'));
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+  rmSync(inRepo, { recursive: true, force: true });
+});
+
+const MODEL = `import { Module, type Tensor, nn } from '@tessera/frontend';
+class M extends Module {
+  readonly fc = new nn.Linear(4, 2);
+  forward(x: Tensor): Tensor {
+    return this.fc.forward(x).softmax(-1);
+  }
+}
+export const inputs = { x: 'f32[3,4]' };
+export default () => new M();
+`;
+
+describe('loadModelFile', () => {
+  it('loads and traces examples/mlp.ts', async () => {
+    const m = await loadModelFile(at('examples/mlp.ts'));
+    expect(m.inputs).toEqual({ x: 'f32[2,16]' });
+    const p = trace(m.model, m.inputs);
+    expect(p.inputs.map((i) => i.name)).toEqual(['x', 'fc1.weight', 'fc1.bias', 'norm.weight', 'norm.bias', 'fc2.weight', 'fc2.bias']);
+    expect(p.nodes.map((n) => n.op)).toEqual(['transpose', 'matmul', 'add', 'gelu', 'layer_norm', 'transpose', 'matmul', 'add']);
+    expect(p.nodes.at(-1)!.type).toEqual({ dtype: 'f32', shape: [2, 8] });
+  });
+
+  it('loads examples/tiny-encoder.ts: one pre-norm block, 3 heads of 4 over [2, 7, 12]', async () => {
+    const m = await loadModelFile(at('examples/tiny-encoder.ts'), { typeCheck: false });
+    const p = trace(m.model, m.inputs);
+    const count = (op: string) => p.nodes.filter((n) => n.op === op).length;
+    expect([count('attention'), count('layer_norm'), count('gelu'), count('matmul')]).toEqual([1, 2, 1, 4]);
+    expect(p.nodes.find((n) => n.op === 'attention')!.type.shape).toEqual([2, 3, 7, 4]);
+    expect(p.inputs.filter((i) => i.kind === 'parameter').map((i) => i.name)).toEqual([
+      'self_attn.in_proj_weight',
+      'self_attn.in_proj_bias',
+      'self_attn.out_proj.weight',
+      'self_attn.out_proj.bias',
+      'linear1.weight',
+      'linear1.bias',
+      'linear2.weight',
+      'linear2.bias',
+      'norm1.weight',
+      'norm1.bias',
+      'norm2.weight',
+      'norm2.bias',
+    ]);
+  });
+
+  it('reports type errors as file:line:col: message, 1-based', async () => {
+    const file = at('examples/errors/type-error.mts');
+    const { line, col } = positionOf(file, "new nn.Linear('16'", "'16'");
+    const err = await loadModelFile(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelTypeError);
+    const te = err as ModelTypeError;
+    expect(te.diagnostics.map((d) => [d.file, d.line, d.col, d.code])).toEqual([['examples/errors/type-error.mts', line, col, 2345]]);
+    expect(te.message).toContain(`examples/errors/type-error.mts:${line}:${col}: Argument of type 'string' is not assignable to parameter of type 'number'.`);
+  });
+
+  it('lists every diagnostic of a file with several errors', () => {
+    const file = join(tmp, 'two-errors.ts');
+    writeFileSync(file, `const a: number = 'x';\nexport const b: string = 1;\nexport default a;\n`);
+    const d = typeCheckFile(file);
+    expect(d.map((x) => [x.line, x.col, x.code])).toEqual([
+      [1, 7, 2322],
+      [2, 14, 2322],
+    ]);
+  });
+
+  it('throws shape errors while tracing at the user line of the model file', async () => {
+    const file = at('examples/errors/shape-error.ts');
+    const m = await loadModelFile(file, { typeCheck: false });
+    const { line, col } = positionOf(file, 'this.fc2.forward(h)', 'forward(h)');
+    let err: unknown;
+    try {
+      trace(m.model, m.inputs);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(OpTypeError);
+    expect((err as Error).message).toMatch(new RegExp(`^examples/errors/shape-error\\.ts:${line}:${col}: matmul\\(f32\\[2,24\\], f32\\[32,8\\]\\): contraction extents differ`));
+  });
+
+  it('type-checks files outside the repository that import @tessera/frontend, as ES modules', () => {
+    const plain = join(tmp, 'plain');
+    const cjsScope = join(tmp, 'cjs');
+    for (const [dir, pkg] of [
+      [plain, undefined],
+      [cjsScope, '{"name":"user-project"}'],
+    ] as const) {
+      mkdirSync(dir, { recursive: true });
+      if (pkg) writeFileSync(join(dir, 'package.json'), pkg);
+      writeFileSync(join(dir, 'm.ts'), MODEL);
+      expect(typeCheckFile(join(dir, 'm.ts'))).toEqual([]);
+      // The same file with a mistake is caught, so the clean result above means something.
+      writeFileSync(join(dir, 'bad.ts'), MODEL.replace('nn.Linear(4, 2)', 'nn.Linear(4, "2")'));
+      expect(typeCheckFile(join(dir, 'bad.ts')).map((d) => d.code)).toEqual([2345]);
+    }
+  });
+
+  it('explains a missing file, a wrong extension, a bad default export and bad inputs', async () => {
+    const write = (dir: string, name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    await expect(loadModelFile(join(tmp, 'nope.ts'))).rejects.toThrow(/nope\.ts: no such file/);
+    await expect(loadModelFile(write(tmp, 'm.js', 'export default 1;'))).rejects.toThrow(/expected a TypeScript model file/);
+    await expect(loadModelFile(write(tmp, 'num.ts', 'export default 42;\nexport const inputs = {};\n'), { typeCheck: false })).rejects.toThrow(
+      /the default export is number 42; expected a Module/,
+    );
+    await expect(loadModelFile(write(tmp, 'fn.ts', 'export default () => 1;\n'), { typeCheck: false })).rejects.toThrow(/function returning a Module/);
+    await expect(loadModelFile(write(inRepo, 'noinputs.ts', MODEL.replace(/export const inputs.*\n/, '')), { typeCheck: false })).rejects.toThrow(
+      /'inputs' export is undefined; expected export const inputs = \{ x: 'f32\[2,16\]', ... \}/,
+    );
+  });
+
+  it('passes the config to a factory default export and to an inputs function; accepts a Module class', async () => {
+    const factory = `import { Module, type Tensor, nn } from '@tessera/frontend';
+class M extends Module {
+  readonly fc: nn.Linear;
+  constructor(d: number) {
+    super();
+    this.fc = new nn.Linear(d, 2);
+  }
+  forward(x: Tensor): Tensor {
+    return this.fc.forward(x);
+  }
+}
+export const inputs = (c: { d: number }) => ({ x: \`f32[3,\${c.d}]\` });
+export default (c: { d: number }) => new M(c.d);
+`;
+    writeFileSync(join(inRepo, 'factory.ts'), factory);
+    const m = await loadModelFile(join(inRepo, 'factory.ts'), { config: { d: 5 } });
+    expect(m.inputs).toEqual({ x: 'f32[3,5]' });
+    expect(trace(m.model, m.inputs).inputs.map((i) => i.type.shape)).toEqual([[3, 5], [2, 5], [2]]);
+    writeFileSync(join(inRepo, 'klass.ts'), MODEL.replace('export default () => new M();', 'export default M;').replace('class M', 'export class M'));
+    const k = await loadModelFile(join(inRepo, 'klass.ts'), { typeCheck: false });
+    expect(k.model.constructor.name).toBe('M');
+  });
+});
