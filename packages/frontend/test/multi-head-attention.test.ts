@@ -11,8 +11,11 @@ interface Case {
   s: number;
   h: number;
   d: number;
-  /** self: one tensor is query, key and value (packed projection); cross: distinct key and value tensors. */
-  mode: 'self' | 'cross';
+  /**
+   * self: one tensor is query, key and value (packed projection); cross: distinct
+   * key and value tensors; memory: key and value are one tensor (encoder memory).
+   */
+  mode: 'self' | 'cross' | 'memory';
   /** Key and value feature sizes differ from E (cross only): separate q/k/v projection weights. */
   ownKvDims: boolean;
   causal: boolean;
@@ -95,15 +98,13 @@ function naive(c: Case, e: number, kdim: number, vdim: number, v: Record<string,
 function check(c: Case): void {
   const e = c.h * c.d;
   const kdim = c.ownKvDims ? e + 1 : e;
-  const vdim = c.ownKvDims ? Math.max(1, e - 1) : e;
+  const vdim = c.ownKvDims ? (c.mode === 'memory' ? kdim : Math.max(1, e - 1)) : e;
   const attn = new nn.MultiHeadAttention(e, c.h, c.ownKvDims ? { kdim, vdim } : {});
   const unbatched = c.unbatched && c.b === 1;
   const lead = unbatched ? [] : [c.b];
   const specs: Record<string, string> = { query: `f32[${[...lead, c.l, e]}]` };
-  if (c.mode === 'cross') {
-    specs.key = `f32[${[...lead, c.s, kdim]}]`;
-    specs.value = `f32[${[...lead, c.s, vdim]}]`;
-  }
+  if (c.mode !== 'self') specs.key = `f32[${[...lead, c.s, kdim]}]`;
+  if (c.mode === 'cross') specs.value = `f32[${[...lead, c.s, vdim]}]`;
   if (c.keyPadding !== 'none') specs.kpm = `${c.keyPadding}[${[...lead, c.s]}]`;
   if (c.attnMask === 'bool2d') specs.am = `bool[${c.l},${c.s}]`;
   if (c.attnMask === 'f32_3d') specs.am = `f32[${c.b * c.h},${c.l},${c.s}]`;
@@ -139,6 +140,10 @@ describe('nn.MultiHeadAttention against a naive implementation', () => {
     check({ ...base, mode: 'cross', s: 5, seed: 2 });
     check({ ...base, mode: 'cross', s: 4, l: 2, ownKvDims: true, seed: 3 });
   });
+  it('cross-attention to one memory tensor used as key and value', () => {
+    check({ ...base, mode: 'memory', s: 5, seed: 10 });
+    check({ ...base, mode: 'memory', s: 2, ownKvDims: true, seed: 11 });
+  });
   it('causal mask', () => check({ ...base, causal: true, l: 4, s: 4, h: 3, d: 1, seed: 4 }));
   it('key padding mask, bool and additive', () => {
     check({ ...base, mode: 'cross', s: 4, keyPadding: 'bool', seed: 5 });
@@ -158,7 +163,7 @@ describe('nn.MultiHeadAttention against a naive implementation', () => {
         s: fc.integer({ min: 1, max: 4 }),
         h: fc.integer({ min: 1, max: 3 }),
         d: fc.integer({ min: 1, max: 3 }),
-        mode: fc.constantFrom('self' as const, 'cross' as const),
+        mode: fc.constantFrom('self' as const, 'cross' as const, 'memory' as const),
         ownKvDims: fc.boolean(),
         causal: fc.boolean(),
         keyPadding: fc.constantFrom('none' as const, 'bool' as const, 'f32' as const),

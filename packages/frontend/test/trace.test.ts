@@ -195,6 +195,7 @@ describe('DSL semantics against hand-computed values', () => {
     expect(one((t) => t.slice([null, [0, 3, 2]]))).toEqual([1, 3, 4, -6]);
     expect(one((t) => t.slice([[-1]]))).toEqual([4, 5, -6]);
     expect(one((t) => t.unsqueeze(1).flatten(0, 1).squeeze())).toEqual(x);
+    expect(one((t) => t.reshape(3, -1).T)).toEqual([1, 3, 5, -2, 4, -6]);
     expect(trace((t: Tensor) => t.unsqueeze(-1).squeeze(2), { t: 'f32[2,3]' }).nodes.map((n) => n.type.shape)).toEqual([[2, 3, 1], [2, 3]]);
   });
 
