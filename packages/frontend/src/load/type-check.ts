@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, sep } from 'node:path';
 import { TesseraError } from '@tessera/ir';
@@ -46,8 +46,13 @@ function typescript(): typeof ts {
   return (tsModule ??= createRequire(import.meta.url)('typescript') as typeof ts);
 }
 
-/** The last program checked: passed as oldProgram so later checks reuse its parsed files (lib.dom.d.ts, ...). */
-let previous: ts.Program | undefined;
+/**
+ * Parsed source files by path and parse options, with the file's mtime:
+ * parsing lib.dom.d.ts, @types/node and the workspace sources is most of a
+ * check's cost, and a process (a test run) checks several models. Sharing
+ * SourceFiles between programs is what TypeScript's DocumentRegistry does.
+ */
+const parsed = new Map<string, { mtime: number; sf: ts.SourceFile }>();
 
 /**
  * The repository's compiler options (tsconfig.json: strict, NodeNext,
@@ -83,7 +88,23 @@ function esmHost(options: ts.CompilerOptions, modelFile: string): ts.CompilerHos
   const host = typescript().createCompilerHost(options, true);
   const virtualPkg = hasPackageScope(dirname(modelFile)) ? undefined : join(dirname(modelFile), 'package.json');
   const isUserPkg = (f: string) => basename(f) === 'package.json' && !f.split(/[\\/]/).includes('node_modules');
-  const { fileExists, readFile } = host;
+  const { fileExists, readFile, getSourceFile } = host;
+  host.getSourceFile = (f, langOrOpts, onError, fresh) => {
+    if (f === virtualPkg) return getSourceFile.call(host, f, langOrOpts, onError, fresh);
+    const o = typeof langOrOpts === 'object' ? langOrOpts : { languageVersion: langOrOpts };
+    const key = `${f}|${o.languageVersion}|${o.impliedNodeFormat ?? ''}`;
+    let mtime = -1;
+    try {
+      mtime = statSync(f).mtimeMs;
+    } catch {
+      // Missing files are not cached; the default host reports them.
+    }
+    const hit = parsed.get(key);
+    if (hit && hit.mtime === mtime && mtime >= 0 && !fresh) return hit.sf;
+    const sf = getSourceFile.call(host, f, langOrOpts, onError, fresh);
+    if (sf && mtime >= 0) parsed.set(key, { mtime, sf });
+    return sf;
+  };
   host.fileExists = (f) => (virtualPkg !== undefined && f === virtualPkg) || fileExists.call(host, f);
   host.readFile = (f) => {
     if (virtualPkg !== undefined && f === virtualPkg) return '{"type":"module"}';
@@ -113,8 +134,7 @@ function toDiagnostic(d: ts.Diagnostic): TypeDiagnostic {
  */
 export function typeCheckFile(file: string): TypeDiagnostic[] {
   const options = compilerOptions();
-  const program = typescript().createProgram({ rootNames: [file], options, host: esmHost(options, file), ...(previous ? { oldProgram: previous } : {}) });
-  previous = program;
+  const program = typescript().createProgram({ rootNames: [file], options, host: esmHost(options, file) });
   const inDir = (f: string, dir: string) => f === dir || f.startsWith(dir + sep) || f.startsWith(`${dir}/`);
   const own = workspacePackages().find((p) => inDir(file, p.dir));
   const skipDirs = workspacePackages()
