@@ -105,3 +105,14 @@ describe('CPU backend edge cases', () => {
     await expect(exe.run({ a: new Float32Array(5), b: new Float32Array(6) })).rejects.toThrow(/input 'a' of shape \[2,3\] needs 6 elements, got 5/);
   });
 });
+
+describe('pow follows IEEE 754 on every path', () => {
+  it('gives 1 for 1^NaN, 1^inf and (-1)^inf, NaN for (-2)^0.5', async () => {
+    const b = new ProgramBuilder('pow');
+    b.output('y', b.emit('pow', [b.input('a', f32(6)), b.input('e', f32(6))]));
+    const p = b.build();
+    const inputs = { a: Float32Array.from([1, 1, -1, -1, -2, 2]), e: Float32Array.from([NaN, Infinity, -Infinity, Infinity, 0.5, 3]) };
+    expect(Array.from(interpret(p, inputs).y!.data)).toEqual([1, 1, 1, 1, NaN, 8]);
+    await expectMatchesInterpreter(p, inputs);
+  });
+});

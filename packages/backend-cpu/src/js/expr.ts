@@ -89,7 +89,7 @@ export class JsExprEmitter {
       case 'unary':
         return jsUnary(e.op, e.dtype, this.emit(e.x), this.useHelper);
       case 'binary':
-        return jsBinary(e.op, e.dtype, this.emit(e.a), this.emit(e.b));
+        return jsBinary(e.op, e.dtype, this.emit(e.a), this.emit(e.b), this.useHelper);
       case 'compare':
         return jsCompare(e.op, this.emit(e.a), this.emit(e.b));
       case 'select':

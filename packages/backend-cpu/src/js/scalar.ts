@@ -13,6 +13,9 @@ export const JS_HELPERS: Record<string, string> = {
   const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
   return x >= 0 ? 1 - r : r - 1;
 }`,
+  pow: `function pow(a, b) {
+  return a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b);
+}`,
   f2i: `function f2i(x) {
   if (x !== x) return 0;
   return x >= 2147483647 ? 2147483647 : x <= -2147483648 ? -2147483648 : Math.trunc(x);
@@ -47,7 +50,7 @@ export function jsUnary(op: string, dtype: DType, x: string, use: (h: string) =>
 }
 
 /** JavaScript for a binary arithmetic op. i32 results wrap like the interpreter. */
-export function jsBinary(op: string, dtype: DType, a: string, b: string): string {
+export function jsBinary(op: string, dtype: DType, a: string, b: string, use: (h: string) => void): string {
   const int = dtype === 'i32';
   switch (op) {
     case 'add':
@@ -63,7 +66,9 @@ export function jsBinary(op: string, dtype: DType, a: string, b: string): string
     case 'min':
       return `Math.min(${a}, ${b})`;
     case 'pow':
-      return `Math.pow(${a}, ${b})`;
+      // IEEE pow (1^NaN = 1), as the interpreter defines it.
+      use('pow');
+      return `pow(${a}, ${b})`;
     default:
       throw new Error(`js emitter: no binary op '${op}'`);
   }

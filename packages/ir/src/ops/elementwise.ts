@@ -66,6 +66,15 @@ interface BinaryRule {
 }
 
 /**
+ * pow as C, IEEE 754 and PyTorch define it. JavaScript's Math.pow differs in
+ * three cases: pow(1, NaN), pow(1, +-inf) and pow(-1, +-inf) are 1, not NaN.
+ */
+export function ieeePow(a: number, b: number): number {
+  if (a === 1 || (a === -1 && (b === Infinity || b === -Infinity))) return 1;
+  return Math.pow(a, b);
+}
+
+/**
  * Binary arithmetic with numpy broadcasting; both operands share a dtype.
  * max/min propagate NaN (as torch.maximum). div and pow are float-only: integer
  * division semantics differ between targets, so programs cast explicitly.
@@ -77,7 +86,7 @@ const BINARY: Record<string, BinaryRule> = {
   div: { doc: 'a / b', dtypes: 'float', f: (a, b) => a / b },
   max: { doc: 'larger of a and b (NaN if either is NaN)', dtypes: 'numeric', f: Math.max },
   min: { doc: 'smaller of a and b (NaN if either is NaN)', dtypes: 'numeric', f: Math.min },
-  pow: { doc: 'a ^ b (NaN for a negative base with a fractional exponent)', dtypes: 'float', f: Math.pow },
+  pow: { doc: 'a ^ b (IEEE pow: NaN for a negative base with a fractional exponent; 1 for 1^y and (-1)^inf)', dtypes: 'float', f: ieeePow },
 };
 
 function sameDType(a: TensorType, b: TensorType): void {

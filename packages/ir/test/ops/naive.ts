@@ -133,7 +133,8 @@ export const f64Binary: Record<string, (a: number, b: number) => number> = {
   div: (a, b) => a / b,
   max: nanMax,
   min: nanMin,
-  pow: (a, b) => a ** b,
+  // IEEE 754 pow (as C and PyTorch): 1^y = 1 for every y, (-1)^(+-inf) = 1; JS ** gives NaN there.
+  pow: (a, b) => (a === 1 || (a === -1 && Math.abs(b) === Infinity) ? 1 : a ** b),
 };
 
 /** Float unary ops on float64 (erf at full precision, see preciseErf). */
