@@ -216,6 +216,10 @@ describe('DSL semantics against hand-computed values', () => {
     expect(one((t) => ops.concat([t.slice(0, 1, 2), t.slice(0, 0, 1)], 0))).toEqual([4, 5, -6, 1, -2, 3]);
     expect(one((t) => ops.pad(t.slice(0, 0, 1), [0, 1], [1, 0], 9))).toEqual([9, 1, -2, 3, 9, 9, 9, 9]);
     expect(() => trace(() => ({ output: ops.constant([[1, 2], [3]]) }), {})).toThrow(/ragged nested array/);
+    const bools = trace(() => ({ output: ops.constant([[true], [false]]) }), {});
+    expect(bools.nodes[0]!.type).toEqual({ dtype: 'bool', shape: [2, 1] });
+    expect(run(bools, {})).toEqual([1, 0]);
+    expect(run(trace(() => ({ output: ops.constant(new Int32Array([7, 8]), { dtype: 'i32', shape: [2, 1] }) }), {}), {})).toEqual([7, 8]);
   });
 
   it('nn.Linear computes x Wᵀ + b (hand-computed)', () => {

@@ -25,6 +25,13 @@ function flattenNested(v: NestedNumbers, shape: number[], depth: number, out: nu
   }
 }
 
+/** The type of the first element of nested arrays (booleans make a bool constant by default). */
+function firstLeaf(v: NestedNumbers | Float32Array | Int32Array): string {
+  let x: unknown = v;
+  while (Array.isArray(x)) x = x[0];
+  return typeof x;
+}
+
 /** A literal tensor from a number, nested arrays, or a flat list with an explicit shape. */
 export function constant(value: NestedNumbers | Float32Array | Int32Array, opts: ConstantOptions = {}): Tensor {
   let values: number[];
@@ -36,7 +43,7 @@ export function constant(value: NestedNumbers | Float32Array | Int32Array, opts:
     values = [];
     flattenNested(value, shape, 0, values);
   }
-  const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'f32');
+  const dtype = opts.dtype ?? (firstLeaf(value) === 'boolean' ? 'bool' : 'f32');
   return emitOp('constant', [], { shape: opts.shape ? [...opts.shape] : shape, dtype, value: values });
 }
 
