@@ -90,6 +90,19 @@ describe('tessera eval', () => {
     expect([...(await readSafetensorsFile(out)).tensors.get('j')!.data]).toEqual([6, -14]);
   });
 
+  it.each(['eval', 'cpu'])('writes the same outputs with --backend %s as the interpreter', async (backend) => {
+    const inputs = st('in-b.safetensors', { x: x(), i: i() });
+    const weights = st('w-b.safetensors', { w: w(), b: b() });
+    const outRef = join(dir, `ref-${backend}.safetensors`);
+    const outB = join(dir, `out-${backend}.safetensors`);
+    expect((await run(prog, '--inputs', inputs, '--weights', weights, '--out', outRef)).code).toBe(0);
+    const r = await run(prog, '--inputs', inputs, '--weights', weights, '--out', outB, '--backend', backend);
+    expect(r.err).toBe('');
+    const [ref, got] = [await readSafetensorsFile(outRef), await readSafetensorsFile(outB)];
+    for (const name of ['y', 'n', 'g', 'j']) expect(got.tensors.get(name)).toEqual(ref.tensors.get(name));
+    expect(got.metadata).toMatchObject({ backend });
+  });
+
   it('runs a program without inputs when --inputs is left out', async () => {
     const p = put('iota.tir', 'program @src\n%a = iota() {shape = [4], axis = 0, dtype = f32} : f32[4]\noutput a = %a\n');
     const out = join(dir, 'iota.safetensors');
@@ -171,7 +184,7 @@ describe('tessera eval', () => {
   });
 
   it('rejects bad command lines with a UsageError', async () => {
-    await expect(run(prog, '--out', 'o', '--backend', 'cpu')).rejects.toThrow(new UsageError("unknown backend 'cpu' (allowed: interp)"));
+    await expect(run(prog, '--out', 'o', '--backend', 'tpu')).rejects.toThrow(new UsageError("unknown backend 'tpu' (allowed: interp, eval, cpu)"));
     await expect(run(prog, '--inputs', 'a')).rejects.toThrow(/missing --out/);
     await expect(run('--out', 'o')).rejects.toThrow(/missing the program FILE\.tir/);
     await expect(run(prog, prog, '--out', 'o')).rejects.toThrow(/expected one program file, got 2/);

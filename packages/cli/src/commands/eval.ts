@@ -15,15 +15,19 @@ import {
   formatDiagnostic,
   formatType,
   interpret,
+  refTensor,
+  toHost,
+  valueTypes,
   readSafetensorsFile,
   refToSafetensor,
   safetensorToRef,
   writeSafetensorsFile,
 } from '@tessera/ir';
+import { compile } from 'tessera';
 import { type Command, UsageError } from '../command.ts';
 
-/** Backends `eval` can run a program on. The reference interpreter is the oracle; compiled backends come later. */
-export const EVAL_BACKENDS = ['interp'] as const;
+/** Backends `eval` can run a program on: the reference interpreter (the oracle), the kernel evaluator, JS kernels. */
+export const EVAL_BACKENDS = ['interp', 'eval', 'cpu'] as const;
 /** One of EVAL_BACKENDS. */
 export type EvalBackend = (typeof EVAL_BACKENDS)[number];
 
@@ -38,7 +42,7 @@ const USAGE = `usage: tessera eval FILE.tir --inputs IN.safetensors [--weights W
                    F16/BF16 load as f32, I64 as i32 (range-checked), U8 as bool.
   --weights FILE   tensors for the program's parameters (param %name : ...)
   --out FILE       where the outputs are written
-  --backend NAME   ${EVAL_BACKENDS.join(', ')} (default interp: the reference interpreter)
+  --backend NAME   ${EVAL_BACKENDS.join(', ')} (default interp: the reference interpreter; eval: the kernel evaluator; cpu: generated JavaScript kernels)
 
   Every input must be found exactly once, with the declared shape; a tensor
   that names no input is an error too.`;
@@ -169,10 +173,15 @@ async function readProgramText(file: string): Promise<string> {
   }
 }
 
-function runBackend(backend: EvalBackend, p: Program, inputs: Record<string, RefTensor>): Record<string, RefTensor> {
-  switch (backend) {
-    case 'interp':
-      return interpret(p, inputs);
+async function runBackend(backend: EvalBackend, p: Program, inputs: Record<string, RefTensor>): Promise<Record<string, RefTensor>> {
+  if (backend === 'interp') return interpret(p, inputs);
+  const exe = await compile(p, { backend });
+  try {
+    const out = await exe.run(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, toHost(v)])));
+    const types = valueTypes(p);
+    return Object.fromEntries(p.outputs.map((o) => [o.name, refTensor(types.get(o.value)!, Float64Array.from(out[o.name]!))]));
+  } finally {
+    exe.dispose();
   }
 }
 
@@ -185,7 +194,7 @@ async function evaluate(opts: EvalOptions): Promise<number> {
   }
   const load = async (path: string | undefined) => (path === undefined ? undefined : { path, file: await readSafetensorsFile(path) });
   const bound = bindInputs(program, await load(opts.inputs), await load(opts.weights));
-  const results = runBackend(opts.backend, program, bound);
+  const results = await runBackend(opts.backend, program, bound);
   const tensors = new Map<string, SafetensorsTensor>();
   const lines: string[] = [];
   for (const o of program.outputs) {
