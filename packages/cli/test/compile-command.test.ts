@@ -64,6 +64,8 @@ beforeAll(() => {
   runs.shape = spawn('npx', ['tsx', 'packages/cli/src/main.ts', 'compile', 'examples/errors/shape-error.ts', '--no-typecheck']);
   runs.type = spawn('npx', ['tsx', 'packages/cli/src/main.ts', 'compile', 'examples/errors/type-error.mts']);
   runs.outside = spawn(TSX, [MAIN, 'compile', 'm.ts'], outside);
+  runs.kernels = spawn(TSX, [MAIN, 'compile', 'examples/mlp.ts', '--emit', 'kernels', '--no-typecheck']);
+  runs.code = spawn(TSX, [MAIN, 'compile', 'examples/tiny-encoder.ts', '--backend', 'cpu', '--emit', 'code', '--no-typecheck']);
   runs.cjsScope = spawn(TSX, [MAIN, 'compile', join(cjsScope, 'm.ts'), '--emit=ir', '--name', 'user_model', '--no-typecheck']);
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -129,6 +131,27 @@ describe('tessera compile (spawned)', () => {
     expect(p.inputs.map((i) => i.name)).toEqual(['x', 'mask', 'proj.weight', 'proj.bias', 'attn.in_proj_weight', 'attn.in_proj_bias', 'attn.out_proj.weight', 'attn.out_proj.bias']);
   });
 
+  it('prints the kernel program with --emit kernels', async () => {
+    const r = await runs.kernels!;
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^kernels @mlp\n/);
+    expect(r.stdout).toContain('buffer %x : f32[2,16] input');
+    expect(r.stdout).toMatch(/kernel k0_matmul matmul batch \[\] m=2 n=32 k=16/);
+    expect(r.stdout).toMatch(/\noutput output = %/);
+  });
+
+  it('prints readable generated JavaScript with --backend cpu --emit code, which compiles', async () => {
+    const r = await runs.code!;
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const functions = r.stdout.match(/^function k\d+_\w+\(/gm) ?? [];
+    expect(functions.length).toBeGreaterThan(10);
+    expect(r.stdout).toMatch(/\/\/ b0 = %x : f32\[2,7,12\] input/);
+    // The printed text is valid JavaScript (helpers and scratch are declared as comments or functions).
+    expect(() => new Function(r.stdout)).not.toThrow();
+  });
+
   it('compiles a multi-file model in a CommonJS-scoped folder as ES modules', async () => {
     const r = await runs.cjsScope!;
     expect(r.stderr).toBe('');
@@ -141,18 +164,20 @@ describe('tessera compile (spawned)', () => {
 
 describe('compile arguments', () => {
   it('parses FILE, --emit, -o/--out, --name and --no-typecheck', () => {
-    expect(parseCompileArgs(['m.ts'])).toEqual({ file: 'm.ts', emit: 'ir', typeCheck: true });
+    expect(parseCompileArgs(['m.ts'])).toEqual({ file: 'm.ts', emit: 'ir', typeCheck: true, backend: 'cpu' });
     expect(parseCompileArgs(['--emit=ir', 'm.ts', '-o', 'out.tir', '--name', 'n', '--no-typecheck'])).toEqual({
       file: 'm.ts',
       emit: 'ir',
       out: 'out.tir',
       name: 'n',
       typeCheck: false,
+      backend: 'cpu',
     });
+    expect(() => parseCompileArgs(['m.ts', '--backend', 'gpu'])).toThrow("unknown --backend 'gpu' (expected one of cpu)");
     expect(parseCompileArgs(['--out', 'x', 'm.ts']).out).toBe('x');
   });
   it('rejects unknown forms and options, missing values and file counts', () => {
-    expect(() => parseCompileArgs(['m.ts', '--emit', 'wat'])).toThrow(new UsageError("unknown --emit form 'wat' (expected one of ir)"));
+    expect(() => parseCompileArgs(['m.ts', '--emit', 'wat'])).toThrow(new UsageError("unknown --emit form 'wat' (expected one of ir, kernels, code)"));
     expect(() => parseCompileArgs(['m.ts', '--fast'])).toThrow("unknown option '--fast'");
     expect(() => parseCompileArgs(['m.ts', '-o'])).toThrow('-o needs a value');
     expect(() => parseCompileArgs([])).toThrow('expected exactly one model FILE.ts, got 0');

@@ -11,12 +11,19 @@ export function emitJsProgram(p: KernelProgram): JsProgramSource {
   return { kernels: p.kernels.map(emitJsKernel) };
 }
 
-/** The readable source of one kernel as a standalone function (what `--emit code` prints). */
-export function kernelFunctionSource(k: JsKernelSource): string {
+/** The readable source of one kernel as a standalone function (what `--emit code` prints), its buffers named when the program is given. */
+export function kernelFunctionSource(k: JsKernelSource, program?: KernelProgram): string {
   const scratch = Object.entries(k.scratch).map(([n, size]) => `// scratch ${n}: Float64Array(${size})`);
+  const bufferNotes = program
+    ? k.buffers.map((b) => {
+        const d = program.buffers[b]!;
+        return `// b${b} = %${d.name} : ${d.dtype}[${d.shape.join(',')}] ${d.role}`;
+      })
+    : [];
   const helpers = helperSource(k.helpers);
   return [
     ...(helpers ? [helpers] : []),
+    ...bufferNotes,
     ...scratch,
     `function ${k.name}(${k.buffers.map((b) => `b${b}`).join(', ')}) {`,
     k.body
@@ -28,8 +35,8 @@ export function kernelFunctionSource(k: JsKernelSource): string {
 }
 
 /** Prints the whole program's generated code. */
-export function printJsProgram(src: JsProgramSource): string {
-  return src.kernels.map(kernelFunctionSource).join('\n\n');
+export function printJsProgram(src: JsProgramSource, program?: KernelProgram): string {
+  return src.kernels.map((k) => kernelFunctionSource(k, program)).join('\n\n');
 }
 
 /** Compiles one kernel into a closure over its buffers and its scratch arrays (allocated here, once). */

@@ -8,6 +8,9 @@ import { writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { type LoadedModel, loadModelFile, trace } from '@tessera/frontend';
 import { type Program, TesseraError, printProgram } from '@tessera/ir';
+import { printKernelProgram } from '@tessera/kernel';
+import { lowerToKernels } from '@tessera/passes';
+import { emitJsProgram, printJsProgram } from '@tessera/backend-cpu';
 import { type Command, UsageError } from '../command.ts';
 
 /** Parsed command line of `tessera compile`. */
@@ -18,6 +21,8 @@ export interface CompileOptions {
   /** Program name (default: the file name, e.g. tiny_encoder). */
   readonly name?: string;
   readonly typeCheck: boolean;
+  /** Backend whose code `--emit code` prints. */
+  readonly backend: string;
 }
 
 /** What an emitter gets: the loaded model, its traced program, the options. */
@@ -36,9 +41,21 @@ export interface Emitter {
 /** The output forms, by --emit name. */
 export const EMITTERS: Readonly<Record<string, Emitter>> = {
   ir: { summary: 'the traced graph program in the IR text format', emit: ({ program }) => printProgram(program) },
+  kernels: { summary: 'the kernel program (buffers and kernel launches)', emit: ({ program }) => `${printKernelProgram(lowerToKernels(program))}\n` },
+  code: {
+    summary: 'the generated kernel source of --backend (cpu: JavaScript)',
+    emit: ({ program, options }) => {
+      if (options.backend !== 'cpu') throw new UsageError(`--emit code needs --backend cpu (the only backend that generates code so far), got '${options.backend}'`);
+      const kernels = lowerToKernels(program);
+      return `${printJsProgram(emitJsProgram(kernels), kernels)}\n`;
+    },
+  },
 };
 
-const USAGE = `usage: tessera compile FILE.ts [--emit FORM] [-o OUT] [--name NAME] [--no-typecheck]
+/** Backends `compile --backend` accepts. */
+const COMPILE_BACKENDS = ['cpu'] as const;
+
+const USAGE = `usage: tessera compile FILE.ts [--emit FORM] [--backend cpu] [-o OUT] [--name NAME] [--no-typecheck]
 
   Type-checks FILE.ts, imports it and traces its model: the default export
   (a Module, or a function returning one) called on the inputs named by
@@ -49,11 +66,12 @@ const USAGE = `usage: tessera compile FILE.ts [--emit FORM] [-o OUT] [--name NAM
 ${Object.entries(EMITTERS)
   .map(([n, e]) => `                     ${n.padEnd(8)} ${e.summary}`)
   .join('\n')}
+  --backend NAME   backend for --emit code (default cpu)
   -o, --out FILE   write to FILE instead of stdout
   --name NAME      program name (default: the file's base name)
   --no-typecheck   skip the TypeScript check (faster; errors then surface while loading)`;
 
-const VALUE_FLAGS: Readonly<Record<string, string>> = { '--emit': 'emit', '-o': 'out', '--out': 'out', '--name': 'name' };
+const VALUE_FLAGS: Readonly<Record<string, string>> = { '--emit': 'emit', '-o': 'out', '--out': 'out', '--name': 'name', '--backend': 'backend' };
 
 /** Parses `compile`'s arguments (`--flag VALUE` or `--flag=VALUE`), or throws UsageError. */
 export function parseCompileArgs(args: readonly string[]): CompileOptions {
@@ -82,10 +100,13 @@ export function parseCompileArgs(args: readonly string[]): CompileOptions {
   if (positional.length !== 1) throw new UsageError(`expected exactly one model FILE.ts, got ${positional.length}`);
   const emit = values.emit ?? 'ir';
   if (!(emit in EMITTERS)) throw new UsageError(`unknown --emit form '${emit}' (expected one of ${Object.keys(EMITTERS).join(', ')})`);
+  const backend = values.backend ?? 'cpu';
+  if (!(COMPILE_BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`unknown --backend '${backend}' (expected one of ${COMPILE_BACKENDS.join(', ')})`);
   return {
     file: positional[0]!,
     emit,
     typeCheck,
+    backend,
     ...(values.out !== undefined ? { out: values.out } : {}),
     ...(values.name !== undefined ? { name: values.name } : {}),
   };
@@ -113,7 +134,7 @@ export async function compileModel(options: CompileOptions): Promise<CompileCont
 /** The `compile` command. */
 export const compileCommand: Command = {
   name: 'compile',
-  summary: 'trace a TypeScript model file to a graph program and print it (--emit ir)',
+  summary: 'trace a TypeScript model file and print its IR, kernel program or generated code',
   usage: USAGE,
   async run(args) {
     const options = parseCompileArgs(args);
