@@ -1,6 +1,6 @@
 import { TesseraError, binaryScalarFn, castValue, compareScalarFn, numel, unaryScalarFn } from '@tessera/ir';
 import type { Expr } from './expr.ts';
-import type { Kernel, KernelProgram, MapKernel, MatmulKernel, ReduceKernel, Store } from './kernel.ts';
+import type { AttentionKernel, Kernel, KernelProgram, MapKernel, MatmulKernel, ReduceKernel, Store } from './kernel.ts';
 import { forEachPoint, mapOffset } from './space.ts';
 
 /** Initial accumulator of a combiner. */
@@ -104,6 +104,51 @@ function evalMatmul(k: MatmulKernel, buffers: Float64Array[]): void {
   });
 }
 
+/** Attention by definition: scores, masked softmax over keys, weighted sum of values (no online trick: this is the oracle). */
+function evalAttention(k: AttentionKernel, buffers: Float64Array[]): void {
+  const nb = k.batch.length;
+  const [I, J, C] = [nb, nb + 1, nb + 2];
+  const point = new Array<number>(nb + 3).fill(0);
+  const none = new Map<string, number>();
+  const scores = new Float64Array(k.tk);
+  forEachPoint([...k.batch, k.tq], (o) => {
+    for (let a = 0; a <= nb; a++) point[a] = o[a]!;
+    let max = -Infinity;
+    for (let j = 0; j < k.tk; j++) {
+      point[J] = j;
+      point[C] = 0;
+      let s = -Infinity;
+      const visible = (k.causalOffset === undefined || j <= point[I]! + k.causalOffset) && (!k.keep || evalExpr(k.keep, point, buffers, none) !== 0);
+      if (visible) {
+        let dot = 0;
+        for (let c = 0; c < k.d; c++) {
+          point[C] = c;
+          dot += evalExpr(k.readQ, point, buffers, none) * evalExpr(k.readK, point, buffers, none);
+        }
+        point[C] = 0;
+        s = dot * k.scale + (k.bias ? evalExpr(k.bias, point, buffers, none) : 0);
+      }
+      scores[j] = s;
+      max = Math.max(max, s);
+    }
+    let sum = 0;
+    for (let j = 0; j < k.tk; j++) {
+      scores[j] = Math.exp(scores[j]! - max);
+      sum += scores[j]!;
+    }
+    for (let c = 0; c < k.dv; c++) {
+      point[C] = c;
+      let acc = 0;
+      for (let j = 0; j < k.tk; j++) {
+        point[J] = j;
+        acc += scores[j]! * evalExpr(k.readV, point, buffers, none);
+      }
+      point[J] = 0;
+      runStores(k.stores, point, buffers, new Map([['out', acc / sum]]));
+    }
+  });
+}
+
 /** Runs one kernel on float64 buffers, element by element. */
 export function evaluateKernel(k: Kernel, buffers: Float64Array[]): void {
   switch (k.kind) {
@@ -113,6 +158,8 @@ export function evaluateKernel(k: Kernel, buffers: Float64Array[]): void {
       return evalReduce(k, buffers);
     case 'matmul':
       return evalMatmul(k, buffers);
+    case 'attention':
+      return evalAttention(k, buffers);
   }
 }
 

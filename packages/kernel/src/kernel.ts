@@ -68,10 +68,40 @@ export interface MatmulKernel {
 }
 
 /**
- * Every kernel kind. The passes issue adds an `attention` kind (online
- * softmax over keys with folded masks) here; backends switch on `kind`.
+ * Fused attention (flash-attention style: one pass over keys with an online
+ * softmax, scores never materialised). The iteration space is
+ * [...batch, i, j, c] with extents [...batch, tq, tk, max(d, dv)]: i is the
+ * query, j the key, c the channel. `readQ` (axes batch, i, c < d), `readK`
+ * (batch, j, c < d) and `readV` (batch, j, c < dv) read the operands through
+ * their views (head split and merge are index maps). The score of (i, j) is
+ * `scale * sum_c readQ * readK`, plus `bias` (f32, axes batch, i, j) when
+ * given; key j is skipped when `keep` (bool, axes batch, i, j) is false, and,
+ * when `causalOffset` is set, whenever j > i + causalOffset (a loop bound:
+ * masked blocks are never computed). Each store (axes batch, i, c < dv;
+ * stride 0 on j) writes an epilogue of `out`, the attention output at
+ * (batch, i, c). A row whose keys are all masked gives NaN, as the graph's
+ * softmax does.
  */
-export type Kernel = MapKernel | ReduceKernel | MatmulKernel;
+export interface AttentionKernel {
+  readonly kind: 'attention';
+  readonly name: string;
+  readonly batch: readonly number[];
+  readonly tq: number;
+  readonly tk: number;
+  readonly d: number;
+  readonly dv: number;
+  readonly scale: number;
+  readonly readQ: Expr;
+  readonly readK: Expr;
+  readonly readV: Expr;
+  readonly keep?: Expr;
+  readonly bias?: Expr;
+  readonly causalOffset?: number;
+  readonly stores: readonly Store[];
+}
+
+/** Every kernel kind; backends switch on `kind`. */
+export type Kernel = MapKernel | ReduceKernel | MatmulKernel | AttentionKernel;
 
 /** What a buffer holds and who provides it. */
 export type BufferRole = 'input' | 'param' | 'output' | 'temp' | 'const';
@@ -101,12 +131,14 @@ export interface KernelProgram {
 
 /** The number of iteration axes of a kernel. */
 export function kernelRank(k: Kernel): number {
-  return k.kind === 'matmul' ? k.batch.length + 3 : k.shape.length;
+  return k.kind === 'matmul' || k.kind === 'attention' ? k.batch.length + 3 : k.shape.length;
 }
 
 /** The extents of a kernel's full iteration space. */
 export function iterationSpace(k: Kernel): readonly number[] {
-  return k.kind === 'matmul' ? [...k.batch, k.m, k.n, k.k] : k.shape;
+  if (k.kind === 'matmul') return [...k.batch, k.m, k.n, k.k];
+  if (k.kind === 'attention') return [...k.batch, k.tq, k.tk, Math.max(k.d, k.dv)];
+  return k.shape;
 }
 
 /** Every store of a kernel. */
@@ -118,6 +150,7 @@ export function kernelStores(k: Kernel): readonly Store[] {
 export function kernelExprs(k: Kernel): readonly Expr[] {
   const stores = kernelStores(k).map((s) => s.value);
   if (k.kind === 'matmul') return [k.readA, k.readB, ...stores];
+  if (k.kind === 'attention') return [k.readQ, k.readK, k.readV, ...(k.keep ? [k.keep] : []), ...(k.bias ? [k.bias] : []), ...stores];
   if (k.kind === 'reduce') return [...k.stages.map((s) => s.value), ...stores];
   return stores;
 }

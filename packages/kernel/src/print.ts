@@ -66,6 +66,16 @@ export function printKernel(k: Kernel, names: readonly string[]): string {
       lines.push(...printStores('row store ', k.rowStores, names));
       break;
     }
+    case 'attention': {
+      const nb = k.batch.length;
+      const causal = k.causalOffset === undefined ? '' : ` causal(j <= i + ${k.causalOffset})`;
+      lines.push(`kernel ${k.name} attention batch ${formatShape(k.batch)} tq=${k.tq} tk=${k.tk} d=${k.d} dv=${k.dv} scale=${printNumber(k.scale)}${causal}  (i=a${nb}, j=a${nb + 1}, c=a${nb + 2})`);
+      lines.push(`  q = ${printExpr(k.readQ, names)}`, `  k = ${printExpr(k.readK, names)}`, `  v = ${printExpr(k.readV, names)}`);
+      if (k.keep) lines.push(`  keep = ${printExpr(k.keep, names)}`);
+      if (k.bias) lines.push(`  bias = ${printExpr(k.bias, names)}`);
+      lines.push(...printStores('store ', k.stores, names));
+      break;
+    }
     case 'matmul': {
       const nb = k.batch.length;
       lines.push(`kernel ${k.name} matmul batch ${formatShape(k.batch)} m=${k.m} n=${k.n} k=${k.k}  (i=a${nb}, j=a${nb + 1}, p=a${nb + 2})`);

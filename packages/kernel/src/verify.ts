@@ -11,8 +11,18 @@ export class KernelVerifyError extends TesseraError {
   }
 }
 
+/** Where in a kernel an expression sits: decides which axes it may depend on and their extents. */
+type Site = 'store' | 'readA' | 'readB' | 'stage' | 'row' | 'readQ' | 'readK' | 'readV' | 'mask';
+
 /** Axes whose stride must be 0 in a map and which an expression may not read. */
-function forbiddenAxes(k: Kernel, where: 'store' | 'readA' | 'readB' | 'stage' | 'row'): number[] {
+function forbiddenAxes(k: Kernel, where: Site): number[] {
+  if (k.kind === 'attention') {
+    const [i, j, c] = [k.batch.length, k.batch.length + 1, k.batch.length + 2];
+    if (where === 'readQ') return [j];
+    if (where === 'readK' || where === 'readV') return [i];
+    if (where === 'mask') return [c];
+    return [j];
+  }
   if (k.kind === 'matmul') {
     const nb = k.batch.length;
     if (where === 'store') return [nb + 2];
@@ -44,10 +54,14 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
   for (const k of p.kernels) {
     const say = (m: string) => problems.push(`kernel ${k.name}: ${m}`);
     const rank = kernelRank(k);
-    const extents = iterationSpace(k);
-    if (extents.some((e) => !Number.isInteger(e) || e < 1)) say(`iteration space ${formatShape(extents)} has an extent < 1`);
-    const checkExpr = (e: Expr, where: 'store' | 'readA' | 'readB' | 'stage' | 'row', refs: ReadonlySet<string>) => {
+    const fullExtents = iterationSpace(k);
+    // Attention's channel axis runs to d for q and k, to dv for v and the stores.
+    const extentsAt = (where: Site): readonly number[] =>
+      k.kind !== 'attention' ? fullExtents : [...k.batch, k.tq, k.tk, where === 'readQ' || where === 'readK' ? k.d : where === 'mask' ? 1 : k.dv];
+    if (fullExtents.some((e) => !Number.isInteger(e) || e < 1)) say(`iteration space ${formatShape(fullExtents)} has an extent < 1`);
+    const checkExpr = (e: Expr, where: Site, refs: ReadonlySet<string>) => {
       const forbidden = forbiddenAxes(k, where);
+      const extents = extentsAt(where);
       walkExpr(e, (x) => {
         switch (x.k) {
           case 'axis':
@@ -62,7 +76,7 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
             if (!b) return say(`load from unknown buffer ${x.buffer}`);
             if (b.dtype !== x.dtype) say(`load of %${b.name} as ${x.dtype}, but the buffer holds ${b.dtype}`);
             if (!written.has(x.buffer)) say(`reads %${b.name} before any kernel writes it`);
-            checkMap(x.map, b.size, `load of %${b.name}`, forbidden, x.indirect ? (x.indirect.extent - 1) * x.indirect.stride : 0);
+            checkMap(x.map, b.size, `load of %${b.name}`, forbidden, x.indirect ? (x.indirect.extent - 1) * x.indirect.stride : 0, extents);
             if (x.indirect && x.indirect.index.dtype !== 'i32') say(`gather index of %${b.name} is ${x.indirect.index.dtype}, expected i32`);
             return;
           }
@@ -84,13 +98,14 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
         }
       });
     };
-    const checkMap = (map: { offset: number; strides: readonly number[] }, size: number, what: string, zeroAxes: readonly number[], extra: number) => {
+    const checkMap = (map: { offset: number; strides: readonly number[] }, size: number, what: string, zeroAxes: readonly number[], extra: number, extents: readonly number[]) => {
       if (map.strides.length !== rank) return say(`${what} has ${map.strides.length} strides, expected ${rank}`);
       for (const a of zeroAxes) if (map.strides[a] !== 0) say(`${what} has stride ${map.strides[a]} on axis ${a}, expected 0`);
       const { min, max } = mapRange(map, extents);
       if (min < 0 || max + Math.max(0, extra) >= size || min + Math.min(0, extra) < 0) say(`${what} reaches offsets ${min}..${max + extra} outside [0, ${size})`);
     };
     const checkStores = (stores: readonly Store[], where: 'store' | 'row', refs: ReadonlySet<string>) => {
+      const extents = extentsAt(where);
       for (const s of stores) {
         const b = p.buffers[s.buffer];
         if (!b) {
@@ -99,11 +114,22 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
         }
         if (b.role === 'input' || b.role === 'param' || b.role === 'const') say(`stores to read-only buffer %${b.name} (${b.role})`);
         if (b.dtype !== s.value.dtype) say(`stores ${s.value.dtype} into %${b.name} of ${b.dtype}`);
-        checkMap(s.map, b.size, `store to %${b.name}`, forbiddenAxes(k, where), 0);
+        checkMap(s.map, b.size, `store to %${b.name}`, forbiddenAxes(k, where), 0, extents);
         checkExpr(s.value, where, refs);
       }
     };
-    if (k.kind === 'matmul') {
+    if (k.kind === 'attention') {
+      if (k.readQ.dtype !== 'f32' || k.readK.dtype !== 'f32' || k.readV.dtype !== 'f32') say('attention reads must be f32');
+      if (k.keep && k.keep.dtype !== 'bool') say(`attention keep mask is ${k.keep.dtype}, expected bool`);
+      if (k.bias && k.bias.dtype !== 'f32') say(`attention bias is ${k.bias.dtype}, expected f32`);
+      if (k.causalOffset !== undefined && !Number.isInteger(k.causalOffset)) say(`causal offset ${k.causalOffset} is not an integer`);
+      checkExpr(k.readQ, 'readQ', new Set());
+      checkExpr(k.readK, 'readK', new Set());
+      checkExpr(k.readV, 'readV', new Set());
+      if (k.keep) checkExpr(k.keep, 'mask', new Set());
+      if (k.bias) checkExpr(k.bias, 'mask', new Set());
+      checkStores(k.stores, 'store', new Set(['out']));
+    } else if (k.kind === 'matmul') {
       if (k.readA.dtype !== 'f32' || k.readB.dtype !== 'f32') say('matmul reads must be f32');
       checkExpr(k.readA, 'readA', new Set());
       checkExpr(k.readB, 'readB', new Set());

@@ -132,6 +132,57 @@ function emitMatmul(k: MatmulKernel, w: CodeWriter, use: (h: string) => void, sc
   loopNest(w, k.batch.map((extent, axis) => ({ axis, extent })), names.axis, body);
 }
 
+/** Emits one expression at the current point as a `const` and returns its name. */
+function emitValue(w: CodeWriter, e: import('@tessera/kernel').Expr, use: (h: string) => void, prefix: string): string {
+  const ex = new JsExprEmitter(names, use, `${prefix}_`);
+  ex.count(e);
+  const v = ex.emit(e);
+  w.line(...ex.stmts, `const ${prefix} = ${v};`);
+  return prefix;
+}
+
+/**
+ * Attention with an online softmax (one pass over keys, scores never
+ * stored): per query row, q is cached, each visible key's score updates the
+ * running max `m`, the normaliser `l` and the float64 accumulator row; the
+ * causal bound stops the key loop early, masked keys are skipped.
+ */
+function emitAttention(k: import('@tessera/kernel').AttentionKernel, w: CodeWriter, use: (h: string) => void, scratch: Record<string, number>): void {
+  const nb = k.batch.length;
+  const [ai, aj, ac] = [nb, nb + 1, nb + 2].map(names.axis) as [string, string, string];
+  scratch.qrow = k.d;
+  scratch.orow = k.dv;
+  loopNest(w, [...k.batch.map((extent, axis) => ({ axis, extent })), { axis: nb, extent: k.tq }], names.axis, () => {
+    w.block(`for (let ${ac} = 0; ${ac} < ${k.d}; ${ac}++)`, () => {
+      w.line(`const ${aj} = 0;`);
+      w.line(`qrow[${ac}] = ${emitValue(w, k.readQ, use, 'q')};`);
+    });
+    w.line('orow.fill(0);', 'let m = -Infinity, l = 0;');
+    const end = k.causalOffset === undefined ? String(k.tk) : `Math.min(${k.tk}, ${ai} + ${k.causalOffset + 1})`;
+    w.block(`for (let ${aj} = 0; ${aj} < ${end}; ${aj}++)`, () => {
+      w.line(`const ${ac} = 0;`);
+      if (k.keep) w.line(`if (!${emitValue(w, k.keep, use, 'keep')}) continue;`);
+      w.line('let s = 0;');
+      w.block(`for (let ${ac} = 0; ${ac} < ${k.d}; ${ac}++)`, () => w.line(`s += qrow[${ac}] * ${emitValue(w, k.readK, use, 'kv')};`));
+      w.line(`s = s * ${k.scale}${k.bias ? ` + ${emitValue(w, k.bias, use, 'bias')}` : ''};`);
+      // A key at -inf adds nothing; skipping it keeps exp(-inf - -inf) = NaN out of rows that still have visible keys.
+      w.line('if (s === -Infinity) continue;');
+      w.block('if (s > m)', () => {
+        w.line('const corr = Math.exp(m - s);', 'l *= corr;');
+        w.line(`for (let c = 0; c < ${k.dv}; c++) orow[c] *= corr;`);
+        w.line('m = s;');
+      });
+      w.line('const p = Math.exp(s - m);', 'l += p;');
+      w.block(`for (let ${ac} = 0; ${ac} < ${k.dv}; ${ac}++)`, () => w.line(`orow[${ac}] += p * ${emitValue(w, k.readV, use, 'vv')};`));
+    });
+    w.line(`const ${aj} = 0;`);
+    w.block(`for (let ${ac} = 0; ${ac} < ${k.dv}; ${ac}++)`, () => {
+      w.line(`const ${names.ref('out')} = orow[${ac}] / l;`);
+      emitStores(w, k.stores, use, 'e');
+    });
+  });
+}
+
 /** Generates the JavaScript of one kernel. */
 export function emitJsKernel(k: Kernel): JsKernelSource {
   const w = new CodeWriter();
@@ -141,9 +192,11 @@ export function emitJsKernel(k: Kernel): JsKernelSource {
   w.line(`// kernel ${k.name} (${k.kind})`);
   if (k.kind === 'map') emitMap(k, w, use);
   else if (k.kind === 'reduce') emitReduce(k, w, use);
+  else if (k.kind === 'attention') emitAttention(k, w, use, scratch);
   else emitMatmul(k, w, use, scratch);
   const buffers = new Set<number>();
-  const exprs = k.kind === 'matmul' ? [k.readA, k.readB] : k.kind === 'reduce' ? k.stages.map((s) => s.value) : [];
+  const exprs =
+    k.kind === 'matmul' ? [k.readA, k.readB] : k.kind === 'reduce' ? k.stages.map((s) => s.value) : k.kind === 'attention' ? [k.readQ, k.readK, k.readV, ...(k.keep ? [k.keep] : []), ...(k.bias ? [k.bias] : [])] : [];
   for (const e of exprs) loadedBuffers(e, buffers);
   for (const s of k.kind === 'reduce' ? [...k.stores, ...k.rowStores] : k.stores) {
     buffers.add(s.buffer);
