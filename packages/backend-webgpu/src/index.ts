@@ -1,0 +1,19 @@
+/**
+ * @tessera/backend-webgpu: WGSL compute shaders generated from the kernel
+ * program, run on any WebGPU adapter: navigator.gpu in a browser, Dawn
+ * (the `webgpu` package) in Node, down to Mesa llvmpipe on machines
+ * without a GPU. Numerics per adapter are documented in README.md.
+ */
+import type {} from 'webgpu';
+
+export * from './webgpu-backend.ts';
+export { type AdapterChoice, type AdapterReport, type WebgpuOptions, WebgpuUnavailableError, INSTALL_HINT, acquireDevice, describeAdapter, optionsFromEnv } from './device/adapter.ts';
+export { GpuContext, createContext } from './device/context.ts';
+export { ShaderError } from './device/pipelines.ts';
+export { type WebgpuExecutable, compileOnDevice, deviceBytes } from './runtime/executable.ts';
+export { toStorage, fromStorage } from './runtime/host-data.ts';
+export { emitKernelShader, emitProgramShaders, printProgramShaders } from './wgsl/emit.ts';
+export { DEFAULT_TARGET, WgslLimitError, gridFor, type KernelShader, type MatmulVariant, type ReduceVariant, type ShaderBinding, type WgslTarget } from './wgsl/module.ts';
+export { chooseMatmulVariant, MATMUL_TILINGS } from './wgsl/matmul.ts';
+export { chooseReduceVariant } from './wgsl/reduce.ts';
+export { WGSL_HELPERS } from './wgsl/scalar.ts';

@@ -1,0 +1,32 @@
+import type { Kernel, KernelProgram } from '@tessera/kernel';
+import { emitAttention } from './attention.ts';
+import { defaultNames } from './expr.ts';
+import { emitMap } from './map.ts';
+import { emitMatmul } from './matmul.ts';
+import { type KernelShader, ShaderModuleBuilder, type WgslTarget } from './module.ts';
+import { emitReduce } from './reduce.ts';
+
+/** Generates the compute shader of one kernel of `program` for `target`. */
+export function emitKernelShader(k: Kernel, program: KernelProgram, target: WgslTarget): KernelShader {
+  const mb = new ShaderModuleBuilder(k, program.buffers, target, defaultNames());
+  switch (k.kind) {
+    case 'map':
+      return emitMap(k, mb);
+    case 'reduce':
+      return emitReduce(k, mb);
+    case 'matmul':
+      return emitMatmul(k, mb);
+    case 'attention':
+      return emitAttention(k, mb);
+  }
+}
+
+/** Generates the compute shaders of every kernel of a program, in launch order. */
+export function emitProgramShaders(program: KernelProgram, target: WgslTarget): KernelShader[] {
+  return program.kernels.map((k) => emitKernelShader(k, program, target));
+}
+
+/** The whole program's WGSL, one module per kernel with its dispatch noted (what `--emit code` prints). */
+export function printProgramShaders(shaders: readonly KernelShader[]): string {
+  return shaders.map((s) => `// dispatch ${s.dispatch.join(' x ')} workgroups of ${s.workgroupSize}\n${s.wgsl}`).join('\n');
+}

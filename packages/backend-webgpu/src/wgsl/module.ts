@@ -1,0 +1,121 @@
+import { type BufferDecl, type Kernel, kernelExprs, kernelStores, loadedBuffers } from '@tessera/kernel';
+import { addHelper, helperSource, wgslStorageType } from './scalar.ts';
+import type { WgslNames } from './expr.ts';
+
+/** What the code generator needs to know about the device. Plain data, so codegen runs (and is tested) without one. */
+export interface WgslTarget {
+  /** Most invocations per workgroup. */
+  readonly maxInvocationsPerWorkgroup: number;
+  /** Bytes of workgroup memory. */
+  readonly maxWorkgroupStorageSize: number;
+  /** Most workgroups per dispatch dimension (65535 in WebGPU). */
+  readonly maxWorkgroupsPerDimension: number;
+  /** Most storage buffers one shader may bind. */
+  readonly maxStorageBuffersPerShaderStage: number;
+  /** A CPU adapter (llvmpipe, SwiftShader): picks the variants that suit SIMD-across-invocations execution. */
+  readonly cpu: boolean;
+  /** Matmul variant override (otherwise chosen by `chooseMatmulVariant`). */
+  readonly matmul?: MatmulVariant;
+  /** Reduction variant override (otherwise chosen by `chooseReduceVariant`). */
+  readonly reduce?: ReduceVariant;
+}
+
+/** Matmul algorithms: register-blocked without workgroup memory (CPU adapters), shared-memory tiling (GPUs), one output per invocation. */
+export type MatmulVariant = 'register' | 'tiled' | 'naive';
+/** Reduction algorithms: one invocation per output row, or one workgroup per row with a tree reduction in workgroup memory. */
+export type ReduceVariant = 'thread' | 'workgroup';
+
+/** WebGPU's guaranteed limits (what any adapter supports), with a GPU's variants. */
+export const DEFAULT_TARGET: WgslTarget = {
+  maxInvocationsPerWorkgroup: 256,
+  maxWorkgroupStorageSize: 16384,
+  maxWorkgroupsPerDimension: 65535,
+  maxStorageBuffersPerShaderStage: 8,
+  cpu: false,
+};
+
+/** How a buffer is bound in one shader. */
+export interface ShaderBinding {
+  readonly buffer: number;
+  readonly access: 'read' | 'read_write';
+}
+
+/** One kernel as a compute shader: its WGSL, bindings (binding i = bindings[i]) and dispatch size. */
+export interface KernelShader {
+  readonly name: string;
+  readonly kind: Kernel['kind'];
+  /** Which algorithm was generated (e.g. `matmul:register 4x4`), for printing and benchmarks. */
+  readonly variant: string;
+  readonly wgsl: string;
+  readonly bindings: readonly ShaderBinding[];
+  readonly dispatch: readonly [number, number, number];
+  readonly workgroupSize: number;
+}
+
+/** A kernel that cannot be generated within the device's limits. */
+export class WgslLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WgslLimitError';
+  }
+}
+
+/** The buffers a kernel touches, read-only unless it stores to them, in buffer order. */
+export function kernelBindings(k: Kernel): ShaderBinding[] {
+  const read = new Set<number>();
+  for (const e of kernelExprs(k)) loadedBuffers(e, read);
+  const written = new Set(kernelStores(k).map((s) => s.buffer));
+  const all = [...new Set([...read, ...written])].sort((a, b) => a - b);
+  return all.map((buffer) => ({ buffer, access: written.has(buffer) ? 'read_write' : 'read' }));
+}
+
+/** Splits `groups` workgroups over x and y when x alone would pass the per-dimension limit. */
+export function gridFor(groups: number, maxPerDim: number): [number, number, number] {
+  if (groups <= maxPerDim) return [Math.max(1, groups), 1, 1];
+  const y = Math.ceil(groups / maxPerDim);
+  if (y > maxPerDim) throw new WgslLimitError(`${groups} workgroups exceed ${maxPerDim} x ${maxPerDim}`);
+  return [Math.ceil(groups / y), y, 1];
+}
+
+/**
+ * Collects what a shader needs besides its entry point (helpers, bindings,
+ * workgroup variables) and assembles the module source.
+ */
+export class ShaderModuleBuilder {
+  readonly helpers = new Set<string>();
+  readonly use = (h: string): void => addHelper(h, this.helpers);
+  private readonly decls: string[] = [];
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly buffers: readonly BufferDecl[],
+    readonly target: WgslTarget,
+    readonly names: WgslNames,
+  ) {}
+
+  /** Adds a module-scope declaration (workgroup arrays, hook functions). */
+  declare(...lines: string[]): void {
+    this.decls.push(...lines);
+  }
+
+  /** The whole module: a header comment, bindings, helpers, declarations and the entry point. */
+  assemble(variant: string, bindings: readonly ShaderBinding[], entry: string): string {
+    if (bindings.length > this.target.maxStorageBuffersPerShaderStage) {
+      throw new WgslLimitError(
+        `kernel ${this.kernel.name} binds ${bindings.length} storage buffers, but the device allows ${this.target.maxStorageBuffersPerShaderStage} per shader stage (split the kernel: fusion must respect limits.maxBuffersPerKernel)`,
+      );
+    }
+    const binds = bindings.map((b, i) => {
+      const d = this.buffers[b.buffer]!;
+      return `@group(0) @binding(${i}) var<storage, ${b.access}> ${this.names.buffer(b.buffer)}: array<${wgslStorageType(d.dtype)}>; // %${d.name} ${d.dtype}[${d.shape.join(',')}] ${d.role}`;
+    });
+    const helpers = helperSource(this.helpers);
+    return [`// kernel ${this.kernel.name} (${variant})`, ...binds, ...(helpers ? [helpers] : []), ...this.decls, entry, ''].join('\n');
+  }
+}
+
+/** The entry point's signature: builtins every kernel uses, with `wg` the workgroup's linear index over the 2-D grid. */
+export function entryHead(workgroupSize: number | readonly [number, number], grid: readonly [number, number, number]): string {
+  const size = typeof workgroupSize === 'number' ? String(workgroupSize) : workgroupSize.join(', ');
+  return `@compute @workgroup_size(${size})\nfn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {\n  let wg = i32(wid.x + wid.y * ${grid[0]}u);`;
+}

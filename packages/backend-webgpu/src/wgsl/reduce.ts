@@ -1,0 +1,110 @@
+import type { ReductionStage } from '@tessera/kernel';
+import { WgslExprEmitter } from './expr.ts';
+import { type KernelShader, type ReduceVariant, type ShaderModuleBuilder, type WgslTarget, entryHead, gridFor, kernelBindings } from './module.ts';
+import { emitStores } from './stores.ts';
+import { type ReduceKernel, nextPow2, numelOf } from './util.ts';
+import { WgslWriter, decomposeIndex, wgslLoopNest } from './writer.ts';
+
+/** Invocations per workgroup of the one-row-per-invocation variant. */
+const THREAD_WORKGROUP = 64;
+
+/**
+ * Picks the reduction algorithm from the row count P and row length R: short
+ * rows are folded by one invocation each; long rows by a workgroup each on a
+ * GPU, and on a CPU adapter only when there are too few rows to keep its
+ * threads busy (llvmpipe runs a workgroup's invocations as SIMD lanes, where
+ * barriers cost more than the strided loads they save).
+ */
+export function chooseReduceVariant(rows: number, rowLength: number, target: WgslTarget): ReduceVariant {
+  if (target.reduce) return target.reduce;
+  if (rowLength < 32) return 'thread';
+  if (target.cpu) return rows >= 32 ? 'thread' : 'workgroup';
+  return 'workgroup';
+}
+
+function initOf(st: ReductionStage, use: (h: string) => void): string {
+  if (st.combiner === 'sum') return st.dtype === 'i32' ? '0i' : '0.0f';
+  if (st.dtype === 'i32') return 'i32(-2147483648)';
+  use('inf_f32');
+  return '(-inf_f32())';
+}
+
+/** `acc` combined with `v` (i32 sums wrap; f32 max propagates NaN, as Math.max). */
+function combineOf(st: ReductionStage, acc: string, v: string, use: (h: string) => void): string {
+  if (st.combiner === 'sum') return `${acc} + ${v}`;
+  if (st.dtype === 'i32') return `max(${acc}, ${v})`;
+  use('max_nan');
+  return `max_nan(${acc}, ${v})`;
+}
+
+/** Emits the stage's value at the current point and folds it into `acc`. */
+function foldStage(w: WgslWriter, mb: ShaderModuleBuilder, st: ReductionStage, si: number, acc: string): void {
+  const ex = new WgslExprEmitter(mb.names, mb.use, `s${si}_`);
+  ex.count(st.value);
+  const v = ex.emit(st.value);
+  w.line(...ex.stmts, `${acc} = ${combineOf(st, acc, v, mb.use)};`);
+}
+
+/** Reductions and row kernels (softmax, layer_norm): stages fold over the last reduceRank axes, then stores and row stores. */
+export function emitReduce(k: ReduceKernel, mb: ShaderModuleBuilder): KernelShader {
+  const pr = k.shape.length - k.reduceRank;
+  const outer = k.shape.slice(0, pr);
+  const inner = k.shape.slice(pr);
+  const P = numelOf(outer);
+  const R = numelOf(inner);
+  const variant = chooseReduceVariant(P, R, mb.target);
+  const innerAxes = inner.map((extent, i) => ({ axis: pr + i, extent }));
+  const zeroInner = (w: WgslWriter) => innerAxes.forEach(({ axis }) => w.line(`let ${mb.names.axis(axis)} = 0i;`));
+  const w = new WgslWriter(1);
+  const types = new Set(k.stages.map((s) => (s.dtype === 'i32' ? 'i32' : 'f32')));
+  let wgSize: number;
+  let grid: [number, number, number];
+  if (variant === 'thread') {
+    wgSize = THREAD_WORKGROUP;
+    grid = gridFor(Math.ceil(P / wgSize), mb.target.maxWorkgroupsPerDimension);
+    w.line(`let row = wg * ${wgSize}i + i32(lid);`, `if (row >= ${P}i) { return; }`);
+    decomposeIndex(w, 'row', outer, mb.names.axis);
+    k.stages.forEach((st, si) => {
+      const acc = `acc${si}`;
+      w.line(`var ${acc}: ${st.dtype === 'i32' ? 'i32' : 'f32'} = ${initOf(st, mb.use)};`);
+      wgslLoopNest(w, innerAxes, mb.names.axis, () => foldStage(w, mb, st, si, acc));
+      w.line(`let ${mb.names.ref(st.name)} = ${acc};`);
+    });
+    if (k.stores.length) w.block('', () => (zeroInner(w), emitStores(w, mb, k.stores, 'o')));
+    if (k.rowStores.length) wgslLoopNest(w, innerAxes, mb.names.axis, () => emitStores(w, mb, k.rowStores, 'w'));
+  } else {
+    wgSize = Math.min(nextPow2(R), 256, mb.target.maxInvocationsPerWorkgroup);
+    grid = gridFor(P, mb.target.maxWorkgroupsPerDimension);
+    for (const t of types) mb.declare(`var<workgroup> red_${t}: array<${t}, ${wgSize}>;`);
+    // `row` depends only on the workgroup id: the early return is uniform, so the barriers below are valid.
+    w.line('let row = wg;');
+    if (grid[0] * grid[1] !== P) w.line(`if (row >= ${P}i) { return; }`);
+    decomposeIndex(w, 'row', outer, mb.names.axis);
+    k.stages.forEach((st, si) => {
+      const t = st.dtype === 'i32' ? 'i32' : 'f32';
+      const acc = `acc${si}`;
+      w.line(`var ${acc}: ${t} = ${initOf(st, mb.use)};`);
+      w.block(`for (var rr = i32(lid); rr < ${R}i; rr += ${wgSize}i)`, () => {
+        decomposeIndex(w, 'rr', inner, mb.names.axis, pr);
+        foldStage(w, mb, st, si, acc);
+      });
+      w.line(`red_${t}[lid] = ${acc};`, 'workgroupBarrier();');
+      w.block(`for (var s = ${wgSize / 2}u; s > 0u; s >>= 1u)`, () => {
+        w.block('if (lid < s)', () => w.line(`red_${t}[lid] = ${combineOf(st, `red_${t}[lid]`, `red_${t}[lid + s]`, mb.use)};`));
+        w.line('workgroupBarrier();');
+      });
+      w.line(`let ${mb.names.ref(st.name)} = red_${t}[0];`, 'workgroupBarrier();');
+    });
+    if (k.stores.length) w.block('if (lid == 0u)', () => (zeroInner(w), emitStores(w, mb, k.stores, 'o')));
+    if (k.rowStores.length) {
+      w.block(`for (var rr = i32(lid); rr < ${R}i; rr += ${wgSize}i)`, () => {
+        decomposeIndex(w, 'rr', inner, mb.names.axis, pr);
+        emitStores(w, mb, k.rowStores, 'w');
+      });
+    }
+  }
+  const bindings = kernelBindings(k);
+  const label = `reduce:${variant}`;
+  const wgsl = mb.assemble(label, bindings, `${entryHead(wgSize, grid)}\n${w}\n}`);
+  return { name: k.name, kind: 'reduce', variant: label, wgsl, bindings, dispatch: grid, workgroupSize: wgSize };
+}

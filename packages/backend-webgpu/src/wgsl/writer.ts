@@ -1,0 +1,64 @@
+/** Accumulates indented lines of generated WGSL. */
+export class WgslWriter {
+  private readonly lines: string[] = [];
+
+  /** `depth`: the indentation of the first line (1 inside a function body). */
+  constructor(private depth = 0) {}
+
+  /** Appends lines at the current indentation. */
+  line(...ls: string[]): this {
+    for (const l of ls) this.lines.push(`${'  '.repeat(this.depth)}${l}`);
+    return this;
+  }
+
+  /** Writes `head {`, the body one level deeper, then `}`. */
+  block(head: string, body: () => void): this {
+    this.line(`${head} {`);
+    this.depth++;
+    body();
+    this.depth--;
+    return this.line('}');
+  }
+
+  /** The source so far. */
+  toString(): string {
+    return this.lines.join('\n');
+  }
+}
+
+/** Opens one `for` loop per axis (i32 counters named by `name`), runs `body` innermost; extent-1 axes become constants. */
+export function wgslLoopNest(w: WgslWriter, axes: readonly { axis: number; extent: number }[], name: (a: number) => string, body: () => void): void {
+  const [first, ...rest] = axes;
+  if (!first) return body();
+  const v = name(first.axis);
+  if (first.extent === 1) {
+    // A one-trip loop would still cost a counter and a branch per point on llvmpipe.
+    w.block('', () => {
+      w.line(`let ${v} = 0i;`);
+      wgslLoopNest(w, rest, name, body);
+    });
+    return;
+  }
+  w.block(`for (var ${v} = 0i; ${v} < ${first.extent}i; ${v}++)`, () => wgslLoopNest(w, rest, name, body));
+}
+
+/**
+ * Declares `let` axis values for the flat row-major index `flat` (an i32
+ * expression) over `extents`, axes numbered from `base`: divisions and
+ * remainders by the constant extents, innermost first.
+ */
+export function decomposeIndex(w: WgslWriter, flat: string, extents: readonly number[], name: (a: number) => string, base = 0): void {
+  let rest = flat;
+  for (let i = extents.length - 1; i >= 0; i--) {
+    const e = extents[i]!;
+    const v = name(base + i);
+    if (e === 1) w.line(`let ${v} = 0i;`);
+    else if (i === 0) w.line(`let ${v} = ${rest};`);
+    else {
+      w.line(`let ${v} = ${rest} % ${e}i;`);
+      const q = `q_${base + i}`;
+      w.line(`let ${q} = ${rest} / ${e}i;`);
+      rest = q;
+    }
+  }
+}
