@@ -1,5 +1,7 @@
-/** @tessera/backend-cpu: JavaScript kernels generated from the kernel program. */
+/** @tessera/backend-cpu: JavaScript and WebAssembly (SIMD128, worker threads) kernels generated from the kernel program. */
 export * from './cpu-backend.ts';
 export * from './js/module.ts';
 export { emitJsKernel, type JsKernelSource } from './js/emit-kernel.ts';
 export { JS_HELPERS } from './js/scalar.ts';
+export { compileWasm, type WasmCompileOptions } from './wasm/executable.ts';
+export { emitWasmProgram, type WasmProgram, type WasmKernelPlan, type WasmEmitOptions, type MemoryPlan } from './wasm/program.ts';

@@ -1,0 +1,64 @@
+/**
+ * The source of a pool worker, as text (started with `eval: true`), so it
+ * runs the same under tsx, vitest and plain Node without a TypeScript
+ * loader in the worker. A worker holds instances of the programs it was
+ * sent (module + shared memory) and, on `run`, walks the program's kernel
+ * list as thread `tid`: its share of each wasm kernel, then the barrier.
+ */
+import { RUNTIME_IMPORTS_SOURCE } from '../wasm/runtime-imports.ts';
+import { CONTROL_SOURCE, CTRL } from './control.ts';
+
+/** Messages the pool sends a worker. */
+export type WorkerMessage =
+  | { readonly type: 'init'; readonly ctrl: SharedArrayBuffer }
+  | {
+      readonly type: 'load';
+      readonly id: number;
+      readonly module: WebAssembly.Module;
+      readonly memory: WebAssembly.Memory;
+      /** Per kernel: its export name, or null for a kernel the main thread runs alone (JS). */
+      readonly kernels: readonly (string | null)[];
+      readonly scratchBase: number;
+      readonly scratchBytes: number;
+    }
+  | { readonly type: 'unload'; readonly id: number }
+  /** Run program `id` as thread `tid` of `threads`; `steps` barriers are passed whatever happens. */
+  | { readonly type: 'run'; readonly id: number; readonly tid: number; readonly threads: number; readonly steps: number };
+
+/** The worker's JavaScript. */
+export const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+${RUNTIME_IMPORTS_SOURCE}
+${CONTROL_SOURCE}
+let ctrl;
+const programs = new Map();
+function run(p, tid, n) {
+  const scratch = p.scratchBase + tid * p.scratchBytes;
+  for (const fn of p.fns) {
+    if (fn && Atomics.load(ctrl, ${CTRL.error}) === 0) {
+      try { fn(tid, n, scratch); } catch (e) { recordError(ctrl, e); }
+    }
+    barrier(ctrl, n);
+  }
+}
+parentPort.on('message', (msg) => {
+  try {
+    if (msg.type === 'init') ctrl = new Int32Array(msg.ctrl);
+    else if (msg.type === 'load') {
+      const instance = new WebAssembly.Instance(msg.module, { env: { memory: msg.memory }, m: makeRuntimeImports() });
+      programs.set(msg.id, { fns: msg.kernels.map((k) => (k === null ? null : instance.exports[k])), scratchBase: msg.scratchBase, scratchBytes: msg.scratchBytes });
+    } else if (msg.type === 'unload') programs.delete(msg.id);
+    else if (msg.type === 'run') {
+      const p = programs.get(msg.id);
+      if (p) run(p, msg.tid, msg.threads);
+      else {
+        // A load that failed was recorded; still pass every barrier so the other threads finish.
+        recordError(ctrl, new Error('worker ' + msg.tid + ' has no instance of program ' + msg.id));
+        for (let i = 0; i < msg.steps; i++) barrier(ctrl, msg.threads);
+      }
+    }
+  } catch (e) {
+    if (ctrl) recordError(ctrl, e);
+  }
+});
+`;

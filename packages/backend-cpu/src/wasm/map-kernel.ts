@@ -1,0 +1,125 @@
+/**
+ * Map kernels in wasm: axes are collapsed first (collapse.ts), then the
+ * space is rows (all axes but the last) times the last axis. Threads split
+ * the rows, or, when there are fewer rows than threads, the last axis in
+ * multiples of 4. Each row runs an f32x4 loop over the last axis (when
+ * every value has a vector form) and a scalar tail.
+ */
+import type { MapKernel, Store } from '@tessera/kernel';
+import { type FunctionBuilder, I32 } from './binary.ts';
+import { collapseMapKernel } from './collapse.ts';
+import { decompose, kernelFunction, onlyThreadZero, splitRange } from './kernel-common.ts';
+import { OP } from './opcodes.ts';
+import { ScalarEmitter, emitScalarStores } from './scalar-expr.ts';
+import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
+import { VectorEmitter, emitVectorStores, vectorizable } from './vector-expr.ts';
+
+/**
+ * Emits, at the current row, the loop `for j in [j0, j1)` over axis `va`
+ * running `stores`: f32x4 steps while 4 points remain (if `vector`), then
+ * scalar steps. `axes` gives every other axis's value; `refs` pushes named
+ * scalars (scalar path: f64/i32; vector path: splats).
+ */
+export function emitRowLoop(
+  f: FunctionBuilder,
+  facts: ProgramFacts,
+  opts: {
+    readonly axes: readonly (AxisSource | undefined)[];
+    readonly va: number;
+    readonly j0: () => void;
+    readonly j1: number;
+    readonly stores: readonly Store[];
+    readonly vector: boolean;
+    readonly scalarRef?: (name: string) => void;
+    readonly vectorRef?: (name: string) => void;
+  },
+): void {
+  const j = f.local(I32);
+  const axes = [...opts.axes];
+  axes[opts.va] = { local: j };
+  const outer = new Set(opts.axes.map((s, a) => (s && a !== opts.va ? a : -1)).filter((a) => a >= 0));
+  const addr = new Addresser(f, facts, axes, outer);
+  addr.hoist(
+    opts.stores.map((s) => s.value),
+    opts.stores,
+  );
+  const noRef = (name: string) => {
+    throw new Error(`wasm emitter: no scalar named '${name}' here`);
+  };
+  opts.j0();
+  f.set(j);
+  if (opts.vector) {
+    const ex = new VectorEmitter(f, facts, addr, { va: opts.va, j, ref: opts.vectorRef ?? noRef });
+    ex.hoist(opts.stores.map((s) => s.value));
+    const last = f.local(I32);
+    f.get(opts.j1).i32(3).op(OP.i32_sub).set(last);
+    f.block((exit) => {
+      f.get(j).get(last).op(OP.i32_ge_s).brIf(exit);
+      f.loop((top) => {
+        emitVectorStores(f, ex, addr, opts.stores, opts.va);
+        f.get(j).i32(4).op(OP.i32_add).tee(j).get(last).op(OP.i32_lt_s).brIf(top);
+      });
+    });
+  }
+  f.block((exit) => {
+    f.get(j).get(opts.j1).op(OP.i32_ge_s).brIf(exit);
+    f.loop((top) => {
+      const ex = new ScalarEmitter(f, facts, addr, opts.scalarRef ?? noRef);
+      emitScalarStores(f, ex, addr, opts.stores);
+      f.get(j).i32(1).op(OP.i32_add).tee(j).get(opts.j1).op(OP.i32_lt_s).brIf(top);
+    });
+  });
+}
+
+/** Emits a map kernel as a wasm function (tid, nt, scratch). */
+export function emitMapKernel(kernel: MapKernel, facts: ProgramFacts): FunctionBuilder {
+  const k = collapseMapKernel(kernel);
+  const f = kernelFunction();
+  const rank = k.shape.length;
+  const inner = k.shape[rank - 1]!;
+  const outerExtents = k.shape.slice(0, rank - 1);
+  const rows = outerExtents.reduce((a, b) => a * b, 1);
+  const total = rows * inner;
+  const r0 = f.local(I32);
+  const r1 = f.local(I32);
+  const j0 = f.local(I32);
+  const j1 = f.local(I32);
+  const vector = inner >= 4 && k.stores.every((s) => vectorizable(s.value));
+  if (total < facts.minParallelWork) {
+    onlyThreadZero(f);
+    f.i32(0).set(r0).i32(rows).set(r1).i32(0).set(j0).i32(inner).set(j1);
+  } else {
+    // Threads split the rows, or the last axis when rows are too few to share.
+    f.get(1).i32(rows).op(OP.i32_le_u);
+    f.if(
+      () => {
+        splitRange(f, rows, r0, r1);
+        f.i32(0).set(j0).i32(inner).set(j1);
+      },
+      () => {
+        f.i32(0).set(r0).i32(rows).set(r1);
+        splitRange(f, inner, j0, j1, 4);
+      },
+    );
+  }
+  const r = f.local(I32);
+  const axisLocals = outerExtents.map(() => f.local(I32));
+  f.for(
+    r,
+    () => f.get(r0),
+    () => f.get(r1),
+    1,
+    () => {
+      decompose(f, r, outerExtents, axisLocals);
+      emitRowLoop(f, facts, {
+        axes: [...axisLocals.map((local) => ({ local })), undefined],
+        va: rank - 1,
+        j0: () => f.get(j0),
+        j1,
+        stores: k.stores,
+        vector,
+      });
+    },
+  );
+  return f;
+}

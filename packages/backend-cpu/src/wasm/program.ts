@@ -1,0 +1,102 @@
+/**
+ * A kernel program as one WebAssembly module over one linear memory: the
+ * memory plan (every buffer at a fixed, 64-byte aligned offset, then one
+ * scratch area per thread), the runtime library, and one exported function
+ * per kernel that has a wasm form. Kernels without one keep the JS
+ * backend's code and run on views of the same memory.
+ */
+import type { Kernel, KernelProgram } from '@tessera/kernel';
+import { type JsKernelSource, emitJsKernel } from '../js/emit-kernel.ts';
+import { F64, type FunctionBuilder, I32, ModuleBuilder } from './binary.ts';
+import { PARALLEL_MIN_WORK } from './kernel-common.ts';
+import { emitMapKernel } from './map-kernel.ts';
+import { RUNTIME_IMPORT_SIGNATURES } from './runtime-imports.ts';
+import { type ProgramFacts, type WasmLib, elemSize } from './scope.ts';
+import { addVectorMath } from './vmath.ts';
+
+/** How one kernel runs. */
+export type WasmKernelPlan =
+  | { readonly kind: 'wasm'; readonly name: string; readonly exportName: string }
+  | { readonly kind: 'js'; readonly name: string; readonly source: JsKernelSource; readonly reason: string };
+
+/** Where everything lives in the linear memory. */
+export interface MemoryPlan {
+  /** Byte offset of each buffer. */
+  readonly offsets: readonly number[];
+  /** Byte offset of thread 0's scratch area; thread t's is at scratchBase + t * scratchBytes. */
+  readonly scratchBase: number;
+  readonly scratchBytes: number;
+  readonly threads: number;
+  /** Total size in 64 KiB pages. */
+  readonly pages: number;
+}
+
+/** A compiled program: the module's bytes, its memory plan and how each kernel runs. */
+export interface WasmProgram {
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly memory: MemoryPlan;
+  readonly shared: boolean;
+  readonly kernels: readonly WasmKernelPlan[];
+}
+
+/** Options of the wasm emitter. */
+export interface WasmEmitOptions {
+  /** Threads the program will run on (scratch areas are sized for them). */
+  readonly threads: number;
+  /** Kernel kinds to leave to the JS code (for tests and comparisons). */
+  readonly jsKinds?: readonly Kernel['kind'][];
+  /** Kernels with less work run on thread 0 alone (default PARALLEL_MIN_WORK; 0 splits every kernel, for tests). */
+  readonly minParallelWork?: number;
+}
+
+const ALIGN = 64;
+const PAGE = 65536;
+const align = (n: number, a = ALIGN) => Math.ceil(n / a) * a;
+
+/** A kernel's wasm function and the scratch bytes per thread it needs, or why it has none. */
+type Emitted = { readonly fn: FunctionBuilder; readonly scratch: number } | { readonly reason: string };
+
+function emitKernel(k: Kernel, facts: ProgramFacts): Emitted {
+  switch (k.kind) {
+    case 'map':
+      return { fn: emitMapKernel(k, facts), scratch: 0 };
+    default:
+      return { reason: `no wasm emitter for ${k.kind} kernels yet` };
+  }
+}
+
+/** Emits the wasm module of a kernel program. */
+export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): WasmProgram {
+  const threads = Math.max(1, Math.floor(options.threads));
+  const offsets: number[] = [];
+  let end = ALIGN; // address 0 stays unused, so a stray null pointer reads nothing of ours
+  for (const b of p.buffers) {
+    offsets.push(end);
+    end = align(end + b.size * elemSize(b.dtype));
+  }
+  const shared = threads > 1;
+  const m = new ModuleBuilder();
+  const sig = new Map<string, number>();
+  for (const { name, arity } of RUNTIME_IMPORT_SIGNATURES) {
+    const params = name === 'gatherError' ? [I32, I32] : arity === 2 ? [F64, F64] : [F64];
+    sig.set(name, m.importFunc('m', name, params as never, name === 'gatherError' ? [] : [F64]));
+  }
+  // The memory size is only known after the kernels (scratch); imports are encoded at the end, so set it then.
+  const lib: WasmLib = { ...(Object.fromEntries(sig) as Omit<WasmLib, 'vexp' | 'vtanh' | 'verf'>), ...addVectorMath(m) };
+  const facts: ProgramFacts = { lib, offsets, dtypes: p.buffers.map((b) => b.dtype), minParallelWork: options.minParallelWork ?? PARALLEL_MIN_WORK };
+  let scratchBytes = 0;
+  const kernels: WasmKernelPlan[] = p.kernels.map((k, i) => {
+    const jsReason = options.jsKinds?.includes(k.kind) ? `${k.kind} kernels left to JS by option` : undefined;
+    const e: Emitted = jsReason ? { reason: jsReason } : emitKernel(k, facts);
+    if ('reason' in e) return { kind: 'js', name: k.name, source: emitJsKernel(k), reason: e.reason };
+    const exportName = `k${i}`;
+    m.addFunc(e.fn, exportName);
+    scratchBytes = Math.max(scratchBytes, align(e.scratch));
+    return { kind: 'wasm', name: k.name, exportName };
+  });
+  const scratchBase = end;
+  end += scratchBytes * threads;
+  const pages = Math.max(1, Math.ceil(end / PAGE));
+  m.importMemory('env', 'memory', pages, shared ? pages : undefined, shared);
+  return { bytes: m.encode(), memory: { offsets, scratchBase, scratchBytes, threads, pages }, shared, kernels };
+}
