@@ -58,13 +58,15 @@ describe('differential: interpreter = kernel evaluator = CPU backend', () => {
     );
   });
 
-  it(`CPU backend (JS) matches the interpreter within the f32 policy, ${DIFFERENTIAL_RUNS} programs`, async () => {
-    await fc.assert(
-      fc.asyncProperty(cases, async (c) => {
-        const exe = compileJs(lowerToKernels(c.program));
-        check(c, 'cpu backend', await exe.run(c.inputs), {});
-      }),
-      { numRuns: DIFFERENTIAL_RUNS },
-    );
-  });
+  for (const fusion of [true, false]) {
+    it(`CPU backend (JS) matches the interpreter within the f32 policy, fusion ${fusion ? 'on' : 'off'}, ${DIFFERENTIAL_RUNS} programs`, async () => {
+      await fc.assert(
+        fc.asyncProperty(cases, async (c) => {
+          const exe = compileJs(lowerToKernels(c.program, { fusion }));
+          check(c, `cpu backend (fusion ${fusion ? 'on' : 'off'})`, await exe.run(c.inputs), {});
+        }),
+        { numRuns: DIFFERENTIAL_RUNS },
+      );
+    });
+  }
 });

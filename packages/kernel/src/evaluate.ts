@@ -131,11 +131,13 @@ function evalAttention(k: AttentionKernel, buffers: Float64Array[]): void {
       scores[j] = s;
       max = Math.max(max, s);
     }
+    // Normalise the probabilities before weighting the values: the graph's softmax-then-matmul order, so both oracles round alike.
     let sum = 0;
     for (let j = 0; j < k.tk; j++) {
       scores[j] = Math.exp(scores[j]! - max);
       sum += scores[j]!;
     }
+    for (let j = 0; j < k.tk; j++) scores[j] = scores[j]! / sum;
     for (let c = 0; c < k.dv; c++) {
       point[C] = c;
       let acc = 0;
@@ -144,7 +146,7 @@ function evalAttention(k: AttentionKernel, buffers: Float64Array[]): void {
         acc += scores[j]! * evalExpr(k.readV, point, buffers, none);
       }
       point[J] = 0;
-      runStores(k.stores, point, buffers, new Map([['out', acc / sum]]));
+      runStores(k.stores, point, buffers, new Map([['out', acc]]));
     }
   });
 }

@@ -100,6 +100,7 @@ export function jsConst(dtype: DType, v: number): string {
   if (dtype === 'bool') return v ? 'true' : 'false';
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return 'Infinity';
-  if (v === -Infinity) return '-Infinity';
-  return Object.is(v, -0) ? '-0' : String(v);
+  if (v === -Infinity) return '(-Infinity)';
+  // Negative literals are parenthesised so that `-x` of one never reads as `--`.
+  return Object.is(v, -0) ? '(-0)' : v < 0 ? `(${v})` : String(v);
 }

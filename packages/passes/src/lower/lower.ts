@@ -1,46 +1,37 @@
-import {
-
-  type DType,
-  type Node,
-  type Program,
-  TesseraError,
-  assertVerified,
-  decomposeProgram,
-
-  ints,
-  num,
-  numel,
-  str,
-} from '@tessera/ir';
-import {
-  type BufferDecl,
-  type BufferRole,
-  E,
-  type Expr,
-  type Kernel,
-  type KernelProgram,
-  assertKernelProgram,
-  denseStrides,
-} from '@tessera/kernel';
-import { type View, alignedAxes, broadcastView, denseView, isDense, reshapeView, sliceView, transposeView, viewMap } from './view.ts';
+import { type DType, type Node, type Program, TesseraError, assertVerified, decomposeProgram, ints, num, numel } from '@tessera/ir';
+import { type BufferDecl, type BufferRole, E, type Expr, type Kernel, type KernelProgram, type Store, assertKernelProgram, denseStrides } from '@tessera/kernel';
+import { type AffineIndex, broadcastIndex, indexOnAxes, rowExpr, sameIndex, viewMapAt, zeroRow } from './affine.ts';
+import { elementwiseExpr, isElementwiseOp } from './elementwise-expr.ts';
+import { andAll, foldMask, sumAll } from './mask-folding.ts';
+import { type FusionPlan, MOVEMENT_OPS, NO_FUSION, ROOT_OPS, planFusion } from './plan.ts';
+import { type View, broadcastView, denseView, isDense, reshapeView, sliceView, transposeView } from './view.ts';
 
 /** Options of the lowering. */
 export interface LowerOptions {
-  /** Called for every composite op: true keeps it for a fused kernel (not yet: every composite is decomposed today). */
-  readonly keepComposite?: (op: string) => boolean;
+  /** Fuse (default true): elementwise chains, prologues, epilogues, row kernels, attention with folded masks. Off: one kernel per core op. */
+  readonly fusion?: boolean;
 }
 
-const UNARY = new Set(['neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'tanh', 'erf', 'sin', 'cos', 'recip']);
-const BINARY = new Set(['add', 'sub', 'mul', 'div', 'max', 'min', 'pow']);
-const COMPARE = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
+/** How a graph value is available while lowering. */
+type Lowered =
+  | { readonly kind: 'view'; readonly view: View }
+  | { readonly kind: 'deferred'; readonly node: Node }
+  /** A root's result inside its own kernel: valid only at the root's output index. */
+  | { readonly kind: 'root'; readonly index: AffineIndex; readonly value: Expr };
+
 const REDUCE: Record<string, 'sum' | 'max'> = { reduce_sum: 'sum', reduce_max: 'max', reduce_mean: 'sum' };
 
-/** Builds a kernel program: buffers, kernels and views of graph values. */
+const inversePerm = (perm: readonly number[]): number[] => perm.map((_, i) => perm.indexOf(i));
+
+/** Builds a kernel program: buffers, kernels, and how each graph value is available. */
 class Lowering {
   readonly buffers: BufferDecl[] = [];
   readonly kernels: Kernel[] = [];
-  readonly views = new Map<string, View>();
-  readonly dtypes = new Map<string, DType>();
+  readonly values = new Map<string, Lowered>();
+  readonly types = new Map<string, { dtype: DType; shape: readonly number[] }>();
+  readonly nodes = new Map<string, Node>();
+
+  constructor(readonly plan: FusionPlan) {}
 
   addBuffer(name: string, dtype: DType, shape: readonly number[], role: BufferRole, data?: readonly number[]): number {
     this.buffers.push({ name, dtype, shape: [...shape], size: numel(shape), role, ...(data ? { data } : {}) });
@@ -51,96 +42,309 @@ class Lowering {
     return `k${this.kernels.length}_${op}`;
   }
 
-  /** An expression reading graph value `name` in a kernel of `rank` axes whose view axis a follows kernel axis axes[a]. */
+  shapeOf(name: string): readonly number[] {
+    return this.types.get(name)!.shape;
+  }
+
+  /**
+   * The scalar expression of graph value `name` at `ix` (one affine row per
+   * axis of the value, over `rank` kernel axes): a load through its view, or
+   * its producer evaluated inline.
+   */
+  exprAt(name: string, ix: AffineIndex, rank: number): Expr {
+    const shape = this.shapeOf(name);
+    // A 1-sized axis is always at index 0, whatever kernel axis it was aligned with.
+    const at = ix.map((row, a) => (shape[a] === 1 ? zeroRow(rank) : row));
+    const v = this.values.get(name);
+    if (!v) throw new TesseraError(`lowering: value %${name} is not available here`);
+    const dtype = this.types.get(name)!.dtype;
+    if (v.kind === 'view') {
+      const decl = this.buffers[v.view.buffer]!;
+      if (decl.role === 'const' && decl.data && decl.data.length === 1) return E.const(dtype, dtype === 'bool' ? (decl.data[0] ? 1 : 0) : decl.data[0]!);
+      return E.load(dtype, v.view.buffer, viewMapAt(v.view, at, rank));
+    }
+    if (v.kind === 'root') {
+      if (!sameIndex(at, v.index)) throw new TesseraError(`lowering: %${name} is read at another index than its kernel computes it`);
+      return v.value;
+    }
+    return this.nodeExpr(v.node, at, rank);
+  }
+
+  /** A node's value computed inline at `ix`. */
+  nodeExpr(n: Node, ix: AffineIndex, rank: number): Expr {
+    const src = n.operands[0]!;
+    if (isElementwiseOp(n.op)) {
+      const operands = n.operands.map((o) => this.exprAt(o, broadcastIndex(ix, this.shapeOf(o)), rank));
+      return elementwiseExpr(n.op, n.attrs, operands, n.type);
+    }
+    switch (n.op) {
+      case 'iota':
+        return E.cast(n.type.dtype, rowExpr(ix[num(n.attrs, 'axis')]!));
+      case 'transpose': {
+        const perm = ints(n.attrs, 'perm');
+        const srcIx = new Array<AffineIndex[number]>(perm.length);
+        perm.forEach((p, a) => (srcIx[p] = ix[a]!));
+        return this.exprAt(src, srcIx, rank);
+      }
+      case 'broadcast_to':
+        return this.exprAt(src, broadcastIndex(ix, this.shapeOf(src)), rank);
+      case 'slice': {
+        const start = ints(n.attrs, 'start');
+        const step = ints(n.attrs, 'step');
+        return this.exprAt(src, ix.map((r, a) => ({ coeffs: r.coeffs.map((c) => c * step[a]!), offset: start[a]! + step[a]! * r.offset })), rank);
+      }
+      case 'reshape': {
+        // Only 1-sized axes added or removed (the plan defers no other reshape).
+        const kept = ix.filter((_, a) => n.type.shape[a] !== 1);
+        let k = 0;
+        return this.exprAt(src, this.shapeOf(src).map((d) => (d === 1 ? zeroRow(rank) : kept[k++]!)), rank);
+      }
+      default:
+        throw new TesseraError(`lowering: %${n.name} = ${n.op} cannot be computed inline`, n.loc);
+    }
+  }
+
+  /** Reads value `name` with its axis a on kernel axis axes[a] (-1: index 0). */
   read(name: string, rank: number, axes: readonly number[]): Expr {
-    const v = this.views.get(name)!;
-    return E.load(this.dtypes.get(name)!, v.buffer, viewMap(v, rank, axes));
+    return this.exprAt(name, indexOnAxes(axes, rank), rank);
   }
 
-  /** Reads a value broadcast (right-aligned) into a kernel over the first `rank` axes. */
-  readAligned(name: string, rank: number, kernelRank = rank): Expr {
-    const v = this.views.get(name)!;
-    return this.read(name, kernelRank, alignedAxes(v.shape.length, rank));
+  /** The view of a value, storing it first if it is computed inline. */
+  viewOf(name: string): View {
+    const v = this.values.get(name)!;
+    if (v.kind === 'view') return v.view;
+    const shape = this.shapeOf(name);
+    const b = this.addBuffer(name, this.types.get(name)!.dtype, shape, 'temp');
+    this.pushMap('copy', shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(shape) }, value: this.read(name, shape.length, [...shape.keys()]) }]);
+    const view = denseView(b, shape);
+    this.values.set(name, { kind: 'view', view });
+    return view;
   }
 
-  /** A fresh dense temporary for node `n`, registered as its view. */
+  pushMap(op: string, shape: readonly number[], stores: readonly Store[]): void {
+    this.kernels.push({ kind: 'map', name: this.kernelName(op), shape, stores });
+  }
+
+  /** A fresh dense temporary holding node `n`'s value. */
   result(n: Node): number {
     const b = this.addBuffer(n.name, n.type.dtype, n.type.shape, 'temp');
-    this.views.set(n.name, denseView(b, n.type.shape));
-    this.dtypes.set(n.name, n.type.dtype);
-    return b;
-  }
-
-  /** A map kernel computing `value` at every point of the node's result. */
-  mapNode(n: Node, value: Expr): void {
-    const b = this.result(n);
-    const shape = n.type.shape;
-    this.kernels.push({ kind: 'map', name: this.kernelName(n.op), shape, stores: [{ buffer: b, map: { offset: 0, strides: denseStrides(shape) }, value }] });
-  }
-
-  /** Copies a view into a new dense buffer (a reshape that strides cannot express, or an output). */
-  materialize(name: string, bufferName: string, role: BufferRole): number {
-    const v = this.views.get(name)!;
-    const dtype = this.dtypes.get(name)!;
-    const b = this.addBuffer(bufferName, dtype, v.shape, role);
-    const rank = v.shape.length;
-    this.kernels.push({
-      kind: 'map',
-      name: this.kernelName('copy'),
-      shape: v.shape,
-      stores: [{ buffer: b, map: { offset: 0, strides: denseStrides(v.shape) }, value: this.read(name, rank, [...Array(rank).keys()]) }],
-    });
+    this.values.set(n.name, { kind: 'view', view: denseView(b, n.type.shape) });
     return b;
   }
 
   lowerNode(n: Node): void {
-    const a = n.attrs;
+    this.types.set(n.name, n.type);
+    this.nodes.set(n.name, n);
+    const root = this.plan.members.get(n.name);
+    if (root !== undefined) {
+      this.values.set(n.name, { kind: 'deferred', node: n });
+      if (this.plan.sinks.get(root) === n.name) this.lowerRoot(this.nodes.get(root)!, n);
+      return;
+    }
+    if (this.plan.deferred.has(n.name)) {
+      this.values.set(n.name, { kind: 'deferred', node: n });
+      return;
+    }
+    if (ROOT_OPS.has(n.op)) {
+      if ((this.plan.sinks.get(n.name) ?? n.name) === n.name) this.lowerRoot(n, n);
+      return;
+    }
+    if (MOVEMENT_OPS.has(n.op)) return this.lowerMovement(n);
     const rank = n.type.shape.length;
-    this.dtypes.set(n.name, n.type.dtype);
-    const operand = (i: number) => n.operands[i]!;
-    if (UNARY.has(n.op)) return this.mapNode(n, E.unary(n.op, this.readAligned(operand(0), rank)));
-    if (BINARY.has(n.op)) return this.mapNode(n, E.binary(n.op, this.readAligned(operand(0), rank), this.readAligned(operand(1), rank)));
-    if (COMPARE.has(n.op)) return this.mapNode(n, E.compare(n.op, this.readAligned(operand(0), rank), this.readAligned(operand(1), rank)));
+    const identity = [...n.type.shape.keys()];
+    if (isElementwiseOp(n.op) || n.op === 'iota') {
+      const value = this.nodeExpr(n, indexOnAxes(identity, rank), rank);
+      const b = this.result(n);
+      return this.pushMap(n.op, n.type.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(n.type.shape) }, value }]);
+    }
     switch (n.op) {
-      case 'where':
-        return this.mapNode(n, E.select(this.readAligned(operand(0), rank), this.readAligned(operand(1), rank), this.readAligned(operand(2), rank)));
-      case 'cast':
-        return this.mapNode(n, E.cast(str(a, 'to') as DType, this.readAligned(operand(0), rank)));
-      case 'iota':
-        return this.mapNode(n, E.cast(n.type.dtype, E.axis(num(a, 'axis'))));
       case 'constant': {
-        const b = this.addBuffer(n.name, n.type.dtype, n.type.shape, 'const', a.value as number[]);
-        this.views.set(n.name, denseView(b, n.type.shape));
+        const b = this.addBuffer(n.name, n.type.dtype, n.type.shape, 'const', n.attrs.value as number[]);
+        this.values.set(n.name, { kind: 'view', view: denseView(b, n.type.shape) });
         return;
       }
-      case 'reshape': {
-        const src = this.views.get(operand(0))!;
-        const v = reshapeView(src, ints(a, 'shape'));
-        if (v) this.views.set(n.name, v);
-        else this.views.set(n.name, denseView(this.materialize(operand(0), n.name, 'temp'), ints(a, 'shape')));
-        return;
-      }
-      case 'transpose':
-        this.views.set(n.name, transposeView(this.views.get(operand(0))!, ints(a, 'perm')));
-        return;
-      case 'broadcast_to':
-        this.views.set(n.name, broadcastView(this.views.get(operand(0))!, ints(a, 'shape')));
-        return;
-      case 'slice':
-        this.views.set(n.name, sliceView(this.views.get(operand(0))!, ints(a, 'start'), n.type.shape, ints(a, 'step')));
-        return;
       case 'concat':
         return this.lowerConcat(n);
       case 'pad':
         return this.lowerPad(n);
       case 'gather':
         return this.lowerGather(n);
-      case 'matmul':
-        return this.lowerMatmul(n);
       default:
-        if (n.op in REDUCE) return this.lowerReduce(n);
         throw new TesseraError(`lowering: no kernel for op '${n.op}' (%${n.name})`, n.loc);
     }
+  }
+
+  /** Movement of a stored value: a new view (a reshape the strides cannot express is copied first). */
+  lowerMovement(n: Node): void {
+    const a = n.attrs;
+    const src = this.viewOf(n.operands[0]!);
+    let view: View | undefined;
+    if (n.op === 'transpose') view = transposeView(src, ints(a, 'perm'));
+    else if (n.op === 'broadcast_to') view = broadcastView(src, ints(a, 'shape'));
+    else if (n.op === 'slice') view = sliceView(src, ints(a, 'start'), n.type.shape, ints(a, 'step'));
+    else {
+      view = reshapeView(src, ints(a, 'shape'));
+      if (!view) {
+        const copy = this.addBuffer(n.name, n.type.dtype, src.shape, 'temp');
+        const rank = src.shape.length;
+        this.pushMap('copy', src.shape, [{ buffer: copy, map: { offset: 0, strides: denseStrides(src.shape) }, value: this.read(n.operands[0]!, rank, [...Array(rank).keys()]) }]);
+        view = denseView(copy, n.type.shape);
+      }
+    }
+    this.values.set(n.name, { kind: 'view', view });
+  }
+
+  /**
+   * Emits a root's kernel, storing `sink`: the root itself, or the last of
+   * its elementwise epilogue (and trailing transposes/reshapes, folded into
+   * the store's index map).
+   */
+  lowerRoot(root: Node, sink: Node): void {
+    const shape = root.type.shape;
+    switch (root.op) {
+      case 'matmul':
+        return this.lowerMatmul(root, sink);
+      case 'attention':
+        return this.lowerAttention(root, sink);
+      case 'softmax':
+      case 'layer_norm':
+        return this.lowerRow(root, sink);
+      default:
+        if (root.op in REDUCE) return this.lowerReduce(root, sink);
+        throw new TesseraError(`lowering: '${root.op}' is not a kernel root (%${root.name}, shape ${shape.join('x')})`);
+    }
+  }
+
+  /** The stores of a root's kernel: the epilogue of the root's value (at `index`, over `rank` axes) into the sink's buffer. */
+  epilogue(root: Node, sink: Node, index: AffineIndex, rank: number, value: Expr): Store[] {
+    // Normalised as exprAt normalises reads: a 1-sized axis is index 0.
+    const normal = index.map((row, a) => (root.type.shape[a] === 1 ? zeroRow(rank) : row));
+    this.values.set(root.name, { kind: 'root', index: normal, value });
+    const movements: Node[] = [];
+    let last = sink;
+    while (last !== root && MOVEMENT_OPS.has(last.op)) {
+      movements.unshift(last);
+      last = this.nodes.get(last.operands[0]!)!;
+    }
+    const stored = this.exprAt(last.name, index, rank);
+    const b = this.addBuffer(sink.name, sink.type.dtype, sink.type.shape, 'temp');
+    let view = denseView(b, sink.type.shape);
+    for (const m of [...movements].reverse()) {
+      const before = this.shapeOf(m.operands[0]!);
+      view = m.op === 'transpose' ? transposeView(view, inversePerm(ints(m.attrs, 'perm'))) : reshapeView(view, before)!;
+    }
+    this.values.set(sink.name, { kind: 'view', view: denseView(b, sink.type.shape) });
+    return [{ buffer: b, map: viewMapAt(view, index, rank), value: stored }];
+  }
+
+  /** Matmul over [...batch, i, j, p]: operands broadcast over batch and read through their views (prologue hooks). */
+  lowerMatmul(n: Node, sink: Node): void {
+    const batch = n.type.shape.slice(0, -2);
+    const nb = batch.length;
+    const [m, nn] = n.type.shape.slice(-2) as [number, number];
+    const [a, b] = n.operands as [string, string];
+    const k = this.shapeOf(a).at(-1)!;
+    const rank = nb + 3;
+    const batchAxes = (r: number) => Array.from({ length: r - 2 }, (_, t) => t + nb - (r - 2));
+    const readA = this.read(a, rank, [...batchAxes(this.shapeOf(a).length), nb, nb + 2]);
+    const readB = this.read(b, rank, [...batchAxes(this.shapeOf(b).length), nb + 2, nb + 1]);
+    const index = indexOnAxes([...batch.keys(), nb, nb + 1], rank);
+    const stores = this.epilogue(n, sink, index, rank, E.ref('f32', 'acc'));
+    this.kernels.push({ kind: 'matmul', name: this.kernelName('matmul'), batch, m, n: nn, k, readA, readB, stores });
+  }
+
+  /** Reduced axes move last in the iteration space; the stores have stride 0 on them. */
+  lowerReduce(n: Node, sink: Node): void {
+    const axes = ints(n.attrs, 'axes');
+    const keepdims = n.attrs.keepdims as boolean;
+    const src = n.operands[0]!;
+    const srcShape = this.shapeOf(src);
+    const kept = srcShape.map((_, a) => a).filter((a) => !axes.includes(a));
+    const order = [...kept, ...axes];
+    const shape = order.map((a) => srcShape[a]!);
+    const rank = shape.length;
+    const kernelAxisOf = srcShape.map((_, a) => order.indexOf(a));
+    const dtype = n.type.dtype;
+    const acc = E.ref(dtype, 'r');
+    const count = numel(axes.map((a) => srcShape[a]!));
+    const value = n.op === 'reduce_mean' ? E.binary('div', acc, E.const(dtype, count)) : acc;
+    const outAxes = keepdims ? srcShape.map((_, a) => (axes.includes(a) ? -1 : kernelAxisOf[a]!)) : kept.map((a) => kernelAxisOf[a]!);
+    const stage = { name: 'r', combiner: REDUCE[n.op]!, dtype, value: this.read(src, rank, kernelAxisOf) };
+    const stores = this.epilogue(n, sink, indexOnAxes(outAxes, rank), rank, value);
+    this.kernels.push({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: axes.length, stages: [stage], stores, rowStores: [] });
+  }
+
+  /** softmax and layer_norm: one row kernel (the normalised axis last), stages for the row statistics, row stores for the result. */
+  lowerRow(n: Node, sink: Node): void {
+    const x = n.operands[0]!;
+    const xShape = this.shapeOf(x);
+    const axis = n.op === 'softmax' ? num(n.attrs, 'axis') : xShape.length - 1;
+    const order = [...xShape.keys()].filter((a) => a !== axis).concat(axis);
+    const shape = order.map((a) => xShape[a]!);
+    const rank = shape.length;
+    const kernelAxisOf = xShape.map((_, a) => order.indexOf(a));
+    const xe = this.read(x, rank, kernelAxisOf);
+    const f = (v: number) => E.const('f32', Math.fround(v));
+    const d = xShape[axis]!;
+    let stages;
+    let value: Expr;
+    if (n.op === 'softmax') {
+      const shifted = E.binary('sub', xe, E.ref('f32', 'max'));
+      stages = [
+        { name: 'max', combiner: 'max' as const, dtype: 'f32' as const, value: xe },
+        { name: 'sum', combiner: 'sum' as const, dtype: 'f32' as const, value: E.unary('exp', shifted) },
+      ];
+      value = E.binary('div', E.unary('exp', shifted), E.ref('f32', 'sum'));
+    } else {
+      const mean = E.binary('div', E.ref('f32', 'sum'), f(d));
+      const centred = E.binary('sub', xe, mean);
+      stages = [
+        { name: 'sum', combiner: 'sum' as const, dtype: 'f32' as const, value: xe },
+        { name: 'sq', combiner: 'sum' as const, dtype: 'f32' as const, value: E.binary('mul', centred, centred) },
+      ];
+      const inv = E.unary('rsqrt', E.binary('add', E.binary('div', E.ref('f32', 'sq'), f(d)), f(num(n.attrs, 'eps'))));
+      const [w, b] = [n.operands[1]!, n.operands[2]!].map((p) => this.read(p, rank, [rank - 1])) as [Expr, Expr];
+      value = E.binary('add', E.binary('mul', E.binary('mul', centred, inv), w), b);
+    }
+    const rowStores = this.epilogue(n, sink, indexOnAxes(kernelAxisOf, rank), rank, value);
+    this.kernels.push({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: 1, stages, stores: [], rowStores });
+  }
+
+  /** Attention over [...batch, i, j, c] with the mask folded into index predicates, a causal bound and a bias. */
+  lowerAttention(n: Node, sink: Node): void {
+    const batch = n.type.shape.slice(0, -2);
+    const nb = batch.length;
+    const [I, J, C] = [nb, nb + 1, nb + 2];
+    const rank = nb + 3;
+    const [q, k, v, mask] = n.operands as [string, string, string, string | undefined];
+    const [tq, d] = this.shapeOf(q).slice(-2) as [number, number];
+    const [tk, dv] = this.shapeOf(v).slice(-2) as [number, number];
+    // Operands align on the right with [...batch, rows, cols] (numpy broadcasting), whatever their rank.
+    const operand = (name: string, last2: [number, number]) => {
+      const axes = [...batch.keys(), ...last2];
+      return this.read(name, rank, axes.slice(axes.length - this.shapeOf(name).length));
+    };
+    const folded = mask ? foldMask(operand(mask, [I, J]), this.buffers, I, J, tq, tk) : { keep: [], bias: [] };
+    const keep = andAll(folded.keep);
+    const bias = sumAll(folded.bias);
+    const stores = this.epilogue(n, sink, indexOnAxes([...batch.keys(), I, C], rank), rank, E.ref('f32', 'out'));
+    this.kernels.push({
+      kind: 'attention',
+      name: this.kernelName('attention'),
+      batch,
+      tq,
+      tk,
+      d,
+      dv,
+      scale: Math.fround(num(n.attrs, 'scale')),
+      readQ: operand(q, [I, C]),
+      readK: operand(k, [J, C]),
+      readV: operand(v, [J, C]),
+      ...(keep ? { keep } : {}),
+      ...(bias ? { bias } : {}),
+      ...('causalOffset' in folded && folded.causalOffset !== undefined ? { causalOffset: folded.causalOffset } : {}),
+      stores,
+    });
   }
 
   /** Each operand is copied into its slice of the result: one kernel per operand, all affine. */
@@ -150,14 +354,8 @@ class Lowering {
     const strides = denseStrides(n.type.shape);
     let start = 0;
     for (const o of n.operands) {
-      const shape = this.views.get(o)!.shape;
-      const rank = shape.length;
-      this.kernels.push({
-        kind: 'map',
-        name: this.kernelName('concat'),
-        shape,
-        stores: [{ buffer: b, map: { offset: start * strides[axis]!, strides }, value: this.read(o, rank, [...Array(rank).keys()]) }],
-      });
+      const shape = this.shapeOf(o);
+      this.pushMap('concat', shape, [{ buffer: b, map: { offset: start * strides[axis]!, strides }, value: this.read(o, shape.length, [...shape.keys()]) }]);
       start += shape[axis]!;
     }
   }
@@ -167,115 +365,62 @@ class Lowering {
     const b = this.result(n);
     const strides = denseStrides(n.type.shape);
     const low = ints(n.attrs, 'low');
-    const src = this.views.get(n.operands[0]!)!;
-    const rank = src.shape.length;
-    this.kernels.push({ kind: 'map', name: this.kernelName('pad_fill'), shape: n.type.shape, stores: [{ buffer: b, map: { offset: 0, strides }, value: E.const(n.type.dtype, num(n.attrs, 'value')) }] });
-    this.kernels.push({
-      kind: 'map',
-      name: this.kernelName('pad_copy'),
-      shape: src.shape,
-      stores: [{ buffer: b, map: { offset: low.reduce((o, l, a) => o + l * strides[a]!, 0), strides }, value: this.read(n.operands[0]!, rank, [...Array(rank).keys()]) }],
-    });
+    const src = n.operands[0]!;
+    const shape = this.shapeOf(src);
+    this.pushMap('pad_fill', n.type.shape, [{ buffer: b, map: { offset: 0, strides }, value: E.const(n.type.dtype, num(n.attrs, 'value')) }]);
+    this.pushMap('pad_copy', shape, [{ buffer: b, map: { offset: low.reduce((o, l, a) => o + l * strides[a]!, 0), strides }, value: this.read(src, shape.length, [...shape.keys()]) }]);
   }
 
   /** Result axes: table axes before `axis`, then the index axes, then the table axes after it. */
   lowerGather(n: Node): void {
     const axis = num(n.attrs, 'axis');
-    const table = this.views.get(n.operands[0]!)!;
-    const indices = this.views.get(n.operands[1]!)!;
+    const table = this.viewOf(n.operands[0]!);
+    const ir = this.shapeOf(n.operands[1]!).length;
     const rank = n.type.shape.length;
-    const ir = indices.shape.length;
-    const tableAxes = table.shape.map((_, a) => (a < axis ? a : a > axis ? a - 1 + ir : -1));
     const strides = new Array<number>(rank).fill(0);
-    tableAxes.forEach((k, a) => {
-      if (k >= 0 && table.shape[a] !== 1) strides[k] = table.strides[a]!;
+    table.shape.forEach((extent, a) => {
+      if (a !== axis && extent !== 1) strides[a < axis ? a : a - 1 + ir] = table.strides[a]!;
     });
     const index = this.read(n.operands[1]!, rank, Array.from({ length: ir }, (_, i) => axis + i));
-    const value = E.load(this.dtypes.get(n.operands[0]!)!, table.buffer, { offset: table.offset, strides }, { index, stride: table.strides[axis]!, extent: table.shape[axis]! });
-    this.mapNode(n, value);
-  }
-
-  /** Reduced axes are moved last in the iteration space; the store has stride 0 on them. */
-  lowerReduce(n: Node): void {
-    const axes = ints(n.attrs, 'axes');
-    const src = this.views.get(n.operands[0]!)!;
-    const kept = src.shape.map((_, a) => a).filter((a) => !axes.includes(a));
-    const order = [...kept, ...axes];
-    const shape = order.map((a) => src.shape[a]!);
-    const kernelAxisOf = new Array<number>(src.shape.length);
-    order.forEach((srcAxis, k) => (kernelAxisOf[srcAxis] = k));
+    const value = E.load(n.type.dtype, table.buffer, { offset: table.offset, strides }, { index, stride: table.strides[axis]!, extent: table.shape[axis]! });
     const b = this.result(n);
-    const outShape = kept.map((a) => src.shape[a]!);
-    const outStrides = [...denseStrides(outShape), ...axes.map(() => 0)];
-    const combiner = REDUCE[n.op]!;
-    const dtype = n.type.dtype;
-    const count = numel(axes.map((a) => src.shape[a]!));
-    const acc = E.ref(dtype, 'r');
-    const value = n.op === 'reduce_mean' ? E.binary('div', acc, E.const(dtype, count)) : acc;
-    this.kernels.push({
-      kind: 'reduce',
-      name: this.kernelName(n.op),
-      shape,
-      reduceRank: axes.length,
-      stages: [{ name: 'r', combiner, dtype, value: this.read(n.operands[0]!, shape.length, kernelAxisOf) }],
-      stores: [{ buffer: b, map: { offset: 0, strides: outStrides }, value }],
-      rowStores: [],
-    });
-  }
-
-  /** A matmul kernel over [...batch, i, j, p]; operands broadcast over batch, read through their views. */
-  lowerMatmul(n: Node): void {
-    const batch = n.type.shape.slice(0, -2);
-    const nb = batch.length;
-    const [m, nn] = n.type.shape.slice(-2) as [number, number];
-    const aView = this.views.get(n.operands[0]!)!;
-    const bView = this.views.get(n.operands[1]!)!;
-    const kk = aView.shape[aView.shape.length - 1]!;
-    const rank = nb + 3;
-    const batchAxes = (r: number) => Array.from({ length: r - 2 }, (_, a) => a + nb - (r - 2));
-    const readA = this.read(n.operands[0]!, rank, [...batchAxes(aView.shape.length), nb, nb + 2]);
-    const readB = this.read(n.operands[1]!, rank, [...batchAxes(bView.shape.length), nb + 2, nb + 1]);
-    const out = this.result(n);
-    this.kernels.push({
-      kind: 'matmul',
-      name: this.kernelName('matmul'),
-      batch,
-      m,
-      n: nn,
-      k: kk,
-      readA,
-      readB,
-      stores: [{ buffer: out, map: { offset: 0, strides: [...denseStrides(n.type.shape), 0] }, value: E.ref('f32', 'acc') }],
-    });
+    this.pushMap('gather', n.type.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(n.type.shape) }, value }]);
   }
 }
 
 /**
- * Lowers a verified graph program to a kernel program: composites are
- * decomposed, movement ops become views folded into index maps, every other
- * op becomes one kernel (the passes make this smarter: fusion, planning).
+ * Lowers a verified graph program to a kernel program. Movement ops become
+ * views folded into index maps. With fusion (the default) the fusion plan
+ * decides which values are computed inline and which kernels absorb which
+ * epilogues; softmax and layer_norm become row kernels, attention one kernel
+ * with its mask folded. Without fusion, composites are decomposed and every
+ * core op gets its own kernel.
  */
-export function lowerToKernels(program: Program, _options: LowerOptions = {}): KernelProgram {
+export function lowerToKernels(program: Program, options: LowerOptions = {}): KernelProgram {
   assertVerified(program);
-  const p = decomposeProgram(program);
-  const L = new Lowering();
+  const fusion = options.fusion ?? true;
+  const p = fusion ? program : decomposeProgram(program);
+  const L = new Lowering(fusion ? planFusion(p) : NO_FUSION);
   const inputs = p.inputs.map((i) => {
     const b = L.addBuffer(i.name, i.type.dtype, i.type.shape, i.kind === 'parameter' ? 'param' : 'input');
-    L.views.set(i.name, denseView(b, i.type.shape));
-    L.dtypes.set(i.name, i.type.dtype);
+    L.values.set(i.name, { kind: 'view', view: denseView(b, i.type.shape) });
+    L.types.set(i.name, i.type);
     return { name: i.name, buffer: b };
   });
   for (const n of p.nodes) L.lowerNode(n);
   const claimed = new Set<number>();
   const outputs = p.outputs.map((o) => {
-    const v = L.views.get(o.value)!;
+    const v = L.viewOf(o.value);
     const decl = L.buffers[v.buffer]!;
     if (decl.role === 'temp' && isDense(v) && decl.size === numel(v.shape) && !claimed.has(v.buffer)) {
       claimed.add(v.buffer);
       L.buffers[v.buffer] = { ...decl, role: 'output', shape: [...v.shape] };
       return { name: o.name, buffer: v.buffer };
     }
-    return { name: o.name, buffer: L.materialize(o.value, `out.${o.name}`, 'output') };
+    const rank = v.shape.length;
+    const b = L.addBuffer(`out.${o.name}`, decl.dtype, v.shape, 'output');
+    L.pushMap('copy', v.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(v.shape) }, value: L.read(o.value, rank, [...Array(rank).keys()]) }]);
+    return { name: o.name, buffer: b };
   });
   const kp: KernelProgram = { name: p.name, buffers: L.buffers, kernels: L.kernels, inputs, outputs };
   assertKernelProgram(kp);

@@ -1,0 +1,58 @@
+import { type Attrs, type DType, type OpDef, type TensorType, type Value, getOp, str } from '@tessera/ir';
+import { E, type Expr } from '@tessera/kernel';
+
+const UNARY = new Set(['neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'tanh', 'erf', 'sin', 'cos', 'recip']);
+const BINARY = new Set(['add', 'sub', 'mul', 'div', 'max', 'min', 'pow']);
+const COMPARE = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
+
+/** Ops that become one scalar expression per element (composite gelu expands into core ones). */
+export function isElementwiseOp(op: string): boolean {
+  return UNARY.has(op) || BINARY.has(op) || COMPARE.has(op) || op === 'where' || op === 'cast' || op === 'gelu';
+}
+
+/** Unary math that costs more than an add: not recomputed freely in several consumers. */
+export function isTranscendental(op: string): boolean {
+  return UNARY.has(op) && op !== 'neg' && op !== 'abs';
+}
+
+/**
+ * The scalar expression of an elementwise op applied to operand expressions
+ * (already broadcast to the result's index). Composites (gelu) are expanded
+ * through their registry decomposition, so each op is still defined once.
+ */
+export function elementwiseExpr(op: string, attrs: Attrs, operands: readonly Expr[], type: TensorType): Expr {
+  if (UNARY.has(op)) return E.unary(op, operands[0]!);
+  if (BINARY.has(op)) return E.binary(op, operands[0]!, operands[1]!);
+  if (COMPARE.has(op)) return E.compare(op, operands[0]!, operands[1]!);
+  if (op === 'where') return E.select(operands[0]!, operands[1]!, operands[2]!);
+  if (op === 'cast') return E.cast(str(attrs, 'to') as DType, operands[0]!);
+  const def = getOp(op);
+  if (def.decompose) return expandComposite(def, attrs, operands, type);
+  throw new Error(`elementwiseExpr: '${op}' is not elementwise`);
+}
+
+/**
+ * Runs a composite's decomposition on scalar expressions: every value of the
+ * decomposition is one expression (scalar constants become literals).
+ */
+function expandComposite(def: OpDef, attrs: Attrs, operands: readonly Expr[], type: TensorType): Expr {
+  const exprs = new Map<string, Expr>();
+  let counter = 0;
+  const value = (e: Expr): Value => {
+    const name = `e${counter++}`;
+    exprs.set(name, e);
+    return { name, type: { dtype: e.dtype, shape: type.shape } };
+  };
+  const emitter = {
+    emit(op: string, vs: readonly Value[], a: Attrs = {}): Value {
+      if (op === 'constant') {
+        const values = a.value as readonly number[];
+        if (values.length !== 1) throw new Error(`expandComposite: ${def.name} emits a non-scalar constant`);
+        return value(E.const((a.dtype as DType | undefined) ?? 'f32', values[0]!));
+      }
+      return value(elementwiseExpr(op, a, vs.map((v) => exprs.get(v.name)!), type));
+    },
+  };
+  const out = def.decompose!(emitter, operands.map(value), attrs);
+  return exprs.get(out.name)!;
+}
