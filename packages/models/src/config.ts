@@ -1,0 +1,156 @@
+/**
+ * Model configs as JSON: `"model": "vit"` with torchvision's constructor
+ * names, or `"model": "transformer"` with nn.Transformer's names plus
+ * vocabularies and special tokens. Unknown keys are ignored (a config may
+ * carry notes such as class labels); a missing or invalid key is an error
+ * naming it.
+ */
+import { TesseraError } from '@tessera/ir';
+import type { TransformerConfig } from './transformer/config.ts';
+import type { VitConfig, VitNaming } from './vit/config.ts';
+
+/** Either model's configuration. */
+export type ModelConfig = VitConfig | TransformerConfig;
+
+/** A config that cannot be used: names the file and the key. */
+export class ConfigError extends TesseraError {
+  constructor(
+    readonly source: string,
+    readonly key: string | undefined,
+    message: string,
+  ) {
+    super(`${source}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+/** Reads key `key` of `obj` with `check`, or throws a ConfigError naming it. */
+class Reader {
+  constructor(
+    readonly obj: Json,
+    readonly source: string,
+  ) {}
+
+  fail(key: string, message: string): never {
+    throw new ConfigError(this.source, key, message);
+  }
+
+  /** A positive integer. */
+  positive(key: string): number {
+    const v = this.obj[key];
+    if (v === undefined) return this.fail(key, `missing key "${key}" (a positive integer) for "model": "${String(this.obj.model)}"`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) return this.fail(key, `"${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  /** An integer in [0, below) naming a token; `what` says which vocabulary. */
+  token(key: string, below: number, what: string): number {
+    const v = this.obj[key];
+    if (v === undefined) return this.fail(key, `missing key "${key}" (a token id) for "model": "transformer"`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= below) {
+      return this.fail(key, `"${key}" must be a token id in [0, ${below}) (${what}), got ${JSON.stringify(v)}`);
+    }
+    return v;
+  }
+
+  /** A positive finite number, or `fallback` when absent. */
+  positiveNumber(key: string, fallback: number): number {
+    const v = this.obj[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) return this.fail(key, `"${key}" must be a positive number, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  /** One of `allowed`, or `fallback` when absent. */
+  oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+    const v = this.obj[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+      return this.fail(key, `"${key}" must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(v)}`);
+    }
+    return v as T;
+  }
+}
+
+const VIT_NAMINGS: readonly VitNaming[] = ['torchvision', 'timm'];
+
+function vitConfig(r: Reader): VitConfig {
+  const c: VitConfig = {
+    model: 'vit',
+    image_size: r.positive('image_size'),
+    patch_size: r.positive('patch_size'),
+    num_layers: r.positive('num_layers'),
+    num_heads: r.positive('num_heads'),
+    hidden_dim: r.positive('hidden_dim'),
+    mlp_dim: r.positive('mlp_dim'),
+    num_classes: r.positive('num_classes'),
+    naming: r.oneOf('naming', VIT_NAMINGS, 'torchvision'),
+    layer_norm_eps: r.positiveNumber('layer_norm_eps', 1e-6),
+  };
+  if (c.image_size % c.patch_size !== 0) r.fail('patch_size', `"patch_size" ${c.patch_size} must divide "image_size" ${c.image_size}`);
+  if (c.hidden_dim % c.num_heads !== 0) r.fail('num_heads', `"num_heads" ${c.num_heads} must divide "hidden_dim" ${c.hidden_dim}`);
+  return c;
+}
+
+function transformerConfig(r: Reader): TransformerConfig {
+  const d = r.positive('d_model');
+  const nhead = r.positive('nhead');
+  if (d % nhead !== 0) r.fail('nhead', `"nhead" ${nhead} must divide "d_model" ${d}`);
+  if (d % 2 !== 0) r.fail('d_model', `"d_model" must be even for the sinusoidal position encoding (sin and cos pairs), got ${d}`);
+  const srcVocab = r.positive('src_vocab');
+  const tgtVocab = r.positive('tgt_vocab');
+  const padId = r.token('pad_id', Math.min(srcVocab, tgtVocab), 'in both vocabularies');
+  return {
+    model: 'transformer',
+    d_model: d,
+    nhead,
+    num_encoder_layers: r.positive('num_encoder_layers'),
+    num_decoder_layers: r.positive('num_decoder_layers'),
+    dim_feedforward: r.positive('dim_feedforward'),
+    src_vocab: srcVocab,
+    tgt_vocab: tgtVocab,
+    pad_id: padId,
+    bos_id: r.token('bos_id', tgtVocab, '"tgt_vocab"'),
+    eos_id: r.token('eos_id', tgtVocab, '"tgt_vocab"'),
+    layer_norm_eps: r.positiveNumber('layer_norm_eps', 1e-5),
+  };
+}
+
+/** Checks a parsed JSON value as a model config; `source` (a path) names it in errors. */
+export function parseModelConfig(json: unknown, source = '<config>'): ModelConfig {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new ConfigError(source, undefined, `expected a JSON object with a "model" key ("vit" or "transformer"), got ${Array.isArray(json) ? 'an array' : JSON.stringify(json)}`);
+  }
+  const r = new Reader(json as Json, source);
+  const model = (json as Json).model;
+  if (model === 'vit') return vitConfig(r);
+  if (model === 'transformer') return transformerConfig(r);
+  if (model === undefined) return r.fail('model', 'missing key "model" (expected "vit" or "transformer")');
+  return r.fail('model', `"model" must be "vit" or "transformer", got ${JSON.stringify(model)}`);
+}
+
+/** Parses config text (JSON); `source` names it in errors. */
+export function parseModelConfigText(text: string, source = '<config>'): ModelConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(source, undefined, `not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return parseModelConfig(json, source);
+}
+
+/** Reads and parses a config file. */
+export async function readModelConfig(path: string): Promise<ModelConfig> {
+  const { readFile } = await import('node:fs/promises');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(path, undefined, `cannot read the config: ${code === 'ENOENT' ? 'no such file' : e instanceof Error ? e.message : String(e)}`);
+  }
+  return parseModelConfigText(text, path);
+}

@@ -1,0 +1,154 @@
+/**
+ * Greedy generation. With the cache: the encoder runs once per batch
+ * (giving every decoder layer's cross-attention keys and values), then one
+ * decoder step per new token, whose new self-attention key/value rows are
+ * written in place into fixed-capacity caches. Without: the full model
+ * recomputes every position at each step (the reference the cache is
+ * tested against).
+ */
+import type { Program } from '@tessera/ir';
+import { type BackendName, type Executable, compile } from 'tessera';
+import { type Progress, argmax, batchRows, forEachBatch, weightsFor } from '../batching.ts';
+import type { Weights } from '../checkpoint.ts';
+import type { Seq2SeqTransformer } from './model.ts';
+import { cacheNames, traceDecodeStep, traceEncoder, traceSeq2Seq } from './programs.ts';
+
+/** Options of compileGenerator. */
+export interface GeneratorOptions {
+  readonly backend: BackendName;
+  /** Sequences per run. */
+  readonly batch: number;
+  /** Source length the programs take (shorter sources are padded with pad_id). */
+  readonly srcLen: number;
+  /** Tokens generated after bos. */
+  readonly maxNewTokens: number;
+  /** Incremental decoding with the key/value cache (default), or full recomputation at every step. */
+  readonly cache?: boolean;
+}
+
+/** A compiled greedy generator. */
+export interface Generator {
+  /** The programs it runs (encoder and decoder step, or the full model). */
+  readonly programs: readonly Program[];
+  /**
+   * Greedy outputs [N, 1 + maxNewTokens] of sources [N, srcLen] (N any
+   * positive count): bos_id first; after eos_id a row continues with pad_id.
+   */
+  generate(src: Int32Array, progress?: Progress): Promise<Int32Array>;
+  /** Decoder steps run so far (a batch that finishes early stops early). */
+  readonly steps: number;
+  dispose(): void;
+}
+
+/** Greedy choice for each row from logits rows of `vocab` (row r at r·stride + offset), respecting finished rows. */
+function chooseNext(logits: ArrayLike<number>, rows: number, vocab: number, stride: number, offset: number, done: Uint8Array, c: Seq2SeqTransformer['config']): Int32Array {
+  const next = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    if (done[r]) {
+      next[r] = c.pad_id;
+      continue;
+    }
+    next[r] = argmax(logits, r * stride + offset, vocab);
+    if (next[r] === c.eos_id) done[r] = 1;
+  }
+  return next;
+}
+
+/** Traces and compiles the programs of greedy generation with the weights bound. */
+export async function compileGenerator(model: Seq2SeqTransformer, weights: Weights, opts: GeneratorOptions): Promise<Generator> {
+  const c = model.config;
+  const { batch: b, srcLen: s, maxNewTokens: n } = opts;
+  const shape = { batch: b, srcLen: s };
+  const width = 1 + n;
+  const build = async (p: Program): Promise<Executable> => compile(p, { backend: opts.backend, weights: weightsFor(p, weights) });
+  let steps = 0;
+
+  /** Decodes one batch of exactly b rows into out (rows [0, b) of width 1 + n). */
+  let decodeBatch: (src: Int32Array) => Promise<Int32Array>;
+  let programs: Program[];
+  let executables: Executable[];
+  if (opts.cache ?? true) {
+    const encP = traceEncoder(model, shape);
+    const stepP = traceDecodeStep(model, shape, n);
+    const [enc, step] = [await build(encP), await build(stepP)];
+    programs = [encP, stepP];
+    executables = [enc, step];
+    const hd = c.d_model / c.nhead;
+    const rows = b * c.nhead;
+    decodeBatch = async (src) => {
+      const feeds: Record<string, Float32Array | Int32Array> = { src, ...(await enc.run({ src })) } as Record<string, Float32Array | Int32Array>;
+      for (let i = 0; i < c.num_decoder_layers; i++) {
+        const names = cacheNames(i);
+        feeds[names.cacheK] = new Float32Array(rows * n * hd);
+        feeds[names.cacheV] = new Float32Array(rows * n * hd);
+      }
+      const out = new Int32Array(b * width).fill(c.pad_id);
+      const token = new Int32Array(b).fill(c.bos_id);
+      for (let r = 0; r < b; r++) out[r * width] = c.bos_id;
+      const done = new Uint8Array(b);
+      for (let pos = 0; pos < n && !done.every((d) => d); pos++) {
+        const r = await step.run({ ...feeds, token, pos: Int32Array.of(pos) });
+        steps++;
+        for (let i = 0; i < c.num_decoder_layers; i++) {
+          const names = cacheNames(i);
+          writeCacheRow(feeds[names.cacheK] as Float32Array, r[names.newK] as Float32Array, rows, n, hd, pos);
+          writeCacheRow(feeds[names.cacheV] as Float32Array, r[names.newV] as Float32Array, rows, n, hd, pos);
+        }
+        const next = chooseNext(r.logits!, b, c.tgt_vocab, c.tgt_vocab, 0, done, c);
+        for (let k = 0; k < b; k++) out[k * width + pos + 1] = next[k]!;
+        token.set(next);
+      }
+      return out;
+    };
+  } else {
+    const fullP = traceSeq2Seq(model, shape, n);
+    const full = await build(fullP);
+    programs = [fullP];
+    executables = [full];
+    decodeBatch = async (src) => {
+      const out = new Int32Array(b * width).fill(c.pad_id);
+      const tgt = new Int32Array(b * n).fill(c.pad_id);
+      for (let r = 0; r < b; r++) out[r * width] = tgt[r * n] = c.bos_id;
+      const done = new Uint8Array(b);
+      for (let pos = 0; pos < n && !done.every((d) => d); pos++) {
+        // Causal attention: logits at pos see only tgt[..pos], so the pads after it do not matter.
+        const logits = (await full.run({ src, tgt })).logits!;
+        steps++;
+        const next = chooseNext(logits, b, c.tgt_vocab, n * c.tgt_vocab, pos * c.tgt_vocab, done, c);
+        for (let k = 0; k < b; k++) {
+          out[k * width + pos + 1] = next[k]!;
+          if (pos + 1 < n) tgt[k * n + pos + 1] = next[k]!;
+        }
+      }
+      return out;
+    };
+  }
+
+  return {
+    programs,
+    get steps() {
+      return steps;
+    },
+    async generate(src, progress) {
+      const count = src.length / s;
+      if (!Number.isInteger(count) || count < 1) throw new RangeError(`src has ${src.length} tokens, expected a positive multiple of the source length ${s}`);
+      const out = new Int32Array(count * width);
+      await forEachBatch(
+        count,
+        b,
+        async (start, k) => {
+          const res = await decodeBatch(batchRows(src, s, start, k, b));
+          out.set(res.subarray(0, k * width), start * width);
+        },
+        progress,
+      );
+      return out;
+    },
+    dispose: () => executables.forEach((e) => e.dispose()),
+  };
+}
+
+/** Writes rows [B·H, 1, hd] of new keys (or values) into a cache [B·H, capacity, hd] at position pos, in place. */
+export function writeCacheRow(cache: Float32Array, rows: Float32Array, count: number, capacity: number, hd: number, pos: number): void {
+  for (let r = 0; r < count; r++) cache.set(rows.subarray(r * hd, (r + 1) * hd), (r * capacity + pos) * hd);
+}
