@@ -7,6 +7,11 @@ export function allocate(dtype: DType, size: number): TensorData {
   return dtype === 'f32' ? new Float32Array(size) : dtype === 'i32' ? new Int32Array(size) : new Uint8Array(size);
 }
 
+/** A typed array of `dtype` over `size` elements of `arena` from byte `offset`. */
+function view(arena: ArrayBuffer, dtype: DType, offset: number, size: number): TensorData {
+  return dtype === 'f32' ? new Float32Array(arena, offset, size) : dtype === 'i32' ? new Int32Array(arena, offset, size) : new Uint8Array(arena, offset, size);
+}
+
 const ARRAY_FOR: Record<DType, string> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array' };
 
 /**
@@ -16,8 +21,10 @@ const ARRAY_FOR: Record<DType, string> = { f32: 'Float32Array', i32: 'Int32Array
  */
 export function compileJs(program: KernelProgram): Executable {
   const src = emitJsProgram(program);
+  // Temporaries placed by the memory plan are views into one arena.
+  const arena = new ArrayBuffer(program.arenaBytes ?? 0);
   const buffers = program.buffers.map((b) => {
-    const arr = allocate(b.dtype, b.size);
+    const arr = b.arenaOffset !== undefined ? view(arena, b.dtype, b.arenaOffset, b.size) : allocate(b.dtype, b.size);
     if (b.data) {
       if (b.data.length === 1) arr.fill(b.data[0]!);
       else arr.set(b.data);

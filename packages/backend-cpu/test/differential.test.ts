@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Program, interpret, numel } from '@tessera/ir';
 import { evaluateKernelProgram } from '@tessera/kernel';
-import { lowerToKernels } from '@tessera/passes';
+import { compileProgram, lowerToKernels } from '@tessera/passes';
 import { type ProgramCase, arbProgramWithInputs, describeMismatch, formatCounterexample } from '@tessera/harness';
 import { compileJs } from '../src/index.ts';
 
@@ -59,10 +59,11 @@ describe('differential: interpreter = kernel evaluator = CPU backend', () => {
   });
 
   for (const fusion of [true, false]) {
-    it(`CPU backend (JS) matches the interpreter within the f32 policy, fusion ${fusion ? 'on' : 'off'}, ${DIFFERENTIAL_RUNS} programs`, async () => {
+    it(`CPU backend (JS) matches the interpreter within the f32 policy, whole pipeline (canonicalize, ${fusion ? 'fuse' : 'no fusion'}, plan-memory), ${DIFFERENTIAL_RUNS} programs`, async () => {
       await fc.assert(
         fc.asyncProperty(cases, async (c) => {
-          const exe = compileJs(lowerToKernels(c.program, { fusion }));
+          const { kernels } = compileProgram(c.program, fusion ? {} : { disabled: ['fuse'] });
+          const exe = compileJs(kernels);
           check(c, `cpu backend (fusion ${fusion ? 'on' : 'off'})`, await exe.run(c.inputs), {});
         }),
         { numRuns: DIFFERENTIAL_RUNS },

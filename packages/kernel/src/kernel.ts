@@ -116,6 +116,8 @@ export interface BufferDecl {
   readonly role: BufferRole;
   /** Initial contents of a `const` buffer. */
   readonly data?: readonly number[];
+  /** For a temporary placed by the memory plan: its byte offset in the program's arena. */
+  readonly arenaOffset?: number;
 }
 
 /** A lowered program: buffers and the kernels to launch, in order. */
@@ -127,6 +129,8 @@ export interface KernelProgram {
   readonly inputs: readonly { readonly name: string; readonly buffer: number }[];
   /** Program output name -> buffer index (role output). */
   readonly outputs: readonly { readonly name: string; readonly buffer: number }[];
+  /** Bytes of the arena that holds every temporary with an `arenaOffset` (the memory plan's peak). */
+  readonly arenaBytes?: number;
 }
 
 /** The number of iteration axes of a kernel. */

@@ -1,12 +1,14 @@
 import { type Program, TesseraError, formatType, interpret, toHost, assertVerified } from '@tessera/ir';
 import type { Executable, TensorData } from '@tessera/kernel';
-import { lowerToKernels } from '@tessera/passes';
+import { compileProgram } from '@tessera/passes';
 import { type BackendName, getBackend } from './backends.ts';
 
 /** Options of `compile`. */
 export interface CompileOptions {
   /** Where to run: the graph interpreter, the kernel evaluator, JS kernels, or WebGPU. Default `cpu`. */
   readonly backend?: BackendName;
+  /** Verify the IR after every pass (slower compiles; tests turn it on). */
+  readonly verify?: boolean;
   /** Parameter values bound once; `run` then needs only the activations. */
   readonly weights?: Readonly<Record<string, TensorData>>;
 }
@@ -41,6 +43,6 @@ function interpreterExecutable(program: Program): Executable {
 export async function compile(program: Program, options: CompileOptions = {}): Promise<Executable> {
   assertVerified(program);
   const backend = options.backend ?? 'cpu';
-  const exe = backend === 'interp' ? interpreterExecutable(program) : await getBackend(backend).compile(lowerToKernels(program));
+  const exe = backend === 'interp' ? interpreterExecutable(program) : await getBackend(backend).compile(compileProgram(program, { verify: options.verify ?? false }).kernels);
   return bindWeights(program, exe, options.weights);
 }
