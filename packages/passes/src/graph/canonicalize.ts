@@ -84,15 +84,21 @@ function identity(r: Rebuilder, op: string, attrs: Attrs, operands: readonly Val
   }
 }
 
-/** Folds an op whose operands are all constants into a constant (when small enough). */
+/**
+ * Folds an op whose operands are all constants or iotas into a constant
+ * (when small enough): positional-encoding tables become data. Boolean
+ * results are left symbolic, so masks keep their iota comparisons for mask
+ * folding (which also recognises triangular constants).
+ */
 function fold(r: Rebuilder, op: string, attrs: Attrs, operands: readonly Value[], result: Value['type']): Value | undefined {
-  if (operands.length === 0 || numel(result.shape) > MAX_FOLDED_ELEMENTS) return undefined;
+  if (operands.length === 0 || result.dtype === 'bool' || numel(result.shape) > MAX_FOLDED_ELEMENTS) return undefined;
   const defs = operands.map((o) => r.defs.get(o.name));
-  if (!defs.every((d) => d?.op === 'constant')) return undefined;
+  if (!defs.every((d) => d?.op === 'constant' || d?.op === 'iota')) return undefined;
   const refs = defs.map((d, i) => {
+    const type = operands[i]!.type;
+    if (d!.op === 'iota') return getOp('iota').evaluate([], d!.attrs, type);
     const v = d!.attrs.value as readonly number[];
-    const size = numel(operands[i]!.type.shape);
-    return { type: operands[i]!.type, data: Float64Array.from({ length: size }, (_, j) => (v.length === 1 ? v[0]! : v[j]!)) };
+    return { type, data: Float64Array.from({ length: numel(type.shape) }, (_, j) => (v.length === 1 ? v[0]! : v[j]!)) };
   });
   let data: Float64Array;
   try {

@@ -33,6 +33,23 @@ export function isUnitReshape(from: readonly number[], to: readonly number[]): b
 }
 
 /**
+ * Whether a kernel can store in its root's coordinates into the dense buffer
+ * of the last of `moves` (transposes and reshapes after the root): the
+ * inverse view of that buffer, back through each move, must stay strided.
+ */
+function storeViewExists(moves: readonly Node[], shapeOf: (name: string) => readonly number[]): boolean {
+  let view: ReturnType<typeof denseView> | undefined = denseView(0, moves.at(-1)!.type.shape);
+  for (const m of [...moves].reverse()) {
+    if (!view) return false;
+    if (m.op === 'transpose') {
+      const perm = m.attrs.perm as number[];
+      view = transposeView(view, perm.map((_, i) => perm.indexOf(i)));
+    } else view = reshapeView(view, shapeOf(m.operands[0]!));
+  }
+  return view !== undefined;
+}
+
+/**
  * Plans fusion over the graph, following the lattice: elementwise chains
  * fuse into their single consumer; reductions, row kernels and matmuls
  * absorb elementwise prologues (matmul: views only, since a tiled matmul
@@ -76,22 +93,17 @@ export function planFusion(p: Program): FusionPlan {
   for (const root of p.nodes) {
     if (!ROOT_OPS.has(root.op)) continue;
     let tail = root;
-    let moving = false;
-    let storeView = denseView(0, root.type.shape);
+    const moves: Node[] = [];
     for (;;) {
       const next = usersOf(tail.name);
       if (outputs.has(tail.name) || next.length !== 1) break;
       const c = next[0]!;
       // A consumer of two roots joins the first one's kernel; the second root stores its result.
       if (members.has(c.name)) break;
-      if (!moving && isElementwiseOp(c.op) && shapesEqual(c.type.shape, root.type.shape)) {
+      if (moves.length === 0 && isElementwiseOp(c.op) && shapesEqual(c.type.shape, root.type.shape)) {
         tail = c;
-      } else if (c.op === 'transpose' || c.op === 'reshape') {
-        // The kernel stores in the root's coordinates through the inverse view of the sink's dense buffer.
-        const v = c.op === 'transpose' ? transposeView(storeView, c.attrs.perm as number[]) : reshapeView(storeView, c.type.shape);
-        if (!v) break;
-        storeView = v;
-        moving = true;
+      } else if ((c.op === 'transpose' || c.op === 'reshape') && storeViewExists([...moves, c], typeOf)) {
+        moves.push(c);
         tail = c;
       } else break;
       members.set(tail.name, root.name);
