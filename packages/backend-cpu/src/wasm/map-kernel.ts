@@ -30,8 +30,11 @@ export function emitRowLoop(
     readonly j1: number;
     readonly stores: readonly Store[];
     readonly vector: boolean;
-    readonly scalarRef?: (name: string) => void;
-    readonly vectorRef?: (name: string) => void;
+    /** Push a named scalar at the current point (`j` is the local holding the va value). */
+    readonly scalarRef?: (name: string, j: number) => void;
+    readonly vectorRef?: (name: string, j: number) => void;
+    /** Refs that change along va (never hoisted). */
+    readonly variantRefs?: ReadonlySet<string>;
   },
 ): void {
   const j = f.local(I32);
@@ -49,7 +52,8 @@ export function emitRowLoop(
   opts.j0();
   f.set(j);
   if (opts.vector) {
-    const ex = new VectorEmitter(f, facts, addr, { va: opts.va, j, ref: opts.vectorRef ?? noRef });
+    const vref = opts.vectorRef;
+    const ex = new VectorEmitter(f, facts, addr, { va: opts.va, j, ref: vref ? (n) => vref(n, j) : noRef, ...(opts.variantRefs ? { variantRefs: opts.variantRefs } : {}) });
     ex.hoist(opts.stores.map((s) => s.value));
     const last = f.local(I32);
     f.get(opts.j1).i32(3).op(OP.i32_sub).set(last);
@@ -64,7 +68,8 @@ export function emitRowLoop(
   f.block((exit) => {
     f.get(j).get(opts.j1).op(OP.i32_ge_s).brIf(exit);
     f.loop((top) => {
-      const ex = new ScalarEmitter(f, facts, addr, opts.scalarRef ?? noRef);
+      const sref = opts.scalarRef;
+      const ex = new ScalarEmitter(f, facts, addr, sref ? (n) => sref(n, j) : noRef);
       emitScalarStores(f, ex, addr, opts.stores);
       f.get(j).i32(1).op(OP.i32_add).tee(j).get(opts.j1).op(OP.i32_lt_s).brIf(top);
     });

@@ -10,6 +10,8 @@ import { type JsKernelSource, emitJsKernel } from '../js/emit-kernel.ts';
 import { F64, type FunctionBuilder, I32, ModuleBuilder } from './binary.ts';
 import { PARALLEL_MIN_WORK } from './kernel-common.ts';
 import { emitMapKernel } from './map-kernel.ts';
+import { emitMatmulKernel } from './matmul-kernel.ts';
+import { addMicroKernel } from './micro-kernel.ts';
 import { RUNTIME_IMPORT_SIGNATURES } from './runtime-imports.ts';
 import { type ProgramFacts, type WasmLib, elemSize } from './scope.ts';
 import { addVectorMath } from './vmath.ts';
@@ -56,10 +58,12 @@ const align = (n: number, a = ALIGN) => Math.ceil(n / a) * a;
 /** A kernel's wasm function and the scratch bytes per thread it needs, or why it has none. */
 type Emitted = { readonly fn: FunctionBuilder; readonly scratch: number } | { readonly reason: string };
 
-function emitKernel(k: Kernel, facts: ProgramFacts): Emitted {
+function emitKernel(k: Kernel, facts: ProgramFacts, micro: number): Emitted {
   switch (k.kind) {
     case 'map':
       return { fn: emitMapKernel(k, facts), scratch: 0 };
+    case 'matmul':
+      return emitMatmulKernel(k, facts, micro);
     default:
       return { reason: `no wasm emitter for ${k.kind} kernels yet` };
   }
@@ -83,11 +87,12 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   }
   // The memory size is only known after the kernels (scratch); imports are encoded at the end, so set it then.
   const lib: WasmLib = { ...(Object.fromEntries(sig) as Omit<WasmLib, 'vexp' | 'vtanh' | 'verf'>), ...addVectorMath(m) };
+  const micro = addMicroKernel(m);
   const facts: ProgramFacts = { lib, offsets, dtypes: p.buffers.map((b) => b.dtype), minParallelWork: options.minParallelWork ?? PARALLEL_MIN_WORK };
   let scratchBytes = 0;
   const kernels: WasmKernelPlan[] = p.kernels.map((k, i) => {
     const jsReason = options.jsKinds?.includes(k.kind) ? `${k.kind} kernels left to JS by option` : undefined;
-    const e: Emitted = jsReason ? { reason: jsReason } : emitKernel(k, facts);
+    const e: Emitted = jsReason ? { reason: jsReason } : emitKernel(k, facts, micro);
     if ('reason' in e) return { kind: 'js', name: k.name, source: emitJsKernel(k), reason: e.reason };
     const exportName = `k${i}`;
     m.addFunc(e.fn, exportName);

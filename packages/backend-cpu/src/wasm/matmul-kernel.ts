@@ -1,0 +1,180 @@
+/**
+ * Matmul kernels in wasm, GotoBLAS-style around the f32x4 micro-kernel:
+ * for each MC block of rows and NC block of columns, for each KC slice of
+ * the depth, the prologue hooks pack B (readB) and A (readA) into panels in
+ * this thread's scratch, and the micro-kernel accumulates MR x NR tiles of
+ * C into a scratch block; after the last slice the epilogue (the stores,
+ * reading `acc`) runs over the block, vectorised along j.
+ *
+ * Threads: whole batch entries when there are enough of them, else
+ * NR-wide column panels (each thread packs only its B columns), else
+ * MR-row panels.
+ */
+import type { MatmulKernel } from '@tessera/kernel';
+import { type FunctionBuilder, I32 } from './binary.ts';
+import { NT, SCRATCH, decompose, kernelFunction, onlyThreadZero, splitRange } from './kernel-common.ts';
+import { emitRowLoop } from './map-kernel.ts';
+import { MR, NR } from './micro-kernel.ts';
+import { OP, SIMD } from './opcodes.ts';
+import { emitPack } from './pack.ts';
+import type { AxisSource, ProgramFacts } from './scope.ts';
+import { vectorizable } from './vector-expr.ts';
+
+/**
+ * Cache blocking limits: KC-deep slices (a B micro-panel, KC*NR*4 = 8 KiB,
+ * stays in L1), MC x KC blocks of A (256 KiB at most) in L2, NC columns of
+ * B per packed block. Blocks are then evened out (m = 197 is one block of
+ * 200 rows, not 192 + 5).
+ */
+export const WASM_MATMUL_BLOCKING = { mc: 256, kc: 256, nc: 2048 } as const;
+
+const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
+const align64 = (x: number) => roundUp(x, 64);
+
+/** Scratch layout of one thread for a kernel: packed A, packed B, the C block. */
+function scratchLayout(k: MatmulKernel): { pa: number; pb: number; c: number; ldc: number; bytes: number; mc: number; kc: number; nc: number } {
+  const { mc: MC, kc: KC, nc: NC } = WASM_MATMUL_BLOCKING;
+  const even = (total: number, max: number, unit: number) => roundUp(Math.ceil(total / Math.ceil(total / max)), unit);
+  const mc = even(k.m, MC, MR);
+  const kc = Math.min(KC, k.k);
+  const nc = even(k.n, NC, NR);
+  const pa = 0;
+  const pb = align64(pa + mc * kc * 4);
+  const c = align64(pb + kc * nc * 4);
+  return { pa, pb, c, ldc: nc * 4, bytes: align64(c + mc * nc * 4), mc, kc, nc };
+}
+
+/** Emits `lhs = min(a, b)` for i32 values pushed by the callbacks. */
+function setMin(f: FunctionBuilder, into: number, a: () => void, b: () => void): void {
+  const x = f.local(I32);
+  const y = f.local(I32);
+  a();
+  f.set(x);
+  b();
+  f.set(y);
+  f.get(x).get(y).get(x).get(y).op(OP.i32_lt_s, OP.select).set(into);
+}
+
+/** Emits a matmul kernel; returns the function and its scratch bytes per thread. */
+export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: number): { fn: FunctionBuilder; scratch: number } {
+  const f = kernelFunction();
+  const nb = k.batch.length;
+  const [AI, AJ, AP] = [nb, nb + 1, nb + 2];
+  const batchTotal = k.batch.reduce((a, b) => a * b, 1);
+  const L = scratchLayout(k);
+  const { mc: MC, kc: KC, nc: NC } = L;
+  const [b0, b1, i0, i1, j0, j1] = [0, 0, 0, 0, 0, 0].map(() => f.local(I32)) as [number, number, number, number, number, number];
+  const setAll = (lo: number, hi: number, from: number, to: number) => f.i32(from).set(lo).i32(to).set(hi);
+
+  // This thread's share: batch entries, else column panels, else row panels.
+  if (batchTotal * k.m * k.n * k.k < facts.minParallelWork) {
+    onlyThreadZero(f);
+    setAll(b0, b1, 0, batchTotal);
+    setAll(i0, i1, 0, k.m);
+    setAll(j0, j1, 0, k.n);
+  } else {
+    const np = Math.ceil(k.n / NR);
+    // Batch split when every thread gets an equal share or at least four entries.
+    f.i32(batchTotal).get(NT).op(OP.i32_rem_u).op(OP.i32_eqz).i32(batchTotal).get(NT).i32(4).op(OP.i32_mul, OP.i32_ge_u).op(OP.i32_or);
+    f.i32(batchTotal).get(NT).op(OP.i32_ge_u, OP.i32_and);
+    f.if(
+      () => {
+        splitRange(f, batchTotal, b0, b1);
+        setAll(i0, i1, 0, k.m);
+        setAll(j0, j1, 0, k.n);
+      },
+      () => {
+        setAll(b0, b1, 0, batchTotal);
+        f.i32(np).get(NT).i32(2).op(OP.i32_mul, OP.i32_ge_u);
+        f.if(
+          () => {
+            setAll(i0, i1, 0, k.m);
+            splitRange(f, k.n, j0, j1, NR);
+          },
+          () => {
+            setAll(j0, j1, 0, k.n);
+            splitRange(f, k.m, i0, i1, MR);
+          },
+        );
+      },
+    );
+  }
+
+  const pa = f.local(I32);
+  const pb = f.local(I32);
+  const cb = f.local(I32);
+  f.get(SCRATCH).i32(L.pa).op(OP.i32_add).set(pa);
+  f.get(SCRATCH).i32(L.pb).op(OP.i32_add).set(pb);
+  f.get(SCRATCH).i32(L.c).op(OP.i32_add).set(cb);
+  const bi = f.local(I32);
+  const batchLocals = k.batch.map(() => f.local(I32));
+  const [ic, jc, pc, mc, nc, kc, ir, jr] = [0, 0, 0, 0, 0, 0, 0, 0].map(() => f.local(I32)) as [number, number, number, number, number, number, number, number];
+  const axes: (AxisSource | undefined)[] = [...batchLocals.map((local) => ({ local })), undefined, undefined, undefined];
+
+  f.for(bi, () => f.get(b0), () => f.get(b1), 1, () => {
+    decompose(f, bi, k.batch, batchLocals);
+    f.for(ic, () => f.get(i0), () => f.get(i1), MC, () => {
+      setMin(f, mc, () => f.i32(MC), () => f.get(i1).get(ic).op(OP.i32_sub));
+      f.for(jc, () => f.get(j0), () => f.get(j1), NC, () => {
+        setMin(f, nc, () => f.i32(NC), () => f.get(j1).get(jc).op(OP.i32_sub));
+        f.for(pc, () => f.i32(0), () => f.i32(k.k), KC, () => {
+          setMin(f, kc, () => f.i32(KC), () => f.i32(k.k).get(pc).op(OP.i32_sub));
+          emitPack(f, facts, { value: k.readB, axes: [...axes.slice(0, nb), { value: 0 }, undefined, undefined], rowAxis: AJ, rowStart: jc, depthAxis: AP, depthStart: pc, rows: nc, kc, dst: pb, width: NR });
+          emitPack(f, facts, { value: k.readA, axes: [...axes.slice(0, nb), undefined, { value: 0 }, undefined], rowAxis: AI, rowStart: ic, depthAxis: AP, depthStart: pc, rows: mc, kc, dst: pa, width: MR });
+          f.for(jr, () => f.i32(0), () => f.get(nc), NR, () => {
+            f.for(ir, () => f.i32(0), () => f.get(mc), MR, () => {
+              f.get(pa).get(ir).get(kc).op(OP.i32_mul).i32(2).op(OP.i32_shl, OP.i32_add);
+              f.get(pb).get(jr).get(kc).op(OP.i32_mul).i32(2).op(OP.i32_shl, OP.i32_add);
+              f.get(cb).get(ir).i32(L.ldc).op(OP.i32_mul, OP.i32_add).get(jr).i32(2).op(OP.i32_shl, OP.i32_add);
+              f.i32(L.ldc);
+              f.get(kc);
+              f.get(pc);
+              f.call(micro);
+            });
+          });
+        });
+        emitEpilogue(f, facts, k, { batchLocals, ic, mc, jc, nc, cb, ldc: L.ldc });
+      });
+    });
+  });
+  return { fn: f, scratch: L.bytes };
+}
+
+/** The stores over the finished C block: rows ic..ic+mc, columns jc..jc+nc, `acc` read from the block. */
+function emitEpilogue(
+  f: FunctionBuilder,
+  facts: ProgramFacts,
+  k: MatmulKernel,
+  at: { batchLocals: readonly number[]; ic: number; mc: number; jc: number; nc: number; cb: number; ldc: number },
+): void {
+  const nb = k.batch.length;
+  const i = f.local(I32);
+  const iEnd = f.local(I32);
+  const jEnd = f.local(I32);
+  const crow = f.local(I32);
+  f.get(at.ic).get(at.mc).op(OP.i32_add).set(iEnd);
+  f.get(at.jc).get(at.nc).op(OP.i32_add).set(jEnd);
+  const vector = k.stores.every((s) => vectorizable(s.value));
+  f.for(i, () => f.get(at.ic), () => f.get(iEnd), 1, () => {
+    // crow + j*4 addresses acc(i, j) in the block.
+    f.get(at.cb).get(i).get(at.ic).op(OP.i32_sub).i32(at.ldc).op(OP.i32_mul, OP.i32_add).get(at.jc).i32(2).op(OP.i32_shl, OP.i32_sub).set(crow);
+    const accAddress = (j: number) => f.get(crow).get(j).i32(2).op(OP.i32_shl, OP.i32_add);
+    emitRowLoop(f, facts, {
+      axes: [...at.batchLocals.map((local) => ({ local })), { local: i }, undefined, { value: 0 }],
+      va: nb + 1,
+      j0: () => f.get(at.jc),
+      j1: jEnd,
+      stores: k.stores,
+      vector,
+      variantRefs: new Set(['acc']),
+      scalarRef: (_name, j) => {
+        accAddress(j);
+        f.mem(OP.f32_load, 2).op(OP.f64_promote_f32);
+      },
+      vectorRef: (_name, j) => {
+        accAddress(j);
+        f.simdMem(SIMD.v128_load, 2);
+      },
+    });
+  });
+}

@@ -1,0 +1,168 @@
+/**
+ * Packing a matmul operand into micro-panels: rows r in [0, R) of the
+ * block (A rows or B columns), depth p in [0, kc), are stored panel by
+ * panel, W rows wide: element (r, p) at
+ * dst + ((r / W) * kc * W + p * W + r % W) * 4, and rows R..roundUp(R, W)
+ * are zero, so the micro-kernel never needs an edge case.
+ *
+ * The value is the kernel's prologue hook (readA / readB), any expression,
+ * evaluated element by element. A plain f32 load takes a fast path when it
+ * is contiguous along the rows (row-major B: v128 copies) or along the
+ * depth (row-major A, transposed B such as a Linear weight: 4x4 transposes
+ * with shuffles); edges fall back to the element path.
+ */
+import type { Expr, IndexMap } from '@tessera/kernel';
+import { type FunctionBuilder, I32, V128 } from './binary.ts';
+import { OP, SIMD } from './opcodes.ts';
+import { ScalarEmitter } from './scalar-expr.ts';
+import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
+
+/** What to pack and where. Locals are i32 locals of the function being emitted. */
+export interface PackSpec {
+  /** The prologue expression. */
+  readonly value: Expr;
+  /** Values of the axes the expression may read, except the row and depth axes. */
+  readonly axes: readonly (AxisSource | undefined)[];
+  /** The iteration axis rows walk, and the local holding the first row's axis value. */
+  readonly rowAxis: number;
+  readonly rowStart: number;
+  /** The depth axis, and the local holding its first value (pc). */
+  readonly depthAxis: number;
+  readonly depthStart: number;
+  /** Locals: valid rows R, depth kc, destination byte address. */
+  readonly rows: number;
+  readonly kc: number;
+  readonly dst: number;
+  /** Panel width: 4 or 8. */
+  readonly width: 4 | 8;
+}
+
+function plainLoad(e: Expr): { buffer: number; map: IndexMap } | undefined {
+  return e.k === 'load' && !e.indirect && e.dtype === 'f32' ? { buffer: e.buffer, map: e.map } : undefined;
+}
+
+/** Byte lanes of i8x16.shuffle picking 32-bit lanes (0-3 of the first operand, 4-7 of the second). */
+function lanes32(...l: number[]): number[] {
+  return l.flatMap((x) => [x * 4, x * 4 + 1, x * 4 + 2, x * 4 + 3]);
+}
+
+/** Transposes the 4x4 block in locals r0..r3 (rows) into c0..c3 (columns). */
+function transpose4(f: FunctionBuilder, r: readonly number[], c: readonly number[], t: readonly number[]): void {
+  f.get(r[0]!).get(r[1]!).shuffle(lanes32(0, 4, 1, 5)).set(t[0]!);
+  f.get(r[0]!).get(r[1]!).shuffle(lanes32(2, 6, 3, 7)).set(t[1]!);
+  f.get(r[2]!).get(r[3]!).shuffle(lanes32(0, 4, 1, 5)).set(t[2]!);
+  f.get(r[2]!).get(r[3]!).shuffle(lanes32(2, 6, 3, 7)).set(t[3]!);
+  f.get(t[0]!).get(t[2]!).shuffle(lanes32(0, 1, 4, 5)).set(c[0]!);
+  f.get(t[0]!).get(t[2]!).shuffle(lanes32(2, 3, 6, 7)).set(c[1]!);
+  f.get(t[1]!).get(t[3]!).shuffle(lanes32(0, 1, 4, 5)).set(c[2]!);
+  f.get(t[1]!).get(t[3]!).shuffle(lanes32(2, 3, 6, 7)).set(c[3]!);
+}
+
+/** Emits the packing loops for one block. */
+export function emitPack(f: FunctionBuilder, facts: ProgramFacts, s: PackSpec): void {
+  const W = s.width;
+  const lw = Math.log2(W);
+  const r = f.local(I32);
+  const p = f.local(I32);
+  const i = f.local(I32);
+  const d = f.local(I32);
+  const panelBytes = f.local(I32);
+  const full = f.local(I32);
+  f.get(s.kc).i32(W * 4).op(OP.i32_mul).set(panelBytes);
+  f.get(s.rows).i32(-W).op(OP.i32_and).set(full);
+  const axes = [...s.axes];
+  axes[s.rowAxis] = { local: i };
+  axes[s.depthAxis] = { local: d };
+  const addr = new Addresser(f, facts, axes);
+  const load = plainLoad(s.value);
+  const rowStride = load?.map.strides[s.rowAxis] ?? 0;
+  const depthStride = load?.map.strides[s.depthAxis] ?? 0;
+
+  // Address of (r, p) in the packed block.
+  const dstOf = () => {
+    f.get(s.dst).get(r).i32(lw).op(OP.i32_shr_u).get(panelBytes).op(OP.i32_mul, OP.i32_add);
+    f.get(p).i32(lw + 2).op(OP.i32_shl, OP.i32_add);
+    f.get(r).i32(W - 1).op(OP.i32_and).i32(2).op(OP.i32_shl, OP.i32_add);
+  };
+  const element = () => {
+    f.get(s.rowStart).get(r).op(OP.i32_add).set(i);
+    f.get(s.depthStart).get(p).op(OP.i32_add).set(d);
+    dstOf();
+    if (load) {
+      addr.push(load.buffer, load.map);
+      f.mem(OP.f32_load, 2).mem(OP.f32_store, 2);
+      return;
+    }
+    const ex = new ScalarEmitter(f, facts, addr, (name) => {
+      throw new Error(`wasm emitter: matmul prologue refers to '${name}'`);
+    });
+    ex.count(s.value);
+    ex.emit(s.value);
+    f.op(OP.f32_demote_f64).mem(OP.f32_store, 2);
+  };
+  const elements = (r0: () => void, r1: () => void, p0: () => void, p1: () => void) =>
+    f.for(r, r0, r1, 1, () => f.for(p, p0, p1, 1, element));
+
+  // Byte address of the source at (row 0, depth 0) of the block, for the fast paths.
+  const base = f.local(I32);
+  if (load) {
+    f.get(s.rowStart).set(i);
+    f.get(s.depthStart).set(d);
+    addr.push(load.buffer, load.map);
+    f.set(base);
+  }
+  const src = f.local(I32);
+  const to = f.local(I32);
+  if (load && rowStride === 1) {
+    // Contiguous along the rows (row-major B): whole panels are W/4 v128 moves per depth step.
+    f.for(p, () => f.i32(0), () => f.get(s.kc), 1, () => {
+      f.get(base).get(p).i32(depthStride * 4).op(OP.i32_mul, OP.i32_add).set(src);
+      f.get(s.dst).get(p).i32(lw + 2).op(OP.i32_shl, OP.i32_add).set(to);
+      f.for(r, () => f.i32(0), () => f.get(full), W, () => {
+        for (let v = 0; v < W / 4; v++) f.get(to).get(src).simdMem(SIMD.v128_load, 2, v * 16).simdMem(SIMD.v128_store, 2, v * 16);
+        f.get(src).i32(W * 4).op(OP.i32_add).set(src);
+        f.get(to).get(panelBytes).op(OP.i32_add).set(to);
+      });
+    });
+    elements(() => f.get(full), () => f.get(s.rows), () => f.i32(0), () => f.get(s.kc));
+  } else if (load && depthStride === 1) {
+    // Contiguous along the depth (row-major A, transposed B): 4x4 transposes, 4 depth steps at a time.
+    const kc4 = f.local(I32);
+    f.get(s.kc).i32(-4).op(OP.i32_and).set(kc4);
+    const rv = [0, 1, 2, 3].map(() => f.local(V128));
+    const cv = [0, 1, 2, 3].map(() => f.local(V128));
+    const tv = [0, 1, 2, 3].map(() => f.local(V128));
+    const rowBytes = rowStride * 4;
+    f.for(r, () => f.i32(0), () => f.get(full), W, () => {
+      f.get(s.dst).get(r).i32(lw).op(OP.i32_shr_u).get(panelBytes).op(OP.i32_mul, OP.i32_add).set(to);
+      f.get(base).get(r).i32(rowBytes).op(OP.i32_mul, OP.i32_add).set(src);
+      f.for(p, () => f.i32(0), () => f.get(kc4), 4, () => {
+        for (let g = 0; g < W / 4; g++) {
+          rv.forEach((l, t) => {
+            f.get(src);
+            const off = (g * 4 + t) * rowBytes;
+            if (off !== 0) f.i32(off).op(OP.i32_add);
+            f.simdMem(SIMD.v128_load, 2).set(l);
+          });
+          transpose4(f, rv, cv, tv);
+          cv.forEach((l, t) => f.get(to).get(l).simdMem(SIMD.v128_store, 2, t * W * 4 + g * 16));
+        }
+        f.get(src).i32(16).op(OP.i32_add).set(src);
+        f.get(to).i32(4 * W * 4).op(OP.i32_add).set(to);
+      });
+    });
+    elements(() => f.i32(0), () => f.get(full), () => f.get(kc4), () => f.get(s.kc));
+    elements(() => f.get(full), () => f.get(s.rows), () => f.i32(0), () => f.get(s.kc));
+  } else {
+    f.for(p, () => f.i32(0), () => f.get(s.kc), 1, () => f.for(r, () => f.i32(0), () => f.get(s.rows), 1, element));
+  }
+  // Zero the padding rows of the last panel.
+  const padEnd = f.local(I32);
+  f.get(s.rows).i32(W - 1).op(OP.i32_add).i32(-W).op(OP.i32_and).set(padEnd);
+  f.for(r, () => f.get(s.rows), () => f.get(padEnd), 1, () => {
+    f.for(p, () => f.i32(0), () => f.get(s.kc), 1, () => {
+      dstOf();
+      f.f32(0).mem(OP.f32_store, 2);
+    });
+  });
+}
