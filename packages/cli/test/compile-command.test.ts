@@ -146,7 +146,8 @@ describe('tessera compile (spawned)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const functions = r.stdout.match(/^function k\d+_\w+\(/gm) ?? [];
-    expect(functions.length).toBeGreaterThan(10);
+    expect(functions.length).toBeGreaterThanOrEqual(5);
+    expect(r.stdout).toMatch(/^function k\d+_attention\(/m);
     expect(r.stdout).toMatch(/\/\/ b0 = %x : f32\[2,7,12\] input/);
     // The printed text is valid JavaScript (helpers and scratch are declared as comments or functions).
     expect(() => new Function(r.stdout)).not.toThrow();
@@ -164,7 +165,8 @@ describe('tessera compile (spawned)', () => {
 
 describe('compile arguments', () => {
   it('parses FILE, --emit, -o/--out, --name and --no-typecheck', () => {
-    expect(parseCompileArgs(['m.ts'])).toEqual({ file: 'm.ts', emit: 'ir', typeCheck: true, backend: 'cpu' });
+    const defaults = { emit: 'ir', typeCheck: true, backend: 'cpu', inputs: {}, disabled: [], json: false };
+    expect(parseCompileArgs(['m.ts'])).toEqual({ file: 'm.ts', ...defaults });
     expect(parseCompileArgs(['--emit=ir', 'm.ts', '-o', 'out.tir', '--name', 'n', '--no-typecheck'])).toEqual({
       file: 'm.ts',
       emit: 'ir',
@@ -172,16 +174,30 @@ describe('compile arguments', () => {
       name: 'n',
       typeCheck: false,
       backend: 'cpu',
+      inputs: {},
+      disabled: [],
+      json: false,
     });
+    expect(parseCompileArgs(['--config', 'c.json', '--input', 'src=i64[2,9]', '--input=tgt=i32[2,5]', '--disable-pass', 'fuse', '--emit', 'stats', '--json'])).toEqual({
+      ...defaults,
+      config: 'c.json',
+      emit: 'stats',
+      json: true,
+      disabled: ['fuse'],
+      inputs: { src: { dtype: 'i64', shape: [2, 9] }, tgt: { dtype: 'i32', shape: [2, 5] } },
+    });
+    expect(() => parseCompileArgs(['--config', 'c.json', '--disable-pass', 'nope'])).toThrow("unknown pass 'nope' for --disable-pass (passes: canonicalize, decompose-composites, fuse, plan-memory)");
+    expect(() => parseCompileArgs(['--config', 'c.json', '--input', 'src=i64[2,x]'])).toThrow("--input 'src=i64[2,x]': expected NAME=DTYPE[SHAPE]");
+    expect(() => parseCompileArgs(['m.ts', '--config', 'c.json'])).toThrow('--config takes no model FILE.ts as well');
     expect(() => parseCompileArgs(['m.ts', '--backend', 'gpu'])).toThrow("unknown --backend 'gpu' (expected one of cpu)");
     expect(parseCompileArgs(['--out', 'x', 'm.ts']).out).toBe('x');
   });
   it('rejects unknown forms and options, missing values and file counts', () => {
-    expect(() => parseCompileArgs(['m.ts', '--emit', 'wat'])).toThrow(new UsageError("unknown --emit form 'wat' (expected one of ir, kernels, code)"));
+    expect(() => parseCompileArgs(['m.ts', '--emit', 'wat'])).toThrow(new UsageError("unknown --emit form 'wat' (expected one of ir, kernels, code, stats)"));
     expect(() => parseCompileArgs(['m.ts', '--fast'])).toThrow("unknown option '--fast'");
     expect(() => parseCompileArgs(['m.ts', '-o'])).toThrow('-o needs a value');
-    expect(() => parseCompileArgs([])).toThrow('expected exactly one model FILE.ts, got 0');
-    expect(() => parseCompileArgs(['a.ts', 'b.ts'])).toThrow('expected exactly one model FILE.ts, got 2');
+    expect(() => parseCompileArgs([])).toThrow('expected exactly one model FILE.ts (or --config C.json), got 0');
+    expect(() => parseCompileArgs(['a.ts', 'b.ts'])).toThrow('expected exactly one model FILE.ts (or --config C.json), got 2');
   });
   it('names the program after the file', () => {
     expect(programNameFor('examples/tiny-encoder.ts')).toBe('tiny_encoder');

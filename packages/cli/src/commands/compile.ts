@@ -1,21 +1,26 @@
 /**
- * `tessera compile FILE.ts [--emit ir] [-o OUT]`: type-checks and loads a
- * model file, traces it to a graph program, and emits the requested form.
- * Each output form is one entry of EMITTERS, so new forms (kernels, code,
- * stats) are one entry each.
+ * `tessera compile (FILE.ts | --config C.json) [--emit ir|kernels|code|stats]`:
+ * traces a model (a TypeScript model file, type-checked first, or a model
+ * config), runs the pass pipeline and emits the requested form. Each output
+ * form is one entry of EMITTERS.
  */
 import { writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { type LoadedModel, loadModelFile, trace } from '@tessera/frontend';
+import { loadModelFile, trace } from '@tessera/frontend';
 import { type Program, TesseraError, printProgram } from '@tessera/ir';
 import { printKernelProgram } from '@tessera/kernel';
-import { lowerToKernels } from '@tessera/passes';
+import { type CompiledProgram, type Instrument, compileProgram, compileStats, defaultPasses, verifyEach } from '@tessera/passes';
 import { emitJsProgram, printJsProgram } from '@tessera/backend-cpu';
 import { type Command, UsageError } from '../command.ts';
+import { printIr } from '../print-ir.ts';
+import { type InputOverride, parseInputOverride, traceConfig } from '../trace-config.ts';
 
 /** Parsed command line of `tessera compile`. */
 export interface CompileOptions {
-  readonly file: string;
+  /** A TypeScript model file (or undefined with --config). */
+  readonly file?: string;
+  /** A model config JSON (the models' config format). */
+  readonly config?: string;
   readonly emit: string;
   readonly out?: string;
   /** Program name (default: the file name, e.g. tiny_encoder). */
@@ -23,13 +28,21 @@ export interface CompileOptions {
   readonly typeCheck: boolean;
   /** Backend whose code `--emit code` prints. */
   readonly backend: string;
+  /** Input shapes set with --input NAME=DTYPE[SHAPE] (config models). */
+  readonly inputs: Readonly<Record<string, InputOverride>>;
+  readonly printIrAfterAll?: string;
+  readonly printIrAfterChange?: string;
+  /** Passes turned off with --disable-pass. */
+  readonly disabled: readonly string[];
+  /** --json: machine-readable output (stats). */
+  readonly json: boolean;
 }
 
-/** What an emitter gets: the loaded model, its traced program, the options. */
+/** What an emitter gets: the traced program, the options, and the compiled program on demand. */
 export interface CompileContext {
-  readonly loaded: LoadedModel;
   readonly program: Program;
   readonly options: CompileOptions;
+  compiled(): CompiledProgram;
 }
 
 /** One output form of `compile --emit NAME`. */
@@ -38,77 +51,141 @@ export interface Emitter {
   emit(ctx: CompileContext): string | Promise<string>;
 }
 
+/** Backends `compile --backend` accepts. */
+const COMPILE_BACKENDS = ['cpu'] as const;
+
+function formatBytes(n: number): string {
+  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
+}
+
 /** The output forms, by --emit name. */
 export const EMITTERS: Readonly<Record<string, Emitter>> = {
   ir: { summary: 'the traced graph program in the IR text format', emit: ({ program }) => printProgram(program) },
-  kernels: { summary: 'the kernel program (buffers and kernel launches)', emit: ({ program }) => `${printKernelProgram(lowerToKernels(program))}\n` },
+  kernels: { summary: 'the kernel program after the passes (buffers, arena, kernel launches)', emit: (ctx) => `${printKernelProgram(ctx.compiled().kernels)}\n` },
   code: {
     summary: 'the generated kernel source of --backend (cpu: JavaScript)',
-    emit: ({ program, options }) => {
-      if (options.backend !== 'cpu') throw new UsageError(`--emit code needs --backend cpu (the only backend that generates code so far), got '${options.backend}'`);
-      const kernels = lowerToKernels(program);
+    emit: (ctx) => {
+      const { kernels } = ctx.compiled();
       return `${printJsProgram(emitJsProgram(kernels), kernels)}\n`;
+    },
+  },
+  stats: {
+    summary: 'kernel counts (fused and unfused), peak activation bytes, parameter bytes, flops, buffers (--json: one JSON object)',
+    emit: (ctx) => {
+      const fused = ctx.compiled();
+      const unfused = compileProgram(ctx.program, { disabled: [...new Set([...ctx.options.disabled, 'fuse'])], verify: false });
+      const s = compileStats(fused.graph, fused.kernels, unfused.kernels.kernels.length);
+      if (ctx.options.json) return `${JSON.stringify(s)}\n`;
+      const kinds = Object.entries(s.kernelsByKind).map(([k, n]) => `${k} ${n}`).join(', ');
+      return [
+        `program @${ctx.program.name}`,
+        `kernels:          ${s.kernels} (${kinds}); unfused ${s.unfusedKernels}`,
+        `peak activations: ${formatBytes(s.peakActivationBytes)}`,
+        `parameters:       ${formatBytes(s.parameterBytes)}`,
+        `flops:            ${(s.flops / 1e9).toFixed(3)} GFLOP`,
+        `temporaries:      ${s.buffers.length}`,
+        ...s.buffers.map((b) => `  %${b.name} : ${b.dtype}[${b.shape.join(',')}] ${formatBytes(b.bytes)}`),
+        '',
+      ].join('\n');
     },
   },
 };
 
-/** Backends `compile --backend` accepts. */
-const COMPILE_BACKENDS = ['cpu'] as const;
+const PASS_NAMES = defaultPasses().map((p) => p.name);
 
-const USAGE = `usage: tessera compile FILE.ts [--emit FORM] [--backend cpu] [-o OUT] [--name NAME] [--no-typecheck]
+const USAGE = `usage: tessera compile (FILE.ts | --config C.json) [--emit FORM] [--json] [--input NAME=DTYPE[SHAPE]]...
+                       [--print-ir-after-all DIR] [--print-ir-after-change DIR] [--disable-pass NAME]...
+                       [--backend cpu] [-o OUT] [--name NAME] [--no-typecheck]
 
-  Type-checks FILE.ts, imports it and traces its model: the default export
-  (a Module, or a function returning one) called on the inputs named by
-  \`export const inputs = { x: 'f32[2,16]' }\`. Type errors and shape errors
-  are reported as FILE:line:col: message (exit 1).
+  Traces a model, runs the pass pipeline (${PASS_NAMES.join(', ')}) and prints
+  the requested form. FILE.ts is type-checked, imported and traced: its default
+  export (a Module, or a function returning one) on the inputs named by
+  \`export const inputs = { x: 'f32[2,16]' }\`. Type errors and shape errors are
+  reported as FILE:line:col: message (exit 1). --config takes a model config
+  (ViT or Transformer JSON); its input shapes default to batch 1, the config's
+  image size and sequence lengths 16.
 
-  --emit FORM      what to print (default ir):
+  --emit FORM                 what to print (default ir):
 ${Object.entries(EMITTERS)
-  .map(([n, e]) => `                     ${n.padEnd(8)} ${e.summary}`)
+  .map(([n, e]) => `                                ${n.padEnd(8)} ${e.summary}`)
   .join('\n')}
-  --backend NAME   backend for --emit code (default cpu)
-  -o, --out FILE   write to FILE instead of stdout
-  --name NAME      program name (default: the file's base name)
-  --no-typecheck   skip the TypeScript check (faster; errors then surface while loading)`;
+  --json                      with --emit stats: one JSON object
+  --input NAME=DTYPE[SHAPE]   set an input's shape (config models), e.g. --input src=i64[2,9]
+  --print-ir-after-all DIR    write the IR after every pass to DIR/NNN_pass.tir
+  --print-ir-after-change DIR the same, only after passes that changed it
+  --disable-pass NAME         skip a pass (fuse: one kernel per core op)
+  --backend NAME              backend for --emit code (default cpu)
+  -o, --out FILE              write to FILE instead of stdout
+  --name NAME                 program name (default: the file's base name)
+  --no-typecheck              skip the TypeScript check (faster; errors then surface while loading)`;
 
-const VALUE_FLAGS: Readonly<Record<string, string>> = { '--emit': 'emit', '-o': 'out', '--out': 'out', '--name': 'name', '--backend': 'backend' };
+const VALUE_FLAGS: Readonly<Record<string, string>> = {
+  '--emit': 'emit',
+  '-o': 'out',
+  '--out': 'out',
+  '--name': 'name',
+  '--backend': 'backend',
+  '--config': 'config',
+  '--print-ir-after-all': 'printIrAfterAll',
+  '--print-ir-after-change': 'printIrAfterChange',
+};
+const REPEATED_FLAGS: Readonly<Record<string, string>> = { '--input': 'input', '--disable-pass': 'disable' };
 
 /** Parses `compile`'s arguments (`--flag VALUE` or `--flag=VALUE`), or throws UsageError. */
 export function parseCompileArgs(args: readonly string[]): CompileOptions {
   const values: Record<string, string> = {};
+  const repeated: Record<string, string[]> = { input: [], disable: [] };
   const positional: string[] = [];
   let typeCheck = true;
+  let json = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--no-typecheck') {
-      typeCheck = false;
+    if (a === '--no-typecheck' || a === '--json') {
+      if (a === '--json') json = true;
+      else typeCheck = false;
       continue;
     }
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
     const flag = eq > 0 ? a.slice(0, eq) : a;
-    const key = VALUE_FLAGS[flag];
+    const key = VALUE_FLAGS[flag] ?? REPEATED_FLAGS[flag];
     if (key) {
       const v = eq > 0 ? a.slice(eq + 1) : args[++i];
       if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-      values[key] = v;
+      if (flag in REPEATED_FLAGS) repeated[key]!.push(v);
+      else values[key] = v;
     } else if (a.startsWith('-') && a !== '-') {
       throw new UsageError(`unknown option '${a}'`);
     } else {
       positional.push(a);
     }
   }
-  if (positional.length !== 1) throw new UsageError(`expected exactly one model FILE.ts, got ${positional.length}`);
+  if (values.config !== undefined ? positional.length !== 0 : positional.length !== 1) {
+    throw new UsageError(values.config !== undefined ? `--config takes no model FILE.ts as well, got ${positional.join(' ')}` : `expected exactly one model FILE.ts (or --config C.json), got ${positional.length}`);
+  }
   const emit = values.emit ?? 'ir';
   if (!(emit in EMITTERS)) throw new UsageError(`unknown --emit form '${emit}' (expected one of ${Object.keys(EMITTERS).join(', ')})`);
   const backend = values.backend ?? 'cpu';
   if (!(COMPILE_BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`unknown --backend '${backend}' (expected one of ${COMPILE_BACKENDS.join(', ')})`);
+  for (const d of repeated.disable!) if (!PASS_NAMES.includes(d)) throw new UsageError(`unknown pass '${d}' for --disable-pass (passes: ${PASS_NAMES.join(', ')})`);
+  let inputs: Record<string, InputOverride>;
+  try {
+    inputs = Object.fromEntries(repeated.input!.map(parseInputOverride));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   return {
-    file: positional[0]!,
+    ...(positional[0] !== undefined ? { file: positional[0] } : {}),
+    ...(values.config !== undefined ? { config: values.config } : {}),
     emit,
     typeCheck,
     backend,
+    inputs,
+    disabled: repeated.disable!,
+    json,
     ...(values.out !== undefined ? { out: values.out } : {}),
     ...(values.name !== undefined ? { name: values.name } : {}),
+    ...(values.printIrAfterAll !== undefined ? { printIrAfterAll: values.printIrAfterAll } : {}),
+    ...(values.printIrAfterChange !== undefined ? { printIrAfterChange: values.printIrAfterChange } : {}),
   };
 }
 
@@ -118,28 +195,37 @@ export function programNameFor(file: string): string {
   return /^[A-Za-z_]/.test(base) ? base : `m_${base}`;
 }
 
-/** Loads and traces the model file; errors thrown by the user's code become located Tessera errors (exit 1). */
-export async function compileModel(options: CompileOptions): Promise<CompileContext> {
+/** Traces the model (file or config); errors thrown by the user's code become located Tessera errors (exit 1). */
+export async function traceModel(options: CompileOptions): Promise<Program> {
+  if (options.config !== undefined) return traceConfig(options.config, options.inputs);
+  const file = options.file!;
+  if (Object.keys(options.inputs).length) throw new UsageError('--input applies to --config models; a model file names its inputs itself');
   try {
-    const loaded = await loadModelFile(options.file, { typeCheck: options.typeCheck });
-    const program = trace(loaded.model, loaded.inputs, { name: options.name ?? programNameFor(options.file) });
-    return { loaded, program, options };
+    const loaded = await loadModelFile(file, { typeCheck: options.typeCheck });
+    return trace(loaded.model, loaded.inputs, { name: options.name ?? programNameFor(file) });
   } catch (e) {
     if (e instanceof TesseraError || !(e instanceof Error)) throw e;
     // An exception from the model's own code (not a Tessera diagnostic): show where it came from.
-    throw new TesseraError(`${options.file}: error while loading or tracing the model: ${e.stack ?? e.message}`);
+    throw new TesseraError(`${file}: error while loading or tracing the model: ${e.stack ?? e.message}`);
   }
 }
 
 /** The `compile` command. */
 export const compileCommand: Command = {
   name: 'compile',
-  summary: 'trace a TypeScript model file and print its IR, kernel program or generated code',
+  summary: 'trace a model (file or config), run the passes, print its IR, kernels, code or stats',
   usage: USAGE,
   async run(args) {
     const options = parseCompileArgs(args);
-    const ctx = await compileModel(options);
-    const text = await EMITTERS[options.emit]!.emit(ctx);
+    const program = await traceModel(options);
+    const instruments: Instrument[] = [verifyEach];
+    if (options.printIrAfterAll !== undefined) instruments.push(printIr(options.printIrAfterAll));
+    if (options.printIrAfterChange !== undefined) instruments.push(printIr(options.printIrAfterChange, true));
+    let compiled: CompiledProgram | undefined;
+    const compiledOnce = () => (compiled ??= compileProgram(program, { disabled: options.disabled, instruments, verify: false }));
+    // The dumps are written whatever the emitted form.
+    if (instruments.length > 1) compiledOnce();
+    const text = await EMITTERS[options.emit]!.emit({ program, options, compiled: compiledOnce });
     if (options.out !== undefined) await writeFile(options.out, text, 'utf8');
     else process.stdout.write(text);
     return 0;
