@@ -9,9 +9,11 @@ import type { Kernel, KernelProgram } from '@tessera/kernel';
 import { type JsKernelSource, emitJsKernel } from '../js/emit-kernel.ts';
 import { F64, type FunctionBuilder, I32, ModuleBuilder } from './binary.ts';
 import { PARALLEL_MIN_WORK } from './kernel-common.ts';
+import { emitAttentionKernel } from './attention-kernel.ts';
 import { emitMapKernel } from './map-kernel.ts';
 import { emitMatmulKernel } from './matmul-kernel.ts';
 import { addMicroKernel } from './micro-kernel.ts';
+import { emitReduceKernel } from './reduce-kernel.ts';
 import { RUNTIME_IMPORT_SIGNATURES } from './runtime-imports.ts';
 import { type ProgramFacts, type WasmLib, elemSize } from './scope.ts';
 import { addVectorMath } from './vmath.ts';
@@ -64,8 +66,10 @@ function emitKernel(k: Kernel, facts: ProgramFacts, micro: number): Emitted {
       return { fn: emitMapKernel(k, facts), scratch: 0 };
     case 'matmul':
       return emitMatmulKernel(k, facts, micro);
-    default:
-      return { reason: `no wasm emitter for ${k.kind} kernels yet` };
+    case 'reduce':
+      return { fn: emitReduceKernel(k, facts), scratch: 0 };
+    case 'attention':
+      return emitAttentionKernel(k, facts, facts.lib.exp);
   }
 }
 

@@ -1,0 +1,204 @@
+/**
+ * Reduce and row kernels in wasm (reductions, softmax, layer_norm): threads
+ * split the parallel points; at each one every stage folds its value over
+ * the reduced axes (the last one vectorised: f32x4 / i32x4 partial
+ * accumulators, then a horizontal fold, plus a scalar tail accumulated as
+ * the JS backend does, f32 in float64), then the stores run once and the
+ * row stores over the reduced axes (vectorised like a map row, stage
+ * results splatted).
+ */
+import type { DType } from '@tessera/ir';
+import type { ReduceKernel, ReductionStage } from '@tessera/kernel';
+import { F64, type FunctionBuilder, I32, V128 } from './binary.ts';
+import { decompose, kernelFunction, onlyThreadZero, splitRange } from './kernel-common.ts';
+import { emitRowLoop } from './map-kernel.ts';
+import { OP, SIMD } from './opcodes.ts';
+import { ScalarEmitter, emitScalarStores } from './scalar-expr.ts';
+import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
+import { VectorEmitter, vectorizable } from './vector-expr.ts';
+
+/** Named scalars of one parallel point: the scalar local, and a lazily made splat. */
+class Refs {
+  private readonly scalar = new Map<string, { local: number; dtype: DType }>();
+  private readonly splat = new Map<string, number>();
+
+  constructor(private readonly f: FunctionBuilder) {}
+
+  define(name: string, local: number, dtype: DType): void {
+    this.scalar.set(name, { local, dtype });
+    this.splat.delete(name);
+  }
+
+  /** Pushes the scalar (f64 for f32, i32 otherwise). */
+  pushScalar = (name: string): void => {
+    const s = this.scalar.get(name);
+    if (!s) throw new Error(`wasm emitter: stage '${name}' is not computed yet`);
+    this.f.get(s.local);
+  };
+
+  /** Emits a splat local for every defined ref (call once the stages ran, before vector loops use them). */
+  makeSplats(): void {
+    for (const [name, s] of this.scalar) {
+      const l = this.f.local(V128);
+      this.f.get(s.local);
+      if (s.dtype === 'f32') this.f.op(OP.f32_demote_f64).simd(SIMD.f32x4_splat);
+      else if (s.dtype === 'bool') this.f.i32(0).op(OP.i32_ne).i32(0).op(OP.i32_sub).simd(SIMD.i32x4_splat); // bool as a lane mask
+      else this.f.simd(SIMD.i32x4_splat);
+      this.f.set(l);
+      this.splat.set(name, l);
+    }
+  }
+
+  pushSplat = (name: string): void => {
+    const l = this.splat.get(name);
+    if (l === undefined) throw new Error(`wasm emitter: stage '${name}' has no splat here`);
+    this.f.get(l);
+  };
+}
+
+/** Emits `for` loops over axes[k] (extents) around body, each axis value in its local. */
+function nest(f: FunctionBuilder, locals: readonly number[], extents: readonly number[], body: () => void, k = 0): void {
+  if (k === locals.length) return body();
+  f.for(locals[k]!, () => f.i32(0), () => f.i32(extents[k]!), 1, () => nest(f, locals, extents, body, k + 1));
+}
+
+/** Emits one stage: folds its value over the reduced axes into a new scalar local. */
+function emitStage(
+  f: FunctionBuilder,
+  facts: ProgramFacts,
+  st: ReductionStage,
+  axes: readonly (AxisSource | undefined)[],
+  reduced: { locals: readonly number[]; extents: readonly number[]; va: number; last: number },
+  refs: Refs,
+): number {
+  const isF = st.dtype === 'f32';
+  const acc = f.local(isF ? F64 : I32);
+  const init = () => (isF ? f.f64(st.combiner === 'sum' ? 0 : -Infinity) : f.i32(st.combiner === 'sum' ? 0 : -2147483648));
+  init();
+  f.set(acc);
+  const vector = reduced.last >= 4 && vectorizable(st.value);
+  const vacc = vector ? f.local(V128) : -1;
+  const fold = (a: number) => {
+    // acc = acc (+|max) a-on-stack
+    if (isF) f.op(st.combiner === 'sum' ? OP.f64_add : OP.f64_max);
+    else if (st.combiner === 'sum') f.op(OP.i32_add);
+    else {
+      const x = f.local(I32);
+      const y = f.local(I32);
+      f.set(y).set(x);
+      f.get(x).get(y).get(x).get(y).op(OP.i32_gt_s, OP.select);
+    }
+    f.set(a);
+  };
+  if (vector) {
+    if (isF) f.f32x4(st.combiner === 'sum' ? 0 : -Infinity);
+    else f.i32x4(st.combiner === 'sum' ? 0 : -2147483648);
+    f.set(vacc);
+  }
+  const all = [...axes];
+  reduced.locals.forEach((l, i) => (all[reduced.va - reduced.locals.length + 1 + i] = { local: l }));
+  const j = reduced.locals[reduced.locals.length - 1]!;
+  const outerSet = new Set(all.map((s, a) => (s && a !== reduced.va ? a : -1)).filter((a) => a >= 0));
+  nest(f, reduced.locals.slice(0, -1), reduced.extents.slice(0, -1), () => {
+    const addr = new Addresser(f, facts, all, outerSet);
+    addr.hoist([st.value]);
+    f.i32(0).set(j);
+    if (vector) {
+      const ex = new VectorEmitter(f, facts, addr, { va: reduced.va, j, ref: refs.pushSplat });
+      ex.hoist([st.value]);
+      ex.count(st.value);
+      f.block((exit) => {
+        f.i32(reduced.last - 3).get(j).op(OP.i32_le_s).brIf(exit);
+        f.loop((top) => {
+          f.get(vacc);
+          ex.emit(st.value);
+          if (isF) f.simd(st.combiner === 'sum' ? SIMD.f32x4_add : SIMD.f32x4_max);
+          else f.simd(st.combiner === 'sum' ? SIMD.i32x4_add : SIMD.i32x4_max_s);
+          f.set(vacc);
+          f.get(j).i32(4).op(OP.i32_add).tee(j).i32(reduced.last - 3).op(OP.i32_lt_s).brIf(top);
+        });
+      });
+    }
+    f.block((exit) => {
+      f.get(j).i32(reduced.last).op(OP.i32_ge_s).brIf(exit);
+      f.loop((top) => {
+        const ex = new ScalarEmitter(f, facts, addr, refs.pushScalar);
+        f.get(acc);
+        ex.count(st.value);
+        ex.emit(st.value);
+        fold(acc);
+        f.get(j).i32(1).op(OP.i32_add).tee(j).i32(reduced.last).op(OP.i32_lt_s).brIf(top);
+      });
+    });
+  });
+  if (vector) {
+    for (let lane = 0; lane < 4; lane++) {
+      f.get(acc).get(vacc);
+      if (isF) f.simdLane(SIMD.f32x4_extract_lane, lane).op(OP.f64_promote_f32);
+      else f.simdLane(SIMD.i32x4_extract_lane, lane);
+      fold(acc);
+    }
+  }
+  return acc;
+}
+
+/** Emits a reduce kernel as a wasm function (tid, nt, scratch). */
+export function emitReduceKernel(k: ReduceKernel, facts: ProgramFacts): FunctionBuilder {
+  const f = kernelFunction();
+  const rank = k.shape.length;
+  const pr = rank - k.reduceRank;
+  const outerExtents = k.shape.slice(0, pr);
+  const innerExtents = k.shape.slice(pr);
+  const rows = outerExtents.reduce((a, b) => a * b, 1);
+  const work = rows * innerExtents.reduce((a, b) => a * b, 1) * Math.max(1, k.stages.length + (k.rowStores.length ? 1 : 0));
+  const r0 = f.local(I32);
+  const r1 = f.local(I32);
+  if (work < facts.minParallelWork) {
+    onlyThreadZero(f);
+    f.i32(0).set(r0).i32(rows).set(r1);
+  } else splitRange(f, rows, r0, r1);
+  const r = f.local(I32);
+  const outerLocals = outerExtents.map(() => f.local(I32));
+  const innerLocals = innerExtents.map(() => f.local(I32));
+  const axes: (AxisSource | undefined)[] = [...outerLocals.map((local) => ({ local })), ...innerExtents.map(() => undefined)];
+  const reduced = { locals: innerLocals, extents: innerExtents, va: rank - 1, last: innerExtents[innerExtents.length - 1]! };
+  f.for(r, () => f.get(r0), () => f.get(r1), 1, () => {
+    decompose(f, r, outerExtents, outerLocals);
+    const refs = new Refs(f);
+    for (const st of k.stages) {
+      if (st.dtype !== 'f32' && st.dtype !== 'i32') throw new Error(`wasm emitter: ${st.dtype} reduction stage '${st.name}'`);
+      refs.define(st.name, emitStage(f, facts, st, axes, reduced, refs), st.dtype);
+      if (k.stages.some((s) => s !== st && vectorizable(s.value)) || k.rowStores.length) refs.makeSplats();
+    }
+    if (k.stores.length) {
+      const atZero: (AxisSource | undefined)[] = [...axes.slice(0, pr), ...innerExtents.map(() => ({ value: 0 }))];
+      const addr = new Addresser(f, facts, atZero);
+      emitScalarStores(f, new ScalarEmitter(f, facts, addr, refs.pushScalar), addr, k.stores);
+    }
+    if (k.rowStores.length) {
+      const vector = reduced.last >= 4 && k.rowStores.every((s) => vectorizable(s.value));
+      nest(f, innerLocals.slice(0, -1), innerExtents.slice(0, -1), () => {
+        const rowAxes = [...axes];
+        innerLocals.slice(0, -1).forEach((l, i) => (rowAxes[pr + i] = { local: l }));
+        emitRowLoop(f, facts, {
+          axes: rowAxes,
+          va: rank - 1,
+          j0: () => f.i32(0),
+          j1: constLocal(f, reduced.last),
+          stores: k.rowStores,
+          vector,
+          scalarRef: refs.pushScalar,
+          vectorRef: refs.pushSplat,
+        });
+      });
+    }
+  });
+  return f;
+}
+
+/** A local holding a constant (row loops take their end as a local). */
+function constLocal(f: FunctionBuilder, v: number): number {
+  const l = f.local(I32);
+  f.i32(v).set(l);
+  return l;
+}

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { type Program, ProgramBuilder, type TensorType, interpret, tensorType, toHost } from '@tessera/ir';
+import { lowerToKernels } from '@tessera/passes';
+import { describeMismatch, inputsFor } from '@tessera/harness';
+import { compileWasm } from '../src/index.ts';
+
+const f32 = (...shape: number[]): TensorType => tensorType('f32', shape);
+
+/** The thread counts every case runs with; kernels are split across the threads even when small. */
+const THREADS = [1, 2];
+
+/** Compiles for the wasm target with `threads` threads, every kernel split across them. */
+function compile(p: Program, threads: number) {
+  return compileWasm(lowerToKernels(p), { threads, minParallelWork: 0 });
+}
+
+/** Runs a program on the wasm target (1 and 2 threads) and checks every output against the interpreter. */
+async function expectMatchesInterpreter(p: Program, inputs: Record<string, Float32Array | Int32Array | Uint8Array>, reductionLength = 1): Promise<void> {
+  const expected = interpret(p, inputs);
+  for (const threads of THREADS) {
+    const exe = await compile(p, threads);
+    const actual = await exe.run(inputs);
+    exe.dispose();
+    for (const o of p.outputs) {
+      const e = expected[o.name]!;
+      // Expected values rounded to the output dtype: a float64 6e38 is +inf in f32.
+      const why = describeMismatch(actual[o.name]!, toHost(e), { dtype: e.type.dtype, reductionLength }, { what: `${o.name} (${threads} threads)`, shape: e.type.shape });
+      expect(why).toBeUndefined();
+    }
+  }
+}
+
+function matmulProgram(a: number[], b: number[]): Program {
+  const pb = new ProgramBuilder('mm');
+  pb.output('y', pb.emit('matmul', [pb.input('a', f32(...a)), pb.input('b', f32(...b))]));
+  return pb.build();
+}
+
+describe('wasm target edge cases (1 and 2 threads)', () => {
+  it.each([
+    [[197, 7], [7, 3]],
+    [[3, 7], [7, 197]],
+    [[1, 1], [1, 1]],
+    [[5, 9], [9, 1]],
+    [[2, 1, 5, 3], [4, 3, 6]],
+    [[1, 3, 2], [7, 2, 5]],
+    [[13, 300], [300, 11]],
+  ])('matmul %j x %j (extents not multiples of the 4x4 block or the K slice)', async (a, b) => {
+    const p = matmulProgram(a, b);
+    await expectMatchesInterpreter(p, inputsFor(p, 1), a.at(-1));
+  });
+
+  it('broadcasts 1-sized and missing dims in binary ops and where', async () => {
+    const b = new ProgramBuilder('bc');
+    const x = b.input('x', f32(3, 1, 7));
+    const y = b.input('y', f32(1, 5, 1));
+    const z = b.input('z', f32(7));
+    const c = b.input('c', tensorType('bool', [5, 1]));
+    const s = b.emit('add', [x, y]);
+    b.output('s', s);
+    b.output('m', b.emit('max', [s, z]));
+    b.output('w', b.emit('where', [c, s, z]));
+    const p = b.build();
+    await expectMatchesInterpreter(p, inputsFor(p, 2));
+  });
+
+  it('propagates NaN and infinities as the interpreter does', async () => {
+    const b = new ProgramBuilder('special');
+    const x = b.input('x', f32(2, 4));
+    const i = b.input('i', tensorType('i32', [2, 4]));
+    b.output('add', b.emit('add', [x, x]));
+    b.output('max', b.emit('max', [x, b.emit('neg', [x])]));
+    b.output('exp', b.emit('exp', [x]));
+    b.output('log', b.emit('log', [x]));
+    b.output('sqrt', b.emit('sqrt', [x]));
+    b.output('rmax', b.emit('reduce_max', [x], { axes: [1] }));
+    b.output('rsum', b.emit('reduce_sum', [x], { axes: [0] }));
+    b.output('soft', b.emit('softmax', [x], { axis: -1 }));
+    b.output('toint', b.emit('cast', [x], { to: 'i32' }));
+    b.output('tobool', b.emit('cast', [x], { to: 'bool' }));
+    b.output('lt', b.emit('lt', [x, b.emit('constant', [], { shape: [], value: [0] })]));
+    b.output('iadd', b.emit('add', [i, i]));
+    b.output('imul', b.emit('mul', [i, i]));
+    const p = b.build();
+    const x0 = Float32Array.from([NaN, Infinity, -Infinity, 0, -0, 1, -2, 3e38]);
+    // Row 1 of softmax has -inf and +inf; the i32 values overflow when added and multiplied.
+    await expectMatchesInterpreter(p, { x: x0, i: Int32Array.from([2147483647, -2147483648, 65536, -1, 0, 7, 46341, -46341]) });
+  });
+
+  it('gives NaN for a softmax row of only -inf, like PyTorch', async () => {
+    const b = new ProgramBuilder('rows');
+    b.output('y', b.emit('softmax', [b.input('x', f32(2, 3))], { axis: -1 }));
+    const p = b.build();
+    for (const threads of THREADS) {
+      const exe = await compile(p, threads);
+      const out = await exe.run({ x: Float32Array.from([-Infinity, -Infinity, -Infinity, -Infinity, 0, 0]) });
+      exe.dispose();
+      expect(Array.from(out.y!)).toEqual([NaN, NaN, NaN, 0, 0.5, 0.5]);
+    }
+  });
+
+  it('rejects an empty slice while building, naming the axis', () => {
+    const b = new ProgramBuilder();
+    const x = b.input('x', f32(4, 5));
+    expect(() => b.emit('slice', [x], { start: [0, 3], stop: [4, 3], step: [1, 1] })).toThrow(/slice\(f32\[4,5\]\): slice 3:3:1 on axis 1 \(extent 5\) is empty/);
+  });
+
+  it('reports a gather index out of range instead of reading past the table', async () => {
+    const b = new ProgramBuilder('g');
+    b.output('y', b.emit('gather', [b.input('t', f32(4, 3)), b.input('i', tensorType('i32', [2]))]));
+    const p = b.build();
+    for (const threads of THREADS) {
+      const exe = await compile(p, threads);
+      await expect(exe.run({ t: new Float32Array(12), i: Int32Array.from([1, 4]) })).rejects.toThrow(/gather index 4 is out of range \[0, 4\)/);
+      await expect(exe.run({ t: new Float32Array(12), i: Int32Array.from([-1, 0]) })).rejects.toThrow(/gather index -1 is out of range/);
+      // The executable stays usable after a failed run.
+      const ok = await exe.run({ t: Float32Array.from({ length: 12 }, (_, i) => i), i: Int32Array.from([3, 0]) });
+      expect(Array.from(ok.y!)).toEqual([9, 10, 11, 0, 1, 2]);
+      exe.dispose();
+    }
+  });
+
+  it('checks input arrays: missing, wrong type, wrong length', async () => {
+    const p = matmulProgram([2, 3], [3, 2]);
+    const exe = await compile(p, 1);
+    await expect(exe.run({ a: new Float32Array(6) })).rejects.toThrow(/missing input 'b' \(f32\[3,2\]\)/);
+    await expect(exe.run({ a: new Float32Array(6), b: new Int32Array(6) })).rejects.toThrow(/input 'b' must be a Float32Array for dtype f32, got Int32Array/);
+    await expect(exe.run({ a: new Float32Array(5), b: new Float32Array(6) })).rejects.toThrow(/input 'a' of shape \[2,3\] needs 6 elements, got 5/);
+  });
+});
+
+describe('pow follows IEEE 754 on every path', () => {
+  it('gives 1 for 1^NaN, 1^inf and (-1)^inf, NaN for (-2)^0.5', async () => {
+    const b = new ProgramBuilder('pow');
+    b.output('y', b.emit('pow', [b.input('a', f32(6)), b.input('e', f32(6))]));
+    const p = b.build();
+    const inputs = { a: Float32Array.from([1, 1, -1, -1, -2, 2]), e: Float32Array.from([NaN, Infinity, -Infinity, Infinity, 0.5, 3]) };
+    expect(Array.from(interpret(p, inputs).y!.data)).toEqual([1, 1, 1, 1, NaN, 8]);
+    await expectMatchesInterpreter(p, inputs);
+  });
+});
