@@ -21,6 +21,8 @@ export interface WasmCompileOptions {
   readonly jsKinds?: WasmEmitOptions['jsKinds'];
   /** Kernels with less work run on thread 0 alone (0 splits every kernel across the threads, for tests). */
   readonly minParallelWork?: number;
+  /** Matmul cache blocking override (tests). */
+  readonly blocking?: WasmEmitOptions['blocking'];
 }
 
 /** Typed-array views of every buffer in the memory. */

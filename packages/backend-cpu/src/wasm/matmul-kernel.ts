@@ -32,8 +32,10 @@ const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
 const align64 = (x: number) => roundUp(x, 64);
 
 /** Scratch layout of one thread for a kernel: packed A, packed B, the C block. */
-function scratchLayout(k: MatmulKernel): { pa: number; pb: number; c: number; ldc: number; bytes: number; mc: number; kc: number; nc: number } {
-  const { mc: MC, kc: KC, nc: NC } = WASM_MATMUL_BLOCKING;
+function scratchLayout(k: MatmulKernel, blocking: ProgramFacts['blocking']): { pa: number; pb: number; c: number; ldc: number; bytes: number; mc: number; kc: number; nc: number } {
+  const MC = roundUp(blocking.mc, MR);
+  const KC = blocking.kc;
+  const NC = roundUp(blocking.nc, NR);
   const even = (total: number, max: number, unit: number) => roundUp(Math.ceil(total / Math.ceil(total / max)), unit);
   const mc = even(k.m, MC, MR);
   const kc = Math.min(KC, k.k);
@@ -61,7 +63,7 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
   const nb = k.batch.length;
   const [AI, AJ, AP] = [nb, nb + 1, nb + 2];
   const batchTotal = k.batch.reduce((a, b) => a * b, 1);
-  const L = scratchLayout(k);
+  const L = scratchLayout(k, facts.blocking);
   const { mc: MC, kc: KC, nc: NC } = L;
   const [b0, b1, i0, i1, j0, j1] = [0, 0, 0, 0, 0, 0].map(() => f.local(I32)) as [number, number, number, number, number, number];
   const setAll = (lo: number, hi: number, from: number, to: number) => f.i32(from).set(lo).i32(to).set(hi);

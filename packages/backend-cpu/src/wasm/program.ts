@@ -11,7 +11,7 @@ import { F64, type FunctionBuilder, I32, ModuleBuilder } from './binary.ts';
 import { PARALLEL_MIN_WORK } from './kernel-common.ts';
 import { emitAttentionKernel } from './attention-kernel.ts';
 import { emitMapKernel } from './map-kernel.ts';
-import { emitMatmulKernel } from './matmul-kernel.ts';
+import { WASM_MATMUL_BLOCKING, emitMatmulKernel } from './matmul-kernel.ts';
 import { addMicroKernel } from './micro-kernel.ts';
 import { emitReduceKernel } from './reduce-kernel.ts';
 import { RUNTIME_IMPORT_SIGNATURES } from './runtime-imports.ts';
@@ -51,6 +51,8 @@ export interface WasmEmitOptions {
   readonly jsKinds?: readonly Kernel['kind'][];
   /** Kernels with less work run on thread 0 alone (default PARALLEL_MIN_WORK; 0 splits every kernel, for tests). */
   readonly minParallelWork?: number;
+  /** Matmul cache blocking (default WASM_MATMUL_BLOCKING; tests use tiny blocks to reach every edge with small shapes). */
+  readonly blocking?: { readonly mc: number; readonly kc: number; readonly nc: number };
 }
 
 const ALIGN = 64;
@@ -92,7 +94,10 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   // The memory size is only known after the kernels (scratch); imports are encoded at the end, so set it then.
   const lib: WasmLib = { ...(Object.fromEntries(sig) as Omit<WasmLib, 'vexp' | 'vtanh' | 'verf'>), ...addVectorMath(m) };
   const micro = addMicroKernel(m);
-  const facts: ProgramFacts = { lib, offsets, dtypes: p.buffers.map((b) => b.dtype), minParallelWork: options.minParallelWork ?? PARALLEL_MIN_WORK };
+  const facts: ProgramFacts = {
+    lib, offsets, dtypes: p.buffers.map((b) => b.dtype), minParallelWork: options.minParallelWork ?? PARALLEL_MIN_WORK,
+    blocking: options.blocking ?? WASM_MATMUL_BLOCKING,
+  };
   let scratchBytes = 0;
   const kernels: WasmKernelPlan[] = p.kernels.map((k, i) => {
     const jsReason = options.jsKinds?.includes(k.kind) ? `${k.kind} kernels left to JS by option` : undefined;

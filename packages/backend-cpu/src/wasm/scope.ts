@@ -44,6 +44,8 @@ export interface ProgramFacts {
   readonly dtypes: readonly DType[];
   /** Kernels with less work than this run on thread 0 alone (tests set 0 to split everything). */
   readonly minParallelWork: number;
+  /** Matmul cache blocking (rows, depth and columns per packed block). */
+  readonly blocking: { readonly mc: number; readonly kc: number; readonly nc: number };
 }
 
 function log2(n: number): number {
