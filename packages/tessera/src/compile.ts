@@ -43,6 +43,12 @@ function interpreterExecutable(program: Program): Executable {
 export async function compile(program: Program, options: CompileOptions = {}): Promise<Executable> {
   assertVerified(program);
   const backend = options.backend ?? 'cpu';
-  const exe = backend === 'interp' ? interpreterExecutable(program) : await getBackend(backend).compile(compileProgram(program, { verify: options.verify ?? false }).kernels);
+  let exe: Executable;
+  if (backend === 'interp') exe = interpreterExecutable(program);
+  else {
+    const target = getBackend(backend);
+    const { kernels } = compileProgram(program, { verify: options.verify ?? false, maxBuffersPerKernel: target.limits.maxBuffersPerKernel });
+    exe = await target.compile(kernels);
+  }
   return bindWeights(program, exe, options.weights);
 }

@@ -10,6 +10,8 @@ import { type View, broadcastView, denseView, isDense, reshapeView, sliceView, t
 export interface LowerOptions {
   /** Fuse (default true): elementwise chains, prologues, epilogues, row kernels, attention with folded masks. Off: one kernel per core op. */
   readonly fusion?: boolean;
+  /** The backend's limit of distinct buffers one kernel may bind (WebGPU: storage buffers per stage). */
+  readonly maxBuffersPerKernel?: number;
 }
 
 /** How a graph value is available while lowering. */
@@ -31,7 +33,26 @@ class Lowering {
   readonly types = new Map<string, { dtype: DType; shape: readonly number[] }>();
   readonly nodes = new Map<string, Node>();
 
-  constructor(readonly plan: FusionPlan) {}
+  /** Buffers the kernel under construction binds so far (its stores' buffer counted in advance). */
+  private used = new Set<number>();
+
+  constructor(
+    readonly plan: FusionPlan,
+    readonly maxBuffers = Infinity,
+  ) {}
+
+  /** Starts counting the buffers of a new kernel. */
+  beginKernel(): void {
+    this.used = new Set();
+  }
+
+  /** Buffers a value reads: its own if stored, else those its inline computation reads. */
+  leafBuffers(name: string, into = new Set<number>()): Set<number> {
+    const v = this.values.get(name);
+    if (v?.kind === 'view') into.add(v.view.buffer);
+    else if (v?.kind === 'deferred') for (const o of v.node.operands) this.leafBuffers(o, into);
+    return into;
+  }
 
   addBuffer(name: string, dtype: DType, shape: readonly number[], role: BufferRole, data?: readonly number[]): number {
     this.buffers.push({ name, dtype, shape: [...shape], size: numel(shape), role, ...(data ? { data } : {}) });
@@ -55,10 +76,19 @@ class Lowering {
     const shape = this.shapeOf(name);
     // A 1-sized axis is always at index 0, whatever kernel axis it was aligned with.
     const at = ix.map((row, a) => (shape[a] === 1 ? zeroRow(rank) : row));
-    const v = this.values.get(name);
+    let v = this.values.get(name);
     if (!v) throw new TesseraError(`lowering: value %${name} is not available here`);
     const dtype = this.types.get(name)!.dtype;
+    if (v.kind === 'deferred' && Number.isFinite(this.maxBuffers)) {
+      // Inlining must not push the kernel past the backend's buffer limit (one slot kept for its store): store the value instead.
+      const needed = new Set([...this.used, ...this.leafBuffers(name)]);
+      if (needed.size > this.maxBuffers - 1) {
+        this.viewOf(name);
+        v = this.values.get(name)!;
+      }
+    }
     if (v.kind === 'view') {
+      this.used.add(v.view.buffer);
       const decl = this.buffers[v.view.buffer]!;
       if (decl.role === 'const' && decl.data && decl.data.length === 1) return E.const(dtype, dtype === 'bool' ? (decl.data[0] ? 1 : 0) : decl.data[0]!);
       return E.load(dtype, v.view.buffer, viewMapAt(v.view, at, rank));
@@ -113,9 +143,17 @@ class Lowering {
   viewOf(name: string): View {
     const v = this.values.get(name)!;
     if (v.kind === 'view') return v.view;
+    if (v.kind === 'root') throw new TesseraError(`lowering: %${name} is computed inside its kernel and cannot be stored separately`);
     const shape = this.shapeOf(name);
     const b = this.addBuffer(name, this.types.get(name)!.dtype, shape, 'temp');
-    this.pushMap('copy', shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(shape) }, value: this.read(name, shape.length, [...shape.keys()]) }]);
+    // Stored by a kernel of its own, which counts its own buffers.
+    const outer = this.used;
+    this.beginKernel();
+    this.used.add(b);
+    // The producer itself, evaluated here (its operands may in turn be stored if the limit needs it).
+    const value = this.nodeExpr(v.node, indexOnAxes([...shape.keys()], shape.length), shape.length);
+    this.pushMap(v.node.op, shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(shape) }, value }]);
+    this.used = outer;
     const view = denseView(b, shape);
     this.values.set(name, { kind: 'view', view });
     return view;
@@ -133,6 +171,7 @@ class Lowering {
   }
 
   lowerNode(n: Node): void {
+    this.beginKernel();
     this.types.set(n.name, n.type);
     this.nodes.set(n.name, n);
     const root = this.plan.members.get(n.name);
@@ -400,7 +439,7 @@ export function lowerToKernels(program: Program, options: LowerOptions = {}): Ke
   assertVerified(program);
   const fusion = options.fusion ?? true;
   const p = fusion ? program : decomposeProgram(program);
-  const L = new Lowering(fusion ? planFusion(p) : NO_FUSION);
+  const L = new Lowering(fusion ? planFusion(p) : NO_FUSION, options.maxBuffersPerKernel);
   const inputs = p.inputs.map((i) => {
     const b = L.addBuffer(i.name, i.type.dtype, i.type.shape, i.kind === 'parameter' ? 'param' : 'input');
     L.values.set(i.name, { kind: 'view', view: denseView(b, i.type.shape) });

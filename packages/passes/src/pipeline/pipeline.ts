@@ -40,6 +40,8 @@ export interface Instrument {
 export interface PipelineOptions {
   /** Composite ops the target has no kernel for (decomposed into core ops); default none. */
   readonly decompose?: (def: OpDef) => boolean;
+  /** The backend's limit of buffers bound by one kernel (fusion stays under it). */
+  readonly maxBuffersPerKernel?: number;
 }
 
 /** The pipeline's passes, in order. Lowering without fusion runs when `fuse` is disabled. */
@@ -51,13 +53,19 @@ export function defaultPasses(options: PipelineOptions = {}): Pass[] {
       summary: 'composites the backend has no kernel for become core ops',
       run: (s) => (options.decompose ? { ...s, graph: decomposeProgram(s.graph, options.decompose) } : s),
     },
-    { name: 'fuse', summary: 'fusion plan and lowering to kernels (epilogues, row kernels, attention, folded masks, views)', run: (s) => ({ ...s, kernels: lowerToKernels(s.graph, { fusion: true }) }) },
+    { name: 'fuse', summary: 'fusion plan and lowering to kernels (epilogues, row kernels, attention, folded masks, views)', run: (s) => ({ ...s, kernels: lowerToKernels(s.graph, { fusion: true, ...limit(options) }) }) },
     { name: 'plan-memory', summary: 'liveness, in-place reuse and one arena for temporaries', run: (s) => (s.kernels ? { ...s, kernels: planMemory(s.kernels) } : s) },
   ];
 }
 
+const limit = (o: PipelineOptions) => (o.maxBuffersPerKernel !== undefined ? { maxBuffersPerKernel: o.maxBuffersPerKernel } : {});
+
 /** The fallback lowering when `fuse` is disabled: one kernel per core op. */
-const LOWER_UNFUSED: Pass = { name: 'lower', summary: 'one kernel per core op (fusion disabled)', run: (s) => ({ ...s, kernels: lowerToKernels(s.graph, { fusion: false }) }) };
+const unfusedLowering = (options: PipelineOptions): Pass => ({
+  name: 'lower',
+  summary: 'one kernel per core op (fusion disabled)',
+  run: (s) => ({ ...s, kernels: lowerToKernels(s.graph, { fusion: false, ...limit(options) }) }),
+});
 
 /** The IR a state shows: the kernel program once lowered, else the graph. */
 export function printState(s: PipelineState): string {
@@ -70,13 +78,13 @@ export function printState(s: PipelineState): string {
  * so the result always has a kernel program. Unknown names in `disabled` are
  * an error listing the pass names.
  */
-export function runPipeline(program: Program, passes: readonly Pass[], options: { instruments?: readonly Instrument[]; disabled?: readonly string[] } = {}): PipelineState {
+export function runPipeline(program: Program, passes: readonly Pass[], options: { instruments?: readonly Instrument[]; disabled?: readonly string[]; pipeline?: PipelineOptions } = {}): PipelineState {
   const disabled = new Set(options.disabled ?? []);
   const names = passes.map((p) => p.name);
   for (const d of disabled) if (!names.includes(d)) throw new Error(`unknown pass '${d}' (passes: ${names.join(', ')})`);
   const active = passes.filter((p) => !disabled.has(p.name));
   const planIndex = active.findIndex((p) => p.name === 'plan-memory');
-  if (!active.some((p) => p.name === 'fuse')) active.splice(planIndex >= 0 ? planIndex : active.length, 0, LOWER_UNFUSED);
+  if (!active.some((p) => p.name === 'fuse')) active.splice(planIndex >= 0 ? planIndex : active.length, 0, unfusedLowering(options.pipeline ?? {}));
   const instruments = options.instruments ?? [];
   let state: PipelineState = { graph: program };
   active.forEach((pass, i) => {
