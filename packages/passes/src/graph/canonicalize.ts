@@ -86,12 +86,13 @@ function identity(r: Rebuilder, op: string, attrs: Attrs, operands: readonly Val
 
 /**
  * Folds an op whose operands are all constants or iotas into a constant
- * (when small enough): positional-encoding tables become data. Boolean
- * results are left symbolic, so masks keep their iota comparisons for mask
- * folding (which also recognises triangular constants).
+ * (when small enough): positional-encoding tables become data. Only f32
+ * results are folded: integer index arithmetic and boolean masks stay
+ * symbolic, so mask folding sees their iota comparisons (it also recognises
+ * triangular constants).
  */
 function fold(r: Rebuilder, op: string, attrs: Attrs, operands: readonly Value[], result: Value['type']): Value | undefined {
-  if (operands.length === 0 || result.dtype === 'bool' || numel(result.shape) > MAX_FOLDED_ELEMENTS) return undefined;
+  if (operands.length === 0 || result.dtype !== 'f32' || numel(result.shape) > MAX_FOLDED_ELEMENTS) return undefined;
   const defs = operands.map((o) => r.defs.get(o.name));
   if (!defs.every((d) => d?.op === 'constant' || d?.op === 'iota')) return undefined;
   const refs = defs.map((d, i) => {

@@ -51,8 +51,14 @@ function linear(e: Expr, iAxis: number, jAxis: number): { c0: number; ci: number
   }
 }
 
-/** If `e` says j <= i + k (in any of its spellings), k; otherwise undefined. */
+const NEGATED: Record<string, string> = { lt: 'ge', le: 'gt', gt: 'le', ge: 'lt' };
+
+/** If `e` says j <= i + k (in any of its spellings, negations included), k; otherwise undefined. */
 export function causalBound(e: Expr, iAxis: number, jAxis: number): number | undefined {
+  // not(j > i) is written eq(gt(j, i), false).
+  if (e.k === 'compare' && e.op === 'eq' && e.a.k === 'compare' && NEGATED[e.a.op] && isConst(e.b, 0) && e.b.dtype === 'bool') {
+    return causalBound({ ...e.a, op: NEGATED[e.a.op]! }, iAxis, jAxis);
+  }
   if (e.k !== 'compare' || !['le', 'lt', 'ge', 'gt'].includes(e.op)) return undefined;
   const a = linear(e.a, iAxis, jAxis);
   const b = linear(e.b, iAxis, jAxis);
@@ -63,7 +69,7 @@ export function causalBound(e: Expr, iAxis: number, jAxis: number): number | und
   const strict = e.op === 'lt' || e.op === 'gt';
   // j - i + c0 <= 0  <=>  j <= i - c0.
   if (d.cj !== 1 || d.ci !== -1) return undefined;
-  return -d.c0 - (strict ? 1 : 0);
+  return 0 - d.c0 - (strict ? 1 : 0);
 }
 
 /** If a load reads a constant buffer over (i, j) holding exactly the pattern j <= i + k (as `yes`/`no` values), k. */
