@@ -1,6 +1,8 @@
 import { type DType, TesseraError } from '@tessera/ir';
 import type { Backend, Executable, KernelProgram, TensorData } from '@tessera/kernel';
+import { availableParallelism, cpus } from 'node:os';
 import { emitJsProgram, instantiateJsKernel } from './js/module.ts';
+import { compileWasm } from './wasm/executable.ts';
 
 /** Allocates the typed array backing a buffer of `dtype`. */
 export function allocate(dtype: DType, size: number): TensorData {
@@ -55,11 +57,33 @@ export function compileJs(program: KernelProgram): Executable {
   };
 }
 
-/** The CPU backend (JavaScript kernels). */
-export const cpuBackend: Backend = {
-  name: 'cpu',
-  limits: { maxBuffersPerKernel: Infinity },
-  async compile(program) {
-    return compileJs(program);
-  },
-};
+/** Options of the CPU backend. */
+export interface CpuBackendOptions {
+  /** `wasm`: WebAssembly SIMD128 kernels (the default); `js`: generated JavaScript (float64 registers). */
+  readonly target?: 'wasm' | 'js';
+  /** Threads for the wasm target, this one included (default: every core, `os.availableParallelism()`). */
+  readonly threads?: number;
+}
+
+/** Every core this process may use. */
+export function defaultThreads(): number {
+  return Math.max(1, typeof availableParallelism === 'function' ? availableParallelism() : cpus().length);
+}
+
+/** A CPU backend with the given target and thread count. */
+export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
+  const target = options.target ?? 'wasm';
+  if (target !== 'wasm' && target !== 'js') throw new TesseraError(`cpu backend: target '${String(target)}' is not 'wasm' or 'js'`);
+  const threads = options.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1) throw new TesseraError(`cpu backend: threads must be an integer >= 1, got ${threads}`);
+  return {
+    name: 'cpu',
+    limits: { maxBuffersPerKernel: Infinity },
+    async compile(program) {
+      return target === 'js' ? compileJs(program) : compileWasm(program, { threads });
+    },
+  };
+}
+
+/** The CPU backend with its defaults: wasm kernels on every core. */
+export const cpuBackend: Backend = createCpuBackend();

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { type Program, interpret, numel } from '@tessera/ir';
-import { lowerToKernels } from '@tessera/passes';
+import { compileProgram, lowerToKernels } from '@tessera/passes';
 import { type ProgramCase, arbProgramWithInputs, describeMismatch, formatCounterexample } from '@tessera/harness';
 import { compileWasm, emitWasmProgram } from '../src/index.ts';
 
@@ -53,10 +53,26 @@ describe('differential: interpreter = wasm target', () => {
     });
   }
 
+  for (const threads of [1, 2]) {
+    it(`wasm, ${threads} thread(s), after the whole pass pipeline (fusion, memory plan with in-place reuse), matches the interpreter, ${RUNS} programs`, async () => {
+      await fc.assert(
+        fc.asyncProperty(cases, async (c) => {
+          const exe = await compileWasm(compileProgram(c.program).kernels, { threads, minParallelWork: 0 });
+          try {
+            check(c, `wasm after the pipeline (${threads} threads)`, await exe.run(c.inputs));
+          } finally {
+            exe.dispose();
+          }
+        }),
+        { numRuns: RUNS },
+      );
+    });
+  }
+
   it('compiles every kernel of random programs to wasm (none left to the JS fallback)', () => {
     fc.assert(
       fc.property(cases, (c) => {
-        const js = emitWasmProgram(lowerToKernels(c.program), { threads: 1 }).kernels.filter((k) => k.kind === 'js');
+        const js = emitWasmProgram(compileProgram(c.program).kernels, { threads: 1 }).kernels.filter((k) => k.kind === 'js');
         if (js.length) throw new Error(`left to JS: ${js.map((k) => `${k.name} (${k.kind === 'js' ? k.reason : ''})`).join(', ')}`);
       }),
       { numRuns: 50 },

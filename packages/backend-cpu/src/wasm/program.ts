@@ -78,12 +78,16 @@ function emitKernel(k: Kernel, facts: ProgramFacts, micro: number): Emitted {
 /** Emits the wasm module of a kernel program. */
 export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): WasmProgram {
   const threads = Math.max(1, Math.floor(options.threads));
-  const offsets: number[] = [];
-  let end = ALIGN; // address 0 stays unused, so a stray null pointer reads nothing of ours
-  for (const b of p.buffers) {
-    offsets.push(end);
+  // Address 0 stays unused. Temporaries the memory plan placed share one arena (their lifetimes
+  // do not overlap, or an elementwise kernel writes in place); every other buffer has its own bytes.
+  const arenaBase = 256;
+  let end = align(arenaBase + (p.arenaBytes ?? 0));
+  const offsets = p.buffers.map((b) => {
+    if (b.arenaOffset !== undefined) return arenaBase + b.arenaOffset;
+    const at = end;
     end = align(end + b.size * elemSize(b.dtype));
-  }
+    return at;
+  });
   const shared = threads > 1;
   const m = new ModuleBuilder();
   const sig = new Map<string, number>();
