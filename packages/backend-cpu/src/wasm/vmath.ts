@@ -57,7 +57,7 @@ function emitExp(): Fn {
 
 const TANH_POLY = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1];
 
-/** tanh on f32x4, calling `exp` (function index). */
+/** tanh on f32x4, calling `exp` (function index). Odd: computed on |x|, the sign of x put back last (tanh(-0) = -0). */
 function emitTanh(exp: number): Fn {
   const f = new Fn([V128], [V128]);
   const x = 0;
@@ -65,17 +65,17 @@ function emitTanh(exp: number): Fn {
   const z = f.local(V128);
   const big = f.local(V128);
   f.get(x).simd(SIMD.f32x4_abs).set(a);
-  // small: x + x z P(z), z = x^2 (odd, so the sign comes with x)
-  f.get(x).get(x).simd(SIMD.f32x4_mul).set(z);
+  // small: a + a z P(z), z = a^2
+  f.get(a).get(a).simd(SIMD.f32x4_mul).set(z);
   horner(f, z, TANH_POLY);
-  f.get(z).simd(SIMD.f32x4_mul).get(x).simd(SIMD.f32x4_mul).get(x).simd(SIMD.f32x4_add);
-  // large: copysign(1 - 2 / (exp(2|x|) + 1), x)
+  f.get(z).simd(SIMD.f32x4_mul).get(a).simd(SIMD.f32x4_mul).get(a).simd(SIMD.f32x4_add);
+  // large: 1 - 2 / (exp(2a) + 1)
   f.f32x4(1).f32x4(2);
   f.get(a).get(a).simd(SIMD.f32x4_add).call(exp).f32x4(1).simd(SIMD.f32x4_add);
-  f.simd(SIMD.f32x4_div).simd(SIMD.f32x4_sub);
-  f.get(x).i32x4(-0x80000000).simd(SIMD.v128_and).simd(SIMD.v128_or).set(big);
-  // select: |x| < 0.625 ? small : large (small is on the stack)
+  f.simd(SIMD.f32x4_div).simd(SIMD.f32x4_sub).set(big);
+  // a < 0.625 ? small : large (small is on the stack), then the sign of x
   f.get(big).get(a).f32x4(0.625).simd(SIMD.f32x4_lt).simd(SIMD.v128_bitselect);
+  f.get(x).i32x4(-0x80000000).simd(SIMD.v128_and).simd(SIMD.v128_or);
   return f;
 }
 
