@@ -1,220 +1,274 @@
 /**
- * Attention kernels in wasm, with the JS emitter's online softmax: per
- * query row (threads split the batch x query rows) q is evaluated once into
- * scratch, then one pass over the visible keys (the causal bound ends the
- * loop, masked keys are skipped) updates the running max m, the normaliser
- * l and the output row (f32, in scratch). The dot products and output-row
- * updates run along the channel axis in f32x4 when readK / readV have a
- * vector form, with scalar tails; the scores, m and l are float64.
+ * Attention kernels in wasm as two small matmuls per block of queries,
+ * both on the f32x4 micro-kernel, with the scores kept in this thread's
+ * scratch (one block at a time: never the whole [.., tq, tk] tensor):
+ *
+ *   S = Q_blk K^T            (readQ / readK packed like matmul operands)
+ *   P = softmax rows of scale * S + bias, masked keys and keys past the
+ *       causal bound at probability 0 (f32x4 passes, exp from vmath.ts)
+ *   O = P V / l              (readV packed; l the row sums)
+ *
+ * then the stores (the epilogue of `out`) run along the channels. A row
+ * whose keys are all masked has P = 0 and l = 0, so out = 0/0 = NaN, as
+ * the graph's softmax gives. Threads split the (batch entry, query block)
+ * pairs.
  */
-import type { AttentionKernel, Expr } from '@tessera/kernel';
-import { F64, type FunctionBuilder, I32, V128 } from './binary.ts';
+import type { AttentionKernel } from '@tessera/kernel';
+import { F32, type FunctionBuilder, I32, V128 } from './binary.ts';
 import { SCRATCH, decompose, kernelFunction, onlyThreadZero, splitRange } from './kernel-common.ts';
 import { emitRowLoop } from './map-kernel.ts';
+import { MR, NR } from './micro-kernel.ts';
 import { OP, SIMD } from './opcodes.ts';
+import { emitPack, emitPackRaw } from './pack.ts';
 import { ScalarEmitter } from './scalar-expr.ts';
 import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
 import { VectorEmitter, vectorizable } from './vector-expr.ts';
 
-const align16 = (x: number) => Math.ceil(x / 16) * 16;
+const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
+const align64 = (x: number) => roundUp(x, 64);
 
-/**
- * Emits `for c in [0, n)`: f32x4 steps while 4 channels remain (when
- * `vector`), then scalar steps; `step4` / `step1` emit one step's work
- * with the channel in local `c`.
- */
-function channelLoop(f: FunctionBuilder, c: number, n: number, vector: boolean, step4: () => void, step1: () => void): void {
-  f.i32(0).set(c);
-  if (vector && n >= 4) {
-    f.block((exit) => {
-      f.i32(n - 3).get(c).op(OP.i32_le_s).brIf(exit);
-      f.loop((top) => {
-        step4();
-        f.get(c).i32(4).op(OP.i32_add).tee(c).i32(n - 3).op(OP.i32_lt_s).brIf(top);
-      });
-    });
-  }
-  f.block((exit) => {
-    f.get(c).i32(n).op(OP.i32_ge_s).brIf(exit);
-    f.loop((top) => {
-      step1();
-      f.get(c).i32(1).op(OP.i32_add).tee(c).i32(n).op(OP.i32_lt_s).brIf(top);
-    });
-  });
+/** Queries per block: the scores block (QB x tk floats) stays in L2. */
+const QUERY_BLOCK = 64;
+
+/** Emits `min(a, b)` of two i32 locals/constants pushed by the callbacks into `into`. */
+function setMin(f: FunctionBuilder, into: number, a: () => void, b: () => void): void {
+  const x = f.local(I32);
+  const y = f.local(I32);
+  a();
+  f.set(x);
+  b();
+  f.set(y);
+  f.get(x).get(y).get(x).get(y).op(OP.i32_lt_s, OP.select).set(into);
 }
 
 /** Emits an attention kernel; returns the function and its scratch bytes per thread. */
-export function emitAttentionKernel(k: AttentionKernel, facts: ProgramFacts, exp: number): { fn: FunctionBuilder; scratch: number } {
+export function emitAttentionKernel(k: AttentionKernel, facts: ProgramFacts, micro: number, vexp: number): { fn: FunctionBuilder; scratch: number } {
   const f = kernelFunction();
   const nb = k.batch.length;
-  const [AJ, AC] = [nb + 1, nb + 2];
+  const [AI, AJ, AC] = [nb, nb + 1, nb + 2];
   const batchTotal = k.batch.reduce((a, b) => a * b, 1);
-  const rows = batchTotal * k.tq;
-  const qOff = 0;
-  const oOff = align16(k.d * 4);
-  const scratch = oOff + align16(k.dv * 4);
-  const r0 = f.local(I32);
-  const r1 = f.local(I32);
-  if (rows * k.tk * (k.d + k.dv) < facts.minParallelWork) {
-    onlyThreadZero(f);
-    f.i32(0).set(r0).i32(rows).set(r1);
-  } else splitRange(f, rows, r0, r1);
-  const qrow = f.local(I32);
-  const orow = f.local(I32);
-  f.get(SCRATCH).i32(qOff).op(OP.i32_add).set(qrow);
-  f.get(SCRATCH).i32(oOff).op(OP.i32_add).set(orow);
-  const r = f.local(I32);
-  const rowLocals = [...k.batch, k.tq].map(() => f.local(I32));
-  const [i, j, c] = [rowLocals[nb]!, f.local(I32), f.local(I32)];
-  const [m, l, s, corr, p] = [0, 0, 0, 0, 0].map(() => f.local(F64)) as [number, number, number, number, number];
-  const jEnd = f.local(I32);
-  const axesAt = (jSrc: AxisSource, cSrc: AxisSource): (AxisSource | undefined)[] => [...rowLocals.map((local) => ({ local })), jSrc, cSrc];
-  const noRef = (name: string) => {
-    throw new Error(`wasm emitter: attention operand refers to '${name}'`);
-  };
-  const scalarValue = (e: Expr, addr: Addresser) => {
-    const ex = new ScalarEmitter(f, facts, addr, noRef);
-    ex.count(e);
-    ex.emit(e);
-  };
-  const vecK = vectorizable(k.readK);
-  const vecV = vectorizable(k.readV);
+  const qb = Math.min(roundUp(QUERY_BLOCK, MR), roundUp(k.tq, MR));
+  const blocks = Math.ceil(k.tq / qb);
+  const KC = facts.blocking.kc;
+  const tkPad = roundUp(k.tk, NR);
+  const dvPad = roundUp(k.dv, NR);
+  const ldS = tkPad * 4;
+  const ldO = dvPad * 4;
+  // Scratch: packed A, packed B, scores S (then P), output block O, row sums l.
+  const kcMax = Math.min(KC, Math.max(k.d, k.tk));
+  const offPa = 0;
+  const offPb = align64(offPa + qb * kcMax * 4);
+  const offS = align64(offPb + kcMax * Math.max(tkPad, dvPad) * 4);
+  const offO = align64(offS + qb * ldS);
+  const offL = align64(offO + qb * ldO);
+  const scratch = align64(offL + qb * 4);
 
-  f.for(r, () => f.get(r0), () => f.get(r1), 1, () => {
-    decompose(f, r, [...k.batch, k.tq], rowLocals);
-    // q row into scratch (f32).
-    {
-      const addr = new Addresser(f, facts, axesAt({ value: 0 }, { local: c }));
-      f.for(c, () => f.i32(0), () => f.i32(k.d), 1, () => {
-        f.get(qrow).get(c).i32(2).op(OP.i32_shl, OP.i32_add);
-        scalarValue(k.readQ, addr);
-        f.op(OP.f32_demote_f64).mem(OP.f32_store, 2);
-      });
-    }
-    // orow = 0, m = -inf, l = 0
-    f.for(c, () => f.i32(0), () => f.i32(k.dv), 1, () => f.get(orow).get(c).i32(2).op(OP.i32_shl, OP.i32_add).f32(0).mem(OP.f32_store, 2));
-    f.f64(-Infinity).set(m).f64(0).set(l);
-    if (k.causalOffset === undefined) f.i32(k.tk).set(jEnd);
-    else {
-      // min(tk, i + offset + 1), and not below 0
-      const t = f.local(I32);
-      f.get(i).i32(k.causalOffset + 1).op(OP.i32_add).set(t);
-      f.i32(k.tk).get(t).get(t).i32(k.tk).op(OP.i32_gt_s, OP.select).set(t);
-      f.i32(0).get(t).get(t).i32(0).op(OP.i32_lt_s, OP.select).set(jEnd);
-    }
-    f.for(j, () => f.i32(0), () => f.get(jEnd), 1, () => {
-      f.block((skip) => {
-        const maskAddr = new Addresser(f, facts, axesAt({ local: j }, { value: 0 }));
-        if (k.keep) {
-          scalarValue(k.keep, maskAddr);
-          f.op(OP.i32_eqz).brIf(skip);
-        }
-        // s = scale * q.k (+ bias)
-        const kAxes = axesAt({ local: j }, { local: c });
-        const kAddr = new Addresser(f, facts, kAxes, new Set([...rowLocals.keys(), AJ]));
-        kAddr.hoist([k.readK, k.readV]);
-        const vacc = f.local(V128);
-        f.f64(0).set(s);
-        f.i32x4(0).set(vacc);
-        const kv = vecK ? new VectorEmitter(f, facts, kAddr, { va: AC, j: c, ref: noRef }) : undefined;
-        channelLoop(
-          f,
-          c,
-          k.d,
-          vecK,
-          () => {
-            f.get(vacc).get(qrow).get(c).i32(2).op(OP.i32_shl, OP.i32_add).simdMem(SIMD.v128_load, 2);
-            kv!.emit(k.readK);
-            f.simd(SIMD.f32x4_mul).simd(SIMD.f32x4_add).set(vacc);
-          },
-          () => {
-            f.get(s).get(qrow).get(c).i32(2).op(OP.i32_shl, OP.i32_add).mem(OP.f32_load, 2).op(OP.f64_promote_f32);
-            scalarValue(k.readK, kAddr);
-            f.op(OP.f64_mul, OP.f64_add).set(s);
-          },
-        );
-        if (vecK && k.d >= 4) for (let lane = 0; lane < 4; lane++) f.get(s).get(vacc).simdLane(SIMD.f32x4_extract_lane, lane).op(OP.f64_promote_f32, OP.f64_add).set(s);
-        f.get(s).f64(k.scale).op(OP.f64_mul);
-        if (k.bias) {
-          scalarValue(k.bias, maskAddr);
-          f.op(OP.f64_add);
-        }
-        f.set(s);
-        // A key at -inf adds nothing; skipping it keeps exp(-inf - -inf) = NaN out of rows that still have visible keys.
-        f.get(s).f64(-Infinity).op(OP.f64_eq).brIf(skip);
-        f.get(s).get(m).op(OP.f64_gt);
-        f.if(() => {
-          // New max: rescale l and the output row by exp(m - s).
-          f.get(m).get(s).op(OP.f64_sub).call(exp).set(corr);
-          f.get(l).get(corr).op(OP.f64_mul).set(l);
-          const vc = f.local(V128);
-          f.get(corr).op(OP.f32_demote_f64).simd(SIMD.f32x4_splat).set(vc);
-          const at = f.local(I32);
-          const oAddr = () => f.get(orow).get(c).i32(2).op(OP.i32_shl, OP.i32_add).tee(at);
-          channelLoop(
-            f,
-            c,
-            k.dv,
-            true,
-            () => {
-              oAddr();
-              f.get(at).simdMem(SIMD.v128_load, 2).get(vc).simd(SIMD.f32x4_mul).simdMem(SIMD.v128_store, 2);
-            },
-            () => {
-              oAddr();
-              f.get(at).mem(OP.f32_load, 2).op(OP.f64_promote_f32).get(corr).op(OP.f64_mul, OP.f32_demote_f64).mem(OP.f32_store, 2);
-            },
-          );
-          f.get(s).set(m);
-        });
-        // p = exp(s - m); l += p; orow += p * v_j
-        f.get(s).get(m).op(OP.f64_sub).call(exp).set(p);
-        f.get(l).get(p).op(OP.f64_add).set(l);
-        const vp = f.local(V128);
-        f.get(p).op(OP.f32_demote_f64).simd(SIMD.f32x4_splat).set(vp);
-        const at = f.local(I32);
-        const oAddr = () => f.get(orow).get(c).i32(2).op(OP.i32_shl, OP.i32_add).tee(at);
-        const vv = vecV ? new VectorEmitter(f, facts, kAddr, { va: AC, j: c, ref: noRef }) : undefined;
-        channelLoop(
-          f,
-          c,
-          k.dv,
-          vecV,
-          () => {
-            oAddr();
-            f.get(at).simdMem(SIMD.v128_load, 2).get(vp);
-            vv!.emit(k.readV);
-            f.simd(SIMD.f32x4_mul).simd(SIMD.f32x4_add).simdMem(SIMD.v128_store, 2);
-          },
-          () => {
-            oAddr();
-            f.get(at).mem(OP.f32_load, 2).op(OP.f64_promote_f32).get(p);
-            scalarValue(k.readV, kAddr);
-            f.op(OP.f64_mul, OP.f64_add, OP.f32_demote_f64).mem(OP.f32_store, 2);
-          },
-        );
+  const [w0, w1] = [f.local(I32), f.local(I32)];
+  if (batchTotal * k.tq * k.tk * (k.d + k.dv) < facts.minParallelWork) {
+    onlyThreadZero(f);
+    f.i32(0).set(w0).i32(batchTotal * blocks).set(w1);
+  } else splitRange(f, batchTotal * blocks, w0, w1);
+  const [pa, pb, S, O, L] = [offPa, offPb, offS, offO, offL].map((off) => {
+    const l = f.local(I32);
+    f.get(SCRATCH).i32(off).op(OP.i32_add).set(l);
+    return l;
+  }) as [number, number, number, number, number];
+  const [w, bi, blk, ic, mc, pc, kc, ir, jr, zero, tkL, dvL, dL] = Array.from({ length: 13 }, () => f.local(I32)) as number[] as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  f.i32(0).set(zero).i32(k.tk).set(tkL).i32(k.dv).set(dvL).i32(k.d).set(dL);
+  const batchLocals = k.batch.map(() => f.local(I32));
+  const batchAxes: AxisSource[] = batchLocals.map((local) => ({ local }));
+  /** Micro-kernel calls over an (mc x cols) C block with row stride ld. */
+  const microBlock = (cols: number, c: number, ld: number) => {
+    f.for(jr, () => f.i32(0), () => f.i32(cols), NR, () => {
+      f.for(ir, () => f.i32(0), () => f.get(mc), MR, () => {
+        f.get(pa).get(ir).get(kc).op(OP.i32_mul).i32(2).op(OP.i32_shl, OP.i32_add);
+        f.get(pb).get(jr).get(kc).op(OP.i32_mul).i32(2).op(OP.i32_shl, OP.i32_add);
+        f.get(c).get(ir).i32(ld).op(OP.i32_mul, OP.i32_add).get(jr).i32(2).op(OP.i32_shl, OP.i32_add);
+        f.i32(ld).get(kc).get(pc).call(micro);
       });
     });
-    // The stores, with out = orow / l (NaN when every key was masked: 0 / 0).
+  };
+
+  f.for(w, () => f.get(w0), () => f.get(w1), 1, () => {
+    f.get(w).i32(blocks).op(OP.i32_div_u).set(bi);
+    f.get(w).i32(blocks).op(OP.i32_rem_u).set(blk);
+    decompose(f, bi, k.batch, batchLocals);
+    f.get(blk).i32(qb).op(OP.i32_mul).set(ic);
+    setMin(f, mc, () => f.i32(qb), () => f.i32(k.tq).get(ic).op(OP.i32_sub));
+
+    // 1. S = Q_blk K^T over the channels in KC slices.
+    f.for(pc, () => f.i32(0), () => f.i32(k.d), KC, () => {
+      setMin(f, kc, () => f.i32(KC), () => f.i32(k.d).get(pc).op(OP.i32_sub));
+      emitPack(f, facts, { value: k.readK, axes: [...batchAxes, { value: 0 }, undefined, undefined], rowAxis: AJ, rowStart: zero, depthAxis: AC, depthStart: pc, rows: tkL, kc, dst: pb, width: NR });
+      emitPack(f, facts, { value: k.readQ, axes: [...batchAxes, undefined, { value: 0 }, undefined], rowAxis: AI, rowStart: ic, depthAxis: AC, depthStart: pc, rows: mc, kc, dst: pa, width: MR });
+      microBlock(tkPad, S, ldS);
+    });
+
+    // 2. Softmax rows of the block, in place: S -> P, row sums into L.
+    emitSoftmaxRows(f, facts, k, { batchAxes, ic, mc, S, L, ldS, tkPad, vexp });
+
+    // 3. O = P V over the keys in KC slices (P is raw scratch memory, contiguous along the keys).
+    const pBase = f.local(I32);
+    f.for(pc, () => f.i32(0), () => f.i32(k.tk), KC, () => {
+      setMin(f, kc, () => f.i32(KC), () => f.i32(k.tk).get(pc).op(OP.i32_sub));
+      emitPack(f, facts, { value: k.readV, axes: [...batchAxes, { value: 0 }, undefined, undefined], rowAxis: AC, rowStart: zero, depthAxis: AJ, depthStart: pc, rows: dvL, kc, dst: pb, width: NR });
+      f.get(S).get(pc).i32(2).op(OP.i32_shl, OP.i32_add).set(pBase);
+      emitPackRaw(f, { base: pBase, rowBytes: ldS, rows: mc, kc, dst: pa, width: MR });
+      microBlock(dvPad, O, ldO);
+    });
+
+    // 4. The stores: out = O / l along the channels.
+    const i = f.local(I32);
+    const iEnd = f.local(I32);
+    const orow = f.local(I32);
+    const lf = f.local(I32);
     const vl = f.local(V128);
-    f.get(l).op(OP.f32_demote_f64).simd(SIMD.f32x4_splat).set(vl);
-    const dvEnd = f.local(I32);
-    f.i32(k.dv).set(dvEnd);
-    emitRowLoop(f, facts, {
-      axes: axesAt({ value: 0 }, { value: 0 }),
-      va: AC,
-      j0: () => f.i32(0),
-      j1: dvEnd,
-      stores: k.stores,
-      vector: k.dv >= 4 && k.stores.every((st) => vectorizable(st.value)),
-      variantRefs: new Set(['out']),
-      scalarRef: (_name, cc) => {
-        f.get(orow).get(cc).i32(2).op(OP.i32_shl, OP.i32_add).mem(OP.f32_load, 2).op(OP.f64_promote_f32).get(l).op(OP.f64_div);
-      },
-      vectorRef: (_name, cc) => {
-        f.get(orow).get(cc).i32(2).op(OP.i32_shl, OP.i32_add).simdMem(SIMD.v128_load, 2).get(vl).simd(SIMD.f32x4_div);
-      },
+    f.get(ic).get(mc).op(OP.i32_add).set(iEnd);
+    f.for(i, () => f.get(ic), () => f.get(iEnd), 1, () => {
+      f.get(O).get(i).get(ic).op(OP.i32_sub).i32(ldO).op(OP.i32_mul, OP.i32_add).set(orow);
+      f.get(L).get(i).get(ic).op(OP.i32_sub).i32(2).op(OP.i32_shl, OP.i32_add).set(lf);
+      f.get(lf).simdMem(SIMD.v128_load32_splat, 2).set(vl);
+      emitRowLoop(f, facts, {
+        axes: [...batchAxes, { local: i }, { value: 0 }, undefined],
+        va: AC,
+        j0: () => f.i32(0),
+        j1: dvL,
+        stores: k.stores,
+        vector: k.dv >= 4 && k.stores.every((st) => vectorizable(st.value)),
+        variantRefs: new Set(['out']),
+        scalarRef: (_name, c) => {
+          f.get(orow).get(c).i32(2).op(OP.i32_shl, OP.i32_add).mem(OP.f32_load, 2).get(lf).mem(OP.f32_load, 2).op(OP.f32_div, OP.f64_promote_f32);
+        },
+        vectorRef: (_name, c) => {
+          f.get(orow).get(c).i32(2).op(OP.i32_shl, OP.i32_add).simdMem(SIMD.v128_load, 2).get(vl).simd(SIMD.f32x4_div);
+        },
+      });
     });
   });
   return { fn: f, scratch };
+}
+
+/**
+ * Per query row i of the block: s_j = scale * S_ij (+ bias), -inf where
+ * the key is masked; m = max s over the keys before the causal bound; then
+ * P_ij = exp(s_j - m) there and 0 elsewhere (padding columns included, so
+ * the second product adds nothing for them); l_i = sum P_ij. A row without
+ * a visible key (m = -inf) gets P = 0 and l = 0.
+ */
+function emitSoftmaxRows(
+  f: FunctionBuilder,
+  facts: ProgramFacts,
+  k: AttentionKernel,
+  at: { batchAxes: readonly AxisSource[]; ic: number; mc: number; S: number; L: number; ldS: number; tkPad: number; vexp: number },
+): void {
+  const nb = k.batch.length;
+  const AJ = nb + 1;
+  const [i, iEnd, row, j, jEnd, jEnd4, a] = Array.from({ length: 7 }, () => f.local(I32)) as [number, number, number, number, number, number, number];
+  const [vm, vs, vsum, vmS] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  const [m, l, t] = [f.local(F32), f.local(F32), f.local(F32)];
+  const masks = [...(k.keep ? [k.keep] : []), ...(k.bias ? [k.bias] : [])];
+  const noRef = () => {
+    throw new Error('wasm emitter: attention masks refer to no scalar');
+  };
+  f.get(at.ic).get(at.mc).op(OP.i32_add).set(iEnd);
+  f.for(i, () => f.get(at.ic), () => f.get(iEnd), 1, () => {
+    f.get(at.S).get(i).get(at.ic).op(OP.i32_sub).i32(at.ldS).op(OP.i32_mul, OP.i32_add).set(row);
+    if (k.causalOffset === undefined) f.i32(k.tk).set(jEnd);
+    else {
+      // clamp(i + offset + 1, 0, tk)
+      const c = f.local(I32);
+      f.get(i).i32(k.causalOffset + 1).op(OP.i32_add).set(c);
+      f.i32(k.tk).get(c).get(c).i32(k.tk).op(OP.i32_gt_s, OP.select).set(c);
+      f.i32(0).get(c).get(c).i32(0).op(OP.i32_lt_s, OP.select).set(jEnd);
+    }
+    // Gathers in a mask have no vector form: then the whole row takes the scalar path.
+    if (masks.every(vectorizable)) f.get(jEnd).i32(-4).op(OP.i32_and).set(jEnd4);
+    else f.i32(0).set(jEnd4);
+    const axes: (AxisSource | undefined)[] = [...at.batchAxes, { local: i }, { local: j }, { value: 0 }];
+    const addr = new Addresser(f, facts, axes, new Set([...at.batchAxes.keys(), nb]));
+    addr.hoist(masks);
+    const sAddr = () => f.get(row).get(j).i32(2).op(OP.i32_shl, OP.i32_add).set(a);
+
+    // Pass 1: s = scale * S (+ bias), -inf where not kept; m = max s.
+    f.f32x4(-Infinity).set(vm);
+    const vex = new VectorEmitter(f, facts, addr, { va: AJ, j, ref: noRef });
+    for (const e of masks) vex.count(e);
+    vex.hoist(masks);
+    f.for(j, () => f.i32(0), () => f.get(jEnd4), 4, () => {
+      sAddr();
+      f.get(a).simdMem(SIMD.v128_load, 2).f32x4(k.scale).simd(SIMD.f32x4_mul);
+      if (k.bias) {
+        vex.emit(k.bias);
+        f.simd(SIMD.f32x4_add);
+      }
+      if (k.keep) {
+        f.set(vs).get(vs).f32x4(-Infinity);
+        vex.emit(k.keep);
+        f.simd(SIMD.v128_bitselect);
+      }
+      f.set(vs);
+      f.get(a).get(vs).simdMem(SIMD.v128_store, 2);
+      f.get(vm).get(vs).simd(SIMD.f32x4_max).set(vm);
+    });
+    f.get(vm).simdLane(SIMD.f32x4_extract_lane, 0).set(m);
+    for (let lane = 1; lane < 4; lane++) f.get(m).get(vm).simdLane(SIMD.f32x4_extract_lane, lane).op(OP.f32_max).set(m);
+    f.for(j, () => f.get(jEnd4), () => f.get(jEnd), 1, () => {
+      sAddr();
+      const sx = new ScalarEmitter(f, facts, addr, noRef);
+      for (const e of masks) sx.count(e);
+      f.get(a).mem(OP.f32_load, 2).op(OP.f64_promote_f32).f64(k.scale).op(OP.f64_mul);
+      if (k.bias) {
+        sx.emit(k.bias);
+        f.op(OP.f64_add);
+      }
+      f.op(OP.f32_demote_f64);
+      if (k.keep) {
+        f.f32(-Infinity);
+        sx.emit(k.keep);
+        f.op(OP.select);
+      }
+      f.set(t);
+      f.get(a).get(t).mem(OP.f32_store, 2);
+      f.get(m).get(t).op(OP.f32_max).set(m);
+    });
+
+    // Pass 2: P = exp(s - m) before the bound, l = sum P; no visible key (m = -inf) leaves P = 0, l = 0.
+    f.get(m).f32(-Infinity).op(OP.f32_eq);
+    f.if(() => f.i32(0).set(jEnd4).i32(0).set(jEnd));
+    f.get(m).simd(SIMD.f32x4_splat).set(vmS);
+    f.i32x4(0).set(vsum);
+    f.for(j, () => f.i32(0), () => f.get(jEnd4), 4, () => {
+      sAddr();
+      f.get(a).get(a).simdMem(SIMD.v128_load, 2).get(vmS).simd(SIMD.f32x4_sub).call(at.vexp).tee(vs).simdMem(SIMD.v128_store, 2);
+      f.get(vsum).get(vs).simd(SIMD.f32x4_add).set(vsum);
+    });
+    f.get(vsum).simdLane(SIMD.f32x4_extract_lane, 0).set(l);
+    for (let lane = 1; lane < 4; lane++) f.get(l).get(vsum).simdLane(SIMD.f32x4_extract_lane, lane).op(OP.f32_add).set(l);
+    f.for(j, () => f.get(jEnd4), () => f.get(jEnd), 1, () => {
+      sAddr();
+      // One lane through the vector exp keeps a single definition of exp for the kernel.
+      f.get(a).simdMem(SIMD.v128_load32_splat, 2).get(vmS).simd(SIMD.f32x4_sub).call(at.vexp).simdLane(SIMD.f32x4_extract_lane, 0).set(t);
+      f.get(a).get(t).mem(OP.f32_store, 2);
+      f.get(l).get(t).op(OP.f32_add).set(l);
+    });
+    f.for(j, () => f.get(jEnd), () => f.i32(at.tkPad), 1, () => {
+      sAddr();
+      f.get(a).f32(0).mem(OP.f32_store, 2);
+    });
+    f.get(at.L).get(i).get(at.ic).op(OP.i32_sub).i32(2).op(OP.i32_shl, OP.i32_add).get(l).mem(OP.f32_store, 2);
+  });
 }

@@ -166,3 +166,67 @@ export function emitPack(f: FunctionBuilder, facts: ProgramFacts, s: PackSpec): 
     });
   });
 }
+
+/** A block of f32 memory contiguous along the depth: row r, depth p at base + r * rowBytes + p * 4. */
+export interface RawPackSpec {
+  /** Local: byte address of (row 0, depth 0). */
+  readonly base: number;
+  readonly rowBytes: number;
+  /** Locals: valid rows R, depth kc, destination byte address. */
+  readonly rows: number;
+  readonly kc: number;
+  readonly dst: number;
+  readonly width: 4 | 8;
+}
+
+/** Packs raw f32 memory (an intermediate in scratch) into panels, as emitPack does for a plain load contiguous along the depth. */
+export function emitPackRaw(f: FunctionBuilder, s: RawPackSpec): void {
+  const W = s.width;
+  const lw = Math.log2(W);
+  const [r, p, full, kc4, panelBytes, src, to] = [0, 0, 0, 0, 0, 0, 0].map(() => f.local(I32)) as [number, number, number, number, number, number, number];
+  f.get(s.kc).i32(W * 4).op(OP.i32_mul).set(panelBytes);
+  f.get(s.rows).i32(-W).op(OP.i32_and).set(full);
+  f.get(s.kc).i32(-4).op(OP.i32_and).set(kc4);
+  const rv = [0, 1, 2, 3].map(() => f.local(V128));
+  const cv = [0, 1, 2, 3].map(() => f.local(V128));
+  const tv = [0, 1, 2, 3].map(() => f.local(V128));
+  f.for(r, () => f.i32(0), () => f.get(full), W, () => {
+    f.get(s.dst).get(r).i32(lw).op(OP.i32_shr_u).get(panelBytes).op(OP.i32_mul, OP.i32_add).set(to);
+    f.get(s.base).get(r).i32(s.rowBytes).op(OP.i32_mul, OP.i32_add).set(src);
+    f.for(p, () => f.i32(0), () => f.get(kc4), 4, () => {
+      for (let g = 0; g < W / 4; g++) {
+        rv.forEach((l, t) => {
+          f.get(src);
+          const off = (g * 4 + t) * s.rowBytes;
+          if (off !== 0) f.i32(off).op(OP.i32_add);
+          f.simdMem(SIMD.v128_load, 2).set(l);
+        });
+        transpose4(f, rv, cv, tv);
+        cv.forEach((l, t) => f.get(to).get(l).simdMem(SIMD.v128_store, 2, t * W * 4 + g * 16));
+      }
+      f.get(src).i32(16).op(OP.i32_add).set(src);
+      f.get(to).i32(4 * W * 4).op(OP.i32_add).set(to);
+    });
+  });
+  // Edges (depth tail of full panels, then the partial panel) element by element; padding rows zero.
+  const element = () => {
+    f.get(s.dst).get(r).i32(lw).op(OP.i32_shr_u).get(panelBytes).op(OP.i32_mul, OP.i32_add);
+    f.get(p).i32(lw + 2).op(OP.i32_shl, OP.i32_add);
+    f.get(r).i32(W - 1).op(OP.i32_and).i32(2).op(OP.i32_shl, OP.i32_add);
+  };
+  const copy = () => {
+    element();
+    f.get(s.base).get(r).i32(s.rowBytes).op(OP.i32_mul, OP.i32_add).get(p).i32(2).op(OP.i32_shl, OP.i32_add).mem(OP.f32_load, 2);
+    f.mem(OP.f32_store, 2);
+  };
+  f.for(r, () => f.i32(0), () => f.get(full), 1, () => f.for(p, () => f.get(kc4), () => f.get(s.kc), 1, copy));
+  f.for(r, () => f.get(full), () => f.get(s.rows), 1, () => f.for(p, () => f.i32(0), () => f.get(s.kc), 1, copy));
+  const padEnd = f.local(I32);
+  f.get(s.rows).i32(W - 1).op(OP.i32_add).i32(-W).op(OP.i32_and).set(padEnd);
+  f.for(r, () => f.get(s.rows), () => f.get(padEnd), 1, () => {
+    f.for(p, () => f.i32(0), () => f.get(s.kc), 1, () => {
+      element();
+      f.f32(0).mem(OP.f32_store, 2);
+    });
+  });
+}

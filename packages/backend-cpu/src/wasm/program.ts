@@ -71,7 +71,7 @@ function emitKernel(k: Kernel, facts: ProgramFacts, micro: number): Emitted {
     case 'reduce':
       return { fn: emitReduceKernel(k, facts), scratch: 0 };
     case 'attention':
-      return emitAttentionKernel(k, facts, facts.lib.exp);
+      return emitAttentionKernel(k, facts, micro, facts.lib.vexp);
   }
 }
 
