@@ -1,6 +1,5 @@
 import { type DType, TesseraError } from '@tessera/ir';
 import type { Backend, Executable, KernelProgram, TensorData } from '@tessera/kernel';
-import { availableParallelism, cpus } from 'node:os';
 import { emitJsProgram, instantiateJsKernel } from './js/module.ts';
 import { compileWasm } from './wasm/executable.ts';
 
@@ -65,22 +64,30 @@ export interface CpuBackendOptions {
   readonly threads?: number;
 }
 
-/** Every core this process may use. */
-export function defaultThreads(): number {
-  return Math.max(1, typeof availableParallelism === 'function' ? availableParallelism() : cpus().length);
+/** Every core this process may use (Node's os.availableParallelism; a browser's navigator.hardwareConcurrency). */
+export async function defaultThreads(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  try {
+    // Imported lazily so the package still loads where node:os does not exist.
+    const os = await import('node:os');
+    return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+  } catch {
+    return 1;
+  }
 }
 
 /** A CPU backend with the given target and thread count. */
 export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
   const target = options.target ?? 'wasm';
   if (target !== 'wasm' && target !== 'js') throw new TesseraError(`cpu backend: target '${String(target)}' is not 'wasm' or 'js'`);
-  const threads = options.threads ?? defaultThreads();
-  if (!Number.isInteger(threads) || threads < 1) throw new TesseraError(`cpu backend: threads must be an integer >= 1, got ${threads}`);
+  const threads = options.threads;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new TesseraError(`cpu backend: threads must be an integer >= 1, got ${threads}`);
   return {
     name: 'cpu',
     limits: { maxBuffersPerKernel: Infinity },
     async compile(program) {
-      return target === 'js' ? compileJs(program) : compileWasm(program, { threads });
+      return target === 'js' ? compileJs(program) : compileWasm(program, { threads: threads ?? (await defaultThreads()) });
     },
   };
 }

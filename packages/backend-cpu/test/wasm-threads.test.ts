@@ -43,11 +43,11 @@ describe('wasm target on worker threads', () => {
   it('creates one pool per process and reuses it: more executables add no workers', async () => {
     const kp = lowerToKernels(program(8, 40));
     const first = await compileWasm(kp, { threads: 2 });
-    const pool = getThreadPool(0);
+    const pool = await getThreadPool(0);
     const size = pool.size;
     expect(size).toBeGreaterThanOrEqual(1);
     const others = await Promise.all([1, 2, 3].map(() => compileWasm(kp, { threads: 2 })));
-    expect(getThreadPool(0)).toBe(pool);
+    expect(await getThreadPool(0)).toBe(pool);
     expect(pool.size).toBe(size);
     // Interleaved runs of different executables on the same pool stay correct.
     const inputs = { x: values(320, 3), y: values(40, 4) };

@@ -7,11 +7,14 @@
  * calling thread blocks until the run is complete (Node allows Atomics.wait
  * on the main thread; browsers do not, so Web Workers are not supported yet).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { TesseraError } from '@tessera/ir';
 import type { WasmProgram } from '../wasm/program.ts';
 import { CTRL, control, recordedError } from './control.ts';
 import { WORKER_SOURCE, type WorkerMessage } from './worker-source.ts';
+
+/** The worker_threads Worker constructor (imported lazily). */
+type WorkerClass = typeof Worker;
 
 /** The process's worker pool. */
 export class ThreadPool {
@@ -22,6 +25,8 @@ export class ThreadPool {
   /** Program id -> the threads it was loaded for. */
   private readonly loaded = new Map<number, number>();
 
+  constructor(private readonly WorkerImpl: WorkerClass) {}
+
   /** Number of workers (the calling thread not counted). */
   get size(): number {
     return this.workers.length;
@@ -30,10 +35,10 @@ export class ThreadPool {
   /** Starts workers until there are at least `n`. */
   ensure(n: number): void {
     while (this.workers.length < n) {
-      const w = new Worker(WORKER_SOURCE, { eval: true });
+      const w = new this.WorkerImpl(WORKER_SOURCE, { eval: true });
       // Idle workers must not keep the process alive.
       w.unref();
-      w.on('error', (e) => {
+      w.on('error', (e: unknown) => {
         // A worker that dies mid-run would leave the others waiting: record it for the next run to report.
         control.recordError(this.ctrl, e);
       });
@@ -102,9 +107,23 @@ export class ThreadPool {
 
 let pool: ThreadPool | undefined;
 
-/** The process's pool, started or grown to at least `workers` workers. */
-export function getThreadPool(workers: number): ThreadPool {
-  pool ??= new ThreadPool();
+/**
+ * Whether worker threads can run wasm kernels here: Node's worker_threads,
+ * SharedArrayBuffer, and a main thread allowed to block in Atomics.wait.
+ * (Browsers: Web Workers when crossOriginIsolated are not implemented yet.)
+ */
+export function threadsAvailable(): boolean {
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof SharedArrayBuffer === 'function' && typeof Atomics === 'object' && proc?.versions?.node !== undefined;
+}
+
+/** The process's pool, started (on first use) or grown to at least `workers` workers. */
+export async function getThreadPool(workers: number): Promise<ThreadPool> {
+  if (!pool) {
+    // Imported lazily so the package still loads where node:worker_threads does not exist.
+    const { Worker: WorkerImpl } = await import('node:worker_threads');
+    pool ??= new ThreadPool(WorkerImpl);
+  }
   pool.ensure(workers);
   return pool;
 }

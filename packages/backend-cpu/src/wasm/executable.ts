@@ -7,7 +7,7 @@
 import { TesseraError } from '@tessera/ir';
 import { type Executable, type KernelProgram, type TensorData } from '@tessera/kernel';
 import { instantiateJsKernel } from '../js/module.ts';
-import { type ThreadPool, getThreadPool } from '../threads/pool.ts';
+import { type ThreadPool, getThreadPool, threadsAvailable } from '../threads/pool.ts';
 import { type WasmEmitOptions, type WasmProgram, emitWasmProgram } from './program.ts';
 import { runtimeImports } from './runtime-imports.ts';
 
@@ -37,7 +37,8 @@ function bufferViews(program: KernelProgram, plan: WasmProgram, memory: WebAssem
 
 /** Compiles a kernel program for the wasm target (SIMD128 kernels, optional worker threads). */
 export async function compileWasm(program: KernelProgram, options: WasmCompileOptions = {}): Promise<Executable> {
-  const threads = Math.max(1, Math.floor(options.threads ?? 1));
+  // Without worker threads (a browser, for now) the program runs on this thread alone.
+  const threads = threadsAvailable() ? Math.max(1, Math.floor(options.threads ?? 1)) : 1;
   const plan = emitWasmProgram(program, { ...options, threads });
   const { pages } = plan.memory;
   const memory = new WebAssembly.Memory(plan.shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages });
@@ -58,7 +59,7 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
   let pool: ThreadPool | undefined;
   let handle: number | undefined;
   if (threads > 1) {
-    pool = getThreadPool(threads - 1);
+    pool = await getThreadPool(threads - 1);
     handle = pool.load(module, memory, plan, threads);
   }
   let disposed = false;
