@@ -3,5 +3,5 @@ export * from './cpu-backend.ts';
 export * from './js/module.ts';
 export { emitJsKernel, type JsKernelSource } from './js/emit-kernel.ts';
 export { JS_HELPERS } from './js/scalar.ts';
-export { compileWasm, type WasmCompileOptions } from './wasm/executable.ts';
+export { compileWasm, type WasmCompileOptions, type WasmExecutable } from './wasm/executable.ts';
 export { emitWasmProgram, type WasmProgram, type WasmKernelPlan, type WasmEmitOptions, type MemoryPlan } from './wasm/program.ts';

@@ -129,6 +129,27 @@ describe('wasm target edge cases (1 and 2 threads)', () => {
   });
 });
 
+describe('wasm executable: inputs placed once with setInputs', () => {
+  it('keeps placed inputs across runs, lets a run override them, and still reports inputs never given', async () => {
+    const p = matmulProgram([2, 3], [3, 2]);
+    const exe = await compile(p, 2);
+    const a = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const b1 = Float32Array.from([1, 0, 0, 1, 1, 1]);
+    const b2 = Float32Array.from([2, 0, 0, 2, 0, 0]);
+    await expect(exe.run({ a })).rejects.toThrow(/missing input 'b' \(f32\[3,2\]\)/);
+    exe.setInputs({ b: b1 });
+    // [[1,2,3],[4,5,6]] x [[1,0],[0,1],[1,1]] = [[4,5],[10,11]]
+    expect(Array.from((await exe.run({ a })).y!)).toEqual([4, 5, 10, 11]);
+    expect(Array.from((await exe.run({ a, b: b2 })).y!)).toEqual([2, 4, 8, 10]);
+    // The last value given stays placed.
+    expect(Array.from((await exe.run({ a })).y!)).toEqual([2, 4, 8, 10]);
+    expect(() => exe.setInputs({ w: b1 })).toThrow(/'w' is not an input of program 'mm' \(inputs: a, b\)/);
+    expect(() => exe.setInputs({ b: new Float32Array(5) })).toThrow(/input 'b' of shape \[3,2\] needs 6 elements, got 5/);
+    exe.dispose();
+    expect(() => exe.setInputs({ b: b1 })).toThrow(/disposed/);
+  });
+});
+
 describe('pow follows IEEE 754 on every path', () => {
   it('gives 1 for 1^NaN, 1^inf and (-1)^inf, NaN for (-2)^0.5', async () => {
     const b = new ProgramBuilder('pow');

@@ -5,7 +5,7 @@
  * worker pool over a shared memory.
  */
 import { TesseraError } from '@tessera/ir';
-import { type Executable, type KernelProgram, type TensorData } from '@tessera/kernel';
+import type { Executable, KernelProgram, TensorData } from '@tessera/kernel';
 import { instantiateJsKernel } from '../js/module.ts';
 import { type ThreadPool, getThreadPool, threadsAvailable } from '../threads/pool.ts';
 import { type WasmEmitOptions, type WasmProgram, emitWasmProgram } from './program.ts';
@@ -25,6 +25,16 @@ export interface WasmCompileOptions {
   readonly blocking?: WasmEmitOptions['blocking'];
 }
 
+/** A wasm executable; inputs can also be placed in its memory once, ahead of the runs. */
+export interface WasmExecutable extends Executable {
+  /**
+   * Copies inputs (typically the weights) into the executable's memory now;
+   * later runs use them without copying again unless a run passes them anew.
+   * The caller may then drop its own arrays: the memory holds the only copy.
+   */
+  setInputs(inputs: Readonly<Record<string, TensorData>>): void;
+}
+
 /** Typed-array views of every buffer in the memory. */
 function bufferViews(program: KernelProgram, plan: WasmProgram, memory: WebAssembly.Memory): TensorData[] {
   return program.buffers.map((b, i) => {
@@ -36,7 +46,7 @@ function bufferViews(program: KernelProgram, plan: WasmProgram, memory: WebAssem
 }
 
 /** Compiles a kernel program for the wasm target (SIMD128 kernels, optional worker threads). */
-export async function compileWasm(program: KernelProgram, options: WasmCompileOptions = {}): Promise<Executable> {
+export async function compileWasm(program: KernelProgram, options: WasmCompileOptions = {}): Promise<WasmExecutable> {
   // Without worker threads (a browser, for now) the program runs on this thread alone.
   const threads = threadsAvailable() ? Math.max(1, Math.floor(options.threads ?? 1)) : 1;
   const plan = emitWasmProgram(program, { ...options, threads });
@@ -63,16 +73,33 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
     handle = pool.load(module, memory, plan, threads);
   }
   let disposed = false;
+  const placed = new Set<string>();
+  const byName = new Map(program.inputs.map((i) => [i.name, i.buffer]));
+  const copyIn = (name: string, v: TensorData) => {
+    const buffer = byName.get(name)!;
+    const decl = program.buffers[buffer]!;
+    if (v.constructor.name !== ARRAY_FOR[decl.dtype]) throw new TesseraError(`input '${name}' must be a ${ARRAY_FOR[decl.dtype]} for dtype ${decl.dtype}, got ${v.constructor.name}`);
+    if (v.length !== decl.size) throw new TesseraError(`input '${name}' of shape [${decl.shape.join(',')}] needs ${decl.size} elements, got ${v.length}`);
+    views[buffer]!.set(v as never);
+  };
   return {
+    setInputs(inputs) {
+      if (disposed) throw new TesseraError('this executable has been disposed');
+      for (const [name, v] of Object.entries(inputs)) {
+        if (!byName.has(name)) throw new TesseraError(`setInputs: '${name}' is not an input of program '${program.name}' (inputs: ${[...byName.keys()].join(', ')})`);
+        copyIn(name, v);
+        placed.add(name);
+      }
+    },
     async run(inputs) {
       if (disposed) throw new TesseraError('this executable has been disposed');
       for (const { name, buffer } of program.inputs) {
-        const decl = program.buffers[buffer]!;
         const v = inputs[name];
-        if (!v) throw new TesseraError(`missing input '${name}' (${decl.dtype}[${decl.shape.join(',')}])`);
-        if (v.constructor.name !== ARRAY_FOR[decl.dtype]) throw new TesseraError(`input '${name}' must be a ${ARRAY_FOR[decl.dtype]} for dtype ${decl.dtype}, got ${v.constructor.name}`);
-        if (v.length !== decl.size) throw new TesseraError(`input '${name}' of shape [${decl.shape.join(',')}] needs ${decl.size} elements, got ${v.length}`);
-        views[buffer]!.set(v as never);
+        if (v) copyIn(name, v);
+        else if (!placed.has(name)) {
+          const decl = program.buffers[buffer]!;
+          throw new TesseraError(`missing input '${name}' (${decl.dtype}[${decl.shape.join(',')}])`);
+        }
       }
       if (pool && handle !== undefined) pool.run(handle, instance, steps, plan);
       else for (const step of steps) step();
