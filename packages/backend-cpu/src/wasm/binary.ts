@@ -6,7 +6,7 @@
  */
 import { OP, SIMD } from './opcodes.ts';
 
-/** Value types. */
+/** Value types (their binary codes). */
 export const I32 = 0x7f;
 export const I64 = 0x7e;
 export const F32 = 0x7d;
@@ -77,15 +77,18 @@ export class FunctionBuilder {
     return this;
   }
 
+  /** i32.const */
   i32(v: number): this {
     return this.op(OP.i32_const, ...sleb(v));
   }
 
+  /** f32.const (v rounded to float32) */
   f32(v: number): this {
     this.f32scratch.setFloat32(0, v, true);
     return this.op(OP.f32_const, ...[0, 1, 2, 3].map((i) => this.f32scratch.getUint8(i)));
   }
 
+  /** f64.const */
   f64(v: number): this {
     this.f32scratch.setFloat64(0, v, true);
     return this.op(OP.f64_const, ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => this.f32scratch.getUint8(i)));
@@ -105,14 +108,17 @@ export class FunctionBuilder {
     return this.simd(SIMD.v128_const).op(...new Uint8Array(dv.buffer));
   }
 
+  /** local.get */
   get(l: number): this {
     return this.op(OP.local_get, ...uleb(l));
   }
 
+  /** local.set */
   set(l: number): this {
     return this.op(OP.local_set, ...uleb(l));
   }
 
+  /** local.tee */
   tee(l: number): this {
     return this.op(OP.local_tee, ...uleb(l));
   }
@@ -190,14 +196,17 @@ export class FunctionBuilder {
     return this.labels.length - 1 - i;
   }
 
+  /** Branch to an open label (past a block's end, or back to a loop's start). */
   br(l: Label): this {
     return this.op(OP.br, ...uleb(this.depth(l)));
   }
 
+  /** Branch to an open label if the i32 on the stack is nonzero. */
   brIf(l: Label): this {
     return this.op(OP.br_if, ...uleb(this.depth(l)));
   }
 
+  /** call of a function by index (imports first, then defined functions). */
   call(funcIndex: number): this {
     return this.op(OP.call, ...uleb(funcIndex));
   }
