@@ -4,8 +4,8 @@ transformer-reverse.{json,safetensors} and transformer-reverse.pytorch.safetenso
 the test sources, PyTorch's greedy outputs and its teacher-forced logits
 along them, and the exact-match score.
 
-Tokens: 0 pad, 1 bos, 2 eos, 3 + digit. A source is 1..12 digits padded
-with pad to 12; the target is bos, the digits reversed, eos.
+Tokens: 0 pad, 1 bos, 2 eos, 3 + digit. A source is 1..10 digits padded
+with pad to 10; the target is bos, the digits reversed, eos.
 
     /usr/bin/python3 tools/train_transformer.py [--steps 3000]
 """
@@ -35,7 +35,7 @@ CONFIG = {
     "eos_id": 2,
     "layer_norm_eps": 1e-5,
 }
-MAX_LEN = 12
+MAX_LEN = 10
 MAX_NEW = MAX_LEN + 1
 TEST = 500
 
@@ -54,16 +54,38 @@ def batch(rng, n):
     return torch.from_numpy(src), torch.from_numpy(tgt)
 
 
+def export(model, test_src, test_tgt, step):
+    """Scores greedy decoding on the test set and writes the config, the weights and PyTorch's results."""
+    model.eval()
+    with torch.no_grad():
+        gen = model.generate(test_src, MAX_NEW)
+    expected = torch.cat([test_tgt, torch.zeros(TEST, 1 + MAX_NEW - test_tgt.shape[1], dtype=torch.long)], 1)
+    exact = (gen == expected).all(1)
+    em = exact.float().mean().item()
+    print(f"final exact match {em:.4f} ({int(exact.sum())}/{TEST})")
+    with torch.no_grad():
+        logits = model(test_src, gen[:, :-1])  # teacher-forced along PyTorch's own greedy output
+    name = os.path.join(TRAINED, "transformer-reverse")
+    write_json(name + ".json", {**CONFIG, "task": "reverse a string of 1-10 digits; tokens 0 pad, 1 bos, 2 eos, 3 + digit", "max_new_tokens": MAX_NEW})
+    write_safetensors(name + ".safetensors", model.state_dict(), {"format": "pt", "trained_by": "tools/train_transformer.py"})
+    write_safetensors(
+        name + ".pytorch.safetensors",
+        {"src": test_src, "expected": expected, "generated": gen, "logits": logits.float()},
+        {"exact_match": f"{em:.6f}", "correct": str(int(exact.sum())), "sequences": str(TEST), "torch": torch.__version__, "steps": str(step)},
+    )
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=3000)
-    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--batch", type=int, default=256)
     args = ap.parse_args()
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     test_src, test_tgt = batch(np.random.default_rng(12345), TEST)
+    val_src, val_tgt = batch(np.random.default_rng(777), 200)  # for early stopping; the test set only scores
     model = Seq2SeqTransformer(CONFIG)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 200) * max(0.05, 1 - s / args.steps))
     t0 = time.time()
     for step in range(1, args.steps + 1):
@@ -76,30 +98,16 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
-        if step % 250 == 0 or step == args.steps:
+        if step % 100 == 0 or step == args.steps:
             model.eval()
             with torch.no_grad():
-                gen = model.generate(test_src[:200], MAX_NEW)
-            em = (gen[:, : MAX_LEN + 2] == test_tgt[:200]).all(1).float().mean().item()
-            print(f"step {step}: loss {loss.item():.4f}, exact match (200) {em:.3f}, {time.time() - t0:.0f} s", flush=True)
+                gen = model.generate(val_src, MAX_NEW)
+            em = (gen[:, : MAX_LEN + 2] == val_tgt).all(1).float().mean().item()
+            print(f"step {step}: loss {loss.item():.4f}, validation exact match {em:.3f}, {time.time() - t0:.0f} s", flush=True)
+            if em >= 0.995:
+                break
 
-    model.eval()
-    with torch.no_grad():
-        gen = model.generate(test_src, MAX_NEW)
-    expected = torch.cat([test_tgt, torch.zeros(TEST, 1 + MAX_NEW - test_tgt.shape[1], dtype=torch.long)], 1)
-    exact = (gen == expected).all(1)
-    em = exact.float().mean().item()
-    print(f"final exact match {em:.4f} ({int(exact.sum())}/{TEST})")
-    with torch.no_grad():
-        logits = model(test_src, gen[:, :-1])  # teacher-forced along PyTorch's own greedy output
-    name = os.path.join(TRAINED, "transformer-reverse")
-    write_json(name + ".json", {**CONFIG, "task": "reverse a string of 1-12 digits; tokens 0 pad, 1 bos, 2 eos, 3 + digit", "max_new_tokens": MAX_NEW})
-    write_safetensors(name + ".safetensors", model.state_dict(), {"format": "pt", "trained_by": "tools/train_transformer.py"})
-    write_safetensors(
-        name + ".pytorch.safetensors",
-        {"src": test_src, "expected": expected, "generated": gen, "logits": logits.float()},
-        {"exact_match": f"{em:.6f}", "correct": str(int(exact.sum())), "sequences": str(TEST), "torch": torch.__version__, "steps": str(args.steps)},
-    )
+    export(model, test_src, test_tgt, step)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,27 @@ def evaluate(model, images, batch=1000):
     return torch.cat([model(pixel_values(images[i : i + batch])) for i in range(0, len(images), batch)])
 
 
+def export(model, test_x, test_y, epochs):
+    """Writes the config, the weights, PyTorch's test results and the bundled sample."""
+    logits = evaluate(model, test_x)
+    pred = logits.argmax(1).numpy().astype(np.uint8)
+    acc = float((pred == test_y).mean())
+    print(f"final test accuracy {acc:.4f} ({int((pred == test_y).sum())}/{len(test_y)})")
+    name = os.path.join(TRAINED, "vit-fashion-mnist")
+    write_json(name + ".json", {**CONFIG, "labels": LABELS, "input": "pixel_values = pixels / 255 with the grey channel replicated to 3 channels"})
+    write_safetensors(name + ".safetensors", model.state_dict(), {"format": "pt", "trained_by": "tools/train_vit.py"})
+    write_safetensors(
+        name + ".pytorch.safetensors",
+        {"logits": logits.float(), "predictions": pred},
+        {"accuracy": f"{acc:.6f}", "correct": str(int((pred == test_y).sum())), "images": str(len(test_y)), "torch": torch.__version__, "epochs": str(epochs)},
+    )
+    write_safetensors(
+        os.path.join(TRAINED, "fashion-mnist-sample.safetensors"),
+        {"images": test_x[:SAMPLE], "labels": test_y[:SAMPLE]},
+        {"source": "Fashion-MNIST t10k, the first 1000 images", "license": "MIT (Zalando Research)"},
+    )
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=4)
@@ -95,23 +116,7 @@ def main():
         acc = (evaluate(model, test_x).argmax(1).numpy() == test_y).mean()
         print(f"epoch {epoch + 1}/{args.epochs}: loss {total / len(train_x):.4f}, test accuracy {acc:.4f}, {time.time() - t0:.0f} s", flush=True)
 
-    logits = evaluate(model, test_x)
-    pred = logits.argmax(1).numpy().astype(np.uint8)
-    acc = float((pred == test_y).mean())
-    print(f"final test accuracy {acc:.4f} ({int((pred == test_y).sum())}/{len(test_y)})")
-    name = os.path.join(TRAINED, "vit-fashion-mnist")
-    write_json(name + ".json", {**CONFIG, "labels": LABELS, "input": "pixel_values = pixels / 255 with the grey channel replicated to 3 channels"})
-    write_safetensors(name + ".safetensors", model.state_dict(), {"format": "pt", "trained_by": "tools/train_vit.py"})
-    write_safetensors(
-        name + ".pytorch.safetensors",
-        {"logits": logits.float(), "predictions": pred},
-        {"accuracy": f"{acc:.6f}", "correct": str(int((pred == test_y).sum())), "images": str(len(test_y)), "torch": torch.__version__, "epochs": str(args.epochs)},
-    )
-    write_safetensors(
-        os.path.join(TRAINED, "fashion-mnist-sample.safetensors"),
-        {"images": test_x[:SAMPLE], "labels": test_y[:SAMPLE]},
-        {"source": "Fashion-MNIST t10k, the first 1000 images", "license": "MIT (Zalando Research)"},
-    )
+    export(model, test_x, test_y, args.epochs)
 
 
 if __name__ == "__main__":

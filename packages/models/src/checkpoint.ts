@@ -24,6 +24,21 @@ export type Weights = Record<string, Float32Array>;
 const FLOAT_DTYPES = ['F32', 'F16', 'BF16'];
 const shape = (s: readonly number[]) => `[${s.join(', ')}]`;
 
+/** Names shown per list; a whole other model's checkpoint would otherwise print hundreds. */
+const SHOWN = 16;
+
+function listed(items: readonly string[]): string {
+  return items.length <= SHOWN ? items.join(', ') : `${items.slice(0, SHOWN).join(', ')}, ... and ${items.length - SHOWN} more`;
+}
+
+/** A hint when the checkpoint uses the other ViT naming (or belongs to another model altogether). */
+function namingHint(expected: ReadonlyMap<string, unknown>, tensors: ReadonlyMap<string, unknown>): string | undefined {
+  if ([...tensors.keys()].some((n) => expected.has(n)) || tensors.size === 0) return undefined;
+  if (expected.has('class_token') && tensors.has('cls_token')) return 'hint: the checkpoint uses timm\'s names; set "naming": "timm" in the config';
+  if (expected.has('cls_token') && tensors.has('class_token')) return 'hint: the checkpoint uses torchvision\'s names; set "naming": "torchvision" in the config';
+  return 'hint: no tensor name matches the model; is the checkpoint for another model or config?';
+}
+
 /**
  * The model's parameters taken from `tensors` by name (F16/BF16 arrive
  * widened to f32). Throws CheckpointError listing every missing, unexpected
@@ -49,9 +64,11 @@ export function bindCheckpoint(model: Module, tensors: ReadonlyMap<string, Safet
       weights[name] = t.data as Float32Array;
     }
   }
-  if (missing.length) problems.unshift(`missing ${missing.length} tensor(s): ${missing.join(', ')}`);
+  if (missing.length) problems.unshift(`missing ${missing.length} tensor(s): ${listed(missing)}`);
   const unexpected = [...tensors].filter(([n]) => !expected.has(n)).map(([n, t]) => `${n} ${shape(t.shape)}`);
-  if (unexpected.length) problems.push(`unexpected ${unexpected.length} tensor(s): ${unexpected.join(', ')}`);
+  if (unexpected.length) problems.push(`unexpected ${unexpected.length} tensor(s): ${listed(unexpected)}`);
+  const hint = namingHint(expected, tensors);
+  if (hint) problems.push(hint);
   if (problems.length) throw new CheckpointError(source, problems);
   return weights;
 }

@@ -7,7 +7,7 @@
  */
 export { type ModelConfig, ConfigError, parseModelConfig, parseModelConfigText, readModelConfig } from './config.ts';
 export { type Weights, CheckpointError, bindCheckpoint, loadCheckpoint } from './checkpoint.ts';
-export { type LoadedModel, buildModel, loadModel } from './load.ts';
+export { type LoadedModel, buildModel, loadModel, loadWeights } from './load.ts';
 export { traceEntry } from './entry.ts';
 export { type Rows, type Progress, batchRows, forEachBatch, weightsFor, argmax } from './batching.ts';
 export { sinusoidalEncoding, sinusoidalTable } from './blocks/positional.ts';
@@ -22,3 +22,4 @@ export { Seq2SeqTransformer, EncoderLayer, DecoderLayer, type KeyValues } from '
 export { type Seq2SeqShape, cacheNames, traceSeq2Seq, traceEncoder, traceDecodeStep } from './transformer/programs.ts';
 export { type Seq2SeqRunner, type Seq2SeqCompileOptions, compileSeq2Seq } from './transformer/logits.ts';
 export { type Generator, type GeneratorOptions, compileGenerator, writeCacheRow } from './transformer/generate.ts';
+export { type ImageSet, FASHION_MNIST_DIR, FASHION_MNIST_LABELS, parseIdx, readInstalledTestSet, readSample, pixelValues } from './data/fashion-mnist.ts';

@@ -16,7 +16,11 @@ export function buildModel(config: ModelConfig): VisionTransformer | Seq2SeqTran
 
 /** Reads a config JSON and a safetensors checkpoint and binds them (errors name the file and key or tensor). */
 export async function loadModel(configPath: string, weightsPath: string): Promise<LoadedModel> {
-  const config = await readModelConfig(configPath);
+  return loadWeights(await readModelConfig(configPath), weightsPath);
+}
+
+/** Builds the model of a parsed config and binds a safetensors checkpoint to it. */
+export async function loadWeights(config: ModelConfig, weightsPath: string): Promise<LoadedModel> {
   if (config.model === 'vit') {
     const model = new VisionTransformer(config);
     return { kind: 'vit', model, weights: await loadCheckpoint(model, weightsPath) };

@@ -1,0 +1,147 @@
+/**
+ * `tessera run` and `tessera generate` on the PyTorch fixtures: outputs by
+ * the interface's names and dtypes, --batch-size, and errors that name the
+ * file, key or tensor.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeMismatch } from '@tessera/harness';
+import { type SafetensorsTensor, readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { generateCommand } from '../../cli/src/commands/generate.ts';
+import { progressBar, runCommand } from '../../cli/src/commands/run.ts';
+import { main } from '../../cli/src/main.ts';
+import { FIXTURES, loadFixture } from './support.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-run-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const VIT = 'vit-torchvision-37tok-3head';
+const TR = 'transformer-vocab41-3head';
+const cfg = (n: string) => join(FIXTURES, `${n}.json`);
+const weights = (n: string) => join(FIXTURES, `${n}.safetensors`);
+
+let count = 0;
+/** Writes tensors to a fresh file in the temp folder; returns its path. */
+async function put(tensors: Record<string, SafetensorsTensor>): Promise<string> {
+  const path = join(dir, `${count++}.safetensors`);
+  await writeSafetensorsFile(path, tensors);
+  return path;
+}
+
+/** Runs argv through the CLI's main, capturing stdout and stderr. */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    return { code: await main(argv), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+const io = (n: string) => loadFixture(n).io;
+const asI32 = (t: SafetensorsTensor): SafetensorsTensor => ({ dtype: 'I32', shape: t.shape, data: Int32Array.from(t.data as BigInt64Array, Number) });
+
+describe('tessera run', () => {
+  it('ViT: writes logits f32 [B, num_classes] matching PyTorch, the same with --batch-size 1', async () => {
+    const inputs = await put({ pixel_values: io(VIT).get('pixel_values')! });
+    const [a, b] = [join(dir, 'va.safetensors'), join(dir, 'vb.safetensors')];
+    const r = await cli('run', '--config', cfg(VIT), '--weights', weights(VIT), '--inputs', inputs, '--out', a);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^logits: f32\[2,7\] min=/);
+    expect((await cli('run', `--config=${cfg(VIT)}`, `--weights=${weights(VIT)}`, `--inputs=${inputs}`, `--out=${b}`, '--batch-size', '1', '--backend', 'interp')).code).toBe(0);
+    const [fa, fb] = [await readSafetensorsFile(a), await readSafetensorsFile(b)];
+    const la = fa.tensors.get('logits')!;
+    expect([la.dtype, la.shape]).toEqual(['F32', [2, 7]]);
+    expect(fa.metadata).toMatchObject({ model: 'vit', backend: 'cpu' });
+    const expected = io(VIT).get('logits')!.data as Float32Array;
+    expect(describeMismatch(la.data as Float32Array, expected, { reductionLength: 40 })).toBeUndefined();
+    expect(describeMismatch(fb.tensors.get('logits')!.data as Float32Array, expected, { reductionLength: 40 })).toBeUndefined();
+  });
+
+  it('Transformer: takes src/tgt as I64 or I32 and writes logits f32 [B, T, tgt_vocab]', async () => {
+    const t = io(TR);
+    const out64 = join(dir, 't64.safetensors');
+    const out32 = join(dir, 't32.safetensors');
+    const in64 = await put({ src: t.get('src')!, tgt: t.get('tgt')! });
+    const in32 = await put({ src: asI32(t.get('src')!), tgt: asI32(t.get('tgt')!) });
+    expect((await cli('run', '--config', cfg(TR), '--weights', weights(TR), '--inputs', in64, '--out', out64, '--batch-size', '2')).code).toBe(0);
+    expect((await cli('run', '--config', cfg(TR), '--weights', weights(TR), '--inputs', in32, '--out', out32)).code).toBe(0);
+    const [a, b] = [(await readSafetensorsFile(out64)).tensors.get('logits')!, (await readSafetensorsFile(out32)).tensors.get('logits')!];
+    expect(a.shape).toEqual([3, 7, 37]);
+    expect(describeMismatch(a.data as Float32Array, t.get('logits')!.data as Float32Array, { reductionLength: 29 })).toBeUndefined();
+    expect(describeMismatch(b.data as Float32Array, a.data as Float32Array, { reductionLength: 29 })).toBeUndefined();
+  });
+
+  it('names what is wrong: config key, input tensor, shape, token range, backend, flags', async () => {
+    const t = io(TR);
+    const good = await put({ src: t.get('src')!, tgt: t.get('tgt')! });
+    const out = join(dir, 'err.safetensors');
+    const badConfig = join(dir, 'bad.json');
+    const { writeFileSync } = await import('node:fs');
+    const { num_encoder_layers: _, ...rest } = loadFixture(TR).config as unknown as Record<string, unknown>;
+    writeFileSync(badConfig, JSON.stringify(rest));
+    const cases: [string[], number, RegExp][] = [
+      [['--config', badConfig, '--weights', weights(TR), '--inputs', good, '--out', out], 1, /bad\.json: missing key "num_encoder_layers"/],
+      [['--config', cfg(TR), '--weights', weights(TR), '--inputs', await put({ src: t.get('src')! }), '--out', out], 1, /missing 'tgt' \(a Transformer takes 'src', 'tgt'\)/],
+      [['--config', cfg(TR), '--weights', weights(TR), '--inputs', await put({ src: t.get('src')!, tgt: t.get('tgt')!, extra: t.get('tgt')! }), '--out', out], 1, /unexpected 'extra'/],
+      [['--config', cfg(TR), '--weights', weights(TR), '--inputs', await put({ src: { dtype: 'I32', shape: [1, 2], data: Int32Array.of(3, 41) }, tgt: asI32(t.get('tgt')!) }), '--out', out], 1, /'src' element 1 \(row 0\) is 41, expected a token id in \[0, 41\) \("src_vocab"\)/],
+      [['--config', cfg(TR), '--weights', weights(TR), '--inputs', await put({ src: { dtype: 'F32', shape: [1, 2], data: Float32Array.of(3, 4) }, tgt: asI32(t.get('tgt')!) }), '--out', out], 1, /'src' has dtype F32, expected I64 or I32/],
+      [['--config', cfg(VIT), '--weights', weights(VIT), '--inputs', await put({ pixel_values: { dtype: 'F32', shape: [1, 1, 24, 24], data: new Float32Array(576) } }), '--out', out], 1, /'pixel_values' has shape \[1,1,24,24\], expected \[B, 3, 24, 24\]/],
+      [['--config', cfg(VIT), '--weights', weights(TR), '--inputs', good, '--out', out], 1, /the checkpoint does not fit the model/],
+      [['--config', cfg(TR), '--weights', weights(TR), '--inputs', good, '--out', out, '--backend', 'tpu'], 2, /unknown or unavailable backend 'tpu'/],
+      [['--config', cfg(TR), '--weights', weights(TR), '--inputs', good], 2, /missing --out OUT\.safetensors/],
+      [['--config', cfg(TR), '--weights', weights(TR), '--inputs', good, '--out', out, '--batch-size', '0'], 2, /--batch-size must be a positive integer, got '0'/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await cli('run', ...args);
+      expect(r.code, r.err).toBe(code);
+      expect(r.err).toMatch(message);
+    }
+  });
+});
+
+describe('tessera generate', () => {
+  it("writes generated I64 [B, 1+N]: PyTorch's greedy tokens, bos first, pad after eos", async () => {
+    const t = io(TR);
+    const inputs = await put({ src: t.get('src')! });
+    const out = join(dir, 'gen.safetensors');
+    const r = await cli('generate', '--config', cfg(TR), '--weights', weights(TR), '--inputs', inputs, '--max-new-tokens', '6', '--out', out, '--backend', 'cpu');
+    expect(r.err).toBe('');
+    expect(r.out).toBe('generated: i64[3,7], 2 of 3 rows reached eos_id 2\n');
+    const g = (await readSafetensorsFile(out)).tensors.get('generated')!;
+    expect([g.dtype, g.shape]).toEqual(['I64', [3, 7]]);
+    expect(Array.from(g.data as BigInt64Array)).toEqual(Array.from(t.get('generated')!.data as BigInt64Array));
+  });
+
+  it('needs a Transformer config and --max-new-tokens', async () => {
+    const inputs = await put({ src: io(TR).get('src')! });
+    const out = join(dir, 'gen2.safetensors');
+    const vit = await cli('generate', '--config', cfg(VIT), '--weights', weights(VIT), '--inputs', inputs, '--max-new-tokens', '2', '--out', out);
+    expect(vit.code).toBe(1);
+    expect(vit.err).toContain('"model" is "vit", but generate needs "model": "transformer"');
+    const noN = await cli('generate', '--config', cfg(TR), '--weights', weights(TR), '--inputs', inputs, '--out', out);
+    expect(noN.code).toBe(2);
+    expect(noN.err).toContain('missing --max-new-tokens N');
+    expect(generateCommand.usage).toContain('--max-new-tokens N');
+    expect(runCommand.usage).toContain('--batch-size N');
+  });
+});
+
+describe('progress bar', () => {
+  it('draws on a terminal and stays silent otherwise', () => {
+    let text = '';
+    const tty = { isTTY: true, write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream;
+    const bar = progressBar('images', tty)!;
+    bar(1, 4);
+    bar(4, 4);
+    expect(text).toBe(`\rimages [${'#'.repeat(8)}${'.'.repeat(22)}] 1/4\rimages [${'#'.repeat(30)}] 4/4\n`);
+    expect(progressBar('images', { isTTY: false } as unknown as NodeJS.WriteStream)).toBeUndefined();
+  });
+});
