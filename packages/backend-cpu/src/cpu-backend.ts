@@ -1,5 +1,5 @@
 import { type DType, TesseraError } from '@tessera/ir';
-import type { Backend, Executable, KernelProgram, TensorData } from '@tessera/kernel';
+import { type Backend, type Executable, InputBinder, type KernelProgram, type TensorData } from '@tessera/kernel';
 import { emitJsProgram, instantiateJsKernel } from './js/module.ts';
 import { compileWasm } from './wasm/executable.ts';
 
@@ -13,7 +13,6 @@ function view(arena: ArrayBuffer, dtype: DType, offset: number, size: number): T
   return dtype === 'f32' ? new Float32Array(arena, offset, size) : dtype === 'i32' ? new Int32Array(arena, offset, size) : new Uint8Array(arena, offset, size);
 }
 
-const ARRAY_FOR: Record<DType, string> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array' };
 
 /**
  * Compiles a kernel program to JavaScript closures: buffers are allocated
@@ -34,17 +33,15 @@ export function compileJs(program: KernelProgram): Executable {
   });
   const kernels = src.kernels.map((k) => instantiateJsKernel(k, buffers));
   let disposed = false;
+  const binder = new InputBinder(program, (buffer, v) => buffers[buffer]!.set(v as never));
   return {
+    setInputs(inputs) {
+      if (disposed) throw new TesseraError('this executable has been disposed');
+      binder.setInputs(inputs);
+    },
     async run(inputs) {
       if (disposed) throw new TesseraError('this executable has been disposed');
-      for (const { name, buffer } of program.inputs) {
-        const decl = program.buffers[buffer]!;
-        const v = inputs[name];
-        if (!v) throw new TesseraError(`missing input '${name}' (${decl.dtype}[${decl.shape.join(',')}])`);
-        if (v.constructor.name !== ARRAY_FOR[decl.dtype]) throw new TesseraError(`input '${name}' must be a ${ARRAY_FOR[decl.dtype]} for dtype ${decl.dtype}, got ${v.constructor.name}`);
-        if (v.length !== decl.size) throw new TesseraError(`input '${name}' of shape [${decl.shape.join(',')}] needs ${decl.size} elements, got ${v.length}`);
-        buffers[buffer]!.set(v as never);
-      }
+      binder.bindRun(inputs);
       for (const k of kernels) k();
       const out: Record<string, TensorData> = {};
       for (const { name, buffer } of program.outputs) out[name] = buffers[buffer]!.slice();

@@ -13,6 +13,12 @@ export interface BackendLimits {
 export interface Executable {
   /** Runs once. Inputs keyed by program input name (activations and parameters); returns outputs by name. */
   run(inputs: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>>;
+  /**
+   * Places inputs that stay the same across runs (weights) once; later runs
+   * may leave them out, and the caller may drop its arrays. Optional: an
+   * executable without it is given every input on every run.
+   */
+  setInputs?(inputs: Readonly<Record<string, TensorData>>): void;
   /** Frees what the executable holds (device buffers, workers). */
   dispose(): void;
 }

@@ -12,3 +12,4 @@ export * from './verify.ts';
 export * from './print.ts';
 export * from './backend.ts';
 export * from './evaluator-backend.ts';
+export * from './inputs.ts';

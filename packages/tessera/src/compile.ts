@@ -13,12 +13,20 @@ export interface CompileOptions {
   readonly weights?: Readonly<Record<string, TensorData>>;
 }
 
-/** An executable whose parameters may have been bound at compile time. */
+/**
+ * An executable whose parameters are bound at compile time: placed once in
+ * the backend's memory when it can hold them (setInputs), so runs copy only
+ * activations; otherwise passed along with every run.
+ */
 function bindWeights(program: Program, exe: Executable, weights: Readonly<Record<string, TensorData>> | undefined): Executable {
   if (!weights) return exe;
   const params = program.inputs.filter((i) => i.kind === 'parameter');
   const missing = params.filter((p) => !(p.name in weights)).map((p) => `${p.name}: ${formatType(p.type)}`);
   if (missing.length) throw new TesseraError(`weights are missing parameter(s): ${missing.join(', ')}`);
+  if (exe.setInputs) {
+    exe.setInputs(weights);
+    return exe;
+  }
   return {
     run: (inputs) => exe.run({ ...weights, ...inputs }),
     dispose: () => exe.dispose(),

@@ -5,13 +5,12 @@
  * worker pool over a shared memory.
  */
 import { TesseraError } from '@tessera/ir';
-import type { Executable, KernelProgram, TensorData } from '@tessera/kernel';
+import { type Executable, InputBinder, type KernelProgram, type TensorData } from '@tessera/kernel';
 import { instantiateJsKernel } from '../js/module.ts';
 import { type ThreadPool, getThreadPool, threadsAvailable } from '../threads/pool.ts';
 import { type WasmEmitOptions, type WasmProgram, emitWasmProgram } from './program.ts';
 import { runtimeImports } from './runtime-imports.ts';
 
-const ARRAY_FOR = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array' } as const;
 
 /** Options of the wasm target. */
 export interface WasmCompileOptions {
@@ -73,34 +72,15 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
     handle = pool.load(module, memory, plan, threads);
   }
   let disposed = false;
-  const placed = new Set<string>();
-  const byName = new Map(program.inputs.map((i) => [i.name, i.buffer]));
-  const copyIn = (name: string, v: TensorData) => {
-    const buffer = byName.get(name)!;
-    const decl = program.buffers[buffer]!;
-    if (v.constructor.name !== ARRAY_FOR[decl.dtype]) throw new TesseraError(`input '${name}' must be a ${ARRAY_FOR[decl.dtype]} for dtype ${decl.dtype}, got ${v.constructor.name}`);
-    if (v.length !== decl.size) throw new TesseraError(`input '${name}' of shape [${decl.shape.join(',')}] needs ${decl.size} elements, got ${v.length}`);
-    views[buffer]!.set(v as never);
-  };
+  const binder = new InputBinder(program, (buffer, v) => views[buffer]!.set(v as never));
   return {
     setInputs(inputs) {
       if (disposed) throw new TesseraError('this executable has been disposed');
-      for (const [name, v] of Object.entries(inputs)) {
-        if (!byName.has(name)) throw new TesseraError(`setInputs: '${name}' is not an input of program '${program.name}' (inputs: ${[...byName.keys()].join(', ')})`);
-        copyIn(name, v);
-        placed.add(name);
-      }
+      binder.setInputs(inputs);
     },
     async run(inputs) {
       if (disposed) throw new TesseraError('this executable has been disposed');
-      for (const { name, buffer } of program.inputs) {
-        const v = inputs[name];
-        if (v) copyIn(name, v);
-        else if (!placed.has(name)) {
-          const decl = program.buffers[buffer]!;
-          throw new TesseraError(`missing input '${name}' (${decl.dtype}[${decl.shape.join(',')}])`);
-        }
-      }
+      binder.bindRun(inputs);
       if (pool && handle !== undefined) pool.run(handle, instance, steps, plan);
       else for (const step of steps) step();
       const out: Record<string, TensorData> = {};
