@@ -10,7 +10,7 @@ export * from './webgpu-backend.ts';
 export { type AdapterChoice, type AdapterReport, type WebgpuOptions, WebgpuUnavailableError, INSTALL_HINT, acquireDevice, describeAdapter, optionsFromEnv } from './device/adapter.ts';
 export { GpuContext, createContext } from './device/context.ts';
 export { ShaderError } from './device/pipelines.ts';
-export { type WebgpuExecutable, compileOnDevice, deviceBytes } from './runtime/executable.ts';
+export { type VariantOverrides, type WebgpuExecutable, compileOnDevice, deviceBytes } from './runtime/executable.ts';
 export { toStorage, fromStorage } from './runtime/host-data.ts';
 export { emitKernelShader, emitProgramShaders, printProgramShaders } from './wgsl/emit.ts';
 export { DEFAULT_TARGET, WgslLimitError, gridFor, type KernelShader, type MatmulVariant, type ReduceVariant, type ShaderBinding, type WgslTarget } from './wgsl/module.ts';

@@ -1,7 +1,7 @@
 import type { Backend, BackendLimits, KernelProgram } from '@tessera/kernel';
 import { type AdapterReport, type WebgpuOptions, optionsFromEnv } from './device/adapter.ts';
 import { type GpuContext, createContext } from './device/context.ts';
-import { type WebgpuExecutable, compileOnDevice } from './runtime/executable.ts';
+import { type VariantOverrides, type WebgpuExecutable, compileOnDevice } from './runtime/executable.ts';
 import { emitProgramShaders } from './wgsl/emit.ts';
 import { DEFAULT_TARGET, type KernelShader } from './wgsl/module.ts';
 
@@ -11,9 +11,9 @@ export interface WebgpuBackend extends Backend {
   readonly adapter: AdapterReport;
   /** The device and its caches. */
   readonly context: GpuContext;
-  compile(program: KernelProgram): Promise<WebgpuExecutable>;
+  compile(program: KernelProgram, variants?: VariantOverrides): Promise<WebgpuExecutable>;
   /** The shaders `compile` would generate, without creating anything on the device. */
-  emit(program: KernelProgram): KernelShader[];
+  emit(program: KernelProgram, variants?: VariantOverrides): KernelShader[];
   /** Destroys the device (executables compiled on it stop working). */
   destroy(): void;
 }
@@ -30,8 +30,8 @@ function backendOn(ctx: GpuContext): WebgpuBackend {
     limits: { maxBuffersPerKernel: ctx.target.maxStorageBuffersPerShaderStage },
     adapter: ctx.report,
     context: ctx,
-    compile: (program) => compileOnDevice(ctx, program),
-    emit: (program) => emitProgramShaders(program, ctx.target),
+    compile: (program, variants) => compileOnDevice(ctx, program, variants),
+    emit: (program, variants) => emitProgramShaders(program, { ...ctx.target, ...variants }),
     destroy: () => ctx.destroy(),
   };
 }

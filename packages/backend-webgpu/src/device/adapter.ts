@@ -111,12 +111,23 @@ interface Candidate {
   readonly gpu: () => Promise<GPU>;
 }
 
+/**
+ * Dawn instances created in this process, held for its lifetime: dawn.node
+ * keeps processing events on an instance for its devices, and when the GPU
+ * object was garbage-collected under a live device the process crashed in
+ * CallbackTaskManager::Flush (measured: most runs of a few hundred shader
+ * compiles). There are only a few per process.
+ */
+const dawnInstances: GPU[] = [];
+
 async function dawnGpu(flags: string[]): Promise<GPU> {
   // Imported only in Node: a browser bundle never reaches this (mark 'webgpu' external when bundling).
   const mod = (await import('webgpu')) as { create: (flags: string[]) => GPU; globals: object };
   // The GPUBufferUsage etc. constants live on globalThis in a browser; dawn.node provides them here.
   for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  return mod.create(flags);
+  const gpu = mod.create(flags);
+  dawnInstances.push(gpu);
+  return gpu;
 }
 
 function candidates(choice: AdapterChoice, given: GPU | undefined): Candidate[] {

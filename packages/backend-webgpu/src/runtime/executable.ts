@@ -2,7 +2,13 @@ import { type DType, TesseraError } from '@tessera/ir';
 import { type Executable, type KernelProgram, type TensorData, assertKernelProgram } from '@tessera/kernel';
 import type { GpuContext } from '../device/context.ts';
 import { emitProgramShaders } from '../wgsl/emit.ts';
-import type { KernelShader } from '../wgsl/module.ts';
+import type { KernelShader, MatmulVariant, ReduceVariant } from '../wgsl/module.ts';
+
+/** Per-compile choice of algorithms, over the device's table (tests and benchmarks force each variant this way). */
+export interface VariantOverrides {
+  readonly matmul?: MatmulVariant;
+  readonly reduce?: ReduceVariant;
+}
 import { fromStorage, toStorage } from './host-data.ts';
 
 const ARRAY_FOR: Record<DType, string> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array' };
@@ -29,7 +35,7 @@ export interface WebgpuExecutable extends Executable {
  * of one command encoder, copies only the outputs to mappable buffers,
  * submits once and reads them back. Runs of one executable are serialised.
  */
-export async function compileOnDevice(ctx: GpuContext, program: KernelProgram): Promise<WebgpuExecutable> {
+export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, variants: VariantOverrides = {}): Promise<WebgpuExecutable> {
   assertKernelProgram(program);
   ctx.assertAlive();
   const d = ctx.device;
@@ -38,7 +44,7 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram): 
       throw new TesseraError(`buffer %${b.name} (${b.dtype}[${b.shape.join(',')}]) needs ${b.size * 4} bytes, more than the device's largest storage binding (${ctx.maxBindingBytes} bytes)`);
     }
   }
-  const shaders = emitProgramShaders(program, ctx.target);
+  const shaders = emitProgramShaders(program, { ...ctx.target, ...variants });
   const pipelines = await Promise.all(shaders.map((s) => ctx.pipelines.pipeline(s)));
 
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;

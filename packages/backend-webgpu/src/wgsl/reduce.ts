@@ -89,10 +89,12 @@ export function emitReduce(k: ReduceKernel, mb: ShaderModuleBuilder): KernelShad
         foldStage(w, mb, st, si, acc);
       });
       w.line(`red_${t}[lid] = ${acc};`, 'workgroupBarrier();');
-      w.block(`for (var s = ${wgSize / 2}u; s > 0u; s >>= 1u)`, () => {
-        w.block('if (lid < s)', () => w.line(`red_${t}[lid] = ${combineOf(st, `red_${t}[lid]`, `red_${t}[lid + s]`, mb.use)};`));
-        w.line('workgroupBarrier();');
-      });
+      if (wgSize > 1) {
+        w.block(`for (var s = ${wgSize / 2}u; s > 0u; s >>= 1u)`, () => {
+          w.block('if (lid < s)', () => w.line(`red_${t}[lid] = ${combineOf(st, `red_${t}[lid]`, `red_${t}[lid + s]`, mb.use)};`));
+          w.line('workgroupBarrier();');
+        });
+      }
       w.line(`let ${mb.names.ref(st.name)} = red_${t}[0];`, 'workgroupBarrier();');
     });
     if (k.stores.length) w.block('if (lid == 0u)', () => (zeroInner(w), emitStores(w, mb, k.stores, 'o')));

@@ -1,0 +1,43 @@
+import fc from 'fast-check';
+import { afterAll, describe, it } from 'vitest';
+import { arbProgramWithInputs } from '@tessera/harness';
+import { checkProgram, releaseBackend } from './support.ts';
+
+/** Random programs per property: fewer than the CPU backend's 200, since each compiles its shaders on llvmpipe (TESSERA_DIFF_RUNS overrides). */
+const RUNS = Number(process.env.TESSERA_WEBGPU_DIFF_RUNS ?? process.env.TESSERA_DIFF_RUNS ?? 60);
+
+afterAll(releaseBackend);
+
+describe('differential: interpreter = WebGPU backend (lowerToKernels -> WGSL)', () => {
+  const cases = arbProgramWithInputs({ tame: true, maxNodes: 10 });
+
+  it(`matches the interpreter within the f32 policy with the adapter's default variants, ${RUNS} programs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(cases, async (c) => {
+        const why = await checkProgram(c.program, c.inputs);
+        if (why) throw new Error(why);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`matches with the GPU variants forced (tiled matmul, workgroup reductions), ${Math.ceil(RUNS / 2)} programs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(cases, async (c) => {
+        const why = await checkProgram(c.program, c.inputs, { matmul: 'tiled', reduce: 'workgroup' });
+        if (why) throw new Error(why);
+      }),
+      { numRuns: Math.ceil(RUNS / 2) },
+    );
+  });
+
+  it(`matches with the naive matmul and one-row-per-invocation reductions forced, ${Math.ceil(RUNS / 2)} programs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(cases, async (c) => {
+        const why = await checkProgram(c.program, c.inputs, { matmul: 'naive', reduce: 'thread' });
+        if (why) throw new Error(why);
+      }),
+      { numRuns: Math.ceil(RUNS / 2) },
+    );
+  });
+});
