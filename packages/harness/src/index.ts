@@ -27,3 +27,4 @@ export {
   type Tolerance,
 } from './tolerance.ts';
 export { formatCounterexample, formatValues, printable, type InputValues } from './counterexample.ts';
+export { longestReduction, mismatchVsInterpreter, assertMatchesInterpreter, type ReferenceOptions } from './differential.ts';
