@@ -46,7 +46,7 @@ export const WGSL_HELPERS: Readonly<Record<string, WgslHelper>> = {
     code: 'fn f32_to_bool(x: f32) -> bool { return (bitcast<u32>(x) << 1u) != 0u; }',
   },
   pow_ieee: {
-    deps: ['is_nan', 'is_finite', 'nan_f32'],
+    deps: ['is_nan', 'is_finite', 'nan_f32', 'inf_f32'],
     // IEEE 754 pow as the interpreter defines it (ieeePow): pow(1, y) = 1, pow(x, 0) = 1, pow(-1, +-inf) = 1,
     // NaN for a negative finite base with a non-integer exponent, the sign of the base kept for odd integer exponents.
     code: `fn pow_ieee(a: f32, b: f32) -> f32 {
@@ -54,7 +54,13 @@ export const WGSL_HELPERS: Readonly<Record<string, WgslHelper>> = {
   if (is_nan(a) || is_nan(b)) { return nan_f32(); }
   let ab = abs(a);
   if (ab == 1.0f && !is_finite(b)) { return 1.0f; }
-  let r = exp2(b * log2(ab));
+  // Zero and infinite bases and exponents by the table, not through exp2(b * log2(a)): Mesa rewrites that
+  // into its pow, which gave pow(0, -1) = 0 on llvmpipe.
+  var r: f32;
+  if (ab == 0.0f) { r = select(0.0f, inf_f32(), b < 0.0f); }
+  else if (!is_finite(ab)) { r = select(0.0f, inf_f32(), b > 0.0f); }
+  else if (!is_finite(b)) { r = select(0.0f, inf_f32(), (ab > 1.0f) == (b > 0.0f)); }
+  else { r = exp2(b * log2(ab)); }
   let b_int = is_finite(b) && floor(b) == b;
   if (a < 0.0f && is_finite(a) && is_finite(b) && !b_int) { return nan_f32(); }
   let odd = b_int && abs(b) < 16777216.0f && (i32(b) & 1i) == 1i;

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { ProgramBuilder, tensorType } from '@tessera/ir';
+import { E, type KernelProgram } from '@tessera/kernel';
+import { lowerToKernels } from '@tessera/passes';
+import { DEFAULT_TARGET, WgslLimitError, chooseMatmulVariant, chooseReduceVariant, emitProgramShaders, gridFor, optionsFromEnv, type WgslTarget } from '../src/index.ts';
+import { foldConst } from '../src/wgsl/expr.ts';
+import { wgslConst } from '../src/wgsl/scalar.ts';
+
+const LLVMPIPE: WgslTarget = { ...DEFAULT_TARGET, cpu: true, maxStorageBuffersPerShaderStage: 16, maxInvocationsPerWorkgroup: 1024 };
+
+function unaryProgram(op: string): KernelProgram {
+  const b = new ProgramBuilder(op);
+  b.output('y', b.emit(op, [b.input('x', tensorType('f32', [5]))]));
+  return lowerToKernels(b.build());
+}
+
+describe('WGSL code generation (no device)', () => {
+  it('emits a helper only when a kernel uses it, dependencies first, once', () => {
+    const [exp] = emitProgramShaders(unaryProgram('exp'), LLVMPIPE);
+    expect(exp!.wgsl).not.toMatch(/fn erf_f32|fn max_nan|zero_u/);
+    const [erf] = emitProgramShaders(unaryProgram('erf'), LLVMPIPE);
+    expect(erf!.wgsl.match(/fn erf_f32/g)).toHaveLength(1);
+    const b = new ProgramBuilder('m');
+    const x = b.input('x', tensorType('f32', [4]));
+    b.output('y', b.emit('max', [b.emit('max', [x, x]), b.emit('pow', [x, x])]));
+    const [k] = emitProgramShaders(lowerToKernels(b.build()), LLVMPIPE);
+    const src = k!.wgsl;
+    expect(src.match(/fn max_nan/g)).toHaveLength(1);
+    expect(src.match(/fn is_nan/g)).toHaveLength(1);
+    expect(src.indexOf('fn is_nan')).toBeLessThan(src.indexOf('fn max_nan'));
+    expect(src.indexOf('var<private> zero_u')).toBeLessThan(src.indexOf('fn nan_f32'));
+  });
+
+  it('writes non-finite constants through a run-time zero (WGSL rejects non-finite const-expressions) and subnormals by their bits', () => {
+    const used = new Set<string>();
+    const use = (h: string) => used.add(h);
+    expect(wgslConst('f32', Infinity, use)).toBe('inf_f32()');
+    expect(wgslConst('f32', -Infinity, use)).toBe('(-inf_f32())');
+    expect(wgslConst('f32', NaN, use)).toBe('nan_f32()');
+    expect(wgslConst('f32', 1e39, use)).toBe('inf_f32()');
+    expect(wgslConst('f32', 0.1, use)).toBe(`${Math.fround(0.1)}f`);
+    expect(wgslConst('f32', 1e-45, use)).toBe('bitcast<f32>(0x1u)');
+    expect(wgslConst('f32', -0, use)).toBe('(-0.0f)');
+    expect(wgslConst('i32', -2147483648, use)).toBe('i32(-2147483648)');
+    expect(wgslConst('i32', -5, use)).toBe('-5i');
+    expect([...used].sort()).toEqual(['inf_f32', 'nan_f32']);
+  });
+
+  it('folds constant sub-expressions with the interpreter semantics (i32 wraps instead of failing const evaluation)', () => {
+    const big = E.const('i32', 2147483647);
+    expect(foldConst(E.binary('add', big, E.const('i32', 1)))).toBe(-2147483648);
+    expect(foldConst(E.binary('mul', E.const('i32', 65536), E.const('i32', 65536)))).toBe(0);
+    expect(foldConst(E.unary('exp', E.const('f32', 100)))).toBe(Infinity);
+    expect(foldConst(E.cast('i32', E.const('f32', NaN)))).toBe(0);
+    expect(foldConst(E.binary('add', E.axis(0), E.const('i32', 1)))).toBeUndefined();
+  });
+
+  it('splits workgroup grids over y past the per-dimension limit and refuses grids past both', () => {
+    expect(gridFor(10, 65535)).toEqual([10, 1, 1]);
+    const [x, y] = gridFor(70000, 65535);
+    expect(x * y).toBeGreaterThanOrEqual(70000);
+    expect(x).toBeLessThanOrEqual(65535);
+    expect(y).toBe(2);
+    expect(() => gridFor(65535 * 65535 + 1, 65535)).toThrow(WgslLimitError);
+  });
+
+  it('refuses a kernel binding more storage buffers than the device allows, naming it', () => {
+    const b = new ProgramBuilder('wide');
+    const xs = Array.from({ length: 9 }, (_, i) => b.input(`x${i}`, tensorType('f32', [3])));
+    b.output('y', xs.reduce((acc, x) => b.emit('add', [acc, x])));
+    const kp = lowerToKernels(b.build());
+    // Build one map kernel over all nine inputs by hand: lowering emits one kernel per op.
+    const wide: KernelProgram = {
+      ...kp,
+      kernels: [{ kind: 'map', name: 'k_wide', shape: [3], stores: [{ buffer: kp.outputs[0]!.buffer, map: { offset: 0, strides: [1] }, value: kp.inputs.map(({ buffer }) => E.load('f32', buffer, { offset: 0, strides: [1] })).reduce((a, c) => E.binary('add', a, c)) }] }],
+    };
+    expect(() => emitProgramShaders(wide, DEFAULT_TARGET)).toThrow(/kernel k_wide binds 10 storage buffers, but the device allows 8/);
+    expect(emitProgramShaders(wide, LLVMPIPE)[0]!.bindings).toHaveLength(10);
+  });
+
+  it('stores bool as u32 (WGSL has no 8-bit storage) and loads it back as a comparison', () => {
+    const b = new ProgramBuilder('cmp');
+    const x = b.input('x', tensorType('f32', [4]));
+    b.output('y', b.emit('lt', [x, x]));
+    const [k] = emitProgramShaders(lowerToKernels(b.build()), LLVMPIPE);
+    expect(k!.wgsl).toMatch(/array<u32>; \/\/ %\S+ bool\[4\] output/);
+    expect(k!.wgsl).toMatch(/select\(0u, 1u, /);
+  });
+
+  it('chooses variants by a table over adapter and shape, with overrides first', () => {
+    expect(chooseMatmulVariant(197, 3072, 768, LLVMPIPE)).toBe('register');
+    expect(chooseMatmulVariant(197, 3072, 768, DEFAULT_TARGET)).toBe('tiled');
+    expect(chooseMatmulVariant(3, 5, 7, DEFAULT_TARGET)).toBe('naive');
+    expect(chooseMatmulVariant(197, 3072, 768, { ...LLVMPIPE, matmul: 'tiled' })).toBe('tiled');
+    expect(chooseReduceVariant(197, 768, LLVMPIPE)).toBe('thread');
+    expect(chooseReduceVariant(4, 768, LLVMPIPE)).toBe('workgroup');
+    expect(chooseReduceVariant(197, 768, DEFAULT_TARGET)).toBe('workgroup');
+    expect(chooseReduceVariant(197, 8, DEFAULT_TARGET)).toBe('thread');
+    expect(chooseReduceVariant(197, 768, { ...DEFAULT_TARGET, reduce: 'thread' })).toBe('thread');
+  });
+
+  it('reads options from TESSERA_WEBGPU_* variables and rejects unknown values', () => {
+    expect(optionsFromEnv({ TESSERA_WEBGPU_ADAPTER: 'opengles', TESSERA_WEBGPU_MATMUL: 'tiled', TESSERA_WEBGPU_TIMEOUT_MS: '500' })).toEqual({ adapter: 'opengles', matmul: 'tiled', timeoutMs: 500 });
+    expect(optionsFromEnv({})).toEqual({});
+    expect(() => optionsFromEnv({ TESSERA_WEBGPU_ADAPTER: 'metal' })).toThrow(/TESSERA_WEBGPU_ADAPTER=metal is not one of auto, default, opengles, browser/);
+    expect(() => optionsFromEnv({ TESSERA_WEBGPU_TIMEOUT_MS: 'soon' })).toThrow(/TESSERA_WEBGPU_TIMEOUT_MS=soon/);
+  });
+});

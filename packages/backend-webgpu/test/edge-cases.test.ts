@@ -1,0 +1,145 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Program, ProgramBuilder, type TensorType, interpret, tensorType } from '@tessera/ir';
+import { lowerToKernels } from '@tessera/passes';
+import { inputsFor } from '@tessera/harness';
+import type { TensorData } from '@tessera/kernel';
+import type { MatmulVariant } from '../src/index.ts';
+import { checkProgram, releaseBackend, runKernels, testBackend } from './support.ts';
+
+const f32 = (...shape: number[]): TensorType => tensorType('f32', shape);
+
+afterAll(releaseBackend);
+
+async function expectMatchesInterpreter(p: Program, inputs: Record<string, TensorData>, reductionLength = 1, variants = {}): Promise<void> {
+  expect(await checkProgram(p, inputs, variants, reductionLength)).toBeUndefined();
+}
+
+function matmulProgram(a: number[], b: number[]): Program {
+  const pb = new ProgramBuilder('mm');
+  pb.output('y', pb.emit('matmul', [pb.input('a', f32(...a)), pb.input('b', f32(...b))]));
+  return pb.build();
+}
+
+describe('WebGPU backend edge cases', () => {
+  const shapes: [number[], number[]][] = [
+    [[197, 7], [7, 3]],
+    [[3, 7], [7, 197]],
+    [[1, 1], [1, 1]],
+    [[5, 9], [9, 1]],
+    [[2, 1, 5, 3], [4, 3, 6]],
+    [[1, 3, 2], [7, 2, 5]],
+    [[13, 300], [300, 11]],
+    [[67, 33], [33, 70]],
+  ];
+  for (const variant of ['register', 'tiled', 'naive'] as MatmulVariant[]) {
+    it(`matmul (${variant}) on extents that are not multiples of its tile: ${shapes.map(([a, b]) => `${a.join('x')}@${b.join('x')}`).join(', ')}`, async () => {
+      for (const [a, b] of shapes) {
+        const p = matmulProgram(a, b);
+        await expectMatchesInterpreter(p, inputsFor(p, 1), a.at(-1), { matmul: variant });
+      }
+    });
+  }
+
+  it('broadcasts 1-sized and missing dims in binary ops and where (bool input as Uint8Array)', async () => {
+    const b = new ProgramBuilder('bc');
+    const x = b.input('x', f32(3, 1, 7));
+    const y = b.input('y', f32(1, 5, 1));
+    const z = b.input('z', f32(7));
+    const c = b.input('c', tensorType('bool', [5, 1]));
+    const s = b.emit('add', [x, y]);
+    b.output('s', s);
+    b.output('m', b.emit('max', [s, z]));
+    b.output('w', b.emit('where', [c, s, z]));
+    b.output('cmp', b.emit('lt', [s, z]));
+    const p = b.build();
+    await expectMatchesInterpreter(p, inputsFor(p, 2));
+  });
+
+  it('propagates NaN and infinities as the interpreter does (max/min, exp, log, sqrt, reductions, softmax, casts, compares)', async () => {
+    const b = new ProgramBuilder('special');
+    const x = b.input('x', f32(2, 4));
+    const i = b.input('i', tensorType('i32', [2, 4]));
+    b.output('add', b.emit('add', [x, x]));
+    b.output('max', b.emit('max', [x, b.emit('neg', [x])]));
+    b.output('min', b.emit('min', [x, b.emit('neg', [x])]));
+    b.output('exp', b.emit('exp', [x]));
+    b.output('log', b.emit('log', [x]));
+    b.output('sqrt', b.emit('sqrt', [x]));
+    b.output('tanh', b.emit('tanh', [x]));
+    b.output('rmax', b.emit('reduce_max', [x], { axes: [1] }));
+    b.output('rsum', b.emit('reduce_sum', [x], { axes: [0] }));
+    b.output('soft', b.emit('softmax', [x], { axis: -1 }));
+    b.output('toint', b.emit('cast', [x], { to: 'i32' }));
+    b.output('tobool', b.emit('cast', [x], { to: 'bool' }));
+    b.output('lt', b.emit('lt', [x, b.emit('constant', [], { shape: [], value: [0] })]));
+    b.output('ne', b.emit('ne', [x, x]));
+    b.output('iadd', b.emit('add', [i, i]));
+    b.output('imul', b.emit('mul', [i, i]));
+    b.output('ineg', b.emit('neg', [i]));
+    b.output('iabs', b.emit('abs', [i]));
+    const p = b.build();
+    const x0 = Float32Array.from([NaN, Infinity, -Infinity, 0, -0, 1, -2, 3e38]);
+    // Row 1 of softmax has -inf and +inf; the i32 values overflow when added, multiplied and negated.
+    await expectMatchesInterpreter(p, { x: x0, i: Int32Array.from([2147483647, -2147483648, 65536, -1, 0, 7, 46341, -46341]) });
+  });
+
+  it('gives NaN for a softmax row of only -inf, like PyTorch', async () => {
+    const b = new ProgramBuilder('rows');
+    b.output('y', b.emit('softmax', [b.input('x', f32(2, 3))], { axis: -1 }));
+    const out = await runKernels(lowerToKernels(b.build()), { x: Float32Array.from([-Infinity, -Infinity, -Infinity, -Infinity, 0, 0]) });
+    expect(Array.from(out.y!)).toEqual([NaN, NaN, NaN, 0, 0.5, 0.5]);
+  });
+
+  it('clamps a gather index out of range to the nearest row (WGSL cannot throw; documented)', async () => {
+    const b = new ProgramBuilder('g');
+    b.output('y', b.emit('gather', [b.input('t', f32(4, 3)), b.input('i', tensorType('i32', [3]))]));
+    const kp = lowerToKernels(b.build());
+    const t = Float32Array.from({ length: 12 }, (_, k) => k);
+    const out = await runKernels(kp, { t, i: Int32Array.from([1, 4, -1]) });
+    expect(Array.from(out.y!)).toEqual([3, 4, 5, 9, 10, 11, 0, 1, 2]);
+  });
+
+  it('follows IEEE 754 pow: 1 for 1^NaN, 1^inf and (-1)^inf, NaN for (-2)^0.5, signs for odd exponents', async () => {
+    const b = new ProgramBuilder('pow');
+    b.output('y', b.emit('pow', [b.input('a', f32(12)), b.input('e', f32(12))]));
+    const p = b.build();
+    const inputs = {
+      a: Float32Array.from([1, 1, -1, -1, -2, 2, -2, -0, -0, 0, -Infinity, -3]),
+      e: Float32Array.from([NaN, Infinity, -Infinity, Infinity, 0.5, 3, 3, -1, 2, -2, 3, Infinity]),
+    };
+    expect(Array.from(interpret(p, inputs).y!.data)).toEqual([1, 1, 1, 1, NaN, 8, -8, -Infinity, 0, Infinity, -Infinity, Infinity]);
+    await expectMatchesInterpreter(p, inputs);
+  });
+
+  it('splits dispatches past 65535 workgroups over two dimensions (map of 4.3M elements; 70000 one-workgroup rows)', async () => {
+    const b = new ProgramBuilder('big');
+    b.output('y', b.emit('add', [b.input('x', f32(2100, 2048)), b.emit('constant', [], { shape: [], value: [1] })]));
+    const p = b.build();
+    const kp = lowerToKernels(p);
+    const be = await testBackend();
+    expect(be.emit(kp).some((s) => s.dispatch[1] > 1)).toBe(true);
+    const x = Float32Array.from({ length: 2100 * 2048 }, (_, k) => k % 1000);
+    const y = (await runKernels(kp, { x })).y!;
+    expect(y.length).toBe(x.length);
+    let bad = 0;
+    for (let k = 0; k < x.length; k++) if (y[k] !== x[k]! + 1) bad++;
+    expect(bad).toBe(0);
+
+    const r = new ProgramBuilder('rows');
+    r.output('s', r.emit('reduce_sum', [r.input('x', f32(70000, 3))], { axes: [1] }));
+    const rp = r.build();
+    const rk = lowerToKernels(rp);
+    expect(be.emit(rk, { reduce: 'workgroup' })[0]!.dispatch[1]).toBeGreaterThan(1);
+    await expectMatchesInterpreter(rp, inputsFor(rp, 3), 3, { reduce: 'workgroup' });
+  });
+
+  it('checks input arrays: missing, wrong type, wrong length', async () => {
+    const p = matmulProgram([2, 3], [3, 2]);
+    const exe = await (await testBackend()).compile(lowerToKernels(p));
+    await expect(exe.run({ a: new Float32Array(6) })).rejects.toThrow(/missing input 'b' \(f32\[3,2\]\)/);
+    await expect(exe.run({ a: new Float32Array(6), b: new Int32Array(6) })).rejects.toThrow(/input 'b' must be a Float32Array for dtype f32, got Int32Array/);
+    await expect(exe.run({ a: new Float32Array(5), b: new Float32Array(6) })).rejects.toThrow(/input 'a' of shape \[2,3\] needs 6 elements, got 5/);
+    exe.dispose();
+    await expect(exe.run({ a: new Float32Array(6), b: new Float32Array(6) })).rejects.toThrow(/disposed/);
+  });
+});

@@ -1,0 +1,100 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { ProgramBuilder, tensorType } from '@tessera/ir';
+import { lowerToKernels } from '@tessera/passes';
+import { type KernelShader, ShaderError, WebgpuUnavailableError, acquireDevice, createWebgpuBackend, describeAdapter } from '../src/index.ts';
+import { releaseBackend, testBackend } from './support.ts';
+
+afterAll(releaseBackend);
+
+/** y = x @ w + 1 with w a parameter. */
+function linear() {
+  const b = new ProgramBuilder('lin');
+  const x = b.input('x', tensorType('f32', [2, 3]));
+  const w = b.param('w', tensorType('f32', [3, 2]));
+  b.output('y', b.emit('add', [b.emit('matmul', [x, w]), b.emit('constant', [], { shape: [], value: [1] })]));
+  return lowerToKernels(b.build());
+}
+
+const X = Float32Array.from([1, 2, 3, 4, 5, 6]);
+
+describe('WebGPU runtime', () => {
+  it('reports the adapter it found (llvmpipe through Dawn in CI)', async () => {
+    const be = await testBackend();
+    expect(describeAdapter(be.adapter)).toMatch(/via (Dawn (default|opengles) backend|navigator\.gpu)/);
+    expect(be.limits.maxBuffersPerKernel).toBe(be.adapter.limits.maxStorageBuffersPerShaderStage);
+    expect(be.limits.maxBuffersPerKernel).toBeGreaterThanOrEqual(8);
+  });
+
+  it('uploads a parameter once per typed array: a new array is uploaded, the same array is not read again (documented)', async () => {
+    const exe = await (await testBackend()).compile(linear());
+    const w = Float32Array.from([1, 0, 0, 1, 0, 0]);
+    expect(Array.from((await exe.run({ x: X, w })).y!)).toEqual([2, 3, 5, 6]);
+    w.fill(0); // changed in place: the device keeps the first upload
+    expect(Array.from((await exe.run({ x: X, w })).y!)).toEqual([2, 3, 5, 6]);
+    expect(Array.from((await exe.run({ x: X, w: new Float32Array(6) })).y!)).toEqual([1, 1, 1, 1]);
+    const x2 = Float32Array.from([0, 0, 0, 0, 0, 0]);
+    expect(Array.from((await exe.run({ x: x2, w: Float32Array.from([1, 0, 0, 1, 0, 0]) })).y!)).toEqual([1, 1, 1, 1]);
+    exe.dispose();
+  });
+
+  it('runs concurrent runs of one executable one after another, each with its own inputs', async () => {
+    const exe = await (await testBackend()).compile(linear());
+    const w = Float32Array.from([1, 0, 0, 1, 0, 0]);
+    const runs = await Promise.all([1, 2, 3].map((k) => exe.run({ x: X.map((v) => v * k), w })));
+    expect(runs.map((r) => Array.from(r.y!))).toEqual([1, 2, 3].map((k) => [1 + k, 1 + 2 * k, 1 + 4 * k, 1 + 5 * k]));
+    exe.dispose();
+  });
+
+  it('accepts inputs that view shared memory (copied first: dawn.node crashes on writeBuffer from it)', async () => {
+    const exe = await (await testBackend()).compile(linear());
+    const shared = new Float32Array(new SharedArrayBuffer(8 * 4), 8, 6);
+    shared.set(X);
+    expect(Array.from((await exe.run({ x: shared as unknown as Float32Array, w: Float32Array.from([1, 0, 0, 1, 0, 0]) })).y!)).toEqual([2, 3, 5, 6]);
+    exe.dispose();
+  });
+
+  it('reports a WGSL compile error with the kernel name and the WGSL line', async () => {
+    const be = await testBackend();
+    const bad: KernelShader = {
+      name: 'k7_broken',
+      kind: 'map',
+      variant: 'map',
+      wgsl: '// kernel k7_broken\n@compute @workgroup_size(1)\nfn main() {\n  let x: f32 = 1i;\n}\n',
+      bindings: [],
+      dispatch: [1, 1, 1],
+      workgroupSize: 1,
+    };
+    const err = await be.context.pipelines.pipeline(bad).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ShaderError);
+    expect((err as Error).message).toMatch(/kernel k7_broken \(map\): WGSL does not compile:\nerror at WGSL line 4:\d+: .*\n {2}4 \| {3}let x: f32 = 1i;/);
+  });
+
+  it('says clearly that the device was lost, and a new backend works again', async () => {
+    const own = await createWebgpuBackend();
+    const exe = await own.compile(linear());
+    own.destroy();
+    await new Promise((r) => setTimeout(r, 10));
+    await expect(exe.run({ x: X, w: new Float32Array(6) })).rejects.toThrow(/the WebGPU device was lost \(destroyed.*\); compile the program again/);
+    const again = await createWebgpuBackend();
+    const out = await (await again.compile(linear())).run({ x: X, w: new Float32Array(6) });
+    expect(Array.from(out.y!)).toEqual([1, 1, 1, 1]);
+    again.destroy();
+  });
+});
+
+describe('adapter discovery', () => {
+  it('fails with one clear error naming what to install when no adapter exists', async () => {
+    const none = { requestAdapter: async () => null } as unknown as GPU;
+    const err = await acquireDevice({ gpu: none }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WebgpuUnavailableError);
+    expect((err as Error).message).toMatch(/no WebGPU adapter available \(tried: given backend at core feature level: no adapter\).*apt-get install -y --no-install-recommends libegl1 libgl1-mesa-dri/);
+  });
+
+  it('gives up on an adapter request that never answers instead of hanging', async () => {
+    const hang = { requestAdapter: () => new Promise(() => {}) } as unknown as GPU;
+    const t0 = Date.now();
+    const err = await acquireDevice({ gpu: hang, timeoutMs: 100 }).catch((e: unknown) => e);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect((err as Error).message).toMatch(/requestAdapter \(given backend at core feature level\) did not answer within 100 ms/);
+  });
+});
