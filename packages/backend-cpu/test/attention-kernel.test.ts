@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ProgramBuilder, interpret, numel, tensorType } from '@tessera/ir';
 import { type AttentionKernel, E, type KernelProgram, assertKernelProgram, denseStrides, evaluateKernelProgram } from '@tessera/kernel';
 import { describeMismatch, makeRng } from '@tessera/harness';
-import { compileJs } from '../src/index.ts';
+import { compileJs, compileWasm } from '../src/index.ts';
 
 interface Case {
   b: number;
@@ -15,6 +15,8 @@ interface Case {
   keep: boolean;
   bias: boolean;
   seed: number;
+  /** Depth of the packed slices of both products (KC); small values split d and tk into several slices. */
+  kc?: number;
 }
 
 /** A hand-built attention kernel over dense [b, t, d] buffers, and the same computation as a graph program. */
@@ -76,39 +78,54 @@ function build(c: Case): { kp: KernelProgram; graph: ReturnType<ProgramBuilder['
   return { kp, graph: g.build() };
 }
 
+// Channel counts reach past 4 and 8 so the f32x4 dot products, row updates and their scalar tails all run.
 const arbCase: fc.Arbitrary<Case> = fc.record({
   b: fc.integer({ min: 1, max: 2 }),
   tq: fc.integer({ min: 1, max: 6 }),
-  tk: fc.integer({ min: 1, max: 7 }),
-  d: fc.integer({ min: 1, max: 5 }),
-  dv: fc.integer({ min: 1, max: 4 }),
+  tk: fc.integer({ min: 1, max: 9 }),
+  d: fc.integer({ min: 1, max: 13 }),
+  dv: fc.integer({ min: 1, max: 11 }),
   causal: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
   keep: fc.boolean(),
   bias: fc.boolean(),
   seed: fc.integer({ min: 1, max: 1e6 }),
+  kc: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
 });
 
-describe('attention kernel: evaluator = JS (online softmax) = graph interpreter', () => {
-  it('agree on random sizes, causal bounds, keep masks and additive biases (200 cases)', async () => {
-    await fc.assert(
-      fc.asyncProperty(arbCase, async (c) => {
-        const { kp, graph } = build(c);
-        const rng = makeRng(c.seed);
-        const inputs = Object.fromEntries(
-          kp.inputs.map(({ name, buffer }) => {
-            const decl = kp.buffers[buffer]!;
-            const n = numel(decl.shape);
-            // Keep masks attend mostly, so some rows are fully masked and give NaN everywhere.
-            return [name, decl.dtype === 'bool' ? Uint8Array.from({ length: n }, () => (rng() < 0.8 ? 1 : 0)) : Float32Array.from({ length: n }, () => rng() * 4 - 2)];
-          }),
-        );
-        const expected = interpret(graph, inputs).o!.data;
-        const evaluated = evaluateKernelProgram(kp, inputs).o!;
-        const js = (await compileJs(kp).run(inputs)).o!;
-        expect(describeMismatch(evaluated, expected, { atol: 1e-9, rtol: 1e-9 })).toBeUndefined();
-        expect(describeMismatch(js, expected, { reductionLength: c.tk * c.d })).toBeUndefined();
-      }),
-      { numRuns: 200 },
-    );
+/** Runs a case on the kernel evaluator, the JS target and the wasm target (1 and 2 threads) and checks each against the graph interpreter. */
+async function checkCase(c: Case): Promise<void> {
+  const { kp, graph } = build(c);
+  const rng = makeRng(c.seed);
+  const inputs = Object.fromEntries(
+    kp.inputs.map(({ name, buffer }) => {
+      const decl = kp.buffers[buffer]!;
+      const n = numel(decl.shape);
+      // Keep masks attend mostly, so some rows are fully masked and give NaN everywhere.
+      return [name, decl.dtype === 'bool' ? Uint8Array.from({ length: n }, () => (rng() < 0.8 ? 1 : 0)) : Float32Array.from({ length: n }, () => rng() * 4 - 2)];
+    }),
+  );
+  const expected = interpret(graph, inputs).o!.data;
+  expect(describeMismatch(evaluateKernelProgram(kp, inputs).o!, expected, { atol: 1e-9, rtol: 1e-9 }), 'kernel evaluator').toBeUndefined();
+  expect(describeMismatch((await compileJs(kp).run(inputs)).o!, expected, { reductionLength: c.tk * c.d }), 'js').toBeUndefined();
+  for (const threads of [1, 2]) {
+    // minParallelWork 0: even these small kernels are split across the threads.
+    const exe = await compileWasm(kp, { threads, minParallelWork: 0, ...(c.kc ? { blocking: { mc: 256, kc: c.kc, nc: 2048 } } : {}) });
+    const got = (await exe.run(inputs)).o!;
+    exe.dispose();
+    expect(describeMismatch(got, expected, { reductionLength: c.tk * c.d }), `${threads} thread(s)`).toBeUndefined();
+  }
+}
+
+describe('attention kernel: evaluator = JS (online softmax) = wasm (two micro-kernel products around a softmax, 1 and 2 threads) = graph interpreter', () => {
+  it('agrees on random sizes, causal bounds, keep masks, additive biases and slice depths (200 cases)', async () => {
+    await fc.assert(fc.asyncProperty(arbCase, checkCase), { numRuns: 200 });
+  });
+
+  it.each([
+    { b: 2, tq: 70, tk: 75, d: 13, dv: 9, keep: true, bias: true, seed: 7 },
+    { b: 1, tq: 130, tk: 131, d: 8, dv: 12, causal: 0, keep: false, bias: false, seed: 8, kc: 3 },
+    { b: 1, tq: 65, tk: 300, d: 5, dv: 3, keep: true, bias: false, seed: 9 },
+  ])('agrees across several query blocks and key slices: %o', async (c) => {
+    await checkCase(c);
   });
 });
