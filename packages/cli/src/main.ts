@@ -5,10 +5,11 @@ import { type Command, UsageError } from './command.ts';
 import { irCommand } from './commands/ir.ts';
 import { compileCommand } from './commands/compile.ts';
 import { evalCommand } from './commands/eval.ts';
+import { infoCommand } from './commands/info.ts';
 import { runCommand } from './commands/run.ts';
 import { generateCommand } from './commands/generate.ts';
 
-const COMMANDS: readonly Command[] = [irCommand, compileCommand, evalCommand, runCommand, generateCommand];
+const COMMANDS: readonly Command[] = [irCommand, compileCommand, evalCommand, runCommand, generateCommand, infoCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

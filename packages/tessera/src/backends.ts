@@ -1,12 +1,13 @@
 import { TesseraError } from '@tessera/ir';
 import { cpuBackend } from '@tessera/backend-cpu';
+import { webgpuBackend } from '@tessera/backend-webgpu';
 import { type Backend, evaluatorBackend } from '@tessera/kernel';
 
 /** Names accepted by `compile({ backend })`. `interp` runs the graph interpreter and needs no Backend. */
 export type BackendName = 'interp' | 'eval' | 'cpu' | 'webgpu';
 
 /** Backends over the kernel program, by name. */
-const BACKENDS: Record<string, Backend> = { eval: evaluatorBackend, cpu: cpuBackend };
+const BACKENDS: Record<string, Backend> = { eval: evaluatorBackend, cpu: cpuBackend, webgpu: webgpuBackend };
 
 /** Adds (or replaces) a backend; the WebGPU package registers itself this way. */
 export function registerBackend(b: Backend): void {
