@@ -14,12 +14,32 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || die "Node.js >= 20 is required, found $(node --version)"
 
 # --- System packages --------------------------------------------------------
-# WEBGPU: apt packages that the WebGPU tests need (a software Vulkan driver and
-# friends) go here, installed only when missing, e.g.:
-#   APT_PACKAGES=(mesa-vulkan-drivers)
-#   if ! dpkg -s "${APT_PACKAGES[@]}" >/dev/null 2>&1; then
-#     apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${APT_PACKAGES[@]}"
-#   fi
+# WEBGPU: Dawn (the `webgpu` package) runs its OpenGL ES backend on Mesa's
+# llvmpipe where there is no GPU (CI included): libEGL and the swrast DRI
+# driver, plus the unversioned libEGL.so that Dawn loads (only libegl-dev
+# ships it: a symlink does). Debian's chromium gives the browser test a
+# SwiftShader WebGPU adapter. Installed only when missing, as root.
+APT_PACKAGES=(libegl1 libgl1-mesa-dri chromium)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    log "apt-get install ${missing[*]} (WebGPU on llvmpipe, headless Chromium)"
+    apt-get update </dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" </dev/null
+  else
+    printf 'tessera setup: WebGPU tests need: apt-get install -y --no-install-recommends %s (run as root)\n' "${missing[*]}" >&2
+  fi
+fi
+egl=$(/sbin/ldconfig -p 2>/dev/null | awk '/libEGL\.so\.1 /{print $NF; exit}')
+if [ -n "$egl" ] && [ ! -e "$(dirname "$egl")/libEGL.so" ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    log "linking $(dirname "$egl")/libEGL.so -> libEGL.so.1 (Dawn loads the unversioned name)"
+    ln -s libEGL.so.1 "$(dirname "$egl")/libEGL.so"
+  else
+    printf 'tessera setup: WebGPU on llvmpipe needs %s/libEGL.so -> libEGL.so.1 (run as root)\n' "$(dirname "$egl")" >&2
+  fi
+fi
 # --- end of system packages -------------------------------------------------
 
 # --- pnpm, at the version package.json pins ("packageManager": "pnpm@X") ----
