@@ -8,8 +8,9 @@ import { evalCommand } from './commands/eval.ts';
 import { infoCommand } from './commands/info.ts';
 import { runCommand } from './commands/run.ts';
 import { generateCommand } from './commands/generate.ts';
+import { benchCommand } from './commands/bench.ts';
 
-const COMMANDS: readonly Command[] = [irCommand, compileCommand, evalCommand, runCommand, generateCommand, infoCommand];
+const COMMANDS: readonly Command[] = [irCommand, compileCommand, evalCommand, runCommand, generateCommand, benchCommand, infoCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

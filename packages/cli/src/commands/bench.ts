@@ -1,0 +1,368 @@
+/**
+ * `tessera bench --config C.json [--weights W.safetensors] [--backend cpu|webgpu]
+ * [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]... [--json]`: times one
+ * model (the program `tessera compile --config` traces) and reports the
+ * median, min and max latency and the process's peak RSS, for scripts
+ * outside the project (one JSON object with --json).
+ *
+ * Weights are placed in the executable one tensor at a time through one
+ * reused scratch buffer (read from the checkpoint, or seeded random values),
+ * so the process never holds a second full copy of the parameters: the peak
+ * RSS is the executable's memory plus the runtime, as a deployment would see.
+ */
+import { open } from 'node:fs/promises';
+import { type DType, type Program, type SafetensorsTensor, TesseraError, readSafetensors } from '@tessera/ir';
+import { type ModelConfig, bindCheckpoint, buildModel, readModelConfig } from '@tessera/models';
+import { createCpuBackend, defaultThreads } from '@tessera/backend-cpu';
+import { type BackendName, type Executable, type TensorData, compile, getBackend, registerBackend } from 'tessera';
+import { type Command, UsageError } from '../command.ts';
+import { type InputOverride, parseInputOverride, traceConfig } from '../trace-config.ts';
+import { MODEL_BACKENDS, backendFlag, usageWithBackends } from './run.ts';
+
+const USAGE = `usage: tessera bench --config C.json [--weights W.safetensors] [--backend ${MODEL_BACKENDS}]
+                     [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]... [--json]
+
+  Times one model described by a JSON config (the program tessera compile
+  --config traces): compiles it, places the weights once, runs it once to
+  warm up, then times --runs runs on seeded random inputs.
+
+  --weights FILE    a safetensors checkpoint (default: seeded random weights)
+  --backend NAME    where to run (default cpu; available here: \${available})
+  --threads N       cpu backend: threads, this one included (default: every core)
+  --runs N          timed runs (default 10)
+  --input NAME=DTYPE[SHAPE]   set an input's shape, e.g. --input pixel_values=f32[4,3,224,224]
+  --json            print one JSON object: model, backend, threads, runs, median_ms,
+                    min_ms, max_ms, compile_ms, parameter_bytes, peak_rss_bytes,
+                    start_rss_bytes`;
+
+/** Parsed command line of `tessera bench`. */
+export interface BenchOptions {
+  readonly config: string;
+  readonly weights?: string;
+  readonly backend: BackendName;
+  /** cpu backend threads (undefined: every core). */
+  readonly threads?: number;
+  readonly runs: number;
+  readonly inputs: Readonly<Record<string, InputOverride>>;
+  readonly json: boolean;
+}
+
+/** What `tessera bench --json` prints. */
+export interface BenchResult {
+  /** The config file's path. */
+  readonly model: string;
+  readonly backend: string;
+  /** Threads of the cpu backend; null for the others. */
+  readonly threads: number | null;
+  readonly runs: number;
+  readonly median_ms: number;
+  readonly min_ms: number;
+  readonly max_ms: number;
+  /** Tracing and compiling, weights not included. */
+  readonly compile_ms: number;
+  /** Bytes of the program's parameters. */
+  readonly parameter_bytes: number;
+  /** This process's peak resident set size, read after the runs. */
+  readonly peak_rss_bytes: number;
+  /** The resident set size when the bench began: the runtime and the loaded code, before any model. */
+  readonly start_rss_bytes: number;
+}
+
+/** A bench result with the last run's inputs and outputs (tests check what was computed). */
+export interface BenchRun {
+  readonly result: BenchResult;
+  readonly inputs: Readonly<Record<string, TensorData>>;
+  readonly outputs: Readonly<Record<string, TensorData>>;
+}
+
+const DEFAULT_RUNS = 10;
+
+/** Parses `bench`'s arguments (`--flag VALUE` or `--flag=VALUE`; `--input` repeats), or throws UsageError. */
+export function parseBenchArgs(args: readonly string[]): BenchOptions {
+  const values = new Map<string, string>();
+  const inputs: string[] = [];
+  let json = false;
+  const flags = ['--config', '--weights', '--backend', '--threads', '--runs', '--input'];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--json') {
+      json = true;
+      continue;
+    }
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${a}' (every argument is a --flag)`);
+    const eq = a.indexOf('=');
+    const flag = eq >= 0 ? a.slice(0, eq) : a;
+    if (!flags.includes(flag)) throw new UsageError(`unknown option '${flag}' (expected ${[...flags, '--json'].join(', ')})`);
+    const value = eq >= 0 ? a.slice(eq + 1) : args[++i];
+    if (value === undefined || value === '') throw new UsageError(`option '${flag}' needs a value`);
+    if (flag === '--input') inputs.push(value);
+    else if (values.has(flag)) throw new UsageError(`option '${flag}' is given twice`);
+    else values.set(flag, value);
+  }
+  const config = values.get('--config');
+  if (config === undefined) throw new UsageError('missing --config C.json');
+  const backend = backendFlag(values);
+  const count = (flag: string) => {
+    const v = values.get(flag);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${v}'`);
+    return n;
+  };
+  const threads = count('--threads');
+  if (threads !== undefined && backend !== 'cpu') throw new UsageError(`--threads applies to the cpu backend, not '${backend}'`);
+  let overrides: Record<string, InputOverride>;
+  try {
+    overrides = Object.fromEntries(inputs.map(parseInputOverride));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const weights = values.get('--weights');
+  return { config, ...(weights !== undefined ? { weights } : {}), backend, ...(threads !== undefined ? { threads } : {}), runs: count('--runs') ?? DEFAULT_RUNS, inputs: overrides, json };
+}
+
+/** xorshift32: the same stream for the same seed, in every run and on every machine. */
+function xorshift(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+const elements = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const BYTES: Readonly<Record<DType, number>> = { f32: 4, i32: 4, bool: 1 };
+
+/** A typed array of `dtype` over the first `n` elements of `scratch` (grown when too small). */
+function scratchView(scratch: { buf: ArrayBuffer }, dtype: DType, n: number): TensorData {
+  if (scratch.buf.byteLength < n * BYTES[dtype]) scratch.buf = new ArrayBuffer(n * BYTES[dtype]);
+  return dtype === 'f32' ? new Float32Array(scratch.buf, 0, n) : dtype === 'i32' ? new Int32Array(scratch.buf, 0, n) : new Uint8Array(scratch.buf, 0, n);
+}
+
+/** Receives one parameter's values; the array is only valid during the call (its memory is reused). */
+type PlaceWeight = (name: string, data: TensorData) => void;
+
+/**
+ * Seeded random parameters, scaled like a trained model's (uniform with
+ * variance ~1/fan-in for matrices, small for vectors) so activations stay finite.
+ */
+function seededWeights(program: Program, place: PlaceWeight): void {
+  const scratch = { buf: new ArrayBuffer(0) };
+  let seed = 1;
+  for (const p of program.inputs) {
+    if (p.kind !== 'parameter') continue;
+    const { dtype, shape } = p.type;
+    const data = scratchView(scratch, dtype, elements(shape));
+    const next = xorshift(seed++ * 0x9e3779b1);
+    if (dtype === 'f32') {
+      const scale = shape.length >= 2 ? Math.sqrt(3 / elements(shape.slice(1))) : 0.1;
+      for (let i = 0; i < data.length; i++) data[i] = (next() * 2 - 1) * scale;
+    } else data.fill(0);
+    place(p.name, data);
+  }
+}
+
+interface HeaderEntry {
+  readonly dtype: string;
+  readonly shape: number[];
+  readonly data_offsets: [number, number];
+}
+
+/**
+ * Streams a checkpoint's parameters: the header is checked against the
+ * model by bindCheckpoint (names, shapes, dtypes; every problem listed), then
+ * each tensor the program uses is read into one reused buffer and decoded
+ * by the safetensors reader (F16/BF16 widened), never the whole file at once.
+ */
+async function checkpointWeights(path: string, config: ModelConfig, program: Program, place: PlaceWeight): Promise<void> {
+  let file;
+  try {
+    file = await open(path, 'r');
+  } catch (e) {
+    throw new TesseraError(`${path}: cannot read file: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    const size = (await file.stat()).size;
+    const readAt = async (target: Uint8Array, position: number, what: string) => {
+      const { bytesRead } = await file.read(target, 0, target.length, position);
+      if (bytesRead !== target.length) throw new TesseraError(`${path}: ${what} (bytes ${position}..${position + target.length}) runs past the end of the ${size}-byte file`);
+    };
+    const lenBytes = new Uint8Array(8);
+    await readAt(lenBytes, 0, 'the header length');
+    const headerLen = Number(new DataView(lenBytes.buffer).getBigUint64(0, true));
+    if (headerLen > 100_000_000) throw new TesseraError(`${path}: header length ${headerLen} is not plausible (not a safetensors file?)`);
+    const headerBytes = new Uint8Array(headerLen);
+    await readAt(headerBytes, 8, 'the header');
+    let header: Record<string, HeaderEntry>;
+    try {
+      header = JSON.parse(new TextDecoder().decode(headerBytes)) as Record<string, HeaderEntry>;
+    } catch (e) {
+      throw new TesseraError(`${path}: header is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    delete (header as Record<string, unknown>).__metadata__;
+    // bindCheckpoint reads only names, shapes and dtypes: empty data lets it check the header before any tensor is read.
+    const declared = new Map(Object.entries(header).map(([name, e]) => [name, { dtype: e.dtype, shape: e.shape, data: new Float32Array(0) } as SafetensorsTensor]));
+    bindCheckpoint(buildModel(config), declared, path);
+    const scratch = { buf: new ArrayBuffer(0) };
+    const dataStart = 8 + headerLen;
+    for (const p of program.inputs) {
+      if (p.kind !== 'parameter') continue;
+      const e = header[p.name];
+      if (!e) throw new TesseraError(`${path}: no tensor '${p.name}' (a parameter of the program)`);
+      const [begin, end] = e.data_offsets;
+      // A one-tensor safetensors image whose data is read straight from the file; a header
+      // padded to 8 bytes keeps the data aligned, so the reader returns a view, not a copy.
+      let text = JSON.stringify({ [p.name]: { dtype: e.dtype, shape: e.shape, data_offsets: [0, end - begin] } });
+      text += ' '.repeat((8 - (text.length % 8)) % 8);
+      const head = new TextEncoder().encode(text);
+      const total = 8 + head.length + (end - begin);
+      const image = scratchView(scratch, 'bool', total) as Uint8Array;
+      new DataView(image.buffer).setBigUint64(0, BigInt(head.length), true);
+      image.set(head, 8);
+      await readAt(image.subarray(8 + head.length), dataStart + begin, `tensor '${p.name}'`);
+      const t = readSafetensors(image, path).tensors.get(p.name)!;
+      place(p.name, t.data as TensorData);
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+/** Seeded inputs of a program: floats in [0, 1), token ids below the config's vocabulary, masks all true. */
+function seededInputs(program: Program, config: ModelConfig): Record<string, TensorData> {
+  const vocab: Record<string, number> = config.model === 'transformer' ? { src: config.src_vocab, tgt: config.tgt_vocab } : {};
+  const out: Record<string, TensorData> = {};
+  let seed = 1000;
+  for (const i of program.inputs) {
+    if (i.kind === 'parameter') continue;
+    const n = elements(i.type.shape);
+    const next = xorshift(seed++ * 0x85ebca6b);
+    const { dtype } = i.type;
+    if (dtype === 'f32') out[i.name] = Float32Array.from({ length: n }, next);
+    else if (dtype === 'i32') out[i.name] = Int32Array.from({ length: n }, () => Math.floor(next() * (vocab[i.name] ?? 1)));
+    else out[i.name] = new Uint8Array(n).fill(1);
+  }
+  return out;
+}
+
+/** Compiles with the public API; a cpu thread count is honoured by registering a cpu backend with it for this compile. */
+async function compileFor(program: Program, backend: BackendName, threads: number | undefined): Promise<Executable> {
+  if (backend !== 'cpu' || threads === undefined) return compile(program, { backend });
+  const previous = getBackend('cpu');
+  registerBackend(createCpuBackend({ threads }));
+  try {
+    return await compile(program, { backend });
+  } finally {
+    registerBackend(previous);
+  }
+}
+
+/** A compiled model with its weights placed, ready to run (what `tessera bench` times). */
+export interface PreparedModel {
+  readonly program: Program;
+  /** Milliseconds to trace and compile (weights not included). */
+  readonly compileMs: number;
+  /** Bytes of the program's parameters. */
+  readonly parameterBytes: number;
+  /** Seeded inputs of the program (every input that is not a parameter). */
+  readonly inputs: Readonly<Record<string, TensorData>>;
+  /** Runs on `inputs` (default: the seeded ones). */
+  run(inputs?: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>>;
+  dispose(): void;
+}
+
+/** Traces and compiles the config's model and places its weights (streamed from the checkpoint, or seeded). */
+export async function prepareModel(options: Pick<BenchOptions, 'config' | 'weights' | 'backend' | 'threads' | 'inputs'>): Promise<PreparedModel> {
+  const config = await readModelConfig(options.config);
+  const t0 = performance.now();
+  const program = await traceConfig(options.config, options.inputs);
+  const exe = await compileFor(program, options.backend, options.threads);
+  const compileMs = performance.now() - t0;
+  try {
+    // Backends that cannot hold weights (the interpreter) get them with every run.
+    const perRun: Record<string, TensorData> = {};
+    const place: PlaceWeight = exe.setInputs ? (name, data) => exe.setInputs!({ [name]: data }) : (name, data) => (perRun[name] = data.slice());
+    if (options.weights !== undefined) await checkpointWeights(options.weights, config, program, place);
+    else seededWeights(program, place);
+    const inputs = seededInputs(program, config);
+    const parameterBytes = program.inputs.filter((i) => i.kind === 'parameter').reduce((s, p) => s + elements(p.type.shape) * BYTES[p.type.dtype], 0);
+    return {
+      program,
+      compileMs,
+      parameterBytes,
+      inputs,
+      run: (given = inputs) => exe.run({ ...perRun, ...given }),
+      dispose: () => exe.dispose(),
+    };
+  } catch (e) {
+    exe.dispose();
+    throw e;
+  }
+}
+
+/** Times one model as `tessera bench` does: one warm-up run, then `runs` timed runs; the result plus the last run's inputs and outputs. */
+export async function benchModel(options: BenchOptions): Promise<BenchRun> {
+  const startRss = process.memoryUsage().rss;
+  const model = await prepareModel(options);
+  try {
+    await model.run();
+    const times: number[] = [];
+    let outputs: Record<string, TensorData> = {};
+    for (let r = 0; r < options.runs; r++) {
+      const t = performance.now();
+      outputs = await model.run();
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    const result: BenchResult = {
+      model: options.config,
+      backend: options.backend,
+      threads: options.backend === 'cpu' ? (options.threads ?? (await defaultThreads())) : null,
+      runs: options.runs,
+      median_ms: times[Math.floor(times.length / 2)]!,
+      min_ms: times[0]!,
+      max_ms: times[times.length - 1]!,
+      compile_ms: model.compileMs,
+      parameter_bytes: model.parameterBytes,
+      peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
+      start_rss_bytes: startRss,
+    };
+    return { result, inputs: model.inputs, outputs };
+  } finally {
+    model.dispose();
+  }
+}
+
+const MIB = 1024 * 1024;
+
+/** The one-line human summary of a result. */
+export function formatBenchResult(r: BenchResult): string {
+  const where = r.threads === null ? r.backend : `${r.backend}, ${r.threads} thread${r.threads === 1 ? '' : 's'}`;
+  const ms = (x: number) => x.toFixed(x < 10 ? 2 : 1);
+  return `${r.model} (${where}): median ${ms(r.median_ms)} ms (min ${ms(r.min_ms)}, max ${ms(r.max_ms)}) over ${r.runs} runs; parameters ${(r.parameter_bytes / MIB).toFixed(1)} MiB, peak RSS ${(r.peak_rss_bytes / MIB).toFixed(1)} MiB`;
+}
+
+/** The `bench` command: latency and peak memory of one model. */
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'time a ViT or Transformer (JSON config, optional checkpoint): median latency and peak RSS',
+  get usage() {
+    return usageWithBackends(USAGE);
+  },
+  async run(args) {
+    const options = parseBenchArgs(args);
+    try {
+      const { result } = await benchModel(options);
+      process.stdout.write(`${options.json ? JSON.stringify(result) : formatBenchResult(result)}\n`);
+      return 0;
+    } catch (e) {
+      if (e instanceof TesseraError) {
+        process.stderr.write(`tessera bench: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+  },
+};

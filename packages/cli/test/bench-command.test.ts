@@ -1,0 +1,204 @@
+/**
+ * `tessera bench`: the JSON it prints, the checkpoint streamed one tensor at
+ * a time (F32 and F16) computing exactly what loadCheckpoint's weights do and
+ * PyTorch's logits, seeded weights and inputs, errors. Tiny fixture models,
+ * a few runs each, so the file runs in seconds.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type SafetensorsTensor, readSafetensorsFile, writeSafetensors } from '@tessera/ir';
+import { buildModel, loadCheckpoint, readModelConfig, weightsFor } from '@tessera/models';
+import { compile } from 'tessera';
+import { type BenchResult, benchModel, parseBenchArgs, prepareModel } from '../src/commands/bench.ts';
+import { traceConfig } from '../src/trace-config.ts';
+import { main } from '../src/main.ts';
+
+const FIXTURES = join(import.meta.dirname, '..', '..', 'models', 'fixtures');
+const VIT = join(FIXTURES, 'vit-torchvision-37tok-3head');
+const TRANSFORMER = join(FIXTURES, 'transformer-vocab41-3head');
+const tmp = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Runs the CLI in-process, capturing what it writes. */
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const write = (to: 'out' | 'err') => (chunk: string | Uint8Array) => {
+    if (to === 'out') out += String(chunk);
+    else err += String(chunk);
+    return true;
+  };
+  const [o, e] = [process.stdout.write, process.stderr.write];
+  process.stdout.write = write('out') as typeof process.stdout.write;
+  process.stderr.write = write('err') as typeof process.stderr.write;
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
+
+/** The fixture's checkpoint rewritten with `edit` applied to its tensors. */
+async function checkpointWith(name: string, edit: (t: Map<string, SafetensorsTensor>) => void): Promise<string> {
+  const tensors = new Map((await readSafetensorsFile(`${VIT}.safetensors`)).tensors);
+  edit(tensors);
+  const path = join(tmp, name);
+  writeFileSync(path, writeSafetensors(tensors));
+  return path;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+}
+
+describe('tessera bench --json', () => {
+  it('prints one JSON object: latency statistics of the runs, the parameter bytes, peak RSS read after the runs', async () => {
+    const rssBefore = process.memoryUsage().rss;
+    const r = await run('bench', '--config', `${VIT}.json`, '--weights', `${VIT}.safetensors`, '--threads', '1', '--runs', '3', '--json');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out.trim().split('\n')).toHaveLength(1);
+    const s = JSON.parse(r.out) as BenchResult;
+    expect(s).toMatchObject({ model: `${VIT}.json`, backend: 'cpu', threads: 1, runs: 3 });
+    expect(s.min_ms).toBeGreaterThan(0);
+    expect(s.min_ms).toBeLessThanOrEqual(s.median_ms);
+    expect(s.median_ms).toBeLessThanOrEqual(s.max_ms);
+    // Parameter bytes: every tensor of the checkpoint is an F32 parameter.
+    const file = await readSafetensorsFile(`${VIT}.safetensors`);
+    expect(s.parameter_bytes).toBe([...file.tensors.values()].reduce((n, t) => n + 4 * t.data.length, 0));
+    // The peak is at least any resident size seen earlier in this process.
+    expect(s.peak_rss_bytes).toBeGreaterThanOrEqual(rssBefore);
+    expect(s.start_rss_bytes).toBeGreaterThan(0);
+    expect(s.start_rss_bytes).toBeLessThanOrEqual(s.peak_rss_bytes);
+  });
+
+  it('without --json prints a one-line summary', async () => {
+    const r = await run('bench', '--config', `${VIT}.json`, '--threads', '2', '--runs', '2');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^\S+vit-torchvision-37tok-3head\.json \(cpu, 2 threads\): median [\d.]+ ms \(min [\d.]+, max [\d.]+\) over 2 runs; parameters [\d.]+ MiB, peak RSS [\d.]+ MiB\n$/);
+  });
+
+  it('usage errors exit 2 and name the problem', async () => {
+    const cases: [string[], RegExp][] = [
+      [[], /missing --config/],
+      [['--config', `${VIT}.json`, '--threads', '0'], /--threads must be a positive integer, got '0'/],
+      [['--config', `${VIT}.json`, '--runs', 'x'], /--runs must be a positive integer/],
+      [['--config', `${VIT}.json`, '--threads', '2', '--backend', 'interp'], /--threads applies to the cpu backend, not 'interp'/],
+      [['--config', `${VIT}.json`, '--input', 'pixel_values=f64[1]'], /expected NAME=DTYPE\[SHAPE\]/],
+      [['--config', `${VIT}.json`, '--warmup', '3'], /unknown option '--warmup'/],
+      [['--config', `${VIT}.json`, '--runs', '2', '--runs', '3'], /'--runs' is given twice/],
+      [['--config', `${VIT}.json`, '--backend', 'nope'], /unknown or unavailable backend 'nope'/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run('bench', ...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(r.err).toContain('usage: tessera bench');
+    }
+    const help = await run('bench', '--help');
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('--weights FILE');
+  });
+
+  it('parses repeated --input and --flag=value forms', () => {
+    const o = parseBenchArgs(['--config=c.json', '--input', 'src=i64[2,9]', '--input=tgt=i32[2,7]', '--json']);
+    expect(o).toEqual({ config: 'c.json', backend: 'cpu', runs: 10, inputs: { src: { dtype: 'i64', shape: [2, 9] }, tgt: { dtype: 'i32', shape: [2, 7] } }, json: true });
+  });
+});
+
+describe('weights streamed from the checkpoint', () => {
+  it("compute PyTorch's logits on the fixture's images", async () => {
+    const io = (await readSafetensorsFile(`${VIT}.io.safetensors`)).tensors;
+    const m = await prepareModel({ config: `${VIT}.json`, weights: `${VIT}.safetensors`, backend: 'cpu', threads: 1, inputs: { pixel_values: { dtype: 'f32', shape: [2, 3, 24, 24] } } });
+    const out = await m.run({ pixel_values: io.get('pixel_values')!.data as Float32Array });
+    m.dispose();
+    const expected = io.get('logits')!.data as Float32Array;
+    // PyTorch computed in float64; f32 over reductions of a few dozen terms.
+    expect(maxAbsDiff(out.logits as Float32Array, expected)).toBeLessThan(1e-4);
+  });
+
+  for (const dtype of ['F32', 'F16', 'BF16'] as const) {
+    it(`${dtype}: the same outputs, bit for bit, as loadCheckpoint's weights on the same backend`, async () => {
+      const path =
+        dtype === 'F32'
+          ? `${VIT}.safetensors`
+          : await checkpointWith(`vit-${dtype}.safetensors`, (t) => {
+              for (const [k, v] of t) t.set(k, { ...v, dtype });
+            });
+      const config = `${VIT}.json`;
+      const inputs = { pixel_values: { dtype: 'f32', shape: [2, 3, 24, 24] } };
+      const m = await prepareModel({ config, weights: path, backend: 'cpu', inputs });
+      const streamed = await m.run();
+      m.dispose();
+      const program = await traceConfig(config, inputs);
+      const weights = await loadCheckpoint(buildModel(await readModelConfig(config)), path);
+      const exe = await compile(program, { backend: 'cpu', weights: weightsFor(program, weights) });
+      const loaded = await exe.run(m.inputs);
+      exe.dispose();
+      expect(Array.from(streamed.logits!)).toEqual(Array.from(loaded.logits!));
+    });
+  }
+
+  it('a checkpoint that does not fit the model: exit 1, every problem named', async () => {
+    const path = await checkpointWith('misfit.safetensors', (t) => {
+      t.delete('heads.head.bias');
+      const w = t.get('encoder.ln.weight')!;
+      t.set('encoder.ln.weight', { ...w, shape: [4, 6] });
+      t.set('extra.tensor', { dtype: 'F32', shape: [2], data: new Float32Array(2) });
+    });
+    const r = await run('bench', '--config', `${VIT}.json`, '--weights', path, '--runs', '1');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('missing 1 tensor(s): heads.head.bias [7]');
+    expect(r.err).toContain('wrong shape: encoder.ln.weight: expected [24], found [4, 6]');
+    expect(r.err).toContain('unexpected 1 tensor(s): extra.tensor [2]');
+  });
+
+  it('a truncated file: exit 1 naming the tensor that runs past the end', async () => {
+    const bytes = readFileSync(`${VIT}.safetensors`);
+    const path = join(tmp, 'truncated.safetensors');
+    writeFileSync(path, bytes.subarray(0, bytes.length - 100));
+    const r = await run('bench', '--config', `${VIT}.json`, '--weights', path, '--runs', '1');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/tensor '[\w.]+' \(bytes \d+\.\.\d+\) runs past the end of the \d+-byte file/);
+    const missing = await run('bench', '--config', `${VIT}.json`, '--weights', join(tmp, 'none.safetensors'), '--runs', '1');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('cannot read file');
+  });
+});
+
+describe('seeded weights and inputs', () => {
+  it('are the same in every run and on every backend (the interpreter gets the weights with each run)', async () => {
+    const opts = { config: `${VIT}.json`, backend: 'cpu' as const, threads: 1, runs: 1, inputs: {}, json: true };
+    const a = await benchModel(opts);
+    const b = await benchModel({ ...opts, threads: 2 });
+    const c = await benchModel({ ...opts, backend: 'interp', threads: undefined });
+    expect(c.result.threads).toBeNull();
+    expect(Array.from(a.inputs.pixel_values!)).toEqual(Array.from(c.inputs.pixel_values!));
+    const logits = a.outputs.logits as Float32Array;
+    expect(logits.every(Number.isFinite)).toBe(true);
+    // Not degenerate: the classes get different logits.
+    expect(new Set(logits).size).toBeGreaterThan(1);
+    expect(maxAbsDiff(logits, b.outputs.logits as Float32Array)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(logits, c.outputs.logits as Float32Array)).toBeLessThan(1e-4);
+  });
+
+  it('Transformer: token ids below each vocabulary, finite logits, --input shapes honoured', async () => {
+    const config = JSON.parse(readFileSync(`${TRANSFORMER}.json`, 'utf8')) as { src_vocab: number; tgt_vocab: number };
+    const o = parseBenchArgs(['--config', `${TRANSFORMER}.json`, '--input', 'src=i64[3,5]', '--input', 'tgt=i64[3,4]', '--threads', '1', '--runs', '2']);
+    const r = await benchModel(o);
+    const { src, tgt } = r.inputs as { src: Int32Array; tgt: Int32Array };
+    expect([src.length, tgt.length]).toEqual([15, 12]);
+    expect(src.every((v) => v >= 0 && v < config.src_vocab)).toBe(true);
+    expect(tgt.every((v) => v >= 0 && v < config.tgt_vocab)).toBe(true);
+    // Not all the same token: the seeded ids cover the vocabulary.
+    expect(new Set(src).size).toBeGreaterThan(3);
+    expect(r.outputs.logits!.length).toBe(3 * 4 * config.tgt_vocab);
+    expect((r.outputs.logits as Float32Array).every(Number.isFinite)).toBe(true);
+  });
+});
