@@ -30,6 +30,10 @@ describe('WebGPU backend edge cases', () => {
     [[1, 3, 2], [7, 2, 5]],
     [[13, 300], [300, 11]],
     [[67, 33], [33, 70]],
+    // Aligned for the register variant's vec4 loads: partial vec4 columns (n = 20), a K remainder (38), batches.
+    [[9, 64], [64, 20]],
+    [[33, 38], [38, 16]],
+    [[2, 12, 8], [2, 8, 12]],
   ];
   for (const variant of ['register', 'tiled', 'naive'] as MatmulVariant[]) {
     it(`matmul (${variant}) on extents that are not multiples of its tile: ${shapes.map(([a, b]) => `${a.join('x')}@${b.join('x')}`).join(', ')}`, async () => {

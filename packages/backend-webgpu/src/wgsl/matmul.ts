@@ -1,6 +1,8 @@
 import { type KernelShader, type MatmulVariant, type ShaderModuleBuilder, type WgslTarget, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitHook, emitStores } from './stores.ts';
-import { type MatmulKernel, numelOf } from './util.ts';
+import type { Expr } from '@tessera/kernel';
+import { wgslOffset } from './expr.ts';
+import { type MatmulKernel, nextPow2, numelOf } from './util.ts';
 import { WgslWriter, decomposeIndex } from './writer.ts';
 
 /** Shape of a register-blocked or tiled matmul: each invocation computes tm x tn outputs; a workgroup is wx x wy invocations. */
@@ -11,9 +13,16 @@ export interface MatmulTiling {
   readonly wy: number;
 }
 
-/** Tilings per variant (measured on llvmpipe for `register`; the classic 64x64 tile of 16x16 invocations for `tiled`). */
+/**
+ * Tilings per variant. `register`: 16 rows x 8 columns (two vec4) per
+ * invocation, a workgroup of up to 64 invocations side by side along the
+ * columns, so every invocation of a workgroup reads the same rows of A
+ * (uniform loads, which llvmpipe does once per SIMD batch instead of once
+ * per lane); measured best of 4x4/8x8, 8x4, 8x8, 16x4, 16x8, 32x4 and 24x4
+ * on llvmpipe. `tiled`: the classic 64x64 tile of 16x16 invocations.
+ */
 export const MATMUL_TILINGS: Readonly<Record<MatmulVariant, MatmulTiling>> = {
-  register: { tm: 4, tn: 4, wx: 8, wy: 8 },
+  register: { tm: 16, tn: 8, wx: 64, wy: 1 },
   tiled: { tm: 4, tn: 4, wx: 16, wy: 16 },
   naive: { tm: 1, tn: 1, wx: 64, wy: 1 },
 };
@@ -38,12 +47,51 @@ export function chooseMatmulVariant(m: number, n: number, k: number, target: Wgs
   return wgsize <= target.maxInvocationsPerWorkgroup && storage <= target.maxWorkgroupStorageSize ? 'tiled' : 'register';
 }
 
+/** A hook that is one plain f32 load, contiguous along `axis` and 16-byte aligned elsewhere: it can be read as vec4. */
+function vec4Load(e: Expr, axis: number): (Expr & { k: 'load' }) | undefined {
+  if (e.k !== 'load' || e.indirect || e.dtype !== 'f32') return undefined;
+  const { offset, strides } = e.map;
+  if (strides[axis] !== 1 || offset % 4 !== 0) return undefined;
+  return strides.every((st, a) => a === axis || st % 4 === 0) ? e : undefined;
+}
+
+/**
+ * Declares `fn NAME4(axes) -> vec4<f32>`: the hook `scalarFn` at axis
+ * `axis` = x, x+1, x+2, x+3, as one vec4 load through a vec4 view of the
+ * buffer when the hook is a plain aligned load, else four hook calls (with
+ * `clampTo`, indices past the edge read the last valid one).
+ */
+function emitVec4Hook(mb: ShaderModuleBuilder, scalarFn: string, e: Expr, axis: number, rank: number, clampTo: number | undefined, written: ReadonlySet<number>, vec4Buffers: Set<number>): void {
+  const names = mb.names;
+  const params = Array.from({ length: rank }, (_, a) => `${names.axis(a)}: i32`).join(', ');
+  const load = vec4Load(e, axis);
+  // A buffer the kernel also writes cannot be bound a second time (WebGPU forbids a writable binding aliasing another),
+  // and the extra view must fit the device's storage-buffer limit.
+  const fits = load && (vec4Buffers.has(load.buffer) || kernelBindings(mb.kernel).length + vec4Buffers.size < mb.target.maxStorageBuffersPerShaderStage);
+  if (load && fits && !written.has(load.buffer)) {
+    vec4Buffers.add(load.buffer);
+    mb.declare(`fn ${scalarFn}4(${params}) -> vec4<f32> { return ${names.buffer(load.buffer)}_v4[(${wgslOffset(load.map, names)}) >> 2u]; }`);
+    return;
+  }
+  const args = (q: number) =>
+    Array.from({ length: rank }, (_, a) => {
+      if (a !== axis || q === 0) return names.axis(a);
+      return clampTo === undefined ? `${names.axis(a)} + ${q}i` : `min(${names.axis(a)} + ${q}i, ${clampTo}i)`;
+    }).join(', ');
+  mb.declare(`fn ${scalarFn}4(${params}) -> vec4<f32> { return vec4<f32>(${[0, 1, 2, 3].map((q) => `${scalarFn}(${args(q)})`).join(', ')}); }`);
+}
+
 /** Matmul as a template: readA/readB prologue hooks and a store epilogue around the chosen inner algorithm. */
 export function emitMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): KernelShader {
   const nb = k.batch.length;
   const rank = nb + 3;
   const variant = chooseMatmulVariant(k.m, k.n, k.k, mb.target);
-  const { tm, tn, wx, wy } = MATMUL_TILINGS[variant];
+  let { tm, tn, wx, wy } = MATMUL_TILINGS[variant];
+  if (variant === 'register') {
+    // Fewer rows or columns than a tile: shrink it rather than compute clamped copies.
+    tm = Math.min(tm, nextPow2(k.m));
+    wx = Math.max(8, Math.min(wx, nextPow2(Math.ceil(k.n / tn))));
+  }
   const names = mb.names;
   emitHook(mb, 'read_a', k.readA, rank);
   emitHook(mb, 'read_b', k.readB, rank);
@@ -67,48 +115,86 @@ export function emitMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): KernelShad
   decomposeIndex(w, 'bflat', k.batch, names.axis);
   const batchArgs = k.batch.map((_, a) => names.axis(a));
   const at = (i: string, j: string, p: string) => [...batchArgs, i, j, p].join(', ');
-  w.line(`let lx = i32(lid) % ${wx}i;`, `let ly = i32(lid) / ${wx}i;`);
-  w.line(`let ib = tm * ${tileM}i + ly * ${tm}i;`, `let jb = tn * ${tileN}i + lx * ${tn}i;`);
   const R = Array.from({ length: tm }, (_, r) => r);
-  const C = Array.from({ length: tn }, (_, c) => c);
-  for (const r of R) for (const c of C) w.line(`var c${r}_${c} = 0.0f;`);
-  if (variant === 'tiled') {
-    mb.declare(`var<workgroup> tile_a: array<f32, ${TILE_K * tileM}>;`, `var<workgroup> tile_b: array<f32, ${TILE_K * tileN}>;`);
-    w.block(`for (var p0 = 0i; p0 < ${k.k}i; p0 += ${TILE_K}i)`, () => {
-      // Stage a tileM x TILE_K slice of A and a TILE_K x tileN slice of B through the hooks; zero outside the matrices.
-      w.block(`for (var e = i32(lid); e < ${tileM * TILE_K}i; e += ${wgSize}i)`, () => {
-        w.line(`let ii = e / ${TILE_K}i;`, `let pp = e % ${TILE_K}i;`, `let gi = tm * ${tileM}i + ii;`, 'let gp = p0 + pp;');
-        w.line(`tile_a[pp * ${tileM}i + ii] = select(0.0f, read_a(${at(`min(gi, ${k.m - 1}i)`, '0i', `min(gp, ${k.k - 1}i)`)}), gi < ${k.m}i && gp < ${k.k}i);`);
+  const vec4Buffers = new Set<number>();
+  if (variant === 'register') {
+    const written = new Set(k.stores.map((st) => st.buffer));
+    emitVec4Hook(mb, 'read_a', k.readA, nb + 2, rank, undefined, written, vec4Buffers);
+    emitVec4Hook(mb, 'read_b', k.readB, nb + 1, rank, k.n - 1, written, vec4Buffers);
+    const C = Array.from({ length: tn / 4 }, (_, c) => c);
+    const k4 = k.k - (k.k % 4);
+    // Rows depend on the workgroup only: every lane reads the same A elements.
+    w.line(`let ib = tm * ${tm}i;`, `let jb = (tn * ${wx}i + i32(lid)) * ${tn}i;`);
+    for (const r of R) w.line(`let i${r} = min(ib + ${r}i, ${k.m - 1}i);`);
+    for (const c of C) w.line(`let j${c} = jb + ${4 * c}i;`);
+    for (const r of R) w.line(C.map((c) => `var c${r}_${c} = vec4<f32>(0.0f);`).join(' '));
+    if (k4 > 0) {
+      w.block(`for (var p = 0i; p < ${k4}i; p += 4i)`, () => {
+        for (const q of [0, 1, 2, 3]) w.line(C.map((c) => `let y${q}_${c} = read_b4(${at('0i', `j${c}`, q ? `p + ${q}i` : 'p')});`).join(' '));
+        for (const r of R) {
+          w.line(`let x${r} = read_a4(${at(`i${r}`, '0i', 'p')});`);
+          w.line(C.map((c) => `c${r}_${c} += x${r}.x * y0_${c} + x${r}.y * y1_${c} + x${r}.z * y2_${c} + x${r}.w * y3_${c};`).join(' '));
+        }
       });
-      w.block(`for (var e = i32(lid); e < ${tileN * TILE_K}i; e += ${wgSize}i)`, () => {
-        w.line(`let jj = e % ${tileN}i;`, `let pp = e / ${tileN}i;`, `let gj = tn * ${tileN}i + jj;`, 'let gp = p0 + pp;');
-        w.line(`tile_b[pp * ${tileN}i + jj] = select(0.0f, read_b(${at('0i', `min(gj, ${k.n - 1}i)`, `min(gp, ${k.k - 1}i)`)}), gj < ${k.n}i && gp < ${k.k}i);`);
+    }
+    if (k4 < k.k) {
+      w.block(`for (var p = ${k4}i; p < ${k.k}i; p++)`, () => {
+        w.line(C.map((c) => `let y${c} = read_b4(${at('0i', `j${c}`, 'p')});`).join(' '));
+        for (const r of R) w.line(`let x${r} = read_a(${at(`i${r}`, '0i', 'p')});`, C.map((c) => `c${r}_${c} += x${r} * y${c};`).join(' '));
       });
-      w.line('workgroupBarrier();');
-      w.block(`for (var pp = 0i; pp < ${TILE_K}i; pp++)`, () => {
-        for (const r of R) w.line(`let x${r} = tile_a[pp * ${tileM}i + ly * ${tm}i + ${r}i];`);
-        for (const c of C) w.line(`let y${c} = tile_b[pp * ${tileN}i + lx * ${tn}i + ${c}i];`);
+    }
+    for (const r of R) {
+      w.block(`if (ib + ${r}i < ${k.m}i)`, () => {
+        for (const c of C) {
+          for (const [q, lane] of ['x', 'y', 'z', 'w'].entries()) {
+            w.line(`if (j${c} + ${q}i < ${k.n}i) { write_c(${at(`ib + ${r}i`, `j${c} + ${q}i`, '0i')}, c${r}_${c}.${lane}); }`);
+          }
+        }
+      });
+    }
+  } else {
+    w.line(`let lx = i32(lid) % ${wx}i;`, `let ly = i32(lid) / ${wx}i;`);
+    w.line(`let ib = tm * ${tileM}i + ly * ${tm}i;`, `let jb = tn * ${tileN}i + lx * ${tn}i;`);
+    const C = Array.from({ length: tn }, (_, c) => c);
+    for (const r of R) for (const c of C) w.line(`var c${r}_${c} = 0.0f;`);
+    if (variant === 'tiled') {
+      mb.declare(`var<workgroup> tile_a: array<f32, ${TILE_K * tileM}>;`, `var<workgroup> tile_b: array<f32, ${TILE_K * tileN}>;`);
+      w.block(`for (var p0 = 0i; p0 < ${k.k}i; p0 += ${TILE_K}i)`, () => {
+        // Stage a tileM x TILE_K slice of A and a TILE_K x tileN slice of B through the hooks; zero outside the matrices.
+        w.block(`for (var e = i32(lid); e < ${tileM * TILE_K}i; e += ${wgSize}i)`, () => {
+          w.line(`let ii = e / ${TILE_K}i;`, `let pp = e % ${TILE_K}i;`, `let gi = tm * ${tileM}i + ii;`, 'let gp = p0 + pp;');
+          w.line(`tile_a[pp * ${tileM}i + ii] = select(0.0f, read_a(${at(`min(gi, ${k.m - 1}i)`, '0i', `min(gp, ${k.k - 1}i)`)}), gi < ${k.m}i && gp < ${k.k}i);`);
+        });
+        w.block(`for (var e = i32(lid); e < ${tileN * TILE_K}i; e += ${wgSize}i)`, () => {
+          w.line(`let jj = e % ${tileN}i;`, `let pp = e / ${tileN}i;`, `let gj = tn * ${tileN}i + jj;`, 'let gp = p0 + pp;');
+          w.line(`tile_b[pp * ${tileN}i + jj] = select(0.0f, read_b(${at('0i', `min(gj, ${k.n - 1}i)`, `min(gp, ${k.k - 1}i)`)}), gj < ${k.n}i && gp < ${k.k}i);`);
+        });
+        w.line('workgroupBarrier();');
+        w.block(`for (var pp = 0i; pp < ${TILE_K}i; pp++)`, () => {
+          for (const r of R) w.line(`let x${r} = tile_a[pp * ${tileM}i + ly * ${tm}i + ${r}i];`);
+          for (const c of C) w.line(`let y${c} = tile_b[pp * ${tileN}i + lx * ${tn}i + ${c}i];`);
+          for (const r of R) w.line(C.map((c) => `c${r}_${c} += x${r} * y${c};`).join(' '));
+        });
+        w.line('workgroupBarrier();');
+      });
+    } else {
+      // Rows and columns past the edge read the last valid one (results discarded), so the inner loop has no branches.
+      for (const r of R) w.line(`let i${r} = min(ib + ${r}i, ${k.m - 1}i);`);
+      for (const c of C) w.line(`let j${c} = min(jb + ${c}i, ${k.n - 1}i);`);
+      w.block(`for (var p = 0i; p < ${k.k}i; p++)`, () => {
+        for (const r of R) w.line(`let x${r} = read_a(${at(`i${r}`, '0i', 'p')});`);
+        for (const c of C) w.line(`let y${c} = read_b(${at('0i', `j${c}`, 'p')});`);
         for (const r of R) w.line(C.map((c) => `c${r}_${c} += x${r} * y${c};`).join(' '));
       });
-      w.line('workgroupBarrier();');
-    });
-  } else {
-    // Rows and columns past the edge read the last valid one (results discarded), so the inner loop has no branches.
-    for (const r of R) w.line(`let i${r} = min(ib + ${r}i, ${k.m - 1}i);`);
-    for (const c of C) w.line(`let j${c} = min(jb + ${c}i, ${k.n - 1}i);`);
-    w.block(`for (var p = 0i; p < ${k.k}i; p++)`, () => {
-      for (const r of R) w.line(`let x${r} = read_a(${at(`i${r}`, '0i', 'p')});`);
-      for (const c of C) w.line(`let y${c} = read_b(${at('0i', `j${c}`, 'p')});`);
-      for (const r of R) w.line(C.map((c) => `c${r}_${c} += x${r} * y${c};`).join(' '));
-    });
-  }
-  for (const r of R) {
-    for (const c of C) {
-      w.line(`if (ib + ${r}i < ${k.m}i && jb + ${c}i < ${k.n}i) { write_c(${at(`ib + ${r}i`, `jb + ${c}i`, '0i')}, c${r}_${c}); }`);
+    }
+    for (const r of R) {
+      for (const c of C) {
+        w.line(`if (ib + ${r}i < ${k.m}i && jb + ${c}i < ${k.n}i) { write_c(${at(`ib + ${r}i`, `jb + ${c}i`, '0i')}, c${r}_${c}); }`);
+      }
     }
   }
-  const bindings = kernelBindings(k);
-  const label = `matmul:${variant} ${tm}x${tn}/${wx}x${wy}`;
+  const bindings = [...kernelBindings(k), ...[...vec4Buffers].map((buffer) => ({ buffer, access: 'read' as const, vec4: true }))];
+  const label = `matmul:${variant} ${tm}x${tn}/${wx}x${wy}${vec4Buffers.size ? ` vec4 loads of ${[...vec4Buffers].map((b) => names.buffer(b)).join(', ')}` : ''}`;
   const wgsl = mb.assemble(label, bindings, `${entryHead(wgSize, grid)}\n${w}\n}`);
   return { name: k.name, kind: 'matmul', variant: label, wgsl, bindings, dispatch: grid, workgroupSize: wgSize };
 }

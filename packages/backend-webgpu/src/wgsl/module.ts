@@ -38,6 +38,8 @@ export const DEFAULT_TARGET: WgslTarget = {
 export interface ShaderBinding {
   readonly buffer: number;
   readonly access: 'read' | 'read_write';
+  /** A second, read-only view of the buffer as array<vec4<f32>> (named `b<N>_v4`), for vectorised loads. */
+  readonly vec4?: boolean;
 }
 
 /** One kernel as a compute shader: its WGSL, bindings (binding i = bindings[i]) and dispatch size. */
@@ -107,7 +109,9 @@ export class ShaderModuleBuilder {
     }
     const binds = bindings.map((b, i) => {
       const d = this.buffers[b.buffer]!;
-      return `@group(0) @binding(${i}) var<storage, ${b.access}> ${this.names.buffer(b.buffer)}: array<${wgslStorageType(d.dtype)}>; // %${d.name} ${d.dtype}[${d.shape.join(',')}] ${d.role}`;
+      const name = `${this.names.buffer(b.buffer)}${b.vec4 ? '_v4' : ''}`;
+      const type = b.vec4 ? 'vec4<f32>' : wgslStorageType(d.dtype);
+      return `@group(0) @binding(${i}) var<storage, ${b.access}> ${name}: array<${type}>; // %${d.name} ${d.dtype}[${d.shape.join(',')}] ${d.role}`;
     });
     const helpers = helperSource(this.helpers);
     return [`// kernel ${this.kernel.name} (${variant})`, ...binds, ...(helpers ? [helpers] : []), ...this.decls, entry, ''].join('\n');
