@@ -99,6 +99,21 @@ describe('WGSL code generation (no device)', () => {
     expect(chooseReduceVariant(197, 768, { ...DEFAULT_TARGET, reduce: 'thread' })).toBe('thread');
   });
 
+  it('reads aligned plain matmul operands through vec4 views, and others through the scalar hooks', () => {
+    const mm = (a: number[], b: number[]) => {
+      const pb = new ProgramBuilder('mm');
+      pb.output('y', pb.emit('matmul', [pb.input('a', tensorType('f32', a)), pb.input('b', tensorType('f32', b))]));
+      return emitProgramShaders(lowerToKernels(pb.build()), LLVMPIPE)[0]!;
+    };
+    const aligned = mm([197, 768], [768, 3072]);
+    expect(aligned.variant).toBe('matmul:register 16x8/64x1 vec4 loads of b0, b1');
+    expect(aligned.bindings.filter((b) => b.vec4)).toEqual([{ buffer: 0, access: 'read', vec4: true }, { buffer: 1, access: 'read', vec4: true }]);
+    expect(aligned.wgsl).toMatch(/var<storage, read> b1_v4: array<vec4<f32>>/);
+    const odd = mm([33, 38], [38, 18]);
+    expect(odd.variant).toBe('matmul:register 16x8/8x1');
+    expect(odd.wgsl).toMatch(/fn read_b4\(.*\) -> vec4<f32> \{ return vec4<f32>\(read_b\(/);
+  });
+
   it('reads options from TESSERA_WEBGPU_* variables and rejects unknown values', () => {
     expect(optionsFromEnv({ TESSERA_WEBGPU_ADAPTER: 'opengles', TESSERA_WEBGPU_MATMUL: 'tiled', TESSERA_WEBGPU_TIMEOUT_MS: '500' })).toEqual({ adapter: 'opengles', matmul: 'tiled', timeoutMs: 500 });
     expect(optionsFromEnv({})).toEqual({});

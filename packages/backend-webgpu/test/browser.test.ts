@@ -1,0 +1,112 @@
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { ProgramBuilder, interpret, tensorType, toHost } from '@tessera/ir';
+import { lowerToKernels } from '@tessera/passes';
+import { describeMismatch, inputsFor } from '@tessera/harness';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Debian's chromium (scripts/setup.sh installs it); --enable-unsafe-webgpu gives headless Chromium a SwiftShader adapter. */
+const CHROMIUM = '/usr/bin/chromium';
+
+/** The part of esbuild's JS API used here (esbuild is tsx's dependency, not ours, so its types are not in reach). */
+interface EsbuildBuild {
+  onResolve(o: { filter: RegExp }, cb: (a: { path: string }) => { path: string; namespace: string }): void;
+  onLoad(o: { filter: RegExp; namespace: string }, cb: () => { contents: string; loader: 'js' }): void;
+}
+interface Esbuild {
+  build(o: Record<string, unknown>): Promise<{ outputFiles: { text: string }[] }>;
+}
+
+/**
+ * Bundles test/browser/entry.ts for the page with esbuild (a dependency of
+ * tsx). Dawn's `webgpu` package stays out (only Node imports it), and the
+ * node: modules @tessera/ir's safetensors file I/O imports become empty
+ * stubs: nothing the backend runs in a page touches them.
+ */
+async function bundle(): Promise<string> {
+  const require = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const esbuild = require('esbuild') as Esbuild;
+  const stubNode = {
+    name: 'stub-node-builtins',
+    setup(build: EsbuildBuild) {
+      build.onResolve({ filter: /^node:/ }, (a) => ({ path: a.path, namespace: 'node-stub' }));
+      build.onLoad({ filter: /.*/, namespace: 'node-stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+    },
+  };
+  const out = await esbuild.build({ entryPoints: [join(here, 'browser/entry.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, external: ['webgpu'], plugins: [stubNode], logLevel: 'silent' });
+  return out.outputFiles[0]!.text;
+}
+
+/** A small model: layer_norm, a linear layer with bias and GELU, single-head self-attention, a linear layer, softmax. */
+function model() {
+  const b = new ProgramBuilder('browser_mlp');
+  const x = b.input('x', tensorType('f32', [5, 16]));
+  const ln = b.emit('layer_norm', [x, b.param('ln.weight', tensorType('f32', [16])), b.param('ln.bias', tensorType('f32', [16]))], { eps: 1e-5 });
+  const h = b.emit('gelu', [b.emit('add', [b.emit('matmul', [ln, b.param('fc1.weight', tensorType('f32', [16, 32]))]), b.param('fc1.bias', tensorType('f32', [32]))])]);
+  const t = b.emit('reshape', [h], { shape: [1, 5, 32] });
+  const a = b.emit('reshape', [b.emit('attention', [t, t, t])], { shape: [5, 32] });
+  const y = b.emit('matmul', [a, b.param('fc2.weight', tensorType('f32', [32, 8]))]);
+  b.output('probs', b.emit('softmax', [y], { axis: -1 }));
+  b.output('argmax_is_first', b.emit('ge', [b.emit('slice', [y], { start: [0, 0], stop: [5, 1], step: [1, 1] }), b.emit('reduce_max', [y], { axes: [1], keepdims: true })]));
+  return b.build();
+}
+
+let context: BrowserContext;
+let server: Server;
+let profile: string;
+
+beforeAll(async () => {
+  const js = await bundle();
+  server = createServer((req, res) => {
+    if (req.url === '/bundle.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(js);
+    } else {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><title>tessera webgpu</title><script type="module" src="/bundle.js"></script>');
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  await context?.close();
+  server?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+describe('WebGPU backend in headless Chromium', () => {
+  it('runs a small model kernel program in a page (SwiftShader) and matches the interpreter computed in Node', async () => {
+    const p = model();
+    const kp = lowerToKernels(p);
+    const inputs = inputsFor(p, 7);
+    const page = await context.newPage();
+    const address = server.address() as { port: number };
+    await page.goto(`http://127.0.0.1:${address.port}/`);
+    await page.waitForFunction(() => 'runKernelProgram' in globalThis);
+    const plain = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, { dtype: v instanceof Float32Array ? 'f32' : v instanceof Int32Array ? 'i32' : 'bool', values: Array.from(v) }]));
+    const result = await page.evaluate(
+      ([program, values]) => (globalThis as unknown as { runKernelProgram: (a: unknown, b: unknown) => Promise<{ adapter: string; outputs: Record<string, number[]> }> }).runKernelProgram(program, values),
+      [kp, plain] as const,
+    );
+    expect(result.adapter).toMatch(/via navigator\.gpu/);
+    const expected = interpret(p, inputs);
+    for (const o of p.outputs) {
+      const e = expected[o.name]!;
+      expect(describeMismatch(result.outputs[o.name]!, toHost(e), { dtype: e.type.dtype, reductionLength: 32 * 5 }, { what: o.name, shape: e.type.shape })).toBeUndefined();
+    }
+    await page.close();
+  });
+});
