@@ -17,7 +17,7 @@ import { createCpuBackend, defaultThreads } from '@tessera/backend-cpu';
 import { type BackendName, type Executable, type TensorData, compile, getBackend, registerBackend } from 'tessera';
 import { type Command, UsageError } from '../command.ts';
 import { type InputOverride, parseInputOverride, traceConfig } from '../trace-config.ts';
-import { MODEL_BACKENDS, backendFlag, usageWithBackends } from './run.ts';
+import { MODEL_BACKENDS, backendFlag, positiveFlag, usageWithBackends } from './run.ts';
 
 const USAGE = `usage: tessera bench --config C.json [--weights W.safetensors] [--backend ${MODEL_BACKENDS}]
                      [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]... [--json]
@@ -102,14 +102,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   const config = values.get('--config');
   if (config === undefined) throw new UsageError('missing --config C.json');
   const backend = backendFlag(values);
-  const count = (flag: string) => {
-    const v = values.get(flag);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${v}'`);
-    return n;
-  };
-  const threads = count('--threads');
+  const threads = positiveFlag(values, '--threads');
   if (threads !== undefined && backend !== 'cpu') throw new UsageError(`--threads applies to the cpu backend, not '${backend}'`);
   let overrides: Record<string, InputOverride>;
   try {
@@ -118,7 +111,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     throw new UsageError((e as Error).message);
   }
   const weights = values.get('--weights');
-  return { config, ...(weights !== undefined ? { weights } : {}), backend, ...(threads !== undefined ? { threads } : {}), runs: count('--runs') ?? DEFAULT_RUNS, inputs: overrides, json };
+  return { config, ...(weights !== undefined ? { weights } : {}), backend, ...(threads !== undefined ? { threads } : {}), runs: positiveFlag(values, '--runs') ?? DEFAULT_RUNS, inputs: overrides, json };
 }
 
 /** xorshift32: the same stream for the same seed, in every run and on every machine. */
