@@ -7,7 +7,7 @@
 import type {} from 'webgpu';
 
 export * from './webgpu-backend.ts';
-export { type AdapterChoice, type AdapterReport, type WebgpuOptions, WebgpuUnavailableError, INSTALL_HINT, acquireDevice, describeAdapter, optionsFromEnv } from './device/adapter.ts';
+export { type AdapterChoice, type AdapterReport, type WebgpuOptions, WebgpuUnavailableError, INSTALL_HINT, acquireDevice, createDawnGpu, describeAdapter, optionsFromEnv } from './device/adapter.ts';
 export { GpuContext, createContext } from './device/context.ts';
 export { ShaderError } from './device/pipelines.ts';
 export { type VariantOverrides, type WebgpuExecutable, compileOnDevice, deviceBytes } from './runtime/executable.ts';

@@ -130,6 +130,17 @@ async function dawnGpu(flags: string[]): Promise<GPU> {
   return gpu;
 }
 
+/**
+ * A Dawn GPU object in Node, on Dawn's default backend or its OpenGL ES
+ * backend (EGL_PLATFORM set for llvmpipe), held for the process; with the
+ * GPUBufferUsage etc. constants installed on globalThis. For running other
+ * WebGPU libraries on the same adapter as the backend (the benchmark).
+ */
+export function createDawnGpu(source: 'default' | 'opengles'): Promise<GPU> {
+  if (source === 'opengles' && typeof process !== 'undefined' && !process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
+  return dawnGpu(source === 'opengles' ? ['backend=opengles'] : []);
+}
+
 function candidates(choice: AdapterChoice, given: GPU | undefined): Candidate[] {
   if (given) return [{ source: 'given', featureLevel: 'core', gpu: async () => given }];
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
@@ -142,15 +153,8 @@ function candidates(choice: AdapterChoice, given: GPU | undefined): Candidate[] 
     },
   };
   const dawnDefault: Candidate = { source: 'default', featureLevel: 'core', gpu: () => dawnGpu([]) };
-  const dawnGles: Candidate = {
-    source: 'opengles',
-    featureLevel: 'compatibility',
-    gpu: () => {
-      // Mesa's EGL needs no display for compute; it must be set before Dawn loads EGL.
-      if (typeof process !== 'undefined' && !process.env.EGL_PLATFORM) process.env.EGL_PLATFORM = 'surfaceless';
-      return dawnGpu(['backend=opengles']);
-    },
-  };
+  // Mesa's EGL needs no display for compute (EGL_PLATFORM=surfaceless, set before Dawn loads EGL).
+  const dawnGles: Candidate = { source: 'opengles', featureLevel: 'compatibility', gpu: () => createDawnGpu('opengles') };
   if (choice === 'browser') return [browser];
   if (choice === 'default') return [dawnDefault];
   if (choice === 'opengles') return [dawnGles];

@@ -1,0 +1,179 @@
+/**
+ * WebGPU benchmark: Tessera's WGSL kernels on the adapter the backend finds
+ * (Mesa llvmpipe through Dawn's OpenGL ES backend where there is no GPU),
+ * next to onnxruntime-web's WebGPU execution provider and jax-js's WebGPU
+ * backend on the same Dawn adapter in the same process. Matmul GFLOP/s at
+ * the ViT-B MLP shapes, softmax and layer_norm row kernels.
+ *
+ * Peers need a navigator: this sets `globalThis.navigator` to { gpu,
+ * userAgent } where `gpu` is a Dawn instance whose requestAdapter always
+ * asks for the backend's feature level (both libraries ask without one,
+ * which finds nothing at compatibility level), and copies writeBuffer data
+ * out of shared WebAssembly memory (dawn.node crashes on it; onnxruntime-web
+ * writes from there). onnxruntime-web's first run takes one to two minutes
+ * on llvmpipe (its shaders compile then); TESSERA_BENCH_WEBGPU_PEERS=0 skips
+ * the peers.
+ */
+import { ProgramBuilder, tensorType } from '@tessera/ir';
+import { lowerToKernels } from '@tessera/passes';
+import { type AdapterReport, type WebgpuBackend, createDawnGpu, createWebgpuBackend, describeAdapter } from '@tessera/backend-webgpu';
+import { printTable, seededArray, timeIt } from './timing.ts';
+
+const MATMULS: readonly [number, number, number][] = [
+  [197, 768, 3072],
+  [197, 3072, 768],
+];
+
+type Timed = () => Promise<unknown>;
+
+/** Tessera: C = A @ W with W a parameter (uploaded once, as weights are); each run uploads A and reads C back. */
+async function tesseraMatmul(be: WebgpuBackend, m: number, k: number, n: number, matmul?: 'register' | 'tiled'): Promise<{ run: Timed; variant: string; dispose: () => void }> {
+  const b = new ProgramBuilder('mm');
+  b.output('y', b.emit('matmul', [b.input('a', tensorType('f32', [m, k])), b.param('w', tensorType('f32', [k, n]))]));
+  const exe = await be.compile(lowerToKernels(b.build()), matmul ? { matmul } : {});
+  const inputs = { a: seededArray(m * k, 1), w: seededArray(k * n, 2) };
+  return { run: () => exe.run(inputs), variant: exe.shaders[0]!.variant, dispose: () => exe.dispose() };
+}
+
+async function tesseraRow(be: WebgpuBackend, op: 'softmax' | 'layer_norm'): Promise<{ run: Timed; dispose: () => void }> {
+  const b = new ProgramBuilder(op);
+  const x = b.input('x', tensorType('f32', [197, 768]));
+  b.output('y', op === 'softmax' ? b.emit('softmax', [x], { axis: -1 }) : b.emit('layer_norm', [x, b.param('w', tensorType('f32', [768])), b.param('bias', tensorType('f32', [768]))], { eps: 1e-6 }));
+  const exe = await be.compile(lowerToKernels(b.build()));
+  const inputs: Record<string, Float32Array> = op === 'softmax' ? { x: seededArray(197 * 768, 3) } : { x: seededArray(197 * 768, 3), w: seededArray(768, 4), bias: seededArray(768, 5) };
+  return { run: () => exe.run(inputs), dispose: () => exe.dispose() };
+}
+
+/** Makes a Dawn instance like the backend's visible to the peers as navigator.gpu (see the file comment). */
+async function installNavigator(report: AdapterReport): Promise<boolean> {
+  if (report.source !== 'default' && report.source !== 'opengles') return false;
+  const gpu = await createDawnGpu(report.source);
+  const level = report.featureLevel;
+  const shim = {
+    requestAdapter: (o: GPURequestAdapterOptions = {}) => gpu.requestAdapter({ ...o, featureLevel: level } as GPURequestAdapterOptions),
+    getPreferredCanvasFormat: () => 'rgba8unorm',
+    wgslLanguageFeatures: gpu.wgslLanguageFeatures,
+  };
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu: shim, userAgent: `Node.js/${process.versions.node}` }, configurable: true });
+  const queue = (globalThis as unknown as { GPUQueue: { prototype: GPUQueue } }).GPUQueue.prototype;
+  const write = queue.writeBuffer;
+  queue.writeBuffer = function (this: GPUQueue, buffer: GPUBuffer, offset: number, data: BufferSource | SharedArrayBuffer, dataOffset?: number, size?: number) {
+    const view = ArrayBuffer.isView(data) ? data : undefined;
+    const backing = view ? view.buffer : (data as ArrayBufferLike);
+    if (!(backing instanceof SharedArrayBuffer)) return write.call(this, buffer, offset, data as BufferSource, dataOffset, size);
+    const unit = view && 'BYTES_PER_ELEMENT' in view ? (view as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT : 1;
+    const start = (view?.byteOffset ?? 0) + (dataOffset ?? 0) * unit;
+    const length = size !== undefined ? size * unit : (view?.byteLength ?? backing.byteLength) - (dataOffset ?? 0) * unit;
+    return write.call(this, buffer, offset, new Uint8Array(backing, start, length).slice());
+  } as GPUQueue['writeBuffer'];
+  return true;
+}
+
+/** jax-js on WebGPU: C = A @ W with both on the device; each run computes and reads C back. */
+async function jaxMatmul(m: number, k: number, n: number): Promise<Timed> {
+  const jax = (await import('@jax-js/jax')) as unknown as {
+    init: (...d: string[]) => Promise<string[]>;
+    defaultDevice: (d: string) => void;
+    numpy: { array: (v: Float32Array, o: { shape: number[] }) => JaxArray; matmul: (a: JaxArray, b: JaxArray) => JaxArray };
+  };
+  interface JaxArray {
+    readonly ref: JaxArray;
+    data(): Promise<ArrayLike<number>>;
+  }
+  const ok = await jax.init('webgpu');
+  if (!ok.includes('webgpu')) throw new Error('jax-js found no WebGPU device');
+  jax.defaultDevice('webgpu');
+  const a = jax.numpy.array(seededArray(m * k, 1), { shape: [m, k] });
+  const w = jax.numpy.array(seededArray(k * n, 2), { shape: [k, n] });
+  return () => jax.numpy.matmul(a.ref, w.ref).data();
+}
+
+/** A one-node ONNX model (MatMul with the weight as an initializer), written as protobuf bytes. */
+function onnxMatmul(m: number, k: number, n: number, w: Float32Array): Uint8Array {
+  const varint = (v: number): number[] => {
+    const out: number[] = [];
+    do {
+      out.push((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+      v = Math.floor(v / 128);
+    } while (v > 0);
+    return out;
+  };
+  const int = (field: number, v: number) => [...varint(field << 3), ...varint(v)];
+  const bytes = (field: number, b: ArrayLike<number>) => [...varint((field << 3) | 2), ...varint(b.length), ...Array.from(b)];
+  const text = (field: number, s: string) => bytes(field, new TextEncoder().encode(s));
+  // ValueInfoProto{name, type: TypeProto{tensor_type{elem_type FLOAT, shape{dim{dim_value}}}}}
+  const valueInfo = (name: string, shape: number[]) => [...text(1, name), ...bytes(2, bytes(1, [...int(1, 1), ...bytes(2, shape.flatMap((d) => bytes(1, int(1, d))))]))];
+  const initializer = [...int(1, k), ...int(1, n), ...int(2, 1), ...text(8, 'W'), ...bytes(9, new Uint8Array(w.buffer, w.byteOffset, w.byteLength))];
+  const node = [...text(1, 'A'), ...text(1, 'W'), ...text(2, 'C'), ...text(3, 'matmul'), ...text(4, 'MatMul')];
+  const graph = [...bytes(1, node), ...text(2, 'mm'), ...bytes(5, initializer), ...bytes(11, valueInfo('A', [m, k])), ...bytes(12, valueInfo('C', [m, n]))];
+  return Uint8Array.from([...int(1, 8), ...bytes(8, [...text(1, ''), ...int(2, 13)]), ...bytes(7, graph)]);
+}
+
+/** onnxruntime-web's WebGPU execution provider: the weight is an initializer; each run uploads A and reads C back. */
+async function ortMatmul(m: number, k: number, n: number): Promise<Timed> {
+  const ort = (await import('onnxruntime-web/webgpu')) as unknown as {
+    env: { wasm: { numThreads: number }; logLevel: string };
+    InferenceSession: { create: (model: Uint8Array, o: object) => Promise<{ run: (feeds: object) => Promise<Record<string, { data: unknown }>> }> };
+    Tensor: new (type: string, data: Float32Array, dims: number[]) => object;
+  };
+  ort.env.wasm.numThreads = 1;
+  ort.env.logLevel = 'error';
+  const session = await ort.InferenceSession.create(onnxMatmul(m, k, n, seededArray(k * n, 2)), { executionProviders: ['webgpu'] });
+  const feeds = { A: new ort.Tensor('float32', seededArray(m * k, 1), [m, k]) };
+  return () => session.run(feeds);
+}
+
+const gflops = (m: number, k: number, n: number, ms: number) => ((2 * m * k * n) / ms / 1e6).toFixed(2);
+
+/** Runs the WebGPU benchmark and prints its tables. */
+export async function benchWebgpu(): Promise<void> {
+  let be: WebgpuBackend;
+  try {
+    be = await createWebgpuBackend();
+  } catch (e) {
+    console.log(`\nwebgpu: skipped: ${e instanceof Error ? e.message : String(e)}`);
+    return;
+  }
+  console.log(`\nwebgpu adapter: ${describeAdapter(be.adapter)}`);
+  const rows: string[][] = [];
+  for (const [m, k, n] of MATMULS) {
+    for (const variant of [undefined, ...(m === 197 && k === 768 ? (['tiled'] as const) : [])]) {
+      const mm = await tesseraMatmul(be, m, k, n, variant);
+      const t = await timeIt(mm.run, { runs: 3, warmup: 1 });
+      rows.push([`(${m},${k},${n})`, `tessera ${mm.variant}`, t.median.toFixed(1), gflops(m, k, n, t.median)]);
+      mm.dispose();
+    }
+  }
+  const rowRows: string[][] = [];
+  for (const op of ['softmax', 'layer_norm'] as const) {
+    const r = await tesseraRow(be, op);
+    const t = await timeIt(r.run, { runs: 10, warmup: 2 });
+    rowRows.push([`${op} [197,768]`, t.median.toFixed(2), ((197 * 768) / t.median / 1e3).toFixed(1)]);
+    r.dispose();
+  }
+  if (process.env.TESSERA_BENCH_WEBGPU_PEERS !== '0' && (await installNavigator(be.adapter))) {
+    const [m, k, n] = MATMULS[0]!;
+    const peers: [string, () => Promise<Timed>][] = [
+      ['jax-js webgpu', () => jaxMatmul(m, k, n)],
+      ['onnxruntime-web webgpu EP', () => ortMatmul(m, k, n)],
+    ];
+    for (const [name, make] of peers) {
+      try {
+        const t0 = performance.now();
+        const run = await make();
+        await run();
+        const first = performance.now() - t0;
+        const t = await timeIt(run, { runs: 3, warmup: 0 });
+        rows.push([`(${m},${k},${n})`, `${name} (first run ${(first / 1000).toFixed(1)} s)`, t.median.toFixed(1), gflops(m, k, n, t.median)]);
+      } catch (e) {
+        rows.push([`(${m},${k},${n})`, `${name}: failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, '-', '-']);
+      }
+    }
+  }
+  printTable('WebGPU matmul, same adapter (ms per call incl. upload of A and read-back of C; GFLOP/s; median)', ['M,K,N', 'runtime', 'ms', 'GFLOP/s'], rows);
+  printTable('WebGPU row kernels (ms per call incl. upload and read-back; Melem/s; median)', ['op', 'tessera ms', 'Melem/s'], rowRows);
+  be.destroy();
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (isEntry) await benchWebgpu();
