@@ -159,6 +159,22 @@ describe('weights streamed from the checkpoint', () => {
     expect(r.err).toContain('unexpected 1 tensor(s): extra.tensor [2]');
   });
 
+  it('a header with impossible data_offsets: exit 1 naming the tensor', async () => {
+    const bytes = readFileSync(`${VIT}.safetensors`);
+    const n = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { data_offsets: number[] }>;
+    header['encoder.ln.bias']!.data_offsets = [96, 0];
+    let text = JSON.stringify(header);
+    text += ' '.repeat((8 - (text.length % 8)) % 8);
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(text.length));
+    const path = join(tmp, 'bad-offsets.safetensors');
+    writeFileSync(path, Buffer.concat([len, Buffer.from(text), bytes.subarray(8 + n)]));
+    const r = await run('bench', '--config', `${VIT}.json`, '--weights', path, '--runs', '1');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("tensor 'encoder.ln.bias': data_offsets [96,0] must be [begin, end] with 0 <= begin <= end");
+  });
+
   it('a truncated file: exit 1 naming the tensor that runs past the end', async () => {
     const bytes = readFileSync(`${VIT}.safetensors`);
     const path = join(tmp, 'truncated.safetensors');
