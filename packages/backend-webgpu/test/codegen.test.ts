@@ -106,11 +106,11 @@ describe('WGSL code generation (no device)', () => {
       return emitProgramShaders(lowerToKernels(pb.build()), LLVMPIPE)[0]!;
     };
     const aligned = mm([197, 768], [768, 3072]);
-    expect(aligned.variant).toBe('matmul:register 16x8/64x1 vec4 loads of b0, b1');
+    expect(aligned.variant).toBe('matmul:register 16x16/64x1 vec4 loads of b0, b1');
     expect(aligned.bindings.filter((b) => b.vec4)).toEqual([{ buffer: 0, access: 'read', vec4: true }, { buffer: 1, access: 'read', vec4: true }]);
     expect(aligned.wgsl).toMatch(/var<storage, read> b1_v4: array<vec4<f32>>/);
     const odd = mm([33, 38], [38, 18]);
-    expect(odd.variant).toBe('matmul:register 16x8/8x1');
+    expect(odd.variant).toBe('matmul:register 4x8/8x1');
     expect(odd.wgsl).toMatch(/fn read_b4\(.*\) -> vec4<f32> \{ return vec4<f32>\(read_b\(/);
   });
 

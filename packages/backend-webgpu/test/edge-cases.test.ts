@@ -34,6 +34,8 @@ describe('WebGPU backend edge cases', () => {
     [[9, 64], [64, 20]],
     [[33, 38], [38, 16]],
     [[2, 12, 8], [2, 8, 12]],
+    // Past REGISTER_BIG_WORK: the register variant's 16x16 blocks, rows and columns not multiples of the tile.
+    [[70, 256], [256, 300]],
   ];
   for (const variant of ['register', 'tiled', 'naive'] as MatmulVariant[]) {
     it(`matmul (${variant}) on extents that are not multiples of its tile: ${shapes.map(([a, b]) => `${a.join('x')}@${b.join('x')}`).join(', ')}`, async () => {

@@ -14,18 +14,20 @@ export interface MatmulTiling {
 }
 
 /**
- * Tilings per variant. `register`: 16 rows x 8 columns (two vec4) per
+ * Tilings per variant. `register`: 16 rows x 16 columns (four vec4) per
  * invocation, a workgroup of up to 64 invocations side by side along the
  * columns, so every invocation of a workgroup reads the same rows of A
- * (uniform loads, which llvmpipe does once per SIMD batch instead of once
- * per lane); measured best of 4x4/8x8, 8x4, 8x8, 16x4, 16x8, 32x4 and 24x4
- * on llvmpipe. `tiled`: the classic 64x64 tile of 16x16 invocations.
+ * (uniform addresses); measured best on llvmpipe of 4x4 (8x8 invocations),
+ * 8x4, 8x8, 8x16, 4x32, 12x8, 16x4, 16x8, 16x16, 24x4, 32x4 and 32x8. `tiled`: the classic 64x64 tile of 16x16 invocations.
  */
 export const MATMUL_TILINGS: Readonly<Record<MatmulVariant, MatmulTiling>> = {
-  register: { tm: 16, tn: 8, wx: 64, wy: 1 },
+  register: { tm: 16, tn: 16, wx: 64, wy: 1 },
   tiled: { tm: 4, tn: 4, wx: 16, wy: 16 },
   naive: { tm: 1, tn: 1, wx: 64, wy: 1 },
 };
+
+/** Multiply-adds from which the register variant uses its full 16x16 block. */
+export const REGISTER_BIG_WORK = 1 << 22;
 
 /** Depth of the K slice the tiled variant stages in workgroup memory. */
 const TILE_K = 16;
@@ -88,6 +90,8 @@ export function emitMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): KernelShad
   const variant = chooseMatmulVariant(k.m, k.n, k.k, mb.target);
   let { tm, tn, wx, wy } = MATMUL_TILINGS[variant];
   if (variant === 'register') {
+    // The 16x16 block compiles slowly on llvmpipe (about 2 s: 64 vec4 accumulators): small products take 4x8.
+    if (k.m * k.n * k.k < REGISTER_BIG_WORK) [tm, tn] = [4, 8];
     // Fewer rows or columns than a tile: shrink it rather than compute clamped copies.
     tm = Math.min(tm, nextPow2(k.m));
     wx = Math.max(8, Math.min(wx, nextPow2(Math.ceil(k.n / tn))));
@@ -143,13 +147,13 @@ export function emitMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): KernelShad
         for (const r of R) w.line(`let x${r} = read_a(${at(`i${r}`, '0i', 'p')});`, C.map((c) => `c${r}_${c} += x${r} * y${c};`).join(' '));
       });
     }
+    // One epilogue call site per row (a loop over its columns) keeps the shader small: llvmpipe compiles every call inline.
     for (const r of R) {
       w.block(`if (ib + ${r}i < ${k.m}i)`, () => {
-        for (const c of C) {
-          for (const [q, lane] of ['x', 'y', 'z', 'w'].entries()) {
-            w.line(`if (j${c} + ${q}i < ${k.n}i) { write_c(${at(`ib + ${r}i`, `j${c} + ${q}i`, '0i')}, c${r}_${c}.${lane}); }`);
-          }
-        }
+        w.line(`let row = array<vec4<f32>, ${C.length}>(${C.map((c) => `c${r}_${c}`).join(', ')});`);
+        w.block(`for (var q = 0i; q < ${tn}i; q++)`, () => {
+          w.line(`if (jb + q < ${k.n}i) { write_c(${at(`ib + ${r}i`, 'jb + q', '0i')}, row[q >> 2u][q & 3i]); }`);
+        });
       });
     }
   } else {
