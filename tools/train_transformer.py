@@ -7,7 +7,12 @@ along them, and the exact-match score.
 Tokens: 0 pad, 1 bos, 2 eos, 3 + digit. A source is 1..10 digits padded
 with pad to 10; the target is bos, the digits reversed, eos.
 
-    /usr/bin/python3 tools/train_transformer.py [--steps 3000]
+    /usr/bin/python3 tools/train_transformer.py [--steps 1500] [--init W.safetensors --lr 1e-3]
+
+The committed weights took two runs (training stops early once the
+validation set is 99.5% right): 1500 steps from scratch (93.4% exact match),
+then --init with those weights --steps 2000 --lr 1e-3, which stopped at
+step 1600 with 98.6% exact match on the 500 test sequences.
 """
 import argparse
 import os
@@ -18,7 +23,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import TRAINED, write_json, write_safetensors  # noqa: E402
+from common import TRAINED, read_safetensors, write_json, write_safetensors  # noqa: E402
 from seq2seq import Seq2SeqTransformer  # noqa: E402
 
 CONFIG = {
@@ -71,7 +76,7 @@ def export(model, test_src, test_tgt, step):
     write_safetensors(
         name + ".pytorch.safetensors",
         {"src": test_src, "expected": expected, "generated": gen, "logits": logits.float()},
-        {"exact_match": f"{em:.6f}", "correct": str(int(exact.sum())), "sequences": str(TEST), "torch": torch.__version__, "steps": str(step)},
+        {"exact_match": f"{em:.6f}", "correct": str(int(exact.sum())), "sequences": str(TEST), "torch": torch.__version__, "steps": step},
     )
 
 
@@ -79,13 +84,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--init", help="start from these weights (a safetensors state_dict), e.g. to train a written model further")
+    ap.add_argument("--lr", type=float, default=2e-3)
     args = ap.parse_args()
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     test_src, test_tgt = batch(np.random.default_rng(12345), TEST)
     val_src, val_tgt = batch(np.random.default_rng(777), 200)  # for early stopping; the test set only scores
     model = Seq2SeqTransformer(CONFIG)
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.01)
+    if args.init:
+        state, _ = read_safetensors(args.init)
+        model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in state.items()})
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 200) * max(0.05, 1 - s / args.steps))
     t0 = time.time()
     for step in range(1, args.steps + 1):
@@ -107,7 +117,7 @@ def main():
             if em >= 0.995:
                 break
 
-    export(model, test_src, test_tgt, step)
+    export(model, test_src, test_tgt, f"{step} from {os.path.basename(args.init)}" if args.init else str(step))
 
 
 if __name__ == "__main__":

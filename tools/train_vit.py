@@ -42,7 +42,7 @@ SAMPLE = 1000
 
 def pixel_values(u8):
     """uint8 [N, 28, 28] -> float32 [N, 3, 28, 28]: /255, grey replicated to 3 channels."""
-    x = torch.from_numpy(np.ascontiguousarray(u8)).float() / 255
+    x = torch.from_numpy(np.array(u8)).float() / 255  # a writable copy
     return x.unsqueeze(1).expand(-1, 3, -1, -1).contiguous()
 
 
@@ -86,9 +86,10 @@ def main():
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (on a busy 2-core machine one thread wastes least)")
     args = ap.parse_args()
     torch.manual_seed(0)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(args.threads)
     train_x, train_y = fashion_mnist("train")
     test_x, test_y = fashion_mnist("t10k")
     model = build()
