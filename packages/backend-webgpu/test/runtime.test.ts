@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProgramBuilder, tensorType } from '@tessera/ir';
 import { lowerToKernels } from '@tessera/passes';
-import { type KernelShader, ShaderError, WebgpuUnavailableError, acquireDevice, createWebgpuBackend, describeAdapter } from '../src/index.ts';
+import { compile } from 'tessera';
+import { type KernelShader, ShaderError, WebgpuUnavailableError, acquireDevice, createWebgpuBackend, describeAdapter, webgpuBackend } from '../src/index.ts';
+import { collectInfo, formatInfo } from '../../cli/src/commands/info.ts';
 import { releaseBackend, testBackend } from './support.ts';
 
 afterAll(releaseBackend);
@@ -79,6 +81,27 @@ describe('WebGPU runtime', () => {
     const out = await (await again.compile(linear())).run({ x: X, w: new Float32Array(6) });
     expect(Array.from(out.y!)).toEqual([1, 1, 1, 1]);
     again.destroy();
+  });
+});
+
+describe('the webgpu backend by name', () => {
+  it("runs through tessera's compile({ backend: 'webgpu' }) with bound weights, and reports the device's limits once it has one", async () => {
+    expect(webgpuBackend.limits.maxBuffersPerKernel).toBeGreaterThanOrEqual(8);
+    const b = new ProgramBuilder('lin');
+    const x = b.input('x', tensorType('f32', [2, 3]));
+    const w = b.param('w', tensorType('f32', [3, 2]));
+    b.output('y', b.emit('matmul', [x, w]));
+    const exe = await compile(b.build(), { backend: 'webgpu', weights: { w: Float32Array.from([1, 0, 0, 1, 1, 1]) } });
+    expect(Array.from((await exe.run({ x: X })).y!)).toEqual([4, 5, 10, 11]);
+    exe.dispose();
+    const own = await testBackend();
+    expect(webgpuBackend.limits.maxBuffersPerKernel).toBe(own.limits.maxBuffersPerKernel);
+  });
+
+  it('tessera info lists webgpu and names the adapter', async () => {
+    const report = await collectInfo();
+    expect(report.backends).toContain('webgpu');
+    expect(formatInfo(report)).toMatch(/^backends: interp, .*webgpu.*\nwebgpu adapter: .* via .*\n {2}limits: maxStorageBuffersPerShaderStage \d+/);
   });
 });
 
