@@ -144,6 +144,7 @@ def make_transformer(name, spec, g):
 
 
 def main():
+    torch.manual_seed(2024)  # module initialisation draws from the global generator
     g = torch.Generator().manual_seed(2024)
     torch.set_num_threads(1)
     for name, spec in VITS.items():
