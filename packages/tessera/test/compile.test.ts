@@ -34,6 +34,6 @@ describe('compile', () => {
     await expect(exe.run({ x })).rejects.toThrow(/missing input 'w'/);
     exe.dispose();
     await expect(exe.run({ x, w })).rejects.toThrow(/disposed/);
-    expect(availableBackends()).toEqual(['interp', 'eval', 'cpu']);
+    expect(availableBackends()).toEqual(['interp', 'eval', 'cpu', 'webgpu']);
   });
 });
