@@ -1,8 +1,11 @@
-import { type KernelShader, type ShaderModuleBuilder, entryHead, gridFor, kernelBindings } from './module.ts';
+import { type KernelShader, type ShaderBinding, type ShaderModuleBuilder, entryHead, gridFor, kernelBindings } from './module.ts';
 import { wgslConst } from './scalar.ts';
-import { emitHook, emitStores } from './stores.ts';
+import { emitHook, emitStores, emitVec4Hook } from './stores.ts';
 import { type AttentionKernel, numelOf } from './util.ts';
 import { WgslWriter, decomposeIndex } from './writer.ts';
+
+/** Largest d and dv kept in registers (unrolled channel loops); past it, private arrays in loops. */
+const UNROLL_CHANNELS = 128;
 
 /** Query rows per workgroup. */
 const ATTENTION_WORKGROUP = 64;
@@ -10,10 +13,11 @@ const ATTENTION_WORKGROUP = 64;
 /**
  * Fused attention, one invocation per query row (flash-attention's online
  * softmax): q is cached in registers, each visible key updates the running
- * max `m`, the normaliser `l` and the output row; the causal bound ends the
- * key loop, masked keys are skipped, keys scoring -inf add nothing (so a
- * row with some visible keys never sees exp(-inf - -inf)). A row with no
- * visible key ends with l = 0 and gives 0/0 = NaN, as the graph's softmax.
+ * max `m`, the normaliser `l` and the output row. A workgroup holds queries
+ * of one batch entry; the causal bound of its last query ends the key loop,
+ * and keys past a lane's own bound, masked keys and keys scoring -inf add
+ * nothing. A row with no visible key ends with l = 0 and gives 0/0 = NaN,
+ * as the graph's softmax.
  */
 export function emitAttention(k: AttentionKernel, mb: ShaderModuleBuilder): KernelShader {
   const nb = k.batch.length;
@@ -30,33 +34,84 @@ export function emitAttention(k: AttentionKernel, mb: ShaderModuleBuilder): Kern
   mb.declare(`fn write_o(${[...params, `${names.ref('out')}: f32`].join(', ')}) {`, ew.toString(), '}');
   mb.use('inf_f32');
 
-  const rows = numelOf(k.batch) * k.tq;
-  const grid = gridFor(Math.ceil(rows / ATTENTION_WORKGROUP), mb.target.maxWorkgroupsPerDimension);
+  // Workgroups never straddle two batch entries (heads): every lane reads the same key and value at each step, so
+  // those loads have uniform addresses (one load per SIMD batch on llvmpipe instead of one per lane).
+  const blocks = Math.ceil(k.tq / ATTENTION_WORKGROUP);
+  const groups = numelOf(k.batch) * blocks;
+  const grid = gridFor(groups, mb.target.maxWorkgroupsPerDimension);
   const w = new WgslWriter(1);
-  w.line(`let row = wg * ${ATTENTION_WORKGROUP}i + i32(lid);`, `if (row >= ${rows}i) { return; }`);
-  decomposeIndex(w, 'row', [...k.batch, k.tq], names.axis);
+  const extraBindings: ShaderBinding[] = [];
+  if (grid[0] * grid[1] !== groups) w.line(`if (wg >= ${groups}i) { return; }`);
+  w.line(`let qblock = wg % ${blocks}i;`, `let bflat = wg / ${blocks}i;`);
+  decomposeIndex(w, 'bflat', k.batch, names.axis);
   const ai = names.axis(nb);
+  // Lanes past the last query compute a clamped copy and store nothing (no early return: the key loop stays uniform).
+  w.line(`let i_raw = qblock * ${ATTENTION_WORKGROUP}i + i32(lid);`, `let ${ai} = min(i_raw, ${k.tq - 1}i);`);
   const at = (j: string, c: string) => [...k.batch.map((_, a) => names.axis(a)), ai, j, c].join(', ');
-  w.line(`var q: array<f32, ${k.d}>;`);
-  w.block(`for (var c = 0i; c < ${k.d}i; c++)`, () => w.line(`q[c] = read_q(${at('0i', 'c')});`));
-  w.line(`var o: array<f32, ${k.dv}>;`, 'var m = -inf_f32();', 'var l = 0.0f;');
-  const end = k.causalOffset === undefined ? `${k.tk}i` : `min(${k.tk}i, ${ai} + ${k.causalOffset + 1}i)`;
-  w.block(`for (var j = 0i; j < ${end}; j++)`, () => {
-    if (k.keep) w.line(`if (!keep(${at('j', '0i')})) { continue; }`);
-    w.line('var s = 0.0f;');
-    w.block(`for (var c = 0i; c < ${k.d}i; c++)`, () => w.line(`s += q[c] * read_k(${at('j', 'c')});`));
+  const unrolled = k.d <= UNROLL_CHANNELS && k.dv <= UNROLL_CHANNELS;
+  // The workgroup's loop bound (its last query's causal limit); each lane masks the keys past its own.
+  const end = k.causalOffset === undefined ? `${k.tk}i` : `min(${k.tk}i, min(qblock * ${ATTENTION_WORKGROUP}i + ${ATTENTION_WORKGROUP - 1}i, ${k.tq - 1}i) + ${k.causalOffset + 1}i)`;
+  const conds = ['s != -inf_f32()', ...(k.causalOffset === undefined ? [] : [`j <= ${ai} + ${k.causalOffset}i`]), ...(k.keep ? [`keep(${at('j', '0i')})`] : [])];
+  // A masked key, or one scoring -inf, adds nothing (and keeps exp(-inf - -inf) = NaN out of rows with visible keys).
+  // Branch-free, so every load stays outside divergent control flow (llvmpipe loads uniform addresses once per
+  // SIMD batch only there); corr = 1 and p = 0 leave m, l and o exactly as they were. `&`, not `&&`: no
+  // short-circuit branch around the keep mask's load.
+  const update = () => {
     w.line(`s = s * ${wgslConst('f32', k.scale, mb.use)}${k.bias ? ` + bias(${at('j', '0i')})` : ''};`);
-    w.line('if (s == -inf_f32()) { continue; }');
-    w.block('if (s > m)', () => {
-      w.line('let corr = exp(m - s);', 'l *= corr;');
-      w.line(`for (var c = 0i; c < ${k.dv}i; c++) { o[c] *= corr; }`);
-      w.line('m = s;');
+    w.line(`let vis = ${conds.map((c) => `(${c})`).join(' & ')};`, 'let up = vis & (s > m);', 'let m_new = select(m, s, up);');
+    w.line('let corr = select(1.0f, exp(m - m_new), up);', 'let p = select(0.0f, exp(s - m_new), vis);', 'l = l * corr + p;', 'm = m_new;');
+  };
+  if (unrolled) {
+    // q and the output row in registers (private arrays indexed in a loop live in per-lane scratch memory on
+    // llvmpipe); channels in vec4 groups when d (dv) is a multiple of 4, read through vec4 views where aligned.
+    const C = nb + 2;
+    const written = new Set(k.stores.map((st) => st.buffer));
+    const qw = k.d % 4 === 0 ? 4 : 1;
+    const vw = k.dv % 4 === 0 ? 4 : 1;
+    const vec4Buffers = new Set<number>();
+    if (qw === 4) {
+      emitVec4Hook(mb, 'read_q', k.readQ, C, rank, undefined, written, vec4Buffers);
+      emitVec4Hook(mb, 'read_k', k.readK, C, rank, undefined, written, vec4Buffers);
+    }
+    if (vw === 4) emitVec4Hook(mb, 'read_v', k.readV, C, rank, undefined, written, vec4Buffers);
+    extraBindings.push(...[...vec4Buffers].map((buffer) => ({ buffer, access: 'read' as const, vec4: true })));
+    const qs = Array.from({ length: k.d / qw }, (_, g) => g * qw);
+    const vs = Array.from({ length: k.dv / vw }, (_, g) => g * vw);
+    const tv = vw === 4 ? 'vec4<f32>' : 'f32';
+    const rq = qw === 4 ? 'read_q4' : 'read_q';
+    const rk = qw === 4 ? 'read_k4' : 'read_k';
+    const rv = vw === 4 ? 'read_v4' : 'read_v';
+    for (const c of qs) w.line(`let q${c} = ${rq}(${at('0i', `${c}i`)});`);
+    for (const c of vs) w.line(`var o${c} = ${tv}(0.0f);`);
+    w.line('var m = -inf_f32();', 'var l = 0.0f;');
+    w.block(`for (var j = 0i; j < ${end}; j++)`, () => {
+      const dot = (c: number) => (qw === 4 ? `dot(q${c}, ${rk}(${at('j', `${c}i`)}))` : `q${c} * ${rk}(${at('j', `${c}i`)})`);
+      w.line(`var s = ${qs.map(dot).join(' + ')};`);
+      update();
+      for (const c of vs) w.line(`o${c} = o${c} * corr + select(${tv}(0.0f), p * ${rv}(${at('j', `${c}i`)}), vis);`);
     });
-    w.line('let p = exp(s - m);', 'l += p;');
-    w.block(`for (var c = 0i; c < ${k.dv}i; c++)`, () => w.line(`o[c] += p * read_v(${at('j', 'c')});`));
-  });
-  w.block(`for (var c = 0i; c < ${k.dv}i; c++)`, () => w.line(`write_o(${at('0i', 'c')}, o[c] / l);`));
-  const bindings = kernelBindings(k);
-  const wgsl = mb.assemble('attention:row', bindings, `${entryHead(ATTENTION_WORKGROUP, grid)}\n${w}\n}`);
-  return { name: k.name, kind: 'attention', variant: 'attention:row', wgsl, bindings, dispatch: grid, workgroupSize: ATTENTION_WORKGROUP };
+    w.block(`if (i_raw < ${k.tq}i)`, () => {
+      for (const c of vs) {
+        if (vw === 1) w.line(`write_o(${at('0i', `${c}i`)}, o${c} / l);`);
+        else for (const [q, lane] of ['x', 'y', 'z', 'w'].entries()) w.line(`write_o(${at('0i', `${c + q}i`)}, o${c}.${lane} / l);`);
+      }
+    });
+  } else {
+    w.line(`var q: array<f32, ${k.d}>;`);
+    w.block(`for (var c = 0i; c < ${k.d}i; c++)`, () => w.line(`q[c] = read_q(${at('0i', 'c')});`));
+    w.line(`var o: array<f32, ${k.dv}>;`, 'var m = -inf_f32();', 'var l = 0.0f;');
+    w.block(`for (var j = 0i; j < ${end}; j++)`, () => {
+      w.line('var s = 0.0f;');
+      w.block(`for (var c = 0i; c < ${k.d}i; c++)`, () => w.line(`s += q[c] * read_k(${at('j', 'c')});`));
+      update();
+      w.block(`for (var c = 0i; c < ${k.dv}i; c++)`, () => w.line(`o[c] = o[c] * corr + select(0.0f, p * read_v(${at('j', 'c')}), vis);`));
+    });
+    w.block(`if (i_raw < ${k.tq}i)`, () => {
+      w.block(`for (var c = 0i; c < ${k.dv}i; c++)`, () => w.line(`write_o(${at('0i', 'c')}, o[c] / l);`));
+    });
+  }
+  const bindings = [...kernelBindings(k), ...extraBindings];
+  const label = `attention:row${unrolled ? ' unrolled' : ''}${extraBindings.length ? ` vec4 loads of ${extraBindings.map((b) => names.buffer(b.buffer)).join(', ')}` : ''}`;
+  const wgsl = mb.assemble(label, bindings, `${entryHead(ATTENTION_WORKGROUP, grid)}\n${w}\n}`);
+  return { name: k.name, kind: 'attention', variant: label, wgsl, bindings, dispatch: grid, workgroupSize: ATTENTION_WORKGROUP };
 }

@@ -1,7 +1,5 @@
 import { type KernelShader, type MatmulVariant, type ShaderModuleBuilder, type WgslTarget, entryHead, gridFor, kernelBindings } from './module.ts';
-import { emitHook, emitStores } from './stores.ts';
-import type { Expr } from '@tessera/kernel';
-import { wgslOffset } from './expr.ts';
+import { emitHook, emitStores, emitVec4Hook } from './stores.ts';
 import { type MatmulKernel, nextPow2, numelOf } from './util.ts';
 import { WgslWriter, decomposeIndex } from './writer.ts';
 
@@ -47,40 +45,6 @@ export function chooseMatmulVariant(m: number, n: number, k: number, target: Wgs
   const wgsize = MATMUL_TILINGS.tiled.wx * MATMUL_TILINGS.tiled.wy;
   const storage = 2 * TILE_K * MATMUL_TILINGS.tiled.tm * MATMUL_TILINGS.tiled.wy * 4;
   return wgsize <= target.maxInvocationsPerWorkgroup && storage <= target.maxWorkgroupStorageSize ? 'tiled' : 'register';
-}
-
-/** A hook that is one plain f32 load, contiguous along `axis` and 16-byte aligned elsewhere: it can be read as vec4. */
-function vec4Load(e: Expr, axis: number): (Expr & { k: 'load' }) | undefined {
-  if (e.k !== 'load' || e.indirect || e.dtype !== 'f32') return undefined;
-  const { offset, strides } = e.map;
-  if (strides[axis] !== 1 || offset % 4 !== 0) return undefined;
-  return strides.every((st, a) => a === axis || st % 4 === 0) ? e : undefined;
-}
-
-/**
- * Declares `fn NAME4(axes) -> vec4<f32>`: the hook `scalarFn` at axis
- * `axis` = x, x+1, x+2, x+3, as one vec4 load through a vec4 view of the
- * buffer when the hook is a plain aligned load, else four hook calls (with
- * `clampTo`, indices past the edge read the last valid one).
- */
-function emitVec4Hook(mb: ShaderModuleBuilder, scalarFn: string, e: Expr, axis: number, rank: number, clampTo: number | undefined, written: ReadonlySet<number>, vec4Buffers: Set<number>): void {
-  const names = mb.names;
-  const params = Array.from({ length: rank }, (_, a) => `${names.axis(a)}: i32`).join(', ');
-  const load = vec4Load(e, axis);
-  // A buffer the kernel also writes cannot be bound a second time (WebGPU forbids a writable binding aliasing another),
-  // and the extra view must fit the device's storage-buffer limit.
-  const fits = load && (vec4Buffers.has(load.buffer) || kernelBindings(mb.kernel).length + vec4Buffers.size < mb.target.maxStorageBuffersPerShaderStage);
-  if (load && fits && !written.has(load.buffer)) {
-    vec4Buffers.add(load.buffer);
-    mb.declare(`fn ${scalarFn}4(${params}) -> vec4<f32> { return ${names.buffer(load.buffer)}_v4[(${wgslOffset(load.map, names)}) >> 2u]; }`);
-    return;
-  }
-  const args = (q: number) =>
-    Array.from({ length: rank }, (_, a) => {
-      if (a !== axis || q === 0) return names.axis(a);
-      return clampTo === undefined ? `${names.axis(a)} + ${q}i` : `min(${names.axis(a)} + ${q}i, ${clampTo}i)`;
-    }).join(', ');
-  mb.declare(`fn ${scalarFn}4(${params}) -> vec4<f32> { return vec4<f32>(${[0, 1, 2, 3].map((q) => `${scalarFn}(${args(q)})`).join(', ')}); }`);
 }
 
 /** Matmul as a template: readA/readB prologue hooks and a store epilogue around the chosen inner algorithm. */
