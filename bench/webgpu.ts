@@ -13,8 +13,18 @@
  * writes from there). onnxruntime-web's first run takes one to two minutes
  * on llvmpipe (its shaders compile then); TESSERA_BENCH_WEBGPU_PEERS=0 skips
  * the peers.
+ *
+ * ViT-Ti/16 batch 1: Tessera on WebGPU with the weights and input of
+ * bench/.models (tools/export_vit_onnx.py, which bench/vit.ts runs) or
+ * seeded ones, and onnxruntime-web's WebGPU EP on the exported ONNX model
+ * when it is there; their logits are compared. jax-js has no ViT here (it
+ * would have to be written again in jax-js's numpy API).
  */
-import { ProgramBuilder, tensorType } from '@tessera/ir';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ProgramBuilder, readSafetensorsFile, tensorType } from '@tessera/ir';
+import { VIT_PRESETS } from '@tessera/models';
 import { lowerToKernels } from '@tessera/passes';
 import { type AdapterReport, type WebgpuBackend, createDawnGpu, createWebgpuBackend, describeAdapter } from '@tessera/backend-webgpu';
 import { printTable, seededArray, timeIt } from './timing.ts';
@@ -123,6 +133,48 @@ async function ortMatmul(m: number, k: number, n: number): Promise<Timed> {
   return () => session.run(feeds);
 }
 
+const MODELS_DIR = join(resolve(import.meta.dirname, '..'), 'bench', '.models');
+
+/** ViT-Ti/16 on Tessera's WebGPU backend: the prepared model of `tessera bench` (weights bound once). */
+async function tesseraVit(): Promise<{ run: () => Promise<Float32Array>; pixels: Float32Array; compileMs: number; dispose: () => void; weights: string }> {
+  const name = 'vit-ti-16';
+  let config = join(MODELS_DIR, `${name}.json`);
+  if (!existsSync(config)) {
+    config = join(mkdtempSync(join(tmpdir(), 'tessera-vit-')), `${name}.json`);
+    writeFileSync(config, JSON.stringify(VIT_PRESETS[name]));
+  }
+  const weights = join(MODELS_DIR, `${name}.safetensors`);
+  const io = join(MODELS_DIR, `${name}.io.safetensors`);
+  const { prepareModel } = await import('../packages/cli/src/commands/bench.ts');
+  const model = await prepareModel({ config, ...(existsSync(weights) ? { weights } : {}), backend: 'webgpu', inputs: {} });
+  const pixels = existsSync(io) ? ((await readSafetensorsFile(io)).tensors.get('pixel_values')!.data as Float32Array) : seededArray(3 * 224 * 224, 5);
+  return {
+    run: async () => (await model.run({ pixel_values: pixels })).logits as Float32Array,
+    pixels,
+    compileMs: model.compileMs,
+    dispose: () => model.dispose(),
+    weights: existsSync(weights) ? 'bench/.models weights' : 'seeded weights',
+  };
+}
+
+/** ViT-Ti/16 on onnxruntime-web's WebGPU EP from bench/.models/vit-ti-16.onnx, or why not. */
+async function ortVit(pixels: Float32Array): Promise<(() => Promise<Float32Array>) | string> {
+  const onnx = join(MODELS_DIR, 'vit-ti-16.onnx');
+  if (!existsSync(onnx)) return 'no bench/.models/vit-ti-16.onnx (run bench/vit.ts with PyTorch installed to export it)';
+  const ort = (await import('onnxruntime-web/webgpu')) as unknown as {
+    env: { wasm: { numThreads: number }; logLevel: string };
+    InferenceSession: { create: (model: Uint8Array, o: object) => Promise<{ run: (feeds: object) => Promise<Record<string, { data: unknown }>> }> };
+    Tensor: new (type: string, data: Float32Array, dims: number[]) => object;
+  };
+  ort.env.wasm.numThreads = 1;
+  ort.env.logLevel = 'error';
+  const session = await ort.InferenceSession.create(readFileSync(onnx), { executionProviders: ['webgpu'] });
+  const feeds = { pixel_values: new ort.Tensor('float32', pixels, [1, 3, 224, 224]) };
+  return async () => (await session.run(feeds)).logits!.data as Float32Array;
+}
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
 const gflops = (m: number, k: number, n: number, ms: number) => ((2 * m * k * n) / ms / 1e6).toFixed(2);
 
 /** Runs the WebGPU benchmark and prints its tables. */
@@ -151,7 +203,15 @@ export async function benchWebgpu(): Promise<void> {
     rowRows.push([`${op} [197,768]`, t.median.toFixed(2), ((197 * 768) / t.median / 1e3).toFixed(1)]);
     r.dispose();
   }
-  if (process.env.TESSERA_BENCH_WEBGPU_PEERS !== '0' && (await installNavigator(be.adapter))) {
+  // Before the navigator shim: with one, the backend by name would take navigator.gpu.
+  const vitRows: string[][] = [];
+  const vit = await tesseraVit();
+  const ours = await vit.run();
+  const tv = await timeIt(vit.run, { runs: 3, warmup: 0 });
+  vitRows.push([`tessera webgpu (${vit.weights}; compile ${(vit.compileMs / 1000).toFixed(1)} s)`, tv.median.toFixed(0), '-']);
+  vit.dispose();
+  const navigatorInstalled = process.env.TESSERA_BENCH_WEBGPU_PEERS !== '0' && (await installNavigator(be.adapter));
+  if (navigatorInstalled) {
     const [m, k, n] = MATMULS[0]!;
     const peers: [string, () => Promise<Timed>][] = [
       ['jax-js webgpu', () => jaxMatmul(m, k, n)],
@@ -170,8 +230,24 @@ export async function benchWebgpu(): Promise<void> {
       }
     }
   }
+  if (process.env.TESSERA_BENCH_WEBGPU_PEERS !== '0' && navigatorInstalled) {
+    try {
+      const t0 = performance.now();
+      const run = await ortVit(vit.pixels);
+      if (typeof run === 'string') vitRows.push([`onnxruntime-web webgpu EP: skipped: ${run}`, '-', '-']);
+      else {
+        const theirs = await run();
+        const first = performance.now() - t0;
+        const t = await timeIt(run, { runs: 3, warmup: 0 });
+        vitRows.push([`onnxruntime-web webgpu EP (first run ${(first / 1000).toFixed(1)} s)`, t.median.toFixed(0), maxAbsDiff(ours, theirs).toExponential(1)]);
+      }
+    } catch (e) {
+      vitRows.push([`onnxruntime-web webgpu EP: failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, '-', '-']);
+    }
+  }
   printTable('WebGPU matmul, same adapter (ms per call incl. upload of A and read-back of C; GFLOP/s; median)', ['M,K,N', 'runtime', 'ms', 'GFLOP/s'], rows);
   printTable('WebGPU row kernels (ms per call incl. upload and read-back; Melem/s; median)', ['op', 'tessera ms', 'Melem/s'], rowRows);
+  printTable('ViT-Ti/16 batch 1 on WebGPU, same adapter (ms per image, median of 3; max |logit difference| from Tessera)', ['runtime', 'ms', 'max |Δ|'], vitRows);
   be.destroy();
 }
 
