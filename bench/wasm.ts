@@ -106,5 +106,4 @@ export async function benchWasm(): Promise<void> {
   const load = loadavg()[0]!;
   const cores = cpus().length;
   if (load > cores / 2) console.log(`note: load average ${load.toFixed(1)} on ${cores} cores while measuring: other processes share the cores, so the 2-thread figure in particular is unreliable`);
-  console.log('ViT-Ti/S/B rows next to onnxruntime-web and onnxruntime-node are not measured here yet (they need the ONNX exports).');
 }
