@@ -90,7 +90,7 @@ describe('tessera eval', () => {
     expect([...(await readSafetensorsFile(out)).tensors.get('j')!.data]).toEqual([6, -14]);
   });
 
-  it.each(['eval', 'cpu'])('writes the same outputs with --backend %s as the interpreter', async (backend) => {
+  it.each(['eval', 'cpu', 'webgpu'])('writes the same outputs with --backend %s as the interpreter', async (backend) => {
     const inputs = st('in-b.safetensors', { x: x(), i: i() });
     const weights = st('w-b.safetensors', { w: w(), b: b() });
     const outRef = join(dir, `ref-${backend}.safetensors`);
@@ -184,7 +184,7 @@ describe('tessera eval', () => {
   });
 
   it('rejects bad command lines with a UsageError', async () => {
-    await expect(run(prog, '--out', 'o', '--backend', 'tpu')).rejects.toThrow(new UsageError("unknown backend 'tpu' (allowed: interp, eval, cpu)"));
+    await expect(run(prog, '--out', 'o', '--backend', 'tpu')).rejects.toThrow(new UsageError("unknown backend 'tpu' (allowed: interp, eval, cpu, webgpu)"));
     await expect(run(prog, '--inputs', 'a')).rejects.toThrow(/missing --out/);
     await expect(run('--out', 'o')).rejects.toThrow(/missing the program FILE\.tir/);
     await expect(run(prog, prog, '--out', 'o')).rejects.toThrow(/expected one program file, got 2/);

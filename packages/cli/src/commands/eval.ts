@@ -27,7 +27,7 @@ import { compile } from 'tessera';
 import { type Command, UsageError } from '../command.ts';
 
 /** Backends `eval` can run a program on: the reference interpreter (the oracle), the kernel evaluator, JS kernels. */
-export const EVAL_BACKENDS = ['interp', 'eval', 'cpu'] as const;
+export const EVAL_BACKENDS = ['interp', 'eval', 'cpu', 'webgpu'] as const;
 /** One of EVAL_BACKENDS. */
 export type EvalBackend = (typeof EVAL_BACKENDS)[number];
 
