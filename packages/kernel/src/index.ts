@@ -13,3 +13,4 @@ export * from './print.ts';
 export * from './backend.ts';
 export * from './evaluator-backend.ts';
 export * from './inputs.ts';
+export * from './code-writer.ts';

@@ -1,28 +1,6 @@
-/** Accumulates indented lines of generated source. */
-export class CodeWriter {
-  private readonly lines: string[] = [];
-  private depth = 0;
+import { CodeWriter } from '@tessera/kernel';
 
-  /** Appends lines at the current indentation. */
-  line(...ls: string[]): this {
-    for (const l of ls) this.lines.push(`${'  '.repeat(this.depth)}${l}`);
-    return this;
-  }
-
-  /** Writes `head {`, the body one level deeper, then `}`. */
-  block(head: string, body: () => void): this {
-    this.line(`${head} {`);
-    this.depth++;
-    body();
-    this.depth--;
-    return this.line('}');
-  }
-
-  /** The source so far. */
-  toString(): string {
-    return this.lines.join('\n');
-  }
-}
+export { CodeWriter };
 
 /** Opens one `for` loop per extent (axis variables named by `axisName`), runs `body` innermost. */
 export function loopNest(w: CodeWriter, axes: readonly { axis: number; extent: number }[], axisName: (a: number) => string, body: () => void): void {

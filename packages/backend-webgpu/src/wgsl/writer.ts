@@ -1,33 +1,10 @@
-/** Accumulates indented lines of generated WGSL. */
-export class WgslWriter {
-  private readonly lines: string[] = [];
+import { CodeWriter } from '@tessera/kernel';
 
-  /** `depth`: the indentation of the first line (1 inside a function body). */
-  constructor(private depth = 0) {}
-
-  /** Appends lines at the current indentation. */
-  line(...ls: string[]): this {
-    for (const l of ls) this.lines.push(`${'  '.repeat(this.depth)}${l}`);
-    return this;
-  }
-
-  /** Writes `head {`, the body one level deeper, then `}`. */
-  block(head: string, body: () => void): this {
-    this.line(`${head} {`);
-    this.depth++;
-    body();
-    this.depth--;
-    return this.line('}');
-  }
-
-  /** The source so far. */
-  toString(): string {
-    return this.lines.join('\n');
-  }
-}
+/** The WGSL emitters write through the shared code writer. */
+export { CodeWriter as WgslWriter };
 
 /** Opens one `for` loop per axis (i32 counters named by `name`), runs `body` innermost; extent-1 axes become constants. */
-export function wgslLoopNest(w: WgslWriter, axes: readonly { axis: number; extent: number }[], name: (a: number) => string, body: () => void): void {
+export function wgslLoopNest(w: CodeWriter, axes: readonly { axis: number; extent: number }[], name: (a: number) => string, body: () => void): void {
   const [first, ...rest] = axes;
   if (!first) return body();
   const v = name(first.axis);
@@ -47,7 +24,7 @@ export function wgslLoopNest(w: WgslWriter, axes: readonly { axis: number; exten
  * expression) over `extents`, axes numbered from `base`: divisions and
  * remainders by the constant extents, innermost first.
  */
-export function decomposeIndex(w: WgslWriter, flat: string, extents: readonly number[], name: (a: number) => string, base = 0): void {
+export function decomposeIndex(w: CodeWriter, flat: string, extents: readonly number[], name: (a: number) => string, base = 0): void {
   let rest = flat;
   for (let i = extents.length - 1; i >= 0; i--) {
     const e = extents[i]!;
