@@ -1,8 +1,10 @@
 /** What the WebGPU tests share: one backend (device) per test file, and the interpreter comparison under the harness tolerance policy. */
-import { type Program, interpret, numel, toHost } from '@tessera/ir';
+import { type Program, interpret, toHost } from '@tessera/ir';
 import type { KernelProgram, TensorData } from '@tessera/kernel';
 import { lowerToKernels } from '@tessera/passes';
-import { describeMismatch, formatCounterexample } from '@tessera/harness';
+import { describeMismatch, formatCounterexample, longestReduction } from '@tessera/harness';
+
+export { longestReduction };
 import { type VariantOverrides, type WebgpuBackend, createWebgpuBackend } from '../src/index.ts';
 
 let backend: Promise<WebgpuBackend> | undefined;
@@ -29,21 +31,6 @@ export async function runKernels(kp: KernelProgram, inputs: Readonly<Record<stri
   }
 }
 
-/** The longest sum feeding any value of the program: the tolerance policy scales with its square root (as the CPU differential test). */
-export function longestReduction(p: Program): number {
-  const types = new Map(p.inputs.map((i) => [i.name, i.type] as const));
-  for (const n of p.nodes) types.set(n.name, n.type);
-  let longest = 1;
-  for (const n of p.nodes) {
-    const x = types.get(n.operands[0] ?? '');
-    let len = 1;
-    if (n.op.startsWith('reduce_')) len = numel((n.attrs.axes as number[]).map((a) => x!.shape[a]!));
-    else if (n.op === 'matmul' || n.op === 'layer_norm' || n.op === 'softmax') len = x!.shape[n.op === 'softmax' ? (n.attrs.axis as number) : x!.shape.length - 1]!;
-    else if (n.op === 'attention') len = x!.shape[x!.shape.length - 1]! * types.get(n.operands[1]!)!.shape.at(-2)!;
-    longest = Math.max(longest, len);
-  }
-  return longest;
-}
 
 /** Why WebGPU's outputs of `p` differ from the interpreter's (expected values rounded to the output dtype), or undefined. */
 export function mismatchVsInterpreter(p: Program, inputs: Readonly<Record<string, TensorData>>, actual: Record<string, ArrayLike<number>>, reductionLength = longestReduction(p)): string | undefined {

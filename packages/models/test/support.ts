@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeMismatch } from '@tessera/harness';
-import { type Program, type SafetensorsTensor, numel, readSafetensors } from '@tessera/ir';
+import { type SafetensorsTensor, readSafetensors } from '@tessera/ir';
 import { type BackendName, availableBackends } from 'tessera';
 import { type ModelConfig, type Weights, bindCheckpoint, buildModel, parseModelConfig } from '../src/index.ts';
 
@@ -51,26 +51,8 @@ export function int32(t: SafetensorsTensor): Int32Array {
   return t.data instanceof BigInt64Array ? Int32Array.from(t.data, (v) => Number(v)) : (t.data as Int32Array);
 }
 
-/**
- * The length of the longest reduction in a program (sums, dot products,
- * softmax and LayerNorm rows, attention's q·k and weighted sum), the L of
- * the tolerance policy.
- */
-export function longestReduction(p: Program): number {
-  const types = new Map(p.inputs.map((i) => [i.name, i.type] as const));
-  for (const n of p.nodes) types.set(n.name, n.type);
-  let longest = 1;
-  for (const n of p.nodes) {
-    const x = types.get(n.operands[0] ?? '');
-    let len = 1;
-    if (n.op.startsWith('reduce_')) len = numel((n.attrs.axes as number[]).map((a) => x!.shape[a]!));
-    else if (n.op === 'matmul' || n.op === 'layer_norm') len = x!.shape.at(-1)!;
-    else if (n.op === 'softmax') len = x!.shape[n.attrs.axis as number]!;
-    else if (n.op === 'attention') len = x!.shape.at(-1)! * types.get(n.operands[1]!)!.shape.at(-2)!;
-    longest = Math.max(longest, len);
-  }
-  return longest;
-}
+/** The L of the tolerance policy: the longest reduction in a program (one definition, in the harness). */
+export { longestReduction } from '@tessera/harness';
 
 /** Backends the tests run on: every one available in this process. */
 export function testBackends(): BackendName[] {
