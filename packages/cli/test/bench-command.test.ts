@@ -14,6 +14,7 @@ import { compile } from 'tessera';
 import { type BenchResult, benchModel, parseBenchArgs, prepareModel } from '../src/commands/bench.ts';
 import { traceConfig } from '../src/trace-config.ts';
 import { main } from '../src/main.ts';
+import { type Captured, capture } from './capture.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'models', 'fixtures');
 const VIT = join(FIXTURES, 'vit-torchvision-37tok-3head');
@@ -22,24 +23,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Runs the CLI in-process, capturing what it writes. */
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const write = (to: 'out' | 'err') => (chunk: string | Uint8Array) => {
-    if (to === 'out') out += String(chunk);
-    else err += String(chunk);
-    return true;
-  };
-  const [o, e] = [process.stdout.write, process.stderr.write];
-  process.stdout.write = write('out') as typeof process.stdout.write;
-  process.stderr.write = write('err') as typeof process.stderr.write;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
-}
+const run = (...args: string[]): Promise<Captured> => capture(() => main(args));
 
 /** The fixture's checkpoint rewritten with `edit` applied to its tensors. */
 async function checkpointWith(name: string, edit: (t: Map<string, SafetensorsTensor>) => void): Promise<string> {

@@ -5,29 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseProgram, verify } from '@tessera/ir';
 import type { CompileStats } from '@tessera/passes';
 import { main } from '../src/main.ts';
+import { type Captured, capture } from './capture.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-compile-config-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Runs the CLI in-process, capturing what it writes. */
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const write = (to: 'out' | 'err') => (chunk: string | Uint8Array) => {
-    if (to === 'out') out += String(chunk);
-    else err += String(chunk);
-    return true;
-  };
-  const [o, e] = [process.stdout.write, process.stderr.write];
-  process.stdout.write = write('out') as typeof process.stdout.write;
-  process.stderr.write = write('err') as typeof process.stderr.write;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
-}
+const run = (...args: string[]): Promise<Captured> => capture(() => main(args));
 
 function config(name: string, body: object): string {
   const path = join(tmp, name);

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { type SafetensorsTensor, interpret, parseProgram, readSafetensorsFile, writeSafetensors } from '@tessera/ir';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/command.ts';
 import { evalCommand, parseEvalArgs } from '../src/commands/eval.ts';
+import { type Captured, capture } from './capture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-eval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,19 +23,7 @@ function put(name: string, contents: string | Uint8Array): string {
 const st = (name: string, tensors: Record<string, SafetensorsTensor>) => put(name, writeSafetensors(tensors));
 
 /** Runs `tessera eval ...args` in process, capturing what it writes. */
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const code = await evalCommand.run(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = (...args: string[]): Promise<Captured> => capture(() => evalCommand.run(args));
 
 const MLP = `program @mlp
 input %x : f32[2,3]

@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/command.ts';
 import { irCommand } from '../src/commands/ir.ts';
+import { type Captured, capture } from './capture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-ir-cmd-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,19 +18,7 @@ function file(text: string): string {
 }
 
 /** Runs `tessera ir ...args` in process, capturing what it writes. */
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const code = await irCommand.run(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = (...args: string[]): Promise<Captured> => capture(() => irCommand.run(args));
 
 const CANONICAL = [
   'program @mlp',
