@@ -1,94 +1,12 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ProgramBuilder, interpret, numel, tensorType } from '@tessera/ir';
-import { type AttentionKernel, E, type KernelProgram, assertKernelProgram, denseStrides } from '@tessera/kernel';
-import { describeMismatch, makeRng } from '@tessera/harness';
+import { interpret } from '@tessera/ir';
+import { type AttentionCase, attentionInputs, buildAttentionCase, describeMismatch } from '@tessera/harness';
 import { releaseBackend, runKernels } from './support.ts';
 
 afterAll(releaseBackend);
 
-interface Case {
-  b: number;
-  tq: number;
-  tk: number;
-  d: number;
-  dv: number;
-  causal?: number;
-  keep: boolean;
-  bias: boolean;
-  seed: number;
-}
-
-/** A hand-built attention kernel over dense [b, t, d] buffers, and the same computation as a graph program (as the CPU backend's test). */
-function build(c: Case): { kp: KernelProgram; graph: ReturnType<ProgramBuilder['build']> } {
-  const { b, tq, tk, d, dv } = c;
-  const buffers = [
-    { name: 'q', dtype: 'f32' as const, shape: [b, tq, d], size: b * tq * d, role: 'input' as const },
-    { name: 'k', dtype: 'f32' as const, shape: [b, tk, d], size: b * tk * d, role: 'input' as const },
-    { name: 'v', dtype: 'f32' as const, shape: [b, tk, dv], size: b * tk * dv, role: 'input' as const },
-    { name: 'keep', dtype: 'bool' as const, shape: [tq, tk], size: tq * tk, role: 'input' as const },
-    { name: 'bias', dtype: 'f32' as const, shape: [b, tk], size: b * tk, role: 'input' as const },
-    { name: 'o', dtype: 'f32' as const, shape: [b, tq, dv], size: b * tq * dv, role: 'output' as const },
-  ];
-  // Axes [b, i, j, c].
-  const kernel: AttentionKernel = {
-    kind: 'attention',
-    name: 'k0_attention',
-    batch: [b],
-    tq,
-    tk,
-    d,
-    dv,
-    scale: Math.fround(1 / Math.sqrt(d)),
-    readQ: E.load('f32', 0, { offset: 0, strides: [tq * d, d, 0, 1] }),
-    readK: E.load('f32', 1, { offset: 0, strides: [tk * d, 0, d, 1] }),
-    readV: E.load('f32', 2, { offset: 0, strides: [tk * dv, 0, dv, 1] }),
-    ...(c.keep ? { keep: E.load('bool', 3, { offset: 0, strides: [0, tk, 1, 0] }) } : {}),
-    ...(c.bias ? { bias: E.load('f32', 4, { offset: 0, strides: [tk, 0, 1, 0] }) } : {}),
-    ...(c.causal !== undefined ? { causalOffset: c.causal } : {}),
-    stores: [{ buffer: 5, map: { offset: 0, strides: [...denseStrides([b, tq, dv]).slice(0, 2), 0, 1] }, value: E.binary('mul', E.ref('f32', 'out'), E.const('f32', 2)) }],
-  };
-  const kp: KernelProgram = {
-    name: 'att',
-    buffers,
-    kernels: [kernel],
-    inputs: ['q', 'k', 'v', 'keep', 'bias'].map((name, buffer) => ({ name, buffer })),
-    outputs: [{ name: 'o', buffer: 5 }],
-  };
-  assertKernelProgram(kp);
-  const g = new ProgramBuilder('att');
-  const q = g.input('q', tensorType('f32', [b, tq, d]));
-  const k = g.input('k', tensorType('f32', [b, tk, d]));
-  const v = g.input('v', tensorType('f32', [b, tk, dv]));
-  let keep = g.input('keep', tensorType('bool', [tq, tk]));
-  const bias = g.input('bias', tensorType('f32', [b, tk]));
-  if (!c.keep) keep = g.emit('constant', [], { shape: [tq, tk], dtype: 'bool', value: [1] });
-  if (c.causal !== undefined) {
-    const i = g.emit('iota', [], { shape: [tq, tk], axis: 0 });
-    const j = g.emit('iota', [], { shape: [tq, tk], axis: 1 });
-    const limit = g.emit('add', [i, g.emit('constant', [], { shape: [], dtype: 'i32', value: [c.causal] })]);
-    keep = g.emit('where', [g.emit('le', [j, limit]), keep, g.emit('constant', [], { shape: [], dtype: 'bool', value: [0] })]);
-  }
-  const scores = g.emit('reshape', [bias], { shape: [b, 1, tk] });
-  const zero = g.emit('mul', [scores, g.emit('constant', [], { shape: [], value: [c.bias ? 1 : 0] })]);
-  const keepB = g.emit('broadcast_to', [keep], { shape: [b, tq, tk] });
-  const mask = g.emit('where', [keepB, g.emit('broadcast_to', [zero], { shape: [b, tq, tk] }), g.emit('constant', [], { shape: [], value: [-Infinity] })]);
-  const out = g.emit('attention', [q, k, v, mask]);
-  g.output('o', g.emit('mul', [out, g.emit('constant', [], { shape: [], value: [2] })]));
-  return { kp, graph: g.build() };
-}
-
-function inputsOf(kp: KernelProgram, seed: number) {
-  const rng = makeRng(seed);
-  return Object.fromEntries(
-    kp.inputs.map(({ name, buffer }) => {
-      const decl = kp.buffers[buffer]!;
-      const n = numel(decl.shape);
-      // Keep masks attend mostly, so some rows are fully masked and give NaN everywhere.
-      return [name, decl.dtype === 'bool' ? Uint8Array.from({ length: n }, () => (rng() < 0.8 ? 1 : 0)) : Float32Array.from({ length: n }, () => rng() * 4 - 2)];
-    }),
-  );
-}
+type Case = AttentionCase;
 
 const arbCase = (max: { tq: number; tk: number; d: number; dv: number }): fc.Arbitrary<Case> =>
   fc.record({
@@ -104,8 +22,8 @@ const arbCase = (max: { tq: number; tk: number; d: number; dv: number }): fc.Arb
   });
 
 async function check(c: Case): Promise<void> {
-  const { kp, graph } = build(c);
-  const inputs = inputsOf(kp, c.seed);
+  const { kp, graph } = buildAttentionCase(c);
+  const inputs = attentionInputs(kp, c.seed);
   const expected = interpret(graph, inputs).o!.data;
   const got = (await runKernels(kp, inputs)).o!;
   const why = describeMismatch(got, expected, { reductionLength: c.tk * c.d });
@@ -123,8 +41,8 @@ describe('attention kernel: WebGPU (online softmax, one invocation per query row
 
   it('gives NaN for a query row whose keys are all masked', async () => {
     const c: Case = { b: 1, tq: 2, tk: 3, d: 2, dv: 2, keep: true, bias: false, seed: 1 };
-    const { kp } = build(c);
-    const inputs = { ...inputsOf(kp, 1), keep: Uint8Array.from([0, 0, 0, 1, 0, 1]) };
+    const { kp } = buildAttentionCase(c);
+    const inputs = { ...attentionInputs(kp, 1), keep: Uint8Array.from([0, 0, 0, 1, 0, 1]) };
     const o = (await runKernels(kp, inputs)).o!;
     expect(Array.from(o.slice(0, 2))).toEqual([NaN, NaN]);
     expect(o.slice(2).every((v) => Number.isFinite(v))).toBe(true);

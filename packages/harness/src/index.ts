@@ -28,3 +28,4 @@ export {
 } from './tolerance.ts';
 export { formatCounterexample, formatValues, printable, type InputValues } from './counterexample.ts';
 export { longestReduction, mismatchVsInterpreter, assertMatchesInterpreter, type ReferenceOptions } from './differential.ts';
+export { type AttentionCase, attentionInputs, buildAttentionCase } from './attention-cases.ts';
