@@ -13,7 +13,7 @@ export { ShaderError } from './device/pipelines.ts';
 export { type VariantOverrides, type WebgpuExecutable, compileOnDevice, deviceBytes } from './runtime/executable.ts';
 export { toStorage, fromStorage } from './runtime/host-data.ts';
 export { emitKernelShader, emitProgramShaders, printProgramShaders } from './wgsl/emit.ts';
-export { DEFAULT_TARGET, WgslLimitError, gridFor, type KernelShader, type MatmulVariant, type ReduceVariant, type ShaderBinding, type WgslTarget } from './wgsl/module.ts';
+export { DEFAULT_TARGET, MATMUL_VARIANTS, WgslLimitError, gridFor, isTextureBinding, type BufferBinding, type KernelShader, type MatmulVariant, type Prepass, type ReduceVariant, type ShaderBinding, type ShaderTexture, type TextureBinding, type WgslTarget } from './wgsl/module.ts';
 export { chooseMatmulVariant, MATMUL_TILINGS } from './wgsl/matmul.ts';
 export { chooseReduceVariant } from './wgsl/reduce.ts';
 export { WGSL_HELPERS } from './wgsl/scalar.ts';

@@ -88,7 +88,9 @@ describe('WGSL code generation (no device)', () => {
   });
 
   it('chooses variants by a table over adapter and shape, with overrides first', () => {
-    expect(chooseMatmulVariant(197, 3072, 768, LLVMPIPE)).toBe('register');
+    expect(chooseMatmulVariant(197, 3072, 768, LLVMPIPE)).toBe('texture');
+    expect(chooseMatmulVariant(197, 3072, 768, LLVMPIPE, false)).toBe('register');
+    expect(chooseMatmulVariant(197, 3072, 768, { ...LLVMPIPE, matmul: 'texture' }, false)).toBe('register');
     expect(chooseMatmulVariant(197, 3072, 768, DEFAULT_TARGET)).toBe('tiled');
     expect(chooseMatmulVariant(3, 5, 7, DEFAULT_TARGET)).toBe('naive');
     expect(chooseMatmulVariant(197, 3072, 768, { ...LLVMPIPE, matmul: 'tiled' })).toBe('tiled');
@@ -103,15 +105,38 @@ describe('WGSL code generation (no device)', () => {
     const mm = (a: number[], b: number[]) => {
       const pb = new ProgramBuilder('mm');
       pb.output('y', pb.emit('matmul', [pb.input('a', tensorType('f32', a)), pb.input('b', tensorType('f32', b))]));
-      return emitProgramShaders(lowerToKernels(pb.build()), LLVMPIPE)[0]!;
+      return emitProgramShaders(lowerToKernels(pb.build()), { ...LLVMPIPE, matmul: 'register' })[0]!;
     };
     const aligned = mm([197, 768], [768, 3072]);
     expect(aligned.variant).toBe('matmul:register 16x16/64x1 vec4 loads of b0, b1');
-    expect(aligned.bindings.filter((b) => b.vec4)).toEqual([{ buffer: 0, access: 'read', vec4: true }, { buffer: 1, access: 'read', vec4: true }]);
+    expect(aligned.bindings.filter((b) => 'vec4' in b && b.vec4)).toEqual([{ buffer: 0, access: 'read', vec4: true }, { buffer: 1, access: 'read', vec4: true }]);
     expect(aligned.wgsl).toMatch(/var<storage, read> b1_v4: array<vec4<f32>>/);
     const odd = mm([33, 38], [38, 18]);
     expect(odd.variant).toBe('matmul:register 4x8/8x1');
     expect(odd.wgsl).toMatch(/fn read_b4\(.*\) -> vec4<f32> \{ return vec4<f32>\(read_b\(/);
+  });
+
+  it('packs the texture matmul operands in prepasses (k padded to 4, the weight pack only when parameters change) and falls back past the texture limit', () => {
+    const pb = new ProgramBuilder('mm');
+    const x = pb.input('x', tensorType('f32', [2, 5, 6]));
+    const w = pb.param('w', tensorType('f32', [6, 9]));
+    pb.output('y', pb.emit('add', [pb.emit('matmul', [x, w]), pb.input('r', tensorType('f32', [2, 5, 9]))]));
+    const kp = lowerToKernels(pb.build());
+    const [k] = emitProgramShaders(kp, { ...LLVMPIPE, matmul: 'texture' });
+    expect(k!.variant).toMatch(/^matmul:texture /);
+    // A: ceil(6/4) = 2 texels per row, 2 batches x 5 rows; B: ceil(9/4) = 3 texels per row, 8 padded rows per batch.
+    expect(k!.textures?.map((t) => [t.width, t.height, t.shared])).toEqual([
+      [2, 10, true],
+      [3, 16, false],
+    ]);
+    expect(k!.prepasses?.map((p) => p.paramsOnly)).toEqual([false, true]);
+    expect(k!.prepasses![0]!.wgsl).toMatch(/var tex0: texture_storage_2d<rgba32float, write>/);
+    expect(k!.wgsl).toMatch(/var tex1: texture_2d<f32>/);
+    expect(k!.wgsl).toMatch(/textureLoad\(tex0, /);
+    // The residual add stays in the epilogue.
+    expect(k!.wgsl).toMatch(/fn write_c\(/);
+    const [small] = emitProgramShaders(kp, { ...LLVMPIPE, matmul: 'texture', maxTextureDimension2D: 8 });
+    expect(small!.variant).toMatch(/^matmul:register /);
   });
 
   it('reads options from TESSERA_WEBGPU_* variables and rejects unknown values', () => {

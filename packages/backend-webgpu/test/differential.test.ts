@@ -31,6 +31,16 @@ describe('differential: interpreter = WebGPU backend (lowerToKernels -> WGSL)', 
     );
   });
 
+  it(`matches with the texture matmul forced (operands packed into textures by prepasses), ${Math.ceil(RUNS / 2)} programs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(cases, async (c) => {
+        const why = await checkProgram(c.program, c.inputs, { matmul: 'texture' });
+        if (why) throw new Error(why);
+      }),
+      { numRuns: Math.ceil(RUNS / 2) },
+    );
+  });
+
   it(`matches with the naive matmul and one-row-per-invocation reductions forced, ${Math.ceil(RUNS / 2)} programs`, async () => {
     await fc.assert(
       fc.asyncProperty(cases, async (c) => {

@@ -3,7 +3,7 @@ import { type Program, ProgramBuilder, type TensorType, interpret, tensorType } 
 import { lowerToKernels } from '@tessera/passes';
 import { inputsFor } from '@tessera/harness';
 import type { TensorData } from '@tessera/kernel';
-import type { MatmulVariant } from '../src/index.ts';
+import { MATMUL_VARIANTS } from '../src/index.ts';
 import { checkProgram, releaseBackend, runKernels, testBackend } from './support.ts';
 
 const f32 = (...shape: number[]): TensorType => tensorType('f32', shape);
@@ -37,7 +37,7 @@ describe('WebGPU backend edge cases', () => {
     // Past REGISTER_BIG_WORK: the register variant's 16x16 blocks, rows and columns not multiples of the tile.
     [[70, 256], [256, 300]],
   ];
-  for (const variant of ['register', 'tiled', 'naive'] as MatmulVariant[]) {
+  for (const variant of MATMUL_VARIANTS) {
     it(`matmul (${variant}) on extents that are not multiples of its tile: ${shapes.map(([a, b]) => `${a.join('x')}@${b.join('x')}`).join(', ')}`, async () => {
       for (const [a, b] of shapes) {
         const p = matmulProgram(a, b);

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ProgramBuilder, tensorType } from '@tessera/ir';
 import { lowerToKernels } from '@tessera/passes';
 import { compile } from 'tessera';
-import { type KernelShader, ShaderError, WebgpuUnavailableError, acquireDevice, createWebgpuBackend, describeAdapter, webgpuBackend } from '../src/index.ts';
+import { type KernelShader, MATMUL_VARIANTS, ShaderError, WebgpuUnavailableError, acquireDevice, createWebgpuBackend, describeAdapter, webgpuBackend } from '../src/index.ts';
 import { collectInfo, formatInfo } from '../../cli/src/commands/info.ts';
 import { releaseBackend, testBackend } from './support.ts';
 
@@ -27,8 +27,8 @@ describe('WebGPU runtime', () => {
     expect(be.limits.maxBuffersPerKernel).toBeGreaterThanOrEqual(8);
   });
 
-  it('uploads a parameter once per typed array: a new array is uploaded, the same array is not read again (documented)', async () => {
-    const exe = await (await testBackend()).compile(linear());
+  it.each(MATMUL_VARIANTS)('uploads a parameter once per typed array: a new array is uploaded (and re-packed), the same array is not read again (documented); matmul %s', async (matmul) => {
+    const exe = await (await testBackend()).compile(linear(), { matmul });
     const w = Float32Array.from([1, 0, 0, 1, 0, 0]);
     expect(Array.from((await exe.run({ x: X, w })).y!)).toEqual([2, 3, 5, 6]);
     w.fill(0); // changed in place: the device keeps the first upload

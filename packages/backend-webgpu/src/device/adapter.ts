@@ -1,5 +1,5 @@
 import { TesseraError } from '@tessera/ir';
-import type { MatmulVariant, ReduceVariant } from '../wgsl/module.ts';
+import { MATMUL_VARIANTS, type MatmulVariant, type ReduceVariant } from '../wgsl/module.ts';
 
 /**
  * Which adapter to use. `auto`: in a browser navigator.gpu; in Node the
@@ -16,7 +16,7 @@ export interface WebgpuOptions {
   readonly adapter?: AdapterChoice;
   /** Milliseconds to wait for requestAdapter and requestDevice each before giving up (env TESSERA_WEBGPU_TIMEOUT_MS; default 20000). */
   readonly timeoutMs?: number;
-  /** Matmul algorithm override (env TESSERA_WEBGPU_MATMUL: register, tiled or naive). */
+  /** Matmul algorithm override (env TESSERA_WEBGPU_MATMUL: texture, register, tiled or naive). */
   readonly matmul?: MatmulVariant;
   /** Reduction algorithm override (env TESSERA_WEBGPU_REDUCE: thread or workgroup). */
   readonly reduce?: ReduceVariant;
@@ -50,7 +50,7 @@ export class WebgpuUnavailableError extends TesseraError {
 }
 
 const ADAPTER_CHOICES: readonly AdapterChoice[] = ['auto', 'default', 'opengles', 'browser'];
-const VARIANTS = { matmul: ['register', 'tiled', 'naive'], reduce: ['thread', 'workgroup'] } as const;
+const VARIANTS = { matmul: MATMUL_VARIANTS, reduce: ['thread', 'workgroup'] } as const;
 
 /** Reads the TESSERA_WEBGPU_* environment variables into options, checking their values. */
 export function optionsFromEnv(env: Readonly<Record<string, string | undefined>> = typeof process === 'undefined' ? {} : process.env): WebgpuOptions {
@@ -94,6 +94,7 @@ const RAISED_LIMITS = [
   'maxStorageBufferBindingSize',
   'maxBufferSize',
   'maxBindingsPerBindGroup',
+  'maxTextureDimension2D',
 ] as const;
 
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|softpipe|swiftshader|warp|software/i;

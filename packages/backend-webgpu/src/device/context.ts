@@ -29,6 +29,7 @@ export class GpuContext {
       maxWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize ?? 16384,
       maxWorkgroupsPerDimension: lim.maxComputeWorkgroupsPerDimension ?? 65535,
       maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage ?? 8,
+      maxTextureDimension2D: lim.maxTextureDimension2D ?? 4096,
       cpu: report.cpu,
       ...(options.matmul ? { matmul: options.matmul } : {}),
       ...(options.reduce ? { reduce: options.reduce } : {}),

@@ -1,5 +1,5 @@
 import { TesseraError } from '@tessera/ir';
-import type { KernelShader, ShaderBinding } from '../wgsl/module.ts';
+import { type KernelShader, type ShaderBinding, isTextureBinding } from '../wgsl/module.ts';
 
 /** A shader that failed to compile or a pipeline that failed validation, with the kernel's name and the WGSL line. */
 export class ShaderError extends TesseraError {
@@ -21,6 +21,15 @@ export function formatShaderMessages(shader: KernelShader, messages: readonly GP
     .join('\n');
 }
 
+const LAYOUT_KEY: Record<ShaderBinding['access'], string> = { read: 'r', read_write: 'w', sampled: 't', write: 'o' };
+
+/** The resource part of a bind group layout entry for one binding. */
+function layoutEntry(b: ShaderBinding): Omit<GPUBindGroupLayoutEntry, 'binding' | 'visibility'> {
+  if (!isTextureBinding(b)) return { buffer: { type: b.access === 'read' ? 'read-only-storage' : 'storage' } };
+  if (b.access === 'sampled') return { texture: { sampleType: 'unfilterable-float', viewDimension: '2d' } };
+  return { storageTexture: { access: 'write-only', format: 'rgba32float', viewDimension: '2d' } };
+}
+
 /** Bind group layouts by binding signature, and compute pipelines by WGSL text: a shader is compiled once per device. */
 export class PipelineCache {
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
@@ -28,14 +37,14 @@ export class PipelineCache {
 
   constructor(private readonly device: GPUDevice) {}
 
-  /** The bind group layout for a list of bindings (read-only or writable storage buffers). */
+  /** The bind group layout for a list of bindings (read-only or writable storage buffers, sampled or written rgba32float textures). */
   layout(bindings: readonly ShaderBinding[]): GPUBindGroupLayout {
-    const key = bindings.map((b) => (b.access === 'read' ? 'r' : 'w')).join('');
+    const key = bindings.map((b) => LAYOUT_KEY[b.access]).join('');
     let l = this.layouts.get(key);
     if (!l) {
       l = this.device.createBindGroupLayout({
         label: `tessera ${key}`,
-        entries: bindings.map((b, i) => ({ binding: i, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.access === 'read' ? 'read-only-storage' : 'storage' } })),
+        entries: bindings.map((b, i) => ({ binding: i, visibility: GPUShaderStage.COMPUTE, ...layoutEntry(b) })),
       });
       this.layouts.set(key, l);
     }

@@ -2,7 +2,7 @@ import { type DType, TesseraError } from '@tessera/ir';
 import { type Executable, type KernelProgram, type TensorData, assertKernelProgram } from '@tessera/kernel';
 import type { GpuContext } from '../device/context.ts';
 import { emitProgramShaders } from '../wgsl/emit.ts';
-import type { KernelShader, MatmulVariant, ReduceVariant } from '../wgsl/module.ts';
+import { type KernelShader, type MatmulVariant, type Prepass, type ReduceVariant, type ShaderTexture, isTextureBinding } from '../wgsl/module.ts';
 
 /** Per-compile choice of algorithms, over the device's table (tests and benchmarks force each variant this way). */
 export interface VariantOverrides {
@@ -45,7 +45,9 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
     }
   }
   const shaders = emitProgramShaders(program, { ...ctx.target, ...variants });
-  const pipelines = await Promise.all(shaders.map((s) => ctx.pipelines.pipeline(s)));
+  // Every dispatch in launch order: each kernel's prepasses, then the kernel.
+  const steps = shaders.flatMap((s) => [...(s.prepasses ?? []).map((p) => ({ shader: p as KernelShader, owner: s, paramsOnly: (p as Prepass).paramsOnly })), { shader: s, owner: s, paramsOnly: false }]);
+  const pipelines = await Promise.all(steps.map(({ shader }) => ctx.pipelines.pipeline(shader)));
 
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
   const buffers = program.buffers.map((b) => ctx.pool.acquire(deviceBytes(b.size), usage, `${program.name}:%${b.name}`));
@@ -54,15 +56,21 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
     const full = b.data.length === 1 ? new Array<number>(b.size).fill(b.data[0]!) : b.data;
     d.queue.writeBuffer(buffers[i]!, 0, toStorage(b.dtype, full));
   });
-  const bindGroups = shaders.map((s) =>
+  const textures = new TextureSet(d);
+  const bindGroups = steps.map(({ shader, owner }) =>
     d.createBindGroup({
-      label: s.name,
-      layout: ctx.pipelines.layout(s.bindings),
-      entries: s.bindings.map((bd, i) => ({ binding: i, resource: { buffer: buffers[bd.buffer]! } })),
+      label: shader.name,
+      layout: ctx.pipelines.layout(shader.bindings),
+      entries: shader.bindings.map((bd, i) => ({
+        binding: i,
+        resource: isTextureBinding(bd) ? textures.get(owner.textures![bd.texture]!, bd.texture).createView() : { buffer: buffers[bd.buffer]! },
+      })),
     }),
   );
   const staging = program.outputs.map(({ buffer }) => ctx.pool.acquire(deviceBytes(program.buffers[buffer]!.size), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, `${program.name}:read`));
   const uploadedParams = new Map<number, TensorData>();
+  // Whether parameters changed since the parameter-only prepasses last ran.
+  let paramsDirty = true;
   let disposed = false;
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -83,15 +91,17 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
       if (program.buffers[buffer]!.role === 'param') {
         if (uploadedParams.get(buffer) === v) continue;
         uploadedParams.set(buffer, v);
+        paramsDirty = true;
       }
       d.queue.writeBuffer(buffers[buffer]!, 0, toStorage(program.buffers[buffer]!.dtype, v));
     }
     const enc = d.createCommandEncoder({ label: program.name });
     const pass = enc.beginComputePass({ label: program.name });
-    shaders.forEach((s, i) => {
+    steps.forEach(({ shader, paramsOnly }, i) => {
+      if (paramsOnly && !paramsDirty) return;
       pass.setPipeline(pipelines[i]!);
       pass.setBindGroup(0, bindGroups[i]!);
-      pass.dispatchWorkgroups(...s.dispatch);
+      pass.dispatchWorkgroups(...shader.dispatch);
     });
     pass.end();
     program.outputs.forEach(({ buffer }, i) => enc.copyBufferToBuffer(buffers[buffer]!, 0, staging[i]!, 0, deviceBytes(program.buffers[buffer]!.size)));
@@ -101,8 +111,10 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
     if (validation || oom) {
       // A failed submit leaves the parameters' state unknown: upload them again next time.
       uploadedParams.clear();
+      paramsDirty = true;
       throw new TesseraError(`running ${program.name} on WebGPU failed: ${(validation ?? oom)!.message}`);
     }
+    paramsDirty = false;
     try {
       await Promise.all(staging.map((s) => s.mapAsync(GPUMapMode.READ)));
     } catch (e) {
@@ -130,6 +142,7 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
       disposed = true;
       // After the runs in flight; buffers of a lost device are destroyed rather than pooled.
       void queue.then(() => {
+        textures.destroy();
         for (const b of [...buffers, ...staging]) {
           if (ctx.lostReason === undefined) ctx.pool.release(b);
           else b.destroy();
@@ -137,4 +150,37 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
       });
     },
   };
+}
+
+/**
+ * The staging textures of one executable: one per texture a kernel keeps
+ * between runs, and one per size for those every run rewrites before use
+ * and slot (kernels run one after another, so they can share it).
+ */
+class TextureSet {
+  private readonly shared = new Map<string, GPUTexture>();
+  private readonly owned = new Map<ShaderTexture, GPUTexture>();
+
+  constructor(private readonly device: GPUDevice) {}
+
+  /** The texture backing `t`, texture number `slot` of its kernel (two slots of one kernel never share). */
+  get(t: ShaderTexture, slot: number): GPUTexture {
+    const key = `${slot}:${t.width}x${t.height}`;
+    const found = t.shared ? this.shared.get(key) : this.owned.get(t);
+    if (found) return found;
+    const tex = this.device.createTexture({
+      label: t.shared ? `staging ${key}` : t.label,
+      size: [t.width, t.height],
+      format: 'rgba32float',
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING,
+    });
+    if (t.shared) this.shared.set(key, tex);
+    else this.owned.set(t, tex);
+    return tex;
+  }
+
+  /** Destroys every texture (they hold native memory the garbage collector does not see). */
+  destroy(): void {
+    for (const t of [...this.shared.values(), ...this.owned.values()]) t.destroy();
+  }
 }

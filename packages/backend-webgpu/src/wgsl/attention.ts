@@ -1,4 +1,4 @@
-import { type KernelShader, type ShaderBinding, type ShaderModuleBuilder, entryHead, gridFor, kernelBindings } from './module.ts';
+import { type BufferBinding, type KernelShader, type ShaderModuleBuilder, entryHead, gridFor, kernelBindings } from './module.ts';
 import { wgslConst } from './scalar.ts';
 import { emitHook, emitStores, emitVec4Hook } from './stores.ts';
 import { type AttentionKernel, numelOf } from './util.ts';
@@ -40,7 +40,7 @@ export function emitAttention(k: AttentionKernel, mb: ShaderModuleBuilder): Kern
   const groups = numelOf(k.batch) * blocks;
   const grid = gridFor(groups, mb.target.maxWorkgroupsPerDimension);
   const w = new WgslWriter(1);
-  const extraBindings: ShaderBinding[] = [];
+  const extraBindings: BufferBinding[] = [];
   if (grid[0] * grid[1] !== groups) w.line(`if (wg >= ${groups}i) { return; }`);
   w.line(`let qblock = wg % ${blocks}i;`, `let bflat = wg / ${blocks}i;`);
   decomposeIndex(w, 'bflat', k.batch, names.axis);

@@ -12,6 +12,8 @@ export interface WgslTarget {
   readonly maxWorkgroupsPerDimension: number;
   /** Most storage buffers one shader may bind. */
   readonly maxStorageBuffersPerShaderStage: number;
+  /** Largest width and height of a 2-D texture (the texture matmul stages its operands in rgba32float textures). */
+  readonly maxTextureDimension2D: number;
   /** A CPU adapter (llvmpipe, SwiftShader): picks the variants that suit SIMD-across-invocations execution. */
   readonly cpu: boolean;
   /** Matmul variant override (otherwise chosen by `chooseMatmulVariant`). */
@@ -20,8 +22,16 @@ export interface WgslTarget {
   readonly reduce?: ReduceVariant;
 }
 
-/** Matmul algorithms: register-blocked without workgroup memory (CPU adapters), shared-memory tiling (GPUs), one output per invocation. */
-export type MatmulVariant = 'register' | 'tiled' | 'naive';
+/**
+ * Matmul algorithms: operands staged in textures and register-blocked (CPU
+ * adapters), register-blocked over storage buffers (CPU adapters, when the
+ * operands do not fit a texture), shared-memory tiling (GPUs), one output
+ * per invocation.
+ */
+export type MatmulVariant = 'texture' | 'register' | 'tiled' | 'naive';
+
+/** Every matmul variant, for tests and benchmarks that force each. */
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['texture', 'register', 'tiled', 'naive'];
 /** Reduction algorithms: one invocation per output row, or one workgroup per row with a tree reduction in workgroup memory. */
 export type ReduceVariant = 'thread' | 'workgroup';
 
@@ -31,15 +41,43 @@ export const DEFAULT_TARGET: WgslTarget = {
   maxWorkgroupStorageSize: 16384,
   maxWorkgroupsPerDimension: 65535,
   maxStorageBuffersPerShaderStage: 8,
+  maxTextureDimension2D: 8192,
   cpu: false,
 };
 
 /** How a buffer is bound in one shader. */
-export interface ShaderBinding {
+export interface BufferBinding {
   readonly buffer: number;
   readonly access: 'read' | 'read_write';
   /** A second, read-only view of the buffer as array<vec4<f32>> (named `b<N>_v4`), for vectorised loads. */
   readonly vec4?: boolean;
+}
+
+/** How one of the kernel's textures (an index into `KernelShader.textures`, named `tex<N>`) is bound: read by textureLoad, or written by textureStore. */
+export interface TextureBinding {
+  readonly texture: number;
+  readonly access: 'sampled' | 'write';
+}
+
+/** A binding of a shader: binding i of the module is bindings[i]. */
+export type ShaderBinding = BufferBinding | TextureBinding;
+
+/** Whether a binding is a texture rather than a storage buffer. */
+export function isTextureBinding(b: ShaderBinding): b is TextureBinding {
+  return 'texture' in b;
+}
+
+/**
+ * An rgba32float texture a kernel stages data in: four consecutive f32 per
+ * texel. `shared`: the contents are written by the kernel's own prepass
+ * before every read, so kernels may share one texture of the same size;
+ * otherwise it holds data the kernel keeps between runs (packed parameters).
+ */
+export interface ShaderTexture {
+  readonly label: string;
+  readonly width: number;
+  readonly height: number;
+  readonly shared: boolean;
 }
 
 /** One kernel as a compute shader: its WGSL, bindings (binding i = bindings[i]) and dispatch size. */
@@ -52,6 +90,15 @@ export interface KernelShader {
   readonly bindings: readonly ShaderBinding[];
   readonly dispatch: readonly [number, number, number];
   readonly workgroupSize: number;
+  /** Textures the shader and its prepasses bind. */
+  readonly textures?: readonly ShaderTexture[];
+  /** Shaders dispatched before this one (packing operands into `textures`). */
+  readonly prepasses?: readonly Prepass[];
+}
+
+/** A shader dispatched before its kernel's shader. `paramsOnly`: it reads only parameters and constants, so it runs when they change, not every run. */
+export interface Prepass extends KernelShader {
+  readonly paramsOnly: boolean;
 }
 
 /** A kernel that cannot be generated within the device's limits. */
@@ -63,7 +110,7 @@ export class WgslLimitError extends Error {
 }
 
 /** The buffers a kernel touches, read-only unless it stores to them, in buffer order. */
-export function kernelBindings(k: Kernel): ShaderBinding[] {
+export function kernelBindings(k: Kernel): BufferBinding[] {
   const read = new Set<number>();
   for (const e of kernelExprs(k)) loadedBuffers(e, read);
   const written = new Set(kernelStores(k).map((s) => s.buffer));
@@ -102,12 +149,17 @@ export class ShaderModuleBuilder {
 
   /** The whole module: a header comment, bindings, helpers, declarations and the entry point. */
   assemble(variant: string, bindings: readonly ShaderBinding[], entry: string): string {
-    if (bindings.length > this.target.maxStorageBuffersPerShaderStage) {
+    const storage = bindings.filter((b) => !isTextureBinding(b)).length;
+    if (storage > this.target.maxStorageBuffersPerShaderStage) {
       throw new WgslLimitError(
-        `kernel ${this.kernel.name} binds ${bindings.length} storage buffers, but the device allows ${this.target.maxStorageBuffersPerShaderStage} per shader stage (split the kernel: fusion must respect limits.maxBuffersPerKernel)`,
+        `kernel ${this.kernel.name} binds ${storage} storage buffers, but the device allows ${this.target.maxStorageBuffersPerShaderStage} per shader stage (split the kernel: fusion must respect limits.maxBuffersPerKernel)`,
       );
     }
     const binds = bindings.map((b, i) => {
+      if (isTextureBinding(b)) {
+        const type = b.access === 'sampled' ? 'texture_2d<f32>' : 'texture_storage_2d<rgba32float, write>';
+        return `@group(0) @binding(${i}) var tex${b.texture}: ${type};`;
+      }
       const d = this.buffers[b.buffer]!;
       const name = `${this.names.buffer(b.buffer)}${b.vec4 ? '_v4' : ''}`;
       const type = b.vec4 ? 'vec4<f32>' : wgslStorageType(d.dtype);
