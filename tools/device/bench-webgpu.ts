@@ -1,0 +1,170 @@
+/**
+ * Section c: WebGPU speed. Matmul GFLOP/s per variant at the ViT-B MLP
+ * shapes and 1024³ (each run uploads A and reads C back, W placed once, as
+ * bench/webgpu.ts times it), ViT latency with seeded weights and compile
+ * time (`tessera bench`'s prepareModel), and jax-js on the same adapter as a
+ * peer when it loads.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProgramBuilder, type SafetensorsTensor, tensorType, writeSafetensorsFile } from '@tessera/ir';
+import { lowerToKernels } from '@tessera/passes';
+import type { VariantOverrides, WebgpuBackend } from '@tessera/backend-webgpu';
+import { VIT_PRESETS, buildModel, traceVit, type VisionTransformer } from '@tessera/models';
+import { prepareModel } from '../../packages/cli/src/commands/bench.ts';
+import { seededArray, timeIt } from '../../bench/timing.ts';
+import type { Variants } from './environment.ts';
+import { jaxMatmul, jaxVit, withNavigator } from './jax-peer.ts';
+import { type Report, errorText, log } from './report.ts';
+
+const gflops = (m: number, k: number, n: number, ms: number) => (2 * m * k * n) / ms / 1e6;
+
+/** Runs and warm-ups per timing: medians on the GPU, fewer on llvmpipe. */
+export function timingRuns(quick: boolean): { runs: number; warmup: number } {
+  return quick ? { runs: 3, warmup: 1 } : { runs: 9, warmup: 2 };
+}
+
+/** C = A @ W on the backend with W a parameter placed once; the run uploads A and reads C back. */
+export async function timeMatmul(be: WebgpuBackend, m: number, k: number, n: number, variants: VariantOverrides, quick: boolean): Promise<{ variant: string; median_ms: number; min_ms: number; gflops: number; compile_ms: number }> {
+  const b = new ProgramBuilder('mm');
+  b.output('y', b.emit('matmul', [b.input('a', tensorType('f32', [m, k])), b.param('w', tensorType('f32', [k, n]))]));
+  const t0 = performance.now();
+  const exe = await be.compile(lowerToKernels(b.build()), variants);
+  const compileMs = performance.now() - t0;
+  try {
+    const a = seededArray(m * k, 1);
+    const inputs: Record<string, Float32Array> = exe.setInputs ? { a } : { a, w: seededArray(k * n, 2) };
+    exe.setInputs?.({ w: seededArray(k * n, 2) });
+    const t = await timeIt(() => exe.run(inputs), timingRuns(quick));
+    return { variant: exe.shaders.map((s) => s.variant).join(' + '), median_ms: t.median, min_ms: t.min, gflops: gflops(m, k, n, t.median), compile_ms: compileMs };
+  } finally {
+    exe.dispose();
+  }
+}
+
+/** Seeded weights as `tessera bench` makes them (uniform, variance ~1/fan-in), written as a safetensors file, so Tessera and jax-js run the same model. */
+async function seededVitCheckpoint(name: string, dir: string): Promise<string> {
+  const program = traceVit(buildModel(VIT_PRESETS[name]!) as VisionTransformer, 1);
+  const tensors: Record<string, SafetensorsTensor> = {};
+  let seed = 1;
+  for (const p of program.inputs.filter((i) => i.kind === 'parameter')) {
+    const shape = p.type.shape;
+    const n = shape.reduce((a, b) => a * b, 1);
+    const scale = shape.length >= 2 ? Math.sqrt(3 / shape.slice(1).reduce((a, b) => a * b, 1)) : 0.1;
+    const data = seededArray(n, seed++ * 0x9e3779b1);
+    for (let i = 0; i < n; i++) data[i]! *= scale;
+    tensors[p.name] = { dtype: 'F32', shape, data };
+  }
+  const path = join(dir, `${name}.safetensors`);
+  await writeSafetensorsFile(path, tensors);
+  return path;
+}
+
+/** Which ViTs to time, smallest first. */
+const VITS = ['vit-ti-16', 'vit-s-16', 'vit-b-16'];
+
+/** Section c. */
+export async function benchWebgpu(report: Report, rec: Record<string, unknown>, be: WebgpuBackend, variants: Variants, deadline: () => number): Promise<void> {
+  const quick = report.settings.quick;
+  const shapes: [number, number, number][] = quick ? [[197, 768, 3072]] : [[197, 768, 3072], [197, 3072, 768], [1024, 1024, 1024]];
+  const matmuls: Record<string, unknown>[] = [];
+  rec.matmul = matmuls;
+  log(report, 'matmul (ms per call incl. upload of A and read-back of C; W placed once; median)');
+  for (const [m, k, n] of shapes) {
+    for (const v of [undefined, ...variants.matmul]) {
+      const label = v ?? 'default';
+      if (deadline() < 0) {
+        matmuls.push({ shape: [m, k, n], forced: label, skipped: 'out of time' });
+        continue;
+      }
+      try {
+        const r = await timeMatmul(be, m, k, n, v ? { matmul: v as VariantOverrides['matmul'] } : {}, quick);
+        matmuls.push({ shape: [m, k, n], forced: label, ...r });
+        log(report, `  (${m},${k},${n}) ${label.padEnd(8)} ${r.variant.padEnd(28)} ${r.median_ms.toFixed(2).padStart(9)} ms  ${r.gflops.toFixed(1).padStart(8)} GFLOP/s  (min ${r.min_ms.toFixed(2)} ms, compile ${r.compile_ms.toFixed(0)} ms)`);
+      } catch (e) {
+        matmuls.push({ shape: [m, k, n], forced: label, error: errorText(e) });
+        log(report, `  (${m},${k},${n}) ${label}: failed: ${errorText(e)}`);
+      }
+      report.save();
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'device-check-'));
+  const vits: Record<string, unknown>[] = [];
+  rec.vit = vits;
+  let tiCheckpoint: string | undefined;
+  let tiLogits: Float32Array | undefined;
+  const pixels = seededArray(3 * 224 * 224, 5);
+  for (const name of quick ? VITS.slice(0, 1) : VITS) {
+    // A ViT-B compile plus runs takes a while even on a GPU: don't start one with under 20 s left.
+    if (deadline() < 20) {
+      vits.push({ model: name, skipped: `out of time (${deadline().toFixed(0)} s left)` });
+      log(report, `  ${name}: skipped, out of time`);
+      continue;
+    }
+    try {
+      const config = join(dir, `${name}.json`);
+      writeFileSync(config, JSON.stringify(VIT_PRESETS[name]));
+      const weights = name === 'vit-ti-16' ? (tiCheckpoint = await seededVitCheckpoint(name, dir)) : undefined;
+      const model = await prepareModel({ config, ...(weights ? { weights } : {}), backend: 'webgpu', inputs: {} });
+      try {
+        const run = async () => (await model.run({ pixel_values: pixels })).logits as Float32Array;
+        const tFirst = performance.now();
+        const first = await run();
+        const firstMs = performance.now() - tFirst;
+        if (name === 'vit-ti-16') tiLogits = first;
+        const t = await timeIt(run, { runs: quick ? 2 : 5, warmup: quick ? 0 : 1 });
+        const finite = first.every((x) => Number.isFinite(x));
+        vits.push({ model: name, batch: 1, median_ms: t.median, min_ms: t.min, first_run_ms: firstMs, compile_ms: model.compileMs, logits_finite: finite });
+        log(report, `  ${name} batch 1: median ${t.median.toFixed(2)} ms (min ${t.min.toFixed(2)}), first run ${firstMs.toFixed(0)} ms, compile ${model.compileMs.toFixed(0)} ms${finite ? '' : ', NON-FINITE logits'}`);
+      } finally {
+        model.dispose();
+      }
+    } catch (e) {
+      vits.push({ model: name, error: errorText(e) });
+      log(report, `  ${name}: failed: ${errorText(e)}`);
+    }
+    report.save();
+  }
+  rec.jax = await jaxPeer(report, be, tiCheckpoint, tiLogits, pixels, deadline);
+}
+
+/** jax-js on the same Dawn adapter: matmul (197,768,3072) and ViT-Ti on the same weights; skipped with a reason when it does not load or run. */
+async function jaxPeer(report: Report, be: WebgpuBackend, checkpoint: string | undefined, ours: Float32Array | undefined, pixels: Float32Array, deadline: () => number): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  if (process.env.DEVICE_CHECK_JAX === '0') return { skipped: 'DEVICE_CHECK_JAX=0' };
+  if (deadline() < 15) {
+    log(report, 'jax-js: skipped, out of time');
+    return { skipped: 'out of time' };
+  }
+  const quick = report.settings.quick;
+  try {
+    await withNavigator(be.adapter, async () => {
+      const [m, k, n] = [197, 768, 3072];
+      const t0 = performance.now();
+      const run = await jaxMatmul(m, k, n);
+      await run();
+      const first = performance.now() - t0;
+      const t = await timeIt(run, timingRuns(quick));
+      out.matmul = { shape: [m, k, n], median_ms: t.median, min_ms: t.min, gflops: gflops(m, k, n, t.median), first_run_ms: first };
+      log(report, `  jax-js webgpu (${m},${k},${n}): ${t.median.toFixed(2)} ms, ${gflops(m, k, n, t.median).toFixed(1)} GFLOP/s (first run ${first.toFixed(0)} ms)`);
+      report.save();
+      if (!checkpoint || deadline() < 15) {
+        out.vit = { skipped: checkpoint ? 'out of time' : 'no ViT-Ti checkpoint (Tessera ViT-Ti did not run)' };
+        return;
+      }
+      const t1 = performance.now();
+      const vit = await jaxVit(checkpoint, pixels);
+      const theirs = await vit();
+      const firstVit = performance.now() - t1;
+      const tv = await timeIt(vit, { runs: quick ? 2 : 5, warmup: 0 });
+      const diff = ours ? Array.from(theirs).reduce((mx, v, i) => Math.max(mx, Math.abs(v - ours[i]!)), 0) : NaN;
+      out.vit = { model: 'vit-ti-16', median_ms: tv.median, min_ms: tv.min, first_run_ms: firstVit, max_abs_diff_vs_tessera: diff };
+      log(report, `  jax-js webgpu ViT-Ti/16 (jit): median ${tv.median.toFixed(2)} ms (first run ${firstVit.toFixed(0)} ms), max |Δ| vs Tessera ${diff.toExponential(1)}`);
+    });
+  } catch (e) {
+    out.error = errorText(e);
+    log(report, `  jax-js: skipped: ${errorText(e)}`);
+  }
+  return out;
+}
