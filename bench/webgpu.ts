@@ -26,7 +26,7 @@ import { join, resolve } from 'node:path';
 import { ProgramBuilder, readSafetensorsFile, tensorType } from '@tessera/ir';
 import { VIT_PRESETS } from '@tessera/models';
 import { lowerToKernels } from '@tessera/passes';
-import { type AdapterReport, type WebgpuBackend, createDawnGpu, createWebgpuBackend, describeAdapter } from '@tessera/backend-webgpu';
+import { type AdapterReport, type MatmulVariant, type WebgpuBackend, createDawnGpu, createWebgpuBackend, describeAdapter } from '@tessera/backend-webgpu';
 import { printTable, seededArray, timeIt } from './timing.ts';
 
 const MATMULS: readonly [number, number, number][] = [
@@ -37,7 +37,7 @@ const MATMULS: readonly [number, number, number][] = [
 type Timed = () => Promise<unknown>;
 
 /** Tessera: C = A @ W with W a parameter (uploaded once, as weights are); each run uploads A and reads C back. */
-async function tesseraMatmul(be: WebgpuBackend, m: number, k: number, n: number, matmul?: 'register' | 'tiled'): Promise<{ run: Timed; variant: string; dispose: () => void }> {
+async function tesseraMatmul(be: WebgpuBackend, m: number, k: number, n: number, matmul?: MatmulVariant): Promise<{ run: Timed; variant: string; dispose: () => void }> {
   const b = new ProgramBuilder('mm');
   b.output('y', b.emit('matmul', [b.input('a', tensorType('f32', [m, k])), b.param('w', tensorType('f32', [k, n]))]));
   const exe = await be.compile(lowerToKernels(b.build()), matmul ? { matmul } : {});
@@ -285,7 +285,7 @@ export async function benchWebgpu(): Promise<void> {
   console.log(`\nwebgpu adapter: ${describeAdapter(be.adapter)}`);
   const rows: string[][] = [];
   for (const [m, k, n] of MATMULS) {
-    for (const variant of [undefined, ...(m === 197 && k === 768 ? (['tiled'] as const) : [])]) {
+    for (const variant of [undefined, ...(m === 197 && k === 768 ? (['register', 'tiled'] as const) : [])]) {
       const mm = await tesseraMatmul(be, m, k, n, variant);
       const t = await timeIt(mm.run, { runs: 3, warmup: 1 });
       rows.push([`(${m},${k},${n})`, `tessera ${mm.variant}`, t.median.toFixed(1), gflops(m, k, n, t.median)]);

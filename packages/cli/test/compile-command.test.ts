@@ -66,6 +66,7 @@ beforeAll(() => {
   runs.outside = spawn(TSX, [MAIN, 'compile', 'm.ts'], outside);
   runs.kernels = spawn(TSX, [MAIN, 'compile', 'examples/mlp.ts', '--emit', 'kernels', '--no-typecheck']);
   runs.code = spawn(TSX, [MAIN, 'compile', 'examples/tiny-encoder.ts', '--backend', 'cpu', '--emit', 'code', '--no-typecheck']);
+  runs.wgsl = spawn(TSX, [MAIN, 'compile', 'examples/tiny-encoder.ts', '--backend', 'webgpu', '--emit', 'code', '--no-typecheck']);
   runs.cjsScope = spawn(TSX, [MAIN, 'compile', join(cjsScope, 'm.ts'), '--emit=ir', '--name', 'user_model', '--no-typecheck']);
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -153,6 +154,19 @@ describe('tessera compile (spawned)', () => {
     expect(() => new Function(r.stdout)).not.toThrow();
   });
 
+  it('prints WGSL with --backend webgpu --emit code: one compute shader per kernel, in launch order, with bindings named after the buffers', async () => {
+    const r = await runs.wgsl!;
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\/\/ WGSL for WebGPU's guaranteed limits/);
+    const kernels = [...r.stdout.matchAll(/^\/\/ kernel (k\d+)_\w+ \((\w+):/gm)].map((m) => m[1]);
+    expect(kernels.length).toBeGreaterThanOrEqual(5);
+    expect(kernels).toEqual(kernels.map((_, i) => `k${i}`));
+    expect((r.stdout.match(/^@compute @workgroup_size/gm) ?? []).length).toBe(kernels.length);
+    expect(r.stdout).toMatch(/\(matmul:tiled /);
+    expect(r.stdout).toMatch(/var<storage, read> b0: array<f32>; \/\/ %x f32\[2,7,12\] input/);
+  });
+
   it('compiles a multi-file model in a CommonJS-scoped folder as ES modules', async () => {
     const r = await runs.cjsScope!;
     expect(r.stderr).toBe('');
@@ -189,7 +203,7 @@ describe('compile arguments', () => {
     expect(() => parseCompileArgs(['--config', 'c.json', '--disable-pass', 'nope'])).toThrow("unknown pass 'nope' for --disable-pass (passes: canonicalize, decompose-composites, fuse, plan-memory)");
     expect(() => parseCompileArgs(['--config', 'c.json', '--input', 'src=i64[2,x]'])).toThrow("--input 'src=i64[2,x]': expected NAME=DTYPE[SHAPE]");
     expect(() => parseCompileArgs(['m.ts', '--config', 'c.json'])).toThrow('--config takes no model FILE.ts as well');
-    expect(() => parseCompileArgs(['m.ts', '--backend', 'gpu'])).toThrow("unknown --backend 'gpu' (expected one of cpu)");
+    expect(() => parseCompileArgs(['m.ts', '--backend', 'gpu'])).toThrow("unknown --backend 'gpu' (expected one of cpu, webgpu)");
     expect(parseCompileArgs(['--out', 'x', 'm.ts']).out).toBe('x');
   });
   it('rejects unknown forms and options, missing values and file counts', () => {

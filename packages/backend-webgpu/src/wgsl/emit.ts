@@ -26,7 +26,14 @@ export function emitProgramShaders(program: KernelProgram, target: WgslTarget): 
   return program.kernels.map((k) => emitKernelShader(k, program, target));
 }
 
-/** The whole program's WGSL, one module per kernel with its dispatch noted (what `--emit code` prints). */
+/** The whole program's WGSL, one module per dispatch (prepasses before their kernel) with its size noted (what `--emit code` prints). */
 export function printProgramShaders(shaders: readonly KernelShader[]): string {
-  return shaders.map((s) => `// dispatch ${s.dispatch.join(' x ')} workgroups of ${s.workgroupSize}\n${s.wgsl}`).join('\n');
+  const one = (s: KernelShader, note = '') => `// dispatch ${s.dispatch.join(' x ')} workgroups of ${s.workgroupSize}${note}\n${s.wgsl}`;
+  return shaders
+    .flatMap((s) => [
+      ...(s.prepasses ?? []).map((p) => one(p, `, before ${s.name}${p.paramsOnly ? ' (only when parameters change)' : ''}`)),
+      ...(s.textures ?? []).map((t, i) => `// texture tex${i}: rgba32float ${t.width} x ${t.height} (${t.label})`),
+      one(s),
+    ])
+    .join('\n');
 }

@@ -11,6 +11,7 @@ import { type Program, TesseraError, printProgram } from '@tessera/ir';
 import { printKernelProgram } from '@tessera/kernel';
 import { type CompiledProgram, type Instrument, compileProgram, compileStats, defaultPasses, verifyEach } from '@tessera/passes';
 import { emitJsProgram, printJsProgram } from '@tessera/backend-cpu';
+import { DEFAULT_TARGET, emitProgramShaders, optionsFromEnv, printProgramShaders } from '@tessera/backend-webgpu';
 import { type Command, UsageError } from '../command.ts';
 import { printIr } from '../print-ir.ts';
 import { type InputOverride, parseInputOverride, traceConfig } from '../trace-config.ts';
@@ -52,7 +53,20 @@ export interface Emitter {
 }
 
 /** Backends `compile --backend` accepts. */
-const COMPILE_BACKENDS = ['cpu'] as const;
+const COMPILE_BACKENDS = ['cpu', 'webgpu'] as const;
+
+/**
+ * The WGSL of a compiled program for WebGPU's guaranteed limits (what a GPU
+ * adapter gets: shared-memory tiled matmul, workgroup reductions), or the
+ * variants TESSERA_WEBGPU_MATMUL / TESSERA_WEBGPU_REDUCE name. No device
+ * is needed: the text does not depend on one beyond these choices.
+ */
+function printWgsl(ctx: CompileContext): string {
+  const { matmul, reduce } = optionsFromEnv();
+  const target = { ...DEFAULT_TARGET, ...(matmul ? { matmul } : {}), ...(reduce ? { reduce } : {}) };
+  const header = `// WGSL for WebGPU's guaranteed limits (${target.maxStorageBuffersPerShaderStage} storage buffers, ${target.maxInvocationsPerWorkgroup} invocations per workgroup); matmul ${matmul ?? 'by the GPU table'}, reductions ${reduce ?? 'by the GPU table'}\n`;
+  return `${header}${printProgramShaders(emitProgramShaders(ctx.compiled().kernels, target))}`;
+}
 
 function formatBytes(n: number): string {
   return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
@@ -63,8 +77,9 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   ir: { summary: 'the traced graph program in the IR text format', emit: ({ program }) => printProgram(program) },
   kernels: { summary: 'the kernel program after the passes (buffers, arena, kernel launches)', emit: (ctx) => `${printKernelProgram(ctx.compiled().kernels)}\n` },
   code: {
-    summary: 'the generated kernel source of --backend (cpu: JavaScript)',
+    summary: 'the generated kernel source of --backend (cpu: JavaScript; webgpu: WGSL compute shaders)',
     emit: (ctx) => {
+      if (ctx.options.backend === 'webgpu') return printWgsl(ctx);
       const { kernels } = ctx.compiled();
       return `${printJsProgram(emitJsProgram(kernels), kernels)}\n`;
     },
@@ -95,7 +110,7 @@ const PASS_NAMES = defaultPasses().map((p) => p.name);
 
 const USAGE = `usage: tessera compile (FILE.ts | --config C.json) [--emit FORM] [--json] [--input NAME=DTYPE[SHAPE]]...
                        [--print-ir-after-all DIR] [--print-ir-after-change DIR] [--disable-pass NAME]...
-                       [--backend cpu] [-o OUT] [--name NAME] [--no-typecheck]
+                       [--backend cpu|webgpu] [-o OUT] [--name NAME] [--no-typecheck]
 
   Traces a model, runs the pass pipeline (${PASS_NAMES.join(', ')}) and prints
   the requested form. FILE.ts is type-checked, imported and traced: its default
@@ -114,7 +129,7 @@ ${Object.entries(EMITTERS)
   --print-ir-after-all DIR    write the IR after every pass to DIR/NNN_pass.tir
   --print-ir-after-change DIR the same, only after passes that changed it
   --disable-pass NAME         skip a pass (fuse: one kernel per core op)
-  --backend NAME              backend for --emit code (default cpu)
+  --backend NAME              backend for --emit code: cpu (JavaScript, the default) or webgpu (WGSL)
   -o, --out FILE              write to FILE instead of stdout
   --name NAME                 program name (default: the file's base name)
   --no-typecheck              skip the TypeScript check (faster; errors then surface while loading)`;
