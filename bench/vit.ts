@@ -18,7 +18,7 @@
  * child process mode.
  */
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -301,9 +301,17 @@ function tesseraBenchRss(launch: RssLaunch, threads: number): { peak: number; st
   return { peak: s.peak_rss_bytes, start: s.start_rss_bytes, params: s.parameter_bytes };
 }
 
-/** The ViT-B/16 peak-RSS table (under tsx as `pnpm tessera` runs it, and bundled on plain Node); returns the target lines. */
+/** Node's arguments in the root package.json's `tessera` script (`node FLAGS... main.ts`), so the bench launches the CLI exactly as `pnpm tessera` does. */
+function pnpmTesseraArgv(): string[] {
+  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.tessera!;
+  const [node, ...args] = script.split(/\s+/);
+  if (node !== 'node') throw new Error(`package.json's tessera script does not start with node: ${script}`);
+  return args.map((a) => (a.endsWith('.ts') ? join(ROOT, a) : a));
+}
+
+/** The ViT-B/16 peak-RSS table (as `pnpm tessera` runs it under tsx, and bundled on plain Node); returns the target lines. */
 async function measureRss(): Promise<string[]> {
-  const launches: RssLaunch[] = [{ label: 'tsx (pnpm tessera)', argv: ['--import', 'tsx', join(ROOT, 'packages', 'cli', 'src', 'main.ts')] }];
+  const launches: RssLaunch[] = [{ label: 'pnpm tessera (tsx)', argv: pnpmTesseraArgv() }];
   let bundleError = '';
   try {
     launches.push({ label: 'bundled JS, plain node', argv: [await bundledCli()] });
