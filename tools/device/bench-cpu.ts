@@ -11,22 +11,9 @@ import { lowerToKernels } from '@tessera/passes';
 import { createCpuBackend } from '@tessera/backend-cpu';
 import { VIT_PRESETS } from '@tessera/models';
 import { prepareModel } from '../../packages/cli/src/commands/bench.ts';
-import { seededArray, timeIt } from '../../bench/timing.ts';
+import { seededArray } from '../../bench/timing.ts';
+import { timeWithin } from './timing.ts';
 import { type Report, errorText, log } from './report.ts';
-
-/** Median and min of `fn` after `warmup` calls: up to `runs` timed calls, fewer when they pass `maxS` seconds (at least one). */
-export async function timeWithin(fn: () => Promise<unknown>, runs: number, warmup: number, maxS: number): Promise<{ median: number; min: number; runs: number }> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times: number[] = [];
-  const t0 = performance.now();
-  while (times.length < runs && (times.length === 0 || performance.now() - t0 < maxS * 1000)) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)]!, min: times[0]!, runs: times.length };
-}
 
 /** Section d. */
 export async function benchCpu(report: Report, rec: Record<string, unknown>, deadline: () => number): Promise<void> {
@@ -50,9 +37,9 @@ export async function benchCpu(report: Report, rec: Record<string, unknown>, dea
       const exe = await createCpuBackend({ target: 'wasm', threads }).compile(kp);
       try {
         exe.setInputs!({ w });
-        const t = await timeIt(() => exe.run({ a }), quick ? { runs: 3, warmup: 1 } : { runs: 9, warmup: 2 });
+        const t = await timeWithin(() => exe.run({ a }), quick ? 3 : 9, quick ? 1 : 2, 3);
         const gf = (2 * m * k * n) / t.median / 1e6;
-        matmuls.push({ threads, median_ms: t.median, min_ms: t.min, gflops: gf });
+        matmuls.push({ threads, median_ms: t.median, min_ms: t.min, runs: t.runs, gflops: gf });
         log(report, `  threads ${String(threads).padStart(2)}: ${t.median.toFixed(2).padStart(8)} ms  ${gf.toFixed(1).padStart(7)} GFLOP/s (min ${t.min.toFixed(2)} ms)`);
       } finally {
         exe.dispose();

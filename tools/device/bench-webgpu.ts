@@ -13,20 +13,19 @@ import { lowerToKernels } from '@tessera/passes';
 import type { VariantOverrides, WebgpuBackend } from '@tessera/backend-webgpu';
 import { VIT_PRESETS, buildModel, traceVit, type VisionTransformer } from '@tessera/models';
 import { prepareModel } from '../../packages/cli/src/commands/bench.ts';
-import { seededArray, timeIt } from '../../bench/timing.ts';
+import { seededArray } from '../../bench/timing.ts';
+import { timeWithin } from './timing.ts';
 import type { Variants } from './environment.ts';
 import { jaxMatmul, jaxVit, withNavigator } from './jax-peer.ts';
 import { type Report, errorText, log } from './report.ts';
 
 const gflops = (m: number, k: number, n: number, ms: number) => (2 * m * k * n) / ms / 1e6;
 
-/** Runs and warm-ups per timing: medians on the GPU, fewer on llvmpipe. */
-export function timingRuns(quick: boolean): { runs: number; warmup: number } {
-  return quick ? { runs: 3, warmup: 1 } : { runs: 9, warmup: 2 };
-}
+/** Times a matmul-sized call: median of 9 after 2 warm-ups on the GPU, 3 after 1 in quick mode; at most about 3 s (slow variants on llvmpipe take fewer). */
+const timeCall = (fn: () => Promise<unknown>, quick: boolean) => timeWithin(fn, quick ? 3 : 9, quick ? 1 : 2, 3);
 
 /** C = A @ W on the backend with W a parameter placed once; the run uploads A and reads C back. */
-export async function timeMatmul(be: WebgpuBackend, m: number, k: number, n: number, variants: VariantOverrides, quick: boolean): Promise<{ variant: string; median_ms: number; min_ms: number; gflops: number; compile_ms: number }> {
+export async function timeMatmul(be: WebgpuBackend, m: number, k: number, n: number, variants: VariantOverrides, quick: boolean): Promise<{ variant: string; median_ms: number; min_ms: number; runs: number; gflops: number; compile_ms: number }> {
   const b = new ProgramBuilder('mm');
   b.output('y', b.emit('matmul', [b.input('a', tensorType('f32', [m, k])), b.param('w', tensorType('f32', [k, n]))]));
   const t0 = performance.now();
@@ -36,8 +35,8 @@ export async function timeMatmul(be: WebgpuBackend, m: number, k: number, n: num
     const a = seededArray(m * k, 1);
     const inputs: Record<string, Float32Array> = exe.setInputs ? { a } : { a, w: seededArray(k * n, 2) };
     exe.setInputs?.({ w: seededArray(k * n, 2) });
-    const t = await timeIt(() => exe.run(inputs), timingRuns(quick));
-    return { variant: exe.shaders.map((s) => s.variant).join(' + '), median_ms: t.median, min_ms: t.min, gflops: gflops(m, k, n, t.median), compile_ms: compileMs };
+    const t = await timeCall(() => exe.run(inputs), quick);
+    return { variant: exe.shaders.map((s) => s.variant).join(' + '), median_ms: t.median, min_ms: t.min, runs: t.runs, gflops: gflops(m, k, n, t.median), compile_ms: compileMs };
   } finally {
     exe.dispose();
   }
@@ -67,7 +66,8 @@ const VITS = ['vit-ti-16', 'vit-s-16', 'vit-b-16'];
 /** Section c. */
 export async function benchWebgpu(report: Report, rec: Record<string, unknown>, be: WebgpuBackend, variants: Variants, deadline: () => number): Promise<void> {
   const quick = report.settings.quick;
-  const shapes: [number, number, number][] = quick ? [[197, 768, 3072]] : [[197, 768, 3072], [197, 3072, 768], [1024, 1024, 1024]];
+  // Quick mode (llvmpipe): ViT-Ti's MLP shape; the naive and tiled variants take seconds per call there at ViT-B's.
+  const shapes: [number, number, number][] = quick ? [[197, 192, 768]] : [[197, 768, 3072], [197, 3072, 768], [1024, 1024, 1024]];
   const matmuls: Record<string, unknown>[] = [];
   rec.matmul = matmuls;
   log(report, 'matmul (ms per call incl. upload of A and read-back of C; W placed once; median)');
@@ -113,7 +113,7 @@ export async function benchWebgpu(report: Report, rec: Record<string, unknown>, 
         const first = await run();
         const firstMs = performance.now() - tFirst;
         if (name === 'vit-ti-16') tiLogits = first;
-        const t = await timeIt(run, { runs: quick ? 2 : 5, warmup: quick ? 0 : 1 });
+        const t = await timeWithin(run, quick ? 2 : 5, quick ? 0 : 1, 10);
         const finite = first.every((x) => Number.isFinite(x));
         vits.push({ model: name, batch: 1, median_ms: t.median, min_ms: t.min, first_run_ms: firstMs, compile_ms: model.compileMs, logits_finite: finite });
         log(report, `  ${name} batch 1: median ${t.median.toFixed(2)} ms (min ${t.min.toFixed(2)}), first run ${firstMs.toFixed(0)} ms, compile ${model.compileMs.toFixed(0)} ms${finite ? '' : ', NON-FINITE logits'}`);
@@ -145,7 +145,7 @@ async function jaxPeer(report: Report, be: WebgpuBackend, checkpoint: string | u
       const run = await jaxMatmul(m, k, n);
       await run();
       const first = performance.now() - t0;
-      const t = await timeIt(run, timingRuns(quick));
+      const t = await timeCall(run, quick);
       out.matmul = { shape: [m, k, n], median_ms: t.median, min_ms: t.min, gflops: gflops(m, k, n, t.median), first_run_ms: first };
       log(report, `  jax-js webgpu (${m},${k},${n}): ${t.median.toFixed(2)} ms, ${gflops(m, k, n, t.median).toFixed(1)} GFLOP/s (first run ${first.toFixed(0)} ms)`);
       report.save();
@@ -157,7 +157,7 @@ async function jaxPeer(report: Report, be: WebgpuBackend, checkpoint: string | u
       const vit = await jaxVit(checkpoint, pixels);
       const theirs = await vit();
       const firstVit = performance.now() - t1;
-      const tv = await timeIt(vit, { runs: quick ? 2 : 5, warmup: 0 });
+      const tv = await timeWithin(vit, quick ? 1 : 5, 0, 10);
       const diff = ours ? Array.from(theirs).reduce((mx, v, i) => Math.max(mx, Math.abs(v - ours[i]!)), 0) : NaN;
       out.vit = { model: 'vit-ti-16', median_ms: tv.median, min_ms: tv.min, first_run_ms: firstVit, max_abs_diff_vs_tessera: diff };
       log(report, `  jax-js webgpu ViT-Ti/16 (jit): median ${tv.median.toFixed(2)} ms (first run ${firstVit.toFixed(0)} ms), max |Δ| vs Tessera ${diff.toExponential(1)}`);

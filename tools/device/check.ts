@@ -27,11 +27,11 @@ async function main(): Promise<number> {
   console.log(`device check: budget ${settings.budgetS} s${settings.quick ? ', QUICK mode' : ''}; JSON to ${settings.outDir}/device-check.json`);
   // A hung driver call must not keep the run past its budget: write what there is and leave.
   const watchdog = setTimeout(() => {
-    log(report, `watchdog: ${settings.budgetS + 60} s passed, exiting with what was measured`);
+    log(report, `watchdog: ${settings.budgetS + 30} s passed, exiting with what was measured`);
     report.data.watchdog = true;
     report.save();
     process.exit(3);
-  }, (settings.budgetS + 60) * 1000);
+  }, (settings.budgetS + 30) * 1000);
   watchdog.unref();
   process.on('unhandledRejection', (e) => log(report, `unhandled rejection (ignored): ${errorText(e)}`));
 

@@ -262,24 +262,32 @@ export async function checkCorrectness(report: Report, rec: Record<string, unkno
     log(report, `${name}: ${g.passed} passed, ${g.failed} failed${g.not_run ? `, ${g.not_run} not run (time)` : ''}; worst error ${g.worst_tolerance_ratio.toFixed(3)} of the tolerance; ${g.seconds} s; kernels: ${kernels}`);
     report.save();
   };
-  show('random/default variants', await randomGroup(report, be, 'random/default variants', GENERIC, 1001, n.random, {}, deadline));
+  // Cheap, high-value groups first; then each group gets a share of the time left in proportion to its cost (a guess, weighted up for
+  // the few-but-valuable groups), so a slow adapter still runs some of every group.
+  const G = (name: string, cost: number, run: (d: () => number) => Promise<GroupResult>) => ({ name, cost, run });
+  const plan = [
+    G('attention/small', 3 * n.attentionSmall, (d) => attentionGroup(report, be, 'attention/small', attentionCases(4001, n.attentionSmall, { tq: 6, tk: 7, d: 5, dv: 4 }), d)),
+    G('attention/large', 10 * n.attentionLarge, (d) => attentionGroup(report, be, 'attention/large', attentionCases(4002, n.attentionLarge, { tq: 150, tk: 80, d: 64, dv: 64 }), d)),
+    G('fixtures vs PyTorch', 60, (d) => fixtureGroup(report, 'fixtures vs PyTorch', d)),
+    G('random/default variants', n.random, (d) => randomGroup(report, be, 'random/default variants', GENERIC, 1001, n.random, {}, d)),
+  ];
+  const half = Math.ceil(n.forced / 2);
   for (const v of variants.matmul) {
-    const name = `random/matmul=${v}`;
-    const half = Math.ceil(n.forced / 2);
-    const a = await randomGroup(report, be, `${name} (generic)`, GENERIC, 2001, half, { matmul: v as VariantOverrides['matmul'] }, deadline);
-    show(`${name} (generic)`, a);
-    const b = await randomGroup(report, be, `${name} (matmul programs)`, MATMUL_FOCUS, 2002, n.forced - half, { matmul: v as VariantOverrides['matmul'] }, deadline);
-    show(`${name} (matmul programs)`, b);
+    const forced = { matmul: v as VariantOverrides['matmul'] };
+    plan.push(G(`random/matmul=${v} (generic)`, half, (d) => randomGroup(report, be, `random/matmul=${v} (generic)`, GENERIC, 2001, half, forced, d)));
+    plan.push(G(`random/matmul=${v} (matmul programs)`, n.forced - half, (d) => randomGroup(report, be, `random/matmul=${v} (matmul programs)`, MATMUL_FOCUS, 2002, n.forced - half, forced, d)));
   }
   for (const v of variants.reduce) {
-    const name = `random/reduce=${v}`;
-    const half = Math.ceil(n.forced / 2);
-    show(`${name} (generic)`, await randomGroup(report, be, `${name} (generic)`, GENERIC, 3001, half, { reduce: v as VariantOverrides['reduce'] }, deadline));
-    show(`${name} (reduction programs)`, await randomGroup(report, be, `${name} (reduction programs)`, REDUCE_FOCUS, 3002, n.forced - half, { reduce: v as VariantOverrides['reduce'] }, deadline));
+    const forced = { reduce: v as VariantOverrides['reduce'] };
+    plan.push(G(`random/reduce=${v} (generic)`, half, (d) => randomGroup(report, be, `random/reduce=${v} (generic)`, GENERIC, 3001, half, forced, d)));
+    plan.push(G(`random/reduce=${v} (reduction programs)`, n.forced - half, (d) => randomGroup(report, be, `random/reduce=${v} (reduction programs)`, REDUCE_FOCUS, 3002, n.forced - half, forced, d)));
   }
-  show('attention/small', await attentionGroup(report, be, 'attention/small', attentionCases(4001, n.attentionSmall, { tq: 6, tk: 7, d: 5, dv: 4 }), deadline));
-  show('attention/large', await attentionGroup(report, be, 'attention/large', attentionCases(4002, n.attentionLarge, { tq: 150, tk: 80, d: 64, dv: 64 }), deadline));
-  show('fixtures vs PyTorch', await fixtureGroup(report, 'fixtures vs PyTorch', deadline));
+  let costLeft = plan.reduce((a, g) => a + g.cost, 0);
+  for (const g of plan) {
+    const end = performance.now() + Math.max(0, deadline()) * 1000 * (g.cost / costLeft);
+    costLeft -= g.cost;
+    show(g.name, await g.run(() => Math.min(deadline(), (end - performance.now()) / 1000)));
+  }
   let passed = 0;
   let failed = 0;
   for (const g of Object.values(groups) as GroupResult[]) {

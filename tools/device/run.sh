@@ -56,7 +56,7 @@ setup() {
 {
   setup || exit 1
   # The check keeps to its budget and has a watchdog; this is the last resort if node itself hangs.
-  timeout -k 10 $((BUDGET + 90)) "$W/node" "$W/check.mjs"
+  timeout -k 10 $((BUDGET + 45)) "$W/node" "$W/check.mjs"
   status=$?
   echo "== exit status $status"
   exit $status
