@@ -25,7 +25,8 @@ setup() {
     return 1
   fi
   # Only a machine without a Vulkan loader gets the carried one (here there is one: nothing is unpacked into /).
-  if ! ldconfig -p | grep -q libvulkan; then
+  # (grep without -q: with pipefail, -q's early exit can fail ldconfig with SIGPIPE and read as 'none'.)
+  if ! ldconfig -p | grep libvulkan >/dev/null; then
     if ls .gl/*.deb >/dev/null 2>&1; then
       echo "no libvulkan: unpacking $(ls .gl/*.deb | wc -l) loader .debs from .gl into /"
       for f in .gl/*.deb; do dpkg -x "$f" /; done
