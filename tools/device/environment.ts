@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
-import { type WebgpuBackend, describeAdapter } from '@tessera/backend-webgpu';
+import { MATMUL_VARIANTS, type WebgpuBackend, describeAdapter } from '@tessera/backend-webgpu';
 import { type Report, log } from './report.ts';
 
 /** The matmul and reduce variants the backend has (see variantLists). */
@@ -14,7 +14,7 @@ export interface Variants {
 }
 
 /** Filled in by pack.sh (esbuild --define) from packages/backend-webgpu/src/wgsl/module.ts at bundling time. */
-declare const DEVICE_CHECK_VARIANTS: { matmul: string[]; reduce: string[] } | undefined;
+declare const DEVICE_CHECK_VARIANTS: { reduce: string[] } | undefined;
 
 const MODULE_TS = 'packages/backend-webgpu/src/wgsl/module.ts';
 
@@ -26,14 +26,14 @@ export function unionMembers(source: string, name: string): string[] {
 }
 
 /**
- * The variant names, read from the backend's source (MatmulVariant and
- * ReduceVariant are types only, so there is no runtime list to import): at
- * bundling time, or from the repo when run from source.
+ * The variant names: matmul from the backend's MATMUL_VARIANTS; reduce from
+ * the ReduceVariant type in its source (a type only, no runtime list), read
+ * at bundling time, or from the repo when run from source.
  */
 export function variantLists(): Variants {
-  if (typeof DEVICE_CHECK_VARIANTS !== 'undefined' && DEVICE_CHECK_VARIANTS) return { ...DEVICE_CHECK_VARIANTS, from: `${MODULE_TS} at pack time` };
-  const src = readFileSync(MODULE_TS, 'utf8');
-  return { matmul: unionMembers(src, 'MatmulVariant'), reduce: unionMembers(src, 'ReduceVariant'), from: MODULE_TS };
+  const matmul = [...MATMUL_VARIANTS];
+  if (typeof DEVICE_CHECK_VARIANTS !== 'undefined' && DEVICE_CHECK_VARIANTS) return { matmul, reduce: DEVICE_CHECK_VARIANTS.reduce, from: `MATMUL_VARIANTS; ReduceVariant in ${MODULE_TS} at pack time` };
+  return { matmul, reduce: unionMembers(readFileSync(MODULE_TS, 'utf8'), 'ReduceVariant'), from: `MATMUL_VARIANTS; ReduceVariant in ${MODULE_TS}` };
 }
 
 function command(file: string, args: string[]): string | undefined {
