@@ -2,12 +2,13 @@ import { type DType, TesseraError } from '@tessera/ir';
 import { type Executable, type KernelProgram, type TensorData, assertKernelProgram } from '@tessera/kernel';
 import type { GpuContext } from '../device/context.ts';
 import { emitProgramShaders } from '../wgsl/emit.ts';
-import { type KernelShader, type MatmulVariant, type Prepass, type ReduceVariant, type ShaderTexture, isTextureBinding } from '../wgsl/module.ts';
+import { type AttentionVariant, type KernelShader, type MatmulVariant, type Prepass, type ReduceVariant, type ShaderTexture, isTextureBinding } from '../wgsl/module.ts';
 
 /** Per-compile choice of algorithms, over the device's table (tests and benchmarks force each variant this way). */
 export interface VariantOverrides {
   readonly matmul?: MatmulVariant;
   readonly reduce?: ReduceVariant;
+  readonly attention?: AttentionVariant;
 }
 import { fromStorage, toStorage } from './host-data.ts';
 

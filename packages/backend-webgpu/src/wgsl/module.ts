@@ -20,6 +20,8 @@ export interface WgslTarget {
   readonly matmul?: MatmulVariant;
   /** Reduction variant override (otherwise chosen by `chooseReduceVariant`). */
   readonly reduce?: ReduceVariant;
+  /** Attention variant override (otherwise chosen by `chooseAttentionVariant`). */
+  readonly attention?: AttentionVariant;
 }
 
 /**
@@ -34,6 +36,9 @@ export type MatmulVariant = 'texture' | 'register' | 'tiled' | 'naive';
 export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['texture', 'register', 'tiled', 'naive'];
 /** Reduction algorithms: one invocation per output row, or one workgroup per row with a tree reduction in workgroup memory. */
 export type ReduceVariant = 'thread' | 'workgroup';
+
+/** Attention algorithms: one invocation per query row (CPU adapters), or one workgroup per query row with the scores in workgroup memory (GPUs). */
+export type AttentionVariant = 'row' | 'workgroup';
 
 /** WebGPU's guaranteed limits (what any adapter supports), with a GPU's variants. */
 export const DEFAULT_TARGET: WgslTarget = {
