@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { interpret } from '@tessera/ir';
 import { type AttentionCase, attentionInputs, buildAttentionCase, describeMismatch } from '@tessera/harness';
+import type { AttentionVariant } from '../src/index.ts';
 import { releaseBackend, runKernels } from './support.ts';
 
 afterAll(releaseBackend);
@@ -21,30 +22,32 @@ const arbCase = (max: { tq: number; tk: number; d: number; dv: number }): fc.Arb
     seed: fc.integer({ min: 1, max: 1e6 }),
   });
 
-async function check(c: Case): Promise<void> {
+async function check(c: Case, attention: AttentionVariant): Promise<void> {
   const { kp, graph } = buildAttentionCase(c);
   const inputs = attentionInputs(kp, c.seed);
   const expected = interpret(graph, inputs).o!.data;
-  const got = (await runKernels(kp, inputs)).o!;
+  const got = (await runKernels(kp, inputs, { attention })).o!;
   const why = describeMismatch(got, expected, { reductionLength: c.tk * c.d });
   if (why) throw new Error(`${JSON.stringify(c)}: ${why}`);
 }
 
-describe('attention kernel: WebGPU (online softmax, one invocation per query row) = graph interpreter', () => {
-  it('agrees on small random sizes, causal bounds, keep masks and additive biases (30 cases)', async () => {
-    await fc.assert(fc.asyncProperty(arbCase({ tq: 6, tk: 7, d: 5, dv: 4 }), check), { numRuns: 30 });
-  });
+for (const attention of ['row', 'workgroup'] as const) {
+  describe(`attention kernel: WebGPU (online softmax; ${attention === 'row' ? 'one invocation' : 'one workgroup'} per query row) = graph interpreter`, () => {
+    it('agrees on small random sizes, causal bounds, keep masks and additive biases (30 cases)', async () => {
+      await fc.assert(fc.asyncProperty(arbCase({ tq: 6, tk: 7, d: 5, dv: 4 }), (c) => check(c, attention)), { numRuns: 30 });
+    });
 
-  it('agrees past one workgroup of rows and at head sizes of real models (6 cases up to tq 150, d 64)', async () => {
-    await fc.assert(fc.asyncProperty(arbCase({ tq: 150, tk: 80, d: 64, dv: 64 }), check), { numRuns: 6 });
-  });
+    it('agrees past one workgroup of rows or keys and at head sizes of real models (6 cases up to tq 150, tk 150, d 64, dv 80)', async () => {
+      await fc.assert(fc.asyncProperty(arbCase({ tq: 150, tk: 150, d: 64, dv: 80 }), (c) => check(c, attention)), { numRuns: 6 });
+    });
 
-  it('gives NaN for a query row whose keys are all masked', async () => {
-    const c: Case = { b: 1, tq: 2, tk: 3, d: 2, dv: 2, keep: true, bias: false, seed: 1 };
-    const { kp } = buildAttentionCase(c);
-    const inputs = { ...attentionInputs(kp, 1), keep: Uint8Array.from([0, 0, 0, 1, 0, 1]) };
-    const o = (await runKernels(kp, inputs)).o!;
-    expect(Array.from(o.slice(0, 2))).toEqual([NaN, NaN]);
-    expect(o.slice(2).every((v) => Number.isFinite(v))).toBe(true);
+    it('gives NaN for a query row whose keys are all masked', async () => {
+      const c: Case = { b: 1, tq: 2, tk: 3, d: 2, dv: 2, keep: true, bias: false, seed: 1 };
+      const { kp } = buildAttentionCase(c);
+      const inputs = { ...attentionInputs(kp, 1), keep: Uint8Array.from([0, 0, 0, 1, 0, 1]) };
+      const o = (await runKernels(kp, inputs, { attention })).o!;
+      expect(Array.from(o.slice(0, 2))).toEqual([NaN, NaN]);
+      expect(o.slice(2).every((v) => Number.isFinite(v))).toBe(true);
+    });
   });
-});
+}

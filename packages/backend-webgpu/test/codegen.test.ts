@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ProgramBuilder, tensorType } from '@tessera/ir';
 import { E, type KernelProgram } from '@tessera/kernel';
 import { lowerToKernels } from '@tessera/passes';
-import { DEFAULT_TARGET, WgslLimitError, chooseMatmulVariant, chooseReduceVariant, emitProgramShaders, gridFor, optionsFromEnv, type WgslTarget } from '../src/index.ts';
+import { DEFAULT_TARGET, WgslLimitError, chooseAttentionVariant, chooseMatmulVariant, chooseReduceVariant, emitProgramShaders, gridFor, optionsFromEnv, type WgslTarget } from '../src/index.ts';
 import { foldConst } from '../src/wgsl/expr.ts';
 import { wgslConst } from '../src/wgsl/scalar.ts';
 
@@ -94,6 +94,12 @@ describe('WGSL code generation (no device)', () => {
     expect(chooseMatmulVariant(197, 3072, 768, DEFAULT_TARGET)).toBe('tiled');
     expect(chooseMatmulVariant(3, 5, 7, DEFAULT_TARGET)).toBe('naive');
     expect(chooseMatmulVariant(197, 3072, 768, { ...LLVMPIPE, matmul: 'tiled' })).toBe('tiled');
+    const att = { kind: 'attention', tq: 197, tk: 197, d: 64, dv: 64 } as unknown as Parameters<typeof chooseAttentionVariant>[0];
+    expect(chooseAttentionVariant(att, LLVMPIPE)).toBe('row');
+    expect(chooseAttentionVariant(att, DEFAULT_TARGET)).toBe('workgroup');
+    expect(chooseAttentionVariant(att, { ...LLVMPIPE, attention: 'workgroup' })).toBe('workgroup');
+    // Scores of 5000 keys do not fit 16 KiB of workgroup memory.
+    expect(chooseAttentionVariant({ ...att, tk: 5000 }, DEFAULT_TARGET)).toBe('row');
     expect(chooseReduceVariant(197, 768, LLVMPIPE)).toBe('thread');
     expect(chooseReduceVariant(4, 768, LLVMPIPE)).toBe('workgroup');
     expect(chooseReduceVariant(197, 768, DEFAULT_TARGET)).toBe('workgroup');

@@ -9,7 +9,8 @@ const RUNS = Number(process.env.TESSERA_WEBGPU_DIFF_RUNS ?? process.env.TESSERA_
 afterAll(releaseBackend);
 
 describe('differential: interpreter = WebGPU backend (lowerToKernels -> WGSL)', () => {
-  const cases = arbProgramWithInputs({ tame: true, maxNodes: 10 });
+  // No subnormal inputs: WGSL lets an implementation flush them to zero, and NVIDIA's Vulkan driver does (see README, numerics).
+  const cases = arbProgramWithInputs({ tame: true, maxNodes: 10, subnormals: false });
 
   it(`matches the interpreter within the f32 policy with the adapter's default variants, ${RUNS} programs`, async () => {
     await fc.assert(
@@ -21,10 +22,10 @@ describe('differential: interpreter = WebGPU backend (lowerToKernels -> WGSL)', 
     );
   });
 
-  it(`matches with the GPU variants forced (tiled matmul, workgroup reductions), ${Math.ceil(RUNS / 2)} programs`, async () => {
+  it(`matches with the GPU variants forced (tiled matmul, workgroup reductions and attention), ${Math.ceil(RUNS / 2)} programs`, async () => {
     await fc.assert(
       fc.asyncProperty(cases, async (c) => {
-        const why = await checkProgram(c.program, c.inputs, { matmul: 'tiled', reduce: 'workgroup' });
+        const why = await checkProgram(c.program, c.inputs, { matmul: 'tiled', reduce: 'workgroup', attention: 'workgroup' });
         if (why) throw new Error(why);
       }),
       { numRuns: Math.ceil(RUNS / 2) },
@@ -41,10 +42,10 @@ describe('differential: interpreter = WebGPU backend (lowerToKernels -> WGSL)', 
     );
   });
 
-  it(`matches with the naive matmul and one-row-per-invocation reductions forced, ${Math.ceil(RUNS / 2)} programs`, async () => {
+  it(`matches with the naive matmul and one-row-per-invocation reductions and attention forced, ${Math.ceil(RUNS / 2)} programs`, async () => {
     await fc.assert(
       fc.asyncProperty(cases, async (c) => {
-        const why = await checkProgram(c.program, c.inputs, { matmul: 'naive', reduce: 'thread' });
+        const why = await checkProgram(c.program, c.inputs, { matmul: 'naive', reduce: 'thread', attention: 'row' });
         if (why) throw new Error(why);
       }),
       { numRuns: Math.ceil(RUNS / 2) },

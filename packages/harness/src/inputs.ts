@@ -13,7 +13,19 @@ export interface InputValueOptions {
   readonly intMax?: number;
   /** Chance that an element is exactly 0 (default 0.1): zeros find division, log and mask bugs. */
   readonly zeroChance?: number;
+  /**
+   * Whether f32 values may be subnormal (default true). A backend that may
+   * flush subnormals to zero (WGSL allows it, and NVIDIA's Vulkan driver
+   * does) is tested with false: such values become 0.
+   */
+  readonly subnormals?: boolean;
 }
+
+/** The smallest normal f32 (2^-126). */
+const MIN_NORMAL_F32 = 2 ** -126;
+
+/** `v`, or 0 where subnormals are excluded and `v` is one. */
+const normalOrZero = (v: number, subnormals: boolean): number => (subnormals || v === 0 || Math.abs(v) >= MIN_NORMAL_F32 ? v : 0);
 
 function hostArray(dtype: DType, values: readonly number[]): Float32Array | Int32Array | Uint8Array {
   return dtype === 'f32' ? Float32Array.from(values) : dtype === 'i32' ? Int32Array.from(values) : Uint8Array.from(values);
@@ -37,7 +49,7 @@ export function inputsFor(program: Program, seedOrRng: number | (() => number), 
       if (inp.type.dtype === 'bool') return r < 0.5 ? 0 : 1;
       if (r < zero) return 0;
       if (inp.type.dtype === 'i32') return Math.floor(rng() * (2 * intMax + 1)) - intMax;
-      return (rng() * 2 - 1) * floatMax;
+      return normalOrZero(Math.fround((rng() * 2 - 1) * floatMax), options.subnormals ?? true);
     });
     out[inp.name] = hostArray(inp.type.dtype, values);
   }
@@ -52,7 +64,8 @@ function arbElement(dtype: DType, options: InputValueOptions): fc.Arbitrary<numb
   const intMax = options.intMax ?? 4;
   // fast-check floats must be f32-representable bounds.
   const max = Math.fround(options.floatMax ?? 3);
-  const value = dtype === 'i32' ? fc.integer({ min: -intMax, max: intMax }) : fc.float({ min: -max, max, noNaN: true, noDefaultInfinity: true });
+  const subnormals = options.subnormals ?? true;
+  const value = dtype === 'i32' ? fc.integer({ min: -intMax, max: intMax }) : fc.float({ min: -max, max, noNaN: true, noDefaultInfinity: true }).map((v) => normalOrZero(v, subnormals));
   return fc.oneof({ weight: zeros, arbitrary: fc.constant(0) }, { weight: 100 - zeros, arbitrary: value });
 }
 

@@ -3,7 +3,7 @@ import { WgslExprEmitter } from './expr.ts';
 import { type KernelShader, type ReduceVariant, type ShaderModuleBuilder, type WgslTarget, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitStores } from './stores.ts';
 import { type ReduceKernel, nextPow2, numelOf } from './util.ts';
-import { WgslWriter, decomposeIndex, wgslLoopNest } from './writer.ts';
+import { WgslWriter, decomposeIndex, emitWorkgroupTree, wgslLoopNest } from './writer.ts';
 
 /** Invocations per workgroup of the one-row-per-invocation variant. */
 const THREAD_WORKGROUP = 64;
@@ -89,12 +89,7 @@ export function emitReduce(k: ReduceKernel, mb: ShaderModuleBuilder): KernelShad
         foldStage(w, mb, st, si, acc);
       });
       w.line(`red_${t}[lid] = ${acc};`, 'workgroupBarrier();');
-      if (wgSize > 1) {
-        w.block(`for (var s = ${wgSize / 2}u; s > 0u; s >>= 1u)`, () => {
-          w.block('if (lid < s)', () => w.line(`red_${t}[lid] = ${combineOf(st, `red_${t}[lid]`, `red_${t}[lid + s]`, mb.use)};`));
-          w.line('workgroupBarrier();');
-        });
-      }
+      emitWorkgroupTree(w, `red_${t}`, wgSize, (a, b) => combineOf(st, a, b, mb.use));
       w.line(`let ${mb.names.ref(st.name)} = red_${t}[0];`, 'workgroupBarrier();');
     });
     if (k.stores.length) w.block('if (lid == 0u)', () => (zeroInner(w), emitStores(w, mb, k.stores, 'o')));

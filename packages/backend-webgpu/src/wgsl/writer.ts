@@ -39,3 +39,16 @@ export function decomposeIndex(w: CodeWriter, flat: string, extents: readonly nu
     }
   }
 }
+
+/**
+ * Emits a tree reduction of workgroup array `red` (size a power of two, one
+ * value per invocation, already stored): halves until red[0] holds the fold
+ * of all, with a barrier after each level. Every invocation must reach it.
+ */
+export function emitWorkgroupTree(w: CodeWriter, red: string, size: number, combine: (a: string, b: string) => string): void {
+  if (size <= 1) return;
+  w.block(`for (var s = ${size / 2}u; s > 0u; s >>= 1u)`, () => {
+    w.block('if (lid < s)', () => w.line(`${red}[lid] = ${combine(`${red}[lid]`, `${red}[lid + s]`)};`));
+    w.line('workgroupBarrier();');
+  });
+}
