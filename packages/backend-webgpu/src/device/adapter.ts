@@ -35,6 +35,8 @@ export interface AdapterReport {
   readonly description: string;
   /** A software adapter (llvmpipe, SwiftShader, WARP): variants are chosen for CPUs. */
   readonly cpu: boolean;
+  /** Whether the device has `timestamp-query` (requested whenever the adapter offers it): `profile` then times kernels on the GPU's clock. */
+  readonly timestamps: boolean;
   /** The limits the device was created with (raised to the adapter's maxima). */
   readonly limits: Readonly<Record<string, number>>;
   /** What was tried before it, and why each failed. */
@@ -121,12 +123,19 @@ interface Candidate {
  */
 const dawnInstances: GPU[] = [];
 
+/**
+ * Dawn quantizes timestamp queries by default (a browser's defence against
+ * timing attacks), which would round short kernels to 0: in Node, where the
+ * profile is the only reader, the GPU's full resolution is kept.
+ */
+const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
+
 async function dawnGpu(flags: string[]): Promise<GPU> {
   // Imported only in Node: a browser bundle never reaches this (mark 'webgpu' external when bundling).
   const mod = (await import('webgpu')) as { create: (flags: string[]) => GPU; globals: object };
   // The GPUBufferUsage etc. constants live on globalThis in a browser; dawn.node provides them here.
   for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  const gpu = mod.create(flags);
+  const gpu = mod.create([...flags, ...DAWN_FLAGS]);
   dawnInstances.push(gpu);
   return gpu;
 }
@@ -190,7 +199,9 @@ export async function acquireDevice(options: WebgpuOptions = {}): Promise<Acquir
         const v = (adapter.limits as unknown as Record<string, number | undefined>)[name];
         if (typeof v === 'number') requiredLimits[name] = v;
       }
-      const device = await withTimeout(adapter.requestDevice({ requiredLimits, label: 'tessera' }), ms, `requestDevice (${label})`);
+      // Timestamps cost nothing until a profile writes them; without them profile falls back to host timing.
+      const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+      const device = await withTimeout(adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'tessera' }), ms, `requestDevice (${label})`);
       const info = adapter.info ?? ({} as GPUAdapterInfo);
       const text = (s: string | undefined) => s ?? '';
       const limits: Record<string, number> = {};
@@ -208,6 +219,7 @@ export async function acquireDevice(options: WebgpuOptions = {}): Promise<Acquir
         device: text(info.device),
         description: text(info.description),
         cpu: fallback || SOFTWARE_ADAPTER.test(ident),
+        timestamps: device.features.has('timestamp-query'),
         limits,
         tried,
       };
@@ -219,9 +231,9 @@ export async function acquireDevice(options: WebgpuOptions = {}): Promise<Acquir
   throw new WebgpuUnavailableError(`no WebGPU adapter available (tried: ${tried.join('; ')}). ${INSTALL_HINT}`);
 }
 
-/** One line naming an adapter, e.g. `llvmpipe (OpenGL ES 3.2 Mesa 22.3.6) via Dawn opengles, compatibility, CPU`. */
+/** One line naming an adapter, e.g. `llvmpipe (OpenGL ES 3.2 Mesa 22.3.6) via Dawn opengles backend, compatibility feature level, software (CPU) adapter`. */
 export function describeAdapter(r: AdapterReport): string {
   const name = [r.device || r.architecture || r.vendor || 'unnamed adapter', r.description ? `(${r.description})` : ''].filter(Boolean).join(' ');
   const via = r.source === 'browser' ? 'navigator.gpu' : r.source === 'given' ? 'a given GPU object' : `Dawn ${r.source} backend`;
-  return `${name} via ${via}, ${r.featureLevel} feature level${r.cpu ? ', software (CPU) adapter' : ''}`;
+  return `${name} via ${via}, ${r.featureLevel} feature level${r.cpu ? ', software (CPU) adapter' : ''}${r.timestamps ? ', GPU timestamps' : ''}`;
 }

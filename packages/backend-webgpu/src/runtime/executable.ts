@@ -11,6 +11,7 @@ export interface VariantOverrides {
   readonly attention?: AttentionVariant;
 }
 import { fromStorage, toStorage } from './host-data.ts';
+import { DISPATCHES_PER_QUERY_SET, type KernelTiming, type TimingMethod, timestampPairsToMs } from './profile.ts';
 
 const ARRAY_FOR: Record<DType, string> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array' };
 
@@ -22,6 +23,14 @@ export function deviceBytes(size: number): number {
 /** A WebGPU executable, with the generated shaders kept for inspection. */
 export interface WebgpuExecutable extends Executable {
   readonly shaders: readonly KernelShader[];
+  /**
+   * Runs once as `run` does (same input checks and upload rules, queued
+   * with the runs) and times every dispatch instead of reading the outputs
+   * back: one entry per dispatched shader in launch order, prepasses their
+   * own entries, parameter-only prepasses only when they ran (the first
+   * time, or after a new parameter array).
+   */
+  profile(inputs: Readonly<Record<string, TensorData>>): Promise<KernelTiming[]>;
 }
 
 /**
@@ -35,6 +44,10 @@ export interface WebgpuExecutable extends Executable {
  * until a new array is passed), records every kernel into one compute pass
  * of one command encoder, copies only the outputs to mappable buffers,
  * submits once and reads them back. Runs of one executable are serialised.
+ *
+ * A profile dispatches each shader in a compute pass of its own, timed by
+ * GPU timestamps where the device has `timestamp-query`, else by a submit
+ * per dispatch timed on the host (see `TimingMethod`).
  */
 export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, variants: VariantOverrides = {}): Promise<WebgpuExecutable> {
   assertKernelProgram(program);
@@ -74,8 +87,10 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
   let paramsDirty = true;
   let disposed = false;
   let queue: Promise<unknown> = Promise.resolve();
+  const timestamps = d.features.has('timestamp-query');
+  let queries: TimestampQueries | undefined;
 
-  const runOnce = async (inputs: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>> => {
+  const checkInputs = (inputs: Readonly<Record<string, TensorData>>): void => {
     if (disposed) throw new TesseraError('this executable has been disposed');
     ctx.assertAlive();
     for (const { name, buffer } of program.inputs) {
@@ -85,8 +100,10 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
       if (v.constructor.name !== ARRAY_FOR[decl.dtype]) throw new TesseraError(`input '${name}' must be a ${ARRAY_FOR[decl.dtype]} for dtype ${decl.dtype}, got ${v.constructor.name}`);
       if (v.length !== decl.size) throw new TesseraError(`input '${name}' of shape [${decl.shape.join(',')}] needs ${decl.size} elements, got ${v.length}`);
     }
-    d.pushErrorScope('out-of-memory');
-    d.pushErrorScope('validation');
+  };
+
+  /** Queues the writes of the activations and of the parameters passed as a new array. */
+  const upload = (inputs: Readonly<Record<string, TensorData>>): void => {
     for (const { name, buffer } of program.inputs) {
       const v = inputs[name]!;
       if (program.buffers[buffer]!.role === 'param') {
@@ -96,32 +113,56 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
       }
       d.queue.writeBuffer(buffers[buffer]!, 0, toStorage(program.buffers[buffer]!.dtype, v));
     }
-    const enc = d.createCommandEncoder({ label: program.name });
-    const pass = enc.beginComputePass({ label: program.name });
-    steps.forEach(({ shader, paramsOnly }, i) => {
-      if (paramsOnly && !paramsDirty) return;
-      pass.setPipeline(pipelines[i]!);
-      pass.setBindGroup(0, bindGroups[i]!);
-      pass.dispatchWorkgroups(...shader.dispatch);
-    });
-    pass.end();
-    program.outputs.forEach(({ buffer }, i) => enc.copyBufferToBuffer(buffers[buffer]!, 0, staging[i]!, 0, deviceBytes(program.buffers[buffer]!.size)));
-    d.queue.submit([enc.finish()]);
+  };
+
+  /** The steps a run dispatches now, in launch order: parameter-only prepasses only when the parameters changed. */
+  const dispatched = (): number[] => steps.flatMap(({ paramsOnly }, i) => (paramsOnly && !paramsDirty ? [] : [i]));
+
+  const record = (pass: GPUComputePassEncoder, i: number): void => {
+    pass.setPipeline(pipelines[i]!);
+    pass.setBindGroup(0, bindGroups[i]!);
+    pass.dispatchWorkgroups(...steps[i]!.shader.dispatch);
+  };
+
+  const pushScopes = (): void => {
+    d.pushErrorScope('out-of-memory');
+    d.pushErrorScope('validation');
+  };
+
+  /** Pops the scopes `pushScopes` pushed; on an error forgets what is on the device and throws. */
+  const popScopes = async (doing: string): Promise<void> => {
     const validation = await d.popErrorScope();
     const oom = await d.popErrorScope();
     if (validation || oom) {
       // A failed submit leaves the parameters' state unknown: upload them again next time.
       uploadedParams.clear();
       paramsDirty = true;
-      throw new TesseraError(`running ${program.name} on WebGPU failed: ${(validation ?? oom)!.message}`);
+      throw new TesseraError(`${doing} ${program.name} on WebGPU failed: ${(validation ?? oom)!.message}`);
     }
-    paramsDirty = false;
+  };
+
+  const mapForRead = async (bufs: readonly GPUBuffer[], what: string): Promise<void> => {
     try {
-      await Promise.all(staging.map((s) => s.mapAsync(GPUMapMode.READ)));
+      await Promise.all(bufs.map((s) => s.mapAsync(GPUMapMode.READ)));
     } catch (e) {
       ctx.assertAlive();
-      throw new TesseraError(`reading the outputs of ${program.name} back failed: ${e instanceof Error ? e.message : String(e)}`);
+      throw new TesseraError(`reading ${what} of ${program.name} back failed: ${e instanceof Error ? e.message : String(e)}`);
     }
+  };
+
+  const runOnce = async (inputs: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>> => {
+    checkInputs(inputs);
+    pushScopes();
+    upload(inputs);
+    const enc = d.createCommandEncoder({ label: program.name });
+    const pass = enc.beginComputePass({ label: program.name });
+    for (const i of dispatched()) record(pass, i);
+    pass.end();
+    program.outputs.forEach(({ buffer }, i) => enc.copyBufferToBuffer(buffers[buffer]!, 0, staging[i]!, 0, deviceBytes(program.buffers[buffer]!.size)));
+    d.queue.submit([enc.finish()]);
+    await popScopes('running');
+    paramsDirty = false;
+    await mapForRead(staging, 'the outputs');
     const out: Record<string, TensorData> = {};
     program.outputs.forEach(({ name, buffer }, i) => {
       const decl = program.buffers[buffer]!;
@@ -131,24 +172,123 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
     return out;
   };
 
+  /** GPU time per dispatch: one compute pass each with timestamps at its beginning and end, up to DISPATCHES_PER_QUERY_SET per submit. */
+  const timeWithTimestamps = async (inputs: Readonly<Record<string, TensorData>>): Promise<Timed> => {
+    pushScopes();
+    upload(inputs);
+    await popScopes('uploading the inputs of');
+    const order = dispatched();
+    const ms: number[] = [];
+    for (let start = 0; start < order.length; start += DISPATCHES_PER_QUERY_SET) {
+      pushScopes();
+      const chunk = order.slice(start, start + DISPATCHES_PER_QUERY_SET);
+      queries ??= createTimestampQueries(d, Math.min(steps.length, DISPATCHES_PER_QUERY_SET), program.name);
+      const enc = d.createCommandEncoder({ label: `${program.name} (profile)` });
+      chunk.forEach((i, j) => {
+        const pass = enc.beginComputePass({ label: steps[i]!.shader.name, timestampWrites: { querySet: queries!.set, beginningOfPassWriteIndex: 2 * j, endOfPassWriteIndex: 2 * j + 1 } });
+        record(pass, i);
+        pass.end();
+      });
+      enc.resolveQuerySet(queries.set, 0, 2 * chunk.length, queries.resolve, 0);
+      enc.copyBufferToBuffer(queries.resolve, 0, queries.read, 0, 16 * chunk.length);
+      d.queue.submit([enc.finish()]);
+      await popScopes('profiling');
+      await mapForRead([queries.read], 'the GPU timestamps');
+      ms.push(...timestampPairsToMs(new BigUint64Array(queries.read.getMappedRange(0, 16 * chunk.length)), chunk.length));
+      queries.read.unmap();
+    }
+    return { order, ms };
+  };
+
+  /** Host time per dispatch: the uploads finish first, then each dispatch is its own submit, timed until the queue reports it done. */
+  const timeOnHost = async (inputs: Readonly<Record<string, TensorData>>): Promise<Timed> => {
+    pushScopes();
+    upload(inputs);
+    await popScopes('uploading the inputs of');
+    await d.queue.onSubmittedWorkDone();
+    const order = dispatched();
+    const ms: number[] = [];
+    for (const i of order) {
+      pushScopes();
+      const enc = d.createCommandEncoder({ label: `${program.name} (profile)` });
+      const pass = enc.beginComputePass({ label: steps[i]!.shader.name });
+      record(pass, i);
+      pass.end();
+      const commands = enc.finish();
+      const t = performance.now();
+      d.queue.submit([commands]);
+      await d.queue.onSubmittedWorkDone();
+      ms.push(performance.now() - t);
+      await popScopes('profiling');
+    }
+    return { order, ms };
+  };
+
+  const profileOnce = async (inputs: Readonly<Record<string, TensorData>>): Promise<KernelTiming[]> => {
+    checkInputs(inputs);
+    const method: TimingMethod = timestamps ? 'timestamp' : 'wall';
+    const { order, ms } = method === 'timestamp' ? await timeWithTimestamps(inputs) : await timeOnHost(inputs);
+    paramsDirty = false;
+    return order.map((i, j) => {
+      const { name, kind, variant, dispatch } = steps[i]!.shader;
+      return { name, kind, variant, ms: ms[j]!, dispatch, method };
+    });
+  };
+
+  /** Runs `fn` after every run and profile queued before it. */
+  const serialised = <T>(fn: () => Promise<T>): Promise<T> => {
+    const result = queue.then(fn);
+    queue = result.catch(() => undefined);
+    return result;
+  };
+
   return {
     shaders,
-    run(inputs) {
-      const result = queue.then(() => runOnce(inputs));
-      queue = result.catch(() => undefined);
-      return result;
-    },
+    run: (inputs) => serialised(() => runOnce(inputs)),
+    profile: (inputs) => serialised(() => profileOnce(inputs)),
     dispose() {
       if (disposed) return;
       disposed = true;
       // After the runs in flight; buffers of a lost device are destroyed rather than pooled.
       void queue.then(() => {
         textures.destroy();
+        queries?.destroy();
         for (const b of [...buffers, ...staging]) {
           if (ctx.lostReason === undefined) ctx.pool.release(b);
           else b.destroy();
         }
       });
+    },
+  };
+}
+
+/** The steps a profile dispatched (indices into the launch steps, in order) and the milliseconds of each. */
+interface Timed {
+  readonly order: readonly number[];
+  readonly ms: readonly number[];
+}
+
+/** A timestamp query set with its resolve buffer and the mappable copy it is read from. */
+interface TimestampQueries {
+  readonly set: GPUQuerySet;
+  readonly resolve: GPUBuffer;
+  readonly read: GPUBuffer;
+  destroy(): void;
+}
+
+/** Query set and buffers for `dispatches` dispatches (two timestamps of 8 bytes each). */
+function createTimestampQueries(d: GPUDevice, dispatches: number, label: string): TimestampQueries {
+  const set = d.createQuerySet({ label: `${label}:timestamps`, type: 'timestamp', count: 2 * dispatches });
+  const resolve = d.createBuffer({ label: `${label}:timestamps`, size: 16 * dispatches, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  const read = d.createBuffer({ label: `${label}:timestamps read`, size: 16 * dispatches, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  return {
+    set,
+    resolve,
+    read,
+    destroy() {
+      set.destroy();
+      resolve.destroy();
+      read.destroy();
     },
   };
 }
