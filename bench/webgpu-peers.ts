@@ -1,16 +1,16 @@
 /**
- * jax-js's WebGPU backend as a peer on the same Dawn adapter. The navigator
- * shim, the matmul and the ViT-Ti in jax-js's numpy API follow
- * bench/webgpu.ts, which does not export them (and runs its benchmark when
- * imported from a bundle, where every module shares the entry's URL), so
- * they are repeated here; keep the two in step.
+ * Peers on the backend's own Dawn adapter, shared by bench/webgpu.ts and the
+ * device check (tools/device): the navigator shim both peer libraries need,
+ * and jax-js's WebGPU backend (a matmul, and ViT-Ti/16 in its numpy API).
+ * No side effects on import.
  */
 import { readSafetensorsFile } from '@tessera/ir';
 import { type AdapterReport, createDawnGpu } from '@tessera/backend-webgpu';
 import { VIT_PRESETS } from '@tessera/models';
-import { seededArray } from '../../bench/timing.ts';
+import { seededArray } from './timing.ts';
 
-type Timed = () => Promise<ArrayLike<number>>;
+/** One timed call: computes and reads the result back. */
+export type Timed = () => Promise<ArrayLike<number>>;
 
 /**
  * Runs `body` with globalThis.navigator.gpu set to a Dawn instance like the
