@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type SafetensorsTensor, readSafetensorsFile, writeSafetensors } from '@tessera/ir';
 import { buildModel, loadCheckpoint, readModelConfig, weightsFor } from '@tessera/models';
 import { compile } from 'tessera';
+import type { WebgpuExecutable } from '@tessera/backend-webgpu';
 import { type BenchResult, benchModel, parseBenchArgs, prepareModel } from '../src/commands/bench.ts';
 import { traceConfig } from '../src/trace-config.ts';
 import { main } from '../src/main.ts';
@@ -78,6 +79,8 @@ describe('tessera bench --json', () => {
       [['--config', `${VIT}.json`, '--warmup', '3'], /unknown option '--warmup'/],
       [['--config', `${VIT}.json`, '--runs', '2', '--runs', '3'], /'--runs' is given twice/],
       [['--config', `${VIT}.json`, '--backend', 'nope'], /unknown or unavailable backend 'nope'/],
+      [['--config', `${VIT}.json`, '--profile'], /--profile times the kernels of the webgpu backend, not 'cpu' \(add --backend webgpu\)/],
+      [['--config', `${VIT}.json`, '--backend', 'interp', '--profile', '--json'], /--profile times the kernels of the webgpu backend, not 'interp'/],
     ];
     for (const [args, message] of cases) {
       const r = await run('bench', ...args);
@@ -93,6 +96,48 @@ describe('tessera bench --json', () => {
   it('parses repeated --input and --flag=value forms', () => {
     const o = parseBenchArgs(['--config=c.json', '--input', 'src=i64[2,9]', '--input=tgt=i32[2,7]', '--json']);
     expect(o).toEqual({ config: 'c.json', backend: 'cpu', runs: 10, inputs: { src: { dtype: 'i64', shape: [2, 9] }, tgt: { dtype: 'i32', shape: [2, 7] } }, json: true });
+    expect(parseBenchArgs(['--config', 'c.json', '--profile', '--backend=webgpu'])).toEqual({ config: 'c.json', backend: 'webgpu', runs: 10, inputs: {}, json: false, profile: true });
+  });
+});
+
+describe('tessera bench --backend webgpu --profile', () => {
+  it('--json adds kernels: every kernel of one run after the timed ones, in launch order (parameter packs done by then)', async () => {
+    const r = await run('bench', '--config', `${VIT}.json`, '--backend', 'webgpu', '--runs', '1', '--profile', '--json');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out) as BenchResult;
+    expect(s).toMatchObject({ backend: 'webgpu', runs: 1 });
+    // The same shaders a compile of the same program gets, less the prepasses that pack parameters (they ran in the warm-up).
+    const exe = (await compile(await traceConfig(`${VIT}.json`, {}), { backend: 'webgpu' })) as WebgpuExecutable;
+    const expected = exe.shaders.flatMap((k) => [...(k.prepasses ?? []).filter((p) => !p.paramsOnly), k]).map(({ name, kind, variant }) => ({ name, kind, variant }));
+    exe.dispose();
+    expect(s.kernels!.map(({ name, kind, variant }) => ({ name, kind, variant }))).toEqual(expected);
+    expect(new Set(s.kernels!.map((k) => k.kind))).toEqual(new Set(['map', 'matmul', 'reduce', 'attention']));
+    for (const k of s.kernels!) {
+      expect(k.ms).toBeGreaterThanOrEqual(0);
+      expect(['timestamp', 'wall']).toContain(k.method);
+    }
+  });
+
+  it('without --json prints the summary, then the kernels slowest first with their share, then the totals per kind', async () => {
+    const r = await run('bench', '--config', `${VIT}.json`, '--backend', 'webgpu', '--runs', '1', '--profile');
+    expect(r.code).toBe(0);
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/ \(webgpu\): median [\d.]+ ms .* over 1 runs; /);
+    const head = /^kernels of one run \((GPU timestamps|a submit per kernel timed on the host)\): (\d+) dispatches, ([\d.]+) ms in all$/.exec(lines[1]!);
+    expect(head).not.toBeNull();
+    const n = Number(head![2]);
+    const rows = lines.slice(3, 3 + n).map((l) => /^ +([\d.]+) +([\d.]+)% {2}(\S+) +(\S.*)$/.exec(l));
+    expect(rows.every((m) => m !== null)).toBe(true);
+    const ms = rows.map((m) => Number(m![1]));
+    expect(ms).toEqual([...ms].sort((a, b) => b - a));
+    // The shares add up to 100% (each rounded to 0.1), the times to the total.
+    expect(Math.abs(rows.reduce((t, m) => t + Number(m![2]), 0) - 100)).toBeLessThan(0.05 * n + 0.1);
+    expect(Math.abs(ms.reduce((a, b) => a + b, 0) - Number(head![3]))).toBeLessThan(0.001 * n + 0.001);
+    expect(lines[3 + n]).toBe('by kind:');
+    const kinds = lines.slice(4 + n).map((l) => /^ +([\d.]+) +[\d.]+% {2}(\w+) \((\d+) dispatch(es)?\)$/.exec(l));
+    expect(kinds.every((m) => m !== null)).toBe(true);
+    expect(kinds.reduce((t, m) => t + Number(m![3]), 0)).toBe(n);
   });
 });
 

@@ -1,9 +1,10 @@
 /**
  * `tessera bench --config C.json [--weights W.safetensors] [--backend cpu|webgpu]
- * [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]... [--json]`: times one
- * model (the program `tessera compile --config` traces) and reports the
- * median, min and max latency and the process's peak RSS, for scripts
- * outside the project (one JSON object with --json).
+ * [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]... [--profile] [--json]`:
+ * times one model (the program `tessera compile --config` traces) and
+ * reports the median, min and max latency and the process's peak RSS, for
+ * scripts outside the project (one JSON object with --json); with --profile
+ * (webgpu) also the time of each kernel in one more run.
  *
  * Weights are placed in the executable one tensor at a time through one
  * reused scratch buffer (read from the checkpoint, or seeded random values)
@@ -16,13 +17,14 @@ import { open } from 'node:fs/promises';
 import { type DType, type Program, type SafetensorsTensor, TesseraError, readSafetensors } from '@tessera/ir';
 import { type ModelConfig, bindCheckpoint, buildModel, readModelConfig } from '@tessera/models';
 import { createCpuBackend, defaultThreads } from '@tessera/backend-cpu';
+import { type KernelTiming, type WebgpuExecutable, slowestFirst, totalsByKind } from '@tessera/backend-webgpu';
 import { type BackendName, type Executable, type TensorData, compile, getBackend, registerBackend } from 'tessera';
 import { type Command, UsageError } from '../command.ts';
 import { type InputOverride, parseInputOverride, traceConfig } from '../trace-config.ts';
 import { MODEL_BACKENDS, backendFlag, positiveFlag, usageWithBackends } from './run.ts';
 
 const USAGE = `usage: tessera bench --config C.json [--weights W.safetensors] [--backend ${MODEL_BACKENDS}]
-                     [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]... [--json]
+                     [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]... [--profile] [--json]
 
   Times one model described by a JSON config (the program tessera compile
   --config traces): compiles it, places the weights once, runs it once to
@@ -33,9 +35,14 @@ const USAGE = `usage: tessera bench --config C.json [--weights W.safetensors] [-
   --threads N       cpu backend: threads, this one included (default: every core)
   --runs N          timed runs (default 10)
   --input NAME=DTYPE[SHAPE]   set an input's shape, e.g. --input pixel_values=f32[4,3,224,224]
+  --profile         webgpu backend: after the timed runs, one more run timing each
+                    kernel (GPU timestamps where the device has timestamp-query, else
+                    a submit per kernel timed on the host, which adds its overhead to
+                    each); prints the kernels slowest first and the totals per kind
   --json            print one JSON object: model, backend, threads, runs, median_ms,
                     min_ms, max_ms, compile_ms, parameter_bytes, peak_rss_bytes,
-                    start_rss_bytes`;
+                    start_rss_bytes (and kernels: {name, kind, variant, ms, dispatch,
+                    method} in launch order, with --profile)`;
 
 /** Parsed command line of `tessera bench`. */
 export interface BenchOptions {
@@ -47,6 +54,8 @@ export interface BenchOptions {
   readonly runs: number;
   readonly inputs: Readonly<Record<string, InputOverride>>;
   readonly json: boolean;
+  /** Time each kernel in one more run (webgpu only); absent when not asked for. */
+  readonly profile?: true;
 }
 
 /** What `tessera bench --json` prints. */
@@ -68,6 +77,8 @@ export interface BenchResult {
   readonly peak_rss_bytes: number;
   /** The resident set size when the bench began: the runtime and the loaded code, before any model. */
   readonly start_rss_bytes: number;
+  /** With --profile: each dispatched kernel of one run after the timed ones, in launch order. */
+  readonly kernels?: readonly KernelTiming[];
 }
 
 /** A bench result with the last run's inputs and outputs (tests check what was computed). */
@@ -84,6 +95,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   const values = new Map<string, string>();
   const inputs: string[] = [];
   let json = false;
+  let profile = false;
   const flags = ['--config', '--weights', '--backend', '--threads', '--runs', '--input'];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -91,10 +103,14 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
       json = true;
       continue;
     }
+    if (a === '--profile') {
+      profile = true;
+      continue;
+    }
     if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${a}' (every argument is a --flag)`);
     const eq = a.indexOf('=');
     const flag = eq >= 0 ? a.slice(0, eq) : a;
-    if (!flags.includes(flag)) throw new UsageError(`unknown option '${flag}' (expected ${[...flags, '--json'].join(', ')})`);
+    if (!flags.includes(flag)) throw new UsageError(`unknown option '${flag}' (expected ${[...flags, '--profile', '--json'].join(', ')})`);
     const value = eq >= 0 ? a.slice(eq + 1) : args[++i];
     if (value === undefined || value === '') throw new UsageError(`option '${flag}' needs a value`);
     if (flag === '--input') inputs.push(value);
@@ -106,6 +122,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   const backend = backendFlag(values);
   const threads = positiveFlag(values, '--threads');
   if (threads !== undefined && backend !== 'cpu') throw new UsageError(`--threads applies to the cpu backend, not '${backend}'`);
+  if (profile && backend !== 'webgpu') throw new UsageError(`--profile times the kernels of the webgpu backend, not '${backend}' (add --backend webgpu)`);
   let overrides: Record<string, InputOverride>;
   try {
     overrides = Object.fromEntries(inputs.map(parseInputOverride));
@@ -113,7 +130,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     throw new UsageError((e as Error).message);
   }
   const weights = values.get('--weights');
-  return { config, ...(weights !== undefined ? { weights } : {}), backend, ...(threads !== undefined ? { threads } : {}), runs: positiveFlag(values, '--runs') ?? DEFAULT_RUNS, inputs: overrides, json };
+  return { config, ...(weights !== undefined ? { weights } : {}), backend, ...(threads !== undefined ? { threads } : {}), runs: positiveFlag(values, '--runs') ?? DEFAULT_RUNS, inputs: overrides, json, ...(profile ? { profile: true as const } : {}) };
 }
 
 /** xorshift32: the same stream for the same seed, in every run and on every machine. */
@@ -297,6 +314,8 @@ export interface PreparedModel {
   readonly inputs: Readonly<Record<string, TensorData>>;
   /** Runs on `inputs` (default: the seeded ones). */
   run(inputs?: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>>;
+  /** Times each kernel of one run on `inputs` (webgpu only: undefined elsewhere). */
+  readonly profile?: (inputs?: Readonly<Record<string, TensorData>>) => Promise<KernelTiming[]>;
   dispose(): void;
 }
 
@@ -315,12 +334,14 @@ export async function prepareModel(options: Pick<BenchOptions, 'config' | 'weigh
     else seededWeights(program, place);
     const inputs = seededInputs(program, config);
     const parameterBytes = program.inputs.filter((i) => i.kind === 'parameter').reduce((s, p) => s + elements(p.type.shape) * BYTES[p.type.dtype], 0);
+    const profiled = 'profile' in exe ? (exe as WebgpuExecutable) : undefined;
     return {
       program,
       compileMs,
       parameterBytes,
       inputs,
       run: (given = inputs) => exe.run({ ...perRun, ...given }),
+      ...(profiled ? { profile: (given = inputs) => profiled.profile({ ...perRun, ...given }) } : {}),
       dispose: () => exe.dispose(),
     };
   } catch (e) {
@@ -343,6 +364,11 @@ export async function benchModel(options: BenchOptions): Promise<BenchRun> {
       times.push(performance.now() - t);
     }
     times.sort((a, b) => a - b);
+    let kernels: KernelTiming[] | undefined;
+    if (options.profile) {
+      if (!model.profile) throw new TesseraError(`--profile: the ${options.backend} backend's executable cannot time its kernels (only webgpu's can)`);
+      kernels = await model.profile();
+    }
     const result: BenchResult = {
       model: options.config,
       backend: options.backend,
@@ -355,6 +381,7 @@ export async function benchModel(options: BenchOptions): Promise<BenchRun> {
       parameter_bytes: model.parameterBytes,
       peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
       start_rss_bytes: startRss,
+      ...(kernels ? { kernels } : {}),
     };
     return { result, inputs: model.inputs, outputs };
   } finally {
@@ -371,6 +398,22 @@ export function formatBenchResult(r: BenchResult): string {
   return `${r.model} (${where}): median ${ms(r.median_ms)} ms (min ${ms(r.min_ms)}, max ${ms(r.max_ms)}) over ${r.runs} runs; parameters ${(r.parameter_bytes / MIB).toFixed(1)} MiB, peak RSS ${(r.peak_rss_bytes / MIB).toFixed(1)} MiB`;
 }
 
+const METHOD_TEXT = { timestamp: 'GPU timestamps', wall: 'a submit per kernel timed on the host' } as const;
+
+/** The kernel profile as text: every kernel slowest first (ms and share of the total), then the totals per kind. */
+export function formatKernelProfile(kernels: readonly KernelTiming[]): string {
+  const total = kernels.reduce((s, k) => s + k.ms, 0);
+  const pct = (ms: number) => `${(total > 0 ? (100 * ms) / total : 0).toFixed(1)}%`.padStart(6);
+  const ms = (x: number) => x.toFixed(3).padStart(10);
+  const methods = [...new Set(kernels.map((k) => METHOD_TEXT[k.method]))].join(', ') || 'nothing dispatched';
+  const nameWidth = Math.max(6, ...kernels.map((k) => k.name.length));
+  const lines = [`kernels of one run (${methods}): ${kernels.length} dispatches, ${total.toFixed(3)} ms in all`, `${'ms'.padStart(10)} ${'%'.padStart(6)}  ${'kernel'.padEnd(nameWidth)}  variant`];
+  for (const k of slowestFirst(kernels)) lines.push(`${ms(k.ms)} ${pct(k.ms)}  ${k.name.padEnd(nameWidth)}  ${k.variant}`);
+  lines.push('by kind:');
+  for (const t of totalsByKind(kernels)) lines.push(`${ms(t.ms)} ${pct(t.ms)}  ${t.kind} (${t.dispatches} dispatch${t.dispatches === 1 ? '' : 'es'})`);
+  return lines.join('\n');
+}
+
 /** The `bench` command: latency and peak memory of one model. */
 export const benchCommand: Command = {
   name: 'bench',
@@ -382,7 +425,8 @@ export const benchCommand: Command = {
     const options = parseBenchArgs(args);
     try {
       const { result } = await benchModel(options);
-      process.stdout.write(`${options.json ? JSON.stringify(result) : formatBenchResult(result)}\n`);
+      const text = result.kernels ? `${formatBenchResult(result)}\n${formatKernelProfile(result.kernels)}` : formatBenchResult(result);
+      process.stdout.write(`${options.json ? JSON.stringify(result) : text}\n`);
       return 0;
     } catch (e) {
       if (e instanceof TesseraError) {
