@@ -2,7 +2,8 @@
  * Section c: WebGPU speed. Matmul GFLOP/s per variant at the ViT-B MLP
  * shapes and 1024³ (each run uploads A and reads C back, W placed once, as
  * bench/webgpu.ts times it), ViT latency with seeded weights and compile
- * time (`tessera bench`'s prepareModel), and jax-js on the same adapter as a
+ * time (`tessera bench`'s prepareModel) and a kernel profile of one more run
+ * (time per kind, the slowest kernels), and jax-js on the same adapter as a
  * peer when it loads.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProgramBuilder, type SafetensorsTensor, tensorType, writeSafetensorsFile } from '@tessera/ir';
 import { lowerToKernels } from '@tessera/passes';
-import type { VariantOverrides, WebgpuBackend } from '@tessera/backend-webgpu';
+import { type KernelTiming, type VariantOverrides, type WebgpuBackend, slowestFirst, totalsByKind } from '@tessera/backend-webgpu';
 import { VIT_PRESETS, buildModel, traceVit, type VisionTransformer } from '@tessera/models';
 import { prepareModel } from '../../packages/cli/src/commands/bench.ts';
 import { seededArray } from '../../bench/timing.ts';
 import { timeWithin } from './timing.ts';
 import type { Variants } from './environment.ts';
-import { jaxMatmul, jaxVit, withNavigator } from './jax-peer.ts';
+import { jaxMatmul, jaxVit, withNavigator } from '../../bench/webgpu-peers.ts';
 import { type Report, errorText, log } from './report.ts';
 
 const gflops = (m: number, k: number, n: number, ms: number) => (2 * m * k * n) / ms / 1e6;
@@ -58,6 +59,28 @@ async function seededVitCheckpoint(name: string, dir: string): Promise<string> {
   const path = join(dir, `${name}.safetensors`);
   await writeSafetensorsFile(path, tensors);
   return path;
+}
+
+/** The record of a kernel profile: method, total, ms per kind, the 5 slowest kernels, and every kernel as [name, variant, ms] in launch order. */
+function profileRecord(kernels: readonly KernelTiming[]): Record<string, unknown> {
+  const total = kernels.reduce((s, k) => s + k.ms, 0);
+  return {
+    method: [...new Set(kernels.map((k) => k.method))].join(','),
+    dispatches: kernels.length,
+    total_ms: total,
+    by_kind: totalsByKind(kernels),
+    top: slowestFirst(kernels).slice(0, 5).map(({ name, variant, ms, dispatch }) => ({ name, variant, ms, dispatch })),
+    kernels: kernels.map((k) => [k.name, k.variant, Number(k.ms.toFixed(4))]),
+  };
+}
+
+/** Logs a profile record: ms and share per kind, then the 5 slowest kernels. */
+function logProfile(report: Report, rec: Record<string, unknown>): void {
+  const total = rec.total_ms as number;
+  const share = (ms: number) => `${(total > 0 ? (100 * ms) / total : 0).toFixed(1).padStart(5)} %`;
+  log(report, `    profile (${String(rec.method)}): ${String(rec.dispatches)} dispatches, ${total.toFixed(2)} ms in all`);
+  for (const k of rec.by_kind as { kind: string; ms: number; dispatches: number }[]) log(report, `      ${k.kind.padEnd(10)} ${k.ms.toFixed(3).padStart(9)} ms ${share(k.ms)}  (${k.dispatches})`);
+  for (const k of rec.top as { name: string; variant: string; ms: number }[]) log(report, `      top: ${k.name.padEnd(22)} ${k.ms.toFixed(3).padStart(9)} ms ${share(k.ms)}  ${k.variant}`);
 }
 
 /** Which ViTs to time, smallest first. */
@@ -115,8 +138,21 @@ export async function benchWebgpu(report: Report, rec: Record<string, unknown>, 
         if (name === 'vit-ti-16') tiLogits = first;
         const t = await timeWithin(run, quick ? 2 : 5, quick ? 0 : 1, 10);
         const finite = first.every((x) => Number.isFinite(x));
-        vits.push({ model: name, batch: 1, median_ms: t.median, min_ms: t.min, first_run_ms: firstMs, compile_ms: model.compileMs, logits_finite: finite });
+        const rec: Record<string, unknown> = { model: name, batch: 1, median_ms: t.median, min_ms: t.min, first_run_ms: firstMs, compile_ms: model.compileMs, logits_finite: finite };
+        vits.push(rec);
         log(report, `  ${name} batch 1: median ${t.median.toFixed(2)} ms (min ${t.min.toFixed(2)}), first run ${firstMs.toFixed(0)} ms, compile ${model.compileMs.toFixed(0)} ms${finite ? '' : ', NON-FINITE logits'}`);
+        report.save();
+        // One more run, timed per kernel (a profile on the wall method costs about a run plus a submit per kernel).
+        if (deadline() < 5) rec.profile = { skipped: 'out of time' };
+        else {
+          try {
+            rec.profile = profileRecord(await model.profile!({ pixel_values: pixels }));
+            logProfile(report, rec.profile as Record<string, unknown>);
+          } catch (e) {
+            rec.profile = { error: errorText(e) };
+            log(report, `    profile failed: ${errorText(e)}`);
+          }
+        }
       } finally {
         model.dispose();
       }
