@@ -125,41 +125,21 @@ export function emitMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): KernelShad
         });
       });
     }
+  } else if (variant === 'tiled') {
+    emitTiledBody(w, k, mb, { tm, tn, wx, wy }, at);
   } else {
+    // naive: one output per invocation. Rows and columns past the edge read the last valid one (results discarded).
     w.line(`let lx = i32(lid) % ${wx}i;`, `let ly = i32(lid) / ${wx}i;`);
     w.line(`let ib = tm * ${tileM}i + ly * ${tm}i;`, `let jb = tn * ${tileN}i + lx * ${tn}i;`);
     const C = Array.from({ length: tn }, (_, c) => c);
     for (const r of R) for (const c of C) w.line(`var c${r}_${c} = 0.0f;`);
-    if (variant === 'tiled') {
-      mb.declare(`var<workgroup> tile_a: array<f32, ${TILE_K * tileM}>;`, `var<workgroup> tile_b: array<f32, ${TILE_K * tileN}>;`);
-      w.block(`for (var p0 = 0i; p0 < ${k.k}i; p0 += ${TILE_K}i)`, () => {
-        // Stage a tileM x TILE_K slice of A and a TILE_K x tileN slice of B through the hooks; zero outside the matrices.
-        w.block(`for (var e = i32(lid); e < ${tileM * TILE_K}i; e += ${wgSize}i)`, () => {
-          w.line(`let ii = e / ${TILE_K}i;`, `let pp = e % ${TILE_K}i;`, `let gi = tm * ${tileM}i + ii;`, 'let gp = p0 + pp;');
-          w.line(`tile_a[pp * ${tileM}i + ii] = select(0.0f, read_a(${at(`min(gi, ${k.m - 1}i)`, '0i', `min(gp, ${k.k - 1}i)`)}), gi < ${k.m}i && gp < ${k.k}i);`);
-        });
-        w.block(`for (var e = i32(lid); e < ${tileN * TILE_K}i; e += ${wgSize}i)`, () => {
-          w.line(`let jj = e % ${tileN}i;`, `let pp = e / ${tileN}i;`, `let gj = tn * ${tileN}i + jj;`, 'let gp = p0 + pp;');
-          w.line(`tile_b[pp * ${tileN}i + jj] = select(0.0f, read_b(${at('0i', `min(gj, ${k.n - 1}i)`, `min(gp, ${k.k - 1}i)`)}), gj < ${k.n}i && gp < ${k.k}i);`);
-        });
-        w.line('workgroupBarrier();');
-        w.block(`for (var pp = 0i; pp < ${TILE_K}i; pp++)`, () => {
-          for (const r of R) w.line(`let x${r} = tile_a[pp * ${tileM}i + ly * ${tm}i + ${r}i];`);
-          for (const c of C) w.line(`let y${c} = tile_b[pp * ${tileN}i + lx * ${tn}i + ${c}i];`);
-          for (const r of R) w.line(C.map((c) => `c${r}_${c} += x${r} * y${c};`).join(' '));
-        });
-        w.line('workgroupBarrier();');
-      });
-    } else {
-      // Rows and columns past the edge read the last valid one (results discarded), so the inner loop has no branches.
-      for (const r of R) w.line(`let i${r} = min(ib + ${r}i, ${k.m - 1}i);`);
-      for (const c of C) w.line(`let j${c} = min(jb + ${c}i, ${k.n - 1}i);`);
-      w.block(`for (var p = 0i; p < ${k.k}i; p++)`, () => {
-        for (const r of R) w.line(`let x${r} = read_a(${at(`i${r}`, '0i', 'p')});`);
-        for (const c of C) w.line(`let y${c} = read_b(${at('0i', `j${c}`, 'p')});`);
-        for (const r of R) w.line(C.map((c) => `c${r}_${c} += x${r} * y${c};`).join(' '));
-      });
-    }
+    for (const r of R) w.line(`let i${r} = min(ib + ${r}i, ${k.m - 1}i);`);
+    for (const c of C) w.line(`let j${c} = min(jb + ${c}i, ${k.n - 1}i);`);
+    w.block(`for (var p = 0i; p < ${k.k}i; p++)`, () => {
+      for (const r of R) w.line(`let x${r} = read_a(${at(`i${r}`, '0i', 'p')});`);
+      for (const c of C) w.line(`let y${c} = read_b(${at('0i', `j${c}`, 'p')});`);
+      for (const r of R) w.line(C.map((c) => `c${r}_${c} += x${r} * y${c};`).join(' '));
+    });
     for (const r of R) {
       for (const c of C) {
         w.line(`if (ib + ${r}i < ${k.m}i && jb + ${c}i < ${k.n}i) { write_c(${at(`ib + ${r}i`, `jb + ${c}i`, '0i')}, c${r}_${c}); }`);
@@ -170,4 +150,52 @@ export function emitMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): KernelShad
   const label = `matmul:${variant} ${tm}x${tn}/${wx}x${wy}${vec4Buffers.size ? ` vec4 loads of ${[...vec4Buffers].map((b) => names.buffer(b)).join(', ')}` : ''}`;
   const wgsl = mb.assemble(label, bindings, `${entryHead(wgSize, grid)}\n${w}\n}`);
   return { name: k.name, kind: 'matmul', variant: label, wgsl, bindings, dispatch: grid, workgroupSize: wgSize };
+}
+
+/**
+ * The tiled variant's body (GPUs): per K slice of TILE_K, the workgroup
+ * stages a tileM x TILE_K block of A and a TILE_K x tileN block of B through
+ * the hooks into workgroup memory (zero outside the matrices), stored k-major
+ * as vec4s so each invocation reads its tm rows and tn columns with tm/4 and
+ * tn/4 vector loads per k (a quarter of the scalar loads: workgroup-memory
+ * bandwidth, not arithmetic, bounds this kernel), and accumulates tm rows
+ * of tn/4 vec4s.
+ */
+function emitTiledBody(w: WgslWriter, k: MatmulKernel, mb: ShaderModuleBuilder, t: MatmulTiling, at: (i: string, j: string, p: string) => string): void {
+  const { tm, tn, wx, wy } = t;
+  const tileM = tm * wy;
+  const tileN = tn * wx;
+  const wgSize = wx * wy;
+  const R = Array.from({ length: tm }, (_, r) => r);
+  const CA = Array.from({ length: tm / 4 }, (_, g) => g);
+  const CB = Array.from({ length: tn / 4 }, (_, g) => g);
+  mb.declare(`var<workgroup> tile_a: array<vec4<f32>, ${(TILE_K * tileM) / 4}>;`, `var<workgroup> tile_b: array<vec4<f32>, ${(TILE_K * tileN) / 4}>;`);
+  w.line(`let lx = i32(lid) % ${wx}i;`, `let ly = i32(lid) / ${wx}i;`);
+  w.line(`let ib = tm * ${tileM}i + ly * ${tm}i;`, `let jb = tn * ${tileN}i + lx * ${tn}i;`);
+  for (const r of R) w.line(CB.map((g) => `var c${r}_${g} = vec4<f32>(0.0f);`).join(' '));
+  w.block(`for (var p0 = 0i; p0 < ${k.k}i; p0 += ${TILE_K}i)`, () => {
+    w.block(`for (var e = i32(lid); e < ${tileM * TILE_K}i; e += ${wgSize}i)`, () => {
+      w.line(`let ii = e % ${tileM}i;`, `let pp = e / ${tileM}i;`, `let gi = tm * ${tileM}i + ii;`, 'let gp = p0 + pp;', `let at_a = pp * ${tileM}i + ii;`);
+      w.line(`tile_a[at_a >> 2u][at_a & 3i] = select(0.0f, read_a(${at(`min(gi, ${k.m - 1}i)`, '0i', `min(gp, ${k.k - 1}i)`)}), gi < ${k.m}i && gp < ${k.k}i);`);
+    });
+    w.block(`for (var e = i32(lid); e < ${tileN * TILE_K}i; e += ${wgSize}i)`, () => {
+      w.line(`let jj = e % ${tileN}i;`, `let pp = e / ${tileN}i;`, `let gj = tn * ${tileN}i + jj;`, 'let gp = p0 + pp;', `let at_b = pp * ${tileN}i + jj;`);
+      w.line(`tile_b[at_b >> 2u][at_b & 3i] = select(0.0f, read_b(${at('0i', `min(gj, ${k.n - 1}i)`, `min(gp, ${k.k - 1}i)`)}), gj < ${k.n}i && gp < ${k.k}i);`);
+    });
+    w.line('workgroupBarrier();');
+    w.block(`for (var pp = 0i; pp < ${TILE_K}i; pp++)`, () => {
+      for (const g of CA) w.line(`let x${g} = tile_a[pp * ${tileM / 4}i + ly * ${tm / 4}i + ${g}i];`);
+      for (const g of CB) w.line(`let y${g} = tile_b[pp * ${tileN / 4}i + lx * ${tn / 4}i + ${g}i];`);
+      for (const r of R) w.line(CB.map((g) => `c${r}_${g} += x${r >> 2}[${r & 3}] * y${g};`).join(' '));
+    });
+    w.line('workgroupBarrier();');
+  });
+  for (const r of R) {
+    for (const g of CB) {
+      for (let q = 0; q < 4; q++) {
+        const j = `jb + ${4 * g + q}i`;
+        w.line(`if (ib + ${r}i < ${k.m}i && ${j} < ${k.n}i) { write_c(${at(`ib + ${r}i`, j, '0i')}, c${r}_${g}[${q}]); }`);
+      }
+    }
+  }
 }
