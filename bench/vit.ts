@@ -23,7 +23,7 @@ import { cpus, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readSafetensorsFile } from '@tessera/ir';
+import { readSafetensorsFile } from '@tessera/ir/node';
 import { VIT_PRESETS } from '@tessera/models';
 import { printTable, seededArray, timeIt } from './timing.ts';
 

@@ -4,7 +4,7 @@
  * and jax-js's WebGPU backend (a matmul, and ViT-Ti/16 in its numpy API).
  * No side effects on import.
  */
-import { readSafetensorsFile } from '@tessera/ir';
+import { readSafetensorsFile } from '@tessera/ir/node';
 import { type AdapterReport, createDawnGpu } from '@tessera/backend-webgpu';
 import { VIT_PRESETS } from '@tessera/models';
 import { seededArray } from './timing.ts';

@@ -23,7 +23,8 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ProgramBuilder, readSafetensorsFile, tensorType } from '@tessera/ir';
+import { ProgramBuilder, tensorType } from '@tessera/ir';
+import { readSafetensorsFile } from '@tessera/ir/node';
 import { VIT_PRESETS } from '@tessera/models';
 import { lowerToKernels } from '@tessera/passes';
 import { type MatmulVariant, type WebgpuBackend, createWebgpuBackend, describeAdapter } from '@tessera/backend-webgpu';

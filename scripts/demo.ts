@@ -11,7 +11,7 @@
  * The interpreter and the kernel evaluator compute in float64 element by
  * element: they are the oracles, not runtimes, so they run on a subset.
  */
-import { readSafetensorsFile } from '@tessera/ir';
+import { readSafetensorsFile } from '@tessera/ir/node';
 import {
   FASHION_MNIST_LABELS,
   type ImageSet,

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,39 +8,11 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { ProgramBuilder, interpret, tensorType, toHost } from '@tessera/ir';
 import { lowerToKernels } from '@tessera/passes';
 import { describeMismatch, inputsFor } from '@tessera/harness';
+import { bundleForBrowser } from './browser/bundle.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Debian's chromium (scripts/setup.sh installs it); --enable-unsafe-webgpu gives headless Chromium a SwiftShader adapter. */
 const CHROMIUM = '/usr/bin/chromium';
-
-/** The part of esbuild's JS API used here (esbuild is tsx's dependency, not ours, so its types are not in reach). */
-interface EsbuildBuild {
-  onResolve(o: { filter: RegExp }, cb: (a: { path: string }) => { path: string; namespace: string }): void;
-  onLoad(o: { filter: RegExp; namespace: string }, cb: () => { contents: string; loader: 'js' }): void;
-}
-interface Esbuild {
-  build(o: Record<string, unknown>): Promise<{ outputFiles: { text: string }[] }>;
-}
-
-/**
- * Bundles test/browser/entry.ts for the page with esbuild (a dependency of
- * tsx). Dawn's `webgpu` package stays out (only Node imports it), and the
- * node: modules @tessera/ir's safetensors file I/O imports become empty
- * stubs: nothing the backend runs in a page touches them.
- */
-async function bundle(): Promise<string> {
-  const require = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const esbuild = require('esbuild') as Esbuild;
-  const stubNode = {
-    name: 'stub-node-builtins',
-    setup(build: EsbuildBuild) {
-      build.onResolve({ filter: /^node:/ }, (a) => ({ path: a.path, namespace: 'node-stub' }));
-      build.onLoad({ filter: /.*/, namespace: 'node-stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
-    },
-  };
-  const out = await esbuild.build({ entryPoints: [join(here, 'browser/entry.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, external: ['webgpu'], plugins: [stubNode], logLevel: 'silent' });
-  return out.outputFiles[0]!.text;
-}
 
 /** A small model: layer_norm, a linear layer with bias and GELU, single-head self-attention, a linear layer, softmax. */
 function model() {
@@ -62,7 +33,8 @@ let server: Server;
 let profile: string;
 
 beforeAll(async () => {
-  const js = await bundle();
+  // The page's bundle: test/browser/entry.ts with nothing stubbed (browser-bundle.test.ts guards that it needs no Node built-in).
+  const { text: js } = await bundleForBrowser({ file: join(here, 'browser/entry.ts') });
   server = createServer((req, res) => {
     if (req.url === '/bundle.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' });

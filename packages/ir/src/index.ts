@@ -1,7 +1,7 @@
 /**
  * @tessera/ir: the graph IR. Types, programs, the op registry (one
  * definition per op), the builder, the verifier, the reference interpreter,
- * the text format and safetensors I/O.
+ * the text format and safetensors I/O from bytes (files on disk: @tessera/ir/node).
  */
 export * from './dtype.ts';
 export * from './errors.ts';

@@ -5,7 +5,8 @@
  * by name in one error so a user can fix the file in one go.
  */
 import type { Module } from '@tessera/frontend';
-import { type SafetensorsFile, type SafetensorsTensor, TesseraError, readSafetensorsFile } from '@tessera/ir';
+import { type SafetensorsFile, type SafetensorsTensor, TesseraError } from '@tessera/ir';
+import { readSafetensorsFile } from '@tessera/ir/node';
 
 /** A checkpoint that does not fit the model; `problems` lists each tensor's issue. */
 export class CheckpointError extends TesseraError {

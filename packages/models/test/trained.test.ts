@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { describeMismatch } from '@tessera/harness';
-import { readSafetensorsFile } from '@tessera/ir';
+import { readSafetensorsFile } from '@tessera/ir/node';
 import { describe, expect, it } from 'vitest';
 import { type LoadedModel, argmax, compileGenerator, compileSeq2Seq, compileVit, loadModel, pixelValues, readSample } from '../src/index.ts';
 import { TRAINED, int32, longestReduction } from './support.ts';

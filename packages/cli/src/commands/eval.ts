@@ -18,11 +18,10 @@ import {
   refTensor,
   toHost,
   valueTypes,
-  readSafetensorsFile,
   refToSafetensor,
   safetensorToRef,
-  writeSafetensorsFile,
 } from '@tessera/ir';
+import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
 import { compile } from 'tessera';
 import { type Command, UsageError } from '../command.ts';
 

@@ -5,7 +5,8 @@
  * [B, S] (I64 or I32); output `generated` I64 [B, 1+N], beginning with
  * bos_id; a row that has emitted eos_id continues with pad_id.
  */
-import { TesseraError, formatShape, writeSafetensorsFile } from '@tessera/ir';
+import { TesseraError, formatShape } from '@tessera/ir';
+import { writeSafetensorsFile } from '@tessera/ir/node';
 import { compileGenerator, loadWeights, readModelConfig } from '@tessera/models';
 import { type Command, UsageError } from '../command.ts';
 import { MODEL_BACKENDS, backendFlag, parseFlags, positiveFlag, progressBar, readInputs, required, tokenTensor, usageWithBackends } from './run.ts';

@@ -7,7 +7,8 @@
  * f32 [B,T,tgt_vocab]. The helpers here (flags, token tensors, progress
  * bar) are shared with `tessera generate`.
  */
-import { type SafetensorsTensor, TesseraError, formatShape, readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir';
+import { type SafetensorsTensor, TesseraError, formatShape } from '@tessera/ir';
+import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
 import { type LoadedModel, type Progress, compileSeq2Seq, compileVit, loadModel } from '@tessera/models';
 import { type BackendName, availableBackends } from 'tessera';
 import { type Command, UsageError } from '../command.ts';

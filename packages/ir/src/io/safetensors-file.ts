@@ -1,13 +1,14 @@
 /**
- * Reading and writing safetensors files on disk. `node:fs` is imported
- * lazily so that importing @tessera/ir in a browser (the WebGPU backend)
- * does not pull in Node built-ins.
+ * Reading and writing safetensors files on disk. Node only: this module is
+ * exported from `@tessera/ir/node`, never from `@tessera/ir`, so that the
+ * IR (and the WebGPU backend that imports it) bundles for a browser with no
+ * Node built-ins to stub.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { type SafetensorsFile, type SafetensorsInput, SafetensorsError, readSafetensors, writeSafetensors } from './safetensors.ts';
 
 /** Reads and parses a safetensors file; errors name the path. */
 export async function readSafetensorsFile(path: string): Promise<SafetensorsFile> {
-  const { readFile } = await import('node:fs/promises');
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -20,7 +21,6 @@ export async function readSafetensorsFile(path: string): Promise<SafetensorsFile
 /** Serialises tensors (and optional metadata) and writes them to `path`. */
 export async function writeSafetensorsFile(path: string, tensors: SafetensorsInput, metadata?: Readonly<Record<string, string>>): Promise<void> {
   const bytes = writeSafetensors(tensors, metadata);
-  const { writeFile } = await import('node:fs/promises');
   try {
     await writeFile(path, bytes);
   } catch (e) {

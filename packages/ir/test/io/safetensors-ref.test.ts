@@ -7,14 +7,13 @@ import {
   SafetensorsError,
   type SafetensorsTensor,
   readSafetensors,
-  readSafetensorsFile,
   refTensor,
   refToSafetensor,
   safetensorToRef,
   tensorType,
   writeSafetensors,
-  writeSafetensorsFile,
 } from '../../src/index.ts';
+import { readSafetensorsFile, writeSafetensorsFile } from '../../src/node.ts';
 
 describe('safetensors <-> RefTensor', () => {
   const t = (dtype: SafetensorsTensor['dtype'], shape: number[], data: SafetensorsTensor['data']): SafetensorsTensor => ({ dtype, shape, data });

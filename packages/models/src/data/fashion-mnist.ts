@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { TesseraError, readSafetensorsFile } from '@tessera/ir';
+import { TesseraError } from '@tessera/ir';
+import { readSafetensorsFile } from '@tessera/ir/node';
 
 /** Where the Debian package puts the files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
