@@ -9,7 +9,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProgramBuilder, type SafetensorsTensor, tensorType, writeSafetensorsFile } from '@tessera/ir';
+import { ProgramBuilder, type SafetensorsTensor, tensorType } from '@tessera/ir';
+import { writeSafetensorsFile } from '@tessera/ir/node';
 import { lowerToKernels } from '@tessera/passes';
 import { type KernelTiming, type VariantOverrides, type WebgpuBackend, slowestFirst, totalsByKind } from '@tessera/backend-webgpu';
 import { VIT_PRESETS, buildModel, traceVit, type VisionTransformer } from '@tessera/models';
