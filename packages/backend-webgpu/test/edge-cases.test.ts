@@ -46,6 +46,15 @@ describe('WebGPU backend edge cases', () => {
     });
   }
 
+  it.each(MATMUL_VARIANTS)('matmul (%s) reading transposed operands (a Linear layer weight [out, in], A^T) through fused views', async (variant) => {
+    const pb = new ProgramBuilder('mmT');
+    const a = pb.emit('transpose', [pb.input('a', f32(37, 70))], { perm: [1, 0] });
+    const w = pb.emit('transpose', [pb.param('w', f32(45, 37))], { perm: [1, 0] });
+    pb.output('y', pb.emit('matmul', [a, w]));
+    const p = pb.build();
+    await expectMatchesInterpreter(p, inputsFor(p, 4), 37, { matmul: variant });
+  });
+
   it('broadcasts 1-sized and missing dims in binary ops and where (bool input as Uint8Array)', async () => {
     const b = new ProgramBuilder('bc');
     const x = b.input('x', f32(3, 1, 7));

@@ -1,6 +1,7 @@
 import { emitTextureMatmul, textureMatmulFits } from './matmul-texture.ts';
 import { type KernelShader, type MatmulVariant, type ShaderModuleBuilder, type WgslTarget, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitHook, emitStores, emitVec4Hook } from './stores.ts';
+import { type Expr, walkExpr } from '@tessera/kernel';
 import { type MatmulKernel, nextPow2, numelOf } from './util.ts';
 import { WgslWriter, decomposeIndex } from './writer.ts';
 
@@ -47,7 +48,7 @@ export function chooseMatmulVariant(m: number, n: number, k: number, target: Wgs
   if (m * n < 256 || k < 4) return 'naive';
   if (target.cpu) return fallback('texture');
   const wgsize = MATMUL_TILINGS.tiled.wx * MATMUL_TILINGS.tiled.wy;
-  const storage = 2 * TILE_K * MATMUL_TILINGS.tiled.tm * MATMUL_TILINGS.tiled.wy * 4;
+  const storage = 2 * TILE_K * (MATMUL_TILINGS.tiled.tm * MATMUL_TILINGS.tiled.wy + 4) * 4;
   return wgsize <= target.maxInvocationsPerWorkgroup && storage <= target.maxWorkgroupStorageSize ? 'tiled' : 'register';
 }
 
@@ -153,39 +154,66 @@ export function emitMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): KernelShad
 }
 
 /**
+ * Whether an operand hook reads memory contiguous along the K axis `pAxis`
+ * (its loads have stride 1 there): A in row-major order, or a Linear
+ * layer's [out, in] weight read transposed as B. Staging then walks k
+ * fastest across invocations, so neighbouring invocations load neighbouring
+ * addresses (coalesced); otherwise it walks the other axis fastest.
+ */
+function contiguousAlongK(e: Expr, pAxis: number): boolean {
+  let unit = 0;
+  let other = 0;
+  walkExpr(e, (x) => {
+    if (x.k !== 'load' || x.indirect) return;
+    if (x.map.strides[pAxis] === 1) unit++;
+    else other++;
+  });
+  return unit > other;
+}
+
+/**
  * The tiled variant's body (GPUs): per K slice of TILE_K, the workgroup
  * stages a tileM x TILE_K block of A and a TILE_K x tileN block of B through
  * the hooks into workgroup memory (zero outside the matrices), stored k-major
  * as vec4s so each invocation reads its tm rows and tn columns with tm/4 and
  * tn/4 vector loads per k (a quarter of the scalar loads: workgroup-memory
  * bandwidth, not arithmetic, bounds this kernel), and accumulates tm rows
- * of tn/4 vec4s.
+ * of tn/4 vec4s. Staging walks whichever axis the operand is contiguous
+ * along fastest (coalesced global loads); the k-major rows are padded by
+ * one vec4 so that k-fastest stores spread over the memory banks.
  */
 function emitTiledBody(w: WgslWriter, k: MatmulKernel, mb: ShaderModuleBuilder, t: MatmulTiling, at: (i: string, j: string, p: string) => string): void {
   const { tm, tn, wx, wy } = t;
   const tileM = tm * wy;
   const tileN = tn * wx;
   const wgSize = wx * wy;
+  const nb = k.batch.length;
   const R = Array.from({ length: tm }, (_, r) => r);
   const CA = Array.from({ length: tm / 4 }, (_, g) => g);
   const CB = Array.from({ length: tn / 4 }, (_, g) => g);
-  mb.declare(`var<workgroup> tile_a: array<vec4<f32>, ${(TILE_K * tileM) / 4}>;`, `var<workgroup> tile_b: array<vec4<f32>, ${(TILE_K * tileN) / 4}>;`);
+  const strideA = tileM + 4;
+  const strideB = tileN + 4;
+  mb.declare(`var<workgroup> tile_a: array<vec4<f32>, ${(TILE_K * strideA) / 4}>;`, `var<workgroup> tile_b: array<vec4<f32>, ${(TILE_K * strideB) / 4}>;`);
   w.line(`let lx = i32(lid) % ${wx}i;`, `let ly = i32(lid) / ${wx}i;`);
   w.line(`let ib = tm * ${tileM}i + ly * ${tm}i;`, `let jb = tn * ${tileN}i + lx * ${tn}i;`);
   for (const r of R) w.line(CB.map((g) => `var c${r}_${g} = vec4<f32>(0.0f);`).join(' '));
+  // (outer, k) of staging element e: k fastest when the operand is contiguous along k.
+  const split = (extent: number, kFast: boolean) => (kFast ? [`e / ${TILE_K}i`, `e % ${TILE_K}i`] : [`e % ${extent}i`, `e / ${extent}i`]);
   w.block(`for (var p0 = 0i; p0 < ${k.k}i; p0 += ${TILE_K}i)`, () => {
+    const [ia, pa] = split(tileM, contiguousAlongK(k.readA, nb + 2));
     w.block(`for (var e = i32(lid); e < ${tileM * TILE_K}i; e += ${wgSize}i)`, () => {
-      w.line(`let ii = e % ${tileM}i;`, `let pp = e / ${tileM}i;`, `let gi = tm * ${tileM}i + ii;`, 'let gp = p0 + pp;', `let at_a = pp * ${tileM}i + ii;`);
+      w.line(`let ii = ${ia};`, `let pp = ${pa};`, `let gi = tm * ${tileM}i + ii;`, 'let gp = p0 + pp;', `let at_a = pp * ${strideA}i + ii;`);
       w.line(`tile_a[at_a >> 2u][at_a & 3i] = select(0.0f, read_a(${at(`min(gi, ${k.m - 1}i)`, '0i', `min(gp, ${k.k - 1}i)`)}), gi < ${k.m}i && gp < ${k.k}i);`);
     });
+    const [jb, pb] = split(tileN, contiguousAlongK(k.readB, nb + 2));
     w.block(`for (var e = i32(lid); e < ${tileN * TILE_K}i; e += ${wgSize}i)`, () => {
-      w.line(`let jj = e % ${tileN}i;`, `let pp = e / ${tileN}i;`, `let gj = tn * ${tileN}i + jj;`, 'let gp = p0 + pp;', `let at_b = pp * ${tileN}i + jj;`);
+      w.line(`let jj = ${jb};`, `let pp = ${pb};`, `let gj = tn * ${tileN}i + jj;`, 'let gp = p0 + pp;', `let at_b = pp * ${strideB}i + jj;`);
       w.line(`tile_b[at_b >> 2u][at_b & 3i] = select(0.0f, read_b(${at('0i', `min(gj, ${k.n - 1}i)`, `min(gp, ${k.k - 1}i)`)}), gj < ${k.n}i && gp < ${k.k}i);`);
     });
     w.line('workgroupBarrier();');
     w.block(`for (var pp = 0i; pp < ${TILE_K}i; pp++)`, () => {
-      for (const g of CA) w.line(`let x${g} = tile_a[pp * ${tileM / 4}i + ly * ${tm / 4}i + ${g}i];`);
-      for (const g of CB) w.line(`let y${g} = tile_b[pp * ${tileN / 4}i + lx * ${tn / 4}i + ${g}i];`);
+      for (const g of CA) w.line(`let x${g} = tile_a[pp * ${strideA / 4}i + ly * ${tm / 4}i + ${g}i];`);
+      for (const g of CB) w.line(`let y${g} = tile_b[pp * ${strideB / 4}i + lx * ${tn / 4}i + ${g}i];`);
       for (const r of R) w.line(CB.map((g) => `c${r}_${g} += x${r >> 2}[${r & 3}] * y${g};`).join(' '));
     });
     w.line('workgroupBarrier();');
