@@ -9,6 +9,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { ProgramBuilder, type SafetensorsTensor, tensorType } from '@tessera/ir';
 import { writeSafetensorsFile } from '@tessera/ir/node';
 import { lowerToKernels } from '@tessera/passes';
@@ -118,6 +119,9 @@ export async function benchWebgpu(report: Report, rec: Record<string, unknown>, 
   rec.vit = vits;
   let tiCheckpoint: string | undefined;
   let tiLogits: Float32Array | undefined;
+  let tiRun: (() => Promise<Float32Array>) | undefined;
+  const keep: { dispose(): void }[] = [];
+  logClocks(report, rec, 'before the ViTs');
   const pixels = seededArray(3 * 224 * 224, 5);
   for (const name of quick ? VITS.slice(0, 1) : VITS) {
     // A ViT-B compile plus runs takes a while even on a GPU: don't start one with under 20 s left.
@@ -154,8 +158,14 @@ export async function benchWebgpu(report: Report, rec: Record<string, unknown>, 
             log(report, `    profile failed: ${errorText(e)}`);
           }
         }
-      } finally {
+        // ViT-Ti stays compiled for the comparison with jax-js, taken in alternation (the GPU's clock moves between runs).
+        if (name === 'vit-ti-16') {
+          tiRun = run;
+          keep.push(model);
+        } else model.dispose();
+      } catch (e) {
         model.dispose();
+        throw e;
       }
     } catch (e) {
       vits.push({ model: name, error: errorText(e) });
@@ -163,11 +173,80 @@ export async function benchWebgpu(report: Report, rec: Record<string, unknown>, 
     }
     report.save();
   }
-  rec.jax = await jaxPeer(report, be, tiCheckpoint, tiLogits, pixels, deadline);
+  logClocks(report, rec, 'after the ViTs');
+  rec.jax = await jaxPeer(report, be, tiCheckpoint, tiLogits, tiRun, pixels, deadline);
+  for (const m of keep) m.dispose();
+  if (!quick) rec.tiled_sweep = await sweepTiled(report, be, deadline);
+}
+
+/** Logs the GPU's SM clock, power and temperature (nvidia-smi), when there is one: timings move with them. */
+function logClocks(report: Report, rec: Record<string, unknown>, when: string): void {
+  const r = spawnSync('nvidia-smi', ['--query-gpu=clocks.sm,clocks.max.sm,power.draw,temperature.gpu,utilization.gpu,clocks_throttle_reasons.active', '--format=csv,noheader'], { encoding: 'utf8' });
+  if (r.status !== 0 || !r.stdout) return;
+  const line = r.stdout.trim();
+  ((rec.clocks ??= {}) as Record<string, string>)[when] = line;
+  log(report, `  GPU ${when}: sm clock, max, power, temperature, utilisation, throttle reasons = ${line}`);
+}
+
+/** Tiled-matmul blocks tried by the sweep (outputs per invocation tm x tn, invocations wx x wy). */
+const TILINGS = [
+  { tm: 4, tn: 4, wx: 16, wy: 16 },
+  { tm: 4, tn: 4, wx: 8, wy: 8 },
+  { tm: 8, tn: 8, wx: 8, wy: 8 },
+  { tm: 8, tn: 8, wx: 16, wy: 16 },
+  { tm: 4, tn: 8, wx: 16, wy: 8 },
+  { tm: 8, tn: 4, wx: 8, wy: 16 },
+  { tm: 8, tn: 8, wx: 16, wy: 8 },
+];
+
+/**
+ * Kernel time (GPU timestamps, median of 5 profiles) of the tiled matmul for
+ * each block in TILINGS, on the shapes of ViT-B's linear layers with the
+ * weight stored [out, in] as PyTorch's Linear keeps it, and on 1024^3.
+ */
+async function sweepTiled(report: Report, be: WebgpuBackend, deadline: () => number): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  log(report, 'tiled matmul blocks: kernel ms (GPU timestamps, median of 5) and TFLOP/s; weight [n, k] read transposed');
+  const shapes: [number, number, number][] = [[197, 768, 2304], [197, 768, 3072], [197, 3072, 768], [197, 768, 768], [1024, 1024, 1024]];
+  for (const [m, k, n] of shapes) {
+    const b = new ProgramBuilder('linear');
+    const w = b.emit('transpose', [b.param('w', tensorType('f32', [n, k]))], { perm: [1, 0] });
+    b.output('y', b.emit('matmul', [b.input('a', tensorType('f32', [m, k])), w]));
+    const kp = lowerToKernels(b.build());
+    const inputs = { a: seededArray(m * k, 1), w: seededArray(n * k, 2) };
+    const cells: string[] = [];
+    for (const tiledTiling of TILINGS) {
+      const tag = `${tiledTiling.tm}x${tiledTiling.tn}/${tiledTiling.wx}x${tiledTiling.wy}`;
+      if (deadline() < 3) {
+        out.push({ shape: [m, k, n], tiling: tag, skipped: 'out of time' });
+        continue;
+      }
+      try {
+        const exe = await be.compile(kp, { matmul: 'tiled', tiledTiling });
+        try {
+          await exe.run(inputs);
+          const ms: number[] = [];
+          for (let i = 0; i < 5; i++) ms.push((await exe.profile(inputs)).reduce((s, t) => s + t.ms, 0));
+          ms.sort((x, y) => x - y);
+          const med = ms[2]!;
+          out.push({ shape: [m, k, n], tiling: tag, kernel_ms: med, tflops: gflops(m, k, n, med) / 1000 });
+          cells.push(`${tag} ${med.toFixed(3)} ms ${(gflops(m, k, n, med) / 1000).toFixed(2)}`);
+        } finally {
+          exe.dispose();
+        }
+      } catch (e) {
+        out.push({ shape: [m, k, n], tiling: tag, error: errorText(e) });
+        cells.push(`${tag} failed: ${errorText(e)}`);
+      }
+    }
+    log(report, `  (${m},${k},${n}): ${cells.join(' | ')}`);
+    report.save();
+  }
+  return out;
 }
 
 /** jax-js on the same Dawn adapter: matmul (197,768,3072) and ViT-Ti on the same weights; skipped with a reason when it does not load or run. */
-async function jaxPeer(report: Report, be: WebgpuBackend, checkpoint: string | undefined, ours: Float32Array | undefined, pixels: Float32Array, deadline: () => number): Promise<Record<string, unknown>> {
+async function jaxPeer(report: Report, be: WebgpuBackend, checkpoint: string | undefined, ours: Float32Array | undefined, tessera: (() => Promise<Float32Array>) | undefined, pixels: Float32Array, deadline: () => number): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   if (process.env.DEVICE_CHECK_JAX === '0') return { skipped: 'DEVICE_CHECK_JAX=0' };
   if (deadline() < 15) {
@@ -198,6 +277,17 @@ async function jaxPeer(report: Report, be: WebgpuBackend, checkpoint: string | u
       const diff = ours ? Array.from(theirs).reduce((mx, v, i) => Math.max(mx, Math.abs(v - ours[i]!)), 0) : NaN;
       out.vit = { model: 'vit-ti-16', median_ms: tv.median, min_ms: tv.min, first_run_ms: firstVit, max_abs_diff_vs_tessera: diff };
       log(report, `  jax-js webgpu ViT-Ti/16 (jit): median ${tv.median.toFixed(2)} ms (first run ${firstVit.toFixed(0)} ms), max |Δ| vs Tessera ${diff.toExponential(1)}`);
+      if (tessera && !quick) {
+        // Alternating rounds: Tessera, jax-js, Tessera, ... so both see the same clock.
+        const rounds: { tessera_ms: number; jax_ms: number }[] = [];
+        for (let r = 0; r < 3 && deadline() > 5; r++) {
+          const a = await timeWithin(tessera, 5, 1, 5);
+          const j = await timeWithin(vit, 5, 1, 5);
+          rounds.push({ tessera_ms: a.median, jax_ms: j.median });
+          log(report, `  ViT-Ti round ${r + 1}: tessera ${a.median.toFixed(2)} ms, jax-js ${j.median.toFixed(2)} ms (ratio ${(a.median / j.median).toFixed(2)})`);
+        }
+        out.vit_rounds = rounds;
+      }
     });
   } catch (e) {
     out.error = errorText(e);

@@ -46,6 +46,21 @@ describe('WebGPU backend edge cases', () => {
     });
   }
 
+  it('tiled matmul with other blocks (the tuning knob): 8x8 per invocation in 8x8 and 16x16 workgroups, 4x8 in 16x8, 8x4 in 8x16', async () => {
+    const tilings = [
+      { tm: 8, tn: 8, wx: 8, wy: 8 },
+      { tm: 8, tn: 8, wx: 16, wy: 16 },
+      { tm: 4, tn: 8, wx: 16, wy: 8 },
+      { tm: 8, tn: 4, wx: 8, wy: 16 },
+    ];
+    for (const tiledTiling of tilings) {
+      for (const [a, b] of [...shapes.slice(-3), [[150, 40], [40, 140]] as [number[], number[]]]) {
+        const p = matmulProgram(a, b);
+        await expectMatchesInterpreter(p, inputsFor(p, 5), a.at(-1), { matmul: 'tiled', tiledTiling });
+      }
+    }
+  });
+
   it.each(MATMUL_VARIANTS)('matmul (%s) reading transposed operands (a Linear layer weight [out, in], A^T) through fused views', async (variant) => {
     const pb = new ProgramBuilder('mmT');
     const a = pb.emit('transpose', [pb.input('a', f32(37, 70))], { perm: [1, 0] });

@@ -2,13 +2,14 @@ import { type DType, TesseraError } from '@tessera/ir';
 import { type Executable, type KernelProgram, type TensorData, assertKernelProgram } from '@tessera/kernel';
 import type { GpuContext } from '../device/context.ts';
 import { emitProgramShaders } from '../wgsl/emit.ts';
-import { type AttentionVariant, type KernelShader, type MatmulVariant, type Prepass, type ReduceVariant, type ShaderTexture, isTextureBinding } from '../wgsl/module.ts';
+import { type AttentionVariant, type KernelShader, type WgslTarget, type MatmulVariant, type Prepass, type ReduceVariant, type ShaderTexture, isTextureBinding } from '../wgsl/module.ts';
 
 /** Per-compile choice of algorithms, over the device's table (tests and benchmarks force each variant this way). */
 export interface VariantOverrides {
   readonly matmul?: MatmulVariant;
   readonly reduce?: ReduceVariant;
   readonly attention?: AttentionVariant;
+  readonly tiledTiling?: WgslTarget['tiledTiling'];
 }
 import { fromStorage, toStorage } from './host-data.ts';
 import { DISPATCHES_PER_QUERY_SET, type KernelTiming, type TimingMethod, timestampPairsToMs } from './profile.ts';

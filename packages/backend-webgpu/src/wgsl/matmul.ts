@@ -1,5 +1,5 @@
 import { emitTextureMatmul, textureMatmulFits } from './matmul-texture.ts';
-import { type KernelShader, type MatmulVariant, type ShaderModuleBuilder, type WgslTarget, entryHead, gridFor, kernelBindings } from './module.ts';
+import { type KernelShader, type MatmulVariant, type ShaderModuleBuilder, type WgslTarget, WgslLimitError, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitHook, emitStores, emitVec4Hook } from './stores.ts';
 import { type Expr, walkExpr } from '@tessera/kernel';
 import { type MatmulKernel, nextPow2, numelOf } from './util.ts';
@@ -29,6 +29,20 @@ export const MATMUL_TILINGS: Readonly<Record<Exclude<MatmulVariant, 'texture'>, 
 /** Multiply-adds from which the register variant uses its full 16x16 block. */
 export const REGISTER_BIG_WORK = 1 << 22;
 
+/** The tiled variant's block: the target's tuning override (checked against the device's limits) or the default. */
+function tiledTiling(target: WgslTarget): MatmulTiling {
+  const t = target.tiledTiling ?? MATMUL_TILINGS.tiled;
+  const storage = tiledStorageBytes(t);
+  if (t.tm % 4 || t.tn % 4 || t.tm < 4 || t.tn < 4) throw new WgslLimitError(`tiled matmul block ${t.tm}x${t.tn}: tm and tn must be multiples of 4`);
+  if (t.wx * t.wy > target.maxInvocationsPerWorkgroup || storage > target.maxWorkgroupStorageSize) {
+    throw new WgslLimitError(`tiled matmul block ${t.tm}x${t.tn}/${t.wx}x${t.wy} needs ${t.wx * t.wy} invocations and ${storage} bytes of workgroup memory; the device allows ${target.maxInvocationsPerWorkgroup} and ${target.maxWorkgroupStorageSize}`);
+  }
+  return t;
+}
+
+/** Workgroup memory of the tiled variant: K slices of A and B, k-major rows padded by one vec4. */
+const tiledStorageBytes = (t: MatmulTiling) => TILE_K * (t.tm * t.wy + 4 + t.tn * t.wx + 4) * 4;
+
 /** Depth of the K slice the tiled variant stages in workgroup memory. */
 const TILE_K = 16;
 
@@ -47,9 +61,8 @@ export function chooseMatmulVariant(m: number, n: number, k: number, target: Wgs
   if (target.matmul) return fallback(target.matmul);
   if (m * n < 256 || k < 4) return 'naive';
   if (target.cpu) return fallback('texture');
-  const wgsize = MATMUL_TILINGS.tiled.wx * MATMUL_TILINGS.tiled.wy;
-  const storage = 2 * TILE_K * (MATMUL_TILINGS.tiled.tm * MATMUL_TILINGS.tiled.wy + 4) * 4;
-  return wgsize <= target.maxInvocationsPerWorkgroup && storage <= target.maxWorkgroupStorageSize ? 'tiled' : 'register';
+  const t = target.tiledTiling ?? MATMUL_TILINGS.tiled;
+  return t.wx * t.wy <= target.maxInvocationsPerWorkgroup && tiledStorageBytes(t) <= target.maxWorkgroupStorageSize ? 'tiled' : 'register';
 }
 
 /** Matmul as a template: readA/readB prologue hooks and a store epilogue around the chosen inner algorithm. */
@@ -63,7 +76,7 @@ export function emitMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): KernelShad
   const params = Array.from({ length: rank }, (_, a) => `${mb.names.axis(a)}: i32`);
   mb.declare(`fn write_c(${[...params, `${mb.names.ref('acc')}: f32`].join(', ')}) {`, ew.toString(), '}');
   if (variant === 'texture') return emitTextureMatmul(k, mb);
-  let { tm, tn, wx, wy } = MATMUL_TILINGS[variant];
+  let { tm, tn, wx, wy } = variant === 'tiled' ? tiledTiling(mb.target) : MATMUL_TILINGS[variant];
   if (variant === 'register') {
     // The 16x16 block compiles slowly on llvmpipe (about 2 s: 64 vec4 accumulators): small products take 4x8.
     if (k.m * k.n * k.k < REGISTER_BIG_WORK) [tm, tn] = [4, 8];

@@ -22,6 +22,8 @@ export interface WgslTarget {
   readonly reduce?: ReduceVariant;
   /** Attention variant override (otherwise chosen by `chooseAttentionVariant`). */
   readonly attention?: AttentionVariant;
+  /** Block of the tiled matmul (a tuning knob: outputs per invocation tm x tn, multiples of 4, and wx x wy invocations); default MATMUL_TILINGS.tiled. */
+  readonly tiledTiling?: { readonly tm: number; readonly tn: number; readonly wx: number; readonly wy: number };
 }
 
 /**
