@@ -15,7 +15,7 @@
  */
 import type { AttentionKernel } from '@tessera/kernel';
 import { F32, type FunctionBuilder, I32, V128 } from './binary.ts';
-import { SCRATCH, decompose, kernelFunction, onlyThreadZero, splitRange } from './kernel-common.ts';
+import { SCRATCH, decompose, forEachChunk, kernelFunction, onlyThreadZero } from './kernel-common.ts';
 import { emitRowLoop } from './map-kernel.ts';
 import { MR, NR } from './micro-kernel.ts';
 import { OP, SIMD } from './opcodes.ts';
@@ -64,10 +64,8 @@ export function emitAttentionKernel(k: AttentionKernel, facts: ProgramFacts, mic
   const scratch = align64(offL + qb * 4);
 
   const [w0, w1] = [f.local(I32), f.local(I32)];
-  if (batchTotal * k.tq * k.tk * (k.d + k.dv) < facts.minParallelWork) {
-    onlyThreadZero(f);
-    f.i32(0).set(w0).i32(batchTotal * blocks).set(w1);
-  } else splitRange(f, batchTotal * blocks, w0, w1);
+  const parallel = batchTotal * k.tq * k.tk * (k.d + k.dv) >= facts.minParallelWork;
+  if (!parallel) onlyThreadZero(f);
   const [pa, pb, S, O, L] = [offPa, offPb, offS, offO, offL].map((off) => {
     const l = f.local(I32);
     f.get(SCRATCH).i32(off).op(OP.i32_add).set(l);
@@ -103,62 +101,69 @@ export function emitAttentionKernel(k: AttentionKernel, facts: ProgramFacts, mic
     });
   };
 
-  f.for(w, () => f.get(w0), () => f.get(w1), 1, () => {
-    f.get(w).i32(blocks).op(OP.i32_div_u).set(bi);
-    f.get(w).i32(blocks).op(OP.i32_rem_u).set(blk);
-    decompose(f, bi, k.batch, batchLocals);
-    f.get(blk).i32(qb).op(OP.i32_mul).set(ic);
-    setMin(f, mc, () => f.i32(qb), () => f.i32(k.tq).get(ic).op(OP.i32_sub));
+  const blockLoop = () => {
+    f.for(w, () => f.get(w0), () => f.get(w1), 1, () => {
+      f.get(w).i32(blocks).op(OP.i32_div_u).set(bi);
+      f.get(w).i32(blocks).op(OP.i32_rem_u).set(blk);
+      decompose(f, bi, k.batch, batchLocals);
+      f.get(blk).i32(qb).op(OP.i32_mul).set(ic);
+      setMin(f, mc, () => f.i32(qb), () => f.i32(k.tq).get(ic).op(OP.i32_sub));
 
-    // 1. S = Q_blk K^T over the channels in KC slices.
-    f.for(pc, () => f.i32(0), () => f.i32(k.d), KC, () => {
-      setMin(f, kc, () => f.i32(KC), () => f.i32(k.d).get(pc).op(OP.i32_sub));
-      emitPack(f, facts, { value: k.readK, axes: [...batchAxes, { value: 0 }, undefined, undefined], rowAxis: AJ, rowStart: zero, depthAxis: AC, depthStart: pc, rows: tkL, kc, dst: pb, width: NR });
-      emitPack(f, facts, { value: k.readQ, axes: [...batchAxes, undefined, { value: 0 }, undefined], rowAxis: AI, rowStart: ic, depthAxis: AC, depthStart: pc, rows: mc, kc, dst: pa, width: MR });
-      microBlock(tkPad, S, ldS);
-    });
+      // 1. S = Q_blk K^T over the channels in KC slices.
+      f.for(pc, () => f.i32(0), () => f.i32(k.d), KC, () => {
+        setMin(f, kc, () => f.i32(KC), () => f.i32(k.d).get(pc).op(OP.i32_sub));
+        emitPack(f, facts, { value: k.readK, axes: [...batchAxes, { value: 0 }, undefined, undefined], rowAxis: AJ, rowStart: zero, depthAxis: AC, depthStart: pc, rows: tkL, kc, dst: pb, width: NR });
+        emitPack(f, facts, { value: k.readQ, axes: [...batchAxes, undefined, { value: 0 }, undefined], rowAxis: AI, rowStart: ic, depthAxis: AC, depthStart: pc, rows: mc, kc, dst: pa, width: MR });
+        microBlock(tkPad, S, ldS);
+      });
 
-    // 2. Softmax rows of the block, in place: S -> P, row sums into L.
-    emitSoftmaxRows(f, facts, k, { batchAxes, ic, mc, S, L, ldS, tkPad, vexp });
+      // 2. Softmax rows of the block, in place: S -> P, row sums into L.
+      emitSoftmaxRows(f, facts, k, { batchAxes, ic, mc, S, L, ldS, tkPad, vexp });
 
-    // 3. O = P V over the keys in KC slices (P is raw scratch memory, contiguous along the keys).
-    const pBase = f.local(I32);
-    f.for(pc, () => f.i32(0), () => f.i32(k.tk), KC, () => {
-      setMin(f, kc, () => f.i32(KC), () => f.i32(k.tk).get(pc).op(OP.i32_sub));
-      emitPack(f, facts, { value: k.readV, axes: [...batchAxes, { value: 0 }, undefined, undefined], rowAxis: AC, rowStart: zero, depthAxis: AJ, depthStart: pc, rows: dvL, kc, dst: pb, width: NR });
-      f.get(S).get(pc).i32(2).op(OP.i32_shl, OP.i32_add).set(pBase);
-      emitPackRaw(f, { base: pBase, rowBytes: ldS, rows: mc, kc, dst: pa, width: MR });
-      microBlock(dvPad, O, ldO);
-    });
+      // 3. O = P V over the keys in KC slices (P is raw scratch memory, contiguous along the keys).
+      const pBase = f.local(I32);
+      f.for(pc, () => f.i32(0), () => f.i32(k.tk), KC, () => {
+        setMin(f, kc, () => f.i32(KC), () => f.i32(k.tk).get(pc).op(OP.i32_sub));
+        emitPack(f, facts, { value: k.readV, axes: [...batchAxes, { value: 0 }, undefined, undefined], rowAxis: AC, rowStart: zero, depthAxis: AJ, depthStart: pc, rows: dvL, kc, dst: pb, width: NR });
+        f.get(S).get(pc).i32(2).op(OP.i32_shl, OP.i32_add).set(pBase);
+        emitPackRaw(f, { base: pBase, rowBytes: ldS, rows: mc, kc, dst: pa, width: MR });
+        microBlock(dvPad, O, ldO);
+      });
 
-    // 4. The stores: out = O / l along the channels.
-    const i = f.local(I32);
-    const iEnd = f.local(I32);
-    const orow = f.local(I32);
-    const lf = f.local(I32);
-    const vl = f.local(V128);
-    f.get(ic).get(mc).op(OP.i32_add).set(iEnd);
-    f.for(i, () => f.get(ic), () => f.get(iEnd), 1, () => {
-      f.get(O).get(i).get(ic).op(OP.i32_sub).i32(ldO).op(OP.i32_mul, OP.i32_add).set(orow);
-      f.get(L).get(i).get(ic).op(OP.i32_sub).i32(2).op(OP.i32_shl, OP.i32_add).set(lf);
-      f.get(lf).simdMem(SIMD.v128_load32_splat, 2).set(vl);
-      emitRowLoop(f, facts, {
-        axes: [...batchAxes, { local: i }, { value: 0 }, undefined],
-        va: AC,
-        j0: () => f.i32(0),
-        j1: dvL,
-        stores: k.stores,
-        vector: k.dv >= 4 && k.stores.every((st) => vectorizable(st.value)),
-        variantRefs: new Set(['out']),
-        scalarRef: (_name, c) => {
-          f.get(orow).get(c).i32(2).op(OP.i32_shl, OP.i32_add).mem(OP.f32_load, 2).get(lf).mem(OP.f32_load, 2).op(OP.f32_div, OP.f64_promote_f32);
-        },
-        vectorRef: (_name, c) => {
-          f.get(orow).get(c).i32(2).op(OP.i32_shl, OP.i32_add).simdMem(SIMD.v128_load, 2).get(vl).simd(SIMD.f32x4_div);
-        },
+      // 4. The stores: out = O / l along the channels.
+      const i = f.local(I32);
+      const iEnd = f.local(I32);
+      const orow = f.local(I32);
+      const lf = f.local(I32);
+      const vl = f.local(V128);
+      f.get(ic).get(mc).op(OP.i32_add).set(iEnd);
+      f.for(i, () => f.get(ic), () => f.get(iEnd), 1, () => {
+        f.get(O).get(i).get(ic).op(OP.i32_sub).i32(ldO).op(OP.i32_mul, OP.i32_add).set(orow);
+        f.get(L).get(i).get(ic).op(OP.i32_sub).i32(2).op(OP.i32_shl, OP.i32_add).set(lf);
+        f.get(lf).simdMem(SIMD.v128_load32_splat, 2).set(vl);
+        emitRowLoop(f, facts, {
+          axes: [...batchAxes, { local: i }, { value: 0 }, undefined],
+          va: AC,
+          j0: () => f.i32(0),
+          j1: dvL,
+          stores: k.stores,
+          vector: k.dv >= 4 && k.stores.every((st) => vectorizable(st.value)),
+          variantRefs: new Set(['out']),
+          scalarRef: (_name, c) => {
+            f.get(orow).get(c).i32(2).op(OP.i32_shl, OP.i32_add).mem(OP.f32_load, 2).get(lf).mem(OP.f32_load, 2).op(OP.f32_div, OP.f64_promote_f32);
+          },
+          vectorRef: (_name, c) => {
+            f.get(orow).get(c).i32(2).op(OP.i32_shl, OP.i32_add).simdMem(SIMD.v128_load, 2).get(vl).simd(SIMD.f32x4_div);
+          },
+        });
       });
     });
-  });
+  };
+  if (parallel) forEachChunk(f, facts.counter, batchTotal * blocks, 1, w0, w1, blockLoop);
+  else {
+    f.i32(0).set(w0).i32(batchTotal * blocks).set(w1);
+    blockLoop();
+  }
   return { fn: f, scratch };
 }
 

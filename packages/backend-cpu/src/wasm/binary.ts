@@ -128,6 +128,11 @@ export class FunctionBuilder {
     return this.op(opcode, ...uleb(alignLog2), ...uleb(offset));
   }
 
+  /** i32.atomic.rmw.add (0xFE-prefixed, threads proposal): adds to the i32 at the address on the stack, pushes the old value. */
+  atomicAddI32(offset = 0): this {
+    return this.op(0xfe, 0x1e, ...uleb(2), ...uleb(offset));
+  }
+
   /** A SIMD (0xFD-prefixed) instruction without immediates. */
   simd(opcode: number): this {
     return this.op(0xfd, ...uleb(opcode));

@@ -71,6 +71,8 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
     pool = await getThreadPool(threads - 1);
     handle = pool.load(module, memory, plan, threads);
   }
+  // Chunk counters (forEachChunk): zeroed before every run, before any thread starts on it.
+  const counters = new Int32Array(memory.buffer, plan.memory.countersBase, plan.kernels.length);
   let disposed = false;
   const binder = new InputBinder(program, (buffer, v) => views[buffer]!.set(v as never));
   return {
@@ -81,6 +83,7 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
     async run(inputs) {
       if (disposed) throw new TesseraError('this executable has been disposed');
       binder.bindRun(inputs);
+      counters.fill(0);
       if (pool && handle !== undefined) pool.run(handle, instance, steps, plan);
       else for (const step of steps) step();
       const out: Record<string, TensorData> = {};

@@ -1,8 +1,8 @@
 /**
  * Pieces every wasm kernel uses: the kernel function's signature (thread
- * id, thread count, this thread's scratch address), splitting a range of
- * work evenly across threads, and turning a flat row index back into axis
- * values.
+ * id, thread count, this thread's scratch address), sharing a range of work
+ * across threads in dynamically scheduled chunks, and turning a flat row
+ * index back into axis values.
  */
 import { FunctionBuilder, I32 } from './binary.ts';
 import { OP } from './opcodes.ts';
@@ -20,39 +20,42 @@ export function kernelFunction(): FunctionBuilder {
 /** Below this many scalar operations a kernel runs on thread 0 alone by default: sharing it costs more than it saves. */
 export const PARALLEL_MIN_WORK = 1 << 14;
 
-/**
- * Sets `lo`, `hi` to this thread's share of [0, total): shares differ by at
- * most one, computed without overflow as q*tid + min(tid, r).
- */
-export function splitRange(f: FunctionBuilder, total: number, lo: number, hi: number, grain = 1): void {
-  // Work in units of `grain` so shares stay multiples of it (vector steps), then clamp to total.
-  const units = Math.ceil(total / grain);
-  const q = f.local(I32);
-  const r = f.local(I32);
-  f.i32(units).get(NT).op(OP.i32_div_u).set(q);
-  f.i32(units).get(NT).op(OP.i32_rem_u).set(r);
-  const start = (t: () => void) => {
-    const x = f.local(I32);
-    t();
-    f.set(x);
-    // q*x + min(x, r)
-    f.get(q).get(x).op(OP.i32_mul);
-    f.get(x).get(r).get(x).get(r).op(OP.i32_lt_u, OP.select);
-    f.op(OP.i32_add);
-    if (grain > 1) f.i32(grain).op(OP.i32_mul);
-  };
-  start(() => f.get(TID));
-  clampTo(f, total);
-  f.set(lo);
-  start(() => f.get(TID).i32(1).op(OP.i32_add));
-  clampTo(f, total);
-  f.set(hi);
-}
-
 function clampTo(f: FunctionBuilder, total: number): void {
   const t = f.local(I32);
   f.set(t);
   f.i32(total).get(t).get(t).i32(total).op(OP.i32_gt_u, OP.select);
+}
+
+/** Chunks per thread that forEachChunk aims for: enough for a thread on a slower or busier core to take fewer. */
+export const CHUNKS_PER_THREAD = 4;
+
+/**
+ * Runs `body` once per chunk of [0, total) that this thread takes: chunks
+ * (multiples of `grain`, about CHUNKS_PER_THREAD per thread) are handed out
+ * by an atomic counter at `counter` (zeroed before every run), so the
+ * threads share the work dynamically: a thread whose core is slower or
+ * shared (a VM's vCPU, a browser tab's neighbour, an efficiency core) takes
+ * fewer chunks instead of holding everyone at the next barrier. `lo`, `hi`
+ * are set for each chunk. Each output is still computed by exactly one
+ * chunk, so results do not depend on the schedule.
+ */
+export function forEachChunk(f: FunctionBuilder, counter: number, total: number, grain: number, lo: number, hi: number, body: () => void): void {
+  const units = Math.ceil(total / grain);
+  // chunk = ceil(units / (nt * CHUNKS_PER_THREAD)) * grain, in elements.
+  const chunk = f.local(I32);
+  f.i32(units).get(NT).i32(CHUNKS_PER_THREAD).op(OP.i32_mul).op(OP.i32_add).i32(1).op(OP.i32_sub);
+  f.get(NT).i32(CHUNKS_PER_THREAD).op(OP.i32_mul).op(OP.i32_div_u).i32(grain).op(OP.i32_mul).set(chunk);
+  f.block((done) => {
+    f.loop((next) => {
+      f.i32(counter).i32(1).atomicAddI32().get(chunk).op(OP.i32_mul).tee(lo);
+      f.i32(total).op(OP.i32_ge_u).brIf(done);
+      f.get(lo).get(chunk).op(OP.i32_add);
+      clampTo(f, total);
+      f.set(hi);
+      body();
+      f.br(next);
+    });
+  });
 }
 
 /** Emits `if (tid != 0) return` (small kernels run on thread 0 only). */

@@ -8,11 +8,14 @@
 import type { MapKernel, Store } from '@tessera/kernel';
 import { type FunctionBuilder, I32 } from './binary.ts';
 import { collapseMapKernel } from './collapse.ts';
-import { decompose, kernelFunction, onlyThreadZero, splitRange } from './kernel-common.ts';
+import { decompose, forEachChunk, kernelFunction, onlyThreadZero } from './kernel-common.ts';
 import { OP } from './opcodes.ts';
 import { ScalarEmitter, emitScalarStores } from './scalar-expr.ts';
 import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
 import { VectorEmitter, emitVectorStores, vectorizable } from './vector-expr.ts';
+
+/** Fewest rows split by rows; fewer are split along the last axis instead. */
+const MIN_ROW_CHUNKS = 16;
 
 /**
  * Emits, at the current row, the loop `for j in [j0, j1)` over axis `va`
@@ -90,41 +93,39 @@ export function emitMapKernel(kernel: MapKernel, facts: ProgramFacts): FunctionB
   const j0 = f.local(I32);
   const j1 = f.local(I32);
   const vector = inner >= 4 && k.stores.every((s) => vectorizable(s.value));
-  if (total < facts.minParallelWork) {
-    onlyThreadZero(f);
-    f.i32(0).set(r0).i32(rows).set(r1).i32(0).set(j0).i32(inner).set(j1);
-  } else {
-    // Threads split the rows, or the last axis when rows are too few to share.
-    f.get(1).i32(rows).op(OP.i32_le_u);
-    f.if(
-      () => {
-        splitRange(f, rows, r0, r1);
-        f.i32(0).set(j0).i32(inner).set(j1);
-      },
-      () => {
-        f.i32(0).set(r0).i32(rows).set(r1);
-        splitRange(f, inner, j0, j1, 4);
-      },
-    );
-  }
+  const parallel = total >= facts.minParallelWork;
+  if (!parallel) onlyThreadZero(f);
   const r = f.local(I32);
   const axisLocals = outerExtents.map(() => f.local(I32));
-  f.for(
-    r,
-    () => f.get(r0),
-    () => f.get(r1),
-    1,
-    () => {
-      decompose(f, r, outerExtents, axisLocals);
-      emitRowLoop(f, facts, {
-        axes: [...axisLocals.map((local) => ({ local })), undefined],
-        va: rank - 1,
-        j0: () => f.get(j0),
-        j1,
-        stores: k.stores,
-        vector,
-      });
-    },
-  );
+  const rowLoop = () => {
+    f.for(
+      r,
+      () => f.get(r0),
+      () => f.get(r1),
+      1,
+      () => {
+        decompose(f, r, outerExtents, axisLocals);
+        emitRowLoop(f, facts, {
+          axes: [...axisLocals.map((local) => ({ local })), undefined],
+          va: rank - 1,
+          j0: () => f.get(j0),
+          j1,
+          stores: k.stores,
+          vector,
+        });
+      },
+    );
+  };
+  if (!parallel) {
+    f.i32(0).set(r0).i32(rows).set(r1).i32(0).set(j0).i32(inner).set(j1);
+    rowLoop();
+  } else if (rows >= MIN_ROW_CHUNKS) {
+    // Chunks of rows; too few rows to share: chunks of the last axis (multiples of 4, the vector width).
+    f.i32(0).set(j0).i32(inner).set(j1);
+    forEachChunk(f, facts.counter, rows, 1, r0, r1, rowLoop);
+  } else {
+    f.i32(0).set(r0).i32(rows).set(r1);
+    forEachChunk(f, facts.counter, inner, 4, j0, j1, rowLoop);
+  }
   return f;
 }

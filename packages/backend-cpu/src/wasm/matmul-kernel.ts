@@ -6,13 +6,13 @@
  * C into a scratch block; after the last slice the epilogue (the stores,
  * reading `acc`) runs over the block, vectorised along j.
  *
- * Threads: whole batch entries when there are enough of them, else
- * NR-wide column panels (each thread packs only its B columns), else
- * MR-row panels.
+ * Threads take chunks dynamically (forEachChunk): whole batch entries when
+ * there are enough of them, else NR-wide column panels (each chunk packs
+ * only its B columns), else MR-row panels.
  */
 import type { MatmulKernel } from '@tessera/kernel';
 import { type FunctionBuilder, I32 } from './binary.ts';
-import { NT, SCRATCH, decompose, kernelFunction, onlyThreadZero, splitRange } from './kernel-common.ts';
+import { SCRATCH, decompose, forEachChunk, kernelFunction, onlyThreadZero } from './kernel-common.ts';
 import { emitRowLoop } from './map-kernel.ts';
 import { MR, NR } from './micro-kernel.ts';
 import { OP, SIMD } from './opcodes.ts';
@@ -27,6 +27,9 @@ import { vectorizable } from './vector-expr.ts';
  * 200 rows, not 192 + 5).
  */
 export const WASM_MATMUL_BLOCKING = { mc: 256, kc: 256, nc: 2048 } as const;
+
+/** Fewest batch entries (else column panels) split into chunks along that axis. */
+const MIN_CHUNKS = 8;
 
 const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
 const align64 = (x: number) => roundUp(x, 64);
@@ -68,39 +71,14 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
   const [b0, b1, i0, i1, j0, j1] = [0, 0, 0, 0, 0, 0].map(() => f.local(I32)) as [number, number, number, number, number, number];
   const setAll = (lo: number, hi: number, from: number, to: number) => f.i32(from).set(lo).i32(to).set(hi);
 
-  // This thread's share: batch entries, else column panels, else row panels.
-  if (batchTotal * k.m * k.n * k.k < facts.minParallelWork) {
-    onlyThreadZero(f);
-    setAll(b0, b1, 0, batchTotal);
-    setAll(i0, i1, 0, k.m);
-    setAll(j0, j1, 0, k.n);
-  } else {
-    const np = Math.ceil(k.n / NR);
-    // Batch split when every thread gets an equal share or at least four entries.
-    f.i32(batchTotal).get(NT).op(OP.i32_rem_u).op(OP.i32_eqz).i32(batchTotal).get(NT).i32(4).op(OP.i32_mul, OP.i32_ge_u).op(OP.i32_or);
-    f.i32(batchTotal).get(NT).op(OP.i32_ge_u, OP.i32_and);
-    f.if(
-      () => {
-        splitRange(f, batchTotal, b0, b1);
-        setAll(i0, i1, 0, k.m);
-        setAll(j0, j1, 0, k.n);
-      },
-      () => {
-        setAll(b0, b1, 0, batchTotal);
-        f.i32(np).get(NT).i32(2).op(OP.i32_mul, OP.i32_ge_u);
-        f.if(
-          () => {
-            setAll(i0, i1, 0, k.m);
-            splitRange(f, k.n, j0, j1, NR);
-          },
-          () => {
-            setAll(j0, j1, 0, k.n);
-            splitRange(f, k.m, i0, i1, MR);
-          },
-        );
-      },
-    );
-  }
+  // Chunks of batch entries when there are enough, else of NR-wide column panels (each chunk packs only its B
+  // columns), else of MR-row panels; handed out dynamically (forEachChunk). Small products run on thread 0.
+  const parallel = batchTotal * k.m * k.n * k.k >= facts.minParallelWork;
+  if (!parallel) onlyThreadZero(f);
+  setAll(b0, b1, 0, batchTotal);
+  setAll(i0, i1, 0, k.m);
+  setAll(j0, j1, 0, k.n);
+  const split = batchTotal >= MIN_CHUNKS ? { total: batchTotal, grain: 1, lo: b0, hi: b1 } : Math.ceil(k.n / NR) >= MIN_CHUNKS ? { total: k.n, grain: NR, lo: j0, hi: j1 } : { total: k.m, grain: MR, lo: i0, hi: i1 };
 
   const pa = f.local(I32);
   const pb = f.local(I32);
@@ -113,32 +91,36 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
   const [ic, jc, pc, mc, nc, kc, ir, jr] = [0, 0, 0, 0, 0, 0, 0, 0].map(() => f.local(I32)) as [number, number, number, number, number, number, number, number];
   const axes: (AxisSource | undefined)[] = [...batchLocals.map((local) => ({ local })), undefined, undefined, undefined];
 
-  f.for(bi, () => f.get(b0), () => f.get(b1), 1, () => {
-    decompose(f, bi, k.batch, batchLocals);
-    f.for(ic, () => f.get(i0), () => f.get(i1), MC, () => {
-      setMin(f, mc, () => f.i32(MC), () => f.get(i1).get(ic).op(OP.i32_sub));
-      f.for(jc, () => f.get(j0), () => f.get(j1), NC, () => {
-        setMin(f, nc, () => f.i32(NC), () => f.get(j1).get(jc).op(OP.i32_sub));
-        f.for(pc, () => f.i32(0), () => f.i32(k.k), KC, () => {
-          setMin(f, kc, () => f.i32(KC), () => f.i32(k.k).get(pc).op(OP.i32_sub));
-          emitPack(f, facts, { value: k.readB, axes: [...axes.slice(0, nb), { value: 0 }, undefined, undefined], rowAxis: AJ, rowStart: jc, depthAxis: AP, depthStart: pc, rows: nc, kc, dst: pb, width: NR });
-          emitPack(f, facts, { value: k.readA, axes: [...axes.slice(0, nb), undefined, { value: 0 }, undefined], rowAxis: AI, rowStart: ic, depthAxis: AP, depthStart: pc, rows: mc, kc, dst: pa, width: MR });
-          f.for(jr, () => f.i32(0), () => f.get(nc), NR, () => {
-            f.for(ir, () => f.i32(0), () => f.get(mc), MR, () => {
-              f.get(pa).get(ir).get(kc).op(OP.i32_mul).i32(2).op(OP.i32_shl, OP.i32_add);
-              f.get(pb).get(jr).get(kc).op(OP.i32_mul).i32(2).op(OP.i32_shl, OP.i32_add);
-              f.get(cb).get(ir).i32(L.ldc).op(OP.i32_mul, OP.i32_add).get(jr).i32(2).op(OP.i32_shl, OP.i32_add);
-              f.i32(L.ldc);
-              f.get(kc);
-              f.get(pc);
-              f.call(micro);
+  const blocks = () => {
+    f.for(bi, () => f.get(b0), () => f.get(b1), 1, () => {
+      decompose(f, bi, k.batch, batchLocals);
+      f.for(ic, () => f.get(i0), () => f.get(i1), MC, () => {
+        setMin(f, mc, () => f.i32(MC), () => f.get(i1).get(ic).op(OP.i32_sub));
+        f.for(jc, () => f.get(j0), () => f.get(j1), NC, () => {
+          setMin(f, nc, () => f.i32(NC), () => f.get(j1).get(jc).op(OP.i32_sub));
+          f.for(pc, () => f.i32(0), () => f.i32(k.k), KC, () => {
+            setMin(f, kc, () => f.i32(KC), () => f.i32(k.k).get(pc).op(OP.i32_sub));
+            emitPack(f, facts, { value: k.readB, axes: [...axes.slice(0, nb), { value: 0 }, undefined, undefined], rowAxis: AJ, rowStart: jc, depthAxis: AP, depthStart: pc, rows: nc, kc, dst: pb, width: NR });
+            emitPack(f, facts, { value: k.readA, axes: [...axes.slice(0, nb), undefined, { value: 0 }, undefined], rowAxis: AI, rowStart: ic, depthAxis: AP, depthStart: pc, rows: mc, kc, dst: pa, width: MR });
+            f.for(jr, () => f.i32(0), () => f.get(nc), NR, () => {
+              f.for(ir, () => f.i32(0), () => f.get(mc), MR, () => {
+                f.get(pa).get(ir).get(kc).op(OP.i32_mul).i32(2).op(OP.i32_shl, OP.i32_add);
+                f.get(pb).get(jr).get(kc).op(OP.i32_mul).i32(2).op(OP.i32_shl, OP.i32_add);
+                f.get(cb).get(ir).i32(L.ldc).op(OP.i32_mul, OP.i32_add).get(jr).i32(2).op(OP.i32_shl, OP.i32_add);
+                f.i32(L.ldc);
+                f.get(kc);
+                f.get(pc);
+                f.call(micro);
+              });
             });
           });
+          emitEpilogue(f, facts, k, { batchLocals, ic, mc, jc, nc, cb, ldc: L.ldc });
         });
-        emitEpilogue(f, facts, k, { batchLocals, ic, mc, jc, nc, cb, ldc: L.ldc });
       });
     });
-  });
+  };
+  if (parallel) forEachChunk(f, facts.counter, split.total, split.grain, split.lo, split.hi, blocks);
+  else blocks();
   return { fn: f, scratch: L.bytes };
 }
 

@@ -30,6 +30,8 @@ export interface MemoryPlan {
   /** Byte offset of thread 0's scratch area; thread t's is at scratchBase + t * scratchBytes. */
   readonly scratchBase: number;
   readonly scratchBytes: number;
+  /** Byte offset of the chunk counters, one i32 per kernel, zeroed before every run (see forEachChunk). */
+  readonly countersBase: number;
   readonly threads: number;
   /** Total size in 64 KiB pages. */
   readonly pages: number;
@@ -98,14 +100,16 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   // The memory size is only known after the kernels (scratch); imports are encoded at the end, so set it then.
   const lib: WasmLib = { ...(Object.fromEntries(sig) as Omit<WasmLib, 'vexp' | 'vtanh' | 'verf'>), ...addVectorMath(m) };
   const micro = addMicroKernel(m);
+  const countersBase = end;
+  end = align(end + 4 * p.kernels.length);
   const facts: ProgramFacts = {
     lib, offsets, dtypes: p.buffers.map((b) => b.dtype), minParallelWork: options.minParallelWork ?? PARALLEL_MIN_WORK,
-    blocking: options.blocking ?? WASM_MATMUL_BLOCKING,
+    blocking: options.blocking ?? WASM_MATMUL_BLOCKING, counter: countersBase,
   };
   let scratchBytes = 0;
   const kernels: WasmKernelPlan[] = p.kernels.map((k, i) => {
     const jsReason = options.jsKinds?.includes(k.kind) ? `${k.kind} kernels left to JS by option` : undefined;
-    const e: Emitted = jsReason ? { reason: jsReason } : emitKernel(k, facts, micro);
+    const e: Emitted = jsReason ? { reason: jsReason } : emitKernel(k, { ...facts, counter: countersBase + 4 * i }, micro);
     if ('reason' in e) return { kind: 'js', name: k.name, source: emitJsKernel(k), reason: e.reason };
     const exportName = `k${i}`;
     m.addFunc(e.fn, exportName);
@@ -116,5 +120,5 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   end += scratchBytes * threads;
   const pages = Math.max(1, Math.ceil(end / PAGE));
   m.importMemory('env', 'memory', pages, shared ? pages : undefined, shared);
-  return { bytes: m.encode(), memory: { offsets, scratchBase, scratchBytes, threads, pages }, shared, kernels };
+  return { bytes: m.encode(), memory: { offsets, scratchBase, scratchBytes, countersBase, threads, pages }, shared, kernels };
 }

@@ -10,7 +10,7 @@
 import type { DType } from '@tessera/ir';
 import type { ReduceKernel, ReductionStage } from '@tessera/kernel';
 import { F64, type FunctionBuilder, I32, V128 } from './binary.ts';
-import { decompose, kernelFunction, onlyThreadZero, splitRange } from './kernel-common.ts';
+import { decompose, forEachChunk, kernelFunction, onlyThreadZero } from './kernel-common.ts';
 import { emitRowLoop } from './map-kernel.ts';
 import { OP, SIMD } from './opcodes.ts';
 import { ScalarEmitter, emitScalarStores } from './scalar-expr.ts';
@@ -153,46 +153,51 @@ export function emitReduceKernel(k: ReduceKernel, facts: ProgramFacts): Function
   const work = rows * innerExtents.reduce((a, b) => a * b, 1) * Math.max(1, k.stages.length + (k.rowStores.length ? 1 : 0));
   const r0 = f.local(I32);
   const r1 = f.local(I32);
-  if (work < facts.minParallelWork) {
-    onlyThreadZero(f);
-    f.i32(0).set(r0).i32(rows).set(r1);
-  } else splitRange(f, rows, r0, r1);
+  const parallel = work >= facts.minParallelWork;
+  if (!parallel) onlyThreadZero(f);
   const r = f.local(I32);
   const outerLocals = outerExtents.map(() => f.local(I32));
   const innerLocals = innerExtents.map(() => f.local(I32));
   const axes: (AxisSource | undefined)[] = [...outerLocals.map((local) => ({ local })), ...innerExtents.map(() => undefined)];
   const reduced = { locals: innerLocals, extents: innerExtents, va: rank - 1, last: innerExtents[innerExtents.length - 1]! };
-  f.for(r, () => f.get(r0), () => f.get(r1), 1, () => {
-    decompose(f, r, outerExtents, outerLocals);
-    const refs = new Refs(f);
-    for (const st of k.stages) {
-      if (st.dtype !== 'f32' && st.dtype !== 'i32') throw new Error(`wasm emitter: ${st.dtype} reduction stage '${st.name}'`);
-      refs.define(st.name, emitStage(f, facts, st, axes, reduced, refs), st.dtype);
-      if (k.stages.some((s) => s !== st && vectorizable(s.value)) || k.rowStores.length) refs.makeSplats();
-    }
-    if (k.stores.length) {
-      const atZero: (AxisSource | undefined)[] = [...axes.slice(0, pr), ...innerExtents.map(() => ({ value: 0 }))];
-      const addr = new Addresser(f, facts, atZero);
-      emitScalarStores(f, new ScalarEmitter(f, facts, addr, refs.pushScalar), addr, k.stores);
-    }
-    if (k.rowStores.length) {
-      const vector = reduced.last >= 4 && k.rowStores.every((s) => vectorizable(s.value));
-      nest(f, innerLocals.slice(0, -1), innerExtents.slice(0, -1), () => {
-        const rowAxes = [...axes];
-        innerLocals.slice(0, -1).forEach((l, i) => (rowAxes[pr + i] = { local: l }));
-        emitRowLoop(f, facts, {
-          axes: rowAxes,
-          va: rank - 1,
-          j0: () => f.i32(0),
-          j1: constLocal(f, reduced.last),
-          stores: k.rowStores,
-          vector,
-          scalarRef: refs.pushScalar,
-          vectorRef: refs.pushSplat,
+  const rowLoop = () => {
+    f.for(r, () => f.get(r0), () => f.get(r1), 1, () => {
+      decompose(f, r, outerExtents, outerLocals);
+      const refs = new Refs(f);
+      for (const st of k.stages) {
+        if (st.dtype !== 'f32' && st.dtype !== 'i32') throw new Error(`wasm emitter: ${st.dtype} reduction stage '${st.name}'`);
+        refs.define(st.name, emitStage(f, facts, st, axes, reduced, refs), st.dtype);
+        if (k.stages.some((s) => s !== st && vectorizable(s.value)) || k.rowStores.length) refs.makeSplats();
+      }
+      if (k.stores.length) {
+        const atZero: (AxisSource | undefined)[] = [...axes.slice(0, pr), ...innerExtents.map(() => ({ value: 0 }))];
+        const addr = new Addresser(f, facts, atZero);
+        emitScalarStores(f, new ScalarEmitter(f, facts, addr, refs.pushScalar), addr, k.stores);
+      }
+      if (k.rowStores.length) {
+        const vector = reduced.last >= 4 && k.rowStores.every((s) => vectorizable(s.value));
+        nest(f, innerLocals.slice(0, -1), innerExtents.slice(0, -1), () => {
+          const rowAxes = [...axes];
+          innerLocals.slice(0, -1).forEach((l, i) => (rowAxes[pr + i] = { local: l }));
+          emitRowLoop(f, facts, {
+            axes: rowAxes,
+            va: rank - 1,
+            j0: () => f.i32(0),
+            j1: constLocal(f, reduced.last),
+            stores: k.rowStores,
+            vector,
+            scalarRef: refs.pushScalar,
+            vectorRef: refs.pushSplat,
+          });
         });
-      });
-    }
-  });
+      }
+    });
+  };
+  if (parallel) forEachChunk(f, facts.counter, rows, 1, r0, r1, rowLoop);
+  else {
+    f.i32(0).set(r0).i32(rows).set(r1);
+    rowLoop();
+  }
   return f;
 }
 

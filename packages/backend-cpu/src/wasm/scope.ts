@@ -46,6 +46,8 @@ export interface ProgramFacts {
   readonly minParallelWork: number;
   /** Matmul cache blocking (rows, depth and columns per packed block). */
   readonly blocking: { readonly mc: number; readonly kc: number; readonly nc: number };
+  /** Byte address of this kernel's chunk counter (forEachChunk). */
+  readonly counter: number;
 }
 
 function log2(n: number): number {
