@@ -35,3 +35,15 @@ export function seededArray(n: number, seed: number): Float32Array {
   }
   return out;
 }
+
+/** Pause before each timed call of a round-robin comparison (env TESSERA_BENCH_GAP_MS, default 50). */
+const GAP_MS = Number(process.env.TESSERA_BENCH_GAP_MS ?? 50);
+
+/**
+ * Waits GAP_MS before a timed call in a round-robin comparison: runtimes whose
+ * thread pools spin after their own call (ONNX Runtime's do) would otherwise
+ * take cores from whichever runtime is timed next.
+ */
+export function idleGap(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, GAP_MS));
+}

@@ -25,7 +25,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readSafetensorsFile } from '@tessera/ir/node';
 import { VIT_PRESETS } from '@tessera/models';
-import { printTable, seededArray, timeIt } from './timing.ts';
+import { idleGap, printTable, seededArray, timeIt } from './timing.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MODELS_DIR = join(ROOT, 'bench', '.models');
@@ -243,6 +243,7 @@ async function measureModel(m: ModelSpec, runtimes: readonly RuntimeSpec[], expo
       for (const [key, r] of [...live]) {
         const res = results.get(key)!;
         try {
+          await idleGap();
           const t = await r.run();
           if (round < 0) continue; // warm-up round
           res.times.push(t.ms);

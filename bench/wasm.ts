@@ -14,7 +14,7 @@ import { ProgramBuilder, tensorType } from '@tessera/ir';
 import { compileProgram } from '@tessera/passes';
 import { compileWasm } from '@tessera/backend-cpu';
 import { cpus, loadavg } from 'node:os';
-import { printTable, seededArray, timeIt } from './timing.ts';
+import { idleGap, printTable, seededArray, timeIt } from './timing.ts';
 
 const MATMULS: readonly [number, number, number][] = [
   [197, 768, 3072],
@@ -89,7 +89,10 @@ export async function benchWasm(): Promise<void> {
     const times: Record<string, number[]> = Object.fromEntries(Object.keys(peers).map((key) => [key, []]));
     for (const p of Object.values(peers)) for (let w = 0; w < 2; w++) await p.run();
     for (let r = 0; r < rounds; r++) {
-      for (const [key, p] of Object.entries(peers)) times[key]!.push((await timeIt(p.run, { runs: 1, warmup: 0 })).median);
+      for (const [key, p] of Object.entries(peers)) {
+        await idleGap();
+        times[key]!.push((await timeIt(p.run, { runs: 1, warmup: 0 })).median);
+      }
     }
     for (const p of Object.values(peers)) p.dispose();
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
