@@ -65,13 +65,11 @@ export interface CpuBackendOptions {
 export async function defaultThreads(): Promise<number> {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
-  try {
-    // Imported lazily so the package still loads where node:os does not exist.
-    const os = await import('node:os');
-    return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
-  } catch {
-    return 1;
-  }
+  // Through process.getBuiltinModule, not an import, so a browser bundle has no node:os to resolve.
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const os = typeof proc?.getBuiltinModule === 'function' ? (proc.getBuiltinModule('node:os') as typeof import('node:os') | undefined) : undefined;
+  if (!os) return 1;
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 }
 
 /** A CPU backend with the given target and thread count. */

@@ -25,11 +25,13 @@ export const CTRL = {
 export const SPIN_ITERATIONS = 20000;
 
 /**
- * JavaScript source of `barrier(ctrl, n)` and `recordError(ctrl, e)`, shared
- * by the main thread (through `new Function`) and the workers.
+ * JavaScript source of `barrier(ctrl, n, mayBlock)` and `recordError(ctrl, e)`,
+ * shared by the main thread (through `new Function`) and the workers.
+ * `mayBlock` false makes a waiter only spin: a browser's main thread may not
+ * call Atomics.wait (it throws there), while workers may sleep.
  */
 export const CONTROL_SOURCE = `
-function barrier(ctrl, n) {
+function barrier(ctrl, n, mayBlock) {
   if (n === 1) return;
   const gen = Atomics.load(ctrl, ${CTRL.generation});
   if (Atomics.add(ctrl, ${CTRL.count}, 1) === n - 1) {
@@ -40,7 +42,7 @@ function barrier(ctrl, n) {
   }
   let spins = 0;
   while (Atomics.load(ctrl, ${CTRL.generation}) === gen) {
-    if (++spins > ${SPIN_ITERATIONS}) Atomics.wait(ctrl, ${CTRL.generation}, gen);
+    if (mayBlock && ++spins > ${SPIN_ITERATIONS}) Atomics.wait(ctrl, ${CTRL.generation}, gen);
   }
 }
 function recordError(ctrl, e) {
@@ -53,7 +55,7 @@ function recordError(ctrl, e) {
 
 /** The barrier and error recorder, compiled for this thread. */
 export const control = new Function(`${CONTROL_SOURCE}\nreturn { barrier, recordError };`)() as {
-  barrier(ctrl: Int32Array, n: number): void;
+  barrier(ctrl: Int32Array, n: number, mayBlock: boolean): void;
   recordError(ctrl: Int32Array, e: unknown): void;
 };
 
@@ -62,4 +64,15 @@ export function recordedError(ctrl: Int32Array): string | undefined {
   if (Atomics.load(ctrl, CTRL.error) === 0) return undefined;
   const n = Atomics.load(ctrl, CTRL.messageLength);
   return String.fromCharCode(...Array.from(ctrl.subarray(CTRL.message, CTRL.message + n)));
+}
+
+/** Whether this thread may block in Atomics.wait (a browser's main thread may not: the call throws there before comparing). */
+export function threadMayBlock(): boolean {
+  try {
+    // The value differs, so an allowed wait returns 'not-equal' at once.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

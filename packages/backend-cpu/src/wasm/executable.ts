@@ -32,6 +32,8 @@ export interface WasmExecutable extends Executable {
    * The caller may then drop its own arrays: the memory holds the only copy.
    */
   setInputs(inputs: Readonly<Record<string, TensorData>>): void;
+  /** Threads each run uses, this one included: the requested count, or 1 where there are no worker threads (see threadHost). */
+  readonly threads: number;
 }
 
 /** Typed-array views of every buffer in the memory. */
@@ -46,7 +48,7 @@ function bufferViews(program: KernelProgram, plan: WasmProgram, memory: WebAssem
 
 /** Compiles a kernel program for the wasm target (SIMD128 kernels, optional worker threads). */
 export async function compileWasm(program: KernelProgram, options: WasmCompileOptions = {}): Promise<WasmExecutable> {
-  // Without worker threads (a browser, for now) the program runs on this thread alone.
+  // Without worker threads (a page that is not cross-origin isolated, say) the program runs on this thread alone.
   const threads = threadsAvailable() ? Math.max(1, Math.floor(options.threads ?? 1)) : 1;
   const plan = emitWasmProgram(program, { ...options, threads });
   const { pages } = plan.memory;
@@ -69,13 +71,15 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
   let handle: number | undefined;
   if (threads > 1) {
     pool = await getThreadPool(threads - 1);
-    handle = pool.load(module, memory, plan, threads);
+    // Resolves once every worker holds an instance: a browser cannot start a worker while a run spins on a barrier.
+    handle = await pool.load(module, memory, plan, threads);
   }
   // Chunk counters (forEachChunk): zeroed before every run, before any thread starts on it.
   const counters = new Int32Array(memory.buffer, plan.memory.countersBase, plan.kernels.length);
   let disposed = false;
   const binder = new InputBinder(program, (buffer, v) => views[buffer]!.set(v as never));
   return {
+    threads,
     setInputs(inputs) {
       if (disposed) throw new TesseraError('this executable has been disposed');
       binder.setInputs(inputs);
