@@ -9,9 +9,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 log() { printf '\n==> %s\n' "$*"; }
 die() { printf 'tessera setup: %s\n' "$*" >&2; exit 1; }
 
-command -v node >/dev/null || die "node is not installed (Node.js >= 20 is required)"
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$node_major" -ge 20 ] || die "Node.js >= 20 is required, found $(node --version)"
+command -v node >/dev/null || die "node is not installed (Node.js >= 20.16 is required)"
+# 20.16: process.getBuiltinModule, through which the CPU backend reaches worker_threads without a node: import.
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 16) ? 0 : 1)' || die "Node.js >= 20.16 is required, found $(node --version)"
 
 # --- System packages --------------------------------------------------------
 # WEBGPU: Dawn (the `webgpu` package) runs its OpenGL ES backend on Mesa's
