@@ -7,24 +7,19 @@
  * for bit. The page's bundle is built with the WebGPU package's esbuild
  * helper, which stubs no Node built-in.
  */
-import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { ProgramBuilder, interpret, tensorType } from '@tessera/ir';
 import type { KernelProgram } from '@tessera/kernel';
 import { lowerToKernels } from '@tessera/passes';
 import { describeMismatch } from '@tessera/harness';
 import { bundleForBrowser, nodeImports, type BrowserBundle } from '../../backend-webgpu/test/browser/bundle.ts';
+import { type BrowserSession, startBrowser } from '../../backend-webgpu/test/browser/chromium.ts';
 import { compileWasm } from '../src/index.ts';
 import type { PageResult } from './browser/entry.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** Debian's chromium (scripts/setup.sh installs it). */
-const CHROMIUM = '/usr/bin/chromium';
 
 /** softmax(layer_norm(x @ w)) and x @ w: a matmul, row reductions and a map, split across threads with minParallelWork 0. */
 function model() {
@@ -39,47 +34,30 @@ function model() {
 
 const values = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i * 0.61 + seed) * 0.8));
 
-let context: BrowserContext;
-let server: Server;
-let profile: string;
+let session: BrowserSession;
 let bundle: BrowserBundle;
 
 beforeAll(async () => {
   bundle = await bundleForBrowser({ file: join(here, 'browser/entry.ts') });
-  server = createServer((req, res) => {
+  const html = '<!doctype html><title>tessera cpu threads</title><script type="module" src="bundle.js"></script>';
+  session = await startBrowser((url) => {
     // /isolated/ and its bundle carry the headers that make a page cross-origin isolated; /plain/ does not.
-    const isolated = req.url?.startsWith('/isolated/') ?? false;
-    const headers: Record<string, string> = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
-    if (req.url?.endsWith('/bundle.js')) {
-      res.writeHead(200, { ...headers, 'content-type': 'text/javascript' });
-      res.end(bundle.text);
-    } else {
-      res.writeHead(200, { ...headers, 'content-type': 'text/html' });
-      res.end('<!doctype html><title>tessera cpu threads</title><script type="module" src="bundle.js"></script>');
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    const headers: Record<string, string> = url.startsWith('/isolated/') ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
+    return url.endsWith('/bundle.js') ? { body: bundle.text, type: 'text/javascript', headers } : { body: html, type: 'text/html', headers };
   });
 });
 
 afterAll(async () => {
-  await context?.close();
-  server?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await session?.close();
 });
 
 /** Loads `/<path>/` and runs the kernel program there with `threads` requested. */
 async function runInPage(path: string, kp: KernelProgram, inputs: Record<string, number[]>, threads: number): Promise<PageResult> {
-  const page = await context.newPage();
+  const page = await session.context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   try {
-    await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/${path}/`);
+    await page.goto(`${session.origin}/${path}/`);
     await page.waitForFunction(() => 'runWasm' in globalThis);
     const result = await page.evaluate(
       ([program, values, n]) => (globalThis as unknown as { runWasm: (a: unknown, b: unknown, c: number) => Promise<PageResult> }).runWasm(program, values, n),

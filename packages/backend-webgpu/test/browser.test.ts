@@ -1,18 +1,13 @@
-import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { ProgramBuilder, interpret, tensorType, toHost } from '@tessera/ir';
 import { lowerToKernels } from '@tessera/passes';
 import { describeMismatch, inputsFor } from '@tessera/harness';
 import { bundleForBrowser } from './browser/bundle.ts';
+import { type BrowserSession, startBrowser } from './browser/chromium.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** Debian's chromium (scripts/setup.sh installs it); --enable-unsafe-webgpu gives headless Chromium a SwiftShader adapter. */
-const CHROMIUM = '/usr/bin/chromium';
 
 /** A small model: layer_norm, a linear layer with bias and GELU, single-head self-attention, a linear layer, softmax. */
 function model() {
@@ -28,35 +23,17 @@ function model() {
   return b.build();
 }
 
-let context: BrowserContext;
-let server: Server;
-let profile: string;
+let session: BrowserSession;
 
 beforeAll(async () => {
-  // The page's bundle: test/browser/entry.ts with nothing stubbed (browser-bundle.test.ts guards that it needs no Node built-in).
-  const { text: js } = await bundleForBrowser({ file: join(here, 'browser/entry.ts') });
-  server = createServer((req, res) => {
-    if (req.url === '/bundle.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' });
-      res.end(js);
-    } else {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end('<!doctype html><title>tessera webgpu</title><script type="module" src="/bundle.js"></script>');
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const js = (await bundleForBrowser({ file: join(here, 'browser/entry.ts') })).text;
+  const html = '<!doctype html><title>tessera webgpu</title><script type="module" src="/bundle.js"></script>';
+  // --enable-unsafe-webgpu gives headless Chromium a SwiftShader adapter.
+  session = await startBrowser((url) => (url === '/bundle.js' ? { body: js, type: 'text/javascript' } : { body: html, type: 'text/html' }), ['--enable-unsafe-webgpu']);
 });
 
 afterAll(async () => {
-  await context?.close();
-  server?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await session?.close();
 });
 
 describe('WebGPU backend in headless Chromium', () => {
@@ -64,9 +41,8 @@ describe('WebGPU backend in headless Chromium', () => {
     const p = model();
     const kp = lowerToKernels(p);
     const inputs = inputsFor(p, 7);
-    const page = await context.newPage();
-    const address = server.address() as { port: number };
-    await page.goto(`http://127.0.0.1:${address.port}/`);
+    const page = await session.context.newPage();
+    await page.goto(`${session.origin}/`);
     await page.waitForFunction(() => 'runKernelProgram' in globalThis);
     const plain = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, { dtype: v instanceof Float32Array ? 'f32' : v instanceof Int32Array ? 'i32' : 'bool', values: Array.from(v) }]));
     const result = await page.evaluate(
