@@ -15,7 +15,7 @@
  */
 import type { AttentionKernel } from '@tessera/kernel';
 import { F32, type FunctionBuilder, I32, V128 } from './binary.ts';
-import { SCRATCH, decompose, forEachChunk, kernelFunction, onlyThreadZero } from './kernel-common.ts';
+import { SCRATCH, align64, decompose, forEachChunk, kernelFunction, onlyThreadZero, roundUp, setMin } from './kernel-common.ts';
 import { emitRowLoop } from './map-kernel.ts';
 import { MR, NR } from './micro-kernel.ts';
 import { OP, SIMD } from './opcodes.ts';
@@ -24,22 +24,9 @@ import { ScalarEmitter } from './scalar-expr.ts';
 import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
 import { VectorEmitter, vectorizable } from './vector-expr.ts';
 
-const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
-const align64 = (x: number) => roundUp(x, 64);
 
 /** Queries per block: the scores block (QB x tk floats) stays in L2. */
 const QUERY_BLOCK = 64;
-
-/** Emits `min(a, b)` of two i32 locals/constants pushed by the callbacks into `into`. */
-function setMin(f: FunctionBuilder, into: number, a: () => void, b: () => void): void {
-  const x = f.local(I32);
-  const y = f.local(I32);
-  a();
-  f.set(x);
-  b();
-  f.set(y);
-  f.get(x).get(y).get(x).get(y).op(OP.i32_lt_s, OP.select).set(into);
-}
 
 /** Emits an attention kernel; returns the function and its scratch bytes per thread. */
 export function emitAttentionKernel(k: AttentionKernel, facts: ProgramFacts, micro: number, vexp: number): { fn: FunctionBuilder; scratch: number } {

@@ -58,6 +58,23 @@ export function forEachChunk(f: FunctionBuilder, counter: number, total: number,
   });
 }
 
+/** x rounded up to a multiple of m. */
+export const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
+
+/** x rounded up to a multiple of 64 bytes (a cache line): scratch areas start there. */
+export const align64 = (x: number): number => roundUp(x, 64);
+
+/** Emits `into = min(a, b)` for the i32 values the callbacks push (each evaluated once). */
+export function setMin(f: FunctionBuilder, into: number, a: () => void, b: () => void): void {
+  const x = f.local(I32);
+  const y = f.local(I32);
+  a();
+  f.set(x);
+  b();
+  f.set(y);
+  f.get(x).get(y).get(x).get(y).op(OP.i32_lt_s, OP.select).set(into);
+}
+
 /** Emits `if (tid != 0) return` (small kernels run on thread 0 only). */
 export function onlyThreadZero(f: FunctionBuilder): void {
   f.get(TID).if(() => f.op(OP.return));

@@ -12,7 +12,7 @@
  */
 import type { MatmulKernel } from '@tessera/kernel';
 import { type FunctionBuilder, I32 } from './binary.ts';
-import { SCRATCH, decompose, forEachChunk, kernelFunction, onlyThreadZero } from './kernel-common.ts';
+import { SCRATCH, align64, decompose, forEachChunk, kernelFunction, onlyThreadZero, roundUp, setMin } from './kernel-common.ts';
 import { emitRowLoop } from './map-kernel.ts';
 import { MR, NR } from './micro-kernel.ts';
 import { OP, SIMD } from './opcodes.ts';
@@ -31,8 +31,6 @@ export const WASM_MATMUL_BLOCKING = { mc: 256, kc: 256, nc: 2048 } as const;
 /** Fewest batch entries (else column panels) split into chunks along that axis. */
 const MIN_CHUNKS = 8;
 
-const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
-const align64 = (x: number) => roundUp(x, 64);
 
 /** Scratch layout of one thread for a kernel: packed A, packed B, the C block. */
 function scratchLayout(k: MatmulKernel, blocking: ProgramFacts['blocking']): { pa: number; pb: number; c: number; ldc: number; bytes: number; mc: number; kc: number; nc: number } {
@@ -47,17 +45,6 @@ function scratchLayout(k: MatmulKernel, blocking: ProgramFacts['blocking']): { p
   const pb = align64(pa + mc * kc * 4);
   const c = align64(pb + kc * nc * 4);
   return { pa, pb, c, ldc: nc * 4, bytes: align64(c + mc * nc * 4), mc, kc, nc };
-}
-
-/** Emits `lhs = min(a, b)` for i32 values pushed by the callbacks. */
-function setMin(f: FunctionBuilder, into: number, a: () => void, b: () => void): void {
-  const x = f.local(I32);
-  const y = f.local(I32);
-  a();
-  f.set(x);
-  b();
-  f.set(y);
-  f.get(x).get(y).get(x).get(y).op(OP.i32_lt_s, OP.select).set(into);
 }
 
 /** Emits a matmul kernel; returns the function and its scratch bytes per thread. */

@@ -17,6 +17,41 @@ import { OP, SIMD } from './opcodes.ts';
 import { ScalarEmitter } from './scalar-expr.ts';
 import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
 
+/**
+ * The full panels of a block contiguous along the depth (row r, depth p at
+ * base + r * rowBytes + p * 4): W rows at a time, 4 depth steps at a time,
+ * each 4x4 group loaded as 4 v128 rows and stored transposed. Rows from
+ * `full` on and depth steps from `kc4` on are left to the caller's element
+ * path. `r`, `p`, `src`, `to` are scratch i32 locals.
+ */
+function transposeFullPanels(
+  f: FunctionBuilder,
+  s: { base: number; rowBytes: number; dst: number; full: number; kc4: number; panelBytes: number; width: 4 | 8; r: number; p: number; src: number; to: number },
+): void {
+  const W = s.width;
+  const rv = [0, 1, 2, 3].map(() => f.local(V128));
+  const cv = [0, 1, 2, 3].map(() => f.local(V128));
+  const tv = [0, 1, 2, 3].map(() => f.local(V128));
+  f.for(s.r, () => f.i32(0), () => f.get(s.full), W, () => {
+    f.get(s.dst).get(s.r).i32(Math.log2(W)).op(OP.i32_shr_u).get(s.panelBytes).op(OP.i32_mul, OP.i32_add).set(s.to);
+    f.get(s.base).get(s.r).i32(s.rowBytes).op(OP.i32_mul, OP.i32_add).set(s.src);
+    f.for(s.p, () => f.i32(0), () => f.get(s.kc4), 4, () => {
+      for (let g = 0; g < W / 4; g++) {
+        rv.forEach((l, t) => {
+          f.get(s.src);
+          const off = (g * 4 + t) * s.rowBytes;
+          if (off !== 0) f.i32(off).op(OP.i32_add);
+          f.simdMem(SIMD.v128_load, 2).set(l);
+        });
+        transpose4(f, rv, cv, tv);
+        cv.forEach((l, t) => f.get(s.to).get(l).simdMem(SIMD.v128_store, 2, t * W * 4 + g * 16));
+      }
+      f.get(s.src).i32(16).op(OP.i32_add).set(s.src);
+      f.get(s.to).i32(4 * W * 4).op(OP.i32_add).set(s.to);
+    });
+  });
+}
+
 /** What to pack and where. Locals are i32 locals of the function being emitted. */
 export interface PackSpec {
   /** The prologue expression. */
@@ -129,28 +164,7 @@ export function emitPack(f: FunctionBuilder, facts: ProgramFacts, s: PackSpec): 
     // Contiguous along the depth (row-major A, transposed B): 4x4 transposes, 4 depth steps at a time.
     const kc4 = f.local(I32);
     f.get(s.kc).i32(-4).op(OP.i32_and).set(kc4);
-    const rv = [0, 1, 2, 3].map(() => f.local(V128));
-    const cv = [0, 1, 2, 3].map(() => f.local(V128));
-    const tv = [0, 1, 2, 3].map(() => f.local(V128));
-    const rowBytes = rowStride * 4;
-    f.for(r, () => f.i32(0), () => f.get(full), W, () => {
-      f.get(s.dst).get(r).i32(lw).op(OP.i32_shr_u).get(panelBytes).op(OP.i32_mul, OP.i32_add).set(to);
-      f.get(base).get(r).i32(rowBytes).op(OP.i32_mul, OP.i32_add).set(src);
-      f.for(p, () => f.i32(0), () => f.get(kc4), 4, () => {
-        for (let g = 0; g < W / 4; g++) {
-          rv.forEach((l, t) => {
-            f.get(src);
-            const off = (g * 4 + t) * rowBytes;
-            if (off !== 0) f.i32(off).op(OP.i32_add);
-            f.simdMem(SIMD.v128_load, 2).set(l);
-          });
-          transpose4(f, rv, cv, tv);
-          cv.forEach((l, t) => f.get(to).get(l).simdMem(SIMD.v128_store, 2, t * W * 4 + g * 16));
-        }
-        f.get(src).i32(16).op(OP.i32_add).set(src);
-        f.get(to).i32(4 * W * 4).op(OP.i32_add).set(to);
-      });
-    });
+    transposeFullPanels(f, { base, rowBytes: rowStride * 4, dst: s.dst, full, kc4, panelBytes, width: W, r, p, src, to });
     elements(() => f.i32(0), () => f.get(full), () => f.get(kc4), () => f.get(s.kc));
     elements(() => f.get(full), () => f.get(s.rows), () => f.i32(0), () => f.get(s.kc));
   } else {
@@ -187,27 +201,7 @@ export function emitPackRaw(f: FunctionBuilder, s: RawPackSpec): void {
   f.get(s.kc).i32(W * 4).op(OP.i32_mul).set(panelBytes);
   f.get(s.rows).i32(-W).op(OP.i32_and).set(full);
   f.get(s.kc).i32(-4).op(OP.i32_and).set(kc4);
-  const rv = [0, 1, 2, 3].map(() => f.local(V128));
-  const cv = [0, 1, 2, 3].map(() => f.local(V128));
-  const tv = [0, 1, 2, 3].map(() => f.local(V128));
-  f.for(r, () => f.i32(0), () => f.get(full), W, () => {
-    f.get(s.dst).get(r).i32(lw).op(OP.i32_shr_u).get(panelBytes).op(OP.i32_mul, OP.i32_add).set(to);
-    f.get(s.base).get(r).i32(s.rowBytes).op(OP.i32_mul, OP.i32_add).set(src);
-    f.for(p, () => f.i32(0), () => f.get(kc4), 4, () => {
-      for (let g = 0; g < W / 4; g++) {
-        rv.forEach((l, t) => {
-          f.get(src);
-          const off = (g * 4 + t) * s.rowBytes;
-          if (off !== 0) f.i32(off).op(OP.i32_add);
-          f.simdMem(SIMD.v128_load, 2).set(l);
-        });
-        transpose4(f, rv, cv, tv);
-        cv.forEach((l, t) => f.get(to).get(l).simdMem(SIMD.v128_store, 2, t * W * 4 + g * 16));
-      }
-      f.get(src).i32(16).op(OP.i32_add).set(src);
-      f.get(to).i32(4 * W * 4).op(OP.i32_add).set(to);
-    });
-  });
+  transposeFullPanels(f, { base: s.base, rowBytes: s.rowBytes, dst: s.dst, full, kc4, panelBytes, width: W, r, p, src, to });
   // Edges (depth tail of full panels, then the partial panel) element by element; padding rows zero.
   const element = () => {
     f.get(s.dst).get(r).i32(lw).op(OP.i32_shr_u).get(panelBytes).op(OP.i32_mul, OP.i32_add);
