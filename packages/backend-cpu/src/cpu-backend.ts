@@ -1,5 +1,6 @@
 import { type DType, TesseraError } from '@tessera/ir';
-import { type Backend, type Executable, InputBinder, type KernelProgram, type TensorData } from '@tessera/kernel';
+import type { Backend, Executable, KernelProgram, TensorData } from '@tessera/kernel';
+import { hostExecutable } from './host-executable.ts';
 import { emitJsProgram, instantiateJsKernel } from './js/module.ts';
 import { compileWasm } from './wasm/executable.ts';
 
@@ -32,25 +33,9 @@ export function compileJs(program: KernelProgram): Executable {
     return arr;
   });
   const kernels = src.kernels.map((k) => instantiateJsKernel(k, buffers));
-  let disposed = false;
-  const binder = new InputBinder(program, (buffer, v) => buffers[buffer]!.set(v as never));
-  return {
-    setInputs(inputs) {
-      if (disposed) throw new TesseraError('this executable has been disposed');
-      binder.setInputs(inputs);
-    },
-    async run(inputs) {
-      if (disposed) throw new TesseraError('this executable has been disposed');
-      binder.bindRun(inputs);
-      for (const k of kernels) k();
-      const out: Record<string, TensorData> = {};
-      for (const { name, buffer } of program.outputs) out[name] = buffers[buffer]!.slice();
-      return out;
-    },
-    dispose() {
-      disposed = true;
-    },
-  };
+  return hostExecutable(program, buffers, () => {
+    for (const k of kernels) k();
+  });
 }
 
 /** Options of the CPU backend. */

@@ -4,8 +4,8 @@
  * access), kernels run in order on this thread or, with threads > 1, on the
  * worker pool over a shared memory.
  */
-import { TesseraError } from '@tessera/ir';
-import { type Executable, InputBinder, type KernelProgram, type TensorData } from '@tessera/kernel';
+import type { KernelProgram, TensorData } from '@tessera/kernel';
+import { type HostExecutable, hostExecutable } from '../host-executable.ts';
 import { instantiateJsKernel } from '../js/module.ts';
 import { type ThreadPool, getThreadPool, threadsAvailable } from '../threads/pool.ts';
 import { type WasmEmitOptions, type WasmProgram, emitWasmProgram } from './program.ts';
@@ -24,14 +24,8 @@ export interface WasmCompileOptions {
   readonly blocking?: WasmEmitOptions['blocking'];
 }
 
-/** A wasm executable; inputs can also be placed in its memory once, ahead of the runs. */
-export interface WasmExecutable extends Executable {
-  /**
-   * Copies inputs (typically the weights) into the executable's memory now;
-   * later runs use them without copying again unless a run passes them anew.
-   * The caller may then drop its own arrays: the memory holds the only copy.
-   */
-  setInputs(inputs: Readonly<Record<string, TensorData>>): void;
+/** A wasm executable; inputs can also be placed in its memory once, ahead of the runs (setInputs). */
+export interface WasmExecutable extends HostExecutable {
   /** Threads each run uses, this one included: the requested count, or 1 where there are no worker threads (see threadHost). */
   readonly threads: number;
 }
@@ -76,28 +70,17 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
   }
   // Chunk counters (forEachChunk): zeroed before every run, before any thread starts on it.
   const counters = new Int32Array(memory.buffer, plan.memory.countersBase, plan.kernels.length);
-  let disposed = false;
-  const binder = new InputBinder(program, (buffer, v) => views[buffer]!.set(v as never));
-  return {
-    threads,
-    setInputs(inputs) {
-      if (disposed) throw new TesseraError('this executable has been disposed');
-      binder.setInputs(inputs);
-    },
-    async run(inputs) {
-      if (disposed) throw new TesseraError('this executable has been disposed');
-      binder.bindRun(inputs);
+  const exe = hostExecutable(
+    program,
+    views,
+    () => {
       counters.fill(0);
       if (pool && handle !== undefined) pool.run(handle, instance, steps, plan);
       else for (const step of steps) step();
-      const out: Record<string, TensorData> = {};
-      for (const { name, buffer } of program.outputs) out[name] = views[buffer]!.slice();
-      return out;
     },
-    dispose() {
-      if (disposed) return;
-      disposed = true;
+    () => {
       if (pool && handle !== undefined) pool.unload(handle);
     },
-  };
+  );
+  return { ...exe, threads };
 }

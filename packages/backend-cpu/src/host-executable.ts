@@ -1,0 +1,46 @@
+/**
+ * The executable both CPU targets return: program buffers as typed arrays
+ * in host memory (JS arrays, or views of a WebAssembly.Memory), inputs
+ * checked and copied in by the kernel package's InputBinder, outputs copied
+ * out after each run.
+ */
+import { TesseraError } from '@tessera/ir';
+import { type Executable, InputBinder, type KernelProgram, type TensorData } from '@tessera/kernel';
+
+/** An executable whose inputs can also be placed once, ahead of the runs. */
+export interface HostExecutable extends Executable {
+  /**
+   * Copies inputs (typically the weights) into the executable's buffers now;
+   * later runs use them without copying again unless a run passes them anew.
+   * The caller may then drop its own arrays: the buffers hold the only copy.
+   */
+  setInputs(inputs: Readonly<Record<string, TensorData>>): void;
+}
+
+/** Wraps `execute` (runs every kernel once over `buffers`) as an executable; `release` frees what dispose() should. */
+export function hostExecutable(program: KernelProgram, buffers: readonly TensorData[], execute: () => void, release: () => void = () => {}): HostExecutable {
+  const binder = new InputBinder(program, (buffer, v) => buffers[buffer]!.set(v as never));
+  let disposed = false;
+  const alive = () => {
+    if (disposed) throw new TesseraError('this executable has been disposed');
+  };
+  return {
+    setInputs(inputs) {
+      alive();
+      binder.setInputs(inputs);
+    },
+    async run(inputs) {
+      alive();
+      binder.bindRun(inputs);
+      execute();
+      const out: Record<string, TensorData> = {};
+      for (const { name, buffer } of program.outputs) out[name] = buffers[buffer]!.slice();
+      return out;
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      release();
+    },
+  };
+}
