@@ -80,16 +80,28 @@ function onnxMatmul(m: number, k: number, n: number, w: Float32Array): Uint8Arra
 
 /** onnxruntime-web's WebGPU execution provider: the weight is an initializer; each run uploads A and reads C back. */
 async function ortMatmul(m: number, k: number, n: number): Promise<Timed> {
-  const ort = (await import('onnxruntime-web/webgpu')) as unknown as {
-    env: { wasm: { numThreads: number }; logLevel: string };
-    InferenceSession: { create: (model: Uint8Array, o: object) => Promise<{ run: (feeds: object) => Promise<Record<string, { data: unknown }>> }> };
-    Tensor: new (type: string, data: Float32Array, dims: number[]) => object;
-  };
+  const { session, tensor } = await ortWebgpuSession(onnxMatmul(m, k, n, seededArray(k * n, 2)));
+  const feeds = { A: tensor(seededArray(m * k, 1), [m, k]) };
+  return () => session.run(feeds);
+}
+
+/** The part of onnxruntime-web's API used here. */
+interface OrtWeb {
+  env: { wasm: { numThreads: number }; logLevel: string };
+  InferenceSession: { create: (model: Uint8Array, o: object) => Promise<OrtSession> };
+  Tensor: new (type: string, data: Float32Array, dims: number[]) => object;
+}
+interface OrtSession {
+  run: (feeds: object) => Promise<Record<string, { data: unknown }>>;
+}
+
+/** An onnxruntime-web session of `model` on its WebGPU execution provider (one wasm thread, errors only), and a float32 tensor maker. */
+async function ortWebgpuSession(model: Uint8Array): Promise<{ session: OrtSession; tensor: (data: Float32Array, dims: number[]) => object }> {
+  const ort = (await import('onnxruntime-web/webgpu')) as unknown as OrtWeb;
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
-  const session = await ort.InferenceSession.create(onnxMatmul(m, k, n, seededArray(k * n, 2)), { executionProviders: ['webgpu'] });
-  const feeds = { A: new ort.Tensor('float32', seededArray(m * k, 1), [m, k]) };
-  return () => session.run(feeds);
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'] });
+  return { session, tensor: (data, dims) => new ort.Tensor('float32', data, dims) };
 }
 
 const MODELS_DIR = join(resolve(import.meta.dirname, '..'), 'bench', '.models');
@@ -120,15 +132,8 @@ async function tesseraVit(): Promise<{ run: () => Promise<Float32Array>; pixels:
 async function ortVit(pixels: Float32Array): Promise<(() => Promise<Float32Array>) | string> {
   const onnx = join(MODELS_DIR, 'vit-ti-16.onnx');
   if (!existsSync(onnx)) return 'no bench/.models/vit-ti-16.onnx (run bench/vit.ts with PyTorch installed to export it)';
-  const ort = (await import('onnxruntime-web/webgpu')) as unknown as {
-    env: { wasm: { numThreads: number }; logLevel: string };
-    InferenceSession: { create: (model: Uint8Array, o: object) => Promise<{ run: (feeds: object) => Promise<Record<string, { data: unknown }>> }> };
-    Tensor: new (type: string, data: Float32Array, dims: number[]) => object;
-  };
-  ort.env.wasm.numThreads = 1;
-  ort.env.logLevel = 'error';
-  const session = await ort.InferenceSession.create(readFileSync(onnx), { executionProviders: ['webgpu'] });
-  const feeds = { pixel_values: new ort.Tensor('float32', pixels, [1, 3, 224, 224]) };
+  const { session, tensor } = await ortWebgpuSession(readFileSync(onnx));
+  const feeds = { pixel_values: tensor(pixels, [1, 3, 224, 224]) };
   return async () => (await session.run(feeds)).logits!.data as Float32Array;
 }
 
