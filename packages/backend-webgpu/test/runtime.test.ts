@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { ProgramBuilder, tensorType } from '@tessera/ir';
+import { ProgramBuilder, interpret, tensorType, toHost } from '@tessera/ir';
 import { lowerToKernels } from '@tessera/passes';
 import { compile } from 'tessera';
 import { type KernelShader, MATMUL_VARIANTS, ShaderError, WebgpuUnavailableError, acquireDevice, createWebgpuBackend, describeAdapter, webgpuBackend } from '../src/index.ts';
@@ -36,6 +36,22 @@ describe('WebGPU runtime', () => {
     expect(Array.from((await exe.run({ x: X, w: new Float32Array(6) })).y!)).toEqual([1, 1, 1, 1]);
     const x2 = Float32Array.from([0, 0, 0, 0, 0, 0]);
     expect(Array.from((await exe.run({ x: x2, w: Float32Array.from([1, 0, 0, 1, 0, 0]) })).y!)).toEqual([1, 1, 1, 1]);
+    exe.dispose();
+  });
+
+  it('texture matmul: an operand packed only when parameters change keeps its own texture (a later kernel of the same size does not overwrite it between runs)', async () => {
+    const b = new ProgramBuilder('two');
+    b.output('p', b.emit('matmul', [b.param('pa', tensorType('f32', [3, 4])), b.param('pb', tensorType('f32', [4, 2]))]));
+    b.output('q', b.emit('matmul', [b.input('x', tensorType('f32', [3, 4])), b.param('w', tensorType('f32', [4, 2]))]));
+    const prog = b.build();
+    const exe = await (await testBackend()).compile(lowerToKernels(prog), { matmul: 'texture' });
+    const params = { pa: Float32Array.from({ length: 12 }, (_, i) => i + 1), pb: Float32Array.from({ length: 8 }, (_, i) => 1 - i), w: Float32Array.from({ length: 8 }, (_, i) => i % 3) };
+    for (const seed of [1, 2]) {
+      const inputs = { ...params, x: Float32Array.from({ length: 12 }, (_, i) => (i * seed) % 5) };
+      const expected = interpret(prog, inputs);
+      const got = await exe.run(inputs);
+      for (const name of ['p', 'q']) expect(Array.from(got[name]!)).toEqual(Array.from(toHost(expected[name]!)));
+    }
     exe.dispose();
   });
 

@@ -2,7 +2,7 @@ import { type DType, TesseraError } from '@tessera/ir';
 import { type Executable, type KernelProgram, type TensorData, assertKernelProgram } from '@tessera/kernel';
 import type { GpuContext } from '../device/context.ts';
 import { emitProgramShaders } from '../wgsl/emit.ts';
-import { type AttentionVariant, type KernelShader, type WgslTarget, type MatmulVariant, type Prepass, type ReduceVariant, type ShaderTexture, isTextureBinding } from '../wgsl/module.ts';
+import { type AttentionVariant, type KernelShader, type WgslTarget, type MatmulVariant, type ReduceVariant, type ShaderTexture, isTextureBinding } from '../wgsl/module.ts';
 
 /** Per-compile choice of algorithms, over the device's table (tests and benchmarks force each variant this way). */
 export interface VariantOverrides {
@@ -61,7 +61,7 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
   }
   const shaders = emitProgramShaders(program, { ...ctx.target, ...variants });
   // Every dispatch in launch order: each kernel's prepasses, then the kernel.
-  const steps = shaders.flatMap((s) => [...(s.prepasses ?? []).map((p) => ({ shader: p as KernelShader, owner: s, paramsOnly: (p as Prepass).paramsOnly })), { shader: s, owner: s, paramsOnly: false }]);
+  const steps = shaders.flatMap((s) => [...(s.prepasses ?? []).map((p) => ({ shader: p as KernelShader, owner: s, paramsOnly: p.paramsOnly })), { shader: s, owner: s, paramsOnly: false }]);
   const pipelines = await Promise.all(steps.map(({ shader }) => ctx.pipelines.pipeline(shader)));
 
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;

@@ -53,7 +53,7 @@ function readsOnlyParams(e: Expr, mb: ShaderModuleBuilder): boolean {
  * A prepass writing texture `texture` (width x height texels): texel (x, y)
  * holds `hook` at the four positions `texel` names, zero outside the matrix.
  */
-function emitPack(k: MatmulKernel, mb: ShaderModuleBuilder, which: 'a' | 'b', texture: number, width: number, height: number, rowsPerBatch: number): Prepass {
+function emitPack(k: MatmulKernel, mb: ShaderModuleBuilder, which: 'a' | 'b', texture: number, width: number, height: number, rowsPerBatch: number, paramsOnly: boolean): Prepass {
   const pm = new ShaderModuleBuilder(k, mb.buffers, mb.target, defaultNames());
   const names = pm.names;
   const nb = k.batch.length;
@@ -83,7 +83,7 @@ function emitPack(k: MatmulKernel, mb: ShaderModuleBuilder, which: 'a' | 'b', te
   const bindings: ShaderBinding[] = [...[...read].sort((x, y) => x - y).map((buffer) => ({ buffer, access: 'read' as const })), { texture, access: 'write' }];
   const label = `matmul:texture pack ${which.toUpperCase()}`;
   const wgsl = pm.assemble(label, bindings, `${entryHead(PACK_WORKGROUP, grid)}\n${w}\n}`);
-  return { name: `${k.name}.pack_${which}`, kind: 'matmul', variant: label, wgsl, bindings, dispatch: grid, workgroupSize: PACK_WORKGROUP, paramsOnly: readsOnlyParams(hook, mb) };
+  return { name: `${k.name}.pack_${which}`, kind: 'matmul', variant: label, wgsl, bindings, dispatch: grid, workgroupSize: PACK_WORKGROUP, paramsOnly };
 }
 
 /** The texture matmul: two pack prepasses, then the register-blocked product over the textures with the store epilogue `write_c` (declared by the caller in `mb`). */
@@ -96,11 +96,15 @@ export function emitTextureMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): Ker
   let { tm, tn }: { tm: number; tn: number } = k.m * k.n * k.k >= BIG_WORK ? BIG : SMALL;
   tm = Math.min(tm, nextPow2(k.m));
   const wx = Math.max(8, Math.min(MAX_WX, nextPow2(Math.ceil(k.n / tn))));
+  // An operand read from parameters and constants only (B is usually a weight) is packed when they change and kept in
+  // a texture of its own; the others are packed every run into staging textures kernels may share.
+  const aFromParams = readsOnlyParams(k.readA, mb);
+  const bFromParams = readsOnlyParams(k.readB, mb);
   const textures: ShaderTexture[] = [
-    { label: `${k.name}: A`, width: shapes.a[0], height: shapes.a[1], shared: true },
-    { label: `${k.name}: B`, width: shapes.b[0], height: shapes.b[1], shared: !readsOnlyParams(k.readB, mb) },
+    { label: `${k.name}: A`, width: shapes.a[0], height: shapes.a[1], shared: !aFromParams },
+    { label: `${k.name}: B`, width: shapes.b[0], height: shapes.b[1], shared: !bFromParams },
   ];
-  const prepasses = [emitPack(k, mb, 'a', 0, shapes.a[0], shapes.a[1], k.m), emitPack(k, mb, 'b', 1, shapes.b[0], shapes.b[1], kp)];
+  const prepasses = [emitPack(k, mb, 'a', 0, shapes.a[0], shapes.a[1], k.m, aFromParams), emitPack(k, mb, 'b', 1, shapes.b[0], shapes.b[1], kp, bFromParams)];
 
   const tilesM = Math.ceil(k.m / tm);
   const tilesN = Math.ceil(k.n / (tn * wx));
