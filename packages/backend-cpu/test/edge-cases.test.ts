@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Program, ProgramBuilder, type TensorType, interpret, tensorType, toHost } from '@tessera/ir';
 import { lowerToKernels } from '@tessera/passes';
-import { describeMismatch, inputsFor } from '@tessera/harness';
+import { broadcastProgram, describeMismatch, inputsFor, matmulProgram, specialValuesCase } from '@tessera/harness';
 import type { Executable } from '@tessera/kernel';
 import { compileJs, compileWasm } from '../src/index.ts';
 
@@ -30,12 +30,6 @@ async function expectMatchesInterpreter(p: Program, inputs: Record<string, Float
   }
 }
 
-function matmulProgram(a: number[], b: number[]): Program {
-  const pb = new ProgramBuilder('mm');
-  pb.output('y', pb.emit('matmul', [pb.input('a', f32(...a)), pb.input('b', f32(...b))]));
-  return pb.build();
-}
-
 describe('CPU targets (js; wasm on 1 and 2 threads): edge cases', () => {
   it.each([
     [[197, 7], [7, 3]],
@@ -51,40 +45,13 @@ describe('CPU targets (js; wasm on 1 and 2 threads): edge cases', () => {
   });
 
   it('broadcasts 1-sized and missing dims in binary ops and where', async () => {
-    const b = new ProgramBuilder('bc');
-    const x = b.input('x', f32(3, 1, 7));
-    const y = b.input('y', f32(1, 5, 1));
-    const z = b.input('z', f32(7));
-    const c = b.input('c', tensorType('bool', [5, 1]));
-    const s = b.emit('add', [x, y]);
-    b.output('s', s);
-    b.output('m', b.emit('max', [s, z]));
-    b.output('w', b.emit('where', [c, s, z]));
-    const p = b.build();
+    const p = broadcastProgram();
     await expectMatchesInterpreter(p, inputsFor(p, 2));
   });
 
   it('propagates NaN and infinities as the interpreter does', async () => {
-    const b = new ProgramBuilder('special');
-    const x = b.input('x', f32(2, 4));
-    const i = b.input('i', tensorType('i32', [2, 4]));
-    b.output('add', b.emit('add', [x, x]));
-    b.output('max', b.emit('max', [x, b.emit('neg', [x])]));
-    b.output('exp', b.emit('exp', [x]));
-    b.output('log', b.emit('log', [x]));
-    b.output('sqrt', b.emit('sqrt', [x]));
-    b.output('rmax', b.emit('reduce_max', [x], { axes: [1] }));
-    b.output('rsum', b.emit('reduce_sum', [x], { axes: [0] }));
-    b.output('soft', b.emit('softmax', [x], { axis: -1 }));
-    b.output('toint', b.emit('cast', [x], { to: 'i32' }));
-    b.output('tobool', b.emit('cast', [x], { to: 'bool' }));
-    b.output('lt', b.emit('lt', [x, b.emit('constant', [], { shape: [], value: [0] })]));
-    b.output('iadd', b.emit('add', [i, i]));
-    b.output('imul', b.emit('mul', [i, i]));
-    const p = b.build();
-    const x0 = Float32Array.from([NaN, Infinity, -Infinity, 0, -0, 1, -2, 3e38]);
-    // Row 1 of softmax has -inf and +inf; the i32 values overflow when added and multiplied.
-    await expectMatchesInterpreter(p, { x: x0, i: Int32Array.from([2147483647, -2147483648, 65536, -1, 0, 7, 46341, -46341]) });
+    const { program, inputs } = specialValuesCase();
+    await expectMatchesInterpreter(program, inputs);
   });
 
   it('gives NaN for a softmax row of only -inf, like PyTorch', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Program, ProgramBuilder, type TensorType, interpret, tensorType } from '@tessera/ir';
 import { lowerToKernels } from '@tessera/passes';
-import { inputsFor } from '@tessera/harness';
+import { broadcastProgram, inputsFor, matmulProgram, specialValuesCase } from '@tessera/harness';
 import type { TensorData } from '@tessera/kernel';
 import { MATMUL_VARIANTS } from '../src/index.ts';
 import { checkProgram, releaseBackend, runKernels, testBackend } from './support.ts';
@@ -12,12 +12,6 @@ afterAll(releaseBackend);
 
 async function expectMatchesInterpreter(p: Program, inputs: Record<string, TensorData>, reductionLength = 1, variants = {}): Promise<void> {
   expect(await checkProgram(p, inputs, variants, reductionLength)).toBeUndefined();
-}
-
-function matmulProgram(a: number[], b: number[]): Program {
-  const pb = new ProgramBuilder('mm');
-  pb.output('y', pb.emit('matmul', [pb.input('a', f32(...a)), pb.input('b', f32(...b))]));
-  return pb.build();
 }
 
 describe('WebGPU backend edge cases', () => {
@@ -71,46 +65,13 @@ describe('WebGPU backend edge cases', () => {
   });
 
   it('broadcasts 1-sized and missing dims in binary ops and where (bool input as Uint8Array)', async () => {
-    const b = new ProgramBuilder('bc');
-    const x = b.input('x', f32(3, 1, 7));
-    const y = b.input('y', f32(1, 5, 1));
-    const z = b.input('z', f32(7));
-    const c = b.input('c', tensorType('bool', [5, 1]));
-    const s = b.emit('add', [x, y]);
-    b.output('s', s);
-    b.output('m', b.emit('max', [s, z]));
-    b.output('w', b.emit('where', [c, s, z]));
-    b.output('cmp', b.emit('lt', [s, z]));
-    const p = b.build();
+    const p = broadcastProgram();
     await expectMatchesInterpreter(p, inputsFor(p, 2));
   });
 
   it('propagates NaN and infinities as the interpreter does (max/min, exp, log, sqrt, reductions, softmax, casts, compares)', async () => {
-    const b = new ProgramBuilder('special');
-    const x = b.input('x', f32(2, 4));
-    const i = b.input('i', tensorType('i32', [2, 4]));
-    b.output('add', b.emit('add', [x, x]));
-    b.output('max', b.emit('max', [x, b.emit('neg', [x])]));
-    b.output('min', b.emit('min', [x, b.emit('neg', [x])]));
-    b.output('exp', b.emit('exp', [x]));
-    b.output('log', b.emit('log', [x]));
-    b.output('sqrt', b.emit('sqrt', [x]));
-    b.output('tanh', b.emit('tanh', [x]));
-    b.output('rmax', b.emit('reduce_max', [x], { axes: [1] }));
-    b.output('rsum', b.emit('reduce_sum', [x], { axes: [0] }));
-    b.output('soft', b.emit('softmax', [x], { axis: -1 }));
-    b.output('toint', b.emit('cast', [x], { to: 'i32' }));
-    b.output('tobool', b.emit('cast', [x], { to: 'bool' }));
-    b.output('lt', b.emit('lt', [x, b.emit('constant', [], { shape: [], value: [0] })]));
-    b.output('ne', b.emit('ne', [x, x]));
-    b.output('iadd', b.emit('add', [i, i]));
-    b.output('imul', b.emit('mul', [i, i]));
-    b.output('ineg', b.emit('neg', [i]));
-    b.output('iabs', b.emit('abs', [i]));
-    const p = b.build();
-    const x0 = Float32Array.from([NaN, Infinity, -Infinity, 0, -0, 1, -2, 3e38]);
-    // Row 1 of softmax has -inf and +inf; the i32 values overflow when added, multiplied and negated.
-    await expectMatchesInterpreter(p, { x: x0, i: Int32Array.from([2147483647, -2147483648, 65536, -1, 0, 7, 46341, -46341]) });
+    const { program, inputs } = specialValuesCase();
+    await expectMatchesInterpreter(program, inputs);
   });
 
   it('gives NaN for a softmax row of only -inf, like PyTorch', async () => {

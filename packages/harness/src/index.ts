@@ -29,3 +29,4 @@ export {
 export { formatCounterexample, formatValues, printable, type InputValues } from './counterexample.ts';
 export { longestReduction, mismatchVsInterpreter, assertMatchesInterpreter, type ReferenceOptions } from './differential.ts';
 export { type AttentionCase, attentionInputs, buildAttentionCase } from './attention-cases.ts';
+export { broadcastProgram, matmulProgram, specialValuesCase } from './edge-programs.ts';
