@@ -58,21 +58,7 @@ export function emitAttentionKernel(k: AttentionKernel, facts: ProgramFacts, mic
     f.get(SCRATCH).i32(off).op(OP.i32_add).set(l);
     return l;
   }) as [number, number, number, number, number];
-  const [w, bi, blk, ic, mc, pc, kc, ir, jr, zero, tkL, dvL, dL] = Array.from({ length: 13 }, () => f.local(I32)) as number[] as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [w, bi, blk, ic, mc, pc, kc, ir, jr, zero, tkL, dvL, dL] = f.locals(I32, 13);
   f.i32(0).set(zero).i32(k.tk).set(tkL).i32(k.dv).set(dvL).i32(k.d).set(dL);
   const batchLocals = k.batch.map(() => f.local(I32));
   const batchAxes: AxisSource[] = batchLocals.map((local) => ({ local }));
@@ -169,7 +155,7 @@ function emitSoftmaxRows(
 ): void {
   const nb = k.batch.length;
   const AJ = nb + 1;
-  const [i, iEnd, row, j, jEnd, jEnd4, a] = Array.from({ length: 7 }, () => f.local(I32)) as [number, number, number, number, number, number, number];
+  const [i, iEnd, row, j, jEnd, jEnd4, a] = f.locals(I32, 7);
   const [vm, vs, vsum, vmS] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
   const [m, l, t] = [f.local(F32), f.local(F32), f.local(F32)];
   const masks = [...(k.keep ? [k.keep] : []), ...(k.bias ? [k.bias] : [])];

@@ -14,6 +14,9 @@ export const F64 = 0x7c;
 export const V128 = 0x7b;
 export type ValType = typeof I32 | typeof I64 | typeof F32 | typeof F64 | typeof V128;
 
+/** A tuple of N elements of T (N a literal number). */
+export type Tuple<T, N extends number, R extends T[] = []> = R['length'] extends N ? R : Tuple<T, N, [...R, T]>;
+
 /** The empty block type. */
 const EMPTY = 0x40;
 
@@ -69,6 +72,11 @@ export class FunctionBuilder {
   local(t: ValType): number {
     this.localTypes.push(t);
     return this.params.length + this.localTypes.length - 1;
+  }
+
+  /** Declares `n` locals of type `t`; returns their indices as a tuple (for destructuring). */
+  locals<N extends number>(t: ValType, n: N): Tuple<number, N> {
+    return Array.from({ length: n }, () => this.local(t)) as Tuple<number, N>;
   }
 
   /** Appends raw bytes. */

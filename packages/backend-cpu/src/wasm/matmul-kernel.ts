@@ -55,7 +55,7 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
   const batchTotal = k.batch.reduce((a, b) => a * b, 1);
   const L = scratchLayout(k, facts.blocking);
   const { mc: MC, kc: KC, nc: NC } = L;
-  const [b0, b1, i0, i1, j0, j1] = [0, 0, 0, 0, 0, 0].map(() => f.local(I32)) as [number, number, number, number, number, number];
+  const [b0, b1, i0, i1, j0, j1] = f.locals(I32, 6);
   const setAll = (lo: number, hi: number, from: number, to: number) => f.i32(from).set(lo).i32(to).set(hi);
 
   // Chunks of batch entries when there are enough, else of NR-wide column panels (each chunk packs only its B
@@ -75,7 +75,7 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
   f.get(SCRATCH).i32(L.c).op(OP.i32_add).set(cb);
   const bi = f.local(I32);
   const batchLocals = k.batch.map(() => f.local(I32));
-  const [ic, jc, pc, mc, nc, kc, ir, jr] = [0, 0, 0, 0, 0, 0, 0, 0].map(() => f.local(I32)) as [number, number, number, number, number, number, number, number];
+  const [ic, jc, pc, mc, nc, kc, ir, jr] = f.locals(I32, 8);
   const axes: (AxisSource | undefined)[] = [...batchLocals.map((local) => ({ local })), undefined, undefined, undefined];
 
   const blocks = () => {

@@ -197,7 +197,7 @@ export interface RawPackSpec {
 export function emitPackRaw(f: FunctionBuilder, s: RawPackSpec): void {
   const W = s.width;
   const lw = Math.log2(W);
-  const [r, p, full, kc4, panelBytes, src, to] = [0, 0, 0, 0, 0, 0, 0].map(() => f.local(I32)) as [number, number, number, number, number, number, number];
+  const [r, p, full, kc4, panelBytes, src, to] = f.locals(I32, 7);
   f.get(s.kc).i32(W * 4).op(OP.i32_mul).set(panelBytes);
   f.get(s.rows).i32(-W).op(OP.i32_and).set(full);
   f.get(s.kc).i32(-4).op(OP.i32_and).set(kc4);
