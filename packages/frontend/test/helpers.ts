@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Program, interpret } from '@tessera/ir';
+import { makeRng } from '@tessera/harness';
 
 /** Runs a program in the reference interpreter and returns output `name` as plain numbers. */
 export function run(p: Program, inputs: Record<string, readonly number[]>, name = 'output'): number[] {
@@ -32,16 +33,10 @@ export function positionOf(file: string, marker: string, needle: string): { line
   return { line: i + 1, col: lines[i]!.indexOf(needle) + 1 };
 }
 
-/** Deterministic pseudo-random numbers in [-1, 1) (mulberry32). */
+/** Deterministic pseudo-random numbers in [-1, 1): the harness's mulberry32 stream, rescaled. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const next = makeRng(seed);
+  return () => next() * 2 - 1;
 }
 
 /** n random values from `r`. */
