@@ -20,7 +20,7 @@ interface Case {
   prologue: 'load' | 'tanh' | 'gather';
   /** Epilogue: acc, or 0.5 * acc + bias[j], plus a second store relu(acc) / erf(acc). */
   epilogue: 'acc' | 'bias' | 'bias+relu' | 'erf';
-  blocking?: { mc: number; kc: number; nc: number };
+  blocking?: { mc: number; kc: number; nc: number; packedA: number };
   seed: number;
 }
 
@@ -78,7 +78,8 @@ const arbCase: fc.Arbitrary<Case> = fc.record(
   {
     batch: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
     m: fc.integer({ min: 1, max: 13 }),
-    n: fc.integer({ min: 1, max: 19 }),
+    // From 57 columns on, 2 threads split by column panels (at least 8 of them), and kept A carries over between chunks.
+    n: fc.oneof(fc.integer({ min: 1, max: 19 }), fc.integer({ min: 57, max: 80 })),
     k: fc.integer({ min: 1, max: 17 }),
     aT: fc.boolean(),
     bT: fc.boolean(),
@@ -86,7 +87,8 @@ const arbCase: fc.Arbitrary<Case> = fc.record(
     prologue: fc.constantFrom('load', 'tanh', 'gather'),
     epilogue: fc.constantFrom('acc', 'bias', 'bias+relu', 'erf'),
     // Tiny blocks reach every block edge (partial MC, KC and NC blocks) at these sizes.
-    blocking: fc.option(fc.record({ mc: fc.constantFrom(4, 8, 12), kc: fc.integer({ min: 1, max: 6 }), nc: fc.constantFrom(8, 16) }), { nil: undefined }),
+    // packedA 0 packs A for every block; 1 MiB keeps it for reuse.
+    blocking: fc.option(fc.record({ mc: fc.constantFrom(4, 8, 12), kc: fc.integer({ min: 1, max: 6 }), nc: fc.constantFrom(8, 16), packedA: fc.constantFrom(0, 1 << 20) }), { nil: undefined }),
     seed: fc.integer({ min: 1, max: 1e6 }),
   },
   { requiredKeys: ['batch', 'm', 'n', 'k', 'aT', 'bT', 'aBroadcast', 'prologue', 'epilogue', 'seed'] },

@@ -39,12 +39,12 @@ export const CHUNKS_PER_THREAD = 4;
  * are set for each chunk. Each output is still computed by exactly one
  * chunk, so results do not depend on the schedule.
  */
-export function forEachChunk(f: FunctionBuilder, counter: number, total: number, grain: number, lo: number, hi: number, body: () => void): void {
+export function forEachChunk(f: FunctionBuilder, counter: number, total: number, grain: number, lo: number, hi: number, body: () => void, perThread = CHUNKS_PER_THREAD): void {
   const units = Math.ceil(total / grain);
-  // chunk = ceil(units / (nt * CHUNKS_PER_THREAD)) * grain, in elements.
+  // chunk = ceil(units / (nt * perThread)) * grain, in elements.
   const chunk = f.local(I32);
-  f.i32(units).get(NT).i32(CHUNKS_PER_THREAD).op(OP.i32_mul).op(OP.i32_add).i32(1).op(OP.i32_sub);
-  f.get(NT).i32(CHUNKS_PER_THREAD).op(OP.i32_mul).op(OP.i32_div_u).i32(grain).op(OP.i32_mul).set(chunk);
+  f.i32(units).get(NT).i32(perThread).op(OP.i32_mul).op(OP.i32_add).i32(1).op(OP.i32_sub);
+  f.get(NT).i32(perThread).op(OP.i32_mul).op(OP.i32_div_u).i32(grain).op(OP.i32_mul).set(chunk);
   f.block((done) => {
     f.loop((next) => {
       f.i32(counter).i32(1).atomicAddI32().get(chunk).op(OP.i32_mul).tee(lo);

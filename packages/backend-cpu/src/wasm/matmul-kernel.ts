@@ -9,10 +9,17 @@
  * Threads take chunks dynamically (forEachChunk): whole batch entries when
  * there are enough of them, else NR-wide column panels (each chunk packs
  * only its B columns), else MR-row panels.
+ *
+ * Packed A is kept for reuse when it fits (blocking.packedA): a thread packs
+ * the A rows of a batch entry once, at depth slice pc of row block ic, and
+ * every later column block, and with a column split every later chunk of
+ * the same thread, reads that copy. Packing A afresh for each column block
+ * and chunk cost a thread a share of its work that grows with the thread
+ * count (each chunk is narrower, A is not).
  */
 import type { MatmulKernel } from '@tessera/kernel';
 import { type FunctionBuilder, I32 } from './binary.ts';
-import { SCRATCH, align64, decompose, forEachChunk, kernelFunction, onlyThreadZero, roundUp, setMin } from './kernel-common.ts';
+import { CHUNKS_PER_THREAD, SCRATCH, align64, decompose, forEachChunk, kernelFunction, onlyThreadZero, roundUp, setMin } from './kernel-common.ts';
 import { emitRowLoop } from './map-kernel.ts';
 import { MR, NR } from './micro-kernel.ts';
 import { OP, SIMD } from './opcodes.ts';
@@ -26,14 +33,26 @@ import { vectorizable } from './vector-expr.ts';
  * B per packed block. Blocks are then evened out (m = 197 is one block of
  * 200 rows, not 192 + 5).
  */
-export const WASM_MATMUL_BLOCKING = { mc: 256, kc: 256, nc: 2048 } as const;
+export const WASM_MATMUL_BLOCKING = { mc: 256, kc: 256, nc: 2048, packedA: 4 << 20 } as const;
+
+/**
+ * Chunks per thread of a column split: narrow chunks cost little, since A
+ * is kept packed (not packed again per chunk) and each chunk packs only its
+ * own B columns, and they leave less of a tail at the barrier when one core
+ * runs slower (on a 2-vCPU VM, 2 threads went from 1.85-1.93x to 1.93-2.07x
+ * one thread's speed on (197,768,3072) with 16 or 32 per thread instead of 4).
+ */
+const COLUMN_CHUNKS_PER_THREAD = 16;
 
 /** Fewest batch entries (else column panels) split into chunks along that axis. */
 const MIN_CHUNKS = 8;
 
 
-/** Scratch layout of one thread for a kernel: packed A, packed B, the C block. */
-function scratchLayout(k: MatmulKernel, blocking: ProgramFacts['blocking']): { pa: number; pb: number; c: number; ldc: number; bytes: number; mc: number; kc: number; nc: number } {
+/**
+ * Scratch layout of one thread for a kernel: packed A (one block, or all of
+ * a batch entry's rows when `keepA`), packed B, the C block.
+ */
+function scratchLayout(k: MatmulKernel, blocking: ProgramFacts['blocking']): { pa: number; pb: number; c: number; ldc: number; bytes: number; mc: number; kc: number; nc: number; keepA: boolean } {
   const MC = roundUp(blocking.mc, MR);
   const KC = blocking.kc;
   const NC = roundUp(blocking.nc, NR);
@@ -41,10 +60,13 @@ function scratchLayout(k: MatmulKernel, blocking: ProgramFacts['blocking']): { p
   const mc = even(k.m, MC, MR);
   const kc = Math.min(KC, k.k);
   const nc = even(k.n, NC, NR);
+  // Every row block of A at every depth slice: whole MC-row blocks of k.k, the last block rounded up to MR rows.
+  const keptA = roundUp(k.m, MR) * k.k * 4;
+  const keepA = keptA <= (blocking.packedA ?? 0);
   const pa = 0;
-  const pb = align64(pa + mc * kc * 4);
+  const pb = align64(pa + (keepA ? keptA : mc * kc * 4));
   const c = align64(pb + kc * nc * 4);
-  return { pa, pb, c, ldc: nc * 4, bytes: align64(c + mc * nc * 4), mc, kc, nc };
+  return { pa, pb, c, ldc: nc * 4, bytes: align64(c + mc * nc * 4), mc, kc, nc, keepA };
 }
 
 /** Emits a matmul kernel; returns the function and its scratch bytes per thread. */
@@ -76,6 +98,11 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
   const bi = f.local(I32);
   const batchLocals = k.batch.map(() => f.local(I32));
   const [ic, jc, pc, mc, nc, kc, ir, jr] = f.locals(I32, 8);
+  // paBlock: packed A of block (ic, pc); firstChunk: nothing of A is kept yet; packA: pack A at this column block.
+  const [paBlock, firstChunk, packA] = f.locals(I32, 3);
+  // Kept A carries over between chunks only when every chunk covers the same batch entry and rows (a column split).
+  const sameAcrossChunks = split.lo === j0 && batchTotal === 1;
+  f.i32(1).set(firstChunk);
   const axes: (AxisSource | undefined)[] = [...batchLocals.map((local) => ({ local })), undefined, undefined, undefined];
 
   const blocks = () => {
@@ -85,13 +112,27 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
         setMin(f, mc, () => f.i32(MC), () => f.get(i1).get(ic).op(OP.i32_sub));
         f.for(jc, () => f.get(j0), () => f.get(j1), NC, () => {
           setMin(f, nc, () => f.i32(NC), () => f.get(j1).get(jc).op(OP.i32_sub));
+          if (L.keepA) {
+            // The first column block of a row block packs A; with a column split, only in this thread's first chunk.
+            f.get(jc).get(j0).op(OP.i32_eq);
+            if (sameAcrossChunks) f.get(firstChunk).op(OP.i32_and);
+            f.set(packA);
+          }
           f.for(pc, () => f.i32(0), () => f.i32(k.k), KC, () => {
             setMin(f, kc, () => f.i32(KC), () => f.i32(k.k).get(pc).op(OP.i32_sub));
+            if (L.keepA) {
+              // Block (ic, pc) at ((ic - i0) * k + pc * roundUp(mc, MR)) floats: earlier row blocks are MC rows, earlier slices KC deep.
+              f.get(pa).get(ic).get(i0).op(OP.i32_sub).i32(k.k).op(OP.i32_mul);
+              f.get(mc).i32(MR - 1).op(OP.i32_add).i32(-MR).op(OP.i32_and).get(pc).op(OP.i32_mul, OP.i32_add);
+              f.i32(2).op(OP.i32_shl, OP.i32_add).set(paBlock);
+            } else f.get(pa).set(paBlock);
             emitPack(f, facts, { value: k.readB, axes: [...axes.slice(0, nb), { value: 0 }, undefined, undefined], rowAxis: AJ, rowStart: jc, depthAxis: AP, depthStart: pc, rows: nc, kc, dst: pb, width: NR });
-            emitPack(f, facts, { value: k.readA, axes: [...axes.slice(0, nb), undefined, { value: 0 }, undefined], rowAxis: AI, rowStart: ic, depthAxis: AP, depthStart: pc, rows: mc, kc, dst: pa, width: MR });
+            const packBlockOfA = () => emitPack(f, facts, { value: k.readA, axes: [...axes.slice(0, nb), undefined, { value: 0 }, undefined], rowAxis: AI, rowStart: ic, depthAxis: AP, depthStart: pc, rows: mc, kc, dst: paBlock, width: MR });
+            if (L.keepA) f.get(packA).if(packBlockOfA);
+            else packBlockOfA();
             f.for(jr, () => f.i32(0), () => f.get(nc), NR, () => {
               f.for(ir, () => f.i32(0), () => f.get(mc), MR, () => {
-                f.get(pa).get(ir).get(kc).op(OP.i32_mul).i32(2).op(OP.i32_shl, OP.i32_add);
+                f.get(paBlock).get(ir).get(kc).op(OP.i32_mul).i32(2).op(OP.i32_shl, OP.i32_add);
                 f.get(pb).get(jr).get(kc).op(OP.i32_mul).i32(2).op(OP.i32_shl, OP.i32_add);
                 f.get(cb).get(ir).i32(L.ldc).op(OP.i32_mul, OP.i32_add).get(jr).i32(2).op(OP.i32_shl, OP.i32_add);
                 f.i32(L.ldc);
@@ -105,8 +146,9 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
         });
       });
     });
+    f.i32(0).set(firstChunk);
   };
-  if (parallel) forEachChunk(f, facts.counter, split.total, split.grain, split.lo, split.hi, blocks);
+  if (parallel) forEachChunk(f, facts.counter, split.total, split.grain, split.lo, split.hi, blocks, split.lo === j0 ? COLUMN_CHUNKS_PER_THREAD : CHUNKS_PER_THREAD);
   else blocks();
   return { fn: f, scratch: L.bytes };
 }

@@ -15,7 +15,7 @@ import { WASM_MATMUL_BLOCKING, emitMatmulKernel } from './matmul-kernel.ts';
 import { addMicroKernel } from './micro-kernel.ts';
 import { emitReduceKernel } from './reduce-kernel.ts';
 import { RUNTIME_IMPORT_SIGNATURES } from './runtime-imports.ts';
-import { type ProgramFacts, type WasmLib, elemSize } from './scope.ts';
+import { type MatmulBlocking, type ProgramFacts, type WasmLib, elemSize } from './scope.ts';
 import { addVectorMath } from './vmath.ts';
 
 /** How one kernel runs. */
@@ -54,7 +54,7 @@ export interface WasmEmitOptions {
   /** Kernels with less work run on thread 0 alone (default PARALLEL_MIN_WORK; 0 splits every kernel, for tests). */
   readonly minParallelWork?: number;
   /** Matmul cache blocking (default WASM_MATMUL_BLOCKING; tests use tiny blocks to reach every edge with small shapes). */
-  readonly blocking?: { readonly mc: number; readonly kc: number; readonly nc: number };
+  readonly blocking?: MatmulBlocking;
 }
 
 const ALIGN = 64;

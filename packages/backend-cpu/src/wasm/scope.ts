@@ -37,6 +37,15 @@ export function elemSize(d: DType): number {
 export type AxisSource = { readonly local: number } | { readonly value: number };
 
 /** Program-level facts emitters need. */
+/** Matmul cache blocking: rows, depth and columns per packed block, and the most bytes a thread keeps packed A in. */
+export interface MatmulBlocking {
+  readonly mc: number;
+  readonly kc: number;
+  readonly nc: number;
+  /** Largest packed copy of A's rows x whole depth that a thread keeps for reuse (0: pack A for every block). */
+  readonly packedA?: number;
+}
+
 export interface ProgramFacts {
   readonly lib: WasmLib;
   /** Byte offset of each buffer in the memory. */
@@ -44,8 +53,8 @@ export interface ProgramFacts {
   readonly dtypes: readonly DType[];
   /** Kernels with less work than this run on thread 0 alone (tests set 0 to split everything). */
   readonly minParallelWork: number;
-  /** Matmul cache blocking (rows, depth and columns per packed block). */
-  readonly blocking: { readonly mc: number; readonly kc: number; readonly nc: number };
+  /** Matmul cache blocking (rows, depth and columns per packed block; packedA: see WASM_MATMUL_BLOCKING). */
+  readonly blocking: MatmulBlocking;
   /** Byte address of this kernel's chunk counter (forEachChunk). */
   readonly counter: number;
 }
