@@ -23,6 +23,7 @@ import { cpus, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { enableRelaxedSimd } from '@tessera/backend-cpu';
 import { readSafetensorsFile } from '@tessera/ir/node';
 import { VIT_PRESETS } from '@tessera/models';
 import { idleGap, printTable, seededArray, timeIt } from './timing.ts';
@@ -155,6 +156,8 @@ async function serve(args: RunnerArgs): Promise<void> {
     let runOnce: () => Promise<Float32Array>;
     let dispose = () => {};
     if (args.kind === 'tessera') {
+      // As the CLI does: relaxed SIMD on in Node 20 (fused multiply-adds), unless TESSERA_WASM_RELAXED_SIMD=0.
+      enableRelaxedSimd();
       const { prepareModel } = await import('../packages/cli/src/commands/bench.ts');
       const model = await prepareModel({ config: args.config, ...(args.weights ? { weights: args.weights } : {}), backend: 'cpu', threads: args.threads, inputs: {} });
       runOnce = async () => (await model.run({ pixel_values: pixels })).logits as Float32Array;

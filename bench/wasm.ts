@@ -7,6 +7,10 @@
  * a JS array; operands stay resident (Tessera: placed in wasm memory once
  * with setInputs, as tfjs and jax-js tensors live on their backends).
  *
+ * Where the engine has relaxed SIMD (Node 20 with the flag bench/run.ts
+ * sets, as the CLI does), Tessera's micro-kernel fuses multiply-adds; the
+ * same 1-thread matmul without them is timed in the same rounds too.
+ *
  * 2 threads over 1 is the median of per-round ratios (both timed in the same
  * round, moments apart): this VM's speed drifts by up to 1.7x over seconds,
  * so a ratio of two medians can pair a fast phase with a slow one. The same
@@ -29,14 +33,14 @@ const MATMULS: readonly [number, number, number][] = [
   [1024, 1024, 1024],
 ];
 
-/** A Tessera executable of one [m,k] x [k,n] matmul on the wasm target, as a timed closure. */
-async function tesseraMatmul(m: number, k: number, n: number, threads: number): Promise<{ run: () => unknown; dispose: () => void }> {
+/** A Tessera executable of one [m,k] x [k,n] matmul on the wasm target, as a timed closure (relaxedSimd false: mul + add, not fused). */
+async function tesseraMatmul(m: number, k: number, n: number, threads: number, relaxedSimd?: false): Promise<{ run: () => unknown; dispose: () => void; fused: boolean }> {
   const b = new ProgramBuilder('mm');
   b.output('y', b.emit('matmul', [b.input('a', tensorType('f32', [m, k])), b.input('b', tensorType('f32', [k, n]))]));
-  const exe = await compileWasm(compileProgram(b.build()).kernels, { threads });
+  const exe = await compileWasm(compileProgram(b.build()).kernels, { threads, ...(relaxedSimd === false ? { relaxedSimd } : {}) });
   // Operands placed in wasm memory once, as the peers' tensors live on their backends.
   exe.setInputs({ a: seededArray(m * k, 1), b: seededArray(k * n, 2) });
-  return { run: () => exe.run({}), dispose: () => exe.dispose() };
+  return { run: () => exe.run({}), dispose: () => exe.dispose(), fused: exe.relaxedSimd };
 }
 
 function tfjsMatmul(m: number, k: number, n: number): { run: () => unknown; dispose: () => void } {
@@ -82,12 +86,17 @@ export async function benchWasm(): Promise<void> {
   defaultDevice('wasm');
   const rows: string[][] = [];
   const targets: string[] = [];
+  let fused = false;
   for (const [m, k, n] of MATMULS) {
     const flop = 2 * m * k * n;
     const g = (ms: number) => flop / ms / 1e6;
+    const one = await tesseraMatmul(m, k, n, 1);
+    fused = one.fused;
     const peers: Record<string, { run: () => unknown; dispose: () => unknown }> = {
-      t1: await tesseraMatmul(m, k, n, 1),
+      t1: one,
       t2: await tesseraMatmul(m, k, n, 2),
+      // Without fused multiply-adds: what an engine without relaxed SIMD gets.
+      ...(fused ? { t1plain: await tesseraMatmul(m, k, n, 1, false) } : {}),
       tfjs: tfjsMatmul(m, k, n),
       jax: jaxMatmul(m, k, n),
     };
@@ -109,7 +118,19 @@ export async function benchWasm(): Promise<void> {
     const paired = (one: string, two: string) => median(times[one]!.map((t, r) => t / times[two]![r]!));
     const [t1, t2, tw, tj] = ['t1', 't2', 'tfjs', 'jax'].map((key) => g(median(times[key]!))) as [number, number, number, number];
     const scaling = paired('t1', 't2');
-    rows.push([`(${m},${k},${n})`, t1.toFixed(1), t2.toFixed(1), `${scaling.toFixed(2)}x`, tw.toFixed(1), `${(t1 / tw).toFixed(2)}x`, tj.toFixed(1), `${(t1 / tj).toFixed(2)}x`]);
+    const plain = times.t1plain ? g(median(times.t1plain)) : undefined;
+    rows.push([
+      `(${m},${k},${n})`,
+      t1.toFixed(1),
+      t2.toFixed(1),
+      `${scaling.toFixed(2)}x`,
+      plain === undefined ? 'n/a' : plain.toFixed(1),
+      tw.toFixed(1),
+      `${(t1 / tw).toFixed(2)}x`,
+      plain === undefined ? 'n/a' : `${(plain / tw).toFixed(2)}x`,
+      tj.toFixed(1),
+      `${(t1 / tj).toFixed(2)}x`,
+    ]);
     if (ceiling) {
       const machine = paired('c1', 'c2') * 2;
       targets.push(
@@ -119,8 +140,9 @@ export async function benchWasm(): Promise<void> {
     }
   }
   printTable(
-    'matmul on WebAssembly (GFLOP/s, median of round-robin runs; ratios: tessera 1 thread over the peer, 2 threads over 1 as the median of per-round ratios)',
-    ['M,K,N', 'tessera-wasm 1t', 'tessera-wasm 2t', '2t/1t', 'tfjs-wasm 1t', 'vs tfjs', 'jax-js wasm', 'vs jax'],
+    `matmul on WebAssembly (GFLOP/s, median of round-robin runs; ratios: tessera 1 thread over the peer, 2 threads over 1 as the median of per-round ratios; ` +
+      `tessera ${fused ? 'fuses multiply-adds (relaxed SIMD); 1t mul+add: the same without' : 'without relaxed SIMD: mul + add'})`,
+    ['M,K,N', 'tessera-wasm 1t', 'tessera-wasm 2t', '2t/1t', '1t mul+add', 'tfjs-wasm 1t', 'vs tfjs', 'mul+add vs tfjs', 'jax-js wasm', 'vs jax'],
     rows,
   );
   console.log(`issue 7 targets: ${targets.join('; ')}`);

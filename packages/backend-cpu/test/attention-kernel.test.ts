@@ -3,10 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { interpret } from '@tessera/ir';
 import { evaluateKernelProgram } from '@tessera/kernel';
 import { type AttentionCase, attentionInputs, buildAttentionCase, describeMismatch } from '@tessera/harness';
-import { compileJs, compileWasm } from '../src/index.ts';
+import { compileJs, compileWasm, enableRelaxedSimd } from '../src/index.ts';
 
-/** An attention case, with the depth of the wasm products' packed slices (KC; small values split d and tk into several slices). */
-type Case = AttentionCase & { kc?: number };
+// Both micro-kernels: fused multiply-adds (relaxed SIMD, turned on here for Node 20) and mul + add.
+const relaxedSimd = enableRelaxedSimd();
+
+/** An attention case, with the depth of the wasm products' packed slices (KC; small values split d and tk into several slices) and whether they fuse multiply-adds. */
+type Case = AttentionCase & { kc?: number; fma?: boolean };
 
 // Channel counts reach past 4 and 8 so the f32x4 dot products, row updates and their scalar tails all run.
 const arbCase: fc.Arbitrary<Case> = fc.record({
@@ -20,6 +23,7 @@ const arbCase: fc.Arbitrary<Case> = fc.record({
   bias: fc.boolean(),
   seed: fc.integer({ min: 1, max: 1e6 }),
   kc: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
+  fma: fc.boolean(),
 });
 
 /** Runs a case on the kernel evaluator, the JS target and the wasm target (1 and 2 threads) and checks each against the graph interpreter. */
@@ -31,7 +35,7 @@ async function checkCase(c: Case): Promise<void> {
   expect(describeMismatch((await compileJs(kp).run(inputs)).o!, expected, { reductionLength: c.tk * c.d }), 'js').toBeUndefined();
   for (const threads of [1, 2]) {
     // minParallelWork 0: even these small kernels are split across the threads.
-    const exe = await compileWasm(kp, { threads, minParallelWork: 0, ...(c.kc ? { blocking: { mc: 256, kc: c.kc, nc: 2048 } } : {}) });
+    const exe = await compileWasm(kp, { threads, minParallelWork: 0, relaxedSimd: c.fma ?? relaxedSimd, ...(c.kc ? { blocking: { mc: 256, kc: c.kc, nc: 2048 } } : {}) });
     const got = (await exe.run(inputs)).o!;
     exe.dispose();
     expect(describeMismatch(got, expected, { reductionLength: c.tk * c.d }), `${threads} thread(s)`).toBeUndefined();
@@ -39,7 +43,11 @@ async function checkCase(c: Case): Promise<void> {
 }
 
 describe('attention kernel: evaluator = JS (online softmax) = wasm (two micro-kernel products around a softmax, 1 and 2 threads) = graph interpreter', () => {
-  it('agrees on random sizes, causal bounds, keep masks, additive biases and slice depths (200 cases)', async () => {
+  it('has relaxed SIMD to test (Node >= 20.16, turned on by enableRelaxedSimd)', () => {
+    expect(relaxedSimd).toBe(true);
+  });
+
+  it('agrees on random sizes, causal bounds, keep masks, additive biases, slice depths, with and without fused multiply-adds (200 cases)', async () => {
     await fc.assert(fc.asyncProperty(arbCase, checkCase), { numRuns: 200 });
   });
 

@@ -5,7 +5,9 @@
  * spinning at barriers); a page without those headers falls back to 1
  * thread. Both must match the same program run single-threaded in Node bit
  * for bit. The page's bundle is built with the WebGPU package's esbuild
- * helper, which stubs no Node built-in.
+ * helper, which stubs no Node built-in. Chromium has relaxed SIMD, so the
+ * page's micro-kernel uses fused multiply-adds: Node turns it on too, and
+ * both must say so, or equal bits would compare different code.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +18,7 @@ import { lowerToKernels } from '@tessera/passes';
 import { describeMismatch } from '@tessera/harness';
 import { bundleForBrowser, nodeImports, type BrowserBundle } from '../../backend-webgpu/test/browser/bundle.ts';
 import { type BrowserSession, startBrowser } from '../../backend-webgpu/test/browser/chromium.ts';
-import { compileWasm } from '../src/index.ts';
+import { compileWasm, enableRelaxedSimd } from '../src/index.ts';
 import type { PageResult } from './browser/entry.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -72,7 +74,8 @@ async function runInPage(path: string, kp: KernelProgram, inputs: Record<string,
 
 /** The same program on one thread in Node: output name -> f32 bit patterns. */
 async function nodeBits(kp: KernelProgram, inputs: Record<string, number[]>): Promise<Record<string, number[]>> {
-  const exe = await compileWasm(kp, { threads: 1 });
+  expect(enableRelaxedSimd()).toBe(true);
+  const exe = await compileWasm(kp, { threads: 1, relaxedSimd: true });
   expect(exe.threads).toBe(1);
   const out = await exe.run(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, Float32Array.from(v)])));
   exe.dispose();
@@ -105,6 +108,7 @@ describe('wasm thread pool in headless Chromium', () => {
     // A 2-thread run cannot pass its first barrier without the worker, so finishing means the worker ran its share.
     expect(r.threads).toBe(2);
     expect(r.poolSize).toBeGreaterThanOrEqual(1);
+    expect(r.relaxedSimd).toBe(true);
     for (const run of r.runs) expect(run).toEqual(expected);
   });
 
@@ -115,6 +119,7 @@ describe('wasm thread pool in headless Chromium', () => {
     expect(r.host).toBeNull();
     expect(r.threads).toBe(1);
     expect(r.poolSize).toBe(0);
+    expect(r.relaxedSimd).toBe(true);
     for (const run of r.runs) expect(run).toEqual(expected);
   });
 });

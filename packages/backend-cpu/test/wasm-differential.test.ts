@@ -2,7 +2,10 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { compileProgram, lowerToKernels } from '@tessera/passes';
 import { arbProgramWithInputs, assertMatchesInterpreter } from '@tessera/harness';
-import { compileWasm, emitWasmProgram } from '../src/index.ts';
+import { compileWasm, emitWasmProgram, enableRelaxedSimd } from '../src/index.ts';
+
+// The default a user gets where the engine has relaxed SIMD (Node 22, browsers): fused multiply-adds in the micro-kernel.
+enableRelaxedSimd();
 
 /** Random programs per property run, as the JS backend's differential test. */
 const RUNS = Number(process.env.TESSERA_DIFF_RUNS ?? 200);

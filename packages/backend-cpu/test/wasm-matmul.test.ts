@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { numel } from '@tessera/ir';
 import { type BufferDecl, E, type Expr, type KernelProgram, type MatmulKernel, type Store, assertKernelProgram, denseStrides, evaluateKernelProgram } from '@tessera/kernel';
 import { describeMismatch, makeRng } from '@tessera/harness';
-import { compileWasm } from '../src/index.ts';
+import { compileWasm, enableRelaxedSimd } from '../src/index.ts';
+
+// Both micro-kernels are tested: fused multiply-adds (relaxed SIMD, turned on here for Node 20) and mul + add.
+const relaxedSimd = enableRelaxedSimd();
 
 interface Case {
   batch: number[];
@@ -21,6 +24,8 @@ interface Case {
   /** Epilogue: acc, or 0.5 * acc + bias[j], plus a second store relu(acc) / erf(acc). */
   epilogue: 'acc' | 'bias' | 'bias+relu' | 'erf';
   blocking?: { mc: number; kc: number; nc: number; packedA: number };
+  /** The micro-kernel with fused multiply-adds. */
+  fma?: boolean;
   seed: number;
 }
 
@@ -89,9 +94,10 @@ const arbCase: fc.Arbitrary<Case> = fc.record(
     // Tiny blocks reach every block edge (partial MC, KC and NC blocks) at these sizes.
     // packedA 0 packs A for every block; 1 MiB keeps it for reuse.
     blocking: fc.option(fc.record({ mc: fc.constantFrom(4, 8, 12), kc: fc.integer({ min: 1, max: 6 }), nc: fc.constantFrom(8, 16), packedA: fc.constantFrom(0, 1 << 20) }), { nil: undefined }),
+    fma: fc.boolean(),
     seed: fc.integer({ min: 1, max: 1e6 }),
   },
-  { requiredKeys: ['batch', 'm', 'n', 'k', 'aT', 'bT', 'aBroadcast', 'prologue', 'epilogue', 'seed'] },
+  { requiredKeys: ['batch', 'm', 'n', 'k', 'aT', 'bT', 'aBroadcast', 'prologue', 'epilogue', 'fma', 'seed'] },
 );
 
 function inputsFor(kp: KernelProgram, seed: number): Record<string, Float32Array | Int32Array> {
@@ -106,6 +112,10 @@ function inputsFor(kp: KernelProgram, seed: number): Record<string, Float32Array
 }
 
 describe('wasm matmul kernel = kernel evaluator', () => {
+  it('has relaxed SIMD to test (Node >= 20.16, turned on by enableRelaxedSimd)', () => {
+    expect(relaxedSimd).toBe(true);
+  });
+
   it('agrees on random shapes, layouts, batch broadcast, prologues, epilogues and blockings, 1 and 2 threads (150 cases)', async () => {
     await fc.assert(
       fc.asyncProperty(arbCase, async (c) => {
@@ -113,7 +123,7 @@ describe('wasm matmul kernel = kernel evaluator', () => {
         const inputs = inputsFor(kp, c.seed);
         const expected = evaluateKernelProgram(kp, inputs);
         for (const threads of [1, 2]) {
-          const exe = await compileWasm(kp, { threads, minParallelWork: 0, ...(c.blocking ? { blocking: c.blocking } : {}) });
+          const exe = await compileWasm(kp, { threads, minParallelWork: 0, relaxedSimd: c.fma ?? false, ...(c.blocking ? { blocking: c.blocking } : {}) });
           const got = await exe.run(inputs);
           exe.dispose();
           for (const o of ['out', 'out2']) {

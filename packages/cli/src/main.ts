@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `tessera` command: dispatches to the subcommands under commands/. */
+import { enableRelaxedSimd } from '@tessera/backend-cpu';
 import { TesseraError } from '@tessera/ir';
 import { type Command, UsageError } from './command.ts';
 import { irCommand } from './commands/ir.ts';
@@ -57,6 +58,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 const isEntry = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
 if (isEntry) {
+  // Node 20 has relaxed SIMD (fused multiply-adds in the CPU backend's matmuls) only behind a V8 flag; the backend still
+  // leaves it unused when TESSERA_WASM_RELAXED_SIMD=0.
+  enableRelaxedSimd();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

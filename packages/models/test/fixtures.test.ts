@@ -3,12 +3,15 @@
  * and timm's naming, Transformers with odd sizes and padded rows; outputs
  * computed by PyTorch in float64) runs on every available backend and must
  * match under the tolerance policy; greedy generation must give PyTorch's
- * tokens. The worst |Δ| per backend is printed at the end.
+ * tokens. The worst |Δ| per backend is printed at the end. The CPU backend
+ * runs as the CLI runs it: with fused multiply-adds (relaxed SIMD).
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { enableRelaxedSimd } from 'tessera';
 import { VisionTransformer, compileGenerator, compileSeq2Seq, compileVit } from '../src/index.ts';
 import { comparePyTorch, fixtureNames, int32, loadFixture, longestReduction, testBackends, worstByBackend } from './support.ts';
 
+enableRelaxedSimd();
 const names = fixtureNames();
 const backends = testBackends();
 

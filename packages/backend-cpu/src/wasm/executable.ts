@@ -22,12 +22,16 @@ export interface WasmCompileOptions {
   readonly minParallelWork?: number;
   /** Matmul cache blocking override (tests). */
   readonly blocking?: WasmEmitOptions['blocking'];
+  /** Fused multiply-adds in the micro-kernel: default where the engine has relaxed SIMD (see WasmEmitOptions). */
+  readonly relaxedSimd?: boolean;
 }
 
 /** A wasm executable; inputs can also be placed in its memory once, ahead of the runs (setInputs). */
 export interface WasmExecutable extends HostExecutable {
   /** Threads each run uses, this one included: the requested count, or 1 where there are no worker threads (see threadHost). */
   readonly threads: number;
+  /** Whether the matmul and attention micro-kernel uses fused multiply-adds (relaxed SIMD). */
+  readonly relaxedSimd: boolean;
 }
 
 /** Typed-array views of every buffer in the memory. */
@@ -82,5 +86,5 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
       if (pool && handle !== undefined) pool.unload(handle);
     },
   );
-  return { ...exe, threads };
+  return { ...exe, threads, relaxedSimd: plan.relaxedSimd };
 }

@@ -5,6 +5,9 @@
  * NR/4 vector loads): MR*NR/4 multiplies and adds per step, no shuffles.
  * 4 x 8 uses 8 accumulators + 2 B vectors + 1 A splat + 1 product: 12 of
  * the 16 xmm registers V8 allocates from, so nothing spills (6 x 8 does).
+ * Where the engine has relaxed SIMD, each multiply and add is one
+ * f32x4.relaxed_madd (fused on x64 with FMA3 and on arm64): fewer
+ * instructions and one rounding instead of two.
  */
 import { FunctionBuilder, I32, type ModuleBuilder, V128 } from './binary.ts';
 import { OP, SIMD } from './opcodes.ts';
@@ -23,7 +26,7 @@ export const NR = 8;
  * steps early and materialises one base register per memarg offset, which
  * spills; measured on Zen 3, the plain loop runs at 2-3x the unrolled one.
  */
-function emitMicro(): FunctionBuilder {
+function emitMicro(fma: boolean): FunctionBuilder {
   const f = new FunctionBuilder([I32, I32, I32, I32, I32, I32], []);
   const [pa, pb, c, ldc, kc, accumulate] = [0, 1, 2, 3, 4, 5];
   const NV = NR / 4;
@@ -48,7 +51,10 @@ function emitMicro(): FunctionBuilder {
       b.forEach((l, v) => f.get(pb).simdMem(SIMD.v128_load, 4, v * 16).set(l));
       for (let r = 0; r < MR; r++) {
         f.get(pa).simdMem(SIMD.v128_load32_splat, 2, r * 4).set(a);
-        for (let v = 0; v < NV; v++) f.get(acc[r]![v]!).get(a).get(b[v]!).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_add).set(acc[r]![v]!);
+        for (let v = 0; v < NV; v++) {
+          if (fma) f.get(a).get(b[v]!).get(acc[r]![v]!).simd(SIMD.f32x4_relaxed_madd).set(acc[r]![v]!);
+          else f.get(acc[r]![v]!).get(a).get(b[v]!).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_add).set(acc[r]![v]!);
+        }
       }
       f.get(pa).i32(MR * 4).op(OP.i32_add).set(pa);
       f.get(pb).i32(NR * 4).op(OP.i32_add).set(pb);
@@ -59,7 +65,7 @@ function emitMicro(): FunctionBuilder {
   return f;
 }
 
-/** Adds the micro-kernel to a module; returns its function index. */
-export function addMicroKernel(m: ModuleBuilder): number {
-  return m.addFunc(emitMicro());
+/** Adds the micro-kernel to a module (with fused multiply-adds when `fma`); returns its function index. */
+export function addMicroKernel(m: ModuleBuilder, fma: boolean): number {
+  return m.addFunc(emitMicro(fma));
 }

@@ -175,4 +175,6 @@ export const SIMD = {
   f32x4_max: 0xe9,
   i32x4_trunc_sat_f32x4_s: 0xf8,
   f32x4_convert_i32x4_s: 0xfa,
+  /** Relaxed SIMD: a * b + c, fused where the hardware can (see relaxed-simd.ts). */
+  f32x4_relaxed_madd: 0x105,
 } as const;

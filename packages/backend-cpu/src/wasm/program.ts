@@ -5,6 +5,7 @@
  * per kernel that has a wasm form. Kernels without one keep the JS
  * backend's code and run on views of the same memory.
  */
+import { TesseraError } from '@tessera/ir';
 import type { Kernel, KernelProgram } from '@tessera/kernel';
 import { type JsKernelSource, emitJsKernel } from '../js/emit-kernel.ts';
 import { F64, type FunctionBuilder, I32, ModuleBuilder } from './binary.ts';
@@ -13,6 +14,7 @@ import { emitAttentionKernel } from './attention-kernel.ts';
 import { emitMapKernel } from './map-kernel.ts';
 import { WASM_MATMUL_BLOCKING, emitMatmulKernel } from './matmul-kernel.ts';
 import { addMicroKernel } from './micro-kernel.ts';
+import { relaxedSimdAvailable } from './relaxed-simd.ts';
 import { emitReduceKernel } from './reduce-kernel.ts';
 import { RUNTIME_IMPORT_SIGNATURES } from './runtime-imports.ts';
 import { type MatmulBlocking, type ProgramFacts, type WasmLib, elemSize } from './scope.ts';
@@ -42,6 +44,8 @@ export interface WasmProgram {
   readonly bytes: Uint8Array<ArrayBuffer>;
   readonly memory: MemoryPlan;
   readonly shared: boolean;
+  /** Whether the micro-kernel uses fused multiply-adds (relaxed SIMD). */
+  readonly relaxedSimd: boolean;
   readonly kernels: readonly WasmKernelPlan[];
 }
 
@@ -55,6 +59,13 @@ export interface WasmEmitOptions {
   readonly minParallelWork?: number;
   /** Matmul cache blocking (default WASM_MATMUL_BLOCKING; tests use tiny blocks to reach every edge with small shapes). */
   readonly blocking?: MatmulBlocking;
+  /**
+   * Fused multiply-adds (relaxed SIMD) in the matmul and attention
+   * micro-kernel: by default where the engine has relaxed SIMD, unless env
+   * TESSERA_WASM_RELAXED_SIMD is 0; false never; true where the engine
+   * lacks it is an error.
+   */
+  readonly relaxedSimd?: boolean;
 }
 
 const ALIGN = 64;
@@ -75,6 +86,17 @@ function emitKernel(k: Kernel, facts: ProgramFacts, micro: number): Emitted {
     case 'attention':
       return emitAttentionKernel(k, facts, micro, facts.lib.vexp);
   }
+}
+
+/** Whether to emit relaxed SIMD, from the option (else env TESSERA_WASM_RELAXED_SIMD=0 turns it off) and the engine. */
+function useRelaxedSimd(requested: boolean | undefined): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  if (requested === false || (requested === undefined && env?.TESSERA_WASM_RELAXED_SIMD === '0')) return false;
+  const available = relaxedSimdAvailable();
+  if (requested === true && !available) {
+    throw new TesseraError('wasm: relaxedSimd: true, but this engine has no relaxed SIMD (Node 20 needs enableRelaxedSimd() or --experimental-wasm-relaxed-simd; Node 22, Chrome 114 and Firefox 120 have it)');
+  }
+  return available;
 }
 
 /** Emits the wasm module of a kernel program. */
@@ -99,7 +121,8 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   }
   // The memory size is only known after the kernels (scratch); imports are encoded at the end, so set it then.
   const lib: WasmLib = { ...(Object.fromEntries(sig) as Omit<WasmLib, 'vexp' | 'vtanh' | 'verf'>), ...addVectorMath(m) };
-  const micro = addMicroKernel(m);
+  const relaxedSimd = useRelaxedSimd(options.relaxedSimd);
+  const micro = addMicroKernel(m, relaxedSimd);
   const countersBase = end;
   end = align(end + 4 * p.kernels.length);
   const facts: ProgramFacts = {
@@ -120,5 +143,5 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   end += scratchBytes * threads;
   const pages = Math.max(1, Math.ceil(end / PAGE));
   m.importMemory('env', 'memory', pages, shared ? pages : undefined, shared);
-  return { bytes: m.encode(), memory: { offsets, scratchBase, scratchBytes, countersBase, threads, pages }, shared, kernels };
+  return { bytes: m.encode(), memory: { offsets, scratchBase, scratchBytes, countersBase, threads, pages }, shared, relaxedSimd, kernels };
 }

@@ -11,6 +11,8 @@ export interface PageResult {
   readonly host: string | null;
   readonly threads: number;
   readonly poolSize: number;
+  /** Whether the micro-kernel used fused multiply-adds (relaxed SIMD). */
+  readonly relaxedSimd: boolean;
   /** Output name -> f32 bit patterns, one list per run. */
   readonly runs: Record<string, number[]>[];
 }
@@ -31,6 +33,7 @@ async function runWasm(kp: KernelProgram, inputs: Record<string, number[]>, thre
     host: threadHost() ?? null,
     threads: exe.threads,
     poolSize: exe.threads > 1 ? (await getThreadPool(0)).size : 0,
+    relaxedSimd: exe.relaxedSimd,
     runs,
   };
 }
