@@ -25,7 +25,10 @@ import {
   readInstalledTestSet,
   readSample,
 } from '@tessera/models';
-import { type BackendName, availableBackends } from 'tessera';
+import { type BackendName, availableBackends, enableRelaxedSimd } from 'tessera';
+
+// As the CLI does: the CPU backend's matmuls fuse multiply-adds (relaxed SIMD; Node 20 needs it turned on).
+enableRelaxedSimd();
 
 const DIR = 'packages/models/trained';
 /**
