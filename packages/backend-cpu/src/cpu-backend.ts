@@ -1,6 +1,6 @@
 import { type DType, TesseraError } from '@tessera/ir';
 import type { Backend, Executable, KernelProgram, TensorData } from '@tessera/kernel';
-import { hostExecutable } from './host-executable.ts';
+import { type HostExecutable, hostExecutable, runSteps } from './host-executable.ts';
 import { emitJsProgram, instantiateJsKernel } from './js/module.ts';
 import { compileWasm } from './wasm/executable.ts';
 
@@ -20,7 +20,7 @@ function view(arena: ArrayBuffer, dtype: DType, offset: number, size: number): T
  * once, kernels compiled once, and each run copies inputs in, launches the
  * kernels in order and copies outputs out.
  */
-export function compileJs(program: KernelProgram): Executable {
+export function compileJs(program: KernelProgram): HostExecutable {
   const src = emitJsProgram(program);
   // Temporaries placed by the memory plan are views into one arena.
   const arena = new ArrayBuffer(program.arenaBytes ?? 0);
@@ -33,9 +33,7 @@ export function compileJs(program: KernelProgram): Executable {
     return arr;
   });
   const kernels = src.kernels.map((k) => instantiateJsKernel(k, buffers));
-  return hostExecutable(program, buffers, () => {
-    for (const k of kernels) k();
-  });
+  return hostExecutable(program, buffers, (stepMs) => runSteps(kernels, stepMs), kernels.map(() => 'js'));
 }
 
 /** Options of the CPU backend. */

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type SafetensorsTensor, writeSafetensors } from '@tessera/ir';
 import { readSafetensorsFile } from '@tessera/ir/node';
 import { buildModel, loadCheckpoint, readModelConfig, weightsFor } from '@tessera/models';
+import { compileProgram } from '@tessera/passes';
 import { compile } from 'tessera';
 import type { WebgpuExecutable } from '@tessera/backend-webgpu';
 import { type BenchResult, benchModel, parseBenchArgs, prepareModel } from '../src/commands/bench.ts';
@@ -80,8 +81,7 @@ describe('tessera bench --json', () => {
       [['--config', `${VIT}.json`, '--warmup', '3'], /unknown option '--warmup'/],
       [['--config', `${VIT}.json`, '--runs', '2', '--runs', '3'], /'--runs' is given twice/],
       [['--config', `${VIT}.json`, '--backend', 'nope'], /unknown or unavailable backend 'nope'/],
-      [['--config', `${VIT}.json`, '--profile'], /--profile times the kernels of the webgpu backend, not 'cpu' \(add --backend webgpu\)/],
-      [['--config', `${VIT}.json`, '--backend', 'interp', '--profile', '--json'], /--profile times the kernels of the webgpu backend, not 'interp'/],
+      [['--config', `${VIT}.json`, '--backend', 'interp', '--profile', '--json'], /--profile times the kernels of the cpu and webgpu backends, not 'interp'/],
     ];
     for (const [args, message] of cases) {
       const r = await run('bench', ...args);
@@ -139,6 +139,35 @@ describe('tessera bench --backend webgpu --profile', () => {
     const kinds = lines.slice(4 + n).map((l) => /^ +([\d.]+) +[\d.]+% {2}(\w+) \((\d+) dispatch(es)?\)$/.exec(l));
     expect(kinds.every((m) => m !== null)).toBe(true);
     expect(kinds.reduce((t, m) => t + Number(m![3]), 0)).toBe(n);
+  });
+});
+
+describe('tessera bench --profile (cpu)', () => {
+  it('--json adds kernels: every kernel of the program in launch order, each timed on the host up to the barrier after it', async () => {
+    const r = await run('bench', '--config', `${VIT}.json`, '--threads', '2', '--runs', '1', '--profile', '--json');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out) as BenchResult;
+    expect(s).toMatchObject({ backend: 'cpu', threads: 2, runs: 1 });
+    const program = await traceConfig(`${VIT}.json`, {});
+    const expected = compileProgram(program).kernels.kernels.map(({ name, kind }) => ({ name, kind }));
+    expect(s.kernels!.map(({ name, kind }) => ({ name, kind }))).toEqual(expected);
+    expect(new Set(s.kernels!.map((k) => k.kind))).toEqual(new Set(['map', 'matmul', 'reduce', 'attention']));
+    for (const k of s.kernels!) {
+      expect(k.ms).toBeGreaterThanOrEqual(0);
+      expect(k.method).toBe('host');
+      expect(k.variant).toMatch(/^wasm, 2 threads$|^js \(/);
+    }
+    // One run's kernels take no longer than the slowest timed run and the profile's own bookkeeping.
+    expect(s.kernels!.reduce((t, k) => t + k.ms, 0)).toBeLessThan(s.max_ms * 3 + 50);
+  });
+
+  it('without --json prints the kernels slowest first, then the totals per kind', async () => {
+    const r = await run('bench', '--config', `${VIT}.json`, '--runs', '1', '--profile');
+    expect(r.code).toBe(0);
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines[1]).toMatch(/^kernels of one run \(each kernel timed on the host up to the barrier after it\): \d+ dispatches, [\d.]+ ms in all$/);
+    expect(lines).toContain('by kind:');
   });
 });
 

@@ -14,3 +14,4 @@ export * from './backend.ts';
 export * from './evaluator-backend.ts';
 export * from './inputs.ts';
 export * from './code-writer.ts';
+export * from './profile.ts';

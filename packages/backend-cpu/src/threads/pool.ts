@@ -163,10 +163,11 @@ export class ThreadPool {
   /**
    * Runs program `id`: the workers and this thread each take their share of
    * every kernel, meeting at a barrier after each. `steps[i]` runs kernel i
-   * on this thread as thread 0 (all of it, for JS kernels). Throws the first
-   * error any thread hit.
+   * on this thread as thread 0 (all of it, for JS kernels); with `stepMs`,
+   * each kernel's milliseconds up to the barrier after it are appended.
+   * Throws the first error any thread hit.
    */
-  run(id: number, instance: WebAssembly.Instance, steps: readonly (() => void)[], plan: WasmProgram): void {
+  run(id: number, instance: WebAssembly.Instance, steps: readonly (() => void)[], plan: WasmProgram, stepMs?: number[]): void {
     const threads = this.loaded.get(id);
     if (threads === undefined || this.pending.has(id)) throw new TesseraError(`program ${id} is not loaded in the thread pool`);
     const ctrl = this.ctrl;
@@ -175,6 +176,7 @@ export class ThreadPool {
     for (let t = 0; t < threads - 1; t++) this.workers[t]!.post({ type: 'run', id, tid: t + 1, threads, steps: plan.kernels.length });
     const scratch = plan.memory.scratchBase;
     plan.kernels.forEach((k, i) => {
+      const t0 = stepMs ? performance.now() : 0;
       if (Atomics.load(ctrl, CTRL.error) === 0) {
         try {
           if (k.kind === 'wasm') (instance.exports[k.exportName] as (t: number, n: number, s: number) => void)(0, threads, scratch);
@@ -184,6 +186,7 @@ export class ThreadPool {
         }
       }
       control.barrier(ctrl, threads, this.mayBlock);
+      stepMs?.push(performance.now() - t0);
     });
     const message = recordedError(ctrl);
     if (message !== undefined) {

@@ -5,7 +5,7 @@
  * worker pool over a shared memory.
  */
 import type { KernelProgram, TensorData } from '@tessera/kernel';
-import { type HostExecutable, hostExecutable } from '../host-executable.ts';
+import { type HostExecutable, hostExecutable, runSteps } from '../host-executable.ts';
 import { instantiateJsKernel } from '../js/module.ts';
 import { type ThreadPool, getThreadPool, threadsAvailable } from '../threads/pool.ts';
 import { type WasmEmitOptions, type WasmProgram, emitWasmProgram } from './program.ts';
@@ -77,11 +77,12 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
   const exe = hostExecutable(
     program,
     views,
-    () => {
+    (stepMs) => {
       counters.fill(0);
-      if (pool && handle !== undefined) pool.run(handle, instance, steps, plan);
-      else for (const step of steps) step();
+      if (pool && handle !== undefined) pool.run(handle, instance, steps, plan, stepMs);
+      else runSteps(steps, stepMs);
     },
+    plan.kernels.map((k) => (k.kind === 'js' ? `js (${k.reason})` : threads > 1 ? `wasm, ${threads} threads` : 'wasm')),
     () => {
       if (pool && handle !== undefined) pool.unload(handle);
     },

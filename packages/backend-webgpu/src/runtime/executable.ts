@@ -1,5 +1,5 @@
 import { type DType, TesseraError } from '@tessera/ir';
-import { type Executable, type KernelProgram, type TensorData, assertKernelProgram } from '@tessera/kernel';
+import { type Executable, type KernelProgram, type KernelTiming, type TensorData, type TimingMethod, assertKernelProgram } from '@tessera/kernel';
 import type { GpuContext } from '../device/context.ts';
 import { emitProgramShaders } from '../wgsl/emit.ts';
 import { type AttentionVariant, type KernelShader, type WgslTarget, type MatmulVariant, type ReduceVariant, type ShaderTexture, isTextureBinding } from '../wgsl/module.ts';
@@ -12,7 +12,7 @@ export interface VariantOverrides {
   readonly tiledTiling?: WgslTarget['tiledTiling'];
 }
 import { fromStorage, toStorage } from './host-data.ts';
-import { DISPATCHES_PER_QUERY_SET, type KernelTiming, type TimingMethod, timestampPairsToMs } from './profile.ts';
+import { DISPATCHES_PER_QUERY_SET, timestampPairsToMs } from './profile.ts';
 
 const ARRAY_FOR: Record<DType, string> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array' };
 

@@ -4,7 +4,7 @@
  * times one model (the program `tessera compile --config` traces) and
  * reports the median, min and max latency and the process's peak RSS, for
  * scripts outside the project (one JSON object with --json); with --profile
- * (webgpu) also the time of each kernel in one more run.
+ * (cpu and webgpu) also the time of each kernel in one more run.
  *
  * Weights are placed in the executable one tensor at a time through one
  * reused scratch buffer (read from the checkpoint, or seeded random values)
@@ -17,7 +17,7 @@ import { open } from 'node:fs/promises';
 import { type DType, type Program, type SafetensorsTensor, TesseraError, readSafetensors } from '@tessera/ir';
 import { type ModelConfig, bindCheckpoint, buildModel, readModelConfig } from '@tessera/models';
 import { createCpuBackend, defaultThreads } from '@tessera/backend-cpu';
-import { type KernelTiming, type WebgpuExecutable, slowestFirst, totalsByKind } from '@tessera/backend-webgpu';
+import { type KernelTiming, slowestFirst, totalsByKind } from '@tessera/kernel';
 import { type BackendName, type Executable, type TensorData, compile, getBackend, registerBackend } from 'tessera';
 import { type Command, UsageError } from '../command.ts';
 import { type InputOverride, parseInputOverride, traceConfig } from '../trace-config.ts';
@@ -35,10 +35,11 @@ const USAGE = `usage: tessera bench --config C.json [--weights W.safetensors] [-
   --threads N       cpu backend: threads, this one included (default: every core)
   --runs N          timed runs (default 10)
   --input NAME=DTYPE[SHAPE]   set an input's shape, e.g. --input pixel_values=f32[4,3,224,224]
-  --profile         webgpu backend: after the timed runs, one more run timing each
-                    kernel (GPU timestamps where the device has timestamp-query, else
-                    a submit per kernel timed on the host, which adds its overhead to
-                    each); prints the kernels slowest first and the totals per kind
+  --profile         after the timed runs, one more run timing each kernel (cpu: on the
+                    host, from its start to the barrier after it; webgpu: GPU timestamps
+                    where the device has timestamp-query, else a submit per kernel timed
+                    on the host, which adds its overhead to each); prints the kernels
+                    slowest first and the totals per kind
   --json            print one JSON object: model, backend, threads, runs, median_ms,
                     min_ms, max_ms, compile_ms, parameter_bytes, peak_rss_bytes,
                     start_rss_bytes (and kernels: {name, kind, variant, ms, dispatch,
@@ -122,7 +123,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   const backend = backendFlag(values);
   const threads = positiveFlag(values, '--threads');
   if (threads !== undefined && backend !== 'cpu') throw new UsageError(`--threads applies to the cpu backend, not '${backend}'`);
-  if (profile && backend !== 'webgpu') throw new UsageError(`--profile times the kernels of the webgpu backend, not '${backend}' (add --backend webgpu)`);
+  if (profile && backend !== 'webgpu' && backend !== 'cpu') throw new UsageError(`--profile times the kernels of the cpu and webgpu backends, not '${backend}'`);
   let overrides: Record<string, InputOverride>;
   try {
     overrides = Object.fromEntries(inputs.map(parseInputOverride));
@@ -314,7 +315,7 @@ export interface PreparedModel {
   readonly inputs: Readonly<Record<string, TensorData>>;
   /** Runs on `inputs` (default: the seeded ones). */
   run(inputs?: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>>;
-  /** Times each kernel of one run on `inputs` (webgpu only: undefined elsewhere). */
+  /** Times each kernel of one run on `inputs` (cpu and webgpu; undefined for the oracles). */
   readonly profile?: (inputs?: Readonly<Record<string, TensorData>>) => Promise<KernelTiming[]>;
   dispose(): void;
 }
@@ -334,7 +335,7 @@ export async function prepareModel(options: Pick<BenchOptions, 'config' | 'weigh
     else seededWeights(program, place);
     const inputs = seededInputs(program, config);
     const parameterBytes = program.inputs.filter((i) => i.kind === 'parameter').reduce((s, p) => s + elements(p.type.shape) * BYTES[p.type.dtype], 0);
-    const profiled = 'profile' in exe ? (exe as WebgpuExecutable) : undefined;
+    const profiled = 'profile' in exe ? (exe as Executable & { profile(inputs: Readonly<Record<string, TensorData>>): Promise<KernelTiming[]> }) : undefined;
     return {
       program,
       compileMs,
@@ -366,7 +367,7 @@ export async function benchModel(options: BenchOptions): Promise<BenchRun> {
     times.sort((a, b) => a - b);
     let kernels: KernelTiming[] | undefined;
     if (options.profile) {
-      if (!model.profile) throw new TesseraError(`--profile: the ${options.backend} backend's executable cannot time its kernels (only webgpu's can)`);
+      if (!model.profile) throw new TesseraError(`--profile: the ${options.backend} backend's executable cannot time its kernels (cpu's and webgpu's can)`);
       kernels = await model.profile();
     }
     const result: BenchResult = {
@@ -398,7 +399,7 @@ export function formatBenchResult(r: BenchResult): string {
   return `${r.model} (${where}): median ${ms(r.median_ms)} ms (min ${ms(r.min_ms)}, max ${ms(r.max_ms)}) over ${r.runs} runs; parameters ${(r.parameter_bytes / MIB).toFixed(1)} MiB, peak RSS ${(r.peak_rss_bytes / MIB).toFixed(1)} MiB`;
 }
 
-const METHOD_TEXT = { timestamp: 'GPU timestamps', wall: 'a submit per kernel timed on the host' } as const;
+const METHOD_TEXT = { timestamp: 'GPU timestamps', wall: 'a submit per kernel timed on the host', host: 'each kernel timed on the host up to the barrier after it' } as const;
 
 /** The kernel profile as text: every kernel slowest first (ms and share of the total), then the totals per kind. */
 export function formatKernelProfile(kernels: readonly KernelTiming[]): string {
