@@ -39,8 +39,9 @@ export const WASM_MATMUL_BLOCKING = { mc: 256, kc: 256, nc: 2048, packedA: 4 << 
  * Chunks per thread of a column split: narrow chunks cost little, since A
  * is kept packed (not packed again per chunk) and each chunk packs only its
  * own B columns, and they leave less of a tail at the barrier when one core
- * runs slower (on a 2-vCPU VM, 2 threads went from 1.85-1.93x to 1.93-2.07x
- * one thread's speed on (197,768,3072) with 16 or 32 per thread instead of 4).
+ * runs slower (on a 2-vCPU VM, in alternating runs on (197,768,3072), 2
+ * threads went from 1.73-1.85x one thread's speed with 4 per thread to
+ * 1.91-1.97x with 16; 32 measured about the same as 16).
  */
 const COLUMN_CHUNKS_PER_THREAD = 16;
 
