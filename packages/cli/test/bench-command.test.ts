@@ -28,6 +28,15 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** Runs the CLI in-process, capturing what it writes. */
 const run = (...args: string[]): Promise<Captured> => capture(() => main(args));
 
+/** Runs `tessera bench ... --json`, which must succeed quietly with one line of JSON, and parses it. */
+async function benchJson(...args: string[]): Promise<BenchResult> {
+  const r = await run('bench', ...args, '--json');
+  expect(r.err).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.out.trim().split('\n')).toHaveLength(1);
+  return JSON.parse(r.out) as BenchResult;
+}
+
 /** The fixture's checkpoint rewritten with `edit` applied to its tensors. */
 async function checkpointWith(name: string, edit: (t: Map<string, SafetensorsTensor>) => void): Promise<string> {
   const tensors = new Map((await readSafetensorsFile(`${VIT}.safetensors`)).tensors);
@@ -47,11 +56,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 describe('tessera bench --json', () => {
   it('prints one JSON object: latency statistics of the runs, the parameter bytes, peak RSS read after the runs', async () => {
     const rssBefore = process.memoryUsage().rss;
-    const r = await run('bench', '--config', `${VIT}.json`, '--weights', `${VIT}.safetensors`, '--threads', '1', '--runs', '3', '--json');
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.out.trim().split('\n')).toHaveLength(1);
-    const s = JSON.parse(r.out) as BenchResult;
+    const s = await benchJson('--config', `${VIT}.json`, '--weights', `${VIT}.safetensors`, '--threads', '1', '--runs', '3');
     expect(s).toMatchObject({ model: `${VIT}.json`, backend: 'cpu', threads: 1, runs: 3 });
     expect(s.min_ms).toBeGreaterThan(0);
     expect(s.min_ms).toBeLessThanOrEqual(s.median_ms);
@@ -103,10 +108,7 @@ describe('tessera bench --json', () => {
 
 describe('tessera bench --backend webgpu --profile', () => {
   it('--json adds kernels: every kernel of one run after the timed ones, in launch order (parameter packs done by then)', async () => {
-    const r = await run('bench', '--config', `${VIT}.json`, '--backend', 'webgpu', '--runs', '1', '--profile', '--json');
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const s = JSON.parse(r.out) as BenchResult;
+    const s = await benchJson('--config', `${VIT}.json`, '--backend', 'webgpu', '--runs', '1', '--profile');
     expect(s).toMatchObject({ backend: 'webgpu', runs: 1 });
     // The same shaders a compile of the same program gets, less the prepasses that pack parameters (they ran in the warm-up).
     const exe = (await compile(await traceConfig(`${VIT}.json`, {}), { backend: 'webgpu' })) as WebgpuExecutable;
@@ -144,10 +146,7 @@ describe('tessera bench --backend webgpu --profile', () => {
 
 describe('tessera bench --profile (cpu)', () => {
   it('--json adds kernels: every kernel of the program in launch order, each timed on the host up to the barrier after it', async () => {
-    const r = await run('bench', '--config', `${VIT}.json`, '--threads', '2', '--runs', '1', '--profile', '--json');
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const s = JSON.parse(r.out) as BenchResult;
+    const s = await benchJson('--config', `${VIT}.json`, '--threads', '2', '--runs', '1', '--profile');
     expect(s).toMatchObject({ backend: 'cpu', threads: 2, runs: 1 });
     const program = await traceConfig(`${VIT}.json`, {});
     const expected = compileProgram(program).kernels.kernels.map(({ name, kind }) => ({ name, kind }));
