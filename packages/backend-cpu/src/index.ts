@@ -4,6 +4,6 @@ export * from './js/module.ts';
 export { emitJsKernel, type JsKernelSource } from './js/emit-kernel.ts';
 export { JS_HELPERS } from './js/scalar.ts';
 export { compileWasm, type WasmCompileOptions, type WasmExecutable } from './wasm/executable.ts';
-export { enableRelaxedSimd, relaxedSimdAvailable } from './wasm/relaxed-simd.ts';
+export { enableRelaxedSimd, relaxedSimdAvailable, relaxedSimdByDefault } from './wasm/relaxed-simd.ts';
 export { type HostExecutable, hostExecutable } from './host-executable.ts';
 export { emitWasmProgram, type WasmProgram, type WasmKernelPlan, type WasmEmitOptions, type MemoryPlan } from './wasm/program.ts';

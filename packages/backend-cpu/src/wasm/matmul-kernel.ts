@@ -89,6 +89,7 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
   setAll(i0, i1, 0, k.m);
   setAll(j0, j1, 0, k.n);
   const split = batchTotal >= MIN_CHUNKS ? { total: batchTotal, grain: 1, lo: b0, hi: b1 } : Math.ceil(k.n / NR) >= MIN_CHUNKS ? { total: k.n, grain: NR, lo: j0, hi: j1 } : { total: k.m, grain: MR, lo: i0, hi: i1 };
+  const columnSplit = split.lo === j0;
 
   const pa = f.local(I32);
   const pb = f.local(I32);
@@ -102,7 +103,7 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
   // paBlock: packed A of block (ic, pc); firstChunk: nothing of A is kept yet; packA: pack A at this column block.
   const [paBlock, firstChunk, packA] = f.locals(I32, 3);
   // Kept A carries over between chunks only when every chunk covers the same batch entry and rows (a column split).
-  const sameAcrossChunks = split.lo === j0 && batchTotal === 1;
+  const sameAcrossChunks = columnSplit && batchTotal === 1;
   f.i32(1).set(firstChunk);
   const axes: (AxisSource | undefined)[] = [...batchLocals.map((local) => ({ local })), undefined, undefined, undefined];
 
@@ -149,7 +150,7 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
     });
     f.i32(0).set(firstChunk);
   };
-  if (parallel) forEachChunk(f, facts.counter, split.total, split.grain, split.lo, split.hi, blocks, split.lo === j0 ? COLUMN_CHUNKS_PER_THREAD : CHUNKS_PER_THREAD);
+  if (parallel) forEachChunk(f, facts.counter, split.total, split.grain, split.lo, split.hi, blocks, columnSplit ? COLUMN_CHUNKS_PER_THREAD : CHUNKS_PER_THREAD);
   else blocks();
   return { fn: f, scratch: L.bytes };
 }

@@ -14,7 +14,7 @@ import { emitAttentionKernel } from './attention-kernel.ts';
 import { emitMapKernel } from './map-kernel.ts';
 import { WASM_MATMUL_BLOCKING, emitMatmulKernel } from './matmul-kernel.ts';
 import { addMicroKernel } from './micro-kernel.ts';
-import { relaxedSimdAvailable } from './relaxed-simd.ts';
+import { relaxedSimdAvailable, relaxedSimdByDefault } from './relaxed-simd.ts';
 import { emitReduceKernel } from './reduce-kernel.ts';
 import { RUNTIME_IMPORT_SIGNATURES } from './runtime-imports.ts';
 import { type MatmulBlocking, type ProgramFacts, type WasmLib, elemSize } from './scope.ts';
@@ -88,15 +88,13 @@ function emitKernel(k: Kernel, facts: ProgramFacts, micro: number): Emitted {
   }
 }
 
-/** Whether to emit relaxed SIMD, from the option (else env TESSERA_WASM_RELAXED_SIMD=0 turns it off) and the engine. */
+/** Whether to emit relaxed SIMD: the option, else the default (relaxedSimdByDefault). */
 function useRelaxedSimd(requested: boolean | undefined): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  if (requested === false || (requested === undefined && env?.TESSERA_WASM_RELAXED_SIMD === '0')) return false;
-  const available = relaxedSimdAvailable();
-  if (requested === true && !available) {
+  if (requested === undefined) return relaxedSimdByDefault();
+  if (requested && !relaxedSimdAvailable()) {
     throw new TesseraError('wasm: relaxedSimd: true, but this engine has no relaxed SIMD (Node 20 needs enableRelaxedSimd() or --experimental-wasm-relaxed-simd; Node 22, Chrome 114 and Firefox 120 have it)');
   }
-  return available;
+  return requested;
 }
 
 /** Emits the wasm module of a kernel program. */

@@ -25,6 +25,12 @@ export function relaxedSimdAvailable(): boolean {
   return available;
 }
 
+/** Whether the micro-kernel fuses multiply-adds unless told otherwise: where the engine can, and env TESSERA_WASM_RELAXED_SIMD is not 0. */
+export function relaxedSimdByDefault(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.TESSERA_WASM_RELAXED_SIMD !== '0' && relaxedSimdAvailable();
+}
+
 /**
  * Turns on relaxed SIMD in a Node whose V8 has it only behind a flag (Node
  * 20), for this process and the workers it starts; does nothing where the

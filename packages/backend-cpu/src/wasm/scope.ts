@@ -36,7 +36,6 @@ export function elemSize(d: DType): number {
 /** Where an iteration axis's current value is: an i32 local, or a constant. */
 export type AxisSource = { readonly local: number } | { readonly value: number };
 
-/** Program-level facts emitters need. */
 /** Matmul cache blocking: rows, depth and columns per packed block, and the most bytes a thread keeps packed A in. */
 export interface MatmulBlocking {
   readonly mc: number;
@@ -46,6 +45,7 @@ export interface MatmulBlocking {
   readonly packedA?: number;
 }
 
+/** Program-level facts emitters need. */
 export interface ProgramFacts {
   readonly lib: WasmLib;
   /** Byte offset of each buffer in the memory. */
