@@ -5,7 +5,7 @@
  * reference interpreter, and counterexample printing.
  */
 export { arbProgram, arbRecipe } from './gen/arbitrary.ts';
-export { arbProgramWithInputs, type ProgramCase } from './gen/cases.ts';
+export { MODEL_CASE_OPTIONS, arbModelWithInputs, arbProgramWithInputs, type ProgramCase } from './gen/cases.ts';
 export { buildProgram, generatedOps, missingGenerators, type ProgramRecipe } from './gen/recipe.ts';
 export { type ProgramGenOptions, TAME_LIMIT, resolveGenOptions } from './gen/options.ts';
 export { generatorFor, type OpGenerator } from './gen/op-generators.ts';

@@ -79,7 +79,7 @@ class Lowering {
     let v = this.values.get(name);
     if (!v) throw new TesseraError(`lowering: value %${name} is not available here`);
     const dtype = this.types.get(name)!.dtype;
-    if (v.kind === 'deferred' && Number.isFinite(this.maxBuffers)) {
+    if (v.kind === 'deferred' && Number.isFinite(this.maxBuffers) && !this.insideRootKernel(name)) {
       // Inlining must not push the kernel past the backend's buffer limit (one slot kept for its store): store the value instead.
       const needed = new Set([...this.used, ...this.leafBuffers(name)]);
       if (needed.size > this.maxBuffers - 1) {
@@ -98,6 +98,32 @@ class Lowering {
       return v.value;
     }
     return this.nodeExpr(v.node, at, rank);
+  }
+
+  /** Whether a value is an epilogue member of the root whose kernel is being built (it reads `acc`, so no other kernel can compute it). */
+  insideRootKernel(name: string): boolean {
+    const root = this.plan.members.get(name);
+    return root !== undefined && this.values.get(root)?.kind === 'root';
+  }
+
+  /**
+   * Whether the root's kernel with its whole epilogue can bind at most the
+   * backend's limit of buffers: the buffers its operands and the epilogue
+   * read, each value computed inline but outside the epilogue counted as
+   * one (it can be stored by a kernel of its own), plus the store.
+   */
+  epilogueFits(root: Node, sink: Node): boolean {
+    if (!Number.isFinite(this.maxBuffers) || sink === root) return true;
+    const bound = new Set<number | string>();
+    const visit = (name: string): void => {
+      const v = this.values.get(name);
+      if (v?.kind === 'view') bound.add(v.view.buffer);
+      else if (v?.kind === 'deferred' && this.plan.members.get(name) === root.name) v.node.operands.forEach(visit);
+      else if (v?.kind === 'deferred') bound.add(name);
+    };
+    root.operands.forEach(visit);
+    visit(sink.name);
+    return bound.size + 1 <= this.maxBuffers;
   }
 
   /** A node's value computed inline at `ix`. */
@@ -189,13 +215,7 @@ class Lowering {
       return;
     }
     if (MOVEMENT_OPS.has(n.op)) return this.lowerMovement(n);
-    const rank = n.type.shape.length;
-    const identity = [...n.type.shape.keys()];
-    if (isElementwiseOp(n.op) || n.op === 'iota') {
-      const value = this.nodeExpr(n, indexOnAxes(identity, rank), rank);
-      const b = this.result(n);
-      return this.pushMap(n.op, n.type.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(n.type.shape) }, value }]);
-    }
+    if (isElementwiseOp(n.op) || n.op === 'iota') return this.lowerElementwise(n);
     switch (n.op) {
       case 'constant': {
         const b = this.addBuffer(n.name, n.type.dtype, n.type.shape, 'const', n.attrs.value as number[]);
@@ -211,6 +231,14 @@ class Lowering {
       default:
         throw new TesseraError(`lowering: no kernel for op '${n.op}' (%${n.name})`, n.loc);
     }
+  }
+
+  /** An elementwise node (or iota) computed by a map kernel of its own, its deferred operands inline. */
+  lowerElementwise(n: Node): void {
+    const rank = n.type.shape.length;
+    const value = this.nodeExpr(n, indexOnAxes([...n.type.shape.keys()], rank), rank);
+    const b = this.result(n);
+    this.pushMap(n.op, n.type.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(n.type.shape) }, value }]);
   }
 
   /** Movement of a stored value: a new view (a reshape the strides cannot express is copied first). */
@@ -239,6 +267,14 @@ class Lowering {
    * the store's index map).
    */
   lowerRoot(root: Node, sink: Node): void {
+    if (!this.epilogueFits(root, sink)) {
+      // Over the buffer limit: the root's kernel stores the root alone, and the epilogue runs after it like any elementwise chain.
+      this.lowerRoot(root, root);
+      this.beginKernel();
+      if (MOVEMENT_OPS.has(sink.op)) this.lowerMovement(sink);
+      else this.lowerElementwise(sink);
+      return;
+    }
     const shape = root.type.shape;
     switch (root.op) {
       case 'matmul':
