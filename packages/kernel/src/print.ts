@@ -1,4 +1,4 @@
-import { formatShape } from '@tessera/ir';
+import { byteSize, formatShape } from '@tessera/ir';
 import type { Expr, IndexMap } from './expr.ts';
 import type { Kernel, KernelProgram, Store } from './kernel.ts';
 
@@ -88,13 +88,19 @@ export function printKernel(k: Kernel, names: readonly string[]): string {
   return lines.join('\n');
 }
 
-/** Prints a kernel program: buffers with roles, then the kernels in launch order. */
+/**
+ * Prints a kernel program: the arena's size once memory is planned, buffers
+ * with roles (a planned temporary with its byte range in the arena: what
+ * one needs to debug a memory plan), then the kernels in launch order.
+ */
 export function printKernelProgram(p: KernelProgram): string {
   const names = p.buffers.map((b) => b.name);
   const lines = [`kernels @${p.name}`];
+  if (p.arenaBytes !== undefined) lines.push(`arena ${p.arenaBytes} bytes`);
   p.buffers.forEach((b) => {
     const data = b.role === 'const' && b.data ? ` = [${b.data.slice(0, 8).map(printNumber).join(', ')}${b.data.length > 8 ? ', ...' : ''}]` : '';
-    lines.push(`buffer %${b.name} : ${b.dtype}${formatShape(b.shape)} ${b.role}${data}`);
+    const arena = b.arenaOffset !== undefined ? ` arena[${b.arenaOffset}, ${b.arenaOffset + b.size * byteSize(b.dtype)})` : '';
+    lines.push(`buffer %${b.name} : ${b.dtype}${formatShape(b.shape)} ${b.role}${arena}${data}`);
   });
   for (const k of p.kernels) lines.push(printKernel(k, names));
   for (const o of p.outputs) lines.push(`output ${o.name} = %${names[o.buffer]}`);

@@ -75,7 +75,7 @@ function formatBytes(n: number): string {
 /** The output forms, by --emit name. */
 export const EMITTERS: Readonly<Record<string, Emitter>> = {
   ir: { summary: 'the traced graph program in the IR text format', emit: ({ program }) => printProgram(program) },
-  kernels: { summary: 'the kernel program after the passes (buffers, arena, kernel launches)', emit: (ctx) => `${printKernelProgram(ctx.compiled().kernels)}\n` },
+  kernels: { summary: 'the kernel program after the passes (arena size, buffers with their arena byte ranges, kernel launches)', emit: (ctx) => `${printKernelProgram(ctx.compiled().kernels)}\n` },
   code: {
     summary: 'the generated kernel source of --backend (cpu: JavaScript; webgpu: WGSL compute shaders)',
     emit: (ctx) => {
