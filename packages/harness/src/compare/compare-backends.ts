@@ -26,6 +26,12 @@ export interface CompareOptions {
   readonly trials?: number;
   /** Localise the first divergence of each disagreeing backend (default true). */
   readonly localise?: boolean;
+  /**
+   * For tests of the checks themselves: rewrites the compiler's kernel program
+   * before the backend gets it (a deliberate fault, e.g. a broken memory plan;
+   * see faults.ts). The localiser sees the rewritten program, as the backend does.
+   */
+  readonly rewriteKernels?: (p: KernelProgram) => KernelProgram;
 }
 
 /** The outcome for one backend and output (or the whole backend, when it could not run). */
@@ -112,10 +118,11 @@ interface Compiled {
   readonly exe: Executable;
 }
 
-async function compileFor(program: Program, name: string): Promise<Compiled> {
+async function compileFor(program: Program, name: string, rewrite: CompareOptions['rewriteKernels']): Promise<Compiled> {
   const target = getBackend(name);
-  const { graph, kernels } = compileProgram(program, { maxBuffersPerKernel: target.limits.maxBuffersPerKernel });
-  return { target, graph, kernels, exe: await target.compile(kernels) };
+  const compiled = compileProgram(program, { maxBuffersPerKernel: target.limits.maxBuffersPerKernel });
+  const kernels = rewrite ? rewrite(compiled.kernels) : compiled.kernels;
+  return { target, graph: compiled.graph, kernels, exe: await target.compile(kernels) };
 }
 
 /** An error's message; one that is not a TesseraError is a bug in the backend, and says so. */
@@ -150,7 +157,7 @@ export async function compareBackends(program: Program, options: CompareOptions 
   for (const name of names) {
     let compiled: Compiled;
     try {
-      compiled = await compileFor(program, name);
+      compiled = await compileFor(program, name, options.rewriteKernels);
     } catch (e) {
       const unavailable = e instanceof WebgpuUnavailableError;
       rows.push({ backend: name, status: unavailable ? 'unavailable' : 'error', message: messageOf(e) });

@@ -30,18 +30,21 @@ const kernelName = (k: KernelSite) => `kernel ${k.index} (${k.name}, ${k.kind})`
 
 /** The localised divergence in a few lines: the kernel, the value that differs, its nodes and source lines, and what the memory plan shows. */
 export function formatDivergence(d: Divergence): string {
+  const computes = d.kernel.nodes.map((n) => `    ${formatNode(n)}`);
   const lines =
     d.cause === 'computed'
       ? [
           `${d.backend}: first divergence at ${kernelName(d.kernel)}, which computes %${d.value.name} wrong: ${d.mismatch}`,
           ...(d.inputsMatched.length ? [`  the stored values it reads agree with the interpreter just before it runs: ${d.inputsMatched.map((v) => `%${v}`).join(', ')}`] : []),
+          `  ${d.kernel.name} computes:`,
+          ...computes,
         ]
       : [
           `${d.backend}: first divergence: %${d.value.name} was right after ${d.writer!.name} wrote it, but had changed before ${d.reader!.name} read it: ${d.mismatch}`,
-          `  overwritten by ${kernelName(d.kernel)}`,
+          `    ${formatNode(d.value)}`,
+          `  overwritten by ${kernelName(d.kernel)}${computes.length ? ', which computes:' : ''}`,
+          ...computes,
         ];
-  lines.push(`  ${d.kernel.name} computes:`, ...d.kernel.nodes.map((n) => `    ${formatNode(n)}`));
-  if (!d.kernel.nodes.some((n) => n.name === d.value.name)) lines.push(`  %${d.value.name} is ${formatNode(d.value)}`);
   lines.push(...d.arena.map((a) => `  ${a}`));
   return lines.join('\n');
 }

@@ -173,7 +173,11 @@ export async function localiseDivergence(o: LocaliseOptions): Promise<Divergence
   return undefined;
 }
 
-/** Partial overlaps between what a kernel stores and what it reads (an exact in-place overlap is the plan's to prove; a partial one never works). */
+/**
+ * Where what a kernel stores shares arena bytes with what it reads: exactly
+ * (in place, right only when each element is read before it is written) or
+ * partly (never right).
+ */
 function inPlaceOverlaps(p: KernelProgram, k: Kernel): string[] {
   const notes: string[] = [];
   const read = reads(k);
@@ -182,8 +186,9 @@ function inPlaceOverlaps(p: KernelProgram, k: Kernel): string[] {
     if (!out) continue;
     for (const r of read) {
       const inp = arenaRange(p, r);
-      if (r === s || !inp || !overlapping(out, inp) || (inp[0] === out[0] && inp[1] === out[1])) continue;
-      notes.push(`memory plan: ${showRange(p, s, out)} partly overlaps ${showRange(p, r, inp)}, which ${k.name} reads`);
+      if (r === s || !inp || !overlapping(out, inp)) continue;
+      const how = inp[0] === out[0] && inp[1] === out[1] ? 'is written in place over' : 'partly overlaps';
+      notes.push(`memory plan: ${showRange(p, s, out)} ${how} ${showRange(p, r, inp)}, which ${k.name} reads`);
     }
   }
   return notes;
