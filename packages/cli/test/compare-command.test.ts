@@ -5,13 +5,14 @@ import { loadModelFile, trace } from '@tessera/frontend';
 import { type Program, type SafetensorsTensor, writeSafetensors } from '@tessera/ir';
 import { kernelStores } from '@tessera/kernel';
 import { compileProgram } from '@tessera/passes';
-import { type CompareReport, corruptStore, faultyBackend, modelInputsFor } from '@tessera/harness';
+import { type CompareReport, corruptStore, expectBackendsAgree, faultyBackend, modelInputsFor } from '@tessera/harness';
 import { getBackend, registerBackend } from 'tessera';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/command.ts';
 import { parseCompareArgs } from '../src/commands/compare.ts';
 import { main } from '../src/main.ts';
 import { type Captured, capture } from './capture.ts';
+import mixer, { inputs as mixerInputs } from './fixtures/mixer.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-compare-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -166,6 +167,15 @@ describe('tessera compare', () => {
     const bad = await run('compare', MIXER, '--weights', partial, '--backends', 'cpu', '--no-typecheck');
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(new RegExp(`^tessera compare: missing input of program @mixer, not found in ${partial}: ${params[0]!.replace('.', '\\.')}: f32\\[32,32\\] \\(param\\)`));
+  });
+
+  it("expectBackendsAgree on the user's traced model, as the README shows it", async () => {
+    const report = await expectBackendsAgree(trace(mixer, mixerInputs), { backends: ['eval', 'cpu', 'webgpu'] });
+    expect(report.rows.map((row) => [row.backend, row.status])).toEqual([
+      ['eval', 'pass'],
+      ['cpu', 'pass'],
+      ['webgpu', 'pass'],
+    ]);
   });
 
   it('rejects bad arguments with the usage (exit 2)', async () => {
