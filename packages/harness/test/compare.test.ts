@@ -105,7 +105,7 @@ describe('localiseDivergence', () => {
     expect(d!.kernel.nodes.map((n) => n.name)).toEqual(['u']);
     expect(d!.value).toMatchObject({ name: 'u', op: 'add', operands: ['h', 'mt'], loc: { file: 'mixer.tir', line: lineOf('u') } });
     // Its inputs were right when it ran: the fault is in this kernel.
-    expect(d!.inputsMatched.sort()).toEqual(['h', 'mt']);
+    expect([...d!.inputsMatched].sort()).toEqual(['h', 'mt']);
     expect(d!.mismatch).toMatch(/^1024 of 1024 elements differ; worst at \[\d+,\d+,\d+\]: /);
   });
 
