@@ -18,6 +18,7 @@ import { type Command, UsageError } from '../command.ts';
 import { type InputOverride, parseInputOverride } from '../trace-config.ts';
 import { traceModel } from './compile.ts';
 import { bindInputs, readProgramFile } from './eval.ts';
+import { usageWithBackends } from './run.ts';
 
 const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
                        [--inputs IN.safetensors | --random-inputs N] [--seed S]
@@ -165,7 +166,7 @@ export const compareCommand: Command = {
   name: 'compare',
   summary: 'run a model on every backend, compare with the interpreter, name the first divergent kernel',
   get usage() {
-    return USAGE.replace('${available}', availableBackends().join(', '));
+    return usageWithBackends(USAGE);
   },
   async run(args) {
     const o = parseCompareArgs(args);

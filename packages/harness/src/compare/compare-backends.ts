@@ -3,7 +3,7 @@
  * reference interpreter under the tolerance policy, on given or drawn inputs,
  * and for each backend that disagrees, the first kernel that diverges.
  */
-import { type Program, TesseraError, interpret, numel, toHost } from '@tessera/ir';
+import { type Program, type RefTensor, TesseraError, interpret, numel, toHost } from '@tessera/ir';
 import type { Backend, Executable, KernelProgram, TensorData } from '@tessera/kernel';
 import { compileProgram } from '@tessera/passes';
 import { WebgpuUnavailableError } from '@tessera/backend-webgpu';
@@ -135,6 +135,38 @@ function backendList(named: readonly string[] | undefined): string[] {
   return [...new Set(list.filter((b) => b !== 'interp'))];
 }
 
+/** Runs every input set on a compiled backend and tallies each output against the interpreter's values. */
+async function tallyTrials(exe: Executable, program: Program, inputSets: readonly HostInputs[], references: readonly Record<string, RefTensor>[], reductionLength: number): Promise<Map<string, Tally>> {
+  const tallies = new Map<string, Tally>();
+  for (let t = 0; t < inputSets.length; t++) {
+    const actual = await exe.run(inputSets[t]!);
+    for (const o of program.outputs) {
+      const ref = references[t]![o.name]!;
+      const expected = toHost(ref);
+      const c = compareClose(actual[o.name]!, expected, { dtype: ref.type.dtype, reductionLength });
+      tallies.set(o.name, tallyInto(tallies.get(o.name), actual[o.name]!, expected, c.ok, c.mismatches + (c.lengths ? numel(ref.type.shape) : 0), c.tolerance, t));
+    }
+  }
+  return tallies;
+}
+
+/** One row per output from its tally. */
+function rowsFrom(backend: string, program: Program, tallies: ReadonlyMap<string, Tally>): CompareRow[] {
+  return program.outputs.map((o) => {
+    const t = tallies.get(o.name)!;
+    return {
+      backend,
+      output: o.name,
+      status: t.firstFailure === undefined ? 'pass' : 'fail',
+      maxAbsDiff: t.maxAbsDiff,
+      relError: t.maxAbsDiff === 0 ? 0 : t.maxAbsDiff / t.maxExpected,
+      tolerance: t.tolerance,
+      mismatches: t.mismatches,
+      elements: t.elements,
+    };
+  });
+}
+
 /**
  * Compares each backend's outputs with the reference interpreter's on
  * `trials` input sets (given values, the rest drawn from `seed`), under the
@@ -156,6 +188,7 @@ export async function compareBackends(program: Program, options: CompareOptions 
   let agree = true;
   for (const name of names) {
     let compiled: Compiled;
+    let tallies: Map<string, Tally>;
     try {
       compiled = await compileFor(program, name, options.rewriteKernels);
     } catch (e) {
@@ -164,17 +197,8 @@ export async function compareBackends(program: Program, options: CompareOptions 
       if (!unavailable || options.backends) agree = false;
       continue;
     }
-    const tallies = new Map<string, Tally>();
     try {
-      for (let t = 0; t < trials; t++) {
-        const actual = await compiled.exe.run(inputSets[t]!);
-        for (const o of program.outputs) {
-          const ref = references[t]![o.name]!;
-          const expected = toHost(ref);
-          const c = compareClose(actual[o.name]!, expected, { dtype: ref.type.dtype, reductionLength });
-          tallies.set(o.name, tallyInto(tallies.get(o.name), actual[o.name]!, expected, c.ok, c.mismatches + (c.lengths ? numel(ref.type.shape) : 0), c.tolerance, t));
-        }
-      }
+      tallies = await tallyTrials(compiled.exe, program, inputSets, references, reductionLength);
     } catch (e) {
       rows.push({ backend: name, status: 'error', message: messageOf(e) });
       agree = false;
@@ -182,25 +206,12 @@ export async function compareBackends(program: Program, options: CompareOptions 
     } finally {
       compiled.exe.dispose();
     }
-    let firstFailure: number | undefined;
-    for (const o of program.outputs) {
-      const t = tallies.get(o.name)!;
-      const ok = t.firstFailure === undefined;
-      if (!ok) firstFailure = Math.min(firstFailure ?? Infinity, t.firstFailure!);
-      rows.push({
-        backend: name,
-        output: o.name,
-        status: ok ? 'pass' : 'fail',
-        maxAbsDiff: t.maxAbsDiff,
-        relError: t.maxAbsDiff === 0 ? 0 : t.maxAbsDiff / t.maxExpected,
-        tolerance: t.tolerance,
-        mismatches: t.mismatches,
-        elements: t.elements,
-      });
-    }
-    if (firstFailure === undefined) continue;
+    rows.push(...rowsFrom(name, program, tallies));
+    const failures = [...tallies.values()].map((t) => t.firstFailure).filter((t) => t !== undefined);
+    if (failures.length === 0) continue;
     agree = false;
-    if (options.localise !== false) localised.push(await localise(compiled, inputSets[firstFailure]!, reductionLength, name, firstFailure));
+    const first = Math.min(...failures);
+    if (options.localise !== false) localised.push(await localise(compiled, inputSets[first]!, reductionLength, name, first));
   }
   return { program: program.name, backends: names, seed, trials, reductionLength, rows, localised, agree };
 }
