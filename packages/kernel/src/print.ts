@@ -50,7 +50,7 @@ function printStores(label: string, stores: readonly Store[], names: readonly st
   return stores.map((s) => `  ${label}%${names[s.buffer]}[${printMap(s.map)}] = ${printExpr(s.value, names)}`);
 }
 
-/** Prints one kernel: its kind and iteration space, then one line per read, stage and store. */
+/** Prints one kernel: its kind and iteration space, the graph nodes it computes, then one line per read, stage and store. */
 export function printKernel(k: Kernel, names: readonly string[]): string {
   const lines: string[] = [];
   switch (k.kind) {
@@ -85,6 +85,8 @@ export function printKernel(k: Kernel, names: readonly string[]): string {
       break;
     }
   }
+  // Under the header: the graph nodes the kernel computes, what ties it back to the IR and the model's source.
+  if (k.nodes?.length) lines.splice(1, 0, `  nodes ${k.nodes.map((n) => `%${n}`).join(' ')}`);
   return lines.join('\n');
 }
 

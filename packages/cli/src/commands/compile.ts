@@ -211,7 +211,7 @@ export function programNameFor(file: string): string {
 }
 
 /** Traces the model (file or config); errors thrown by the user's code become located Tessera errors (exit 1). */
-export async function traceModel(options: CompileOptions): Promise<Program> {
+export async function traceModel(options: Pick<CompileOptions, 'file' | 'config' | 'inputs' | 'typeCheck' | 'name'>): Promise<Program> {
   if (options.config !== undefined) return traceConfig(options.config, options.inputs);
   const file = options.file!;
   if (Object.keys(options.inputs).length) throw new UsageError('--input applies to --config models; a model file names its inputs itself');
