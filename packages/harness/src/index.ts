@@ -39,4 +39,4 @@ export { type Divergence, type KernelSite, type LocaliseOptions, type NodeSite, 
 export { type CompareOptions, type CompareReport, type CompareRow, type Localisation, compareBackends } from './compare/compare-backends.ts';
 export { describeInputs, formatCompareReport, formatDisagreement, formatDivergence, formatNode } from './compare/format.ts';
 export { BackendsDisagreeError, expectBackendsAgree } from './compare/expect.ts';
-export { type Fault, corruptStore, faultyBackend, misplace } from './compare/faults.ts';
+export { type Fault, corruptStore, faultyBackend, misplace, strayStore } from './compare/faults.ts';

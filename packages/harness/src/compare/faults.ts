@@ -1,9 +1,12 @@
 /**
  * Deliberate faults for testing what checks a backend (compare, the
- * localiser, property tests): two kinds of damage to a kernel program, a
- * wrong store (as a codegen bug) and a wrong arena offset (as a memory-plan
- * bug), applied by a Backend that damages what it compiles, or by
- * compareBackends' `rewriteKernels` (a compiler fault the localiser sees).
+ * localiser, property tests): damage to a kernel program as a code
+ * generator or memory planner could do it (a wrong store, a store to a
+ * buffer the kernel should not touch, a wrong arena offset), applied by a
+ * Backend that damages what it compiles, or by compareBackends'
+ * `rewriteKernels` (a compiler fault the localiser sees). Backends verify
+ * what they compile, so only faults the kernel verifier cannot see reach a
+ * run: a wrong arena offset is refused at compile time.
  */
 import { TesseraError, byteSize } from '@tessera/ir';
 import { type Backend, E, type Expr, type Kernel, type KernelProgram, type Store } from '@tessera/kernel';
@@ -61,5 +64,20 @@ export function misplace(value: string, over: string, shiftBytes = 0): Fault {
     const offset = base + shiftBytes;
     const end = offset + p.buffers[b]!.size * byteSize(p.buffers[b]!.dtype);
     return { ...p, buffers: p.buffers.map((d, i) => (i === b ? { ...d, arenaOffset: offset } : d)), arenaBytes: Math.max(p.arenaBytes ?? 0, end) };
+  };
+}
+
+/**
+ * A stray write, as a code generator writing to the wrong buffer: every
+ * kernel that stores graph value `value` also writes the same values into
+ * the buffer of `into` (which must have as many elements), clobbering it.
+ */
+export function strayStore(value: string, into: string): Fault {
+  return (p) => {
+    const [b, o] = [bufferNamed(p, value), bufferNamed(p, into)];
+    if (p.buffers[b]!.size !== p.buffers[o]!.size || p.buffers[b]!.dtype !== p.buffers[o]!.dtype) throw new TesseraError(`%${value} and %${into} must have the same dtype and size`);
+    const withStrays = (stores: readonly Store[]): Store[] => [...stores, ...stores.filter((s) => s.buffer === b).map((s) => ({ ...s, buffer: o }))];
+    const stray = (k: Kernel): Kernel => (k.kind === 'reduce' ? { ...k, stores: withStrays(k.stores), rowStores: withStrays(k.rowStores) } : ({ ...k, stores: withStrays(k.stores) } as Kernel));
+    return { ...p, kernels: p.kernels.map(stray) };
   };
 }

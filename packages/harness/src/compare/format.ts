@@ -28,7 +28,7 @@ export function formatNode(n: NodeSite): string {
 
 const kernelName = (k: KernelSite) => `kernel ${k.index} (${k.name}, ${k.kind})`;
 
-/** The localised divergence in a few lines: the kernel, the value that differs, its nodes and source lines, and what the memory plan shows. */
+/** The localised divergence in a few lines: the kernel, the value that differs, its nodes and source lines, and in-place writes of the memory plan. */
 export function formatDivergence(d: Divergence): string {
   const computes = d.kernel.nodes.map((n) => `    ${formatNode(n)}`);
   const lines =
@@ -42,8 +42,7 @@ export function formatDivergence(d: Divergence): string {
       : [
           `${d.backend}: first divergence: %${d.value.name} was right after ${d.writer!.name} wrote it, but had changed before ${d.reader!.name} read it: ${d.mismatch}`,
           `    ${formatNode(d.value)}`,
-          `  overwritten by ${kernelName(d.kernel)}${computes.length ? ', which computes:' : ''}`,
-          ...computes,
+          `  a kernel from ${d.writer!.name} to ${d.reader!.name} wrote where it should not (the memory plan is verified: a code-generation fault)`,
         ];
   lines.push(...d.arena.map((a) => `  ${a}`));
   return lines.join('\n');

@@ -38,8 +38,8 @@ export interface Divergence {
   /**
    * `computed`: `kernel` wrote `value` wrong although the stored values it
    * read were right just before it ran. `overwritten`: `value` was right
-   * after its writer but had changed before `reader` read it; `kernel` is the
-   * kernel that wrote over its bytes, when the memory plan shows one.
+   * after its writer but had changed before `reader` (then also `kernel`)
+   * read it: some kernel between them wrote where it should not.
    */
   readonly cause: 'computed' | 'overwritten';
   readonly kernel: KernelSite;
@@ -52,7 +52,7 @@ export interface Divergence {
   readonly reader?: KernelSite;
   /** Stored values `kernel` read, each right just before it ran (with `computed`). */
   readonly inputsMatched: readonly string[];
-  /** Overlaps in the memory plan's arena behind the divergence. */
+  /** With `computed`: where the kernel writes in place over what it reads (the memory plan's arena). */
   readonly arena: readonly string[];
 }
 
@@ -158,25 +158,17 @@ export async function localiseDivergence(o: LocaliseOptions): Promise<Divergence
       const inputsMatched = [...reads(k)].filter((b) => held.has(b) && verdicts.get(`before:${probe.kernel}:${b}`)).map((b) => held.get(b)!);
       return { ...base, cause: 'computed', kernel: kernelSite(probe.kernel), inputsMatched, arena: inPlaceOverlaps(p, k) };
     }
-    const writer = lastWriterBefore(p, probe.buffer, probe.kernel);
-    const clobber = overwriter(p, probe.buffer, writer, probe.kernel);
-    return {
-      ...base,
-      cause: 'overwritten',
-      kernel: kernelSite(clobber?.kernel ?? probe.kernel),
-      writer: kernelSite(writer),
-      reader: kernelSite(probe.kernel),
-      inputsMatched: [],
-      arena: clobber ? [clobber.note] : [],
-    };
+    // Backends verify memory plans, so no planned temporary shares its bytes while live: a stray write (a code-generation fault) changed it.
+    return { ...base, cause: 'overwritten', kernel: kernelSite(probe.kernel), writer: kernelSite(lastWriterBefore(p, probe.buffer, probe.kernel)), reader: kernelSite(probe.kernel), inputsMatched: [], arena: [] };
   }
   return undefined;
 }
 
 /**
- * Where what a kernel stores shares arena bytes with what it reads: exactly
- * (in place, right only when each element is read before it is written) or
- * partly (never right).
+ * Where what a kernel stores shares arena bytes with what it reads: in place
+ * (right only when each element is read before it is written, so a hint
+ * when such a kernel computes wrong values). The plan verifier rejects any
+ * other sharing, but a partial overlap is named if one gets through.
  */
 function inPlaceOverlaps(p: KernelProgram, k: Kernel): string[] {
   const notes: string[] = [];
@@ -198,19 +190,4 @@ function inPlaceOverlaps(p: KernelProgram, k: Kernel): string[] {
 function lastWriterBefore(p: KernelProgram, b: number, reader: number): number {
   for (let i = reader - 1; i >= 0; i--) if (kernelStores(p.kernels[i]!).some((s) => s.buffer === b)) return i;
   return reader;
-}
-
-/** The first kernel strictly between `writer` and `reader` that stores to a buffer sharing bytes with `b` in the arena. */
-function overwriter(p: KernelProgram, b: number, writer: number, reader: number): { kernel: number; note: string } | undefined {
-  const mine = arenaRange(p, b);
-  if (!mine) return undefined;
-  for (let i = writer + 1; i < reader; i++) {
-    for (const s of kernelStores(p.kernels[i]!)) {
-      const theirs = arenaRange(p, s.buffer);
-      if (s.buffer === b || !theirs || !overlapping(mine, theirs)) continue;
-      const k = p.kernels[i]!;
-      return { kernel: i, note: `memory plan: ${k.name} writes ${showRange(p, s.buffer, theirs)} over ${showRange(p, b, mine)} while it is live (written by ${p.kernels[writer]!.name}, read by ${p.kernels[reader]!.name})` };
-    }
-  }
-  return undefined;
 }
