@@ -420,8 +420,13 @@ class Lowering {
     table.shape.forEach((extent, a) => {
       if (a !== axis && extent !== 1) strides[a < axis ? a : a - 1 + ir] = table.strides[a]!;
     });
+    const indexShape = this.shapeOf(n.operands[1]!);
     const index = this.read(n.operands[1]!, rank, Array.from({ length: ir }, (_, i) => axis + i));
-    const value = E.load(n.type.dtype, table.buffer, { offset: table.offset, strides }, { index, stride: table.strides[axis]!, extent: table.shape[axis]! });
+    // The flat position in the indices of each point's index: the index axes, dense (what the range error names).
+    const position = { offset: 0, strides: new Array<number>(rank).fill(0) };
+    denseStrides(indexShape).forEach((s, i) => (position.strides[axis + i] = s));
+    const site = { node: n.name, operands: n.operands, loc: n.loc, position, positions: numel(indexShape) };
+    const value = E.load(n.type.dtype, table.buffer, { offset: table.offset, strides }, { index, stride: table.strides[axis]!, extent: table.shape[axis]!, site });
     const b = this.result(n);
     this.pushMap('gather', n.type.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(n.type.shape) }, value }]);
   }
