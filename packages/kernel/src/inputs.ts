@@ -90,7 +90,7 @@ export class InputBinder {
       const kind = describeValue(v);
       if (kind !== ARRAY_FOR[slot.dtype]) throw new TesseraError(`input '${name}' must be a ${ARRAY_FOR[slot.dtype]} for dtype ${slot.dtype}, got ${kind}`);
       const length = (v as TensorData).length;
-      if (length !== size(slot)) throw new TesseraError(`input ${describeSlot(slot)} needs ${size(slot)} elements, got ${length}`);
+      if (length !== size(slot)) throw new TesseraError(`input '${name}' of shape ${formatShape(slot.shape)} needs ${size(slot)} elements, got ${length}`);
       return [index, v as TensorData];
     });
   }

@@ -43,8 +43,9 @@ export interface WebgpuExecutable extends Executable {
  * buffers written once, bind groups built once.
  *
  * Inputs are checked and taken when run() is called (see InputStager:
- * the caller may refill its arrays at once; parameters are written only
- * when a new array is passed for them). Each run records every kernel into
+ * the caller may refill its arrays at once); weights placed with setInputs
+ * are written once, and the parameter-only prepasses run only after
+ * parameters were written. Each run records every kernel into
  * one compute pass of one command encoder, copies only the outputs (and the
  * gather fault words, see FaultBuffer) to mappable buffers, submits once and
  * reads them back. Runs of one executable are serialised; runs called
@@ -118,8 +119,8 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
     const validation = await d.popErrorScope();
     const oom = await d.popErrorScope();
     if (validation || oom) {
-      // A failed submit leaves the parameters' state unknown: upload them again next time.
-      inputs.forgetParams();
+      // A failed submit may not have run the parameter-only prepasses: run them next time.
+      inputs.paramsChanged = true;
       throw new TesseraError(`${doing} ${program.name} on WebGPU failed: ${(validation ?? oom)!.message}`);
     }
   };

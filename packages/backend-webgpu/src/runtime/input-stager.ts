@@ -6,12 +6,8 @@
  * backend), then written to the device at once when every queued run has
  * already submitted its commands (queue order then keeps earlier runs on the
  * old values, and nothing is copied); otherwise copied now and written by
- * the run itself when its turn comes.
- *
- * Parameters (role `param`) are written only when a different array is
- * given for them (identity, not contents: a parameter array changed in
- * place is not seen until a new array is passed), so weights passed with
- * every run are uploaded once.
+ * the run itself when its turn comes. Every array given is taken, parameters
+ * too; weights placed once with setInputs are written once.
  */
 import { type KernelProgram, type TensorData, InputBinder, kernelInputSlots } from '@tessera/kernel';
 import { type StorageData, toStorage } from './host-data.ts';
@@ -30,8 +26,6 @@ export class InputStager {
   private carried: StagedWrite[] = [];
   /** Runs taken and not yet submitted. */
   private unsubmitted = 0;
-  /** The array each parameter buffer was last written from. */
-  private readonly params = new Map<number, TensorData>();
   /** Whether a parameter was written since the last dispatch (the parameter-only prepasses must run). */
   paramsChanged = true;
 
@@ -46,10 +40,6 @@ export class InputStager {
   private stage(buffer: number, v: TensorData): void {
     const decl = this.program.buffers[buffer]!;
     const param = decl.role === 'param';
-    if (param) {
-      if (this.params.get(buffer) === v) return;
-      this.params.set(buffer, v);
-    }
     const data = toStorage(decl.dtype, v);
     if (this.unsubmitted === 0) {
       this.flush(this.carried);
@@ -90,11 +80,5 @@ export class InputStager {
   /** A taken run has submitted its commands, or failed before it could. */
   submitted(): void {
     this.unsubmitted--;
-  }
-
-  /** Forgets which parameter arrays are on the device (after a failed submit): the next ones passed are written again. */
-  forgetParams(): void {
-    this.params.clear();
-    this.paramsChanged = true;
   }
 }
