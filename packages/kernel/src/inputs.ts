@@ -45,6 +45,11 @@ export function describeValue(v: unknown): string {
   return typeof ctor === 'string' && ctor ? ctor : 'object';
 }
 
+/** Whether a value can be a record of inputs: an object, not an array, typed array or Map (whose entries are not own properties). */
+export function isInputRecord(v: unknown): v is Readonly<Record<string, unknown>> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v) && !(v instanceof Map) && !(v instanceof Set);
+}
+
 const size = (slot: InputSlot) => slot.shape.reduce((a, b) => a * b, 1);
 const describeSlot = (slot: InputSlot) => `'${slot.name}' (${slot.dtype}${formatShape(slot.shape)})`;
 
@@ -73,7 +78,7 @@ export class InputBinder {
 
   /** The given inputs as [name, value] pairs (own enumerable keys; an undefined value is not given), after checking each. */
   private check(inputs: unknown, doing: string): [number, TensorData][] {
-    if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
+    if (!isInputRecord(inputs)) {
       throw new TesseraError(`${doing} takes an object of typed arrays keyed by input name, got ${describeValue(inputs)}`);
     }
     const record = inputs as Readonly<Record<string, unknown>>;
@@ -88,7 +93,8 @@ export class InputBinder {
       const slot = this.slots[index]!;
       const v = record[name];
       const kind = describeValue(v);
-      if (kind !== ARRAY_FOR[slot.dtype]) throw new TesseraError(`input '${name}' must be a ${ARRAY_FOR[slot.dtype]} for dtype ${slot.dtype}, got ${kind}`);
+      const wanted = ARRAY_FOR[slot.dtype];
+      if (kind !== wanted) throw new TesseraError(`input '${name}' must be ${/^[AEIOU]/.test(wanted) ? 'an' : 'a'} ${wanted} for dtype ${slot.dtype}, got ${kind}`);
       const length = (v as TensorData).length;
       if (length !== size(slot)) throw new TesseraError(`input '${name}' of shape ${formatShape(slot.shape)} needs ${size(slot)} elements, got ${length}`);
       return [index, v as TensorData];

@@ -1,5 +1,5 @@
 import { type Program, TesseraError, assertVerified, formatType, interpret, toHost } from '@tessera/ir';
-import { type Backend, type Executable, InputBinder, type TensorData, graphInputSlots, outputRecord } from '@tessera/kernel';
+import { type Backend, type Executable, InputBinder, type TensorData, describeValue, graphInputSlots, isInputRecord, outputRecord } from '@tessera/kernel';
 import { compileProgram } from '@tessera/passes';
 import { type BackendName, getBackend } from './backends.ts';
 
@@ -25,6 +25,7 @@ export interface CompileOptions {
  */
 function bindWeights(program: Program, exe: Executable, weights: unknown): Executable {
   if (weights === undefined) return exe;
+  if (!isInputRecord(weights)) throw new TesseraError(`compile(): weights must be an object of typed arrays keyed by input name, got ${describeValue(weights)}`);
   if (exe.setInputs) exe.setInputs(weights as Readonly<Record<string, TensorData>>);
   else new InputBinder(program.name, graphInputSlots(program), () => {}).setInputs(weights);
   // setInputs checked that weights is an object of known inputs.
