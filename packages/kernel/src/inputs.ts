@@ -94,7 +94,7 @@ export class InputBinder {
       const v = record[name];
       const kind = describeValue(v);
       const wanted = ARRAY_FOR[slot.dtype];
-      if (kind !== wanted) throw new TesseraError(`input '${name}' must be ${/^[AEIOU]/.test(wanted) ? 'an' : 'a'} ${wanted} for dtype ${slot.dtype}, got ${kind}`);
+      if (kind !== wanted) throw new TesseraError(`input '${name}' must be ${wanted.startsWith('Int') ? 'an' : 'a'} ${wanted} for dtype ${slot.dtype}, got ${kind}`);
       const length = (v as TensorData).length;
       if (length !== size(slot)) throw new TesseraError(`input '${name}' of shape ${formatShape(slot.shape)} needs ${size(slot)} elements, got ${length}`);
       return [index, v as TensorData];
