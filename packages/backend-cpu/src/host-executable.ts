@@ -5,7 +5,6 @@
  * the call (so a run uses its inputs as they are when run() is called), the
  * gather fault slots checked and outputs copied out after each run.
  */
-import { TesseraError } from '@tessera/ir';
 import { type Executable, InputBinder, type KernelProgram, type KernelTiming, type TensorData, kernelInputSlots, outputRecord } from '@tessera/kernel';
 import type { GatherFaultSlots } from './gather-fault-slots.ts';
 
@@ -58,32 +57,23 @@ export function hostExecutable(
     execute(stepMs);
     faults.check();
   };
-  let disposed = false;
-  const alive = () => {
-    if (disposed) throw new TesseraError('this executable has been disposed');
-  };
   return {
     setInputs(inputs) {
-      alive();
       binder.setInputs(inputs);
     },
     async run(inputs) {
-      alive();
       binder.bindRun(inputs);
       checked();
       return outputRecord(program.outputs.map(({ name, buffer }) => [name, buffers[buffer]!.slice()]));
     },
     async profile(inputs) {
-      alive();
       binder.bindRun(inputs);
       const stepMs: number[] = [];
       checked(stepMs);
       return program.kernels.map((k, i) => ({ name: k.name, kind: k.kind, variant: variants[i]!, ms: stepMs[i]!, method: 'host' as const }));
     },
     dispose() {
-      if (disposed) return;
-      disposed = true;
-      release();
+      if (binder.close()) release();
     },
   };
 }

@@ -1,7 +1,7 @@
-import { TesseraError } from '@tessera/ir';
 import type { Backend, TensorData } from './backend.ts';
 import { evaluateKernelProgram } from './evaluate.ts';
-import { InputBinder, kernelInputSlots, outputRecord } from './inputs.ts';
+import { hostCopyExecutable } from './host-copy-executable.ts';
+import { kernelInputSlots } from './inputs.ts';
 import type { KernelProgram } from './kernel.ts';
 import { assertKernelProgram } from './verify.ts';
 
@@ -17,29 +17,9 @@ export const evaluatorBackend: Backend = {
   limits: { maxBuffersPerKernel: Infinity },
   async compile(program: KernelProgram) {
     assertKernelProgram(program);
-    let disposed = false;
-    const alive = () => {
-      if (disposed) throw new TesseraError('this executable has been disposed');
-    };
-    // Copies of the inputs as placed, by input index (weights stay between runs).
-    const values: TensorData[] = [];
-    const binder = new InputBinder(program.name, kernelInputSlots(program), (i, v) => {
-      values[i] = v.slice();
+    return hostCopyExecutable(program.name, kernelInputSlots(program), (inputs) => {
+      const out = evaluateKernelProgram(program, inputs);
+      return program.outputs.map(({ name, buffer }) => [name, toTyped(program.buffers[buffer]!.dtype, out[name]!)] as const);
     });
-    return {
-      setInputs(inputs) {
-        alive();
-        binder.setInputs(inputs);
-      },
-      async run(inputs) {
-        alive();
-        binder.bindRun(inputs);
-        const out = evaluateKernelProgram(program, Object.fromEntries(program.inputs.map(({ name }, i) => [name, values[i]!])));
-        return outputRecord(program.outputs.map(({ name, buffer }) => [name, toTyped(program.buffers[buffer]!.dtype, out[name]!)]));
-      },
-      dispose() {
-        disposed = true;
-      },
-    };
   },
 };

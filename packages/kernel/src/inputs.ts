@@ -60,11 +60,13 @@ const describeSlot = (slot: InputSlot) => `'${slot.name}' (${slot.dtype}${format
  * each value must be the typed array of its dtype (ARRAY_FOR) with the
  * right length; every input must be given by the run or placed before
  * (setInputs: weights). Given values go to `write`, which copies them:
- * the caller may reuse its arrays as soon as the call returns.
+ * the caller may reuse its arrays as soon as the call returns. Once
+ * closed (dispose()), every call fails.
  */
 export class InputBinder {
   /** Indices of the inputs placed by setInputs. */
   private readonly placed = new Set<number>();
+  private closed = false;
   private readonly byName: ReadonlyMap<string, number>;
 
   constructor(
@@ -76,8 +78,21 @@ export class InputBinder {
     this.byName = new Map(slots.map((slot, index) => [slot.name, index]));
   }
 
-  /** The given inputs as [name, value] pairs (own enumerable keys; an undefined value is not given), after checking each. */
+  /** Refuses every later call (the executable was disposed); returns whether it was open until now. */
+  close(): boolean {
+    const was = !this.closed;
+    this.closed = true;
+    return was;
+  }
+
+  /** Throws once closed: the executable was disposed. */
+  assertOpen(): void {
+    if (this.closed) throw new TesseraError('this executable has been disposed');
+  }
+
+  /** The given inputs as [index, value] pairs (own enumerable keys; an undefined value is not given), after checking each. */
   private check(inputs: unknown, doing: string): [number, TensorData][] {
+    this.assertOpen();
     if (!isInputRecord(inputs)) {
       throw new TesseraError(`${doing} takes an object of typed arrays keyed by input name, got ${describeValue(inputs)}`);
     }

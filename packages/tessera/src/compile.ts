@@ -1,5 +1,5 @@
 import { type Program, TesseraError, assertVerified, formatType, interpret, toHost } from '@tessera/ir';
-import { type Backend, type Executable, InputBinder, type TensorData, describeValue, graphInputSlots, isInputRecord, outputRecord } from '@tessera/kernel';
+import { type Backend, type Executable, InputBinder, type TensorData, describeValue, graphInputSlots, hostCopyExecutable, isInputRecord } from '@tessera/kernel';
 import { compileProgram } from '@tessera/passes';
 import { type BackendName, getBackend } from './backends.ts';
 
@@ -41,30 +41,10 @@ function bindWeights(program: Program, exe: Executable, weights: unknown): Execu
 
 /** Runs a program on the reference interpreter behind the Executable interface (inputs checked and kept as every backend does). */
 function interpreterExecutable(program: Program): Executable {
-  let disposed = false;
-  const alive = () => {
-    if (disposed) throw new TesseraError('this executable has been disposed');
-  };
-  // Copies of the inputs as placed, by input index (weights stay between runs).
-  const values: TensorData[] = [];
-  const binder = new InputBinder(program.name, graphInputSlots(program), (i, v) => {
-    values[i] = v.slice();
+  return hostCopyExecutable(program.name, graphInputSlots(program), (inputs) => {
+    const out = interpret(program, inputs);
+    return program.outputs.map(({ name }) => [name, toHost(out[name]!)] as const);
   });
-  return {
-    setInputs(inputs) {
-      alive();
-      binder.setInputs(inputs);
-    },
-    async run(inputs) {
-      alive();
-      binder.bindRun(inputs);
-      const out = interpret(program, Object.fromEntries(program.inputs.map(({ name }, i) => [name, values[i]!])));
-      return outputRecord(program.outputs.map(({ name }) => [name, toHost(out[name]!)]));
-    },
-    dispose() {
-      disposed = true;
-    },
-  };
 }
 
 /**

@@ -90,13 +90,12 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
   );
   const staging = program.outputs.map(({ buffer }) => ctx.pool.acquire(deviceBytes(program.buffers[buffer]!.size), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, `${program.name}:read`));
   const inputs = new InputStager(program, (buffer, data) => d.queue.writeBuffer(buffers[buffer]!, 0, data));
-  let disposed = false;
   let queue: Promise<unknown> = Promise.resolve();
   const timestamps = d.features.has('timestamp-query');
   let queries: TimestampQueries | undefined;
 
   const alive = (): void => {
-    if (disposed) throw new TesseraError('this executable has been disposed');
+    inputs.assertOpen();
     ctx.assertAlive();
   };
 
@@ -280,8 +279,7 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
     run: (given) => queued(given, runOnce),
     profile: (given) => queued(given, profileOnce),
     dispose() {
-      if (disposed) return;
-      disposed = true;
+      if (!inputs.close()) return;
       // After the runs in flight; buffers of a lost device are destroyed rather than pooled.
       void queue.then(() => {
         textures.destroy();

@@ -59,6 +59,16 @@ export class InputStager {
     }
   }
 
+  /** Refuses every later call (dispose()); returns whether it was open until now. */
+  close(): boolean {
+    return this.binder.close();
+  }
+
+  /** Throws once closed. */
+  assertOpen(): void {
+    this.binder.assertOpen();
+  }
+
   /** Checks and places inputs later runs may leave out (weights). */
   setInputs(inputs: unknown): void {
     this.binder.setInputs(inputs);
