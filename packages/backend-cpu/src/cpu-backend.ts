@@ -1,5 +1,5 @@
 import { type DType, TesseraError } from '@tessera/ir';
-import type { Backend, Executable, KernelProgram, TensorData } from '@tessera/kernel';
+import { type Backend, type Executable, type KernelProgram, type TensorData, assertKernelProgram } from '@tessera/kernel';
 import { GatherFaultSlots } from './gather-fault-slots.ts';
 import { type HostExecutable, hostExecutable, runSteps } from './host-executable.ts';
 import { emitJsProgram, instantiateJsKernel } from './js/module.ts';
@@ -22,6 +22,8 @@ function view(arena: ArrayBuffer, dtype: DType, offset: number, size: number): T
  * kernels in order and copies outputs out.
  */
 export function compileJs(program: KernelProgram): HostExecutable {
+  // Cheap next to compiling, and a bad memory plan would be a wrong answer.
+  assertKernelProgram(program);
   const src = emitJsProgram(program);
   // Temporaries placed by the memory plan are views into one arena.
   const arena = new ArrayBuffer(program.arenaBytes ?? 0);

@@ -9,6 +9,7 @@ export * from './kernel.ts';
 export * from './space.ts';
 export * from './evaluate.ts';
 export * from './verify.ts';
+export * from './memory-plan.ts';
 export * from './print.ts';
 export * from './backend.ts';
 export * from './evaluator-backend.ts';

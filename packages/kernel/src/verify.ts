@@ -1,6 +1,7 @@
 import { TesseraError, formatShape, numel } from '@tessera/ir';
 import { type Expr, type Indirect, walkExpr } from './expr.ts';
 import { type Kernel, type KernelProgram, type Store, iterationSpace, kernelRank, kernelStores } from './kernel.ts';
+import { verifyMemoryPlan } from './memory-plan.ts';
 import { mapRange } from './space.ts';
 
 /** A kernel program that breaks an invariant. */
@@ -40,8 +41,9 @@ function forbiddenAxes(k: Kernel, where: Site): number[] {
  * Checks a kernel program: buffer indices, dtypes of every expression,
  * accesses within buffer bounds over the whole iteration space, axes and
  * scalar references valid where used, stores only to writable buffers,
- * every temporary written before it is read and every output written.
- * Returns the problems found (empty when valid).
+ * every temporary written before it is read, every output written, and
+ * the memory plan (verifyMemoryPlan). Returns the problems found (empty
+ * when valid).
  */
 export function verifyKernelProgram(p: KernelProgram): string[] {
   const problems: string[] = [];
@@ -166,6 +168,7 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
     if (!b) problems.push(`output '${o.name}' names unknown buffer ${o.buffer}`);
     else if (!written.has(o.buffer)) problems.push(`output '${o.name}' (%${b.name}) is never written`);
   }
+  problems.push(...verifyMemoryPlan(p));
   return problems;
 }
 

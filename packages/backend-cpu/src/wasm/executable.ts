@@ -4,7 +4,7 @@
  * access), kernels run in order on this thread or, with threads > 1, on the
  * worker pool over a shared memory.
  */
-import type { KernelProgram, TensorData } from '@tessera/kernel';
+import { type KernelProgram, type TensorData, assertKernelProgram } from '@tessera/kernel';
 import { GatherFaultSlots } from '../gather-fault-slots.ts';
 import { type HostExecutable, hostExecutable, runSteps } from '../host-executable.ts';
 import { instantiateJsKernel } from '../js/module.ts';
@@ -47,6 +47,8 @@ function bufferViews(program: KernelProgram, plan: WasmProgram, memory: WebAssem
 
 /** Compiles a kernel program for the wasm target (SIMD128 kernels, optional worker threads). */
 export async function compileWasm(program: KernelProgram, options: WasmCompileOptions = {}): Promise<WasmExecutable> {
+  // Cheap next to compiling (about 1 ms for ViT-B/16), and a bad memory plan would be a wrong answer.
+  assertKernelProgram(program);
   // Without worker threads (a page that is not cross-origin isolated, say) the program runs on this thread alone.
   const threads = threadsAvailable() ? Math.max(1, Math.floor(options.threads ?? 1)) : 1;
   const plan = emitWasmProgram(program, { ...options, threads });

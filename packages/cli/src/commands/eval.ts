@@ -172,6 +172,13 @@ async function readProgramText(file: string): Promise<string> {
   }
 }
 
+/** Reads and verifies a program in the IR text format; every diagnostic (FILE:line:col: message) in one TesseraError. */
+export async function readProgramFile(file: string): Promise<Program> {
+  const { program, diagnostics } = checkProgramText(await readProgramText(file), file);
+  if (diagnostics.length > 0 || !program) throw new TesseraError(diagnostics.map(formatDiagnostic).join('\n'));
+  return program;
+}
+
 async function runBackend(backend: EvalBackend, p: Program, inputs: Record<string, RefTensor>): Promise<Record<string, RefTensor>> {
   if (backend === 'interp') return interpret(p, inputs);
   const exe = await compile(p, { backend });
