@@ -235,9 +235,11 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
       order = dispatched();
       inputs.paramsChanged = false;
       ms = method === 'timestamp' ? await timeWithTimestamps(order) : await timeOnHost(order);
-      const enc = d.createCommandEncoder({ label: `${program.name} (profile faults)` });
-      faults.copyOut(enc);
-      d.queue.submit([enc.finish()]);
+      if (faults.read) {
+        const enc = d.createCommandEncoder({ label: `${program.name} (profile faults)` });
+        faults.copyOut(enc);
+        d.queue.submit([enc.finish()]);
+      }
     } finally {
       inputs.submitted();
     }
