@@ -21,7 +21,8 @@ export function evalExpr(e: Expr, point: readonly number[], buffers: readonly Fl
       let o = mapOffset(e.map, point);
       if (e.indirect) {
         const i = evalExpr(e.indirect.index, point, buffers, refs);
-        // Points run in row-major order and a lowered gather's position grows with it: the first bad index met is at the least position, as in the interpreter.
+        // Points run in row-major order, and a lowered gather meets every position, in order, before its leading table axes move:
+        // the first bad index met is the one at the least position, as in the interpreter.
         if (!(i >= 0 && i < e.indirect.extent)) throw new GatherIndexError(e.indirect.site, i, mapOffset(e.indirect.site.position, point), e.indirect.extent);
         o += i * e.indirect.stride;
       }
