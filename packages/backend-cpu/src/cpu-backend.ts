@@ -1,5 +1,6 @@
 import { type DType, TesseraError } from '@tessera/ir';
 import { type Backend, type Executable, type KernelProgram, type TensorData, assertKernelProgram } from '@tessera/kernel';
+import { GatherFaultSlots } from './gather-fault-slots.ts';
 import { type HostExecutable, hostExecutable, runSteps } from './host-executable.ts';
 import { emitJsProgram, instantiateJsKernel } from './js/module.ts';
 import { compileWasm } from './wasm/executable.ts';
@@ -34,8 +35,9 @@ export function compileJs(program: KernelProgram): HostExecutable {
     }
     return arr;
   });
-  const kernels = src.kernels.map((k) => instantiateJsKernel(k, buffers));
-  return hostExecutable(program, buffers, (stepMs) => runSteps(kernels, stepMs), kernels.map(() => 'js'));
+  const faults = GatherFaultSlots.inArray(program);
+  const kernels = src.kernels.map((k) => instantiateJsKernel(k, buffers, faults.record));
+  return hostExecutable(program, buffers, faults, (stepMs) => runSteps(kernels, stepMs), kernels.map(() => 'js'));
 }
 
 /** Options of the CPU backend. */

@@ -40,3 +40,4 @@ export { type CompareOptions, type CompareReport, type CompareRow, type Localisa
 export { describeInputs, formatCompareReport, formatDisagreement, formatDivergence, formatNode } from './compare/format.ts';
 export { BackendsDisagreeError, expectBackendsAgree } from './compare/expect.ts';
 export { type Fault, corruptStore, faultyBackend, misplace, strayStore } from './compare/faults.ts';
+export { CONFORMANCE_CASES, type CompileFor, type ConformanceCase, type ErrorRecord, type Outcome } from './conformance.ts';

@@ -1,4 +1,4 @@
-import { TesseraError, binaryScalarFn, castValue, compareScalarFn, numel, unaryScalarFn } from '@tessera/ir';
+import { GatherIndexError, TesseraError, binaryScalarFn, castValue, compareScalarFn, numel, unaryScalarFn } from '@tessera/ir';
 import type { Expr } from './expr.ts';
 import type { AttentionKernel, Kernel, KernelProgram, MapKernel, MatmulKernel, ReduceKernel, Store } from './kernel.ts';
 import { forEachPoint, mapOffset } from './space.ts';
@@ -21,7 +21,9 @@ export function evalExpr(e: Expr, point: readonly number[], buffers: readonly Fl
       let o = mapOffset(e.map, point);
       if (e.indirect) {
         const i = evalExpr(e.indirect.index, point, buffers, refs);
-        if (!(i >= 0 && i < e.indirect.extent)) throw new TesseraError(`gather index ${i} is out of range [0, ${e.indirect.extent})`);
+        // Points run in row-major order, and a lowered gather meets every position, in order, before its leading table axes move:
+        // the first bad index met is the one at the least position, as in the interpreter.
+        if (!(i >= 0 && i < e.indirect.extent)) throw new GatherIndexError(e.indirect.site, i, mapOffset(e.indirect.site.position, point), e.indirect.extent);
         o += i * e.indirect.stride;
       }
       return buffers[e.buffer]![o]!;
@@ -177,7 +179,7 @@ export function evaluateKernelProgram(p: KernelProgram, inputs: Readonly<Record<
     return data;
   });
   for (const { name, buffer } of p.inputs) {
-    const v = inputs[name];
+    const v = Object.hasOwn(inputs, name) ? inputs[name] : undefined;
     if (!v) throw new TesseraError(`missing input '${name}'`);
     const decl = p.buffers[buffer]!;
     if (v.length !== decl.size) throw new TesseraError(`input '${name}' needs ${decl.size} elements, got ${v.length}`);
@@ -187,10 +189,9 @@ export function evaluateKernelProgram(p: KernelProgram, inputs: Readonly<Record<
     try {
       evaluateKernel(k, buffers);
     } catch (e) {
+      if (e instanceof GatherIndexError) throw e;
       throw new TesseraError(`kernel ${k.name}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  const out: Record<string, Float64Array> = {};
-  for (const { name, buffer } of p.outputs) out[name] = buffers[buffer]!.slice(0, numel(p.buffers[buffer]!.shape));
-  return out;
+  return Object.fromEntries(p.outputs.map(({ name, buffer }) => [name, buffers[buffer]!.slice(0, numel(p.buffers[buffer]!.shape))]));
 }

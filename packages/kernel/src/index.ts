@@ -14,5 +14,7 @@ export * from './print.ts';
 export * from './backend.ts';
 export * from './evaluator-backend.ts';
 export * from './inputs.ts';
+export * from './host-copy-executable.ts';
+export * from './gather-faults.ts';
 export * from './code-writer.ts';
 export * from './profile.ts';

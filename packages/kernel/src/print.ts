@@ -1,5 +1,5 @@
-import { byteSize, formatShape } from '@tessera/ir';
-import type { Expr, IndexMap } from './expr.ts';
+import { byteSize, formatLoc, formatShape } from '@tessera/ir';
+import type { Expr, IndexMap, Indirect } from './expr.ts';
 import type { Kernel, KernelProgram, Store } from './kernel.ts';
 
 /** Prints an index map as `7 + 3*a0 + a2` (zero strides omitted). */
@@ -20,6 +20,12 @@ function printNumber(v: number): string {
   return Object.is(v, -0) ? '-0' : String(v);
 }
 
+/** A gather's index as `gather<%y @ 3:7, position a0 of 4>(index) in [0, 10)`: the node and position its range error names. */
+function printGather(ind: Indirect, p: (x: Expr) => string): string {
+  const { node, loc, position, positions } = ind.site;
+  return `gather<%${node}${loc ? ` @ ${formatLoc(loc)}` : ''}, position ${printMap(position)} of ${positions}>(${p(ind.index)}) in [0, ${ind.extent})`;
+}
+
 /** Prints a scalar expression in prefix form, loads as `%buf[index]`. */
 export function printExpr(e: Expr, names: readonly string[]): string {
   const p = (x: Expr) => printExpr(x, names);
@@ -29,7 +35,7 @@ export function printExpr(e: Expr, names: readonly string[]): string {
     case 'axis':
       return `a${e.axis}`;
     case 'load': {
-      const ind = e.indirect ? ` + ${e.indirect.stride}*(${p(e.indirect.index)})` : '';
+      const ind = e.indirect ? ` + ${e.indirect.stride}*${printGather(e.indirect, p)}` : '';
       return `%${names[e.buffer] ?? `?${e.buffer}`}[${printMap(e.map)}${ind}]`;
     }
     case 'unary':

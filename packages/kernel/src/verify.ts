@@ -1,5 +1,5 @@
 import { TesseraError, formatShape, numel } from '@tessera/ir';
-import { type Expr, walkExpr } from './expr.ts';
+import { type Expr, type Indirect, walkExpr } from './expr.ts';
 import { type Kernel, type KernelProgram, type Store, iterationSpace, kernelRank, kernelStores } from './kernel.ts';
 import { verifyMemoryPlan } from './memory-plan.ts';
 import { mapRange } from './space.ts';
@@ -48,6 +48,7 @@ function forbiddenAxes(k: Kernel, where: Site): number[] {
 export function verifyKernelProgram(p: KernelProgram): string[] {
   const problems: string[] = [];
   const written = new Set<number>();
+  const gathers = new Map<string, Indirect>();
   p.buffers.forEach((b, i) => {
     if (b.size !== numel(b.shape)) problems.push(`buffer ${i} (%${b.name}) has size ${b.size} but shape ${formatShape(b.shape)}`);
     if (b.role === 'input' || b.role === 'param' || b.role === 'const') written.add(i);
@@ -79,7 +80,7 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
             if (b.dtype !== x.dtype) say(`load of %${b.name} as ${x.dtype}, but the buffer holds ${b.dtype}`);
             if (!written.has(x.buffer)) say(`reads %${b.name} before any kernel writes it`);
             checkMap(x.map, b.size, `load of %${b.name}`, forbidden, x.indirect ? (x.indirect.extent - 1) * x.indirect.stride : 0, extents);
-            if (x.indirect && x.indirect.index.dtype !== 'i32') say(`gather index of %${b.name} is ${x.indirect.index.dtype}, expected i32`);
+            if (x.indirect) checkGather(x.indirect, `gather from %${b.name}`, forbidden, extents);
             return;
           }
           case 'binary':
@@ -105,6 +106,17 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
       for (const a of zeroAxes) if (map.strides[a] !== 0) say(`${what} has stride ${map.strides[a]} on axis ${a}, expected 0`);
       const { min, max } = mapRange(map, extents);
       if (min < 0 || max + Math.max(0, extra) >= size || min + Math.min(0, extra) < 0) say(`${what} reaches offsets ${min}..${max + extra} outside [0, ${size})`);
+    };
+    const checkGather = (ind: Indirect, what: string, zeroAxes: readonly number[], extents: readonly number[]) => {
+      const { node, positions, position } = ind.site;
+      if (ind.index.dtype !== 'i32') say(`${what}: index is ${ind.index.dtype}, expected i32`);
+      if (!Number.isInteger(ind.extent) || ind.extent < 1) say(`${what}: extent ${ind.extent} is not an integer >= 1`);
+      if (!Number.isInteger(positions) || positions < 1) say(`${what}: ${positions} index positions, expected an integer >= 1`);
+      else checkMap(position, positions, `${what}: position map`, zeroAxes, 0, extents);
+      // Backends keep one fault slot per gather node: loads naming one node must agree on what its error says.
+      const seen = gathers.get(node);
+      if (!seen) gathers.set(node, ind);
+      else if (seen.extent !== ind.extent || seen.site.positions !== positions) say(`${what}: gather %${node} has extent ${ind.extent} and ${positions} positions here, ${seen.extent} and ${seen.site.positions} elsewhere`);
     };
     const checkStores = (stores: readonly Store[], where: 'store' | 'row', refs: ReadonlySet<string>) => {
       const extents = extentsAt(where);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Program, ProgramBuilder, decomposeProgram, interpret, parseProgram, tensorType, verify } from '@tessera/ir';
-import { evaluateKernelProgram, kernelExprs, kernelStores, loadedBuffers, verifyMemoryPlan } from '@tessera/kernel';
+import { type Kernel, evaluateKernelProgram, kernelExprs, kernelStores, loadedBuffers, verifyMemoryPlan, walkExpr } from '@tessera/kernel';
 import { type ProgramCase, arbModelWithInputs, arbProgramWithInputs, describeMismatch, formatCounterexample } from '@tessera/harness';
 import { canonicalize, compileProgram, lowerToKernels, planMemory } from '../src/index.ts';
 
@@ -132,6 +132,27 @@ output y = %5
       expect(bound.size).toBeLessThanOrEqual(4);
     }
     const inputs = Object.fromEntries(xs.map((x, i) => [x.name, Float32Array.from({ length: 5 }, (_, j) => i + j / 10)]));
+    expect(Array.from(evaluateKernelProgram(planMemory(limited), inputs).y!)).toEqual(Array.from(interpret(p, inputs).y!.data));
+  });
+
+  it('counts a gather kernel\'s table and its fault slot (a WebGPU binding) against the limit', () => {
+    // y = gather(t, i1 + i2 + i3): the index sum is cheap (inlined) unless the kernel would bind too many buffers.
+    const b = new ProgramBuilder('wide_gather');
+    const ids = [1, 2, 3].map((k) => b.input(`i${k}`, tensorType('i32', [4])));
+    const sum = b.emit('add', [b.emit('add', [ids[0]!, ids[1]!]), ids[2]!]);
+    b.output('y', b.emit('gather', [b.input('t', tensorType('f32', [5, 2])), sum]));
+    const p = b.build();
+    const bound = (k: Kernel) => {
+      const used = new Set(kernelStores(k).map((st) => st.buffer));
+      for (const e of kernelExprs(k)) loadedBuffers(e, used);
+      let gathers = false;
+      for (const e of kernelExprs(k)) walkExpr(e, (x) => (gathers ||= x.k === 'load' && x.indirect !== undefined));
+      return used.size + (gathers ? 1 : 0);
+    };
+    expect(lowerToKernels(p).kernels.map(bound)).toEqual([6]);
+    const limited = lowerToKernels(p, { maxBuffersPerKernel: 5 });
+    expect(limited.kernels.map(bound).every((n) => n <= 5)).toBe(true);
+    const inputs = { i1: Int32Array.from([0, 1, 2, 0]), i2: Int32Array.from([1, 1, 0, 0]), i3: Int32Array.from([3, 0, 1, 4]), t: Float32Array.from({ length: 10 }, (_, j) => j) };
     expect(Array.from(evaluateKernelProgram(planMemory(limited), inputs).y!)).toEqual(Array.from(interpret(p, inputs).y!.data));
   });
 });

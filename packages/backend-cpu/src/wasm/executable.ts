@@ -5,6 +5,7 @@
  * worker pool over a shared memory.
  */
 import { type KernelProgram, type TensorData, assertKernelProgram } from '@tessera/kernel';
+import { GatherFaultSlots } from '../gather-fault-slots.ts';
 import { type HostExecutable, hostExecutable, runSteps } from '../host-executable.ts';
 import { instantiateJsKernel } from '../js/module.ts';
 import { type ThreadPool, getThreadPool, threadsAvailable } from '../threads/pool.ts';
@@ -61,8 +62,9 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
     if (b.data.length === 1) views[i]!.fill(b.data[0]!);
     else views[i]!.set(b.data);
   });
+  const faults = GatherFaultSlots.inMemory(program, memory.buffer, plan.memory.faultsBase, threads);
   const steps: (() => void)[] = plan.kernels.map((k) => {
-    if (k.kind === 'js') return instantiateJsKernel(k.source, views);
+    if (k.kind === 'js') return instantiateJsKernel(k.source, views, faults.record);
     const fn = instance.exports[k.exportName] as (tid: number, nt: number, scratch: number) => void;
     const scratch = plan.memory.scratchBase;
     return () => fn(0, 1, scratch);
@@ -79,6 +81,7 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
   const exe = hostExecutable(
     program,
     views,
+    faults,
     (stepMs) => {
       counters.fill(0);
       if (pool && handle !== undefined) pool.run(handle, instance, steps, plan, stepMs);

@@ -1,14 +1,15 @@
 /**
  * A kernel program as one WebAssembly module over one linear memory: the
- * memory plan (every buffer at a fixed, 64-byte aligned offset, then one
- * scratch area per thread), the runtime library, and one exported function
+ * memory plan (every buffer at a fixed, 64-byte aligned offset, the chunk
+ * counters and gather fault slots, then one scratch area per thread), the runtime library, and one exported function
  * per kernel that has a wasm form. Kernels without one keep the JS
  * backend's code and run on views of the same memory.
  */
 import { TesseraError } from '@tessera/ir';
-import type { Kernel, KernelProgram } from '@tessera/kernel';
+import { type Kernel, type KernelProgram, gatherSites, siteNumbers } from '@tessera/kernel';
+import { FAULT_SLOT_BYTES, faultSlotBytes } from '../gather-fault-slots.ts';
 import { type JsKernelSource, emitJsKernel } from '../js/emit-kernel.ts';
-import { F64, type FunctionBuilder, I32, ModuleBuilder } from './binary.ts';
+import { F64, type FunctionBuilder, ModuleBuilder } from './binary.ts';
 import { PARALLEL_MIN_WORK } from './kernel-common.ts';
 import { emitAttentionKernel } from './attention-kernel.ts';
 import { emitMapKernel } from './map-kernel.ts';
@@ -34,6 +35,8 @@ export interface MemoryPlan {
   readonly scratchBytes: number;
   /** Byte offset of the chunk counters, one i32 per kernel, zeroed before every run (see forEachChunk). */
   readonly countersBase: number;
+  /** Byte offset of the gather fault slots (see GatherFaultSlots), cleared before every run. */
+  readonly faultsBase: number;
   readonly threads: number;
   /** Total size in 64 KiB pages. */
   readonly pages: number;
@@ -114,8 +117,7 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   const m = new ModuleBuilder();
   const sig = new Map<string, number>();
   for (const { name, arity } of RUNTIME_IMPORT_SIGNATURES) {
-    const params = name === 'gatherError' ? [I32, I32] : arity === 2 ? [F64, F64] : [F64];
-    sig.set(name, m.importFunc('m', name, params as never, name === 'gatherError' ? [] : [F64]));
+    sig.set(name, m.importFunc('m', name, arity === 2 ? [F64, F64] : [F64], [F64]));
   }
   // The memory size is only known after the kernels (scratch); imports are encoded at the end, so set it then.
   const lib: WasmLib = { ...(Object.fromEntries(sig) as Omit<WasmLib, 'vexp' | 'vtanh' | 'verf'>), ...addVectorMath(m) };
@@ -123,9 +125,12 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   const micro = addMicroKernel(m, relaxedSimd);
   const countersBase = end;
   end = align(end + 4 * p.kernels.length);
+  const sites = siteNumbers(gatherSites(p));
+  const faults = { base: end, threadBytes: sites.size * FAULT_SLOT_BYTES, sites };
+  end = align(end + faultSlotBytes(p, threads));
   const facts: ProgramFacts = {
     lib, offsets, dtypes: p.buffers.map((b) => b.dtype), minParallelWork: options.minParallelWork ?? PARALLEL_MIN_WORK,
-    blocking: options.blocking ?? WASM_MATMUL_BLOCKING, counter: countersBase,
+    blocking: options.blocking ?? WASM_MATMUL_BLOCKING, counter: countersBase, faults,
   };
   let scratchBytes = 0;
   const kernels: WasmKernelPlan[] = p.kernels.map((k, i) => {
@@ -141,5 +146,5 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   end += scratchBytes * threads;
   const pages = Math.max(1, Math.ceil(end / PAGE));
   m.importMemory('env', 'memory', pages, shared ? pages : undefined, shared);
-  return { bytes: m.encode(), memory: { offsets, scratchBase, scratchBytes, countersBase, threads, pages }, shared, relaxedSimd, kernels };
+  return { bytes: m.encode(), memory: { offsets, scratchBase, scratchBytes, countersBase, faultsBase: faults.base, threads, pages }, shared, relaxedSimd, kernels };
 }

@@ -1,5 +1,6 @@
 import { type Attrs, ints, num } from '../attrs.ts';
 import { TypeRuleError } from '../errors.ts';
+import { IndexRangeError } from '../gather-error.ts';
 import { type OpDef, fixedOperands } from '../op-def.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, broadcastShapes, formatShape, normalizeAxis, numel, shapesEqual, stridesOf, tensorType } from '../tensor-type.ts';
@@ -233,9 +234,7 @@ const gatherOp: OpDef = {
       let io = 0;
       for (let a = 0; a < iShape.length; a++) io += idx[axis + a]! * iStrides[a]!;
       const row = ind!.data[io]!;
-      if (row < 0 || row >= extent) {
-        throw new TypeRuleError(`gather: index ${row} at position ${io} of indices is out of range [0, ${extent})`);
-      }
+      if (row < 0 || row >= extent) throw new IndexRangeError(row, io, extent);
       let o = row * tStrides[axis]!;
       for (let a = 0; a < axis; a++) o += idx[a]! * tStrides[a]!;
       for (let a = axis + 1; a < tShape.length; a++) o += idx[a - 1 + iShape.length]! * tStrides[a]!;

@@ -6,6 +6,9 @@ import { andAll, foldMask, sumAll } from './mask-folding.ts';
 import { type FusionPlan, MOVEMENT_OPS, NO_FUSION, ROOT_OPS, planFusion } from './plan.ts';
 import { type View, broadcastView, denseView, isDense, reshapeView, sliceView, transposeView } from './view.ts';
 
+/** Stands for the faults buffer a gather kernel binds on WebGPU, in a kernel's count of buffers (not a program buffer). */
+const GATHER_FAULTS_SLOT = -1;
+
 /** Options of the lowering. */
 export interface LowerOptions {
   /** Fuse (default true): elementwise chains, prologues, epilogues, row kernels, attention with folded masks. Off: one kernel per core op. */
@@ -476,8 +479,15 @@ class Lowering {
     table.shape.forEach((extent, a) => {
       if (a !== axis && extent !== 1) strides[a < axis ? a : a - 1 + ir] = table.strides[a]!;
     });
+    const indexShape = this.shapeOf(n.operands[1]!);
+    // Counted against the buffer limit before the index is inlined: the table, and the slot where backends record an index out of range (WebGPU binds a faults buffer).
+    this.used.add(table.buffer).add(GATHER_FAULTS_SLOT);
     const index = this.read(n.operands[1]!, rank, Array.from({ length: ir }, (_, i) => axis + i));
-    const value = E.load(n.type.dtype, table.buffer, { offset: table.offset, strides }, { index, stride: table.strides[axis]!, extent: table.shape[axis]! });
+    // The flat position in the indices of each point's index: the index axes, dense (what the range error names).
+    const position = { offset: 0, strides: new Array<number>(rank).fill(0) };
+    denseStrides(indexShape).forEach((s, i) => (position.strides[axis + i] = s));
+    const site = { node: n.name, operands: n.operands, loc: n.loc, position, positions: numel(indexShape) };
+    const value = E.load(n.type.dtype, table.buffer, { offset: table.offset, strides }, { index, stride: table.strides[axis]!, extent: table.shape[axis]!, site });
     const b = this.result(n);
     this.pushMap('gather', n.type.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(n.type.shape) }, value }]);
   }
