@@ -15,3 +15,4 @@ export * from './evaluator-backend.ts';
 export * from './inputs.ts';
 export * from './code-writer.ts';
 export * from './profile.ts';
+export * from './buffer-limits.ts';
