@@ -309,7 +309,7 @@ export class ThreadPool {
     if (this.unreported.length === 0 && recorded === undefined) return;
     const deaths = this.unreported.splice(0);
     clearError(this.ctrl);
-    const what = [...(deaths.length ? [`${deaths.join(', ')} while the pool was idle, and was replaced`] : []), ...(recorded === undefined ? [] : [recorded])];
+    const what = [...(deaths.length ? [`${deaths.join(', ')} while the pool was idle (a dead worker is replaced)`] : []), ...(recorded === undefined ? [] : [recorded])];
     throw new TesseraError(`thread pool: ${what.join('; ')}; this run did not start: run again`);
   }
 
