@@ -59,6 +59,22 @@ describe('WebGPU runtime', () => {
     exe.dispose();
   });
 
+  it("refuses a buffer larger than the device's largest storage binding, naming it, before allocating anything", async () => {
+    const be = await testBackend();
+    const limit = be.adapter.limits.maxStorageBufferBindingSize!;
+    const negate = (n: number) => {
+      const b = new ProgramBuilder('big');
+      b.output('y', b.emit('neg', [b.input('x', tensorType('f32', [n]))]));
+      return lowerToKernels(b.build());
+    };
+    // One element past the limit, and 2^31 elements (8 GiB: were it allocated first, this would not return quickly).
+    for (const n of [limit / 4 + 1, 2 ** 31]) {
+      await expect(be.compile(negate(n))).rejects.toThrow(
+        new RegExp(`^webgpu: buffer %x \\(f32\\[${n}\\]\\) needs [0-9.]+ [MG]iB \\(${Math.ceil((n * 4) / 16) * 16} bytes\\), more than the device binds or holds in one buffer: [0-9.]+ MiB \\(${limit} bytes\\)$`),
+      );
+    }
+  });
+
   it('runs concurrent runs of one executable one after another, each with its own inputs', async () => {
     const exe = await (await testBackend()).compile(linear());
     const w = Float32Array.from([1, 0, 0, 1, 0, 0]);

@@ -3,7 +3,7 @@ import { GatherIndexError, IndexRangeError, describeNode } from './gather-error.
 import type { Program } from './program.ts';
 import { type HostArray, type RefTensor, fromHost } from './ref-tensor.ts';
 import { getOp } from './registry.ts';
-import { formatType, typesEqual } from './tensor-type.ts';
+import { MAX_ARRAY_ELEMENTS, formatType, numel, typesEqual } from './tensor-type.ts';
 import { assertVerified } from './verifier.ts';
 
 /** Input values keyed by input name: reference tensors or host arrays of the right length. */
@@ -39,6 +39,11 @@ export function interpret(p: Program, inputs: InterpreterInputs): Record<string,
   }
   for (const n of p.nodes) {
     const operands = n.operands.map((o) => env.get(o)!);
+    const elements = numel(n.type.shape);
+    if (elements > MAX_ARRAY_ELEMENTS) {
+      // Checked before evaluating: a Float64Array this long cannot be allocated (or would take the machine's memory).
+      throw new TesseraError(`%${n.name} = ${n.op}(...): its value ${formatType(n.type)} has ${elements} elements, more than the interpreter holds in one array (${MAX_ARRAY_ELEMENTS})`, n.loc);
+    }
     try {
       env.set(n.name, getOp(n.op).evaluate(operands, n.attrs, n.type));
     } catch (e) {

@@ -1,4 +1,5 @@
 import { GatherIndexError, TesseraError, binaryScalarFn, castValue, compareScalarFn, numel, unaryScalarFn } from '@tessera/ir';
+import { allocateOrExplain, assertBufferElements, describeBuffer } from './buffer-limits.ts';
 import type { Expr } from './expr.ts';
 import type { AttentionKernel, Kernel, KernelProgram, MapKernel, MatmulKernel, ReduceKernel, Store } from './kernel.ts';
 import { forEachPoint, mapOffset } from './space.ts';
@@ -173,9 +174,13 @@ export function evaluateKernel(k: Kernel, buffers: Float64Array[]): void {
  * row-major order); returns outputs by name.
  */
 export function evaluateKernelProgram(p: KernelProgram, inputs: Readonly<Record<string, ArrayLike<number>>>): Record<string, Float64Array> {
+  assertBufferElements(p, 'kernel evaluator');
   const buffers = p.buffers.map((b) => {
-    const data = new Float64Array(b.size);
-    if (b.data) data.set(b.data.length === 1 ? new Array<number>(b.size).fill(b.data[0]!) : b.data);
+    const data = allocateOrExplain('kernel evaluator', `buffer ${describeBuffer(b)}`, b.size * 8, () => new Float64Array(b.size));
+    if (b.data) {
+      if (b.data.length === 1) data.fill(b.data[0]!);
+      else data.set(b.data);
+    }
     return data;
   });
   for (const { name, buffer } of p.inputs) {

@@ -18,3 +18,4 @@ export * from './host-copy-executable.ts';
 export * from './gather-faults.ts';
 export * from './code-writer.ts';
 export * from './profile.ts';
+export * from './buffer-limits.ts';

@@ -4,7 +4,7 @@
  * access), kernels run in order on this thread or, with threads > 1, on the
  * worker pool over a shared memory.
  */
-import { type KernelProgram, type TensorData, assertKernelProgram } from '@tessera/kernel';
+import { type KernelProgram, type TensorData, allocateOrExplain, assertKernelProgram } from '@tessera/kernel';
 import { GatherFaultSlots } from '../gather-fault-slots.ts';
 import { type HostExecutable, hostExecutable, runSteps } from '../host-executable.ts';
 import { instantiateJsKernel } from '../js/module.ts';
@@ -53,7 +53,10 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
   const threads = threadsAvailable() ? Math.max(1, Math.floor(options.threads ?? 1)) : 1;
   const plan = emitWasmProgram(program, { ...options, threads });
   const { pages } = plan.memory;
-  const memory = new WebAssembly.Memory(plan.shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages });
+  // The plan fits wasm32; the engine or the machine may still refuse that much.
+  const memory = allocateOrExplain('cpu backend (wasm)', `the memory of program @${program.name}`, pages * 65536, () =>
+    new WebAssembly.Memory(plan.shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages }),
+  );
   const module = await WebAssembly.compile(plan.bytes);
   const instance = await WebAssembly.instantiate(module, { env: { memory }, m: runtimeImports() });
   const views = bufferViews(program, plan, memory);

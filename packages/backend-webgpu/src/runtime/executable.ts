@@ -1,5 +1,5 @@
 import { TesseraError } from '@tessera/ir';
-import { type Executable, type KernelProgram, type KernelTiming, type TensorData, type TimingMethod, assertKernelProgram, outputRecord } from '@tessera/kernel';
+import { type Executable, type KernelProgram, type KernelTiming, type TensorData, type TimingMethod, assertKernelProgram, describeBuffer, formatBytes, outputRecord } from '@tessera/kernel';
 import type { GpuContext } from '../device/context.ts';
 import { emitProgramShaders } from '../wgsl/emit.ts';
 import { FAULTS_BUFFER, faultLayout } from '../wgsl/faults.ts';
@@ -59,9 +59,11 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
   assertKernelProgram(program);
   ctx.assertAlive();
   const d = ctx.device;
+  // Before anything is allocated: every buffer is bound whole, and read back through a buffer of its size.
+  const maxBytes = Math.min(ctx.maxBindingBytes, ctx.report.limits.maxBufferSize ?? Infinity);
   for (const b of program.buffers) {
-    if (b.size * 4 > ctx.maxBindingBytes) {
-      throw new TesseraError(`buffer %${b.name} (${b.dtype}[${b.shape.join(',')}]) needs ${b.size * 4} bytes, more than the device's largest storage binding (${ctx.maxBindingBytes} bytes)`);
+    if (deviceBytes(b.size) > maxBytes) {
+      throw new TesseraError(`webgpu: buffer ${describeBuffer(b)} needs ${formatBytes(deviceBytes(b.size))}, more than the device binds or holds in one buffer: ${formatBytes(maxBytes)}`);
     }
   }
   const shaders = emitProgramShaders(program, { ...ctx.target, ...variants });
@@ -70,6 +72,8 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
   const pipelines = await Promise.all(steps.map(({ shader }) => ctx.pipelines.pipeline(shader)));
 
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+  // WebGPU states no total memory: a device that cannot hold every buffer says so in this scope, and compiling fails cleanly.
+  d.pushErrorScope('out-of-memory');
   const buffers = program.buffers.map((b) => ctx.pool.acquire(deviceBytes(b.size), usage, `${program.name}:%${b.name}`));
   const faults = new FaultBuffer(ctx, faultLayout(program), program.name);
   program.buffers.forEach((b, i) => {
@@ -89,6 +93,14 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
     }),
   );
   const staging = program.outputs.map(({ buffer }) => ctx.pool.acquire(deviceBytes(program.buffers[buffer]!.size), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, `${program.name}:read`));
+  const outOfMemory = await d.popErrorScope();
+  if (outOfMemory) {
+    for (const b of [...buffers, ...staging]) b.destroy();
+    faults.release();
+    const total = [...program.buffers.map((b) => b.size), ...program.outputs.map(({ buffer }) => program.buffers[buffer]!.size)].reduce((t, n) => t + deviceBytes(n), 0);
+    const largest = program.buffers.reduce((a, b) => (b.size > a.size ? b : a));
+    throw new TesseraError(`webgpu: the device could not hold the buffers of program @${program.name} (${formatBytes(total)} in all, the largest ${describeBuffer(largest)}): ${outOfMemory.message}`);
+  }
   const inputs = new InputStager(program, (buffer, data) => d.queue.writeBuffer(buffers[buffer]!, 0, data));
   let queue: Promise<unknown> = Promise.resolve();
   const timestamps = d.features.has('timestamp-query');
