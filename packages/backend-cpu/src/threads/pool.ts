@@ -75,7 +75,8 @@ function nodeWorkers(): WorkerSource {
       return { post: (m, transfer) => w.postMessage(m, transfer as never), hold: (held) => (held ? w.ref() : w.unref()), terminate: () => void w.terminate() };
     },
     startWatcher(ctrl) {
-      const watcher = new wt.Worker(WATCHER_SOURCE, { eval: true });
+      // The watcher only relays channel closes: the smallest heap V8 allows keeps its isolate a few MiB (peak RSS counts).
+      const watcher = new wt.Worker(WATCHER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 } });
       watcher.on('error', () => {});
       watcher.unref();
       const post = (m: WatcherMessage, transfer: unknown[] = []) => watcher.postMessage(m, transfer as never);

@@ -11,7 +11,7 @@ import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Program, TesseraError, toHost } from '@tessera/ir';
 import { readSafetensorsFile } from '@tessera/ir/node';
-import { type CompareReport, compareBackends, describeInputs, formatCompareReport } from '@tessera/harness';
+import type { CompareReport } from '@tessera/harness';
 import { availableBackends } from 'tessera';
 import type { TensorData } from '@tessera/kernel';
 import { type Command, UsageError } from '../command.ts';
@@ -155,8 +155,7 @@ async function givenValues(p: Program, o: CompareCliOptions): Promise<Record<str
 }
 
 /** Where the values came from, for the report's heading. */
-function inputsText(o: CompareCliOptions, r: CompareReport): string {
-  const drawn = describeInputs(r);
+function inputsText(o: CompareCliOptions, r: CompareReport, drawn: string): string {
   if (o.inputs !== undefined) return `inputs from ${o.inputs}${o.weights !== undefined ? `, weights from ${o.weights}` : ''} (anything else ${drawn})`;
   return o.weights !== undefined ? `weights from ${o.weights}, ${drawn}` : drawn;
 }
@@ -171,9 +170,11 @@ export const compareCommand: Command = {
   async run(args) {
     const o = parseCompareArgs(args);
     try {
+      // The harness (fast-check, the generators, every backend) is loaded only when compare runs: other commands' peak RSS stays as it was.
+      const { compareBackends, describeInputs, formatCompareReport } = await import('@tessera/harness');
       const program = await loadProgram(o);
       const report = await compareBackends(program, { inputs: await givenValues(program, o), seed: o.seed, trials: o.trials, ...(o.backends ? { backends: o.backends } : {}) });
-      const inputs = inputsText(o, report);
+      const inputs = inputsText(o, report, describeInputs(report));
       process.stdout.write(`${o.json ? JSON.stringify({ model: o.model ?? o.config, inputs, ...report }) : formatCompareReport(report, inputs)}\n`);
       return report.agree ? 0 : 1;
     } catch (e) {
