@@ -36,11 +36,13 @@ export const CTRL = {
 export const SLOT = {
   /** One of WORKER_STATE. */
   state: 0,
+  /** 1 once the death of a dead worker is counted in `deaths` (marking it dead and counting it are two steps). */
+  counted: 1,
   /** Length of the reason stored from `reason` on: why the worker died, as far as anyone could tell. */
-  reasonLength: 1,
-  reason: 2,
+  reasonLength: 2,
+  reason: 3,
   /** Slots in all. */
-  size: 2 + 256,
+  size: 3 + 256,
 } as const;
 
 /** What a worker is doing, as its slot says. */
@@ -111,6 +113,8 @@ function markDead(ctrl, slot) {
   Atomics.notify(slot, ${SLOT.state});
   // The slot first, then the count: a thread that sees the count move finds the dead slot.
   Atomics.add(ctrl, ${CTRL.deaths}, 1);
+  Atomics.store(slot, ${SLOT.counted}, 1);
+  Atomics.notify(slot, ${SLOT.counted});
   Atomics.add(ctrl, ${CTRL.generation}, 1);
   Atomics.notify(ctrl, ${CTRL.generation});
   return true;

@@ -75,8 +75,7 @@ function nodeWorkers(): WorkerSource {
       return { post: (m, transfer) => w.postMessage(m, transfer as never), hold: (held) => (held ? w.ref() : w.unref()), terminate: () => void w.terminate() };
     },
     startWatcher(ctrl) {
-      // The watcher only relays channel closes: the smallest heap V8 allows keeps its isolate a few MiB (peak RSS counts).
-      const watcher = new wt.Worker(WATCHER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 } });
+      const watcher = new wt.Worker(WATCHER_SOURCE, { eval: true });
       watcher.on('error', () => {});
       watcher.unref();
       const post = (m: WatcherMessage, transfer: unknown[] = []) => watcher.postMessage(m, transfer as never);
@@ -217,6 +216,8 @@ export class ThreadPool {
   private replaceDead(): void {
     for (const slot of this.slots) {
       if (Atomics.load(slot.state, SLOT.state) !== WORKER_STATE.dead) continue;
+      // Marked dead, its death may not be counted yet (the marking thread is between the two steps): a run must not start before it is.
+      waitWhile(slot.state, SLOT.counted, 0, this.mayBlock);
       this.failLoadsAwaiting(slot);
       if (!slot.deathReported) this.unreported.push(`${workerName(slot.index)} died (${deathReason(slot.state) ?? STOPPED})`);
       const fresh = this.spawn(slot.index);
@@ -327,9 +328,13 @@ export class ThreadPool {
     if (threads === undefined || this.pending.has(id)) throw new TesseraError(`program ${id} is not loaded in the thread pool`);
     const ctrl = this.ctrl;
     this.waitForWorkers();
-    // The base first, then the scan: a death counted after this abandons the run, one counted before is found by the scan.
-    Atomics.store(ctrl, CTRL.base, Atomics.load(ctrl, CTRL.deaths));
-    this.replaceDead();
+    // Replace the dead until no death was counted during the scan: every death counted up to `base` is then replaced, and one counted after it abandons the run.
+    let base: number;
+    do {
+      base = Atomics.load(ctrl, CTRL.deaths);
+      this.replaceDead();
+    } while (Atomics.load(ctrl, CTRL.deaths) !== base);
+    Atomics.store(ctrl, CTRL.base, base);
     this.reportSinceLastRun();
     const workers = this.slots.slice(0, threads - 1);
     const starting = workers.find((s) => s.unacknowledged.size > 0);
