@@ -14,7 +14,8 @@
  * peak is about twice the parameter bytes.)
  */
 import { open } from 'node:fs/promises';
-import { type DType, type Program, type SafetensorsTensor, TesseraError, readSafetensors } from '@tessera/ir';
+import { type DType, type Program, SafetensorsError, type SafetensorsTensor, TesseraError, decodeSafetensorsData, parseSafetensorsHeader, safetensorsHeaderLength } from '@tessera/ir';
+import { fsErrorReason } from '@tessera/ir/node';
 import { type ModelConfig, bindCheckpoint, buildModel, readModelConfig } from '@tessera/models';
 import { createCpuBackend, defaultThreads } from '@tessera/backend-cpu';
 import { type KernelTiming, slowestFirst, totalsByKind } from '@tessera/kernel';
@@ -203,76 +204,54 @@ function seededWeights(program: Program, place: PlaceWeight): void {
   scratch.release();
 }
 
-interface HeaderEntry {
-  readonly dtype: string;
-  readonly shape: number[];
-  readonly data_offsets: [number, number];
-}
-
 /**
- * Streams a checkpoint's parameters: the header is checked against the
- * model by bindCheckpoint (names, shapes, dtypes; every problem listed), then
- * each tensor the program uses is read into one reused buffer and decoded
- * by the safetensors reader (F16/BF16 widened), never the whole file at once.
+ * Streams a checkpoint's parameters: the header is read and validated by
+ * the safetensors reader (the checks `tessera run` makes: every entry
+ * well-formed, the tensors tiling the data exactly), then checked against
+ * the model by bindCheckpoint (names, shapes, dtypes; every problem listed);
+ * then each tensor the program uses is read into one reused buffer and
+ * decoded (F16/BF16 widened), never the whole file at once.
  */
 async function checkpointWeights(path: string, config: ModelConfig, program: Program, place: PlaceWeight): Promise<void> {
   let file;
   try {
     file = await open(path, 'r');
   } catch (e) {
-    throw new TesseraError(`${path}: cannot read file: ${e instanceof Error ? e.message : String(e)}`);
+    throw new SafetensorsError(path, `cannot read file: ${fsErrorReason(e)}`);
   }
   try {
     const size = (await file.stat()).size;
-    const readAt = async (target: Uint8Array, position: number, what: string) => {
+    const readAt = async (target: Uint8Array, position: number) => {
       const { bytesRead } = await file.read(target, 0, target.length, position);
-      if (bytesRead !== target.length) throw new TesseraError(`${path}: ${what} (bytes ${position}..${position + target.length}) runs past the end of the ${size}-byte file`);
+      // The header was checked against the size; a file that shrank meanwhile is still a clean error.
+      if (bytesRead !== target.length) throw new SafetensorsError(path, `bytes ${position}..${position + target.length} run past the end of the ${size}-byte file`);
     };
     const lenBytes = new Uint8Array(8);
-    await readAt(lenBytes, 0, 'the header length');
-    const headerLen = Number(new DataView(lenBytes.buffer).getBigUint64(0, true));
-    if (headerLen > 100_000_000) throw new TesseraError(`${path}: header length ${headerLen} is not plausible (not a safetensors file?)`);
+    await readAt(lenBytes.subarray(0, Math.min(8, size)), 0);
+    const headerLen = safetensorsHeaderLength(lenBytes, size, path);
     const headerBytes = new Uint8Array(headerLen);
-    await readAt(headerBytes, 8, 'the header');
-    let header: Record<string, HeaderEntry>;
-    try {
-      header = JSON.parse(new TextDecoder().decode(headerBytes)) as Record<string, HeaderEntry>;
-    } catch (e) {
-      throw new TesseraError(`${path}: header is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new TesseraError(`${path}: header must be a JSON object of tensors`);
-    delete (header as Record<string, unknown>).__metadata__;
-    // bindCheckpoint reads only names, shapes and dtypes: empty data lets it check the header before any tensor is read.
-    const declared = new Map(Object.entries(header).map(([name, e]) => [name, { dtype: e.dtype, shape: e.shape, data: new Float32Array(0) } as SafetensorsTensor]));
-    bindCheckpoint(buildModel(config), declared, path);
+    await readAt(headerBytes, 8);
     const dataStart = 8 + headerLen;
-    // Per tensor, a one-tensor safetensors image whose data is read straight from the file; a header
-    // padded to 8 bytes keeps the data aligned, so the reader returns a view, not a copy.
-    const images = program.inputs
-      .filter((p) => p.kind === 'parameter')
-      .map((p) => {
-        const e = header[p.name];
-        if (!e) throw new TesseraError(`${path}: no tensor '${p.name}' (a parameter of the program)`);
-        const offsets: unknown = e.data_offsets;
-        const ok = Array.isArray(offsets) && offsets.length === 2 && offsets.every(Number.isSafeInteger) && 0 <= offsets[0] && offsets[0] <= offsets[1];
-        if (!ok) throw new TesseraError(`${path}: tensor '${p.name}': data_offsets ${JSON.stringify(offsets)} must be [begin, end] with 0 <= begin <= end`);
-        const [begin, end] = offsets as [number, number];
-        let text = JSON.stringify({ [p.name]: { dtype: e.dtype, shape: e.shape, data_offsets: [0, end - begin] } });
-        text += ' '.repeat((8 - (text.length % 8)) % 8);
-        return { name: p.name, head: new TextEncoder().encode(text), begin, end };
-      });
-    const scratch = new Scratch(Math.max(0, ...images.map((i) => 8 + i.head.length + i.end - i.begin)));
-    for (const { name, head, begin, end } of images) {
-      const image = scratch.view('bool', 8 + head.length + end - begin) as Uint8Array;
-      new DataView(image.buffer).setBigUint64(0, BigInt(head.length), true);
-      image.set(head, 8);
-      await readAt(image.subarray(8 + head.length), dataStart + begin, `tensor '${name}'`);
-      place(name, readSafetensors(image, path).tensors.get(name)!.data as TensorData);
+    const header = parseSafetensorsHeader(headerBytes, size - dataStart, path);
+    const entries = new Map(header.entries.map((e) => [e.name, e]));
+    // bindCheckpoint reads only names, shapes and dtypes: empty data lets it check the header before any tensor is read.
+    bindCheckpoint(buildModel(config), new Map(header.entries.map((e) => [e.name, { dtype: e.dtype, shape: e.shape, data: new Float32Array(0) } as SafetensorsTensor])), path);
+    const params = program.inputs.filter((p) => p.kind === 'parameter').map((p) => entries.get(p.name) ?? missingParameter(path, p.name));
+    const scratch = new Scratch(Math.max(0, ...params.map((e) => e.end - e.begin)));
+    for (const e of params) {
+      const bytes = scratch.view('bool', e.end - e.begin) as Uint8Array;
+      await readAt(bytes, dataStart + e.begin);
+      place(e.name, decodeSafetensorsData(e, bytes, path) as TensorData);
     }
     scratch.release();
   } finally {
     await file.close();
   }
+}
+
+/** A parameter of the program that the checkpoint lacks (bindCheckpoint has listed the model's; the program's are a subset). */
+function missingParameter(path: string, name: string): never {
+  throw new SafetensorsError(path, `no tensor '${name}' (a parameter of the program)`);
 }
 
 /** Seeded inputs of a program: floats in [0, 1), token ids below the config's vocabulary, masks all true. */
