@@ -81,6 +81,8 @@ describe('tessera bench --json', () => {
       [[], /missing --config/],
       [['--config', `${VIT}.json`, '--threads', '0'], /--threads must be a positive integer, got '0'/],
       [['--config', `${VIT}.json`, '--runs', 'x'], /--runs must be a positive integer/],
+      [['--config', `${VIT}.json`, '--threads', '1000'], /--threads must be at most 256 \(each thread is a worker with its own copy of the kernels\), got 1000/],
+      [['--config', `${VIT}.json`, '--runs', '1000000000'], /--runs must be at most 10000, got 1000000000/],
       [['--config', `${VIT}.json`, '--threads', '2', '--backend', 'interp'], /--threads applies to the cpu backend, not 'interp'/],
       [['--config', `${VIT}.json`, '--input', 'pixel_values=f64[1]'], /expected NAME=DTYPE\[SHAPE\]/],
       [['--config', `${VIT}.json`, '--warmup', '3'], /unknown option '--warmup'/],

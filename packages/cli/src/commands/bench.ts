@@ -17,12 +17,15 @@ import { open } from 'node:fs/promises';
 import { type DType, type Program, SafetensorsError, type SafetensorsTensor, TesseraError, decodeSafetensorsData, parseSafetensorsHeader, safetensorsHeaderLength } from '@tessera/ir';
 import { fsErrorReason } from '@tessera/ir/node';
 import { type ModelConfig, bindCheckpoint, buildModel, readModelConfig } from '@tessera/models';
-import { createCpuBackend, defaultThreads } from '@tessera/backend-cpu';
+import { MAX_THREADS, createCpuBackend, defaultThreads } from '@tessera/backend-cpu';
 import { type KernelTiming, slowestFirst, totalsByKind } from '@tessera/kernel';
 import { type BackendName, type Executable, type TensorData, compile, getBackend, registerBackend } from 'tessera';
 import { type Command, UsageError } from '../command.ts';
 import { type InputOverride, parseInputOverride, traceConfig } from '../trace-config.ts';
 import { MODEL_BACKENDS, backendFlag, positiveFlag, usageWithBackends } from './run.ts';
+
+/** Timed runs at most: a typo such as --runs 1000000000 must not run for days. */
+const MAX_RUNS = 10_000;
 
 const USAGE = `usage: tessera bench --config C.json [--weights W.safetensors] [--backend ${MODEL_BACKENDS}]
                      [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]... [--profile] [--json]
@@ -33,8 +36,8 @@ const USAGE = `usage: tessera bench --config C.json [--weights W.safetensors] [-
 
   --weights FILE    a safetensors checkpoint (default: seeded random weights)
   --backend NAME    where to run (default cpu; available here: \${available})
-  --threads N       cpu backend: threads, this one included (default: every core)
-  --runs N          timed runs (default 10)
+  --threads N       cpu backend: threads, this one included (default: every core; at most ${MAX_THREADS})
+  --runs N          timed runs (default 10, at most ${MAX_RUNS})
   --input NAME=DTYPE[SHAPE]   set an input's shape, e.g. --input pixel_values=f32[4,3,224,224]
   --profile         after the timed runs, one more run timing each kernel (cpu: on the
                     host, from its start to the barrier after it; webgpu: GPU timestamps
@@ -122,7 +125,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   const config = values.get('--config');
   if (config === undefined) throw new UsageError('missing --config C.json');
   const backend = backendFlag(values);
-  const threads = positiveFlag(values, '--threads');
+  const threads = positiveFlag(values, '--threads', MAX_THREADS, 'each thread is a worker with its own copy of the kernels');
   if (threads !== undefined && backend !== 'cpu') throw new UsageError(`--threads applies to the cpu backend, not '${backend}'`);
   if (profile && backend !== 'webgpu' && backend !== 'cpu') throw new UsageError(`--profile times the kernels of the cpu and webgpu backends, not '${backend}'`);
   let overrides: Record<string, InputOverride>;
@@ -132,7 +135,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     throw new UsageError((e as Error).message);
   }
   const weights = values.get('--weights');
-  return { config, ...(weights !== undefined ? { weights } : {}), backend, ...(threads !== undefined ? { threads } : {}), runs: positiveFlag(values, '--runs') ?? DEFAULT_RUNS, inputs: overrides, json, ...(profile ? { profile: true as const } : {}) };
+  return { config, ...(weights !== undefined ? { weights } : {}), backend, ...(threads !== undefined ? { threads } : {}), runs: positiveFlag(values, '--runs', MAX_RUNS) ?? DEFAULT_RUNS, inputs: overrides, json, ...(profile ? { profile: true as const } : {}) };
 }
 
 /** xorshift32: the same stream for the same seed, in every run and on every machine. */

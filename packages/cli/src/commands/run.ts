@@ -61,12 +61,13 @@ export function required(values: Map<string, string>, flag: string, what: string
   return v;
 }
 
-/** A positive integer flag, or undefined when absent. */
-export function positiveFlag(values: Map<string, string>, flag: string): number | undefined {
+/** A positive integer flag, at most `max` (`why` says where the bound comes from), or undefined when absent. */
+export function positiveFlag(values: Map<string, string>, flag: string, max = Number.MAX_SAFE_INTEGER, why = ''): number | undefined {
   const v = values.get(flag);
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${v}'`);
+  if (n > max) throw new UsageError(`${flag} must be at most ${max}${why ? ` (${why})` : ''}, got ${v}`);
   return n;
 }
 
