@@ -4,7 +4,6 @@
  * config), runs the pass pipeline and emits the requested form. Each output
  * form is one entry of EMITTERS.
  */
-import { writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { loadModelFile, trace } from '@tessera/frontend';
 import { type Program, TesseraError, printProgram } from '@tessera/ir';
@@ -13,6 +12,7 @@ import { type CompiledProgram, type Instrument, compileProgram, compileStats, de
 import { emitJsProgram, printJsProgram } from '@tessera/backend-cpu';
 import { DEFAULT_TARGET, emitProgramShaders, optionsFromEnv, printProgramShaders } from '@tessera/backend-webgpu';
 import { type Command, UsageError } from '../command.ts';
+import { type CommandInput, checkOutputDir, refuseInputAsOutput, writeOutput } from '../outputs.ts';
 import { printIr } from '../print-ir.ts';
 import { type InputOverride, parseInputOverride, traceConfig } from '../trace-config.ts';
 
@@ -126,11 +126,11 @@ ${Object.entries(EMITTERS)
   .join('\n')}
   --json                      with --emit stats: one JSON object
   --input NAME=DTYPE[SHAPE]   set an input's shape (config models), e.g. --input src=i64[2,9]
-  --print-ir-after-all DIR    write the IR after every pass to DIR/NNN_pass.tir
+  --print-ir-after-all DIR    write the IR after every pass to DIR/NNN_pass.tir (DIR is created)
   --print-ir-after-change DIR the same, only after passes that changed it
   --disable-pass NAME         skip a pass (fuse: one kernel per core op)
   --backend NAME              backend for --emit code: cpu (JavaScript, the default) or webgpu (WGSL)
-  -o, --out FILE              write to FILE instead of stdout
+  -o, --out FILE              write to FILE instead of stdout (atomically; never the model or config file)
   --name NAME                 program name (default: the file's base name)
   --no-typecheck              skip the TypeScript check (faster; errors then surface while loading)`;
 
@@ -232,16 +232,21 @@ export const compileCommand: Command = {
   usage: USAGE,
   async run(args) {
     const options = parseCompileArgs(args);
+    // Outputs are checked before the model is traced: none may name the model or config file.
+    const inputs: CommandInput[] = options.config !== undefined ? [{ what: '--config file', path: options.config }] : [{ what: 'model file', path: options.file! }];
+    if (options.out !== undefined) refuseInputAsOutput('--out', options.out, inputs);
+    if (options.printIrAfterAll !== undefined) checkOutputDir('--print-ir-after-all', options.printIrAfterAll, inputs);
+    if (options.printIrAfterChange !== undefined) checkOutputDir('--print-ir-after-change', options.printIrAfterChange, inputs);
     const program = await traceModel(options);
     const instruments: Instrument[] = [verifyEach];
-    if (options.printIrAfterAll !== undefined) instruments.push(printIr(options.printIrAfterAll));
-    if (options.printIrAfterChange !== undefined) instruments.push(printIr(options.printIrAfterChange, true));
+    if (options.printIrAfterAll !== undefined) instruments.push(printIr('--print-ir-after-all', options.printIrAfterAll, inputs));
+    if (options.printIrAfterChange !== undefined) instruments.push(printIr('--print-ir-after-change', options.printIrAfterChange, inputs, true));
     let compiled: CompiledProgram | undefined;
     const compiledOnce = () => (compiled ??= compileProgram(program, { disabled: options.disabled, instruments, verify: false }));
     // The dumps are written whatever the emitted form.
     if (instruments.length > 1) compiledOnce();
     const text = await EMITTERS[options.emit]!.emit({ program, options, compiled: compiledOnce });
-    if (options.out !== undefined) await writeFile(options.out, text, 'utf8');
+    if (options.out !== undefined) writeOutput('--out', options.out, text, inputs);
     else process.stdout.write(text);
     return 0;
   },

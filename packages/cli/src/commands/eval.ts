@@ -23,6 +23,7 @@ import {
 } from '@tessera/ir';
 import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
 import { compile } from 'tessera';
+import { refuseInputAsOutput } from '../outputs.ts';
 import { type Command, UsageError } from '../command.ts';
 
 /** Backends `eval` can run a program on: the reference interpreter (the oracle), the kernel evaluator, JS kernels. */
@@ -185,6 +186,11 @@ async function runBackend(backend: EvalBackend, p: Program, inputs: Record<strin
 }
 
 async function evaluate(opts: EvalOptions): Promise<number> {
+  refuseInputAsOutput('--out', opts.out, [
+    { what: 'program file', path: opts.program },
+    ...(opts.inputs !== undefined ? [{ what: '--inputs file', path: opts.inputs }] : []),
+    ...(opts.weights !== undefined ? [{ what: '--weights file', path: opts.weights }] : []),
+  ]);
   const text = await readProgramText(opts.program);
   const { program, diagnostics } = checkProgramText(text, opts.program);
   if (diagnostics.length > 0 || !program) {

@@ -9,7 +9,8 @@ import { TesseraError, formatShape } from '@tessera/ir';
 import { writeSafetensorsFile } from '@tessera/ir/node';
 import { MAX_NEW_TOKENS, compileGenerator, loadWeights, readModelConfig } from '@tessera/models';
 import { type Command, UsageError } from '../command.ts';
-import { MODEL_BACKENDS, backendFlag, parseFlags, positiveFlag, progressBar, readInputs, required, tokenTensor, usageWithBackends } from './run.ts';
+import { refuseInputAsOutput } from '../outputs.ts';
+import { MODEL_BACKENDS, backendFlag, modelCommandInputs, parseFlags, positiveFlag, progressBar, readInputs, required, tokenTensor, usageWithBackends } from './run.ts';
 
 const USAGE = `usage: tessera generate --config C.json --weights W.safetensors --inputs IN.safetensors
                         --max-new-tokens N --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--batch-size N]
@@ -45,6 +46,7 @@ export const generateCommand: Command = {
     const backend = backendFlag(flags);
     const batchSize = positiveFlag(flags, '--batch-size');
     try {
+      refuseInputAsOutput('--out', out, modelCommandInputs(config, weights, inputsPath));
       const parsed = await readModelConfig(config);
       if (parsed.model !== 'transformer') throw new TesseraError(`${config}: "model" is "${parsed.model}", but generate needs "model": "transformer"`);
       const m = await loadWeights(parsed, weights);

@@ -1,5 +1,6 @@
 /** `tessera ir check|fmt FILE`: verify or pretty-print a program in the IR text format. */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@tessera/ir/node';
 import { checkProgramText, formatDiagnostic, ParseError, parseProgram, printProgram } from '@tessera/ir';
 import { type Command, UsageError } from '../command.ts';
 
@@ -10,7 +11,8 @@ const USAGE = `usage: tessera ir check FILE
           FILE:line:col: message on stderr and exits 1
   fmt     print FILE in canonical form on stdout (exits 1 on a syntax error);
           comments are not kept
-          --write, -w   rewrite FILE in place instead`;
+          --write, -w   rewrite FILE in place instead (atomically: replaced whole or
+                        not at all)`;
 
 /** Reads the program file, or reports why not (exit 1) and returns undefined. */
 async function readSource(file: string): Promise<string | undefined> {
@@ -67,7 +69,7 @@ async function fmt(args: readonly string[]): Promise<number> {
     throw e;
   }
   if (flags.has('--write') || flags.has('-w')) {
-    if (canonical !== text) await writeFile(file, canonical, 'utf8');
+    if (canonical !== text) writeFileAtomic(file, canonical);
     process.stdout.write(`${file}: ${canonical === text ? 'already canonical' : 'formatted'}\n`);
   } else {
     process.stdout.write(canonical);
