@@ -5,13 +5,14 @@
  * form is one entry of EMITTERS.
  */
 import { basename, extname } from 'node:path';
-import { loadModelFile, trace } from '@tessera/frontend';
-import { type Program, TesseraError, printProgram } from '@tessera/ir';
+import { traceModelFile } from '@tessera/frontend';
+import { type Program, printProgram } from '@tessera/ir';
 import { printKernelProgram } from '@tessera/kernel';
 import { type CompiledProgram, type Instrument, compileProgram, compileStats, defaultPasses, verifyEach } from '@tessera/passes';
 import { emitJsProgram, printJsProgram } from '@tessera/backend-cpu';
 import { DEFAULT_TARGET, emitProgramShaders, optionsFromEnv, printProgramShaders } from '@tessera/backend-webgpu';
 import { type Command, UsageError } from '../command.ts';
+import { withConsoleOnStderr } from '../console-to-stderr.ts';
 import { type CommandInput, checkOutputDir, refuseInputAsOutput, writeOutput } from '../outputs.ts';
 import { printIr } from '../print-ir.ts';
 import { type InputOverride, parseInputOverride, traceConfig } from '../trace-config.ts';
@@ -210,19 +211,16 @@ export function programNameFor(file: string): string {
   return /^[A-Za-z_]/.test(base) ? base : `m_${base}`;
 }
 
-/** Traces the model (file or config); errors thrown by the user's code become located Tessera errors (exit 1). */
+/**
+ * Traces the model (file or config). A model file's own code runs with its
+ * console output on stderr (stdout carries what the CLI emits), and what it
+ * throws becomes a located Tessera error (exit 1).
+ */
 export async function traceModel(options: CompileOptions): Promise<Program> {
   if (options.config !== undefined) return traceConfig(options.config, options.inputs);
   const file = options.file!;
   if (Object.keys(options.inputs).length) throw new UsageError('--input applies to --config models; a model file names its inputs itself');
-  try {
-    const loaded = await loadModelFile(file, { typeCheck: options.typeCheck });
-    return trace(loaded.model, loaded.inputs, { name: options.name ?? programNameFor(file) });
-  } catch (e) {
-    if (e instanceof TesseraError || !(e instanceof Error)) throw e;
-    // An exception from the model's own code (not a Tessera diagnostic): show where it came from.
-    throw new TesseraError(`${file}: error while loading or tracing the model: ${e.stack ?? e.message}`);
-  }
+  return withConsoleOnStderr(() => traceModelFile(file, { typeCheck: options.typeCheck, name: options.name ?? programNameFor(file) }));
 }
 
 /** The `compile` command. */
