@@ -3,7 +3,6 @@
  * --out OUT.safetensors [--backend interp]`: runs a program in the IR text
  * format on tensors from safetensors files and writes its outputs by name.
  */
-import { readFile } from 'node:fs/promises';
 import {
   type Program,
   type RefTensor,
@@ -24,9 +23,10 @@ import {
 import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
 import { compile } from 'tessera';
 import { refuseInputAsOutput } from '../outputs.ts';
+import { readProgramFile } from '../program-file.ts';
 import { type Command, UsageError } from '../command.ts';
 
-/** Backends `eval` can run a program on: the reference interpreter (the oracle), the kernel evaluator, JS kernels. */
+/** Backends `eval` can run a program on: the reference interpreter (the oracle), the kernel evaluator, the cpu and webgpu backends. */
 export const EVAL_BACKENDS = ['interp', 'eval', 'cpu', 'webgpu'] as const;
 /** One of EVAL_BACKENDS. */
 export type EvalBackend = (typeof EVAL_BACKENDS)[number];
@@ -42,7 +42,8 @@ const USAGE = `usage: tessera eval FILE.tir --inputs IN.safetensors [--weights W
                    F16/BF16 load as f32, I64 as i32 (range-checked), U8 as bool.
   --weights FILE   tensors for the program's parameters (param %name : ...)
   --out FILE       where the outputs are written
-  --backend NAME   ${EVAL_BACKENDS.join(', ')} (default interp: the reference interpreter; eval: the kernel evaluator; cpu: generated JavaScript kernels)
+  --backend NAME   ${EVAL_BACKENDS.join(', ')} (default interp: the reference interpreter; eval: the kernel
+                   evaluator; cpu: generated WebAssembly SIMD kernels on every core; webgpu: WGSL)
 
   Every input must be found exactly once, with the declared shape; a tensor
   that names no input is an error too.`;
@@ -164,15 +165,6 @@ export function summarize(name: string, type: string, data: ArrayLike<number>): 
   return `${name}: ${type} ${stats}${nans ? ` nan=${nans}` : ''}`;
 }
 
-async function readProgramText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new TesseraError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
 async function runBackend(backend: EvalBackend, p: Program, inputs: Record<string, RefTensor>): Promise<Record<string, RefTensor>> {
   if (backend === 'interp') return interpret(p, inputs);
   const exe = await compile(p, { backend });
@@ -191,7 +183,7 @@ async function evaluate(opts: EvalOptions): Promise<number> {
     ...(opts.inputs !== undefined ? [{ what: '--inputs file', path: opts.inputs }] : []),
     ...(opts.weights !== undefined ? [{ what: '--weights file', path: opts.weights }] : []),
   ]);
-  const text = await readProgramText(opts.program);
+  const text = await readProgramFile(opts.program);
   const { program, diagnostics } = checkProgramText(text, opts.program);
   if (diagnostics.length > 0 || !program) {
     process.stderr.write(diagnostics.map((d) => `${formatDiagnostic(d)}\n`).join(''));

@@ -1,8 +1,8 @@
 /** `tessera ir check|fmt FILE`: verify or pretty-print a program in the IR text format. */
-import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '@tessera/ir/node';
-import { checkProgramText, formatDiagnostic, ParseError, parseProgram, printProgram } from '@tessera/ir';
+import { checkProgramText, formatDiagnostic, ParseError, parseProgram, printProgram, TesseraError } from '@tessera/ir';
 import { type Command, UsageError } from '../command.ts';
+import { readProgramFile } from '../program-file.ts';
 
 const USAGE = `usage: tessera ir check FILE
        tessera ir fmt [--write] FILE
@@ -17,11 +17,10 @@ const USAGE = `usage: tessera ir check FILE
 /** Reads the program file, or reports why not (exit 1) and returns undefined. */
 async function readSource(file: string): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readProgramFile(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : e instanceof Error ? e.message : String(e);
-    process.stderr.write(`tessera ir: cannot read ${file}: ${why}\n`);
+    if (!(e instanceof TesseraError)) throw e;
+    process.stderr.write(`tessera ir: ${e.message}\n`);
     return undefined;
   }
 }
