@@ -41,7 +41,7 @@ const USAGE = `usage: tessera eval FILE.tir --inputs IN.safetensors [--weights W
   --inputs FILE    tensors for the program's inputs (parameters may be here too).
                    F16/BF16 load as f32, I64 as i32 (range-checked), U8 as bool.
   --weights FILE   tensors for the program's parameters (param %name : ...)
-  --out FILE       where the outputs are written
+  --out FILE       where the outputs are written (atomically, directories created; never an input file)
   --backend NAME   ${EVAL_BACKENDS.join(', ')} (default interp: the reference interpreter; eval: the kernel
                    evaluator; cpu: generated WebAssembly SIMD kernels on every core; webgpu: WGSL)
 
