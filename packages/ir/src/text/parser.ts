@@ -324,7 +324,7 @@ class Parser {
     else {
       for (;;) {
         const t = this.peek();
-        if (t.kind !== 'word' || !/^[0-9]+$/.test(t.text) || Number(t.text) < 1) bad(' (extents are positive integers)');
+        if (t.kind !== 'word' || !/^[0-9]+$/.test(t.text) || Number(t.text) < 1 || !Number.isSafeInteger(Number(t.text))) bad(' (extents are positive integers)');
         shape.push(Number(this.next().text));
         if (this.isPunct(']')) {
           this.next();
