@@ -6,7 +6,7 @@
  * naming it.
  */
 import { TesseraError, previewJson } from '@tessera/ir';
-import { MAX_PARAMETERS, TRANSFORMER_BASE, VIT_BASE, mostOversized, transformerParameters, vitParameters } from './size.ts';
+import { MAX_ACTIVATION, MAX_LAYERS, MAX_PARAMETERS, TRANSFORMER_BASE, VIT_BASE, mostOversized, transformerParameters, vitLargestActivation, vitParameters } from './size.ts';
 import type { TransformerConfig } from './transformer/config.ts';
 import type { VitConfig, VitNaming } from './vit/config.ts';
 
@@ -92,7 +92,15 @@ function vitConfig(r: Reader): VitConfig {
   };
   if (c.image_size % c.patch_size !== 0) r.fail('patch_size', `"patch_size" ${c.patch_size} must divide "image_size" ${c.image_size}`);
   if (c.hidden_dim % c.num_heads !== 0) r.fail('num_heads', `"num_heads" ${c.num_heads} must divide "hidden_dim" ${c.hidden_dim}`);
+  checkLayers(r, c, ['num_layers']);
   checkSize(r, c, vitParameters(c), VIT_BASE);
+  const act = vitLargestActivation(c);
+  if (act > MAX_ACTIVATION) {
+    // The image and the widths make activations large (a large patch_size makes them smaller).
+    const { image_size, hidden_dim, mlp_dim } = VIT_BASE;
+    const key = mostOversized(c as unknown as Record<string, unknown>, { image_size: image_size!, hidden_dim: hidden_dim!, mlp_dim: mlp_dim! });
+    r.fail(key, `"${key}": ${String((c as unknown as Record<string, unknown>)[key])} makes an activation of ${act.toPrecision(3)} elements for one image (${((4 * act) / 2 ** 30).toPrecision(3)} GiB as f32), more than the ${MAX_ACTIVATION} (4 GiB) a backend can hold`);
+  }
   return c;
 }
 
@@ -118,8 +126,17 @@ function transformerConfig(r: Reader): TransformerConfig {
     eos_id: r.token('eos_id', tgtVocab, '"tgt_vocab"'),
     layer_norm_eps: r.positiveNumber('layer_norm_eps', 1e-5),
   };
+  checkLayers(r, c, ['num_encoder_layers', 'num_decoder_layers']);
   checkSize(r, c, transformerParameters(c), TRANSFORMER_BASE);
   return c;
+}
+
+/** Rejects more than MAX_LAYERS layers in a stack, naming the key. */
+function checkLayers(r: Reader, c: ModelConfig, keys: readonly string[]): void {
+  for (const key of keys) {
+    const n = (c as unknown as Record<string, number>)[key]!;
+    if (n > MAX_LAYERS) r.fail(key, `"${key}": ${n} is more than the ${MAX_LAYERS} layers a config may stack (the deepest published transformers have about 200)`);
+  }
 }
 
 /** Rejects a model with more parameters than any backend can hold, naming the key that makes it large (before the model is built). */

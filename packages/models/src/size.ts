@@ -13,6 +13,23 @@ import { VIT_CHANNELS, VIT_PRESETS, type VitConfig, vitPatches } from './vit/con
  */
 export const MAX_PARAMETERS = 2 ** 30;
 
+/**
+ * The most layers a config may stack (each encoder or decoder stack): deep
+ * enough for any published transformer (they stop near 200), shallow enough
+ * that tracing stays seconds, not hours: a layer is a few dozen graph nodes,
+ * and a million tiny layers would fit the parameter bound.
+ */
+export const MAX_LAYERS = 1024;
+
+/** The most f32 elements one activation of a ViT may have at batch 1 (4 GiB, as for the parameters). */
+export const MAX_ACTIVATION = 2 ** 30;
+
+/** Elements of a ViT's largest activation for one image: the image itself, or tokens x the widest layer (q, k, v together or the MLP). */
+export function vitLargestActivation(c: VitConfig): number {
+  const tokens = vitPatches(c) + 1;
+  return Math.max(VIT_CHANNELS * c.image_size * c.image_size, tokens * Math.max(3 * c.hidden_dim, c.mlp_dim));
+}
+
 /** A transformer block's parameters: attention (q, k, v, out projections with biases), feed-forward, `norms` LayerNorms. */
 function blockParameters(d: number, ff: number, attentions: number, norms: number): number {
   return attentions * (4 * d * d + 4 * d) + (2 * d * ff + ff + d) + norms * 2 * d;

@@ -86,14 +86,14 @@ describe('absurd configs', () => {
 
   it('a model larger than a backend can hold is rejected before it is built, naming the key that makes it large', () => {
     const cases: [object, string][] = [
-      [{ ...VIT, num_layers: 1_000_000 }, 'num_layers'],
+      [{ ...VIT, num_layers: 1000, hidden_dim: 3000, num_heads: 3 }, 'num_layers'],
       [{ ...VIT, hidden_dim: 1_000_000_002, num_heads: 1 }, 'hidden_dim'],
       [{ ...VIT, mlp_dim: 1e9 }, 'mlp_dim'],
       [{ ...VIT, image_size: 400_000, patch_size: 4 }, 'image_size'],
       [{ ...VIT, image_size: 240_000, patch_size: 240_000 }, 'patch_size'],
       [{ ...VIT, num_classes: 1e300 }, 'num_classes'],
-      [{ ...TRANSFORMER, num_encoder_layers: 1e6 }, 'num_encoder_layers'],
-      [{ ...TRANSFORMER, num_decoder_layers: 1e6 }, 'num_decoder_layers'],
+      [{ ...TRANSFORMER, num_encoder_layers: 1000, d_model: 3000 }, 'num_encoder_layers'],
+      [{ ...TRANSFORMER, num_decoder_layers: 1000, d_model: 3000 }, 'num_decoder_layers'],
       [{ ...TRANSFORMER, d_model: 1e9, nhead: 1 }, 'd_model'],
       [{ ...TRANSFORMER, src_vocab: 2e8 }, 'src_vocab'],
       [{ ...TRANSFORMER, tgt_vocab: 2e8 }, 'tgt_vocab'],
@@ -106,6 +106,26 @@ describe('absurd configs', () => {
     }
     // ViT-B/16 (86M parameters) is far inside the bound.
     expect(vitParameters(VIT_PRESETS['vit-b-16']!)).toBe(86_567_656);
+  });
+
+  it('more than 1024 layers, even tiny ones, are rejected naming the key (a million would fit the parameter bound)', () => {
+    for (const [json, key] of [
+      [{ ...VIT, num_layers: 1_000_000, hidden_dim: 3, mlp_dim: 1 }, 'num_layers'],
+      [{ ...TRANSFORMER, num_encoder_layers: 1025 }, 'num_encoder_layers'],
+      [{ ...TRANSFORMER, num_decoder_layers: 2 ** 31 }, 'num_decoder_layers'],
+    ] as const) {
+      const e = errorOf(json);
+      expect(e.key).toBe(key);
+      expect(e.message).toBe(`c.json: "${key}": ${(json as Record<string, unknown>)[key]} is more than the 1024 layers a config may stack (the deepest published transformers have about 200)`);
+    }
+    expect(() => parseModelConfig({ ...TRANSFORMER, num_encoder_layers: 1024 })).not.toThrow();
+  });
+
+  it('a ViT whose image or widest layer holds more than 2^30 elements for one image is rejected naming the key', () => {
+    const image = errorOf({ ...VIT, image_size: 20_000, patch_size: 4, hidden_dim: 3, num_heads: 1 });
+    expect(image.key).toBe('image_size');
+    expect(image.message).toMatch(/^c\.json: "image_size": 20000 makes an activation of 1\.20e\+9 elements for one image \(4\.47 GiB as f32\), more than the 1073741824 \(4 GiB\)/);
+    expect(errorOf({ ...VIT, mlp_dim: 1e8, hidden_dim: 3, num_heads: 1 }).key).toBe('mlp_dim');
   });
 
   it('values nested 100,000 deep are reported in a short message (no stack overflow)', () => {
