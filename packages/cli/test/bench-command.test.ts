@@ -249,6 +249,7 @@ describe('weights streamed from the checkpoint', () => {
         return path;
       })(), /data_offsets \[\d+,\d+\] run past the end of the \d+-byte data buffer/],
       [join(tmp, 'none.safetensors'), /none\.safetensors: cannot read file: no such file or directory/],
+      [tmp, /: cannot read file: is a directory/],
     ];
     for (const [path, message] of cases) {
       const bench = await run('bench', '--config', `${VIT}.json`, '--weights', path, '--runs', '1', '--threads', '1');

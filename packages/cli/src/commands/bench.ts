@@ -225,7 +225,13 @@ async function checkpointWeights(path: string, config: ModelConfig, program: Pro
   try {
     const size = (await file.stat()).size;
     const readAt = async (target: Uint8Array, position: number) => {
-      const { bytesRead } = await file.read(target, 0, target.length, position);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await file.read(target, 0, target.length, position));
+      } catch (e) {
+        // A directory opens but cannot be read (EISDIR): the message `tessera run` gives.
+        throw new SafetensorsError(path, `cannot read file: ${fsErrorReason(e)}`);
+      }
       // The header was checked against the size; a file that shrank meanwhile is still a clean error.
       if (bytesRead !== target.length) throw new SafetensorsError(path, `bytes ${position}..${position + target.length} run past the end of the ${size}-byte file`);
     };
