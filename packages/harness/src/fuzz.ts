@@ -181,3 +181,17 @@ export function formatFuzzReport(r: FuzzReport): string {
   const lines = r.failures.map((f) => `  ${f.kind} in case ${f.index} (TESSERA_FUZZ_SEED=${r.seed}): ${f.error.replace(/\n/g, '\n    ')}\n    input: ${f.input.replace(/\n/g, '\n      ')}`);
   return [head, ...lines].join('\n');
 }
+
+/**
+ * What every fuzz test asserts: runs the target for its budget, prints the
+ * counts, and throws (with the report) on any crash, hang or unlocated
+ * error, or when the cases never reach one side (all accepted or all rejected).
+ */
+export async function expectCleanFuzz<C>(target: FuzzTarget<C>, budget: FuzzBudget): Promise<FuzzReport> {
+  const r = await runFuzz(target, budget);
+  const text = formatFuzzReport(r);
+  console.log(text);
+  if (r.crashes + r.hangs + r.unlocated > 0) throw new Error(text);
+  if (r.accepted === 0 || r.rejected === 0) throw new Error(`${text}\n(the cases must reach both sides: some accepted, some rejected)`);
+  return r;
+}

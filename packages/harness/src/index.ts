@@ -30,4 +30,4 @@ export { formatCounterexample, formatValues, printable, type InputValues } from 
 export { longestReduction, mismatchVsInterpreter, assertMatchesInterpreter, type ReferenceOptions } from './differential.ts';
 export { type AttentionCase, attentionInputs, buildAttentionCase } from './attention-cases.ts';
 export { broadcastProgram, matmulProgram, specialValuesCase } from './edge-programs.ts';
-export { type ErrorVerdict, type FuzzBudget, type FuzzFailure, type FuzzReport, type FuzzTarget, FuzzRng, caseSeed, formatFuzzReport, fuzzBudget, fuzzTestTimeout, runFuzz } from './fuzz.ts';
+export { type ErrorVerdict, type FuzzBudget, type FuzzFailure, type FuzzReport, type FuzzTarget, FuzzRng, caseSeed, expectCleanFuzz, formatFuzzReport, fuzzBudget, fuzzTestTimeout, runFuzz } from './fuzz.ts';

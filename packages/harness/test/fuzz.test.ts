@@ -1,6 +1,6 @@
 /** The fuzz driver: budgets from the environment, reproducible cases, and every way a case can end, counted. */
 import { describe, expect, it } from 'vitest';
-import { type FuzzTarget, FuzzRng, caseSeed, formatFuzzReport, fuzzBudget, fuzzTestTimeout, runFuzz } from '../src/index.ts';
+import { type FuzzTarget, FuzzRng, caseSeed, expectCleanFuzz, formatFuzzReport, fuzzBudget, fuzzTestTimeout, runFuzz } from '../src/index.ts';
 
 class Located extends Error {}
 class Unlocated extends Error {}
@@ -36,6 +36,15 @@ describe('fuzz driver', () => {
     const text = formatFuzzReport(r);
     expect(text).toContain(`fuzz known: 60 cases in `);
     expect(text).toMatch(/crash in case \d+ \(TESSERA_FUZZ_SEED=7\): TypeError: x is undefined/);
+  });
+
+  it('expectCleanFuzz passes a clean run and throws the report on a failure, or when no case is accepted or none rejected', async () => {
+    const only = (n: number): FuzzTarget<number> => ({ ...target, generate: () => n });
+    const clean: FuzzTarget<number> = { ...target, generate: (rng) => rng.int(2) };
+    expect((await expectCleanFuzz(clean, { seed: 1, cases: 20, caseTimeoutMs: 1000 })).cases).toBe(20);
+    await expect(expectCleanFuzz(only(3), { seed: 1, cases: 3, caseTimeoutMs: 1000 })).rejects.toThrow(/3 crashes[\s\S]*TypeError: x is undefined/);
+    await expect(expectCleanFuzz(only(2), { seed: 1, cases: 3, caseTimeoutMs: 1000 })).rejects.toThrow(/3 unlocated/);
+    await expect(expectCleanFuzz(only(0), { seed: 1, cases: 3, caseTimeoutMs: 1000 })).rejects.toThrow(/must reach both sides/);
   });
 
   it('runs for a time budget when one is given', async () => {
