@@ -1,5 +1,6 @@
-import { type DType, TesseraError } from '@tessera/ir';
-import type { Backend, Executable, KernelProgram, TensorData } from '@tessera/kernel';
+import { type DType, TesseraError, byteSize } from '@tessera/ir';
+import { type Backend, type Executable, type KernelProgram, type TensorData, allocateOrExplain, assertBufferElements, assertKernelProgram, describeBuffer } from '@tessera/kernel';
+import { GatherFaultSlots } from './gather-fault-slots.ts';
 import { type HostExecutable, hostExecutable, runSteps } from './host-executable.ts';
 import { emitJsProgram, instantiateJsKernel } from './js/module.ts';
 import { compileWasm } from './wasm/executable.ts';
@@ -15,25 +16,36 @@ function view(arena: ArrayBuffer, dtype: DType, offset: number, size: number): T
 }
 
 
+/** Who refuses a program too large for the JS target. */
+const JS_TARGET = 'cpu backend (js)';
+
 /**
  * Compiles a kernel program to JavaScript closures: buffers are allocated
  * once, kernels compiled once, and each run copies inputs in, launches the
  * kernels in order and copies outputs out.
  */
 export function compileJs(program: KernelProgram): HostExecutable {
+  // Cheap next to compiling, and a bad memory plan would be a wrong answer.
+  assertKernelProgram(program);
+  assertBufferElements(program, JS_TARGET);
   const src = emitJsProgram(program);
   // Temporaries placed by the memory plan are views into one arena.
-  const arena = new ArrayBuffer(program.arenaBytes ?? 0);
+  const arenaBytes = program.arenaBytes ?? 0;
+  const arena = allocateOrExplain(JS_TARGET, `the arena of temporaries of program @${program.name}`, arenaBytes, () => new ArrayBuffer(arenaBytes));
   const buffers = program.buffers.map((b) => {
-    const arr = b.arenaOffset !== undefined ? view(arena, b.dtype, b.arenaOffset, b.size) : allocate(b.dtype, b.size);
+    const arr =
+      b.arenaOffset !== undefined
+        ? view(arena, b.dtype, b.arenaOffset, b.size)
+        : allocateOrExplain(JS_TARGET, `buffer ${describeBuffer(b)}`, b.size * byteSize(b.dtype), () => allocate(b.dtype, b.size));
     if (b.data) {
       if (b.data.length === 1) arr.fill(b.data[0]!);
       else arr.set(b.data);
     }
     return arr;
   });
-  const kernels = src.kernels.map((k) => instantiateJsKernel(k, buffers));
-  return hostExecutable(program, buffers, (stepMs) => runSteps(kernels, stepMs), kernels.map(() => 'js'));
+  const faults = GatherFaultSlots.inArray(program);
+  const kernels = src.kernels.map((k) => instantiateJsKernel(k, buffers, faults.record));
+  return hostExecutable(program, buffers, faults, (stepMs) => runSteps(kernels, stepMs), kernels.map(() => 'js'));
 }
 
 /** Options of the CPU backend. */

@@ -1,11 +1,12 @@
 /**
  * The executable both CPU targets return: program buffers as typed arrays
  * in host memory (JS arrays, or views of a WebAssembly.Memory), inputs
- * checked and copied in by the kernel package's InputBinder, outputs copied
- * out after each run.
+ * checked and copied in by the kernel package's InputBinder, kernels run at
+ * the call (so a run uses its inputs as they are when run() is called), the
+ * gather fault slots checked and outputs copied out after each run.
  */
-import { TesseraError } from '@tessera/ir';
-import { type Executable, InputBinder, type KernelProgram, type KernelTiming, type TensorData } from '@tessera/kernel';
+import { type Executable, InputBinder, type KernelProgram, type KernelTiming, type TensorData, kernelInputSlots, outputRecord } from '@tessera/kernel';
+import type { GatherFaultSlots } from './gather-fault-slots.ts';
 
 /** An executable whose inputs can also be placed once, ahead of the runs. */
 export interface HostExecutable extends Executable {
@@ -38,45 +39,41 @@ export function runSteps(steps: readonly (() => void)[], stepMs?: number[]): voi
 
 /**
  * Wraps `execute` (runs every kernel once over `buffers`; with `stepMs`,
- * appends each kernel's milliseconds to it) as an executable; `variants[i]`
- * says how kernel i runs, for profiles; `release` frees what dispose() should.
+ * appends each kernel's milliseconds to it) as an executable; `faults` are
+ * where its kernels record out-of-range gather indices; `variants[i]` says
+ * how kernel i runs, for profiles; `release` frees what dispose() should.
  */
 export function hostExecutable(
   program: KernelProgram,
   buffers: readonly TensorData[],
+  faults: GatherFaultSlots,
   execute: (stepMs?: number[]) => void,
   variants: readonly string[],
   release: () => void = () => {},
 ): HostExecutable {
-  const binder = new InputBinder(program, (buffer, v) => buffers[buffer]!.set(v as never));
-  let disposed = false;
-  const alive = () => {
-    if (disposed) throw new TesseraError('this executable has been disposed');
+  const binder = new InputBinder(program.name, kernelInputSlots(program), (i, v) => buffers[program.inputs[i]!.buffer]!.set(v as never));
+  const checked = (stepMs?: number[]) => {
+    faults.reset();
+    execute(stepMs);
+    faults.check();
   };
   return {
     setInputs(inputs) {
-      alive();
       binder.setInputs(inputs);
     },
     async run(inputs) {
-      alive();
       binder.bindRun(inputs);
-      execute();
-      const out: Record<string, TensorData> = {};
-      for (const { name, buffer } of program.outputs) out[name] = buffers[buffer]!.slice();
-      return out;
+      checked();
+      return outputRecord(program.outputs.map(({ name, buffer }) => [name, buffers[buffer]!.slice()]));
     },
     async profile(inputs) {
-      alive();
       binder.bindRun(inputs);
       const stepMs: number[] = [];
-      execute(stepMs);
+      checked(stepMs);
       return program.kernels.map((k, i) => ({ name: k.name, kind: k.kind, variant: variants[i]!, ms: stepMs[i]!, method: 'host' as const }));
     },
     dispose() {
-      if (disposed) return;
-      disposed = true;
-      release();
+      if (binder.close()) release();
     },
   };
 }

@@ -2,11 +2,10 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { evaluateKernelProgram } from '@tessera/kernel';
 import { compileProgram, lowerToKernels } from '@tessera/passes';
-import { arbProgramWithInputs, assertMatchesInterpreter } from '@tessera/harness';
+import { arbModelWithInputs, arbProgramWithInputs, assertMatchesInterpreter } from '@tessera/harness';
 import { compileJs } from '../src/index.ts';
+import { DIFFERENTIAL_RUNS, MODEL_RUNS } from './support/runs.ts';
 
-/** Random programs per property run (the closing note of the kernel-program issue reports it). */
-export const DIFFERENTIAL_RUNS = Number(process.env.TESSERA_DIFF_RUNS ?? 200);
 
 describe('differential: interpreter = kernel evaluator = CPU backend', () => {
   const cases = arbProgramWithInputs({ tame: true, maxNodes: 10 });
@@ -43,4 +42,13 @@ describe('differential: interpreter = kernel evaluator = CPU backend', () => {
       );
     });
   }
+
+  it(`CPU backend (JS) matches the interpreter on model-shaped programs (stacked blocks, batch > 1, arena reuse), whole pipeline, ${MODEL_RUNS} programs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(arbModelWithInputs(), async (c) => {
+        assertMatchesInterpreter(c, await compileJs(compileProgram(c.program).kernels).run(c.inputs), 'cpu backend (JS), model-shaped');
+      }),
+      { numRuns: MODEL_RUNS },
+    );
+  });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { compileProgram, lowerToKernels } from '@tessera/passes';
-import { arbProgramWithInputs, assertMatchesInterpreter } from '@tessera/harness';
+import { arbModelWithInputs, arbProgramWithInputs, assertMatchesInterpreter } from '@tessera/harness';
 import { compileWasm, emitWasmProgram, enableRelaxedSimd } from '../src/index.ts';
 
 // The default a user gets where the engine has relaxed SIMD (Node 22, browsers): fused multiply-adds in the micro-kernel.
@@ -9,6 +9,8 @@ enableRelaxedSimd();
 
 /** Random programs per property run, as the JS backend's differential test. */
 const RUNS = Number(process.env.TESSERA_DIFF_RUNS ?? 200);
+/** Model-shaped programs per thread count (each compiles a larger module than a random program). */
+const MODEL_WASM_RUNS = Number(process.env.TESSERA_MODEL_RUNS ?? 100);
 
 describe('differential: interpreter = wasm target', () => {
   const cases = arbProgramWithInputs({ tame: true, maxNodes: 10 });
@@ -41,6 +43,22 @@ describe('differential: interpreter = wasm target', () => {
           }
         }),
         { numRuns: RUNS },
+      );
+    });
+  }
+
+  for (const threads of [1, 2]) {
+    it(`wasm, ${threads} thread(s), model-shaped programs (stacked blocks, batch > 1, arena reuse) after the whole pipeline match the interpreter, ${MODEL_WASM_RUNS} programs`, async () => {
+      await fc.assert(
+        fc.asyncProperty(arbModelWithInputs(), async (c) => {
+          const exe = await compileWasm(compileProgram(c.program).kernels, { threads, minParallelWork: 0 });
+          try {
+            assertMatchesInterpreter(c, await exe.run(c.inputs), `wasm, model-shaped (${threads} threads)`);
+          } finally {
+            exe.dispose();
+          }
+        }),
+        { numRuns: MODEL_WASM_RUNS },
       );
     });
   }

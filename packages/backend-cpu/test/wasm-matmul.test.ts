@@ -54,8 +54,9 @@ function build(c: Case): KernelProgram {
   let readA: Expr;
   if (c.prologue === 'gather') {
     // Row i of A is row idx[i]: the i stride moves into the gather.
-    const index = E.load('i32', idx, { offset: 0, strides: [...c.batch.map(() => 0), 1, 0, 0] });
-    readA = E.load('f32', a, { offset: 0, strides: [...aBatchStrides, 0, 0, aP] }, { index, stride: aI, extent: m });
+    const position = { offset: 0, strides: [...c.batch.map(() => 0), 1, 0, 0] };
+    const index = E.load('i32', idx, position);
+    readA = E.load('f32', a, { offset: 0, strides: [...aBatchStrides, 0, 0, aP] }, { index, stride: aI, extent: m, site: { node: 'rows', operands: ['a', 'idx'], position, positions: m } });
   } else {
     readA = E.load('f32', a, { offset: 0, strides: [...aBatchStrides, aI, 0, aP] });
     if (c.prologue === 'tanh') readA = E.unary('tanh', readA);

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, describe, it } from 'vitest';
-import { arbProgramWithInputs } from '@tessera/harness';
-import { checkProgram, releaseBackend } from './support.ts';
+import { compileProgram } from '@tessera/passes';
+import { arbModelWithInputs, arbProgramWithInputs } from '@tessera/harness';
+import { checkProgram, mismatchVsInterpreter, releaseBackend, runKernels, testBackend } from './support.ts';
 
 /** Random programs per property: fewer than the CPU backend's 200, since each compiles its shaders on llvmpipe (TESSERA_DIFF_RUNS overrides). */
 const RUNS = Number(process.env.TESSERA_WEBGPU_DIFF_RUNS ?? process.env.TESSERA_DIFF_RUNS ?? 60);
@@ -46,6 +47,18 @@ describe('differential: interpreter = WebGPU backend (lowerToKernels -> WGSL)', 
     await fc.assert(
       fc.asyncProperty(cases, async (c) => {
         const why = await checkProgram(c.program, c.inputs, { matmul: 'naive', reduce: 'thread', attention: 'row' });
+        if (why) throw new Error(why);
+      }),
+      { numRuns: Math.ceil(RUNS / 2) },
+    );
+  });
+
+  it(`matches on model-shaped programs (stacked blocks, batch > 1) after the whole pipeline under the device's buffer limit, ${Math.ceil(RUNS / 2)} programs`, async () => {
+    const { limits } = await testBackend();
+    await fc.assert(
+      fc.asyncProperty(arbModelWithInputs({ subnormals: false }), async (c) => {
+        const { kernels } = compileProgram(c.program, { maxBuffersPerKernel: limits.maxBuffersPerKernel });
+        const why = mismatchVsInterpreter(c.program, c.inputs, await runKernels(kernels, c.inputs));
         if (why) throw new Error(why);
       }),
       { numRuns: Math.ceil(RUNS / 2) },

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type Program, ProgramBuilder, type TensorType, interpret, tensorType } from '@tessera/ir';
 import { lowerToKernels } from '@tessera/passes';
 import { broadcastProgram, inputsFor, matmulProgram, specialValuesCase } from '@tessera/harness';
-import type { TensorData } from '@tessera/kernel';
+import { type BufferDecl, E, type KernelProgram, type MatmulKernel, type TensorData, assertKernelProgram, evaluateKernelProgram } from '@tessera/kernel';
 import { MATMUL_VARIANTS } from '../src/index.ts';
 import { checkProgram, releaseBackend, runKernels, testBackend } from './support.ts';
 
@@ -81,13 +81,40 @@ describe('WebGPU backend edge cases', () => {
     expect(Array.from(out.y!)).toEqual([NaN, NaN, NaN, 0, 0.5, 0.5]);
   });
 
-  it('clamps a gather index out of range to the nearest row (WGSL cannot throw; documented)', async () => {
+  it('reports the gather index out of range at the least position, whichever workgroup meets it first, and the next run works', async () => {
     const b = new ProgramBuilder('g');
-    b.output('y', b.emit('gather', [b.input('t', f32(4, 3)), b.input('i', tensorType('i32', [3]))]));
-    const kp = lowerToKernels(b.build());
-    const t = Float32Array.from({ length: 12 }, (_, k) => k);
-    const out = await runKernels(kp, { t, i: Int32Array.from([1, 4, -1]) });
-    expect(Array.from(out.y!)).toEqual([3, 4, 5, 9, 10, 11, 0, 1, 2]);
+    b.output('y', b.emit('gather', [b.input('t', f32(10, 8)), b.input('i', tensorType('i32', [4000]))]));
+    const exe = await (await testBackend()).compile(lowerToKernels(b.build()));
+    const t = Float32Array.from({ length: 80 }, (_, k) => k);
+    // Bad indices in many workgroups (64 points each); the least position is 2500.
+    const bad = Int32Array.from({ length: 4000 }, (_, k) => (k === 3990 ? 10 : k === 2500 ? -3 : k > 2600 && k % 7 === 0 ? 99 : k % 10));
+    await expect(exe.run({ t, i: bad })).rejects.toThrow('while evaluating %0 = gather(%t, %i): index -3 at position 2500 of the indices is out of range [0, 10)');
+    // A profile sees the fault too; then the words are clear again.
+    await expect(exe.profile({ t, i: bad })).rejects.toThrow('index -3 at position 2500');
+    const good = Int32Array.from({ length: 4000 }, (_, k) => k % 10);
+    const out = (await exe.run({ t, i: good })).y!;
+    expect(Array.from(out.subarray(2500 * 8, 2501 * 8))).toEqual(Array.from(t.subarray(0, 8)));
+    exe.dispose();
+  });
+
+  it.each(MATMUL_VARIANTS)('reports a gather out of range inside a matmul prologue (%s variant, its packing prepass included)', async (variant) => {
+    // A hand-built matmul whose A rows are picked by idx: the gather runs in the A hook (the texture variant's pack prepass).
+    const [m, n, k] = [6, 8, 12];
+    const buffers: BufferDecl[] = [
+      { name: 'a', dtype: 'f32', shape: [4, k], size: 4 * k, role: 'input' },
+      { name: 'b', dtype: 'f32', shape: [k, n], size: k * n, role: 'input' },
+      { name: 'idx', dtype: 'i32', shape: [m], size: m, role: 'input' },
+      { name: 'c', dtype: 'f32', shape: [m, n], size: m * n, role: 'output' },
+    ];
+    const position = { offset: 0, strides: [1, 0, 0] };
+    const readA = E.load('f32', 0, { offset: 0, strides: [0, 0, 1] }, { index: E.load('i32', 2, position), stride: k, extent: 4, site: { node: 'rows', operands: ['a', 'idx'], position, positions: m } });
+    const kernel: MatmulKernel = { kind: 'matmul', name: 'k0_matmul', batch: [], m, n, k, readA, readB: E.load('f32', 1, { offset: 0, strides: [0, 1, n] }), stores: [{ buffer: 3, map: { offset: 0, strides: [n, 1, 0] }, value: E.ref('f32', 'acc') }] };
+    const kp: KernelProgram = { name: 'mm', buffers, kernels: [kernel], inputs: [0, 1, 2].map((buffer) => ({ name: buffers[buffer]!.name, buffer })), outputs: [{ name: 'c', buffer: 3 }] };
+    assertKernelProgram(kp);
+    const inputs = { a: Float32Array.from({ length: 4 * k }, (_, j) => j % 5), b: Float32Array.from({ length: k * n }, (_, j) => j % 3) };
+    await expect(runKernels(kp, { ...inputs, idx: Int32Array.from([0, 3, 4, 1, 7, 2]) }, { matmul: variant })).rejects.toThrow('while evaluating %rows = gather(%a, %idx): index 4 at position 2 of the indices is out of range [0, 4)');
+    const good = await runKernels(kp, { ...inputs, idx: Int32Array.from([0, 3, 2, 1, 3, 2]) }, { matmul: variant });
+    expect(Array.from(good.c!)).toEqual(Array.from(evaluateKernelProgram(kp, { ...inputs, idx: Int32Array.from([0, 3, 2, 1, 3, 2]) }).c!));
   });
 
   it('follows IEEE 754 pow: 1 for 1^NaN, 1^inf and (-1)^inf, NaN for (-2)^0.5, signs for odd exponents', async () => {

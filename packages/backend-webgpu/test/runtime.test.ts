@@ -27,15 +27,19 @@ describe('WebGPU runtime', () => {
     expect(be.limits.maxBuffersPerKernel).toBeGreaterThanOrEqual(8);
   });
 
-  it.each(MATMUL_VARIANTS)('uploads a parameter once per typed array: a new array is uploaded (and re-packed), the same array is not read again (documented); matmul %s', async (matmul) => {
+  it.each(MATMUL_VARIANTS)('takes a parameter passed with a run as it is at the call (changed in place: seen, and re-packed), and one placed by setInputs until another is given; matmul %s', async (matmul) => {
     const exe = await (await testBackend()).compile(linear(), { matmul });
     const w = Float32Array.from([1, 0, 0, 1, 0, 0]);
     expect(Array.from((await exe.run({ x: X, w })).y!)).toEqual([2, 3, 5, 6]);
-    w.fill(0); // changed in place: the device keeps the first upload
+    w.fill(0); // changed in place: a run that passes it sees it, as on every backend
+    expect(Array.from((await exe.run({ x: X, w })).y!)).toEqual([1, 1, 1, 1]);
+    exe.setInputs({ w: Float32Array.from([0, 1, 1, 0, 0, 0]) });
+    w.set([1, 0, 0, 1, 0, 0]);
+    // Placed: runs without w use the placed values (written once, packed once), until a run passes another.
+    expect(Array.from((await exe.run({ x: X })).y!)).toEqual([3, 2, 6, 5]);
+    expect(Array.from((await exe.run({ x: X })).y!)).toEqual([3, 2, 6, 5]);
     expect(Array.from((await exe.run({ x: X, w })).y!)).toEqual([2, 3, 5, 6]);
-    expect(Array.from((await exe.run({ x: X, w: new Float32Array(6) })).y!)).toEqual([1, 1, 1, 1]);
-    const x2 = Float32Array.from([0, 0, 0, 0, 0, 0]);
-    expect(Array.from((await exe.run({ x: x2, w: Float32Array.from([1, 0, 0, 1, 0, 0]) })).y!)).toEqual([1, 1, 1, 1]);
+    expect(Array.from((await exe.run({ x: X })).y!)).toEqual([2, 3, 5, 6]);
     exe.dispose();
   });
 
@@ -53,6 +57,22 @@ describe('WebGPU runtime', () => {
       for (const name of ['p', 'q']) expect(Array.from(got[name]!)).toEqual(Array.from(toHost(expected[name]!)));
     }
     exe.dispose();
+  });
+
+  it("refuses a buffer larger than the device's largest storage binding, naming it, before allocating anything", async () => {
+    const be = await testBackend();
+    const limit = be.adapter.limits.maxStorageBufferBindingSize!;
+    const negate = (n: number) => {
+      const b = new ProgramBuilder('big');
+      b.output('y', b.emit('neg', [b.input('x', tensorType('f32', [n]))]));
+      return lowerToKernels(b.build());
+    };
+    // One element past the limit, and 2^31 elements (8 GiB: were it allocated first, this would not return quickly).
+    for (const n of [limit / 4 + 1, 2 ** 31]) {
+      await expect(be.compile(negate(n))).rejects.toThrow(
+        new RegExp(`^webgpu: buffer %x \\(f32\\[${n}\\]\\) needs [0-9.]+ [MG]iB \\(${Math.ceil((n * 4) / 16) * 16} bytes\\), more than the device binds or holds in one buffer: [0-9.]+ MiB \\(${limit} bytes\\)$`),
+      );
+    }
   });
 
   it('runs concurrent runs of one executable one after another, each with its own inputs', async () => {

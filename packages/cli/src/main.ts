@@ -10,8 +10,9 @@ import { infoCommand } from './commands/info.ts';
 import { runCommand } from './commands/run.ts';
 import { generateCommand } from './commands/generate.ts';
 import { benchCommand } from './commands/bench.ts';
+import { compareCommand } from './commands/compare.ts';
 
-const COMMANDS: readonly Command[] = [irCommand, compileCommand, evalCommand, runCommand, generateCommand, benchCommand, infoCommand];
+const COMMANDS: readonly Command[] = [irCommand, compileCommand, evalCommand, compareCommand, runCommand, generateCommand, benchCommand, infoCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -17,7 +17,7 @@ const NOT_IR: Readonly<Record<string, (file: string) => string>> = {
  * instead is named as such, with the command that makes a program from it;
  * a missing file or a directory is a clean error.
  */
-export async function readProgramFile(file: string): Promise<string> {
+export async function readProgramText(file: string): Promise<string> {
   const mistake = NOT_IR[extname(file).toLowerCase()];
   if (mistake) throw new TesseraError(mistake(file));
   try {

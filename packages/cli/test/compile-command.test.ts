@@ -154,8 +154,12 @@ describe('tessera compile (spawned)', () => {
     const r = await runs.kernels!;
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^kernels @mlp\n/);
+    expect(r.stdout).toMatch(/^kernels @mlp\narena \d+ bytes\n/);
     expect(r.stdout).toContain('buffer %x : f32[2,16] input');
+    // Every temporary shows its byte range in the arena (what one needs to debug a memory plan).
+    const temps = r.stdout.split('\n').filter((l) => / temp/.test(l));
+    expect(temps.length).toBeGreaterThan(0);
+    for (const t of temps) expect(t).toMatch(/ temp arena\[\d+, \d+\)$/);
     expect(r.stdout).toMatch(/kernel k0_matmul matmul batch \[\] m=2 n=32 k=16/);
     expect(r.stdout).toMatch(/\noutput output = %/);
   });

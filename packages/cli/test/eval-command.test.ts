@@ -166,6 +166,16 @@ describe('tessera eval', () => {
     expect(both.err).toMatch(/'b' is in both .*in\.safetensors and .*w\.safetensors/);
   });
 
+  it('reports a gather index out of range at its line, with the same message on every backend, and exits 1', async () => {
+    const p = put('embed.tir', 'program @embed\ninput %ids : i32[3]\nparam %t : f32[4,2]\n%e = gather(%t, %ids) {axis = 0} : f32[3,2]\noutput e = %e\n');
+    const inputs = st('ids.safetensors', { ids: { dtype: 'I32', shape: [3], data: new Int32Array([1, 4, 0]) } });
+    const weights = st('t.safetensors', { t: { dtype: 'F32', shape: [4, 2], data: new Float32Array(8) } });
+    for (const backend of ['interp', 'eval', 'cpu', 'webgpu']) {
+      const r = await run(p, '--inputs', inputs, '--weights', weights, '--backend', backend, '--out', join(dir, 'never.safetensors'));
+      expect({ backend, code: r.code, err: r.err }).toEqual({ backend, code: 1, err: `tessera eval: ${p}:4:1: while evaluating %e = gather(%t, %ids): index 4 at position 1 of the indices is out of range [0, 4)\n` });
+    }
+  });
+
   it('reports an unreadable program or tensor file and exits 1', async () => {
     const r = await run(join(dir, 'nope.tir'), '--out', join(dir, 'never.safetensors'));
     expect(r).toMatchObject({ code: 1, err: expect.stringMatching(/cannot read .*nope\.tir: no such file/) });

@@ -2,10 +2,12 @@
  * @tessera/harness: what property tests share. Random well-typed programs
  * over the whole op set and values for their inputs (fast-check
  * arbitraries), the one tolerance policy for comparing results with the
- * reference interpreter, and counterexample printing.
+ * reference interpreter, counterexample printing, and comparing backends
+ * on a user's model (compareBackends, expectBackendsAgree) with the first
+ * divergent kernel localised.
  */
 export { arbProgram, arbRecipe } from './gen/arbitrary.ts';
-export { arbProgramWithInputs, type ProgramCase } from './gen/cases.ts';
+export { MODEL_CASE_OPTIONS, arbModelWithInputs, arbProgramWithInputs, type ProgramCase } from './gen/cases.ts';
 export { buildProgram, generatedOps, missingGenerators, type ProgramRecipe } from './gen/recipe.ts';
 export { type ProgramGenOptions, TAME_LIMIT, resolveGenOptions } from './gen/options.ts';
 export { generatorFor, type OpGenerator } from './gen/op-generators.ts';
@@ -16,6 +18,7 @@ export {
   allClose,
   compareClose,
   describeMismatch,
+  multiIndex,
   effectiveTolerance,
   elementClose,
   toleranceFor,
@@ -30,4 +33,12 @@ export { formatCounterexample, formatValues, printable, type InputValues } from 
 export { longestReduction, mismatchVsInterpreter, assertMatchesInterpreter, type ReferenceOptions } from './differential.ts';
 export { type AttentionCase, attentionInputs, buildAttentionCase } from './attention-cases.ts';
 export { broadcastProgram, matmulProgram, specialValuesCase } from './edge-programs.ts';
+export { gatherIndexInputs, modelInputsFor } from './model-inputs.ts';
+export { type Probe, type ProbedProgram, insertProbes } from './compare/probes.ts';
+export { type Divergence, type KernelSite, type LocaliseOptions, type NodeSite, bufferValues, interpretAll, localiseDivergence } from './compare/localise.ts';
+export { type CompareOptions, type CompareReport, type CompareRow, type Localisation, compareBackends } from './compare/compare-backends.ts';
+export { describeInputs, formatCompareReport, formatDisagreement, formatDivergence, formatNode } from './compare/format.ts';
+export { BackendsDisagreeError, expectBackendsAgree } from './compare/expect.ts';
+export { type Fault, corruptStore, faultyBackend, misplace, strayStore } from './compare/faults.ts';
+export { CONFORMANCE_CASES, type CompileFor, type ConformanceCase, type ErrorRecord, type Outcome } from './conformance.ts';
 export { type ErrorVerdict, type FuzzBudget, type FuzzFailure, type FuzzReport, type FuzzTarget, FuzzRng, caseSeed, expectCleanFuzz, formatFuzzReport, fuzzBudget, fuzzTestTimeout, runFuzz } from './fuzz.ts';

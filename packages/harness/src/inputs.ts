@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { type DType, type Program, numel } from '@tessera/ir';
+import { type DType, type InputKind, type Program, numel } from '@tessera/ir';
 import { makeRng } from './gen/choices.ts';
 
 /** Values for a program's inputs, keyed by input name, in the typed array of each input's dtype. */
@@ -9,6 +9,8 @@ export type HostInputs = Record<string, Float32Array | Int32Array | Uint8Array>;
 export interface InputValueOptions {
   /** f32 values lie in [-floatMax, floatMax] (default 3). */
   readonly floatMax?: number;
+  /** f32 parameters (weights) lie in [-paramMax, paramMax] (default floatMax): trained weights are small. */
+  readonly paramMax?: number;
   /** i32 values are integers in [-intMax, intMax] (default 4). */
   readonly intMax?: number;
   /** Chance that an element is exactly 0 (default 0.1): zeros find division, log and mask bugs. */
@@ -39,7 +41,6 @@ function hostArray(dtype: DType, values: readonly number[]): Float32Array | Int3
  */
 export function inputsFor(program: Program, seedOrRng: number | (() => number), options: InputValueOptions = {}): HostInputs {
   const rng = typeof seedOrRng === 'number' ? makeRng(seedOrRng) : seedOrRng;
-  const floatMax = options.floatMax ?? 3;
   const intMax = options.intMax ?? 4;
   const zero = options.zeroChance ?? 0.1;
   const out: HostInputs = {};
@@ -49,23 +50,27 @@ export function inputsFor(program: Program, seedOrRng: number | (() => number), 
       if (inp.type.dtype === 'bool') return r < 0.5 ? 0 : 1;
       if (r < zero) return 0;
       if (inp.type.dtype === 'i32') return Math.floor(rng() * (2 * intMax + 1)) - intMax;
-      return normalOrZero(Math.fround((rng() * 2 - 1) * floatMax), options.subnormals ?? true);
+      return normalOrZero(Math.fround((rng() * 2 - 1) * floatRange(inp.kind, options)), options.subnormals ?? true);
     });
     out[inp.name] = hostArray(inp.type.dtype, values);
   }
   return out;
 }
 
+/** The largest |value| of an f32 input of this kind. */
+function floatRange(kind: InputKind, options: InputValueOptions): number {
+  const floatMax = options.floatMax ?? 3;
+  return kind === 'parameter' ? (options.paramMax ?? floatMax) : floatMax;
+}
+
 /** The fast-check arbitrary of one element of a dtype; shrinks toward 0. */
-function arbElement(dtype: DType, options: InputValueOptions): fc.Arbitrary<number> {
+function arbElement(dtype: DType, max: number, options: InputValueOptions): fc.Arbitrary<number> {
   const zero = options.zeroChance ?? 0.1;
   const zeros = Math.max(1, Math.round(zero * 100));
   if (dtype === 'bool') return fc.constantFrom(0, 1);
   const intMax = options.intMax ?? 4;
-  // fast-check floats must be f32-representable bounds.
-  const max = Math.fround(options.floatMax ?? 3);
   const subnormals = options.subnormals ?? true;
-  const value = dtype === 'i32' ? fc.integer({ min: -intMax, max: intMax }) : fc.float({ min: -max, max, noNaN: true, noDefaultInfinity: true }).map((v) => normalOrZero(v, subnormals));
+  const value = dtype === 'i32' ? fc.integer({ min: -intMax, max: intMax }) : fc.float({ min: -Math.fround(max), max: Math.fround(max), noNaN: true, noDefaultInfinity: true }).map((v) => normalOrZero(v, subnormals));
   return fc.oneof({ weight: zeros, arbitrary: fc.constant(0) }, { weight: 100 - zeros, arbitrary: value });
 }
 
@@ -77,7 +82,7 @@ export function arbInputs(program: Program, options: InputValueOptions = {}): fc
   const fields: Record<string, fc.Arbitrary<Float32Array | Int32Array | Uint8Array>> = {};
   for (const inp of program.inputs) {
     const n = numel(inp.type.shape);
-    fields[inp.name] = fc.array(arbElement(inp.type.dtype, options), { minLength: n, maxLength: n }).map((vs) => hostArray(inp.type.dtype, vs));
+    fields[inp.name] = fc.array(arbElement(inp.type.dtype, floatRange(inp.kind, options), options), { minLength: n, maxLength: n }).map((vs) => hostArray(inp.type.dtype, vs));
   }
   return fc.record(fields);
 }

@@ -132,7 +132,7 @@ export function allClose(actual: ArrayLike<number>, expected: ArrayLike<number>,
 }
 
 /** Formats a flat index as a multi-index of `shape`, e.g. `[1,0,2]`. */
-function multiIndex(flat: number, shape: readonly number[]): string {
+export function multiIndex(flat: number, shape: readonly number[]): string {
   const idx = new Array<number>(shape.length);
   for (let a = shape.length - 1; a >= 0; a--) {
     idx[a] = flat % shape[a]!;

@@ -6,6 +6,7 @@
 export * from './dtype.ts';
 export * from './errors.ts';
 export * from './json-preview.ts';
+export * from './gather-error.ts';
 export * from './tensor-type.ts';
 export * from './attrs.ts';
 export * from './op-def.ts';

@@ -1,7 +1,7 @@
 import { completeAttrs, type Attrs } from './attrs.ts';
 import { OpTypeError, type SourceLoc, TesseraError, TypeRuleError } from './errors.ts';
 import type { OpDef } from './op-def.ts';
-import { type TensorType, formatType } from './tensor-type.ts';
+import { type TensorType, formatType, shapeProblem } from './tensor-type.ts';
 import { ELEMENTWISE_OPS } from './ops/elementwise.ts';
 import { REDUCTION_OPS } from './ops/reduction.ts';
 import { CONTRACTION_OPS } from './ops/contraction.ts';
@@ -63,7 +63,11 @@ export function typeCheckOp(
     }
     const full = completeAttrs(def.attrs, attrs);
     const canonical = def.canonicalize ? def.canonicalize(operands, full) : full;
-    return { attrs: canonical, type: def.inferType(operands, canonical) };
+    const type = def.inferType(operands, canonical);
+    // Type rules that build a shape by hand (concat, pad, gather, broadcasts) are checked here, once.
+    const problem = shapeProblem(type.shape);
+    if (problem) throw new TypeRuleError(`the result ${problem}`);
+    return { attrs: canonical, type };
   } catch (e) {
     if (e instanceof TypeRuleError) throw new OpTypeError(op, operands.map(formatType), e.message, loc);
     throw e;

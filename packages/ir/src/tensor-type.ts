@@ -7,16 +7,37 @@ export interface TensorType {
   readonly shape: readonly number[];
 }
 
-/** Makes a tensor type, checking that every extent is a positive integer. */
-export function tensorType(dtype: DType, shape: readonly number[]): TensorType {
-  if (!isDType(dtype)) throw new TypeRuleError(`unknown dtype '${String(dtype)}'`);
+/**
+ * The most elements one host array (a typed array of the interpreter, the
+ * kernel evaluator or a CPU target) may have: 2^31 - 1. V8 on a 64-bit host
+ * allows more, but not every engine does, and int32 index arithmetic stops
+ * there; a larger tensor is a clean error, never a RangeError mid-way.
+ */
+export const MAX_ARRAY_ELEMENTS = 2 ** 31 - 1;
+
+/**
+ * Why `shape` is no valid tensor shape, or undefined: every extent must be
+ * a positive integer no larger than 2^53 - 1 (an exact double), and so must
+ * the element count, so sizes computed from it are exact.
+ */
+export function shapeProblem(shape: readonly number[]): string | undefined {
   for (const [i, d] of shape.entries()) {
     // Zero-sized tensors are excluded on purpose: every reduction then has
     // elements, and every kernel has work. Empty slices are rejected early.
-    if (!Number.isInteger(d) || d < 1) {
-      throw new TypeRuleError(`extent ${d} at axis ${i} of shape [${shape.join(',')}] must be a positive integer`);
-    }
+    if (!Number.isInteger(d) || d < 1) return `extent ${d} at axis ${i} of shape [${shape.join(',')}] must be a positive integer`;
+    if (d > Number.MAX_SAFE_INTEGER) return `extent ${d} at axis ${i} of shape [${shape.join(',')}] is above 2^53 - 1 (extents must be exact integers)`;
   }
+  const n = numel(shape);
+  // A product above 2^53 - 1 rounds to a double >= 2^53, so this sees every overflow.
+  if (n > Number.MAX_SAFE_INTEGER) return `shape [${shape.join(',')}] has ${n} elements, more than 2^53 - 1 (element counts must be exact integers)`;
+  return undefined;
+}
+
+/** Makes a tensor type, checking the shape (see shapeProblem). */
+export function tensorType(dtype: DType, shape: readonly number[]): TensorType {
+  if (!isDType(dtype)) throw new TypeRuleError(`unknown dtype '${String(dtype)}'`);
+  const problem = shapeProblem(shape);
+  if (problem) throw new TypeRuleError(problem);
   return { dtype, shape: [...shape] };
 }
 

@@ -3,12 +3,11 @@ import { isDType } from './dtype.ts';
 import { OpTypeError, type SourceLoc, TesseraError, VerifyError, type VerifyIssue } from './errors.ts';
 import { type Program, VALUE_NAME } from './program.ts';
 import { findOp, typeCheckOp } from './registry.ts';
-import { type TensorType, formatType, typesEqual } from './tensor-type.ts';
+import { type TensorType, formatType, shapeProblem, typesEqual } from './tensor-type.ts';
 
 function typeProblem(t: TensorType): string | undefined {
   if (!isDType(t.dtype)) return `unknown dtype '${String(t.dtype)}'`;
-  const bad = t.shape.findIndex((d) => !Number.isInteger(d) || d < 1);
-  return bad >= 0 ? `extent ${t.shape[bad]} at axis ${bad} must be a positive integer` : undefined;
+  return shapeProblem(t.shape);
 }
 
 /**

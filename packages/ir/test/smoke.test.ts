@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProgramBuilder, decomposeProgram, interpret, tensorType, verify, OpTypeError } from '../src/index.ts';
+import { ProgramBuilder, decomposeProgram, interpret, parseProgram, tensorType, verify, OpTypeError } from '../src/index.ts';
 
 describe('builder and interpreter', () => {
   it('builds, verifies and runs a small attention program, equal to its decomposition', () => {
@@ -26,5 +26,13 @@ describe('builder and interpreter', () => {
     const y = b.input('y', tensorType('f32', [4, 5]));
     expect(() => b.emit('matmul', [x, y])).toThrow(OpTypeError);
     expect(() => b.emit('matmul', [x, y])).toThrow(/matmul\(f32\[2,3\], f32\[4,5\]\): contraction extents differ/);
+  });
+  it('treats input and output names that are prototype keys as ordinary names', () => {
+    const p = parseProgram('program @p\ninput %constructor : f32[2]\n%y = add(%constructor, %constructor) : f32[2]\noutput __proto__ = %y\n');
+    // Not given: an inherited Object.prototype.constructor does not count.
+    expect(() => interpret(p, {})).toThrow('missing input(s) for program @p: constructor: f32[2]');
+    const out = interpret(p, Object.fromEntries([['constructor', [1, 2]]]));
+    expect(Object.keys(out)).toEqual(['__proto__']);
+    expect(Array.from(out['__proto__']!.data)).toEqual([2, 4]);
   });
 });

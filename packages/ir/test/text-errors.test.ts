@@ -72,6 +72,12 @@ describe('text format: syntax errors name the place and what was expected', () =
     ['output without a value', withLine(7, 'output logits = g'), "bad.ir:7:17: expected a value like %x after 'output logits =', found 'g'"],
     ['empty value name', withLine(4, '%h = matmul(%, %w) : f32[2,4]'), "bad.ir:4:13: expected an operand like %x, found '%'"],
     ['stray word at line start', withLine(4, 'h = matmul(%x, %w) : f32[2,4]'), "bad.ir:4:1: expected 'input', 'param', a node like '%y = op(%x) : f32[2]' or 'output', found 'h'"],
+    // A double holds integers exactly only up to 2^53 - 1: above, the text would be silently changed.
+    ['extent above 2^53 - 1', withLine(2, 'input %x : f32[2,9007199254740993]'), 'bad.ir:2:18: extent 9007199254740993 is too large: extents are at most 2^53 - 1 (9007199254740991)'],
+    ['extent written with 30 digits', withLine(2, 'input %x : f32[100000000000000000000000000000]'), 'bad.ir:2:16: extent 100000000000000000000000000000 is too large'],
+    ['integer attribute above 2^53 - 1', withLine(6, '%g = softmax(%s) {axis = 9007199254740993} : f32[2,1]'), "bad.ir:6:26: integer 9007199254740993 in attribute 'axis' is too large: integers are at most 2^53 - 1"],
+    ['integer attribute 1e300', withLine(6, '%g = softmax(%s) {axis = -1e300} : f32[2,1]'), "bad.ir:6:26: integer -1e300 in attribute 'axis' is too large"],
+    ['integer in a list above 2^53 - 1', withLine(5, '%s = reduce_sum(%h) {axes = [1, 18014398509481984]} : f32[2,1]'), "bad.ir:5:33: integer 18014398509481984 in the list of attribute 'axes' is too large"],
   ];
 
   for (const [what, text, message] of cases) {
@@ -129,6 +135,18 @@ describe('text format: verifier findings are located at their line', () => {
   it('a duplicate definition and a duplicate output name', () => {
     const text = [...GOOD.slice(0, 4), '  %h = neg(%x) : f32[2,3]', ...GOOD.slice(4), 'output logits = %s'].join('\n');
     expect(check(text)).toEqual(['v.ir:5:3: %h is defined more than once (SSA)', "v.ir:10:1: output 'logits' is declared more than once"]);
+  });
+
+  it('an input whose element count is not an exact integer (above 2^53 - 1), though each extent is', () => {
+    expect(check(withLine(2, 'input %x : f32[4294967296,4294967296]'))).toContain(
+      'v.ir:2:1: input %x: shape [4294967296,4294967296] has 18446744073709552000 elements, more than 2^53 - 1 (element counts must be exact integers)',
+    );
+  });
+
+  it('a node whose result has more than 2^53 - 1 elements, from operands that each have fewer', () => {
+    const text = ['program @outer', 'input %a : f32[134217728,1]', 'input %b : f32[1,134217728]', '%c = add(%a, %b) : f32[134217728,134217728]', 'output c = %c'].join('\n');
+    const [d] = check(text);
+    expect(d).toMatch(/^v\.ir:4:1: %c = add: declared type: shape \[134217728,134217728\] has 18014398509481984 elements, more than 2\^53 - 1/);
   });
 
   it('a program without outputs is reported at its header', () => {

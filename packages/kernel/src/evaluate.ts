@@ -1,4 +1,5 @@
-import { TesseraError, binaryScalarFn, castValue, compareScalarFn, numel, unaryScalarFn } from '@tessera/ir';
+import { GatherIndexError, TesseraError, binaryScalarFn, castValue, compareScalarFn, numel, unaryScalarFn } from '@tessera/ir';
+import { allocateOrExplain, assertBufferElements, describeBuffer } from './buffer-limits.ts';
 import type { Expr } from './expr.ts';
 import type { AttentionKernel, Kernel, KernelProgram, MapKernel, MatmulKernel, ReduceKernel, Store } from './kernel.ts';
 import { forEachPoint, mapOffset } from './space.ts';
@@ -21,7 +22,9 @@ export function evalExpr(e: Expr, point: readonly number[], buffers: readonly Fl
       let o = mapOffset(e.map, point);
       if (e.indirect) {
         const i = evalExpr(e.indirect.index, point, buffers, refs);
-        if (!(i >= 0 && i < e.indirect.extent)) throw new TesseraError(`gather index ${i} is out of range [0, ${e.indirect.extent})`);
+        // Points run in row-major order, and a lowered gather meets every position, in order, before its leading table axes move:
+        // the first bad index met is the one at the least position, as in the interpreter.
+        if (!(i >= 0 && i < e.indirect.extent)) throw new GatherIndexError(e.indirect.site, i, mapOffset(e.indirect.site.position, point), e.indirect.extent);
         o += i * e.indirect.stride;
       }
       return buffers[e.buffer]![o]!;
@@ -171,13 +174,17 @@ export function evaluateKernel(k: Kernel, buffers: Float64Array[]): void {
  * row-major order); returns outputs by name.
  */
 export function evaluateKernelProgram(p: KernelProgram, inputs: Readonly<Record<string, ArrayLike<number>>>): Record<string, Float64Array> {
+  assertBufferElements(p, 'kernel evaluator');
   const buffers = p.buffers.map((b) => {
-    const data = new Float64Array(b.size);
-    if (b.data) data.set(b.data.length === 1 ? new Array<number>(b.size).fill(b.data[0]!) : b.data);
+    const data = allocateOrExplain('kernel evaluator', `buffer ${describeBuffer(b)}`, b.size * 8, () => new Float64Array(b.size));
+    if (b.data) {
+      if (b.data.length === 1) data.fill(b.data[0]!);
+      else data.set(b.data);
+    }
     return data;
   });
   for (const { name, buffer } of p.inputs) {
-    const v = inputs[name];
+    const v = Object.hasOwn(inputs, name) ? inputs[name] : undefined;
     if (!v) throw new TesseraError(`missing input '${name}'`);
     const decl = p.buffers[buffer]!;
     if (v.length !== decl.size) throw new TesseraError(`input '${name}' needs ${decl.size} elements, got ${v.length}`);
@@ -187,10 +194,9 @@ export function evaluateKernelProgram(p: KernelProgram, inputs: Readonly<Record<
     try {
       evaluateKernel(k, buffers);
     } catch (e) {
+      if (e instanceof GatherIndexError) throw e;
       throw new TesseraError(`kernel ${k.name}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  const out: Record<string, Float64Array> = {};
-  for (const { name, buffer } of p.outputs) out[name] = buffers[buffer]!.slice(0, numel(p.buffers[buffer]!.shape));
-  return out;
+  return Object.fromEntries(p.outputs.map(({ name, buffer }) => [name, buffers[buffer]!.slice(0, numel(p.buffers[buffer]!.shape))]));
 }

@@ -1,6 +1,7 @@
-import { TesseraError } from '@tessera/ir';
 import type { Backend, TensorData } from './backend.ts';
 import { evaluateKernelProgram } from './evaluate.ts';
+import { hostCopyExecutable } from './host-copy-executable.ts';
+import { kernelInputSlots } from './inputs.ts';
 import type { KernelProgram } from './kernel.ts';
 import { assertKernelProgram } from './verify.ts';
 
@@ -16,16 +17,9 @@ export const evaluatorBackend: Backend = {
   limits: { maxBuffersPerKernel: Infinity },
   async compile(program: KernelProgram) {
     assertKernelProgram(program);
-    let disposed = false;
-    return {
-      async run(inputs) {
-        if (disposed) throw new TesseraError('this executable has been disposed');
-        const out = evaluateKernelProgram(program, inputs);
-        return Object.fromEntries(program.outputs.map(({ name, buffer }) => [name, toTyped(program.buffers[buffer]!.dtype, out[name]!)]));
-      },
-      dispose() {
-        disposed = true;
-      },
-    };
+    return hostCopyExecutable(program.name, kernelInputSlots(program), (inputs) => {
+      const out = evaluateKernelProgram(program, inputs);
+      return program.outputs.map(({ name, buffer }) => [name, toTyped(program.buffers[buffer]!.dtype, out[name]!)] as const);
+    });
   },
 };

@@ -1,4 +1,4 @@
-import type { DType } from '@tessera/ir';
+import type { DType, GatherNode } from '@tessera/ir';
 
 /**
  * An affine index map: the flat element offset read or written at a point of
@@ -15,11 +15,26 @@ export interface IndexMap {
 /**
  * A data-dependent part of an address (gather): the i32 value of `index`,
  * checked to lie in [0, extent), times `stride`, is added to the offset.
+ * An index outside that range is a run-time error (GatherIndexError) that
+ * names `site`; generated kernels record it (the least position wins) and
+ * read row 0 instead, and the runtime throws after the run.
  */
 export interface Indirect {
   readonly index: Expr;
   readonly stride: number;
   readonly extent: number;
+  readonly site: GatherSite;
+}
+
+/**
+ * The graph gather an indirect load comes from, for its error: the node, its
+ * operands and location, and where in its indices tensor each point's index
+ * sits (`position`, an affine map over the kernel's axes into a flat,
+ * row-major position in [0, positions)).
+ */
+export interface GatherSite extends GatherNode {
+  readonly position: IndexMap;
+  readonly positions: number;
 }
 
 /**

@@ -8,8 +8,14 @@ export interface Store {
   readonly value: Expr;
 }
 
+/** What every kernel may record about where it came from (for diagnostics only; backends ignore it). */
+export interface KernelOrigin {
+  /** The graph nodes (value names of the lowered graph) whose values this kernel computes, inline or stored, in program order. */
+  readonly nodes?: readonly string[];
+}
+
 /** Elementwise and injective work: every point of `shape` evaluates each store. Axes 0..rank-1. */
-export interface MapKernel {
+export interface MapKernel extends KernelOrigin {
   readonly kind: 'map';
   readonly name: string;
   readonly shape: readonly number[];
@@ -36,7 +42,7 @@ export interface ReductionStage {
  * have stride 0 on reduction axes); `rowStores` run at every point of the
  * full space after all stages (a row kernel's output).
  */
-export interface ReduceKernel {
+export interface ReduceKernel extends KernelOrigin {
   readonly kind: 'reduce';
   readonly name: string;
   readonly shape: readonly number[];
@@ -55,7 +61,7 @@ export interface ReduceKernel {
  * maps have stride 0 on p. Passes fuse bias, activations and residual adds
  * into the epilogue and transposes into the reads.
  */
-export interface MatmulKernel {
+export interface MatmulKernel extends KernelOrigin {
   readonly kind: 'matmul';
   readonly name: string;
   readonly batch: readonly number[];
@@ -82,7 +88,7 @@ export interface MatmulKernel {
  * (batch, i, c). A row whose keys are all masked gives NaN, as the graph's
  * softmax does.
  */
-export interface AttentionKernel {
+export interface AttentionKernel extends KernelOrigin {
   readonly kind: 'attention';
   readonly name: string;
   readonly batch: readonly number[];

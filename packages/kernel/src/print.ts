@@ -1,5 +1,5 @@
-import { formatShape } from '@tessera/ir';
-import type { Expr, IndexMap } from './expr.ts';
+import { byteSize, formatLoc, formatShape } from '@tessera/ir';
+import type { Expr, IndexMap, Indirect } from './expr.ts';
 import type { Kernel, KernelProgram, Store } from './kernel.ts';
 
 /** Prints an index map as `7 + 3*a0 + a2` (zero strides omitted). */
@@ -20,6 +20,12 @@ function printNumber(v: number): string {
   return Object.is(v, -0) ? '-0' : String(v);
 }
 
+/** A gather's index as `gather<%y @ 3:7, position a0 of 4>(index) in [0, 10)`: the node and position its range error names. */
+function printGather(ind: Indirect, p: (x: Expr) => string): string {
+  const { node, loc, position, positions } = ind.site;
+  return `gather<%${node}${loc ? ` @ ${formatLoc(loc)}` : ''}, position ${printMap(position)} of ${positions}>(${p(ind.index)}) in [0, ${ind.extent})`;
+}
+
 /** Prints a scalar expression in prefix form, loads as `%buf[index]`. */
 export function printExpr(e: Expr, names: readonly string[]): string {
   const p = (x: Expr) => printExpr(x, names);
@@ -29,7 +35,7 @@ export function printExpr(e: Expr, names: readonly string[]): string {
     case 'axis':
       return `a${e.axis}`;
     case 'load': {
-      const ind = e.indirect ? ` + ${e.indirect.stride}*(${p(e.indirect.index)})` : '';
+      const ind = e.indirect ? ` + ${e.indirect.stride}*${printGather(e.indirect, p)}` : '';
       return `%${names[e.buffer] ?? `?${e.buffer}`}[${printMap(e.map)}${ind}]`;
     }
     case 'unary':
@@ -50,7 +56,7 @@ function printStores(label: string, stores: readonly Store[], names: readonly st
   return stores.map((s) => `  ${label}%${names[s.buffer]}[${printMap(s.map)}] = ${printExpr(s.value, names)}`);
 }
 
-/** Prints one kernel: its kind and iteration space, then one line per read, stage and store. */
+/** Prints one kernel: its kind and iteration space, the graph nodes it computes, then one line per read, stage and store. */
 export function printKernel(k: Kernel, names: readonly string[]): string {
   const lines: string[] = [];
   switch (k.kind) {
@@ -85,16 +91,24 @@ export function printKernel(k: Kernel, names: readonly string[]): string {
       break;
     }
   }
+  // Under the header: the graph nodes the kernel computes, what ties it back to the IR and the model's source.
+  if (k.nodes?.length) lines.splice(1, 0, `  nodes ${k.nodes.map((n) => `%${n}`).join(' ')}`);
   return lines.join('\n');
 }
 
-/** Prints a kernel program: buffers with roles, then the kernels in launch order. */
+/**
+ * Prints a kernel program: the arena's size once memory is planned, buffers
+ * with roles (a planned temporary with its byte range in the arena: what
+ * one needs to debug a memory plan), then the kernels in launch order.
+ */
 export function printKernelProgram(p: KernelProgram): string {
   const names = p.buffers.map((b) => b.name);
   const lines = [`kernels @${p.name}`];
+  if (p.arenaBytes !== undefined) lines.push(`arena ${p.arenaBytes} bytes`);
   p.buffers.forEach((b) => {
     const data = b.role === 'const' && b.data ? ` = [${b.data.slice(0, 8).map(printNumber).join(', ')}${b.data.length > 8 ? ', ...' : ''}]` : '';
-    lines.push(`buffer %${b.name} : ${b.dtype}${formatShape(b.shape)} ${b.role}${data}`);
+    const arena = b.arenaOffset !== undefined ? ` arena[${b.arenaOffset}, ${b.arenaOffset + b.size * byteSize(b.dtype)})` : '';
+    lines.push(`buffer %${b.name} : ${b.dtype}${formatShape(b.shape)} ${b.role}${arena}${data}`);
   });
   for (const k of p.kernels) lines.push(printKernel(k, names));
   for (const o of p.outputs) lines.push(`output ${o.name} = %${names[o.buffer]}`);

@@ -1,6 +1,7 @@
 import { TesseraError, formatShape, numel } from '@tessera/ir';
-import { type Expr, walkExpr } from './expr.ts';
+import { type Expr, type Indirect, walkExpr } from './expr.ts';
 import { type Kernel, type KernelProgram, type Store, iterationSpace, kernelRank, kernelStores } from './kernel.ts';
+import { verifyMemoryPlan } from './memory-plan.ts';
 import { mapRange } from './space.ts';
 
 /** A kernel program that breaks an invariant. */
@@ -40,12 +41,14 @@ function forbiddenAxes(k: Kernel, where: Site): number[] {
  * Checks a kernel program: buffer indices, dtypes of every expression,
  * accesses within buffer bounds over the whole iteration space, axes and
  * scalar references valid where used, stores only to writable buffers,
- * every temporary written before it is read and every output written.
- * Returns the problems found (empty when valid).
+ * every temporary written before it is read, every output written, and
+ * the memory plan (verifyMemoryPlan). Returns the problems found (empty
+ * when valid).
  */
 export function verifyKernelProgram(p: KernelProgram): string[] {
   const problems: string[] = [];
   const written = new Set<number>();
+  const gathers = new Map<string, Indirect>();
   p.buffers.forEach((b, i) => {
     if (b.size !== numel(b.shape)) problems.push(`buffer ${i} (%${b.name}) has size ${b.size} but shape ${formatShape(b.shape)}`);
     if (b.role === 'input' || b.role === 'param' || b.role === 'const') written.add(i);
@@ -77,7 +80,7 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
             if (b.dtype !== x.dtype) say(`load of %${b.name} as ${x.dtype}, but the buffer holds ${b.dtype}`);
             if (!written.has(x.buffer)) say(`reads %${b.name} before any kernel writes it`);
             checkMap(x.map, b.size, `load of %${b.name}`, forbidden, x.indirect ? (x.indirect.extent - 1) * x.indirect.stride : 0, extents);
-            if (x.indirect && x.indirect.index.dtype !== 'i32') say(`gather index of %${b.name} is ${x.indirect.index.dtype}, expected i32`);
+            if (x.indirect) checkGather(x.indirect, `gather from %${b.name}`, forbidden, extents);
             return;
           }
           case 'binary':
@@ -103,6 +106,17 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
       for (const a of zeroAxes) if (map.strides[a] !== 0) say(`${what} has stride ${map.strides[a]} on axis ${a}, expected 0`);
       const { min, max } = mapRange(map, extents);
       if (min < 0 || max + Math.max(0, extra) >= size || min + Math.min(0, extra) < 0) say(`${what} reaches offsets ${min}..${max + extra} outside [0, ${size})`);
+    };
+    const checkGather = (ind: Indirect, what: string, zeroAxes: readonly number[], extents: readonly number[]) => {
+      const { node, positions, position } = ind.site;
+      if (ind.index.dtype !== 'i32') say(`${what}: index is ${ind.index.dtype}, expected i32`);
+      if (!Number.isInteger(ind.extent) || ind.extent < 1) say(`${what}: extent ${ind.extent} is not an integer >= 1`);
+      if (!Number.isInteger(positions) || positions < 1) say(`${what}: ${positions} index positions, expected an integer >= 1`);
+      else checkMap(position, positions, `${what}: position map`, zeroAxes, 0, extents);
+      // Backends keep one fault slot per gather node: loads naming one node must agree on what its error says.
+      const seen = gathers.get(node);
+      if (!seen) gathers.set(node, ind);
+      else if (seen.extent !== ind.extent || seen.site.positions !== positions) say(`${what}: gather %${node} has extent ${ind.extent} and ${positions} positions here, ${seen.extent} and ${seen.site.positions} elsewhere`);
     };
     const checkStores = (stores: readonly Store[], where: 'store' | 'row', refs: ReadonlySet<string>) => {
       const extents = extentsAt(where);
@@ -154,6 +168,7 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
     if (!b) problems.push(`output '${o.name}' names unknown buffer ${o.buffer}`);
     else if (!written.has(o.buffer)) problems.push(`output '${o.name}' (%${b.name}) is never written`);
   }
+  problems.push(...verifyMemoryPlan(p));
   return problems;
 }
 

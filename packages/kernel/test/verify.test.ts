@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ProgramBuilder, tensorType } from '@tessera/ir';
+import { ProgramBuilder, parseProgram, tensorType } from '@tessera/ir';
 import { lowerToKernels } from '@tessera/passes';
-import { type BufferDecl, E, type Kernel, type KernelProgram, verifyKernelProgram } from '../src/index.ts';
+import { type BufferDecl, E, type Kernel, type KernelProgram, printKernelProgram, verifyKernelProgram } from '../src/index.ts';
 
 const buf = (name: string, role: BufferDecl['role'], shape: number[], dtype: BufferDecl['dtype'] = 'f32'): BufferDecl => ({
   name,
@@ -70,5 +70,29 @@ describe('kernel program verifier', () => {
       rowStores: [],
     };
     expect(verifyKernelProgram(base([bad]))).toEqual(["kernel k0: store to %y has stride 1 on axis 0, expected 0", "kernel k0: reference to 'nope' which is not defined here"]);
+  });
+
+  it('checks what a gather error names: its position map within the indices, and one extent per gather node', () => {
+    // y[i] = table[ids[i]] with table f32[3] and ids i32[4].
+    const buffers = [buf('table', 'input', [3]), buf('ids', 'input', [4], 'i32'), buf('y', 'output', [4])];
+    const position = { offset: 0, strides: [1] };
+    const gather = (pos = position, positions = 4, node = 'g', extent = 3) =>
+      E.load('f32', 0, { offset: 0, strides: [0] }, { index: E.load('i32', 1, { offset: 0, strides: [1] }), stride: 1, extent, site: { node, operands: ['table', 'ids'], position: pos, positions } });
+    const program = (...values: ReturnType<typeof gather>[]) =>
+      ({ ...base([{ kind: 'map', name: 'k0', shape: [4], stores: values.map((value) => ({ buffer: 2, map: { offset: 0, strides: [1] }, value })) }], buffers), inputs: [{ name: 'table', buffer: 0 }, { name: 'ids', buffer: 1 }], outputs: [{ name: 'y', buffer: 2 }] });
+    expect(verifyKernelProgram(program(gather()))).toEqual([]);
+    expect(verifyKernelProgram(program(gather({ offset: 1, strides: [1] })))).toEqual(['kernel k0: gather from %table: position map reaches offsets 1..4 outside [0, 4)']);
+    expect(verifyKernelProgram(program(gather(position, 0)))).toEqual(['kernel k0: gather from %table: 0 index positions, expected an integer >= 1']);
+    expect(verifyKernelProgram(program(gather(position, 4, 'g', 0)))).toContain('kernel k0: gather from %table: extent 0 is not an integer >= 1');
+    expect(verifyKernelProgram(program(gather(), gather(position, 4, 'g', 2)))).toEqual(['kernel k0: gather from %table: gather %g has extent 2 and 4 positions here, 3 and 4 elsewhere']);
+    expect(verifyKernelProgram(program(gather(), gather(position, 4, 'h', 2)))).toEqual([]);
+  });
+});
+
+describe('kernel printer', () => {
+  it('prints a gather with the node, location and index position its range error names', () => {
+    const p = parseProgram('program @e\ninput %ids : i32[2,3]\ninput %t : f32[5,4]\n%e = gather(%t, %ids) {axis = 0} : f32[2,3,4]\noutput e = %e\n', 'e.tir');
+    const text = printKernelProgram(lowerToKernels(p));
+    expect(text).toContain('store %e[12*a0 + 4*a1 + a2] = %t[a2 + 4*gather<%e @ e.tir:4:1, position 3*a0 + a1 of 6>(%ids[3*a0 + a1]) in [0, 5)]');
   });
 });

@@ -1,12 +1,16 @@
-import { type Program, TesseraError, formatType, interpret, toHost, assertVerified } from '@tessera/ir';
-import type { Executable, TensorData } from '@tessera/kernel';
+import { type Program, TesseraError, assertVerified, formatType, interpret, toHost } from '@tessera/ir';
+import { type Backend, type Executable, InputBinder, type TensorData, describeValue, graphInputSlots, hostCopyExecutable, isInputRecord } from '@tessera/kernel';
 import { compileProgram } from '@tessera/passes';
 import { type BackendName, getBackend } from './backends.ts';
 
 /** Options of `compile`. */
 export interface CompileOptions {
-  /** Where to run: the graph interpreter, the kernel evaluator, JS kernels, or WebGPU. Default `cpu`. */
-  readonly backend?: BackendName;
+  /**
+   * Where to run: the graph interpreter, the kernel evaluator, CPU kernels,
+   * or WebGPU, by name (default `cpu`); or a Backend object, such as
+   * `createCpuBackend({ target: 'js' })`.
+   */
+  readonly backend?: BackendName | Backend;
   /** Verify the IR after every pass (slower compiles; tests turn it on). */
   readonly verify?: boolean;
   /** Parameter values bound once; `run` then needs only the activations. */
@@ -15,33 +19,32 @@ export interface CompileOptions {
 
 /**
  * An executable whose parameters are bound at compile time: placed once in
- * the backend's memory when it can hold them (setInputs), so runs copy only
- * activations; otherwise passed along with every run.
+ * the backend's memory (setInputs, which every built-in backend has), so
+ * runs copy only activations; for a backend without setInputs, checked
+ * here and passed along with every run.
  */
-function bindWeights(program: Program, exe: Executable, weights: Readonly<Record<string, TensorData>> | undefined): Executable {
-  if (!weights) return exe;
-  const params = program.inputs.filter((i) => i.kind === 'parameter');
-  const missing = params.filter((p) => !(p.name in weights)).map((p) => `${p.name}: ${formatType(p.type)}`);
+function bindWeights(program: Program, exe: Executable, weights: unknown): Executable {
+  if (weights === undefined) return exe;
+  if (!isInputRecord(weights)) throw new TesseraError(`compile(): weights must be an object of typed arrays keyed by input name, got ${describeValue(weights)}`);
+  if (exe.setInputs) exe.setInputs(weights as Readonly<Record<string, TensorData>>);
+  else new InputBinder(program.name, graphInputSlots(program), () => {}).setInputs(weights);
+  // setInputs checked that weights is an object of known inputs.
+  const given = weights as Readonly<Record<string, TensorData>>;
+  const missing = program.inputs.filter((i) => i.kind === 'parameter' && (!Object.hasOwn(given, i.name) || given[i.name] === undefined)).map((p) => `${p.name}: ${formatType(p.type)}`);
   if (missing.length) throw new TesseraError(`weights are missing parameter(s): ${missing.join(', ')}`);
-  if (exe.setInputs) {
-    exe.setInputs(weights);
-    return exe;
-  }
+  if (exe.setInputs) return exe;
   return {
-    run: (inputs) => exe.run({ ...weights, ...inputs }),
+    run: (inputs) => exe.run(typeof inputs === 'object' && inputs !== null ? { ...given, ...inputs } : inputs),
     dispose: () => exe.dispose(),
   };
 }
 
-/** Runs a program on the reference interpreter behind the Executable interface. */
+/** Runs a program on the reference interpreter behind the Executable interface (inputs checked and kept as every backend does). */
 function interpreterExecutable(program: Program): Executable {
-  return {
-    async run(inputs) {
-      const out = interpret(program, inputs);
-      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, toHost(v)]));
-    },
-    dispose() {},
-  };
+  return hostCopyExecutable(program.name, graphInputSlots(program), (inputs) => {
+    const out = interpret(program, inputs);
+    return program.outputs.map(({ name }) => [name, toHost(out[name]!)] as const);
+  });
 }
 
 /**
@@ -54,9 +57,15 @@ export async function compile(program: Program, options: CompileOptions = {}): P
   let exe: Executable;
   if (backend === 'interp') exe = interpreterExecutable(program);
   else {
-    const target = getBackend(backend);
+    const target = typeof backend === 'string' ? getBackend(backend) : backend;
     const { kernels } = compileProgram(program, { verify: options.verify ?? false, maxBuffersPerKernel: target.limits.maxBuffersPerKernel });
     exe = await target.compile(kernels);
   }
-  return bindWeights(program, exe, options.weights);
+  try {
+    return bindWeights(program, exe, options.weights);
+  } catch (e) {
+    // Weights the program cannot take: nothing is returned, so nothing (workers, device buffers) may stay held.
+    exe.dispose();
+    throw e;
+  }
 }

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { ProgramBuilder, tensorType } from '@tessera/ir';
-import { availableBackends, compile } from '../src/index.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { createCpuBackend } from '@tessera/backend-cpu';
+import { ProgramBuilder, TesseraError, tensorType } from '@tessera/ir';
+import { type Backend, availableBackends, compile } from '../src/index.ts';
 
 function mlp() {
   const b = new ProgramBuilder('mlp');
@@ -35,5 +36,24 @@ describe('compile', () => {
     exe.dispose();
     await expect(exe.run({ x, w })).rejects.toThrow(/disposed/);
     expect(availableBackends()).toEqual(['interp', 'eval', 'cpu', 'webgpu']);
+  });
+
+  it('treats backend names that are prototype keys as unknown names (a clean TesseraError), and takes a Backend object', async () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      await expect(compile(mlp(), { backend: name as never })).rejects.toThrow(new TesseraError(`unknown or unavailable backend '${name}' (available: interp, eval, cpu, webgpu)`));
+    }
+    const exe = await compile(mlp(), { backend: createCpuBackend({ target: 'js' }), weights: { w } });
+    const interp = await compile(mlp(), { backend: 'interp', weights: { w } });
+    const [a, b] = [(await exe.run({ x })).y!, (await interp.run({ x })).y!];
+    a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(1e-6));
+    exe.dispose();
+    interp.dispose();
+  });
+
+  it('releases the executable when the weights are refused', async () => {
+    const dispose = vi.fn();
+    const backend: Backend = { name: 'spy', limits: { maxBuffersPerKernel: Infinity }, compile: async () => ({ run: async () => ({}), setInputs: () => {}, dispose }) };
+    await expect(compile(mlp(), { backend, weights: {} })).rejects.toThrow(/missing parameter\(s\): w/);
+    expect(dispose).toHaveBeenCalledTimes(1);
   });
 });

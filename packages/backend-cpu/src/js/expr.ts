@@ -16,6 +16,13 @@ export const DEFAULT_NAMES: JsNames = {
   ref: (n) => `r_${n}`,
 };
 
+/**
+ * The function generated kernels call on an out-of-range gather index, in
+ * scope beside the buffers: `gatherFault(node, position, index)` records it
+ * and returns the row to read instead (0).
+ */
+export const GATHER_FAULT = 'gatherFault';
+
 /** The JS for an affine offset `off + s0*a0 + ...` (zero strides dropped). */
 export function jsOffset(map: IndexMap, names: JsNames): string {
   const terms: string[] = [];
@@ -30,7 +37,8 @@ export function jsOffset(map: IndexMap, names: JsNames): string {
 /**
  * Emits scalar expressions as JavaScript. Sub-expressions used more than
  * once become `const` temporaries (CSE by identity), and gathers become
- * checked index temporaries, so `stmts` must be emitted before the values.
+ * checked index temporaries (GATHER_FAULT), so `stmts` must be emitted
+ * before the values.
  */
 export class JsExprEmitter {
   readonly stmts: string[] = [];
@@ -78,9 +86,11 @@ export class JsExprEmitter {
       case 'load': {
         let off = jsOffset(e.map, this.names);
         if (e.indirect) {
+          const { extent, site } = e.indirect;
           const g = this.fresh();
-          this.stmts.push(`const ${g} = ${this.emit(e.indirect.index)};`);
-          this.stmts.push(`if (!(${g} >= 0 && ${g} < ${e.indirect.extent})) throw new RangeError('gather index ' + ${g} + ' is out of range [0, ${e.indirect.extent})');`);
+          this.stmts.push(`let ${g} = ${this.emit(e.indirect.index)};`);
+          // Out of range: recorded (the runtime throws after the run) and row 0 read instead.
+          this.stmts.push(`if (!(${g} >= 0 && ${g} < ${extent})) ${g} = ${GATHER_FAULT}(${JSON.stringify(site.node)}, ${jsOffset(site.position, this.names)}, ${g});`);
           off = `${off} + ${e.indirect.stride} * ${g}`;
         }
         const v = `${this.names.buffer(e.buffer)}[${off}]`;

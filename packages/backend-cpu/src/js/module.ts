@@ -1,5 +1,6 @@
 import type { KernelProgram } from '@tessera/kernel';
 import { type JsKernelSource, emitJsKernel, helperSource } from './emit-kernel.ts';
+import { GATHER_FAULT } from './expr.ts';
 
 /** The generated JavaScript of a whole kernel program, one function per kernel. */
 export interface JsProgramSource {
@@ -21,10 +22,12 @@ export function kernelFunctionSource(k: JsKernelSource, program?: KernelProgram)
       })
     : [];
   const helpers = helperSource(k.helpers);
+  const faults = k.body.includes(`${GATHER_FAULT}(`) ? [`// ${GATHER_FAULT}(node, position, index): records an out-of-range gather index (thrown after the run), returns row 0`] : [];
   return [
     ...(helpers ? [helpers] : []),
     ...bufferNotes,
     ...scratch,
+    ...faults,
     `function ${k.name}(${k.buffers.map((b) => `b${b}`).join(', ')}) {`,
     k.body
       .split('\n')
@@ -39,10 +42,13 @@ export function printJsProgram(src: JsProgramSource, program?: KernelProgram): s
   return src.kernels.map((k) => kernelFunctionSource(k, program)).join('\n\n');
 }
 
-/** Compiles one kernel into a closure over its buffers and its scratch arrays (allocated here, once). */
-export function instantiateJsKernel(k: JsKernelSource, buffers: readonly ArrayLike<number>[]): () => void {
+/** What a kernel's gather calls on an index out of range (GATHER_FAULT): records it, returns the row to read instead. */
+export type GatherFaultFn = (node: string, position: number, index: number) => number;
+
+/** Compiles one kernel into a closure over its buffers, its scratch arrays (allocated here, once) and the gather fault recorder. */
+export function instantiateJsKernel(k: JsKernelSource, buffers: readonly ArrayLike<number>[], gatherFault: GatherFaultFn): () => void {
   const scratchNames = Object.keys(k.scratch);
-  const params = [...k.buffers.map((b) => `b${b}`), ...scratchNames];
+  const params = [...k.buffers.map((b) => `b${b}`), ...scratchNames, GATHER_FAULT];
   const factory = new Function(...params, `${helperSource(k.helpers)}\nreturn function ${k.name}() {\n${k.body}\n};`) as (...args: unknown[]) => () => void;
-  return factory(...k.buffers.map((b) => buffers[b]), ...scratchNames.map((n) => new Float64Array(k.scratch[n]!)));
+  return factory(...k.buffers.map((b) => buffers[b]), ...scratchNames.map((n) => new Float64Array(k.scratch[n]!)), gatherFault);
 }

@@ -19,7 +19,9 @@ function rewriteAll(roots: readonly Expr[], map: (m: IndexMap) => IndexMap, axis
         out = axis(e.axis);
         break;
       case 'load':
-        out = e.indirect ? E.load(e.dtype, e.buffer, map(e.map), { ...e.indirect, index: go(e.indirect.index) }) : E.load(e.dtype, e.buffer, map(e.map));
+        out = e.indirect
+          ? E.load(e.dtype, e.buffer, map(e.map), { ...e.indirect, index: go(e.indirect.index), site: { ...e.indirect.site, position: map(e.indirect.site.position) } })
+          : E.load(e.dtype, e.buffer, map(e.map));
         break;
       case 'unary':
       case 'cast':
@@ -41,12 +43,16 @@ function rewriteAll(roots: readonly Expr[], map: (m: IndexMap) => IndexMap, axis
   return roots.map(go);
 }
 
-/** Every index map a map kernel uses (loads, gathers' bases, stores). */
+/** Every index map a map kernel uses (loads, gathers' bases and index positions, stores). */
 function allMaps(k: MapKernel): IndexMap[] {
   const maps: IndexMap[] = [];
   for (const s of k.stores) {
     maps.push(s.map);
-    walkExpr(s.value, (x) => x.k === 'load' && maps.push(x.map));
+    walkExpr(s.value, (x) => {
+      if (x.k !== 'load') return;
+      maps.push(x.map);
+      if (x.indirect) maps.push(x.indirect.site.position);
+    });
   }
   return maps;
 }

@@ -4,7 +4,8 @@
  * access), kernels run in order on this thread or, with threads > 1, on the
  * worker pool over a shared memory.
  */
-import type { KernelProgram, TensorData } from '@tessera/kernel';
+import { type KernelProgram, type TensorData, allocateOrExplain, assertKernelProgram } from '@tessera/kernel';
+import { GatherFaultSlots } from '../gather-fault-slots.ts';
 import { type HostExecutable, hostExecutable, runSteps } from '../host-executable.ts';
 import { instantiateJsKernel } from '../js/module.ts';
 import { type ThreadPool, getThreadPool, threadsAvailable } from '../threads/pool.ts';
@@ -46,11 +47,16 @@ function bufferViews(program: KernelProgram, plan: WasmProgram, memory: WebAssem
 
 /** Compiles a kernel program for the wasm target (SIMD128 kernels, optional worker threads). */
 export async function compileWasm(program: KernelProgram, options: WasmCompileOptions = {}): Promise<WasmExecutable> {
+  // Cheap next to compiling (about 1 ms for ViT-B/16), and a bad memory plan would be a wrong answer.
+  assertKernelProgram(program);
   // Without worker threads (a page that is not cross-origin isolated, say) the program runs on this thread alone.
   const threads = threadsAvailable() ? Math.max(1, Math.floor(options.threads ?? 1)) : 1;
   const plan = emitWasmProgram(program, { ...options, threads });
   const { pages } = plan.memory;
-  const memory = new WebAssembly.Memory(plan.shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages });
+  // The plan fits wasm32; the engine or the machine may still refuse that much.
+  const memory = allocateOrExplain('cpu backend (wasm)', `the memory of program @${program.name}`, pages * 65536, () =>
+    new WebAssembly.Memory(plan.shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages }),
+  );
   const module = await WebAssembly.compile(plan.bytes);
   const instance = await WebAssembly.instantiate(module, { env: { memory }, m: runtimeImports() });
   const views = bufferViews(program, plan, memory);
@@ -59,8 +65,9 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
     if (b.data.length === 1) views[i]!.fill(b.data[0]!);
     else views[i]!.set(b.data);
   });
+  const faults = GatherFaultSlots.inMemory(program, memory.buffer, plan.memory.faultsBase, threads);
   const steps: (() => void)[] = plan.kernels.map((k) => {
-    if (k.kind === 'js') return instantiateJsKernel(k.source, views);
+    if (k.kind === 'js') return instantiateJsKernel(k.source, views, faults.record);
     const fn = instance.exports[k.exportName] as (tid: number, nt: number, scratch: number) => void;
     const scratch = plan.memory.scratchBase;
     return () => fn(0, 1, scratch);
@@ -77,6 +84,7 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
   const exe = hostExecutable(
     program,
     views,
+    faults,
     (stepMs) => {
       counters.fill(0);
       if (pool && handle !== undefined) pool.run(handle, instance, steps, plan, stepMs);

@@ -1,14 +1,15 @@
 /**
  * A kernel program as one WebAssembly module over one linear memory: the
- * memory plan (every buffer at a fixed, 64-byte aligned offset, then one
- * scratch area per thread), the runtime library, and one exported function
+ * memory plan (every buffer at a fixed, 64-byte aligned offset, the chunk
+ * counters and gather fault slots, then one scratch area per thread), the runtime library, and one exported function
  * per kernel that has a wasm form. Kernels without one keep the JS
  * backend's code and run on views of the same memory.
  */
 import { TesseraError } from '@tessera/ir';
-import type { Kernel, KernelProgram } from '@tessera/kernel';
+import { type BufferDecl, type Kernel, type KernelProgram, assertBufferElements, describeBuffer, formatBytes, gatherSites, siteNumbers } from '@tessera/kernel';
+import { FAULT_SLOT_BYTES, faultSlotBytes } from '../gather-fault-slots.ts';
 import { type JsKernelSource, emitJsKernel } from '../js/emit-kernel.ts';
-import { F64, type FunctionBuilder, I32, ModuleBuilder } from './binary.ts';
+import { F64, type FunctionBuilder, ModuleBuilder } from './binary.ts';
 import { PARALLEL_MIN_WORK } from './kernel-common.ts';
 import { emitAttentionKernel } from './attention-kernel.ts';
 import { emitMapKernel } from './map-kernel.ts';
@@ -34,6 +35,8 @@ export interface MemoryPlan {
   readonly scratchBytes: number;
   /** Byte offset of the chunk counters, one i32 per kernel, zeroed before every run (see forEachChunk). */
   readonly countersBase: number;
+  /** Byte offset of the gather fault slots (see GatherFaultSlots), cleared before every run. */
+  readonly faultsBase: number;
   readonly threads: number;
   /** Total size in 64 KiB pages. */
   readonly pages: number;
@@ -71,6 +74,23 @@ export interface WasmEmitOptions {
 const ALIGN = 64;
 const PAGE = 65536;
 const align = (n: number, a = ALIGN) => Math.ceil(n / a) * a;
+/** A wasm32 memory holds at most 65536 pages (4 GiB): every engine's limit too. */
+export const WASM32_MAX_BYTES = 65536 * PAGE;
+/** Who refuses a program too large for it. */
+const BACKEND = 'cpu backend (wasm)';
+
+/** The error for a memory plan over WASM32_MAX_BYTES, naming what takes the most. */
+function memoryTooLarge(p: KernelProgram, total: number, scratch: number, threads: number): TesseraError {
+  const bytes = (b: BufferDecl) => b.size * elemSize(b.dtype);
+  const temps = p.buffers.filter((b) => b.arenaOffset !== undefined).sort((a, b) => bytes(b) - bytes(a));
+  const parts = [
+    ...p.buffers.filter((b) => b.arenaOffset === undefined).map((b) => ({ bytes: bytes(b), text: `buffer ${describeBuffer(b)}` })),
+    ...(temps.length ? [{ bytes: p.arenaBytes ?? 0, text: `the arena of temporaries (its largest, ${describeBuffer(temps[0]!)}, ${formatBytes(bytes(temps[0]!))})` }] : []),
+    { bytes: scratch * threads, text: `the kernels' scratch for ${threads} thread(s)` },
+  ].sort((a, b) => b.bytes - a.bytes);
+  const largest = parts.filter((x) => x.bytes > 0).slice(0, 3).map((x) => `${x.text}: ${formatBytes(x.bytes)}`);
+  return new TesseraError(`${BACKEND}: program @${p.name} needs ${formatBytes(total)} of memory, more than the 4 GiB a wasm32 memory holds; the largest parts: ${largest.join('; ')}`);
+}
 
 /** A kernel's wasm function and the scratch bytes per thread it needs, or why it has none. */
 type Emitted = { readonly fn: FunctionBuilder; readonly scratch: number } | { readonly reason: string };
@@ -99,6 +119,8 @@ function useRelaxedSimd(requested: boolean | undefined): boolean {
 
 /** Emits the wasm module of a kernel program. */
 export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): WasmProgram {
+  // Kernels index elements with i32 arithmetic: no buffer may have more than 2^31 - 1 elements.
+  assertBufferElements(p, BACKEND);
   const threads = Math.max(1, Math.floor(options.threads));
   // Address 0 stays unused. Temporaries the memory plan placed share one arena (their lifetimes
   // do not overlap, or an elementwise kernel writes in place); every other buffer has its own bytes.
@@ -114,8 +136,7 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   const m = new ModuleBuilder();
   const sig = new Map<string, number>();
   for (const { name, arity } of RUNTIME_IMPORT_SIGNATURES) {
-    const params = name === 'gatherError' ? [I32, I32] : arity === 2 ? [F64, F64] : [F64];
-    sig.set(name, m.importFunc('m', name, params as never, name === 'gatherError' ? [] : [F64]));
+    sig.set(name, m.importFunc('m', name, arity === 2 ? [F64, F64] : [F64], [F64]));
   }
   // The memory size is only known after the kernels (scratch); imports are encoded at the end, so set it then.
   const lib: WasmLib = { ...(Object.fromEntries(sig) as Omit<WasmLib, 'vexp' | 'vtanh' | 'verf'>), ...addVectorMath(m) };
@@ -123,9 +144,12 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   const micro = addMicroKernel(m, relaxedSimd);
   const countersBase = end;
   end = align(end + 4 * p.kernels.length);
+  const sites = siteNumbers(gatherSites(p));
+  const faults = { base: end, threadBytes: sites.size * FAULT_SLOT_BYTES, sites };
+  end = align(end + faultSlotBytes(p, threads));
   const facts: ProgramFacts = {
     lib, offsets, dtypes: p.buffers.map((b) => b.dtype), minParallelWork: options.minParallelWork ?? PARALLEL_MIN_WORK,
-    blocking: options.blocking ?? WASM_MATMUL_BLOCKING, counter: countersBase,
+    blocking: options.blocking ?? WASM_MATMUL_BLOCKING, counter: countersBase, faults,
   };
   let scratchBytes = 0;
   const kernels: WasmKernelPlan[] = p.kernels.map((k, i) => {
@@ -139,7 +163,9 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   });
   const scratchBase = end;
   end += scratchBytes * threads;
+  // Checked here, before the executable allocates the memory.
+  if (end > WASM32_MAX_BYTES) throw memoryTooLarge(p, end, scratchBytes, threads);
   const pages = Math.max(1, Math.ceil(end / PAGE));
   m.importMemory('env', 'memory', pages, shared ? pages : undefined, shared);
-  return { bytes: m.encode(), memory: { offsets, scratchBase, scratchBytes, countersBase, threads, pages }, shared, relaxedSimd, kernels };
+  return { bytes: m.encode(), memory: { offsets, scratchBase, scratchBytes, countersBase, faultsBase: faults.base, threads, pages }, shared, relaxedSimd, kernels };
 }

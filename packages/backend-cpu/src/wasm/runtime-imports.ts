@@ -1,7 +1,7 @@
 /**
  * The functions a Tessera wasm module imports (module "m"), so scalar wasm
  * has the JS backend's numerics: Math's exp/log/sin/cos/tanh, the JS
- * backend's erf and IEEE pow, and the gather range error. Workers rebuild
+ * backend's erf and IEEE pow. Workers rebuild
  * the same object from `RUNTIME_IMPORTS_SOURCE`.
  */
 import { JS_HELPERS } from '../js/scalar.ts';
@@ -12,7 +12,6 @@ ${JS_HELPERS.erf}
 ${JS_HELPERS.pow}
   return {
     exp: Math.exp, log: Math.log, sin: Math.sin, cos: Math.cos, tanh: Math.tanh, erf, pow,
-    gatherError(i, n) { throw new RangeError('gather index ' + i + ' is out of range [0, ' + n + ')'); },
   };
 }`;
 
@@ -22,7 +21,7 @@ export function runtimeImports(): Record<string, (...args: number[]) => number> 
 }
 
 /** Names and arities of the imported functions, in import order. */
-export const RUNTIME_IMPORT_SIGNATURES: readonly { readonly name: 'exp' | 'log' | 'sin' | 'cos' | 'tanh' | 'erf' | 'pow' | 'gatherError'; readonly arity: 1 | 2 }[] = [
+export const RUNTIME_IMPORT_SIGNATURES: readonly { readonly name: 'exp' | 'log' | 'sin' | 'cos' | 'tanh' | 'erf' | 'pow'; readonly arity: 1 | 2 }[] = [
   { name: 'exp', arity: 1 },
   { name: 'log', arity: 1 },
   { name: 'sin', arity: 1 },
@@ -30,5 +29,4 @@ export const RUNTIME_IMPORT_SIGNATURES: readonly { readonly name: 'exp' | 'log' 
   { name: 'tanh', arity: 1 },
   { name: 'erf', arity: 1 },
   { name: 'pow', arity: 2 },
-  { name: 'gatherError', arity: 2 },
 ];

@@ -6,8 +6,10 @@
  * everything the f32x4 path does not cover, and the tail of vector loops.
  */
 import type { DType } from '@tessera/ir';
-import { type Expr, type Store, walkExpr } from '@tessera/kernel';
+import { type Expr, type GatherSite, type Store, walkExpr } from '@tessera/kernel';
+import { FAULT_SLOT_BYTES } from '../gather-fault-slots.ts';
 import { F64, type FunctionBuilder, I32, type ValType } from './binary.ts';
+import { TID } from './kernel-common.ts';
 import { MISC, OP } from './opcodes.ts';
 import { type Addresser, type ProgramFacts, elemSize } from './scope.ts';
 
@@ -56,7 +58,6 @@ export class ScalarEmitter {
 
   private emitUncached(e: Expr): void {
     const f = this.f;
-    const lib = this.facts.lib;
     switch (e.k) {
       case 'const':
         if (e.dtype === 'f32') f.f64(e.value);
@@ -74,7 +75,8 @@ export class ScalarEmitter {
           const g = f.local(I32);
           this.emit(e.indirect.index);
           f.tee(g).i32(e.indirect.extent).op(OP.i32_ge_u);
-          f.if(() => f.get(g).i32(e.indirect!.extent).call(lib.gatherError));
+          const site = e.indirect.site;
+          f.if(() => this.recordFault(site, g));
           f.get(g).i32(e.indirect.stride * elemSize(e.dtype)).op(OP.i32_mul, OP.i32_add);
         }
         if (e.dtype === 'f32') f.mem(OP.f32_load, 2).op(OP.f64_promote_f32);
@@ -100,6 +102,31 @@ export class ScalarEmitter {
       case 'cast':
         return this.cast(e.x.dtype, e.dtype, e.x);
     }
+  }
+
+  /**
+   * The cold path of a gather whose index (local `g`) is out of range: keeps
+   * (position, index) in this thread's slot of the site when the position is
+   * the least so far (see GatherFaultSlots), then reads row 0 instead.
+   */
+  private recordFault(site: GatherSite, g: number): void {
+    const f = this.f;
+    const { base, threadBytes, sites } = this.facts.faults;
+    const slot = f.local(I32);
+    const pos = f.local(I32);
+    f.get(TID).i32(threadBytes).op(OP.i32_mul).i32(base + sites.get(site.node)! * FAULT_SLOT_BYTES).op(OP.i32_add).set(slot);
+    f.i32(site.position.offset);
+    site.position.strides.forEach((s, a) => {
+      if (s === 0) return;
+      this.addr.axis(a);
+      f.i32(s).op(OP.i32_mul, OP.i32_add);
+    });
+    f.tee(pos).get(slot).mem(OP.i32_load, 2).op(OP.i32_lt_u);
+    f.if(() => {
+      f.get(slot).get(pos).mem(OP.i32_store, 2);
+      f.get(slot).get(g).mem(OP.i32_store, 2, 4);
+    });
+    f.i32(0).set(g);
   }
 
   private unary(op: string, d: DType, x: Expr): void {

@@ -5,6 +5,7 @@
  * affine loads and stores (with per-row bases hoisted out of inner loops).
  */
 import type { DType } from '@tessera/ir';
+import type { FaultSlotLayout } from '../gather-fault-slots.ts';
 import { type Expr, type IndexMap, walkExpr } from '@tessera/kernel';
 import { type FunctionBuilder, I32 } from './binary.ts';
 import { OP } from './opcodes.ts';
@@ -20,8 +21,6 @@ export interface WasmLib {
   readonly erf: number;
   /** (f64, f64) -> f64, IEEE pow. */
   readonly pow: number;
-  /** (i32 index, i32 extent) -> never: throws the gather range error. */
-  readonly gatherError: number;
   /** Module-defined f32x4 -> f32x4 approximations (see vmath.ts). */
   readonly vexp: number;
   readonly vtanh: number;
@@ -57,6 +56,8 @@ export interface ProgramFacts {
   readonly blocking: MatmulBlocking;
   /** Byte address of this kernel's chunk counter (forEachChunk). */
   readonly counter: number;
+  /** Where gathers record an index out of range (see GatherFaultSlots). */
+  readonly faults: FaultSlotLayout;
 }
 
 function log2(n: number): number {

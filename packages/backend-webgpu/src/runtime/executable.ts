@@ -1,7 +1,8 @@
-import { type DType, TesseraError } from '@tessera/ir';
-import { type Executable, type KernelProgram, type KernelTiming, type TensorData, type TimingMethod, assertKernelProgram } from '@tessera/kernel';
+import { TesseraError } from '@tessera/ir';
+import { type Executable, type KernelProgram, type KernelTiming, type TensorData, type TimingMethod, assertKernelProgram, describeBuffer, formatBytes, outputRecord } from '@tessera/kernel';
 import type { GpuContext } from '../device/context.ts';
 import { emitProgramShaders } from '../wgsl/emit.ts';
+import { FAULTS_BUFFER, faultLayout } from '../wgsl/faults.ts';
 import { type AttentionVariant, type KernelShader, type WgslTarget, type MatmulVariant, type ReduceVariant, type ShaderTexture, isTextureBinding } from '../wgsl/module.ts';
 
 /** Per-compile choice of algorithms, over the device's table (tests and benchmarks force each variant this way). */
@@ -11,10 +12,10 @@ export interface VariantOverrides {
   readonly attention?: AttentionVariant;
   readonly tiledTiling?: WgslTarget['tiledTiling'];
 }
+import { FaultBuffer } from './fault-buffer.ts';
 import { fromStorage, toStorage } from './host-data.ts';
+import { InputStager, type StagedWrite } from './input-stager.ts';
 import { DISPATCHES_PER_QUERY_SET, timestampPairsToMs } from './profile.ts';
-
-const ARRAY_FOR: Record<DType, string> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array' };
 
 /** Bytes of the device buffer behind a program buffer: 4 per element (bool as u32), rounded up to 16. */
 export function deviceBytes(size: number): number {
@@ -24,6 +25,8 @@ export function deviceBytes(size: number): number {
 /** A WebGPU executable, with the generated shaders kept for inspection. */
 export interface WebgpuExecutable extends Executable {
   readonly shaders: readonly KernelShader[];
+  /** Places inputs that later runs may leave out (weights), written to the device once. */
+  setInputs(inputs: Readonly<Record<string, TensorData>>): void;
   /**
    * Runs once as `run` does (same input checks and upload rules, queued
    * with the runs) and times every dispatch instead of reading the outputs
@@ -39,12 +42,14 @@ export interface WebgpuExecutable extends Executable {
  * WGSL text), one device buffer per program buffer (from the pool), const
  * buffers written once, bind groups built once.
  *
- * Each run writes the activations, writes parameters (role `param`) only
- * the first time and whenever a different typed array is passed for them
- * (identity, not contents: a parameter array changed in place is not seen
- * until a new array is passed), records every kernel into one compute pass
- * of one command encoder, copies only the outputs to mappable buffers,
- * submits once and reads them back. Runs of one executable are serialised.
+ * Inputs are checked and taken when run() is called (see InputStager:
+ * the caller may refill its arrays at once); weights placed with setInputs
+ * are written once, and the parameter-only prepasses run only after
+ * parameters were written. Each run records every kernel into
+ * one compute pass of one command encoder, copies only the outputs (and the
+ * gather fault words, see FaultBuffer) to mappable buffers, submits once and
+ * reads them back. Runs of one executable are serialised; runs called
+ * before dispose() complete, and the buffers are released after them.
  *
  * A profile dispatches each shader in a compute pass of its own, timed by
  * GPU timestamps where the device has `timestamp-query`, else by a submit
@@ -54,9 +59,11 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
   assertKernelProgram(program);
   ctx.assertAlive();
   const d = ctx.device;
+  // Before anything is allocated: every buffer is bound whole, and read back through a buffer of its size.
+  const maxBytes = Math.min(ctx.maxBindingBytes, ctx.report.limits.maxBufferSize ?? Infinity);
   for (const b of program.buffers) {
-    if (b.size * 4 > ctx.maxBindingBytes) {
-      throw new TesseraError(`buffer %${b.name} (${b.dtype}[${b.shape.join(',')}]) needs ${b.size * 4} bytes, more than the device's largest storage binding (${ctx.maxBindingBytes} bytes)`);
+    if (deviceBytes(b.size) > maxBytes) {
+      throw new TesseraError(`webgpu: buffer ${describeBuffer(b)} needs ${formatBytes(deviceBytes(b.size))}, more than the device binds or holds in one buffer: ${formatBytes(maxBytes)}`);
     }
   }
   const shaders = emitProgramShaders(program, { ...ctx.target, ...variants });
@@ -65,7 +72,10 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
   const pipelines = await Promise.all(steps.map(({ shader }) => ctx.pipelines.pipeline(shader)));
 
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+  // WebGPU states no total memory: a device that cannot hold every buffer says so in this scope, and compiling fails cleanly.
+  d.pushErrorScope('out-of-memory');
   const buffers = program.buffers.map((b) => ctx.pool.acquire(deviceBytes(b.size), usage, `${program.name}:%${b.name}`));
+  const faults = new FaultBuffer(ctx, faultLayout(program), program.name);
   program.buffers.forEach((b, i) => {
     if (!b.data) return;
     const full = b.data.length === 1 ? new Array<number>(b.size).fill(b.data[0]!) : b.data;
@@ -78,46 +88,31 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
       layout: ctx.pipelines.layout(shader.bindings),
       entries: shader.bindings.map((bd, i) => ({
         binding: i,
-        resource: isTextureBinding(bd) ? textures.get(owner.textures![bd.texture]!, bd.texture).createView() : { buffer: buffers[bd.buffer]! },
+        resource: isTextureBinding(bd) ? textures.get(owner.textures![bd.texture]!, bd.texture).createView() : { buffer: bd.buffer === FAULTS_BUFFER ? faults.buffer! : buffers[bd.buffer]! },
       })),
     }),
   );
   const staging = program.outputs.map(({ buffer }) => ctx.pool.acquire(deviceBytes(program.buffers[buffer]!.size), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, `${program.name}:read`));
-  const uploadedParams = new Map<number, TensorData>();
-  // Whether parameters changed since the parameter-only prepasses last ran.
-  let paramsDirty = true;
-  let disposed = false;
+  const outOfMemory = await d.popErrorScope();
+  if (outOfMemory) {
+    for (const b of [...buffers, ...staging]) b.destroy();
+    faults.release();
+    const total = [...program.buffers.map((b) => b.size), ...program.outputs.map(({ buffer }) => program.buffers[buffer]!.size)].reduce((t, n) => t + deviceBytes(n), 0);
+    const largest = program.buffers.reduce((a, b) => (b.size > a.size ? b : a));
+    throw new TesseraError(`webgpu: the device could not hold the buffers of program @${program.name} (${formatBytes(total)} in all, the largest ${describeBuffer(largest)}): ${outOfMemory.message}`);
+  }
+  const inputs = new InputStager(program, (buffer, data) => d.queue.writeBuffer(buffers[buffer]!, 0, data));
   let queue: Promise<unknown> = Promise.resolve();
   const timestamps = d.features.has('timestamp-query');
   let queries: TimestampQueries | undefined;
 
-  const checkInputs = (inputs: Readonly<Record<string, TensorData>>): void => {
-    if (disposed) throw new TesseraError('this executable has been disposed');
+  const alive = (): void => {
+    inputs.assertOpen();
     ctx.assertAlive();
-    for (const { name, buffer } of program.inputs) {
-      const decl = program.buffers[buffer]!;
-      const v = inputs[name];
-      if (!v) throw new TesseraError(`missing input '${name}' (${decl.dtype}[${decl.shape.join(',')}])`);
-      if (v.constructor.name !== ARRAY_FOR[decl.dtype]) throw new TesseraError(`input '${name}' must be a ${ARRAY_FOR[decl.dtype]} for dtype ${decl.dtype}, got ${v.constructor.name}`);
-      if (v.length !== decl.size) throw new TesseraError(`input '${name}' of shape [${decl.shape.join(',')}] needs ${decl.size} elements, got ${v.length}`);
-    }
-  };
-
-  /** Queues the writes of the activations and of the parameters passed as a new array. */
-  const upload = (inputs: Readonly<Record<string, TensorData>>): void => {
-    for (const { name, buffer } of program.inputs) {
-      const v = inputs[name]!;
-      if (program.buffers[buffer]!.role === 'param') {
-        if (uploadedParams.get(buffer) === v) continue;
-        uploadedParams.set(buffer, v);
-        paramsDirty = true;
-      }
-      d.queue.writeBuffer(buffers[buffer]!, 0, toStorage(program.buffers[buffer]!.dtype, v));
-    }
   };
 
   /** The steps a run dispatches now, in launch order: parameter-only prepasses only when the parameters changed. */
-  const dispatched = (): number[] => steps.flatMap(({ paramsOnly }, i) => (paramsOnly && !paramsDirty ? [] : [i]));
+  const dispatched = (): number[] => steps.flatMap(({ paramsOnly }, i) => (paramsOnly && !inputs.paramsChanged ? [] : [i]));
 
   const record = (pass: GPUComputePassEncoder, i: number): void => {
     pass.setPipeline(pipelines[i]!);
@@ -135,9 +130,8 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
     const validation = await d.popErrorScope();
     const oom = await d.popErrorScope();
     if (validation || oom) {
-      // A failed submit leaves the parameters' state unknown: upload them again next time.
-      uploadedParams.clear();
-      paramsDirty = true;
+      // A failed submit may not have run the parameter-only prepasses: run them next time.
+      inputs.paramsChanged = true;
       throw new TesseraError(`${doing} ${program.name} on WebGPU failed: ${(validation ?? oom)!.message}`);
     }
   };
@@ -151,34 +145,53 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
     }
   };
 
-  const runOnce = async (inputs: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>> => {
-    checkInputs(inputs);
-    pushScopes();
-    upload(inputs);
-    const enc = d.createCommandEncoder({ label: program.name });
-    const pass = enc.beginComputePass({ label: program.name });
-    for (const i of dispatched()) record(pass, i);
-    pass.end();
-    program.outputs.forEach(({ buffer }, i) => enc.copyBufferToBuffer(buffers[buffer]!, 0, staging[i]!, 0, deviceBytes(program.buffers[buffer]!.size)));
-    d.queue.submit([enc.finish()]);
-    await popScopes('running');
-    paramsDirty = false;
-    await mapForRead(staging, 'the outputs');
-    const out: Record<string, TensorData> = {};
-    program.outputs.forEach(({ name, buffer }, i) => {
-      const decl = program.buffers[buffer]!;
-      out[name] = fromStorage(decl.dtype, staging[i]!.getMappedRange(), decl.size);
-      staging[i]!.unmap();
-    });
+  /**
+   * Starts a taken run: writes what was staged for it, then `encode`s its
+   * commands and submits them (one scope of error capture around it all);
+   * the stager learns it submitted even when something throws first.
+   */
+  const submitRun = (writes: readonly StagedWrite[], encode: (enc: GPUCommandEncoder) => void, label: string): Promise<void> => {
+    try {
+      ctx.assertAlive();
+      pushScopes();
+      inputs.flush(writes);
+      const enc = d.createCommandEncoder({ label });
+      encode(enc);
+      inputs.paramsChanged = false;
+      d.queue.submit([enc.finish()]);
+    } finally {
+      inputs.submitted();
+    }
+    return popScopes('running');
+  };
+
+  const runOnce = async (writes: readonly StagedWrite[]): Promise<Record<string, TensorData>> => {
+    await submitRun(
+      writes,
+      (enc) => {
+        const pass = enc.beginComputePass({ label: program.name });
+        for (const i of dispatched()) record(pass, i);
+        pass.end();
+        program.outputs.forEach(({ buffer }, i) => enc.copyBufferToBuffer(buffers[buffer]!, 0, staging[i]!, 0, deviceBytes(program.buffers[buffer]!.size)));
+        faults.copyOut(enc);
+      },
+      program.name,
+    );
+    await mapForRead(faults.read ? [...staging, faults.read] : staging, 'the outputs');
+    const out = outputRecord(
+      program.outputs.map(({ name, buffer }, i) => {
+        const decl = program.buffers[buffer]!;
+        const values = fromStorage(decl.dtype, staging[i]!.getMappedRange(), decl.size);
+        staging[i]!.unmap();
+        return [name, values];
+      }),
+    );
+    await faults.check(mapForRead);
     return out;
   };
 
   /** GPU time per dispatch: one compute pass each with timestamps at its beginning and end, up to DISPATCHES_PER_QUERY_SET per submit. */
-  const timeWithTimestamps = async (inputs: Readonly<Record<string, TensorData>>): Promise<Timed> => {
-    pushScopes();
-    upload(inputs);
-    await popScopes('uploading the inputs of');
-    const order = dispatched();
+  const timeWithTimestamps = async (order: readonly number[]): Promise<number[]> => {
     const ms: number[] = [];
     for (let start = 0; start < order.length; start += DISPATCHES_PER_QUERY_SET) {
       pushScopes();
@@ -198,16 +211,12 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
       ms.push(...timestampPairsToMs(new BigUint64Array(queries.read.getMappedRange(0, 16 * chunk.length)), chunk.length));
       queries.read.unmap();
     }
-    return { order, ms };
+    return ms;
   };
 
   /** Host time per dispatch: the uploads finish first, then each dispatch is its own submit, timed until the queue reports it done. */
-  const timeOnHost = async (inputs: Readonly<Record<string, TensorData>>): Promise<Timed> => {
-    pushScopes();
-    upload(inputs);
-    await popScopes('uploading the inputs of');
+  const timeOnHost = async (order: readonly number[]): Promise<number[]> => {
     await d.queue.onSubmittedWorkDone();
-    const order = dispatched();
     const ms: number[] = [];
     for (const i of order) {
       pushScopes();
@@ -222,14 +231,34 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
       ms.push(performance.now() - t);
       await popScopes('profiling');
     }
-    return { order, ms };
+    return ms;
   };
 
-  const profileOnce = async (inputs: Readonly<Record<string, TensorData>>): Promise<KernelTiming[]> => {
-    checkInputs(inputs);
+  /** A taken profile: its submits span awaits, so the stager counts it unsubmitted (later calls copy their inputs) until the last. */
+  const profileOnce = async (writes: readonly StagedWrite[]): Promise<KernelTiming[]> => {
     const method: TimingMethod = timestamps ? 'timestamp' : 'wall';
-    const { order, ms } = method === 'timestamp' ? await timeWithTimestamps(inputs) : await timeOnHost(inputs);
-    paramsDirty = false;
+    let order: number[];
+    let ms: number[];
+    try {
+      ctx.assertAlive();
+      pushScopes();
+      inputs.flush(writes);
+      await popScopes('uploading the inputs of');
+      order = dispatched();
+      inputs.paramsChanged = false;
+      ms = method === 'timestamp' ? await timeWithTimestamps(order) : await timeOnHost(order);
+      if (faults.read) {
+        const enc = d.createCommandEncoder({ label: `${program.name} (profile faults)` });
+        faults.copyOut(enc);
+        d.queue.submit([enc.finish()]);
+      }
+    } finally {
+      inputs.submitted();
+    }
+    if (faults.read) {
+      await mapForRead([faults.read], 'the gather faults');
+      await faults.check(mapForRead);
+    }
     return order.map((i, j) => {
       const { name, kind, variant, dispatch } = steps[i]!.shader;
       return { name, kind, variant, ms: ms[j]!, dispatch, method };
@@ -243,17 +272,33 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
     return result;
   };
 
+  /** Takes a run's inputs now (see InputStager) and queues `fn` on them; any error, even in taking them, rejects the promise. */
+  const queued = <T>(given: unknown, fn: (writes: readonly StagedWrite[]) => Promise<T>): Promise<T> => {
+    let writes: StagedWrite[];
+    try {
+      alive();
+      writes = inputs.takeRun(given);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return serialised(() => fn(writes));
+  };
+
   return {
     shaders,
-    run: (inputs) => serialised(() => runOnce(inputs)),
-    profile: (inputs) => serialised(() => profileOnce(inputs)),
+    setInputs(given) {
+      alive();
+      inputs.setInputs(given);
+    },
+    run: (given) => queued(given, runOnce),
+    profile: (given) => queued(given, profileOnce),
     dispose() {
-      if (disposed) return;
-      disposed = true;
+      if (!inputs.close()) return;
       // After the runs in flight; buffers of a lost device are destroyed rather than pooled.
       void queue.then(() => {
         textures.destroy();
         queries?.destroy();
+        faults.release();
         for (const b of [...buffers, ...staging]) {
           if (ctx.lostReason === undefined) ctx.pool.release(b);
           else b.destroy();
@@ -261,12 +306,6 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
       });
     },
   };
-}
-
-/** The steps a profile dispatched (indices into the launch steps, in order) and the milliseconds of each. */
-interface Timed {
-  readonly order: readonly number[];
-  readonly ms: readonly number[];
 }
 
 /** A timestamp query set with its resolve buffer and the mappable copy it is read from. */

@@ -1,14 +1,15 @@
 import type { Kernel, KernelProgram } from '@tessera/kernel';
 import { emitAttention } from './attention.ts';
 import { defaultNames } from './expr.ts';
+import { type FaultLayout, faultLayout } from './faults.ts';
 import { emitMap } from './map.ts';
 import { emitMatmul } from './matmul.ts';
 import { type KernelShader, ShaderModuleBuilder, type WgslTarget } from './module.ts';
 import { emitReduce } from './reduce.ts';
 
-/** Generates the compute shader of one kernel of `program` for `target`. */
-export function emitKernelShader(k: Kernel, program: KernelProgram, target: WgslTarget): KernelShader {
-  const mb = new ShaderModuleBuilder(k, program.buffers, target, defaultNames());
+/** Generates the compute shader of one kernel of `program` for `target` (`faults`: the program's faults buffer, see faults.ts). */
+export function emitKernelShader(k: Kernel, program: KernelProgram, target: WgslTarget, faults: FaultLayout = faultLayout(program)): KernelShader {
+  const mb = new ShaderModuleBuilder(k, program.buffers, target, defaultNames(faults));
   switch (k.kind) {
     case 'map':
       return emitMap(k, mb);
@@ -23,7 +24,8 @@ export function emitKernelShader(k: Kernel, program: KernelProgram, target: Wgsl
 
 /** Generates the compute shaders of every kernel of a program, in launch order. */
 export function emitProgramShaders(program: KernelProgram, target: WgslTarget): KernelShader[] {
-  return program.kernels.map((k) => emitKernelShader(k, program, target));
+  const faults = faultLayout(program);
+  return program.kernels.map((k) => emitKernelShader(k, program, target, faults));
 }
 
 /** The whole program's WGSL, one module per dispatch (prepasses before their kernel) with its size noted (what `--emit code` prints). */

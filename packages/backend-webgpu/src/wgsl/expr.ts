@@ -1,18 +1,24 @@
 import { type DType, binaryScalarFn, castValue, compareScalarFn, unaryScalarFn } from '@tessera/ir';
 import { type Expr, type IndexMap, walkExpr } from '@tessera/kernel';
+import { FAULTS_NAME, type FaultLayout } from './faults.ts';
 import { wgslBinary, wgslCast, wgslCompare, wgslConst, wgslStorageType, wgslType, wgslUnary } from './scalar.ts';
 
-/** Names the generated WGSL uses for buffers, axes and scalar refs. */
+/** Names the generated WGSL uses for buffers, axes and scalar refs, and where gathers record faults. */
 export interface WgslNames {
   buffer(b: number): string;
   axis(a: number): string;
   ref(name: string): string;
+  /** The program's faults buffer (bound as FAULTS_NAME by kernels that gather). */
+  readonly faults: FaultLayout;
 }
 
+const NO_GATHERS: FaultLayout = { sites: [], slots: new Map(), words: 0 };
+
 /** Buffer `b3`, axis `a0`; refs are numbered by first use, since kernel names need not be WGSL identifiers. */
-export function defaultNames(): WgslNames {
+export function defaultNames(faults: FaultLayout = NO_GATHERS): WgslNames {
   const refs = new Map<string, string>();
   return {
+    faults,
     buffer: (b) => `b${b}`,
     axis: (a) => `a${a}`,
     ref: (n) => {
@@ -77,11 +83,11 @@ export function foldConst(e: Expr): number | undefined {
 /**
  * Emits scalar expressions as WGSL. Sub-expressions used more than once
  * become `let` temporaries (CSE by identity) and gather indices become
- * clamped temporaries, so `stmts` must be written before the values.
+ * checked temporaries, so `stmts` must be written before the values.
  *
- * Gathers: WGSL cannot throw, so an index outside [0, extent) is clamped to
- * the nearest valid row instead of failing as the CPU backend does (the
- * kernel program's contract is that indices are in range).
+ * Gathers: WGSL cannot throw, so an index outside [0, extent) is recorded
+ * in the faults buffer (see faults.ts; the runtime throws after the run)
+ * and row 0 is read instead.
  */
 export class WgslExprEmitter {
   readonly stmts: string[] = [];
@@ -130,8 +136,14 @@ export class WgslExprEmitter {
       case 'load': {
         let off = wgslOffset(e.map, this.names);
         if (e.indirect) {
+          const { extent, site } = e.indirect;
+          const slot = this.names.faults.slots.get(site.node);
+          if (!slot) throw new Error(`wgsl emitter: gather %${site.node} has no fault slot`);
           const g = this.fresh();
-          this.stmts.push(`let ${g} = clamp(${this.emit(e.indirect.index)}, 0i, ${e.indirect.extent - 1}i);`);
+          this.stmts.push(
+            `var ${g} = ${this.emit(e.indirect.index)};`,
+            `if (${g} < 0i || ${g} >= ${extent}i) { let ${g}p = u32(${wgslOffset(site.position, this.names)}); atomicMin(&${FAULTS_NAME}[${slot.site}u], ${g}p); atomicStore(&${FAULTS_NAME}[${slot.values}u + ${g}p], bitcast<u32>(${g})); ${g} = 0i; }`,
+          );
           off = `${off} + ${e.indirect.stride}i * ${g}`;
         }
         const v = `${this.names.buffer(e.buffer)}[${off}]`;

@@ -1,5 +1,6 @@
 import { type Expr, loadedBuffers } from '@tessera/kernel';
 import { defaultNames } from './expr.ts';
+import { FAULTS_BUFFER, hasGather } from './faults.ts';
 import { type KernelShader, type Prepass, type ShaderBinding, type ShaderTexture, ShaderModuleBuilder, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitHook } from './stores.ts';
 import { type MatmulKernel, nextPow2, numelOf } from './util.ts';
@@ -54,7 +55,7 @@ function readsOnlyParams(e: Expr, mb: ShaderModuleBuilder): boolean {
  * holds `hook` at the four positions `texel` names, zero outside the matrix.
  */
 function emitPack(k: MatmulKernel, mb: ShaderModuleBuilder, which: 'a' | 'b', texture: number, width: number, height: number, rowsPerBatch: number, paramsOnly: boolean): Prepass {
-  const pm = new ShaderModuleBuilder(k, mb.buffers, mb.target, defaultNames());
+  const pm = new ShaderModuleBuilder(k, mb.buffers, mb.target, defaultNames(mb.names.faults));
   const names = pm.names;
   const nb = k.batch.length;
   const rank = nb + 3;
@@ -80,7 +81,8 @@ function emitPack(k: MatmulKernel, mb: ShaderModuleBuilder, which: 'a' | 'b', te
   w.line(`textureStore(tex${texture}, vec2<i32>(x, y), vec4<f32>(${lanes.join(', ')}));`);
   const read = new Set<number>();
   loadedBuffers(hook, read);
-  const bindings: ShaderBinding[] = [...[...read].sort((x, y) => x - y).map((buffer) => ({ buffer, access: 'read' as const })), { texture, access: 'write' }];
+  const faults: ShaderBinding[] = hasGather(hook) ? [{ buffer: FAULTS_BUFFER, access: 'read_write' }] : [];
+  const bindings: ShaderBinding[] = [...[...read].sort((x, y) => x - y).map((buffer) => ({ buffer, access: 'read' as const })), ...faults, { texture, access: 'write' }];
   const label = `matmul:texture pack ${which.toUpperCase()}`;
   const wgsl = pm.assemble(label, bindings, `${entryHead(PACK_WORKGROUP, grid)}\n${w}\n}`);
   return { name: `${k.name}.pack_${which}`, kind: 'matmul', variant: label, wgsl, bindings, dispatch: grid, workgroupSize: PACK_WORKGROUP, paramsOnly };

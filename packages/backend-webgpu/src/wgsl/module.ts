@@ -1,6 +1,7 @@
 import { type BufferDecl, type Kernel, kernelExprs, kernelStores, loadedBuffers } from '@tessera/kernel';
 import { addHelper, helperSource, wgslStorageType } from './scalar.ts';
 import type { WgslNames } from './expr.ts';
+import { FAULTS_BUFFER, FAULTS_NAME, hasGather } from './faults.ts';
 
 /** What the code generator needs to know about the device. Plain data, so codegen runs (and is tested) without one. */
 export interface WgslTarget {
@@ -54,6 +55,7 @@ export const DEFAULT_TARGET: WgslTarget = {
 
 /** How a buffer is bound in one shader. */
 export interface BufferBinding {
+  /** A program buffer's index, or FAULTS_BUFFER (the program's gather faults). */
   readonly buffer: number;
   readonly access: 'read' | 'read_write';
   /** A second, read-only view of the buffer as array<vec4<f32>> (named `b<N>_v4`), for vectorised loads. */
@@ -116,13 +118,14 @@ export class WgslLimitError extends Error {
   }
 }
 
-/** The buffers a kernel touches, read-only unless it stores to them, in buffer order. */
+/** The buffers a kernel touches, read-only unless it stores to them, in buffer order; then the faults buffer if it gathers. */
 export function kernelBindings(k: Kernel): BufferBinding[] {
   const read = new Set<number>();
   for (const e of kernelExprs(k)) loadedBuffers(e, read);
   const written = new Set(kernelStores(k).map((s) => s.buffer));
   const all = [...new Set([...read, ...written])].sort((a, b) => a - b);
-  return all.map((buffer) => ({ buffer, access: written.has(buffer) ? 'read_write' : 'read' }));
+  const faults: BufferBinding[] = kernelExprs(k).some(hasGather) ? [{ buffer: FAULTS_BUFFER, access: 'read_write' }] : [];
+  return [...all.map((buffer): BufferBinding => ({ buffer, access: written.has(buffer) ? 'read_write' : 'read' })), ...faults];
 }
 
 /** Splits `groups` workgroups over x and y when x alone would pass the per-dimension limit. */
@@ -167,6 +170,7 @@ export class ShaderModuleBuilder {
         const type = b.access === 'sampled' ? 'texture_2d<f32>' : 'texture_storage_2d<rgba32float, write>';
         return `@group(0) @binding(${i}) var tex${b.texture}: ${type};`;
       }
+      if (b.buffer === FAULTS_BUFFER) return `@group(0) @binding(${i}) var<storage, read_write> ${FAULTS_NAME}: array<atomic<u32>>; // gather faults (see faults.ts)`;
       const d = this.buffers[b.buffer]!;
       const name = `${this.names.buffer(b.buffer)}${b.vec4 ? '_v4' : ''}`;
       const type = b.vec4 ? 'vec4<f32>' : wgslStorageType(d.dtype);

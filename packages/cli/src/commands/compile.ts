@@ -76,7 +76,7 @@ function formatBytes(n: number): string {
 /** The output forms, by --emit name. */
 export const EMITTERS: Readonly<Record<string, Emitter>> = {
   ir: { summary: 'the traced graph program in the IR text format', emit: ({ program }) => printProgram(program) },
-  kernels: { summary: 'the kernel program after the passes (buffers, arena, kernel launches)', emit: (ctx) => `${printKernelProgram(ctx.compiled().kernels)}\n` },
+  kernels: { summary: 'the kernel program after the passes (arena size, buffers with their arena byte ranges, kernel launches)', emit: (ctx) => `${printKernelProgram(ctx.compiled().kernels)}\n` },
   code: {
     summary: 'the generated kernel source of --backend (cpu: JavaScript; webgpu: WGSL compute shaders)',
     emit: (ctx) => {
@@ -216,7 +216,7 @@ export function programNameFor(file: string): string {
  * console output on stderr (stdout carries what the CLI emits), and what it
  * throws becomes a located Tessera error (exit 1).
  */
-export async function traceModel(options: CompileOptions): Promise<Program> {
+export async function traceModel(options: Pick<CompileOptions, 'file' | 'config' | 'inputs' | 'typeCheck' | 'name'>): Promise<Program> {
   if (options.config !== undefined) return traceConfig(options.config, options.inputs);
   const file = options.file!;
   if (Object.keys(options.inputs).length) throw new UsageError('--input applies to --config models; a model file names its inputs itself');

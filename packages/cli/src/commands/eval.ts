@@ -23,7 +23,7 @@ import {
 import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
 import { compile } from 'tessera';
 import { refuseInputAsOutput } from '../outputs.ts';
-import { readProgramFile } from '../program-file.ts';
+import { readProgramText } from '../program-file.ts';
 import { type Command, UsageError } from '../command.ts';
 
 /** Backends `eval` can run a program on: the reference interpreter (the oracle), the kernel evaluator, the cpu and webgpu backends. */
@@ -165,6 +165,13 @@ export function summarize(name: string, type: string, data: ArrayLike<number>): 
   return `${name}: ${type} ${stats}${nans ? ` nan=${nans}` : ''}`;
 }
 
+/** Reads and verifies a program in the IR text format; every diagnostic (FILE:line:col: message) in one TesseraError. */
+export async function readProgramFile(file: string): Promise<Program> {
+  const { program, diagnostics } = checkProgramText(await readProgramText(file), file);
+  if (diagnostics.length > 0 || !program) throw new TesseraError(diagnostics.map(formatDiagnostic).join('\n'));
+  return program;
+}
+
 async function runBackend(backend: EvalBackend, p: Program, inputs: Record<string, RefTensor>): Promise<Record<string, RefTensor>> {
   if (backend === 'interp') return interpret(p, inputs);
   const exe = await compile(p, { backend });
@@ -183,7 +190,7 @@ async function evaluate(opts: EvalOptions): Promise<number> {
     ...(opts.inputs !== undefined ? [{ what: '--inputs file', path: opts.inputs }] : []),
     ...(opts.weights !== undefined ? [{ what: '--weights file', path: opts.weights }] : []),
   ]);
-  const text = await readProgramFile(opts.program);
+  const text = await readProgramText(opts.program);
   const { program, diagnostics } = checkProgramText(text, opts.program);
   if (diagnostics.length > 0 || !program) {
     process.stderr.write(diagnostics.map((d) => `${formatDiagnostic(d)}\n`).join(''));

@@ -2,7 +2,7 @@
 import { writeFileAtomic } from '@tessera/ir/node';
 import { checkProgramText, formatDiagnostic, ParseError, parseProgram, printProgram, TesseraError } from '@tessera/ir';
 import { type Command, UsageError } from '../command.ts';
-import { readProgramFile } from '../program-file.ts';
+import { readProgramText } from '../program-file.ts';
 
 const USAGE = `usage: tessera ir check FILE
        tessera ir fmt [--write] FILE
@@ -17,7 +17,7 @@ const USAGE = `usage: tessera ir check FILE
 /** Reads the program file, or reports why not (exit 1) and returns undefined. */
 async function readSource(file: string): Promise<string | undefined> {
   try {
-    return await readProgramFile(file);
+    return await readProgramText(file);
   } catch (e) {
     if (!(e instanceof TesseraError)) throw e;
     process.stderr.write(`tessera ir: ${e.message}\n`);

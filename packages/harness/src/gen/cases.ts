@@ -21,3 +21,15 @@ export function arbProgramWithInputs(options: ProgramGenOptions & InputValueOpti
     arbInputs(program, options).map((inputs) => printable<ProgramCase>({ program, inputs }, (c) => formatCounterexample(c.program, c.inputs))),
   );
 }
+
+/**
+ * What model-shaped cases are drawn with: stacked blocks (see the `model`
+ * generator option) over streams of up to 512 elements, so temporaries
+ * span several arena alignment steps, weights of trained size, tame values.
+ */
+export const MODEL_CASE_OPTIONS = { model: true, maxNodes: 6, maxElements: 1024, paramMax: 0.1, tame: true } as const satisfies ProgramGenOptions & InputValueOptions;
+
+/** Model-shaped programs with input values (MODEL_CASE_OPTIONS, overridable). */
+export function arbModelWithInputs(options: ProgramGenOptions & InputValueOptions = {}): fc.Arbitrary<ProgramCase> {
+  return arbProgramWithInputs({ ...MODEL_CASE_OPTIONS, ...options });
+}

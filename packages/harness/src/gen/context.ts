@@ -34,7 +34,7 @@ export class ProgramGen {
   /** Declares a program input and adds it to the pool. */
   input(name: string, type: TensorType, kind: InputKind): Value {
     const v = this.b.declare(name, type, kind);
-    const mag = type.dtype === 'f32' ? this.opts.floatMax : type.dtype === 'i32' ? this.opts.intMax : 1;
+    const mag = type.dtype === 'f32' ? (kind === 'parameter' ? this.opts.paramMax : this.opts.floatMax) : type.dtype === 'i32' ? this.opts.intMax : 1;
     this.info.set(v.name, { mag, exact: true });
     this.pool.push(v);
     return v;

@@ -6,9 +6,22 @@ export interface ProgramGenOptions {
    * constant, and in tame mode abs/add/max/min) may still appear.
    */
   readonly ops?: readonly string[];
-  /** Maximum number of generated steps, each one op plus any adapters it needs (default 12). */
+  /**
+   * Whether steps may also be model blocks (linear, MLP, token mixing,
+   * multi-head attention, softmax attention over a [batch, tokens, width]
+   * stream; see gen/blocks.ts), about a third of them. Default: true unless
+   * `ops` restricts the op set.
+   */
+  readonly blocks?: boolean;
+  /**
+   * Programs shaped like a model's forward pass: one activation input
+   * `x` [batch > 1, tokens, width], sometimes a linear stem, then only
+   * blocks, each continuing the latest stream (implies `blocks`).
+   */
+  readonly model?: boolean;
+  /** Maximum number of generated steps, each one op or block plus any adapters it needs (default 12). */
   readonly maxNodes?: number;
-  /** Maximum number of program inputs, 1 or more (default 4). */
+  /** Maximum number of free program inputs, 1 or more (default 4); blocks add their own parameters and masks (named `blk.*`, `stem.*`). */
   readonly maxInputs?: number;
   /** Maximum number of program outputs, 1 or more (default 3). */
   readonly maxOutputs?: number;
@@ -28,6 +41,8 @@ export interface ProgramGenOptions {
   readonly tame?: boolean;
   /** Largest |x| of generated f32 inputs (default 3); tame mode's bounds rely on it. */
   readonly floatMax?: number;
+  /** Largest |x| of generated f32 parameters (default floatMax); tame mode's bounds rely on it. */
+  readonly paramMax?: number;
   /** Largest |x| of generated i32 inputs (default 4). */
   readonly intMax?: number;
 }
@@ -41,6 +56,8 @@ export type ResolvedGenOptions = Required<Omit<ProgramGenOptions, 'ops'>> & { re
 /** Fills the defaults of generator options, checking they make sense. */
 export function resolveGenOptions(o: ProgramGenOptions = {}): ResolvedGenOptions {
   const r = {
+    blocks: o.blocks ?? (o.model === true || !o.ops),
+    model: o.model ?? false,
     maxNodes: o.maxNodes ?? 12,
     maxInputs: o.maxInputs ?? 4,
     maxOutputs: o.maxOutputs ?? 3,
@@ -48,12 +65,14 @@ export function resolveGenOptions(o: ProgramGenOptions = {}): ResolvedGenOptions
     maxElements: o.maxElements ?? 256,
     tame: o.tame ?? false,
     floatMax: o.floatMax ?? 3,
+    paramMax: o.paramMax ?? o.floatMax ?? 3,
     intMax: o.intMax ?? 4,
     ...(o.ops ? { ops: o.ops } : {}),
   };
   for (const k of ['maxNodes', 'maxInputs', 'maxOutputs'] as const) {
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new Error(`generator option ${k} is ${r[k]}, expected an integer >= 1`);
   }
+  if (r.model && !r.blocks) throw new Error('generator option model needs blocks');
   // Adapters flatten and tile values; below 8 elements there is no room to build matmuls and attention.
   if (!Number.isInteger(r.maxElements) || r.maxElements < 8) throw new Error(`generator option maxElements is ${r.maxElements}, expected an integer >= 8`);
   return r;

@@ -266,6 +266,7 @@ class Parser {
       case 'float': {
         const v = t.kind === 'word' ? parseNumber(t.text) : undefined;
         if (v === undefined || (spec.kind === 'int' && !Number.isInteger(v))) this.fail(`${KIND_WANTED[spec.kind]} for ${what}`);
+        if (spec.kind === 'int') this.exactInteger(t, v, what);
         this.next();
         return v;
       }
@@ -298,6 +299,7 @@ class Parser {
       const t = this.peek();
       const v = t.kind === 'word' ? parseNumber(t.text) : undefined;
       if (v === undefined || (integers && !Number.isInteger(v))) this.fail(`${integers ? 'an integer' : 'a number'} in the list of ${what}`);
+      if (integers) this.exactInteger(t, v, `the list of ${what}`);
       this.next();
       out.push(v);
       if (this.isPunct(']')) {
@@ -307,6 +309,11 @@ class Parser {
       if (!this.isPunct(',')) this.fail(`',' or ']' in the list of ${what}`);
       this.next();
     }
+  }
+
+  /** Refuses an integer a double does not hold exactly (magnitude above 2^53 - 1): it would be silently changed. */
+  exactInteger(t: Token, v: number, where: string): void {
+    if (!Number.isSafeInteger(v)) throw new ParseError(`integer ${t.raw} in ${where} is too large: integers are at most 2^53 - 1 (${Number.MAX_SAFE_INTEGER}) in magnitude`, this.loc(t));
   }
 
   /** `f32[2,3]`, `i32[]`. Extents must be positive integers; the shape is kept as written otherwise. */
@@ -324,7 +331,9 @@ class Parser {
     else {
       for (;;) {
         const t = this.peek();
-        if (t.kind !== 'word' || !/^[0-9]+$/.test(t.text) || Number(t.text) < 1 || !Number.isSafeInteger(Number(t.text))) bad(' (extents are positive integers)');
+        if (t.kind !== 'word' || !/^[0-9]+$/.test(t.text) || Number(t.text) < 1) bad(' (extents are positive integers)');
+        // Above 2^53 - 1 a double no longer holds the integer written: refuse it rather than change it.
+        if (!Number.isSafeInteger(Number(t.text))) throw new ParseError(`extent ${t.text} is too large: extents are at most 2^53 - 1 (${Number.MAX_SAFE_INTEGER})`, this.loc(t));
         shape.push(Number(this.next().text));
         if (this.isPunct(']')) {
           this.next();

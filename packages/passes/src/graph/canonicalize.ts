@@ -1,6 +1,12 @@
 import { type Attrs, type Program, ProgramBuilder, type SourceLoc, type Value, getOp, numel, typeCheckOp, typesEqual } from '@tessera/ir';
 
-/** Constants larger than this are not produced by folding (they would bloat the program). */
+/**
+ * The most elements folding materialises for one value: the constant it
+ * makes, and each operand it evaluates (an iota or a splat constant becomes
+ * a float64 array first). Anything larger is left to run time: folding it
+ * would bloat the program and take compile-time memory without bound (a
+ * 30000x30000 iota summed to a scalar took 7 GB).
+ */
 export const MAX_FOLDED_ELEMENTS = 4096;
 
 /** A node of the program being rebuilt, as the rules see it. */
@@ -86,13 +92,15 @@ function identity(r: Rebuilder, op: string, attrs: Attrs, operands: readonly Val
 
 /**
  * Folds an op whose operands are all constants or iotas into a constant
- * (when small enough): positional-encoding tables become data. Only f32
+ * (when it and its operands are small enough, see MAX_FOLDED_ELEMENTS):
+ * positional-encoding tables become data. Only f32
  * results are folded: integer index arithmetic and boolean masks stay
  * symbolic, so mask folding sees their iota comparisons (it also recognises
  * triangular constants).
  */
 function fold(r: Rebuilder, op: string, attrs: Attrs, operands: readonly Value[], result: Value['type']): Value | undefined {
   if (operands.length === 0 || result.dtype !== 'f32' || numel(result.shape) > MAX_FOLDED_ELEMENTS) return undefined;
+  if (operands.some((o) => numel(o.type.shape) > MAX_FOLDED_ELEMENTS)) return undefined;
   const defs = operands.map((o) => r.defs.get(o.name));
   if (!defs.every((d) => d?.op === 'constant' || d?.op === 'iota')) return undefined;
   const refs = defs.map((d, i) => {

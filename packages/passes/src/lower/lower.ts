@@ -6,6 +6,9 @@ import { andAll, foldMask, sumAll } from './mask-folding.ts';
 import { type FusionPlan, MOVEMENT_OPS, NO_FUSION, ROOT_OPS, planFusion } from './plan.ts';
 import { type View, broadcastView, denseView, isDense, reshapeView, sliceView, transposeView } from './view.ts';
 
+/** Stands for the faults buffer a gather kernel binds on WebGPU, in a kernel's count of buffers (not a program buffer). */
+const GATHER_FAULTS_SLOT = -1;
+
 /** Options of the lowering. */
 export interface LowerOptions {
   /** Fuse (default true): elementwise chains, prologues, epilogues, row kernels, attention with folded masks. Off: one kernel per core op. */
@@ -35,15 +38,26 @@ class Lowering {
 
   /** Buffers the kernel under construction binds so far (its stores' buffer counted in advance). */
   private used = new Set<number>();
+  /** Graph nodes the kernel under construction computes (recorded on it as `nodes`). */
+  covered = new Set<string>();
+  /** Program order of the graph nodes, so a kernel lists its nodes as the program does. */
+  private readonly order = new Map<string, number>();
 
   constructor(
     readonly plan: FusionPlan,
     readonly maxBuffers = Infinity,
   ) {}
 
-  /** Starts counting the buffers of a new kernel. */
+  /** Starts counting the buffers and graph nodes of a new kernel. */
   beginKernel(): void {
     this.used = new Set();
+    this.covered = new Set();
+  }
+
+  /** Pushes a kernel, recording the graph nodes it computes. */
+  pushKernel(k: Kernel): void {
+    const nodes = [...this.covered].sort((a, b) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0));
+    this.kernels.push(nodes.length ? { ...k, nodes } : k);
   }
 
   /** Buffers a value reads: its own if stored, else those its inline computation reads. */
@@ -79,7 +93,7 @@ class Lowering {
     let v = this.values.get(name);
     if (!v) throw new TesseraError(`lowering: value %${name} is not available here`);
     const dtype = this.types.get(name)!.dtype;
-    if (v.kind === 'deferred' && Number.isFinite(this.maxBuffers)) {
+    if (v.kind === 'deferred' && Number.isFinite(this.maxBuffers) && !this.insideRootKernel(name)) {
       // Inlining must not push the kernel past the backend's buffer limit (one slot kept for its store): store the value instead.
       const needed = new Set([...this.used, ...this.leafBuffers(name)]);
       if (needed.size > this.maxBuffers - 1) {
@@ -100,8 +114,35 @@ class Lowering {
     return this.nodeExpr(v.node, at, rank);
   }
 
+  /** Whether a value is an epilogue member of the root whose kernel is being built (it reads `acc`, so no other kernel can compute it). */
+  insideRootKernel(name: string): boolean {
+    const root = this.plan.members.get(name);
+    return root !== undefined && this.values.get(root)?.kind === 'root';
+  }
+
+  /**
+   * Whether the root's kernel with its whole epilogue can bind at most the
+   * backend's limit of buffers: the buffers its operands and the epilogue
+   * read, each value computed inline but outside the epilogue counted as
+   * one (it can be stored by a kernel of its own), plus the store.
+   */
+  epilogueFits(root: Node, sink: Node): boolean {
+    if (!Number.isFinite(this.maxBuffers) || sink === root) return true;
+    const bound = new Set<number | string>();
+    const visit = (name: string): void => {
+      const v = this.values.get(name);
+      if (v?.kind === 'view') bound.add(v.view.buffer);
+      else if (v?.kind === 'deferred' && this.plan.members.get(name) === root.name) v.node.operands.forEach(visit);
+      else if (v?.kind === 'deferred') bound.add(name);
+    };
+    root.operands.forEach(visit);
+    visit(sink.name);
+    return bound.size + 1 <= this.maxBuffers;
+  }
+
   /** A node's value computed inline at `ix`. */
   nodeExpr(n: Node, ix: AffineIndex, rank: number): Expr {
+    this.covered.add(n.name);
     const src = n.operands[0]!;
     if (isElementwiseOp(n.op)) {
       const operands = n.operands.map((o) => this.exprAt(o, broadcastIndex(ix, this.shapeOf(o)), rank));
@@ -146,21 +187,21 @@ class Lowering {
     if (v.kind === 'root') throw new TesseraError(`lowering: %${name} is computed inside its kernel and cannot be stored separately`);
     const shape = this.shapeOf(name);
     const b = this.addBuffer(name, this.types.get(name)!.dtype, shape, 'temp');
-    // Stored by a kernel of its own, which counts its own buffers.
-    const outer = this.used;
+    // Stored by a kernel of its own, which counts its own buffers and nodes.
+    const [outerUsed, outerCovered] = [this.used, this.covered];
     this.beginKernel();
     this.used.add(b);
     // The producer itself, evaluated here (its operands may in turn be stored if the limit needs it).
     const value = this.nodeExpr(v.node, indexOnAxes([...shape.keys()], shape.length), shape.length);
     this.pushMap(v.node.op, shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(shape) }, value }]);
-    this.used = outer;
+    [this.used, this.covered] = [outerUsed, outerCovered];
     const view = denseView(b, shape);
     this.values.set(name, { kind: 'view', view });
     return view;
   }
 
   pushMap(op: string, shape: readonly number[], stores: readonly Store[]): void {
-    this.kernels.push({ kind: 'map', name: this.kernelName(op), shape, stores });
+    this.pushKernel({ kind: 'map', name: this.kernelName(op), shape, stores });
   }
 
   /** A fresh dense temporary holding node `n`'s value. */
@@ -172,6 +213,7 @@ class Lowering {
 
   lowerNode(n: Node): void {
     this.beginKernel();
+    this.order.set(n.name, this.order.size);
     this.types.set(n.name, n.type);
     this.nodes.set(n.name, n);
     const root = this.plan.members.get(n.name);
@@ -189,13 +231,7 @@ class Lowering {
       return;
     }
     if (MOVEMENT_OPS.has(n.op)) return this.lowerMovement(n);
-    const rank = n.type.shape.length;
-    const identity = [...n.type.shape.keys()];
-    if (isElementwiseOp(n.op) || n.op === 'iota') {
-      const value = this.nodeExpr(n, indexOnAxes(identity, rank), rank);
-      const b = this.result(n);
-      return this.pushMap(n.op, n.type.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(n.type.shape) }, value }]);
-    }
+    if (isElementwiseOp(n.op) || n.op === 'iota') return this.lowerElementwise(n);
     switch (n.op) {
       case 'constant': {
         const b = this.addBuffer(n.name, n.type.dtype, n.type.shape, 'const', n.attrs.value as number[]);
@@ -213,6 +249,14 @@ class Lowering {
     }
   }
 
+  /** An elementwise node (or iota) computed by a map kernel of its own, its deferred operands inline. */
+  lowerElementwise(n: Node): void {
+    const rank = n.type.shape.length;
+    const value = this.nodeExpr(n, indexOnAxes([...n.type.shape.keys()], rank), rank);
+    const b = this.result(n);
+    this.pushMap(n.op, n.type.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(n.type.shape) }, value }]);
+  }
+
   /** Movement of a stored value: a new view (a reshape the strides cannot express is copied first). */
   lowerMovement(n: Node): void {
     const a = n.attrs;
@@ -224,6 +268,7 @@ class Lowering {
     else {
       view = reshapeView(src, ints(a, 'shape'));
       if (!view) {
+        this.covered.add(n.name);
         const copy = this.addBuffer(n.name, n.type.dtype, src.shape, 'temp');
         const rank = src.shape.length;
         this.pushMap('copy', src.shape, [{ buffer: copy, map: { offset: 0, strides: denseStrides(src.shape) }, value: this.read(n.operands[0]!, rank, [...Array(rank).keys()]) }]);
@@ -239,6 +284,14 @@ class Lowering {
    * the store's index map).
    */
   lowerRoot(root: Node, sink: Node): void {
+    if (!this.epilogueFits(root, sink)) {
+      // Over the buffer limit: the root's kernel stores the root alone, and the epilogue runs after it like any elementwise chain.
+      this.lowerRoot(root, root);
+      this.beginKernel();
+      if (MOVEMENT_OPS.has(sink.op)) this.lowerMovement(sink);
+      else this.lowerElementwise(sink);
+      return;
+    }
     const shape = root.type.shape;
     switch (root.op) {
       case 'matmul':
@@ -259,10 +312,12 @@ class Lowering {
     // Normalised as exprAt normalises reads: a 1-sized axis is index 0.
     const normal = index.map((row, a) => (root.type.shape[a] === 1 ? zeroRow(rank) : row));
     this.values.set(root.name, { kind: 'root', index: normal, value });
+    this.covered.add(root.name);
     const movements: Node[] = [];
     let last = sink;
     while (last !== root && MOVEMENT_OPS.has(last.op)) {
       movements.unshift(last);
+      this.covered.add(last.name);
       last = this.nodes.get(last.operands[0]!)!;
     }
     const stored = this.exprAt(last.name, index, rank);
@@ -289,7 +344,7 @@ class Lowering {
     const readB = this.read(b, rank, [...batchAxes(this.shapeOf(b).length), nb + 2, nb + 1]);
     const index = indexOnAxes([...batch.keys(), nb, nb + 1], rank);
     const stores = this.epilogue(n, sink, index, rank, E.ref('f32', 'acc'));
-    this.kernels.push({ kind: 'matmul', name: this.kernelName('matmul'), batch, m, n: nn, k, readA, readB, stores });
+    this.pushKernel({ kind: 'matmul', name: this.kernelName('matmul'), batch, m, n: nn, k, readA, readB, stores });
   }
 
   /** Reduced axes move last in the iteration space; the stores have stride 0 on them. */
@@ -310,7 +365,7 @@ class Lowering {
     const outAxes = keepdims ? srcShape.map((_, a) => (axes.includes(a) ? -1 : kernelAxisOf[a]!)) : kept.map((a) => kernelAxisOf[a]!);
     const stage = { name: 'r', combiner: REDUCE[n.op]!, dtype, value: this.read(src, rank, kernelAxisOf) };
     const stores = this.epilogue(n, sink, indexOnAxes(outAxes, rank), rank, value);
-    this.kernels.push({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: axes.length, stages: [stage], stores, rowStores: [] });
+    this.pushKernel({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: axes.length, stages: [stage], stores, rowStores: [] });
   }
 
   /** softmax and layer_norm: one row kernel (the normalised axis last), stages for the row statistics, row stores for the result. */
@@ -346,7 +401,7 @@ class Lowering {
       value = E.binary('add', E.binary('mul', E.binary('mul', centred, inv), w), b);
     }
     const rowStores = this.epilogue(n, sink, indexOnAxes(kernelAxisOf, rank), rank, value);
-    this.kernels.push({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: 1, stages, stores: [], rowStores });
+    this.pushKernel({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: 1, stages, stores: [], rowStores });
   }
 
   /** Attention over [...batch, i, j, c] with the mask folded into index predicates, a causal bound and a bias. */
@@ -367,7 +422,7 @@ class Lowering {
     const keep = andAll(folded.keep);
     const bias = sumAll(folded.bias);
     const stores = this.epilogue(n, sink, indexOnAxes([...batch.keys(), I, C], rank), rank, E.ref('f32', 'out'));
-    this.kernels.push({
+    this.pushKernel({
       kind: 'attention',
       name: this.kernelName('attention'),
       batch,
@@ -394,6 +449,8 @@ class Lowering {
     let start = 0;
     for (const o of n.operands) {
       const shape = this.shapeOf(o);
+      // Each operand's kernel computes the concat and what it inlines of that operand only.
+      this.covered = new Set([n.name]);
       this.pushMap('concat', shape, [{ buffer: b, map: { offset: start * strides[axis]!, strides }, value: this.read(o, shape.length, [...shape.keys()]) }]);
       start += shape[axis]!;
     }
@@ -401,6 +458,7 @@ class Lowering {
 
   /** Fills the result with the pad value, then copies the operand into the interior. */
   lowerPad(n: Node): void {
+    this.covered.add(n.name);
     const b = this.result(n);
     const strides = denseStrides(n.type.shape);
     const low = ints(n.attrs, 'low');
@@ -412,6 +470,7 @@ class Lowering {
 
   /** Result axes: table axes before `axis`, then the index axes, then the table axes after it. */
   lowerGather(n: Node): void {
+    this.covered.add(n.name);
     const axis = num(n.attrs, 'axis');
     const table = this.viewOf(n.operands[0]!);
     const ir = this.shapeOf(n.operands[1]!).length;
@@ -420,8 +479,15 @@ class Lowering {
     table.shape.forEach((extent, a) => {
       if (a !== axis && extent !== 1) strides[a < axis ? a : a - 1 + ir] = table.strides[a]!;
     });
+    const indexShape = this.shapeOf(n.operands[1]!);
+    // Counted against the buffer limit before the index is inlined: the table, and the slot where backends record an index out of range (WebGPU binds a faults buffer).
+    this.used.add(table.buffer).add(GATHER_FAULTS_SLOT);
     const index = this.read(n.operands[1]!, rank, Array.from({ length: ir }, (_, i) => axis + i));
-    const value = E.load(n.type.dtype, table.buffer, { offset: table.offset, strides }, { index, stride: table.strides[axis]!, extent: table.shape[axis]! });
+    // The flat position in the indices of each point's index: the index axes, dense (what the range error names).
+    const position = { offset: 0, strides: new Array<number>(rank).fill(0) };
+    denseStrides(indexShape).forEach((s, i) => (position.strides[axis + i] = s));
+    const site = { node: n.name, operands: n.operands, loc: n.loc, position, positions: numel(indexShape) };
+    const value = E.load(n.type.dtype, table.buffer, { offset: table.offset, strides }, { index, stride: table.strides[axis]!, extent: table.shape[axis]!, site });
     const b = this.result(n);
     this.pushMap('gather', n.type.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(n.type.shape) }, value }]);
   }
@@ -458,6 +524,8 @@ export function lowerToKernels(program: Program, options: LowerOptions = {}): Ke
     }
     const rank = v.shape.length;
     const b = L.addBuffer(`out.${o.name}`, decl.dtype, v.shape, 'output');
+    L.beginKernel();
+    if (L.nodes.has(o.value)) L.covered.add(o.value);
     L.pushMap('copy', v.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(v.shape) }, value: L.read(o.value, rank, [...Array(rank).keys()]) }]);
     return { name: o.name, buffer: b };
   });

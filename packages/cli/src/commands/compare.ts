@@ -1,0 +1,187 @@
+/**
+ * `tessera compare (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
+ * [--inputs IN.safetensors | --random-inputs N] [--backends LIST] [--json]`:
+ * runs a model on every backend and compares each output with the reference
+ * interpreter under the tolerance policy; when a backend disagrees, names
+ * the first kernel that diverges, the graph nodes it computes and their
+ * lines in the model's source. Exit 0 when every backend agrees, 1 when one
+ * does not.
+ */
+import { extname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Program, TesseraError, toHost } from '@tessera/ir';
+import { readSafetensorsFile } from '@tessera/ir/node';
+import { type CompareReport, compareBackends, describeInputs, formatCompareReport } from '@tessera/harness';
+import { availableBackends } from 'tessera';
+import type { TensorData } from '@tessera/kernel';
+import { type Command, UsageError } from '../command.ts';
+import { type InputOverride, parseInputOverride } from '../trace-config.ts';
+import { traceModel } from './compile.ts';
+import { bindInputs, readProgramFile } from './eval.ts';
+import { usageWithBackends } from './run.ts';
+
+const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
+                       [--inputs IN.safetensors | --random-inputs N] [--seed S]
+                       [--backends LIST] [--input NAME=DTYPE[SHAPE]]... [--json] [--no-typecheck]
+
+  Runs a model on each backend and compares every output with the reference
+  interpreter (interp, float64) under the tolerance policy: one row per
+  backend and output with max |diff|, the error relative to the largest
+  |expected|, the tolerance (atol + rtol*|e|, scaled by sqrt(L) for the
+  longest reduction L) and pass/FAIL. When a backend disagrees it localises
+  the first divergence: the kernel program runs again with a copy of each
+  intermediate buffer taken between kernels (the memory plan unchanged), and
+  the first kernel whose stored value differs from the interpreter's is
+  named with the graph nodes it computes and their lines in the model.
+  Exit 0 when every backend agrees, 1 when one does not.
+
+  MODEL is a model file (FILE.ts: default export and inputs, as for compile),
+  a program in the IR text format (FILE.tir), or --config C.json (a ViT or
+  Transformer config; --input sets its input shapes).
+
+  --weights FILE      the parameters (safetensors); default: drawn, scaled by fan-in
+  --inputs FILE       the activations (safetensors; parameters may be here too)
+  --random-inputs N   compare on N drawn input sets (default 1); token ids are
+                      drawn in range for the tables they index
+  --seed S            seed of the drawn values (default 1; set t uses S + t)
+  --backends LIST     comma-separated, from ${'${available}'} (default: all;
+                      one unavailable here, such as webgpu without an adapter,
+                      is then skipped with its reason, and fails when named)
+  --input NAME=DTYPE[SHAPE]   an input shape of a --config model
+  --json              print the report as one JSON object
+  --no-typecheck      skip the TypeScript check of FILE.ts`;
+
+/** Parsed command line of `tessera compare`. */
+export interface CompareCliOptions {
+  /** FILE.ts or FILE.tir; absent with --config. */
+  readonly model?: string;
+  readonly config?: string;
+  readonly weights?: string;
+  readonly inputs?: string;
+  readonly trials: number;
+  readonly seed: number;
+  /** Backends named with --backends; absent: every available one. */
+  readonly backends?: readonly string[];
+  readonly shapes: Readonly<Record<string, InputOverride>>;
+  readonly json: boolean;
+  readonly typeCheck: boolean;
+}
+
+/** A whole number of at least `min` given for `flag`, or a UsageError. */
+function intFlag(flag: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got '${value}'`);
+  return n;
+}
+
+/** Parses `compare`'s arguments, or throws UsageError. */
+export function parseCompareArgs(args: readonly string[]): CompareCliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        weights: { type: 'string' },
+        inputs: { type: 'string' },
+        'random-inputs': { type: 'string' },
+        seed: { type: 'string' },
+        backends: { type: 'string' },
+        input: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+        'no-typecheck': { type: 'boolean' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  const { values: v, positionals } = parsed;
+  if (v.config !== undefined ? positionals.length !== 0 : positionals.length !== 1) {
+    throw new UsageError(v.config !== undefined ? `--config takes no model file as well, got ${positionals.join(' ')}` : `expected one model (FILE.ts or FILE.tir, or --config C.json), got ${positionals.length}`);
+  }
+  const model = positionals[0];
+  if (model !== undefined && !['.ts', '.mts', '.tir'].includes(extname(model))) throw new UsageError(`${model}: expected a model file FILE.ts or a program FILE.tir`);
+  if (v.inputs !== undefined && v['random-inputs'] !== undefined) throw new UsageError('--inputs and --random-inputs exclude each other');
+  const input = v.input ?? [];
+  if (input.length && v.config === undefined) throw new UsageError('--input sets the input shapes of a --config model; a model file or program declares its own');
+  let shapes: Record<string, InputOverride>;
+  try {
+    shapes = Object.fromEntries(input.map(parseInputOverride));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  let backends: string[] | undefined;
+  if (v.backends !== undefined) {
+    backends = v.backends.split(',').map((b) => b.trim());
+    const available = availableBackends();
+    for (const b of backends) if (!available.includes(b)) throw new UsageError(`unknown backend '${b}' in --backends (known: ${available.join(', ')})`);
+  }
+  return {
+    ...(model !== undefined ? { model } : {}),
+    ...(v.config !== undefined ? { config: v.config } : {}),
+    ...(v.weights !== undefined ? { weights: v.weights } : {}),
+    ...(v.inputs !== undefined ? { inputs: v.inputs } : {}),
+    trials: intFlag('--random-inputs', v['random-inputs'], 1, 1),
+    seed: intFlag('--seed', v.seed, 1, 0),
+    ...(backends ? { backends } : {}),
+    shapes,
+    json: v.json ?? false,
+    typeCheck: !v['no-typecheck'],
+  };
+}
+
+/** The program a model argument names: a traced model file or config, or a checked IR program. */
+async function loadProgram(o: CompareCliOptions): Promise<Program> {
+  if (o.model !== undefined && extname(o.model) === '.tir') return readProgramFile(o.model);
+  return traceModel({ ...(o.model !== undefined ? { file: o.model } : {}), ...(o.config !== undefined ? { config: o.config } : {}), inputs: o.shapes, typeCheck: o.typeCheck });
+}
+
+/**
+ * The values the files give, bound as `tessera eval` binds them (names,
+ * shapes and dtypes checked, every problem in one error): activations from
+ * --inputs, parameters from --weights (or from --inputs when they are there).
+ * What no file gives is drawn later.
+ */
+async function givenValues(p: Program, o: CompareCliOptions): Promise<Record<string, TensorData>> {
+  const load = async (path: string | undefined) => (path === undefined ? undefined : { path, file: await readSafetensorsFile(path) });
+  const inputs = await load(o.inputs);
+  const weights = await load(o.weights);
+  const bound = p.inputs.filter((i) => (i.kind === 'activation' ? inputs !== undefined : weights !== undefined || inputs?.file.tensors.has(i.name) === true));
+  if (bound.length === 0) return {};
+  const values = bindInputs({ ...p, inputs: bound }, inputs, weights);
+  return Object.fromEntries(Object.entries(values).map(([k, t]) => [k, toHost(t)]));
+}
+
+/** Where the values came from, for the report's heading. */
+function inputsText(o: CompareCliOptions, r: CompareReport): string {
+  const drawn = describeInputs(r);
+  if (o.inputs !== undefined) return `inputs from ${o.inputs}${o.weights !== undefined ? `, weights from ${o.weights}` : ''} (anything else ${drawn})`;
+  return o.weights !== undefined ? `weights from ${o.weights}, ${drawn}` : drawn;
+}
+
+/** The `compare` command. */
+export const compareCommand: Command = {
+  name: 'compare',
+  summary: 'run a model on every backend, compare with the interpreter, name the first divergent kernel',
+  get usage() {
+    return usageWithBackends(USAGE);
+  },
+  async run(args) {
+    const o = parseCompareArgs(args);
+    try {
+      const program = await loadProgram(o);
+      const report = await compareBackends(program, { inputs: await givenValues(program, o), seed: o.seed, trials: o.trials, ...(o.backends ? { backends: o.backends } : {}) });
+      const inputs = inputsText(o, report);
+      process.stdout.write(`${o.json ? JSON.stringify({ model: o.model ?? o.config, inputs, ...report }) : formatCompareReport(report, inputs)}\n`);
+      return report.agree ? 0 : 1;
+    } catch (e) {
+      if (e instanceof TesseraError) {
+        process.stderr.write(`tessera compare: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+  },
+};
