@@ -1,4 +1,5 @@
 import type { Backend, TensorData } from './backend.ts';
+import { assertBufferElements } from './buffer-limits.ts';
 import { evaluateKernelProgram } from './evaluate.ts';
 import { hostCopyExecutable } from './host-copy-executable.ts';
 import { kernelInputSlots } from './inputs.ts';
@@ -17,6 +18,8 @@ export const evaluatorBackend: Backend = {
   limits: { maxBuffersPerKernel: Infinity },
   async compile(program: KernelProgram) {
     assertKernelProgram(program);
+    // At compile time, as the other backends do: a program it cannot hold is refused before any run.
+    assertBufferElements(program, 'kernel evaluator');
     return hostCopyExecutable(program.name, kernelInputSlots(program), (inputs) => {
       const out = evaluateKernelProgram(program, inputs);
       return program.outputs.map(({ name, buffer }) => [name, toTyped(program.buffers[buffer]!.dtype, out[name]!)] as const);

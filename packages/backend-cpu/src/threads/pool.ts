@@ -367,8 +367,6 @@ export class ThreadPool {
     const message = recordedError(ctrl);
     if (message !== undefined) {
       clearError(ctrl);
-      // Keep the error's kind where it says (gather range errors are RangeErrors).
-      if (message.startsWith('RangeError: ')) throw new RangeError(message.slice('RangeError: '.length));
       throw new TesseraError(message);
     }
   }
