@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 log() { printf '\n==> %s\n' "$*"; }
+# shellcheck source=scripts/apt-get-waiting.sh
+. scripts/apt-get-waiting.sh
 die() { printf 'tessera setup: %s\n' "$*" >&2; exit 1; }
 
 command -v node >/dev/null || die "node is not installed (Node.js >= 20.16 is required)"
@@ -25,8 +27,8 @@ for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     log "apt-get install ${missing[*]} (WebGPU on llvmpipe, headless Chromium)"
-    apt-get update </dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" </dev/null
+    apt_get update
+    DEBIAN_FRONTEND=noninteractive apt_get install -y --no-install-recommends "${missing[@]}"
   else
     printf 'tessera setup: WebGPU tests need: apt-get install -y --no-install-recommends %s (run as root)\n' "${missing[*]}" >&2
   fi

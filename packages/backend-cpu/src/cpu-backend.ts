@@ -67,12 +67,19 @@ export async function defaultThreads(): Promise<number> {
   return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 }
 
+/**
+ * The most threads a CPU backend takes (256: more cores than current machines
+ * have). Each thread is a worker with its own instance of the kernels; a
+ * thousand of them took 6.6 GB and 8 s per run of a tiny model.
+ */
+export const MAX_THREADS = 256;
+
 /** A CPU backend with the given target and thread count. */
 export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
   const target = options.target ?? 'wasm';
   if (target !== 'wasm' && target !== 'js') throw new TesseraError(`cpu backend: target '${String(target)}' is not 'wasm' or 'js'`);
   const threads = options.threads;
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new TesseraError(`cpu backend: threads must be an integer >= 1, got ${threads}`);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)) throw new TesseraError(`cpu backend: threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`);
   return {
     name: 'cpu',
     limits: { maxBuffersPerKernel: Infinity },

@@ -81,6 +81,8 @@ describe('tessera bench --json', () => {
       [[], /missing --config/],
       [['--config', `${VIT}.json`, '--threads', '0'], /--threads must be a positive integer, got '0'/],
       [['--config', `${VIT}.json`, '--runs', 'x'], /--runs must be a positive integer/],
+      [['--config', `${VIT}.json`, '--threads', '1000'], /--threads must be at most 256 \(each thread is a worker with its own copy of the kernels\), got 1000/],
+      [['--config', `${VIT}.json`, '--runs', '1000000000'], /--runs must be at most 10000, got 1000000000/],
       [['--config', `${VIT}.json`, '--threads', '2', '--backend', 'interp'], /--threads applies to the cpu backend, not 'interp'/],
       [['--config', `${VIT}.json`, '--input', 'pixel_values=f64[1]'], /expected NAME=DTYPE\[SHAPE\]/],
       [['--config', `${VIT}.json`, '--warmup', '3'], /unknown option '--warmup'/],
@@ -217,32 +219,47 @@ describe('weights streamed from the checkpoint', () => {
     expect(r.err).toContain('unexpected 1 tensor(s): extra.tensor [2]');
   });
 
-  it('a header with impossible data_offsets: exit 1 naming the tensor', async () => {
+  /** A checkpoint file: the fixture's header rewritten by `edit` (JSON text in, JSON text out), then `data` (default: the fixture's data). */
+  function rewrittenHeader(name: string, edit: (header: string) => string, data?: Uint8Array): string {
     const bytes = readFileSync(`${VIT}.safetensors`);
     const n = Number(bytes.readBigUInt64LE(0));
-    const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { data_offsets: number[] }>;
-    header['encoder.ln.bias']!.data_offsets = [96, 0];
-    let text = JSON.stringify(header);
-    text += ' '.repeat((8 - (text.length % 8)) % 8);
+    let text = edit(bytes.subarray(8, 8 + n).toString('utf8'));
+    text += ' '.repeat((8 - (Buffer.byteLength(text) % 8)) % 8);
     const len = Buffer.alloc(8);
-    len.writeBigUInt64LE(BigInt(text.length));
-    const path = join(tmp, 'bad-offsets.safetensors');
-    writeFileSync(path, Buffer.concat([len, Buffer.from(text), bytes.subarray(8 + n)]));
-    const r = await run('bench', '--config', `${VIT}.json`, '--weights', path, '--runs', '1');
-    expect(r.code).toBe(1);
-    expect(r.err).toContain("tensor 'encoder.ln.bias': data_offsets [96,0] must be [begin, end] with 0 <= begin <= end");
-  });
+    len.writeBigUInt64LE(BigInt(Buffer.byteLength(text)));
+    const path = join(tmp, name);
+    writeFileSync(path, Buffer.concat([len, Buffer.from(text), data ?? bytes.subarray(8 + n)]));
+    return path;
+  }
 
-  it('a truncated file: exit 1 naming the tensor that runs past the end', async () => {
+  const setEntry = (name: string, value: string) => (h: string) => h.replace(new RegExp(`"${name.replace(/\./g, '\\.')}":\\{[^}]*\\}`), `"${name}":${value}`);
+
+  it('a malformed checkpoint: exit 1 with the message tessera run gives (the same validation), never an internal error', async () => {
     const bytes = readFileSync(`${VIT}.safetensors`);
-    const path = join(tmp, 'truncated.safetensors');
-    writeFileSync(path, bytes.subarray(0, bytes.length - 100));
-    const r = await run('bench', '--config', `${VIT}.json`, '--weights', path, '--runs', '1');
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/tensor '[\w.]+' \(bytes \d+\.\.\d+\) runs past the end of the \d+-byte file/);
-    const missing = await run('bench', '--config', `${VIT}.json`, '--weights', join(tmp, 'none.safetensors'), '--runs', '1');
-    expect(missing.code).toBe(1);
-    expect(missing.err).toContain('cannot read file');
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const cases: [string, RegExp][] = [
+      [rewrittenHeader('bad-offsets.safetensors', (h) => h.replace(/("encoder\.ln\.bias":\{[^}]*"data_offsets":)\[\d+,\d+\]/, '$1[96,0]')), /tensor 'encoder\.ln\.bias' \(F32 \[\d+\]\): data_offsets \[96,0\] have begin > end/],
+      [rewrittenHeader('bad-shape.safetensors', setEntry('encoder.ln.bias', '{"dtype":"F32","shape":"bad","data_offsets":[0,4]}')), /tensor 'encoder\.ln\.bias': "shape" must be an array of integers, got "bad"/],
+      [rewrittenHeader('no-dtype.safetensors', setEntry('encoder.ln.bias', '{"shape":[12],"data_offsets":[0,48]}')), /tensor 'encoder\.ln\.bias': entry is missing "dtype"/],
+      [rewrittenHeader('deep.safetensors', setEntry('encoder.ln.bias', deep)), /tensor 'encoder\.ln\.bias': entry must be an object \{dtype, shape, data_offsets\}, got \[\[\[\[.*\.\.\.\n/],
+      [rewrittenHeader('not-json.safetensors', (h) => h.slice(0, -3)), /header is not valid JSON/],
+      [(() => {
+        const path = join(tmp, 'truncated.safetensors');
+        writeFileSync(path, bytes.subarray(0, bytes.length - 100));
+        return path;
+      })(), /data_offsets \[\d+,\d+\] run past the end of the \d+-byte data buffer/],
+      [join(tmp, 'none.safetensors'), /none\.safetensors: cannot read file: no such file or directory/],
+      [tmp, /: cannot read file: is a directory/],
+    ];
+    for (const [path, message] of cases) {
+      const bench = await run('bench', '--config', `${VIT}.json`, '--weights', path, '--runs', '1', '--threads', '1');
+      const viaRun = await run('run', '--config', `${VIT}.json`, '--weights', path, '--inputs', `${VIT}.io.safetensors`, '--out', join(tmp, 'out.safetensors'));
+      expect(bench.code, path).toBe(1);
+      expect(viaRun.code, path).toBe(1);
+      expect(bench.err, path).toMatch(message);
+      expect(bench.err.replace(/^tessera bench: /, '')).toBe(viaRun.err.replace(/^tessera run: /, ''));
+      expect(bench.err.length).toBeLessThan(400);
+    }
   });
 });
 

@@ -183,6 +183,7 @@ describe('tessera compare', () => {
     expect(() => parseCompareArgs(['m.ts', '--backends', 'cpu,gpu'])).toThrow(/unknown backend 'gpu' in --backends \(known: interp, eval, cpu, webgpu/);
     expect(() => parseCompareArgs(['m.py'])).toThrow(new UsageError('m.py: expected a model file FILE.ts or a program FILE.tir'));
     expect(() => parseCompareArgs(['m.ts', '--random-inputs', '0'])).toThrow(new UsageError("--random-inputs must be an integer >= 1, got '0'"));
+    expect(() => parseCompareArgs(['m.ts', '--random-inputs', '1e9'])).toThrow(new UsageError("--random-inputs must be at most 1000, got '1e9'"));
     expect(() => parseCompareArgs(['m.ts', '--frobnicate'])).toThrow(UsageError);
     expect(() => parseCompareArgs(['m.ts', '--input', 'x=f32[2]'])).toThrow(/--input sets the input shapes of a --config model/);
     expect(() => parseCompareArgs([])).toThrow(/expected one model/);

@@ -68,6 +68,11 @@ beforeAll(() => {
   runs.code = spawn(TSX, [MAIN, 'compile', 'examples/tiny-encoder.ts', '--backend', 'cpu', '--emit', 'code', '--no-typecheck']);
   runs.wgsl = spawn(TSX, [MAIN, 'compile', 'examples/tiny-encoder.ts', '--backend', 'webgpu', '--emit', 'code', '--no-typecheck']);
   runs.cjsScope = spawn(TSX, [MAIN, 'compile', join(cjsScope, 'm.ts'), '--emit=ir', '--name', 'user_model', '--no-typecheck']);
+  // A model that logs at load time and while tracing, and one that throws a non-Error.
+  writeFileSync(join(outside, 'logs.ts'), `console.log('loading');\n${MODEL.replace('return ops.gelu(', "console.log('tracing', x.shape);\n    console.info('info');\n    console.table([1]);\n    return ops.gelu(")}`);
+  writeFileSync(join(outside, 'throws.ts'), MODEL.replace('return ops.gelu(', 'throw 42;\n    return ops.gelu('));
+  runs.logs = spawn(TSX, [MAIN, 'compile', 'logs.ts', '--emit', 'ir', '--no-typecheck'], outside);
+  runs.throws = spawn(TSX, [MAIN, 'compile', 'throws.ts', '--no-typecheck'], outside);
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -130,6 +135,19 @@ describe('tessera compile (spawned)', () => {
     expect(r.code).toBe(0);
     const p = parseValid(r.stdout);
     expect(p.inputs.map((i) => i.name)).toEqual(['x', 'mask', 'proj.weight', 'proj.bias', 'attn.in_proj_weight', 'attn.in_proj_bias', 'attn.out_proj.weight', 'attn.out_proj.bias']);
+  });
+
+  it("a model's console output goes to stderr: stdout stays valid IR", async () => {
+    const r = await runs.logs!;
+    expect(r.code).toBe(0);
+    expect(parseValid(r.stdout).name).toBe('logs');
+    expect(r.stderr).toMatch(/^loading\ntracing \[ 1, 5, 6 \]\ninfo\n/);
+  });
+
+  it('a model that throws a non-Error: exit 1, the file named, no internal error or stack trace', async () => {
+    const r = await runs.throws!;
+    expect([r.code, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toBe('throws.ts: the model threw 42 while tracing (not an Error, so no line is known)\n');
   });
 
   it('prints the kernel program with --emit kernels', async () => {

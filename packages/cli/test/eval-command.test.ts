@@ -179,8 +179,18 @@ describe('tessera eval', () => {
   it('reports an unreadable program or tensor file and exits 1', async () => {
     const r = await run(join(dir, 'nope.tir'), '--out', join(dir, 'never.safetensors'));
     expect(r).toMatchObject({ code: 1, err: expect.stringMatching(/cannot read .*nope\.tir: no such file/) });
+    // A model file, a config or a tensor file where the program belongs: named, with the command that makes a program.
+    const ts = await run('examples/mlp.ts', '--out', join(dir, 'never.safetensors'));
+    expect(ts).toMatchObject({ code: 1, err: 'tessera eval: examples/mlp.ts is a TypeScript model file, not a program in the IR text format: run `tessera compile examples/mlp.ts -o examples/mlp.tir` first\n' });
+    const json = await run(join(dir, 'vit.json'), '--out', join(dir, 'never.safetensors'));
+    expect(json.err).toMatch(/vit\.json is a JSON file \(a model config\?\), not a program in the IR text format: run `tessera compile --config \S+vit\.json -o model\.tir` first/);
     const r2 = await run(prog, '--inputs', put('junk.safetensors', new Uint8Array([1, 2, 3])), '--out', join(dir, 'never.safetensors'));
     expect(r2).toMatchObject({ code: 1, err: expect.stringMatching(/junk\.safetensors: file is 3 bytes/) });
+  });
+
+  it("--help says what each backend runs (cpu: WebAssembly, not JavaScript)", () => {
+    expect(evalCommand.usage).toContain('cpu: generated WebAssembly SIMD kernels on every core');
+    expect(evalCommand.usage).not.toContain('JavaScript');
   });
 
   it('rejects bad command lines with a UsageError', async () => {

@@ -54,7 +54,16 @@ describe('tessera ir check', () => {
 
   it('reports a missing file clearly and exits 1', async () => {
     const f = join(dir, 'nope.ir');
-    expect(await run('check', f)).toEqual({ code: 1, out: '', err: `tessera ir: cannot read ${f}: no such file\n` });
+    expect(await run('check', f)).toEqual({ code: 1, out: '', err: `tessera ir: cannot read ${f}: no such file or directory\n` });
+    expect(await run('check', dir)).toEqual({ code: 1, out: '', err: `tessera ir: cannot read ${dir}: is a directory\n` });
+  });
+
+  it('names a model file given instead of IR text, with the command that makes one (not a parse error at 1:1)', async () => {
+    expect(await run('check', 'examples/mlp.ts')).toEqual({
+      code: 1,
+      out: '',
+      err: 'tessera ir: examples/mlp.ts is a TypeScript model file, not a program in the IR text format: run `tessera compile examples/mlp.ts -o examples/mlp.tir` first\n',
+    });
   });
 });
 

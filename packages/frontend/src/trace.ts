@@ -48,11 +48,14 @@ export function trace(model: Traceable, inputSpecs: InputSpecs, opts: TraceOptio
   const result = withTracer(tracer, () => (forward as (...xs: Tensor[]) => unknown).apply(model, inputs));
 
   const outputs: [string, unknown][] = result instanceof Tensor ? [['output', result]] : isRecord(result) ? Object.entries(result) : [];
+  // Located at forward's last op: the return statement itself is on no stack.
+  const at = tracer.lastCallSite;
   if (outputs.length === 0) {
-    throw new TesseraError(`forward returned ${describe(result)}; expected a Tensor or a record of named Tensors`);
+    const what = Array.isArray(result) ? `an array of ${result.length}` : describe(result);
+    throw new TesseraError(`forward returned ${what}; expected a Tensor or a record of named Tensors (return { a, b } to name several outputs)`, at);
   }
   for (const [name, t] of outputs) {
-    if (!(t instanceof Tensor)) throw new TesseraError(`output '${name}' is ${describe(t)}; expected a Tensor`);
+    if (!(t instanceof Tensor)) throw new TesseraError(`output '${name}' is ${describe(t)}; expected a Tensor`, at);
     b.output(name, t.valueIn(tracer, undefined));
   }
   const built = b.build();

@@ -14,6 +14,8 @@ export type Operand = Tensor | number;
 export class Tracer {
   readonly builder: ProgramBuilder;
   private readonly paramValues = new Map<Parameter, Value>();
+  /** The user's source position of the latest op traced: where an error found after forward returns is nearest to. */
+  lastCallSite: SourceLoc | undefined;
 
   constructor(
     name: string,
@@ -90,6 +92,7 @@ export interface EmitOpOptions {
 export function emitOp(op: string, operands: readonly Operand[], attrs: Attrs = {}, opts: EmitOpOptions = {}): Tensor {
   const loc = userCallSite();
   const t = currentTracer(op, loc);
+  t.lastCallSite = loc ?? t.lastCallSite;
   const from = opts.scalarDTypeFrom ?? operands.map((_, i) => i);
   const dtype = scalarDType(operands, from);
   const values = operands.map((o) => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OpTypeError, TesseraError } from '@tessera/ir';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ModelTypeError, loadModelFile, trace, typeCheckFile } from '../src/index.ts';
+import { ModelTypeError, loadModelFile, trace, traceModelFile, typeCheckFile } from '../src/index.ts';
 import { positionOf } from './helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -124,6 +124,31 @@ describe('loadModelFile', () => {
     await expect(loadModelFile(write(inRepo, 'noinputs.ts', MODEL.replace(/export const inputs.*\n/, '')), { typeCheck: false })).rejects.toThrow(
       /'inputs' export is undefined; expected export const inputs = \{ x: 'f32\[2,16\]', ... \}/,
     );
+  });
+
+  it('what the model code throws while loading or tracing is a TesseraError located at the user\'s line (or naming the file), an Error or not', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['throw-number.ts', MODEL.replace('return this.fc.forward(x).softmax(-1);', 'throw 42;'), /^\S*throw-number\.ts: the model threw 42 while tracing \(not an Error, so no line is known\)$/],
+      ['throw-object.ts', MODEL.replace('export default () => new M();', 'throw { reason: "x" };'), /^\S*throw-object\.ts: the model threw \{"reason":"x"\} while loading/],
+      ['throw-in-factory.ts', MODEL.replace('export default () => new M();', 'export default () => { throw undefined; };'), /^\S*throw-in-factory\.ts: the model threw undefined while loading/],
+      ['throw-error.ts', MODEL.replace('return this.fc.forward(x).softmax(-1);', 'throw new RangeError("no such size");'), /^\S*throw-error\.ts:5:11: error while tracing the model: RangeError: no such size$/],
+      ['top-error.ts', MODEL.replace('export default () => new M();', 'const m: M | undefined = undefined;\nexport default () => m!.fc;\n(null as unknown as { f(): void }).f();'), /^\S*top-error\.ts:11:\d+: error while loading the model: TypeError: Cannot read properties of null/],
+    ];
+    for (const [name, text, message] of cases) {
+      writeFileSync(join(inRepo, name), text);
+      const err = await traceModelFile(join(inRepo, name), { typeCheck: false }).catch((e: unknown) => e);
+      expect(err, name).toBeInstanceOf(TesseraError);
+      expect((err as Error).message).toMatch(message);
+    }
+  });
+
+  it('a forward returning an array is an error at its last op (the return statement is on no stack)', async () => {
+    const text = MODEL.replace('return this.fc.forward(x).softmax(-1);', 'const y = this.fc.forward(x);\n    return [y, y.softmax(-1)] as unknown as Tensor;');
+    writeFileSync(join(inRepo, 'array.ts'), text);
+    const err = await traceModelFile(join(inRepo, 'array.ts'), { typeCheck: false }).catch((e: unknown) => e);
+    const { line, col } = positionOf(join(inRepo, 'array.ts'), 'return [y', 'softmax');
+    expect((err as TesseraError).loc).toMatchObject({ line, col });
+    expect((err as Error).message).toMatch(new RegExp(`array\\.ts:${line}:${col}: forward returned an array of 2; expected a Tensor or a record of named Tensors \\(return \\{ a, b \\} to name several outputs\\)$`));
   });
 
   it('passes the config to a factory default export and to an inputs function; accepts a Module class', async () => {

@@ -41,3 +41,4 @@ export { describeInputs, formatCompareReport, formatDisagreement, formatDivergen
 export { BackendsDisagreeError, expectBackendsAgree } from './compare/expect.ts';
 export { type Fault, corruptStore, faultyBackend, misplace, strayStore } from './compare/faults.ts';
 export { CONFORMANCE_CASES, type CompileFor, type ConformanceCase, type ErrorRecord, type Outcome } from './conformance.ts';
+export { type ErrorVerdict, type FuzzBudget, type FuzzFailure, type FuzzReport, type FuzzTarget, FuzzRng, caseSeed, expectCleanFuzz, formatFuzzReport, fuzzBudget, fuzzTestTimeout, runFuzz } from './fuzz.ts';

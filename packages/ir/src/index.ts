@@ -5,6 +5,7 @@
  */
 export * from './dtype.ts';
 export * from './errors.ts';
+export * from './json-preview.ts';
 export * from './gather-error.ts';
 export * from './tensor-type.ts';
 export * from './attrs.ts';

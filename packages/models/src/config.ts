@@ -5,7 +5,8 @@
  * carry notes such as class labels); a missing or invalid key is an error
  * naming it.
  */
-import { TesseraError } from '@tessera/ir';
+import { TesseraError, previewJson } from '@tessera/ir';
+import { MAX_ACTIVATION, MAX_LAYERS, MAX_PARAMETERS, TRANSFORMER_BASE, VIT_BASE, mostOversized, transformerParameters, vitLargestActivation, vitParameters } from './size.ts';
 import type { TransformerConfig } from './transformer/config.ts';
 import type { VitConfig, VitNaming } from './vit/config.ts';
 
@@ -41,7 +42,7 @@ class Reader {
   positive(key: string): number {
     const v = this.obj[key];
     if (v === undefined) return this.fail(key, `missing key "${key}" (a positive integer) for "model": "${String(this.obj.model)}"`);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) return this.fail(key, `"${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) return this.fail(key, `"${key}" must be a positive integer, got ${previewJson(v)}`);
     return v;
   }
 
@@ -50,7 +51,7 @@ class Reader {
     const v = this.obj[key];
     if (v === undefined) return this.fail(key, `missing key "${key}" (a token id) for "model": "transformer"`);
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= below) {
-      return this.fail(key, `"${key}" must be a token id in [0, ${below}) (${what}), got ${JSON.stringify(v)}`);
+      return this.fail(key, `"${key}" must be a token id in [0, ${below}) (${what}), got ${previewJson(v)}`);
     }
     return v;
   }
@@ -59,7 +60,7 @@ class Reader {
   positiveNumber(key: string, fallback: number): number {
     const v = this.obj[key];
     if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) return this.fail(key, `"${key}" must be a positive number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) return this.fail(key, `"${key}" must be a positive number, got ${previewJson(v)}`);
     return v;
   }
 
@@ -68,7 +69,7 @@ class Reader {
     const v = this.obj[key];
     if (v === undefined) return fallback;
     if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-      return this.fail(key, `"${key}" must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(v)}`);
+      return this.fail(key, `"${key}" must be one of ${allowed.map((a) => previewJson(a)).join(', ')}, got ${previewJson(v)}`);
     }
     return v as T;
   }
@@ -91,6 +92,15 @@ function vitConfig(r: Reader): VitConfig {
   };
   if (c.image_size % c.patch_size !== 0) r.fail('patch_size', `"patch_size" ${c.patch_size} must divide "image_size" ${c.image_size}`);
   if (c.hidden_dim % c.num_heads !== 0) r.fail('num_heads', `"num_heads" ${c.num_heads} must divide "hidden_dim" ${c.hidden_dim}`);
+  checkLayers(r, c, ['num_layers']);
+  checkSize(r, c, vitParameters(c), VIT_BASE);
+  const act = vitLargestActivation(c);
+  if (act > MAX_ACTIVATION) {
+    // The image and the widths make activations large (a large patch_size makes them smaller).
+    const { image_size, hidden_dim, mlp_dim } = VIT_BASE;
+    const key = mostOversized(c as unknown as Record<string, unknown>, { image_size: image_size!, hidden_dim: hidden_dim!, mlp_dim: mlp_dim! });
+    r.fail(key, `"${key}": ${String((c as unknown as Record<string, unknown>)[key])} makes an activation of ${act.toPrecision(3)} elements for one image (${((4 * act) / 2 ** 30).toPrecision(3)} GiB as f32), more than the ${MAX_ACTIVATION} (4 GiB) a backend can hold`);
+  }
   return c;
 }
 
@@ -102,7 +112,7 @@ function transformerConfig(r: Reader): TransformerConfig {
   const srcVocab = r.positive('src_vocab');
   const tgtVocab = r.positive('tgt_vocab');
   const padId = r.token('pad_id', Math.min(srcVocab, tgtVocab), 'in both vocabularies');
-  return {
+  const c: TransformerConfig = {
     model: 'transformer',
     d_model: d,
     nhead,
@@ -116,19 +126,41 @@ function transformerConfig(r: Reader): TransformerConfig {
     eos_id: r.token('eos_id', tgtVocab, '"tgt_vocab"'),
     layer_norm_eps: r.positiveNumber('layer_norm_eps', 1e-5),
   };
+  checkLayers(r, c, ['num_encoder_layers', 'num_decoder_layers']);
+  checkSize(r, c, transformerParameters(c), TRANSFORMER_BASE);
+  return c;
+}
+
+/** Rejects more than MAX_LAYERS layers in a stack, naming the key. */
+function checkLayers(r: Reader, c: ModelConfig, keys: readonly string[]): void {
+  for (const key of keys) {
+    const n = (c as unknown as Record<string, number>)[key]!;
+    if (n > MAX_LAYERS) r.fail(key, `"${key}": ${n} is more than the ${MAX_LAYERS} layers a config may stack (the deepest published transformers have about 200)`);
+  }
+}
+
+/** Rejects a model with more parameters than any backend can hold, naming the key that makes it large (before the model is built). */
+function checkSize(r: Reader, c: ModelConfig, n: number, usual: Readonly<Record<string, number>>): void {
+  if (n <= MAX_PARAMETERS) return;
+  const key = mostOversized(c as unknown as Record<string, unknown>, usual);
+  const gib = (4 * n) / 2 ** 30;
+  r.fail(
+    key,
+    `"${key}": ${String((c as unknown as Record<string, unknown>)[key])} makes a model of ${n.toPrecision(3)} parameters (${gib.toPrecision(3)} GiB as f32), more than the ${MAX_PARAMETERS} (4 GiB) a backend can hold (wasm32 addresses 4 GiB)`,
+  );
 }
 
 /** Checks a parsed JSON value as a model config; `source` (a path) names it in errors. */
 export function parseModelConfig(json: unknown, source = '<config>'): ModelConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new ConfigError(source, undefined, `expected a JSON object with a "model" key ("vit" or "transformer"), got ${Array.isArray(json) ? 'an array' : JSON.stringify(json)}`);
+    throw new ConfigError(source, undefined, `expected a JSON object with a "model" key ("vit" or "transformer"), got ${Array.isArray(json) ? 'an array' : previewJson(json)}`);
   }
   const r = new Reader(json as Json, source);
   const model = (json as Json).model;
   if (model === 'vit') return vitConfig(r);
   if (model === 'transformer') return transformerConfig(r);
   if (model === undefined) return r.fail('model', 'missing key "model" (expected "vit" or "transformer")');
-  return r.fail('model', `"model" must be "vit" or "transformer", got ${JSON.stringify(model)}`);
+  return r.fail('model', `"model" must be "vit" or "transformer", got ${previewJson(model)}`);
 }
 
 /** Parses config text (JSON); `source` names it in errors. */

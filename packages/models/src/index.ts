@@ -21,5 +21,5 @@ export { type TransformerConfig } from './transformer/config.ts';
 export { Seq2SeqTransformer, EncoderLayer, DecoderLayer, type KeyValues } from './transformer/model.ts';
 export { type Seq2SeqShape, cacheNames, traceSeq2Seq, traceEncoder, traceDecodeStep } from './transformer/programs.ts';
 export { type Seq2SeqRunner, type Seq2SeqCompileOptions, compileSeq2Seq } from './transformer/logits.ts';
-export { type Generator, type GeneratorOptions, compileGenerator, writeCacheRow } from './transformer/generate.ts';
+export { type Generator, type GeneratorOptions, MAX_NEW_TOKENS, compileGenerator, writeCacheRow } from './transformer/generate.ts';
 export { type ImageSet, FASHION_MNIST_DIR, FASHION_MNIST_LABELS, parseIdx, readInstalledTestSet, readSample, pixelValues } from './data/fashion-mnist.ts';

@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { generateCommand } from '../../cli/src/commands/generate.ts';
 import { progressBar, runCommand } from '../../cli/src/commands/run.ts';
 import { main } from '../../cli/src/main.ts';
+import { Seq2SeqTransformer, compileGenerator, loadModel } from '../src/index.ts';
 import { FIXTURES, loadFixture } from './support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-run-'));
@@ -132,6 +133,24 @@ describe('tessera generate', () => {
     expect(noN.err).toContain('missing --max-new-tokens N');
     expect(generateCommand.usage).toContain('--max-new-tokens N');
     expect(runCommand.usage).toContain('--batch-size N');
+  });
+
+  it('--max-new-tokens is bounded (65536, and key/value caches of at most 4 GiB), with a message', async () => {
+    const inputs = await put({ src: io(TR).get('src')! });
+    const out = join(dir, 'gen3.safetensors');
+    for (const n of ['2147483648', '65537']) {
+      const r = await cli('generate', '--config', cfg(TR), '--weights', weights(TR), '--inputs', inputs, '--max-new-tokens', n, '--out', out);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`--max-new-tokens must be at most 65536 (the key/value caches and the decode loop are bounded), got ${n}`);
+    }
+    // The library checks the same bound, and the caches' size for the batch, before tracing.
+    const { model } = await loadModel(cfg(TR), weights(TR));
+    if (model instanceof Seq2SeqTransformer) {
+      await expect(compileGenerator(model, {}, { backend: 'cpu', batch: 1, srcLen: 4, maxNewTokens: 2 ** 31 })).rejects.toThrow('max new tokens must be an integer in [1, 65536], got 2147483648');
+      await expect(compileGenerator(model, {}, { backend: 'cpu', batch: 1000, srcLen: 4, maxNewTokens: 65536 })).rejects.toThrow(
+        /generating 65536 tokens for 1000 sequences at a time needs key\/value caches of 17\.6 GiB \(2 x 2 decoder layers x 1000 x 65536 x d_model 18 f32\)/,
+      );
+    } else throw new Error('expected the Transformer fixture');
   });
 });
 

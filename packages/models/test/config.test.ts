@@ -1,6 +1,7 @@
 /** Config JSON: defaults, unknown keys ignored, every missing or invalid key named in the error. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseModelConfig, parseModelConfigText } from '../src/index.ts';
+import { ConfigError, type ModelConfig, VIT_PRESETS, buildModel, parseModelConfig, parseModelConfigText } from '../src/index.ts';
+import { transformerParameters, vitParameters } from '../src/size.ts';
 
 const VIT = { model: 'vit', image_size: 24, patch_size: 4, num_layers: 2, num_heads: 3, hidden_dim: 24, mlp_dim: 40, num_classes: 7 };
 const TRANSFORMER = { model: 'transformer', d_model: 18, nhead: 3, num_encoder_layers: 2, num_decoder_layers: 1, dim_feedforward: 29, src_vocab: 41, tgt_vocab: 37, pad_id: 0, bos_id: 1, eos_id: 2 };
@@ -66,5 +67,78 @@ describe('model configs', () => {
     expect(errorOf({ image_size: 4 }).key).toBe('model');
     expect(errorOf([VIT]).message).toContain('got an array');
     expect(() => parseModelConfigText('{"model": "vit",', 'c.json')).toThrow(/c\.json: not valid JSON/);
+  });
+});
+
+describe('absurd configs', () => {
+  it('the parameter count computed from the config is the built model\'s (fixtures, presets, random sizes)', () => {
+    const configs: ModelConfig[] = [parseModelConfig(VIT), parseModelConfig(TRANSFORMER), ...Object.values(VIT_PRESETS), parseModelConfig({ ...VIT, naming: 'timm' })];
+    for (let i = 1; i <= 4; i++) {
+      configs.push(parseModelConfig({ ...VIT, image_size: 4 * (i + 2), num_layers: i, hidden_dim: 6 * i, mlp_dim: 5 * i + 1, num_classes: i + 1 }));
+      configs.push(parseModelConfig({ ...TRANSFORMER, d_model: 6 * i, num_encoder_layers: i, num_decoder_layers: 5 - i, dim_feedforward: 7 * i, src_vocab: 10 + i, tgt_vocab: 20 - i }));
+    }
+    for (const c of configs) {
+      let built = 0;
+      for (const [, p] of buildModel(c).namedParameters()) built += p.shape.reduce((a, b) => a * b, 1);
+      expect(c.model === 'vit' ? vitParameters(c) : transformerParameters(c)).toBe(built);
+    }
+  });
+
+  it('a model larger than a backend can hold is rejected before it is built, naming the key that makes it large', () => {
+    const cases: [object, string][] = [
+      [{ ...VIT, num_layers: 1000, hidden_dim: 3000, num_heads: 3 }, 'num_layers'],
+      [{ ...VIT, hidden_dim: 1_000_000_002, num_heads: 1 }, 'hidden_dim'],
+      [{ ...VIT, mlp_dim: 1e9 }, 'mlp_dim'],
+      [{ ...VIT, image_size: 400_000, patch_size: 4 }, 'image_size'],
+      [{ ...VIT, image_size: 240_000, patch_size: 240_000 }, 'patch_size'],
+      [{ ...VIT, num_classes: 1e300 }, 'num_classes'],
+      [{ ...TRANSFORMER, num_encoder_layers: 1000, d_model: 3000 }, 'num_encoder_layers'],
+      [{ ...TRANSFORMER, num_decoder_layers: 1000, d_model: 3000 }, 'num_decoder_layers'],
+      [{ ...TRANSFORMER, d_model: 1e9, nhead: 1 }, 'd_model'],
+      [{ ...TRANSFORMER, src_vocab: 2e8 }, 'src_vocab'],
+      [{ ...TRANSFORMER, tgt_vocab: 2e8 }, 'tgt_vocab'],
+      [{ ...TRANSFORMER, dim_feedforward: 1e12 }, 'dim_feedforward'],
+    ];
+    for (const [json, key] of cases) {
+      const e = errorOf(json);
+      expect(e.key, key).toBe(key);
+      expect(e.message).toMatch(new RegExp(`^c\\.json: "${key}": \\S+ makes a model of \\S+ parameters \\(\\S+ GiB as f32\\), more than the 1073741824 \\(4 GiB\\) a backend can hold`));
+    }
+    // ViT-B/16 (86M parameters) is far inside the bound.
+    expect(vitParameters(VIT_PRESETS['vit-b-16']!)).toBe(86_567_656);
+  });
+
+  it('more than 1024 layers, even tiny ones, are rejected naming the key (a million would fit the parameter bound)', () => {
+    for (const [json, key] of [
+      [{ ...VIT, num_layers: 1_000_000, hidden_dim: 3, mlp_dim: 1 }, 'num_layers'],
+      [{ ...TRANSFORMER, num_encoder_layers: 1025 }, 'num_encoder_layers'],
+      [{ ...TRANSFORMER, num_decoder_layers: 2 ** 31 }, 'num_decoder_layers'],
+    ] as const) {
+      const e = errorOf(json);
+      expect(e.key).toBe(key);
+      expect(e.message).toBe(`c.json: "${key}": ${(json as Record<string, unknown>)[key]} is more than the 1024 layers a config may stack (the deepest published transformers have about 200)`);
+    }
+    expect(() => parseModelConfig({ ...TRANSFORMER, num_encoder_layers: 1024 })).not.toThrow();
+  });
+
+  it('a ViT whose image or widest layer holds more than 2^30 elements for one image is rejected naming the key', () => {
+    const image = errorOf({ ...VIT, image_size: 20_000, patch_size: 4, hidden_dim: 3, num_heads: 1 });
+    expect(image.key).toBe('image_size');
+    expect(image.message).toMatch(/^c\.json: "image_size": 20000 makes an activation of 1\.20e\+9 elements for one image \(4\.47 GiB as f32\), more than the 1073741824 \(4 GiB\)/);
+    expect(errorOf({ ...VIT, mlp_dim: 1e8, hidden_dim: 3, num_heads: 1 }).key).toBe('mlp_dim');
+  });
+
+  it('values nested 100,000 deep are reported in a short message (no stack overflow)', () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    for (const text of [`{"model":${deep}}`, `{"model":"vit","image_size":${deep}}`, deep]) {
+      let err: unknown;
+      try {
+        parseModelConfigText(text, 'c.json');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message.length).toBeLessThan(300);
+    }
   });
 });

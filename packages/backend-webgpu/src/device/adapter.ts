@@ -22,6 +22,12 @@ export interface WebgpuOptions {
   readonly reduce?: ReduceVariant;
   /** A navigator.gpu-like object to use instead of discovering one. */
   readonly gpu?: GPU;
+  /**
+   * Try every adapter source even where it can only fail noisily (env
+   * TESSERA_DEBUG set and not 0): Dawn's default backend on Linux without a
+   * Vulkan loader, which prints Dawn's warnings to stderr. Default false.
+   */
+  readonly verbose?: boolean;
 }
 
 /** The adapter a device was created on, as `tessera info` reports it. */
@@ -67,7 +73,9 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
   const adapter = pick('TESSERA_WEBGPU_ADAPTER', ADAPTER_CHOICES);
   const matmul = pick('TESSERA_WEBGPU_MATMUL', VARIANTS.matmul);
   const reduce = pick('TESSERA_WEBGPU_REDUCE', VARIANTS.reduce);
+  const debug = env.TESSERA_DEBUG;
   return {
+    ...(debug !== undefined && debug !== '' && debug !== '0' ? { verbose: true } : {}),
     ...(adapter ? { adapter } : {}),
     ...(matmul ? { matmul } : {}),
     ...(reduce ? { reduce } : {}),
@@ -151,7 +159,27 @@ export function createDawnGpu(source: 'default' | 'opengles'): Promise<GPU> {
   return dawnGpu(source === 'opengles' ? ['backend=opengles'] : []);
 }
 
-function candidates(choice: AdapterChoice, given: GPU | undefined): Candidate[] {
+/**
+ * Why Dawn's default backend cannot work here, when that is known without
+ * trying it: on Linux it is Vulkan, and without the Vulkan loader Dawn only
+ * prints "Couldn't load Vulkan" warnings to stderr (from native code, which
+ * no JavaScript can silence) before finding no adapter. The loader is
+ * looked for as Dawn looks for it, by dlopen of libvulkan.so.1.
+ */
+export function defaultBackendUnusable(): string | undefined {
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  if (proc?.platform !== 'linux' || typeof proc.dlopen !== 'function') return undefined;
+  try {
+    proc.dlopen({ exports: {} } as NodeJS.Module, 'libvulkan.so.1');
+  } catch (e) {
+    // A library that loads but is no Node addon fails later, with "did not self-register": the loader is there.
+    const message = e instanceof Error ? e.message : String(e);
+    if (/cannot open shared object file|No such file/i.test(message)) return 'no Vulkan loader (libvulkan.so.1) on this machine';
+  }
+  return undefined;
+}
+
+function candidates(choice: AdapterChoice, given: GPU | undefined, verbose: boolean): Candidate[] {
   if (given) return [{ source: 'given', featureLevel: 'core', gpu: async () => given }];
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   const browser: Candidate = {
@@ -162,7 +190,16 @@ function candidates(choice: AdapterChoice, given: GPU | undefined): Candidate[] 
       return nav.gpu;
     },
   };
-  const dawnDefault: Candidate = { source: 'default', featureLevel: 'core', gpu: () => dawnGpu([]) };
+  const dawnDefault: Candidate = {
+    source: 'default',
+    featureLevel: 'core',
+    gpu: () => {
+      // Unless asked (TESSERA_DEBUG), skip what would only print Dawn's Vulkan warnings and fail.
+      const why = verbose || choice === 'default' ? undefined : defaultBackendUnusable();
+      if (why) throw new Error(`skipped: ${why} (TESSERA_DEBUG=1 tries it anyway)`);
+      return dawnGpu([]);
+    },
+  };
   // Mesa's EGL needs no display for compute (EGL_PLATFORM=surfaceless, set before Dawn loads EGL).
   const dawnGles: Candidate = { source: 'opengles', featureLevel: 'compatibility', gpu: () => createDawnGpu('opengles') };
   if (choice === 'browser') return [browser];
@@ -185,7 +222,7 @@ export interface AcquiredDevice {
 export async function acquireDevice(options: WebgpuOptions = {}): Promise<AcquiredDevice> {
   const ms = options.timeoutMs ?? 20000;
   const tried: string[] = [];
-  for (const c of candidates(options.adapter ?? 'auto', options.gpu)) {
+  for (const c of candidates(options.adapter ?? 'auto', options.gpu, options.verbose ?? false)) {
     const label = `${c.source} backend at ${c.featureLevel} feature level`;
     try {
       const gpu = await c.gpu();

@@ -14,14 +14,18 @@
  * peak is about twice the parameter bytes.)
  */
 import { open } from 'node:fs/promises';
-import { type DType, type Program, type SafetensorsTensor, TesseraError, readSafetensors } from '@tessera/ir';
+import { type DType, type Program, SafetensorsError, type SafetensorsTensor, TesseraError, decodeSafetensorsData, parseSafetensorsHeader, safetensorsHeaderLength } from '@tessera/ir';
+import { fsErrorReason } from '@tessera/ir/node';
 import { type ModelConfig, bindCheckpoint, buildModel, readModelConfig } from '@tessera/models';
-import { createCpuBackend, defaultThreads } from '@tessera/backend-cpu';
+import { MAX_THREADS, createCpuBackend, defaultThreads } from '@tessera/backend-cpu';
 import { type KernelTiming, slowestFirst, totalsByKind } from '@tessera/kernel';
 import { type BackendName, type Executable, type TensorData, compile, getBackend, registerBackend } from 'tessera';
 import { type Command, UsageError } from '../command.ts';
 import { type InputOverride, parseInputOverride, traceConfig } from '../trace-config.ts';
 import { MODEL_BACKENDS, backendFlag, positiveFlag, usageWithBackends } from './run.ts';
+
+/** Timed runs at most: a typo such as --runs 1000000000 must not run for days. */
+const MAX_RUNS = 10_000;
 
 const USAGE = `usage: tessera bench --config C.json [--weights W.safetensors] [--backend ${MODEL_BACKENDS}]
                      [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]... [--profile] [--json]
@@ -32,8 +36,8 @@ const USAGE = `usage: tessera bench --config C.json [--weights W.safetensors] [-
 
   --weights FILE    a safetensors checkpoint (default: seeded random weights)
   --backend NAME    where to run (default cpu; available here: \${available})
-  --threads N       cpu backend: threads, this one included (default: every core)
-  --runs N          timed runs (default 10)
+  --threads N       cpu backend: threads, this one included (default: every core; at most ${MAX_THREADS})
+  --runs N          timed runs (default 10, at most ${MAX_RUNS})
   --input NAME=DTYPE[SHAPE]   set an input's shape, e.g. --input pixel_values=f32[4,3,224,224]
   --profile         after the timed runs, one more run timing each kernel (cpu: on the
                     host, from its start to the barrier after it; webgpu: GPU timestamps
@@ -121,7 +125,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   const config = values.get('--config');
   if (config === undefined) throw new UsageError('missing --config C.json');
   const backend = backendFlag(values);
-  const threads = positiveFlag(values, '--threads');
+  const threads = positiveFlag(values, '--threads', MAX_THREADS, 'each thread is a worker with its own copy of the kernels');
   if (threads !== undefined && backend !== 'cpu') throw new UsageError(`--threads applies to the cpu backend, not '${backend}'`);
   if (profile && backend !== 'webgpu' && backend !== 'cpu') throw new UsageError(`--profile times the kernels of the cpu and webgpu backends, not '${backend}'`);
   let overrides: Record<string, InputOverride>;
@@ -131,7 +135,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     throw new UsageError((e as Error).message);
   }
   const weights = values.get('--weights');
-  return { config, ...(weights !== undefined ? { weights } : {}), backend, ...(threads !== undefined ? { threads } : {}), runs: positiveFlag(values, '--runs') ?? DEFAULT_RUNS, inputs: overrides, json, ...(profile ? { profile: true as const } : {}) };
+  return { config, ...(weights !== undefined ? { weights } : {}), backend, ...(threads !== undefined ? { threads } : {}), runs: positiveFlag(values, '--runs', MAX_RUNS) ?? DEFAULT_RUNS, inputs: overrides, json, ...(profile ? { profile: true as const } : {}) };
 }
 
 /** xorshift32: the same stream for the same seed, in every run and on every machine. */
@@ -203,76 +207,60 @@ function seededWeights(program: Program, place: PlaceWeight): void {
   scratch.release();
 }
 
-interface HeaderEntry {
-  readonly dtype: string;
-  readonly shape: number[];
-  readonly data_offsets: [number, number];
-}
-
 /**
- * Streams a checkpoint's parameters: the header is checked against the
- * model by bindCheckpoint (names, shapes, dtypes; every problem listed), then
- * each tensor the program uses is read into one reused buffer and decoded
- * by the safetensors reader (F16/BF16 widened), never the whole file at once.
+ * Streams a checkpoint's parameters: the header is read and validated by
+ * the safetensors reader (the checks `tessera run` makes: every entry
+ * well-formed, the tensors tiling the data exactly), then checked against
+ * the model by bindCheckpoint (names, shapes, dtypes; every problem listed);
+ * then each tensor the program uses is read into one reused buffer and
+ * decoded (F16/BF16 widened), never the whole file at once.
  */
 async function checkpointWeights(path: string, config: ModelConfig, program: Program, place: PlaceWeight): Promise<void> {
   let file;
   try {
     file = await open(path, 'r');
   } catch (e) {
-    throw new TesseraError(`${path}: cannot read file: ${e instanceof Error ? e.message : String(e)}`);
+    throw new SafetensorsError(path, `cannot read file: ${fsErrorReason(e)}`);
   }
   try {
     const size = (await file.stat()).size;
-    const readAt = async (target: Uint8Array, position: number, what: string) => {
-      const { bytesRead } = await file.read(target, 0, target.length, position);
-      if (bytesRead !== target.length) throw new TesseraError(`${path}: ${what} (bytes ${position}..${position + target.length}) runs past the end of the ${size}-byte file`);
+    const readAt = async (target: Uint8Array, position: number) => {
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await file.read(target, 0, target.length, position));
+      } catch (e) {
+        // A directory opens but cannot be read (EISDIR): the message `tessera run` gives.
+        throw new SafetensorsError(path, `cannot read file: ${fsErrorReason(e)}`);
+      }
+      // The header was checked against the size; a file that shrank meanwhile is still a clean error.
+      if (bytesRead !== target.length) throw new SafetensorsError(path, `bytes ${position}..${position + target.length} run past the end of the ${size}-byte file`);
     };
     const lenBytes = new Uint8Array(8);
-    await readAt(lenBytes, 0, 'the header length');
-    const headerLen = Number(new DataView(lenBytes.buffer).getBigUint64(0, true));
-    if (headerLen > 100_000_000) throw new TesseraError(`${path}: header length ${headerLen} is not plausible (not a safetensors file?)`);
+    await readAt(lenBytes.subarray(0, Math.min(8, size)), 0);
+    const headerLen = safetensorsHeaderLength(lenBytes, size, path);
     const headerBytes = new Uint8Array(headerLen);
-    await readAt(headerBytes, 8, 'the header');
-    let header: Record<string, HeaderEntry>;
-    try {
-      header = JSON.parse(new TextDecoder().decode(headerBytes)) as Record<string, HeaderEntry>;
-    } catch (e) {
-      throw new TesseraError(`${path}: header is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new TesseraError(`${path}: header must be a JSON object of tensors`);
-    delete (header as Record<string, unknown>).__metadata__;
-    // bindCheckpoint reads only names, shapes and dtypes: empty data lets it check the header before any tensor is read.
-    const declared = new Map(Object.entries(header).map(([name, e]) => [name, { dtype: e.dtype, shape: e.shape, data: new Float32Array(0) } as SafetensorsTensor]));
-    bindCheckpoint(buildModel(config), declared, path);
+    await readAt(headerBytes, 8);
     const dataStart = 8 + headerLen;
-    // Per tensor, a one-tensor safetensors image whose data is read straight from the file; a header
-    // padded to 8 bytes keeps the data aligned, so the reader returns a view, not a copy.
-    const images = program.inputs
-      .filter((p) => p.kind === 'parameter')
-      .map((p) => {
-        const e = header[p.name];
-        if (!e) throw new TesseraError(`${path}: no tensor '${p.name}' (a parameter of the program)`);
-        const offsets: unknown = e.data_offsets;
-        const ok = Array.isArray(offsets) && offsets.length === 2 && offsets.every(Number.isSafeInteger) && 0 <= offsets[0] && offsets[0] <= offsets[1];
-        if (!ok) throw new TesseraError(`${path}: tensor '${p.name}': data_offsets ${JSON.stringify(offsets)} must be [begin, end] with 0 <= begin <= end`);
-        const [begin, end] = offsets as [number, number];
-        let text = JSON.stringify({ [p.name]: { dtype: e.dtype, shape: e.shape, data_offsets: [0, end - begin] } });
-        text += ' '.repeat((8 - (text.length % 8)) % 8);
-        return { name: p.name, head: new TextEncoder().encode(text), begin, end };
-      });
-    const scratch = new Scratch(Math.max(0, ...images.map((i) => 8 + i.head.length + i.end - i.begin)));
-    for (const { name, head, begin, end } of images) {
-      const image = scratch.view('bool', 8 + head.length + end - begin) as Uint8Array;
-      new DataView(image.buffer).setBigUint64(0, BigInt(head.length), true);
-      image.set(head, 8);
-      await readAt(image.subarray(8 + head.length), dataStart + begin, `tensor '${name}'`);
-      place(name, readSafetensors(image, path).tensors.get(name)!.data as TensorData);
+    const header = parseSafetensorsHeader(headerBytes, size - dataStart, path);
+    const entries = new Map(header.entries.map((e) => [e.name, e]));
+    // bindCheckpoint reads only names, shapes and dtypes: empty data lets it check the header before any tensor is read.
+    bindCheckpoint(buildModel(config), new Map(header.entries.map((e) => [e.name, { dtype: e.dtype, shape: e.shape, data: new Float32Array(0) } as SafetensorsTensor])), path);
+    const params = program.inputs.filter((p) => p.kind === 'parameter').map((p) => entries.get(p.name) ?? missingParameter(path, p.name));
+    const scratch = new Scratch(Math.max(0, ...params.map((e) => e.end - e.begin)));
+    for (const e of params) {
+      const bytes = scratch.view('bool', e.end - e.begin) as Uint8Array;
+      await readAt(bytes, dataStart + e.begin);
+      place(e.name, decodeSafetensorsData(e, bytes, path) as TensorData);
     }
     scratch.release();
   } finally {
     await file.close();
   }
+}
+
+/** A parameter of the program that the checkpoint lacks (bindCheckpoint has listed the model's; the program's are a subset). */
+function missingParameter(path: string, name: string): never {
+  throw new SafetensorsError(path, `no tensor '${name}' (a parameter of the program)`);
 }
 
 /** Seeded inputs of a program: floats in [0, 1), token ids below the config's vocabulary, masks all true. */

@@ -20,6 +20,9 @@ import { traceModel } from './compile.ts';
 import { bindInputs, readProgramFile } from './eval.ts';
 import { usageWithBackends } from './run.ts';
 
+/** Input sets `--random-inputs` may ask for: each is a run on every backend, so a typo such as 1e9 must not run for days. */
+const MAX_TRIALS = 1000;
+
 const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
                        [--inputs IN.safetensors | --random-inputs N] [--seed S]
                        [--backends LIST] [--input NAME=DTYPE[SHAPE]]... [--json] [--no-typecheck]
@@ -41,7 +44,7 @@ const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json) [--
 
   --weights FILE      the parameters (safetensors); default: drawn, scaled by fan-in
   --inputs FILE       the activations (safetensors; parameters may be here too)
-  --random-inputs N   compare on N drawn input sets (default 1); token ids are
+  --random-inputs N   compare on N drawn input sets (default 1, at most ${MAX_TRIALS}); token ids are
                       drawn in range for the tables they index
   --seed S            seed of the drawn values (default 1; set t uses S + t)
   --backends LIST     comma-separated, from ${'${available}'} (default: all;
@@ -67,11 +70,12 @@ export interface CompareCliOptions {
   readonly typeCheck: boolean;
 }
 
-/** A whole number of at least `min` given for `flag`, or a UsageError. */
-function intFlag(flag: string, value: string | undefined, fallback: number, min: number): number {
+/** A whole number in [min, max] given for `flag`, or a UsageError. */
+function intFlag(flag: string, value: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got '${value}'`);
+  if (n > max) throw new UsageError(`${flag} must be at most ${max}, got '${value}'`);
   return n;
 }
 
@@ -123,7 +127,7 @@ export function parseCompareArgs(args: readonly string[]): CompareCliOptions {
     ...(v.config !== undefined ? { config: v.config } : {}),
     ...(v.weights !== undefined ? { weights: v.weights } : {}),
     ...(v.inputs !== undefined ? { inputs: v.inputs } : {}),
-    trials: intFlag('--random-inputs', v['random-inputs'], 1, 1),
+    trials: intFlag('--random-inputs', v['random-inputs'], 1, 1, MAX_TRIALS),
     seed: intFlag('--seed', v.seed, 1, 0),
     ...(backends ? { backends } : {}),
     shapes,

@@ -4,15 +4,16 @@
  * config), runs the pass pipeline and emits the requested form. Each output
  * form is one entry of EMITTERS.
  */
-import { writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { loadModelFile, trace } from '@tessera/frontend';
-import { type Program, TesseraError, printProgram } from '@tessera/ir';
+import { traceModelFile } from '@tessera/frontend';
+import { type Program, printProgram } from '@tessera/ir';
 import { printKernelProgram } from '@tessera/kernel';
 import { type CompiledProgram, type Instrument, compileProgram, compileStats, defaultPasses, verifyEach } from '@tessera/passes';
 import { emitJsProgram, printJsProgram } from '@tessera/backend-cpu';
 import { DEFAULT_TARGET, emitProgramShaders, optionsFromEnv, printProgramShaders } from '@tessera/backend-webgpu';
 import { type Command, UsageError } from '../command.ts';
+import { withConsoleOnStderr } from '../console-to-stderr.ts';
+import { type CommandInput, checkOutputDir, refuseInputAsOutput, writeOutput } from '../outputs.ts';
 import { printIr } from '../print-ir.ts';
 import { type InputOverride, parseInputOverride, traceConfig } from '../trace-config.ts';
 
@@ -126,11 +127,11 @@ ${Object.entries(EMITTERS)
   .join('\n')}
   --json                      with --emit stats: one JSON object
   --input NAME=DTYPE[SHAPE]   set an input's shape (config models), e.g. --input src=i64[2,9]
-  --print-ir-after-all DIR    write the IR after every pass to DIR/NNN_pass.tir
+  --print-ir-after-all DIR    write the IR after every pass to DIR/NNN_pass.tir (DIR is created)
   --print-ir-after-change DIR the same, only after passes that changed it
   --disable-pass NAME         skip a pass (fuse: one kernel per core op)
   --backend NAME              backend for --emit code: cpu (JavaScript, the default) or webgpu (WGSL)
-  -o, --out FILE              write to FILE instead of stdout
+  -o, --out FILE              write to FILE instead of stdout (atomically; never the model or config file)
   --name NAME                 program name (default: the file's base name)
   --no-typecheck              skip the TypeScript check (faster; errors then surface while loading)`;
 
@@ -210,19 +211,16 @@ export function programNameFor(file: string): string {
   return /^[A-Za-z_]/.test(base) ? base : `m_${base}`;
 }
 
-/** Traces the model (file or config); errors thrown by the user's code become located Tessera errors (exit 1). */
+/**
+ * Traces the model (file or config). A model file's own code runs with its
+ * console output on stderr (stdout carries what the CLI emits), and what it
+ * throws becomes a located Tessera error (exit 1).
+ */
 export async function traceModel(options: Pick<CompileOptions, 'file' | 'config' | 'inputs' | 'typeCheck' | 'name'>): Promise<Program> {
   if (options.config !== undefined) return traceConfig(options.config, options.inputs);
   const file = options.file!;
   if (Object.keys(options.inputs).length) throw new UsageError('--input applies to --config models; a model file names its inputs itself');
-  try {
-    const loaded = await loadModelFile(file, { typeCheck: options.typeCheck });
-    return trace(loaded.model, loaded.inputs, { name: options.name ?? programNameFor(file) });
-  } catch (e) {
-    if (e instanceof TesseraError || !(e instanceof Error)) throw e;
-    // An exception from the model's own code (not a Tessera diagnostic): show where it came from.
-    throw new TesseraError(`${file}: error while loading or tracing the model: ${e.stack ?? e.message}`);
-  }
+  return withConsoleOnStderr(() => traceModelFile(file, { typeCheck: options.typeCheck, name: options.name ?? programNameFor(file) }));
 }
 
 /** The `compile` command. */
@@ -232,16 +230,21 @@ export const compileCommand: Command = {
   usage: USAGE,
   async run(args) {
     const options = parseCompileArgs(args);
+    // Outputs are checked before the model is traced: none may name the model or config file.
+    const inputs: CommandInput[] = options.config !== undefined ? [{ what: '--config file', path: options.config }] : [{ what: 'model file', path: options.file! }];
+    if (options.out !== undefined) refuseInputAsOutput('--out', options.out, inputs);
+    if (options.printIrAfterAll !== undefined) checkOutputDir('--print-ir-after-all', options.printIrAfterAll, inputs);
+    if (options.printIrAfterChange !== undefined) checkOutputDir('--print-ir-after-change', options.printIrAfterChange, inputs);
     const program = await traceModel(options);
     const instruments: Instrument[] = [verifyEach];
-    if (options.printIrAfterAll !== undefined) instruments.push(printIr(options.printIrAfterAll));
-    if (options.printIrAfterChange !== undefined) instruments.push(printIr(options.printIrAfterChange, true));
+    if (options.printIrAfterAll !== undefined) instruments.push(printIr('--print-ir-after-all', options.printIrAfterAll, inputs));
+    if (options.printIrAfterChange !== undefined) instruments.push(printIr('--print-ir-after-change', options.printIrAfterChange, inputs, true));
     let compiled: CompiledProgram | undefined;
     const compiledOnce = () => (compiled ??= compileProgram(program, { disabled: options.disabled, instruments, verify: false }));
     // The dumps are written whatever the emitted form.
     if (instruments.length > 1) compiledOnce();
     const text = await EMITTERS[options.emit]!.emit({ program, options, compiled: compiledOnce });
-    if (options.out !== undefined) await writeFile(options.out, text, 'utf8');
+    if (options.out !== undefined) writeOutput('--out', options.out, text, inputs);
     else process.stdout.write(text);
     return 0;
   },

@@ -3,7 +3,6 @@
  * --out OUT.safetensors [--backend interp]`: runs a program in the IR text
  * format on tensors from safetensors files and writes its outputs by name.
  */
-import { readFile } from 'node:fs/promises';
 import {
   type Program,
   type RefTensor,
@@ -23,9 +22,11 @@ import {
 } from '@tessera/ir';
 import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
 import { compile } from 'tessera';
+import { refuseInputAsOutput } from '../outputs.ts';
+import { readProgramText } from '../program-file.ts';
 import { type Command, UsageError } from '../command.ts';
 
-/** Backends `eval` can run a program on: the reference interpreter (the oracle), the kernel evaluator, JS kernels. */
+/** Backends `eval` can run a program on: the reference interpreter (the oracle), the kernel evaluator, the cpu and webgpu backends. */
 export const EVAL_BACKENDS = ['interp', 'eval', 'cpu', 'webgpu'] as const;
 /** One of EVAL_BACKENDS. */
 export type EvalBackend = (typeof EVAL_BACKENDS)[number];
@@ -40,8 +41,9 @@ const USAGE = `usage: tessera eval FILE.tir --inputs IN.safetensors [--weights W
   --inputs FILE    tensors for the program's inputs (parameters may be here too).
                    F16/BF16 load as f32, I64 as i32 (range-checked), U8 as bool.
   --weights FILE   tensors for the program's parameters (param %name : ...)
-  --out FILE       where the outputs are written
-  --backend NAME   ${EVAL_BACKENDS.join(', ')} (default interp: the reference interpreter; eval: the kernel evaluator; cpu: generated JavaScript kernels)
+  --out FILE       where the outputs are written (atomically, directories created; never an input file)
+  --backend NAME   ${EVAL_BACKENDS.join(', ')} (default interp: the reference interpreter; eval: the kernel
+                   evaluator; cpu: generated WebAssembly SIMD kernels on every core; webgpu: WGSL)
 
   Every input must be found exactly once, with the declared shape; a tensor
   that names no input is an error too.`;
@@ -163,15 +165,6 @@ export function summarize(name: string, type: string, data: ArrayLike<number>): 
   return `${name}: ${type} ${stats}${nans ? ` nan=${nans}` : ''}`;
 }
 
-async function readProgramText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new TesseraError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
 /** Reads and verifies a program in the IR text format; every diagnostic (FILE:line:col: message) in one TesseraError. */
 export async function readProgramFile(file: string): Promise<Program> {
   const { program, diagnostics } = checkProgramText(await readProgramText(file), file);
@@ -192,6 +185,11 @@ async function runBackend(backend: EvalBackend, p: Program, inputs: Record<strin
 }
 
 async function evaluate(opts: EvalOptions): Promise<number> {
+  refuseInputAsOutput('--out', opts.out, [
+    { what: 'program file', path: opts.program },
+    ...(opts.inputs !== undefined ? [{ what: '--inputs file', path: opts.inputs }] : []),
+    ...(opts.weights !== undefined ? [{ what: '--weights file', path: opts.weights }] : []),
+  ]);
   const text = await readProgramText(opts.program);
   const { program, diagnostics } = checkProgramText(text, opts.program);
   if (diagnostics.length > 0 || !program) {

@@ -7,9 +7,10 @@
  */
 import { TesseraError, formatShape } from '@tessera/ir';
 import { writeSafetensorsFile } from '@tessera/ir/node';
-import { compileGenerator, loadWeights, readModelConfig } from '@tessera/models';
+import { MAX_NEW_TOKENS, compileGenerator, loadWeights, readModelConfig } from '@tessera/models';
 import { type Command, UsageError } from '../command.ts';
-import { MODEL_BACKENDS, backendFlag, parseFlags, positiveFlag, progressBar, readInputs, required, tokenTensor, usageWithBackends } from './run.ts';
+import { refuseInputAsOutput } from '../outputs.ts';
+import { MODEL_BACKENDS, backendFlag, modelCommandInputs, parseFlags, positiveFlag, progressBar, readInputs, required, tokenTensor, usageWithBackends } from './run.ts';
 
 const USAGE = `usage: tessera generate --config C.json --weights W.safetensors --inputs IN.safetensors
                         --max-new-tokens N --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--batch-size N]
@@ -21,7 +22,8 @@ const USAGE = `usage: tessera generate --config C.json --weights W.safetensors -
   input   src         token ids [B, S] (I64 or I32; pad with pad_id)
   output  generated   I64 [B, 1 + N]: bos_id, then N tokens; after eos_id, pad_id
 
-  --max-new-tokens N  tokens to generate after bos_id
+  --max-new-tokens N  tokens to generate after bos_id (at most ${MAX_NEW_TOKENS}, and key/value
+                      caches of at most 4 GiB: 2 x decoder layers x batch x N x d_model f32)
   --backend NAME      where to run (default cpu; available here: \${available})
   --batch-size N      sequences at a time (default: all at once); a progress bar
                       is shown on a terminal`;
@@ -38,12 +40,13 @@ export const generateCommand: Command = {
     const config = required(flags, '--config', 'C.json');
     const weights = required(flags, '--weights', 'W.safetensors');
     const inputsPath = required(flags, '--inputs', 'IN.safetensors');
-    const maxNew = positiveFlag(flags, '--max-new-tokens');
+    const maxNew = positiveFlag(flags, '--max-new-tokens', MAX_NEW_TOKENS, 'the key/value caches and the decode loop are bounded');
     if (maxNew === undefined) throw new UsageError('missing --max-new-tokens N');
     const out = required(flags, '--out', 'OUT.safetensors');
     const backend = backendFlag(flags);
     const batchSize = positiveFlag(flags, '--batch-size');
     try {
+      refuseInputAsOutput('--out', out, modelCommandInputs(config, weights, inputsPath));
       const parsed = await readModelConfig(config);
       if (parsed.model !== 'transformer') throw new TesseraError(`${config}: "model" is "${parsed.model}", but generate needs "model": "transformer"`);
       const m = await loadWeights(parsed, weights);

@@ -6,7 +6,7 @@ import { availableBackends } from 'tessera';
 import { type AdapterReport, createWebgpuBackend, describeAdapter } from '@tessera/backend-webgpu';
 import { type Command, UsageError } from '../command.ts';
 
-const USAGE = `usage: tessera info [--json]
+const USAGE = `usage: tessera info [--json] [--verbose]
 
   Lists the backends compile() accepts and the WebGPU adapter the webgpu
   backend would run on: how it was found (Dawn's default backend, Dawn's
@@ -14,7 +14,10 @@ const USAGE = `usage: tessera info [--json]
   limits the device was created with. Without an adapter it says why and
   what to install.
 
-  --json   print the same as one JSON object
+  --json      print the same as one JSON object
+  --verbose   also try adapter sources that can only fail here, showing Dawn's own
+              messages (on Linux without a Vulkan loader, Dawn's default backend:
+              skipped otherwise; TESSERA_DEBUG=1 does the same for every command)
 
   Environment: TESSERA_WEBGPU_ADAPTER=auto|default|opengles picks the adapter;
   TESSERA_WEBGPU_TIMEOUT_MS bounds each adapter and device request.`;
@@ -26,10 +29,10 @@ export interface InfoReport {
 }
 
 /** Collects the report: creates a WebGPU device to see its adapter, then destroys it. */
-export async function collectInfo(): Promise<InfoReport> {
+export async function collectInfo(verbose = false): Promise<InfoReport> {
   const backends = availableBackends();
   try {
-    const be = await createWebgpuBackend();
+    const be = await createWebgpuBackend(verbose ? { verbose } : {});
     be.destroy();
     return { backends, webgpu: { adapter: be.adapter } };
   } catch (e) {
@@ -56,9 +59,9 @@ export const infoCommand: Command = {
   summary: 'list the available backends and the WebGPU adapter',
   usage: USAGE,
   async run(args) {
-    const unknown = args.filter((a) => a !== '--json');
+    const unknown = args.filter((a) => a !== '--json' && a !== '--verbose');
     if (unknown.length) throw new UsageError(`unexpected argument '${unknown[0]}'`);
-    const report = await collectInfo();
+    const report = await collectInfo(args.includes('--verbose'));
     process.stdout.write(`${args.includes('--json') ? JSON.stringify(report, null, 2) : formatInfo(report)}\n`);
     return 0;
   },

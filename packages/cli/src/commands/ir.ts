@@ -1,7 +1,8 @@
 /** `tessera ir check|fmt FILE`: verify or pretty-print a program in the IR text format. */
-import { readFile, writeFile } from 'node:fs/promises';
-import { checkProgramText, formatDiagnostic, ParseError, parseProgram, printProgram } from '@tessera/ir';
+import { writeFileAtomic } from '@tessera/ir/node';
+import { checkProgramText, formatDiagnostic, ParseError, parseProgram, printProgram, TesseraError } from '@tessera/ir';
 import { type Command, UsageError } from '../command.ts';
+import { readProgramText } from '../program-file.ts';
 
 const USAGE = `usage: tessera ir check FILE
        tessera ir fmt [--write] FILE
@@ -10,16 +11,16 @@ const USAGE = `usage: tessera ir check FILE
           FILE:line:col: message on stderr and exits 1
   fmt     print FILE in canonical form on stdout (exits 1 on a syntax error);
           comments are not kept
-          --write, -w   rewrite FILE in place instead`;
+          --write, -w   rewrite FILE in place instead (atomically: replaced whole or
+                        not at all)`;
 
 /** Reads the program file, or reports why not (exit 1) and returns undefined. */
 async function readSource(file: string): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readProgramText(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : e instanceof Error ? e.message : String(e);
-    process.stderr.write(`tessera ir: cannot read ${file}: ${why}\n`);
+    if (!(e instanceof TesseraError)) throw e;
+    process.stderr.write(`tessera ir: ${e.message}\n`);
     return undefined;
   }
 }
@@ -67,7 +68,7 @@ async function fmt(args: readonly string[]): Promise<number> {
     throw e;
   }
   if (flags.has('--write') || flags.has('-w')) {
-    if (canonical !== text) await writeFile(file, canonical, 'utf8');
+    if (canonical !== text) writeFileAtomic(file, canonical);
     process.stdout.write(`${file}: ${canonical === text ? 'already canonical' : 'formatted'}\n`);
   } else {
     process.stdout.write(canonical);

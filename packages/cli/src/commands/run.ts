@@ -12,6 +12,7 @@ import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
 import { type LoadedModel, type Progress, compileSeq2Seq, compileVit, loadModel } from '@tessera/models';
 import { type BackendName, availableBackends } from 'tessera';
 import { type Command, UsageError } from '../command.ts';
+import { type CommandInput, refuseInputAsOutput } from '../outputs.ts';
 import { summarize } from './eval.ts';
 
 /** Backends the model commands name in their usage (any available one is accepted). */
@@ -54,6 +55,15 @@ export function parseFlags(args: readonly string[], flags: readonly string[]): M
   return values;
 }
 
+/** The files `run` and `generate` read, for refusing an --out that names one of them. */
+export function modelCommandInputs(config: string, weights: string, inputs: string): CommandInput[] {
+  return [
+    { what: '--config file', path: config },
+    { what: '--weights file', path: weights },
+    { what: '--inputs file', path: inputs },
+  ];
+}
+
 /** A required flag's value. */
 export function required(values: Map<string, string>, flag: string, what: string): string {
   const v = values.get(flag);
@@ -61,12 +71,13 @@ export function required(values: Map<string, string>, flag: string, what: string
   return v;
 }
 
-/** A positive integer flag, or undefined when absent. */
-export function positiveFlag(values: Map<string, string>, flag: string): number | undefined {
+/** A positive integer flag, at most `max` (`why` says where the bound comes from), or undefined when absent. */
+export function positiveFlag(values: Map<string, string>, flag: string, max = Number.MAX_SAFE_INTEGER, why = ''): number | undefined {
   const v = values.get(flag);
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${v}'`);
+  if (n > max) throw new UsageError(`${flag} must be at most ${max}${why ? ` (${why})` : ''}, got ${v}`);
   return n;
 }
 
@@ -165,6 +176,7 @@ export const runCommand: Command = {
     const backend = backendFlag(flags);
     const batchSize = positiveFlag(flags, '--batch-size');
     try {
+      refuseInputAsOutput('--out', out, modelCommandInputs(config, weights, inputsPath));
       const m = await loadModel(config, weights);
       const inputs = await readInputs(inputsPath, m.kind === 'vit' ? ['pixel_values'] : ['src', 'tgt'], m.kind === 'vit' ? 'ViT' : 'Transformer');
       const outputs = m.kind === 'vit' ? await runVit(m, inputsPath, inputs, backend, batchSize) : await runTransformer(m, inputsPath, inputs, backend, batchSize);

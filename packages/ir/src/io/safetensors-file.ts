@@ -4,7 +4,8 @@
  * IR (and the WebGPU backend that imports it) bundles for a browser with no
  * Node built-ins to stub.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { fsErrorReason, writeFileAtomic } from './files.ts';
 import { type SafetensorsFile, type SafetensorsInput, SafetensorsError, readSafetensors, writeSafetensors } from './safetensors.ts';
 
 /** Reads and parses a safetensors file; errors name the path. */
@@ -13,17 +14,16 @@ export async function readSafetensorsFile(path: string): Promise<SafetensorsFile
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new SafetensorsError(path, `cannot read file: ${e instanceof Error ? e.message : String(e)}`);
+    throw new SafetensorsError(path, `cannot read file: ${fsErrorReason(e)}`);
   }
   return readSafetensors(bytes, path);
 }
 
-/** Serialises tensors (and optional metadata) and writes them to `path`. */
+/**
+ * Serialises tensors (and optional metadata) and writes them to `path`
+ * atomically (writeFileAtomic: an existing file is replaced whole or left
+ * as it was; missing directories are created).
+ */
 export async function writeSafetensorsFile(path: string, tensors: SafetensorsInput, metadata?: Readonly<Record<string, string>>): Promise<void> {
-  const bytes = writeSafetensors(tensors, metadata);
-  try {
-    await writeFile(path, bytes);
-  } catch (e) {
-    throw new SafetensorsError(path, `cannot write file: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  writeFileAtomic(path, writeSafetensors(tensors, metadata));
 }

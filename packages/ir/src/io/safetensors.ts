@@ -7,6 +7,7 @@
  * error that names the file and tensor, never a wrong tensor.
  */
 import { TesseraError } from '../errors.ts';
+import { previewJson } from '../json-preview.ts';
 import { bfloat16BitsToNumber, halfBitsToNumber, numberToBfloat16Bits, numberToHalfBits } from './half.ts';
 
 /** The safetensors dtypes Tessera reads. F16 and BF16 widen to Float32Array. */
@@ -67,16 +68,31 @@ export function isSafetensorsDType(s: string): s is SafetensorsDType {
 // Typed-array views share the host's byte order; the format is little-endian.
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-interface Entry {
+/** One tensor of a validated safetensors header: its stored dtype, shape and byte range in the data buffer. */
+export interface SafetensorsEntry {
   readonly name: string;
   readonly dtype: SafetensorsDType;
-  readonly shape: number[];
+  readonly shape: readonly number[];
+  /** Offsets in the data buffer (after the header), as data_offsets gives them. */
   readonly begin: number;
   readonly end: number;
 }
 
+/** A validated safetensors header: its tensors in file order and its string metadata. */
+export interface SafetensorsHeader {
+  readonly entries: readonly SafetensorsEntry[];
+  readonly metadata: Record<string, string>;
+}
+
+type Fail = (message: string, tensor?: string) => never;
+
 const shapeStr = (s: readonly number[]) => `[${s.join(',')}]`;
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const failer =
+  (source: string): Fail =>
+  (message, tensor) => {
+    throw new SafetensorsError(source, message, tensor);
+  };
 
 /**
  * Parses safetensors bytes. Tensor data may share memory with `bytes` when
@@ -86,22 +102,44 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
 export function readSafetensors(input: Uint8Array, source = '<safetensors bytes>'): SafetensorsFile {
   // A plain view: Node's Buffer (from readFile) has a `slice` that shares memory and would leak into results.
   const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  const fail = (message: string, tensor?: string): never => {
-    throw new SafetensorsError(source, message, tensor);
-  };
+  const headerLen = safetensorsHeaderLength(bytes, bytes.length, source);
+  const dataStart = 8 + headerLen;
+  const { entries, metadata } = parseSafetensorsHeader(bytes.subarray(8, dataStart), bytes.length - dataStart, source);
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const e of entries) {
+    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: decodeSafetensorsData(e, bytes.subarray(dataStart + e.begin, dataStart + e.end), source) });
+  }
+  return { tensors, metadata };
+}
+
+/**
+ * The header length a safetensors file's first 8 bytes declare, checked
+ * against the format's limit and against the file's size (so a reader that
+ * streams the file can trust it before reading the header).
+ */
+export function safetensorsHeaderLength(first: Uint8Array, fileSize: number, source: string): number {
+  const fail = failer(source);
   if (!LITTLE_ENDIAN_HOST) fail('reading safetensors needs a little-endian host');
-  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, shorter than the 8-byte header length (not a safetensors file?)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = view.getBigUint64(0, true);
+  if (first.length < 8 || fileSize < 8) fail(`file is ${fileSize} bytes, shorter than the 8-byte header length (not a safetensors file?)`);
+  const n = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit (corrupt or not a safetensors file?)`);
   const headerLen = Number(n);
-  if (8 + headerLen > bytes.length) fail(`header length ${headerLen} runs past the end of the file (${bytes.length} bytes, so at most ${bytes.length - 8})`);
+  if (8 + headerLen > fileSize) fail(`header length ${headerLen} runs past the end of the file (${fileSize} bytes, so at most ${fileSize - 8})`);
+  return headerLen;
+}
 
+/**
+ * Parses and validates a safetensors header (the JSON after the length) for
+ * a data buffer of `dataLen` bytes: every entry well-formed, the tensors
+ * tiling the buffer exactly. Errors name `source` and the tensor.
+ */
+export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLen: number, source: string): SafetensorsHeader {
+  const fail = failer(source);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
   } catch {
-    return fail(`header (bytes 8..${8 + headerLen}) is not valid UTF-8`);
+    return fail(`header (bytes 8..${8 + headerBytes.length}) is not valid UTF-8`);
   }
   let header: unknown;
   try {
@@ -111,15 +149,13 @@ export function readSafetensors(input: Uint8Array, source = '<safetensors bytes>
   }
   if (!isPlainObject(header)) return fail(`header must be a JSON object, got ${Array.isArray(header) ? 'an array' : header === null ? 'null' : typeof header}`);
 
-  const dataStart = 8 + headerLen;
-  const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
-  const entries: Entry[] = [];
+  const entries: SafetensorsEntry[] = [];
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') {
-      if (!isPlainObject(raw)) fail(`"__metadata__" must be an object of strings, got ${JSON.stringify(raw)}`);
+      if (!isPlainObject(raw)) fail(`"__metadata__" must be an object of strings, got ${previewJson(raw)}`);
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`"__metadata__" value for key '${k}' must be a string, got ${JSON.stringify(v)}`);
+        if (typeof v !== 'string') fail(`"__metadata__" value for key '${k}' must be a string, got ${previewJson(v)}`);
         // defineProperty, not assignment: a key named "__proto__" must stay data.
         Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
@@ -128,39 +164,34 @@ export function readSafetensors(input: Uint8Array, source = '<safetensors bytes>
     entries.push(parseEntry(name, raw, dataLen, fail));
   }
   checkTiling(entries, dataLen, fail);
-
-  const tensors = new Map<string, SafetensorsTensor>();
-  for (const e of entries) {
-    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: decode(bytes, dataStart + e.begin, e, fail) });
-  }
-  return { tensors, metadata };
+  return { entries, metadata };
 }
 
-function parseEntry(name: string, raw: unknown, dataLen: number, fail: (m: string, t?: string) => never): Entry {
+function parseEntry(name: string, raw: unknown, dataLen: number, fail: Fail): SafetensorsEntry {
   const where = `tensor '${name}'`;
-  if (!isPlainObject(raw)) return fail(`${where}: entry must be an object {dtype, shape, data_offsets}, got ${JSON.stringify(raw)}`, name);
+  if (!isPlainObject(raw)) return fail(`${where}: entry must be an object {dtype, shape, data_offsets}, got ${previewJson(raw)}`, name);
   for (const key of ['dtype', 'shape', 'data_offsets']) {
     if (!(key in raw)) fail(`${where}: entry is missing "${key}" (expected {dtype, shape, data_offsets})`, name);
   }
   const { dtype, shape, data_offsets: offsets } = raw;
-  if (typeof dtype !== 'string') return fail(`${where}: "dtype" must be a string, got ${JSON.stringify(dtype)}`, name);
+  if (typeof dtype !== 'string') return fail(`${where}: "dtype" must be a string, got ${previewJson(dtype)}`, name);
   if (!isSafetensorsDType(dtype)) {
     const why = OTHER_FORMAT_DTYPES.includes(dtype) ? 'is not supported by Tessera' : 'is not a safetensors dtype';
     return fail(`${where}: dtype '${dtype}' ${why} (expected one of ${SAFETENSORS_DTYPES.join(', ')})`, name);
   }
-  if (!Array.isArray(shape)) return fail(`${where}: "shape" must be an array of integers, got ${JSON.stringify(shape)}`, name);
+  if (!Array.isArray(shape)) return fail(`${where}: "shape" must be an array of integers, got ${previewJson(shape)}`, name);
   shape.forEach((d: unknown, i) => {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      fail(`${where} (${dtype}): extent ${JSON.stringify(d)} at axis ${i} of shape ${JSON.stringify(shape)} must be a non-negative integer`, name);
+      fail(`${where} (${dtype}): extent ${previewJson(d)} at axis ${i} of shape ${previewJson(shape)} must be a non-negative integer`, name);
     }
   });
   const dims = shape as number[];
   const desc = `${where} (${dtype} ${shapeStr(dims)})`;
-  if (!Array.isArray(offsets) || offsets.length !== 2) return fail(`${desc}: "data_offsets" must be [begin, end], got ${JSON.stringify(offsets)}`, name);
+  if (!Array.isArray(offsets) || offsets.length !== 2) return fail(`${desc}: "data_offsets" must be [begin, end], got ${previewJson(offsets)}`, name);
   const [begin, end] = offsets as unknown[];
   for (const v of [begin, end]) {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-      fail(`${desc}: data_offsets ${JSON.stringify(offsets)} must be non-negative integers`, name);
+      fail(`${desc}: data_offsets ${previewJson(offsets)} must be non-negative integers`, name);
     }
   }
   const b = begin as number;
@@ -178,10 +209,10 @@ function parseEntry(name: string, raw: unknown, dataLen: number, fail: (m: strin
 }
 
 /** The format forbids overlaps and uncovered bytes: sorted by offset, each tensor starts where the last ended. */
-function checkTiling(entries: readonly Entry[], dataLen: number, fail: (m: string, t?: string) => never): void {
+function checkTiling(entries: readonly SafetensorsEntry[], dataLen: number, fail: Fail): void {
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let pos = 0;
-  let prev: Entry | undefined;
+  let prev: SafetensorsEntry | undefined;
   for (const e of sorted) {
     if (e.begin < pos) {
       fail(`tensors '${prev!.name}' (bytes [${prev!.begin},${prev!.end}]) and '${e.name}' (bytes [${e.begin},${e.end}]) overlap`, e.name);
@@ -198,15 +229,22 @@ function checkTiling(entries: readonly Entry[], dataLen: number, fail: (m: strin
   }
 }
 
-function decode(bytes: Uint8Array, start: number, e: Entry, fail: (m: string, t?: string) => never): SafetensorsData {
+/**
+ * The elements of one validated header entry from exactly its data bytes:
+ * a view sharing memory with `data` where the element type's alignment
+ * holds, else a copy; F16/BF16 widened to f32; BOOL bytes checked to be 0 or 1.
+ */
+export function decodeSafetensorsData(e: SafetensorsEntry, data: Uint8Array, source: string): SafetensorsData {
+  const fail = failer(source);
   const len = e.end - e.begin;
+  if (data.length !== len) fail(`tensor '${e.name}': got ${data.length} data bytes, expected ${len}`, e.name);
   const count = len / ITEM_SIZE[e.dtype];
-  const abs = bytes.byteOffset + start;
+  const abs = data.byteOffset;
   // Zero-copy when the element type's alignment holds; else copy into a fresh (aligned) buffer.
   const aligned = (size: number) => {
-    if (abs % size === 0) return { buf: bytes.buffer, off: abs };
+    if (abs % size === 0) return { buf: data.buffer, off: abs };
     const copy = new Uint8Array(len);
-    copy.set(bytes.subarray(start, start + len));
+    copy.set(data);
     return { buf: copy.buffer, off: 0 };
   };
   switch (e.dtype) {
@@ -223,16 +261,15 @@ function decode(bytes: Uint8Array, start: number, e: Entry, fail: (m: string, t?
       return new BigInt64Array(buf, off, count);
     }
     case 'U8':
-      return bytes.subarray(start, start + len);
+      return data;
     case 'BOOL': {
-      const data = bytes.subarray(start, start + len);
       const bad = data.findIndex((v) => v > 1);
       if (bad >= 0) fail(`tensor '${e.name}' (BOOL ${shapeStr(e.shape)}): element ${bad} is byte ${data[bad]}, expected 0 or 1`, e.name);
       return data;
     }
     case 'F16':
     case 'BF16': {
-      const dv = new DataView(bytes.buffer, abs, len);
+      const dv = new DataView(data.buffer, abs, len);
       const out = new Float32Array(count);
       const conv = e.dtype === 'F16' ? halfBitsToNumber : bfloat16BitsToNumber;
       for (let i = 0; i < count; i++) out[i] = conv(dv.getUint16(2 * i, true));

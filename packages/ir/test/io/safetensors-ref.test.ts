@@ -100,6 +100,9 @@ describe('safetensors files', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(bad, new Uint8Array([1, 2, 3]));
     await expect(readSafetensorsFile(bad)).rejects.toThrow(/bad\.safetensors: file is 3 bytes/);
-    await expect(writeSafetensorsFile(join(dir, 'no-such-dir', 'x.safetensors'), {})).rejects.toThrow(/x\.safetensors: cannot write file/);
+    // A missing directory is created; a path through a file is a clean error naming it.
+    await writeSafetensorsFile(join(dir, 'new-dir', 'x.safetensors'), {});
+    expect((await readSafetensorsFile(join(dir, 'new-dir', 'x.safetensors'))).tensors.size).toBe(0);
+    await expect(writeSafetensorsFile(join(bad, 'x.safetensors'), {})).rejects.toThrow(/bad\.safetensors\/x\.safetensors: cannot write: cannot create its directory .*bad\.safetensors: a file of that name exists where a directory is needed/);
   });
 });

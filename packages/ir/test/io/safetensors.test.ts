@@ -6,6 +6,9 @@ import {
   type SafetensorsTensor,
   TesseraError,
   bfloat16BitsToNumber,
+  decodeSafetensorsData,
+  parseSafetensorsHeader,
+  safetensorsHeaderLength,
   halfBitsToNumber,
   numberToBfloat16Bits,
   numberToHalfBits,
@@ -423,6 +426,28 @@ describe('safetensors: malformed files are clear errors', () => {
 
   it('BOOL bytes other than 0 and 1', () => {
     expectBad(rawFile({ m: { dtype: 'BOOL', shape: [3], data_offsets: [0, 3] } }, [1, 0, 7]), /tensor 'm' \(BOOL \[3\]\): element 2 is byte 7, expected 0 or 1/);
+  });
+
+  it('values nested 100,000 deep or a million long are reported in a short message, without overflowing the stack', () => {
+    const deep = (open: string, close: string, inner = '') => `${open.repeat(100_000)}${inner}${close.repeat(100_000)}`;
+    expectBad(rawFile(`{"w":${deep('[', ']')}}`), /tensor 'w': entry must be an object \{dtype, shape, data_offsets\}, got \[\[\[.*\.\.\.$/);
+    expectBad(rawFile(`{"w":{"dtype":${deep('{"a":', '}', '1')},"shape":[],"data_offsets":[0,0]}}`), /"dtype" must be a string, got \{"a":\{"a":.*\.\.\.$/);
+    expectBad(rawFile(`{"__metadata__":${deep('[', ']')}}`), /"__metadata__" must be an object of strings, got \[\[/);
+    const e = expectBad(rawFile({ w: { dtype: 'F32', shape: 'x'.repeat(1_000_000), data_offsets: [0, 0] } }), /"shape" must be an array of integers, got "xxx/);
+    expect(e.message.length).toBeLessThan(300);
+  });
+
+  it('the header can be read and checked apart from the data (a streaming reader), with the same errors', () => {
+    const bytes = writeSafetensors({ a: { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) }, m: { dtype: 'BOOL', shape: [1], data: new Uint8Array([1]) } }, { k: 'v' });
+    const len = safetensorsHeaderLength(bytes.subarray(0, 8), bytes.length, 'f');
+    const header = parseSafetensorsHeader(bytes.subarray(8, 8 + len), bytes.length - 8 - len, 'f');
+    expect(header.metadata).toEqual({ k: 'v' });
+    expect(header.entries.map((e) => [e.name, e.dtype, e.shape, e.end - e.begin])).toEqual([['a', 'F32', [2], 8], ['m', 'BOOL', [1], 1]]);
+    const a = header.entries[0]!;
+    expect([...decodeSafetensorsData(a, bytes.subarray(8 + len + a.begin, 8 + len + a.end), 'f')]).toEqual([1, 2]);
+    expect(() => safetensorsHeaderLength(bytes.subarray(0, 8), 8 + len - 1, 'f')).toThrow(/^f: header length \d+ runs past the end of the file/);
+    expect(() => parseSafetensorsHeader(bytes.subarray(8, 8 + len), 3, 'f')).toThrow(/^f: tensor 'a' \(F32 \[2\]\): data_offsets \[0,8\] run past the end of the 3-byte data buffer/);
+    expect(() => decodeSafetensorsData(a, new Uint8Array(4), 'f')).toThrow(/^f: tensor 'a': got 4 data bytes, expected 8/);
   });
 
   it('names the source in messages, with a default when none is given', () => {

@@ -6,7 +6,7 @@
  * recomputes every position at each step (the reference the cache is
  * tested against).
  */
-import type { Program } from '@tessera/ir';
+import { type Program, TesseraError } from '@tessera/ir';
 import { type BackendName, type Executable, compile } from 'tessera';
 import { type Progress, argmax, batchRows, forEachBatch, weightsFor } from '../batching.ts';
 import type { Weights } from '../checkpoint.ts';
@@ -54,10 +54,34 @@ function chooseNext(logits: ArrayLike<number>, rows: number, vocab: number, stri
   return next;
 }
 
+/**
+ * The most tokens one generation may add. The sinusoidal position encoding
+ * has no fixed length; this bound (and the cache bound below) keeps the
+ * key/value caches and the decode loop finite.
+ */
+export const MAX_NEW_TOKENS = 65536;
+
+/** The most f32 elements the key/value caches of one batch may take together: 4 GiB, all wasm32 addresses. */
+const MAX_CACHE_ELEMENTS = 2 ** 30;
+
+/** Rejects a token count the caches cannot hold: the caches are [batch x heads, N, head_dim] per decoder layer, keys and values. */
+function checkGenerationSize(c: Seq2SeqTransformer['config'], batch: number, n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_NEW_TOKENS) throw new TesseraError(`max new tokens must be an integer in [1, ${MAX_NEW_TOKENS}], got ${n}`);
+  const cache = 2 * c.num_decoder_layers * batch * n * c.d_model;
+  if (cache > MAX_CACHE_ELEMENTS) {
+    throw new TesseraError(
+      `generating ${n} tokens for ${batch} sequences at a time needs key/value caches of ${((4 * cache) / 2 ** 30).toPrecision(3)} GiB ` +
+        `(2 x ${c.num_decoder_layers} decoder layers x ${batch} x ${n} x d_model ${c.d_model} f32), more than the 4 GiB a backend can hold; ` +
+        'generate fewer tokens or fewer sequences at a time (--batch-size)',
+    );
+  }
+}
+
 /** Traces and compiles the programs of greedy generation with the weights bound. */
 export async function compileGenerator(model: Seq2SeqTransformer, weights: Weights, opts: GeneratorOptions): Promise<Generator> {
   const c = model.config;
   const { batch: b, srcLen: s, maxNewTokens: n } = opts;
+  checkGenerationSize(c, b, n);
   const shape = { batch: b, srcLen: s };
   const width = 1 + n;
   const build = async (p: Program): Promise<Executable> => compile(p, { backend: opts.backend, weights: weightsFor(p, weights) });

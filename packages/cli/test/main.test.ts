@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/main.ts';
+import { capture } from './capture.ts';
+
+describe('tessera (no command, help, unknown command)', () => {
+  it('no command is a usage error: exit 2, the help on stderr', async () => {
+    const r = await capture(() => main([]));
+    expect(r).toMatchObject({ code: 2, out: '' });
+    expect(r.err).toMatch(/^tessera: a dataflow-graph compiler for transformer models\n\nusage: tessera <command>/);
+  });
+
+  it('--help prints the help on stdout, exit 0; an unknown command exits 2 naming it', async () => {
+    const help = await capture(() => main(['--help']));
+    expect(help).toMatchObject({ code: 0, err: '' });
+    expect(help.out).toContain('usage: tessera <command>');
+    const unknown = await capture(() => main(['frobnicate']));
+    expect(unknown).toMatchObject({ code: 2, out: '' });
+    expect(unknown.err).toMatch(/^tessera: unknown command 'frobnicate'/);
+  });
+});
