@@ -53,7 +53,8 @@ describe('differential: interpreter = WebGPU backend (lowerToKernels -> WGSL)', 
     );
   });
 
-  it(`matches on model-shaped programs (stacked blocks, batch > 1) after the whole pipeline under the device's buffer limit, ${Math.ceil(RUNS / 2)} programs`, async () => {
+  // Model-shaped programs are several times larger than random ones (more shaders to compile on llvmpipe): a quarter as many.
+  it(`matches on model-shaped programs (stacked blocks, batch > 1) after the whole pipeline under the device's buffer limit, ${Math.ceil(RUNS / 4)} programs`, async () => {
     const { limits } = await testBackend();
     await fc.assert(
       fc.asyncProperty(arbModelWithInputs({ subnormals: false }), async (c) => {
@@ -61,7 +62,7 @@ describe('differential: interpreter = WebGPU backend (lowerToKernels -> WGSL)', 
         const why = mismatchVsInterpreter(c.program, c.inputs, await runKernels(kernels, c.inputs));
         if (why) throw new Error(why);
       }),
-      { numRuns: Math.ceil(RUNS / 2) },
+      { numRuns: Math.ceil(RUNS / 4) },
     );
   });
 });
