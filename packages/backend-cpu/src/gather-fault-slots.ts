@@ -23,28 +23,28 @@ export interface FaultSlotLayout {
 
 /** The fault slots of one executable. */
 export class GatherFaultSlots {
-  /** The program's gathers, in site order. */
-  readonly sites: readonly Indirect[];
   private readonly numbers: ReadonlyMap<string, number>;
 
   private constructor(
-    program: KernelProgram,
+    /** The program's gathers, in site order. */
+    readonly sites: readonly Indirect[],
     /** threads x sites x [position, index]. */
     private readonly slots: Int32Array,
     private readonly threads: number,
   ) {
-    this.sites = gatherSites(program);
-    this.numbers = siteNumbers(this.sites);
+    this.numbers = siteNumbers(sites);
   }
 
   /** Slots in a JS array, for `threads` threads. */
   static inArray(program: KernelProgram, threads = 1): GatherFaultSlots {
-    return new GatherFaultSlots(program, new Int32Array(threads * gatherSites(program).length * 2), threads);
+    const sites = gatherSites(program);
+    return new GatherFaultSlots(sites, new Int32Array(threads * sites.length * 2), threads);
   }
 
-  /** Slots over memory a wasm module writes at `layout.base` (sized by faultSlotBytes). */
+  /** Slots over memory a wasm module writes at `base` (sized by faultSlotBytes). */
   static inMemory(program: KernelProgram, memory: ArrayBufferLike, base: number, threads: number): GatherFaultSlots {
-    return new GatherFaultSlots(program, new Int32Array(memory, base, threads * gatherSites(program).length * 2), threads);
+    const sites = gatherSites(program);
+    return new GatherFaultSlots(sites, new Int32Array(memory, base, threads * sites.length * 2), threads);
   }
 
   /** Clears every slot; call before each run. */

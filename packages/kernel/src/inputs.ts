@@ -4,7 +4,7 @@
  * data, never object keys looked up through a prototype, so inputs and
  * outputs named `constructor` or `__proto__` are ordinary names.
  */
-import { type DType, type Program, TesseraError, formatShape } from '@tessera/ir';
+import { type DType, type Program, TesseraError, formatShape, numel } from '@tessera/ir';
 import type { TensorData } from './backend.ts';
 import type { KernelProgram } from './kernel.ts';
 
@@ -50,7 +50,6 @@ export function isInputRecord(v: unknown): v is Readonly<Record<string, unknown>
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v) && !(v instanceof Map) && !(v instanceof Set);
 }
 
-const size = (slot: InputSlot) => slot.shape.reduce((a, b) => a * b, 1);
 const describeSlot = (slot: InputSlot) => `'${slot.name}' (${slot.dtype}${formatShape(slot.shape)})`;
 
 /**
@@ -111,7 +110,7 @@ export class InputBinder {
       const wanted = ARRAY_FOR[slot.dtype];
       if (kind !== wanted) throw new TesseraError(`input '${name}' must be ${wanted.startsWith('Int') ? 'an' : 'a'} ${wanted} for dtype ${slot.dtype}, got ${kind}`);
       const length = (v as TensorData).length;
-      if (length !== size(slot)) throw new TesseraError(`input '${name}' of shape ${formatShape(slot.shape)} needs ${size(slot)} elements, got ${length}`);
+      if (length !== numel(slot.shape)) throw new TesseraError(`input '${name}' of shape ${formatShape(slot.shape)} needs ${numel(slot.shape)} elements, got ${length}`);
       return [index, v as TensorData];
     });
   }
