@@ -25,7 +25,7 @@ import {
   readInstalledTestSet,
   readSample,
 } from '@tessera/models';
-import { type BackendName, availableBackends, enableRelaxedSimd } from 'tessera';
+import { type BackendName, availableBackends, enableRelaxedSimd } from '@tessera/compiler';
 
 // As the CLI does: the CPU backend's matmuls fuse multiply-adds (relaxed SIMD; Node 20 needs it turned on).
 enableRelaxedSimd();

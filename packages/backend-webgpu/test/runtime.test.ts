@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProgramBuilder, interpret, tensorType, toHost } from '@tessera/ir';
 import { lowerToKernels } from '@tessera/passes';
-import { compile } from 'tessera';
+import { compile } from '@tessera/compiler';
 import { type KernelShader, MATMUL_VARIANTS, ShaderError, WebgpuUnavailableError, acquireDevice, createWebgpuBackend, describeAdapter, webgpuBackend } from '../src/index.ts';
 import { collectInfo, formatInfo } from '../../cli/src/commands/info.ts';
 import { releaseBackend, testBackend } from './support.ts';

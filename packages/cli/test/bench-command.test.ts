@@ -12,7 +12,7 @@ import { type SafetensorsTensor, writeSafetensors } from '@tessera/ir';
 import { readSafetensorsFile } from '@tessera/ir/node';
 import { buildModel, loadCheckpoint, readModelConfig, weightsFor } from '@tessera/models';
 import { compileProgram } from '@tessera/passes';
-import { compile } from 'tessera';
+import { compile } from '@tessera/compiler';
 import type { WebgpuExecutable } from '@tessera/backend-webgpu';
 import { type BenchResult, benchModel, parseBenchArgs, prepareModel } from '../src/commands/bench.ts';
 import { traceConfig } from '../src/trace-config.ts';

@@ -6,7 +6,7 @@ import { type Program, type SafetensorsTensor, writeSafetensors } from '@tessera
 import { kernelStores } from '@tessera/kernel';
 import { compileProgram } from '@tessera/passes';
 import { type CompareReport, corruptStore, expectBackendsAgree, faultyBackend, modelInputsFor } from '@tessera/harness';
-import { getBackend, registerBackend } from 'tessera';
+import { getBackend, registerBackend } from '@tessera/compiler';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/command.ts';
 import { parseCompareArgs } from '../src/commands/compare.ts';

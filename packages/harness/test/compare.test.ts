@@ -2,7 +2,7 @@ import { type Program, interpret, numel, parseProgram } from '@tessera/ir';
 import { type Backend, type KernelProgram, evaluatorBackend, kernelStores } from '@tessera/kernel';
 import { compileProgram } from '@tessera/passes';
 import { WebgpuUnavailableError } from '@tessera/backend-webgpu';
-import { getBackend, registerBackend } from 'tessera';
+import { getBackend, registerBackend } from '@tessera/compiler';
 import { describe, expect, it } from 'vitest';
 import {
   BackendsDisagreeError,

@@ -1,6 +1,6 @@
 /** Running a fixed-batch executable over any number of rows: chunks, with the last one padded. */
 import type { Program } from '@tessera/ir';
-import type { TensorData } from 'tessera';
+import type { TensorData } from '@tessera/compiler';
 
 /** A row-major typed array (rows of `rowSize` elements). */
 export type Rows = Float32Array | Int32Array | Uint8Array;

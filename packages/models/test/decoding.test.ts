@@ -8,7 +8,7 @@
 import { describeMismatch } from '@tessera/harness';
 import { numel } from '@tessera/ir';
 import fc from 'fast-check';
-import { type BackendName, compile } from 'tessera';
+import { type BackendName, compile } from '@tessera/compiler';
 import { describe, expect, it } from 'vitest';
 import {
   Seq2SeqTransformer,

@@ -7,7 +7,7 @@
  * runs as the CLI runs it: with fused multiply-adds (relaxed SIMD).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { enableRelaxedSimd } from 'tessera';
+import { enableRelaxedSimd } from '@tessera/compiler';
 import { VisionTransformer, compileGenerator, compileSeq2Seq, compileVit } from '../src/index.ts';
 import { comparePyTorch, fixtureNames, int32, loadFixture, longestReduction, testBackends, worstByBackend } from './support.ts';
 

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeMismatch } from '@tessera/harness';
 import { type SafetensorsTensor, readSafetensors } from '@tessera/ir';
-import { type BackendName, availableBackends } from 'tessera';
+import { type BackendName, availableBackends } from '@tessera/compiler';
 import { type ModelConfig, type Weights, bindCheckpoint, buildModel, parseModelConfig } from '../src/index.ts';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');

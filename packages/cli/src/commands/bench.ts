@@ -19,7 +19,7 @@ import { fsErrorReason } from '@tessera/ir/node';
 import { type ModelConfig, bindCheckpoint, buildModel, readModelConfig } from '@tessera/models';
 import { MAX_THREADS, createCpuBackend, defaultThreads } from '@tessera/backend-cpu';
 import { type KernelTiming, slowestFirst, totalsByKind } from '@tessera/kernel';
-import { type BackendName, type Executable, type TensorData, compile, getBackend, registerBackend } from 'tessera';
+import { type BackendName, type Executable, type TensorData, compile, getBackend, registerBackend } from '@tessera/compiler';
 import { type Command, UsageError } from '../command.ts';
 import { type InputOverride, parseInputOverride, traceConfig } from '../trace-config.ts';
 import { MODEL_BACKENDS, backendFlag, positiveFlag, usageWithBackends } from './run.ts';

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { type Program, TesseraError, toHost } from '@tessera/ir';
 import { readSafetensorsFile } from '@tessera/ir/node';
 import type { CompareReport } from '@tessera/harness';
-import { availableBackends } from 'tessera';
+import { availableBackends } from '@tessera/compiler';
 import type { TensorData } from '@tessera/kernel';
 import { type Command, UsageError } from '../command.ts';
 import { type InputOverride, parseInputOverride } from '../trace-config.ts';

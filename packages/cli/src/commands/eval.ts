@@ -21,7 +21,7 @@ import {
   safetensorToRef,
 } from '@tessera/ir';
 import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
-import { compile } from 'tessera';
+import { compile } from '@tessera/compiler';
 import { refuseInputAsOutput } from '../outputs.ts';
 import { readProgramText } from '../program-file.ts';
 import { type Command, UsageError } from '../command.ts';

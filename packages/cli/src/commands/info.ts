@@ -2,7 +2,7 @@
  * `tessera info [--json]`: the backends available in this process and the
  * WebGPU adapter the webgpu backend finds (TESSERA_WEBGPU_ADAPTER picks one).
  */
-import { availableBackends } from 'tessera';
+import { availableBackends } from '@tessera/compiler';
 import { type AdapterReport, createWebgpuBackend, describeAdapter } from '@tessera/backend-webgpu';
 import { type Command, UsageError } from '../command.ts';
 

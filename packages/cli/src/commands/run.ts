@@ -10,7 +10,7 @@
 import { type SafetensorsTensor, TesseraError, formatShape } from '@tessera/ir';
 import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
 import { type LoadedModel, type Progress, compileSeq2Seq, compileVit, loadModel } from '@tessera/models';
-import { type BackendName, availableBackends } from 'tessera';
+import { type BackendName, availableBackends } from '@tessera/compiler';
 import { type Command, UsageError } from '../command.ts';
 import { type CommandInput, refuseInputAsOutput } from '../outputs.ts';
 import { summarize } from './eval.ts';

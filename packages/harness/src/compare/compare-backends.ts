@@ -7,7 +7,7 @@ import { type Program, type RefTensor, TesseraError, interpret, numel, toHost } 
 import type { Backend, Executable, KernelProgram, TensorData } from '@tessera/kernel';
 import { compileProgram } from '@tessera/passes';
 import { WebgpuUnavailableError } from '@tessera/backend-webgpu';
-import { availableBackends, getBackend } from 'tessera';
+import { availableBackends, getBackend } from '@tessera/compiler';
 import { longestReduction } from '../differential.ts';
 import type { HostInputs } from '../inputs.ts';
 import { modelInputsFor } from '../model-inputs.ts';

@@ -7,7 +7,7 @@
  * tested against).
  */
 import { type Program, TesseraError } from '@tessera/ir';
-import { type BackendName, type Executable, compile } from 'tessera';
+import { type BackendName, type Executable, compile } from '@tessera/compiler';
 import { type Progress, argmax, batchRows, forEachBatch, weightsFor } from '../batching.ts';
 import type { Weights } from '../checkpoint.ts';
 import type { Seq2SeqTransformer } from './model.ts';

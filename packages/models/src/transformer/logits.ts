@@ -1,6 +1,6 @@
 /** The full Transformer compiled for fixed shapes: logits of every target position, over any number of rows. */
 import type { Program } from '@tessera/ir';
-import { type BackendName, compile } from 'tessera';
+import { type BackendName, compile } from '@tessera/compiler';
 import { type Progress, batchRows, forEachBatch, weightsFor } from '../batching.ts';
 import type { Weights } from '../checkpoint.ts';
 import type { Seq2SeqTransformer } from './model.ts';

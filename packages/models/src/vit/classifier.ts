@@ -1,6 +1,6 @@
 /** A compiled ViT that classifies any number of images in fixed-size batches. */
 import type { Program } from '@tessera/ir';
-import { type BackendName, compile } from 'tessera';
+import { type BackendName, compile } from '@tessera/compiler';
 import { type Progress, batchRows, forEachBatch, weightsFor } from '../batching.ts';
 import type { Weights } from '../checkpoint.ts';
 import { traceEntry } from '../entry.ts';
