@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProgramBuilder, tensorType } from '@tessera/ir';
+import { type OpName, ProgramBuilder, tensorType } from '@tessera/ir';
 import { E, type KernelProgram } from '@tessera/kernel';
 import { lowerToKernels } from '@tessera/passes';
 import { DEFAULT_TARGET, WgslLimitError, chooseAttentionVariant, chooseMatmulVariant, chooseReduceVariant, emitProgramShaders, gridFor, optionsFromEnv, type WgslTarget } from '../src/index.ts';
@@ -8,7 +8,7 @@ import { wgslConst } from '../src/wgsl/scalar.ts';
 
 const LLVMPIPE: WgslTarget = { ...DEFAULT_TARGET, cpu: true, maxStorageBuffersPerShaderStage: 16, maxInvocationsPerWorkgroup: 1024 };
 
-function unaryProgram(op: string): KernelProgram {
+function unaryProgram(op: OpName): KernelProgram {
   const b = new ProgramBuilder(op);
   b.output('y', b.emit(op, [b.input('x', tensorType('f32', [5]))]));
   return lowerToKernels(b.build());

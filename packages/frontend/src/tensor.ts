@@ -1,4 +1,4 @@
-import { type DType, type SourceLoc, type TensorType, type Value, TesseraError, formatType } from '@tessera/ir';
+import { type DType, type ReductionOp, type SourceLoc, type TensorType, type Value, TesseraError, formatType } from '@tessera/ir';
 import { type Operand, type Tracer, dslError, emitOp } from './tracer.ts';
 
 /** Where a traced tensor lives: the trace that made it and its SSA value there. */
@@ -203,7 +203,7 @@ export class Tensor {
     return arg instanceof Tensor ? emitOp('min', [this, arg]) : this.neg().reduce('reduce_max', arg, keepdims).neg();
   }
 
-  private reduce(op: string, axes: Axes, keepdims: boolean): Tensor {
+  private reduce(op: ReductionOp, axes: Axes, keepdims: boolean): Tensor {
     const list = axesList(axes, this.rank);
     // A scalar has nothing to reduce; the IR rejects empty axis lists.
     if (list.length === 0 && this.rank === 0) return this;

@@ -1,4 +1,4 @@
-import { type Attrs, type DType, type SourceLoc, type Value, ProgramBuilder, TesseraError, tensorType } from '@tessera/ir';
+import { type Attrs, type DType, type OpName, type SourceLoc, type Value, ProgramBuilder, TesseraError, tensorType } from '@tessera/ir';
 import { userCallSite } from './call-site.ts';
 import type { Parameter } from './parameter.ts';
 import { Tensor } from './tensor.ts';
@@ -89,7 +89,7 @@ export interface EmitOpOptions {
  * become scalar constants of the other operand's dtype. Type errors from
  * the builder carry the call site, so their message starts with file:line:col.
  */
-export function emitOp(op: string, operands: readonly Operand[], attrs: Attrs = {}, opts: EmitOpOptions = {}): Tensor {
+export function emitOp(op: OpName, operands: readonly Operand[], attrs: Attrs = {}, opts: EmitOpOptions = {}): Tensor {
   const loc = userCallSite();
   const t = currentTracer(op, loc);
   t.lastCallSite = loc ?? t.lastCallSite;

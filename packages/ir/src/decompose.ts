@@ -2,7 +2,7 @@ import type { Attrs } from './attrs.ts';
 import { ProgramBuilder } from './builder.ts';
 import type { Emitter, OpDef } from './op-def.ts';
 import type { Program, Value } from './program.ts';
-import { getOp, typeCheckOp } from './registry.ts';
+import { type OpName, getOp, typeCheckOp } from './registry.ts';
 
 /**
  * An emitter that expands composite ops (recursively) into their
@@ -14,7 +14,7 @@ export class DecomposingEmitter implements Emitter {
     private readonly shouldExpand: (def: OpDef) => boolean = () => true,
   ) {}
 
-  emit(op: string, operands: readonly Value[], attrs: Attrs = {}): Value {
+  emit(op: OpName, operands: readonly Value[], attrs: Attrs = {}): Value {
     const def = getOp(op);
     if (def.decompose && this.shouldExpand(def)) {
       const { attrs: canonical } = typeCheckOp(op, operands.map((v) => v.type), attrs);

@@ -1,6 +1,6 @@
 import { type Attrs, num, str } from '../attrs.ts';
 import { TypeRuleError } from '../errors.ts';
-import { type Emitter, type OpDef, fixedOperands } from '../op-def.ts';
+import { type Emitter, type OpSpec, type OpTable, fixedOperands } from '../op-def.ts';
 import type { Value } from '../program.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, broadcastShapes, formatShape, normalizeAxis, numel, shapesEqual, stridesOf } from '../tensor-type.ts';
@@ -46,8 +46,7 @@ function softmaxRow(row: Float64Array): void {
   for (let j = 0; j < row.length; j++) row[j] = row[j]! / s;
 }
 
-const softmaxOp: OpDef = {
-  name: 'softmax',
+const softmaxOp: OpSpec = {
   doc: 'exp(x - max) / sum(exp(x - max)) along `axis` (numerically stable)',
   fusion: 'reduction',
   operands: fixedOperands('x'),
@@ -68,8 +67,7 @@ const softmaxOp: OpDef = {
   },
 };
 
-const layerNormOp: OpDef = {
-  name: 'layer_norm',
+const layerNormOp: OpSpec = {
   doc: '(x - mean) / sqrt(var + eps) * weight + bias over the last axis (biased variance, as PyTorch)',
   fusion: 'reduction',
   operands: fixedOperands('x', 'weight', 'bias'),
@@ -114,8 +112,7 @@ const SQRT_2_OVER_PI = Math.fround(Math.sqrt(2 / Math.PI));
 const GELU_CUBIC = Math.fround(0.044715);
 const SQRT1_2 = Math.fround(Math.SQRT1_2);
 
-const geluOp: OpDef = {
-  name: 'gelu',
+const geluOp: OpSpec = {
   doc: 'x * Phi(x): erf form 0.5x(1+erf(x/sqrt2)), or tanh form 0.5x(1+tanh(sqrt(2/pi)(x+0.044715x^3)))',
   fusion: 'elementwise',
   operands: fixedOperands('x'),
@@ -159,8 +156,7 @@ function attentionDims(q: TensorType, k: TensorType, v: TensorType) {
   return { batch, tq, tk, d, dv };
 }
 
-const attentionOp: OpDef = {
-  name: 'attention',
+const attentionOp: OpSpec = {
   doc: 'softmax(q kT * scale + mask) v; a bool mask is true where attending is allowed, an f32 mask is added',
   fusion: 'opaque',
   operands: { names: ['q', 'k', 'v', 'mask?'], min: 3, max: 4 },
@@ -232,4 +228,9 @@ const attentionOp: OpDef = {
 };
 
 /** Composite ops: each has direct reference semantics and a decomposition into core ops. */
-export const COMPOSITE_OPS: readonly OpDef[] = [softmaxOp, layerNormOp, geluOp, attentionOp];
+export const COMPOSITE_OPS = {
+  softmax: softmaxOp,
+  layer_norm: layerNormOp,
+  gelu: geluOp,
+  attention: attentionOp,
+} as const satisfies OpTable;

@@ -1,5 +1,5 @@
 import { TypeRuleError } from '../errors.ts';
-import { type OpDef, fixedOperands } from '../op-def.ts';
+import { type OpSpec, type OpTable, fixedOperands } from '../op-def.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, broadcastShapes, numel, stridesOf } from '../tensor-type.ts';
 import { broadcastOffset, forEachIndex } from './eval-util.ts';
@@ -42,8 +42,7 @@ export function matmulRef(a: RefTensor, b: RefTensor, result: TensorType): RefTe
   return { type: result, data };
 }
 
-const matmulOp: OpDef = {
-  name: 'matmul',
+const matmulOp: OpSpec = {
   doc: 'batched matrix product [..., M, K] x [..., K, N] -> [..., M, N]; batch axes broadcast',
   fusion: 'contraction',
   operands: fixedOperands('a', 'b'),
@@ -53,4 +52,6 @@ const matmulOp: OpDef = {
 };
 
 /** Contractions. */
-export const CONTRACTION_OPS: readonly OpDef[] = [matmulOp];
+export const CONTRACTION_OPS = {
+  matmul: matmulOp,
+} as const satisfies OpTable;

@@ -1,7 +1,7 @@
 import { type Attrs, flag, ints } from '../attrs.ts';
 import { isFloat, isNumeric } from '../dtype.ts';
 import { TypeRuleError } from '../errors.ts';
-import { type OpDef, fixedOperands } from '../op-def.ts';
+import { type OpSpec, type OpTable, fixedOperands } from '../op-def.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, numel, stridesOf } from '../tensor-type.ts';
 import { normalizeAxes } from './axes.ts';
@@ -44,15 +44,13 @@ export function reduceRef(
 }
 
 function reductionOp(
-  name: string,
   doc: string,
   floatOnly: boolean,
   init: number,
   combine: (acc: number, v: number) => number,
   finish?: (acc: number, count: number) => number,
-): OpDef {
+): OpSpec {
   return {
-    name,
     doc,
     fusion: 'reduction',
     operands: fixedOperands('x'),
@@ -78,8 +76,8 @@ function reductionOp(
 }
 
 /** sum, max and mean over a list of axes. */
-export const REDUCTION_OPS: readonly OpDef[] = [
-  reductionOp('reduce_sum', 'sum over axes', false, 0, (a, v) => a + v),
-  reductionOp('reduce_max', 'maximum over axes (NaN if any element is NaN)', false, -Infinity, Math.max),
-  reductionOp('reduce_mean', 'arithmetic mean over axes', true, 0, (a, v) => a + v, (acc, n) => acc / n),
-];
+export const REDUCTION_OPS = {
+  reduce_sum: reductionOp('sum over axes', false, 0, (a, v) => a + v),
+  reduce_max: reductionOp('maximum over axes (NaN if any element is NaN)', false, -Infinity, Math.max),
+  reduce_mean: reductionOp('arithmetic mean over axes', true, 0, (a, v) => a + v, (acc, n) => acc / n),
+} as const satisfies OpTable;

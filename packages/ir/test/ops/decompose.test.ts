@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Attrs, type Program, ProgramBuilder, compositeOps, decomposeProgram, tensorType, verify } from '../../src/index.ts';
+import { type Attrs, type OpName, type Program, ProgramBuilder, compositeOps, decomposeProgram, tensorType, verify } from '../../src/index.ts';
 import { type Arg, RUNS, arg, argArb, broadcastShapesArb, expectClose, extentArb, f32Arb, inputsOf, magnitude, runProgram, shapeArb, singleOpProgram, uniformArb } from './harness.ts';
 import { broadcastShape } from './naive.ts';
 
@@ -26,7 +26,7 @@ function expectSameAsDecomposition(p: Program, inputs: Record<string, number[]>,
 }
 
 /** One composite op applied to operands, checked against its decomposition. */
-function check(op: string, args: readonly Arg[], attrs: Attrs = {}, rtol = 1e-12, scale = 1): void {
+function check(op: OpName, args: readonly Arg[], attrs: Attrs = {}, rtol = 1e-12, scale = 1): void {
   expectSameAsDecomposition(singleOpProgram(op, args, attrs), inputsOf(args), rtol, scale);
 }
 

@@ -1,4 +1,4 @@
-import { type Attrs, type DType, type OpDef, type TensorType, type Value, getOp, str } from '@tessera/ir';
+import { type Attrs, type DType, type OpDef, type OpName, type TensorType, type Value, getOp, isBinaryOp, isCompareOp, isUnaryOp, str } from '@tessera/ir';
 import { E, type Expr } from '@tessera/kernel';
 
 const UNARY = new Set(['neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'tanh', 'erf', 'sin', 'cos', 'recip']);
@@ -21,9 +21,9 @@ export function isTranscendental(op: string): boolean {
  * through their registry decomposition, so each op is still defined once.
  */
 export function elementwiseExpr(op: string, attrs: Attrs, operands: readonly Expr[], type: TensorType): Expr {
-  if (UNARY.has(op)) return E.unary(op, operands[0]!);
-  if (BINARY.has(op)) return E.binary(op, operands[0]!, operands[1]!);
-  if (COMPARE.has(op)) return E.compare(op, operands[0]!, operands[1]!);
+  if (isUnaryOp(op)) return E.unary(op, operands[0]!);
+  if (isBinaryOp(op)) return E.binary(op, operands[0]!, operands[1]!);
+  if (isCompareOp(op)) return E.compare(op, operands[0]!, operands[1]!);
   if (op === 'where') return E.select(operands[0]!, operands[1]!, operands[2]!);
   if (op === 'cast') return E.cast(str(attrs, 'to') as DType, operands[0]!);
   const def = getOp(op);
