@@ -1,20 +1,6 @@
 import { type Attrs, type DType, type OpDef, type OpName, type TensorType, type Value, getOp, isBinaryOp, isCompareOp, isUnaryOp, str } from '@tessera/ir';
 import { E, type Expr } from '@tessera/kernel';
 
-const UNARY = new Set(['neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'tanh', 'erf', 'sin', 'cos', 'recip']);
-const BINARY = new Set(['add', 'sub', 'mul', 'div', 'max', 'min', 'pow']);
-const COMPARE = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
-
-/** Ops that become one scalar expression per element (composite gelu expands into core ones). */
-export function isElementwiseOp(op: string): boolean {
-  return UNARY.has(op) || BINARY.has(op) || COMPARE.has(op) || op === 'where' || op === 'cast' || op === 'gelu';
-}
-
-/** Unary math that costs more than an add: not recomputed freely in several consumers. */
-export function isTranscendental(op: string): boolean {
-  return UNARY.has(op) && op !== 'neg' && op !== 'abs';
-}
-
 /**
  * The scalar expression of an elementwise op applied to operand expressions
  * (already broadcast to the result's index). Composites (gelu) are expanded

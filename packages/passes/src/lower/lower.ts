@@ -1,9 +1,10 @@
 import { type DType, type Node, type Program, TesseraError, assertVerified, decomposeProgram, ints, num, numel } from '@tessera/ir';
 import { type BufferDecl, type BufferRole, E, type Expr, type Kernel, type KernelProgram, type Store, assertKernelProgram, denseStrides } from '@tessera/kernel';
 import { type AffineIndex, broadcastIndex, indexOnAxes, rowExpr, sameIndex, viewMapAt, zeroRow } from './affine.ts';
-import { elementwiseExpr, isElementwiseOp } from './elementwise-expr.ts';
+import { elementwiseExpr } from './elementwise-expr.ts';
 import { andAll, foldMask, sumAll } from './mask-folding.ts';
-import { type FusionPlan, MOVEMENT_OPS, NO_FUSION, ROOT_OPS, planFusion } from './plan.ts';
+import { type FusionPlan, NO_FUSION, planFusion } from './plan.ts';
+import { isElementwiseOp, isRootOp, isViewOp, lowerRule } from './rules.ts';
 import { type View, broadcastView, denseView, isDense, reshapeView, sliceView, transposeView } from './view.ts';
 
 /** Stands for the faults buffer a gather kernel binds on WebGPU, in a kernel's count of buffers (not a program buffer). */
@@ -23,8 +24,6 @@ type Lowered =
   | { readonly kind: 'deferred'; readonly node: Node }
   /** A root's result inside its own kernel: valid only at the root's output index. */
   | { readonly kind: 'root'; readonly index: AffineIndex; readonly value: Expr };
-
-const REDUCE: Record<string, 'sum' | 'max'> = { reduce_sum: 'sum', reduce_max: 'max', reduce_mean: 'sum' };
 
 const inversePerm = (perm: readonly number[]): number[] => perm.map((_, i) => perm.indexOf(i));
 
@@ -226,13 +225,16 @@ class Lowering {
       this.values.set(n.name, { kind: 'deferred', node: n });
       return;
     }
-    if (ROOT_OPS.has(n.op)) {
+    if (isRootOp(n.op)) {
       if ((this.plan.sinks.get(n.name) ?? n.name) === n.name) this.lowerRoot(n, n);
       return;
     }
-    if (MOVEMENT_OPS.has(n.op)) return this.lowerMovement(n);
-    if (isElementwiseOp(n.op) || n.op === 'iota') return this.lowerElementwise(n);
-    switch (n.op) {
+    switch (lowerRule(n.op).kind) {
+      case 'view':
+        return this.lowerMovement(n);
+      case 'elementwise':
+      case 'iota':
+        return this.lowerElementwise(n);
       case 'constant': {
         const b = this.addBuffer(n.name, n.type.dtype, n.type.shape, 'const', n.attrs.value as number[]);
         this.values.set(n.name, { kind: 'view', view: denseView(b, n.type.shape) });
@@ -245,7 +247,7 @@ class Lowering {
       case 'gather':
         return this.lowerGather(n);
       default:
-        throw new TesseraError(`lowering: no kernel for op '${n.op}' (%${n.name})`, n.loc);
+        throw new TesseraError(`lowering: no kernel for op '${n.op}' (%${n.name}); the decompose-composites pass rewrites it first`, n.loc);
     }
   }
 
@@ -288,22 +290,22 @@ class Lowering {
       // Over the buffer limit: the root's kernel stores the root alone, and the epilogue runs after it like any elementwise chain.
       this.lowerRoot(root, root);
       this.beginKernel();
-      if (MOVEMENT_OPS.has(sink.op)) this.lowerMovement(sink);
+      if (isViewOp(sink.op)) this.lowerMovement(sink);
       else this.lowerElementwise(sink);
       return;
     }
-    const shape = root.type.shape;
-    switch (root.op) {
+    const rule = lowerRule(root.op);
+    switch (rule.kind) {
       case 'matmul':
         return this.lowerMatmul(root, sink);
       case 'attention':
         return this.lowerAttention(root, sink);
-      case 'softmax':
-      case 'layer_norm':
+      case 'row':
         return this.lowerRow(root, sink);
+      case 'reduce':
+        return this.lowerReduce(root, sink, rule.combiner, rule.mean === true);
       default:
-        if (root.op in REDUCE) return this.lowerReduce(root, sink);
-        throw new TesseraError(`lowering: '${root.op}' is not a kernel root (%${root.name}, shape ${shape.join('x')})`);
+        throw new TesseraError(`lowering: '${root.op}' is not a kernel root (%${root.name}, shape ${root.type.shape.join('x')})`);
     }
   }
 
@@ -315,7 +317,7 @@ class Lowering {
     this.covered.add(root.name);
     const movements: Node[] = [];
     let last = sink;
-    while (last !== root && MOVEMENT_OPS.has(last.op)) {
+    while (last !== root && isViewOp(last.op)) {
       movements.unshift(last);
       this.covered.add(last.name);
       last = this.nodes.get(last.operands[0]!)!;
@@ -348,7 +350,7 @@ class Lowering {
   }
 
   /** Reduced axes move last in the iteration space; the stores have stride 0 on them. */
-  lowerReduce(n: Node, sink: Node): void {
+  lowerReduce(n: Node, sink: Node, combiner: 'sum' | 'max', mean: boolean): void {
     const axes = ints(n.attrs, 'axes');
     const keepdims = n.attrs.keepdims as boolean;
     const src = n.operands[0]!;
@@ -361,9 +363,9 @@ class Lowering {
     const dtype = n.type.dtype;
     const acc = E.ref(dtype, 'r');
     const count = numel(axes.map((a) => srcShape[a]!));
-    const value = n.op === 'reduce_mean' ? E.binary('div', acc, E.const(dtype, count)) : acc;
+    const value = mean ? E.binary('div', acc, E.const(dtype, count)) : acc;
     const outAxes = keepdims ? srcShape.map((_, a) => (axes.includes(a) ? -1 : kernelAxisOf[a]!)) : kept.map((a) => kernelAxisOf[a]!);
-    const stage = { name: 'r', combiner: REDUCE[n.op]!, dtype, value: this.read(src, rank, kernelAxisOf) };
+    const stage = { name: 'r', combiner, dtype, value: this.read(src, rank, kernelAxisOf) };
     const stores = this.epilogue(n, sink, indexOnAxes(outAxes, rank), rank, value);
     this.pushKernel({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: axes.length, stages: [stage], stores, rowStores: [] });
   }
