@@ -2,7 +2,7 @@ import type { Attrs } from './attrs.ts';
 import { ProgramBuilder } from './builder.ts';
 import type { Emitter, OpDef } from './op-def.ts';
 import type { Program, Value } from './program.ts';
-import { type OpName, getOp, typeCheckOp } from './registry.ts';
+import { type OpName, getOp, isComposite, typeCheckOp } from './registry.ts';
 
 /**
  * An emitter that expands composite ops (recursively) into their
@@ -11,7 +11,7 @@ import { type OpName, getOp, typeCheckOp } from './registry.ts';
 export class DecomposingEmitter implements Emitter {
   constructor(
     private readonly target: ProgramBuilder,
-    private readonly shouldExpand: (def: OpDef) => boolean = () => true,
+    private readonly shouldExpand: (def: OpDef) => boolean = isCompositeDef,
   ) {}
 
   emit(op: OpName, operands: readonly Value[], attrs: Attrs = {}): Value {
@@ -24,12 +24,17 @@ export class DecomposingEmitter implements Emitter {
   }
 }
 
+/** The default choice of what to expand: every composite (a primitive's decomposition is a fallback, used only on request). */
+function isCompositeDef(def: OpDef): boolean {
+  return isComposite(def.name);
+}
+
 /**
  * Rebuilds a program with composite ops replaced by their decompositions
- * (all composites, or those `shouldExpand` selects). Input and output names
+ * (all composites, or the ops `shouldExpand` selects among those with one). Input and output names
  * are kept; value names of untouched nodes are kept too.
  */
-export function decomposeProgram(p: Program, shouldExpand: (def: OpDef) => boolean = () => true): Program {
+export function decomposeProgram(p: Program, shouldExpand: (def: OpDef) => boolean = isCompositeDef): Program {
   const b = new ProgramBuilder(p.name);
   const env = new Map<string, Value>();
   for (const i of p.inputs) env.set(i.name, b.declare(i.name, i.type, i.kind, i.loc));

@@ -16,6 +16,11 @@ export interface Emitter {
   emit(op: OpName, operands: readonly Value[], attrs?: Attrs): Value;
 }
 
+/** Emits a scalar f32 constant (decompositions use it for their coefficients). */
+export function scalar(e: Emitter, v: number): Value {
+  return e.emit('constant', [], { shape: [], dtype: 'f32', value: [v] });
+}
+
 /** How many operands an op takes and what they are called in messages and docs. */
 export interface OperandSpec {
   readonly names: readonly string[];
@@ -45,7 +50,12 @@ export interface OpSpec {
   inferType(operands: readonly TensorType[], attrs: Attrs): TensorType;
   /** Reference semantics in float64 / exact integers. The oracle: simple over fast. */
   evaluate(operands: readonly RefTensor[], attrs: Attrs, result: TensorType): RefTensor;
-  /** For composites: the same computation written with core ops. */
+  /**
+   * The same computation written with other ops. A composite (the
+   * COMPOSITE_OPS family) is defined by it; a primitive may have one as the
+   * fallback for targets without code for it (legalisation), which may
+   * approximate (erf's is a polynomial fit).
+   */
   decompose?(e: Emitter, operands: readonly Value[], attrs: Attrs): Value;
 }
 

@@ -59,9 +59,14 @@ export function allOps(): readonly OpDef[] {
   return [...registry.values()];
 }
 
-/** The names of composite ops (those with a decomposition). */
+/** The composite ops: defined by a decomposition into core ops (a primitive's decomposition is only a fallback). */
 export function compositeOps(): readonly OpDef[] {
-  return allOps().filter((d) => d.decompose !== undefined);
+  return allOps().filter((d) => isComposite(d.name));
+}
+
+/** Whether an op is a composite (see compositeOps). */
+export function isComposite(op: OpName): op is CompositeOp {
+  return Object.hasOwn(COMPOSITE_OPS, op);
 }
 
 /**

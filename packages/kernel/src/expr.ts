@@ -71,6 +71,24 @@ export const E = {
   ref: (dtype: DType, name: string): Expr => ({ k: 'ref', dtype, name }),
 };
 
+/** The direct operands of a node (a gather's index counts as one). */
+export function exprChildren(e: Expr): readonly Expr[] {
+  switch (e.k) {
+    case 'load':
+      return e.indirect ? [e.indirect.index] : [];
+    case 'unary':
+    case 'cast':
+      return [e.x];
+    case 'binary':
+    case 'compare':
+      return [e.a, e.b];
+    case 'select':
+      return [e.cond, e.a, e.b];
+    default:
+      return [];
+  }
+}
+
 /** Calls `fn` on every sub-expression, parents before children. */
 export function walkExpr(e: Expr, fn: (e: Expr) => void): void {
   fn(e);

@@ -1,6 +1,6 @@
-import { type Kernel, type MapKernel, type MatmulKernel, type ReduceKernel, type Store, loadedBuffers } from '@tessera/kernel';
-import { DEFAULT_NAMES, JsExprEmitter, jsOffset, jsStoreValue } from './expr.ts';
-import { JS_HELPERS } from './scalar.ts';
+import { type Kernel, type MapKernel, type MatmulKernel, type ReduceKernel, type Store, legalizeKernel, loadedBuffers, supportOf } from '@tessera/kernel';
+import { DEFAULT_NAMES, JsRenderer, jsOffset, jsStoreValue } from './expr.ts';
+import { JS_CODE, JS_HELPERS } from './scalar.ts';
 import { CodeWriter, loopNest } from './writer.ts';
 
 /** Generated JavaScript for one kernel. */
@@ -20,7 +20,7 @@ const names = DEFAULT_NAMES;
 
 /** Emits the stores at one point: every value first (stores may alias reads), then the writes. */
 function emitStores(w: CodeWriter, stores: readonly Store[], use: (h: string) => void, prefix: string): void {
-  const ex = new JsExprEmitter(names, use, prefix);
+  const ex = new JsRenderer(names, use, prefix);
   for (const s of stores) ex.count(s.value);
   const values = stores.map((s) => ex.emit(s.value));
   w.line(...ex.stmts);
@@ -48,7 +48,7 @@ function emitReduce(k: ReduceKernel, w: CodeWriter, use: (h: string) => void): v
       const acc = names.ref(st.name);
       w.line(`let ${acc} = ${st.combiner === 'sum' ? '0' : '-Infinity'};`);
       loopNest(w, inner, names.axis, () => {
-        const ex = new JsExprEmitter(names, use, `s${si}_`);
+        const ex = new JsRenderer(names, use, `s${si}_`);
         ex.count(st.value);
         const v = ex.emit(st.value);
         w.line(...ex.stmts);
@@ -88,7 +88,7 @@ function emitMatmul(k: MatmulKernel, w: CodeWriter, use: (h: string) => void, sc
       w.line(`const kc = Math.min(${KC}, ${k.k} - pc);`);
       w.block(`for (let ${ap} = pc; ${ap} < pc + kc; ${ap}++)`, () => {
         w.block(`for (let ${aj} = 0; ${aj} < ${k.n}; ${aj}++)`, () => {
-          const ex = new JsExprEmitter(names, use, 'pb_');
+          const ex = new JsRenderer(names, use, 'pb_');
           ex.count(k.readB);
           const v = ex.emit(k.readB);
           w.line(...ex.stmts, `pb[(((${aj} >> 2) * kc + ${ap} - pc) << 2) + (${aj} & 3)] = ${v};`);
@@ -98,7 +98,7 @@ function emitMatmul(k: MatmulKernel, w: CodeWriter, use: (h: string) => void, sc
         w.line(`const mc = Math.min(${MC}, ${k.m} - ic);`);
         w.block(`for (let ${ai} = ic; ${ai} < ic + mc; ${ai}++)`, () => {
           w.block(`for (let ${ap} = pc; ${ap} < pc + kc; ${ap}++)`, () => {
-            const ex = new JsExprEmitter(names, use, 'pa_');
+            const ex = new JsRenderer(names, use, 'pa_');
             ex.count(k.readA);
             const v = ex.emit(k.readA);
             w.line(...ex.stmts, `pa[((((${ai} - ic) >> 2) * kc + ${ap} - pc) << 2) + ((${ai} - ic) & 3)] = ${v};`);
@@ -134,7 +134,7 @@ function emitMatmul(k: MatmulKernel, w: CodeWriter, use: (h: string) => void, sc
 
 /** Emits one expression at the current point as a `const` and returns its name. */
 function emitValue(w: CodeWriter, e: import('@tessera/kernel').Expr, use: (h: string) => void, prefix: string): string {
-  const ex = new JsExprEmitter(names, use, `${prefix}_`);
+  const ex = new JsRenderer(names, use, `${prefix}_`);
   ex.count(e);
   const v = ex.emit(e);
   w.line(...ex.stmts, `const ${prefix} = ${v};`);
@@ -183,8 +183,12 @@ function emitAttention(k: import('@tessera/kernel').AttentionKernel, w: CodeWrit
   });
 }
 
-/** Generates the JavaScript of one kernel. */
-export function emitJsKernel(k: Kernel): JsKernelSource {
+/** The scalar ops the JavaScript target has code for. */
+export const JS_SUPPORT = supportOf(JS_CODE);
+
+/** Generates the JavaScript of one kernel (legalised for JS first: ops without JS code become their decompositions). */
+export function emitJsKernel(kernel: Kernel): JsKernelSource {
+  const k = legalizeKernel(kernel, JS_SUPPORT);
   const w = new CodeWriter();
   const helpers = new Set<string>();
   const use = (h: string) => helpers.add(h);

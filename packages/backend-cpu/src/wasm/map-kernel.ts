@@ -10,9 +10,9 @@ import { type FunctionBuilder, I32 } from './binary.ts';
 import { collapseMapKernel } from './collapse.ts';
 import { decompose, forEachChunk, kernelFunction, onlyThreadZero } from './kernel-common.ts';
 import { OP } from './opcodes.ts';
-import { ScalarEmitter, emitScalarStores } from './scalar-expr.ts';
+import { WasmScalarRenderer, emitScalarStores } from './scalar-expr.ts';
 import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
-import { VectorEmitter, emitVectorStores, vectorizable } from './vector-expr.ts';
+import { WasmVectorRenderer, emitVectorStores, vectorizable } from './vector-expr.ts';
 
 /** Fewest rows split by rows; fewer are split along the last axis instead. */
 const MIN_ROW_CHUNKS = 16;
@@ -56,7 +56,7 @@ export function emitRowLoop(
   f.set(j);
   if (opts.vector) {
     const vref = opts.vectorRef;
-    const ex = new VectorEmitter(f, facts, addr, { va: opts.va, j, ref: vref ? (n) => vref(n, j) : noRef, ...(opts.variantRefs ? { variantRefs: opts.variantRefs } : {}) });
+    const ex = new WasmVectorRenderer(f, facts, addr, { va: opts.va, j, ref: vref ? (n) => vref(n, j) : noRef, ...(opts.variantRefs ? { variantRefs: opts.variantRefs } : {}) });
     ex.hoist(opts.stores.map((s) => s.value));
     const last = f.local(I32);
     f.get(opts.j1).i32(3).op(OP.i32_sub).set(last);
@@ -72,7 +72,7 @@ export function emitRowLoop(
     f.get(j).get(opts.j1).op(OP.i32_ge_s).brIf(exit);
     f.loop((top) => {
       const sref = opts.scalarRef;
-      const ex = new ScalarEmitter(f, facts, addr, sref ? (n) => sref(n, j) : noRef);
+      const ex = new WasmScalarRenderer(f, facts, addr, sref ? (n) => sref(n, j) : noRef);
       emitScalarStores(f, ex, addr, opts.stores);
       f.get(j).i32(1).op(OP.i32_add).tee(j).get(opts.j1).op(OP.i32_lt_s).brIf(top);
     });

@@ -13,9 +13,9 @@ import { F64, type FunctionBuilder, I32, V128 } from './binary.ts';
 import { decompose, forEachChunk, kernelFunction, onlyThreadZero } from './kernel-common.ts';
 import { emitRowLoop } from './map-kernel.ts';
 import { OP, SIMD } from './opcodes.ts';
-import { ScalarEmitter, emitScalarStores } from './scalar-expr.ts';
+import { WasmScalarRenderer, emitScalarStores } from './scalar-expr.ts';
 import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
-import { VectorEmitter, vectorizable } from './vector-expr.ts';
+import { WasmVectorRenderer, vectorizable } from './vector-expr.ts';
 
 /** Named scalars of one parallel point: the scalar local, and a lazily made splat. */
 class Refs {
@@ -104,7 +104,7 @@ function emitStage(
     addr.hoist([st.value]);
     f.i32(0).set(j);
     if (vector) {
-      const ex = new VectorEmitter(f, facts, addr, { va: reduced.va, j, ref: refs.pushSplat });
+      const ex = new WasmVectorRenderer(f, facts, addr, { va: reduced.va, j, ref: refs.pushSplat });
       ex.hoist([st.value]);
       ex.count(st.value);
       f.block((exit) => {
@@ -122,7 +122,7 @@ function emitStage(
     f.block((exit) => {
       f.get(j).i32(reduced.last).op(OP.i32_ge_s).brIf(exit);
       f.loop((top) => {
-        const ex = new ScalarEmitter(f, facts, addr, refs.pushScalar);
+        const ex = new WasmScalarRenderer(f, facts, addr, refs.pushScalar);
         f.get(acc);
         ex.count(st.value);
         ex.emit(st.value);
@@ -172,7 +172,7 @@ export function emitReduceKernel(k: ReduceKernel, facts: ProgramFacts): Function
       if (k.stores.length) {
         const atZero: (AxisSource | undefined)[] = [...axes.slice(0, pr), ...innerExtents.map(() => ({ value: 0 }))];
         const addr = new Addresser(f, facts, atZero);
-        emitScalarStores(f, new ScalarEmitter(f, facts, addr, refs.pushScalar), addr, k.stores);
+        emitScalarStores(f, new WasmScalarRenderer(f, facts, addr, refs.pushScalar), addr, k.stores);
       }
       if (k.rowStores.length) {
         const vector = reduced.last >= 4 && k.rowStores.every((s) => vectorizable(s.value));

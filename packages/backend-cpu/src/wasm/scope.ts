@@ -12,19 +12,17 @@ import { OP } from './opcodes.ts';
 
 /** Function indices of the runtime library every module carries. */
 export interface WasmLib {
-  /** Imported f64 -> f64 math (Math.exp, ... and the JS backend's erf), so scalar wasm matches the JS backend. */
+  /** Imported f64 -> f64 math (Math.exp, ...), so scalar wasm matches the JS backend. */
   readonly exp: number;
   readonly log: number;
   readonly sin: number;
   readonly cos: number;
   readonly tanh: number;
-  readonly erf: number;
   /** (f64, f64) -> f64, IEEE pow. */
   readonly pow: number;
   /** Module-defined f32x4 -> f32x4 approximations (see vmath.ts). */
   readonly vexp: number;
   readonly vtanh: number;
-  readonly verf: number;
 }
 
 /** Bytes per element of a dtype in linear memory. */

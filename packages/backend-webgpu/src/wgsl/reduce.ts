@@ -1,5 +1,5 @@
 import type { ReductionStage } from '@tessera/kernel';
-import { WgslExprEmitter } from './expr.ts';
+import { WgslRenderer } from './expr.ts';
 import { type KernelShader, type ReduceVariant, type ShaderModuleBuilder, type WgslTarget, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitStores } from './stores.ts';
 import { type ReduceKernel, nextPow2, numelOf } from './util.ts';
@@ -39,7 +39,7 @@ function combineOf(st: ReductionStage, acc: string, v: string, use: (h: string) 
 
 /** Emits the stage's value at the current point and folds it into `acc`. */
 function foldStage(w: WgslWriter, mb: ShaderModuleBuilder, st: ReductionStage, si: number, acc: string): void {
-  const ex = new WgslExprEmitter(mb.names, mb.use, `s${si}_`);
+  const ex = new WgslRenderer(mb.names, mb.use, `s${si}_`);
   ex.count(st.value);
   const v = ex.emit(st.value);
   w.line(...ex.stmts, `${acc} = ${combineOf(st, acc, v, mb.use)};`);

@@ -1,16 +1,13 @@
 import { type Attrs, num, str } from '../attrs.ts';
 import { TypeRuleError } from '../errors.ts';
-import { type Emitter, type OpSpec, type OpTable, fixedOperands } from '../op-def.ts';
+import { type OpSpec, type OpTable, fixedOperands, scalar } from '../op-def.ts';
 import type { Value } from '../program.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, broadcastShapes, formatShape, normalizeAxis, numel, shapesEqual, stridesOf } from '../tensor-type.ts';
 import { broadcastOffset, forEachIndex, mapElements } from './eval-util.ts';
 import { erf } from './special.ts';
 
-/** Emits a scalar f32 constant. */
-export function scalar(e: Emitter, v: number): Value {
-  return e.emit('constant', [], { shape: [], dtype: 'f32', value: [v] });
-}
+export { scalar };
 
 function requireF32(t: TensorType, what: string): void {
   if (t.dtype !== 'f32') throw new TypeRuleError(`${what} has dtype ${t.dtype}, expected f32`);

@@ -1,10 +1,11 @@
 import { type Attrs, str } from '../attrs.ts';
 import { type DType, isDType, isFloat, isNumeric } from '../dtype.ts';
 import { TypeRuleError } from '../errors.ts';
-import { type OpSpec, fixedOperands } from '../op-def.ts';
+import { type Emitter, type OpSpec, fixedOperands } from '../op-def.ts';
+import type { Value } from '../program.ts';
 import { type TensorType, broadcastShapes } from '../tensor-type.ts';
 import { broadcastMap, mapElements } from './eval-util.ts';
-import { erf } from './special.ts';
+import { erf, erfDecomposition } from './special.ts';
 
 /** Which dtypes an elementwise op accepts. */
 export type DTypeClass = 'float' | 'numeric' | 'any';
@@ -23,6 +24,8 @@ interface UnaryRule {
   readonly f: (x: number) => number;
   /** Integer semantics where it differs (wrapping). */
   readonly i32?: (x: number) => number;
+  /** The op in other ops, for targets without code for it (see OpSpec.decompose). */
+  readonly decompose?: (e: Emitter, operands: readonly Value[]) => Value;
 }
 
 /** Unary math, one entry per op. Floats are computed in float64. Its keys are the union UnaryOp. */
@@ -34,7 +37,7 @@ export const UNARY_OPS = {
   sqrt: { doc: 'square root (NaN below 0)', dtypes: 'float', f: Math.sqrt },
   rsqrt: { doc: '1 / sqrt(x)', dtypes: 'float', f: (x) => 1 / Math.sqrt(x) },
   tanh: { doc: 'hyperbolic tangent', dtypes: 'float', f: Math.tanh },
-  erf: { doc: 'error function', dtypes: 'float', f: erf },
+  erf: { doc: 'error function', dtypes: 'float', f: erf, decompose: erfDecomposition },
   sin: { doc: 'sine (radians)', dtypes: 'float', f: Math.sin },
   cos: { doc: 'cosine (radians)', dtypes: 'float', f: Math.cos },
   recip: { doc: '1 / x', dtypes: 'float', f: (x) => 1 / x },
@@ -45,6 +48,7 @@ export type UnaryOp = keyof typeof UNARY_OPS;
 
 function unaryOp(rule: UnaryRule): OpSpec {
   return {
+    ...(rule.decompose ? { decompose: rule.decompose } : {}),
     doc: rule.doc,
     fusion: 'elementwise',
     operands: fixedOperands('x'),
@@ -65,6 +69,8 @@ interface BinaryRule {
   readonly dtypes: DTypeClass;
   readonly f: (a: number, b: number) => number;
   readonly i32?: (a: number, b: number) => number;
+  /** The op in other ops, for targets without code for it (see OpSpec.decompose). */
+  readonly decompose?: (e: Emitter, operands: readonly Value[]) => Value;
 }
 
 /**
@@ -100,6 +106,7 @@ function sameDType(a: TensorType, b: TensorType): void {
 
 function binaryOp(rule: BinaryRule): OpSpec {
   return {
+    ...(rule.decompose ? { decompose: rule.decompose } : {}),
     doc: rule.doc,
     fusion: 'broadcast',
     operands: fixedOperands('a', 'b'),
@@ -225,6 +232,12 @@ export const UNARY_OP_NAMES: readonly UnaryOp[] = keysOf(UNARY_OPS);
 export const BINARY_OP_NAMES: readonly BinaryOp[] = keysOf(BINARY_OPS);
 /** Names of the comparison ops. */
 export const COMPARE_OP_NAMES: readonly CompareOp[] = keysOf(COMPARE_OPS);
+/** The keys of a table whose entries have a decomposition. */
+type WithDecomposition<T> = { [K in keyof T]: T[K] extends { readonly decompose: unknown } ? K : never }[keyof T];
+
+/** The unary and binary ops with a decomposition: a target's code table may leave them to the legaliser. */
+export type DecomposableOp = WithDecomposition<typeof UNARY_OPS> | WithDecomposition<typeof BINARY_OPS>;
+
 /** Whether an op name is a unary math op. */
 export function isUnaryOp(op: string): op is UnaryOp {
   return Object.hasOwn(UNARY_OPS, op);

@@ -1,7 +1,6 @@
 import { type DType, type Node, type Program, TesseraError, assertVerified, decomposeProgram, ints, num, numel } from '@tessera/ir';
-import { type BufferDecl, type BufferRole, E, type Expr, type Kernel, type KernelProgram, type Store, assertKernelProgram, denseStrides } from '@tessera/kernel';
+import { type BufferDecl, type BufferRole, E, type Expr, type Kernel, type KernelProgram, type Store, assertKernelProgram, denseStrides, scalarExpr } from '@tessera/kernel';
 import { type AffineIndex, broadcastIndex, indexOnAxes, rowExpr, sameIndex, viewMapAt, zeroRow } from './affine.ts';
-import { elementwiseExpr } from './elementwise-expr.ts';
 import { andAll, foldMask, sumAll } from './mask-folding.ts';
 import { type FusionPlan, NO_FUSION, planFusion } from './plan.ts';
 import { isElementwiseOp, isRootOp, isViewOp, lowerRule } from './rules.ts';
@@ -145,7 +144,7 @@ class Lowering {
     const src = n.operands[0]!;
     if (isElementwiseOp(n.op)) {
       const operands = n.operands.map((o) => this.exprAt(o, broadcastIndex(ix, this.shapeOf(o)), rank));
-      return elementwiseExpr(n.op, n.attrs, operands, n.type);
+      return scalarExpr(n.op, n.attrs, operands);
     }
     switch (n.op) {
       case 'iota':
