@@ -7,7 +7,7 @@ import {
   E,
   type Expr,
   ExprIds,
-  type LoadExpr,
+  type IndexMap,
   type SelectExpr,
   StringRenderer,
   evalExpr,
@@ -33,14 +33,17 @@ class TestRenderer extends StringRenderer {
   protected constant(_dtype: DType, value: number): string {
     return String(value);
   }
-  protected axis(a: number): string {
-    return `a${a}`;
+  protected int(v: number): string {
+    return String(v);
   }
-  protected ref(name: string): string {
-    return name;
+  protected offset(map: IndexMap): string {
+    return String(map.offset);
   }
-  protected load(e: LoadExpr): string {
-    return `b${e.buffer}[${e.map.offset}]`;
+  protected checkIndex(g: string, index: string): string[] {
+    return [`${g} = check(${index})`];
+  }
+  protected element(buffer: number, offset: string): string {
+    return `b${buffer}[${offset}]`;
   }
   protected select(_e: SelectExpr, c: string, a: string, b: string): string {
     return `select(${c}, ${a}, ${b})`;
@@ -51,7 +54,7 @@ class TestRenderer extends StringRenderer {
 }
 
 function render(...roots: Expr[]): { values: string[]; stmts: string[] } {
-  const r = new TestRenderer(() => {});
+  const r = new TestRenderer({ axis: (a) => `a${a}`, ref: (n) => n }, () => {});
   for (const e of roots) r.count(e);
   const values = roots.map((e) => r.emit(e));
   return { values, stmts: r.stmts };

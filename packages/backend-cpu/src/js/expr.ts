@@ -1,5 +1,5 @@
 import type { DType } from '@tessera/ir';
-import { type CastExpr, type IndexMap, type LoadExpr, type SelectExpr, StringRenderer } from '@tessera/kernel';
+import { type CastExpr, type IndexMap, type Indirect, type SelectExpr, StringRenderer } from '@tessera/kernel';
 import { JS_CODE, jsCast, jsConst } from './scalar.ts';
 
 /** Names the emitted code uses for buffers, axes and scalar refs. */
@@ -40,16 +40,8 @@ export function jsOffset(map: IndexMap, names: JsNames): string {
  * gathers checked index temporaries (GATHER_FAULT), so `stmts` must be
  * written before the values.
  */
-export class JsRenderer extends StringRenderer {
+export class JsRenderer extends StringRenderer<JsNames> {
   protected readonly table = JS_CODE;
-
-  constructor(
-    private readonly names: JsNames,
-    use: (h: string) => void,
-    prefix = 't',
-  ) {
-    super(use, prefix);
-  }
 
   protected declare(name: string, _dtype: DType, code: string): string {
     return `const ${name} = ${code};`;
@@ -59,26 +51,21 @@ export class JsRenderer extends StringRenderer {
     return jsConst(dtype, value);
   }
 
-  protected axis(a: number): string {
-    return this.names.axis(a);
+  protected int(v: number): string {
+    return String(v);
   }
 
-  protected ref(name: string): string {
-    return this.names.ref(name);
+  protected offset(map: IndexMap): string {
+    return jsOffset(map, this.names);
   }
 
-  protected load(e: LoadExpr): string {
-    let off = jsOffset(e.map, this.names);
-    if (e.indirect) {
-      const { extent, site } = e.indirect;
-      const g = this.fresh();
-      this.stmts.push(`let ${g} = ${this.render(e.indirect.index)};`);
-      // Out of range: recorded (the runtime throws after the run) and row 0 read instead.
-      this.stmts.push(`if (!(${g} >= 0 && ${g} < ${extent})) ${g} = ${GATHER_FAULT}(${JSON.stringify(site.node)}, ${jsOffset(site.position, this.names)}, ${g});`);
-      off = `${off} + ${e.indirect.stride} * ${g}`;
-    }
-    const v = `${this.names.buffer(e.buffer)}[${off}]`;
-    return e.dtype === 'bool' ? `(${v} !== 0)` : v;
+  protected checkIndex(g: string, index: string, { extent, site }: Indirect): string[] {
+    return [`let ${g} = ${index};`, `if (!(${g} >= 0 && ${g} < ${extent})) ${g} = ${GATHER_FAULT}(${JSON.stringify(site.node)}, ${jsOffset(site.position, this.names)}, ${g});`];
+  }
+
+  protected element(buffer: number, offset: string, dtype: DType): string {
+    const v = `${this.names.buffer(buffer)}[${offset}]`;
+    return dtype === 'bool' ? `(${v} !== 0)` : v;
   }
 
   protected select(_e: SelectExpr, cond: string, a: string, b: string): string {

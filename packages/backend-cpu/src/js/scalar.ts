@@ -1,5 +1,5 @@
 import type { DType } from '@tessera/ir';
-import { type BinaryCode, type CodeTable, type CompareCode, DECOMPOSE, type UnaryCode } from '@tessera/kernel';
+import { type BinaryCode, type CodeTable, DECOMPOSE, sourceCode } from '@tessera/kernel';
 import type { JsRenderer } from './expr.ts';
 
 /**
@@ -16,24 +16,16 @@ export const JS_HELPERS: Record<string, string> = {
 }`,
 };
 
-type Unary = UnaryCode<JsRenderer, string, string>;
 type Binary = BinaryCode<JsRenderer, string, string>;
-type Compare = CompareCode<JsRenderer, string, string>;
 
+const { call, infix, helper2 } = sourceCode;
 /** `Math.NAME(x)`. */
-const math =
-  (name: string): Unary =>
-  (_r, x) =>
-    `Math.${name}(${x})`;
-/** An infix operator; i32 results wrap to 32 bits with `| 0` when `wrap`. */
-const infix =
-  (sym: string, wrap = true): Binary =>
-  (_r, a, b, e) =>
-    wrap && e.dtype === 'i32' ? `((${a} ${sym} ${b}) | 0)` : `(${a} ${sym} ${b})`;
-const compare =
-  (sym: string): Compare =>
-  (_r, a, b) =>
-    `(${a} ${sym} ${b})`;
+const math = (name: string) => call(`Math.${name}`);
+/** An infix operator whose i32 result wraps to 32 bits (`| 0`). */
+const wrapping =
+  (sym: string): Binary =>
+  (r, a, b, e) =>
+    e.dtype === 'i32' ? `(${infix(sym)(r, a, b)} | 0)` : infix(sym)(r, a, b);
 
 /**
  * The JavaScript code table. Values are JS numbers (f32 kept in float64,
@@ -56,19 +48,16 @@ export const JS_CODE: CodeTable<JsRenderer, string, string> = {
     recip: (_r, x) => `(1 / ${x})`,
   },
   binary: {
-    add: infix('+'),
-    sub: infix('-'),
+    add: wrapping('+'),
+    sub: wrapping('-'),
     mul: (_r, a, b, e) => (e.dtype === 'i32' ? `Math.imul(${a}, ${b})` : `(${a} * ${b})`),
-    div: infix('/', false),
+    div: infix('/'),
     max: (_r, a, b) => `Math.max(${a}, ${b})`,
     min: (_r, a, b) => `Math.min(${a}, ${b})`,
     // IEEE pow (1^NaN = 1), as the interpreter defines it.
-    pow: (r, a, b) => {
-      r.use('pow');
-      return `pow(${a}, ${b})`;
-    },
+    pow: helper2('pow'),
   },
-  compare: { eq: compare('==='), ne: compare('!=='), lt: compare('<'), le: compare('<='), gt: compare('>'), ge: compare('>=') },
+  compare: { eq: infix('==='), ne: infix('!=='), lt: infix('<'), le: infix('<='), gt: infix('>'), ge: infix('>=') },
 };
 
 /** JavaScript for a cast between representations: bool is a JS boolean, numbers are numbers. */

@@ -6,13 +6,13 @@
  * everything the f32x4 path does not cover, and the tail of vector loops.
  */
 import type { DType } from '@tessera/ir';
-import { type BinaryCode, type CastExpr, type CodeTable, type CompareCode, DECOMPOSE, type GatherSite, type LoadExpr, type SelectExpr, type Store, type UnaryCode } from '@tessera/kernel';
+import { type BinaryCode, type CodeTable, DECOMPOSE, type GatherSite, type LoadExpr, type Store, type UnaryCode } from '@tessera/kernel';
 import { FAULT_SLOT_BYTES } from '../gather-fault-slots.ts';
 import { F64, type FunctionBuilder, I32, type ValType } from './binary.ts';
 import { TID } from './kernel-common.ts';
 import { MISC, OP } from './opcodes.ts';
 import { type Addresser, type ProgramFacts, elemSize } from './scope.ts';
-import { type Push, StackRenderer } from './stack-renderer.ts';
+import { type Push, StackRenderer, stackCode } from './stack-renderer.ts';
 
 /** The wasm type holding a scalar of `d` in this emitter. */
 export function scalarType(d: DType): ValType {
@@ -29,21 +29,7 @@ const call =
     x();
     r.f.call(r.facts.lib[name]);
   };
-/** One instruction after the operand. */
-const unaryOp =
-  (code: number): Unary =>
-  (r, x) => {
-    x();
-    r.f.op(code);
-  };
-/** One instruction after both operands: the i32 or the f64 one by dtype. */
-const binaryOp =
-  (i32: number | undefined, f64: number): Binary =>
-  (r, a, b, e) => {
-    a();
-    b();
-    r.f.op(e.dtype === 'i32' ? i32! : f64);
-  };
+const { unary: unaryOp, binary: binaryOp, compare } = stackCode;
 /** 1 / (code applied to x): pushes 1 first. */
 const reciprocalOf =
   (...code: number[]): Unary =>
@@ -70,14 +56,6 @@ const maxMin =
     f.set(y);
     f.get(x).get(y).get(x).get(y).op(greater ? OP.i32_gt_s : OP.i32_lt_s, OP.select);
   };
-const compare =
-  (f64: number, i32: number): CompareCode<WasmScalarRenderer, Push, void> =>
-  (r, a, b, e) => {
-    a();
-    b();
-    r.f.op(e.a.dtype === 'f32' ? f64 : i32);
-  };
-
 /**
  * The scalar wasm code table, with the JS backend's numerics: f32 in f64,
  * i32 wrapping, transcendentals through the imported Math functions.
@@ -113,10 +91,10 @@ export const WASM_SCALAR_CODE: CodeTable<WasmScalarRenderer, Push, void> = {
     recip: reciprocalOf(),
   },
   binary: {
-    add: binaryOp(OP.i32_add, OP.f64_add),
-    sub: binaryOp(OP.i32_sub, OP.f64_sub),
-    mul: binaryOp(OP.i32_mul, OP.f64_mul),
-    div: binaryOp(undefined, OP.f64_div),
+    add: binaryOp(OP.f64_add, OP.i32_add),
+    sub: binaryOp(OP.f64_sub, OP.i32_sub),
+    mul: binaryOp(OP.f64_mul, OP.i32_mul),
+    div: binaryOp(OP.f64_div),
     max: maxMin(true),
     min: maxMin(false),
     pow: (r, a, b) => {
@@ -153,6 +131,12 @@ export class WasmScalarRenderer extends StackRenderer {
     return scalarType(dtype);
   }
 
+  instr(code: number): void {
+    this.f.op(code);
+  }
+
+  protected readonly selectCode = OP.select;
+
   protected constant(dtype: DType, value: number): void {
     if (dtype === 'f32') this.f.f64(value);
     else this.f.i32(dtype === 'bool' ? (value ? 1 : 0) : value);
@@ -178,18 +162,8 @@ export class WasmScalarRenderer extends StackRenderer {
     else f.mem(OP.i32_load8_u, 0).i32(0).op(OP.i32_ne);
   }
 
-  protected select(_e: SelectExpr, cond: Push, a: Push, b: Push): void {
-    a();
-    b();
-    cond();
-    this.f.op(OP.select);
-  }
-
-  protected cast(e: CastExpr, x: Push): void {
+  protected convert(from: DType, to: DType): void {
     const f = this.f;
-    const [from, to] = [e.x.dtype, e.dtype];
-    x();
-    if (from === to) return;
     if (to === 'bool') {
       if (from === 'f32') f.f64(0).op(OP.f64_ne);
       else f.i32(0).op(OP.i32_ne);

@@ -9,11 +9,11 @@
  * vmath.ts; log, sin, cos and pow call the scalar imports lane by lane.
  */
 import type { DType } from '@tessera/ir';
-import { type BinaryCode, type CastExpr, type CodeTable, type CompareCode, DECOMPOSE, type Expr, type LoadExpr, type SelectExpr, type Store, type UnaryCode, exprChildren, walkExpr } from '@tessera/kernel';
+import { type BinaryCode, type CodeTable, DECOMPOSE, type Expr, type LoadExpr, type Store, type UnaryCode, exprChildren, walkExpr } from '@tessera/kernel';
 import { type FunctionBuilder, I32, V128, type ValType } from './binary.ts';
 import { OP, SIMD } from './opcodes.ts';
 import { type Addresser, type ProgramFacts, elemSize } from './scope.ts';
-import { type Push, StackRenderer } from './stack-renderer.ts';
+import { type Push, StackRenderer, stackCode } from './stack-renderer.ts';
 
 /** Where the vectorised loop is. */
 export interface VectorSite {
@@ -39,13 +39,7 @@ export function vectorizable(e: Expr): boolean {
 type Unary = UnaryCode<WasmVectorRenderer, Push, void>;
 type Binary = BinaryCode<WasmVectorRenderer, Push, void>;
 
-/** One SIMD instruction after the operand (the i32x4 or the f32x4 one by dtype). */
-const lanes =
-  (f32: number, i32?: number): Unary =>
-  (r, x, e) => {
-    x();
-    r.f.simd(e.dtype === 'i32' ? i32! : f32);
-  };
+const { unary: lanes, binary, compare } = stackCode;
 /** A module function v128 -> v128 of vmath.ts. */
 const vcall =
   (name: 'vexp' | 'vtanh'): Unary =>
@@ -71,21 +65,6 @@ const reciprocalOf =
     for (const c of code) r.f.simd(c);
     r.f.simd(SIMD.f32x4_div);
   };
-const binary =
-  (f32: number, i32?: number): Binary =>
-  (r, a, b, e) => {
-    a();
-    b();
-    r.f.simd(e.dtype === 'i32' ? i32! : f32);
-  };
-const compare =
-  (f32: number, i32: number): CompareCode<WasmVectorRenderer, Push, void> =>
-  (r, a, b, e) => {
-    a();
-    b();
-    r.f.simd(e.a.dtype === 'f32' ? f32 : i32);
-  };
-
 /** The f32x4 code table: f32 in float32, i32 in i32x4 lanes, bool as lane masks. */
 export const WASM_VECTOR_CODE: CodeTable<WasmVectorRenderer, Push, void> = {
   target: 'wasm-simd',
@@ -150,6 +129,12 @@ export class WasmVectorRenderer extends StackRenderer {
     return V128;
   }
 
+  instr(code: number): void {
+    this.f.simd(code);
+  }
+
+  protected readonly selectCode = SIMD.v128_bitselect;
+
   /** Shared values are kept in locals, axes and refs too (a splat or lane vector costs more than a local). */
   protected override shareable(e: Expr): boolean {
     return e.k !== 'const';
@@ -200,18 +185,8 @@ export class WasmVectorRenderer extends StackRenderer {
     this.site.ref(name, dtype);
   }
 
-  protected select(_e: SelectExpr, cond: Push, a: Push, b: Push): void {
-    a();
-    b();
-    cond();
-    this.f.simd(SIMD.v128_bitselect);
-  }
-
-  protected cast(e: CastExpr, x: Push): void {
+  protected convert(from: DType, to: DType): void {
     const f = this.f;
-    const [from, to] = [e.x.dtype, e.dtype];
-    x();
-    if (from === to) return;
     if (to === 'bool') {
       if (from === 'f32') f.f32x4(0).simd(SIMD.f32x4_ne);
       else f.i32x4(0).simd(SIMD.i32x4_ne);

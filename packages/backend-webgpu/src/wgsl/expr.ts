@@ -1,5 +1,5 @@
 import type { DType } from '@tessera/ir';
-import { type CastExpr, type IndexMap, type LoadExpr, type SelectExpr, StringRenderer } from '@tessera/kernel';
+import { type CastExpr, type IndexMap, type Indirect, type SelectExpr, StringRenderer } from '@tessera/kernel';
 import { FAULTS_NAME, type FaultLayout } from './faults.ts';
 import { WGSL_CODE, wgslCast, wgslConst, wgslStorageType, wgslType } from './scalar.ts';
 
@@ -51,16 +51,8 @@ export function wgslOffset(map: IndexMap, names: WgslNames): string {
  * in the faults buffer (see faults.ts; the runtime throws after the run)
  * and row 0 is read instead.
  */
-export class WgslRenderer extends StringRenderer {
+export class WgslRenderer extends StringRenderer<WgslNames> {
   protected readonly table = WGSL_CODE;
-
-  constructor(
-    private readonly names: WgslNames,
-    use: (h: string) => void,
-    prefix = 't',
-  ) {
-    super(use, prefix);
-  }
 
   protected declare(name: string, dtype: DType, code: string): string {
     return `let ${name}: ${wgslType(dtype)} = ${code};`;
@@ -70,29 +62,26 @@ export class WgslRenderer extends StringRenderer {
     return wgslConst(dtype, value, this.use);
   }
 
-  protected axis(a: number): string {
-    return this.names.axis(a);
+  protected int(v: number): string {
+    return `${v}i`;
   }
 
-  protected ref(name: string): string {
-    return this.names.ref(name);
+  protected offset(map: IndexMap): string {
+    return wgslOffset(map, this.names);
   }
 
-  protected load(e: LoadExpr): string {
-    let off = wgslOffset(e.map, this.names);
-    if (e.indirect) {
-      const { extent, site } = e.indirect;
-      const slot = this.names.faults.slots.get(site.node);
-      if (!slot) throw new Error(`wgsl emitter: gather %${site.node} has no fault slot`);
-      const g = this.fresh();
-      this.stmts.push(
-        `var ${g} = ${this.render(e.indirect.index)};`,
-        `if (${g} < 0i || ${g} >= ${extent}i) { let ${g}p = u32(${wgslOffset(site.position, this.names)}); atomicMin(&${FAULTS_NAME}[${slot.site}u], ${g}p); atomicStore(&${FAULTS_NAME}[${slot.values}u + ${g}p], bitcast<u32>(${g})); ${g} = 0i; }`,
-      );
-      off = `${off} + ${e.indirect.stride}i * ${g}`;
-    }
-    const v = `${this.names.buffer(e.buffer)}[${off}]`;
-    return e.dtype === 'bool' ? `(${v} != 0u)` : v;
+  protected checkIndex(g: string, index: string, { extent, site }: Indirect): string[] {
+    const slot = this.names.faults.slots.get(site.node);
+    if (!slot) throw new Error(`wgsl emitter: gather %${site.node} has no fault slot`);
+    return [
+      `var ${g} = ${index};`,
+      `if (${g} < 0i || ${g} >= ${extent}i) { let ${g}p = u32(${wgslOffset(site.position, this.names)}); atomicMin(&${FAULTS_NAME}[${slot.site}u], ${g}p); atomicStore(&${FAULTS_NAME}[${slot.values}u + ${g}p], bitcast<u32>(${g})); ${g} = 0i; }`,
+    ];
+  }
+
+  protected element(buffer: number, offset: string, dtype: DType): string {
+    const v = `${this.names.buffer(buffer)}[${offset}]`;
+    return dtype === 'bool' ? `(${v} != 0u)` : v;
   }
 
   protected select(_e: SelectExpr, cond: string, a: string, b: string): string {

@@ -1,5 +1,5 @@
 import type { DType } from '@tessera/ir';
-import { type BinaryCode, type CodeTable, type CompareCode, DECOMPOSE, type UnaryCode } from '@tessera/kernel';
+import { type BinaryCode, type CodeTable, DECOMPOSE, sourceCode } from '@tessera/kernel';
 import type { WgslRenderer } from './expr.ts';
 
 /**
@@ -124,35 +124,14 @@ export function wgslConst(dtype: DType, value: number, use: (h: string) => void)
   return `${s.startsWith('-') ? `(${s}f)` : `${s}f`}`;
 }
 
-type Unary = UnaryCode<WgslRenderer, string, string>;
 type Binary = BinaryCode<WgslRenderer, string, string>;
-type Compare = CompareCode<WgslRenderer, string, string>;
 
-/** A WGSL builtin of one f32 argument (the type rules keep i32 away). */
-const builtin =
-  (name: string): Unary =>
-  (_r, x) =>
-    `${name}(${x})`;
-/** A helper function of the given arguments, recorded as used. */
-const helper =
-  (name: string) =>
-  (r: WgslRenderer, ...args: string[]): string => {
-    r.use(name);
-    return `${name}(${args.join(', ')})`;
-  };
-const infix =
-  (sym: string): Binary =>
-  (_r, a, b) =>
-    `(${a} ${sym} ${b})`;
+const { call: builtin, infix, helper, helper2 } = sourceCode;
 /** max/min: f32 propagates NaN (drivers differ: llvmpipe gives max(NaN, 1) = 1); i32 is the builtin. */
 const nanAware =
   (name: 'max' | 'min'): Binary =>
   (r, a, b, e) =>
-    e.dtype === 'f32' ? helper(`${name}_nan`)(r, a, b) : `${name}(${a}, ${b})`;
-const compare =
-  (sym: string): Compare =>
-  (_r, a, b) =>
-    `(${a} ${sym} ${b})`;
+    e.dtype === 'f32' ? helper2(`${name}_nan`)(r, a, b) : `${name}(${a}, ${b})`;
 
 /**
  * The WGSL code table. i32 arithmetic wraps at run time in WGSL, as the
@@ -168,7 +147,7 @@ export const WGSL_CODE: CodeTable<WgslRenderer, string, string> = {
     sqrt: builtin('sqrt'),
     // Not inverseSqrt: drivers may use a low-precision reciprocal square root.
     rsqrt: (_r, x) => `(1.0f / sqrt(${x}))`,
-    tanh: (r, x) => helper('tanh_f32')(r, x),
+    tanh: helper('tanh_f32'),
     erf: DECOMPOSE,
     sin: builtin('sin'),
     cos: builtin('cos'),
@@ -181,10 +160,10 @@ export const WGSL_CODE: CodeTable<WgslRenderer, string, string> = {
     div: infix('/'),
     max: nanAware('max'),
     min: nanAware('min'),
-    pow: (r, a, b) => helper('pow_ieee')(r, a, b),
+    pow: helper2('pow_ieee'),
   },
   // IEEE: NaN compares unequal, as measured on llvmpipe.
-  compare: { eq: compare('=='), ne: compare('!='), lt: compare('<'), le: compare('<='), gt: compare('>'), ge: compare('>=') },
+  compare: { eq: infix('=='), ne: infix('!='), lt: infix('<'), le: infix('<='), gt: infix('>'), ge: infix('>=') },
 };
 
 /** WGSL for a cast between dtypes (castValue's rules). */
