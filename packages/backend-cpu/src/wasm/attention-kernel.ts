@@ -13,6 +13,7 @@
  * the graph's softmax gives. Threads split the (batch entry, query block)
  * pairs.
  */
+import { numel } from '@tessera/ir';
 import type { AttentionKernel } from '@tessera/kernel';
 import { F32, type FunctionBuilder, I32, V128 } from './binary.ts';
 import { SCRATCH, align64, decompose, forEachChunk, kernelFunction, onlyThreadZero, roundUp, setMin } from './kernel-common.ts';
@@ -33,7 +34,7 @@ export function emitAttentionKernel(k: AttentionKernel, facts: ProgramFacts, mic
   const f = kernelFunction();
   const nb = k.batch.length;
   const [AI, AJ, AC] = [nb, nb + 1, nb + 2];
-  const batchTotal = k.batch.reduce((a, b) => a * b, 1);
+  const batchTotal = numel(k.batch);
   const qb = Math.min(roundUp(QUERY_BLOCK, MR), roundUp(k.tq, MR));
   const blocks = Math.ceil(k.tq / qb);
   const KC = facts.blocking.kc;

@@ -5,6 +5,7 @@
  * multiples of 4. Each row runs an f32x4 loop over the last axis (when
  * every value has a vector form) and a scalar tail.
  */
+import { numel } from '@tessera/ir';
 import type { MapKernel, Store } from '@tessera/kernel';
 import { type FunctionBuilder, I32 } from './binary.ts';
 import { collapseMapKernel } from './collapse.ts';
@@ -86,7 +87,7 @@ export function emitMapKernel(kernel: MapKernel, facts: ProgramFacts): FunctionB
   const rank = k.shape.length;
   const inner = k.shape[rank - 1]!;
   const outerExtents = k.shape.slice(0, rank - 1);
-  const rows = outerExtents.reduce((a, b) => a * b, 1);
+  const rows = numel(outerExtents);
   const total = rows * inner;
   const r0 = f.local(I32);
   const r1 = f.local(I32);

@@ -5,7 +5,7 @@
  * per kernel that has a wasm form. Kernels without one keep the JS
  * backend's code and run on views of the same memory.
  */
-import { TesseraError } from '@tessera/ir';
+import { TesseraError, byteSize } from '@tessera/ir';
 import { type BufferDecl, type Kernel, type KernelProgram, assertBufferElements, describeBuffer, formatBytes, gatherSites, legalizeKernel, siteNumbers, supportOfAll } from '@tessera/kernel';
 import { FAULT_SLOT_BYTES, faultSlotBytes } from '../gather-fault-slots.ts';
 import { type JsKernelSource, emitJsKernel } from '../js/emit-kernel.ts';
@@ -18,7 +18,7 @@ import { addMicroKernel } from './micro-kernel.ts';
 import { relaxedSimdAvailable, relaxedSimdByDefault } from './relaxed-simd.ts';
 import { emitReduceKernel } from './reduce-kernel.ts';
 import { RUNTIME_IMPORT_SIGNATURES } from './runtime-imports.ts';
-import { type MatmulBlocking, type ProgramFacts, type WasmLib, elemSize } from './scope.ts';
+import { type MatmulBlocking, type ProgramFacts, type WasmLib } from './scope.ts';
 import { WASM_SCALAR_CODE } from './scalar-expr.ts';
 import { WASM_VECTOR_CODE } from './vector-expr.ts';
 import { addVectorMath } from './vmath.ts';
@@ -86,7 +86,7 @@ const BACKEND = 'cpu backend (wasm)';
 
 /** The error for a memory plan over WASM32_MAX_BYTES, naming what takes the most. */
 function memoryTooLarge(p: KernelProgram, total: number, scratch: number, threads: number): TesseraError {
-  const bytes = (b: BufferDecl) => b.size * elemSize(b.dtype);
+  const bytes = (b: BufferDecl) => b.size * byteSize(b.dtype);
   const temps = p.buffers.filter((b) => b.arenaOffset !== undefined).sort((a, b) => bytes(b) - bytes(a));
   const parts = [
     ...p.buffers.filter((b) => b.arenaOffset === undefined).map((b) => ({ bytes: bytes(b), text: `buffer ${describeBuffer(b)}` })),
@@ -136,7 +136,7 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   const offsets = p.buffers.map((b) => {
     if (b.arenaOffset !== undefined) return arenaBase + b.arenaOffset;
     const at = end;
-    end = align(end + b.size * elemSize(b.dtype));
+    end = align(end + b.size * byteSize(b.dtype));
     return at;
   });
   const shared = threads > 1;

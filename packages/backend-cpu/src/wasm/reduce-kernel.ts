@@ -7,7 +7,7 @@
  * row stores over the reduced axes (vectorised like a map row, stage
  * results splatted).
  */
-import type { DType } from '@tessera/ir';
+import { type DType, numel } from '@tessera/ir';
 import type { ReduceKernel, ReductionStage } from '@tessera/kernel';
 import { F64, type FunctionBuilder, I32, V128 } from './binary.ts';
 import { decompose, forEachChunk, kernelFunction, onlyThreadZero } from './kernel-common.ts';
@@ -149,8 +149,8 @@ export function emitReduceKernel(k: ReduceKernel, facts: ProgramFacts): Function
   const pr = rank - k.reduceRank;
   const outerExtents = k.shape.slice(0, pr);
   const innerExtents = k.shape.slice(pr);
-  const rows = outerExtents.reduce((a, b) => a * b, 1);
-  const work = rows * innerExtents.reduce((a, b) => a * b, 1) * Math.max(1, k.stages.length + (k.rowStores.length ? 1 : 0));
+  const rows = numel(outerExtents);
+  const work = rows * numel(innerExtents) * Math.max(1, k.stages.length + (k.rowStores.length ? 1 : 0));
   const r0 = f.local(I32);
   const r1 = f.local(I32);
   const parallel = work >= facts.minParallelWork;

@@ -5,13 +5,13 @@
  * path agrees with the JS backend bit for bit; it is the fallback for
  * everything the f32x4 path does not cover, and the tail of vector loops.
  */
-import type { DType } from '@tessera/ir';
+import { type DType, byteSize } from '@tessera/ir';
 import { type BinaryCode, type CodeTable, DECOMPOSE, type GatherSite, type LoadExpr, type Store, type UnaryCode } from '@tessera/kernel';
 import { FAULT_SLOT_BYTES } from '../gather-fault-slots.ts';
 import { F64, type FunctionBuilder, I32, type ValType } from './binary.ts';
 import { TID } from './kernel-common.ts';
 import { MISC, OP } from './opcodes.ts';
-import { type Addresser, type ProgramFacts, elemSize } from './scope.ts';
+import { type Addresser, type ProgramFacts } from './scope.ts';
 import { type Push, StackRenderer, stackCode } from './stack-renderer.ts';
 
 /** The wasm type holding a scalar of `d` in this emitter. */
@@ -155,7 +155,7 @@ export class WasmScalarRenderer extends StackRenderer {
       f.tee(g).i32(e.indirect.extent).op(OP.i32_ge_u);
       const site = e.indirect.site;
       f.if(() => this.recordFault(site, g));
-      f.get(g).i32(e.indirect.stride * elemSize(e.dtype)).op(OP.i32_mul, OP.i32_add);
+      f.get(g).i32(e.indirect.stride * byteSize(e.dtype)).op(OP.i32_mul, OP.i32_add);
     }
     if (e.dtype === 'f32') f.mem(OP.f32_load, 2).op(OP.f64_promote_f32);
     else if (e.dtype === 'i32') f.mem(OP.i32_load, 2);

@@ -8,11 +8,11 @@
  * before the loop (`hoist`). exp and tanh use the approximations of
  * vmath.ts; log, sin, cos and pow call the scalar imports lane by lane.
  */
-import type { DType } from '@tessera/ir';
+import { type DType, byteSize } from '@tessera/ir';
 import { type BinaryCode, type CodeTable, DECOMPOSE, type Expr, type LoadExpr, type Store, type UnaryCode, exprChildren, walkExpr } from '@tessera/kernel';
 import { type FunctionBuilder, I32, V128, type ValType } from './binary.ts';
 import { OP, SIMD } from './opcodes.ts';
-import { type Addresser, type ProgramFacts, elemSize } from './scope.ts';
+import { type Addresser, type ProgramFacts } from './scope.ts';
 import { type Push, StackRenderer, stackCode } from './stack-renderer.ts';
 
 /** Where the vectorised loop is. */
@@ -201,7 +201,7 @@ export class WasmVectorRenderer extends StackRenderer {
     const f = this.f;
     if (e.indirect) throw new Error('wasm emitter: gathers have no vector form (the kernel takes the scalar path)');
     const s = e.map.strides[this.site.va]!;
-    const es = elemSize(e.dtype);
+    const es = byteSize(e.dtype);
     this.addr.push(e.buffer, e.map);
     if (e.dtype === 'bool') {
       if (s === 0) f.mem(OP.i32_load8_u, 0).simd(SIMD.i32x4_splat);

@@ -1,8 +1,9 @@
+import { numel } from '@tessera/ir';
 import type { ReductionStage } from '@tessera/kernel';
 import { WgslRenderer } from './expr.ts';
 import { type KernelShader, type ReduceVariant, type ShaderModuleBuilder, type WgslTarget, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitStores } from './stores.ts';
-import { type ReduceKernel, nextPow2, numelOf } from './util.ts';
+import { type ReduceKernel, nextPow2 } from './util.ts';
 import { WgslWriter, decomposeIndex, emitWorkgroupTree, wgslLoopNest } from './writer.ts';
 
 /** Invocations per workgroup of the one-row-per-invocation variant. */
@@ -50,8 +51,8 @@ export function emitReduce(k: ReduceKernel, mb: ShaderModuleBuilder): KernelShad
   const pr = k.shape.length - k.reduceRank;
   const outer = k.shape.slice(0, pr);
   const inner = k.shape.slice(pr);
-  const P = numelOf(outer);
-  const R = numelOf(inner);
+  const P = numel(outer);
+  const R = numel(inner);
   const variant = chooseReduceVariant(P, R, mb.target);
   const innerAxes = inner.map((extent, i) => ({ axis: pr + i, extent }));
   const zeroInner = (w: WgslWriter) => innerAxes.forEach(({ axis }) => w.line(`let ${mb.names.axis(axis)} = 0i;`));

@@ -1,5 +1,5 @@
-import { type DType, type Node, type Program, TesseraError, assertVerified, decomposeProgram, ints, num, numel } from '@tessera/ir';
-import { type BufferDecl, type BufferRole, E, type Expr, type Kernel, type KernelProgram, type Store, assertKernelProgram, denseStrides, scalarExpr } from '@tessera/kernel';
+import { type DType, type Node, type Program, TesseraError, assertVerified, decomposeProgram, ints, num, numel, stridesOf } from '@tessera/ir';
+import { type BufferDecl, type BufferRole, E, type Expr, type Kernel, type KernelProgram, type Store, assertKernelProgram, scalarExpr } from '@tessera/kernel';
 import { type AffineIndex, broadcastIndex, indexOnAxes, rowExpr, sameIndex, viewMapAt, zeroRow } from './affine.ts';
 import { andAll, foldMask, sumAll } from './mask-folding.ts';
 import { type FusionPlan, NO_FUSION, planFusion } from './plan.ts';
@@ -191,7 +191,7 @@ class Lowering {
     this.used.add(b);
     // The producer itself, evaluated here (its operands may in turn be stored if the limit needs it).
     const value = this.nodeExpr(v.node, indexOnAxes([...shape.keys()], shape.length), shape.length);
-    this.pushMap(v.node.op, shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(shape) }, value }]);
+    this.pushMap(v.node.op, shape, [{ buffer: b, map: { offset: 0, strides: stridesOf(shape) }, value }]);
     [this.used, this.covered] = [outerUsed, outerCovered];
     const view = denseView(b, shape);
     this.values.set(name, { kind: 'view', view });
@@ -255,7 +255,7 @@ class Lowering {
     const rank = n.type.shape.length;
     const value = this.nodeExpr(n, indexOnAxes([...n.type.shape.keys()], rank), rank);
     const b = this.result(n);
-    this.pushMap(n.op, n.type.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(n.type.shape) }, value }]);
+    this.pushMap(n.op, n.type.shape, [{ buffer: b, map: { offset: 0, strides: stridesOf(n.type.shape) }, value }]);
   }
 
   /** Movement of a stored value: a new view (a reshape the strides cannot express is copied first). */
@@ -272,7 +272,7 @@ class Lowering {
         this.covered.add(n.name);
         const copy = this.addBuffer(n.name, n.type.dtype, src.shape, 'temp');
         const rank = src.shape.length;
-        this.pushMap('copy', src.shape, [{ buffer: copy, map: { offset: 0, strides: denseStrides(src.shape) }, value: this.read(n.operands[0]!, rank, [...Array(rank).keys()]) }]);
+        this.pushMap('copy', src.shape, [{ buffer: copy, map: { offset: 0, strides: stridesOf(src.shape) }, value: this.read(n.operands[0]!, rank, [...Array(rank).keys()]) }]);
         view = denseView(copy, n.type.shape);
       }
     }
@@ -446,7 +446,7 @@ class Lowering {
   lowerConcat(n: Node): void {
     const b = this.result(n);
     const axis = num(n.attrs, 'axis');
-    const strides = denseStrides(n.type.shape);
+    const strides = stridesOf(n.type.shape);
     let start = 0;
     for (const o of n.operands) {
       const shape = this.shapeOf(o);
@@ -461,7 +461,7 @@ class Lowering {
   lowerPad(n: Node): void {
     this.covered.add(n.name);
     const b = this.result(n);
-    const strides = denseStrides(n.type.shape);
+    const strides = stridesOf(n.type.shape);
     const low = ints(n.attrs, 'low');
     const src = n.operands[0]!;
     const shape = this.shapeOf(src);
@@ -486,11 +486,11 @@ class Lowering {
     const index = this.read(n.operands[1]!, rank, Array.from({ length: ir }, (_, i) => axis + i));
     // The flat position in the indices of each point's index: the index axes, dense (what the range error names).
     const position = { offset: 0, strides: new Array<number>(rank).fill(0) };
-    denseStrides(indexShape).forEach((s, i) => (position.strides[axis + i] = s));
+    stridesOf(indexShape).forEach((s, i) => (position.strides[axis + i] = s));
     const site = { node: n.name, operands: n.operands, loc: n.loc, position, positions: numel(indexShape) };
     const value = E.load(n.type.dtype, table.buffer, { offset: table.offset, strides }, { index, stride: table.strides[axis]!, extent: table.shape[axis]!, site });
     const b = this.result(n);
-    this.pushMap('gather', n.type.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(n.type.shape) }, value }]);
+    this.pushMap('gather', n.type.shape, [{ buffer: b, map: { offset: 0, strides: stridesOf(n.type.shape) }, value }]);
   }
 }
 
@@ -527,7 +527,7 @@ export function lowerToKernels(program: Program, options: LowerOptions = {}): Ke
     const b = L.addBuffer(`out.${o.name}`, decl.dtype, v.shape, 'output');
     L.beginKernel();
     if (L.nodes.has(o.value)) L.covered.add(o.value);
-    L.pushMap('copy', v.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(v.shape) }, value: L.read(o.value, rank, [...Array(rank).keys()]) }]);
+    L.pushMap('copy', v.shape, [{ buffer: b, map: { offset: 0, strides: stridesOf(v.shape) }, value: L.read(o.value, rank, [...Array(rank).keys()]) }]);
     return { name: o.name, buffer: b };
   });
   const kp: KernelProgram = { name: p.name, buffers: L.buffers, kernels: L.kernels, inputs, outputs };
