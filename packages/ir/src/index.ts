@@ -18,7 +18,7 @@ export * from './verifier.ts';
 export * from './interpreter.ts';
 export * from './decompose.ts';
 export { erf, erfDecomposition } from './ops/special.ts';
-export { UNARY_OPS, BINARY_OPS, COMPARE_OPS, type UnaryOp, type BinaryOp, type CompareOp, type DecomposableOp, type DTypeClass, UNARY_OP_NAMES, BINARY_OP_NAMES, COMPARE_OP_NAMES, isUnaryOp, isBinaryOp, isCompareOp, UNARY_DTYPES, BINARY_DTYPES, COMPARE_DTYPES, castValue, ieeePow, keysOf, unaryScalarFn, binaryScalarFn, compareScalarFn } from './ops/elementwise.ts';
+export { UNARY_OPS, BINARY_OPS, COMPARE_OPS, type UnaryOp, type BinaryOp, type CompareOp, type DecomposableOp, type DTypeClass, UNARY_OP_NAMES, BINARY_OP_NAMES, COMPARE_OP_NAMES, isUnaryOp, isBinaryOp, isCompareOp, UNARY_DTYPES, BINARY_DTYPES, COMPARE_DTYPES, castValue, checkDType, floorDivI32, ieeePow, keysOf, modI32, roundHalfEven, unaryResultDType, unaryScalarFn, binaryScalarFn, compareScalarFn } from './ops/elementwise.ts';
 export { reducedShape } from './ops/reduction.ts';
 export { matmulType } from './ops/contraction.ts';
 export { resolveReshape } from './ops/movement.ts';

@@ -15,6 +15,9 @@ export function elementwiseProgram(): Program {
   for (const op of ['neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'tanh', 'erf', 'sin', 'cos', 'recip'] as const) b.output(op, b.emit(op, [x], {}, { name: op }));
   b.output('neg_i', b.emit('neg', [i]));
   b.output('abs_i', b.emit('abs', [i]));
+  for (const op of ['floor', 'ceil', 'round', 'sign', 'isnan', 'isinf'] as const) b.output(op, b.emit(op, [x], {}, { name: op }));
+  b.output('floor_div', b.emit('floor_div', [i, i]));
+  b.output('mod', b.emit('mod', [i, i]));
   for (const op of ['add', 'sub', 'mul', 'div', 'max', 'min', 'pow'] as const) b.output(op, b.emit(op, [x, y], {}, { name: op }));
   b.output('add_i', b.emit('add', [i, i]));
   for (const op of ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const) b.output(op, b.emit(op, [x, y], {}, { name: op }));
@@ -75,6 +78,9 @@ export function compositeProgram(): Program {
   b.output('ln_eps', b.emit('layer_norm', [x, g, beta], { eps: 1e-12 }));
   b.output('gelu', b.emit('gelu', [x]));
   b.output('gelu_tanh', b.emit('gelu', [x], { approximate: 'tanh' }));
+  for (const op of ['sigmoid', 'silu', 'relu'] as const) b.output(op, b.emit(op, [x]));
+  b.output('clamp', b.emit('clamp', [x, g, beta]));
+  b.output('xor', b.emit('logical_xor', [fm, m]));
   b.output('att', b.emit('attention', [q, k, v]));
   b.output('att_mask', b.emit('attention', [q, k, v, m], { scale: 0.125 }));
   b.output('att_fmask', b.emit('attention', [q, k, v, fm]));

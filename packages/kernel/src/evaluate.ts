@@ -30,7 +30,7 @@ export function evalExpr(e: Expr, point: readonly number[], buffers: readonly Fl
       return buffers[e.buffer]![o]!;
     }
     case 'unary':
-      return unaryScalarFn(e.op, e.dtype)(evalExpr(e.x, point, buffers, refs));
+      return unaryScalarFn(e.op, e.x.dtype)(evalExpr(e.x, point, buffers, refs));
     case 'binary':
       return binaryScalarFn(e.op, e.dtype)(evalExpr(e.a, point, buffers, refs), evalExpr(e.b, point, buffers, refs));
     case 'compare':

@@ -1,4 +1,4 @@
-import type { BinaryOp, CompareOp, DType, GatherNode, UnaryOp } from '@tessera/ir';
+import { type BinaryOp, type CompareOp, type DType, type GatherNode, type UnaryOp, unaryResultDType } from '@tessera/ir';
 
 /**
  * An affine index map: the flat element offset read or written at a point of
@@ -63,7 +63,7 @@ export const E = {
   axis: (axis: number): Expr => ({ k: 'axis', dtype: 'i32', axis }),
   load: (dtype: DType, buffer: number, map: IndexMap, indirect?: Indirect): Expr =>
     indirect ? { k: 'load', dtype, buffer, map, indirect } : { k: 'load', dtype, buffer, map },
-  unary: (op: UnaryOp, x: Expr): Expr => ({ k: 'unary', dtype: x.dtype, op, x }),
+  unary: (op: UnaryOp, x: Expr): Expr => ({ k: 'unary', dtype: unaryResultDType(op, x.dtype), op, x }),
   binary: (op: BinaryOp, a: Expr, b: Expr): Expr => ({ k: 'binary', dtype: a.dtype, op, a, b }),
   compare: (op: CompareOp, a: Expr, b: Expr): Expr => ({ k: 'compare', dtype: 'bool', op, a, b }),
   select: (cond: Expr, a: Expr, b: Expr): Expr => ({ k: 'select', dtype: a.dtype, cond, a, b }),

@@ -1,4 +1,4 @@
-import { TesseraError, formatShape, numel } from '@tessera/ir';
+import { TesseraError, formatShape, numel, unaryResultDType } from '@tessera/ir';
 import { type Expr, type Indirect, walkExpr } from './expr.ts';
 import { type Kernel, type KernelProgram, type Store, iterationSpace, kernelRank, kernelStores } from './kernel.ts';
 import { verifyMemoryPlan } from './memory-plan.ts';
@@ -87,7 +87,7 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
             if (x.a.dtype !== x.dtype || x.b.dtype !== x.dtype) say(`binary ${x.op} mixes ${x.a.dtype}, ${x.b.dtype} into ${x.dtype}`);
             return;
           case 'unary':
-            if (x.x.dtype !== x.dtype) say(`unary ${x.op} of ${x.x.dtype} typed ${x.dtype}`);
+            if (unaryResultDType(x.op, x.x.dtype) !== x.dtype) say(`unary ${x.op} of ${x.x.dtype} typed ${x.dtype}`);
             return;
           case 'compare':
             if (x.a.dtype !== x.b.dtype) say(`compare ${x.op} of ${x.a.dtype} and ${x.b.dtype}`);

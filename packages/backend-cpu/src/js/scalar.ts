@@ -10,6 +10,17 @@ export const JS_HELPERS: Record<string, string> = {
   pow: `function pow(a, b) {
   return a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b);
 }`,
+  round_even: `function round_even(x) {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}`,
+  sign: `function sign(x) {
+  return (x > 0) - (x < 0);
+}`,
+  imod: `function imod(a, b) {
+  const r = a % b;
+  return (r !== 0 && r < 0 !== b < 0 ? r + b : r) | 0;
+}`,
   f2i: `function f2i(x) {
   if (x !== x) return 0;
   return x >= 2147483647 ? 2147483647 : x <= -2147483648 ? -2147483648 : Math.trunc(x);
@@ -18,7 +29,7 @@ export const JS_HELPERS: Record<string, string> = {
 
 type Binary = BinaryCode<JsRenderer, string, string>;
 
-const { call, infix, helper2 } = sourceCode;
+const { call, infix, helper, helper2 } = sourceCode;
 /** `Math.NAME(x)`. */
 const math = (name: string) => call(`Math.${name}`);
 /** An infix operator whose i32 result wraps to 32 bits (`| 0`). */
@@ -46,6 +57,14 @@ export const JS_CODE: CodeTable<JsRenderer, string, string> = {
     sin: math('sin'),
     cos: math('cos'),
     recip: (_r, x) => `(1 / ${x})`,
+    floor: (r, x, e) => (e.dtype === 'i32' ? x : math('floor')(r, x)),
+    ceil: (r, x, e) => (e.dtype === 'i32' ? x : math('ceil')(r, x)),
+    // Math.round takes halves up; the helper takes them to even.
+    round: (r, x, e) => (e.dtype === 'i32' ? x : helper('round_even')(r, x)),
+    // Not Math.sign: torch.sign(NaN) and sign(-0) are 0.
+    sign: helper('sign'),
+    isnan: (_r, x, e) => (e.x.dtype === 'i32' ? 'false' : `Number.isNaN(${x})`),
+    isinf: (_r, x, e) => (e.x.dtype === 'i32' ? 'false' : `(Math.abs(${x}) === Infinity)`),
   },
   binary: {
     add: wrapping('+'),
@@ -56,6 +75,9 @@ export const JS_CODE: CodeTable<JsRenderer, string, string> = {
     min: (_r, a, b) => `Math.min(${a}, ${b})`,
     // IEEE pow (1^NaN = 1), as the interpreter defines it.
     pow: helper2('pow'),
+    // Exact for i32 operands (the quotient's rounding never crosses an integer); x / 0 is +-inf or NaN, and `| 0` makes it 0 as the interpreter says.
+    floor_div: (_r, a, b) => `(Math.floor(${a} / ${b}) | 0)`,
+    mod: helper2('imod'),
   },
   compare: { eq: infix('==='), ne: infix('!=='), lt: infix('<'), le: infix('<='), gt: infix('>'), ge: infix('>=') },
 };

@@ -86,6 +86,9 @@ export const OP = {
   f32_max: 0x97,
   // f64 arithmetic
   f64_abs: 0x99,
+  f64_ceil: 0x9b,
+  f64_floor: 0x9c,
+  f64_nearest: 0x9e,
   f64_neg: 0x9a,
   f64_sqrt: 0x9f,
   f64_add: 0xa0,
@@ -149,6 +152,7 @@ export const SIMD = {
   v128_store32_lane: 0x5a,
   v128_load32_zero: 0x5c,
   i8x16_narrow_i16x8_u: 0x66,
+  f32x4_ceil: 0x67,
   f32x4_floor: 0x68,
   f32x4_nearest: 0x6a,
   i16x8_narrow_i32x4_u: 0x86,

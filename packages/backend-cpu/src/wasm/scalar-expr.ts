@@ -29,7 +29,7 @@ const call =
     x();
     r.f.call(r.facts.lib[name]);
   };
-const { unary: unaryOp, binary: binaryOp, compare } = stackCode;
+const { unary: unaryOp, binary: binaryOp, compare, rounding } = stackCode;
 /** 1 / (code applied to x): pushes 1 first. */
 const reciprocalOf =
   (...code: number[]): Unary =>
@@ -89,6 +89,35 @@ export const WASM_SCALAR_CODE: CodeTable<WasmScalarRenderer, Push, void> = {
     sin: call('sin'),
     cos: call('cos'),
     recip: reciprocalOf(),
+    floor: rounding(OP.f64_floor),
+    ceil: rounding(OP.f64_ceil),
+    // f64.nearest takes halves to even, as torch.round.
+    round: rounding(OP.f64_nearest),
+    sign: (r, x, e) => {
+      // (x > 0) - (x < 0): NaN and -0 give 0, as torch.sign.
+      const f = r.f;
+      const int = e.dtype === 'i32';
+      const t = f.local(int ? I32 : F64);
+      x();
+      f.set(t);
+      if (int) f.get(t).i32(0).op(OP.i32_gt_s).get(t).i32(0).op(OP.i32_lt_s, OP.i32_sub);
+      else f.get(t).f64(0).op(OP.f64_gt).get(t).f64(0).op(OP.f64_lt, OP.i32_sub, OP.f64_convert_i32_s);
+    },
+    isnan: (r, x, e) => {
+      const f = r.f;
+      x();
+      if (e.x.dtype === 'i32') {
+        f.op(OP.drop).i32(0);
+        return;
+      }
+      const t = f.local(F64);
+      f.tee(t).get(t).op(OP.f64_ne);
+    },
+    isinf: (r, x, e) => {
+      x();
+      if (e.x.dtype === 'i32') r.f.op(OP.drop).i32(0);
+      else r.f.op(OP.f64_abs).f64(Infinity).op(OP.f64_eq);
+    },
   },
   binary: {
     add: binaryOp(OP.f64_add, OP.i32_add),
@@ -101,6 +130,16 @@ export const WASM_SCALAR_CODE: CodeTable<WasmScalarRenderer, Push, void> = {
       a();
       b();
       r.f.call(r.facts.lib.pow);
+    },
+    floor_div: (r, a, b) => {
+      a();
+      b();
+      r.f.call(r.facts.lib.floorDiv);
+    },
+    mod: (r, a, b) => {
+      a();
+      b();
+      r.f.call(r.facts.lib.mod);
     },
   },
   compare: {

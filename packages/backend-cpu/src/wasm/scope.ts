@@ -23,6 +23,9 @@ export interface WasmLib {
   /** Module-defined f32x4 -> f32x4 approximations (see vmath.ts). */
   readonly vexp: number;
   readonly vtanh: number;
+  /** Module-defined (i32, i32) -> i32 floor division and remainder that never trap (see intmath.ts). */
+  readonly floorDiv: number;
+  readonly mod: number;
 }
 
 /** Where an iteration axis's current value is: an i32 local, or a constant. */

@@ -83,6 +83,13 @@ export const stackCode = {
       x();
       r.instr(e.dtype === 'i32' ? int! : float);
     },
+  /** Rounding to an integer: `float` for f32 values; an i32 is its own floor, ceil and round. */
+  rounding:
+    (float: number) =>
+    (r: Instr, x: Push, e: { readonly dtype: DType }): void => {
+      x();
+      if (e.dtype !== 'i32') r.instr(float);
+    },
   /** Both operands, then `float` or `int` by the result's dtype. */
   binary:
     (float: number, int?: number) =>

@@ -39,7 +39,7 @@ export function vectorizable(e: Expr): boolean {
 type Unary = UnaryCode<WasmVectorRenderer, Push, void>;
 type Binary = BinaryCode<WasmVectorRenderer, Push, void>;
 
-const { unary: lanes, binary, compare } = stackCode;
+const { unary: lanes, binary, compare, rounding } = stackCode;
 /** A module function v128 -> v128 of vmath.ts. */
 const vcall =
   (name: 'vexp' | 'vtanh'): Unary =>
@@ -80,6 +80,35 @@ export const WASM_VECTOR_CODE: CodeTable<WasmVectorRenderer, Push, void> = {
     sin: perLaneCall('sin'),
     cos: perLaneCall('cos'),
     recip: reciprocalOf(),
+    floor: rounding(SIMD.f32x4_floor),
+    ceil: rounding(SIMD.f32x4_ceil),
+    // f32x4.nearest takes halves to even, as torch.round.
+    round: rounding(SIMD.f32x4_nearest),
+    sign: (r, x, e) => {
+      // (x < 0) - (x > 0) on lane masks (true is -1) is (x > 0) - (x < 0): NaN and -0 give 0, as torch.sign.
+      const f = r.f;
+      const int = e.dtype === 'i32';
+      const v = f.local(V128);
+      x();
+      f.set(v);
+      if (int) f.get(v).i32x4(0).simd(SIMD.i32x4_lt_s).get(v).i32x4(0).simd(SIMD.i32x4_gt_s).simd(SIMD.i32x4_sub);
+      else f.get(v).f32x4(0).simd(SIMD.f32x4_lt).get(v).f32x4(0).simd(SIMD.f32x4_gt).simd(SIMD.i32x4_sub).simd(SIMD.f32x4_convert_i32x4_s);
+    },
+    isnan: (r, x, e) => {
+      const f = r.f;
+      x();
+      if (e.x.dtype === 'i32') {
+        f.op(OP.drop).i32x4(0);
+        return;
+      }
+      const v = f.local(V128);
+      f.tee(v).get(v).simd(SIMD.f32x4_ne);
+    },
+    isinf: (r, x, e) => {
+      x();
+      if (e.x.dtype === 'i32') r.f.op(OP.drop).i32x4(0);
+      else r.f.simd(SIMD.f32x4_abs).f32x4(Infinity).simd(SIMD.f32x4_eq);
+    },
   },
   binary: {
     add: binary(SIMD.f32x4_add, SIMD.i32x4_add),
@@ -96,6 +125,9 @@ export const WASM_VECTOR_CODE: CodeTable<WasmVectorRenderer, Push, void> = {
       f.set(w).set(v);
       r.perLane(r.facts.lib.pow, v, w);
     },
+    // No integer division in wasm SIMD: the module's functions lane by lane.
+    floor_div: (r, a, b) => r.perLaneInt(r.facts.lib.floorDiv, a, b),
+    mod: (r, a, b) => r.perLaneInt(r.facts.lib.mod, a, b),
   },
   compare: {
     eq: compare(SIMD.f32x4_eq, SIMD.i32x4_eq),
@@ -234,6 +266,22 @@ export class WasmVectorRenderer extends StackRenderer {
     this.f.get(a);
     if (delta !== 0) this.f.i32(delta).op(OP.i32_add);
     return this.f;
+  }
+
+  /** Pushes (i32, i32) -> i32 function `fn` applied to the lanes of `a` and `b`. */
+  perLaneInt(fn: number, a: Push, b: Push): void {
+    const f = this.f;
+    const [v, w] = [f.local(V128), f.local(V128)];
+    a();
+    f.set(v);
+    b();
+    f.set(w);
+    f.get(v);
+    for (let l = 0; l < 4; l++) {
+      f.get(v).simdLane(SIMD.i32x4_extract_lane, l);
+      f.get(w).simdLane(SIMD.i32x4_extract_lane, l);
+      f.call(fn).simdLane(SIMD.i32x4_replace_lane, l);
+    }
   }
 
   /** Applies an imported f64 function to each lane of the f32x4 in local `v` (and `w` for binary ones); pushes the result. */

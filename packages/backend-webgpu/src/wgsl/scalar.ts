@@ -70,6 +70,31 @@ export const WGSL_HELPERS: Readonly<Record<string, WgslHelper>> = {
   return r;
 }`,
   },
+  is_inf: { deps: [], code: 'fn is_inf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }' },
+  // torch.sign: NaN and -0 give 0 (comparisons with NaN are false).
+  sign_f32: { deps: [], code: 'fn sign_f32(x: f32) -> f32 { return select(select(0.0f, -1.0f, x < 0.0f), 1.0f, x > 0.0f); }' },
+  sign_i32: { deps: [], code: 'fn sign_i32(x: i32) -> i32 { return select(select(0i, -1i, x < 0i), 1i, x > 0i); }' },
+  floor_div_i32: {
+    deps: [],
+    // Rounds toward -inf (Python //); x // 0 = 0 and x // -1 = -x wrapping, as the interpreter (WGSL's / gives x for both).
+    code: `fn floor_div_i32(a: i32, b: i32) -> i32 {
+  if (b == 0i) { return 0i; }
+  if (b == -1i) { return 0i - a; }
+  let q = a / b;
+  if (a % b != 0i && (a < 0i) != (b < 0i)) { return q - 1i; }
+  return q;
+}`,
+  },
+  mod_i32: {
+    deps: [],
+    // The sign of b (Python %); x % 0 = 0 and x % -1 = 0, as the interpreter.
+    code: `fn mod_i32(a: i32, b: i32) -> i32 {
+  if (b == 0i || b == -1i) { return 0i; }
+  let r = a % b;
+  if (r != 0i && (r < 0i) != (b < 0i)) { return r + b; }
+  return r;
+}`,
+  },
   tanh_f32: {
     deps: ['is_nan'],
     // Bounded first: tanh written as a quotient of exponentials turns inf/inf into NaN for large |x|; at |x| = 10, tanh is 1 in f32.
@@ -152,6 +177,13 @@ export const WGSL_CODE: CodeTable<WgslRenderer, string, string> = {
     sin: builtin('sin'),
     cos: builtin('cos'),
     recip: (_r, x) => `(1.0f / ${x})`,
+    floor: (r, x, e) => (e.dtype === 'i32' ? x : builtin('floor')(r, x)),
+    ceil: (r, x, e) => (e.dtype === 'i32' ? x : builtin('ceil')(r, x)),
+    // WGSL's round takes halves to even, as torch.round.
+    round: (r, x, e) => (e.dtype === 'i32' ? x : builtin('round')(r, x)),
+    sign: (r, x, e) => helper(e.dtype === 'i32' ? 'sign_i32' : 'sign_f32')(r, x),
+    isnan: (r, x, e) => (e.x.dtype === 'i32' ? 'false' : helper('is_nan')(r, x)),
+    isinf: (r, x, e) => (e.x.dtype === 'i32' ? 'false' : helper('is_inf')(r, x)),
   },
   binary: {
     add: infix('+'),
@@ -161,6 +193,8 @@ export const WGSL_CODE: CodeTable<WgslRenderer, string, string> = {
     max: nanAware('max'),
     min: nanAware('min'),
     pow: helper2('pow_ieee'),
+    floor_div: helper2('floor_div_i32'),
+    mod: helper2('mod_i32'),
   },
   // IEEE: NaN compares unequal, as measured on llvmpipe.
   compare: { eq: infix('=='), ne: infix('!='), lt: infix('<'), le: infix('<='), gt: infix('>'), ge: infix('>=') },

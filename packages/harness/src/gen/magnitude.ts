@@ -23,7 +23,19 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
     case 'slice':
     case 'concat':
     case 'gelu':
+    case 'relu':
+    case 'silu':
+    case 'clamp':
       return max;
+    case 'floor':
+    case 'ceil':
+    case 'round':
+      return m[0]! + 1;
+    case 'floor_div':
+      // |a // b| <= |a| when b != 0; 0 when b = 0.
+      return m[0]!;
+    case 'mod':
+      return m[1]!;
     case 'where':
       return Math.max(m[1]!, m[2]!);
     case 'gather':
@@ -47,6 +59,8 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
     case 'sin':
     case 'cos':
     case 'softmax':
+    case 'sign':
+    case 'sigmoid':
       return 1;
     case 'add':
     case 'sub':
@@ -77,7 +91,7 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
 
 /** Ops whose f32 result is exactly the float64 result when their operands are exact (no rounding). */
 export const EXACT_OPS: ReadonlySet<string> = new Set([
-  'neg', 'abs', 'max', 'min', 'where', 'cast', 'reduce_max',
+  'neg', 'abs', 'max', 'min', 'where', 'cast', 'reduce_max', 'floor', 'ceil', 'round', 'sign', 'relu', 'clamp',
   'reshape', 'transpose', 'broadcast_to', 'slice', 'concat', 'pad', 'gather', 'iota', 'constant',
 ]);
 

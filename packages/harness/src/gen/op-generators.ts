@@ -1,6 +1,8 @@
 import {
   type Attrs,
+  BINARY_DTYPES,
   COMPARE_DTYPES,
+  type DTypeClass,
   DTYPES,
   type DType,
   type OpDef,
@@ -15,6 +17,7 @@ import {
   shapesEqual,
   tensorType,
   typeCheckOp,
+  unaryResultDType,
 } from '@tessera/ir';
 import { makeRng } from './choices.ts';
 import type { ProgramGen } from './context.ts';
@@ -39,6 +42,14 @@ function axisAttr(g: ProgramGen, axis: number, rank: number): number {
 /** Tame mode: operand adapters for unary ops whose domain or growth needs it. */
 function tameUnary(g: ProgramGen, op: OpName, x: Value): Value {
   switch (op) {
+    // Discontinuous (at integers, at 0, at the f32 range): only operands exact in f32, so every backend sees the same value.
+    case 'floor':
+    case 'ceil':
+    case 'round':
+    case 'sign':
+    case 'isnan':
+    case 'isinf':
+      return g.exactify(x);
     case 'log':
     case 'sqrt':
     case 'rsqrt':
@@ -51,11 +62,17 @@ function tameUnary(g: ProgramGen, op: OpName, x: Value): Value {
   }
 }
 
-function unary(cls: string): OpGenerator {
+/** A pool value converted to fit a dtype class. */
+function ofClass(g: ProgramGen, v: Value, cls: DTypeClass): Value {
+  return cls === 'float' ? g.toFloat(v) : cls === 'numeric' ? g.toNumeric(v) : cls === 'int' ? g.toDType(v, 'i32') : v;
+}
+
+/** A one-operand op of a dtype class; `nonFloat` when it needs i32 operands or gives bool. */
+function unary(cls: DTypeClass, nonFloat = cls === 'int'): OpGenerator {
   return {
+    nonFloat,
     generate(g, op) {
-      let x = g.pick();
-      x = cls === 'float' ? g.toFloat(x) : cls === 'numeric' ? g.toNumeric(x) : x;
+      const x = ofClass(g, g.pick(), cls);
       return g.emit(op, [g.opts.tame ? tameUnary(g, op, x) : x]);
     },
   };
@@ -79,12 +96,11 @@ function tameBinary(g: ProgramGen, op: OpName, a: Value, b: Value): [Value, Valu
   }
 }
 
-function binary(cls: string, nonFloat = false): OpGenerator {
+function binary(cls: DTypeClass, nonFloat = cls === 'int'): OpGenerator {
   return {
     nonFloat,
     generate(g, op) {
-      let a = g.pick();
-      a = cls === 'float' ? g.toFloat(a) : cls === 'numeric' ? g.toNumeric(a) : a;
+      let a = ofClass(g, g.pick(), cls);
       let b = g.partner([a.type.shape], a.type.dtype);
       if (g.c.flag()) [a, b] = [b, a];
       if (g.opts.tame) [a, b] = tameBinary(g, op, a, b);
@@ -101,6 +117,27 @@ const where: OpGenerator = {
     let b = g.partner([a.type.shape, cond.type.shape], a.type.dtype);
     if (g.c.flag()) [a, b] = [b, a];
     return g.emit('where', [cond, a, b]);
+  },
+};
+
+const clamp: OpGenerator = {
+  generate(g) {
+    const x = g.toNumeric(g.pick());
+    // Bounds in either order (min > max gives max), broadcasting with x and with each other.
+    const lo = g.partner([x.type.shape], x.type.dtype);
+    const hi = g.partner([x.type.shape, lo.type.shape], x.type.dtype);
+    return g.emit('clamp', [x, lo, hi]);
+  },
+};
+
+const logicalXor: OpGenerator = {
+  nonFloat: true,
+  generate(g) {
+    // Any two dtypes: nonzero is true. Tame mode keeps f32 operands exact (the test against 0 is discontinuous).
+    let a = g.exactify(g.pick());
+    let b = g.exactify(g.partner([a.type.shape], g.c.pick(DTYPES)));
+    if (g.c.flag()) [a, b] = [b, a];
+    return g.emit('logical_xor', [a, b]);
   },
 };
 
@@ -389,6 +426,11 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
   softmax,
   layer_norm: layerNorm,
   gelu,
+  sigmoid: unary('float'),
+  silu: unary('float'),
+  relu: unary('numeric'),
+  clamp,
+  logical_xor: logicalXor,
   attention,
 };
 
@@ -401,8 +443,8 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
 export function generatorFor(def: OpDef): OpGenerator | undefined {
   const name = def.name;
   if (name in EXPLICIT) return EXPLICIT[name];
-  if (isUnaryOp(name)) return unary(UNARY_DTYPES[name]);
-  if (isBinaryOp(name)) return binary(accepts(name, ['i32', 'i32'], {}) ? 'numeric' : 'float');
+  if (isUnaryOp(name)) return unary(UNARY_DTYPES[name], UNARY_DTYPES[name] === 'int' || unaryResultDType(name, 'f32') === 'bool');
+  if (isBinaryOp(name)) return binary(BINARY_DTYPES[name]);
   if (isCompareOp(name)) return binary(COMPARE_DTYPES[name], true);
   if ('axes' in def.attrs && 'keepdims' in def.attrs && def.operands.max === 1) return reduction;
   return undefined;

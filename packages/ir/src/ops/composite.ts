@@ -4,7 +4,8 @@ import { type OpSpec, type OpTable, fixedOperands, scalar } from '../op-def.ts';
 import type { Value } from '../program.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, broadcastShapes, formatShape, normalizeAxis, numel, shapesEqual, stridesOf } from '../tensor-type.ts';
-import { broadcastOffset, forEachIndex, mapElements } from './eval-util.ts';
+import { checkDType, castValue } from './elementwise.ts';
+import { broadcastMap, broadcastOffset, forEachIndex, mapElements } from './eval-util.ts';
 import { erf } from './special.ts';
 
 export { scalar };
@@ -138,6 +139,74 @@ const geluOp: OpSpec = {
   },
 };
 
+/** 1 / (1 + e^-x): the reference for sigmoid and silu (sigmoid(-inf) = 0, sigmoid(inf) = 1). */
+const logistic = (v: number): number => 1 / (1 + Math.exp(-v));
+
+const sigmoidOp: OpSpec = {
+  doc: 'logistic sigmoid 1 / (1 + e^-x) (as torch.sigmoid)',
+  fusion: 'elementwise',
+  operands: fixedOperands('x'),
+  attrs: {},
+  inferType([x]) {
+    requireF32(x!, 'operand x');
+    return x!;
+  },
+  evaluate: ([x], _attrs, result) => mapElements(result, x!, logistic),
+  decompose: (e, [x]) => e.emit('recip', [e.emit('add', [e.emit('exp', [e.emit('neg', [x!])]), scalar(e, 1)])]),
+};
+
+const siluOp: OpSpec = {
+  doc: 'x * sigmoid(x), the swish (as torch.nn.functional.silu; silu(-inf) is NaN there too)',
+  fusion: 'elementwise',
+  operands: fixedOperands('x'),
+  attrs: {},
+  inferType([x]) {
+    requireF32(x!, 'operand x');
+    return x!;
+  },
+  evaluate: ([x], _attrs, result) => mapElements(result, x!, (v) => v * logistic(v)),
+  decompose: (e, [x]) => e.emit('mul', [x!, e.emit('sigmoid', [x!])]),
+};
+
+const reluOp: OpSpec = {
+  doc: 'max(x, 0) (as torch.relu; NaN stays NaN)',
+  fusion: 'elementwise',
+  operands: fixedOperands('x'),
+  attrs: {},
+  inferType([x]) {
+    checkDType(x!.dtype, 'numeric', 'operand x');
+    return x!;
+  },
+  evaluate: ([x], _attrs, result) => mapElements(result, x!, (v) => Math.max(v, 0)),
+  decompose: (e, [x]) => e.emit('max', [x!, e.emit('constant', [], { shape: [], dtype: x!.type.dtype, value: [0] })]),
+};
+
+const clampOp: OpSpec = {
+  doc: 'min(max(x, min), max), all three broadcast (as torch.clamp: min > max gives max; NaN in any operand gives NaN)',
+  fusion: 'broadcast',
+  operands: fixedOperands('x', 'min', 'max'),
+  attrs: {},
+  inferType([x, lo, hi]) {
+    checkDType(x!.dtype, 'numeric', 'operand x');
+    for (const [t, what] of [[lo!, 'min'], [hi!, 'max']] as const) {
+      if (t.dtype !== x!.dtype) throw new TypeRuleError(`operand ${what} has dtype ${t.dtype}, expected ${x!.dtype} like x`);
+    }
+    return { dtype: x!.dtype, shape: broadcastShapes(x!.shape, lo!.shape, hi!.shape) };
+  },
+  evaluate: (ops, _attrs, result) => broadcastMap(result, ops, ([v, lo, hi]) => Math.min(Math.max(v!, lo!), hi!)),
+  decompose: (e, [x, lo, hi]) => e.emit('min', [e.emit('max', [x!, lo!]), hi!]),
+};
+
+const logicalXorOp: OpSpec = {
+  doc: 'exactly one of a and b is nonzero (bool; any dtypes, broadcast; NaN counts as nonzero), as torch.logical_xor',
+  fusion: 'broadcast',
+  operands: fixedOperands('a', 'b'),
+  attrs: {},
+  inferType: ([a, b]) => ({ dtype: 'bool', shape: broadcastShapes(a!.shape, b!.shape) }),
+  evaluate: (ops, _attrs, result) => broadcastMap(result, ops, ([a, b]) => (castValue(a!, 'bool') !== castValue(b!, 'bool') ? 1 : 0)),
+  decompose: (e, [a, b]) => e.emit('ne', [e.emit('cast', [a!], { to: 'bool' }), e.emit('cast', [b!], { to: 'bool' })]),
+};
+
 /** Shapes of attention: batch axes (broadcast), Tq, Tk, D, Dv. */
 function attentionDims(q: TensorType, k: TensorType, v: TensorType) {
   for (const [t, what] of [[q, 'q'], [k, 'k'], [v, 'v']] as const) {
@@ -229,5 +298,10 @@ export const COMPOSITE_OPS = {
   softmax: softmaxOp,
   layer_norm: layerNormOp,
   gelu: geluOp,
+  sigmoid: sigmoidOp,
+  silu: siluOp,
+  relu: reluOp,
+  clamp: clampOp,
+  logical_xor: logicalXorOp,
   attention: attentionOp,
 } as const satisfies OpTable;

@@ -8,14 +8,46 @@ import { broadcastMap, mapElements } from './eval-util.ts';
 import { erf, erfDecomposition } from './special.ts';
 
 /** Which dtypes an elementwise op accepts. */
-export type DTypeClass = 'float' | 'numeric' | 'any';
+export type DTypeClass = 'float' | 'numeric' | 'int' | 'any';
 
-function checkDType(d: DType, cls: DTypeClass, what: string): void {
-  const ok = cls === 'any' || (cls === 'float' ? isFloat(d) : isNumeric(d));
-  if (!ok) {
-    const want = cls === 'float' ? 'a float dtype (f32)' : 'a numeric dtype (f32 or i32)';
-    throw new TypeRuleError(`${what} has dtype ${d}, expected ${want}`);
-  }
+const WANTED: Record<Exclude<DTypeClass, 'any'>, string> = {
+  float: 'a float dtype (f32)',
+  numeric: 'a numeric dtype (f32 or i32)',
+  int: 'an integer dtype (i32)',
+};
+
+/** Checks an operand's dtype against a class; `hint` says what to do instead (appended to the error). */
+export function checkDType(d: DType, cls: DTypeClass, what: string, hint?: string): void {
+  const ok = cls === 'any' || (cls === 'float' ? isFloat(d) : cls === 'int' ? d === 'i32' : isNumeric(d));
+  if (!ok) throw new TypeRuleError(`${what} has dtype ${d}, expected ${WANTED[cls as Exclude<DTypeClass, 'any'>]}${hint ? `; ${hint}` : ''}`);
+}
+
+/**
+ * Round half to even (banker's rounding, as torch.round and IEEE
+ * roundToIntegralTiesToEven): 0.5 -> 0, 1.5 -> 2, 2.5 -> 2, -0.5 -> -0.
+ */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x); // halves go up: fix the odd ones
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Integer division rounding toward -inf, as Python's // and torch.floor_divide
+ * on integers. x // 0 is 0 (as NumPy; PyTorch raises on CPU, and kernels
+ * cannot raise), and -2^31 // -1 wraps to -2^31 like all i32 arithmetic.
+ */
+export function floorDivI32(a: number, b: number): number {
+  return b === 0 ? 0 : Math.floor(a / b) | 0;
+}
+
+/**
+ * The remainder of floorDivI32, as Python's % and torch.remainder: it has
+ * the sign of b, and a == (a // b) * b + a % b. x % 0 is 0 (as NumPy).
+ */
+export function modI32(a: number, b: number): number {
+  if (b === 0) return 0;
+  const r = a % b;
+  return (r !== 0 && r < 0 !== b < 0 ? r + b : r) | 0;
 }
 
 interface UnaryRule {
@@ -24,9 +56,13 @@ interface UnaryRule {
   readonly f: (x: number) => number;
   /** Integer semantics where it differs (wrapping). */
   readonly i32?: (x: number) => number;
+  /** A predicate: the result is bool (f returns 1 or 0); otherwise the operand's dtype. */
+  readonly result?: 'bool';
   /** The op in other ops, for targets without code for it (see OpSpec.decompose). */
   readonly decompose?: (e: Emitter, operands: readonly Value[]) => Value;
 }
+
+const identity = (x: number): number => x;
 
 /** Unary math, one entry per op. Floats are computed in float64. Its keys are the union UnaryOp. */
 export const UNARY_OPS = {
@@ -41,6 +77,12 @@ export const UNARY_OPS = {
   sin: { doc: 'sine (radians)', dtypes: 'float', f: Math.sin },
   cos: { doc: 'cosine (radians)', dtypes: 'float', f: Math.cos },
   recip: { doc: '1 / x', dtypes: 'float', f: (x) => 1 / x },
+  floor: { doc: 'largest integer <= x (an i32 is its own floor)', dtypes: 'numeric', f: Math.floor, i32: identity },
+  ceil: { doc: 'smallest integer >= x (an i32 is its own ceil)', dtypes: 'numeric', f: Math.ceil, i32: identity },
+  round: { doc: 'nearest integer, halves to even (as torch.round: 0.5 -> 0, 1.5 -> 2, -2.5 -> -2)', dtypes: 'numeric', f: roundHalfEven, i32: identity },
+  sign: { doc: '1, -1 or 0 by the sign of x (as torch.sign: sign(NaN) = 0, sign(-0) = 0)', dtypes: 'numeric', f: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0) },
+  isnan: { doc: 'x is NaN (bool; never for i32)', dtypes: 'numeric', result: 'bool', f: (x) => (Number.isNaN(x) ? 1 : 0) },
+  isinf: { doc: 'x is +inf or -inf (bool; never for i32)', dtypes: 'numeric', result: 'bool', f: (x) => (x === Infinity || x === -Infinity ? 1 : 0) },
 } as const satisfies Readonly<Record<string, UnaryRule>>;
 
 /** The unary math ops (one per entry of UNARY_OPS). */
@@ -55,10 +97,10 @@ function unaryOp(rule: UnaryRule): OpSpec {
     attrs: {},
     inferType([x]) {
       checkDType(x!.dtype, rule.dtypes, 'operand x');
-      return x!;
+      return rule.result === 'bool' ? { dtype: 'bool', shape: x!.shape } : x!;
     },
     evaluate([x], _attrs, result) {
-      const f = result.dtype === 'i32' && rule.i32 ? rule.i32 : rule.f;
+      const f = x!.type.dtype === 'i32' && rule.i32 ? rule.i32 : rule.f;
       return mapElements(result, x!, f);
     },
   };
@@ -69,6 +111,8 @@ interface BinaryRule {
   readonly dtypes: DTypeClass;
   readonly f: (a: number, b: number) => number;
   readonly i32?: (a: number, b: number) => number;
+  /** What to do instead, appended to a dtype error (div on i32 points at floor_div). */
+  readonly hint?: string;
   /** The op in other ops, for targets without code for it (see OpSpec.decompose). */
   readonly decompose?: (e: Emitter, operands: readonly Value[]) => Value;
 }
@@ -84,17 +128,20 @@ export function ieeePow(a: number, b: number): number {
 
 /**
  * Binary arithmetic with numpy broadcasting; both operands share a dtype.
- * max/min propagate NaN (as torch.maximum). div and pow are float-only: integer
- * division semantics differ between targets, so programs cast explicitly.
+ * max/min propagate NaN (as torch.maximum). div and pow are float-only (div
+ * is true division); integer division is floor_div and mod, with Python's
+ * rounding toward -inf.
  */
 export const BINARY_OPS = {
   add: { doc: 'a + b', dtypes: 'numeric', f: (a, b) => a + b, i32: (a, b) => (a + b) | 0 },
   sub: { doc: 'a - b', dtypes: 'numeric', f: (a, b) => a - b, i32: (a, b) => (a - b) | 0 },
   mul: { doc: 'a * b', dtypes: 'numeric', f: (a, b) => a * b, i32: Math.imul },
-  div: { doc: 'a / b', dtypes: 'float', f: (a, b) => a / b },
+  div: { doc: 'a / b (true division, f32)', dtypes: 'float', f: (a, b) => a / b, hint: 'div is true division: for integer division use floor_div (Tensor.floorDivide, Python //), or cast to f32' },
   max: { doc: 'larger of a and b (NaN if either is NaN)', dtypes: 'numeric', f: Math.max },
   min: { doc: 'smaller of a and b (NaN if either is NaN)', dtypes: 'numeric', f: Math.min },
   pow: { doc: 'a ^ b (IEEE pow: NaN for a negative base with a fractional exponent; 1 for 1^y and (-1)^inf)', dtypes: 'float', f: ieeePow },
+  floor_div: { doc: 'a // b on i32, rounding toward -inf (Python //, torch.floor_divide); x // 0 = 0 (as NumPy)', dtypes: 'int', f: floorDivI32 },
+  mod: { doc: 'a % b on i32 with the sign of b (Python %, torch.remainder); x % 0 = 0 (as NumPy)', dtypes: 'int', f: modI32 },
 } as const satisfies Readonly<Record<string, BinaryRule>>;
 
 /** The binary arithmetic ops (one per entry of BINARY_OPS). */
@@ -113,7 +160,7 @@ function binaryOp(rule: BinaryRule): OpSpec {
     attrs: {},
     inferType([a, b]) {
       sameDType(a!, b!);
-      checkDType(a!.dtype, rule.dtypes, 'operand a');
+      checkDType(a!.dtype, rule.dtypes, 'operand a', rule.hint);
       return { dtype: a!.dtype, shape: broadcastShapes(a!.shape, b!.shape) };
     },
     evaluate(ops, _attrs, result) {
@@ -259,7 +306,13 @@ function dtypeClasses<K extends string>(table: Readonly<Record<K, { readonly dty
   return Object.fromEntries(keysOf(table).map((k) => [k, table[k].dtypes])) as Record<K, DTypeClass>;
 }
 
-/** Scalar semantics of a unary op for a dtype (shared with the kernel evaluator, so each op is defined once). */
+/** The dtype of a unary op's result for an operand of `dtype` (bool for predicates). */
+export function unaryResultDType(op: UnaryOp, dtype: DType): DType {
+  const rule: UnaryRule = UNARY_OPS[op];
+  return rule.result ?? dtype;
+}
+
+/** Scalar semantics of a unary op for an operand dtype (shared with the kernel evaluator, so each op is defined once). */
 export function unaryScalarFn(op: UnaryOp, dtype: DType): (x: number) => number {
   const rule: UnaryRule = UNARY_OPS[op];
   if (!rule) throw new Error(`'${op}' is not a unary op`);

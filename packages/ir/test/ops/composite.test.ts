@@ -191,3 +191,53 @@ describe('attention against a naive attention', () => {
     expect(() => runOp('attention', [q, k, v, arg('bool', [3, 4], new Array(12).fill(1))])).toThrow(/mask has shape \[3,4\]/);
   });
 });
+
+describe('sigmoid, silu and relu (PyTorch semantics, hand-checked)', () => {
+  const x = arg('f32', [7], [0, 2, -2, Infinity, -Infinity, NaN, -0]);
+
+  it('sigmoid = 1 / (1 + e^-x): 1/2 at 0, 1 and 0 at the infinities, NaN stays NaN; symmetric', () => {
+    const e2 = Math.exp(-2);
+    expectClose(runOp('sigmoid', [x]).data, [0.5, 1 / (1 + e2), e2 / (1 + e2), 1, 0, NaN, 0.5], 'sigmoid', 1e-15);
+    fc.assert(
+      fc.property(shapeArb(0, 2).chain((s) => argArb('f32', s)), (v) => {
+        const pos = runOp('sigmoid', [v]).data;
+        const neg = runOp('sigmoid', [arg('f32', v.shape, v.data.map((t) => -t))]).data;
+        expectClose(pos.map((p, i) => p + neg[i]!), pos.map(() => 1), 'sigmoid(x) + sigmoid(-x)', 1e-15);
+      }),
+      { numRuns: RUNS.cheap },
+    );
+  });
+
+  it('silu = x * sigmoid(x): 0 at 0, x at +inf, NaN at -inf (-inf * 0, as PyTorch)', () => {
+    const e2 = Math.exp(-2);
+    expectClose(runOp('silu', [x]).data, [0, 2 / (1 + e2), (-2 * e2) / (1 + e2), Infinity, NaN, NaN, -0], 'silu', 1e-15);
+  });
+
+  it('relu = max(x, 0): NaN stays NaN; i32 too', () => {
+    expectExact(runOp('relu', [x]).data, [0, 2, 0, Infinity, 0, NaN, 0]);
+    const y = runOp('relu', [arg('i32', [3], [-2147483648, 0, 7])]);
+    expect(y.dtype).toBe('i32');
+    expectExact(y.data, [0, 0, 7]);
+    expect(() => runOp('sigmoid', [arg('i32', [1], [1])])).toThrow(/expected f32/);
+    expect(() => runOp('relu', [arg('bool', [1], [1])])).toThrow(/expected a numeric dtype/);
+  });
+});
+
+describe('clamp and logical_xor (PyTorch semantics, hand-checked)', () => {
+  it('clamp = min(max(x, lo), hi), broadcasting all three; lo > hi gives hi; NaN anywhere gives NaN', () => {
+    const x = arg('f32', [2, 3], [-5, 0.5, 5, NaN, -0.25, 3]);
+    const y = runOp('clamp', [x, arg('f32', [3], [-1, 0, NaN]), arg('f32', [2, 1], [1, -2])]);
+    expect(y.shape).toEqual([2, 3]);
+    // Row 1 has hi = -2 below every lo: every element is hi (as torch.clamp with min > max).
+    expectExact(y.data, [-1, 0.5, NaN, NaN, -2, NaN]);
+    expectExact(runOp('clamp', [arg('i32', [4], [-9, 3, 9, 0]), arg('i32', [], [-1]), arg('i32', [], [4])]).data, [-1, 3, 4, 0]);
+    expect(() => runOp('clamp', [arg('f32', [1], [0]), arg('i32', [1], [0]), arg('f32', [1], [1])])).toThrow(/operand min has dtype i32, expected f32 like x/);
+  });
+
+  it('logical_xor: exactly one nonzero, any dtypes, NaN counts as nonzero, bool result', () => {
+    const y = runOp('logical_xor', [arg('f32', [5], [0, 0, 2.5, NaN, -0]), arg('i32', [5], [0, 3, -1, 0, 0])]);
+    expect(y.dtype).toBe('bool');
+    expectExact(y.data, [0, 1, 0, 1, 0]);
+    expectExact(runOp('logical_xor', [arg('bool', [2, 1], [1, 0]), arg('bool', [2], [1, 0])]).data, [0, 1, 1, 0]);
+  });
+});

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Attrs, type OpName, type Program, ProgramBuilder, compositeOps, decomposeProgram, tensorType, verify } from '../../src/index.ts';
-import { type Arg, RUNS, arg, argArb, broadcastShapesArb, expectClose, extentArb, f32Arb, inputsOf, magnitude, runProgram, shapeArb, singleOpProgram, uniformArb } from './harness.ts';
+import { type Attrs, type DType, type OpName, type Program, ProgramBuilder, compositeOps, decomposeProgram, tensorType, verify } from '../../src/index.ts';
+import { type Arg, RUNS, arg, argArb, broadcastShapesArb, expectClose, extentArb, f32Arb, f32SpecialArb, inputsOf, magnitude, runProgram, shapeArb, singleOpProgram, uniformArb, valueArb } from './harness.ts';
 import { broadcastShape } from './naive.ts';
 
 const COMPOSITES = new Set(compositeOps().map((d) => d.name));
@@ -82,6 +82,36 @@ describe('composite == decomposition', () => {
       );
     });
   }
+
+  for (const op of ['sigmoid', 'silu', 'relu'] as const) {
+    it(`${op}: random shapes and values (NaN, +-inf included)`, () => {
+      fc.assert(
+        fc.property(shapeArb(0, 3).chain((s) => argArb('f32', s, f32SpecialArb)), (x) => check(op, [x], {}, 1e-12, magnitude(x.data.filter(Number.isFinite)))),
+        { numRuns: RUNS.medium },
+      );
+    });
+  }
+
+  it('relu on i32, clamp (bounds either way round, broadcast), logical_xor (any dtypes)', () => {
+    fc.assert(
+      fc.property(shapeArb(0, 3).chain((s) => argArb('i32', s)), (x) => check('relu', [x])),
+      { numRuns: RUNS.cheap },
+    );
+    const clampCase = fc.constantFrom<'f32' | 'i32'>('f32', 'i32').chain((dt) =>
+      broadcastShapesArb(3).chain(([sx, sl, sh]) => fc.tuple(argArb(dt, sx!, valueArb(dt, true)), argArb(dt, sl!, valueArb(dt, true)), argArb(dt, sh!, valueArb(dt, true)))),
+    );
+    fc.assert(
+      fc.property(clampCase, (args) => check('clamp', args)),
+      { numRuns: RUNS.medium },
+    );
+    const xorCase = fc
+      .tuple(fc.constantFrom<DType>('f32', 'i32', 'bool'), fc.constantFrom<DType>('f32', 'i32', 'bool'))
+      .chain(([da, db]) => broadcastShapesArb(2).chain(([sa, sb]) => fc.tuple(argArb(da, sa!, valueArb(da, true)), argArb(db, sb!, valueArb(db, true)))));
+    fc.assert(
+      fc.property(xorCase, (args) => check('logical_xor', args)),
+      { numRuns: RUNS.medium },
+    );
+  });
 
   it('attention: no mask, bool mask, additive mask, broadcast batch axes, default or given scale', () => {
     fc.assert(

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BINARY_OP_NAMES, type BinaryOp, COMPARE_OP_NAMES, type DType, OpTypeError, UNARY_OP_NAMES, keysOf } from '../../src/index.ts';
 import { RUNS, arg, argArb, boolArb, broadcastShapesArb, expectClose, expectExact, f32SpecialArb, runOp, shapeArb, uniformArb, valueArb } from './harness.ts';
-import { compares, f64Binary, f64Unary, i32Ops, naiveCast, naiveMap, nanMax, nanMin } from './naive.ts';
+import { compares, f64Binary, f64Unary, i32Ops, intBinary, naiveCast, naiveMap, nanMax, nanMin, predicates } from './naive.ts';
 
 const f32 = (shape: number[], data: number[]) => arg('f32', shape, data);
 const i32 = (shape: number[], data: number[]) => arg('i32', shape, data);
@@ -10,10 +10,10 @@ const bool = (shape: number[], data: number[]) => arg('bool', shape, data);
 
 describe('unary ops against naive semantics', () => {
   it('covers every registered unary op', () => {
-    expect([...UNARY_OP_NAMES].sort()).toEqual(Object.keys(f64Unary).sort());
+    expect([...UNARY_OP_NAMES].sort()).toEqual([...Object.keys(f64Unary), ...Object.keys(predicates)].sort());
   });
 
-  for (const op of UNARY_OP_NAMES) {
+  for (const op of UNARY_OP_NAMES.filter((o) => o in f64Unary)) {
     it(`f32 ${op}: random shapes and values (NaN, +-inf included)`, () => {
       fc.assert(
         fc.property(shapeArb(0, 3).chain((s) => argArb('f32', s, f32SpecialArb)), (x) => {
@@ -51,7 +51,7 @@ describe('unary ops against naive semantics', () => {
     expectExact(runOp('sin', [f32([2], [0, Math.fround(Math.PI / 2)])]).data, [0, Math.sin(Math.fround(Math.PI / 2))]);
     expectExact(runOp('cos', [f32([1], [0])]).data, [1]);
     expectExact(runOp('erf', [f32([4], [0, Infinity, -Infinity, NaN])]).data, [0, 1, -1, NaN]);
-    for (const op of UNARY_OP_NAMES) expectExact(runOp(op, [f32([1], [NaN])]).data, [NaN], `${op}(NaN)`);
+    for (const op of UNARY_OP_NAMES.filter((o) => o in f64Unary && o !== 'sign')) expectExact(runOp(op, [f32([1], [NaN])]).data, [NaN], `${op}(NaN)`);
     expectClose(runOp('erf', [f32([2], [0.5, -1])]).data, [0.5204998778130465, -0.8427007929497149], 'erf', 1e-15);
     expectExact(runOp('neg', [i32([3], [-2147483648, 2147483647, 0])]).data, [-2147483648, -2147483647, 0]);
     expectExact(runOp('abs', [i32([3], [-2147483648, -5, 7])]).data, [-2147483648, 5, 7]);
@@ -66,10 +66,10 @@ describe('unary ops against naive semantics', () => {
 
 describe('binary ops against naive semantics', () => {
   it('covers every registered binary op', () => {
-    expect([...BINARY_OP_NAMES].sort()).toEqual(Object.keys(f64Binary).sort());
+    expect([...BINARY_OP_NAMES].sort()).toEqual([...Object.keys(f64Binary), ...Object.keys(intBinary)].sort());
   });
 
-  for (const op of BINARY_OP_NAMES) {
+  for (const op of BINARY_OP_NAMES.filter((o) => o in f64Binary)) {
     it(`f32 ${op}: broadcast shapes, NaN and infinities`, () => {
       const cases = broadcastShapesArb(2).chain(([sa, sb]) => fc.tuple(argArb('f32', sa!, f32SpecialArb), argArb('f32', sb!, f32SpecialArb)));
       fc.assert(
@@ -252,5 +252,108 @@ describe('cast against naive semantics', () => {
     expectExact(runOp('cast', [bool([2], [1, 0])], { to: 'f32' }).data, [1, 0]);
     expectExact(runOp('cast', [bool([2], [1, 0])], { to: 'i32' }).data, [1, 0]);
     expectExact(runOp('cast', [i32([2], [-7, 123])], { to: 'f32' }).data, [-7, 123]);
+  });
+});
+
+describe('rounding, sign and the NaN/inf predicates (PyTorch semantics, hand-checked)', () => {
+  const x = f32([12], [-2.5, -1.5, -0.5, -0.25, -0, 0.25, 0.5, 1.5, 2.5, 2.75, Infinity, NaN]);
+
+  it('floor and ceil: toward -inf and +inf; zeros keep their sign; an i32 is unchanged', () => {
+    const floor = runOp('floor', [x]).data;
+    expectExact(floor, [-3, -2, -1, -1, -0, 0, 0, 1, 2, 2, Infinity, NaN]);
+    expect(Object.is(floor[4], -0)).toBe(true);
+    const ceil = runOp('ceil', [x]).data;
+    expectExact(ceil, [-2, -1, -0, -0, -0, 1, 1, 2, 3, 3, Infinity, NaN]);
+    expect(Object.is(ceil[2], -0) && Object.is(ceil[3], -0)).toBe(true);
+    for (const op of ['floor', 'ceil', 'round'] as const) {
+      const y = runOp(op, [i32([3], [-7, 0, 2147483647])]);
+      expect(y.dtype).toBe('i32');
+      expectExact(y.data, [-7, 0, 2147483647]);
+    }
+  });
+
+  it('round: halves to even (0.5 -> 0, 1.5 -> 2, 2.5 -> 2), negatives alike, -0.25 -> -0', () => {
+    const y = runOp('round', [x]).data;
+    expectExact(y, [-2, -2, -0, -0, -0, 0, 0, 2, 2, 3, Infinity, NaN]);
+    expect([2, 3, 4].every((i) => Object.is(y[i], -0))).toBe(true);
+    expectExact(runOp('round', [f32([4], [3.5, 4.5, -3.5, 8388607.5])]).data, [4, 4, -4, 8388608]);
+  });
+
+  it('sign: -1, 0, 1; NaN and -0 give 0 (as torch.sign); i32 too', () => {
+    const y = runOp('sign', [f32([6], [-3, -0, 0, 0.25, -Infinity, NaN])]).data;
+    expectExact(y, [-1, 0, 0, 1, -1, 0]);
+    expect(Object.is(y[1], 0)).toBe(true);
+    expectExact(runOp('sign', [i32([3], [-2147483648, 0, 5])]).data, [-1, 0, 1]);
+  });
+
+  it('isnan and isinf give bool; an i32 is never NaN or infinite', () => {
+    const v = f32([5], [NaN, Infinity, -Infinity, 0, 3e38]);
+    const nan = runOp('isnan', [v]);
+    expect(nan.dtype).toBe('bool');
+    expectExact(nan.data, [1, 0, 0, 0, 0]);
+    expectExact(runOp('isinf', [v]).data, [0, 1, 1, 0, 0]);
+    expectExact(runOp('isnan', [i32([2], [0, -1])]).data, [0, 0]);
+    expectExact(runOp('isinf', [i32([2], [2147483647, -2147483648])]).data, [0, 0]);
+    expect(() => runOp('isnan', [bool([1], [1])])).toThrow(/expected a numeric dtype/);
+  });
+
+  for (const op of keysOf(predicates)) {
+    it(`${op}: random shapes and values (NaN, +-inf included)`, () => {
+      fc.assert(
+        fc.property(shapeArb(0, 3).chain((s) => argArb('f32', s, f32SpecialArb)), (v) => {
+          const y = runOp(op, [v]);
+          expect(y.dtype).toBe('bool');
+          expectExact(y.data, v.data.map((e) => (predicates[op]!(e) ? 1 : 0)), op);
+        }),
+        { numRuns: 20 },
+      );
+    });
+  }
+});
+
+describe('integer floor_div and mod (Python // and %, torch.floor_divide and torch.remainder)', () => {
+  const r = (op: BinaryOp, a: number[], b: number[]) => runOp(op, [i32([a.length], a), i32([b.length], b)]).data;
+
+  it('round toward -inf; the remainder has the sign of the divisor', () => {
+    expectExact(r('floor_div', [7, -7, 7, -7, 6, -6, 0, 1], [2, 2, -2, -2, 3, 3, 5, -3]), [3, -4, -4, 3, 2, -2, 0, -1]);
+    expectExact(r('mod', [7, -7, 7, -7, 6, -6, 0, 1], [2, 2, -2, -2, 3, 3, 5, -3]), [1, 1, -1, -1, 0, 0, 0, -2]);
+  });
+
+  it('division by zero gives 0 for both (as NumPy; documented, the same on every backend); -2^31 // -1 wraps', () => {
+    expectExact(r('floor_div', [5, -5, 0, -2147483648], [0, 0, 0, 0]), [0, 0, 0, 0]);
+    expectExact(r('mod', [5, -5, 0, 2147483647], [0, 0, 0, 0]), [0, 0, 0, 0]);
+    expectExact(r('floor_div', [-2147483648, -2147483648, 2147483647], [-1, 1, -1]), [-2147483648, -2147483648, -2147483647]);
+    expectExact(r('mod', [-2147483648, -2147483648, 2147483647], [-1, 2147483647, -2147483648]), [0, 2147483646, -1]);
+  });
+
+  for (const op of keysOf(intBinary)) {
+    it(`${op}: broadcast shapes, i32 values near the limits, against BigInt`, () => {
+      const cases = broadcastShapesArb(2).chain(([sa, sb]) => fc.tuple(argArb('i32', sa!), argArb('i32', sb!)));
+      fc.assert(
+        fc.property(cases, ([a, b]) => {
+          const y = runOp(op, [a, b]);
+          expect(y.dtype).toBe('i32');
+          expectExact(y.data, naiveMap([a, b], ([p, q]) => intBinary[op]!(p!, q!)).data, op);
+        }),
+        { numRuns: 40 },
+      );
+    });
+  }
+
+  it('a == (a // b) * b + a % b for b != 0, with 0 <= |a % b| < |b|', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -2147483647, max: 2147483647 }), fc.integer({ min: -2147483648, max: 2147483647 }).filter((b) => b !== 0), (a, b) => {
+        const [q, m] = [r('floor_div', [a], [b])[0]!, r('mod', [a], [b])[0]!];
+        expect(BigInt(q) * BigInt(b) + BigInt(m)).toBe(BigInt(a));
+        expect(Math.abs(m) < Math.abs(b) && (m === 0 || m < 0 === b < 0)).toBe(true);
+      }),
+      { numRuns: RUNS.medium },
+    );
+  });
+
+  it('take i32 only; div on i32 says it is true division and points at floor_div', () => {
+    expect(() => runOp('floor_div', [f32([1], [1]), f32([1], [2])])).toThrow(/expected an integer dtype \(i32\)/);
+    expect(() => runOp('mod', [bool([1], [1]), bool([1], [1])])).toThrow(OpTypeError);
+    expect(() => runOp('div', [i32([1], [7]), i32([1], [2])])).toThrow(/div\(i32\[1\], i32\[1\]\).*expected a float dtype \(f32\); div is true division: for integer division use floor_div/);
   });
 });

@@ -137,6 +137,22 @@ export const f64Binary: Record<string, (a: number, b: number) => number> = {
   pow: (a, b) => (a === 1 || (a === -1 && Math.abs(b) === Infinity) ? 1 : a ** b),
 };
 
+/** floor through the remainder (not Math.floor); zeros, infinities and NaN are their own floor. */
+function naiveFloor(x: number): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  const frac = x % 1; // has the sign of x
+  return frac === 0 ? x : frac > 0 ? x - frac : x - frac - 1;
+}
+
+/** Round half to even, by the fraction above the floor; a zero result keeps the sign of x (as C's nearbyint). */
+function naiveRound(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  const f = naiveFloor(x);
+  const d = x - f;
+  const r = d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
+  return r === 0 ? (x < 0 || Object.is(x, -0) ? -0 : 0) : r;
+}
+
 /** Float unary ops on float64 (erf at full precision, see preciseErf). */
 export const f64Unary: Record<string, (x: number) => number> = {
   neg: (x) => 0 - x,
@@ -150,7 +166,34 @@ export const f64Unary: Record<string, (x: number) => number> = {
   sin: Math.sin,
   cos: Math.cos,
   recip: (x) => 1 / x,
+  floor: naiveFloor,
+  ceil: (x) => -naiveFloor(-x),
+  round: naiveRound,
+  // torch.sign: NaN gives 0, and so does -0.
+  sign: (x) => (Number.isNaN(x) || x === 0 ? 0 : x < 0 ? -1 : 1),
 };
+
+/** Unary predicates (bool results). */
+export const predicates = {
+  isnan: (x) => x !== x,
+  isinf: (x) => Math.abs(x) === Infinity,
+} satisfies Record<string, (x: number) => boolean>;
+
+/** i32 floor division and remainder through BigInt (which truncates): Python semantics, x // 0 = x % 0 = 0. */
+export const intBinary = {
+  floor_div: (a, b) => {
+    if (b === 0) return 0;
+    const [x, y] = [BigInt(a), BigInt(b)];
+    const q = x / y;
+    return I32(x % y !== 0n && x < 0n !== y < 0n ? q - 1n : q);
+  },
+  mod: (a, b) => {
+    if (b === 0) return 0;
+    const [x, y] = [BigInt(a), BigInt(b)];
+    const r = x % y;
+    return I32(r !== 0n && r < 0n !== y < 0n ? r + y : r);
+  },
+} satisfies Record<string, (a: number, b: number) => number>;
 
 /** Comparisons; NaN is unequal to everything. */
 export const compares: Record<string, (a: number, b: number) => boolean> = {

@@ -49,9 +49,11 @@ const attentionFlops: FlopRule = (n, [q, k]) => {
  * Floating-point operations of each op, one rule per op (an exhaustive
  * table, so a new op is counted on purpose, never as 0 by omission):
  * 2*M*N*K per matmul; attention 2*Tq*Tk*(D + Dv) plus 5 per score (scale,
- * max, exp, sum, divide); softmax 5 and layer_norm 8 per element; gelu 8 per
- * element; 1 per element of every other arithmetic op and of the input of a
- * reduction. Movement, comparisons, selects, casts, gathers and constants count 0.
+ * max, exp, sum, divide); softmax 5 and layer_norm 8 per element; gelu 8,
+ * silu 5, sigmoid 4 and clamp 2 per element (their decompositions' ops); 1 per
+ * element of every other arithmetic op and of the input of a reduction.
+ * Movement, comparisons, predicates (isnan, isinf), logic, selects, casts,
+ * gathers and constants count 0.
  */
 export const FLOPS: { readonly [P in OpName]: FlopRule } = {
   neg: perElement(1),
@@ -65,6 +67,12 @@ export const FLOPS: { readonly [P in OpName]: FlopRule } = {
   sin: perElement(1),
   cos: perElement(1),
   recip: perElement(1),
+  floor: perElement(1),
+  ceil: perElement(1),
+  round: perElement(1),
+  sign: perElement(1),
+  isnan: none,
+  isinf: none,
   add: perElement(1),
   sub: perElement(1),
   mul: perElement(1),
@@ -72,6 +80,8 @@ export const FLOPS: { readonly [P in OpName]: FlopRule } = {
   max: perElement(1),
   min: perElement(1),
   pow: perElement(1),
+  floor_div: perElement(1),
+  mod: perElement(1),
   eq: none,
   ne: none,
   lt: none,
@@ -96,6 +106,11 @@ export const FLOPS: { readonly [P in OpName]: FlopRule } = {
   softmax: perElement(5),
   layer_norm: perElement(8),
   gelu: perElement(8),
+  sigmoid: perElement(4),
+  silu: perElement(5),
+  relu: perElement(1),
+  clamp: perElement(2),
+  logical_xor: none,
   attention: attentionFlops,
 };
 
