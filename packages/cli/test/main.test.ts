@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/main.ts';
 import { capture } from './capture.ts';
@@ -16,5 +17,13 @@ describe('tessera (no command, help, unknown command)', () => {
     const unknown = await capture(() => main(['frobnicate']));
     expect(unknown).toMatchObject({ code: 2, out: '' });
     expect(unknown.err).toMatch(/^tessera: unknown command 'frobnicate'/);
+  });
+});
+
+describe('tessera --version', () => {
+  it("prints @tessera/cli's version from its package.json, exit 0", async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-v']) expect(await capture(() => main([flag]))).toEqual({ code: 0, out: `${version}\n`, err: '' });
   });
 });

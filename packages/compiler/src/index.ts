@@ -5,6 +5,7 @@
  */
 export * from './compile.ts';
 export * from './backends.ts';
+export * from './reexports.ts';
 export type { Executable, TensorData, Backend, BackendLimits } from '@tessera/kernel';
 /** Node 20 only: turns on relaxed SIMD (fused multiply-adds in the CPU backend's matmuls) for this process; see @tessera/backend-cpu. */
 export { enableRelaxedSimd } from '@tessera/backend-cpu';

@@ -11,7 +11,7 @@ import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Program, TesseraError, toHost } from '@tessera/ir';
 import { readSafetensorsFile } from '@tessera/ir/node';
-import type { CompareReport } from '@tessera/harness';
+import type { CompareReport } from '@tessera/harness/compare';
 import { availableBackends } from '@tessera/compiler';
 import type { TensorData } from '@tessera/kernel';
 import { type Command, UsageError } from '../command.ts';
@@ -174,8 +174,9 @@ export const compareCommand: Command = {
   async run(args) {
     const o = parseCompareArgs(args);
     try {
-      // The harness (fast-check, the generators, every backend) is loaded only when compare runs: other commands' peak RSS stays as it was.
-      const { compareBackends, describeInputs, formatCompareReport } = await import('@tessera/harness');
+      // The comparison (every backend, the localiser) is loaded only when compare runs: other commands' peak RSS stays as it was.
+      // Its own entry point loads no fast-check.
+      const { compareBackends, describeInputs, formatCompareReport } = await import('@tessera/harness/compare');
       const program = await loadProgram(o);
       const report = await compareBackends(program, { inputs: await givenValues(program, o), seed: o.seed, trials: o.trials, ...(o.backends ? { backends: o.backends } : {}) });
       const inputs = inputsText(o, report, describeInputs(report));
