@@ -57,10 +57,10 @@ function isAbsolutePath(location: string): boolean {
   return location.startsWith('/') || /^[A-Za-z]:[\\/]/.test(location) || location.startsWith('\\\\');
 }
 
-/** A path as users see it: relative to the working directory when inside it (in Node), else as given. */
+/** A path as users see it: relative to the working directory when inside it (in Node), else (and URLs) as given. */
 export function displayPath(file: string): string {
   const n = node();
-  if (!n) return file;
+  if (!n || !n.path.isAbsolute(file)) return file;
   const rel = n.path.relative(n.cwd(), file);
   return rel !== '' && !rel.startsWith('..') && !n.path.isAbsolute(rel) ? rel : file;
 }

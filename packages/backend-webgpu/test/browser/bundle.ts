@@ -42,11 +42,17 @@ export interface BrowserBundle {
 /** What to bundle: a file, or module source resolved from `resolveDir` (to bundle a package by its name, through its `exports`). */
 export type BundleEntry = { readonly file: string } | { readonly source: string; readonly resolveDir: string };
 
+/** Options of a bundle. */
+export interface BundleOptions {
+  /** Minify (whitespace, identifiers, syntax), as an app ships (default false). */
+  readonly minify?: boolean;
+}
+
 /** Bundles `entry` as an ES module for platform 'browser', leaving only `webgpu` external. */
-export async function bundleForBrowser(entry: BundleEntry): Promise<BrowserBundle> {
+export async function bundleForBrowser(entry: BundleEntry, options: BundleOptions = {}): Promise<BrowserBundle> {
   const esbuild = loadEsbuild();
   const input = 'file' in entry ? { entryPoints: [entry.file] } : { stdin: { contents: entry.source, resolveDir: entry.resolveDir, loader: 'ts', sourcefile: '<entry>' } };
-  const out = await esbuild.build({ ...input, bundle: true, format: 'esm', platform: 'browser', target: 'es2022', absWorkingDir: REPO_ROOT, write: false, external: ['webgpu'], metafile: true, logLevel: 'silent' });
+  const out = await esbuild.build({ ...input, bundle: true, format: 'esm', platform: 'browser', target: 'es2022', absWorkingDir: REPO_ROOT, write: false, external: ['webgpu'], metafile: true, logLevel: 'silent', minify: options.minify ?? false });
   const outputs = Object.values(out.metafile.outputs);
   return {
     text: out.outputFiles[0]!.text,
