@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { loadModelFile, trace } from '@tessera/frontend';
+import { trace } from '@tessera/frontend';
+import { loadModelFile } from '@tessera/frontend/node';
 import { type Program, type SafetensorsTensor, writeSafetensors } from '@tessera/ir';
 import { kernelStores } from '@tessera/kernel';
 import { compileProgram } from '@tessera/passes';

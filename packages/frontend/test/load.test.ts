@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OpTypeError, TesseraError } from '@tessera/ir';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ModelTypeError, loadModelFile, trace, traceModelFile, typeCheckFile } from '../src/index.ts';
+import { trace } from '../src/index.ts';
+import { ModelTypeError, loadModelFile, traceModelFile, typeCheckFile } from '../src/node.ts';
 import { positionOf } from './helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');

@@ -16,7 +16,8 @@
 import { open } from 'node:fs/promises';
 import { type DType, type Program, SafetensorsError, type SafetensorsTensor, TesseraError, decodeSafetensorsData, parseSafetensorsHeader, safetensorsHeaderLength } from '@tessera/ir';
 import { fsErrorReason } from '@tessera/ir/node';
-import { type ModelConfig, bindCheckpoint, buildModel, readModelConfig } from '@tessera/models';
+import { type ModelConfig, bindCheckpoint, buildModel } from '@tessera/models';
+import { readModelConfig } from '@tessera/models/node';
 import { MAX_THREADS, createCpuBackend, defaultThreads } from '@tessera/backend-cpu';
 import { type KernelTiming, slowestFirst, totalsByKind } from '@tessera/kernel';
 import { type BackendName, type Executable, type TensorData, compile, getBackend, registerBackend } from '@tessera/compiler';

@@ -5,7 +5,7 @@
  * form is one entry of EMITTERS.
  */
 import { basename, extname } from 'node:path';
-import { traceModelFile } from '@tessera/frontend';
+import { traceModelFile } from '@tessera/frontend/node';
 import { type Program, printProgram } from '@tessera/ir';
 import { printKernelProgram } from '@tessera/kernel';
 import { type CompiledProgram, type Instrument, compileProgram, compileStats, defaultPasses, verifyEach } from '@tessera/passes';

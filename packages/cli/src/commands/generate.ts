@@ -7,7 +7,8 @@
  */
 import { TesseraError, formatShape } from '@tessera/ir';
 import { writeSafetensorsFile } from '@tessera/ir/node';
-import { MAX_NEW_TOKENS, compileGenerator, loadWeights, readModelConfig } from '@tessera/models';
+import { MAX_NEW_TOKENS, compileGenerator } from '@tessera/models';
+import { loadWeights, readModelConfig } from '@tessera/models/node';
 import { type Command, UsageError } from '../command.ts';
 import { refuseInputAsOutput } from '../outputs.ts';
 import { MODEL_BACKENDS, backendFlag, modelCommandInputs, parseFlags, positiveFlag, progressBar, readInputs, required, tokenTensor, usageWithBackends } from './run.ts';

@@ -9,7 +9,8 @@
  */
 import { type SafetensorsTensor, TesseraError, formatShape } from '@tessera/ir';
 import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
-import { type LoadedModel, type Progress, compileSeq2Seq, compileVit, loadModel } from '@tessera/models';
+import { type Progress, compileSeq2Seq, compileVit } from '@tessera/models';
+import { type LoadedModel, loadModel } from '@tessera/models/node';
 import { type BackendName, availableBackends } from '@tessera/compiler';
 import { type Command, UsageError } from '../command.ts';
 import { type CommandInput, refuseInputAsOutput } from '../outputs.ts';

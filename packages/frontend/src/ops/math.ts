@@ -1,7 +1,6 @@
 /** Elementwise math, comparisons, logic, reductions and matmul as functions (the Tensor methods, plus number operands first). */
 import type { DType } from '@tessera/ir';
-import type { Axes, Tensor } from '../tensor.ts';
-import { type Operand, emitOp } from '../tracer.ts';
+import { type Axes, type Operand, type Tensor, emitOp } from '../tensor.ts';
 
 /** a + b */
 export const add = (a: Operand, b: Operand): Tensor => emitOp('add', [a, b]);

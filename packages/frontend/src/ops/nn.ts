@@ -1,6 +1,5 @@
 /** Neural-network ops: the IR's composites (softmax, layer_norm, gelu, attention) and a few built from core ops. */
-import type { Tensor } from '../tensor.ts';
-import { emitOp } from '../tracer.ts';
+import { type Tensor, emitOp } from '../tensor.ts';
 
 /** exp(x - max) / sum(exp(x - max)) along `axis` (default the last). */
 export const softmax = (x: Tensor, axis = -1): Tensor => x.softmax(axis);

@@ -1,6 +1,6 @@
 /** Movement and indexing ops as functions. */
-import type { SliceRange, Tensor } from '../tensor.ts';
-import { dslError, emitOp } from '../tracer.ts';
+import { type SliceRange, type Tensor, emitOp } from '../tensor.ts';
+import { dslError } from '../tracer.ts';
 
 /** Same elements, new shape (one -1 inferred). */
 export const reshape = (x: Tensor, shape: readonly number[]): Tensor => x.reshape(shape);
