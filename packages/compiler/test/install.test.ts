@@ -18,7 +18,7 @@ import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseProgram, printProgram, verify } from '@tessera/ir';
 import * as repoCompiler from '@tessera/compiler';
@@ -118,25 +118,22 @@ function expectModelOutput(r: Ran): void {
   got.forEach((g, i) => expect(Math.abs(g - EXPECTED[i]!), `element ${i}: ${g}, expected ${EXPECTED[i]}`).toBeLessThanOrEqual(1e-6 + 1e-5 * Math.abs(EXPECTED[i]!)));
 }
 
-/** The packages under a node_modules folder (scoped ones as @scope/name), nested ones included. */
+/** The names of the packages under a node_modules folder, nested ones included. */
 function installedPackages(nodeModules: string): string[] {
-  const found: string[] = [];
+  const found = new Set<string>();
   const visit = (dir: string): void => {
     if (!existsSync(dir)) return;
     for (const entry of readdirSync(dir)) {
-      if (entry.startsWith('.')) continue;
       const path = join(dir, entry);
-      if (entry.startsWith('@')) {
-        visit(path);
-        continue;
+      if (entry.startsWith('@')) visit(path);
+      else if (existsSync(join(path, 'package.json'))) {
+        found.add((JSON.parse(readFileSync(join(path, 'package.json'), 'utf8')) as { name: string }).name);
+        visit(join(path, 'node_modules'));
       }
-      if (!existsSync(join(path, 'package.json'))) continue;
-      found.push(relative(nodeModules, path).split(sep).filter((p) => p !== 'node_modules').slice(-2).join('/').replace(/^(?!@)[^/]+\//, ''));
-      visit(join(path, 'node_modules'));
     }
   };
   visit(nodeModules);
-  return [...new Set(found)].sort();
+  return [...found].sort();
 }
 
 /** The files under a folder whose names match. */
