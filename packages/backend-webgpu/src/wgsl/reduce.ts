@@ -1,4 +1,4 @@
-import type { ReductionStage } from '@tessera/kernel';
+import type { Combiner, ReductionStage } from '@tessera/kernel';
 import { WgslExprEmitter } from './expr.ts';
 import { type KernelShader, type ReduceVariant, type ShaderModuleBuilder, type WgslTarget, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitStores } from './stores.ts';
@@ -6,7 +6,7 @@ import { type ReduceKernel, nextPow2, numelOf } from './util.ts';
 import { WgslWriter, decomposeIndex, emitWorkgroupTree, wgslLoopNest } from './writer.ts';
 
 /** Invocations per workgroup of the one-row-per-invocation variant. */
-const THREAD_WORKGROUP = 64;
+export const THREAD_WORKGROUP = 64;
 
 /**
  * Picks the reduction algorithm from the row count P and row length R: short
@@ -22,23 +22,32 @@ export function chooseReduceVariant(rows: number, rowLength: number, target: Wgs
   return 'workgroup';
 }
 
-function initOf(st: ReductionStage, use: (h: string) => void): string {
-  if (st.combiner === 'sum') return st.dtype === 'i32' ? '0i' : '0.0f';
-  if (st.dtype === 'i32') return 'i32(-2147483648)';
-  use('inf_f32');
-  return '(-inf_f32())';
+/** Each combiner in WGSL: its start value (an identity of the step) and its step; i32 wraps, f32 max/min propagate NaN (as Math.max). */
+const WGSL_FOLD: Readonly<Record<Combiner, { init: (i32: boolean, use: (h: string) => void) => string; step: (acc: string, v: string, i32: boolean, use: (h: string) => void) => string }>> = {
+  sum: { init: (i32) => (i32 ? '0i' : '0.0f'), step: (a, v) => `${a} + ${v}` },
+  prod: { init: (i32) => (i32 ? '1i' : '1.0f'), step: (a, v) => `${a} * ${v}` },
+  max: {
+    init: (i32, use) => (i32 ? 'i32(-2147483648)' : (use('inf_f32'), '(-inf_f32())')),
+    step: (a, v, i32, use) => (i32 ? `max(${a}, ${v})` : (use('max_nan'), `max_nan(${a}, ${v})`)),
+  },
+  min: {
+    init: (i32, use) => (i32 ? '2147483647i' : (use('inf_f32'), 'inf_f32()')),
+    step: (a, v, i32, use) => (i32 ? `min(${a}, ${v})` : (use('min_nan'), `min_nan(${a}, ${v})`)),
+  },
+};
+
+/** A stage's accumulator start value. */
+export function initOf(st: ReductionStage, use: (h: string) => void): string {
+  return WGSL_FOLD[st.combiner].init(st.dtype === 'i32', use);
 }
 
-/** `acc` combined with `v` (i32 sums wrap; f32 max propagates NaN, as Math.max). */
-function combineOf(st: ReductionStage, acc: string, v: string, use: (h: string) => void): string {
-  if (st.combiner === 'sum') return `${acc} + ${v}`;
-  if (st.dtype === 'i32') return `max(${acc}, ${v})`;
-  use('max_nan');
-  return `max_nan(${acc}, ${v})`;
+/** `acc` combined with `v`. */
+export function combineOf(st: ReductionStage, acc: string, v: string, use: (h: string) => void): string {
+  return WGSL_FOLD[st.combiner].step(acc, v, st.dtype === 'i32', use);
 }
 
 /** Emits the stage's value at the current point and folds it into `acc`. */
-function foldStage(w: WgslWriter, mb: ShaderModuleBuilder, st: ReductionStage, si: number, acc: string): void {
+export function foldStage(w: WgslWriter, mb: ShaderModuleBuilder, st: ReductionStage, si: number, acc: string): void {
   const ex = new WgslExprEmitter(mb.names, mb.use, `s${si}_`);
   ex.count(st.value);
   const v = ex.emit(st.value);
