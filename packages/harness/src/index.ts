@@ -33,6 +33,7 @@ export { formatCounterexample, formatValues, printable, type InputValues } from 
 export { longestReduction, mismatchVsInterpreter, assertMatchesInterpreter, type ReferenceOptions } from './differential.ts';
 export { type AttentionCase, attentionInputs, buildAttentionCase } from './attention-cases.ts';
 export { broadcastProgram, matmulProgram, specialValuesCase } from './edge-programs.ts';
+export { EDGE_CASES, EDGE_MATMUL_SHAPES, type EdgeCase } from './edge-cases.ts';
 export { gatherIndexInputs, modelInputsFor } from './model-inputs.ts';
 export { type Probe, type ProbedProgram, insertProbes } from './compare/probes.ts';
 export { type Divergence, type KernelSite, type LocaliseOptions, type NodeSite, bufferValues, interpretAll, localiseDivergence } from './compare/localise.ts';
