@@ -6,7 +6,7 @@ import { type ReduceKernel, nextPow2, numelOf } from './util.ts';
 import { WgslWriter, decomposeIndex, emitWorkgroupTree, wgslLoopNest } from './writer.ts';
 
 /** Invocations per workgroup of the one-row-per-invocation variant. */
-export const THREAD_WORKGROUP = 64;
+const THREAD_WORKGROUP = 64;
 
 /**
  * Picks the reduction algorithm from the row count P and row length R: short
@@ -54,6 +54,37 @@ export function foldStage(w: WgslWriter, mb: ShaderModuleBuilder, st: ReductionS
   w.line(...ex.stmts, `${acc} = ${combineOf(st, acc, v, mb.use)};`);
 }
 
+/**
+ * Opens the entry of a reduce or scan kernel over rows `outer` of length R:
+ * `row` (one per invocation, or one per workgroup) and its axis values, an
+ * invocation past the last row returning (per workgroup in the workgroup
+ * variant, so that barriers after it stay valid). Returns the workgroup
+ * size and grid.
+ */
+export function beginRows(w: WgslWriter, mb: ShaderModuleBuilder, variant: ReduceVariant, outer: readonly number[], R: number): { wgSize: number; grid: [number, number, number] } {
+  const P = numelOf(outer);
+  if (variant === 'thread') {
+    const grid = gridFor(Math.ceil(P / THREAD_WORKGROUP), mb.target.maxWorkgroupsPerDimension);
+    w.line(`let row = wg * ${THREAD_WORKGROUP}i + i32(lid);`, `if (row >= ${P}i) { return; }`);
+    decomposeIndex(w, 'row', outer, mb.names.axis);
+    return { wgSize: THREAD_WORKGROUP, grid };
+  }
+  const wgSize = Math.min(nextPow2(R), 256, mb.target.maxInvocationsPerWorkgroup);
+  const grid = gridFor(P, mb.target.maxWorkgroupsPerDimension);
+  // `row` depends only on the workgroup id: the early return is uniform.
+  w.line('let row = wg;');
+  if (grid[0] * grid[1] !== P) w.line(`if (row >= ${P}i) { return; }`);
+  decomposeIndex(w, 'row', outer, mb.names.axis);
+  return { wgSize, grid };
+}
+
+/** The shader of a reduce or scan kernel whose body `w` holds. */
+export function rowsShader(k: ReduceKernel, mb: ShaderModuleBuilder, label: string, w: WgslWriter, { wgSize, grid }: { wgSize: number; grid: [number, number, number] }): KernelShader {
+  const bindings = kernelBindings(k);
+  const wgsl = mb.assemble(label, bindings, `${entryHead(wgSize, grid)}\n${w}\n}`);
+  return { name: k.name, kind: 'reduce', variant: label, wgsl, bindings, dispatch: grid, workgroupSize: wgSize };
+}
+
 /** Reductions and row kernels (softmax, layer_norm): stages fold over the last reduceRank axes, then stores and row stores. */
 export function emitReduce(k: ReduceKernel, mb: ShaderModuleBuilder): KernelShader {
   const pr = k.shape.length - k.reduceRank;
@@ -66,13 +97,8 @@ export function emitReduce(k: ReduceKernel, mb: ShaderModuleBuilder): KernelShad
   const zeroInner = (w: WgslWriter) => innerAxes.forEach(({ axis }) => w.line(`let ${mb.names.axis(axis)} = 0i;`));
   const w = new WgslWriter(1);
   const types = new Set(k.stages.map((s) => (s.dtype === 'i32' ? 'i32' : 'f32')));
-  let wgSize: number;
-  let grid: [number, number, number];
+  const size = beginRows(w, mb, variant, outer, R);
   if (variant === 'thread') {
-    wgSize = THREAD_WORKGROUP;
-    grid = gridFor(Math.ceil(P / wgSize), mb.target.maxWorkgroupsPerDimension);
-    w.line(`let row = wg * ${wgSize}i + i32(lid);`, `if (row >= ${P}i) { return; }`);
-    decomposeIndex(w, 'row', outer, mb.names.axis);
     k.stages.forEach((st, si) => {
       const acc = `acc${si}`;
       w.line(`var ${acc}: ${st.dtype === 'i32' ? 'i32' : 'f32'} = ${initOf(st, mb.use)};`);
@@ -82,13 +108,8 @@ export function emitReduce(k: ReduceKernel, mb: ShaderModuleBuilder): KernelShad
     if (k.stores.length) w.block('', () => (zeroInner(w), emitStores(w, mb, k.stores, 'o')));
     if (k.rowStores.length) wgslLoopNest(w, innerAxes, mb.names.axis, () => emitStores(w, mb, k.rowStores, 'w'));
   } else {
-    wgSize = Math.min(nextPow2(R), 256, mb.target.maxInvocationsPerWorkgroup);
-    grid = gridFor(P, mb.target.maxWorkgroupsPerDimension);
+    const wgSize = size.wgSize;
     for (const t of types) mb.declare(`var<workgroup> red_${t}: array<${t}, ${wgSize}>;`);
-    // `row` depends only on the workgroup id: the early return is uniform, so the barriers below are valid.
-    w.line('let row = wg;');
-    if (grid[0] * grid[1] !== P) w.line(`if (row >= ${P}i) { return; }`);
-    decomposeIndex(w, 'row', outer, mb.names.axis);
     k.stages.forEach((st, si) => {
       const t = st.dtype === 'i32' ? 'i32' : 'f32';
       const acc = `acc${si}`;
@@ -109,8 +130,5 @@ export function emitReduce(k: ReduceKernel, mb: ShaderModuleBuilder): KernelShad
       });
     }
   }
-  const bindings = kernelBindings(k);
-  const label = `reduce:${variant}`;
-  const wgsl = mb.assemble(label, bindings, `${entryHead(wgSize, grid)}\n${w}\n}`);
-  return { name: k.name, kind: 'reduce', variant: label, wgsl, bindings, dispatch: grid, workgroupSize: wgSize };
+  return rowsShader(k, mb, `reduce:${variant}`, w, size);
 }

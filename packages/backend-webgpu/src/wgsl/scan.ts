@@ -9,17 +9,17 @@
  * chunked order changes f32 sums only by rounding.
  */
 import { walkExpr } from '@tessera/kernel';
-import { type KernelShader, type ShaderModuleBuilder, entryHead, gridFor, kernelBindings } from './module.ts';
-import { THREAD_WORKGROUP, chooseReduceVariant, combineOf, foldStage, initOf } from './reduce.ts';
+import type { KernelShader, ShaderModuleBuilder } from './module.ts';
+import { beginRows, chooseReduceVariant, combineOf, foldStage, initOf, rowsShader } from './reduce.ts';
 import { emitStores } from './stores.ts';
-import { type ReduceKernel, nextPow2 } from './util.ts';
-import { WgslWriter, decomposeIndex } from './writer.ts';
+import { type ReduceKernel, numelOf } from './util.ts';
+import { WgslWriter } from './writer.ts';
 
 /** Emits a scan kernel (reduceRank 1, row stores only). */
 export function emitScan(k: ReduceKernel, mb: ShaderModuleBuilder): KernelShader {
   const rank = k.shape.length;
   const outer = k.shape.slice(0, rank - 1);
-  const P = outer.reduce((a, b) => a * b, 1);
+  const P = numelOf(outer);
   const R = k.shape[rank - 1]!;
   const j = mb.names.axis(rank - 1);
   // A stage reading another's running value needs that value before its own chunk total: such scans stay sequential.
@@ -40,26 +40,15 @@ export function emitScan(k: ReduceKernel, mb: ShaderModuleBuilder): KernelShader
     });
     emitStores(w, mb, k.rowStores, 'w');
   };
-  let wgSize: number;
-  let grid: [number, number, number];
+  const size = beginRows(w, mb, variant, outer, R);
+  declareAccs((si) => initOf(k.stages[si]!, mb.use));
   if (variant === 'thread') {
-    wgSize = THREAD_WORKGROUP;
-    grid = gridFor(Math.ceil(P / wgSize), mb.target.maxWorkgroupsPerDimension);
-    w.line(`let row = wg * ${wgSize}i + i32(lid);`, `if (row >= ${P}i) { return; }`);
-    decomposeIndex(w, 'row', outer, mb.names.axis);
-    declareAccs((si) => initOf(k.stages[si]!, mb.use));
     w.block(`for (var ${j} = 0i; ${j} < ${R}i; ${j}++)`, scanPoint);
   } else {
-    wgSize = Math.min(nextPow2(R), 256, mb.target.maxInvocationsPerWorkgroup);
+    const { wgSize } = size;
     const chunk = Math.ceil(R / wgSize);
-    grid = gridFor(P, mb.target.maxWorkgroupsPerDimension);
     k.stages.forEach((st, si) => mb.declare(`var<workgroup> scan${si}: array<${st.dtype === 'i32' ? 'i32' : 'f32'}, ${wgSize}>;`));
-    // `row` depends only on the workgroup id: the early return is uniform, so the barriers below are valid.
-    w.line('let row = wg;');
-    if (grid[0] * grid[1] !== P) w.line(`if (row >= ${P}i) { return; }`);
-    decomposeIndex(w, 'row', outer, mb.names.axis);
     w.line(`let c0 = i32(lid) * ${chunk}i;`, `let c1 = min(c0 + ${chunk}i, ${R}i);`);
-    declareAccs((si) => initOf(k.stages[si]!, mb.use));
     w.block(`for (var ${j} = c0; ${j} < c1; ${j}++)`, () => k.stages.forEach((st, si) => foldStage(w, mb, st, si, accs[si]!)));
     k.stages.forEach((_, si) => w.line(`scan${si}[lid] = ${accs[si]};`));
     w.line('workgroupBarrier();');
@@ -77,8 +66,5 @@ export function emitScan(k: ReduceKernel, mb: ShaderModuleBuilder): KernelShader
     k.stages.forEach((st, si) => w.line(`${accs[si]} = select(${initOf(st, mb.use)}, scan${si}[max(lid, 1u) - 1u], lid > 0u);`));
     w.block(`for (var ${j} = c0; ${j} < c1; ${j}++)`, scanPoint);
   }
-  const bindings = kernelBindings(k);
-  const label = `scan:${variant}`;
-  const wgsl = mb.assemble(label, bindings, `${entryHead(wgSize, grid)}\n${w}\n}`);
-  return { name: k.name, kind: 'reduce', variant: label, wgsl, bindings, dispatch: grid, workgroupSize: wgSize };
+  return rowsShader(k, mb, `scan:${variant}`, w, size);
 }

@@ -42,9 +42,8 @@ export function softmaxRow(row: Float64Array): void {
   for (let j = 0; j < row.length; j++) row[j] = row[j]! / s;
 }
 
-const softmaxOp: OpDef = {
-  name: 'softmax',
-  doc: 'exp(x - max) / sum(exp(x - max)) along `axis` (numerically stable)',
+/** What softmax-like ops share: one f32 operand x normalised along `axis` (default the last), a result of x's type. */
+export const ALONG_AXIS_F32 = {
   fusion: 'reduction',
   operands: fixedOperands('x'),
   attrs: { axis: { kind: 'int', default: -1, doc: 'axis to normalise along' } },
@@ -54,6 +53,12 @@ const softmaxOp: OpDef = {
     normalizeAxis(num(attrs, 'axis'), x!.shape.length);
     return x!;
   },
+} satisfies Pick<OpDef, 'fusion' | 'operands' | 'attrs' | 'canonicalize' | 'inferType'>;
+
+const softmaxOp: OpDef = {
+  name: 'softmax',
+  doc: 'exp(x - max) / sum(exp(x - max)) along `axis` (numerically stable)',
+  ...ALONG_AXIS_F32,
   evaluate: ([x], attrs, result) => mapRows(x!, num(attrs, 'axis'), result, softmaxRow),
   decompose(e, [x], attrs) {
     const axes = [num(attrs, 'axis')];

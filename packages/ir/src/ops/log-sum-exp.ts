@@ -1,9 +1,8 @@
 import { type Attrs, flag, ints, num } from '../attrs.ts';
 import { type Emitter, type OpDef, fixedOperands } from '../op-def.ts';
 import type { Value } from '../program.ts';
-import { normalizeAxis } from '../tensor-type.ts';
 import { normalizeAxes } from './axes.ts';
-import { mapRows, requireF32, scalar } from './composite.ts';
+import { ALONG_AXIS_F32, mapRows, requireF32, scalar } from './composite.ts';
 import { AXES_ATTRS, COMBINERS, reduceRef, reducedShape, reductionType } from './reduction.ts';
 
 /**
@@ -49,15 +48,7 @@ const logsumexpOp: OpDef = {
 const logSoftmaxOp: OpDef = {
   name: 'log_softmax',
   doc: '(x - max) - log(sum(exp(x - max))) along `axis` (numerically stable), as torch.log_softmax',
-  fusion: 'reduction',
-  operands: fixedOperands('x'),
-  attrs: { axis: { kind: 'int', default: -1, doc: 'axis to normalise along' } },
-  canonicalize: ([x], attrs) => ({ ...attrs, axis: normalizeAxis(num(attrs, 'axis'), x!.shape.length) }),
-  inferType([x], attrs) {
-    requireF32(x!, 'operand x');
-    normalizeAxis(num(attrs, 'axis'), x!.shape.length);
-    return x!;
-  },
+  ...ALONG_AXIS_F32,
   evaluate: ([x], attrs, result) =>
     mapRows(x!, num(attrs, 'axis'), result, (row) => {
       let m = -Infinity;
