@@ -268,37 +268,39 @@ function logSumExpRows(): ValueCase {
 }
 
 /**
- * cumsum along rows of 300 (long enough for a workgroup's chunked scan):
+ * cumsum along rows of 700 (long enough for chunks of several elements in a
+ * workgroup's scan, and three tiles of 256):
  * a running sum that stays small, +inf then -inf (NaN from there on), i32
  * sums that wrap past 2^31; along the first axis of a [300, 2] tensor
  * (many short scans) and along an axis of extent 1.
  */
 function runningSums(): ValueCase {
   const b = new ProgramBuilder('cumsum');
-  const x = b.input('x', f32(2, 300));
-  const i = b.input('i', i32(2, 300));
+  const n = 700;
+  const x = b.input('x', f32(2, n));
+  const i = b.input('i', i32(2, n));
   const t = b.input('t', f32(300, 2));
   b.output('x', b.emit('cumsum', [x], { axis: 1 }));
   b.output('i', b.emit('cumsum', [i], { axis: -1 }));
   b.output('t', b.emit('cumsum', [t], { axis: 0 }));
   b.output('one', b.emit('cumsum', [x], { axis: 0 }));
-  const one = b.emit('reshape', [x], { shape: [2, 300, 1] });
+  const one = b.emit('reshape', [x], { shape: [2, n, 1] });
   b.output('unit', b.emit('cumsum', [one], { axis: 2 }));
   // Row 0 is j % 3 - 1, so its running sum is -1, -1, 0, -1, -1, 0, ...; row 1 is 1 but +inf at 100 and -inf at 200.
-  const r0 = row(300, (j) => (j % 3) - 1);
-  const r1 = row(300, (j) => (j === 100 ? Infinity : j === 200 ? -Infinity : 1));
+  const r0 = row(n, (j) => (j % 3) - 1);
+  const r1 = row(n, (j) => (j === 100 ? Infinity : j === 200 ? -Infinity : 1));
   const twoTo24 = 2 ** 24;
   return {
     program: b.build(),
     inputs: {
       x: Float32Array.from([...r0, ...r1]),
-      i: Int32Array.from([...row(300, () => twoTo24), ...row(300, (j) => (j % 2 ? I32_MAX : 1))]),
+      i: Int32Array.from([...row(n, () => twoTo24), ...row(n, (j) => (j % 2 ? I32_MAX : 1))]),
       t: Float32Array.from(row(600, (k) => (k % 2 ? 0.5 : -0.25))),
     },
     expected: {
-      x: [...row(300, (j) => (j % 3 === 2 ? 0 : -1)), ...row(300, (j) => (j < 100 ? j + 1 : j < 200 ? Infinity : NaN))],
+      x: [...row(n, (j) => (j % 3 === 2 ? 0 : -1)), ...row(n, (j) => (j < 100 ? j + 1 : j < 200 ? Infinity : NaN))],
       // Row 0: 2^24 (j + 1) wrapped to i32. Row 1 adds 1, I32_MAX, 1, I32_MAX, ...: 1 + I32_MAX wraps to I32_MIN, so the sums cycle 1, I32_MIN, I32_MIN + 1, 0.
-      i: [...row(300, (j) => wrapI32((j + 1) * twoTo24)), ...row(300, (j) => [1, I32_MIN, I32_MIN + 1, 0][j % 4]!)],
+      i: [...row(n, (j) => wrapI32((j + 1) * twoTo24)), ...row(n, (j) => [1, I32_MIN, I32_MIN + 1, 0][j % 4]!)],
       t: row(600, (k) => (k % 2 ? 0.5 : -0.25) * (Math.floor(k / 2) + 1)),
     },
   };
@@ -382,7 +384,7 @@ export const EDGE_CASES: readonly EdgeCase[] = [
   valueCase('argmax/argmin: first index on ties, NaN wins, rows of -inf, 0 and -0, i32 extremes, along rows of 37 and along axis 0', argExtremes, true),
   valueCase('any/all of f32 (NaN true, -0 false), i32 and bool; max/min of bool; min with NaN; products wrapping in i32 and of long f32 rows', truthAndProducts, true),
   valueCase('logsumexp and log_softmax of rows of -inf, +inf, huge logits and NaN, as PyTorch', logSumExpRows, true),
-  valueCase('cumsum: rows of 300, infinities turning to NaN, i32 wrapping, many short scans, an axis of extent 1', runningSums, true),
+  valueCase('cumsum: rows of 700, infinities turning to NaN, i32 wrapping, many short scans, an axis of extent 1', runningSums, true),
   gatherRange,
   inputChecks,
   placedInputs,
