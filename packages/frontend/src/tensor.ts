@@ -240,11 +240,49 @@ export class Tensor {
   max(arg?: Tensor | Axes, keepdims = false): Tensor {
     return arg instanceof Tensor ? emitOp('max', [this, arg]) : this.reduce('reduce_max', arg, keepdims);
   }
-  /** Elementwise minimum with a tensor, or the minimum over `axes` (-max(-x); all when omitted). */
+  /** Elementwise minimum with a tensor, or the minimum over `axes` (all when omitted). */
   min(other: Tensor): Tensor;
   min(axes?: Axes, keepdims?: boolean): Tensor;
   min(arg?: Tensor | Axes, keepdims = false): Tensor {
-    return arg instanceof Tensor ? emitOp('min', [this, arg]) : this.neg().reduce('reduce_max', arg, keepdims).neg();
+    return arg instanceof Tensor ? emitOp('min', [this, arg]) : this.reduce('reduce_min', arg, keepdims);
+  }
+  /** Product over `axes` (all when omitted); bool counts as i32, as PyTorch's integer promotion. */
+  prod(axes?: Axes, keepdims = false): Tensor {
+    return (this.dtype === 'bool' ? this.cast('i32') : this).reduce('reduce_prod', axes, keepdims);
+  }
+  /** Whether any element over `axes` (all when omitted) is nonzero (NaN is), as torch.any: a bool tensor. */
+  any(axes?: Axes, keepdims = false): Tensor {
+    return this.rank === 0 ? this.cast('bool') : this.reduce('reduce_any', axes, keepdims);
+  }
+  /** Whether every element over `axes` (all when omitted) is nonzero (NaN is), as torch.all: a bool tensor. */
+  all(axes?: Axes, keepdims = false): Tensor {
+    return this.rank === 0 ? this.cast('bool') : this.reduce('reduce_all', axes, keepdims);
+  }
+  /** log(sum(exp(x))) over `axes` (all when omitted), numerically stable, as torch.logsumexp; integers become f32. */
+  logsumexp(axes?: Axes, keepdims = false): Tensor {
+    return (this.dtype === 'f32' ? this : this.cast('f32')).reduce('logsumexp', axes, keepdims);
+  }
+  /** The index (i32) of the first largest element along `axis` (NaN counts as largest), as torch.argmax; of the flattened tensor when omitted. */
+  argmax(axis?: number, keepdims = false): Tensor {
+    return this.argExtreme('argmax', axis, keepdims);
+  }
+  /** The index (i32) of the first smallest element along `axis` (NaN counts as smallest), as torch.argmin; of the flattened tensor when omitted. */
+  argmin(axis?: number, keepdims = false): Tensor {
+    return this.argExtreme('argmin', axis, keepdims);
+  }
+  /** The inclusive running sum along `axis`, as torch.cumsum (bool counts as i32; i32 wraps). */
+  cumsum(axis: number): Tensor {
+    const x = this.dtype === 'bool' ? this.cast('i32') : this;
+    // A scalar is its own running sum (PyTorch takes dim 0 or -1 there).
+    if (this.rank === 0) return emitOp('cumsum', [x.reshape([1])], { axis: axis === -1 ? 0 : axis }).reshape([]);
+    return emitOp('cumsum', [x], { axis });
+  }
+
+  private argExtreme(op: 'argmax' | 'argmin', axis: number | undefined, keepdims: boolean): Tensor {
+    // PyTorch's dim=None (and any dim of a scalar): the index into the flattened tensor, kept as all-1 extents with keepdims.
+    if (axis !== undefined && this.rank > 0) return emitOp(op, [this], { axis, keepdims });
+    const flat = emitOp(op, [this.reshape([-1])], { axis: 0 });
+    return keepdims ? flat.reshape(this.shape.map(() => 1)) : flat;
   }
 
   private reduce(op: string, axes: Axes, keepdims: boolean): Tensor {
@@ -360,5 +398,9 @@ export class Tensor {
   /** softmax along `axis` (default the last). */
   softmax(axis = -1): Tensor {
     return emitOp('softmax', [this], { axis });
+  }
+  /** log(softmax(x)) along `axis` (default the last), computed stably, as torch.log_softmax. */
+  logSoftmax(axis = -1): Tensor {
+    return emitOp('log_softmax', [this], { axis });
   }
 }

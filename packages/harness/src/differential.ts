@@ -5,7 +5,7 @@ import { type CloseOptions, describeMismatch } from './tolerance.ts';
 
 /**
  * The length of the longest sum in a program (reductions, dot products,
- * softmax and layer_norm rows, attention's q·k and weighted sum): the L by
+ * softmax, log_softmax and layer_norm rows, running sums, attention's q·k and weighted sum): the L by
  * whose square root the tolerance policy scales.
  */
 export function longestReduction(p: Program): number {
@@ -15,9 +15,9 @@ export function longestReduction(p: Program): number {
   for (const n of p.nodes) {
     const x = types.get(n.operands[0] ?? '');
     let len = 1;
-    if (n.op.startsWith('reduce_')) len = numel((n.attrs.axes as number[]).map((a) => x!.shape[a]!));
+    if (n.op.startsWith('reduce_') || n.op === 'logsumexp') len = numel((n.attrs.axes as number[]).map((a) => x!.shape[a]!));
     else if (n.op === 'matmul' || n.op === 'layer_norm') len = x!.shape.at(-1)!;
-    else if (n.op === 'softmax') len = x!.shape[n.attrs.axis as number]!;
+    else if (n.op === 'softmax' || n.op === 'log_softmax' || n.op === 'cumsum') len = x!.shape[n.attrs.axis as number]!;
     else if (n.op === 'attention') len = x!.shape.at(-1)! * types.get(n.operands[1]!)!.shape.at(-2)!;
     longest = Math.max(longest, len);
   }

@@ -35,6 +35,7 @@ export { printable } from './gen/printable.ts';
 export { longestReduction, mismatchVsInterpreter, assertMatchesInterpreter, type ReferenceOptions } from './differential.ts';
 export { type AttentionCase, attentionInputs, buildAttentionCase } from './attention-cases.ts';
 export { broadcastProgram, matmulProgram, specialValuesCase } from './edge-programs.ts';
+export { EDGE_CASES, EDGE_MATMUL_SHAPES, type EdgeCase } from './edge-cases.ts';
 export { gatherIndexInputs, modelInputsFor } from './model-inputs.ts';
 export * from './compare/index.ts';
 export { CONFORMANCE_CASES, type CompileFor, type ConformanceCase, type ErrorRecord, type Outcome } from './conformance.ts';

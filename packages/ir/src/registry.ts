@@ -8,6 +8,9 @@ import { CONTRACTION_OPS } from './ops/contraction.ts';
 import { MOVEMENT_OPS } from './ops/movement.ts';
 import { SOURCE_OPS } from './ops/source.ts';
 import { COMPOSITE_OPS } from './ops/composite.ts';
+import { ARG_REDUCTION_OPS } from './ops/arg-reduction.ts';
+import { SCAN_OPS } from './ops/scan.ts';
+import { LOG_SUM_EXP_OPS } from './ops/log-sum-exp.ts';
 
 const registry = new Map<string, OpDef>();
 
@@ -20,6 +23,7 @@ export function registerOp(def: OpDef): void {
 for (const def of [...ELEMENTWISE_OPS, ...REDUCTION_OPS, ...CONTRACTION_OPS, ...MOVEMENT_OPS, ...SOURCE_OPS, ...COMPOSITE_OPS]) {
   registerOp(def);
 }
+for (const def of [...ARG_REDUCTION_OPS, ...SCAN_OPS, ...LOG_SUM_EXP_OPS]) registerOp(def);
 
 /** Looks up an op, or undefined. */
 export function findOp(name: string): OpDef | undefined {

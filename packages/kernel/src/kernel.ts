@@ -1,4 +1,4 @@
-import type { DType } from '@tessera/ir';
+import type { CombinerName, DType } from '@tessera/ir';
 import type { Expr, IndexMap } from './expr.ts';
 
 /** A write of `value` to `buffer` at `map` for every point the store iterates. */
@@ -22,8 +22,8 @@ export interface MapKernel extends KernelOrigin {
   readonly stores: readonly Store[];
 }
 
-/** How a reduction stage folds its values. */
-export type Combiner = 'sum' | 'max';
+/** How a reduction stage folds its values (sum, prod, max, min: the IR's COMBINERS, one definition of each fold). */
+export type Combiner = CombinerName;
 
 /** One reduction of a reduce kernel: folds `value` over the reduction axes into `name`. */
 export interface ReductionStage {
@@ -41,6 +41,11 @@ export interface ReductionStage {
  * `stores` run once per parallel point after all stages (their maps must
  * have stride 0 on reduction axes); `rowStores` run at every point of the
  * full space after all stages (a row kernel's output).
+ *
+ * With `scan` (cumsum) the kernel is an inclusive scan instead: reduceRank
+ * is 1, there are no `stores`, and at each point j of a row the stages fold
+ * that point's values first, so the row stores at j see every stage folded
+ * over points 0..j of the row only.
  */
 export interface ReduceKernel extends KernelOrigin {
   readonly kind: 'reduce';
@@ -50,6 +55,7 @@ export interface ReduceKernel extends KernelOrigin {
   readonly stages: readonly ReductionStage[];
   readonly stores: readonly Store[];
   readonly rowStores: readonly Store[];
+  readonly scan?: boolean;
 }
 
 /**

@@ -66,7 +66,7 @@ export function printKernel(k: Kernel, names: readonly string[]): string {
       break;
     case 'reduce': {
       const pr = k.shape.length - k.reduceRank;
-      lines.push(`kernel ${k.name} reduce ${formatShape(k.shape.slice(0, pr))} over ${formatShape(k.shape.slice(pr))}`);
+      lines.push(`kernel ${k.name} ${k.scan ? 'scan' : 'reduce'} ${formatShape(k.shape.slice(0, pr))} over ${formatShape(k.shape.slice(pr))}`);
       for (const s of k.stages) lines.push(`  $${s.name} = ${s.combiner}<${s.dtype}>(${printExpr(s.value, names)})`);
       lines.push(...printStores('store ', k.stores, names));
       lines.push(...printStores('row store ', k.rowStores, names));

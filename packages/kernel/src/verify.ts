@@ -150,6 +150,7 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
       checkStores(k.stores, 'store', new Set(['acc']));
     } else if (k.kind === 'reduce') {
       if (k.reduceRank < 1 || k.reduceRank > k.shape.length) say(`reduceRank ${k.reduceRank} out of range for rank ${k.shape.length}`);
+      if (k.scan && (k.reduceRank !== 1 || k.stores.length)) say(`a scan has reduceRank 1 and row stores only, got reduceRank ${k.reduceRank} and ${k.stores.length} store(s)`);
       const refs = new Set<string>();
       for (const st of k.stages) {
         checkExpr(st.value, 'stage', refs);

@@ -1,4 +1,4 @@
-import { type Kernel, type MapKernel, type MatmulKernel, type ReduceKernel, type Store, loadedBuffers } from '@tessera/kernel';
+import { type Combiner, type Kernel, type MapKernel, type MatmulKernel, type ReduceKernel, type ReductionStage, type Store, loadedBuffers } from '@tessera/kernel';
 import { DEFAULT_NAMES, JsExprEmitter, jsOffset, jsStoreValue } from './expr.ts';
 import { JS_HELPERS } from './scalar.ts';
 import { CodeWriter, loopNest } from './writer.ts';
@@ -40,21 +40,40 @@ function emitMap(k: MapKernel, w: CodeWriter, use: (h: string) => void): void {
   loopNest(w, axesOf(k.shape), names.axis, () => emitStores(w, k.stores, use, 't'));
 }
 
+/** Each combiner's start value and step in JavaScript (f32 folds in float64; i32 wraps). */
+const JS_FOLD: Readonly<Record<Combiner, { init: string; step: (acc: string, v: string, i32: boolean) => string }>> = {
+  sum: { init: '0', step: (a, v, i32) => (i32 ? `(${a} + ${v}) | 0` : `${a} + ${v}`) },
+  prod: { init: '1', step: (a, v, i32) => (i32 ? `Math.imul(${a}, ${v})` : `${a} * ${v}`) },
+  max: { init: '-Infinity', step: (a, v) => `Math.max(${a}, ${v})` },
+  min: { init: 'Infinity', step: (a, v) => `Math.min(${a}, ${v})` },
+};
+
+/** Folds a stage's value at the current point into its accumulator. */
+function foldStage(w: CodeWriter, st: ReductionStage, si: number, use: (h: string) => void): void {
+  const ex = new JsExprEmitter(names, use, `s${si}_`);
+  ex.count(st.value);
+  const v = ex.emit(st.value);
+  const acc = names.ref(st.name);
+  w.line(...ex.stmts, `${acc} = ${JS_FOLD[st.combiner].step(acc, v, st.dtype === 'i32')};`);
+}
+
 function emitReduce(k: ReduceKernel, w: CodeWriter, use: (h: string) => void): void {
   const pr = k.shape.length - k.reduceRank;
   const inner = axesOf(k.shape.slice(pr), pr);
+  const init = (st: ReductionStage) => w.line(`let ${names.ref(st.name)} = ${JS_FOLD[st.combiner].init};`);
   loopNest(w, axesOf(k.shape.slice(0, pr)), names.axis, () => {
-    k.stages.forEach((st, si) => {
-      const acc = names.ref(st.name);
-      w.line(`let ${acc} = ${st.combiner === 'sum' ? '0' : '-Infinity'};`);
+    if (k.scan) {
+      // An inclusive scan: each point folds into the running values, then its row stores see them.
+      k.stages.forEach(init);
       loopNest(w, inner, names.axis, () => {
-        const ex = new JsExprEmitter(names, use, `s${si}_`);
-        ex.count(st.value);
-        const v = ex.emit(st.value);
-        w.line(...ex.stmts);
-        if (st.combiner === 'max') w.line(`${acc} = Math.max(${acc}, ${v});`);
-        else w.line(st.dtype === 'i32' ? `${acc} = (${acc} + ${v}) | 0;` : `${acc} += ${v};`);
+        k.stages.forEach((st, si) => foldStage(w, st, si, use));
+        emitStores(w, k.rowStores, use, 'w');
       });
+      return;
+    }
+    k.stages.forEach((st, si) => {
+      init(st);
+      loopNest(w, inner, names.axis, () => foldStage(w, st, si, use));
     });
     if (k.stores.length) emitStores(w, k.stores, use, 'o');
     if (k.rowStores.length) loopNest(w, inner, names.axis, () => emitStores(w, k.rowStores, use, 'w'));

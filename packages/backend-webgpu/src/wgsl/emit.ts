@@ -6,6 +6,7 @@ import { emitMap } from './map.ts';
 import { emitMatmul } from './matmul.ts';
 import { type KernelShader, ShaderModuleBuilder, type WgslTarget } from './module.ts';
 import { emitReduce } from './reduce.ts';
+import { emitScan } from './scan.ts';
 
 /** Generates the compute shader of one kernel of `program` for `target` (`faults`: the program's faults buffer, see faults.ts). */
 export function emitKernelShader(k: Kernel, program: KernelProgram, target: WgslTarget, faults: FaultLayout = faultLayout(program)): KernelShader {
@@ -14,7 +15,7 @@ export function emitKernelShader(k: Kernel, program: KernelProgram, target: Wgsl
     case 'map':
       return emitMap(k, mb);
     case 'reduce':
-      return emitReduce(k, mb);
+      return k.scan ? emitScan(k, mb) : emitReduce(k, mb);
     case 'matmul':
       return emitMatmul(k, mb);
     case 'attention':

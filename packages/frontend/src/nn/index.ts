@@ -5,4 +5,5 @@ export { Embedding } from './embedding.ts';
 export { MultiHeadAttention, type MultiHeadAttentionOptions, type MultiHeadAttentionMasks } from './multi-head-attention.ts';
 export { ModuleList, Sequential, type Layer } from './containers.ts';
 export { ReLU, GELU, Tanh, Dropout, Identity } from './activations.ts';
+export { Softmax, LogSoftmax } from './softmax.ts';
 export { Module } from '../module.ts';

@@ -76,3 +76,17 @@ export const mean = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.mean
 export const max = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.max(axes, keepdims);
 /** Minimum over axes (all when omitted). */
 export const min = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.min(axes, keepdims);
+/** Product over axes (all when omitted). */
+export const prod = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.prod(axes, keepdims);
+/** Whether any element over axes (all when omitted) is nonzero, as torch.any. */
+export const any = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.any(axes, keepdims);
+/** Whether every element over axes (all when omitted) is nonzero, as torch.all. */
+export const all = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.all(axes, keepdims);
+/** log(sum(exp(x))) over axes (all when omitted), as torch.logsumexp. */
+export const logsumexp = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.logsumexp(axes, keepdims);
+/** Index (i32) of the first largest element along `axis` (of the flattened tensor when omitted), as torch.argmax. */
+export const argmax = (x: Tensor, axis?: number, keepdims = false): Tensor => x.argmax(axis, keepdims);
+/** Index (i32) of the first smallest element along `axis` (of the flattened tensor when omitted), as torch.argmin. */
+export const argmin = (x: Tensor, axis?: number, keepdims = false): Tensor => x.argmin(axis, keepdims);
+/** Inclusive running sum along `axis`, as torch.cumsum. */
+export const cumsum = (x: Tensor, axis: number): Tensor => x.cumsum(axis);

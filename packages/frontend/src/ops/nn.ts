@@ -3,6 +3,8 @@ import { type Tensor, emitOp } from '../tensor.ts';
 
 /** exp(x - max) / sum(exp(x - max)) along `axis` (default the last). */
 export const softmax = (x: Tensor, axis = -1): Tensor => x.softmax(axis);
+/** log(softmax(x)) along `axis` (default the last), computed stably, as torch.nn.functional.log_softmax. */
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => x.logSoftmax(axis);
 
 /** Layer normalisation over the last axis: (x - mean) / sqrt(var + eps) * weight + bias. */
 export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {

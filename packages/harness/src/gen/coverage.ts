@@ -3,7 +3,7 @@ import { type Program, findOp, shapesEqual, valueTypes } from '@tessera/ir';
 /**
  * Variants the generator must produce besides every op: both gelu forms,
  * attention without and with each mask kind, broadcast batch axes, strided
- * slices, multi-operand concat, keepdims, implicit broadcasting.
+ * slices, multi-operand concat, keepdims, reductions of bool, implicit broadcasting.
  */
 export const REQUIRED_VARIANTS: readonly string[] = [
   'gelu[approximate=none]',
@@ -15,6 +15,7 @@ export const REQUIRED_VARIANTS: readonly string[] = [
   'slice[step>1]',
   'concat[operands>1]',
   'reduction[keepdims]',
+  'reduction[bool]',
   'elementwise[broadcast]',
   'gather[axis>0]',
 ];
@@ -33,6 +34,7 @@ export function opCoverage(programs: Iterable<Program>): Set<string> {
       if (n.op === 'slice' && (n.attrs.step as number[]).some((s) => s > 1)) seen.add('slice[step>1]');
       if (n.op === 'concat' && n.operands.length > 1) seen.add('concat[operands>1]');
       if (n.attrs.keepdims === true) seen.add('reduction[keepdims]');
+      if ('axes' in n.attrs && ts[0]?.dtype === 'bool') seen.add('reduction[bool]');
       if (n.op === 'gather' && (n.attrs.axis as number) > 0) seen.add('gather[axis>0]');
       if (ts.length >= 2 && findOp(n.op)?.fusion === 'broadcast' && ts.some((t) => !shapesEqual(t.shape, n.type.shape))) {
         seen.add('elementwise[broadcast]');

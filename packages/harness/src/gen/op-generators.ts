@@ -122,17 +122,31 @@ function accepts(op: string, dtypes: readonly DType[], attrs: Record<string, unk
   }
 }
 
-/** Any op with `axes` and `keepdims` attributes; its dtype class found by probing the type rule. */
+/**
+ * Tame mode: an f32 operand of an op whose result is not f32 (argmax, any,
+ * all) must be exact in f32, as a comparison's: the result jumps where the
+ * operand crosses a tie or zero.
+ */
+function exactIfDiscontinuous(g: ProgramGen, op: string, x: Value, attrs: Attrs): Value {
+  if (x.type.dtype !== 'f32') return x;
+  return typeCheckOp(op, [x.type], attrs).type.dtype === 'f32' ? x : g.exactify(x);
+}
+
+/** Any op with `axes` and `keepdims` attributes; its dtype class found by probing the type rule (bool too, for any/all/max/min). */
 const reduction: OpGenerator = {
   generate(g, op) {
     let x = g.pick();
-    x = accepts(op, ['i32'], { axes: [0] }) ? g.toNumeric(x) : g.toFloat(x);
+    const takesBool = accepts(op, ['bool'], { axes: [0] });
+    if (takesBool && !g.opts.floatOnly && g.c.oneIn(3)) x = g.toDType(x, 'bool');
+    else if (!takesBool || x.type.dtype !== 'bool') x = accepts(op, ['i32'], { axes: [0] }) ? g.toNumeric(x) : g.toFloat(x);
     x = g.minRank(x, 1);
     const rank = x.type.shape.length;
     let axes = [...Array(rank).keys()].filter(() => g.c.flag());
     if (axes.length === 0) axes = [g.c.int(rank)];
     const count = axes.reduce((n, a) => n * x.type.shape[a]!, 1);
     if (op === 'reduce_sum') x = g.clamp(x, L / count);
+    if (op === 'reduce_prod') x = g.clamp(x, L ** (1 / count));
+    x = exactIfDiscontinuous(g, op, x, { axes });
     axes = axes.map((a) => axisAttr(g, a, rank));
     if (g.c.flag()) axes.reverse();
     const keep = g.c.int(3);
@@ -276,11 +290,35 @@ const constant: OpGenerator = {
   },
 };
 
+/** softmax and log_softmax: f32 along an axis (the last by default). */
 const softmax: OpGenerator = {
-  generate(g) {
+  generate(g, op) {
     const x = g.minRank(g.toFloat(g.pick()), 1);
     const rank = x.type.shape.length;
-    return g.emit('softmax', [x], g.c.flag() ? { axis: axisAttr(g, g.c.int(rank), rank) } : {});
+    return g.emit(op, [x], g.c.flag() ? { axis: axisAttr(g, g.c.int(rank), rank) } : {});
+  },
+};
+
+/** argmax and argmin: f32 or i32 along one axis, keepdims either way. */
+const argExtreme: OpGenerator = {
+  nonFloat: true,
+  generate(g, op) {
+    let x = g.minRank(g.toNumeric(g.pick()), 1);
+    const rank = x.type.shape.length;
+    const attrs = { axis: axisAttr(g, g.c.int(rank), rank), ...(g.c.flag() ? { keepdims: g.c.flag() } : {}) };
+    x = exactIfDiscontinuous(g, op, x, attrs);
+    return g.emit(op, [x], attrs);
+  },
+};
+
+/** cumsum: f32 or i32 along one axis (tame: clamped so that every running sum stays in bounds). */
+const cumsum: OpGenerator = {
+  generate(g, op) {
+    let x = g.minRank(g.toNumeric(g.pick()), 1);
+    const rank = x.type.shape.length;
+    const axis = g.c.int(rank);
+    x = g.clamp(x, L / x.type.shape[axis]!);
+    return g.emit(op, [x], { axis: axisAttr(g, axis, rank) });
   },
 };
 
@@ -386,6 +424,10 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
   iota,
   constant,
   softmax,
+  log_softmax: softmax,
+  argmax: argExtreme,
+  argmin: argExtreme,
+  cumsum,
   layer_norm: layerNorm,
   gelu,
   attention,
@@ -403,6 +445,10 @@ export function generatorFor(def: OpDef): OpGenerator | undefined {
   if (UNARY_OP_NAMES.includes(name)) return unary(UNARY_DTYPES[name]!);
   if (BINARY_OP_NAMES.includes(name)) return binary(accepts(name, ['i32', 'i32'], {}) ? 'numeric' : 'float');
   if (COMPARE_OP_NAMES.includes(name)) return binary(COMPARE_DTYPES[name]!, true);
-  if ('axes' in def.attrs && 'keepdims' in def.attrs && def.operands.max === 1) return reduction;
+  if ('axes' in def.attrs && 'keepdims' in def.attrs && def.operands.max === 1) {
+    // any/all give bool whatever they fold: not for float-only programs.
+    const folded = accepts(name, ['f32'], { axes: [0] }) ? typeCheckOp(name, [tensorType('f32', [2])], { axes: [0] }).type.dtype : 'f32';
+    return folded === 'f32' ? reduction : { ...reduction, nonFloat: true };
+  }
   return undefined;
 }

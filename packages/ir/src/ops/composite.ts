@@ -4,7 +4,7 @@ import { type Emitter, type OpDef, fixedOperands } from '../op-def.ts';
 import type { Value } from '../program.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, broadcastShapes, formatShape, normalizeAxis, numel, shapesEqual, stridesOf } from '../tensor-type.ts';
-import { broadcastOffset, forEachIndex, mapElements } from './eval-util.ts';
+import { broadcastOffset, forEachIndex, forEachLine, mapElements } from './eval-util.ts';
 import { erf } from './special.ts';
 
 /** Emits a scalar f32 constant. */
@@ -12,21 +12,17 @@ export function scalar(e: Emitter, v: number): Value {
   return e.emit('constant', [], { shape: [], dtype: 'f32', value: [v] });
 }
 
-function requireF32(t: TensorType, what: string): void {
+/** Throws a TypeRuleError naming `what` unless `t` is f32. */
+export function requireF32(t: TensorType, what: string): void {
   if (t.dtype !== 'f32') throw new TypeRuleError(`${what} has dtype ${t.dtype}, expected f32`);
 }
 
 /** Applies `fn` to each 1-D row along `axis`, in place on a copy of the data. */
-function mapRows(x: RefTensor, axis: number, result: TensorType, fn: (row: Float64Array) => void): RefTensor {
-  const shape = x.type.shape;
-  const n = shape[axis]!;
-  const stride = stridesOf(shape)[axis]!;
-  const outer = shape.map((d, a) => (a === axis ? 1 : d));
-  const strides = stridesOf(shape);
+export function mapRows(x: RefTensor, axis: number, result: TensorType, fn: (row: Float64Array) => void): RefTensor {
+  const n = x.type.shape[axis]!;
   const data = x.data.slice();
   const row = new Float64Array(n);
-  forEachIndex(outer, (idx) => {
-    const base = idx.reduce((o, v, a) => o + v * strides[a]!, 0);
+  forEachLine(x.type.shape, axis, (base, stride) => {
     for (let j = 0; j < n; j++) row[j] = data[base + j * stride]!;
     fn(row);
     for (let j = 0; j < n; j++) data[base + j * stride] = row[j]!;
@@ -35,7 +31,7 @@ function mapRows(x: RefTensor, axis: number, result: TensorType, fn: (row: Float
 }
 
 /** Stable softmax of one row in place: exp(x - max) / sum. A row of only -inf gives NaN, as in PyTorch. */
-function softmaxRow(row: Float64Array): void {
+export function softmaxRow(row: Float64Array): void {
   let m = -Infinity;
   for (const v of row) m = Math.max(m, v);
   let s = 0;
@@ -46,9 +42,8 @@ function softmaxRow(row: Float64Array): void {
   for (let j = 0; j < row.length; j++) row[j] = row[j]! / s;
 }
 
-const softmaxOp: OpDef = {
-  name: 'softmax',
-  doc: 'exp(x - max) / sum(exp(x - max)) along `axis` (numerically stable)',
+/** What softmax-like ops share: one f32 operand x normalised along `axis` (default the last), a result of x's type. */
+export const ALONG_AXIS_F32 = {
   fusion: 'reduction',
   operands: fixedOperands('x'),
   attrs: { axis: { kind: 'int', default: -1, doc: 'axis to normalise along' } },
@@ -58,6 +53,12 @@ const softmaxOp: OpDef = {
     normalizeAxis(num(attrs, 'axis'), x!.shape.length);
     return x!;
   },
+} satisfies Pick<OpDef, 'fusion' | 'operands' | 'attrs' | 'canonicalize' | 'inferType'>;
+
+const softmaxOp: OpDef = {
+  name: 'softmax',
+  doc: 'exp(x - max) / sum(exp(x - max)) along `axis` (numerically stable)',
+  ...ALONG_AXIS_F32,
   evaluate: ([x], attrs, result) => mapRows(x!, num(attrs, 'axis'), result, softmaxRow),
   decompose(e, [x], attrs) {
     const axes = [num(attrs, 'axis')];

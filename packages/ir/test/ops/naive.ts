@@ -182,8 +182,11 @@ export function naiveMap(operands: readonly Flat[], f: (xs: number[]) => number)
   return { shape, data: flatten(out) };
 }
 
-/** Reduction of `axes` (any order, possibly negative) with sum, max or mean; i32 sums wrap. */
-export function naiveReduce(x: Flat, axes: readonly number[], keepdims: boolean, kind: 'sum' | 'max' | 'mean', i32 = false): Flat {
+/** What naiveReduce folds with. */
+export type ReduceKind = 'sum' | 'max' | 'mean' | 'min' | 'prod' | 'any' | 'all';
+
+/** Reduction of `axes` (any order, possibly negative) with sum, max, mean, min, prod, any or all; i32 sums and products wrap. */
+export function naiveReduce(x: Flat, axes: readonly number[], keepdims: boolean, kind: ReduceKind, i32 = false): Flat {
   const rank = x.shape.length;
   const red = new Set(axes.map((a) => (a < 0 ? a + rank : a)));
   const keptAxes = x.shape.map((_, a) => a).filter((a) => !red.has(a));
@@ -200,6 +203,11 @@ export function naiveReduce(x: Flat, axes: readonly number[], keepdims: boolean,
       return at(nx, full);
     });
     if (kind === 'max') return vals.reduce(nanMax);
+    if (kind === 'min') return vals.reduce(nanMin);
+    // NaN is truthy for any/all (it is not 0).
+    if (kind === 'any') return vals.some((v) => v !== 0) ? 1 : 0;
+    if (kind === 'all') return vals.every((v) => v !== 0) ? 1 : 0;
+    if (kind === 'prod') return vals.reduce((p, v) => (i32 ? i32Ops.mul(p, v) : p * v), 1);
     let s = 0;
     for (const v of vals) s = i32 ? i32Ops.add(s, v) : s + v;
     return kind === 'mean' ? s / vals.length : s;
@@ -464,4 +472,39 @@ export function preciseGelu(x: number, exact = false): number {
   const c = exact ? INV_SQRT2 : fixedOf(Math.fround(Math.SQRT1_2));
   const e = erfFixed(mulF(fx, c));
   return doubleOf(mulF(fx, ONE + e) / 2n);
+}
+
+/**
+ * The index argmax (or argmin) picks in a row, by sorting the indices: NaNs
+ * first, then by value, largest (smallest) first; the sort is stable, so
+ * among equals the lowest index comes first.
+ */
+export function argExtremeRow(row: readonly number[], kind: 'max' | 'min'): number {
+  const order = row.map((_, i) => i);
+  order.sort((i, j) => {
+    const [a, b] = [row[i]!, row[j]!];
+    if (a !== a || b !== b) return (b !== b ? 1 : 0) - (a !== a ? 1 : 0);
+    return kind === 'max' ? b - a || 0 : a - b || 0;
+  });
+  return order[0]!;
+}
+
+/** Inclusive prefix sums of a row; i32 wraps. */
+export function cumsumRow(row: readonly number[], i32 = false): number[] {
+  const out: number[] = [];
+  let s = 0;
+  for (const v of row) out.push((s = i32 ? i32Ops.add(s, v) : s + v));
+  return out;
+}
+
+/**
+ * log(exp(a) + exp(b)) without overflow, case by case: NaN poisons, -inf is
+ * the identity, +inf absorbs, else max + log1p(exp(-|a - b|)).
+ */
+export function logAddExp(a: number, b: number): number {
+  if (a !== a || b !== b) return NaN;
+  if (a === -Infinity) return b;
+  if (b === -Infinity) return a;
+  if (a === Infinity || b === Infinity) return Infinity;
+  return Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
 }

@@ -4,6 +4,7 @@ import { type AffineIndex, broadcastIndex, indexOnAxes, rowExpr, sameIndex, view
 import { elementwiseExpr, isElementwiseOp } from './elementwise-expr.ts';
 import { andAll, foldMask, sumAll } from './mask-folding.ts';
 import { type FusionPlan, MOVEMENT_OPS, NO_FUSION, ROOT_OPS, planFusion } from './plan.ts';
+import { reductionStages, rowStages } from './reduce-stages.ts';
 import { type View, broadcastView, denseView, isDense, reshapeView, sliceView, transposeView } from './view.ts';
 
 /** Stands for the faults buffer a gather kernel binds on WebGPU, in a kernel's count of buffers (not a program buffer). */
@@ -23,8 +24,6 @@ type Lowered =
   | { readonly kind: 'deferred'; readonly node: Node }
   /** A root's result inside its own kernel: valid only at the root's output index. */
   | { readonly kind: 'root'; readonly index: AffineIndex; readonly value: Expr };
-
-const REDUCE: Record<string, 'sum' | 'max'> = { reduce_sum: 'sum', reduce_max: 'max', reduce_mean: 'sum' };
 
 const inversePerm = (perm: readonly number[]): number[] => perm.map((_, i) => perm.indexOf(i));
 
@@ -302,7 +301,8 @@ class Lowering {
       case 'layer_norm':
         return this.lowerRow(root, sink);
       default:
-        if (root.op in REDUCE) return this.lowerReduce(root, sink);
+        if (reductionStages(root.op)) return this.lowerReduce(root, sink);
+        if (rowStages(root.op)) return this.lowerRow(root, sink);
         throw new TesseraError(`lowering: '${root.op}' is not a kernel root (%${root.name}, shape ${shape.join('x')})`);
     }
   }
@@ -347,9 +347,9 @@ class Lowering {
     this.pushKernel({ kind: 'matmul', name: this.kernelName('matmul'), batch, m, n: nn, k, readA, readB, stores });
   }
 
-  /** Reduced axes move last in the iteration space; the stores have stride 0 on them. */
+  /** Reduced axes (`axes`, or the one `axis`) move last in the iteration space; the stores have stride 0 on them. */
   lowerReduce(n: Node, sink: Node): void {
-    const axes = ints(n.attrs, 'axes');
+    const axes = 'axes' in n.attrs ? ints(n.attrs, 'axes') : [num(n.attrs, 'axis')];
     const keepdims = n.attrs.keepdims as boolean;
     const src = n.operands[0]!;
     const srcShape = this.shapeOf(src);
@@ -358,21 +358,23 @@ class Lowering {
     const shape = order.map((a) => srcShape[a]!);
     const rank = shape.length;
     const kernelAxisOf = srcShape.map((_, a) => order.indexOf(a));
-    const dtype = n.type.dtype;
-    const acc = E.ref(dtype, 'r');
     const count = numel(axes.map((a) => srcShape[a]!));
-    const value = n.op === 'reduce_mean' ? E.binary('div', acc, E.const(dtype, count)) : acc;
     const outAxes = keepdims ? srcShape.map((_, a) => (axes.includes(a) ? -1 : kernelAxisOf[a]!)) : kept.map((a) => kernelAxisOf[a]!);
-    const stage = { name: 'r', combiner: REDUCE[n.op]!, dtype, value: this.read(src, rank, kernelAxisOf) };
+    const x = this.read(src, rank, kernelAxisOf);
+    const { stages, value } = reductionStages(n.op)!({ x, dtype: n.type.dtype, count, index: E.axis(rank - 1), extent: shape[rank - 1]! });
     const stores = this.epilogue(n, sink, indexOnAxes(outAxes, rank), rank, value);
-    this.pushKernel({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: axes.length, stages: [stage], stores, rowStores: [] });
+    this.pushKernel({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: axes.length, stages, stores, rowStores: [] });
   }
 
-  /** softmax and layer_norm: one row kernel (the normalised axis last), stages for the row statistics, row stores for the result. */
+  /**
+   * Row kernels (softmax, log_softmax, layer_norm, and the cumsum scan): the
+   * row's axis last, stages for the row statistics (running ones in a
+   * scan), row stores for the result.
+   */
   lowerRow(n: Node, sink: Node): void {
     const x = n.operands[0]!;
     const xShape = this.shapeOf(x);
-    const axis = n.op === 'softmax' ? num(n.attrs, 'axis') : xShape.length - 1;
+    const axis = n.op === 'layer_norm' ? xShape.length - 1 : num(n.attrs, 'axis');
     const order = [...xShape.keys()].filter((a) => a !== axis).concat(axis);
     const shape = order.map((a) => xShape[a]!);
     const rank = shape.length;
@@ -382,14 +384,10 @@ class Lowering {
     const d = xShape[axis]!;
     let stages;
     let value: Expr;
-    if (n.op === 'softmax') {
-      const shifted = E.binary('sub', xe, E.ref('f32', 'max'));
-      stages = [
-        { name: 'max', combiner: 'max' as const, dtype: 'f32' as const, value: xe },
-        { name: 'sum', combiner: 'sum' as const, dtype: 'f32' as const, value: E.unary('exp', shifted) },
-      ];
-      value = E.binary('div', E.unary('exp', shifted), E.ref('f32', 'sum'));
-    } else {
+    let scan = false;
+    const rule = rowStages(n.op);
+    if (rule) ({ stages, value, scan = false } = rule({ x: xe, dtype: n.type.dtype, count: d, index: E.axis(rank - 1), extent: d }));
+    else {
       const mean = E.binary('div', E.ref('f32', 'sum'), f(d));
       const centred = E.binary('sub', xe, mean);
       stages = [
@@ -401,7 +399,7 @@ class Lowering {
       value = E.binary('add', E.binary('mul', E.binary('mul', centred, inv), w), b);
     }
     const rowStores = this.epilogue(n, sink, indexOnAxes(kernelAxisOf, rank), rank, value);
-    this.pushKernel({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: 1, stages, stores: [], rowStores });
+    this.pushKernel({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: 1, stages, stores: [], rowStores, ...(scan ? { scan } : {}) });
   }
 
   /** Attention over [...batch, i, j, c] with the mask folded into index predicates, a causal bound and a bias. */

@@ -1,9 +1,9 @@
-import { type Node, type Program, shapesEqual } from '@tessera/ir';
+import { type Node, type Program, findOp, shapesEqual } from '@tessera/ir';
 import { isElementwiseOp, isTranscendental } from './elementwise-expr.ts';
 import { denseView, reshapeView, transposeView } from './view.ts';
 
 /** Ops whose result comes out of a kernel template (contraction, reduction, row kernel, attention). */
-export const ROOT_OPS = new Set(['matmul', 'reduce_sum', 'reduce_max', 'reduce_mean', 'softmax', 'layer_norm', 'attention']);
+export const ROOT_OPS = new Set(['matmul', 'reduce_sum', 'reduce_max', 'reduce_mean', 'softmax', 'layer_norm', 'attention', 'reduce_min', 'reduce_prod', 'reduce_any', 'reduce_all', 'argmax', 'argmin', 'logsumexp', 'log_softmax', 'cumsum']);
 /** Ops that only re-index their operand. */
 export const MOVEMENT_OPS = new Set(['transpose', 'broadcast_to', 'slice', 'reshape']);
 
@@ -134,7 +134,8 @@ export function planFusion(p: Program): FusionPlan {
   const consumerAccepts = (c: Node, operand: string): boolean => {
     if (isElementwiseOp(c.op)) return true;
     if (MOVEMENT_OPS.has(c.op)) return canDefer(c.name) || members.has(c.name);
-    if (c.op === 'reduce_sum' || c.op === 'reduce_max' || c.op === 'reduce_mean' || c.op === 'softmax' || c.op === 'layer_norm') return true;
+    // Reductions, row kernels and scans read their operand at each point of their iteration space: a prologue fuses in.
+    if (findOp(c.op)?.fusion === 'reduction') return true;
     if (c.op === 'attention') return c.operands.indexOf(operand) === 3;
     return false;
   };

@@ -27,9 +27,10 @@ export interface CompileStats {
 /**
  * Floating-point operations of a graph: 2*M*N*K per matmul; attention
  * 2*Tq*Tk*(D + Dv) plus 5 per score (scale, max, exp, sum, divide); softmax
- * 5 and layer_norm 8 per element; gelu 8 per element; 1 per element of
- * every other arithmetic op and of the input of a reduction. Movement,
- * comparisons, casts, gathers and constants count 0.
+ * and log_softmax 5 and layer_norm 8 per element; logsumexp 5 per element
+ * of its input; gelu 8 per element; 1 per element of every other
+ * arithmetic op and of the input of a reduction, argmax, argmin or cumsum.
+ * Movement, comparisons, casts, gathers and constants count 0.
  */
 export function flopsOf(p: Program): number {
   const types = new Map(p.inputs.map((i) => [i.name, i.type] as const));
@@ -51,7 +52,11 @@ export function flopsOf(p: Program): number {
         break;
       }
       case 'softmax':
+      case 'log_softmax':
         flops += 5 * out;
+        break;
+      case 'logsumexp':
+        flops += 5 * numel(x!.shape);
         break;
       case 'layer_norm':
       case 'gelu':
@@ -60,6 +65,13 @@ export function flopsOf(p: Program): number {
       case 'reduce_sum':
       case 'reduce_max':
       case 'reduce_mean':
+      case 'reduce_min':
+      case 'reduce_prod':
+      case 'reduce_any':
+      case 'reduce_all':
+      case 'argmax':
+      case 'argmin':
+      case 'cumsum':
         flops += numel(x!.shape);
         break;
       case 'neg': case 'abs': case 'exp': case 'log': case 'sqrt': case 'rsqrt': case 'tanh': case 'erf': case 'sin': case 'cos': case 'recip':
