@@ -24,7 +24,7 @@ async function expectMatchesInterpreter(p: Program, inputs: Record<string, Float
     for (const o of p.outputs) {
       const e = expected[o.name]!;
       // Expected values rounded to the output dtype: a float64 6e38 is +inf in f32.
-      const why = describeMismatch(actual[o.name]!, toHost(e), { dtype: e.type.dtype, reductionLength }, { what: `${o.name} (${target.name})`, shape: e.type.shape });
+      const why = describeMismatch(actual[o.name]!.data, toHost(e), { dtype: e.type.dtype, reductionLength }, { what: `${o.name} (${target.name})`, shape: e.type.shape });
       expect(why).toBeUndefined();
     }
   }
@@ -62,7 +62,7 @@ describe('CPU targets (js; wasm on 1 and 2 threads): edge cases', () => {
       const exe = await target.compile(p);
       const out = await exe.run({ x: Float32Array.from([-Infinity, -Infinity, -Infinity, -Infinity, 0, 0]) });
       exe.dispose();
-      expect(Array.from(out.y!)).toEqual([NaN, NaN, NaN, 0, 0.5, 0.5]);
+      expect(Array.from(out.y!.data)).toEqual([NaN, NaN, NaN, 0, 0.5, 0.5]);
     }
   });
 
@@ -82,7 +82,7 @@ describe('CPU targets (js; wasm on 1 and 2 threads): edge cases', () => {
       await expect(exe.run({ t: new Float32Array(12), i: Int32Array.from([-1, 0]) })).rejects.toThrow(/index -1 at position 0 of the indices is out of range/);
       // The executable stays usable after a failed run.
       const ok = await exe.run({ t: Float32Array.from({ length: 12 }, (_, i) => i), i: Int32Array.from([3, 0]) });
-      expect(Array.from(ok.y!)).toEqual([9, 10, 11, 0, 1, 2]);
+      expect(Array.from(ok.y!.data)).toEqual([9, 10, 11, 0, 1, 2]);
       exe.dispose();
     }
   });
@@ -91,7 +91,7 @@ describe('CPU targets (js; wasm on 1 and 2 threads): edge cases', () => {
     const p = matmulProgram([2, 3], [3, 2]);
     const exe = await target.compile(p);
     await expect(exe.run({ a: new Float32Array(6) })).rejects.toThrow(/missing input 'b' \(f32\[3,2\]\)/);
-    await expect(exe.run({ a: new Float32Array(6), b: new Int32Array(6) })).rejects.toThrow(/input 'b' must be a Float32Array for dtype f32, got Int32Array/);
+    await expect(exe.run({ a: new Float32Array(6), b: new Int32Array(6) })).rejects.toThrow(/input 'b' must be a Float32Array for dtype f32 \(or a tensor { data, dims } of one\), got Int32Array/);
     await expect(exe.run({ a: new Float32Array(5), b: new Float32Array(6) })).rejects.toThrow(/input 'a' of shape \[2,3\] needs 6 elements, got 5/);
   });
 });
@@ -106,10 +106,10 @@ describe('CPU executables: inputs placed once with setInputs', () => {
     await expect(exe.run({ a })).rejects.toThrow(/missing input 'b' \(f32\[3,2\]\)/);
     exe.setInputs!({ b: b1 });
     // [[1,2,3],[4,5,6]] x [[1,0],[0,1],[1,1]] = [[4,5],[10,11]]
-    expect(Array.from((await exe.run({ a })).y!)).toEqual([4, 5, 10, 11]);
-    expect(Array.from((await exe.run({ a, b: b2 })).y!)).toEqual([2, 4, 8, 10]);
+    expect(Array.from((await exe.run({ a })).y!.data)).toEqual([4, 5, 10, 11]);
+    expect(Array.from((await exe.run({ a, b: b2 })).y!.data)).toEqual([2, 4, 8, 10]);
     // The last value given stays placed.
-    expect(Array.from((await exe.run({ a })).y!)).toEqual([2, 4, 8, 10]);
+    expect(Array.from((await exe.run({ a })).y!.data)).toEqual([2, 4, 8, 10]);
     expect(() => exe.setInputs!({ w: b1 })).toThrow("unknown input 'w' for program @mm (its inputs: 'a' (f32[2,3]), 'b' (f32[3,2]))");
     expect(() => exe.setInputs!({ b: new Float32Array(5) })).toThrow(/input 'b' of shape \[3,2\] needs 6 elements, got 5/);
     exe.dispose();

@@ -13,8 +13,8 @@
  * and that each case's own check holds. A new backend gets the same checks
  * by adding its configuration to that test.
  */
-import { type Program, TesseraError, interpret, parseProgram, toHost } from '@tessera/ir';
-import { type Executable, type TensorData, describeValue } from '@tessera/kernel';
+import { type Program, TesseraError, formatShape, interpret, parseProgram, toHost } from '@tessera/ir';
+import { type Executable, type Outputs, type TensorData, describeValue } from '@tessera/kernel';
 
 /** Compiles a program on the configuration under test, with weights bound at compile time when given. */
 export type CompileFor = (program: Program, weights?: unknown) => Promise<Executable>;
@@ -27,8 +27,9 @@ export interface ErrorRecord {
 }
 
 /**
- * What one call did: `outputs` (each output's name, array kind and values,
- * in the record's key order, and the record's prototype), `rejected` (the
+ * What one call did: `outputs` (each output's name, what it is, such as
+ * `HostTensor f32[2,3]`, and its values, in the record's key order, and
+ * the record's prototype), `rejected` (the
  * promise rejected), `threw` (the call threw before returning), or `ok`
  * (a call that returns nothing).
  */
@@ -51,15 +52,21 @@ function errorRecord(e: unknown): ErrorRecord {
   return { name: e instanceof Error ? e.name : typeof e, tessera: e instanceof TesseraError, message: e instanceof Error ? e.message : String(e) };
 }
 
-function outputsOf(call: string, out: Record<string, TensorData>): Outcome {
+/** What an output is: its class, dtype and dims (`HostTensor f32[2,3]`), or the kind of a value that is no tensor. */
+function describeOutput(v: unknown): string {
+  const t = v as { dtype?: unknown; dims?: unknown };
+  return Array.isArray(t.dims) ? `${describeValue(v)} ${String(t.dtype)}${formatShape(t.dims as number[])}` : describeValue(v);
+}
+
+function outputsOf(call: string, out: Outputs): Outcome {
   const proto = Object.getPrototypeOf(out) as object | null;
   const record = proto === Object.prototype ? 'Object' : proto === null ? 'null' : 'other';
-  return { call, outputs: Object.keys(out).map((k) => [k, describeValue(out[k]), Array.from(out[k]!)] as const), record };
+  return { call, outputs: Object.keys(out).map((k) => [k, describeOutput(out[k]), Array.from(out[k]!.data)] as const), record };
 }
 
 /** Starts a call; resolves (never rejects) with what it did. */
-function settle(call: string, fn: () => Promise<Record<string, TensorData>> | void): Promise<Outcome> {
-  let p: Promise<Record<string, TensorData>> | void;
+function settle(call: string, fn: () => Promise<Outputs> | void): Promise<Outcome> {
+  let p: Promise<Outputs> | void;
   try {
     p = fn();
   } catch (e) {
@@ -107,7 +114,7 @@ function threwWith(outcomes: readonly Outcome[], call: string, message: RegExp):
   return undefined;
 }
 
-/** The call must have returned exactly these outputs (name, array kind, values), in this order, as a plain record. */
+/** The call must have returned exactly these outputs (name, tensor class with dtype and dims, values), in this order, as a plain record. */
 function returned(outcomes: readonly Outcome[], call: string, expected: readonly (readonly [string, string, readonly number[]])[]): string | undefined {
   const o = find(outcomes, call);
   if (!o || !('outputs' in o)) return `${call}: expected outputs, got ${JSON.stringify(o)}`;
@@ -116,12 +123,12 @@ function returned(outcomes: readonly Outcome[], call: string, expected: readonly
   return same ? undefined : `${call}: returned ${JSON.stringify(o.outputs)}, expected ${JSON.stringify(expected)}`;
 }
 
-/** The interpreter's outputs of `p` as `returned` expects them (the oracle, not hard-coded values). */
+/** The interpreter's outputs of `p` as `returned` expects them (the oracle, not hard-coded values): HostTensors of the output types. */
 function oracle(p: Program, inputs: Readonly<Record<string, TensorData>>): [string, string, number[]][] {
   const out = interpret(p, inputs);
   return p.outputs.map((o) => {
-    const host = toHost(out[o.name]!);
-    return [o.name, describeValue(host), Array.from(host)];
+    const t = out[o.name]!;
+    return [o.name, `HostTensor ${t.type.dtype}${formatShape(t.type.shape)}`, Array.from(toHost(t))];
   });
 }
 
@@ -255,7 +262,7 @@ const namesCase: ConformanceCase = {
     return problems(
       rejectedWith(outcomes, 'compile: an unknown weight', `unknown input 'extra' for program @scale (its inputs: ${MUL_INPUTS})`),
       rejectedWith(outcomes, 'compile: a weight missing', 'weights are missing parameter(s): w: f32[3]'),
-      rejectedWith(outcomes, 'compile: weights not an object', 'compile(): weights must be an object of typed arrays keyed by input name, got null'),
+      rejectedWith(outcomes, 'compile: weights not an object', 'compile(): weights must be an object of tensors or typed arrays keyed by input name, got null'),
       returned(outcomes, 'run', y),
       rejectedWith(outcomes, 'run: an unknown input', `unknown input 'bogus' for program @scale (its inputs: ${MUL_INPUTS})`),
       rejectedWith(outcomes, 'run: an output name as input', `unknown input 'y' for program @scale (its inputs: ${MUL_INPUTS})`),
@@ -293,16 +300,16 @@ const WRONG_ARRAYS: readonly (readonly [string, unknown, string])[] = [
   ['f', 'ab', 'string'],
   ['f', 3, 'number'],
   ['f', null, 'null'],
-  ['i', new BigInt64Array(2), 'BigInt64Array'],
   ['i', new Float32Array(2), 'Float32Array'],
   ['i', new Uint32Array(2), 'Uint32Array'],
   ['i', new Int16Array(2), 'Int16Array'],
+  ['i', new BigUint64Array(2), 'BigUint64Array'],
   ['b', new Uint8ClampedArray(2), 'Uint8ClampedArray'],
   ['b', new Int8Array(2), 'Int8Array'],
   ['b', [true, false], 'Array'],
   ['b', new Int32Array(2), 'Int32Array'],
 ];
-const ARRAY_OF = { f: 'a Float32Array', i: 'an Int32Array', b: 'a Uint8Array' } as const;
+const ARRAY_OF = { f: 'a Float32Array', i: 'an Int32Array or a BigInt64Array', b: 'a Uint8Array' } as const;
 const DTYPE_OF = { f: 'f32', i: 'i32', b: 'bool' } as const;
 
 const dtypeCase: ConformanceCase = {
@@ -328,7 +335,7 @@ const dtypeCase: ConformanceCase = {
     return problems(
       returned(outcomes, 'run', oracle(DTYPES, GOOD_DTYPES)),
       ...WRONG_ARRAYS.map(([name, , kind]) =>
-        rejectedWith(outcomes, `run: ${name} as ${kind}`, `input '${name}' must be ${ARRAY_OF[name as 'f']} for dtype ${DTYPE_OF[name as 'f']}, got ${kind}`),
+        rejectedWith(outcomes, `run: ${name} as ${kind}`, `input '${name}' must be ${ARRAY_OF[name as 'f']} for dtype ${DTYPE_OF[name as 'f']} (or a tensor { data, dims } of one), got ${kind}`),
       ),
       ...(['f', 'i', 'b'] as const).flatMap((name) => [
         rejectedWith(outcomes, `run: ${name} too short`, `input '${name}' of shape [2] needs 2 elements, got 1`),
@@ -460,8 +467,8 @@ const disposeCase: ConformanceCase = {
     return problems(
       returned(outcomes, 'run 1 before dispose', oracle(SQUARE, { x: Float32Array.of(1) })),
       returned(outcomes, 'run 2 before dispose', oracle(SQUARE, { x: Float32Array.of(2) })),
-      rejectedWith(outcomes, 'run after dispose', 'this executable has been disposed'),
-      threwWith(outcomes, 'setInputs after dispose', /^this executable has been disposed$/),
+      rejectedWith(outcomes, 'run after dispose', 'cannot run() program @square: this executable has been disposed'),
+      threwWith(outcomes, 'setInputs after dispose', /^cannot setInputs\(\) program @square: this executable has been disposed$/),
     );
   },
 };
@@ -491,9 +498,9 @@ const argumentsCase: ConformanceCase = {
   },
   check(outcomes) {
     return problems(
-      ...BAD_ARGUMENTS.map(([what, , kind]) => rejectedWith(outcomes, `run(${what})`, `run() takes an object of typed arrays keyed by input name, got ${kind}`)),
-      rejectedWith(outcomes, 'run(a Map)', 'run() takes an object of typed arrays keyed by input name, got Map'),
-      threwWith(outcomes, 'setInputs(null)', /^setInputs\(\) takes an object of typed arrays keyed by input name, got null$/),
+      ...BAD_ARGUMENTS.map(([what, , kind]) => rejectedWith(outcomes, `run(${what})`, `run() takes an object of tensors or typed arrays keyed by input name, got ${kind}`)),
+      rejectedWith(outcomes, 'run(a Map)', 'run() takes an object of tensors or typed arrays keyed by input name, got Map'),
+      threwWith(outcomes, 'setInputs(null)', /^setInputs\(\) takes an object of tensors or typed arrays keyed by input name, got null$/),
       returned(outcomes, 'run after the bad calls', oracle(MUL, { x: X3, w: W3 })),
     );
   },

@@ -30,7 +30,7 @@ export {
   type Tolerance,
 } from './tolerance.ts';
 export { formatCounterexample, formatValues, printable, type InputValues } from './counterexample.ts';
-export { longestReduction, mismatchVsInterpreter, assertMatchesInterpreter, type ReferenceOptions } from './differential.ts';
+export { longestReduction, mismatchVsInterpreter, assertMatchesInterpreter, type ActualOutput, type ReferenceOptions } from './differential.ts';
 export { type AttentionCase, attentionInputs, buildAttentionCase } from './attention-cases.ts';
 export { broadcastProgram, matmulProgram, specialValuesCase } from './edge-programs.ts';
 export { gatherIndexInputs, modelInputsFor } from './model-inputs.ts';
