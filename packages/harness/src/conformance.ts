@@ -1,9 +1,11 @@
 /**
  * The semantics every backend shares at the program boundary, as one table
  * of cases: out-of-range gather indices, unknown input and weight names,
- * the typed array each dtype accepts, names that are JavaScript prototype
- * keys, inputs reused or refilled while runs are queued, runs issued
- * before dispose(), and malformed run() arguments.
+ * the typed array each dtype accepts, tensors and their shapes, int64 token
+ * ids, what an executable says of its inputs and outputs, names that are
+ * JavaScript prototype keys, inputs reused or refilled while runs are
+ * queued, runs issued before dispose() (or Symbol.dispose), and malformed
+ * run() arguments.
  *
  * A case is a scenario driving executables compiled by a function the
  * caller supplies (one per backend configuration), recording what each
@@ -13,126 +15,12 @@
  * and that each case's own check holds. A new backend gets the same checks
  * by adding its configuration to that test.
  */
-import { type Program, TesseraError, formatShape, interpret, parseProgram, toHost } from '@tessera/ir';
-import { type Executable, type Outputs, type TensorData, describeValue } from '@tessera/kernel';
+import { parseProgram } from '@tessera/ir';
+import type { TensorData } from '@tessera/kernel';
+import { type ConformanceCase, type Outcome, compiled, find, oracle, problems, rejectedWith, returned, settle, threwWith } from './conformance/outcome.ts';
+import { describeCase, integerCase, shapeCase } from './conformance/tensor-cases.ts';
 
-/** Compiles a program on the configuration under test, with weights bound at compile time when given. */
-export type CompileFor = (program: Program, weights?: unknown) => Promise<Executable>;
-
-/** An error as a case records it: its class name, whether it is a TesseraError (a clean error), and its message. */
-export interface ErrorRecord {
-  readonly name: string;
-  readonly tessera: boolean;
-  readonly message: string;
-}
-
-/**
- * What one call did: `outputs` (each output's name, what it is, such as
- * `HostTensor f32[2,3]`, and its values, in the record's key order, and
- * the record's prototype), `rejected` (the
- * promise rejected), `threw` (the call threw before returning), or `ok`
- * (a call that returns nothing).
- */
-export type Outcome =
-  | { readonly call: string; readonly outputs: readonly (readonly [string, string, readonly number[]])[]; readonly record: string }
-  | { readonly call: string; readonly rejected: ErrorRecord }
-  | { readonly call: string; readonly threw: ErrorRecord }
-  | { readonly call: string; readonly ok: true };
-
-/** One case of the table. */
-export interface ConformanceCase {
-  readonly name: string;
-  /** Drives executables of the configuration under test; returns what each call did, in order. */
-  readonly scenario: (compile: CompileFor) => Promise<Outcome[]>;
-  /** What the outcomes must say whatever the backend (independent of the reference's own); returns the problems found. */
-  readonly check: (outcomes: readonly Outcome[]) => string[];
-}
-
-function errorRecord(e: unknown): ErrorRecord {
-  return { name: e instanceof Error ? e.name : typeof e, tessera: e instanceof TesseraError, message: e instanceof Error ? e.message : String(e) };
-}
-
-/** What an output is: its class, dtype and dims (`HostTensor f32[2,3]`), or the kind of a value that is no tensor. */
-function describeOutput(v: unknown): string {
-  const t = v as { dtype?: unknown; dims?: unknown };
-  return Array.isArray(t.dims) ? `${describeValue(v)} ${String(t.dtype)}${formatShape(t.dims as number[])}` : describeValue(v);
-}
-
-function outputsOf(call: string, out: Outputs): Outcome {
-  const proto = Object.getPrototypeOf(out) as object | null;
-  const record = proto === Object.prototype ? 'Object' : proto === null ? 'null' : 'other';
-  return { call, outputs: Object.keys(out).map((k) => [k, describeOutput(out[k]), Array.from(out[k]!.data)] as const), record };
-}
-
-/** Starts a call; resolves (never rejects) with what it did. */
-function settle(call: string, fn: () => Promise<Outputs> | void): Promise<Outcome> {
-  let p: Promise<Outputs> | void;
-  try {
-    p = fn();
-  } catch (e) {
-    return Promise.resolve({ call, threw: errorRecord(e) });
-  }
-  if (!p) return Promise.resolve({ call, ok: true });
-  return p.then(
-    (out) => outputsOf(call, out),
-    (e: unknown) => ({ call, rejected: errorRecord(e) }),
-  );
-}
-
-/** Compiles, recording a compile error; undefined when it failed. */
-async function compiled(outcomes: Outcome[], call: string, compile: CompileFor, program: Program, weights?: unknown): Promise<Executable | undefined> {
-  try {
-    const exe = await compile(program, weights);
-    outcomes.push({ call, ok: true });
-    return exe;
-  } catch (e) {
-    outcomes.push({ call, rejected: errorRecord(e) });
-    return undefined;
-  }
-}
-
-// Checks, shared by the cases: each returns a problem or undefined.
-
-function find(outcomes: readonly Outcome[], call: string): Outcome | undefined {
-  return outcomes.find((o) => o.call === call);
-}
-
-/** The call must have rejected with a TesseraError of this exact message (or one matching the pattern). */
-function rejectedWith(outcomes: readonly Outcome[], call: string, message: string | RegExp): string | undefined {
-  const o = find(outcomes, call);
-  if (!o || !('rejected' in o)) return `${call}: expected a rejection, got ${JSON.stringify(o)}`;
-  if (!o.rejected.tessera) return `${call}: rejected with ${o.rejected.name} (not a TesseraError): ${o.rejected.message}`;
-  const ok = typeof message === 'string' ? o.rejected.message === message : message.test(o.rejected.message);
-  return ok ? undefined : `${call}: message ${JSON.stringify(o.rejected.message)}, expected ${String(message)}`;
-}
-
-/** The call must have thrown (synchronously) a TesseraError matching the pattern. */
-function threwWith(outcomes: readonly Outcome[], call: string, message: RegExp): string | undefined {
-  const o = find(outcomes, call);
-  if (!o || !('threw' in o)) return `${call}: expected a synchronous throw, got ${JSON.stringify(o)}`;
-  if (!o.threw.tessera || !message.test(o.threw.message)) return `${call}: threw ${o.threw.name}: ${o.threw.message}, expected a TesseraError matching ${String(message)}`;
-  return undefined;
-}
-
-/** The call must have returned exactly these outputs (name, tensor class with dtype and dims, values), in this order, as a plain record. */
-function returned(outcomes: readonly Outcome[], call: string, expected: readonly (readonly [string, string, readonly number[]])[]): string | undefined {
-  const o = find(outcomes, call);
-  if (!o || !('outputs' in o)) return `${call}: expected outputs, got ${JSON.stringify(o)}`;
-  if (o.record !== 'Object') return `${call}: the result's prototype is ${o.record}, expected a plain record`;
-  const same = o.outputs.length === expected.length && o.outputs.every(([n, k, v], i) => n === expected[i]![0] && k === expected[i]![1] && v.length === expected[i]![2].length && v.every((x, j) => Object.is(x, expected[i]![2][j])));
-  return same ? undefined : `${call}: returned ${JSON.stringify(o.outputs)}, expected ${JSON.stringify(expected)}`;
-}
-
-/** The interpreter's outputs of `p` as `returned` expects them (the oracle, not hard-coded values): HostTensors of the output types. */
-function oracle(p: Program, inputs: Readonly<Record<string, TensorData>>): [string, string, number[]][] {
-  const out = interpret(p, inputs);
-  return p.outputs.map((o) => {
-    const t = out[o.name]!;
-    return [o.name, `HostTensor ${t.type.dtype}${formatShape(t.type.shape)}`, Array.from(toHost(t))];
-  });
-}
-
-const problems = (...found: (string | undefined)[]): string[] => found.filter((p): p is string => p !== undefined);
+export type { CompileFor, ConformanceCase, ErrorRecord, Outcome } from './conformance/outcome.ts';
 
 // The cases.
 
@@ -450,7 +338,7 @@ const reuseCase: ConformanceCase = {
 };
 
 const disposeCase: ConformanceCase = {
-  name: 'runs issued before dispose() complete; calls after it fail cleanly',
+  name: 'runs issued before dispose() (or Symbol.dispose, which `using` calls) complete; calls after it fail cleanly; disposing again does nothing',
   async scenario(compile) {
     const outcomes: Outcome[] = [];
     const exe = await compiled(outcomes, 'compile', compile, SQUARE);
@@ -461,6 +349,15 @@ const disposeCase: ConformanceCase = {
     outcomes.push(...(await Promise.all([...before, after])));
     outcomes.push(await settle('dispose again', () => exe.dispose()));
     outcomes.push(await settle('setInputs after dispose', () => exe.setInputs!({ x: Float32Array.of(1) })));
+    // What `using exe = ...` calls at the end of its block: the same as dispose(), and as idempotent.
+    const scoped = await compiled(outcomes, 'compile another', compile, SQUARE);
+    if (!scoped) return outcomes;
+    const pending = settle('run before Symbol.dispose', () => scoped.run({ x: Float32Array.of(5) }));
+    outcomes.push(await settle('Symbol.dispose', () => scoped[Symbol.dispose]()));
+    outcomes.push(await pending);
+    outcomes.push(await settle('run after Symbol.dispose', () => scoped.run({ x: Float32Array.of(6) })));
+    outcomes.push(await settle('Symbol.dispose again', () => scoped[Symbol.dispose]()));
+    outcomes.push(await settle('dispose after Symbol.dispose', () => scoped.dispose()));
     return outcomes;
   },
   check(outcomes) {
@@ -469,6 +366,9 @@ const disposeCase: ConformanceCase = {
       returned(outcomes, 'run 2 before dispose', oracle(SQUARE, { x: Float32Array.of(2) })),
       rejectedWith(outcomes, 'run after dispose', 'cannot run() program @square: this executable has been disposed'),
       threwWith(outcomes, 'setInputs after dispose', /^cannot setInputs\(\) program @square: this executable has been disposed$/),
+      returned(outcomes, 'run before Symbol.dispose', oracle(SQUARE, { x: Float32Array.of(5) })),
+      rejectedWith(outcomes, 'run after Symbol.dispose', 'cannot run() program @square: this executable has been disposed'),
+      ...['dispose again', 'Symbol.dispose again', 'dispose after Symbol.dispose'].map((call) => (find(outcomes, call) && 'ok' in find(outcomes, call)! ? undefined : `${call}: ${JSON.stringify(find(outcomes, call))}, expected ok`)),
     );
   },
 };
@@ -507,4 +407,4 @@ const argumentsCase: ConformanceCase = {
 };
 
 /** Every case, in the order a conformance test runs them. */
-export const CONFORMANCE_CASES: readonly ConformanceCase[] = [gatherCase, namesCase, dtypeCase, protoCase, reuseCase, disposeCase, argumentsCase];
+export const CONFORMANCE_CASES: readonly ConformanceCase[] = [gatherCase, namesCase, dtypeCase, shapeCase, integerCase, describeCase, protoCase, reuseCase, disposeCase, argumentsCase];

@@ -28,6 +28,9 @@ export type DTypeOfArray<A extends TensorArray> = A extends Float32Array ? 'f32'
 /** The typed array each dtype is held in, by its [[TypedArrayName]]. Checked to cover every IR dtype. */
 export const ARRAY_FOR: Readonly<Record<HostDType, string>> & Readonly<Record<DType, string>> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array', i64: 'BigInt64Array' };
 
+/** `a typed array (Float32Array, Int32Array, Uint8Array or BigInt64Array)`: what a tensor's data may be, for messages. */
+export const TENSOR_ARRAYS_TEXT = `a typed array (${Object.values(ARRAY_FOR).slice(0, -1).join(', ')} or ${Object.values(ARRAY_FOR).at(-1)!})`;
+
 const DTYPE_OF_ARRAY: ReadonlyMap<string, HostDType> = new Map(Object.entries(ARRAY_FOR).map(([dtype, array]) => [array, dtype as HostDType]));
 
 /** The names a tensor's `dtype` may have: Tessera's, and onnxruntime's and tfjs's for the same types. */
@@ -51,6 +54,9 @@ export function dtypeOfArray(v: unknown): HostDType | undefined {
   const name = typedArrayName(v);
   return name === undefined ? undefined : DTYPE_OF_ARRAY.get(name);
 }
+
+/** Every name a tensor's `dtype` may have, for messages. */
+export const DTYPE_NAMES_TEXT = [...DTYPE_NAMES.keys()].join(', ');
 
 /** The dtype a tensor's `dtype` field names (Tessera's names, or float32/int32/int64), undefined for an unknown name. */
 export function dtypeNamed(name: unknown): HostDType | undefined {
@@ -90,7 +96,7 @@ export class HostTensor<D extends HostDType = HostDType> implements TensorLike {
   /** Wraps `data` (a Float32Array, Int32Array, Uint8Array for bool, or BigInt64Array) with `dims` (default: one axis of its length). */
   constructor(data: TensorArrays[D], dims: readonly number[] = [data.length]) {
     const dtype = dtypeOfArray(data);
-    if (dtype === undefined) throw new TesseraError(`HostTensor: data must be a ${Object.values(ARRAY_FOR).join(', ')}, got ${typedArrayName(data) ?? typeof data}`);
+    if (dtype === undefined) throw new TesseraError(`HostTensor: data must be ${TENSOR_ARRAYS_TEXT}, got ${typedArrayName(data) ?? (data === null ? 'null' : typeof data)}`);
     const problem = dimsProblem(dims);
     if (problem) throw new TesseraError(`HostTensor: ${problem}`);
     if (numel(dims) !== data.length) throw new TesseraError(`HostTensor: dims ${formatShape(dims)} need ${numel(dims)} elements, the data has ${data.length}`);

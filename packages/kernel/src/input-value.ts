@@ -6,7 +6,7 @@
  */
 import { type DType, TesseraError, formatShape, numel, shapesEqual, stridesOf } from '@tessera/ir';
 import type { TensorData } from './backend.ts';
-import { ARRAY_FOR, type HostDType, dimsProblem, dtypeNamed, dtypeOfArray, isTensorLike, typedArrayName } from './host-tensor.ts';
+import { ARRAY_FOR, DTYPE_NAMES_TEXT, type HostDType, TENSOR_ARRAYS_TEXT, dimsProblem, dtypeNamed, dtypeOfArray, isTensorLike, typedArrayName } from './host-tensor.ts';
 
 /** A tensor's name, dtype and dims, as an executable describes its inputs and outputs. */
 export interface TensorInfo {
@@ -76,9 +76,11 @@ function unwrap(input: TensorInfo, v: unknown): { data: unknown; dims?: readonly
   if (problem) throw new TesseraError(`input '${input.name}': the tensor's ${problem}`);
   const dims = v.dims as readonly number[];
   const dtype = dtypeOfArray(v.data);
-  if (dtype === undefined) throw new TesseraError(`input '${input.name}': a tensor's data must be a ${Object.values(ARRAY_FOR).join(', ')}, got ${describeValue(v.data)}`);
-  if (v.dtype !== undefined && dtypeNamed(v.dtype) !== dtype) {
-    throw new TesseraError(`input '${input.name}': the tensor's dtype ${JSON.stringify(v.dtype)} does not match its data, ${article(ARRAY_FOR[dtype])} ${ARRAY_FOR[dtype]} (${dtype})`);
+  if (dtype === undefined) throw new TesseraError(`input '${input.name}': the tensor's data must be ${TENSOR_ARRAYS_TEXT}, got ${describeValue(v.data)}`);
+  if (v.dtype !== undefined) {
+    const named = dtypeNamed(v.dtype);
+    if (named === undefined) throw new TesseraError(`input '${input.name}': the tensor's dtype ${JSON.stringify(v.dtype)} is none of ${DTYPE_NAMES_TEXT}`);
+    if (named !== dtype) throw new TesseraError(`input '${input.name}': the tensor's dtype ${JSON.stringify(v.dtype)} does not match its data, ${article(ARRAY_FOR[dtype])} ${ARRAY_FOR[dtype]} (${dtype})`);
   }
   const length = (v.data as ArrayLike<unknown>).length;
   if (numel(dims) !== length) throw new TesseraError(`input '${input.name}': a tensor of shape ${formatShape(dims)} needs ${numel(dims)} elements, its data has ${length}`);

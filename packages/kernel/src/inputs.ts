@@ -19,25 +19,28 @@ export interface Signature {
 
 const info = (name: string, dtype: TensorInfo['dtype'], dims: readonly number[]): TensorInfo => Object.freeze({ name, dtype, dims: Object.freeze([...dims]) });
 
+/** A signature, frozen all the way down: executables hand it out as `inputs` and `outputs`, and their input checks read it. */
+const frozenSignature = (inputs: InputInfo[], outputs: TensorInfo[]): Signature => ({ inputs: Object.freeze(inputs), outputs: Object.freeze(outputs) });
+
 /** The inputs and outputs of a kernel program (input i is `p.inputs[i]`). */
 export function kernelSignature(p: KernelProgram): Signature {
   const of = (buffer: number) => p.buffers[buffer]!;
-  return {
-    inputs: p.inputs.map(({ name, buffer }) => Object.freeze({ ...info(name, of(buffer).dtype, of(buffer).shape), kind: of(buffer).role === 'param' ? ('parameter' as const) : ('activation' as const) })),
-    outputs: p.outputs.map(({ name, buffer }) => info(name, of(buffer).dtype, of(buffer).shape)),
-  };
+  return frozenSignature(
+    p.inputs.map(({ name, buffer }) => Object.freeze({ ...info(name, of(buffer).dtype, of(buffer).shape), kind: of(buffer).role === 'param' ? ('parameter' as const) : ('activation' as const) })),
+    p.outputs.map(({ name, buffer }) => info(name, of(buffer).dtype, of(buffer).shape)),
+  );
 }
 
 /** The inputs and outputs of a graph program (input i is `p.inputs[i]`). */
 export function graphSignature(p: Program): Signature {
   const types = new Map([...p.inputs, ...p.nodes].map((v) => [v.name, v.type] as const));
-  return {
-    inputs: p.inputs.map(({ name, type, kind }) => Object.freeze({ ...info(name, type.dtype, type.shape), kind })),
-    outputs: p.outputs.map(({ name, value }) => {
+  return frozenSignature(
+    p.inputs.map(({ name, type, kind }) => Object.freeze({ ...info(name, type.dtype, type.shape), kind })),
+    p.outputs.map(({ name, value }) => {
       const t = types.get(value)!;
       return info(name, t.dtype, t.shape);
     }),
-  };
+  );
 }
 
 /** Whether a value can be a record of inputs: an object, not an array, typed array or Map (whose entries are not own properties). */
