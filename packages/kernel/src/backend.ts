@@ -43,9 +43,11 @@ export interface BackendInfo {
 
 /**
  * A compiled program, ready to run many times. Disposable: `using exe =
- * await compile(...)` frees it at the end of the block.
+ * await compile(...)` frees it at the end of the block. A backend builds
+ * one as `disposable({ ...kernelSignature(program), backend, run, dispose })`,
+ * its inputs checked by an InputBinder and its outputs made by outputRecord.
  */
-export interface Executable extends Disposable {
+export interface Executable {
   /** The program's inputs in order: name, dtype, dims, and whether each is an activation or a parameter. */
   readonly inputs: readonly InputInfo[];
   /** The program's outputs in order: name, dtype, dims. */
@@ -62,6 +64,8 @@ export interface Executable extends Disposable {
   setInputs?(inputs: Inputs): void;
   /** Frees what the executable holds (device buffers, workers); idempotent. Runs called before it complete; later calls fail. */
   dispose(): void;
+  /** The same as dispose(): what `using` calls at the end of its block. */
+  [Symbol.dispose](): void;
 }
 
 /**
