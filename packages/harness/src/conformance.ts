@@ -16,7 +16,7 @@
  * by adding its configuration to that test.
  */
 import { parseProgram } from '@tessera/ir';
-import type { TensorData } from '@tessera/kernel';
+import { type TensorData, hostTensor } from '@tessera/kernel';
 import { type ConformanceCase, type Outcome, compiled, find, oracle, problems, rejectedWith, returned, settle, threwWith } from './conformance/outcome.ts';
 import { describeCase, integerCase, shapeCase } from './conformance/tensor-cases.ts';
 
@@ -381,6 +381,8 @@ const BAD_ARGUMENTS: readonly (readonly [string, unknown, string])[] = [
   ['a string', 'x', 'string'],
   ['an array', [X3], 'Array'],
   ['a typed array', X3, 'Float32Array'],
+  ['a tensor', hostTensor(X3), 'a tensor (HostTensor) rather than an object of them'],
+  ['a plain { data, dims } tensor', { data: X3, dims: [3] }, 'a tensor (Object) rather than an object of them'],
 ];
 
 const argumentsCase: ConformanceCase = {

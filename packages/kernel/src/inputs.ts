@@ -7,7 +7,7 @@
  */
 import { type Program, TesseraError } from '@tessera/ir';
 import type { TensorData } from './backend.ts';
-import { HostTensor } from './host-tensor.ts';
+import { HostTensor, isTensorLike } from './host-tensor.ts';
 import { type InputInfo, type TensorInfo, describeInput, describeValue, inputArray } from './input-value.ts';
 import type { KernelProgram } from './kernel.ts';
 
@@ -89,8 +89,11 @@ export class InputBinder {
   /** The given inputs as [index, array] pairs (own enumerable keys; an undefined value is not given), after checking each. */
   private check(inputs: unknown, doing: string): [number, TensorData][] {
     this.assertOpen(doing);
-    if (!isInputRecord(inputs)) {
-      throw new TesseraError(`${doing} takes an object of tensors or typed arrays keyed by input name, got ${describeValue(inputs)}`);
+    // A tensor passed as the whole argument (`run(t)`), unless the program's inputs are named data and dims.
+    const tensor = isTensorLike(inputs) && !this.byName.has('data') && !this.byName.has('dims');
+    if (!isInputRecord(inputs) || tensor) {
+      const got = tensor ? `a tensor (${describeValue(inputs)}) rather than an object of them` : describeValue(inputs);
+      throw new TesseraError(`${doing} takes an object of tensors or typed arrays keyed by input name, got ${got}`);
     }
     const record = inputs as Readonly<Record<string, unknown>>;
     const given = Object.keys(record).filter((name) => record[name] !== undefined);
