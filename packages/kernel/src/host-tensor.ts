@@ -26,7 +26,7 @@ export type TensorArray = TensorArrays[HostDType];
 export type DTypeOfArray<A extends TensorArray> = A extends Float32Array ? 'f32' : A extends Int32Array ? 'i32' : A extends BigInt64Array ? 'i64' : A extends Uint8Array ? 'bool' : HostDType;
 
 /** The typed array each dtype is held in, by its [[TypedArrayName]]. Checked to cover every IR dtype. */
-export const ARRAY_FOR: Readonly<Record<HostDType, string>> & Readonly<Record<DType, string>> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array', i64: 'BigInt64Array' };
+export const ARRAY_FOR: Readonly<Record<HostDType | DType, string>> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array', i64: 'BigInt64Array' };
 
 /** `a typed array (Float32Array, Int32Array, Uint8Array or BigInt64Array)`: what a tensor's data may be, for messages. */
 export const TENSOR_ARRAYS_TEXT = `a typed array (${Object.values(ARRAY_FOR).slice(0, -1).join(', ')} or ${Object.values(ARRAY_FOR).at(-1)!})`;
