@@ -160,7 +160,7 @@ async function serve(args: RunnerArgs): Promise<void> {
       enableRelaxedSimd();
       const { prepareModel } = await import('../packages/cli/src/commands/bench.ts');
       const model = await prepareModel({ config: args.config, ...(args.weights ? { weights: args.weights } : {}), backend: 'cpu', threads: args.threads, inputs: {} });
-      runOnce = async () => (await model.run({ pixel_values: pixels })).logits as Float32Array;
+      runOnce = async () => (await model.run({ pixel_values: pixels })).logits!.data as Float32Array;
       dispose = () => model.dispose();
     } else if (args.kind === 'ort-web') {
       const ort = await import('onnxruntime-web');

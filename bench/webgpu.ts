@@ -122,7 +122,7 @@ async function tesseraVit(): Promise<{ run: () => Promise<Float32Array>; pixels:
   const model = await prepareModel({ config, ...(existsSync(weights) ? { weights } : {}), backend: 'webgpu', inputs: {} });
   const pixels = existsSync(io) ? ((await readSafetensorsFile(io)).tensors.get('pixel_values')!.data as Float32Array) : seededArray(3 * 224 * 224, 5);
   return {
-    run: async () => (await model.run({ pixel_values: pixels })).logits as Float32Array,
+    run: async () => (await model.run({ pixel_values: pixels })).logits!.data as Float32Array,
     pixels,
     compileMs: model.compileMs,
     dispose: () => model.dispose(),

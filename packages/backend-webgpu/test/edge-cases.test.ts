@@ -57,7 +57,7 @@ describe('WebGPU backend edge cases of its own (its variants, dispatch limits, p
     const bad = Int32Array.from({ length: 4000 }, (_, k) => (k === 2500 ? -3 : k > 2600 && k % 7 === 0 ? 99 : k % 10));
     await expect(exe.profile({ t, i: bad })).rejects.toThrow('index -3 at position 2500');
     const out = (await exe.run({ t, i: Int32Array.from({ length: 4000 }, (_, k) => k % 10) })).y!;
-    expect(Array.from(out.subarray(2500 * 8, 2501 * 8))).toEqual(Array.from(t.subarray(0, 8)));
+    expect(Array.from(out.data.subarray(2500 * 8, 2501 * 8))).toEqual(Array.from(t.subarray(0, 8)));
     exe.dispose();
   });
 

@@ -181,7 +181,7 @@ describe('weights streamed from the checkpoint', () => {
     m.dispose();
     const expected = io.get('logits')!.data as Float32Array;
     // PyTorch computed in float64; f32 over reductions of a few dozen terms.
-    expect(maxAbsDiff(out.logits as Float32Array, expected)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(out.logits!.data as Float32Array, expected)).toBeLessThan(1e-4);
   });
 
   for (const dtype of ['F32', 'F16', 'BF16'] as const) {
@@ -202,7 +202,7 @@ describe('weights streamed from the checkpoint', () => {
       const exe = await compile(program, { backend: 'cpu', weights: weightsFor(program, weights) });
       const loaded = await exe.run(m.inputs);
       exe.dispose();
-      expect(Array.from(streamed.logits!)).toEqual(Array.from(loaded.logits!));
+      expect(Array.from(streamed.logits!.data)).toEqual(Array.from(loaded.logits!.data));
     });
   }
 
@@ -272,12 +272,12 @@ describe('seeded weights and inputs', () => {
     const c = await benchModel({ ...opts, backend: 'interp', threads: undefined });
     expect(c.result.threads).toBeNull();
     expect(Array.from(a.inputs.pixel_values!)).toEqual(Array.from(c.inputs.pixel_values!));
-    const logits = a.outputs.logits as Float32Array;
+    const logits = a.outputs.logits!.data as Float32Array;
     expect(logits.every(Number.isFinite)).toBe(true);
     // Not degenerate: the classes get different logits.
     expect(new Set(logits).size).toBeGreaterThan(1);
-    expect(maxAbsDiff(logits, b.outputs.logits as Float32Array)).toBeLessThan(1e-5);
-    expect(maxAbsDiff(logits, c.outputs.logits as Float32Array)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(logits, b.outputs.logits!.data as Float32Array)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(logits, c.outputs.logits!.data as Float32Array)).toBeLessThan(1e-4);
   });
 
   it('Transformer: token ids below each vocabulary, finite logits, --input shapes honoured', async () => {
@@ -290,7 +290,7 @@ describe('seeded weights and inputs', () => {
     expect(tgt.every((v) => v >= 0 && v < config.tgt_vocab)).toBe(true);
     // Not all the same token: the seeded ids cover the vocabulary.
     expect(new Set(src).size).toBeGreaterThan(3);
-    expect(r.outputs.logits!.length).toBe(3 * 4 * config.tgt_vocab);
-    expect((r.outputs.logits as Float32Array).every(Number.isFinite)).toBe(true);
+    expect(r.outputs.logits!.data.length).toBe(3 * 4 * config.tgt_vocab);
+    expect((r.outputs.logits!.data as Float32Array).every(Number.isFinite)).toBe(true);
   });
 });

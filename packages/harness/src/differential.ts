@@ -1,4 +1,4 @@
-import { type Program, interpret, numel, toHost } from '@tessera/ir';
+import { type Program, type RefTensor, formatShape, interpret, numel, shapesEqual, toHost } from '@tessera/ir';
 import { formatCounterexample } from './counterexample.ts';
 import type { HostInputs } from './inputs.ts';
 import { type CloseOptions, describeMismatch } from './tolerance.ts';
@@ -29,17 +29,33 @@ export interface ReferenceOptions {
   readonly float64?: boolean;
 }
 
+/** A backend's output as the checks take it: a tensor from run() (its dtype and dims are checked too), or bare values. */
+export type ActualOutput = ArrayLike<number> | { readonly data: ArrayLike<number>; readonly dims: readonly number[]; readonly dtype: string };
+
+/** Why a tensor output's dtype or dims differ from the interpreter's value, or undefined (always, for bare values). */
+function typeMismatch(name: string, actual: ActualOutput, expected: RefTensor): string | undefined {
+  if (!('dims' in actual)) return undefined;
+  const want = `${expected.type.dtype}${formatShape(expected.type.shape)}`;
+  const got = `${String(actual.dtype)}${formatShape(actual.dims)}`;
+  return actual.dtype === expected.type.dtype && shapesEqual(actual.dims, expected.type.shape) ? undefined : `output '${name}' is ${got}, expected ${want}`;
+}
+
 /**
  * Why a backend's outputs differ from the interpreter's under the tolerance
  * policy (expected values rounded to each output's dtype unless `float64`,
- * L from the program unless given), or undefined when they agree.
+ * L from the program unless given), or undefined when they agree. Tensors
+ * must also have the interpreter's dtype and dims.
  */
-export function mismatchVsInterpreter(p: Program, inputs: HostInputs, actual: Readonly<Record<string, ArrayLike<number>>>, options: CloseOptions = {}, reference: ReferenceOptions = {}): string | undefined {
+export function mismatchVsInterpreter(p: Program, inputs: HostInputs, actual: Readonly<Record<string, ActualOutput>>, options: CloseOptions = {}, reference: ReferenceOptions = {}): string | undefined {
   const expected = interpret(p, inputs);
   const reductionLength = options.reductionLength ?? longestReduction(p);
   for (const o of p.outputs) {
     const e = expected[o.name]!;
-    const why = describeMismatch(actual[o.name]!, reference.float64 ? e.data : toHost(e), { dtype: e.type.dtype, ...options, reductionLength }, { what: `output '${o.name}'`, shape: e.type.shape });
+    const a = actual[o.name];
+    if (a === undefined) return `output '${o.name}' is missing`;
+    const why =
+      typeMismatch(o.name, a, e) ??
+      describeMismatch('dims' in a ? a.data : a, reference.float64 ? e.data : toHost(e), { dtype: e.type.dtype, ...options, reductionLength }, { what: `output '${o.name}'`, shape: e.type.shape });
     if (why) return why;
   }
   return undefined;
@@ -48,7 +64,7 @@ export function mismatchVsInterpreter(p: Program, inputs: HostInputs, actual: Re
 /** Throws, with the program and inputs printed, when a backend's outputs differ from the interpreter's. */
 export function assertMatchesInterpreter(
   c: { program: Program; inputs: HostInputs },
-  actual: Readonly<Record<string, ArrayLike<number>>>,
+  actual: Readonly<Record<string, ActualOutput>>,
   backend: string,
   options: CloseOptions = {},
   reference: ReferenceOptions = {},

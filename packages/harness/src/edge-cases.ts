@@ -11,7 +11,7 @@
  * interpreter must give too).
  */
 import { type Program, ProgramBuilder, type TensorType, interpret, tensorType, toHost } from '@tessera/ir';
-import type { Executable } from '@tessera/kernel';
+import type { Executable, Outputs } from '@tessera/kernel';
 import type { CompileFor } from './conformance.ts';
 import { longestReduction } from './differential.ts';
 import {
@@ -43,6 +43,11 @@ const f32 = (...shape: number[]): TensorType => tensorType('f32', shape);
 const i32 = (...shape: number[]): TensorType => tensorType('i32', shape);
 
 /** Where the backend's outputs differ from the interpreter's (rounded to each output's dtype), and where either differs from the hand-computed values. */
+/** The arrays of a run's output tensors, by name. */
+function outputData(out: Outputs): Record<string, ArrayLike<number>> {
+  return Object.fromEntries(Object.entries(out).map(([name, t]) => [name, t.data]));
+}
+
 function valueProblems(c: EdgeProgram, actual: Readonly<Record<string, ArrayLike<number>>>): string[] {
   const reference = interpret(c.program, c.inputs);
   const reductionLength = c.reductionLength ?? longestReduction(c.program);
@@ -78,7 +83,7 @@ function valueCase(name: string, make: () => EdgeProgram, reduces = false): Edge
     ...(reduces ? { reduces } : {}),
     check(compile) {
       const c = make();
-      return withExecutable(compile, c.program, async (exe) => valueProblems(c, await exe.run(c.inputs)));
+      return withExecutable(compile, c.program, async (exe) => valueProblems(c, outputData(await exe.run(c.inputs))));
     },
   };
 }
@@ -141,7 +146,7 @@ const gatherRange: EdgeCase = {
     const problems = await withExecutable(compile, small.build(), async (exe) => [
       ...(await expectFailure('index 4', () => exe.run({ t: new Float32Array(12), i: Int32Array.from([1, 4]) }), /%0 = gather\(%t, %i\): index 4 at position 1 of the indices is out of range \[0, 4\)/)),
       ...(await expectFailure('index -1', () => exe.run({ t: new Float32Array(12), i: Int32Array.from([-1, 0]) }), /index -1 at position 0 of the indices is out of range/)),
-      ...expectValues('the run after', (await exe.run({ t: Float32Array.from(row(12, (k) => k)), i: Int32Array.from([3, 0]) })).y, [9, 10, 11, 0, 1, 2]),
+      ...expectValues('the run after', (await exe.run({ t: Float32Array.from(row(12, (k) => k)), i: Int32Array.from([3, 0]) })).y?.data, [9, 10, 11, 0, 1, 2]),
     ]);
     const big = new ProgramBuilder('g');
     big.output('y', big.emit('gather', [big.input('t', f32(10, 8)), big.input('i', i32(4000))]));
@@ -151,7 +156,7 @@ const gatherRange: EdgeCase = {
     problems.push(
       ...(await withExecutable(compile, big.build(), async (exe) => [
         ...(await expectFailure('bad indices', () => exe.run({ t, i: bad }), /%0 = gather\(%t, %i\): index -3 at position 2500 of the indices is out of range \[0, 10\)/)),
-        ...expectValues('row 2500 of the run after', (await exe.run({ t, i: Int32Array.from(row(4000, (k) => k % 10)) })).y?.subarray(2500 * 8, 2501 * 8), row(8, (k) => k)),
+        ...expectValues('row 2500 of the run after', (await exe.run({ t, i: Int32Array.from(row(4000, (k) => k % 10)) })).y?.data.subarray(2500 * 8, 2501 * 8), row(8, (k) => k)),
       ])),
     );
     return problems;
@@ -185,9 +190,9 @@ const placedInputs: EdgeCase = {
     const problems = await expectFailure('run before b is placed', () => exe.run({ a }), /missing input 'b' \(f32\[3,2\]\)/);
     exe.setInputs!({ b: b1 });
     // [[1,2,3],[4,5,6]] x [[1,0],[0,1],[1,1]] = [[4,5],[10,11]]
-    problems.push(...expectValues('with b placed', (await exe.run({ a })).y, [4, 5, 10, 11]));
-    problems.push(...expectValues('b given to the run', (await exe.run({ a, b: b2 })).y, [2, 4, 8, 10]));
-    problems.push(...expectValues('the last b given stays placed', (await exe.run({ a })).y, [2, 4, 8, 10]));
+    problems.push(...expectValues('with b placed', (await exe.run({ a })).y?.data, [4, 5, 10, 11]));
+    problems.push(...expectValues('b given to the run', (await exe.run({ a, b: b2 })).y?.data, [2, 4, 8, 10]));
+    problems.push(...expectValues('the last b given stays placed', (await exe.run({ a })).y?.data, [2, 4, 8, 10]));
     problems.push(...(await expectFailure('unknown name', () => exe.setInputs!({ w: b1 }), /^unknown input 'w' for program @mm \(its inputs: 'a' \(f32\[2,3\]\), 'b' \(f32\[3,2\]\)\)$/)));
     problems.push(...(await expectFailure('wrong length', () => exe.setInputs!({ b: new Float32Array(5) }), /input 'b' of shape \[3,2\] needs 6 elements, got 5/)));
     exe.dispose();

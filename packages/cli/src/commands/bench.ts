@@ -20,7 +20,7 @@ import { type ModelConfig, bindCheckpoint, buildModel } from '@tessera/models';
 import { readModelConfig } from '@tessera/models/node';
 import { MAX_THREADS, createCpuBackend, defaultThreads } from '@tessera/backend-cpu';
 import { type KernelTiming, slowestFirst, totalsByKind } from '@tessera/kernel';
-import { type BackendName, type Executable, type TensorData, compile, getBackend, registerBackend } from '@tessera/compiler';
+import { type BackendName, type Executable, type Outputs, type TensorData, compile, getBackend, registerBackend } from '@tessera/compiler';
 import { type Command, UsageError } from '../command.ts';
 import { type InputOverride, parseInputOverride, traceConfig } from '../trace-config.ts';
 import { MODEL_BACKENDS, backendFlag, positiveFlag, usageWithBackends } from './run.ts';
@@ -91,7 +91,7 @@ export interface BenchResult {
 export interface BenchRun {
   readonly result: BenchResult;
   readonly inputs: Readonly<Record<string, TensorData>>;
-  readonly outputs: Readonly<Record<string, TensorData>>;
+  readonly outputs: Readonly<Outputs>;
 }
 
 const DEFAULT_RUNS = 10;
@@ -303,7 +303,7 @@ export interface PreparedModel {
   /** Seeded inputs of the program (every input that is not a parameter). */
   readonly inputs: Readonly<Record<string, TensorData>>;
   /** Runs on `inputs` (default: the seeded ones). */
-  run(inputs?: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>>;
+  run(inputs?: Readonly<Record<string, TensorData>>): Promise<Outputs>;
   /** Times each kernel of one run on `inputs` (cpu and webgpu; undefined for the oracles). */
   readonly profile?: (inputs?: Readonly<Record<string, TensorData>>) => Promise<KernelTiming[]>;
   dispose(): void;
@@ -347,7 +347,7 @@ export async function benchModel(options: BenchOptions): Promise<BenchRun> {
   try {
     await model.run();
     const times: number[] = [];
-    let outputs: Record<string, TensorData> = {};
+    let outputs: Outputs = {};
     for (let r = 0; r < options.runs; r++) {
       const t = performance.now();
       outputs = await model.run();

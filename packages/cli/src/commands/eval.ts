@@ -178,7 +178,7 @@ async function runBackend(backend: EvalBackend, p: Program, inputs: Record<strin
   try {
     const out = await exe.run(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, toHost(v)])));
     const types = valueTypes(p);
-    return Object.fromEntries(p.outputs.map((o) => [o.name, refTensor(types.get(o.value)!, Float64Array.from(out[o.name]!))]));
+    return Object.fromEntries(p.outputs.map((o) => [o.name, refTensor(types.get(o.value)!, Float64Array.from(out[o.name]!.data))]));
   } finally {
     exe.dispose();
   }

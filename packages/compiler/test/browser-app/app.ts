@@ -94,7 +94,7 @@ export async function main(backends: readonly ('cpu' | 'webgpu')[] = ['cpu', 'we
     const exe = await compile(program, { backend, weights });
     if (backend === 'cpu') cpuThreads = (exe as { threads?: number }).threads;
     const out = await exe.run({ x });
-    outputs[backend] = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(v)]));
+    outputs[backend] = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(v.data)]));
     exe.dispose();
   }
 
