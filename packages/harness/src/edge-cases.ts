@@ -170,7 +170,7 @@ const inputChecks: EdgeCase = {
     const exe = await compile(matmulProgram([2, 3], [3, 2]));
     const problems = [
       ...(await expectFailure('missing b', () => exe.run({ a: new Float32Array(6) }), /missing input 'b' \(f32\[3,2\]\)/)),
-      ...(await expectFailure('b as Int32Array', () => exe.run({ a: new Float32Array(6), b: new Int32Array(6) }), /input 'b' must be a Float32Array for dtype f32, got Int32Array/)),
+      ...(await expectFailure('b as Int32Array', () => exe.run({ a: new Float32Array(6), b: new Int32Array(6) }), /input 'b' must be a Float32Array for dtype f32 \(or a tensor \{ data, dims \} of one\), got Int32Array/)),
       ...(await expectFailure('a too short', () => exe.run({ a: new Float32Array(5), b: new Float32Array(6) }), /input 'a' of shape \[2,3\] needs 6 elements, got 5/)),
     ];
     exe.dispose();

@@ -1,3 +1,5 @@
+// Executables are Disposable: consumers get the lib that declares Symbol.dispose from our declarations, whatever their own `lib`.
+/// <reference lib="esnext.disposable" preserve="true" />
 import './dispose-symbol.ts';
 import type { HostTensor, TensorArray, TensorLike } from './host-tensor.ts';
 import type { InputInfo, TensorInfo } from './input-value.ts';

@@ -48,11 +48,11 @@ export interface BundleOptions {
   readonly minify?: boolean;
 }
 
-/** Bundles `entry` as an ES module for platform 'browser', leaving only `webgpu` external. */
+/** Bundles `entry` as an ES module for platform 'browser', leaving nothing external (Dawn is loaded by a computed name a bundler does not follow). */
 export async function bundleForBrowser(entry: BundleEntry, options: BundleOptions = {}): Promise<BrowserBundle> {
   const esbuild = loadEsbuild();
   const input = 'file' in entry ? { entryPoints: [entry.file] } : { stdin: { contents: entry.source, resolveDir: entry.resolveDir, loader: 'ts', sourcefile: '<entry>' } };
-  const out = await esbuild.build({ ...input, bundle: true, format: 'esm', platform: 'browser', target: 'es2022', absWorkingDir: REPO_ROOT, write: false, external: ['webgpu'], metafile: true, logLevel: 'silent', minify: options.minify ?? false });
+  const out = await esbuild.build({ ...input, bundle: true, format: 'esm', platform: 'browser', target: 'es2022', absWorkingDir: REPO_ROOT, write: false, metafile: true, logLevel: 'silent', minify: options.minify ?? false });
   const outputs = Object.values(out.metafile.outputs);
   return {
     text: out.outputFiles[0]!.text,
