@@ -181,13 +181,20 @@ describe('tessera compare', () => {
   it('rejects bad arguments with the usage (exit 2)', async () => {
     expect(() => parseCompareArgs(['m.ts', '--inputs', 'a', '--random-inputs', '2'])).toThrow(new UsageError('--inputs and --random-inputs exclude each other'));
     expect(() => parseCompareArgs(['m.ts', '--backends', 'cpu,gpu'])).toThrow(/unknown backend 'gpu' in --backends \(known: interp, eval, cpu, webgpu/);
-    expect(() => parseCompareArgs(['m.py'])).toThrow(new UsageError('m.py: expected a model file FILE.ts or a program FILE.tir'));
+    expect(() => parseCompareArgs(['m.py'])).toThrow(new UsageError('m.py: expected a model FILE.ts, FILE.tir or --config C.json'));
     expect(() => parseCompareArgs(['m.ts', '--random-inputs', '0'])).toThrow(new UsageError("--random-inputs must be an integer >= 1, got '0'"));
     expect(() => parseCompareArgs(['m.ts', '--random-inputs', '1e9'])).toThrow(new UsageError("--random-inputs must be at most 1000, got '1e9'"));
     expect(() => parseCompareArgs(['m.ts', '--frobnicate'])).toThrow(UsageError);
-    expect(() => parseCompareArgs(['m.ts', '--input', 'x=f32[2]'])).toThrow(/--input sets the input shapes of a --config model/);
+    expect(() => parseCompareArgs(['m.tir', '--input', 'x=f32[2]'])).toThrow(/--input sets the input types of a model file or --config model; the program m.tir declares its own/);
     expect(() => parseCompareArgs([])).toThrow(/expected one model/);
-    expect(parseCompareArgs(['m.tir', '--backends', 'cpu,webgpu', '--seed', '3'])).toEqual({ model: 'm.tir', trials: 1, seed: 3, backends: ['cpu', 'webgpu'], shapes: {}, json: false, typeCheck: true });
+    expect(parseCompareArgs(['m.tir', '--backends', 'cpu,webgpu', '--seed', '3'])).toEqual({
+      model: { source: { kind: 'program', path: 'm.tir' }, inputs: {}, typeCheck: true },
+      trials: 1,
+      seed: 3,
+      backends: ['cpu', 'webgpu'],
+      json: false,
+      timings: false,
+    });
     const r = await run('compare', 'm.ts', '--json=yes');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^tessera compare: .*\n\nusage: tessera compare/);

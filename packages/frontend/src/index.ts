@@ -13,5 +13,5 @@ export { userCallSite } from './call-site.ts';
 export * as ops from './ops/index.ts';
 export * as nn from './nn/index.ts';
 export type { DType } from '@tessera/ir';
-export { loadModelFile, traceModelFile, type LoadedModel, type LoadModelOptions } from './load/load-model.ts';
-export { typeCheckFile, formatTypeDiagnostic, ModelTypeError, type TypeDiagnostic } from './load/type-check.ts';
+export { loadModelFile, traceModelFile, type LoadedModel, type LoadModelOptions, type LoadPhase, type TraceModelOptions } from './load/load-model.ts';
+export { typeCheckFile, formatTypeDiagnostic, ModelTypeError, type TypeDiagnostic, type TypeCheckOptions } from './load/type-check.ts';

@@ -1,10 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, sep } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TesseraError } from '@tessera/ir';
 import type ts from 'typescript';
 import { displayPath } from '../call-site.ts';
-import { REPO_ROOT, workspacePackages } from './workspace.ts';
+import { isTesseraSource } from './packages.ts';
+import { TYPESCRIPT_INSTALL, loadTypeScript } from './typescript.ts';
 
 /** One TypeScript diagnostic, positioned 1-based. */
 export interface TypeDiagnostic {
@@ -15,6 +17,16 @@ export interface TypeDiagnostic {
   readonly message: string;
   /** TypeScript's error code (TS2322 is 2322). */
   readonly code: number;
+}
+
+/** Options of typeCheckFile(). */
+export interface TypeCheckOptions {
+  /**
+   * Files (paths or file: URLs) from which `@tessera/*` imports resolve
+   * before the model's own project, as the loader runs them (the CLI passes
+   * its own location); this package's location is always one.
+   */
+  readonly resolveFrom?: readonly string[];
 }
 
 /** Formats a diagnostic as `file:line:col: message (TScode)`. */
@@ -35,40 +47,50 @@ export class ModelTypeError extends TesseraError {
   }
 }
 
-let tsModule: typeof ts | undefined;
-
-/**
- * The TypeScript compiler, loaded on first use: it is large, and tracing
- * alone never needs it. require() rather than import() because Node's ESM
- * wrapper of a CommonJS module first scans all 9 MB of it for exports.
- */
-function typescript(): typeof ts {
-  return (tsModule ??= createRequire(import.meta.url)('typescript') as typeof ts);
-}
-
 /**
  * Parsed source files by path and parse options, with the file's mtime:
- * parsing lib.dom.d.ts, @types/node and the workspace sources is most of a
- * check's cost, and a process (a test run) checks several models. Sharing
- * SourceFiles between programs is what TypeScript's DocumentRegistry does.
+ * parsing the standard library, @types/node and the DSL is most of a
+ * check's cost, and a process (a test run, the check with and without
+ * Node's types) checks several programs. Sharing SourceFiles between
+ * programs is what TypeScript's DocumentRegistry does.
  */
 const parsed = new Map<string, { mtime: number; sf: ts.SourceFile }>();
 
 /**
- * The repository's compiler options (tsconfig.json: strict, NodeNext,
- * allowImportingTsExtensions, noEmit, skipLibCheck, ...) plus `paths` so
- * `@tessera/*` resolves to the workspace sources from any folder, and the
- * repository's @types for files outside it.
+ * The settings model files are checked with, whatever folder or project
+ * they are in: strict ES2023 modules as Node runs them (NodeNext, `.ts`
+ * imports allowed), declarations of dependencies not checked, and Node's
+ * types only from `nodeTypes` (the folder of @types/node) when given.
+ * Neither the DOM library nor @types/node is read unless needed: parsing
+ * them is most of a check's time.
  */
-function compilerOptions(): ts.CompilerOptions {
-  const ts = typescript();
-  const configPath = join(REPO_ROOT, 'tsconfig.json');
-  const read = ts.readConfigFile(configPath, ts.sys.readFile);
-  if (read.error) throw new TesseraError(`cannot read ${configPath}: ${ts.flattenDiagnosticMessageText(read.error.messageText, '\n')}`);
-  const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, REPO_ROOT, undefined, configPath);
-  const paths: Record<string, string[]> = {};
-  for (const p of workspacePackages()) paths[p.name] = [p.entry];
-  return { ...parsed.options, noEmit: true, paths, typeRoots: [join(REPO_ROOT, 'node_modules', '@types')] };
+function checkOptions(t: typeof ts, nodeTypes: string | undefined): ts.CompilerOptions {
+  return {
+    target: t.ScriptTarget.ES2022,
+    module: t.ModuleKind.NodeNext,
+    moduleResolution: t.ModuleResolutionKind.NodeNext,
+    lib: ['lib.es2023.d.ts'],
+    strict: true,
+    skipLibCheck: true,
+    noEmit: true,
+    allowImportingTsExtensions: true,
+    esModuleInterop: true,
+    resolveJsonModule: true,
+    types: nodeTypes ? ['node'] : [],
+    typeRoots: nodeTypes ? [dirname(nodeTypes)] : [],
+  };
+}
+
+/** The folder of @types/node as the model's project (or this package's install) has it, or undefined. */
+function nodeTypesFor(file: string): string | undefined {
+  for (const from of [file, import.meta.url]) {
+    try {
+      return dirname(createRequire(from).resolve('@types/node/package.json'));
+    } catch {
+      // Not installed there.
+    }
+  }
+  return undefined;
 }
 
 /** Whether the nearest package.json above `dir` exists (else the file's module format would default to CommonJS). */
@@ -81,11 +103,13 @@ function hasPackageScope(dir: string): boolean {
 
 /**
  * A compiler host that sees model files as ES modules, as the loader runs
- * them: package.json files outside node_modules read as `"type": "module"`,
- * and a folder with no package.json above it gets a virtual one.
+ * them (package.json files outside node_modules read as `"type": "module"`,
+ * and a folder with no package.json above it gets a virtual one), reuses
+ * parsed files, and resolves `@tessera/*` from `anchors` first: the
+ * packages the model will run with.
  */
-function esmHost(options: ts.CompilerOptions, modelFile: string): ts.CompilerHost {
-  const host = typescript().createCompilerHost(options, true);
+function modelHost(t: typeof ts, options: ts.CompilerOptions, modelFile: string, anchors: readonly string[]): ts.CompilerHost {
+  const host = t.createCompilerHost(options, true);
   const virtualPkg = hasPackageScope(dirname(modelFile)) ? undefined : join(dirname(modelFile), 'package.json');
   const isUserPkg = (f: string) => basename(f) === 'package.json' && !f.split(/[\\/]/).includes('node_modules');
   const { fileExists, readFile, getSourceFile } = host;
@@ -116,39 +140,61 @@ function esmHost(options: ts.CompilerOptions, modelFile: string): ts.CompilerHos
       return text;
     }
   };
+  const cache = t.createModuleResolutionCache(host.getCurrentDirectory(), (f) => f, options);
+  host.resolveModuleNameLiterals = (literals, containingFile, _redirect, opts, containingSourceFile) =>
+    literals.map((literal) => {
+      const mode = t.getModeForUsageLocation(containingSourceFile, literal, opts);
+      const from = literal.text.startsWith('@tessera/') ? [...anchors, containingFile] : [containingFile];
+      let r: ts.ResolvedModuleWithFailedLookupLocations | undefined;
+      for (const f of from) {
+        r = t.resolveModuleName(literal.text, f, opts, host, cache, undefined, mode);
+        if (r.resolvedModule) break;
+      }
+      return r!;
+    });
   return host;
 }
 
-function toDiagnostic(d: ts.Diagnostic): TypeDiagnostic {
-  const message = typescript().flattenDiagnosticMessageText(d.messageText, '\n');
+function toDiagnostic(t: typeof ts, d: ts.Diagnostic): TypeDiagnostic {
+  const message = t.flattenDiagnosticMessageText(d.messageText, '\n');
   if (!d.file || d.start === undefined) return { message, code: d.code, ...(d.file ? { file: displayPath(d.file.fileName) } : {}) };
   const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
   return { file: displayPath(d.file.fileName), line: line + 1, col: character + 1, message, code: d.code };
 }
 
-/**
- * Type-checks a model file and the user files it imports with the
- * repository's compiler settings. The workspace packages it uses are not
- * re-checked (the repository's own tsc covers them), except the one the
- * model lives in. Returns every diagnostic, empty when the file is clean.
- */
-export function typeCheckFile(file: string): TypeDiagnostic[] {
-  const options = compilerOptions();
-  const program = typescript().createProgram({ rootNames: [file], options, host: esmHost(options, file) });
-  const inDir = (f: string, dir: string) => f === dir || f.startsWith(dir + sep) || f.startsWith(`${dir}/`);
-  const own = workspacePackages().find((p) => inDir(file, p.dir));
-  const skipDirs = workspacePackages()
-    .filter((p) => p !== own)
-    .map((p) => p.dir);
+/** The diagnostics of the model file and the user files it imports under `options` (Tessera's and dependencies' own files are not re-checked). */
+function check(t: typeof ts, file: string, options: ts.CompilerOptions, anchors: readonly string[]): TypeDiagnostic[] {
+  const program = t.createProgram({ rootNames: [file], options, host: modelHost(t, options, file, anchors) });
   const userFiles = program.getSourceFiles().filter((sf) => {
-    const f = sf.fileName;
-    if (program.isSourceFileDefaultLibrary(sf) || program.isSourceFileFromExternalLibrary(sf) || f.includes('/node_modules/')) return false;
-    return !skipDirs.some((d) => inDir(f, d));
+    if (program.isSourceFileDefaultLibrary(sf) || program.isSourceFileFromExternalLibrary(sf) || sf.fileName.includes('/node_modules/')) return false;
+    return sf.fileName === file || !isTesseraSource(sf.fileName);
   });
   const diags = [
     ...program.getOptionsDiagnostics(),
     ...program.getGlobalDiagnostics(),
     ...userFiles.flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]),
   ];
-  return diags.map(toDiagnostic);
+  return diags.map((d) => toDiagnostic(t, d));
+}
+
+/** A path from a path or a file: URL. */
+const asPath = (f: string) => (f.startsWith('file:') ? fileURLToPath(f) : f);
+
+/**
+ * Type-checks a model file and the user files it imports (see checkOptions),
+ * with the TypeScript of the model's project or Tessera's install (a
+ * TesseraError naming the package when there is none). The check runs
+ * without Node's types first, and again with them (when installed) only if
+ * that finds errors, such as a `console` or `process` it does not know: a
+ * file clean without them is clean with them. Returns every diagnostic,
+ * empty when the file is clean.
+ */
+export function typeCheckFile(file: string, opts: TypeCheckOptions = {}): TypeDiagnostic[] {
+  const t = loadTypeScript(file);
+  if (!t) throw new TesseraError(`${displayPath(file)}: cannot type-check: the typescript package is not installed (${TYPESCRIPT_INSTALL})`);
+  const anchors = [fileURLToPath(import.meta.url), ...(opts.resolveFrom ?? []).map(asPath)];
+  const plain = check(t, file, checkOptions(t, undefined), anchors);
+  if (plain.length === 0) return plain;
+  const nodeTypes = nodeTypesFor(file);
+  return nodeTypes ? check(t, file, checkOptions(t, nodeTypes), anchors) : plain;
 }
