@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `tessera` command: dispatches to the subcommands under commands/. */
+import { readFileSync } from 'node:fs';
 import { enableRelaxedSimd } from '@tessera/backend-cpu';
 import { TesseraError } from '@tessera/ir';
 import { type Command, UsageError } from './command.ts';
@@ -19,12 +20,15 @@ function help(): string {
   return [
     'tessera: a dataflow-graph compiler for transformer models',
     '',
-    'usage: tessera <command> [options]    (tessera <command> --help for details)',
+    'usage: tessera <command> [options]    (tessera <command> --help for details; tessera --version)',
     '',
     'commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
   ].join('\n');
 }
+
+/** This package's (@tessera/cli) version: its package.json sits one folder above src/ and dist/ alike. */
+const version = () => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Runs the CLI on `argv` (without node and script) and resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -33,6 +37,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     // A usage error (no command): the help goes to stderr, as every usage error's text does.
     process.stderr.write(`${help()}\n`);
     return 2;
+  }
+  if (name === '--version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
   }
   if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${help()}\n`);
