@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { OpTypeError, TesseraError } from '@tessera/ir';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelTypeError, loadModelFile, trace, traceModelFile, typeCheckFile } from '../src/index.ts';
+import { isTesseraSource } from '../src/load/packages.ts';
 import { positionOf } from './helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -173,5 +174,22 @@ export default (c: { d: number }) => new M(c.d);
     writeFileSync(join(inRepo, 'klass.ts'), MODEL.replace('export default () => new M();', 'export default M;').replace('class M', 'export class M'));
     const k = await loadModelFile(join(inRepo, 'klass.ts'), { typeCheck: false });
     expect(k.model.constructor.name).toBe('M');
+  });
+});
+
+describe('isTesseraSource (frames and files that are Tessera\'s own, not the user\'s)', () => {
+  it("is true for a @tessera package's src/ and dist/, false for its tests and fixtures, the repository's examples and other projects", () => {
+    expect(isTesseraSource(at('packages/frontend/src/tensor.ts'))).toBe(true);
+    expect(isTesseraSource(at('packages/ir/src/ops/movement.ts'))).toBe(true);
+    expect(isTesseraSource(at('packages/cli/test/fixtures/mixer.ts'))).toBe(false);
+    expect(isTesseraSource(at('examples/mlp.ts'))).toBe(false);
+    // An installed package (found by its package.json, wherever it is) and a user's project.
+    const installed = join(tmp, 'proj', 'node_modules', '@tessera', 'kernel');
+    mkdirSync(join(installed, 'dist'), { recursive: true });
+    writeFileSync(join(installed, 'package.json'), '{"name":"@tessera/kernel"}');
+    writeFileSync(join(tmp, 'proj', 'package.json'), '{"name":"@tesseract/app"}');
+    expect(isTesseraSource(join(installed, 'dist', 'index.js'))).toBe(true);
+    expect(isTesseraSource(join(tmp, 'proj', 'src', 'model.ts'))).toBe(false);
+    expect(isTesseraSource(join(tmp, 'nowhere', 'model.ts'))).toBe(false);
   });
 });

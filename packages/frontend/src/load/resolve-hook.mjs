@@ -37,16 +37,18 @@ function plainFile(url) {
 
 /** Resolves '@tessera/*' from the anchors first; loads user .ts/.mts files as ES modules. */
 export async function resolve(specifier, context, nextResolve) {
+  // Node 20 merges the context given to nextResolve into the one it passed here: the importer is restored for the last try.
+  const own = { ...context };
   if (specifier.startsWith('@tessera/')) {
     for (const parentURL of settings.anchors) {
       try {
-        return await nextResolve(specifier, { ...context, parentURL });
+        return await nextResolve(specifier, { ...own, parentURL });
       } catch {
         // Not visible from this anchor: try the next, then the model's project.
       }
     }
   }
-  const r = await nextResolve(specifier, context);
+  const r = await nextResolve(specifier, own);
   const file = plainFile(r.url);
   return file ? { ...r, url: pathToFileURL(file).href, format: settings.mode === 'strip' ? 'module-typescript' : 'module' } : r;
 }
