@@ -111,6 +111,21 @@ describe('loadModelFile', () => {
     expect(typeCheckFile(join(cjsScope, 'bad.ts')).map((d) => d.code)).toEqual([2345]);
   });
 
+  it("knows Node's globals and modules when a model uses them (checked again with @types/node), and finds errors there too", () => {
+    const usesNode = `import { readFileSync } from 'node:fs';
+${MODEL}console.log('loaded', process.env.HOME, Buffer.byteLength('x'), typeof readFileSync);
+`;
+    writeFileSync(join(tmp, 'node-globals.ts'), usesNode);
+    expect(typeCheckFile(join(tmp, 'node-globals.ts'))).toEqual([]);
+    writeFileSync(join(tmp, 'node-error.ts'), `${usesNode}export const home: string = process.env.HOME;\n`);
+    expect(typeCheckFile(join(tmp, 'node-error.ts')).map((d) => [d.line, d.code])).toEqual([[MODEL.split('\n').length + 2, 2322]]);
+    // Without Node's types these would be errors: what the first check reports (names it cannot find), so the second is needed.
+    writeFileSync(join(tmp, 'dom-only.ts'), `${MODEL}document.title = 'x';\n`);
+    const dom = typeCheckFile(join(tmp, 'dom-only.ts'));
+    expect(dom.map((d) => d.code)).toEqual([2584]);
+    expect(dom[0]!.message).toMatch(/^Cannot find name 'document'\. .*\(Model files are checked with the ES2023 library and Node's types, without the DOM's\.\)$/);
+  });
+
   it('explains a missing file, a wrong extension, a bad default export and bad inputs', async () => {
     const write = (dir: string, name: string, text: string) => {
       writeFileSync(join(dir, name), text);

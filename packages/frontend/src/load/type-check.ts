@@ -109,7 +109,7 @@ function hasPackageScope(dir: string): boolean {
  * packages the model will run with.
  */
 function modelHost(t: typeof ts, options: ts.CompilerOptions, modelFile: string, anchors: readonly string[]): ts.CompilerHost {
-  const host = t.createCompilerHost(options, true);
+  const host = t.createCompilerHost(options);
   const virtualPkg = hasPackageScope(dirname(modelFile)) ? undefined : join(dirname(modelFile), 'package.json');
   const isUserPkg = (f: string) => basename(f) === 'package.json' && !f.split(/[\\/]/).includes('node_modules');
   const { fileExists, readFile, getSourceFile } = host;
@@ -143,6 +143,8 @@ function modelHost(t: typeof ts, options: ts.CompilerOptions, modelFile: string,
   const cache = t.createModuleResolutionCache(host.getCurrentDirectory(), (f) => f, options);
   host.resolveModuleNameLiterals = (literals, containingFile, _redirect, opts, containingSourceFile) =>
     literals.map((literal) => {
+      // The loader's own sources import the compiler's types (typescript.d.ts, 0.6 MB): no model uses them, and reading them was half of a check.
+      if (literal.text === 'typescript' && isTesseraSource(containingFile)) return { resolvedModule: undefined };
       const mode = t.getModeForUsageLocation(containingSourceFile, literal, opts);
       const from = literal.text.startsWith('@tessera/') ? [...anchors, containingFile] : [containingFile];
       let r: ts.ResolvedModuleWithFailedLookupLocations | undefined;
@@ -155,8 +157,12 @@ function modelHost(t: typeof ts, options: ts.CompilerOptions, modelFile: string,
   return host;
 }
 
+/** TypeScript's codes whose advice is to change the `lib` option, which a model file's check fixes (checkOptions). */
+const CHANGE_LIB = new Set([2583, 2584]);
+
 function toDiagnostic(t: typeof ts, d: ts.Diagnostic): TypeDiagnostic {
-  const message = t.flattenDiagnosticMessageText(d.messageText, '\n');
+  const text = t.flattenDiagnosticMessageText(d.messageText, '\n');
+  const message = CHANGE_LIB.has(d.code) ? `${text} (Model files are checked with the ES2023 library and Node's types, without the DOM's.)` : text;
   if (!d.file || d.start === undefined) return { message, code: d.code, ...(d.file ? { file: displayPath(d.file.fileName) } : {}) };
   const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
   return { file: displayPath(d.file.fileName), line: line + 1, col: character + 1, message, code: d.code };
@@ -177,6 +183,13 @@ function check(t: typeof ts, file: string, options: ts.CompilerOptions, anchors:
   return diags.map((d) => toDiagnostic(t, d));
 }
 
+/**
+ * TypeScript's codes for a name, module, property or type library it cannot
+ * find (`console`, `process`, `node:fs`, `Buffer`, `Error.captureStackTrace`):
+ * what a check without Node's types reports where Node's types would have it.
+ */
+const NOT_FOUND = new Set([2304, 2307, 2339, 2503, 2552, 2580, 2581, 2582, 2583, 2584, 2591, 2592, 2593, 2688, 2694, 2724, 2792, 7016]);
+
 /** A path from a path or a file: URL. */
 const asPath = (f: string) => (f.startsWith('file:') ? fileURLToPath(f) : f);
 
@@ -185,16 +198,16 @@ const asPath = (f: string) => (f.startsWith('file:') ? fileURLToPath(f) : f);
  * with the TypeScript of the model's project or Tessera's install (a
  * TesseraError naming the package when there is none). The check runs
  * without Node's types first, and again with them (when installed) only if
- * that finds errors, such as a `console` or `process` it does not know: a
- * file clean without them is clean with them. Returns every diagnostic,
- * empty when the file is clean.
+ * that finds something it cannot find, such as a `console` or `process`:
+ * a file clean without them is clean with them, and other errors are not
+ * Node's to explain. Returns every diagnostic, empty when the file is clean.
  */
 export function typeCheckFile(file: string, opts: TypeCheckOptions = {}): TypeDiagnostic[] {
   const t = loadTypeScript(file);
   if (!t) throw new TesseraError(`${displayPath(file)}: cannot type-check: the typescript package is not installed (${TYPESCRIPT_INSTALL})`);
   const anchors = [fileURLToPath(import.meta.url), ...(opts.resolveFrom ?? []).map(asPath)];
   const plain = check(t, file, checkOptions(t, undefined), anchors);
-  if (plain.length === 0) return plain;
+  if (!plain.some((d) => NOT_FOUND.has(d.code))) return plain;
   const nodeTypes = nodeTypesFor(file);
   return nodeTypes ? check(t, file, checkOptions(t, nodeTypes), anchors) : plain;
 }
