@@ -6,34 +6,22 @@
  * --timings. What they compute is checked against the reference
  * interpreter on the same values.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Program, type SafetensorsTensor, interpret, parseProgram, writeSafetensors } from '@tessera/ir';
 import { readSafetensorsFile } from '@tessera/ir/node';
 import { loadModelFile, trace } from '@tessera/frontend';
 import { allClose, modelInputsFor } from '@tessera/harness';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { benchModel, parseBenchArgs } from '../src/commands/bench.ts';
 import { parseRunArgs } from '../src/commands/run.ts';
 import { main } from '../src/main.ts';
-import { type Captured, capture } from './capture.ts';
+import { type Captured, EMBED, MIXER, capture, tempFolder } from './capture.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'tessera-model-commands-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** The user's model (x: f32[2,16,32]), as the CLI shows its path. */
-const MIXER = relative(process.cwd(), resolve(import.meta.dirname, 'fixtures/mixer.ts'));
+const { dir: tmp, put } = tempFolder('tessera-model-commands-');
 
 /** Runs the CLI in-process, capturing what it writes. */
 const tessera = (...args: string[]): Promise<Captured> => capture(() => main(args));
-
-/** Writes a file into the temp folder and returns its path. */
-function put(name: string, contents: string | Uint8Array): string {
-  const path = join(tmp, name);
-  writeFileSync(path, contents);
-  return path;
-}
 
 /** The fixture traced as the commands trace it (named after the file), with `x` of `shape`. */
 async function mixerProgram(shape = [2, 16, 32]): Promise<Program> {
@@ -56,16 +44,6 @@ function valueFiles(p: Program, name: string, seed = 3): { values: Record<string
 function reference(p: Program, values: Record<string, ArrayLike<number>>, name = 'output'): Float64Array {
   return interpret(p, values as Record<string, Float32Array>)[name]!.data;
 }
-
-const EMBED = `program @embed
-input %tokens : i32[2,5]
-param %table : f32[11,8]
-param %w : f32[8,3]
-%e = gather(%table, %tokens) : f32[2,5,8]
-%h = matmul(%e, %w) : f32[2,5,3]
-%y = tanh(%h) : f32[2,5,3]
-output y = %y
-`;
 
 describe('tessera run FILE.ts | FILE.tir', () => {
   it('runs a model file on inputs and weights named as the program\'s, writes the outputs by name: what the interpreter computes', async () => {
@@ -102,11 +80,10 @@ describe('tessera run FILE.ts | FILE.tir', () => {
   });
 
   it('runs an IR program (FILE.tir), gathers included; outputs named as the program\'s', async () => {
-    const program = put('embed.tir', EMBED);
-    const p = parseProgram(EMBED, 'embed.tir');
+    const p = parseProgram(readFileSync(EMBED, 'utf8'), EMBED);
     const { values, inputs, weights } = valueFiles(p, 'embed');
     const out = join(tmp, 'embed-out.safetensors');
-    const r = await tessera('run', program, '--inputs', inputs, '--weights', weights, '--out', out);
+    const r = await tessera('run', EMBED, '--inputs', inputs, '--weights', weights, '--out', out);
     expect([r.code, r.err]).toEqual([0, '']);
     expect(r.out).toMatch(/^y: f32\[2,5,3\] /);
     const t = (await readSafetensorsFile(out)).tensors.get('y')!;
@@ -151,14 +128,13 @@ describe('tessera bench FILE.ts | FILE.tir', () => {
   });
 
   it('an IR program with a gather: token ids drawn in range for the table; --json from the command line', async () => {
-    const program = put('bench-embed.tir', EMBED);
-    const r = await benchModel(parseBenchArgs([program, '--runs', '1', '--threads', '1']));
+    const r = await benchModel(parseBenchArgs([EMBED, '--runs', '1', '--threads', '1']));
     const tokens = r.inputs.tokens as Int32Array;
     expect(tokens.every((t) => t >= 0 && t < 11)).toBe(true);
     expect(new Set(tokens).size).toBeGreaterThan(2);
-    const cli = await tessera('bench', program, '--runs', '1', '--json');
+    const cli = await tessera('bench', EMBED, '--runs', '1', '--json');
     expect(cli.code).toBe(0);
-    expect(JSON.parse(cli.out)).toMatchObject({ model: program, runs: 1 });
+    expect(JSON.parse(cli.out)).toMatchObject({ model: EMBED, runs: 1 });
   });
 
   it('--timings on stderr: start-up, type check, load, trace, compile, weights, runs', async () => {
