@@ -177,7 +177,7 @@ function passTimings(timings: Timings): Instrument {
 /** The `compile` command. */
 export const compileCommand: Command = {
   name: 'compile',
-  summary: 'trace a model (file or config), run the passes, print its IR, kernels, code or stats',
+  summary: 'trace a model (FILE.ts, FILE.tir or a config), run the passes, print its IR, kernels, code or stats',
   usage: USAGE,
   async run(args) {
     const options = parseCompileArgs(args);

@@ -102,6 +102,8 @@ export async function loadModelFile(path: string, opts: LoadModelOptions = {}): 
   if (!existsSync(file)) throw new TesseraError(`${shown}: no such file`);
   if (!['.ts', '.mts'].includes(extname(file))) throw new TesseraError(`${shown}: expected a TypeScript model file (.ts or .mts)`);
   const typescript = locateTypeScript(file);
+  // A process that cannot run the file at all says so before anything else.
+  const runtime = tsRuntime(shown, typescript);
   if (opts.typeCheck !== false && typescript !== undefined) {
     const t0 = performance.now();
     const diagnostics = typeCheckFile(file, opts.resolveFrom ? { resolveFrom: opts.resolveFrom } : {});
@@ -113,7 +115,7 @@ export async function loadModelFile(path: string, opts: LoadModelOptions = {}): 
     note(`note: model files are not type-checked: the typescript package is not installed (${TYPESCRIPT_INSTALL})`);
   }
   const t0 = performance.now();
-  registerHooks(tsRuntime(shown, typescript), opts.resolveFrom ?? []);
+  registerHooks(runtime, opts.resolveFrom ?? []);
   // The module's top level, its factory and its inputs function are the user's code: what they throw is located there.
   const userCode = async <T>(run: () => T | Promise<T>): Promise<T> => {
     try {
