@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `tessera` command: dispatches to the subcommands under commands/. */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { enableRelaxedSimd } from '@tessera/backend-cpu';
 import { TesseraError } from '@tessera/ir';
@@ -38,6 +38,9 @@ function isThisFile(path: string): boolean {
   }
 }
 
+/** This package's (@tessera/cli) version: its package.json sits one folder above src/ and dist/ alike. */
+const version = () => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 /** Runs the CLI on `argv` (without node and script) and resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -45,6 +48,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     // A usage error (no command): the help goes to stderr, as every usage error's text does.
     process.stderr.write(`${help()}\n`);
     return 2;
+  }
+  if (name === '--version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
   }
   if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${help()}\n`);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../src/main.ts';
 import { capture } from './capture.ts';
 
-describe('tessera (no command, help, unknown command)', () => {
+describe('tessera (no command, help, --version, unknown command)', () => {
   it('no command is a usage error: exit 2, the help on stderr', async () => {
     const r = await capture(() => main([]));
     expect(r).toMatchObject({ code: 2, out: '' });
@@ -17,6 +17,13 @@ describe('tessera (no command, help, unknown command)', () => {
     const unknown = await capture(() => main(['frobnicate']));
     expect(unknown).toMatchObject({ code: 2, out: '' });
     expect(unknown.err).toMatch(/^tessera: unknown command 'frobnicate'/);
+  });
+
+  it("--version prints the CLI package's version, exit 0", async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const r = await capture(() => main(['--version']));
+    expect(r).toEqual({ code: 0, out: `${version}\n`, err: '' });
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
 
