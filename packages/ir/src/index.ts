@@ -21,6 +21,7 @@ export { erf } from './ops/special.ts';
 export { UNARY_OP_NAMES, BINARY_OP_NAMES, COMPARE_OP_NAMES, UNARY_DTYPES, BINARY_DTYPES, COMPARE_DTYPES, castValue, ieeePow, unaryScalarFn, binaryScalarFn, compareScalarFn } from './ops/elementwise.ts';
 export { reducedShape } from './ops/reduction.ts';
 export { matmulType } from './ops/contraction.ts';
+export { type Conv2dGeometry, conv2dGeometry, isDepthwise } from './ops/convolution.ts';
 export { resolveReshape } from './ops/movement.ts';
 export * from './text/index.ts';
 export * from './io/index.ts';
