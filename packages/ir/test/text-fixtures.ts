@@ -81,11 +81,25 @@ export function compositeProgram(): Program {
   return b.build();
 }
 
+/** Convolutions: groups 1 with bias and defaults, strided, padded, dilated and depthwise. */
+export function convolutionProgram(): Program {
+  const b = new ProgramBuilder('convolutions');
+  const x = b.input('x', f32(1, 4, 7, 9));
+  const w = b.param('conv.weight', f32(2, 4, 3, 3));
+  const bias = b.param('conv.bias', f32(2));
+  const dw = b.param('dw.weight', f32(8, 1, 3, 3));
+  b.output('conv', b.emit('conv2d', [x, w, bias]));
+  b.output('odd', b.emit('conv2d', [x, w], { stride: [2, 1], padding: [1, 2], dilation: [2, 1] }));
+  b.output('depthwise', b.emit('conv2d', [x, dw], { padding: [1, 1], groups: 4 }));
+  return b.build();
+}
+
 /** Every fixture program. */
 export const FIXTURES: ReadonlyArray<readonly [string, () => Program]> = [
   ['elementwise', elementwiseProgram],
   ['movement', movementProgram],
   ['composite', compositeProgram],
+  ['convolution', convolutionProgram],
 ];
 
 /** A program without source locations, for comparing a parsed program with a built one. */

@@ -38,9 +38,14 @@ function textureShapes(k: MatmulKernel, maxDim: number): { a: [number, number]; 
   return Math.max(...a, ...b) <= maxDim ? { a, b, k4, n4 } : undefined;
 }
 
-/** Whether the texture matmul can run this kernel within the device's texture size (f32 operands only). */
+/**
+ * Whether the texture matmul can run this kernel within the device's texture
+ * size (f32 operands only). Not a convolution: staging its A would copy the
+ * image once per kernel tap (an im2col texture); the other variants read it
+ * in place through the window.
+ */
 export function textureMatmulFits(k: MatmulKernel, maxTextureDimension2D: number): boolean {
-  return k.readA.dtype === 'f32' && k.readB.dtype === 'f32' && textureShapes(k, maxTextureDimension2D) !== undefined;
+  return !k.window && k.readA.dtype === 'f32' && k.readB.dtype === 'f32' && textureShapes(k, maxTextureDimension2D) !== undefined;
 }
 
 /** Whether an expression reads only parameter and constant buffers (its value changes only when parameters do). */

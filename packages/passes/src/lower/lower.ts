@@ -1,4 +1,5 @@
-import { type DType, type Node, type Program, TesseraError, assertVerified, decomposeProgram, ints, num, numel } from '@tessera/ir';
+import { type Attrs, type DType, type Node, type Program, type TensorType, TesseraError, assertVerified, decomposeProgram, ints, num, numel, valueTypes } from '@tessera/ir';
+import { expandsConv2d, lowerConv2d } from './conv.ts';
 import { type BufferDecl, type BufferRole, E, type Expr, type Kernel, type KernelProgram, type Store, assertKernelProgram, denseStrides } from '@tessera/kernel';
 import { type AffineIndex, broadcastIndex, indexOnAxes, rowExpr, sameIndex, viewMapAt, zeroRow } from './affine.ts';
 import { elementwiseExpr, isElementwiseOp } from './elementwise-expr.ts';
@@ -200,6 +201,30 @@ class Lowering {
     return view;
   }
 
+  /** A dense copy of a value, made by a kernel of its own (a layout the consumer cannot read as a view). */
+  copyOf(name: string): View {
+    const src = this.viewOf(name);
+    const b = this.addBuffer(`${name}.dense`, this.types.get(name)!.dtype, src.shape, 'temp');
+    const [outerUsed, outerCovered] = [this.used, this.covered];
+    this.beginKernel();
+    const rank = src.shape.length;
+    this.pushMap('copy', src.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(src.shape) }, value: this.read(name, rank, [...Array(rank).keys()]) }]);
+    [this.used, this.covered] = [outerUsed, outerCovered];
+    return denseView(b, src.shape);
+  }
+
+  /** Runs `build`; when it returns false, every buffer, kernel and value it added is taken back. */
+  attempt(build: () => boolean): boolean {
+    const saved = { buffers: this.buffers.length, kernels: this.kernels.length, values: new Map(this.values), used: new Set(this.used), covered: new Set(this.covered) };
+    if (build()) return true;
+    this.buffers.length = saved.buffers;
+    this.kernels.length = saved.kernels;
+    this.values.clear();
+    for (const [k, v] of saved.values) this.values.set(k, v);
+    [this.used, this.covered] = [saved.used, saved.covered];
+    return false;
+  }
+
   pushMap(op: string, shape: readonly number[], stores: readonly Store[]): void {
     this.pushKernel({ kind: 'map', name: this.kernelName(op), shape, stores });
   }
@@ -284,18 +309,16 @@ class Lowering {
    * the store's index map).
    */
   lowerRoot(root: Node, sink: Node): void {
-    if (!this.epilogueFits(root, sink)) {
-      // Over the buffer limit: the root's kernel stores the root alone, and the epilogue runs after it like any elementwise chain.
-      this.lowerRoot(root, root);
-      this.beginKernel();
-      if (MOVEMENT_OPS.has(sink.op)) this.lowerMovement(sink);
-      else this.lowerElementwise(sink);
-      return;
-    }
+    // Over the buffer limit: the root's kernel stores the root alone, and the epilogue runs after it like any elementwise chain.
+    if (!this.epilogueFits(root, sink)) return this.lowerRootThenEpilogue(root, sink);
     const shape = root.type.shape;
     switch (root.op) {
       case 'matmul':
         return this.lowerMatmul(root, sink);
+      case 'conv2d':
+        // An epilogue that cannot fold into the GEMM's rows runs as a kernel of its own.
+        if (!this.attempt(() => lowerConv2d(this, root, sink))) this.lowerRootThenEpilogue(root, sink);
+        return;
       case 'attention':
         return this.lowerAttention(root, sink);
       case 'softmax':
@@ -305,6 +328,14 @@ class Lowering {
         if (root.op in REDUCE) return this.lowerReduce(root, sink);
         throw new TesseraError(`lowering: '${root.op}' is not a kernel root (%${root.name}, shape ${shape.join('x')})`);
     }
+  }
+
+  /** The root's kernel storing the root alone, then its epilogue (up to `sink`) as a kernel of its own. */
+  lowerRootThenEpilogue(root: Node, sink: Node): void {
+    this.lowerRoot(root, root);
+    this.beginKernel();
+    if (MOVEMENT_OPS.has(sink.op)) this.lowerMovement(sink);
+    else this.lowerElementwise(sink);
   }
 
   /** The stores of a root's kernel: the epilogue of the root's value (at `index`, over `rank` axes) into the sink's buffer. */
@@ -493,6 +524,14 @@ class Lowering {
   }
 }
 
+/** The program with the composites the fused lowering builds from their decomposition expanded (depthwise convolutions). */
+function expandBeforeFusion(program: Program): Program {
+  const expands = (op: string, types: readonly TensorType[], attrs: Attrs) => op === 'conv2d' && expandsConv2d(types, attrs);
+  const typeOf = valueTypes(program);
+  if (!program.nodes.some((n) => expands(n.op, n.operands.map((o) => typeOf.get(o)!), n.attrs))) return program;
+  return decomposeProgram(program, (def, types, attrs) => expands(def.name, types, attrs));
+}
+
 /**
  * Lowers a verified graph program to a kernel program. Movement ops become
  * views folded into index maps. With fusion (the default) the fusion plan
@@ -504,7 +543,7 @@ class Lowering {
 export function lowerToKernels(program: Program, options: LowerOptions = {}): KernelProgram {
   assertVerified(program);
   const fusion = options.fusion ?? true;
-  const p = fusion ? program : decomposeProgram(program);
+  const p = fusion ? expandBeforeFusion(program) : decomposeProgram(program);
   const L = new Lowering(fusion ? planFusion(p) : NO_FUSION, options.maxBuffersPerKernel);
   const inputs = p.inputs.map((i) => {
     const b = L.addBuffer(i.name, i.type.dtype, i.type.shape, i.kind === 'parameter' ? 'param' : 'input');
