@@ -1,5 +1,6 @@
 /** The `nn` namespace: layers with PyTorch's parameter names. */
 export { Linear, type LinearOptions } from './linear.ts';
+export { Conv2d, type Conv2dModuleOptions } from './conv.ts';
 export { LayerNorm, type LayerNormOptions } from './layer-norm.ts';
 export { Embedding } from './embedding.ts';
 export { MultiHeadAttention, type MultiHeadAttentionOptions, type MultiHeadAttentionMasks } from './multi-head-attention.ts';

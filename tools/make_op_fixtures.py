@@ -1,0 +1,69 @@
+"""Makes the PyTorch fixtures of single ops under packages/compiler/test/fixtures:
+inputs and weights drawn from a seeded generator (stored as float32) and
+PyTorch's outputs computed in float64 from those float32 values.
+
+conv2d.safetensors: torch.nn.functional.conv2d on odd shapes (kernel 3,
+stride 2, padding 1, dilation 2 on 7x9 images, groups 1 with bias, grouped,
+depthwise with and without a channel multiplier, 1x1, padding='same' with
+an even kernel). Tensors CASE.input,
+CASE.weight, CASE.bias (when the case has one) and CASE.output; the
+metadata entry CASE holds the arguments as JSON (F.conv2d's names).
+
+    /usr/bin/python3 tools/make_op_fixtures.py
+"""
+import json
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import ROOT, write_safetensors  # noqa: E402
+
+OUT = os.path.join(ROOT, "packages", "compiler", "test", "fixtures")
+
+CONV2D = {
+    # The issue's odd case: kernel 3, stride 2, padding 1, dilation 2, 7x9 images, groups 1 with bias.
+    "odd": dict(input=[2, 3, 7, 9], weight=[4, 3, 3, 3], bias=True, stride=2, padding=1, dilation=2, groups=1),
+    # The same geometry, depthwise with a channel multiplier of 2.
+    "depthwise_mult2": dict(input=[2, 4, 7, 9], weight=[8, 1, 3, 3], bias=True, stride=2, padding=1, dilation=2, groups=4),
+    # Depthwise, multiplier 1, 'same' padding, no bias.
+    "depthwise": dict(input=[1, 5, 7, 9], weight=[5, 1, 3, 3], bias=False, stride=1, padding=1, dilation=1, groups=5),
+    # Two groups of two channels, unequal strides, paddings and dilations per axis.
+    "grouped": dict(input=[1, 4, 7, 9], weight=[6, 2, 3, 3], bias=False, stride=[2, 1], padding=[1, 2], dilation=[1, 2], groups=2),
+    # Enough channels that the GEMM has several panels (k = 16 * 9 = 144), no padding, groups 1 with bias.
+    "wide": dict(input=[1, 16, 9, 7], weight=[20, 16, 3, 3], bias=True, stride=1, padding=0, dilation=1, groups=1),
+    # A pointwise (1x1) convolution, stride 2.
+    "pointwise": dict(input=[2, 6, 7, 9], weight=[3, 6, 1, 1], bias=True, stride=2, padding=0, dilation=1, groups=1),
+    # padding='same' with an even kernel and a dilation: PyTorch pads the odd one out after (bottom, right).
+    "same_even": dict(input=[1, 2, 5, 6], weight=[3, 2, 2, 4], bias=True, stride=1, padding="same", dilation=[1, 2], groups=1),
+}
+
+
+def make_conv2d(g):
+    tensors, meta = {}, {}
+    for name, c in CONV2D.items():
+        x = torch.randn(c["input"], generator=g)
+        w = torch.randn(c["weight"], generator=g) * 0.5
+        b = torch.randn(c["weight"][0], generator=g) if c["bias"] else None
+        args = {k: c[k] for k in ("stride", "padding", "dilation", "groups")}
+        y = F.conv2d(x.double(), w.double(), None if b is None else b.double(), **args)
+        tensors[f"{name}.input"] = x
+        tensors[f"{name}.weight"] = w
+        if b is not None:
+            tensors[f"{name}.bias"] = b
+        tensors[f"{name}.output"] = y.float()
+        meta[name] = json.dumps(args)
+    meta["computed_in"] = "float64"
+    meta["torch"] = torch.__version__
+    write_safetensors(os.path.join(OUT, "conv2d.safetensors"), tensors, meta)
+
+
+def main():
+    g = torch.Generator().manual_seed(13)
+    make_conv2d(g)
+
+
+if __name__ == "__main__":
+    main()
