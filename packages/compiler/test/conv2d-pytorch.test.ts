@@ -41,7 +41,7 @@ const webgpuWith = (matmul: 'register' | 'tiled' | 'naive'): Backend => ({
 /** wasm on 2 threads with every kernel split and tiny cache blocks: window packing at block edges (rows, taps, columns) and keeping packed A off. */
 const wasmSmallBlocks: Backend = {
   name: 'wasm small blocks',
-  limits: {},
+  limits: { maxBuffersPerKernel: Infinity },
   compile: (p) => compileWasm(p, { threads: 2, minParallelWork: 0, blocking: { mc: 8, kc: 20, nc: 16, packedA: 0 } }),
 };
 
@@ -76,7 +76,7 @@ function caseOf(name: string) {
   const layer = new nn.Conv2d(inPerGroup * args.groups, out, [kh, kw], { ...args, bias: hasBias });
   const program = trace(layer, { input: `f32[${x.shape.join(',')}]` });
   // The layer's parameters are named as in PyTorch's state_dict: weight and bias.
-  const weights = hasBias ? { weight: w.data, bias: tensor(`${name}.bias`).data } : { weight: w.data };
+  const weights: Record<string, Float32Array> = hasBias ? { weight: w.data, bias: tensor(`${name}.bias`).data } : { weight: w.data };
   return { program, weights, input: x.data, expected: tensor(`${name}.output`), k: inPerGroup * kh * kw };
 }
 

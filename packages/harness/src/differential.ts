@@ -4,7 +4,7 @@ import type { HostInputs } from './inputs.ts';
 import { type CloseOptions, describeMismatch } from './tolerance.ts';
 
 /**
- * The length of the longest sum in a program (reductions, dot products,
+ * The length of the longest sum in a program (reductions, dot products and convolution windows,
  * softmax and layer_norm rows, attention's q·k and weighted sum): the L by
  * whose square root the tolerance policy scales.
  */
@@ -17,6 +17,7 @@ export function longestReduction(p: Program): number {
     let len = 1;
     if (n.op.startsWith('reduce_')) len = numel((n.attrs.axes as number[]).map((a) => x!.shape[a]!));
     else if (n.op === 'matmul' || n.op === 'layer_norm') len = x!.shape.at(-1)!;
+    else if (n.op === 'conv2d') len = numel(types.get(n.operands[1]!)!.shape.slice(1));
     else if (n.op === 'softmax') len = x!.shape[n.attrs.axis as number]!;
     else if (n.op === 'attention') len = x!.shape.at(-1)! * types.get(n.operands[1]!)!.shape.at(-2)!;
     longest = Math.max(longest, len);

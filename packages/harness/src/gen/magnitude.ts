@@ -61,6 +61,9 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
       return m[0]! * (numel(operands[0]!.type.shape) / numel(result.shape));
     case 'matmul':
       return m[0]! * m[1]! * operands[0]!.type.shape[operands[0]!.type.shape.length - 1]!;
+    case 'conv2d':
+      // Each output sums one window of in/groups * kH * kW products, plus the bias.
+      return m[0]! * m[1]! * numel(operands[1]!.type.shape.slice(1)) + (m[2] ?? 0);
     case 'layer_norm':
       // |x - mean| / sqrt(var) <= sqrt(n) for a row of n elements.
       return Math.sqrt(operands[0]!.type.shape[operands[0]!.type.shape.length - 1]!) * m[1]! + m[2]!;

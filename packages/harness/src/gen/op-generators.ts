@@ -164,6 +164,56 @@ const matmul: OpGenerator = {
   },
 };
 
+/**
+ * conv2d on a pool value fitted to [N, C, H, W]: groups 1, 2 or depthwise
+ * (implicit GEMM and fused-decomposition lowerings), kernel 1-3, stride,
+ * padding and dilation 1-2 each (sometimes left to their defaults), a bias
+ * half the time; every tensor within the element budget.
+ */
+const conv2d: OpGenerator = {
+  generate(g) {
+    const depthwise = g.c.oneIn(4);
+    let G = depthwise ? g.c.range(2, 4) : g.c.pick([1, 1, 2]);
+    let cg = depthwise ? 1 : g.c.range(1, 3);
+    let og = g.c.range(1, 3);
+    let n = g.c.range(1, 2);
+    const k = [g.c.range(1, 3), g.c.range(1, 3)];
+    const stride = [g.c.range(1, 2), g.c.range(1, 2)];
+    const dilation = [g.c.range(1, 2), g.c.range(1, 2)];
+    const padding = [g.c.int(3), g.c.int(3)];
+    const hw = [g.c.range(1, 7), g.c.range(1, 7)];
+    const span = (a: number) => dilation[a]! * (k[a]! - 1) + 1;
+    // The padded image at least as large as the kernel's span.
+    const fitImage = () => [0, 1].forEach((a) => (hw[a] = Math.max(hw[a]!, span(a) - 2 * padding[a]!)));
+    const out = (a: number) => Math.floor((hw[a]! + 2 * padding[a]! - span(a)) / stride[a]!) + 1;
+    const sizes = () => [n * cg * G * hw[0]! * hw[1]!, n * og * G * out(0) * out(1), og * G * cg * k[0]! * k[1]!];
+    fitImage();
+    // Shrink until every tensor fits the element budget (a 1x1 kernel on a 1x1 image always does).
+    for (let a = 0; Math.max(...sizes()) > g.budget; a = 1 - a) {
+      if (hw[a]! > 1 && hw[a]! + 2 * padding[a]! > span(a)) hw[a]!--;
+      else if (og > 1) og--;
+      else if (cg > 1) cg--;
+      else if (n > 1) n--;
+      else if (G > 2 || (G > 1 && !depthwise)) G--;
+      else if (k[a]! > 1 || dilation[a]! > 1) [k[a], dilation[a]] = [1, 1];
+      else if (padding[a]! > 0) padding[a]!--;
+      else if (hw[a]! > 1) hw[a]!--;
+      else G = 1;
+      fitImage();
+    }
+    let x = g.fitShape(g.toFloat(g.pick()), [n, cg * G, hw[0]!, hw[1]!]);
+    let w = g.fitShape(g.toFloat(g.pick()), [og * G, cg, k[0]!, k[1]!]);
+    [x, w] = g.clampProduct(x, w, cg * k[0]! * k[1]!, L / 2);
+    const operands = g.c.flag() ? [x, w, g.clamp(g.fitShape(g.toFloat(g.pick()), [og * G]), L / 2)] : [x, w];
+    const attrs: Record<string, number | number[]> = {};
+    if (G > 1 || g.c.flag()) attrs.groups = G;
+    if (stride.some((v) => v > 1) || g.c.flag()) attrs.stride = stride;
+    if (padding.some((v) => v > 0) || g.c.flag()) attrs.padding = padding;
+    if (dilation.some((v) => v > 1) || g.c.flag()) attrs.dilation = dilation;
+    return g.emit('conv2d', operands, attrs);
+  },
+};
+
 const reshape: OpGenerator = {
   generate(g) {
     const x = g.pick();
@@ -376,6 +426,7 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
   where,
   cast,
   matmul,
+  conv2d,
   reshape,
   transpose,
   broadcast_to: broadcastTo,

@@ -98,11 +98,11 @@ function conv2dRef(x: RefTensor, w: RefTensor, bias: RefTensor | undefined, g: C
           for (let c = 0; c < Cg; c++) {
             for (let kh = 0; kh < KH; kh++) {
               const y = oh * g.stride[0] + kh * g.dilation[0] - g.padding[0];
-              if (y < 0 || y >= H) continue;
               for (let kw = 0; kw < KW; kw++) {
                 const xx = ow * g.stride[1] + kw * g.dilation[1] - g.padding[1];
-                if (xx < 0 || xx >= W) continue;
-                s += x.data[((n * C + c0 + c) * H + y) * W + xx]! * w.data[((o * Cg + c) * KH + kh) * KW + kw]!;
+                // A padding tap is a 0 times its weight, as in PyTorch (an infinite weight gives NaN there).
+                const v = y < 0 || y >= H || xx < 0 || xx >= W ? 0 : x.data[((n * C + c0 + c) * H + y) * W + xx]!;
+                s += v * w.data[((o * Cg + c) * KH + kh) * KW + kw]!;
               }
             }
           }

@@ -87,6 +87,12 @@ describe('conv2d', () => {
     expectExact(runOp('conv2d', [x, w1]).data, [4, 6]);
   });
 
+  // PyTorch pads with zeros and multiplies them too: an infinite weight on a padding tap gives NaN there.
+  it('a padding tap is 0 times its weight: NaN with an infinite weight, as in PyTorch', () => {
+    const y = runOp('conv2d', [arg('f32', [1, 1, 1, 3], [1, 1, 1]), arg('f32', [1, 1, 1, 2], [-Infinity, -Infinity])], { padding: [1, 0] });
+    expectExact(y.data, [NaN, NaN, -Infinity, -Infinity, NaN, NaN]);
+  });
+
   it('errors name what does not fit', () => {
     const x = arg('f32', [1, 4, 3, 3], new Array(36).fill(1));
     const w = (shape: number[]) => arg('f32', shape, new Array(shape.reduce((a, b) => a * b, 1)).fill(1));

@@ -25,7 +25,8 @@ export interface CompileStats {
 }
 
 /**
- * Floating-point operations of a graph: 2*M*N*K per matmul; attention
+ * Floating-point operations of a graph: 2*M*N*K per matmul, 2 per
+ * output per window element of a convolution (plus 1 with a bias); attention
  * 2*Tq*Tk*(D + Dv) plus 5 per score (scale, max, exp, sum, divide); softmax
  * 5 and layer_norm 8 per element; gelu 8 per element; 1 per element of
  * every other arithmetic op and of the input of a reduction. Movement,
@@ -41,6 +42,10 @@ export function flopsOf(p: Program): number {
     switch (n.op) {
       case 'matmul':
         flops += 2 * out * x!.shape.at(-1)!;
+        break;
+      case 'conv2d':
+        // A multiply-add per window element (in/groups * kH * kW), and the bias.
+        flops += 2 * out * numel(types.get(n.operands[1]!)!.shape.slice(1)) + (n.operands.length > 2 ? out : 0);
         break;
       case 'attention': {
         const tk = types.get(n.operands[1]!)!.shape.at(-2)!;
