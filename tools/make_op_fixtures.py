@@ -9,6 +9,10 @@ an even kernel). Tensors CASE.input,
 CASE.weight, CASE.bias (when the case has one) and CASE.output; the
 metadata entry CASE holds the arguments as JSON (F.conv2d's names).
 
+rms_norm.safetensors: torch.nn.functional.rms_norm (its documented formula
+on a torch older than 2.4, which lacks it) over one and two trailing axes,
+with and without a weight, PyTorch's default eps and a given one.
+
     /usr/bin/python3 tools/make_op_fixtures.py
 """
 import json
@@ -60,9 +64,52 @@ def make_conv2d(g):
     write_safetensors(os.path.join(OUT, "conv2d.safetensors"), tensors, meta)
 
 
+RMS_NORM = {
+    # The last axis, PyTorch's default eps (float32's epsilon), a weight.
+    "last": dict(input=[2, 3, 7], normalized_shape=[7], weight=True, eps=None),
+    # Two normalised axes, a weight of their shape.
+    "two_axes": dict(input=[2, 3, 4], normalized_shape=[3, 4], weight=True, eps=None),
+    # No weight, eps given; a row of zeros (0 / sqrt(eps) = 0) and a row of tiny values (eps dominates).
+    "no_weight_eps": dict(input=[3, 5], normalized_shape=[5], weight=False, eps=1e-3),
+    # Values of about 3e-4, whose mean square is near the default eps: a wrong default shows.
+    "tiny_default_eps": dict(input=[2, 6], normalized_shape=[6], weight=True, eps=None, scale=3e-4),
+}
+
+
+def rms_norm(x, shape, weight, eps):
+    """torch.nn.functional.rms_norm where torch has it (2.4+), else its documented formula."""
+    if hasattr(F, "rms_norm"):
+        return F.rms_norm(x, shape, weight, eps)
+    eps = torch.finfo(torch.float32).eps if eps is None else eps
+    dims = tuple(range(-len(shape), 0))
+    y = x * torch.rsqrt(x.pow(2).mean(dims, keepdim=True) + eps)
+    return y if weight is None else y * weight
+
+
+def make_rms_norm(g):
+    tensors, meta = {}, {}
+    for name, c in RMS_NORM.items():
+        x = torch.randn(c["input"], generator=g) * c.get("scale", 1.0)
+        if name == "no_weight_eps":
+            x[1] = 0
+            x[2] *= 1e-3
+        w = torch.randn(c["normalized_shape"], generator=g) if c["weight"] else None
+        y = rms_norm(x.double(), c["normalized_shape"], None if w is None else w.double(), c["eps"])
+        tensors[f"{name}.input"] = x
+        if w is not None:
+            tensors[f"{name}.weight"] = w
+        tensors[f"{name}.output"] = y.float()
+        meta[name] = json.dumps({"normalized_shape": c["normalized_shape"], "eps": c["eps"]})
+    meta["computed_in"] = "float64"
+    meta["torch"] = torch.__version__
+    meta["formula"] = "F.rms_norm" if hasattr(F, "rms_norm") else "x * rsqrt(mean(x^2) + eps) * weight, eps = finfo(float32).eps when None"
+    write_safetensors(os.path.join(OUT, "rms_norm.safetensors"), tensors, meta)
+
+
 def main():
     g = torch.Generator().manual_seed(13)
     make_conv2d(g)
+    make_rms_norm(g)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ export function longestReduction(p: Program): number {
     const x = types.get(n.operands[0] ?? '');
     let len = 1;
     if (n.op.startsWith('reduce_')) len = numel((n.attrs.axes as number[]).map((a) => x!.shape[a]!));
-    else if (n.op === 'matmul' || n.op === 'layer_norm') len = x!.shape.at(-1)!;
+    else if (n.op === 'matmul' || n.op === 'layer_norm' || n.op === 'rms_norm') len = x!.shape.at(-1)!;
     else if (n.op === 'conv2d') len = numel(types.get(n.operands[1]!)!.shape.slice(1));
     else if (n.op === 'softmax') len = x!.shape[n.attrs.axis as number]!;
     else if (n.op === 'attention') len = x!.shape.at(-1)! * types.get(n.operands[1]!)!.shape.at(-2)!;

@@ -81,9 +81,9 @@ export function compositeProgram(): Program {
   return b.build();
 }
 
-/** Convolutions: groups 1 with bias and defaults, strided, padded, dilated and depthwise. */
-export function convolutionProgram(): Program {
-  const b = new ProgramBuilder('convolutions');
+/** Convolutions (groups 1 with bias and defaults, strided, padded, dilated, depthwise) and RMS normalisation. */
+export function structureProgram(): Program {
+  const b = new ProgramBuilder('structure');
   const x = b.input('x', f32(1, 4, 7, 9));
   const w = b.param('conv.weight', f32(2, 4, 3, 3));
   const bias = b.param('conv.bias', f32(2));
@@ -91,6 +91,9 @@ export function convolutionProgram(): Program {
   b.output('conv', b.emit('conv2d', [x, w, bias]));
   b.output('odd', b.emit('conv2d', [x, w], { stride: [2, 1], padding: [1, 2], dilation: [2, 1] }));
   b.output('depthwise', b.emit('conv2d', [x, dw], { padding: [1, 1], groups: 4 }));
+  const rw = b.param('norm.weight', f32(9));
+  b.output('rms', b.emit('rms_norm', [x, rw]));
+  b.output('rms_eps', b.emit('rms_norm', [x], { eps: 1e-6 }));
   return b.build();
 }
 
@@ -99,7 +102,7 @@ export const FIXTURES: ReadonlyArray<readonly [string, () => Program]> = [
   ['elementwise', elementwiseProgram],
   ['movement', movementProgram],
   ['composite', compositeProgram],
-  ['convolution', convolutionProgram],
+  ['structure', structureProgram],
 ];
 
 /** A program without source locations, for comparing a parsed program with a built one. */

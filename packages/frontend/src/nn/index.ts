@@ -2,6 +2,7 @@
 export { Linear, type LinearOptions } from './linear.ts';
 export { Conv2d, type Conv2dModuleOptions } from './conv.ts';
 export { LayerNorm, type LayerNormOptions } from './layer-norm.ts';
+export { RMSNorm, type RMSNormOptions } from './rms-norm.ts';
 export { Embedding } from './embedding.ts';
 export { MultiHeadAttention, type MultiHeadAttentionOptions, type MultiHeadAttentionMasks } from './multi-head-attention.ts';
 export { ModuleList, Sequential, type Layer } from './containers.ts';

@@ -350,6 +350,18 @@ const layerNorm: OpGenerator = {
   },
 };
 
+const rmsNorm: OpGenerator = {
+  generate(g) {
+    const x = g.minRank(g.toFloat(g.pick()), 1);
+    const d = x.type.shape[x.type.shape.length - 1]!;
+    const existing = g.pickWhere((v) => v.type.dtype === 'f32' && shapesEqual(v.type.shape, [d]));
+    const w = g.clamp(existing && g.c.flag() ? existing : g.fitShape(g.toFloat(g.pick()), [d]), L / Math.sqrt(d));
+    // Tame mode avoids tiny eps (as layer_norm): an all-zero row would divide rounding noise by sqrt(eps).
+    const eps = g.opts.tame ? g.c.pick([0.01, 0.1]) : g.c.pick([1e-6, 1e-5, 0.1, 0]);
+    return g.emit('rms_norm', g.c.flag() ? [x, w] : [x], g.opts.tame || g.c.flag() ? { eps } : {});
+  },
+};
+
 const gelu: OpGenerator = {
   generate(g) {
     const x = g.toFloat(g.pick());
@@ -438,6 +450,7 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
   constant,
   softmax,
   layer_norm: layerNorm,
+  rms_norm: rmsNorm,
   gelu,
   attention,
 };

@@ -323,6 +323,7 @@ class Lowering {
         return this.lowerAttention(root, sink);
       case 'softmax':
       case 'layer_norm':
+      case 'rms_norm':
         return this.lowerRow(root, sink);
       default:
         if (root.op in REDUCE) return this.lowerReduce(root, sink);
@@ -399,7 +400,7 @@ class Lowering {
     this.pushKernel({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: axes.length, stages: [stage], stores, rowStores: [] });
   }
 
-  /** softmax and layer_norm: one row kernel (the normalised axis last), stages for the row statistics, row stores for the result. */
+  /** softmax, layer_norm and rms_norm: one row kernel (the normalised axis last), stages for the row statistics, row stores for the result. */
   lowerRow(n: Node, sink: Node): void {
     const x = n.operands[0]!;
     const xShape = this.shapeOf(x);
@@ -420,6 +421,11 @@ class Lowering {
         { name: 'sum', combiner: 'sum' as const, dtype: 'f32' as const, value: E.unary('exp', shifted) },
       ];
       value = E.binary('div', E.unary('exp', shifted), E.ref('f32', 'sum'));
+    } else if (n.op === 'rms_norm') {
+      stages = [{ name: 'sq', combiner: 'sum' as const, dtype: 'f32' as const, value: E.binary('mul', xe, xe) }];
+      const inv = E.unary('rsqrt', E.binary('add', E.binary('div', E.ref('f32', 'sq'), f(d)), f(num(n.attrs, 'eps'))));
+      const normed = E.binary('mul', xe, inv);
+      value = n.operands[1] === undefined ? normed : E.binary('mul', normed, this.read(n.operands[1], rank, [rank - 1]));
     } else {
       const mean = E.binary('div', E.ref('f32', 'sum'), f(d));
       const centred = E.binary('sub', xe, mean);

@@ -3,7 +3,7 @@ import { isElementwiseOp, isTranscendental } from './elementwise-expr.ts';
 import { denseView, reshapeView, transposeView } from './view.ts';
 
 /** Ops whose result comes out of a kernel template (contraction, reduction, row kernel, attention). */
-export const ROOT_OPS = new Set(['matmul', 'conv2d', 'reduce_sum', 'reduce_max', 'reduce_mean', 'softmax', 'layer_norm', 'attention']);
+export const ROOT_OPS = new Set(['matmul', 'conv2d', 'reduce_sum', 'reduce_max', 'reduce_mean', 'softmax', 'layer_norm', 'rms_norm', 'attention']);
 /** Ops that only re-index their operand. */
 export const MOVEMENT_OPS = new Set(['transpose', 'broadcast_to', 'slice', 'reshape']);
 
@@ -134,7 +134,7 @@ export function planFusion(p: Program): FusionPlan {
   const consumerAccepts = (c: Node, operand: string): boolean => {
     if (isElementwiseOp(c.op)) return true;
     if (MOVEMENT_OPS.has(c.op)) return canDefer(c.name) || members.has(c.name);
-    if (c.op === 'reduce_sum' || c.op === 'reduce_max' || c.op === 'reduce_mean' || c.op === 'softmax' || c.op === 'layer_norm') return true;
+    if (c.op === 'reduce_sum' || c.op === 'reduce_max' || c.op === 'reduce_mean' || c.op === 'softmax' || c.op === 'layer_norm' || c.op === 'rms_norm') return true;
     if (c.op === 'attention') return c.operands.indexOf(operand) === 3;
     return false;
   };

@@ -28,7 +28,7 @@ export interface CompileStats {
  * Floating-point operations of a graph: 2*M*N*K per matmul, 2 per
  * output per window element of a convolution (plus 1 with a bias); attention
  * 2*Tq*Tk*(D + Dv) plus 5 per score (scale, max, exp, sum, divide); softmax
- * 5 and layer_norm 8 per element; gelu 8 per element; 1 per element of
+ * 5, layer_norm 8 and rms_norm 3 (4 with a weight) per element; gelu 8 per element; 1 per element of
  * every other arithmetic op and of the input of a reduction. Movement,
  * comparisons, casts, gathers and constants count 0.
  */
@@ -61,6 +61,10 @@ export function flopsOf(p: Program): number {
       case 'layer_norm':
       case 'gelu':
         flops += 8 * out;
+        break;
+      case 'rms_norm':
+        // square, sum, scale (and the weight).
+        flops += (n.operands.length > 1 ? 4 : 3) * out;
         break;
       case 'reduce_sum':
       case 'reduce_max':

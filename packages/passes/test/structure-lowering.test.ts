@@ -1,8 +1,9 @@
 /**
- * conv2d's lowering: an implicit GEMM (one matmul kernel with a window, the
- * epilogue folded into its rows), the fallback when the epilogue cannot
- * fold, depthwise convolutions through their fused decomposition; each
- * checked against the interpreter with the kernel evaluator.
+ * Lowering of the structural ops: conv2d as an implicit GEMM (one matmul
+ * kernel with a window, the epilogue folded into its rows), the fallback
+ * when the epilogue cannot fold, depthwise convolutions through their fused
+ * decomposition; rms_norm as a row kernel. Each is checked against the
+ * interpreter with the kernel evaluator.
  */
 import { describe, expect, it } from 'vitest';
 import { type Program, interpret, parseProgram } from '@tessera/ir';
@@ -114,3 +115,19 @@ output y = %y
     expect(kinds(unpadded)).toEqual(['map']);
   });
 });
+
+describe('rms_norm lowers to one row kernel', () => {
+  it('the mean square is its one stage; the weight and a following activation are its epilogue', () => {
+    const kp = compileChecked(`program @p
+input %x : f32[3,5]
+param %w : f32[5]
+%n = rms_norm(%x, %w) : f32[3,5]
+%y = tanh(%n) : f32[3,5]
+output y = %y
+`);
+    expect(kinds(kp)).toEqual(['reduce']);
+    expect(kp.kernels[0]).toMatchObject({ reduceRank: 1, stages: [{ name: 'sq', combiner: 'sum' }] });
+    expect(kp.kernels[0]!.nodes).toEqual(['n', 'y']);
+  });
+});
+
