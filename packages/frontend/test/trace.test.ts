@@ -162,7 +162,7 @@ describe('every IR op is reachable from the DSL', () => {
         const made = ops.iota([2, 3], 1, 'f32').add(ops.constant([[1, 2, 3], [4, 5, 6]])).mul(idx.cast('f32').sum());
         const att = ops.attention(x.unsqueeze(0), x.unsqueeze(0), x.unsqueeze(0), { mask: ops.causalMask(2) });
         const nn_ = ops.layerNorm(ops.gelu(x.matmul(x.T), 'tanh'), ops.ones([2]), ops.zeros([2])).softmax(-1);
-        const conv = ops.rmsNorm(ops.conv2d(x.reshape(1, 1, 2, 3), ops.ones([1, 1, 1, 2])), 2);
+        const conv = ops.rmsNorm(ops.conv2d(x.reshape(1, 1, 2, 3), ops.ones([1, 1, 1, 2])), 2).tril().triu(-1);
         return { cat, emb, made, att, nn_, conv };
       },
       { x: 'f32[2,3]', idx: 'i32[4]' },

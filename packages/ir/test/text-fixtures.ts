@@ -81,7 +81,7 @@ export function compositeProgram(): Program {
   return b.build();
 }
 
-/** Convolutions (groups 1 with bias and defaults, strided, padded, dilated, depthwise) and RMS normalisation. */
+/** Convolutions (groups 1 with bias and defaults, strided, padded, dilated, depthwise), RMS normalisation, triangles. */
 export function structureProgram(): Program {
   const b = new ProgramBuilder('structure');
   const x = b.input('x', f32(1, 4, 7, 9));
@@ -94,6 +94,8 @@ export function structureProgram(): Program {
   const rw = b.param('norm.weight', f32(9));
   b.output('rms', b.emit('rms_norm', [x, rw]));
   b.output('rms_eps', b.emit('rms_norm', [x], { eps: 1e-6 }));
+  b.output('tril', b.emit('tril', [x]));
+  b.output('triu', b.emit('triu', [x], { diagonal: -2 }));
   return b.build();
 }
 

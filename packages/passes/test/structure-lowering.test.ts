@@ -131,3 +131,21 @@ output y = %y
   });
 });
 
+describe('tril, triu and where with a scalar fuse into their consumer', () => {
+  it('a masked, expanded score row is one map kernel: iotas and comparisons inline, the scalar a literal', () => {
+    const kp = compileChecked(`program @p
+input %x : f32[3,4]
+input %c : bool[3,4]
+%t = tril(%x) {diagonal = 1} : f32[3,4]
+%u = triu(%t) {diagonal = -1} : f32[3,4]
+%z = constant() {shape = [], value = [-2.5]} : f32[]
+%w = where(%c, %u, %z) : f32[3,4]
+%e = broadcast_to(%w) {shape = [2, -1, -1]} : f32[2,3,4]
+%y = exp(%e) : f32[2,3,4]
+output y = %y
+`);
+    expect(kinds(kp)).toEqual(['map']);
+    expect(printKernelProgram(kp)).toMatch(/select\(%c\[.*\], select\(ge\(sub\(cast<i32>\(a2\), cast<i32>\(a1\)\), -1:i32\).*, -2\.5\)/);
+  });
+});
+

@@ -23,6 +23,8 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
     case 'slice':
     case 'concat':
     case 'gelu':
+    case 'tril':
+    case 'triu':
       return max;
     case 'where':
       return Math.max(m[1]!, m[2]!);
@@ -83,7 +85,7 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
 
 /** Ops whose f32 result is exactly the float64 result when their operands are exact (no rounding). */
 export const EXACT_OPS: ReadonlySet<string> = new Set([
-  'neg', 'abs', 'max', 'min', 'where', 'cast', 'reduce_max',
+  'neg', 'abs', 'max', 'min', 'where', 'cast', 'reduce_max', 'tril', 'triu',
   'reshape', 'transpose', 'broadcast_to', 'slice', 'concat', 'pad', 'gather', 'iota', 'constant',
 ]);
 

@@ -97,7 +97,8 @@ const where: OpGenerator = {
   generate(g) {
     let a = g.pick();
     const cond = g.partner([a.type.shape], 'bool');
-    let b = g.partner([a.type.shape, cond.type.shape], a.type.dtype);
+    // A scalar branch now and then (where(mask, x, 0)): the lowering folds it into the kernel as a literal.
+    let b = g.c.oneIn(3) ? g.scalar(g.fillValue(a.type.dtype), a.type.dtype) : g.partner([a.type.shape, cond.type.shape], a.type.dtype);
     if (g.c.flag()) [a, b] = [b, a];
     return g.emit('where', [cond, a, b]);
   },
@@ -234,7 +235,20 @@ const transpose: OpGenerator = {
 const broadcastTo: OpGenerator = {
   generate(g) {
     const x = g.pick();
-    return g.emit('broadcast_to', [x], { shape: growShape(g.c, x.type.shape, g.budget) });
+    const shape = growShape(g.c, x.type.shape, g.budget);
+    // torch.expand's -1 (keep this axis's extent) is resolved by the builder: exercise that canonicalisation.
+    const shift = shape.length - x.type.shape.length;
+    if (x.type.shape.length > 0 && g.c.oneIn(3)) shape[shift + g.c.int(x.type.shape.length)] = -1;
+    return g.emit('broadcast_to', [x], { shape });
+  },
+};
+
+/** tril or triu of a value of rank >= 2, on a diagonal from below the first row to past the last column. */
+const triangle: OpGenerator = {
+  generate(g, op) {
+    const x = g.minRank(g.pick(), 2);
+    const [rows, cols] = x.type.shape.slice(-2) as [number, number];
+    return g.emit(op, [x], g.c.oneIn(4) ? {} : { diagonal: g.c.range(-rows, cols) });
   },
 };
 
@@ -442,6 +456,8 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
   reshape,
   transpose,
   broadcast_to: broadcastTo,
+  tril: triangle,
+  triu: triangle,
   slice,
   concat,
   pad,

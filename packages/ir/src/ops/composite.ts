@@ -6,6 +6,7 @@ import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, broadcastShapes, formatShape, normalizeAxis, numel, shapesEqual, stridesOf } from '../tensor-type.ts';
 import { broadcastOffset, forEachIndex, mapElements } from './eval-util.ts';
 import { erf } from './special.ts';
+import { TRIANGLE_OPS } from './triangle.ts';
 
 /** Emits a scalar f32 constant. */
 export function scalar(e: Emitter, v: number): Value {
@@ -269,4 +270,4 @@ const attentionOp: OpDef = {
 };
 
 /** Composite ops: each has direct reference semantics and a decomposition into core ops. */
-export const COMPOSITE_OPS: readonly OpDef[] = [softmaxOp, layerNormOp, rmsNormOp, geluOp, attentionOp];
+export const COMPOSITE_OPS: readonly OpDef[] = [softmaxOp, layerNormOp, rmsNormOp, geluOp, attentionOp, ...TRIANGLE_OPS];

@@ -530,9 +530,20 @@ class Lowering {
   }
 }
 
-/** The program with the composites the fused lowering builds from their decomposition expanded (depthwise convolutions). */
+/**
+ * Composites the fused lowering builds from their decomposition, having no
+ * kernel template: tril and triu (iotas, a comparison and a select, which
+ * fuse into their consumer) and depthwise convolutions (see conv.ts).
+ */
+const EXPANDED_BEFORE_FUSION: Readonly<Record<string, (operands: readonly TensorType[], attrs: Attrs) => boolean>> = {
+  tril: () => true,
+  triu: () => true,
+  conv2d: expandsConv2d,
+};
+
+/** The program with the composites of EXPANDED_BEFORE_FUSION expanded (itself when it has none). */
 function expandBeforeFusion(program: Program): Program {
-  const expands = (op: string, types: readonly TensorType[], attrs: Attrs) => op === 'conv2d' && expandsConv2d(types, attrs);
+  const expands = (op: string, types: readonly TensorType[], attrs: Attrs) => Object.hasOwn(EXPANDED_BEFORE_FUSION, op) && EXPANDED_BEFORE_FUSION[op]!(types, attrs);
   const typeOf = valueTypes(program);
   if (!program.nodes.some((n) => expands(n.op, n.operands.map((o) => typeOf.get(o)!), n.attrs))) return program;
   return decomposeProgram(program, (def, types, attrs) => expands(def.name, types, attrs));
