@@ -13,6 +13,10 @@ rms_norm.safetensors: torch.nn.functional.rms_norm (its documented formula
 on a torch older than 2.4, which lacks it) over one and two trailing axes,
 with and without a weight, PyTorch's default eps and a given one.
 
+transformer.safetensors: torch.nn.Transformer with seeded, perturbed
+weights (CASE.state.* is its state_dict), post-norm ReLU sequence-first and
+pre-norm GELU batch-first, padded sources and causal targets.
+
     /usr/bin/python3 tools/make_op_fixtures.py
 """
 import json
@@ -106,10 +110,61 @@ def make_rms_norm(g):
     write_safetensors(os.path.join(OUT, "rms_norm.safetensors"), tensors, meta)
 
 
+TRANSFORMERS = {
+    # PyTorch's defaults (post-norm, ReLU, sequence first) at a small size; padded sources, a float causal target mask.
+    "post_relu_seq_first": dict(
+        module=dict(d_model=12, nhead=3, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=20),
+        batch_first=False, src_len=7, tgt_len=5, batch=2, src_lengths=[7, 4],
+    ),
+    # norm_first, GELU, batch first, LayerNorm eps 1e-3, one head per 4 channels, a bool causal target mask.
+    "pre_gelu_batch_first": dict(
+        module=dict(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=3, dim_feedforward=11, activation="gelu", norm_first=True, layer_norm_eps=1e-3),
+        batch_first=True, src_len=6, tgt_len=4, batch=3, src_lengths=[6, 2, 5],
+    ),
+}
+
+
+def perturb(model, g):
+    """Moves every parameter off its initial value (LayerNorm ones and zeros, zero biases hide bugs)."""
+    with torch.no_grad():
+        for _, p in model.named_parameters():
+            p.add_(torch.randn(p.shape, generator=g) * (0.5 if p.dim() == 1 else 0.1))
+
+
+def make_transformers(g):
+    """nn.Transformer: CASE.state.NAME (its state_dict), CASE.src, CASE.tgt, CASE.src_key_padding_mask (bool, [N, S]), CASE.output."""
+    tensors, meta = {}, {}
+    for name, c in TRANSFORMERS.items():
+        model = torch.nn.Transformer(**c["module"], dropout=0.0, batch_first=c["batch_first"]).eval()
+        perturb(model, g)
+        e, n = c["module"]["d_model"], c["batch"]
+        first = (n, c["src_len"]) if c["batch_first"] else (c["src_len"], n)
+        src = torch.randn(*first, e, generator=g)
+        tgt = torch.randn(*((n, c["tgt_len"]) if c["batch_first"] else (c["tgt_len"], n)), e, generator=g)
+        pad = torch.arange(c["src_len"]).unsqueeze(0) >= torch.tensor(c["src_lengths"]).unsqueeze(1)
+        t = c["tgt_len"]
+        causal = model.generate_square_subsequent_mask(t) if not c["batch_first"] else torch.triu(torch.ones(t, t, dtype=torch.bool), diagonal=1)
+        for k, v in model.state_dict().items():
+            tensors[f"{name}.state.{k}"] = v.float()
+        # With gradients enabled PyTorch skips its inference fast path (nested tensors): the plain math, in float64.
+        with torch.enable_grad():
+            out = model.double()(src.double(), tgt.double(), tgt_mask=causal if causal.dtype == torch.bool else causal.double(),
+                                 src_key_padding_mask=pad, memory_key_padding_mask=pad).detach()
+        tensors[f"{name}.src"] = src
+        tensors[f"{name}.tgt"] = tgt
+        tensors[f"{name}.src_key_padding_mask"] = pad
+        tensors[f"{name}.output"] = out.float()
+        meta[name] = json.dumps({**c["module"], "batch_first": c["batch_first"], "tgt_mask": "bool" if c["batch_first"] else "float"})
+    meta["computed_in"] = "float64"
+    meta["torch"] = torch.__version__
+    write_safetensors(os.path.join(OUT, "transformer.safetensors"), tensors, meta)
+
+
 def main():
     g = torch.Generator().manual_seed(13)
     make_conv2d(g)
     make_rms_norm(g)
+    make_transformers(g)
 
 
 if __name__ == "__main__":

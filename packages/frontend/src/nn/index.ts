@@ -6,5 +6,19 @@ export { RMSNorm, type RMSNormOptions } from './rms-norm.ts';
 export { Embedding } from './embedding.ts';
 export { MultiHeadAttention, type MultiHeadAttentionOptions, type MultiHeadAttentionMasks } from './multi-head-attention.ts';
 export { ModuleList, Sequential, type Layer } from './containers.ts';
+export {
+  Transformer,
+  TransformerEncoder,
+  TransformerDecoder,
+  TransformerEncoderLayer,
+  TransformerDecoderLayer,
+  type TransformerOptions,
+  type TransformerLayerOptions,
+  type TransformerStackOptions,
+  type TransformerActivation,
+  type TransformerMasks,
+  type EncoderMasks,
+  type DecoderMasks,
+} from './transformer.ts';
 export { ReLU, GELU, Tanh, Dropout, Identity } from './activations.ts';
 export { Module } from '../module.ts';
