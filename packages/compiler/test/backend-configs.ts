@@ -29,7 +29,7 @@ export function useBackendConfigs(): readonly BackendConfig[] {
     if (!gpu) throw new Error('the WebGPU device is made in beforeAll');
     return gpu;
   };
-  const webgpuWith = (matmul: 'register' | 'tiled' | 'naive'): Backend => ({
+  const webgpuWith = (matmul: 'texture' | 'register' | 'tiled' | 'naive'): Backend => ({
     name: `webgpu ${matmul}`,
     get limits() {
       return device().limits;
@@ -49,6 +49,7 @@ export function useBackendConfigs(): readonly BackendConfig[] {
     { name: 'cpu wasm, 2 threads', backend: () => createCpuBackend({ target: 'wasm', threads: 2 }) },
     { name: 'cpu wasm, 2 threads, small blocks', backend: () => wasmSmallBlocks },
     { name: 'webgpu', backend: device },
+    { name: 'webgpu texture', backend: () => webgpuWith('texture') },
     { name: 'webgpu register', backend: () => webgpuWith('register') },
     { name: 'webgpu tiled', backend: () => webgpuWith('tiled') },
     { name: 'webgpu naive', backend: () => webgpuWith('naive') },
