@@ -208,47 +208,47 @@ export interface TransformerStackOptions {
   readonly norm?: LayerNorm;
 }
 
-/** torch.nn.TransformerEncoder(encoder_layer, num_layers, norm): children `layers.{i}` and `norm` when given. */
-export class TransformerEncoder extends Module {
-  readonly layers: ModuleList<TransformerEncoderLayer>;
+/** A stack of layers with an optional final LayerNorm: children `layers.{i}` and `norm` (PyTorch's names). */
+abstract class TransformerStack<L extends TransformerLayerBase> extends Module {
+  readonly layers: ModuleList<L>;
   readonly norm: LayerNorm | undefined;
 
   /** `makeLayer(i)` builds layer i (PyTorch deep-copies one layer; here each is made, same options, own parameters). */
-  constructor(makeLayer: (i: number) => TransformerEncoderLayer, numLayers: number, opts: TransformerStackOptions = {}) {
+  constructor(makeLayer: (i: number) => L, numLayers: number, opts: TransformerStackOptions = {}) {
     super();
     this.layers = new ModuleList(Array.from({ length: numLayers }, (_, i) => makeLayer(i)));
     this.norm = opts.norm;
   }
 
+  /** `x` through every layer (`step`) and the final norm, in the batch-first layout once, back to the layers' layout. */
+  protected run(x: Tensor, what: string, step: (layer: L, x: Tensor) => Tensor): Tensor {
+    const first = this.layers.length ? this.layers.at(0) : undefined;
+    if (!first) return this.norm ? this.norm.forward(x) : x;
+    let y = first.toBatchFirst(x, what);
+    for (const layer of this.layers) y = step(layer, y);
+    return first.fromBatchFirst(this.norm ? this.norm.forward(y) : y);
+  }
+
+  /** Another input (the decoder's memory) in the batch-first layout. */
+  protected batchFirst(x: Tensor, what: string): Tensor {
+    return this.layers.length ? this.layers.at(0).toBatchFirst(x, what) : x;
+  }
+}
+
+/** torch.nn.TransformerEncoder(encoder_layer, num_layers, norm): children `layers.{i}` and `norm` when given. */
+export class TransformerEncoder extends TransformerStack<TransformerEncoderLayer> {
   /** src in the layers' layout -> the same shape. */
   forward(src: Tensor, masks: EncoderMasks = {}): Tensor {
-    const first = this.layers.length ? this.layers.at(0) : undefined;
-    if (!first) return this.norm ? this.norm.forward(src) : src;
-    let x = first.toBatchFirst(src, 'src');
-    for (const layer of this.layers) x = layer.forwardBatchFirst(x, masks);
-    return first.fromBatchFirst(this.norm ? this.norm.forward(x) : x);
+    return this.run(src, 'src', (layer, x) => layer.forwardBatchFirst(x, masks));
   }
 }
 
 /** torch.nn.TransformerDecoder(decoder_layer, num_layers, norm): children `layers.{i}` and `norm` when given. */
-export class TransformerDecoder extends Module {
-  readonly layers: ModuleList<TransformerDecoderLayer>;
-  readonly norm: LayerNorm | undefined;
-
-  constructor(makeLayer: (i: number) => TransformerDecoderLayer, numLayers: number, opts: TransformerStackOptions = {}) {
-    super();
-    this.layers = new ModuleList(Array.from({ length: numLayers }, (_, i) => makeLayer(i)));
-    this.norm = opts.norm;
-  }
-
+export class TransformerDecoder extends TransformerStack<TransformerDecoderLayer> {
   /** tgt and memory in the layers' layout -> tgt's shape. */
   forward(tgt: Tensor, memory: Tensor, masks: DecoderMasks = {}): Tensor {
-    const first = this.layers.length ? this.layers.at(0) : undefined;
-    if (!first) return this.norm ? this.norm.forward(tgt) : tgt;
-    let x = first.toBatchFirst(tgt, 'tgt');
-    const mem = first.toBatchFirst(memory, 'memory');
-    for (const layer of this.layers) x = layer.forwardBatchFirst(x, mem, masks);
-    return first.fromBatchFirst(this.norm ? this.norm.forward(x) : x);
+    const mem = this.batchFirst(memory, 'memory');
+    return this.run(tgt, 'tgt', (layer, x) => layer.forwardBatchFirst(x, mem, masks));
   }
 }
 

@@ -19,7 +19,7 @@
  * KH*KW multiply-adds per output where a GEMM would be 1 column wide.
  */
 import { type Attrs, type Node, type TensorType, conv2dGeometry, isDepthwise } from '@tessera/ir';
-import { E, type ConvWindow, type Expr, type IndexMap, type Kernel, type Store } from '@tessera/kernel';
+import { E, type ConvWindow, type Expr, type IndexMap, type Kernel, type Store, rewriteAxes } from '@tessera/kernel';
 import { type AffineIndex, type AffineRow, axisRow } from './affine.ts';
 import { type View, reshapeView, viewMap } from './view.ts';
 
@@ -108,50 +108,26 @@ export function lowerConv2d(L: ConvHost, n: Node, sink: Node): boolean {
  */
 function foldRows(stores: readonly Store[], nb: number, OH: number, OW: number): Store[] | undefined {
   const [OHA, OWA] = [nb, nb + 1];
-  const fold = (m: IndexMap): IndexMap | undefined => {
+  let ok = true;
+  const fold = (m: IndexMap): IndexMap => {
     const [sh, sw] = [m.strides[OHA]!, m.strides[OWA]!];
-    if (OH > 1 && OW > 1 && sh !== OW * sw) return undefined;
+    if (OH > 1 && OW > 1 && sh !== OW * sw) ok = false;
     return { offset: m.offset, strides: [...m.strides.slice(0, nb), OW === 1 ? sh : sw, ...m.strides.slice(nb + 2)] };
   };
-  let ok = true;
-  const memo = new Map<Expr, Expr>();
-  const go = (e: Expr): Expr => {
-    const hit = memo.get(e);
-    if (hit) return hit;
-    let out: Expr = e;
-    switch (e.k) {
-      case 'axis':
-        if (e.axis < nb) out = e;
-        else if (e.axis > OWA) out = E.axis(e.axis - 1);
-        else if ((e.axis === OHA ? OH : OW) === 1) out = E.const('i32', 0);
-        else if ((e.axis === OHA ? OW : OH) === 1) out = E.axis(nb);
-        else ok = false;
-        break;
-      case 'load': {
-        const map = fold(e.map);
-        const position = e.indirect ? fold(e.indirect.site.position) : undefined;
-        if (!map || (e.indirect && !position)) ok = false;
-        else out = e.indirect ? E.load(e.dtype, e.buffer, map, { ...e.indirect, index: go(e.indirect.index), site: { ...e.indirect.site, position: position! } }) : E.load(e.dtype, e.buffer, map);
-        break;
-      }
-      case 'unary':
-      case 'cast':
-        out = { ...e, x: go(e.x) };
-        break;
-      case 'binary':
-      case 'compare':
-        out = { ...e, a: go(e.a), b: go(e.b) };
-        break;
-      case 'select':
-        out = { ...e, cond: go(e.cond), a: go(e.a), b: go(e.b) };
-        break;
-      default:
-        break;
-    }
-    memo.set(e, out);
-    return out;
+  const axis = (a: number): Expr => {
+    if (a < nb) return E.axis(a);
+    if (a > OWA) return E.axis(a - 1);
+    // oh or ow as a value: only when the other is 1-sized (then it is i itself), or it is 1-sized (0).
+    if ((a === OHA ? OH : OW) === 1) return E.const('i32', 0);
+    if ((a === OHA ? OW : OH) === 1) return E.axis(nb);
+    ok = false;
+    return E.axis(nb);
   };
-  const folded = stores.map((s) => ({ buffer: s.buffer, map: fold(s.map), value: go(s.value) }));
-  if (!ok || folded.some((s) => !s.map)) return undefined;
-  return folded.map((s) => ({ ...s, map: s.map! }));
+  const values = rewriteAxes(
+    stores.map((s) => s.value),
+    fold,
+    axis,
+  );
+  const folded = stores.map((s, i) => ({ buffer: s.buffer, map: fold(s.map), value: values[i]! }));
+  return ok ? folded : undefined;
 }
