@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Program, interpret, parseProgram } from '@tessera/ir';
 import { type KernelProgram, type MatmulKernel, evaluateKernelProgram, printKernelProgram } from '@tessera/kernel';
-import { compileProgram } from '../src/index.ts';
+import { compileProgram, flopsOf } from '../src/index.ts';
 
 /** Deterministic inputs for every program input. */
 function inputsOf(p: Program): Record<string, number[]> {
@@ -52,6 +52,18 @@ output y = %y
     expect([k.batch, k.m, k.n, k.k]).toEqual([[2], 12, 4, 27]);
     expect(k.nodes).toEqual(['c', 'r', 'y']);
     expect(printKernelProgram(kp)).toMatch(/window input 3x7x9 output 3x4 kernel 3x3 stride 2x2 dilation 2x2 padding 1x1/);
+  });
+
+  it('counts 2 flops per window element of each output, and 1 for the bias', () => {
+    const p = parseProgram(`program @p
+input %x : f32[2,4,7,9]
+param %w : f32[6,2,3,3]
+param %b : f32[6]
+%c = conv2d(%x, %w, %b) {padding = [1, 1], groups = 2} : f32[2,6,7,9]
+output c = %c
+`);
+    const outputs = 2 * 6 * 7 * 9;
+    expect(flopsOf(p)).toBe(outputs * (2 * 2 * 9 + 1));
   });
 
   it('groups become a batch axis of the GEMM; a trailing flatten and transpose (a patch embedding) folds into the store', () => {
