@@ -336,6 +336,25 @@ export class Tensor {
   broadcastTo(shape: readonly number[]): Tensor {
     return emitOp('broadcast_to', [this], { shape: [...shape] });
   }
+  /** Broadcast to `sizes`, as torch's expand: -1 keeps this tensor's extent on that axis (x.expand(2, -1, 4)). */
+  expand(sizes: readonly number[]): Tensor;
+  expand(...sizes: number[]): Tensor;
+  expand(...args: (number | readonly number[])[]): Tensor {
+    const sizes = Array.isArray(args[0]) ? (args[0] as readonly number[]) : (args as number[]);
+    return emitOp('broadcast_to', [this], { shape: [...sizes] });
+  }
+  /** Broadcast to another tensor's shape, as torch's expand_as. */
+  expandAs(other: Tensor): Tensor {
+    return this.broadcastTo(other.shape);
+  }
+  /** The lower triangle of the last two axes (column - row <= diagonal), the rest 0, as torch.tril. */
+  tril(diagonal = 0): Tensor {
+    return emitOp('tril', [this], { diagonal });
+  }
+  /** The upper triangle of the last two axes (column - row >= diagonal), the rest 0, as torch.triu. */
+  triu(diagonal = 0): Tensor {
+    return emitOp('triu', [this], { diagonal });
+  }
   /** Inserts an axis of extent 1 at `axis` (-1 appends). */
   unsqueeze(axis: number): Tensor {
     const a = axis < 0 ? axis + this.rank + 1 : axis;

@@ -163,7 +163,8 @@ describe('every IR op is reachable from the DSL', () => {
         const att = ops.attention(x.unsqueeze(0), x.unsqueeze(0), x.unsqueeze(0), { mask: ops.causalMask(2) });
         const nn_ = ops.layerNorm(ops.gelu(x.matmul(x.T), 'tanh'), ops.ones([2]), ops.zeros([2])).softmax(-1);
         const folds = [x.min(-1), x.prod(0), x.any(1), x.all(), x.logsumexp(1), x.argmax(1), x.argmin(), x.cumsum(1), x.logSoftmax(0)];
-        return { cat, emb, made, att, nn_, ...Object.fromEntries(folds.map((f, i) => [`fold${i}`, f])) };
+        const conv = ops.rmsNorm(ops.conv2d(x.reshape(1, 1, 2, 3), ops.ones([1, 1, 1, 2])), 2).tril().triu(-1);
+        return { cat, emb, made, att, nn_, conv, ...Object.fromEntries(folds.map((f, i) => [`fold${i}`, f])) };
       },
       { x: 'f32[2,3]', idx: 'i32[4]' },
     );

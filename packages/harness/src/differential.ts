@@ -4,8 +4,8 @@ import type { HostInputs } from './inputs.ts';
 import { type CloseOptions, describeMismatch } from './tolerance.ts';
 
 /**
- * The length of the longest sum in a program (reductions, dot products,
- * softmax, log_softmax and layer_norm rows, running sums, attention's q·k and weighted sum): the L by
+ * The length of the longest sum in a program (reductions, dot products and convolution windows,
+ * softmax, log_softmax, layer_norm and rms_norm rows, running sums, attention's q·k and weighted sum): the L by
  * whose square root the tolerance policy scales.
  */
 export function longestReduction(p: Program): number {
@@ -16,7 +16,8 @@ export function longestReduction(p: Program): number {
     const x = types.get(n.operands[0] ?? '');
     let len = 1;
     if (n.op.startsWith('reduce_') || n.op === 'logsumexp') len = numel((n.attrs.axes as number[]).map((a) => x!.shape[a]!));
-    else if (n.op === 'matmul' || n.op === 'layer_norm') len = x!.shape.at(-1)!;
+    else if (n.op === 'matmul' || n.op === 'layer_norm' || n.op === 'rms_norm') len = x!.shape.at(-1)!;
+    else if (n.op === 'conv2d') len = numel(types.get(n.operands[1]!)!.shape.slice(1));
     else if (n.op === 'softmax' || n.op === 'log_softmax' || n.op === 'cumsum') len = x!.shape[n.attrs.axis as number]!;
     else if (n.op === 'attention') len = x!.shape.at(-1)! * types.get(n.operands[1]!)!.shape.at(-2)!;
     longest = Math.max(longest, len);

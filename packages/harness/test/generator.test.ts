@@ -103,7 +103,9 @@ describe('recipes', () => {
 
   it('a failing property shrinks to a small valid program', () => {
     const result = fc.check(
-      fc.property(arbProgram(), (p) => !p.nodes.some((n) => n.op === 'softmax')),
+      // Without model blocks: an attention block holds a softmax too, and one of them as the counterexample
+      // (whether the seed meets one first depends on the op list) shrinks no further than its dozen nodes.
+      fc.property(arbProgram({ blocks: false }), (p) => !p.nodes.some((n) => n.op === 'softmax')),
       { numRuns: 500, seed: 7 },
     );
     expect(result.failed).toBe(true);

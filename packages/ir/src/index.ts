@@ -22,6 +22,7 @@ export { UNARY_OP_NAMES, BINARY_OP_NAMES, COMPARE_OP_NAMES, UNARY_DTYPES, BINARY
 export { COMBINERS, type CombinerName, combineFn, reducedShape, reductionFold } from './ops/reduction.ts';
 export { logsumexpShift } from './ops/log-sum-exp.ts';
 export { matmulType } from './ops/contraction.ts';
+export { type Conv2dGeometry, conv2dGeometry, isDepthwise } from './ops/convolution.ts';
 export { resolveReshape } from './ops/movement.ts';
 export * from './text/index.ts';
 export * from './io/index.ts';

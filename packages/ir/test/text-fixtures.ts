@@ -102,12 +102,31 @@ export function reductionProgram(): Program {
   return b.build();
 }
 
+/** Convolutions (groups 1 with bias and defaults, strided, padded, dilated, depthwise), RMS normalisation, triangles. */
+export function structureProgram(): Program {
+  const b = new ProgramBuilder('structure');
+  const x = b.input('x', f32(1, 4, 7, 9));
+  const w = b.param('conv.weight', f32(2, 4, 3, 3));
+  const bias = b.param('conv.bias', f32(2));
+  const dw = b.param('dw.weight', f32(8, 1, 3, 3));
+  b.output('conv', b.emit('conv2d', [x, w, bias]));
+  b.output('odd', b.emit('conv2d', [x, w], { stride: [2, 1], padding: [1, 2], dilation: [2, 1] }));
+  b.output('depthwise', b.emit('conv2d', [x, dw], { padding: [1, 1], groups: 4 }));
+  const rw = b.param('norm.weight', f32(9));
+  b.output('rms', b.emit('rms_norm', [x, rw]));
+  b.output('rms_eps', b.emit('rms_norm', [x], { eps: 1e-6 }));
+  b.output('tril', b.emit('tril', [x]));
+  b.output('triu', b.emit('triu', [x], { diagonal: -2 }));
+  return b.build();
+}
+
 /** Every fixture program. */
 export const FIXTURES: ReadonlyArray<readonly [string, () => Program]> = [
   ['elementwise', elementwiseProgram],
   ['movement', movementProgram],
   ['composite', compositeProgram],
   ['reduction', reductionProgram],
+  ['structure', structureProgram],
 ];
 
 /** A program without source locations, for comparing a parsed program with a built one. */

@@ -3,6 +3,7 @@ import { allocateOrExplain, assertBufferElements, describeBuffer } from './buffe
 import type { Expr } from './expr.ts';
 import type { AttentionKernel, Kernel, KernelProgram, MapKernel, MatmulKernel, ReduceKernel, Store } from './kernel.ts';
 import { forEachPoint, mapOffset } from './space.ts';
+import { windowPoint } from './window.ts';
 
 /**
  * Evaluates a scalar expression at one point, in float64 (bool as 0/1), using
@@ -101,12 +102,19 @@ function scanRow(k: ReduceKernel, point: number[], buffers: Float64Array[], refs
 function evalMatmul(k: MatmulKernel, buffers: Float64Array[]): void {
   const nb = k.batch.length;
   const point = new Array<number>(nb + 3).fill(0);
+  // A windowed readA is evaluated at the input point of (i, p); 0 in the padding.
+  const inputPoint = new Array<number>(nb + 3).fill(0);
+  const readA = (): number => {
+    if (!k.window) return evalExpr(k.readA, point, buffers, new Map());
+    for (let a = 0; a < nb; a++) inputPoint[a] = point[a]!;
+    return windowPoint(k.window, point[nb]!, point[nb + 2]!, inputPoint, nb) ? evalExpr(k.readA, inputPoint, buffers, new Map()) : 0;
+  };
   forEachPoint([...k.batch, k.m, k.n], (o) => {
     for (let a = 0; a < nb + 2; a++) point[a] = o[a]!;
     let acc = 0;
     for (let p = 0; p < k.k; p++) {
       point[nb + 2] = p;
-      acc += evalExpr(k.readA, point, buffers, new Map()) * evalExpr(k.readB, point, buffers, new Map());
+      acc += readA() * evalExpr(k.readB, point, buffers, new Map());
     }
     point[nb + 2] = 0;
     runStores(k.stores, point, buffers, new Map([['acc', acc]]));

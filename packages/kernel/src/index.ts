@@ -6,6 +6,7 @@
  */
 export * from './expr.ts';
 export * from './kernel.ts';
+export * from './window.ts';
 export * from './space.ts';
 export * from './evaluate.ts';
 export * from './verify.ts';

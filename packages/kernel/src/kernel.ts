@@ -1,5 +1,6 @@
 import type { CombinerName, DType } from '@tessera/ir';
 import type { Expr, IndexMap } from './expr.ts';
+import type { ConvWindow } from './window.ts';
 
 /** A write of `value` to `buffer` at `map` for every point the store iterates. */
 export interface Store {
@@ -65,7 +66,9 @@ export interface ReduceKernel extends KernelOrigin {
  * hooks; `acc` = sum over p of readA * readB; each store's value (the
  * epilogue hook, referring to `acc`) is written per (batch, i, j), so its
  * maps have stride 0 on p. Passes fuse bias, activations and residual adds
- * into the epilogue and transposes into the reads.
+ * into the epilogue and transposes into the reads. With a `window` (a
+ * convolution as an implicit GEMM) readA is instead evaluated at the
+ * window's input point (see ConvWindow), over [...batch, c, y, x].
  */
 export interface MatmulKernel extends KernelOrigin {
   readonly kind: 'matmul';
@@ -77,6 +80,8 @@ export interface MatmulKernel extends KernelOrigin {
   readonly readA: Expr;
   readonly readB: Expr;
   readonly stores: readonly Store[];
+  /** A convolution's window: how readA reads the image (no im2col buffer). */
+  readonly window?: ConvWindow;
 }
 
 /**

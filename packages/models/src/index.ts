@@ -19,7 +19,7 @@ export { type VitConfig, type VitNaming, VIT_PRESETS, VIT_CHANNELS, vitPatches }
 export { VisionTransformer } from './vit/model.ts';
 export { type VitClassifier, type VitCompileOptions, compileVit, traceVit } from './vit/classifier.ts';
 export { type TransformerConfig } from './transformer/config.ts';
-export { Seq2SeqTransformer, EncoderLayer, DecoderLayer, type KeyValues } from './transformer/model.ts';
+export { Seq2SeqTransformer, crossKeyValues, decoderStep, type KeyValues } from './transformer/model.ts';
 export { type Seq2SeqShape, cacheNames, traceSeq2Seq, traceEncoder, traceDecodeStep } from './transformer/programs.ts';
 export { type Seq2SeqRunner, type Seq2SeqCompileOptions, compileSeq2Seq } from './transformer/logits.ts';
 export { type Generator, type GeneratorOptions, MAX_NEW_TOKENS, compileGenerator, writeCacheRow } from './transformer/generate.ts';

@@ -1,4 +1,4 @@
-import { type Combiner, type Kernel, type MapKernel, type MatmulKernel, type ReduceKernel, type ReductionStage, type Store, loadedBuffers } from '@tessera/kernel';
+import { type Combiner, type ConvWindow, type Kernel, type MapKernel, type MatmulKernel, type ReduceKernel, type ReductionStage, type Store, loadedBuffers } from '@tessera/kernel';
 import { DEFAULT_NAMES, JsExprEmitter, jsOffset, jsStoreValue } from './expr.ts';
 import { JS_HELPERS } from './scalar.ts';
 import { CodeWriter, loopNest } from './writer.ts';
@@ -116,11 +116,14 @@ function emitMatmul(k: MatmulKernel, w: CodeWriter, use: (h: string) => void, sc
       w.block(`for (let ic = 0; ic < ${k.m}; ic += ${MC})`, () => {
         w.line(`const mc = Math.min(${MC}, ${k.m} - ic);`);
         w.block(`for (let ${ai} = ic; ${ai} < ic + mc; ${ai}++)`, () => {
+          if (k.window) emitWindowRow(w, k.window, ai);
           w.block(`for (let ${ap} = pc; ${ap} < pc + kc; ${ap}++)`, () => {
+            const at = `pa[((((${ai} - ic) >> 2) * kc + ${ap} - pc) << 2) + ((${ai} - ic) & 3)]`;
+            if (k.window) return emitWindowRead(w, k, ap, use, at);
             const ex = new JsExprEmitter(names, use, 'pa_');
             ex.count(k.readA);
             const v = ex.emit(k.readA);
-            w.line(...ex.stmts, `pa[((((${ai} - ic) >> 2) * kc + ${ap} - pc) << 2) + ((${ai} - ic) & 3)] = ${v};`);
+            w.line(...ex.stmts, `${at} = ${v};`);
           });
         });
         w.line('const kc4 = kc << 2;');
@@ -149,6 +152,33 @@ function emitMatmul(k: MatmulKernel, w: CodeWriter, use: (h: string) => void, sc
     });
   };
   loopNest(w, k.batch.map((extent, axis) => ({ axis, extent })), names.axis, body);
+}
+
+/** Under a window: the input row and column where output row `ai`'s window starts (before the taps' offsets). */
+function emitWindowRow(w: CodeWriter, win: ConvWindow, ai: string): void {
+  w.line(`const oh = (${ai} / ${win.output[1]}) | 0;`);
+  w.line(`const y0 = oh * ${win.stride[0]} - ${win.padding[0]}, x0 = (${ai} - oh * ${win.output[1]}) * ${win.stride[1]} - ${win.padding[1]};`);
+}
+
+/**
+ * Under a window: stores A at depth `ap` of the current row into `at`: the
+ * tap (c, kh, kw) of `ap` gives the input point (c, y, x), where readA is
+ * evaluated (its axes named wc, wy, wx); 0 in the padding.
+ */
+function emitWindowRead(w: CodeWriter, k: MatmulKernel, ap: string, use: (h: string) => void, at: string): void {
+  const win = k.window!;
+  const nb = k.batch.length;
+  const [kh, kw] = win.kernel;
+  const windowNames = { ...names, axis: (a: number) => (a < nb ? names.axis(a) : ['wc', 'wy', 'wx'][a - nb]!) };
+  w.line(`const wc = (${ap} / ${kh * kw}) | 0, tap = ${ap} - wc * ${kh * kw}, th = (tap / ${kw}) | 0;`);
+  w.line(`const wy = y0 + th * ${win.dilation[0]}, wx = x0 + (tap - th * ${kw}) * ${win.dilation[1]};`);
+  w.block(`if (wy >= 0 && wy < ${win.input[0]} && wx >= 0 && wx < ${win.input[1]})`, () => {
+    const ex = new JsExprEmitter(windowNames, use, 'pa_');
+    ex.count(k.readA);
+    const v = ex.emit(k.readA);
+    w.line(...ex.stmts, `${at} = ${v};`);
+  });
+  w.line(`else ${at} = 0;`);
 }
 
 /** Emits one expression at the current point as a `const` and returns its name. */

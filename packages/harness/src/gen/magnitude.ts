@@ -24,6 +24,8 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
     case 'slice':
     case 'concat':
     case 'gelu':
+    case 'tril':
+    case 'triu':
       return max;
     case 'where':
       return Math.max(m[1]!, m[2]!);
@@ -74,9 +76,15 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
       return operands[0]!.type.shape[attrs.axis as number]! - 1;
     case 'matmul':
       return m[0]! * m[1]! * operands[0]!.type.shape[operands[0]!.type.shape.length - 1]!;
+    case 'conv2d':
+      // Each output sums one window of in/groups * kH * kW products, plus the bias.
+      return m[0]! * m[1]! * numel(operands[1]!.type.shape.slice(1)) + (m[2] ?? 0);
     case 'layer_norm':
       // |x - mean| / sqrt(var) <= sqrt(n) for a row of n elements.
       return Math.sqrt(operands[0]!.type.shape[operands[0]!.type.shape.length - 1]!) * m[1]! + m[2]!;
+    case 'rms_norm':
+      // |x| / rms(x) <= sqrt(n) for a row of n elements.
+      return Math.sqrt(operands[0]!.type.shape[operands[0]!.type.shape.length - 1]!) * (m[1] ?? 1);
     case 'attention':
       return m[2]!;
     case 'iota':
@@ -90,7 +98,7 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
 
 /** Ops whose f32 result is exactly the float64 result when their operands are exact (no rounding). */
 export const EXACT_OPS: ReadonlySet<string> = new Set([
-  'neg', 'abs', 'max', 'min', 'where', 'cast', 'reduce_max', 'reduce_min',
+  'neg', 'abs', 'max', 'min', 'where', 'cast', 'reduce_max', 'reduce_min', 'tril', 'triu',
   'reshape', 'transpose', 'broadcast_to', 'slice', 'concat', 'pad', 'gather', 'iota', 'constant',
 ]);
 

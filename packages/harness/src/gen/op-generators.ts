@@ -97,7 +97,8 @@ const where: OpGenerator = {
   generate(g) {
     let a = g.pick();
     const cond = g.partner([a.type.shape], 'bool');
-    let b = g.partner([a.type.shape, cond.type.shape], a.type.dtype);
+    // A scalar branch now and then (where(mask, x, 0)): the lowering folds it into the kernel as a literal.
+    let b = g.c.oneIn(3) ? g.scalar(g.fillValue(a.type.dtype), a.type.dtype) : g.partner([a.type.shape, cond.type.shape], a.type.dtype);
     if (g.c.flag()) [a, b] = [b, a];
     return g.emit('where', [cond, a, b]);
   },
@@ -178,6 +179,56 @@ const matmul: OpGenerator = {
   },
 };
 
+/**
+ * conv2d on a pool value fitted to [N, C, H, W]: groups 1, 2 or depthwise
+ * (implicit GEMM and fused-decomposition lowerings), kernel 1-3, stride,
+ * padding and dilation 1-2 each (sometimes left to their defaults), a bias
+ * half the time; every tensor within the element budget.
+ */
+const conv2d: OpGenerator = {
+  generate(g) {
+    const depthwise = g.c.oneIn(4);
+    let G = depthwise ? g.c.range(2, 4) : g.c.pick([1, 1, 2]);
+    let cg = depthwise ? 1 : g.c.range(1, 3);
+    let og = g.c.range(1, 3);
+    let n = g.c.range(1, 2);
+    const k = [g.c.range(1, 3), g.c.range(1, 3)];
+    const stride = [g.c.range(1, 2), g.c.range(1, 2)];
+    const dilation = [g.c.range(1, 2), g.c.range(1, 2)];
+    const padding = [g.c.int(3), g.c.int(3)];
+    const hw = [g.c.range(1, 7), g.c.range(1, 7)];
+    const span = (a: number) => dilation[a]! * (k[a]! - 1) + 1;
+    // The padded image at least as large as the kernel's span.
+    const fitImage = () => [0, 1].forEach((a) => (hw[a] = Math.max(hw[a]!, span(a) - 2 * padding[a]!)));
+    const out = (a: number) => Math.floor((hw[a]! + 2 * padding[a]! - span(a)) / stride[a]!) + 1;
+    const sizes = () => [n * cg * G * hw[0]! * hw[1]!, n * og * G * out(0) * out(1), og * G * cg * k[0]! * k[1]!];
+    fitImage();
+    // Shrink until every tensor fits the element budget (a 1x1 kernel on a 1x1 image always does).
+    for (let a = 0; Math.max(...sizes()) > g.budget; a = 1 - a) {
+      if (hw[a]! > 1 && hw[a]! + 2 * padding[a]! > span(a)) hw[a]!--;
+      else if (og > 1) og--;
+      else if (cg > 1) cg--;
+      else if (n > 1) n--;
+      else if (G > 2 || (G > 1 && !depthwise)) G--;
+      else if (k[a]! > 1 || dilation[a]! > 1) [k[a], dilation[a]] = [1, 1];
+      else if (padding[a]! > 0) padding[a]!--;
+      else if (hw[a]! > 1) hw[a]!--;
+      else G = 1;
+      fitImage();
+    }
+    let x = g.fitShape(g.toFloat(g.pick()), [n, cg * G, hw[0]!, hw[1]!]);
+    let w = g.fitShape(g.toFloat(g.pick()), [og * G, cg, k[0]!, k[1]!]);
+    [x, w] = g.clampProduct(x, w, cg * k[0]! * k[1]!, L / 2);
+    const operands = g.c.flag() ? [x, w, g.clamp(g.fitShape(g.toFloat(g.pick()), [og * G]), L / 2)] : [x, w];
+    const attrs: Record<string, number | number[]> = {};
+    if (G > 1 || g.c.flag()) attrs.groups = G;
+    if (stride.some((v) => v > 1) || g.c.flag()) attrs.stride = stride;
+    if (padding.some((v) => v > 0) || g.c.flag()) attrs.padding = padding;
+    if (dilation.some((v) => v > 1) || g.c.flag()) attrs.dilation = dilation;
+    return g.emit('conv2d', operands, attrs);
+  },
+};
+
 const reshape: OpGenerator = {
   generate(g) {
     const x = g.pick();
@@ -198,7 +249,20 @@ const transpose: OpGenerator = {
 const broadcastTo: OpGenerator = {
   generate(g) {
     const x = g.pick();
-    return g.emit('broadcast_to', [x], { shape: growShape(g.c, x.type.shape, g.budget) });
+    const shape = growShape(g.c, x.type.shape, g.budget);
+    // torch.expand's -1 (keep this axis's extent) is resolved by the builder: exercise that canonicalisation.
+    const shift = shape.length - x.type.shape.length;
+    if (x.type.shape.length > 0 && g.c.oneIn(3)) shape[shift + g.c.int(x.type.shape.length)] = -1;
+    return g.emit('broadcast_to', [x], { shape });
+  },
+};
+
+/** tril or triu of a value of rank >= 2, on a diagonal from below the first row to past the last column. */
+const triangle: OpGenerator = {
+  generate(g, op) {
+    const x = g.minRank(g.pick(), 2);
+    const [rows, cols] = x.type.shape.slice(-2) as [number, number];
+    return g.emit(op, [x], g.c.oneIn(4) ? {} : { diagonal: g.c.range(-rows, cols) });
   },
 };
 
@@ -338,6 +402,18 @@ const layerNorm: OpGenerator = {
   },
 };
 
+const rmsNorm: OpGenerator = {
+  generate(g) {
+    const x = g.minRank(g.toFloat(g.pick()), 1);
+    const d = x.type.shape[x.type.shape.length - 1]!;
+    const existing = g.pickWhere((v) => v.type.dtype === 'f32' && shapesEqual(v.type.shape, [d]));
+    const w = g.clamp(existing && g.c.flag() ? existing : g.fitShape(g.toFloat(g.pick()), [d]), L / Math.sqrt(d));
+    // Tame mode avoids tiny eps (as layer_norm): an all-zero row would divide rounding noise by sqrt(eps).
+    const eps = g.opts.tame ? g.c.pick([0.01, 0.1]) : g.c.pick([1e-6, 1e-5, 0.1, 0]);
+    return g.emit('rms_norm', g.c.flag() ? [x, w] : [x], g.opts.tame || g.c.flag() ? { eps } : {});
+  },
+};
+
 const gelu: OpGenerator = {
   generate(g) {
     const x = g.toFloat(g.pick());
@@ -414,9 +490,12 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
   where,
   cast,
   matmul,
+  conv2d,
   reshape,
   transpose,
   broadcast_to: broadcastTo,
+  tril: triangle,
+  triu: triangle,
   slice,
   concat,
   pad,
@@ -429,6 +508,7 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
   argmin: argExtreme,
   cumsum,
   layer_norm: layerNorm,
+  rms_norm: rmsNorm,
   gelu,
   attention,
 };

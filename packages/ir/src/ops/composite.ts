@@ -6,6 +6,7 @@ import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, broadcastShapes, formatShape, normalizeAxis, numel, shapesEqual, stridesOf } from '../tensor-type.ts';
 import { broadcastOffset, forEachIndex, forEachLine, mapElements } from './eval-util.ts';
 import { erf } from './special.ts';
+import { TRIANGLE_OPS } from './triangle.ts';
 
 /** Emits a scalar f32 constant. */
 export function scalar(e: Emitter, v: number): Value {
@@ -106,6 +107,43 @@ const layerNormOp: OpDef = {
     const variance = e.emit('reduce_mean', [e.emit('mul', [xc, xc])], { axes, keepdims: true });
     const r = e.emit('rsqrt', [e.emit('add', [variance, scalar(e, num(attrs, 'eps'))])]);
     return e.emit('add', [e.emit('mul', [e.emit('mul', [xc, r]), w!]), b!]);
+  },
+};
+
+/** torch.finfo(torch.float32).eps: PyTorch's rms_norm eps when none is given. */
+export const F32_EPSILON = 2 ** -23;
+
+const rmsNormOp: OpDef = {
+  name: 'rms_norm',
+  doc: 'x / sqrt(mean(x^2) + eps) * weight over the last axis (torch.nn.functional.rms_norm; eps defaults to float32 epsilon)',
+  fusion: 'reduction',
+  operands: { names: ['x', 'weight?'], min: 1, max: 2 },
+  attrs: { eps: { kind: 'float', default: F32_EPSILON, doc: 'added to the mean square' } },
+  inferType([x, w], attrs) {
+    requireF32(x!, 'operand x');
+    if (x!.shape.length < 1) throw new TypeRuleError('operand x is a scalar, expected rank >= 1');
+    const d = x!.shape[x!.shape.length - 1]!;
+    if (w) {
+      requireF32(w, 'operand weight');
+      if (!shapesEqual(w.shape, [d])) throw new TypeRuleError(`weight has shape ${formatShape(w.shape)}, expected [${d}] (the last axis of x)`);
+    }
+    if (!(num(attrs, 'eps') >= 0)) throw new TypeRuleError(`eps ${num(attrs, 'eps')} must be >= 0`);
+    return x!;
+  },
+  evaluate([x, w], attrs, result) {
+    const eps = Math.fround(num(attrs, 'eps'));
+    return mapRows(x!, x!.type.shape.length - 1, result, (row) => {
+      let sq = 0;
+      for (const v of row) sq += v * v;
+      const r = 1 / Math.sqrt(sq / row.length + eps);
+      for (let j = 0; j < row.length; j++) row[j] = row[j]! * r * (w ? w.data[j]! : 1);
+    });
+  },
+  decompose(e, [x, w], attrs) {
+    const axes = [x!.type.shape.length - 1];
+    const meanSquare = e.emit('reduce_mean', [e.emit('mul', [x!, x!])], { axes, keepdims: true });
+    const normed = e.emit('mul', [x!, e.emit('rsqrt', [e.emit('add', [meanSquare, scalar(e, num(attrs, 'eps'))])])]);
+    return w ? e.emit('mul', [normed, w]) : normed;
   },
 };
 
@@ -233,4 +271,4 @@ const attentionOp: OpDef = {
 };
 
 /** Composite ops: each has direct reference semantics and a decomposition into core ops. */
-export const COMPOSITE_OPS: readonly OpDef[] = [softmaxOp, layerNormOp, geluOp, attentionOp];
+export const COMPOSITE_OPS: readonly OpDef[] = [softmaxOp, layerNormOp, rmsNormOp, geluOp, attentionOp, ...TRIANGLE_OPS];

@@ -2,6 +2,7 @@ import { TypeRuleError } from '../errors.ts';
 import { type OpDef, fixedOperands } from '../op-def.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, broadcastShapes, numel, stridesOf } from '../tensor-type.ts';
+import { CONVOLUTION_OPS } from './convolution.ts';
 import { broadcastOffset, forEachIndex } from './eval-util.ts';
 
 /** Result type of a batched matmul, or a TypeRuleError. */
@@ -52,5 +53,5 @@ const matmulOp: OpDef = {
   evaluate: ([a, b], _attrs, result) => matmulRef(a!, b!, result),
 };
 
-/** Contractions. */
-export const CONTRACTION_OPS: readonly OpDef[] = [matmulOp];
+/** Contractions: matmul and the convolutions. */
+export const CONTRACTION_OPS: readonly OpDef[] = [matmulOp, ...CONVOLUTION_OPS];

@@ -508,3 +508,53 @@ export function logAddExp(a: number, b: number): number {
   if (a === Infinity || b === Infinity) return Infinity;
   return Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
 }
+
+/** Convolution geometry for naiveConv2d: (height, width) pairs and the group count. */
+export interface NaiveConvAttrs {
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  readonly groups: number;
+}
+
+/**
+ * conv2d as im2col then matmul, unlike the interpreter's direct loops: the
+ * input is zero-padded with naivePad, every output position's window is
+ * copied out as one row per group (channel, kh, kw order), and each group's
+ * rows are multiplied by that group's weights reshaped to [in/groups*kh*kw, out/groups].
+ */
+export function naiveConv2d(x: Flat, w: Flat, bias: Flat | undefined, a: NaiveConvAttrs): Flat {
+  const [n, c, h, wd] = x.shape as [number, number, number, number];
+  const [o, cg, kh, kw] = w.shape as [number, number, number, number];
+  const [ph, pw] = a.padding;
+  const xp = nest([n, c, h + 2 * ph, wd + 2 * pw], naivePad(x, [0, 0, ph, pw], [0, 0, ph, pw], 0).data);
+  const nw = nest(w.shape, w.data);
+  const oh = Math.floor((h + 2 * ph - a.dilation[0] * (kh - 1) - 1) / a.stride[0]) + 1;
+  const ow = Math.floor((wd + 2 * pw - a.dilation[1] * (kw - 1) - 1) / a.stride[1]) + 1;
+  const og = o / a.groups;
+  const k = cg * kh * kw;
+  const out = tabulate([n, o, oh, ow], () => 0) as Nd[][][][];
+  for (let b = 0; b < n; b++) {
+    for (let g = 0; g < a.groups; g++) {
+      const rows: number[] = [];
+      for (let y = 0; y < oh; y++) {
+        for (let xx = 0; xx < ow; xx++) {
+          for (let ci = 0; ci < cg; ci++) {
+            for (let i = 0; i < kh; i++) {
+              for (let j = 0; j < kw; j++) rows.push(at(xp, [b, g * cg + ci, y * a.stride[0] + i * a.dilation[0], xx * a.stride[1] + j * a.dilation[1]]));
+            }
+          }
+        }
+      }
+      const cols: number[] = [];
+      for (let p = 0; p < k; p++) {
+        for (let q = 0; q < og; q++) cols.push(at(nw, [g * og + q, Math.floor(p / (kh * kw)), Math.floor(p / kw) % kh, p % kw]));
+      }
+      const prod = naiveMatmul({ shape: [oh * ow, k], data: rows }, { shape: [k, og], data: cols });
+      for (let r = 0; r < oh * ow; r++) {
+        for (let q = 0; q < og; q++) out[b]![g * og + q]![Math.floor(r / ow)]![r % ow] = prod.data[r * og + q]! + (bias ? bias.data[g * og + q]! : 0);
+      }
+    }
+  }
+  return { shape: [n, o, oh, ow], data: flatten(out) };
+}

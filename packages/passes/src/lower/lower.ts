@@ -1,4 +1,5 @@
-import { type DType, type Node, type Program, TesseraError, assertVerified, decomposeProgram, ints, num, numel } from '@tessera/ir';
+import { type Attrs, type DType, type Node, type Program, type TensorType, TesseraError, assertVerified, decomposeProgram, ints, num, numel, valueTypes } from '@tessera/ir';
+import { expandsConv2d, lowerConv2d } from './conv.ts';
 import { type BufferDecl, type BufferRole, E, type Expr, type Kernel, type KernelProgram, type Store, assertKernelProgram, denseStrides } from '@tessera/kernel';
 import { type AffineIndex, broadcastIndex, indexOnAxes, rowExpr, sameIndex, viewMapAt, zeroRow } from './affine.ts';
 import { elementwiseExpr, isElementwiseOp } from './elementwise-expr.ts';
@@ -199,6 +200,30 @@ class Lowering {
     return view;
   }
 
+  /** A dense copy of a value, made by a kernel of its own (a layout the consumer cannot read as a view). */
+  copyOf(name: string): View {
+    const src = this.viewOf(name);
+    const b = this.addBuffer(`${name}.dense`, this.types.get(name)!.dtype, src.shape, 'temp');
+    const [outerUsed, outerCovered] = [this.used, this.covered];
+    this.beginKernel();
+    const rank = src.shape.length;
+    this.pushMap('copy', src.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(src.shape) }, value: this.read(name, rank, [...Array(rank).keys()]) }]);
+    [this.used, this.covered] = [outerUsed, outerCovered];
+    return denseView(b, src.shape);
+  }
+
+  /** Runs `build`; when it returns false, every buffer, kernel and value it added is taken back. */
+  attempt(build: () => boolean): boolean {
+    const saved = { buffers: this.buffers.length, kernels: this.kernels.length, values: new Map(this.values), used: new Set(this.used), covered: new Set(this.covered) };
+    if (build()) return true;
+    this.buffers.length = saved.buffers;
+    this.kernels.length = saved.kernels;
+    this.values.clear();
+    for (const [k, v] of saved.values) this.values.set(k, v);
+    [this.used, this.covered] = [saved.used, saved.covered];
+    return false;
+  }
+
   pushMap(op: string, shape: readonly number[], stores: readonly Store[]): void {
     this.pushKernel({ kind: 'map', name: this.kernelName(op), shape, stores });
   }
@@ -283,28 +308,35 @@ class Lowering {
    * the store's index map).
    */
   lowerRoot(root: Node, sink: Node): void {
-    if (!this.epilogueFits(root, sink)) {
-      // Over the buffer limit: the root's kernel stores the root alone, and the epilogue runs after it like any elementwise chain.
-      this.lowerRoot(root, root);
-      this.beginKernel();
-      if (MOVEMENT_OPS.has(sink.op)) this.lowerMovement(sink);
-      else this.lowerElementwise(sink);
-      return;
-    }
+    // Over the buffer limit: the root's kernel stores the root alone, and the epilogue runs after it like any elementwise chain.
+    if (!this.epilogueFits(root, sink)) return this.lowerRootThenEpilogue(root, sink);
     const shape = root.type.shape;
     switch (root.op) {
       case 'matmul':
         return this.lowerMatmul(root, sink);
+      case 'conv2d':
+        // An epilogue that cannot fold into the GEMM's rows runs as a kernel of its own.
+        if (!this.attempt(() => lowerConv2d(this, root, sink))) this.lowerRootThenEpilogue(root, sink);
+        return;
       case 'attention':
         return this.lowerAttention(root, sink);
       case 'softmax':
       case 'layer_norm':
+      case 'rms_norm':
         return this.lowerRow(root, sink);
       default:
         if (reductionStages(root.op)) return this.lowerReduce(root, sink);
         if (rowStages(root.op)) return this.lowerRow(root, sink);
         throw new TesseraError(`lowering: '${root.op}' is not a kernel root (%${root.name}, shape ${shape.join('x')})`);
     }
+  }
+
+  /** The root's kernel storing the root alone, then its epilogue (up to `sink`) as a kernel of its own. */
+  lowerRootThenEpilogue(root: Node, sink: Node): void {
+    this.lowerRoot(root, root);
+    this.beginKernel();
+    if (MOVEMENT_OPS.has(sink.op)) this.lowerMovement(sink);
+    else this.lowerElementwise(sink);
   }
 
   /** The stores of a root's kernel: the epilogue of the root's value (at `index`, over `rank` axes) into the sink's buffer. */
@@ -367,14 +399,14 @@ class Lowering {
   }
 
   /**
-   * Row kernels (softmax, log_softmax, layer_norm, and the cumsum scan): the
-   * row's axis last, stages for the row statistics (running ones in a
-   * scan), row stores for the result.
+   * Row kernels (softmax, log_softmax, layer_norm, rms_norm, and the cumsum
+   * scan): the row's axis last, stages for the row statistics (running ones
+   * in a scan), row stores for the result.
    */
   lowerRow(n: Node, sink: Node): void {
     const x = n.operands[0]!;
     const xShape = this.shapeOf(x);
-    const axis = n.op === 'layer_norm' ? xShape.length - 1 : num(n.attrs, 'axis');
+    const axis = n.op === 'layer_norm' || n.op === 'rms_norm' ? xShape.length - 1 : num(n.attrs, 'axis');
     const order = [...xShape.keys()].filter((a) => a !== axis).concat(axis);
     const shape = order.map((a) => xShape[a]!);
     const rank = shape.length;
@@ -387,7 +419,12 @@ class Lowering {
     let scan = false;
     const rule = rowStages(n.op);
     if (rule) ({ stages, value, scan = false } = rule({ x: xe, dtype: n.type.dtype, count: d, index: E.axis(rank - 1), extent: d }));
-    else {
+    else if (n.op === 'rms_norm') {
+      stages = [{ name: 'sq', combiner: 'sum' as const, dtype: 'f32' as const, value: E.binary('mul', xe, xe) }];
+      const inv = E.unary('rsqrt', E.binary('add', E.binary('div', E.ref('f32', 'sq'), f(d)), f(num(n.attrs, 'eps'))));
+      const normed = E.binary('mul', xe, inv);
+      value = n.operands[1] === undefined ? normed : E.binary('mul', normed, this.read(n.operands[1], rank, [rank - 1]));
+    } else {
       const mean = E.binary('div', E.ref('f32', 'sum'), f(d));
       const centred = E.binary('sub', xe, mean);
       stages = [
@@ -492,6 +529,25 @@ class Lowering {
 }
 
 /**
+ * Composites the fused lowering builds from their decomposition, having no
+ * kernel template: tril and triu (iotas, a comparison and a select, which
+ * fuse into their consumer) and depthwise convolutions (see conv.ts).
+ */
+const EXPANDED_BEFORE_FUSION: Readonly<Record<string, (operands: readonly TensorType[], attrs: Attrs) => boolean>> = {
+  tril: () => true,
+  triu: () => true,
+  conv2d: expandsConv2d,
+};
+
+/** The program with the composites of EXPANDED_BEFORE_FUSION expanded (itself when it has none). */
+function expandBeforeFusion(program: Program): Program {
+  const expands = (op: string, types: readonly TensorType[], attrs: Attrs) => Object.hasOwn(EXPANDED_BEFORE_FUSION, op) && EXPANDED_BEFORE_FUSION[op]!(types, attrs);
+  const typeOf = valueTypes(program);
+  if (!program.nodes.some((n) => expands(n.op, n.operands.map((o) => typeOf.get(o)!), n.attrs))) return program;
+  return decomposeProgram(program, (def, types, attrs) => expands(def.name, types, attrs));
+}
+
+/**
  * Lowers a verified graph program to a kernel program. Movement ops become
  * views folded into index maps. With fusion (the default) the fusion plan
  * decides which values are computed inline and which kernels absorb which
@@ -502,7 +558,7 @@ class Lowering {
 export function lowerToKernels(program: Program, options: LowerOptions = {}): KernelProgram {
   assertVerified(program);
   const fusion = options.fusion ?? true;
-  const p = fusion ? program : decomposeProgram(program);
+  const p = fusion ? expandBeforeFusion(program) : decomposeProgram(program);
   const L = new Lowering(fusion ? planFusion(p) : NO_FUSION, options.maxBuffersPerKernel);
   const inputs = p.inputs.map((i) => {
     const b = L.addBuffer(i.name, i.type.dtype, i.type.shape, i.kind === 'parameter' ? 'param' : 'input');

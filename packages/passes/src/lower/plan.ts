@@ -3,7 +3,7 @@ import { isElementwiseOp, isTranscendental } from './elementwise-expr.ts';
 import { denseView, reshapeView, transposeView } from './view.ts';
 
 /** Ops whose result comes out of a kernel template (contraction, reduction, row kernel, attention). */
-export const ROOT_OPS = new Set(['matmul', 'reduce_sum', 'reduce_max', 'reduce_mean', 'softmax', 'layer_norm', 'attention', 'reduce_min', 'reduce_prod', 'reduce_any', 'reduce_all', 'argmax', 'argmin', 'logsumexp', 'log_softmax', 'cumsum']);
+export const ROOT_OPS = new Set(['matmul', 'conv2d', 'reduce_sum', 'reduce_max', 'reduce_mean', 'softmax', 'layer_norm', 'rms_norm', 'attention', 'reduce_min', 'reduce_prod', 'reduce_any', 'reduce_all', 'argmax', 'argmin', 'logsumexp', 'log_softmax', 'cumsum']);
 /** Ops that only re-index their operand. */
 export const MOVEMENT_OPS = new Set(['transpose', 'broadcast_to', 'slice', 'reshape']);
 

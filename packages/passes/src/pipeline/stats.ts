@@ -25,9 +25,10 @@ export interface CompileStats {
 }
 
 /**
- * Floating-point operations of a graph: 2*M*N*K per matmul; attention
+ * Floating-point operations of a graph: 2*M*N*K per matmul, 2 per
+ * output per window element of a convolution (plus 1 with a bias); attention
  * 2*Tq*Tk*(D + Dv) plus 5 per score (scale, max, exp, sum, divide); softmax
- * and log_softmax 5 and layer_norm 8 per element; logsumexp 5 per element
+ * 5, log_softmax 5, layer_norm 8 and rms_norm 3 (4 with a weight) per element; logsumexp 5 per element
  * of its input; gelu 8 per element; 1 per element of every other
  * arithmetic op and of the input of a reduction, argmax, argmin or cumsum.
  * Movement, comparisons, casts, gathers and constants count 0.
@@ -42,6 +43,10 @@ export function flopsOf(p: Program): number {
     switch (n.op) {
       case 'matmul':
         flops += 2 * out * x!.shape.at(-1)!;
+        break;
+      case 'conv2d':
+        // A multiply-add per window element (in/groups * kH * kW), and the bias.
+        flops += 2 * out * numel(types.get(n.operands[1]!)!.shape.slice(1)) + (n.operands.length > 2 ? out : 0);
         break;
       case 'attention': {
         const tk = types.get(n.operands[1]!)!.shape.at(-2)!;
@@ -61,6 +66,10 @@ export function flopsOf(p: Program): number {
       case 'layer_norm':
       case 'gelu':
         flops += 8 * out;
+        break;
+      case 'rms_norm':
+        // square, sum, scale (and the weight).
+        flops += (n.operands.length > 1 ? 4 : 3) * out;
         break;
       case 'reduce_sum':
       case 'reduce_max':
