@@ -9,3 +9,5 @@ export { type CompareOptions, type CompareReport, type CompareRow, type Localisa
 export { describeInputs, formatCompareReport, formatDisagreement, formatDivergence, formatNode } from './format.ts';
 export { BackendsDisagreeError, expectBackendsAgree } from './expect.ts';
 export { type Fault, corruptStore, faultyBackend, misplace, strayStore } from './faults.ts';
+/** Seeded inputs for a model's program (token ids in range of the tables they index): what `tessera bench` runs a model file on. */
+export { gatherIndexInputs, modelInputsFor } from '../model-inputs.ts';
