@@ -13,6 +13,9 @@
  * until `npm install webgpu`, and then works. With @tessera/cli and
  * typescript installed: `npx tessera --version`, `npx tessera compile
  * model.ts --emit ir`, and `tessera compare` with fast-check deleted.
+ * With @tessera/compiler and @tessera/models installed: the browser app
+ * (browser-app/app.ts) bundled from the installed packages with esbuild
+ * runs in headless Chromium on cpu and webgpu (browser-app/serve-app.ts).
  */
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +26,9 @@ import { fileURLToPath } from 'node:url';
 import { parseProgram, printProgram, verify } from '@tessera/ir';
 import * as repoCompiler from '@tessera/compiler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeImports } from '../../backend-webgpu/test/browser/bundle.ts';
+import { type AppBundle, bundleBrowserApp } from './browser-app/bundle-app.ts';
+import { type AppServer, expectLikeNode, serveApp } from './browser-app/serve-app.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/install/', import.meta.url));
@@ -292,5 +298,38 @@ describe('a project with @tessera/cli and typescript installed', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^cpu +output .* pass$/m);
     expect(r.code).toBe(0);
+  });
+});
+
+describe('a browser app bundled from the tarballs (a project with @tessera/compiler and @tessera/models installed)', () => {
+  let project: string;
+  let app: AppBundle;
+  let server: AppServer;
+  beforeAll(async () => {
+    project = scratchProject('browser', { '@tessera/compiler': '', '@tessera/models': '' });
+    ok('npm', NPM_INSTALL, project);
+    app = await bundleBrowserApp(project);
+    server = await serveApp(app, project);
+  }, 300_000);
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('bundles the built files of the installed packages, with no node: import and nothing external', () => {
+    expect(nodeImports(app.text)).toEqual([]);
+    expect(app.externalImports).toEqual([]);
+    const ours = app.inputs.filter((f) => f.includes('@tessera/'));
+    expect(ours.length).toBeGreaterThan(0);
+    // Every file of ours comes from an installed package's dist/, none from the workspace's sources.
+    expect(ours.filter((f) => !/node_modules\/@tessera\/[^/]+\/dist\//.test(f))).toEqual([]);
+    console.log(`browser app bundle from the tarballs: ${app.minifiedBytes} bytes minified, ${app.gzipBytes} gzipped`);
+  });
+
+  it('a cross-origin isolated page traces the models as Node does and runs the block on cpu (worker threads) and webgpu like the interpreter', async () => {
+    const r = await server.runApp('isolated', ['cpu', 'webgpu']);
+    expect(r.crossOriginIsolated).toBe(true);
+    expect(r.cpuThreads).toBe(r.hardwareConcurrency);
+    expectLikeNode(r, ['cpu', 'webgpu']);
   });
 });
