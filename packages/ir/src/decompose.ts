@@ -36,6 +36,8 @@ export class DecomposingEmitter implements Emitter {
  */
 export function decomposeProgram(p: Program, shouldExpand: ExpandPredicate = () => true): Program {
   const b = new ProgramBuilder(p.name);
+  // The nodes of a decomposition take names no node of `p` has: kernels and tools map values to graph nodes by name.
+  b.reserve(p.nodes.map((n) => n.name));
   const env = new Map<string, Value>();
   for (const i of p.inputs) env.set(i.name, b.declare(i.name, i.type, i.kind, i.loc));
   const expander = new DecomposingEmitter(b, shouldExpand);
