@@ -159,8 +159,9 @@ async function serve(args: RunnerArgs): Promise<void> {
       // As the CLI does: relaxed SIMD on in Node 20 (fused multiply-adds), unless TESSERA_WASM_RELAXED_SIMD=0.
       enableRelaxedSimd();
       const { prepareModel } = await import('../packages/cli/src/commands/bench.ts');
-      const model = await prepareModel({ config: args.config, ...(args.weights ? { weights: args.weights } : {}), backend: 'cpu', threads: args.threads, inputs: {} });
-      runOnce = async () => (await model.run({ pixel_values: pixels })).logits as Float32Array;
+      const { configModel } = await import('../packages/cli/src/model-source.ts');
+      const model = await prepareModel({ model: configModel(args.config), ...(args.weights ? { weights: args.weights } : {}), backend: 'cpu', threads: args.threads });
+      runOnce = async () => (await model.run({ pixel_values: pixels })).logits!.data as Float32Array;
       dispose = () => model.dispose();
     } else if (args.kind === 'ort-web') {
       const ort = await import('onnxruntime-web');

@@ -119,10 +119,11 @@ async function tesseraVit(): Promise<{ run: () => Promise<Float32Array>; pixels:
   const weights = join(MODELS_DIR, `${name}.safetensors`);
   const io = join(MODELS_DIR, `${name}.io.safetensors`);
   const { prepareModel } = await import('../packages/cli/src/commands/bench.ts');
-  const model = await prepareModel({ config, ...(existsSync(weights) ? { weights } : {}), backend: 'webgpu', inputs: {} });
+  const { configModel } = await import('../packages/cli/src/model-source.ts');
+  const model = await prepareModel({ model: configModel(config), ...(existsSync(weights) ? { weights } : {}), backend: 'webgpu' });
   const pixels = existsSync(io) ? ((await readSafetensorsFile(io)).tensors.get('pixel_values')!.data as Float32Array) : seededArray(3 * 224 * 224, 5);
   return {
-    run: async () => (await model.run({ pixel_values: pixels })).logits as Float32Array,
+    run: async () => (await model.run({ pixel_values: pixels })).logits!.data as Float32Array,
     pixels,
     compileMs: model.compileMs,
     dispose: () => model.dispose(),

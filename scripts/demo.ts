@@ -12,19 +12,8 @@
  * element: they are the oracles, not runtimes, so they run on a subset.
  */
 import { readSafetensorsFile } from '@tessera/ir/node';
-import {
-  FASHION_MNIST_LABELS,
-  type ImageSet,
-  type LoadedModel,
-  argmax,
-  compileGenerator,
-  compileSeq2Seq,
-  compileVit,
-  loadModel,
-  pixelValues,
-  readInstalledTestSet,
-  readSample,
-} from '@tessera/models';
+import { FASHION_MNIST_LABELS, type ImageSet, argmax, compileGenerator, compileSeq2Seq, compileVit, pixelValues } from '@tessera/models';
+import { type LoadedModel, loadModel, readInstalledTestSet, readSample } from '@tessera/models/node';
 import { type BackendName, availableBackends, enableRelaxedSimd } from '@tessera/compiler';
 
 // As the CLI does: the CPU backend's matmuls fuse multiply-adds (relaxed SIMD; Node 20 needs it turned on).

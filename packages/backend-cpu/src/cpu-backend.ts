@@ -45,7 +45,7 @@ export function compileJs(program: KernelProgram): HostExecutable {
   });
   const faults = GatherFaultSlots.inArray(program);
   const kernels = src.kernels.map((k) => instantiateJsKernel(k, buffers, faults.record));
-  return hostExecutable(program, buffers, faults, (stepMs) => runSteps(kernels, stepMs), kernels.map(() => 'js'));
+  return hostExecutable(program, buffers, faults, (stepMs) => runSteps(kernels, stepMs), kernels.map(() => 'js'), { name: 'cpu', target: 'js', threads: 1 });
 }
 
 /** Options of the CPU backend. */

@@ -5,23 +5,24 @@
  * the call (so a run uses its inputs as they are when run() is called), the
  * gather fault slots checked and outputs copied out after each run.
  */
-import { type Executable, InputBinder, type KernelProgram, type KernelTiming, type TensorData, kernelInputSlots, outputRecord } from '@tessera/kernel';
+import { type BackendInfo, type Executable, type Inputs, InputBinder, type KernelProgram, type KernelTiming, type TensorData, disposable, kernelSignature, outputRecord } from '@tessera/kernel';
 import type { GatherFaultSlots } from './gather-fault-slots.ts';
 
 /** An executable whose inputs can also be placed once, ahead of the runs. */
 export interface HostExecutable extends Executable {
+  readonly backend: BackendInfo & { readonly name: 'cpu'; readonly target: 'wasm' | 'js'; readonly threads: number };
   /**
    * Copies inputs (typically the weights) into the executable's buffers now;
    * later runs use them without copying again unless a run passes them anew.
    * The caller may then drop its own arrays: the buffers hold the only copy.
    */
-  setInputs(inputs: Readonly<Record<string, TensorData>>): void;
+  setInputs(inputs: Inputs): void;
   /**
    * Runs once on `inputs`, as run does, timing each kernel from its start
    * to the barrier after it (all threads done); resolves to the timings in
    * launch order.
    */
-  profile(inputs: Readonly<Record<string, TensorData>>): Promise<KernelTiming[]>;
+  profile(inputs: Inputs): Promise<KernelTiming[]>;
 }
 
 /** Runs every step in order; with `stepMs`, appends each one's milliseconds to it. */
@@ -41,7 +42,8 @@ export function runSteps(steps: readonly (() => void)[], stepMs?: number[]): voi
  * Wraps `execute` (runs every kernel once over `buffers`; with `stepMs`,
  * appends each kernel's milliseconds to it) as an executable; `faults` are
  * where its kernels record out-of-range gather indices; `variants[i]` says
- * how kernel i runs, for profiles; `release` frees what dispose() should.
+ * how kernel i runs, for profiles; `backend` is what it says it runs on;
+ * `release` frees what dispose() should.
  */
 export function hostExecutable(
   program: KernelProgram,
@@ -49,25 +51,32 @@ export function hostExecutable(
   faults: GatherFaultSlots,
   execute: (stepMs?: number[]) => void,
   variants: readonly string[],
+  backend: HostExecutable['backend'],
   release: () => void = () => {},
 ): HostExecutable {
-  const binder = new InputBinder(program.name, kernelInputSlots(program), (i, v) => buffers[program.inputs[i]!.buffer]!.set(v as never));
+  const signature = kernelSignature(program);
+  const binder = new InputBinder(program.name, signature.inputs, (i, v) => buffers[program.inputs[i]!.buffer]!.set(v as never));
   const checked = (stepMs?: number[]) => {
     faults.reset();
     execute(stepMs);
     faults.check();
   };
-  return {
+  return disposable<HostExecutable>({
+    ...signature,
+    backend,
     setInputs(inputs) {
       binder.setInputs(inputs);
     },
     async run(inputs) {
       binder.bindRun(inputs);
       checked();
-      return outputRecord(program.outputs.map(({ name, buffer }) => [name, buffers[buffer]!.slice()]));
+      return outputRecord(
+        signature.outputs,
+        program.outputs.map(({ buffer }) => buffers[buffer]!.slice()),
+      );
     },
     async profile(inputs) {
-      binder.bindRun(inputs);
+      binder.bindRun(inputs, 'profile()');
       const stepMs: number[] = [];
       checked(stepMs);
       return program.kernels.map((k, i) => ({ name: k.name, kind: k.kind, variant: variants[i]!, ms: stepMs[i]!, method: 'host' as const }));
@@ -75,5 +84,5 @@ export function hostExecutable(
     dispose() {
       if (binder.close()) release();
     },
-  };
+  });
 }

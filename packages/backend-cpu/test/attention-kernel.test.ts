@@ -32,11 +32,11 @@ async function checkCase(c: Case): Promise<void> {
   const inputs = attentionInputs(kp, c.seed);
   const expected = interpret(graph, inputs).o!.data;
   expect(describeMismatch(evaluateKernelProgram(kp, inputs).o!, expected, { atol: 1e-9, rtol: 1e-9 }), 'kernel evaluator').toBeUndefined();
-  expect(describeMismatch((await compileJs(kp).run(inputs)).o!, expected, { reductionLength: c.tk * c.d }), 'js').toBeUndefined();
+  expect(describeMismatch((await compileJs(kp).run(inputs)).o!.data, expected, { reductionLength: c.tk * c.d }), 'js').toBeUndefined();
   for (const threads of [1, 2]) {
     // minParallelWork 0: even these small kernels are split across the threads.
     const exe = await compileWasm(kp, { threads, minParallelWork: 0, relaxedSimd: c.fma ?? relaxedSimd, ...(c.kc ? { blocking: { mc: 256, kc: c.kc, nc: 2048 } } : {}) });
-    const got = (await exe.run(inputs)).o!;
+    const got = (await exe.run(inputs)).o!.data;
     exe.dispose();
     expect(describeMismatch(got, expected, { reductionLength: c.tk * c.d }), `${threads} thread(s)`).toBeUndefined();
   }

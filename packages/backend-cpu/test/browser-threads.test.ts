@@ -79,7 +79,7 @@ async function nodeBits(kp: KernelProgram, inputs: Record<string, number[]>): Pr
   expect(exe.threads).toBe(1);
   const out = await exe.run(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, Float32Array.from(v)])));
   exe.dispose();
-  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length))]));
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(new Uint32Array(v.data.buffer, v.data.byteOffset, v.data.length))]));
 }
 
 describe('wasm thread pool in headless Chromium', () => {

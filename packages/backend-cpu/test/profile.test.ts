@@ -31,15 +31,15 @@ describe('CPU profile', () => {
     it(`${label}: every kernel in launch order, timed on the host; runs after it give the same outputs`, async () => {
       const exe = await make();
       try {
-        const before = (await exe.run(inputs)).y!;
+        const before = (await exe.run(inputs)).y!.data;
         const timings = await exe.profile(inputs);
         expect(timings.map(({ name, kind }) => ({ name, kind }))).toEqual(kp.kernels.map(({ name, kind }) => ({ name, kind })));
         for (const t of timings) {
           expect(t).toMatchObject({ variant, method: 'host' });
           expect(t.ms).toBeGreaterThanOrEqual(0);
         }
-        expect(Array.from((await exe.run(inputs)).y!)).toEqual(Array.from(before));
-        await expect(exe.profile({ ...inputs, x: new Int32Array(20 * 48) as unknown as Float32Array })).rejects.toThrow("input 'x' must be a Float32Array for dtype f32, got Int32Array");
+        expect(Array.from((await exe.run(inputs)).y!.data)).toEqual(Array.from(before));
+        await expect(exe.profile({ ...inputs, x: new Int32Array(20 * 48) as unknown as Float32Array })).rejects.toThrow("input 'x' must be a Float32Array for dtype f32 (or a tensor { data, dims } of one), got Int32Array");
       } finally {
         exe.dispose();
       }

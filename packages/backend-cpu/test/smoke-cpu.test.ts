@@ -32,7 +32,7 @@ describe('cpu smoke', () => {
     const got = await exe.run(inputs);
     for (const name of ['o', 't']) {
       const e = ref[name]!.data;
-      const a = got[name]!;
+      const a = got[name]!.data;
       expect(a.length).toBe(e.length);
       for (let i = 0; i < e.length; i++) expect(Math.abs(a[i]! - e[i]!)).toBeLessThan(1e-5 * (1 + Math.abs(e[i]!)));
     }

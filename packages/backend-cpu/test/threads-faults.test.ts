@@ -25,7 +25,7 @@ const compile = (threads: number) => compileWasm(kernels, { threads, minParallel
 /** The right answer: the same program on one thread. */
 async function expected(): Promise<number[]> {
   const exe = await compile(1);
-  const out = Array.from((await exe.run(inputs)).s!);
+  const out = Array.from((await exe.run(inputs)).s!.data);
   exe.dispose();
   return out;
 }
@@ -54,7 +54,7 @@ describe('a worker of the thread pool that dies', async () => {
 
   it('runs right before any death (the baseline the other cases return to)', async () => {
     expect(exe.threads).toBe(3);
-    expect(Array.from((await exe.run(inputs)).s!)).toEqual(right);
+    expect(Array.from((await exe.run(inputs)).s!.data)).toEqual(right);
   });
 
   for (const { kind, says } of deaths) {
@@ -66,8 +66,8 @@ describe('a worker of the thread pool that dies', async () => {
       expect(String(error)).toMatch(says);
       expect(ms).toBeLessThan(1000);
       await gone;
-      expect(Array.from((await exe.run(inputs)).s!)).toEqual(right);
-      expect(Array.from((await exe.run(inputs)).s!)).toEqual(right);
+      expect(Array.from((await exe.run(inputs)).s!.data)).toEqual(right);
+      expect(Array.from((await exe.run(inputs)).s!.data)).toEqual(right);
     });
 
     it(`${kind}, while idle: the next run reports it (not lost) within a second, and the run after is right`, async () => {
@@ -76,7 +76,7 @@ describe('a worker of the thread pool that dies', async () => {
       expect(String(error)).toMatch(/^TesseraError: thread pool: worker 1 died .* while the pool was idle/);
       expect(String(error)).toMatch(says);
       expect(ms).toBeLessThan(1000);
-      expect(Array.from((await exe.run(inputs)).s!)).toEqual(right);
+      expect(Array.from((await exe.run(inputs)).s!.data)).toEqual(right);
     });
   }
 
@@ -87,17 +87,17 @@ describe('a worker of the thread pool that dies', async () => {
     expect(ms).toBeLessThan(1000);
     // Reported once: by the failed compile, not again by the next run.
     const again = await compile(3);
-    expect(Array.from((await again.run(inputs)).s!)).toEqual(right);
+    expect(Array.from((await again.run(inputs)).s!.data)).toEqual(right);
     again.dispose();
-    expect(Array.from((await exe.run(inputs)).s!)).toEqual(right);
+    expect(Array.from((await exe.run(inputs)).s!.data)).toEqual(right);
   });
 
   it('a compile after a death while idle does not wait for the dead worker, and the death is still reported once', async () => {
     await pool.injectFault(1, { kind: 'terminate' });
     const other = await compile(2);
     await expect(other.run(inputs)).rejects.toThrow(/worker 1 died .* while the pool was idle/);
-    expect(Array.from((await other.run(inputs)).s!)).toEqual(right);
-    expect(Array.from((await exe.run(inputs)).s!)).toEqual(right);
+    expect(Array.from((await other.run(inputs)).s!.data)).toEqual(right);
+    expect(Array.from((await exe.run(inputs)).s!.data)).toEqual(right);
     other.dispose();
   });
 
@@ -115,6 +115,6 @@ describe('a worker of the thread pool that dies', async () => {
     }
     expect(both.join('\n')).toMatch(/worker 1 died \(it called process\.exit/);
     expect(both.join('\n')).toMatch(/worker 2 died \(it threw an uncaught Error/);
-    expect(Array.from((await exe.run(inputs)).s!)).toEqual(right);
+    expect(Array.from((await exe.run(inputs)).s!.data)).toEqual(right);
   });
 });

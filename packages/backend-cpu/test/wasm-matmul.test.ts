@@ -128,7 +128,7 @@ describe('wasm matmul kernel = kernel evaluator', () => {
           const got = await exe.run(inputs);
           exe.dispose();
           for (const o of ['out', 'out2']) {
-            expect(describeMismatch(got[o]!, expected[o]!, { reductionLength: c.k }, { what: `${o} (${threads} threads)` })).toBeUndefined();
+            expect(describeMismatch(got[o]!.data, expected[o]!, { reductionLength: c.k }, { what: `${o} (${threads} threads)` })).toBeUndefined();
           }
         }
       }),
@@ -150,7 +150,7 @@ describe('wasm matmul kernel = kernel evaluator', () => {
     const expected = new Float64Array(m * n);
     for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) expected[i * n + j]! += A[i * k + p]! * B[p * n + j]!;
     const exe = await compileWasm(kp, { threads });
-    const got = (await exe.run(inputs)).out!;
+    const got = (await exe.run(inputs)).out!.data;
     exe.dispose();
     expect(describeMismatch(got, expected, { reductionLength: k })).toBeUndefined();
   });

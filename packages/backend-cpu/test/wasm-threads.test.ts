@@ -33,10 +33,10 @@ describe('wasm target on worker threads', () => {
     }
     const expected = interpret(p, inputs);
     for (const name of ['h', 's']) {
-      expect(describeMismatch(results[0]![name]!, expected[name]!.data, { reductionLength: 1000 })).toBeUndefined();
+      expect(describeMismatch(results[0]![name]!.data, expected[name]!.data, { reductionLength: 1000 })).toBeUndefined();
       // Each element is computed by the same code whichever thread owns it.
-      expect(Array.from(results[1]![name]!)).toEqual(Array.from(results[0]![name]!));
-      expect(Array.from(results[2]![name]!)).toEqual(Array.from(results[0]![name]!));
+      expect(Array.from(results[1]![name]!.data)).toEqual(Array.from(results[0]![name]!.data));
+      expect(Array.from(results[2]![name]!.data)).toEqual(Array.from(results[0]![name]!.data));
     }
   });
 
@@ -52,7 +52,7 @@ describe('wasm target on worker threads', () => {
     // Interleaved runs of different executables on the same pool stay correct.
     const inputs = { x: values(320, 3), y: values(40, 4) };
     const expected = interpret(program(8, 40), inputs).s!.data;
-    for (const exe of [first, ...others, first]) expect(describeMismatch((await exe.run(inputs)).s!, expected, { reductionLength: 40 })).toBeUndefined();
+    for (const exe of [first, ...others, first]) expect(describeMismatch((await exe.run(inputs)).s!.data, expected, { reductionLength: 40 })).toBeUndefined();
     for (const exe of [first, ...others]) exe.dispose();
     await expect(first.run(inputs)).rejects.toThrow(/disposed/);
   });
@@ -70,7 +70,7 @@ describe('wasm target on worker threads', () => {
     const bad = Int32Array.from({ length: 4000 }, (_, k) => (k === 3990 ? 10 : k % 10));
     await expect(exe.run({ t, i: bad })).rejects.toThrow(/index 10 at position 3990 of the indices is out of range \[0, 10\)/);
     const good = Int32Array.from({ length: 4000 }, (_, k) => k % 10);
-    const out = (await exe.run({ t, i: good })).y!;
+    const out = (await exe.run({ t, i: good })).y!.data;
     expect(Array.from(out.subarray(3990 * 8, 3991 * 8))).toEqual(Array.from(t.subarray(0, 8)));
     exe.dispose();
   });
@@ -81,6 +81,6 @@ describe('wasm target on worker threads', () => {
     const exe = await compileWasm(lowerToKernels(p), { threads: 5, minParallelWork: 0 });
     const got = await exe.run(inputs);
     exe.dispose();
-    expect(describeMismatch(got.s!, interpret(p, inputs).s!.data, { reductionLength: 300 })).toBeUndefined();
+    expect(describeMismatch(got.s!.data, interpret(p, inputs).s!.data, { reductionLength: 300 })).toBeUndefined();
   });
 });

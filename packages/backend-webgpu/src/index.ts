@@ -4,11 +4,13 @@
  * (the `webgpu` package) in Node, down to Mesa llvmpipe on machines
  * without a GPU. Numerics per adapter are documented in README.md.
  */
-import type {} from 'webgpu';
+// The WebGPU types (GPUDevice, navigator.gpu), kept in the published declarations for users of this package.
+/// <reference types="@webgpu/types" preserve="true" />
 
 export * from './webgpu-backend.ts';
 export { type AdapterChoice, type AdapterReport, type WebgpuOptions, WebgpuUnavailableError, INSTALL_HINT, acquireDevice, createDawnGpu, describeAdapter, optionsFromEnv } from './device/adapter.ts';
 export { GpuContext, createContext } from './device/context.ts';
+export { DAWN_PACKAGE, DawnMissingError } from './device/dawn-module.ts';
 export { ShaderError } from './device/pipelines.ts';
 export { type VariantOverrides, type WebgpuExecutable, compileOnDevice, deviceBytes } from './runtime/executable.ts';
 export { toStorage, fromStorage } from './runtime/host-data.ts';

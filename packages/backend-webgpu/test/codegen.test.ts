@@ -114,6 +114,30 @@ describe('WGSL code generation (no device)', () => {
     expect(chooseReduceVariant(197, 768, { ...DEFAULT_TARGET, reduce: 'thread' })).toBe('thread');
   });
 
+  it('scans a row per invocation on CPU adapters and for short rows, a long row per workgroup in chunks on GPUs; a stage reading another stays sequential', () => {
+    const cumsum = (shape: number[]) => {
+      const b = new ProgramBuilder('cs');
+      b.output('y', b.emit('cumsum', [b.input('x', tensorType('f32', shape))], { axis: -1 }));
+      return lowerToKernels(b.build());
+    };
+    expect(emitProgramShaders(cumsum([197, 768]), LLVMPIPE)[0]!.variant).toBe('scan:thread');
+    expect(emitProgramShaders(cumsum([2, 768]), LLVMPIPE)[0]!.variant).toBe('scan:thread');
+    expect(emitProgramShaders(cumsum([2, 8]), DEFAULT_TARGET)[0]!.variant).toBe('scan:thread');
+    expect(emitProgramShaders(cumsum([2, 768]), { ...LLVMPIPE, reduce: 'workgroup' })[0]!.variant).toBe('scan:workgroup');
+    const long = emitProgramShaders(cumsum([2, 768]), DEFAULT_TARGET)[0]!;
+    expect(long.variant).toBe('scan:workgroup');
+    expect(long.workgroupSize).toBe(256);
+    // 768 elements over 256 invocations: chunks of 3; the chunk totals are scanned in workgroup memory.
+    expect(long.wgsl).toMatch(/let c0 = i32\(lid\) \* 3i;/);
+    expect(long.wgsl).toMatch(/var<workgroup> scan0: array<f32, 256>;/);
+    // A hand-built scan whose second stage reads the first's running value.
+    const kp = cumsum([2, 768]);
+    const k = kp.kernels[0]! as Extract<KernelProgram['kernels'][number], { kind: 'reduce' }>;
+    const x = k.stages[0]!.value;
+    const chained = { ...k, stages: [k.stages[0]!, { name: 'sq', combiner: 'sum' as const, dtype: 'f32' as const, value: E.binary('mul', x, E.ref('f32', 'sum')) }] };
+    expect(emitProgramShaders({ ...kp, kernels: [chained] }, DEFAULT_TARGET)[0]!.variant).toBe('scan:thread');
+  });
+
   it('reads aligned plain matmul operands through vec4 views, and others through the scalar hooks', () => {
     const mm = (a: number[], b: number[]) => {
       const pb = new ProgramBuilder('mm');

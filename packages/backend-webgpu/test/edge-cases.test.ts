@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Program, ProgramBuilder, type TensorType, interpret, tensorType } from '@tessera/ir';
+import { type Program, ProgramBuilder, type TensorType, tensorType } from '@tessera/ir';
 import { lowerToKernels } from '@tessera/passes';
-import { broadcastProgram, inputsFor, matmulProgram, specialValuesCase } from '@tessera/harness';
+import { EDGE_CASES, EDGE_MATMUL_SHAPES, type EdgeCase, inputsFor, matmulProgram } from '@tessera/harness';
 import { type BufferDecl, E, type KernelProgram, type MatmulKernel, type TensorData, assertKernelProgram, evaluateKernelProgram } from '@tessera/kernel';
-import { MATMUL_VARIANTS } from '../src/index.ts';
+import { MATMUL_VARIANTS, type VariantOverrides } from '../src/index.ts';
 import { checkProgram, releaseBackend, runKernels, testBackend } from './support.ts';
 
 const f32 = (...shape: number[]): TensorType => tensorType('f32', shape);
@@ -14,23 +14,8 @@ async function expectMatchesInterpreter(p: Program, inputs: Record<string, Tenso
   expect(await checkProgram(p, inputs, variants, reductionLength)).toBeUndefined();
 }
 
-describe('WebGPU backend edge cases', () => {
-  const shapes: [number[], number[]][] = [
-    [[197, 7], [7, 3]],
-    [[3, 7], [7, 197]],
-    [[1, 1], [1, 1]],
-    [[5, 9], [9, 1]],
-    [[2, 1, 5, 3], [4, 3, 6]],
-    [[1, 3, 2], [7, 2, 5]],
-    [[13, 300], [300, 11]],
-    [[67, 33], [33, 70]],
-    // Aligned for the register variant's vec4 loads: partial vec4 columns (n = 20), a K remainder (38), batches.
-    [[9, 64], [64, 20]],
-    [[33, 38], [38, 16]],
-    [[2, 12, 8], [2, 8, 12]],
-    // Past REGISTER_BIG_WORK: the register variant's 16x16 blocks, rows and columns not multiples of the tile.
-    [[70, 256], [256, 300]],
-  ];
+describe('WebGPU backend edge cases of its own (its variants, dispatch limits, profiles)', () => {
+  const shapes = EDGE_MATMUL_SHAPES;
   for (const variant of MATMUL_VARIANTS) {
     it(`matmul (${variant}) on extents that are not multiples of its tile: ${shapes.map(([a, b]) => `${a.join('x')}@${b.join('x')}`).join(', ')}`, async () => {
       for (const [a, b] of shapes) {
@@ -64,36 +49,15 @@ describe('WebGPU backend edge cases', () => {
     await expectMatchesInterpreter(p, inputsFor(p, 4), 37, { matmul: variant });
   });
 
-  it('broadcasts 1-sized and missing dims in binary ops and where (bool input as Uint8Array)', async () => {
-    const p = broadcastProgram();
-    await expectMatchesInterpreter(p, inputsFor(p, 2));
-  });
-
-  it('propagates NaN and infinities as the interpreter does (max/min, exp, log, sqrt, reductions, softmax, casts, compares)', async () => {
-    const { program, inputs } = specialValuesCase();
-    await expectMatchesInterpreter(program, inputs);
-  });
-
-  it('gives NaN for a softmax row of only -inf, like PyTorch', async () => {
-    const b = new ProgramBuilder('rows');
-    b.output('y', b.emit('softmax', [b.input('x', f32(2, 3))], { axis: -1 }));
-    const out = await runKernels(lowerToKernels(b.build()), { x: Float32Array.from([-Infinity, -Infinity, -Infinity, -Infinity, 0, 0]) });
-    expect(Array.from(out.y!)).toEqual([NaN, NaN, NaN, 0, 0.5, 0.5]);
-  });
-
-  it('reports the gather index out of range at the least position, whichever workgroup meets it first, and the next run works', async () => {
+  it('a profile run reports a gather index out of range too, and the next run works (the shared gather case covers run)', async () => {
     const b = new ProgramBuilder('g');
     b.output('y', b.emit('gather', [b.input('t', f32(10, 8)), b.input('i', tensorType('i32', [4000]))]));
     const exe = await (await testBackend()).compile(lowerToKernels(b.build()));
     const t = Float32Array.from({ length: 80 }, (_, k) => k);
-    // Bad indices in many workgroups (64 points each); the least position is 2500.
-    const bad = Int32Array.from({ length: 4000 }, (_, k) => (k === 3990 ? 10 : k === 2500 ? -3 : k > 2600 && k % 7 === 0 ? 99 : k % 10));
-    await expect(exe.run({ t, i: bad })).rejects.toThrow('while evaluating %0 = gather(%t, %i): index -3 at position 2500 of the indices is out of range [0, 10)');
-    // A profile sees the fault too; then the words are clear again.
+    const bad = Int32Array.from({ length: 4000 }, (_, k) => (k === 2500 ? -3 : k > 2600 && k % 7 === 0 ? 99 : k % 10));
     await expect(exe.profile({ t, i: bad })).rejects.toThrow('index -3 at position 2500');
-    const good = Int32Array.from({ length: 4000 }, (_, k) => k % 10);
-    const out = (await exe.run({ t, i: good })).y!;
-    expect(Array.from(out.subarray(2500 * 8, 2501 * 8))).toEqual(Array.from(t.subarray(0, 8)));
+    const out = (await exe.run({ t, i: Int32Array.from({ length: 4000 }, (_, k) => k % 10) })).y!;
+    expect(Array.from(out.data.subarray(2500 * 8, 2501 * 8))).toEqual(Array.from(t.subarray(0, 8)));
     exe.dispose();
   });
 
@@ -117,18 +81,6 @@ describe('WebGPU backend edge cases', () => {
     expect(Array.from(good.c!)).toEqual(Array.from(evaluateKernelProgram(kp, { ...inputs, idx: Int32Array.from([0, 3, 2, 1, 3, 2]) }).c!));
   });
 
-  it('follows IEEE 754 pow: 1 for 1^NaN, 1^inf and (-1)^inf, NaN for (-2)^0.5, signs for odd exponents', async () => {
-    const b = new ProgramBuilder('pow');
-    b.output('y', b.emit('pow', [b.input('a', f32(12)), b.input('e', f32(12))]));
-    const p = b.build();
-    const inputs = {
-      a: Float32Array.from([1, 1, -1, -1, -2, 2, -2, -0, -0, 0, -Infinity, -3]),
-      e: Float32Array.from([NaN, Infinity, -Infinity, Infinity, 0.5, 3, 3, -1, 2, -2, 3, Infinity]),
-    };
-    expect(Array.from(interpret(p, inputs).y!.data)).toEqual([1, 1, 1, 1, NaN, 8, -8, -Infinity, 0, Infinity, -Infinity, Infinity]);
-    await expectMatchesInterpreter(p, inputs);
-  });
-
   it('splits dispatches past 65535 workgroups over two dimensions (map of 4.3M elements; 70000 one-workgroup rows)', async () => {
     const b = new ProgramBuilder('big');
     b.output('y', b.emit('add', [b.input('x', f32(2100, 2048)), b.emit('constant', [], { shape: [], value: [1] })]));
@@ -150,14 +102,22 @@ describe('WebGPU backend edge cases', () => {
     expect(be.emit(rk, { reduce: 'workgroup' })[0]!.dispatch[1]).toBeGreaterThan(1);
     await expectMatchesInterpreter(rp, inputsFor(rp, 3), 3, { reduce: 'workgroup' });
   });
-
-  it('checks input arrays: missing, wrong type, wrong length', async () => {
-    const p = matmulProgram([2, 3], [3, 2]);
-    const exe = await (await testBackend()).compile(lowerToKernels(p));
-    await expect(exe.run({ a: new Float32Array(6) })).rejects.toThrow(/missing input 'b' \(f32\[3,2\]\)/);
-    await expect(exe.run({ a: new Float32Array(6), b: new Int32Array(6) })).rejects.toThrow(/input 'b' must be a Float32Array for dtype f32, got Int32Array/);
-    await expect(exe.run({ a: new Float32Array(5), b: new Float32Array(6) })).rejects.toThrow(/input 'a' of shape \[2,3\] needs 6 elements, got 5/);
-    exe.dispose();
-    await expect(exe.run({ a: new Float32Array(6), b: new Float32Array(6) })).rejects.toThrow(/disposed/);
-  });
 });
+
+/** The shared table with the adapter's default variants, then the reduction cases under each reduction algorithm forced. */
+const CONFIGURATIONS: readonly { name: string; variants: VariantOverrides; only?: (c: EdgeCase) => boolean }[] = [
+  { name: 'default variants', variants: {} },
+  { name: 'one row per invocation (reduce: thread)', variants: { reduce: 'thread' }, only: (c) => c.reduces === true },
+  { name: 'one workgroup per row (reduce: workgroup)', variants: { reduce: 'workgroup' }, only: (c) => c.reduces === true },
+];
+
+for (const config of CONFIGURATIONS) {
+  describe(`WebGPU, ${config.name}: the edge cases every backend shares (@tessera/harness EDGE_CASES)`, () => {
+    for (const c of EDGE_CASES.filter(config.only ?? (() => true))) {
+      it(c.name, async () => {
+        const backend = await testBackend();
+        expect(await c.check(async (p) => backend.compile(lowerToKernels(p), config.variants))).toEqual([]);
+      });
+    }
+  });
+}

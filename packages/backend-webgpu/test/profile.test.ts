@@ -88,20 +88,20 @@ describe('WebgpuExecutable.profile', () => {
     const reference = await (await testBackend()).compile(mapMatmulSoftmax(), { matmul: 'register' });
     try {
       const X2 = seq(30, (i) => Math.sin(i));
-      const expected1 = Array.from((await reference.run({ x: X, w: W })).y!);
-      const expected2 = Array.from((await reference.run({ x: X2, w: W })).y!);
+      const expected1 = Array.from((await reference.run({ x: X, w: W })).y!.data);
+      const expected2 = Array.from((await reference.run({ x: X2, w: W })).y!.data);
       // The profile is the first to see w: it packs it, and the runs after it rely on that.
       exe.setInputs({ w: W });
       const [p, r1, p2, r2] = await Promise.all([exe.profile({ x: X2 }), exe.run({ x: X }), exe.profile({ x: X }), exe.run({ x: X2 })]);
       expect(p.map((t) => t.name)).toContain('k1_matmul.pack_b');
       expect(p2.map((t) => t.name)).not.toContain('k1_matmul.pack_b');
       const close = (a: ArrayLike<number>, b: readonly number[]) => Array.from(a).every((v, i) => Math.abs(v - b[i]!) < 1e-6);
-      expect(close(r1.y!, expected1)).toBe(true);
-      expect(close(r2.y!, expected2)).toBe(true);
+      expect(close(r1.y!.data, expected1)).toBe(true);
+      expect(close(r2.y!.data, expected2)).toBe(true);
       // Not vacuous: the two inputs give different outputs.
-      expect(close(r1.y!, expected2)).toBe(false);
+      expect(close(r1.y!.data, expected2)).toBe(false);
       const again = await exe.run({ x: X, w: W });
-      expect(Array.from(again.y!)).toEqual(Array.from(r1.y!));
+      expect(Array.from(again.y!.data)).toEqual(Array.from(r1.y!.data));
     } finally {
       exe.dispose();
       reference.dispose();
@@ -113,9 +113,9 @@ describe('WebgpuExecutable.profile', () => {
     const bad = exe.profile({ x: X });
     const good = exe.run({ x: X, w: W });
     await expect(bad).rejects.toThrow("missing input 'w' (f32[6,7])");
-    await expect(exe.profile({ x: new Int32Array(30) as unknown as Float32Array, w: W })).rejects.toThrow("input 'x' must be a Float32Array for dtype f32, got Int32Array");
+    await expect(exe.profile({ x: new Int32Array(30) as unknown as Float32Array, w: W })).rejects.toThrow("input 'x' must be a Float32Array for dtype f32 (or a tensor { data, dims } of one), got Int32Array");
     await expect(exe.profile({ x: X.subarray(1), w: W })).rejects.toThrow("input 'x' of shape [5,6] needs 30 elements, got 29");
-    expect((await good).y!.length).toBe(35);
+    expect((await good).y!.data.length).toBe(35);
     exe.dispose();
     await expect(exe.profile({ x: X, w: W })).rejects.toThrow('this executable has been disposed');
   });

@@ -30,16 +30,16 @@ describe('WebGPU runtime', () => {
   it.each(MATMUL_VARIANTS)('takes a parameter passed with a run as it is at the call (changed in place: seen, and re-packed), and one placed by setInputs until another is given; matmul %s', async (matmul) => {
     const exe = await (await testBackend()).compile(linear(), { matmul });
     const w = Float32Array.from([1, 0, 0, 1, 0, 0]);
-    expect(Array.from((await exe.run({ x: X, w })).y!)).toEqual([2, 3, 5, 6]);
+    expect(Array.from((await exe.run({ x: X, w })).y!.data)).toEqual([2, 3, 5, 6]);
     w.fill(0); // changed in place: a run that passes it sees it, as on every backend
-    expect(Array.from((await exe.run({ x: X, w })).y!)).toEqual([1, 1, 1, 1]);
+    expect(Array.from((await exe.run({ x: X, w })).y!.data)).toEqual([1, 1, 1, 1]);
     exe.setInputs({ w: Float32Array.from([0, 1, 1, 0, 0, 0]) });
     w.set([1, 0, 0, 1, 0, 0]);
     // Placed: runs without w use the placed values (written once, packed once), until a run passes another.
-    expect(Array.from((await exe.run({ x: X })).y!)).toEqual([3, 2, 6, 5]);
-    expect(Array.from((await exe.run({ x: X })).y!)).toEqual([3, 2, 6, 5]);
-    expect(Array.from((await exe.run({ x: X, w })).y!)).toEqual([2, 3, 5, 6]);
-    expect(Array.from((await exe.run({ x: X })).y!)).toEqual([2, 3, 5, 6]);
+    expect(Array.from((await exe.run({ x: X })).y!.data)).toEqual([3, 2, 6, 5]);
+    expect(Array.from((await exe.run({ x: X })).y!.data)).toEqual([3, 2, 6, 5]);
+    expect(Array.from((await exe.run({ x: X, w })).y!.data)).toEqual([2, 3, 5, 6]);
+    expect(Array.from((await exe.run({ x: X })).y!.data)).toEqual([2, 3, 5, 6]);
     exe.dispose();
   });
 
@@ -54,7 +54,7 @@ describe('WebGPU runtime', () => {
       const inputs = { ...params, x: Float32Array.from({ length: 12 }, (_, i) => (i * seed) % 5) };
       const expected = interpret(prog, inputs);
       const got = await exe.run(inputs);
-      for (const name of ['p', 'q']) expect(Array.from(got[name]!)).toEqual(Array.from(toHost(expected[name]!)));
+      for (const name of ['p', 'q']) expect(Array.from(got[name]!.data)).toEqual(Array.from(toHost(expected[name]!)));
     }
     exe.dispose();
   });
@@ -79,7 +79,7 @@ describe('WebGPU runtime', () => {
     const exe = await (await testBackend()).compile(linear());
     const w = Float32Array.from([1, 0, 0, 1, 0, 0]);
     const runs = await Promise.all([1, 2, 3].map((k) => exe.run({ x: X.map((v) => v * k), w })));
-    expect(runs.map((r) => Array.from(r.y!))).toEqual([1, 2, 3].map((k) => [1 + k, 1 + 2 * k, 1 + 4 * k, 1 + 5 * k]));
+    expect(runs.map((r) => Array.from(r.y!.data))).toEqual([1, 2, 3].map((k) => [1 + k, 1 + 2 * k, 1 + 4 * k, 1 + 5 * k]));
     exe.dispose();
   });
 
@@ -87,7 +87,7 @@ describe('WebGPU runtime', () => {
     const exe = await (await testBackend()).compile(linear());
     const shared = new Float32Array(new SharedArrayBuffer(8 * 4), 8, 6);
     shared.set(X);
-    expect(Array.from((await exe.run({ x: shared as unknown as Float32Array, w: Float32Array.from([1, 0, 0, 1, 0, 0]) })).y!)).toEqual([2, 3, 5, 6]);
+    expect(Array.from((await exe.run({ x: shared as unknown as Float32Array, w: Float32Array.from([1, 0, 0, 1, 0, 0]) })).y!.data)).toEqual([2, 3, 5, 6]);
     exe.dispose();
   });
 
@@ -115,7 +115,7 @@ describe('WebGPU runtime', () => {
     await expect(exe.run({ x: X, w: new Float32Array(6) })).rejects.toThrow(/the WebGPU device was lost \(destroyed.*\); compile the program again/);
     const again = await createWebgpuBackend();
     const out = await (await again.compile(linear())).run({ x: X, w: new Float32Array(6) });
-    expect(Array.from(out.y!)).toEqual([1, 1, 1, 1]);
+    expect(Array.from(out.y!.data)).toEqual([1, 1, 1, 1]);
     again.destroy();
   });
 });
@@ -128,7 +128,7 @@ describe('the webgpu backend by name', () => {
     const w = b.param('w', tensorType('f32', [3, 2]));
     b.output('y', b.emit('matmul', [x, w]));
     const exe = await compile(b.build(), { backend: 'webgpu', weights: { w: Float32Array.from([1, 0, 0, 1, 1, 1]) } });
-    expect(Array.from((await exe.run({ x: X })).y!)).toEqual([4, 5, 10, 11]);
+    expect(Array.from((await exe.run({ x: X })).y!.data)).toEqual([4, 5, 10, 11]);
     exe.dispose();
     const own = await testBackend();
     expect(webgpuBackend.limits.maxBuffersPerKernel).toBe(own.limits.maxBuffersPerKernel);

@@ -21,11 +21,12 @@ export async function releaseBackend(): Promise<void> {
   backend = undefined;
 }
 
-/** Compiles and runs a kernel program once on WebGPU, disposing the executable after. */
+/** Compiles and runs a kernel program once on WebGPU, disposing the executable after; returns each output's values. */
 export async function runKernels(kp: KernelProgram, inputs: Readonly<Record<string, TensorData>>, variants?: VariantOverrides): Promise<Record<string, TensorData>> {
   const exe = await (await testBackend()).compile(kp, variants);
   try {
-    return await exe.run(inputs);
+    const out = await exe.run(inputs);
+    return Object.fromEntries(Object.entries(out).map(([name, t]) => [name, t.data]));
   } finally {
     exe.dispose();
   }

@@ -1,7 +1,7 @@
-/** Reading the IR text file that `eval` and `ir` take. */
+/** Reading the IR text file that `eval`, `ir` and the model commands take. */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { TesseraError } from '@tessera/ir';
+import { type Program, TesseraError, checkProgramText, formatDiagnostic } from '@tessera/ir';
 import { fsErrorReason } from '@tessera/ir/node';
 
 /** Files that are not IR text but that users pass by mistake, with what makes a program from them. */
@@ -25,4 +25,11 @@ export async function readProgramText(file: string): Promise<string> {
   } catch (e) {
     throw new TesseraError(`cannot read ${file}: ${fsErrorReason(e)}`);
   }
+}
+
+/** Reads and verifies a program in the IR text format; every diagnostic (FILE:line:col: message) in one TesseraError. */
+export async function readProgramFile(file: string): Promise<Program> {
+  const { program, diagnostics } = checkProgramText(await readProgramText(file), file);
+  if (diagnostics.length > 0 || !program) throw new TesseraError(diagnostics.map(formatDiagnostic).join('\n'));
+  return program;
 }

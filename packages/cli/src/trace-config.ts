@@ -1,5 +1,6 @@
 import { type Program, TesseraError } from '@tessera/ir';
-import { Seq2SeqTransformer, VIT_CHANNELS, VisionTransformer, readModelConfig, traceSeq2Seq, traceVit } from '@tessera/models';
+import { Seq2SeqTransformer, VIT_CHANNELS, VisionTransformer, traceSeq2Seq, traceVit } from '@tessera/models';
+import { readModelConfig } from '@tessera/models/node';
 
 /** An input shape set on the command line: `--input NAME=DTYPE[SHAPE]`. */
 export interface InputOverride {

@@ -10,12 +10,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type SafetensorsTensor, writeSafetensors } from '@tessera/ir';
 import { readSafetensorsFile } from '@tessera/ir/node';
-import { buildModel, loadCheckpoint, readModelConfig, weightsFor } from '@tessera/models';
+import { buildModel, weightsFor } from '@tessera/models';
+import { loadCheckpoint, readModelConfig } from '@tessera/models/node';
 import { compileProgram } from '@tessera/passes';
 import { compile } from '@tessera/compiler';
 import type { WebgpuExecutable } from '@tessera/backend-webgpu';
 import { type BenchResult, benchModel, parseBenchArgs, prepareModel } from '../src/commands/bench.ts';
 import { traceConfig } from '../src/trace-config.ts';
+import { configModel } from '../src/model-source.ts';
 import { main } from '../src/main.ts';
 import { type Captured, capture } from './capture.ts';
 
@@ -78,7 +80,7 @@ describe('tessera bench --json', () => {
 
   it('usage errors exit 2 and name the problem', async () => {
     const cases: [string[], RegExp][] = [
-      [[], /missing --config/],
+      [[], /expected one model \(FILE\.ts, FILE\.tir or --config C\.json\), got none/],
       [['--config', `${VIT}.json`, '--threads', '0'], /--threads must be a positive integer, got '0'/],
       [['--config', `${VIT}.json`, '--runs', 'x'], /--runs must be a positive integer/],
       [['--config', `${VIT}.json`, '--threads', '1000'], /--threads must be at most 256 \(each thread is a worker with its own copy of the kernels\), got 1000/],
@@ -103,8 +105,8 @@ describe('tessera bench --json', () => {
 
   it('parses repeated --input and --flag=value forms', () => {
     const o = parseBenchArgs(['--config=c.json', '--input', 'src=i64[2,9]', '--input=tgt=i32[2,7]', '--json']);
-    expect(o).toEqual({ config: 'c.json', backend: 'cpu', runs: 10, inputs: { src: { dtype: 'i64', shape: [2, 9] }, tgt: { dtype: 'i32', shape: [2, 7] } }, json: true });
-    expect(parseBenchArgs(['--config', 'c.json', '--profile', '--backend=webgpu'])).toEqual({ config: 'c.json', backend: 'webgpu', runs: 10, inputs: {}, json: false, profile: true });
+    expect(o).toEqual({ model: configModel('c.json', { src: { dtype: 'i64', shape: [2, 9] }, tgt: { dtype: 'i32', shape: [2, 7] } }), backend: 'cpu', runs: 10, json: true });
+    expect(parseBenchArgs(['--config', 'c.json', '--profile', '--backend=webgpu'])).toEqual({ model: configModel('c.json'), backend: 'webgpu', runs: 10, json: false, profile: true });
   });
 });
 
@@ -175,12 +177,12 @@ describe('tessera bench --profile (cpu)', () => {
 describe('weights streamed from the checkpoint', () => {
   it("compute PyTorch's logits on the fixture's images", async () => {
     const io = (await readSafetensorsFile(`${VIT}.io.safetensors`)).tensors;
-    const m = await prepareModel({ config: `${VIT}.json`, weights: `${VIT}.safetensors`, backend: 'cpu', threads: 1, inputs: { pixel_values: { dtype: 'f32', shape: [2, 3, 24, 24] } } });
+    const m = await prepareModel({ model: configModel(`${VIT}.json`, { pixel_values: { dtype: 'f32', shape: [2, 3, 24, 24] } }), weights: `${VIT}.safetensors`, backend: 'cpu', threads: 1 });
     const out = await m.run({ pixel_values: io.get('pixel_values')!.data as Float32Array });
     m.dispose();
     const expected = io.get('logits')!.data as Float32Array;
     // PyTorch computed in float64; f32 over reductions of a few dozen terms.
-    expect(maxAbsDiff(out.logits as Float32Array, expected)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(out.logits!.data as Float32Array, expected)).toBeLessThan(1e-4);
   });
 
   for (const dtype of ['F32', 'F16', 'BF16'] as const) {
@@ -193,7 +195,7 @@ describe('weights streamed from the checkpoint', () => {
             });
       const config = `${VIT}.json`;
       const inputs = { pixel_values: { dtype: 'f32', shape: [2, 3, 24, 24] } };
-      const m = await prepareModel({ config, weights: path, backend: 'cpu', inputs });
+      const m = await prepareModel({ model: configModel(config, inputs), weights: path, backend: 'cpu' });
       const streamed = await m.run();
       m.dispose();
       const program = await traceConfig(config, inputs);
@@ -201,7 +203,7 @@ describe('weights streamed from the checkpoint', () => {
       const exe = await compile(program, { backend: 'cpu', weights: weightsFor(program, weights) });
       const loaded = await exe.run(m.inputs);
       exe.dispose();
-      expect(Array.from(streamed.logits!)).toEqual(Array.from(loaded.logits!));
+      expect(Array.from(streamed.logits!.data)).toEqual(Array.from(loaded.logits!.data));
     });
   }
 
@@ -265,18 +267,18 @@ describe('weights streamed from the checkpoint', () => {
 
 describe('seeded weights and inputs', () => {
   it('are the same in every run and on every backend (the interpreter gets the weights with each run)', async () => {
-    const opts = { config: `${VIT}.json`, backend: 'cpu' as const, threads: 1, runs: 1, inputs: {}, json: true };
+    const opts = { model: configModel(`${VIT}.json`), backend: 'cpu' as const, threads: 1, runs: 1, json: true };
     const a = await benchModel(opts);
     const b = await benchModel({ ...opts, threads: 2 });
     const c = await benchModel({ ...opts, backend: 'interp', threads: undefined });
     expect(c.result.threads).toBeNull();
     expect(Array.from(a.inputs.pixel_values!)).toEqual(Array.from(c.inputs.pixel_values!));
-    const logits = a.outputs.logits as Float32Array;
+    const logits = a.outputs.logits!.data as Float32Array;
     expect(logits.every(Number.isFinite)).toBe(true);
     // Not degenerate: the classes get different logits.
     expect(new Set(logits).size).toBeGreaterThan(1);
-    expect(maxAbsDiff(logits, b.outputs.logits as Float32Array)).toBeLessThan(1e-5);
-    expect(maxAbsDiff(logits, c.outputs.logits as Float32Array)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(logits, b.outputs.logits!.data as Float32Array)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(logits, c.outputs.logits!.data as Float32Array)).toBeLessThan(1e-4);
   });
 
   it('Transformer: token ids below each vocabulary, finite logits, --input shapes honoured', async () => {
@@ -289,7 +291,7 @@ describe('seeded weights and inputs', () => {
     expect(tgt.every((v) => v >= 0 && v < config.tgt_vocab)).toBe(true);
     // Not all the same token: the seeded ids cover the vocabulary.
     expect(new Set(src).size).toBeGreaterThan(3);
-    expect(r.outputs.logits!.length).toBe(3 * 4 * config.tgt_vocab);
-    expect((r.outputs.logits as Float32Array).every(Number.isFinite)).toBe(true);
+    expect(r.outputs.logits!.data.length).toBe(3 * 4 * config.tgt_vocab);
+    expect((r.outputs.logits!.data as Float32Array).every(Number.isFinite)).toBe(true);
   });
 });

@@ -198,6 +198,7 @@ const COMMANDS: Record<string, { required: FlagMaker[]; optional: FlagMaker[] }>
       flag('--backend', (rng) => rng.pick(['cpu', 'webgpu', 'tpu'])),
       flag('-o', (rng) => file(rng, 'out', 'model', 'config')),
       flag('--name', (rng) => rng.pick(['m', '0bad', 'a.b'])),
+      () => ['--timings'],
     ],
   },
   eval: {
@@ -205,8 +206,19 @@ const COMMANDS: Record<string, { required: FlagMaker[]; optional: FlagMaker[] }>
     optional: [flag('--inputs', (rng) => file(rng, 'inputs')), flag('--weights', (rng) => file(rng, 'inputs', 'weights')), flag('--backend', (rng) => rng.pick(['interp', 'eval', 'cpu', 'cpu', 'webgpu', 'tpu']))],
   },
   run: {
-    required: [flag('--config', (rng) => file(rng, 'config')), flag('--weights', (rng) => file(rng, 'weights')), flag('--inputs', (rng) => file(rng, 'inputs')), flag('--out', (rng) => file(rng, 'out', 'weights', 'inputs', 'config'))],
-    optional: [flag('--backend', (rng) => rng.pick(['interp', 'cpu', 'cpu', 'webgpu', 'eval', 'tpu'])), flag('--batch-size', (rng) => rng.pick(NUMBERS))],
+    required: [
+      (rng) => (rng.chance(0.5) ? ['--config', file(rng, 'config')] : [file(rng, 'model', 'program')]),
+      flag('--weights', (rng) => file(rng, 'weights', 'inputs')),
+      flag('--inputs', (rng) => file(rng, 'inputs')),
+      flag('--out', (rng) => file(rng, 'out', 'weights', 'inputs', 'config', 'model')),
+    ],
+    optional: [
+      (rng) => (rng.chance(0.9) ? ['--no-typecheck'] : []),
+      flag('--backend', (rng) => rng.pick(['interp', 'cpu', 'cpu', 'webgpu', 'eval', 'tpu'])),
+      flag('--batch-size', (rng) => rng.pick(NUMBERS)),
+      flag('--input', (rng) => rng.pick(INPUT_SPECS)),
+      () => ['--timings'],
+    ],
   },
   generate: {
     required: [
@@ -219,8 +231,10 @@ const COMMANDS: Record<string, { required: FlagMaker[]; optional: FlagMaker[] }>
     optional: [flag('--backend', (rng) => rng.pick(['interp', 'cpu', 'webgpu'])), flag('--batch-size', (rng) => rng.pick(NUMBERS))],
   },
   bench: {
-    required: [flag('--config', (rng) => file(rng, 'config'))],
+    required: [(rng) => (rng.chance(0.6) ? ['--config', file(rng, 'config')] : [file(rng, 'model', 'program')])],
     optional: [
+      (rng) => (rng.chance(0.9) ? ['--no-typecheck'] : []),
+      () => ['--timings'],
       flag('--weights', (rng) => file(rng, 'weights')),
       flag('--backend', (rng) => rng.pick(['interp', 'cpu', 'cpu', 'webgpu', 'eval'])),
       flag('--threads', (rng) => rng.pick(['1', '2', '0', '257', '1000', 'x'])),
@@ -241,6 +255,7 @@ const COMMANDS: Record<string, { required: FlagMaker[]; optional: FlagMaker[] }>
       flag('--backends', (rng) => rng.pick(['cpu', 'eval,cpu', 'interp', 'webgpu', 'cpu,tpu', '', ',,'])),
       flag('--input', (rng) => rng.pick(INPUT_SPECS)),
       () => ['--json'],
+      () => ['--timings'],
     ],
   },
   'ir check': { required: [(rng) => [file(rng, 'program', 'model', 'config')]], optional: [] },

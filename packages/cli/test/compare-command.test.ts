@@ -1,34 +1,24 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { loadModelFile, trace } from '@tessera/frontend';
+import { trace } from '@tessera/frontend';
+import { loadModelFile } from '@tessera/frontend/node';
 import { type Program, type SafetensorsTensor, writeSafetensors } from '@tessera/ir';
 import { kernelStores } from '@tessera/kernel';
 import { compileProgram } from '@tessera/passes';
 import { type CompareReport, corruptStore, expectBackendsAgree, faultyBackend, modelInputsFor } from '@tessera/harness';
 import { getBackend, registerBackend } from '@tessera/compiler';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/command.ts';
 import { parseCompareArgs } from '../src/commands/compare.ts';
 import { main } from '../src/main.ts';
-import { type Captured, capture } from './capture.ts';
+import { type Captured, EMBED, MIXER, capture, tempFolder } from './capture.ts';
 import mixer, { inputs as mixerInputs } from './fixtures/mixer.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'tessera-compare-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** The user's model, as the CLI shows its path (relative to the working directory). */
-const MIXER = relative(process.cwd(), resolve(import.meta.dirname, 'fixtures/mixer.ts'));
+const { put } = tempFolder('tessera-compare-');
 
 /** Runs the CLI in-process, capturing what it writes. */
 const run = (...args: string[]): Promise<Captured> => capture(() => main(args));
-
-/** Writes a file into the temp folder and returns its path. */
-function put(name: string, contents: string | Uint8Array): string {
-  const path = join(tmp, name);
-  writeFileSync(path, contents);
-  return path;
-}
 
 /** The result rows of the text report: [backend, output, verdict]. */
 const rowsOf = (out: string) => [...out.matchAll(/^(eval|cpu|webgpu) +(\S+) .*?(pass|FAIL.*|ERROR.*|unavailable.*)$/gm)].map((m) => [m[1], m[2], m[3]]);
@@ -53,16 +43,6 @@ function positionOf(needle: string): { line: number; col: number } {
   return { line: i + 1, col: lines[i]!.indexOf(needle) + 1 };
 }
 
-const EMBED = `program @embed
-input %tokens : i32[2,5]
-param %table : f32[11,8]
-param %w : f32[8,3]
-%e = gather(%table, %tokens) : f32[2,5,8]
-%h = matmul(%e, %w) : f32[2,5,3]
-%y = tanh(%h) : f32[2,5,3]
-output y = %y
-`;
-
 const TRANSFORMER = { model: 'transformer', d_model: 16, nhead: 2, num_encoder_layers: 1, num_decoder_layers: 1, dim_feedforward: 32, src_vocab: 23, tgt_vocab: 19, pad_id: 0, bos_id: 1, eos_id: 2 };
 
 describe('tessera compare', () => {
@@ -83,7 +63,7 @@ describe('tessera compare', () => {
   });
 
   it('runs an IR program, drawing token ids in range for its gather table; --json prints the report', async () => {
-    const r = await run('compare', put('embed.tir', EMBED), '--json', '--random-inputs', '3', '--seed', '5');
+    const r = await run('compare', EMBED, '--json', '--random-inputs', '3', '--seed', '5');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out) as CompareReport & { model: string; inputs: string };
     expect(report).toMatchObject({ program: 'embed', backends: ['eval', 'cpu', 'webgpu'], seed: 5, trials: 3, reductionLength: 8, agree: true, localised: [], inputs: '3 input sets drawn with seeds 5..7' });
@@ -181,13 +161,20 @@ describe('tessera compare', () => {
   it('rejects bad arguments with the usage (exit 2)', async () => {
     expect(() => parseCompareArgs(['m.ts', '--inputs', 'a', '--random-inputs', '2'])).toThrow(new UsageError('--inputs and --random-inputs exclude each other'));
     expect(() => parseCompareArgs(['m.ts', '--backends', 'cpu,gpu'])).toThrow(/unknown backend 'gpu' in --backends \(known: interp, eval, cpu, webgpu/);
-    expect(() => parseCompareArgs(['m.py'])).toThrow(new UsageError('m.py: expected a model file FILE.ts or a program FILE.tir'));
+    expect(() => parseCompareArgs(['m.py'])).toThrow(new UsageError('m.py: expected a model FILE.ts, FILE.tir or --config C.json'));
     expect(() => parseCompareArgs(['m.ts', '--random-inputs', '0'])).toThrow(new UsageError("--random-inputs must be an integer >= 1, got '0'"));
     expect(() => parseCompareArgs(['m.ts', '--random-inputs', '1e9'])).toThrow(new UsageError("--random-inputs must be at most 1000, got '1e9'"));
     expect(() => parseCompareArgs(['m.ts', '--frobnicate'])).toThrow(UsageError);
-    expect(() => parseCompareArgs(['m.ts', '--input', 'x=f32[2]'])).toThrow(/--input sets the input shapes of a --config model/);
+    expect(() => parseCompareArgs(['m.tir', '--input', 'x=f32[2]'])).toThrow(/--input sets the input types of a model file or --config model; the program m.tir declares its own/);
     expect(() => parseCompareArgs([])).toThrow(/expected one model/);
-    expect(parseCompareArgs(['m.tir', '--backends', 'cpu,webgpu', '--seed', '3'])).toEqual({ model: 'm.tir', trials: 1, seed: 3, backends: ['cpu', 'webgpu'], shapes: {}, json: false, typeCheck: true });
+    expect(parseCompareArgs(['m.tir', '--backends', 'cpu,webgpu', '--seed', '3'])).toEqual({
+      model: { source: { kind: 'program', path: 'm.tir' }, inputs: {}, typeCheck: true },
+      trials: 1,
+      seed: 3,
+      backends: ['cpu', 'webgpu'],
+      json: false,
+      timings: false,
+    });
     const r = await run('compare', 'm.ts', '--json=yes');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^tessera compare: .*\n\nusage: tessera compare/);

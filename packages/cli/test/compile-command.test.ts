@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { parseProgram, verify } from '@tessera/ir';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/command.ts';
-import { parseCompileArgs, programNameFor } from '../src/commands/compile.ts';
+import { parseCompileArgs } from '../src/commands/compile.ts';
+import { configModel, programNameFor } from '../src/model-source.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -200,40 +201,46 @@ describe('tessera compile (spawned)', () => {
 });
 
 describe('compile arguments', () => {
-  it('parses FILE, --emit, -o/--out, --name and --no-typecheck', () => {
-    const defaults = { emit: 'ir', typeCheck: true, backend: 'cpu', inputs: {}, disabled: [], json: false };
-    expect(parseCompileArgs(['m.ts'])).toEqual({ file: 'm.ts', ...defaults });
-    expect(parseCompileArgs(['--emit=ir', 'm.ts', '-o', 'out.tir', '--name', 'n', '--no-typecheck'])).toEqual({
-      file: 'm.ts',
+  it('parses FILE, --emit, -o/--out, --name, --no-typecheck and --timings', () => {
+    const defaults = { emit: 'ir', backend: 'cpu', disabled: [], json: false, timings: false };
+    const file = (path: string, typeCheck = true, inputs = {}) => ({ source: { kind: 'file', path }, inputs, typeCheck });
+    expect(parseCompileArgs(['m.ts'])).toEqual({ model: file('m.ts'), ...defaults });
+    expect(parseCompileArgs(['--emit=ir', 'm.ts', '-o', 'out.tir', '--name', 'n', '--no-typecheck', '--timings'])).toEqual({
+      model: file('m.ts', false),
       emit: 'ir',
       out: 'out.tir',
       name: 'n',
-      typeCheck: false,
       backend: 'cpu',
-      inputs: {},
       disabled: [],
       json: false,
+      timings: true,
     });
     expect(parseCompileArgs(['--config', 'c.json', '--input', 'src=i64[2,9]', '--input=tgt=i32[2,5]', '--disable-pass', 'fuse', '--emit', 'stats', '--json'])).toEqual({
       ...defaults,
-      config: 'c.json',
+      model: configModel('c.json', { src: { dtype: 'i64', shape: [2, 9] }, tgt: { dtype: 'i32', shape: [2, 5] } }),
       emit: 'stats',
       json: true,
       disabled: ['fuse'],
-      inputs: { src: { dtype: 'i64', shape: [2, 9] }, tgt: { dtype: 'i32', shape: [2, 5] } },
     });
+    // A model file's inputs can be given other shapes too; an IR program declares its own.
+    expect(parseCompileArgs(['m.ts', '--input', 'x=f32[4,16]']).model).toEqual(file('m.ts', true, { x: { dtype: 'f32', shape: [4, 16] } }));
+    expect(parseCompileArgs(['p.tir']).model.source).toEqual({ kind: 'program', path: 'p.tir' });
+    expect(() => parseCompileArgs(['p.tir', '--input', 'x=f32[1]'])).toThrow('--input sets the input types of a model file or --config model; the program p.tir declares its own');
     expect(() => parseCompileArgs(['--config', 'c.json', '--disable-pass', 'nope'])).toThrow("unknown pass 'nope' for --disable-pass (passes: canonicalize, decompose-composites, fuse, plan-memory)");
     expect(() => parseCompileArgs(['--config', 'c.json', '--input', 'src=i64[2,x]'])).toThrow("--input 'src=i64[2,x]': expected NAME=DTYPE[SHAPE]");
-    expect(() => parseCompileArgs(['m.ts', '--config', 'c.json'])).toThrow('--config takes no model FILE.ts as well');
+    expect(() => parseCompileArgs(['m.ts', '--config', 'c.json'])).toThrow('--config takes no model file as well, got m.ts');
     expect(() => parseCompileArgs(['m.ts', '--backend', 'gpu'])).toThrow("unknown --backend 'gpu' (expected one of cpu, webgpu)");
     expect(parseCompileArgs(['--out', 'x', 'm.ts']).out).toBe('x');
   });
   it('rejects unknown forms and options, missing values and file counts', () => {
     expect(() => parseCompileArgs(['m.ts', '--emit', 'wat'])).toThrow(new UsageError("unknown --emit form 'wat' (expected one of ir, kernels, code, stats)"));
     expect(() => parseCompileArgs(['m.ts', '--fast'])).toThrow("unknown option '--fast'");
-    expect(() => parseCompileArgs(['m.ts', '-o'])).toThrow('-o needs a value');
-    expect(() => parseCompileArgs([])).toThrow('expected exactly one model FILE.ts (or --config C.json), got 0');
-    expect(() => parseCompileArgs(['a.ts', 'b.ts'])).toThrow('expected exactly one model FILE.ts (or --config C.json), got 2');
+    expect(() => parseCompileArgs(['m.ts', '-o'])).toThrow("option '-o' needs a value");
+    expect(() => parseCompileArgs(['m.ts', '--json=yes'])).toThrow("option '--json' takes no value");
+    expect(() => parseCompileArgs(['m.ts', '--name', 'a', '--name', 'b'])).toThrow("option '--name' is given twice");
+    expect(() => parseCompileArgs([])).toThrow('expected one model (FILE.ts, FILE.tir or --config C.json), got none');
+    expect(() => parseCompileArgs(['a.ts', 'b.ts'])).toThrow('expected one model (FILE.ts, FILE.tir or --config C.json), got a.ts b.ts');
+    expect(() => parseCompileArgs(['m.py'])).toThrow('m.py: expected a model FILE.ts, FILE.tir or --config C.json');
   });
   it('names the program after the file', () => {
     expect(programNameFor('examples/tiny-encoder.ts')).toBe('tiny_encoder');

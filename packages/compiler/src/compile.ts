@@ -1,5 +1,5 @@
 import { type Program, TesseraError, assertVerified, formatType, interpret, toHost } from '@tessera/ir';
-import { type Backend, type Executable, InputBinder, type TensorData, describeValue, graphInputSlots, hostCopyExecutable, isInputRecord } from '@tessera/kernel';
+import { type Backend, type Executable, type Inputs, InputBinder, describeValue, disposable, graphSignature, hostCopyExecutable, isInputRecord } from '@tessera/kernel';
 import { compileProgram } from '@tessera/passes';
 import { type BackendName, getBackend } from './backends.ts';
 
@@ -13,8 +13,8 @@ export interface CompileOptions {
   readonly backend?: BackendName | Backend;
   /** Verify the IR after every pass (slower compiles; tests turn it on). */
   readonly verify?: boolean;
-  /** Parameter values bound once; `run` then needs only the activations. */
-  readonly weights?: Readonly<Record<string, TensorData>>;
+  /** Parameter values (tensors or typed arrays) bound once; `run` then needs only the activations. */
+  readonly weights?: Inputs;
 }
 
 /**
@@ -25,31 +25,38 @@ export interface CompileOptions {
  */
 function bindWeights(program: Program, exe: Executable, weights: unknown): Executable {
   if (weights === undefined) return exe;
-  if (!isInputRecord(weights)) throw new TesseraError(`compile(): weights must be an object of typed arrays keyed by input name, got ${describeValue(weights)}`);
-  if (exe.setInputs) exe.setInputs(weights as Readonly<Record<string, TensorData>>);
-  else new InputBinder(program.name, graphInputSlots(program), () => {}).setInputs(weights);
+  if (!isInputRecord(weights)) throw new TesseraError(`compile(): weights must be an object of tensors or typed arrays keyed by input name, got ${describeValue(weights)}`);
+  // The graph program's inputs, not the executable's word for them: the program is what the weights must fit.
+  const { inputs } = graphSignature(program);
+  if (exe.setInputs) exe.setInputs(weights as Inputs);
+  else new InputBinder(program.name, inputs, () => {}).setInputs(weights);
   // setInputs checked that weights is an object of known inputs.
-  const given = weights as Readonly<Record<string, TensorData>>;
-  const missing = program.inputs.filter((i) => i.kind === 'parameter' && (!Object.hasOwn(given, i.name) || given[i.name] === undefined)).map((p) => `${p.name}: ${formatType(p.type)}`);
+  const given = weights as Inputs;
+  const missing = inputs.filter((i) => i.kind === 'parameter' && (!Object.hasOwn(given, i.name) || given[i.name] === undefined)).map((p) => `${p.name}: ${formatType({ dtype: p.dtype, shape: p.dims })}`);
   if (missing.length) throw new TesseraError(`weights are missing parameter(s): ${missing.join(', ')}`);
   if (exe.setInputs) return exe;
-  return {
+  return disposable({
+    inputs: exe.inputs,
+    outputs: exe.outputs,
+    backend: exe.backend,
     run: (inputs) => exe.run(typeof inputs === 'object' && inputs !== null ? { ...given, ...inputs } : inputs),
     dispose: () => exe.dispose(),
-  };
+  });
 }
 
 /** Runs a program on the reference interpreter behind the Executable interface (inputs checked and kept as every backend does). */
 function interpreterExecutable(program: Program): Executable {
-  return hostCopyExecutable(program.name, graphInputSlots(program), (inputs) => {
+  return hostCopyExecutable(program.name, graphSignature(program), { name: 'interp' }, (inputs) => {
     const out = interpret(program, inputs);
-    return program.outputs.map(({ name }) => [name, toHost(out[name]!)] as const);
+    return program.outputs.map(({ name }) => toHost(out[name]!));
   });
 }
 
 /**
  * Compiles a graph program for a backend: lowers it to a kernel program and
- * hands that to the backend (or wraps the interpreter for `interp`).
+ * hands that to the backend (or wraps the interpreter for `interp`). The
+ * executable runs on tensors (`{ data, dims }`) or bare typed arrays and
+ * returns HostTensors; `using exe = await compile(...)` disposes it.
  */
 export async function compile(program: Program, options: CompileOptions = {}): Promise<Executable> {
   assertVerified(program);

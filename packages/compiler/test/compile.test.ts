@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createCpuBackend } from '@tessera/backend-cpu';
 import { ProgramBuilder, TesseraError, tensorType } from '@tessera/ir';
 import { type Backend, availableBackends, compile } from '../src/index.ts';
+import { disposable } from '@tessera/kernel';
 
 function mlp() {
   const b = new ProgramBuilder('mlp');
@@ -20,7 +21,7 @@ describe('compile', () => {
     const results: Record<string, Float32Array> = {};
     for (const backend of ['interp', 'eval', 'cpu'] as const) {
       const exe = await compile(mlp(), { backend, weights: { w } });
-      results[backend] = (await exe.run({ x })).y as Float32Array;
+      results[backend] = (await exe.run({ x })).y!.data as Float32Array;
       exe.dispose();
     }
     for (const backend of ['eval', 'cpu']) {
@@ -44,7 +45,7 @@ describe('compile', () => {
     }
     const exe = await compile(mlp(), { backend: createCpuBackend({ target: 'js' }), weights: { w } });
     const interp = await compile(mlp(), { backend: 'interp', weights: { w } });
-    const [a, b] = [(await exe.run({ x })).y!, (await interp.run({ x })).y!];
+    const [a, b] = [(await exe.run({ x })).y!.data, (await interp.run({ x })).y!.data];
     a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThan(1e-6));
     exe.dispose();
     interp.dispose();
@@ -52,7 +53,7 @@ describe('compile', () => {
 
   it('releases the executable when the weights are refused', async () => {
     const dispose = vi.fn();
-    const backend: Backend = { name: 'spy', limits: { maxBuffersPerKernel: Infinity }, compile: async () => ({ run: async () => ({}), setInputs: () => {}, dispose }) };
+    const backend: Backend = { name: 'spy', limits: { maxBuffersPerKernel: Infinity }, compile: async () => disposable({ inputs: [], outputs: [], backend: { name: 'spy' }, run: async () => ({}), setInputs: () => {}, dispose }) };
     await expect(compile(mlp(), { backend, weights: {} })).rejects.toThrow(/missing parameter\(s\): w/);
     expect(dispose).toHaveBeenCalledTimes(1);
   });

@@ -35,7 +35,7 @@ async function run(backend: BackendName | Backend, op: OpName, operands: readonl
   const exe = await compile(b.build(), { backend, verify: true });
   try {
     const out = await exe.run(Object.fromEntries(operands.map((o, i) => [`x${i}`, array(o)])));
-    return Array.from(out.y!);
+    return Array.from(out.y!.data);
   } finally {
     exe.dispose();
   }

@@ -1,55 +1,127 @@
-import { realpathSync } from 'node:fs';
-import { isAbsolute, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+/**
+ * Where the user's DSL call is: the first stack frame outside the DSL's own
+ * code. Only the stack trace is read, never a file, and no Node built-in is
+ * imported, so the DSL traces in a browser too. Node's path and URL helpers
+ * are used where Node is there (through process.getBuiltinModule), to show
+ * file URLs as paths relative to the working directory.
+ */
 import type { SourceLoc } from '@tessera/ir';
 
-/** This package's source folder: frames inside it are the DSL's own, not the user's. */
-const FRONTEND_SRC = realpathSync(fileURLToPath(new URL('.', import.meta.url)));
+/** A stack frame as V8 writes it (`at fn (LOCATION:line:col)`, `at LOCATION:line:col`) or Firefox and Safari do (`fn@LOCATION:line:col`). */
+const FRAME = /^\s*(?:at (?:.*?\()?|[^@\s]*@)(.+?):(\d+):(\d+)\)?$/;
 
-/** One frame of a V8 stack line: `at fn (file:line:col)` or `at file:line:col`. */
-const FRAME = /^\s*at (?:.*?\()?(.+?):(\d+):(\d+)\)?$/;
-
-const internalCache = new Map<string, boolean>();
-
-/** Whether a stack frame's file belongs to the DSL itself (or to Node), so it is not a user's call site. */
-function isInternal(file: string): boolean {
-  let hit = internalCache.get(file);
-  if (hit === undefined) {
-    let real = file;
-    try {
-      real = realpathSync(file);
-    } catch {
-      // A file that no longer exists (or a virtual one) is compared as written.
-    }
-    hit = real === FRONTEND_SRC || real.startsWith(FRONTEND_SRC + sep);
-    internalCache.set(file, hit);
-  }
-  return hit;
+/** The Node built-ins this module uses where they exist. */
+interface NodeHelpers {
+  readonly path: typeof import('node:path');
+  readonly url: typeof import('node:url');
+  readonly cwd: () => string;
 }
 
-/** A path as users see it: relative to the working directory when inside it, else absolute. */
-export function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+let nodeHelpers: NodeHelpers | null | undefined;
+
+/** Node's path and url modules and the working directory, or null outside Node (reached without an import a bundler would resolve). */
+function node(): NodeHelpers | null {
+  if (nodeHelpers !== undefined) return nodeHelpers;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; cwd?: () => string } }).process;
+  const get = typeof proc?.getBuiltinModule === 'function' ? proc.getBuiltinModule.bind(proc) : undefined;
+  const path = get?.('node:path') as NodeHelpers['path'] | undefined;
+  const url = get?.('node:url') as NodeHelpers['url'] | undefined;
+  return (nodeHelpers = path && url && typeof proc?.cwd === 'function' ? { path, url, cwd: proc.cwd.bind(proc) } : null);
 }
 
-/** Parses one stack line into an absolute file and 1-based position, or undefined for native/eval/Node-internal frames. */
-export function parseFrame(line: string): { file: string; line: number; col: number } | undefined {
+/** A frame's location as the stack names it: a path, a file URL, or (in a browser) a page's script URL. */
+interface RawFrame {
+  readonly location: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+/** Parses one stack line, or undefined for native, eval and Node-internal frames. */
+function rawFrame(line: string): RawFrame | undefined {
   const m = FRAME.exec(line);
   if (!m) return undefined;
-  let file = m[1]!;
-  if (file.startsWith('node:') || file.includes('<anonymous>') || file.startsWith('eval at')) return undefined;
-  if (file.startsWith('file://')) file = fileURLToPath(file);
-  if (!isAbsolute(file)) return undefined;
-  return { file, line: Number(m[2]), col: Number(m[3]) };
+  const location = m[1]!;
+  if (location.startsWith('node:') || location.includes('<anonymous>') || location.startsWith('eval at') || location.includes('> eval')) return undefined;
+  return { location, line: Number(m[2]), col: Number(m[3]) };
+}
+
+/** A file URL as a path (Node's conversion where Node is there), or undefined for a location that is not one. */
+function fileUrlPath(location: string): string | undefined {
+  if (!location.startsWith('file://')) return undefined;
+  const n = node();
+  return n ? n.url.fileURLToPath(location) : decodeURIComponent(new URL(location).pathname);
+}
+
+/** Whether `location` is an absolute path (POSIX, or a Windows drive or UNC path). */
+function isAbsolutePath(location: string): boolean {
+  return location.startsWith('/') || /^[A-Za-z]:[\\/]/.test(location) || location.startsWith('\\\\');
+}
+
+/** A path as users see it: relative to the working directory when inside it (in Node), else (and URLs) as given. */
+export function displayPath(file: string): string {
+  const n = node();
+  if (!n || !n.path.isAbsolute(file)) return file;
+  const rel = n.path.relative(n.cwd(), file);
+  return rel !== '' && !rel.startsWith('..') && !n.path.isAbsolute(rel) ? rel : file;
+}
+
+/**
+ * Parses one stack line into a file and 1-based position: an absolute path
+ * (file URLs converted), or a page's http(s) URL in a browser; undefined for
+ * native, eval and Node-internal frames.
+ */
+export function parseFrame(line: string): { file: string; line: number; col: number } | undefined {
+  const f = rawFrame(line);
+  if (!f) return undefined;
+  const file = normalized(f.location);
+  if (!isAbsolutePath(file) && !/^https?:\/\//.test(file)) return undefined;
+  return { file, line: f.line, col: f.col };
+}
+
+/**
+ * The DSL's own code as stack frames name it: the folder of this module when
+ * it is a file of its own (the sources, or a package's built files), or just
+ * this file when a bundler merged it with others (then every frame of that
+ * bundle is the DSL's, the user's code included: no call site is found).
+ */
+interface OwnCode {
+  readonly file: string;
+  readonly folder: string | undefined;
+}
+
+let ownCode: OwnCode | null | undefined;
+
+/** A frame's location without a loader's query (tsx marks some files `?tsx-...`), file URLs as paths. */
+function normalized(location: string): string {
+  const plain = location.replace(/[?#].*$/, '');
+  return fileUrlPath(plain) ?? plain;
+}
+
+/** Where this module is, from the first frame of a stack taken here (so in the same form as every other frame). */
+function own(): OwnCode | null {
+  if (ownCode !== undefined) return ownCode;
+  const here = (new Error().stack ?? '').split('\n').map(rawFrame).find((f) => f !== undefined);
+  if (!here) return (ownCode = null);
+  const file = normalized(here.location);
+  const cut = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
+  const ownFile = /^call-site\.[cm]?[jt]s$/.test(file.slice(cut + 1));
+  return (ownCode = { file, folder: ownFile && cut >= 0 ? file.slice(0, cut + 1) : undefined });
+}
+
+/** Whether a frame's (normalized) file belongs to the DSL itself, so it is not a user's call site. */
+function isInternal(file: string, code: OwnCode): boolean {
+  return file === code.file || (code.folder !== undefined && file.startsWith(code.folder));
 }
 
 /**
  * The user's source position of the DSL call in progress: the first stack
  * frame outside this package. Under tsx (and vitest) stack traces are
- * source-mapped, so this is the position in the user's TypeScript.
+ * source-mapped, so this is the position in the user's TypeScript; in a
+ * browser it is the position in the page's script that made the call.
  */
 export function userCallSite(): SourceLoc | undefined {
+  const code = own();
+  if (!code) return undefined;
   const limit = Error.stackTraceLimit;
   // DSL calls nest (a module's forward calls ops that call Tensor methods), so
   // the default of 10 frames can stop before reaching the user's code.
@@ -58,7 +130,7 @@ export function userCallSite(): SourceLoc | undefined {
   Error.stackTraceLimit = limit;
   for (const line of stack.split('\n').slice(1)) {
     const f = parseFrame(line);
-    if (f && !isInternal(f.file)) return { file: displayPath(f.file), line: f.line, col: f.col };
+    if (f && !isInternal(f.file, code)) return { file: displayPath(f.file), line: f.line, col: f.col };
   }
   return undefined;
 }

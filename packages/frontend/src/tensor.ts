@@ -1,5 +1,6 @@
-import { type DType, type ReductionOp, type SourceLoc, type TensorType, type Value, TesseraError, formatType } from '@tessera/ir';
-import { type Operand, type Tracer, dslError, emitOp } from './tracer.ts';
+import { type Attrs, type DType, type OpName, type ReductionOp, type SourceLoc, type TensorType, type Value, TesseraError, formatType, tensorType } from '@tessera/ir';
+import { userCallSite } from './call-site.ts';
+import { type Tracer, currentTracer, describe, dslError } from './tracer.ts';
 
 /** Where a traced tensor lives: the trace that made it and its SSA value there. */
 export interface TensorOrigin {
@@ -16,6 +17,49 @@ export type Axes = number | readonly number[] | undefined;
 function axesList(axes: Axes, rank: number): number[] {
   if (axes === undefined) return [...Array(rank).keys()];
   return typeof axes === 'number' ? [axes] : [...axes];
+}
+
+/** Something usable as an op operand: a tensor, or a number that becomes a scalar constant. */
+export type Operand = Tensor | number;
+
+/** The dtype a number operand takes: that of the first tensor among `from` (indices into operands), else f32. */
+function scalarDType(operands: readonly Operand[], from: readonly number[]): DType {
+  for (const i of from) {
+    const o = operands[i];
+    if (o instanceof Tensor) return o.dtype;
+  }
+  return 'f32';
+}
+
+/** Options of one emitted op. */
+export interface EmitOpOptions {
+  /** Which operands give their dtype to number operands (default: all, first tensor wins). */
+  readonly scalarDTypeFrom?: readonly number[];
+  /** A preferred value name for the node. */
+  readonly name?: string;
+}
+
+/**
+ * Emits one IR node in the active trace at the user's call site. Numbers
+ * become scalar constants of the other operand's dtype. Type errors from
+ * the builder carry the call site, so their message starts with file:line:col.
+ * It lives beside Tensor because each needs the other at run time (methods
+ * emit ops, emitOp makes Tensors): tracer.ts, which holds the trace state,
+ * then needs Tensor only as a type, and the modules form no import cycle.
+ */
+export function emitOp(op: OpName, operands: readonly Operand[], attrs: Attrs = {}, opts: EmitOpOptions = {}): Tensor {
+  const loc = userCallSite();
+  const t = currentTracer(op, loc);
+  t.lastCallSite = loc ?? t.lastCallSite;
+  const from = opts.scalarDTypeFrom ?? operands.map((_, i) => i);
+  const dtype = scalarDType(operands, from);
+  const values = operands.map((o) => {
+    if (o instanceof Tensor) return o.valueIn(t, loc);
+    if (typeof o !== 'number') throw new TesseraError(`${op}: operand ${describe(o)} is not a Tensor or a number`, loc);
+    return t.builder.emit('constant', [], { shape: [], dtype, value: [o] }, loc ? { loc } : {});
+  });
+  const v = t.builder.emit(op, values, attrs, { ...(loc ? { loc } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}) });
+  return new Tensor(tensorType(v.type.dtype, v.type.shape), { tracer: t, value: v });
 }
 
 /**
@@ -196,14 +240,52 @@ export class Tensor {
   max(arg?: Tensor | Axes, keepdims = false): Tensor {
     return arg instanceof Tensor ? emitOp('max', [this, arg]) : this.reduce('reduce_max', arg, keepdims);
   }
-  /** Elementwise minimum with a tensor, or the minimum over `axes` (-max(-x); all when omitted). */
+  /** Elementwise minimum with a tensor, or the minimum over `axes` (all when omitted). */
   min(other: Tensor): Tensor;
   min(axes?: Axes, keepdims?: boolean): Tensor;
   min(arg?: Tensor | Axes, keepdims = false): Tensor {
-    return arg instanceof Tensor ? emitOp('min', [this, arg]) : this.neg().reduce('reduce_max', arg, keepdims).neg();
+    return arg instanceof Tensor ? emitOp('min', [this, arg]) : this.reduce('reduce_min', arg, keepdims);
+  }
+  /** Product over `axes` (all when omitted); bool counts as i32, as PyTorch's integer promotion. */
+  prod(axes?: Axes, keepdims = false): Tensor {
+    return (this.dtype === 'bool' ? this.cast('i32') : this).reduce('reduce_prod', axes, keepdims);
+  }
+  /** Whether any element over `axes` (all when omitted) is nonzero (NaN is), as torch.any: a bool tensor. */
+  any(axes?: Axes, keepdims = false): Tensor {
+    return this.rank === 0 ? this.cast('bool') : this.reduce('reduce_any', axes, keepdims);
+  }
+  /** Whether every element over `axes` (all when omitted) is nonzero (NaN is), as torch.all: a bool tensor. */
+  all(axes?: Axes, keepdims = false): Tensor {
+    return this.rank === 0 ? this.cast('bool') : this.reduce('reduce_all', axes, keepdims);
+  }
+  /** log(sum(exp(x))) over `axes` (all when omitted), numerically stable, as torch.logsumexp; integers become f32. */
+  logsumexp(axes?: Axes, keepdims = false): Tensor {
+    return (this.dtype === 'f32' ? this : this.cast('f32')).reduce('logsumexp', axes, keepdims);
+  }
+  /** The index (i32) of the first largest element along `axis` (NaN counts as largest), as torch.argmax; of the flattened tensor when omitted. */
+  argmax(axis?: number, keepdims = false): Tensor {
+    return this.argExtreme('argmax', axis, keepdims);
+  }
+  /** The index (i32) of the first smallest element along `axis` (NaN counts as smallest), as torch.argmin; of the flattened tensor when omitted. */
+  argmin(axis?: number, keepdims = false): Tensor {
+    return this.argExtreme('argmin', axis, keepdims);
+  }
+  /** The inclusive running sum along `axis`, as torch.cumsum (bool counts as i32; i32 wraps). */
+  cumsum(axis: number): Tensor {
+    const x = this.dtype === 'bool' ? this.cast('i32') : this;
+    // A scalar is its own running sum (PyTorch takes dim 0 or -1 there).
+    if (this.rank === 0) return emitOp('cumsum', [x.reshape([1])], { axis: axis === -1 ? 0 : axis }).reshape([]);
+    return emitOp('cumsum', [x], { axis });
   }
 
-  private reduce(op: ReductionOp, axes: Axes, keepdims: boolean): Tensor {
+  private argExtreme(op: 'argmax' | 'argmin', axis: number | undefined, keepdims: boolean): Tensor {
+    // PyTorch's dim=None (and any dim of a scalar): the index into the flattened tensor, kept as all-1 extents with keepdims.
+    if (axis !== undefined && this.rank > 0) return emitOp(op, [this], { axis, keepdims });
+    const flat = emitOp(op, [this.reshape([-1])], { axis: 0 });
+    return keepdims ? flat.reshape(this.shape.map(() => 1)) : flat;
+  }
+
+  private reduce(op: ReductionOp | 'logsumexp', axes: Axes, keepdims: boolean): Tensor {
     const list = axesList(axes, this.rank);
     // A scalar has nothing to reduce; the IR rejects empty axis lists.
     if (list.length === 0 && this.rank === 0) return this;
@@ -253,6 +335,25 @@ export class Tensor {
   /** Numpy broadcast to `shape`. */
   broadcastTo(shape: readonly number[]): Tensor {
     return emitOp('broadcast_to', [this], { shape: [...shape] });
+  }
+  /** Broadcast to `sizes`, as torch's expand: -1 keeps this tensor's extent on that axis (x.expand(2, -1, 4)). */
+  expand(sizes: readonly number[]): Tensor;
+  expand(...sizes: number[]): Tensor;
+  expand(...args: (number | readonly number[])[]): Tensor {
+    const sizes = Array.isArray(args[0]) ? (args[0] as readonly number[]) : (args as number[]);
+    return emitOp('broadcast_to', [this], { shape: [...sizes] });
+  }
+  /** Broadcast to another tensor's shape, as torch's expand_as. */
+  expandAs(other: Tensor): Tensor {
+    return this.broadcastTo(other.shape);
+  }
+  /** The lower triangle of the last two axes (column - row <= diagonal), the rest 0, as torch.tril. */
+  tril(diagonal = 0): Tensor {
+    return emitOp('tril', [this], { diagonal });
+  }
+  /** The upper triangle of the last two axes (column - row >= diagonal), the rest 0, as torch.triu. */
+  triu(diagonal = 0): Tensor {
+    return emitOp('triu', [this], { diagonal });
   }
   /** Inserts an axis of extent 1 at `axis` (-1 appends). */
   unsqueeze(axis: number): Tensor {
@@ -316,5 +417,9 @@ export class Tensor {
   /** softmax along `axis` (default the last). */
   softmax(axis = -1): Tensor {
     return emitOp('softmax', [this], { axis });
+  }
+  /** log(softmax(x)) along `axis` (default the last), computed stably, as torch.log_softmax. */
+  logSoftmax(axis = -1): Tensor {
+    return emitOp('log_softmax', [this], { axis });
   }
 }

@@ -1,10 +1,6 @@
-import { type Attrs, type DType, type OpName, type SourceLoc, type Value, ProgramBuilder, TesseraError, tensorType } from '@tessera/ir';
+import { type SourceLoc, type Value, ProgramBuilder, TesseraError } from '@tessera/ir';
 import { userCallSite } from './call-site.ts';
 import type { Parameter } from './parameter.ts';
-import { Tensor } from './tensor.ts';
-
-/** Something usable as an op operand: a tensor, or a number that becomes a scalar constant. */
-export type Operand = Tensor | number;
 
 /**
  * The state of one trace() call: the program being built and the mapping
@@ -65,43 +61,6 @@ export function currentTracer(op: string, loc: SourceLoc | undefined): Tracer {
   const t = active[active.length - 1];
   if (!t) throw new TesseraError(`${op}: tensor operations only work while tracing (inside forward, called by trace())`, loc);
   return t;
-}
-
-/** The dtype a number operand takes: that of the first tensor among `from` (indices into operands), else f32. */
-function scalarDType(operands: readonly Operand[], from: readonly number[]): DType {
-  for (const i of from) {
-    const o = operands[i];
-    if (o instanceof Tensor) return o.dtype;
-  }
-  return 'f32';
-}
-
-/** Options of one emitted op. */
-export interface EmitOpOptions {
-  /** Which operands give their dtype to number operands (default: all, first tensor wins). */
-  readonly scalarDTypeFrom?: readonly number[];
-  /** A preferred value name for the node. */
-  readonly name?: string;
-}
-
-/**
- * Emits one IR node in the active trace at the user's call site. Numbers
- * become scalar constants of the other operand's dtype. Type errors from
- * the builder carry the call site, so their message starts with file:line:col.
- */
-export function emitOp(op: OpName, operands: readonly Operand[], attrs: Attrs = {}, opts: EmitOpOptions = {}): Tensor {
-  const loc = userCallSite();
-  const t = currentTracer(op, loc);
-  t.lastCallSite = loc ?? t.lastCallSite;
-  const from = opts.scalarDTypeFrom ?? operands.map((_, i) => i);
-  const dtype = scalarDType(operands, from);
-  const values = operands.map((o) => {
-    if (o instanceof Tensor) return o.valueIn(t, loc);
-    if (typeof o !== 'number') throw new TesseraError(`${op}: operand ${describe(o)} is not a Tensor or a number`, loc);
-    return t.builder.emit('constant', [], { shape: [], dtype, value: [o] }, loc ? { loc } : {});
-  });
-  const v = t.builder.emit(op, values, attrs, { ...(loc ? { loc } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}) });
-  return new Tensor(tensorType(v.type.dtype, v.type.shape), { tracer: t, value: v });
 }
 
 /** A short description of a value that is not an operand, for messages. */

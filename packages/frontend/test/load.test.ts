@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OpTypeError, TesseraError } from '@tessera/ir';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ModelTypeError, loadModelFile, trace, traceModelFile, typeCheckFile } from '../src/index.ts';
+import { trace } from '../src/index.ts';
+import { ModelTypeError, loadModelFile, traceModelFile, typeCheckFile } from '../src/node.ts';
+import { isTesseraSource } from '../src/load/packages.ts';
 import { positionOf } from './helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -110,6 +112,21 @@ describe('loadModelFile', () => {
     expect(typeCheckFile(join(cjsScope, 'bad.ts')).map((d) => d.code)).toEqual([2345]);
   });
 
+  it("knows Node's globals and modules when a model uses them (checked again with @types/node), and finds errors there too", () => {
+    const usesNode = `import { readFileSync } from 'node:fs';
+${MODEL}console.log('loaded', process.env.HOME, Buffer.byteLength('x'), typeof readFileSync);
+`;
+    writeFileSync(join(tmp, 'node-globals.ts'), usesNode);
+    expect(typeCheckFile(join(tmp, 'node-globals.ts'))).toEqual([]);
+    writeFileSync(join(tmp, 'node-error.ts'), `${usesNode}export const home: string = process.env.HOME;\n`);
+    expect(typeCheckFile(join(tmp, 'node-error.ts')).map((d) => [d.line, d.code])).toEqual([[MODEL.split('\n').length + 2, 2322]]);
+    // Without Node's types these would be errors: what the first check reports (names it cannot find), so the second is needed.
+    writeFileSync(join(tmp, 'dom-only.ts'), `${MODEL}document.title = 'x';\n`);
+    const dom = typeCheckFile(join(tmp, 'dom-only.ts'));
+    expect(dom.map((d) => d.code)).toEqual([2584]);
+    expect(dom[0]!.message).toMatch(/^Cannot find name 'document'\. .*\(Model files are checked with the ES2023 library and Node's types, without the DOM's\.\)$/);
+  });
+
   it('explains a missing file, a wrong extension, a bad default export and bad inputs', async () => {
     const write = (dir: string, name: string, text: string) => {
       writeFileSync(join(dir, name), text);
@@ -173,5 +190,22 @@ export default (c: { d: number }) => new M(c.d);
     writeFileSync(join(inRepo, 'klass.ts'), MODEL.replace('export default () => new M();', 'export default M;').replace('class M', 'export class M'));
     const k = await loadModelFile(join(inRepo, 'klass.ts'), { typeCheck: false });
     expect(k.model.constructor.name).toBe('M');
+  });
+});
+
+describe('isTesseraSource (frames and files that are Tessera\'s own, not the user\'s)', () => {
+  it("is true for a @tessera package's src/ and dist/, false for its tests and fixtures, the repository's examples and other projects", () => {
+    expect(isTesseraSource(at('packages/frontend/src/tensor.ts'))).toBe(true);
+    expect(isTesseraSource(at('packages/ir/src/ops/movement.ts'))).toBe(true);
+    expect(isTesseraSource(at('packages/cli/test/fixtures/mixer.ts'))).toBe(false);
+    expect(isTesseraSource(at('examples/mlp.ts'))).toBe(false);
+    // An installed package (found by its package.json, wherever it is) and a user's project.
+    const installed = join(tmp, 'proj', 'node_modules', '@tessera', 'kernel');
+    mkdirSync(join(installed, 'dist'), { recursive: true });
+    writeFileSync(join(installed, 'package.json'), '{"name":"@tessera/kernel"}');
+    writeFileSync(join(tmp, 'proj', 'package.json'), '{"name":"@tesseract/app"}');
+    expect(isTesseraSource(join(installed, 'dist', 'index.js'))).toBe(true);
+    expect(isTesseraSource(join(tmp, 'proj', 'src', 'model.ts'))).toBe(false);
+    expect(isTesseraSource(join(tmp, 'nowhere', 'model.ts'))).toBe(false);
   });
 });

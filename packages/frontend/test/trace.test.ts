@@ -162,7 +162,9 @@ describe('every IR op is reachable from the DSL', () => {
         const made = ops.iota([2, 3], 1, 'f32').add(ops.constant([[1, 2, 3], [4, 5, 6]])).mul(idx.cast('f32').sum());
         const att = ops.attention(x.unsqueeze(0), x.unsqueeze(0), x.unsqueeze(0), { mask: ops.causalMask(2) });
         const nn_ = ops.layerNorm(ops.gelu(x.matmul(x.T), 'tanh'), ops.ones([2]), ops.zeros([2])).softmax(-1);
-        return { cat, emb, made, att, nn_ };
+        const folds = [x.min(-1), x.prod(0), x.any(1), x.all(), x.logsumexp(1), x.argmax(1), x.argmin(), x.cumsum(1), x.logSoftmax(0)];
+        const conv = ops.rmsNorm(ops.conv2d(x.reshape(1, 1, 2, 3), ops.ones([1, 1, 1, 2])), 2).tril().triu(-1);
+        return { cat, emb, made, att, nn_, conv, ...Object.fromEntries(folds.map((f, i) => [`fold${i}`, f])) };
       },
       { x: 'f32[2,3]', idx: 'i32[4]' },
     );
@@ -186,6 +188,51 @@ describe('DSL semantics against hand-computed values', () => {
     expect(one((t) => t.min(1, true))).toEqual([-2, -6]);
     expect(one((t) => t.min())).toEqual([-6]);
     expect(one((t) => t.max(t.neg()))).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('reductions as PyTorch: prod, any/all (bool results), logsumexp, min on i32 and bool, argmax/argmin (flattened without an axis), cumsum', () => {
+    expect(one((t) => t.prod(1))).toEqual([-6, -120]);
+    expect(one((t) => t.gt(4).any(1))).toEqual([0, 1]);
+    expect(one((t) => t.any(0, true))).toEqual([1, 1, 1]);
+    expect(one((t) => t.gt(-3).all(1))).toEqual([1, 0]);
+    expect(one((t) => t.all())).toEqual([1]);
+    expect(trace((t: Tensor) => t.any(), { t: 'f32[2,3]' }).nodes.at(-1)!.type).toEqual({ dtype: 'bool', shape: [] });
+    expectClose(one((t) => t.logsumexp(-1)), [Math.log(Math.exp(1) + Math.exp(-2) + Math.exp(3)), Math.log(Math.exp(4) + Math.exp(5) + Math.exp(-6))]);
+    expect(one((t) => t.min(1), 'i32[2,3]', [5, -2147483648, 3, 0, 1, 2])).toEqual([-2147483648, 0]);
+    expect(one((t) => t.gt(0).min(1).cast('i32').cast('f32'))).toEqual([0, 0]);
+    expect(one((t) => t.gt(0).max(1).cast('f32'))).toEqual([1, 1]);
+    expect(one((t) => t.argmax(1))).toEqual([2, 1]);
+    expect(one((t) => t.argmin(0, true))).toEqual([0, 0, 1]);
+    expect(one((t) => t.argmax())).toEqual([4]);
+    expect(one((t) => t.argmin())).toEqual([5]);
+    expect(trace((t: Tensor) => t.argmax(undefined, true), { t: 'f32[2,3]' }).nodes.at(-1)!.type).toEqual({ dtype: 'i32', shape: [1, 1] });
+    expect(one((t) => t.cumsum(1))).toEqual([1, -1, 2, 4, 9, 3]);
+    expect(one((t) => t.cumsum(0))).toEqual([1, -2, 3, 5, 3, -3]);
+    expect(one((t) => t.gt(0).cumsum(-1).cast('f32'))).toEqual([1, 1, 2, 1, 2, 2]);
+    expect(one((t) => t.prod(), 'bool[2]', [1, 1])).toEqual([1]);
+    expect(one((t) => t.cumsum(0), 'f32[]', [7])).toEqual([7]);
+    expect(one((t) => t.argmax(0), 'f32[]', [7])).toEqual([0]);
+    expect(one((t) => t.logsumexp(), 'i32[2]', [0, 0])).toEqual([Math.LN2]);
+  });
+
+  it('log_softmax as a method, ops.logSoftmax and nn.LogSoftmax (and nn.Softmax) along a dim', () => {
+    const row0 = Math.log(Math.exp(1) + Math.exp(-2) + Math.exp(3));
+    const row1 = Math.log(Math.exp(4) + Math.exp(5) + Math.exp(-6));
+    const want = [1 - row0, -2 - row0, 3 - row0, 4 - row1, 5 - row1, -6 - row1];
+    expectClose(one((t) => t.logSoftmax()), want);
+    expectClose(one((t) => ops.logSoftmax(t, 1)), want);
+    class M extends Module {
+      readonly ls = new nn.LogSoftmax(0);
+      readonly sm = new nn.Softmax(0);
+      forward(v: Tensor): Record<string, Tensor> {
+        return { ls: this.ls.forward(v), sm: this.sm.forward(v) };
+      }
+    }
+    const p = trace(new M(), { v: 'f32[2]' });
+    const e = Math.E;
+    expectClose(run(p, { v: [0, 1] }, 'ls'), [-Math.log(1 + e), 1 - Math.log(1 + e)]);
+    expectClose(run(p, { v: [0, 1] }, 'sm'), [1 / (1 + e), e / (1 + e)]);
+    expect(() => trace((t: Tensor) => t.logSoftmax(), { t: 'i32[3]' })).toThrow(/log_softmax\(i32\[3\]\): operand x has dtype i32, expected f32/);
   });
 
   it('movement: transpose, .T, select, slice with ranges and steps, flatten, squeeze', () => {

@@ -1,9 +1,11 @@
 /**
  * The semantics every backend shares at the program boundary, as one table
  * of cases: out-of-range gather indices, unknown input and weight names,
- * the typed array each dtype accepts, names that are JavaScript prototype
- * keys, inputs reused or refilled while runs are queued, runs issued
- * before dispose(), and malformed run() arguments.
+ * the typed array each dtype accepts, tensors and their shapes, int64 token
+ * ids, what an executable says of its inputs and outputs, names that are
+ * JavaScript prototype keys, inputs reused or refilled while runs are
+ * queued, runs issued before dispose() (or Symbol.dispose), and malformed
+ * run() arguments.
  *
  * A case is a scenario driving executables compiled by a function the
  * caller supplies (one per backend configuration), recording what each
@@ -13,119 +15,12 @@
  * and that each case's own check holds. A new backend gets the same checks
  * by adding its configuration to that test.
  */
-import { type Program, TesseraError, interpret, parseProgram, toHost } from '@tessera/ir';
-import { type Executable, type TensorData, describeValue } from '@tessera/kernel';
+import { parseProgram } from '@tessera/ir';
+import { type TensorData, hostTensor } from '@tessera/kernel';
+import { type ConformanceCase, type Outcome, compiled, find, oracle, problems, rejectedWith, returned, settle, threwWith } from './conformance/outcome.ts';
+import { describeCase, integerCase, shapeCase } from './conformance/tensor-cases.ts';
 
-/** Compiles a program on the configuration under test, with weights bound at compile time when given. */
-export type CompileFor = (program: Program, weights?: unknown) => Promise<Executable>;
-
-/** An error as a case records it: its class name, whether it is a TesseraError (a clean error), and its message. */
-export interface ErrorRecord {
-  readonly name: string;
-  readonly tessera: boolean;
-  readonly message: string;
-}
-
-/**
- * What one call did: `outputs` (each output's name, array kind and values,
- * in the record's key order, and the record's prototype), `rejected` (the
- * promise rejected), `threw` (the call threw before returning), or `ok`
- * (a call that returns nothing).
- */
-export type Outcome =
-  | { readonly call: string; readonly outputs: readonly (readonly [string, string, readonly number[]])[]; readonly record: string }
-  | { readonly call: string; readonly rejected: ErrorRecord }
-  | { readonly call: string; readonly threw: ErrorRecord }
-  | { readonly call: string; readonly ok: true };
-
-/** One case of the table. */
-export interface ConformanceCase {
-  readonly name: string;
-  /** Drives executables of the configuration under test; returns what each call did, in order. */
-  readonly scenario: (compile: CompileFor) => Promise<Outcome[]>;
-  /** What the outcomes must say whatever the backend (independent of the reference's own); returns the problems found. */
-  readonly check: (outcomes: readonly Outcome[]) => string[];
-}
-
-function errorRecord(e: unknown): ErrorRecord {
-  return { name: e instanceof Error ? e.name : typeof e, tessera: e instanceof TesseraError, message: e instanceof Error ? e.message : String(e) };
-}
-
-function outputsOf(call: string, out: Record<string, TensorData>): Outcome {
-  const proto = Object.getPrototypeOf(out) as object | null;
-  const record = proto === Object.prototype ? 'Object' : proto === null ? 'null' : 'other';
-  return { call, outputs: Object.keys(out).map((k) => [k, describeValue(out[k]), Array.from(out[k]!)] as const), record };
-}
-
-/** Starts a call; resolves (never rejects) with what it did. */
-function settle(call: string, fn: () => Promise<Record<string, TensorData>> | void): Promise<Outcome> {
-  let p: Promise<Record<string, TensorData>> | void;
-  try {
-    p = fn();
-  } catch (e) {
-    return Promise.resolve({ call, threw: errorRecord(e) });
-  }
-  if (!p) return Promise.resolve({ call, ok: true });
-  return p.then(
-    (out) => outputsOf(call, out),
-    (e: unknown) => ({ call, rejected: errorRecord(e) }),
-  );
-}
-
-/** Compiles, recording a compile error; undefined when it failed. */
-async function compiled(outcomes: Outcome[], call: string, compile: CompileFor, program: Program, weights?: unknown): Promise<Executable | undefined> {
-  try {
-    const exe = await compile(program, weights);
-    outcomes.push({ call, ok: true });
-    return exe;
-  } catch (e) {
-    outcomes.push({ call, rejected: errorRecord(e) });
-    return undefined;
-  }
-}
-
-// Checks, shared by the cases: each returns a problem or undefined.
-
-function find(outcomes: readonly Outcome[], call: string): Outcome | undefined {
-  return outcomes.find((o) => o.call === call);
-}
-
-/** The call must have rejected with a TesseraError of this exact message (or one matching the pattern). */
-function rejectedWith(outcomes: readonly Outcome[], call: string, message: string | RegExp): string | undefined {
-  const o = find(outcomes, call);
-  if (!o || !('rejected' in o)) return `${call}: expected a rejection, got ${JSON.stringify(o)}`;
-  if (!o.rejected.tessera) return `${call}: rejected with ${o.rejected.name} (not a TesseraError): ${o.rejected.message}`;
-  const ok = typeof message === 'string' ? o.rejected.message === message : message.test(o.rejected.message);
-  return ok ? undefined : `${call}: message ${JSON.stringify(o.rejected.message)}, expected ${String(message)}`;
-}
-
-/** The call must have thrown (synchronously) a TesseraError matching the pattern. */
-function threwWith(outcomes: readonly Outcome[], call: string, message: RegExp): string | undefined {
-  const o = find(outcomes, call);
-  if (!o || !('threw' in o)) return `${call}: expected a synchronous throw, got ${JSON.stringify(o)}`;
-  if (!o.threw.tessera || !message.test(o.threw.message)) return `${call}: threw ${o.threw.name}: ${o.threw.message}, expected a TesseraError matching ${String(message)}`;
-  return undefined;
-}
-
-/** The call must have returned exactly these outputs (name, array kind, values), in this order, as a plain record. */
-function returned(outcomes: readonly Outcome[], call: string, expected: readonly (readonly [string, string, readonly number[]])[]): string | undefined {
-  const o = find(outcomes, call);
-  if (!o || !('outputs' in o)) return `${call}: expected outputs, got ${JSON.stringify(o)}`;
-  if (o.record !== 'Object') return `${call}: the result's prototype is ${o.record}, expected a plain record`;
-  const same = o.outputs.length === expected.length && o.outputs.every(([n, k, v], i) => n === expected[i]![0] && k === expected[i]![1] && v.length === expected[i]![2].length && v.every((x, j) => Object.is(x, expected[i]![2][j])));
-  return same ? undefined : `${call}: returned ${JSON.stringify(o.outputs)}, expected ${JSON.stringify(expected)}`;
-}
-
-/** The interpreter's outputs of `p` as `returned` expects them (the oracle, not hard-coded values). */
-function oracle(p: Program, inputs: Readonly<Record<string, TensorData>>): [string, string, number[]][] {
-  const out = interpret(p, inputs);
-  return p.outputs.map((o) => {
-    const host = toHost(out[o.name]!);
-    return [o.name, describeValue(host), Array.from(host)];
-  });
-}
-
-const problems = (...found: (string | undefined)[]): string[] => found.filter((p): p is string => p !== undefined);
+export type { CompileFor, ConformanceCase, ErrorRecord, Outcome } from './conformance/outcome.ts';
 
 // The cases.
 
@@ -255,7 +150,7 @@ const namesCase: ConformanceCase = {
     return problems(
       rejectedWith(outcomes, 'compile: an unknown weight', `unknown input 'extra' for program @scale (its inputs: ${MUL_INPUTS})`),
       rejectedWith(outcomes, 'compile: a weight missing', 'weights are missing parameter(s): w: f32[3]'),
-      rejectedWith(outcomes, 'compile: weights not an object', 'compile(): weights must be an object of typed arrays keyed by input name, got null'),
+      rejectedWith(outcomes, 'compile: weights not an object', 'compile(): weights must be an object of tensors or typed arrays keyed by input name, got null'),
       returned(outcomes, 'run', y),
       rejectedWith(outcomes, 'run: an unknown input', `unknown input 'bogus' for program @scale (its inputs: ${MUL_INPUTS})`),
       rejectedWith(outcomes, 'run: an output name as input', `unknown input 'y' for program @scale (its inputs: ${MUL_INPUTS})`),
@@ -293,16 +188,16 @@ const WRONG_ARRAYS: readonly (readonly [string, unknown, string])[] = [
   ['f', 'ab', 'string'],
   ['f', 3, 'number'],
   ['f', null, 'null'],
-  ['i', new BigInt64Array(2), 'BigInt64Array'],
   ['i', new Float32Array(2), 'Float32Array'],
   ['i', new Uint32Array(2), 'Uint32Array'],
   ['i', new Int16Array(2), 'Int16Array'],
+  ['i', new BigUint64Array(2), 'BigUint64Array'],
   ['b', new Uint8ClampedArray(2), 'Uint8ClampedArray'],
   ['b', new Int8Array(2), 'Int8Array'],
   ['b', [true, false], 'Array'],
   ['b', new Int32Array(2), 'Int32Array'],
 ];
-const ARRAY_OF = { f: 'a Float32Array', i: 'an Int32Array', b: 'a Uint8Array' } as const;
+const ARRAY_OF = { f: 'a Float32Array', i: 'an Int32Array or a BigInt64Array', b: 'a Uint8Array' } as const;
 const DTYPE_OF = { f: 'f32', i: 'i32', b: 'bool' } as const;
 
 const dtypeCase: ConformanceCase = {
@@ -328,7 +223,7 @@ const dtypeCase: ConformanceCase = {
     return problems(
       returned(outcomes, 'run', oracle(DTYPES, GOOD_DTYPES)),
       ...WRONG_ARRAYS.map(([name, , kind]) =>
-        rejectedWith(outcomes, `run: ${name} as ${kind}`, `input '${name}' must be ${ARRAY_OF[name as 'f']} for dtype ${DTYPE_OF[name as 'f']}, got ${kind}`),
+        rejectedWith(outcomes, `run: ${name} as ${kind}`, `input '${name}' must be ${ARRAY_OF[name as 'f']} for dtype ${DTYPE_OF[name as 'f']} (or a tensor { data, dims } of one), got ${kind}`),
       ),
       ...(['f', 'i', 'b'] as const).flatMap((name) => [
         rejectedWith(outcomes, `run: ${name} too short`, `input '${name}' of shape [2] needs 2 elements, got 1`),
@@ -443,7 +338,7 @@ const reuseCase: ConformanceCase = {
 };
 
 const disposeCase: ConformanceCase = {
-  name: 'runs issued before dispose() complete; calls after it fail cleanly',
+  name: 'runs issued before dispose() (or Symbol.dispose, which `using` calls) complete; calls after it fail cleanly; disposing again does nothing',
   async scenario(compile) {
     const outcomes: Outcome[] = [];
     const exe = await compiled(outcomes, 'compile', compile, SQUARE);
@@ -454,14 +349,26 @@ const disposeCase: ConformanceCase = {
     outcomes.push(...(await Promise.all([...before, after])));
     outcomes.push(await settle('dispose again', () => exe.dispose()));
     outcomes.push(await settle('setInputs after dispose', () => exe.setInputs!({ x: Float32Array.of(1) })));
+    // What `using exe = ...` calls at the end of its block: the same as dispose(), and as idempotent.
+    const scoped = await compiled(outcomes, 'compile another', compile, SQUARE);
+    if (!scoped) return outcomes;
+    const pending = settle('run before Symbol.dispose', () => scoped.run({ x: Float32Array.of(5) }));
+    outcomes.push(await settle('Symbol.dispose', () => scoped[Symbol.dispose]()));
+    outcomes.push(await pending);
+    outcomes.push(await settle('run after Symbol.dispose', () => scoped.run({ x: Float32Array.of(6) })));
+    outcomes.push(await settle('Symbol.dispose again', () => scoped[Symbol.dispose]()));
+    outcomes.push(await settle('dispose after Symbol.dispose', () => scoped.dispose()));
     return outcomes;
   },
   check(outcomes) {
     return problems(
       returned(outcomes, 'run 1 before dispose', oracle(SQUARE, { x: Float32Array.of(1) })),
       returned(outcomes, 'run 2 before dispose', oracle(SQUARE, { x: Float32Array.of(2) })),
-      rejectedWith(outcomes, 'run after dispose', 'this executable has been disposed'),
-      threwWith(outcomes, 'setInputs after dispose', /^this executable has been disposed$/),
+      rejectedWith(outcomes, 'run after dispose', 'cannot run() program @square: this executable has been disposed'),
+      threwWith(outcomes, 'setInputs after dispose', /^cannot setInputs\(\) program @square: this executable has been disposed$/),
+      returned(outcomes, 'run before Symbol.dispose', oracle(SQUARE, { x: Float32Array.of(5) })),
+      rejectedWith(outcomes, 'run after Symbol.dispose', 'cannot run() program @square: this executable has been disposed'),
+      ...['dispose again', 'Symbol.dispose again', 'dispose after Symbol.dispose'].map((call) => (find(outcomes, call) && 'ok' in find(outcomes, call)! ? undefined : `${call}: ${JSON.stringify(find(outcomes, call))}, expected ok`)),
     );
   },
 };
@@ -474,6 +381,8 @@ const BAD_ARGUMENTS: readonly (readonly [string, unknown, string])[] = [
   ['a string', 'x', 'string'],
   ['an array', [X3], 'Array'],
   ['a typed array', X3, 'Float32Array'],
+  ['a tensor', hostTensor(X3), 'a tensor (HostTensor) rather than an object of them'],
+  ['a plain { data, dims } tensor', { data: X3, dims: [3] }, 'a tensor (Object) rather than an object of them'],
 ];
 
 const argumentsCase: ConformanceCase = {
@@ -491,13 +400,13 @@ const argumentsCase: ConformanceCase = {
   },
   check(outcomes) {
     return problems(
-      ...BAD_ARGUMENTS.map(([what, , kind]) => rejectedWith(outcomes, `run(${what})`, `run() takes an object of typed arrays keyed by input name, got ${kind}`)),
-      rejectedWith(outcomes, 'run(a Map)', 'run() takes an object of typed arrays keyed by input name, got Map'),
-      threwWith(outcomes, 'setInputs(null)', /^setInputs\(\) takes an object of typed arrays keyed by input name, got null$/),
+      ...BAD_ARGUMENTS.map(([what, , kind]) => rejectedWith(outcomes, `run(${what})`, `run() takes an object of tensors or typed arrays keyed by input name, got ${kind}`)),
+      rejectedWith(outcomes, 'run(a Map)', 'run() takes an object of tensors or typed arrays keyed by input name, got Map'),
+      threwWith(outcomes, 'setInputs(null)', /^setInputs\(\) takes an object of tensors or typed arrays keyed by input name, got null$/),
       returned(outcomes, 'run after the bad calls', oracle(MUL, { x: X3, w: W3 })),
     );
   },
 };
 
 /** Every case, in the order a conformance test runs them. */
-export const CONFORMANCE_CASES: readonly ConformanceCase[] = [gatherCase, namesCase, dtypeCase, protoCase, reuseCase, disposeCase, argumentsCase];
+export const CONFORMANCE_CASES: readonly ConformanceCase[] = [gatherCase, namesCase, dtypeCase, shapeCase, integerCase, describeCase, protoCase, reuseCase, disposeCase, argumentsCase];

@@ -1,4 +1,3 @@
-import fc from 'fast-check';
 import { type DType, type Program, type RefTensor, formatNumber, formatType, printProgram } from '@tessera/ir';
 
 /** Input values as host arrays or reference tensors, keyed by input name. */
@@ -42,14 +41,4 @@ export function formatCounterexample(program: Program, inputs?: InputValues): st
     return `# %${inp.name} : ${formatType(inp.type)} = ${v === undefined ? '(missing)' : formatValues(dataOf(v), inp.type.dtype)}`;
   });
   return `${text}# inputs:\n${lines.join('\n')}\n`;
-}
-
-/**
- * Attaches (non-enumerable, so equality and JSON ignore it) fast-check's
- * toString hook to a value, so a failing property prints `show(value)`,
- * e.g. the program as IR text, instead of a deep object dump.
- */
-export function printable<T extends object>(value: T, show: (v: T) => string): T {
-  Object.defineProperty(value, fc.toStringMethod, { value: () => `\n${show(value)}`, enumerable: false, configurable: true });
-  return value;
 }

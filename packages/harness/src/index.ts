@@ -13,7 +13,8 @@ export { type ProgramGenOptions, TAME_LIMIT, resolveGenOptions } from './gen/opt
 export { generatorFor, type OpGenerator } from './gen/op-generators.ts';
 export { Choices, makeRng } from './gen/choices.ts';
 export { opCoverage, REQUIRED_VARIANTS } from './gen/coverage.ts';
-export { arbInputs, inputsFor, type HostInputs, type InputValueOptions } from './inputs.ts';
+export { inputsFor, type HostInputs, type InputValueOptions } from './inputs.ts';
+export { arbInputs } from './gen/arb-inputs.ts';
 export {
   allClose,
   compareClose,
@@ -29,16 +30,13 @@ export {
   type Mismatch,
   type Tolerance,
 } from './tolerance.ts';
-export { formatCounterexample, formatValues, printable, type InputValues } from './counterexample.ts';
-export { longestReduction, mismatchVsInterpreter, assertMatchesInterpreter, type ReferenceOptions } from './differential.ts';
+export { formatCounterexample, formatValues, type InputValues } from './counterexample.ts';
+export { printable } from './gen/printable.ts';
+export { longestReduction, mismatchVsInterpreter, assertMatchesInterpreter, type ActualOutput, type ReferenceOptions } from './differential.ts';
 export { type AttentionCase, attentionInputs, buildAttentionCase } from './attention-cases.ts';
 export { broadcastProgram, matmulProgram, specialValuesCase } from './edge-programs.ts';
+export { EDGE_CASES, EDGE_MATMUL_SHAPES, type EdgeCase } from './edge-cases.ts';
 export { gatherIndexInputs, modelInputsFor } from './model-inputs.ts';
-export { type Probe, type ProbedProgram, insertProbes } from './compare/probes.ts';
-export { type Divergence, type KernelSite, type LocaliseOptions, type NodeSite, bufferValues, interpretAll, localiseDivergence } from './compare/localise.ts';
-export { type CompareOptions, type CompareReport, type CompareRow, type Localisation, compareBackends } from './compare/compare-backends.ts';
-export { describeInputs, formatCompareReport, formatDisagreement, formatDivergence, formatNode } from './compare/format.ts';
-export { BackendsDisagreeError, expectBackendsAgree } from './compare/expect.ts';
-export { type Fault, corruptStore, faultyBackend, misplace, strayStore } from './compare/faults.ts';
+export * from './compare/index.ts';
 export { CONFORMANCE_CASES, type CompileFor, type ConformanceCase, type ErrorRecord, type Outcome } from './conformance.ts';
 export { type ErrorVerdict, type FuzzBudget, type FuzzFailure, type FuzzReport, type FuzzTarget, FuzzRng, caseSeed, expectCleanFuzz, formatFuzzReport, fuzzBudget, fuzzTestTimeout, runFuzz } from './fuzz.ts';

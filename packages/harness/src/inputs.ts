@@ -1,4 +1,3 @@
-import fc from 'fast-check';
 import { type DType, type InputKind, type Program, numel } from '@tessera/ir';
 import { makeRng } from './gen/choices.ts';
 
@@ -27,9 +26,10 @@ export interface InputValueOptions {
 const MIN_NORMAL_F32 = 2 ** -126;
 
 /** `v`, or 0 where subnormals are excluded and `v` is one. */
-const normalOrZero = (v: number, subnormals: boolean): number => (subnormals || v === 0 || Math.abs(v) >= MIN_NORMAL_F32 ? v : 0);
+export const normalOrZero = (v: number, subnormals: boolean): number => (subnormals || v === 0 || Math.abs(v) >= MIN_NORMAL_F32 ? v : 0);
 
-function hostArray(dtype: DType, values: readonly number[]): Float32Array | Int32Array | Uint8Array {
+/** `values` in the typed array of `dtype`. */
+export function hostArray(dtype: DType, values: readonly number[]): Float32Array | Int32Array | Uint8Array {
   return dtype === 'f32' ? Float32Array.from(values) : dtype === 'i32' ? Int32Array.from(values) : Uint8Array.from(values);
 }
 
@@ -58,31 +58,7 @@ export function inputsFor(program: Program, seedOrRng: number | (() => number), 
 }
 
 /** The largest |value| of an f32 input of this kind. */
-function floatRange(kind: InputKind, options: InputValueOptions): number {
+export function floatRange(kind: InputKind, options: InputValueOptions): number {
   const floatMax = options.floatMax ?? 3;
   return kind === 'parameter' ? (options.paramMax ?? floatMax) : floatMax;
-}
-
-/** The fast-check arbitrary of one element of a dtype; shrinks toward 0. */
-function arbElement(dtype: DType, max: number, options: InputValueOptions): fc.Arbitrary<number> {
-  const zero = options.zeroChance ?? 0.1;
-  const zeros = Math.max(1, Math.round(zero * 100));
-  if (dtype === 'bool') return fc.constantFrom(0, 1);
-  const intMax = options.intMax ?? 4;
-  const subnormals = options.subnormals ?? true;
-  const value = dtype === 'i32' ? fc.integer({ min: -intMax, max: intMax }) : fc.float({ min: -Math.fround(max), max: Math.fround(max), noNaN: true, noDefaultInfinity: true }).map((v) => normalOrZero(v, subnormals));
-  return fc.oneof({ weight: zeros, arbitrary: fc.constant(0) }, { weight: 100 - zeros, arbitrary: value });
-}
-
-/**
- * Values for every input of a program as a fast-check arbitrary (same ranges
- * as inputsFor); fast-check shrinks failing values toward 0.
- */
-export function arbInputs(program: Program, options: InputValueOptions = {}): fc.Arbitrary<HostInputs> {
-  const fields: Record<string, fc.Arbitrary<Float32Array | Int32Array | Uint8Array>> = {};
-  for (const inp of program.inputs) {
-    const n = numel(inp.type.shape);
-    fields[inp.name] = fc.array(arbElement(inp.type.dtype, floatRange(inp.kind, options), options), { minLength: n, maxLength: n }).map((vs) => hostArray(inp.type.dtype, vs));
-  }
-  return fc.record(fields);
 }

@@ -23,6 +23,7 @@ export class ProgramBuilder implements Emitter {
   private readonly outputs: ProgramOutput[] = [];
   private readonly types = new Map<string, TensorType>();
   private counter = 0;
+  private readonly reserved = new Set<string>();
 
   constructor(readonly name = 'main') {}
 
@@ -76,14 +77,25 @@ export class ProgramBuilder implements Emitter {
     return this.types.has(name);
   }
 
+  /**
+   * Keeps `names` for the values that will be emitted with them as hints:
+   * made-up names (a counter, or a suffixed hint) avoid them. A pass that
+   * rebuilds a program reserves the names of the nodes it keeps, so a value
+   * it adds never takes the name of one emitted later.
+   */
+  reserve(names: Iterable<string>): void {
+    for (const n of names) this.reserved.add(n);
+  }
+
   /** A value name not used yet, from a hint (`h`, `h_1`, ...) or a counter (`0`, `1`, ...). */
   freshName(hint?: string): string {
+    const taken = (n: string) => this.types.has(n) || this.reserved.has(n);
     if (hint !== undefined) {
       if (!VALUE_NAME.test(hint)) throw new TesseraError(`value name '${hint}' is not valid (letters, digits, '_' and '.')`);
       if (!this.types.has(hint)) return hint;
-      for (let i = 1; ; i++) if (!this.types.has(`${hint}_${i}`)) return `${hint}_${i}`;
+      for (let i = 1; ; i++) if (!taken(`${hint}_${i}`)) return `${hint}_${i}`;
     }
-    while (this.types.has(String(this.counter))) this.counter++;
+    while (taken(String(this.counter))) this.counter++;
     return String(this.counter++);
   }
 

@@ -71,3 +71,8 @@ export type OpTable = Readonly<Record<string, OpSpec>>;
 export function fixedOperands(...names: string[]): OperandSpec {
   return { names, min: names.length, max: names.length };
 }
+
+/** A family table built by applying one spec builder to every entry of a table of rules, keeping its keys (the op names). */
+export function specsOf<K extends string, R>(table: Readonly<Record<K, R>>, make: (rule: R) => OpSpec): Record<K, OpSpec> {
+  return Object.fromEntries((Object.keys(table) as K[]).map((k) => [k, make(table[k])])) as Record<K, OpSpec>;
+}

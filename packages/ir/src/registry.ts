@@ -2,12 +2,15 @@ import { completeAttrs, type Attrs } from './attrs.ts';
 import { OpTypeError, type SourceLoc, TesseraError, TypeRuleError } from './errors.ts';
 import type { OpDef, OpSpec } from './op-def.ts';
 import { type TensorType, formatType, shapeProblem } from './tensor-type.ts';
-import { ELEMENTWISE_OPS } from './ops/elementwise.ts';
+import { ELEMENTWISE_OPS, isBinaryOp, isUnaryOp } from './ops/elementwise.ts';
 import { REDUCTION_OPS } from './ops/reduction.ts';
 import { CONTRACTION_OPS } from './ops/contraction.ts';
 import { MOVEMENT_OPS } from './ops/movement.ts';
 import { SOURCE_OPS } from './ops/source.ts';
 import { COMPOSITE_OPS } from './ops/composite.ts';
+import { ARG_REDUCTION_OPS } from './ops/arg-reduction.ts';
+import { SCAN_OPS } from './ops/scan.ts';
+import { LOG_SUM_EXP_OPS } from './ops/log-sum-exp.ts';
 
 /**
  * Every op family's table, in registration order. The single source of op
@@ -16,10 +19,10 @@ import { COMPOSITE_OPS } from './ops/composite.ts';
  * `Record<OpName, Rule>` (or a Record over one family, as UnaryOp), and a new
  * op fails `tsc` at each place that must say what to do with it.
  */
-const OP_FAMILIES = [ELEMENTWISE_OPS, REDUCTION_OPS, CONTRACTION_OPS, MOVEMENT_OPS, SOURCE_OPS, COMPOSITE_OPS] as const;
+const OP_FAMILIES = [ELEMENTWISE_OPS, REDUCTION_OPS, CONTRACTION_OPS, MOVEMENT_OPS, SOURCE_OPS, COMPOSITE_OPS, ARG_REDUCTION_OPS, SCAN_OPS, LOG_SUM_EXP_OPS] as const;
 
 /** The name of a registered op. */
-export type OpName = ElementwiseOp | ReductionOp | ContractionOp | MovementOp | SourceOp | CompositeOp;
+export type OpName = ElementwiseOp | ReductionOp | ContractionOp | MovementOp | SourceOp | CompositeOp | ArgReductionOp | ScanOp | LogSumExpOp;
 
 /** The names of each family's ops (for rules that cover a family at once). */
 export type ElementwiseOp = keyof typeof ELEMENTWISE_OPS;
@@ -28,6 +31,9 @@ export type ContractionOp = keyof typeof CONTRACTION_OPS;
 export type MovementOp = keyof typeof MOVEMENT_OPS;
 export type SourceOp = keyof typeof SOURCE_OPS;
 export type CompositeOp = keyof typeof COMPOSITE_OPS;
+export type ArgReductionOp = keyof typeof ARG_REDUCTION_OPS;
+export type ScanOp = keyof typeof SCAN_OPS;
+export type LogSumExpOp = keyof typeof LOG_SUM_EXP_OPS;
 
 const registry = new Map<string, OpDef>();
 for (const family of OP_FAMILIES) {
@@ -59,14 +65,18 @@ export function allOps(): readonly OpDef[] {
   return [...registry.values()];
 }
 
-/** The composite ops: defined by a decomposition into core ops (a primitive's decomposition is only a fallback). */
+/**
+ * The composite ops: defined by a decomposition into other ops (softmax,
+ * gelu, argmax, conv2d, ...). A scalar primitive's decomposition (erf's) is
+ * only a fallback for targets without code for it, not a definition.
+ */
 export function compositeOps(): readonly OpDef[] {
   return allOps().filter((d) => isComposite(d.name));
 }
 
 /** Whether an op is a composite (see compositeOps). */
-export function isComposite(op: OpName): op is CompositeOp {
-  return Object.hasOwn(COMPOSITE_OPS, op);
+export function isComposite(op: OpName): boolean {
+  return registry.get(op)?.decompose !== undefined && !isUnaryOp(op) && !isBinaryOp(op);
 }
 
 /**

@@ -20,6 +20,17 @@ describe('builder and interpreter', () => {
     const bb = interpret(d, inputs).o!;
     for (let i = 0; i < a.data.length; i++) expect(a.data[i]).toBeCloseTo(bb.data[i]!, 12);
   });
+  it('a decomposition keeps the names of the nodes it does not expand, and names its own nodes apart from them', () => {
+    // tril expands into several nodes; with counter names they took '1', '2', ... and renamed the kept node '1' to '1_1'.
+    const p = parseProgram('program @p\ninput %x : f32[3,3]\n%0 = tril(%x) : f32[3,3]\n%1 = neg(%0) : f32[3,3]\n%2 = exp(%1) : f32[3,3]\noutput y = %2\n');
+    const d = decomposeProgram(p);
+    expect(verify(d)).toEqual([]);
+    const kept = d.nodes.filter((n) => n.op === 'neg' || n.op === 'exp').map((n) => n.name);
+    expect(kept).toEqual(['1', '2']);
+    const added = d.nodes.filter((n) => n.op !== 'neg' && n.op !== 'exp').map((n) => n.name);
+    expect(added.length).toBeGreaterThan(1);
+    expect(added.filter((n) => p.nodes.some((o) => o.name === n))).toEqual([]);
+  });
   it('names the op and operand types on a type error', () => {
     const b = new ProgramBuilder();
     const x = b.input('x', tensorType('f32', [2, 3]));

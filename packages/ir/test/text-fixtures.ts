@@ -87,11 +87,52 @@ export function compositeProgram(): Program {
   return b.build();
 }
 
+/** Reductions, argmax/argmin, logsumexp, log_softmax and cumsum, with default and explicit attributes. */
+export function reductionProgram(): Program {
+  const b = new ProgramBuilder('reductions');
+  const x = b.input('x', f32(2, 3));
+  const i = b.input('i', i32(2, 3));
+  const c = b.input('c', bool(2, 3));
+  b.output('min', b.emit('reduce_min', [x], { axes: [1] }));
+  b.output('prod', b.emit('reduce_prod', [i], { axes: [0, 1], keepdims: true }));
+  b.output('any', b.emit('reduce_any', [x], { axes: [-1] }));
+  b.output('all', b.emit('reduce_all', [c], { axes: [0] }));
+  b.output('bmax', b.emit('reduce_max', [c], { axes: [1] }));
+  b.output('amax', b.emit('argmax', [x], { axis: -1 }));
+  b.output('amin', b.emit('argmin', [i], { axis: 0, keepdims: true }));
+  b.output('lse', b.emit('logsumexp', [x], { axes: [0, 1] }));
+  b.output('ls', b.emit('log_softmax', [x]));
+  b.output('ls0', b.emit('log_softmax', [x], { axis: 0 }));
+  b.output('cs', b.emit('cumsum', [x], { axis: 1 }));
+  b.output('csi', b.emit('cumsum', [i], { axis: -2 }));
+  return b.build();
+}
+
+/** Convolutions (groups 1 with bias and defaults, strided, padded, dilated, depthwise), RMS normalisation, triangles. */
+export function structureProgram(): Program {
+  const b = new ProgramBuilder('structure');
+  const x = b.input('x', f32(1, 4, 7, 9));
+  const w = b.param('conv.weight', f32(2, 4, 3, 3));
+  const bias = b.param('conv.bias', f32(2));
+  const dw = b.param('dw.weight', f32(8, 1, 3, 3));
+  b.output('conv', b.emit('conv2d', [x, w, bias]));
+  b.output('odd', b.emit('conv2d', [x, w], { stride: [2, 1], padding: [1, 2], dilation: [2, 1] }));
+  b.output('depthwise', b.emit('conv2d', [x, dw], { padding: [1, 1], groups: 4 }));
+  const rw = b.param('norm.weight', f32(9));
+  b.output('rms', b.emit('rms_norm', [x, rw]));
+  b.output('rms_eps', b.emit('rms_norm', [x], { eps: 1e-6 }));
+  b.output('tril', b.emit('tril', [x]));
+  b.output('triu', b.emit('triu', [x], { diagonal: -2 }));
+  return b.build();
+}
+
 /** Every fixture program. */
 export const FIXTURES: ReadonlyArray<readonly [string, () => Program]> = [
   ['elementwise', elementwiseProgram],
   ['movement', movementProgram],
   ['composite', compositeProgram],
+  ['reduction', reductionProgram],
+  ['structure', structureProgram],
 ];
 
 /** A program without source locations, for comparing a parsed program with a built one. */

@@ -1,11 +1,9 @@
-import { GatherIndexError, TesseraError, binaryScalarFn, castValue, compareScalarFn, numel, unaryScalarFn } from '@tessera/ir';
+import { COMBINERS, GatherIndexError, TesseraError, binaryScalarFn, castValue, combineFn, compareScalarFn, numel, unaryScalarFn } from '@tessera/ir';
 import { allocateOrExplain, assertBufferElements, describeBuffer } from './buffer-limits.ts';
 import type { Expr } from './expr.ts';
 import type { AttentionKernel, Kernel, KernelProgram, MapKernel, MatmulKernel, ReduceKernel, Store } from './kernel.ts';
 import { forEachPoint, mapOffset } from './space.ts';
-
-/** Initial accumulator of a combiner. */
-export const COMBINER_INIT = { sum: 0, max: -Infinity } as const;
+import { windowPoint } from './window.ts';
 
 /**
  * Evaluates a scalar expression at one point, in float64 (bool as 0/1), using
@@ -55,11 +53,6 @@ function runStores(stores: readonly Store[], point: readonly number[], buffers: 
   });
 }
 
-function combine(combiner: 'sum' | 'max', dtype: string, acc: number, v: number): number {
-  const r = combiner === 'sum' ? acc + v : Math.max(acc, v);
-  return dtype === 'i32' ? r | 0 : r;
-}
-
 function evalMap(k: MapKernel, buffers: Float64Array[]): void {
   const refs = new Map<string, number>();
   forEachPoint(k.shape, (p) => runStores(k.stores, p, buffers, refs));
@@ -70,17 +63,19 @@ function evalReduce(k: ReduceKernel, buffers: Float64Array[]): void {
   const outer = k.shape.slice(0, pr);
   const inner = k.shape.slice(pr);
   const point = new Array<number>(k.shape.length).fill(0);
+  const steps = k.stages.map((st) => combineFn(st.combiner, st.dtype));
   forEachPoint(outer, (o) => {
     for (let a = 0; a < pr; a++) point[a] = o[a]!;
     const refs = new Map<string, number>();
-    for (const stage of k.stages) {
-      let acc: number = COMBINER_INIT[stage.combiner];
+    if (k.scan) return scanRow(k, point, buffers, refs, steps);
+    k.stages.forEach((stage, s) => {
+      let acc: number = COMBINERS[stage.combiner].init;
       forEachPoint(inner, (r) => {
         for (let a = 0; a < r.length; a++) point[pr + a] = r[a]!;
-        acc = combine(stage.combiner, stage.dtype, acc, evalExpr(stage.value, point, buffers, refs));
+        acc = steps[s]!(acc, evalExpr(stage.value, point, buffers, refs));
       });
       refs.set(stage.name, acc);
-    }
+    });
     for (let a = pr; a < point.length; a++) point[a] = 0;
     runStores(k.stores, point, buffers, refs);
     if (k.rowStores.length) {
@@ -92,15 +87,34 @@ function evalReduce(k: ReduceKernel, buffers: Float64Array[]): void {
   });
 }
 
+/** One row of a scan kernel: at each point the stages fold that point, then the row stores see the running values. */
+function scanRow(k: ReduceKernel, point: number[], buffers: Float64Array[], refs: Map<string, number>, steps: readonly ((acc: number, v: number) => number)[]): void {
+  const j = k.shape.length - 1;
+  for (const stage of k.stages) refs.set(stage.name, COMBINERS[stage.combiner].init);
+  for (let i = 0; i < k.shape[j]!; i++) {
+    point[j] = i;
+    // Stages fold in order: a later stage sees an earlier one's running value with this point folded in.
+    k.stages.forEach((stage, s) => refs.set(stage.name, steps[s]!(refs.get(stage.name)!, evalExpr(stage.value, point, buffers, refs))));
+    runStores(k.rowStores, point, buffers, refs);
+  }
+}
+
 function evalMatmul(k: MatmulKernel, buffers: Float64Array[]): void {
   const nb = k.batch.length;
   const point = new Array<number>(nb + 3).fill(0);
+  // A windowed readA is evaluated at the input point of (i, p); 0 in the padding.
+  const inputPoint = new Array<number>(nb + 3).fill(0);
+  const readA = (): number => {
+    if (!k.window) return evalExpr(k.readA, point, buffers, new Map());
+    for (let a = 0; a < nb; a++) inputPoint[a] = point[a]!;
+    return windowPoint(k.window, point[nb]!, point[nb + 2]!, inputPoint, nb) ? evalExpr(k.readA, inputPoint, buffers, new Map()) : 0;
+  };
   forEachPoint([...k.batch, k.m, k.n], (o) => {
     for (let a = 0; a < nb + 2; a++) point[a] = o[a]!;
     let acc = 0;
     for (let p = 0; p < k.k; p++) {
       point[nb + 2] = p;
-      acc += evalExpr(k.readA, point, buffers, new Map()) * evalExpr(k.readB, point, buffers, new Map());
+      acc += readA() * evalExpr(k.readB, point, buffers, new Map());
     }
     point[nb + 2] = 0;
     runStores(k.stores, point, buffers, new Map([['acc', acc]]));

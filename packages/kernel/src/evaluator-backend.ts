@@ -2,7 +2,7 @@ import type { Backend, TensorData } from './backend.ts';
 import { assertBufferElements } from './buffer-limits.ts';
 import { evaluateKernelProgram } from './evaluate.ts';
 import { hostCopyExecutable } from './host-copy-executable.ts';
-import { kernelInputSlots } from './inputs.ts';
+import { kernelSignature } from './inputs.ts';
 import type { KernelProgram } from './kernel.ts';
 import { assertKernelProgram } from './verify.ts';
 
@@ -20,9 +20,9 @@ export const evaluatorBackend: Backend = {
     assertKernelProgram(program);
     // At compile time, as the other backends do: a program it cannot hold is refused before any run.
     assertBufferElements(program, 'kernel evaluator');
-    return hostCopyExecutable(program.name, kernelInputSlots(program), (inputs) => {
+    return hostCopyExecutable(program.name, kernelSignature(program), { name: 'eval' }, (inputs) => {
       const out = evaluateKernelProgram(program, inputs);
-      return program.outputs.map(({ name, buffer }) => [name, toTyped(program.buffers[buffer]!.dtype, out[name]!)] as const);
+      return program.outputs.map(({ name, buffer }) => toTyped(program.buffers[buffer]!.dtype, out[name]!));
     });
   },
 };

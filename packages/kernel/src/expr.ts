@@ -122,3 +122,44 @@ export function loadedBuffers(e: Expr, into = new Set<number>()): Set<number> {
   });
   return into;
 }
+
+/**
+ * The expressions with every iteration axis and index map rewritten (loads,
+ * gathers' bases, indices and index positions), shared sub-expressions kept
+ * shared: for passes and backends that change a kernel's iteration space.
+ */
+export function rewriteAxes(roots: readonly Expr[], map: (m: IndexMap) => IndexMap, axis: (a: number) => Expr): Expr[] {
+  const memo = new Map<Expr, Expr>();
+  const go = (e: Expr): Expr => {
+    const hit = memo.get(e);
+    if (hit) return hit;
+    let out: Expr;
+    switch (e.k) {
+      case 'axis':
+        out = axis(e.axis);
+        break;
+      case 'load':
+        out = e.indirect
+          ? E.load(e.dtype, e.buffer, map(e.map), { ...e.indirect, index: go(e.indirect.index), site: { ...e.indirect.site, position: map(e.indirect.site.position) } })
+          : E.load(e.dtype, e.buffer, map(e.map));
+        break;
+      case 'unary':
+      case 'cast':
+        out = { ...e, x: go(e.x) };
+        break;
+      case 'binary':
+      case 'compare':
+        out = { ...e, a: go(e.a), b: go(e.b) };
+        break;
+      case 'select':
+        out = { ...e, cond: go(e.cond), a: go(e.a), b: go(e.b) };
+        break;
+      default:
+        out = e;
+    }
+    memo.set(e, out);
+    return out;
+  };
+  return roots.map(go);
+}
+

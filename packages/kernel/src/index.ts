@@ -6,6 +6,7 @@
  */
 export * from './expr.ts';
 export * from './kernel.ts';
+export * from './window.ts';
 export * from './space.ts';
 export * from './evaluate.ts';
 export * from './verify.ts';
@@ -13,7 +14,10 @@ export * from './memory-plan.ts';
 export * from './print.ts';
 export * from './backend.ts';
 export * from './evaluator-backend.ts';
+export * from './host-tensor.ts';
+export * from './input-value.ts';
 export * from './inputs.ts';
+export * from './dispose-symbol.ts';
 export * from './host-copy-executable.ts';
 export * from './gather-faults.ts';
 export * from './code-writer.ts';

@@ -1,5 +1,6 @@
-import type { DType } from '@tessera/ir';
+import type { CombinerName, DType } from '@tessera/ir';
 import type { Expr, IndexMap } from './expr.ts';
+import type { ConvWindow } from './window.ts';
 
 /** A write of `value` to `buffer` at `map` for every point the store iterates. */
 export interface Store {
@@ -22,8 +23,8 @@ export interface MapKernel extends KernelOrigin {
   readonly stores: readonly Store[];
 }
 
-/** How a reduction stage folds its values. */
-export type Combiner = 'sum' | 'max';
+/** How a reduction stage folds its values (sum, prod, max, min: the IR's COMBINERS, one definition of each fold). */
+export type Combiner = CombinerName;
 
 /** One reduction of a reduce kernel: folds `value` over the reduction axes into `name`. */
 export interface ReductionStage {
@@ -41,6 +42,11 @@ export interface ReductionStage {
  * `stores` run once per parallel point after all stages (their maps must
  * have stride 0 on reduction axes); `rowStores` run at every point of the
  * full space after all stages (a row kernel's output).
+ *
+ * With `scan` (cumsum) the kernel is an inclusive scan instead: reduceRank
+ * is 1, there are no `stores`, and at each point j of a row the stages fold
+ * that point's values first, so the row stores at j see every stage folded
+ * over points 0..j of the row only.
  */
 export interface ReduceKernel extends KernelOrigin {
   readonly kind: 'reduce';
@@ -50,6 +56,7 @@ export interface ReduceKernel extends KernelOrigin {
   readonly stages: readonly ReductionStage[];
   readonly stores: readonly Store[];
   readonly rowStores: readonly Store[];
+  readonly scan?: boolean;
 }
 
 /**
@@ -59,7 +66,9 @@ export interface ReduceKernel extends KernelOrigin {
  * hooks; `acc` = sum over p of readA * readB; each store's value (the
  * epilogue hook, referring to `acc`) is written per (batch, i, j), so its
  * maps have stride 0 on p. Passes fuse bias, activations and residual adds
- * into the epilogue and transposes into the reads.
+ * into the epilogue and transposes into the reads. With a `window` (a
+ * convolution as an implicit GEMM) readA is instead evaluated at the
+ * window's input point (see ConvWindow), over [...batch, c, y, x].
  */
 export interface MatmulKernel extends KernelOrigin {
   readonly kind: 'matmul';
@@ -71,6 +80,8 @@ export interface MatmulKernel extends KernelOrigin {
   readonly readA: Expr;
   readonly readB: Expr;
   readonly stores: readonly Store[];
+  /** A convolution's window: how readA reads the image (no im2col buffer). */
+  readonly window?: ConvWindow;
 }
 
 /**

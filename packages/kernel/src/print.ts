@@ -66,7 +66,7 @@ export function printKernel(k: Kernel, names: readonly string[]): string {
       break;
     case 'reduce': {
       const pr = k.shape.length - k.reduceRank;
-      lines.push(`kernel ${k.name} reduce ${formatShape(k.shape.slice(0, pr))} over ${formatShape(k.shape.slice(pr))}`);
+      lines.push(`kernel ${k.name} ${k.scan ? 'scan' : 'reduce'} ${formatShape(k.shape.slice(0, pr))} over ${formatShape(k.shape.slice(pr))}`);
       for (const s of k.stages) lines.push(`  $${s.name} = ${s.combiner}<${s.dtype}>(${printExpr(s.value, names)})`);
       lines.push(...printStores('store ', k.stores, names));
       lines.push(...printStores('row store ', k.rowStores, names));
@@ -85,6 +85,11 @@ export function printKernel(k: Kernel, names: readonly string[]): string {
     case 'matmul': {
       const nb = k.batch.length;
       lines.push(`kernel ${k.name} matmul batch ${formatShape(k.batch)} m=${k.m} n=${k.n} k=${k.k}  (i=a${nb}, j=a${nb + 1}, p=a${nb + 2})`);
+      const w = k.window;
+      if (w) {
+        const pair = (v: readonly number[]) => v.join('x');
+        lines.push(`  window input ${w.channels}x${pair(w.input)} output ${pair(w.output)} kernel ${pair(w.kernel)} stride ${pair(w.stride)} dilation ${pair(w.dilation)} padding ${pair(w.padding)}  (readA at c=a${nb}, y=a${nb + 1}, x=a${nb + 2})`);
+      }
       lines.push(`  readA = ${printExpr(k.readA, names)}`);
       lines.push(`  readB = ${printExpr(k.readB, names)}`);
       lines.push(...printStores('store ', k.stores, names));

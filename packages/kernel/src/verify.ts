@@ -3,6 +3,7 @@ import { type Expr, type Indirect, walkExpr } from './expr.ts';
 import { type Kernel, type KernelProgram, type Store, iterationSpace, kernelRank, kernelStores } from './kernel.ts';
 import { verifyMemoryPlan } from './memory-plan.ts';
 import { mapRange } from './space.ts';
+import { windowProblems, windowSpace } from './window.ts';
 
 /** A kernel program that breaks an invariant. */
 export class KernelVerifyError extends TesseraError {
@@ -27,7 +28,8 @@ function forbiddenAxes(k: Kernel, where: Site): number[] {
   if (k.kind === 'matmul') {
     const nb = k.batch.length;
     if (where === 'store') return [nb + 2];
-    if (where === 'readA') return [nb + 1];
+    // Under a window readA's axes are the input point [...batch, c, y, x], all of which it may read.
+    if (where === 'readA') return k.window ? [] : [nb + 1];
     if (where === 'readB') return [nb];
     return [];
   }
@@ -58,9 +60,11 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
     const say = (m: string) => problems.push(`kernel ${k.name}: ${m}`);
     const rank = kernelRank(k);
     const fullExtents = iterationSpace(k);
-    // Attention's channel axis runs to d for q and k, to dv for v and the stores.
-    const extentsAt = (where: Site): readonly number[] =>
-      k.kind !== 'attention' ? fullExtents : [...k.batch, k.tq, k.tk, where === 'readQ' || where === 'readK' ? k.d : where === 'mask' ? 1 : k.dv];
+    // Attention's channel axis runs to d for q and k, to dv for v and the stores; a windowed readA runs over the input.
+    const extentsAt = (where: Site): readonly number[] => {
+      if (k.kind === 'matmul' && k.window && where === 'readA') return windowSpace(k.batch, k.window);
+      return k.kind !== 'attention' ? fullExtents : [...k.batch, k.tq, k.tk, where === 'readQ' || where === 'readK' ? k.d : where === 'mask' ? 1 : k.dv];
+    };
     if (fullExtents.some((e) => !Number.isInteger(e) || e < 1)) say(`iteration space ${formatShape(fullExtents)} has an extent < 1`);
     const checkExpr = (e: Expr, where: Site, refs: ReadonlySet<string>) => {
       const forbidden = forbiddenAxes(k, where);
@@ -145,11 +149,13 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
       checkStores(k.stores, 'store', new Set(['out']));
     } else if (k.kind === 'matmul') {
       if (k.readA.dtype !== 'f32' || k.readB.dtype !== 'f32') say('matmul reads must be f32');
+      if (k.window) windowProblems(k.window, k.m, k.k).forEach(say);
       checkExpr(k.readA, 'readA', new Set());
       checkExpr(k.readB, 'readB', new Set());
       checkStores(k.stores, 'store', new Set(['acc']));
     } else if (k.kind === 'reduce') {
       if (k.reduceRank < 1 || k.reduceRank > k.shape.length) say(`reduceRank ${k.reduceRank} out of range for rank ${k.shape.length}`);
+      if (k.scan && (k.reduceRank !== 1 || k.stores.length)) say(`a scan has reduceRank 1 and row stores only, got reduceRank ${k.reduceRank} and ${k.stores.length} store(s)`);
       const refs = new Set<string>();
       for (const st of k.stages) {
         checkExpr(st.value, 'stage', refs);

@@ -40,6 +40,19 @@ describe('kernel program verifier', () => {
     expect(verifyKernelProgram(lowerToKernels(b.build()))).toEqual([]);
   });
 
+  it('holds a scan to reduceRank 1 and row stores only, and prints it as a scan', () => {
+    const b = new ProgramBuilder();
+    b.output('y', b.emit('cumsum', [b.input('x', tensorType('f32', [3, 5]))], { axis: 0 }));
+    const kp = lowerToKernels(b.build());
+    expect(verifyKernelProgram(kp)).toEqual([]);
+    expect(printKernelProgram(kp)).toMatch(/kernel k0_cumsum scan \[5\] over \[3\]\n {2}nodes %0\n {2}\$sum = sum<f32>\(%x\[a0 \+ 5\*a1\]\)\n {2}row store %0\[a0 \+ 5\*a1\] = \$sum/);
+    const k = kp.kernels[0]! as Extract<Kernel, { kind: 'reduce' }>;
+    const wide = { ...kp, buffers: [buf('x', 'input', [15]), buf('y', 'output', [15])], kernels: [{ ...k, shape: [1, 5, 3], reduceRank: 2, rowStores: [], stores: [] }] };
+    expect(verifyKernelProgram(wide).join('\n')).toMatch(/a scan has reduceRank 1 and row stores only, got reduceRank 2 and 0 store\(s\)/);
+    const stored = { ...kp, kernels: [{ ...k, stores: [{ buffer: 1, map: { offset: 0, strides: [1, 0] }, value: E.ref('f32', 'sum') }] }] };
+    expect(verifyKernelProgram(stored).join('\n')).toMatch(/got reduceRank 1 and 1 store\(s\)/);
+  });
+
   it('rejects accesses outside a buffer over the iteration space', () => {
     expect(verifyKernelProgram(base([mapStore(1, E.load('f32', 0, { offset: 1, strides: [1] }))]))).toEqual(['kernel k0: load of %x reaches offsets 1..4 outside [0, 4)']);
     expect(verifyKernelProgram(base([mapStore(1, E.load('f32', 0, { offset: 0, strides: [1] }), [2])]))).toEqual(['kernel k0: store to %y reaches offsets 0..6 outside [0, 4)']);

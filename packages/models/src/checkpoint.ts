@@ -5,8 +5,7 @@
  * by name in one error so a user can fix the file in one go.
  */
 import type { Module } from '@tessera/frontend';
-import { type SafetensorsFile, type SafetensorsTensor, TesseraError } from '@tessera/ir';
-import { readSafetensorsFile } from '@tessera/ir/node';
+import { type SafetensorsTensor, TesseraError } from '@tessera/ir';
 
 /** A checkpoint that does not fit the model; `problems` lists each tensor's issue. */
 export class CheckpointError extends TesseraError {
@@ -72,10 +71,4 @@ export function bindCheckpoint(model: Module, tensors: ReadonlyMap<string, Safet
   if (hint) problems.push(hint);
   if (problems.length) throw new CheckpointError(source, problems);
   return weights;
-}
-
-/** Reads a safetensors checkpoint and binds it to the model. */
-export async function loadCheckpoint(model: Module, path: string): Promise<Weights> {
-  const file: SafetensorsFile = await readSafetensorsFile(path);
-  return bindCheckpoint(model, file.tensors, path);
 }

@@ -173,16 +173,3 @@ export function parseModelConfigText(text: string, source = '<config>'): ModelCo
   }
   return parseModelConfig(json, source);
 }
-
-/** Reads and parses a config file. */
-export async function readModelConfig(path: string): Promise<ModelConfig> {
-  const { readFile } = await import('node:fs/promises');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(path, undefined, `cannot read the config: ${code === 'ENOENT' ? 'no such file' : e instanceof Error ? e.message : String(e)}`);
-  }
-  return parseModelConfigText(text, path);
-}

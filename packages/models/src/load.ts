@@ -1,6 +1,8 @@
-/** A model from its config and checkpoint files. */
-import { type ModelConfig, readModelConfig } from './config.ts';
-import { type Weights, loadCheckpoint } from './checkpoint.ts';
+/** A model from its config and checkpoint files (Node). */
+import type { ModelConfig } from './config.ts';
+import { readModelConfig } from './config-file.ts';
+import type { Weights } from './checkpoint.ts';
+import { loadCheckpoint } from './checkpoint-file.ts';
 import { Seq2SeqTransformer } from './transformer/model.ts';
 import { VisionTransformer } from './vit/model.ts';
 
@@ -8,11 +10,6 @@ import { VisionTransformer } from './vit/model.ts';
 export type LoadedModel =
   | { readonly kind: 'vit'; readonly model: VisionTransformer; readonly weights: Weights }
   | { readonly kind: 'transformer'; readonly model: Seq2SeqTransformer; readonly weights: Weights };
-
-/** The DSL model a config describes (parameters without values). */
-export function buildModel(config: ModelConfig): VisionTransformer | Seq2SeqTransformer {
-  return config.model === 'vit' ? new VisionTransformer(config) : new Seq2SeqTransformer(config);
-}
 
 /** Reads a config JSON and a safetensors checkpoint and binds them (errors name the file and key or tensor). */
 export async function loadModel(configPath: string, weightsPath: string): Promise<LoadedModel> {

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SafetensorsTensor, SafetensorsError, readSafetensors, writeSafetensors } from '@tessera/ir';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckpointError, VisionTransformer, bindCheckpoint, compileVit, loadCheckpoint } from '../src/index.ts';
+import { CheckpointError, VisionTransformer, bindCheckpoint, compileVit } from '../src/index.ts';
+import { loadCheckpoint } from '../src/node.ts';
 import { FIXTURES, loadFixture } from './support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-models-'));

@@ -13,7 +13,8 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { generateCommand } from '../../cli/src/commands/generate.ts';
 import { progressBar, runCommand } from '../../cli/src/commands/run.ts';
 import { main } from '../../cli/src/main.ts';
-import { Seq2SeqTransformer, compileGenerator, loadModel } from '../src/index.ts';
+import { Seq2SeqTransformer, compileGenerator } from '../src/index.ts';
+import { loadModel } from '../src/node.ts';
 import { FIXTURES, loadFixture } from './support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-run-'));

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseIdx, pixelValues, readInstalledTestSet, readSample } from '../src/index.ts';
+import { parseIdx, pixelValues } from '../src/index.ts';
+import { readInstalledTestSet, readSample } from '../src/node.ts';
 import { TRAINED } from './support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-idx-'));

@@ -89,22 +89,23 @@ async function stepLogits(c: Case, model: Seq2SeqTransformer, weights: Weights, 
   const step = await compile(stepP, { backend, weights: weightsFor(stepP, weights) });
   const src = Int32Array.from(c.src);
   const hd = cfg.d_model / cfg.nhead;
-  const feeds: Record<string, Float32Array | Int32Array> = { src, ...(await enc.run({ src })) } as Record<string, Float32Array | Int32Array>;
+  const caches: Record<string, Float32Array> = {};
   for (let i = 0; i < cfg.num_decoder_layers; i++) {
     // Garbage, not zeros, in the unfilled cache: the mask must hide it.
-    feeds[cacheNames(i).cacheK] = seeded(b * cfg.nhead * n * hd, 99 + i, 50);
-    feeds[cacheNames(i).cacheV] = seeded(b * cfg.nhead * n * hd, 199 + i, 50);
+    caches[cacheNames(i).cacheK] = seeded(b * cfg.nhead * n * hd, 99 + i, 50);
+    caches[cacheNames(i).cacheV] = seeded(b * cfg.nhead * n * hd, 199 + i, 50);
   }
+  const feeds = { src, ...(await enc.run({ src })), ...caches };
   const out = new Float32Array(b * n * cfg.tgt_vocab);
   for (let pos = 0; pos < n; pos++) {
     const token = Int32Array.from({ length: b }, (_, r) => c.tgt[r * n + pos]!);
     const r = await step.run({ ...feeds, token, pos: Int32Array.of(pos) });
     for (let i = 0; i < cfg.num_decoder_layers; i++) {
       const names = cacheNames(i);
-      writeCacheRow(feeds[names.cacheK] as Float32Array, r[names.newK] as Float32Array, b * cfg.nhead, n, hd, pos);
-      writeCacheRow(feeds[names.cacheV] as Float32Array, r[names.newV] as Float32Array, b * cfg.nhead, n, hd, pos);
+      writeCacheRow(caches[names.cacheK]!, r[names.newK]!.data as Float32Array, b * cfg.nhead, n, hd, pos);
+      writeCacheRow(caches[names.cacheV]!, r[names.newV]!.data as Float32Array, b * cfg.nhead, n, hd, pos);
     }
-    for (let k = 0; k < b; k++) out.set(r.logits!.subarray(k * cfg.tgt_vocab, (k + 1) * cfg.tgt_vocab), (k * n + pos) * cfg.tgt_vocab);
+    for (let k = 0; k < b; k++) out.set(r.logits!.data.subarray(k * cfg.tgt_vocab, (k + 1) * cfg.tgt_vocab), (k * n + pos) * cfg.tgt_vocab);
   }
   enc.dispose();
   step.dispose();
@@ -124,7 +125,7 @@ describe('incremental decoding = full recomputation', () => {
           const weights = randomWeights(model, c.seed);
           const fullP = traceSeq2Seq(model, { batch: c.batch, srcLen: c.srcLen }, c.steps);
           const full = await compile(fullP, { backend, weights: weightsFor(fullP, weights) });
-          const expected = (await full.run({ src: Int32Array.from(c.src), tgt: Int32Array.from(c.tgt) })).logits!;
+          const expected = (await full.run({ src: Int32Array.from(c.src), tgt: Int32Array.from(c.tgt) })).logits!.data;
           full.dispose();
           const { logits, reduction } = await stepLogits(c, model, weights, backend);
           const why = describeMismatch(logits, expected, { reductionLength: Math.max(reduction, longestReduction(fullP)) }, { what: 'step logits', shape: [c.batch, c.steps, c.config.tgt_vocab] });

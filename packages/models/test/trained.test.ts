@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describeMismatch } from '@tessera/harness';
 import { readSafetensorsFile } from '@tessera/ir/node';
 import { describe, expect, it } from 'vitest';
-import { type LoadedModel, argmax, compileGenerator, compileSeq2Seq, compileVit, loadModel, pixelValues, readSample } from '../src/index.ts';
+import { argmax, compileGenerator, compileSeq2Seq, compileVit, pixelValues } from '../src/index.ts';
+import { type LoadedModel, loadModel, readSample } from '../src/node.ts';
 import { TRAINED, int32, longestReduction } from './support.ts';
 
 const path = (f: string) => join(TRAINED, f);

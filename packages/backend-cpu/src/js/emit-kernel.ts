@@ -1,4 +1,4 @@
-import { type Kernel, type MapKernel, type MatmulKernel, type ReduceKernel, type Store, legalizeKernel, loadedBuffers, supportOf } from '@tessera/kernel';
+import { type Combiner, type ConvWindow, type Kernel, type MapKernel, type MatmulKernel, type ReduceKernel, type ReductionStage, type Store, legalizeKernel, loadedBuffers, supportOf } from '@tessera/kernel';
 import { DEFAULT_NAMES, JsRenderer, jsOffset, jsStoreValue } from './expr.ts';
 import { JS_CODE, JS_HELPERS } from './scalar.ts';
 import { CodeWriter, loopNest } from './writer.ts';
@@ -40,21 +40,40 @@ function emitMap(k: MapKernel, w: CodeWriter, use: (h: string) => void): void {
   loopNest(w, axesOf(k.shape), names.axis, () => emitStores(w, k.stores, use, 't'));
 }
 
+/** Each combiner's start value and step in JavaScript (f32 folds in float64; i32 wraps). */
+const JS_FOLD: Readonly<Record<Combiner, { init: string; step: (acc: string, v: string, i32: boolean) => string }>> = {
+  sum: { init: '0', step: (a, v, i32) => (i32 ? `(${a} + ${v}) | 0` : `${a} + ${v}`) },
+  prod: { init: '1', step: (a, v, i32) => (i32 ? `Math.imul(${a}, ${v})` : `${a} * ${v}`) },
+  max: { init: '-Infinity', step: (a, v) => `Math.max(${a}, ${v})` },
+  min: { init: 'Infinity', step: (a, v) => `Math.min(${a}, ${v})` },
+};
+
+/** Folds a stage's value at the current point into its accumulator. */
+function foldStage(w: CodeWriter, st: ReductionStage, si: number, use: (h: string) => void): void {
+  const ex = new JsRenderer(names, use, `s${si}_`);
+  ex.count(st.value);
+  const v = ex.emit(st.value);
+  const acc = names.ref(st.name);
+  w.line(...ex.stmts, `${acc} = ${JS_FOLD[st.combiner].step(acc, v, st.dtype === 'i32')};`);
+}
+
 function emitReduce(k: ReduceKernel, w: CodeWriter, use: (h: string) => void): void {
   const pr = k.shape.length - k.reduceRank;
   const inner = axesOf(k.shape.slice(pr), pr);
+  const init = (st: ReductionStage) => w.line(`let ${names.ref(st.name)} = ${JS_FOLD[st.combiner].init};`);
   loopNest(w, axesOf(k.shape.slice(0, pr)), names.axis, () => {
-    k.stages.forEach((st, si) => {
-      const acc = names.ref(st.name);
-      w.line(`let ${acc} = ${st.combiner === 'sum' ? '0' : '-Infinity'};`);
+    if (k.scan) {
+      // An inclusive scan: each point folds into the running values, then its row stores see them.
+      k.stages.forEach(init);
       loopNest(w, inner, names.axis, () => {
-        const ex = new JsRenderer(names, use, `s${si}_`);
-        ex.count(st.value);
-        const v = ex.emit(st.value);
-        w.line(...ex.stmts);
-        if (st.combiner === 'max') w.line(`${acc} = Math.max(${acc}, ${v});`);
-        else w.line(st.dtype === 'i32' ? `${acc} = (${acc} + ${v}) | 0;` : `${acc} += ${v};`);
+        k.stages.forEach((st, si) => foldStage(w, st, si, use));
+        emitStores(w, k.rowStores, use, 'w');
       });
+      return;
+    }
+    k.stages.forEach((st, si) => {
+      init(st);
+      loopNest(w, inner, names.axis, () => foldStage(w, st, si, use));
     });
     if (k.stores.length) emitStores(w, k.stores, use, 'o');
     if (k.rowStores.length) loopNest(w, inner, names.axis, () => emitStores(w, k.rowStores, use, 'w'));
@@ -97,11 +116,14 @@ function emitMatmul(k: MatmulKernel, w: CodeWriter, use: (h: string) => void, sc
       w.block(`for (let ic = 0; ic < ${k.m}; ic += ${MC})`, () => {
         w.line(`const mc = Math.min(${MC}, ${k.m} - ic);`);
         w.block(`for (let ${ai} = ic; ${ai} < ic + mc; ${ai}++)`, () => {
+          if (k.window) emitWindowRow(w, k.window, ai);
           w.block(`for (let ${ap} = pc; ${ap} < pc + kc; ${ap}++)`, () => {
+            const at = `pa[((((${ai} - ic) >> 2) * kc + ${ap} - pc) << 2) + ((${ai} - ic) & 3)]`;
+            if (k.window) return emitWindowRead(w, k, ap, use, at);
             const ex = new JsRenderer(names, use, 'pa_');
             ex.count(k.readA);
             const v = ex.emit(k.readA);
-            w.line(...ex.stmts, `pa[((((${ai} - ic) >> 2) * kc + ${ap} - pc) << 2) + ((${ai} - ic) & 3)] = ${v};`);
+            w.line(...ex.stmts, `${at} = ${v};`);
           });
         });
         w.line('const kc4 = kc << 2;');
@@ -130,6 +152,33 @@ function emitMatmul(k: MatmulKernel, w: CodeWriter, use: (h: string) => void, sc
     });
   };
   loopNest(w, k.batch.map((extent, axis) => ({ axis, extent })), names.axis, body);
+}
+
+/** Under a window: the input row and column where output row `ai`'s window starts (before the taps' offsets). */
+function emitWindowRow(w: CodeWriter, win: ConvWindow, ai: string): void {
+  w.line(`const oh = (${ai} / ${win.output[1]}) | 0;`);
+  w.line(`const y0 = oh * ${win.stride[0]} - ${win.padding[0]}, x0 = (${ai} - oh * ${win.output[1]}) * ${win.stride[1]} - ${win.padding[1]};`);
+}
+
+/**
+ * Under a window: stores A at depth `ap` of the current row into `at`: the
+ * tap (c, kh, kw) of `ap` gives the input point (c, y, x), where readA is
+ * evaluated (its axes named wc, wy, wx); 0 in the padding.
+ */
+function emitWindowRead(w: CodeWriter, k: MatmulKernel, ap: string, use: (h: string) => void, at: string): void {
+  const win = k.window!;
+  const nb = k.batch.length;
+  const [kh, kw] = win.kernel;
+  const windowNames = { ...names, axis: (a: number) => (a < nb ? names.axis(a) : ['wc', 'wy', 'wx'][a - nb]!) };
+  w.line(`const wc = (${ap} / ${kh * kw}) | 0, tap = ${ap} - wc * ${kh * kw}, th = (tap / ${kw}) | 0;`);
+  w.line(`const wy = y0 + th * ${win.dilation[0]}, wx = x0 + (tap - th * ${kw}) * ${win.dilation[1]};`);
+  w.block(`if (wy >= 0 && wy < ${win.input[0]} && wx >= 0 && wx < ${win.input[1]})`, () => {
+    const ex = new JsRenderer(windowNames, use, 'pa_');
+    ex.count(k.readA);
+    const v = ex.emit(k.readA);
+    w.line(...ex.stmts, `${at} = ${v};`);
+  });
+  w.line(`else ${at} = 0;`);
 }
 
 /** Emits one expression at the current point as a `const` and returns its name. */

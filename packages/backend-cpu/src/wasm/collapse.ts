@@ -5,43 +5,7 @@
  * elementwise kernel over dense [197, 768] becomes one axis of 151296
  * points: one long vector loop, split evenly across threads.
  */
-import { E, type Expr, type IndexMap, type MapKernel, type Store, walkExpr } from '@tessera/kernel';
-
-/** Rewrites a set of expressions keeping shared sub-expressions shared (the DAG is preserved). */
-function rewriteAll(roots: readonly Expr[], map: (m: IndexMap) => IndexMap, axis: (a: number) => Expr): Expr[] {
-  const memo = new Map<Expr, Expr>();
-  const go = (e: Expr): Expr => {
-    const hit = memo.get(e);
-    if (hit) return hit;
-    let out: Expr;
-    switch (e.k) {
-      case 'axis':
-        out = axis(e.axis);
-        break;
-      case 'load':
-        out = e.indirect
-          ? E.load(e.dtype, e.buffer, map(e.map), { ...e.indirect, index: go(e.indirect.index), site: { ...e.indirect.site, position: map(e.indirect.site.position) } })
-          : E.load(e.dtype, e.buffer, map(e.map));
-        break;
-      case 'unary':
-      case 'cast':
-        out = { ...e, x: go(e.x) };
-        break;
-      case 'binary':
-      case 'compare':
-        out = { ...e, a: go(e.a), b: go(e.b) };
-        break;
-      case 'select':
-        out = { ...e, cond: go(e.cond), a: go(e.a), b: go(e.b) };
-        break;
-      default:
-        out = e;
-    }
-    memo.set(e, out);
-    return out;
-  };
-  return roots.map(go);
-}
+import { E, type Expr, type IndexMap, type MapKernel, type Store, rewriteAxes, walkExpr } from '@tessera/kernel';
 
 /** Every index map a map kernel uses (loads, gathers' bases and index positions, stores). */
 function allMaps(k: MapKernel): IndexMap[] {
@@ -69,7 +33,7 @@ export function collapseMapKernel(k: MapKernel): MapKernel {
   if (k.shape.length === 0) {
     // A scalar kernel: one axis of extent 1, which no map moves along.
     const map = (m: IndexMap): IndexMap => ({ offset: m.offset, strides: [0] });
-    const values = rewriteAll(
+    const values = rewriteAxes(
       k.stores.map((s) => s.value),
       map,
       (a) => E.axis(a),
@@ -107,7 +71,7 @@ export function collapseMapKernel(k: MapKernel): MapKernel {
     const n = newAxisOf.get(a);
     return n === undefined ? E.const('i32', 0) : E.axis(n);
   };
-  const values = rewriteAll(
+  const values = rewriteAxes(
     k.stores.map((s) => s.value),
     newMap,
     axis,

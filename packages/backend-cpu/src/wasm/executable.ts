@@ -91,6 +91,7 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
       else runSteps(steps, stepMs);
     },
     plan.kernels.map((k) => (k.kind === 'js' ? `js (${k.reason})` : threads > 1 ? `wasm, ${threads} threads` : 'wasm')),
+    { name: 'cpu', target: 'wasm', threads },
     () => {
       if (pool && handle !== undefined) pool.unload(handle);
     },

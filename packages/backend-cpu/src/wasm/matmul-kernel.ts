@@ -10,6 +10,9 @@
  * there are enough of them, else NR-wide column panels (each chunk packs
  * only its B columns), else MR-row panels.
  *
+ * A convolution (a kernel with a window) packs A straight from the image
+ * through its window (emitWindowPack): the implicit GEMM.
+ *
  * Packed A is kept for reuse when it fits (blocking.packedA): a thread packs
  * the A rows of a batch entry once, at depth slice pc of row block ic, and
  * every later column block, and with a column split every later chunk of
@@ -25,6 +28,7 @@ import { emitRowLoop } from './map-kernel.ts';
 import { MR, NR } from './micro-kernel.ts';
 import { OP, SIMD } from './opcodes.ts';
 import { emitPack } from './pack.ts';
+import { emitWindowPack } from './window-pack.ts';
 import type { AxisSource, ProgramFacts } from './scope.ts';
 import { vectorizable } from './vector-expr.ts';
 
@@ -130,7 +134,10 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
               f.i32(2).op(OP.i32_shl, OP.i32_add).set(paBlock);
             } else f.get(pa).set(paBlock);
             emitPack(f, facts, { value: k.readB, axes: [...axes.slice(0, nb), { value: 0 }, undefined, undefined], rowAxis: AJ, rowStart: jc, depthAxis: AP, depthStart: pc, rows: nc, kc, dst: pb, width: NR });
-            const packBlockOfA = () => emitPack(f, facts, { value: k.readA, axes: [...axes.slice(0, nb), undefined, { value: 0 }, undefined], rowAxis: AI, rowStart: ic, depthAxis: AP, depthStart: pc, rows: mc, kc, dst: paBlock, width: MR });
+            const packBlockOfA = () =>
+              k.window
+                ? emitWindowPack(f, facts, { value: k.readA, window: k.window, batch: batchLocals.map((local) => ({ local })), rowStart: ic, depthStart: pc, rows: mc, kc, dst: paBlock, width: MR })
+                : emitPack(f, facts, { value: k.readA, axes: [...axes.slice(0, nb), undefined, { value: 0 }, undefined], rowAxis: AI, rowStart: ic, depthAxis: AP, depthStart: pc, rows: mc, kc, dst: paBlock, width: MR });
             if (L.keepA) f.get(packA).if(packBlockOfA);
             else packBlockOfA();
             f.for(jr, () => f.i32(0), () => f.get(nc), NR, () => {

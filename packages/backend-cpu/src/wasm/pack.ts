@@ -113,12 +113,7 @@ export function emitPack(f: FunctionBuilder, facts: ProgramFacts, s: PackSpec): 
   const rowStride = load?.map.strides[s.rowAxis] ?? 0;
   const depthStride = load?.map.strides[s.depthAxis] ?? 0;
 
-  // Address of (r, p) in the packed block.
-  const dstOf = () => {
-    f.get(s.dst).get(r).i32(lw).op(OP.i32_shr_u).get(panelBytes).op(OP.i32_mul, OP.i32_add);
-    f.get(p).i32(lw + 2).op(OP.i32_shl, OP.i32_add);
-    f.get(r).i32(W - 1).op(OP.i32_and).i32(2).op(OP.i32_shl, OP.i32_add);
-  };
+  const dstOf = () => panelAddress(f, s.dst, r, p, panelBytes, W);
   const element = () => {
     f.get(s.rowStart).get(r).op(OP.i32_add).set(i);
     f.get(s.depthStart).get(p).op(OP.i32_add).set(d);
@@ -170,15 +165,29 @@ export function emitPack(f: FunctionBuilder, facts: ProgramFacts, s: PackSpec): 
   } else {
     f.for(p, () => f.i32(0), () => f.get(s.kc), 1, () => f.for(r, () => f.i32(0), () => f.get(s.rows), 1, element));
   }
-  // Zero the padding rows of the last panel.
-  const padEnd = f.local(I32);
+  zeroPaddingRows(f, s);
+}
+
+/** Zeroes rows R..roundUp(R, W) of the last panel of a packed block (locals: rows R, depth kc, destination). */
+export function zeroPaddingRows(f: FunctionBuilder, s: { readonly rows: number; readonly kc: number; readonly dst: number; readonly width: 4 | 8 }): void {
+  const W = s.width;
+  const [r, p, padEnd, panelBytes] = f.locals(I32, 4);
+  f.get(s.kc).i32(W * 4).op(OP.i32_mul).set(panelBytes);
   f.get(s.rows).i32(W - 1).op(OP.i32_add).i32(-W).op(OP.i32_and).set(padEnd);
   f.for(r, () => f.get(s.rows), () => f.get(padEnd), 1, () => {
     f.for(p, () => f.i32(0), () => f.get(s.kc), 1, () => {
-      dstOf();
+      panelAddress(f, s.dst, r, p, panelBytes, W);
       f.f32(0).mem(OP.f32_store, 2);
     });
   });
+}
+
+/** Pushes the byte address of element (row r, depth p) of a block packed W rows wide at dst, panelBytes (kc * W * 4) per panel (locals). */
+export function panelAddress(f: FunctionBuilder, dst: number, r: number, p: number, panelBytes: number, W: 4 | 8): void {
+  const lw = Math.log2(W);
+  f.get(dst).get(r).i32(lw).op(OP.i32_shr_u).get(panelBytes).op(OP.i32_mul, OP.i32_add);
+  f.get(p).i32(lw + 2).op(OP.i32_shl, OP.i32_add);
+  f.get(r).i32(W - 1).op(OP.i32_and).i32(2).op(OP.i32_shl, OP.i32_add);
 }
 
 /** A block of f32 memory contiguous along the depth: row r, depth p at base + r * rowBytes + p * 4. */
@@ -196,31 +205,18 @@ export interface RawPackSpec {
 /** Packs raw f32 memory (an intermediate in scratch) into panels, as emitPack does for a plain load contiguous along the depth. */
 export function emitPackRaw(f: FunctionBuilder, s: RawPackSpec): void {
   const W = s.width;
-  const lw = Math.log2(W);
   const [r, p, full, kc4, panelBytes, src, to] = f.locals(I32, 7);
   f.get(s.kc).i32(W * 4).op(OP.i32_mul).set(panelBytes);
   f.get(s.rows).i32(-W).op(OP.i32_and).set(full);
   f.get(s.kc).i32(-4).op(OP.i32_and).set(kc4);
   transposeFullPanels(f, { base: s.base, rowBytes: s.rowBytes, dst: s.dst, full, kc4, panelBytes, width: W, r, p, src, to });
   // Edges (depth tail of full panels, then the partial panel) element by element; padding rows zero.
-  const element = () => {
-    f.get(s.dst).get(r).i32(lw).op(OP.i32_shr_u).get(panelBytes).op(OP.i32_mul, OP.i32_add);
-    f.get(p).i32(lw + 2).op(OP.i32_shl, OP.i32_add);
-    f.get(r).i32(W - 1).op(OP.i32_and).i32(2).op(OP.i32_shl, OP.i32_add);
-  };
   const copy = () => {
-    element();
+    panelAddress(f, s.dst, r, p, panelBytes, W);
     f.get(s.base).get(r).i32(s.rowBytes).op(OP.i32_mul, OP.i32_add).get(p).i32(2).op(OP.i32_shl, OP.i32_add).mem(OP.f32_load, 2);
     f.mem(OP.f32_store, 2);
   };
   f.for(r, () => f.i32(0), () => f.get(full), 1, () => f.for(p, () => f.get(kc4), () => f.get(s.kc), 1, copy));
   f.for(r, () => f.get(full), () => f.get(s.rows), 1, () => f.for(p, () => f.i32(0), () => f.get(s.kc), 1, copy));
-  const padEnd = f.local(I32);
-  f.get(s.rows).i32(W - 1).op(OP.i32_add).i32(-W).op(OP.i32_and).set(padEnd);
-  f.for(r, () => f.get(s.rows), () => f.get(padEnd), 1, () => {
-    f.for(p, () => f.i32(0), () => f.get(s.kc), 1, () => {
-      element();
-      f.f32(0).mem(OP.f32_store, 2);
-    });
-  });
+  zeroPaddingRows(f, s);
 }

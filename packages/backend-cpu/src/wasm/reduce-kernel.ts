@@ -8,7 +8,7 @@
  * results splatted).
  */
 import { type DType, numel } from '@tessera/ir';
-import type { ReduceKernel, ReductionStage } from '@tessera/kernel';
+import type { Combiner, ReduceKernel, ReductionStage } from '@tessera/kernel';
 import { F64, type FunctionBuilder, I32, V128 } from './binary.ts';
 import { decompose, forEachChunk, kernelFunction, onlyThreadZero } from './kernel-common.ts';
 import { emitRowLoop } from './map-kernel.ts';
@@ -62,6 +62,66 @@ function nest(f: FunctionBuilder, locals: readonly number[], extents: readonly n
   f.for(locals[k]!, () => f.i32(0), () => f.i32(extents[k]!), 1, () => nest(f, locals, extents, body, k + 1));
 }
 
+/** i32 max/min of the two values on the stack, by a compare and a select. */
+function selectBy(f: FunctionBuilder, compare: number): void {
+  const x = f.local(I32);
+  const y = f.local(I32);
+  f.set(y).set(x);
+  f.get(x).get(y).get(x).get(y).op(compare, OP.select);
+}
+
+/** Each combiner in wasm: start values, and its step on f64 (f32 stages fold in float64, as the JS backend), i32 (wrapping), f32x4 and i32x4. */
+const WASM_FOLD: Readonly<Record<Combiner, { f64Init: number; i32Init: number; f64: number; i32: (f: FunctionBuilder) => void; f32x4: number; i32x4: number }>> = {
+  sum: { f64Init: 0, i32Init: 0, f64: OP.f64_add, i32: (f) => f.op(OP.i32_add), f32x4: SIMD.f32x4_add, i32x4: SIMD.i32x4_add },
+  prod: { f64Init: 1, i32Init: 1, f64: OP.f64_mul, i32: (f) => f.op(OP.i32_mul), f32x4: SIMD.f32x4_mul, i32x4: SIMD.i32x4_mul },
+  max: { f64Init: -Infinity, i32Init: -2147483648, f64: OP.f64_max, i32: (f) => selectBy(f, OP.i32_gt_s), f32x4: SIMD.f32x4_max, i32x4: SIMD.i32x4_max_s },
+  min: { f64Init: Infinity, i32Init: 2147483647, f64: OP.f64_min, i32: (f) => selectBy(f, OP.i32_lt_s), f32x4: SIMD.f32x4_min, i32x4: SIMD.i32x4_min_s },
+};
+
+/** A new accumulator local for a stage, set to its combiner's start value. */
+function initAccumulator(f: FunctionBuilder, st: ReductionStage): number {
+  const isF = st.dtype === 'f32';
+  const acc = f.local(isF ? F64 : I32);
+  if (isF) f.f64(WASM_FOLD[st.combiner].f64Init);
+  else f.i32(WASM_FOLD[st.combiner].i32Init);
+  f.set(acc);
+  return acc;
+}
+
+/** acc = acc (combined with) the value on the stack, after `f.get(acc)` pushed acc beneath it. */
+function foldInto(f: FunctionBuilder, st: ReductionStage, acc: number): void {
+  if (st.dtype === 'f32') f.op(WASM_FOLD[st.combiner].f64);
+  else WASM_FOLD[st.combiner].i32(f);
+  f.set(acc);
+}
+
+/**
+ * One row of a scan kernel, scalar: at each point of the row every stage
+ * folds that point's value into its running accumulator, then the row
+ * stores run with the running values (a scan is sequential along its row;
+ * rows run in parallel).
+ */
+function emitScanRow(f: FunctionBuilder, facts: ProgramFacts, k: ReduceKernel, axes: readonly (AxisSource | undefined)[], j: number): void {
+  const refs = new Refs(f);
+  const accs = k.stages.map((st) => initAccumulator(f, st));
+  const rank = k.shape.length;
+  const all = [...axes];
+  all[rank - 1] = { local: j };
+  const addr = new Addresser(f, facts, all, new Set(all.map((_, a) => a).filter((a) => a < rank - 1)));
+  addr.hoist(k.stages.map((st) => st.value), k.rowStores);
+  f.for(j, () => f.i32(0), () => f.i32(k.shape[rank - 1]!), 1, () => {
+    k.stages.forEach((st, i) => {
+      const ex = new WasmScalarRenderer(f, facts, addr, refs.pushScalar);
+      f.get(accs[i]!);
+      ex.count(st.value);
+      ex.emit(st.value);
+      foldInto(f, st, accs[i]!);
+      refs.define(st.name, accs[i]!, st.dtype);
+    });
+    emitScalarStores(f, new WasmScalarRenderer(f, facts, addr, refs.pushScalar), addr, k.rowStores);
+  });
+}
+
 /** Emits one stage: folds its value over the reduced axes into a new scalar local. */
 function emitStage(
   f: FunctionBuilder,
@@ -72,27 +132,14 @@ function emitStage(
   refs: Refs,
 ): number {
   const isF = st.dtype === 'f32';
-  const acc = f.local(isF ? F64 : I32);
-  const init = () => (isF ? f.f64(st.combiner === 'sum' ? 0 : -Infinity) : f.i32(st.combiner === 'sum' ? 0 : -2147483648));
-  init();
-  f.set(acc);
+  const rule = WASM_FOLD[st.combiner];
+  const acc = initAccumulator(f, st);
   const vector = reduced.last >= 4 && vectorizable(st.value);
   const vacc = vector ? f.local(V128) : -1;
-  const fold = (a: number) => {
-    // acc = acc (+|max) a-on-stack
-    if (isF) f.op(st.combiner === 'sum' ? OP.f64_add : OP.f64_max);
-    else if (st.combiner === 'sum') f.op(OP.i32_add);
-    else {
-      const x = f.local(I32);
-      const y = f.local(I32);
-      f.set(y).set(x);
-      f.get(x).get(y).get(x).get(y).op(OP.i32_gt_s, OP.select);
-    }
-    f.set(a);
-  };
+  const fold = (a: number) => foldInto(f, st, a);
   if (vector) {
-    if (isF) f.f32x4(st.combiner === 'sum' ? 0 : -Infinity);
-    else f.i32x4(st.combiner === 'sum' ? 0 : -2147483648);
+    if (isF) f.f32x4(rule.f64Init);
+    else f.i32x4(rule.i32Init);
     f.set(vacc);
   }
   const all = [...axes];
@@ -112,8 +159,7 @@ function emitStage(
         f.loop((top) => {
           f.get(vacc);
           ex.emit(st.value);
-          if (isF) f.simd(st.combiner === 'sum' ? SIMD.f32x4_add : SIMD.f32x4_max);
-          else f.simd(st.combiner === 'sum' ? SIMD.i32x4_add : SIMD.i32x4_max_s);
+          f.simd(isF ? rule.f32x4 : rule.i32x4);
           f.set(vacc);
           f.get(j).i32(4).op(OP.i32_add).tee(j).i32(reduced.last - 3).op(OP.i32_lt_s).brIf(top);
         });
@@ -163,6 +209,7 @@ export function emitReduceKernel(k: ReduceKernel, facts: ProgramFacts): Function
   const rowLoop = () => {
     f.for(r, () => f.get(r0), () => f.get(r1), 1, () => {
       decompose(f, r, outerExtents, outerLocals);
+      if (k.scan) return emitScanRow(f, facts, k, axes, innerLocals[0]!);
       const refs = new Refs(f);
       for (const st of k.stages) {
         if (st.dtype !== 'f32' && st.dtype !== 'i32') throw new Error(`wasm emitter: ${st.dtype} reduction stage '${st.name}'`);

@@ -24,7 +24,7 @@ async function runWasm(kp: KernelProgram, inputs: Record<string, number[]>, thre
   // Twice: the second run reuses the started workers.
   for (let r = 0; r < 2; r++) {
     const out = await exe.run(typed);
-    runs.push(Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length))])));
+    runs.push(Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(new Uint32Array(v.data.buffer, v.data.byteOffset, v.data.length))])));
   }
   exe.dispose();
   return {

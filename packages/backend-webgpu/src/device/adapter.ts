@@ -1,5 +1,9 @@
 import { TesseraError } from '@tessera/ir';
 import { MATMUL_VARIANTS, type MatmulVariant, type ReduceVariant } from '../wgsl/module.ts';
+import { DawnMissingError, importDawn } from './dawn-module.ts';
+import { WebgpuUnavailableError } from './errors.ts';
+
+export { WebgpuUnavailableError };
 
 /**
  * Which adapter to use. `auto`: in a browser navigator.gpu; in Node the
@@ -49,13 +53,6 @@ export interface AdapterReport {
   readonly tried: readonly string[];
 }
 
-/** No adapter could be found or no device created. */
-export class WebgpuUnavailableError extends TesseraError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WebgpuUnavailableError';
-  }
-}
 
 const ADAPTER_CHOICES: readonly AdapterChoice[] = ['auto', 'default', 'opengles', 'browser'];
 const VARIANTS = { matmul: MATMUL_VARIANTS, reduce: ['thread', 'workgroup'] } as const;
@@ -139,8 +136,8 @@ const dawnInstances: GPU[] = [];
 const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
 
 async function dawnGpu(flags: string[]): Promise<GPU> {
-  // Imported only in Node: a browser bundle never reaches this (mark 'webgpu' external when bundling).
-  const mod = (await import('webgpu')) as { create: (flags: string[]) => GPU; globals: object };
+  // Imported only in Node, when a device is asked for: a browser never reaches this.
+  const mod = await importDawn();
   // The GPUBufferUsage etc. constants live on globalThis in a browser; dawn.node provides them here.
   for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   const gpu = mod.create([...flags, ...DAWN_FLAGS]);
@@ -262,6 +259,8 @@ export async function acquireDevice(options: WebgpuOptions = {}): Promise<Acquir
       };
       return { device, report };
     } catch (e) {
+      // Without the package no other Dawn backend can work either: say what to install, not what was tried.
+      if (e instanceof DawnMissingError) throw e;
       tried.push(`${label}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }

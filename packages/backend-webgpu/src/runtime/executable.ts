@@ -1,5 +1,6 @@
 import { TesseraError } from '@tessera/ir';
-import { type Executable, type KernelProgram, type KernelTiming, type TensorData, type TimingMethod, assertKernelProgram, describeBuffer, formatBytes, outputRecord } from '@tessera/kernel';
+import { type Executable, type Inputs, type KernelProgram, type KernelTiming, type Outputs, type TimingMethod, assertKernelProgram, describeBuffer, disposable, formatBytes, kernelSignature, outputRecord } from '@tessera/kernel';
+import type { AdapterReport } from '../device/adapter.ts';
 import type { GpuContext } from '../device/context.ts';
 import { emitProgramShaders } from '../wgsl/emit.ts';
 import { FAULTS_BUFFER, faultLayout } from '../wgsl/faults.ts';
@@ -24,9 +25,10 @@ export function deviceBytes(size: number): number {
 
 /** A WebGPU executable, with the generated shaders kept for inspection. */
 export interface WebgpuExecutable extends Executable {
+  readonly backend: { readonly name: 'webgpu'; readonly adapter: AdapterReport };
   readonly shaders: readonly KernelShader[];
   /** Places inputs that later runs may leave out (weights), written to the device once. */
-  setInputs(inputs: Readonly<Record<string, TensorData>>): void;
+  setInputs(inputs: Inputs): void;
   /**
    * Runs once as `run` does (same input checks and upload rules, queued
    * with the runs) and times every dispatch instead of reading the outputs
@@ -34,7 +36,7 @@ export interface WebgpuExecutable extends Executable {
    * own entries, parameter-only prepasses only when they ran (the first
    * time, or after a new parameter array).
    */
-  profile(inputs: Readonly<Record<string, TensorData>>): Promise<KernelTiming[]>;
+  profile(inputs: Inputs): Promise<KernelTiming[]>;
 }
 
 /**
@@ -106,8 +108,10 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
   const timestamps = d.features.has('timestamp-query');
   let queries: TimestampQueries | undefined;
 
-  const alive = (): void => {
-    inputs.assertOpen();
+  const signature = kernelSignature(program);
+
+  const alive = (doing: string): void => {
+    inputs.assertOpen(doing);
     ctx.assertAlive();
   };
 
@@ -165,7 +169,7 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
     return popScopes('running');
   };
 
-  const runOnce = async (writes: readonly StagedWrite[]): Promise<Record<string, TensorData>> => {
+  const runOnce = async (writes: readonly StagedWrite[]): Promise<Outputs> => {
     await submitRun(
       writes,
       (enc) => {
@@ -179,11 +183,12 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
     );
     await mapForRead(faults.read ? [...staging, faults.read] : staging, 'the outputs');
     const out = outputRecord(
-      program.outputs.map(({ name, buffer }, i) => {
+      signature.outputs,
+      program.outputs.map(({ buffer }, i) => {
         const decl = program.buffers[buffer]!;
         const values = fromStorage(decl.dtype, staging[i]!.getMappedRange(), decl.size);
         staging[i]!.unmap();
-        return [name, values];
+        return values;
       }),
     );
     await faults.check(mapForRead);
@@ -273,25 +278,27 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
   };
 
   /** Takes a run's inputs now (see InputStager) and queues `fn` on them; any error, even in taking them, rejects the promise. */
-  const queued = <T>(given: unknown, fn: (writes: readonly StagedWrite[]) => Promise<T>): Promise<T> => {
+  const queued = <T>(doing: string, given: unknown, fn: (writes: readonly StagedWrite[]) => Promise<T>): Promise<T> => {
     let writes: StagedWrite[];
     try {
-      alive();
-      writes = inputs.takeRun(given);
+      alive(doing);
+      writes = inputs.takeRun(given, doing);
     } catch (e) {
       return Promise.reject(e);
     }
     return serialised(() => fn(writes));
   };
 
-  return {
+  return disposable<WebgpuExecutable>({
+    ...signature,
+    backend: { name: 'webgpu', adapter: ctx.report },
     shaders,
     setInputs(given) {
-      alive();
+      alive('setInputs()');
       inputs.setInputs(given);
     },
-    run: (given) => queued(given, runOnce),
-    profile: (given) => queued(given, profileOnce),
+    run: (given) => queued('run()', given, runOnce),
+    profile: (given) => queued('profile()', given, profileOnce),
     dispose() {
       if (!inputs.close()) return;
       // After the runs in flight; buffers of a lost device are destroyed rather than pooled.
@@ -305,7 +312,7 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
         }
       });
     },
-  };
+  });
 }
 
 /** A timestamp query set with its resolve buffer and the mappable copy it is read from. */

@@ -9,7 +9,7 @@
  * the run itself when its turn comes. Every array given is taken, parameters
  * too; weights placed once with setInputs are written once.
  */
-import { type KernelProgram, type TensorData, InputBinder, kernelInputSlots } from '@tessera/kernel';
+import { type KernelProgram, type TensorData, InputBinder, kernelSignature } from '@tessera/kernel';
 import { type StorageData, toStorage } from './host-data.ts';
 
 /** A write of input values into the device buffer of program buffer `buffer`. */
@@ -34,7 +34,7 @@ export class InputStager {
     /** Writes host data into a program buffer's device buffer now (queue.writeBuffer). */
     private readonly write: (buffer: number, data: StorageData) => void,
   ) {
-    this.binder = new InputBinder(program.name, kernelInputSlots(program), (i, v) => this.stage(program.inputs[i]!.buffer, v));
+    this.binder = new InputBinder(program.name, kernelSignature(program).inputs, (i, v) => this.stage(program.inputs[i]!.buffer, v));
   }
 
   private stage(buffer: number, v: TensorData): void {
@@ -64,9 +64,9 @@ export class InputStager {
     return this.binder.close();
   }
 
-  /** Throws once closed. */
-  assertOpen(): void {
-    this.binder.assertOpen();
+  /** Throws once closed; `doing` names the call refused. */
+  assertOpen(doing: string): void {
+    this.binder.assertOpen(doing);
   }
 
   /** Checks and places inputs later runs may leave out (weights). */
@@ -79,8 +79,8 @@ export class InputStager {
    * the run must write when it starts (flush), and counts it until
    * `submitted` is called.
    */
-  takeRun(inputs: unknown): StagedWrite[] {
-    this.binder.bindRun(inputs);
+  takeRun(inputs: unknown, doing = 'run()'): StagedWrite[] {
+    this.binder.bindRun(inputs, doing);
     const writes = this.carried;
     this.carried = [];
     this.unsubmitted++;

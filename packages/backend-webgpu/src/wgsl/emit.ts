@@ -7,6 +7,7 @@ import { emitMatmul } from './matmul.ts';
 import { type KernelShader, ShaderModuleBuilder, type WgslTarget } from './module.ts';
 import { emitReduce } from './reduce.ts';
 import { WGSL_CODE } from './scalar.ts';
+import { emitScan } from './scan.ts';
 
 /** The scalar ops WGSL has code for. */
 export const WGSL_SUPPORT = supportOf(WGSL_CODE);
@@ -23,7 +24,7 @@ export function emitKernelShader(kernel: Kernel, program: KernelProgram, target:
     case 'map':
       return emitMap(k, mb);
     case 'reduce':
-      return emitReduce(k, mb);
+      return k.scan ? emitScan(k, mb) : emitReduce(k, mb);
     case 'matmul':
       return emitMatmul(k, mb);
     case 'attention':

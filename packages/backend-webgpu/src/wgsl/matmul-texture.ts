@@ -4,6 +4,7 @@ import { defaultNames } from './expr.ts';
 import { FAULTS_BUFFER, hasGather } from './faults.ts';
 import { type KernelShader, type Prepass, type ShaderBinding, type ShaderTexture, ShaderModuleBuilder, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitHook } from './stores.ts';
+import { windowReader } from './window.ts';
 import { type MatmulKernel, nextPow2 } from './util.ts';
 import { WgslWriter, decomposeIndex } from './writer.ts';
 
@@ -19,6 +20,10 @@ import { WgslWriter, decomposeIndex } from './writer.ts';
  * of four and the columns of B to whole texels with zeros, so the inner loop
  * has no tail and no bounds checks. A prepass that reads only parameters and
  * constants (B is usually a weight) runs only when they change.
+ *
+ * A convolution (a kernel with a window) stages only B: staging its A would
+ * copy the image once per kernel tap (an im2col texture), so A is read in
+ * place through the window (read_a), four depth steps at a time, zero past k.
  */
 
 /** Per invocation: TM rows x TN columns (TN/4 texels); a workgroup of up to WX invocations side by side along the columns, sharing rows. */
@@ -107,7 +112,10 @@ export function emitTextureMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): Ker
     { label: `${k.name}: A`, width: shapes.a[0], height: shapes.a[1], shared: !aFromParams },
     { label: `${k.name}: B`, width: shapes.b[0], height: shapes.b[1], shared: !bFromParams },
   ];
-  const prepasses = [emitPack(k, mb, 'a', 0, shapes.a[0], shapes.a[1], k.m, aFromParams), emitPack(k, mb, 'b', 1, shapes.b[0], shapes.b[1], kp, bFromParams)];
+  const windowed = k.window !== undefined;
+  // A through the window: no A prepass, and texture 0 is never bound (so never made); B keeps index 1.
+  const prepasses = [...(windowed ? [] : [emitPack(k, mb, 'a', 0, shapes.a[0], shapes.a[1], k.m, aFromParams)]), emitPack(k, mb, 'b', 1, shapes.b[0], shapes.b[1], kp, bFromParams)];
+  const window = windowed ? windowReader(mb, k) : undefined;
 
   const tilesM = Math.ceil(k.m / tm);
   const tilesN = Math.ceil(k.n / (tn * wx));
@@ -123,14 +131,19 @@ export function emitTextureMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): Ker
   decomposeIndex(w, 'bflat', k.batch, names.axis);
   // Rows depend on the workgroup only; columns past the edge read the last texel (their results are discarded).
   w.line(`let ib = tm * ${tm}i;`, `let jb = (tn * ${wx}i + i32(lid)) * ${tn}i;`, `let rb = bflat * ${kp}i;`);
-  for (const r of R) w.line(`let ra${r} = bflat * ${k.m}i + min(ib + ${r}i, ${k.m - 1}i);`);
+  for (const r of R) w.line(windowed ? `let ra${r} = min(ib + ${r}i, ${k.m - 1}i);` : `let ra${r} = bflat * ${k.m}i + min(ib + ${r}i, ${k.m - 1}i);`);
   for (const c of C) w.line(`let tc${c} = min(jb / 4i + ${c}i, ${n4 - 1}i);`);
+  // A through the window: each row's window origin once, here.
+  if (window) for (const r of R) window.row(w, `ra${r}`, `o${r}`);
   for (const r of R) w.line(C.map((c) => `var c${r}_${c} = vec4<f32>(0.0f);`).join(' '));
   w.block(`for (var p4 = 0i; p4 < ${k4}i; p4++)`, () => {
     w.line('let pb = rb + p4 * 4i;');
     for (const q of [0, 1, 2, 3]) w.line(C.map((c) => `let y${q}_${c} = textureLoad(tex1, vec2<i32>(tc${c}, pb${q ? ` + ${q}i` : ''}), 0);`).join(' '));
+    // The four taps of this depth step, shared by every row.
+    if (window) for (const q of [0, 1, 2, 3]) window.tap(w, q ? `p4 * 4i + ${q}i` : 'p4 * 4i', `t${q}`);
     for (const r of R) {
-      w.line(`let x${r} = textureLoad(tex0, vec2<i32>(p4, ra${r}), 0);`);
+      const a = window ? `vec4<f32>(${[0, 1, 2, 3].map((q) => window.read(`o${r}`, `t${q}`)).join(', ')})` : `textureLoad(tex0, vec2<i32>(p4, ra${r}), 0)`;
+      w.line(`let x${r} = ${a};`);
       w.line(C.map((c) => `c${r}_${c} += x${r}.x * y0_${c} + x${r}.y * y1_${c} + x${r}.z * y2_${c} + x${r}.w * y3_${c};`).join(' '));
     }
   });
@@ -144,7 +157,7 @@ export function emitTextureMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): Ker
     });
   }
   // Every buffer of the kernel stays bound (the epilogue may read any of them); the operands come from the textures.
-  const bindings: ShaderBinding[] = [...kernelBindings(k), { texture: 0, access: 'sampled' }, { texture: 1, access: 'sampled' }];
+  const bindings: ShaderBinding[] = [...kernelBindings(k), ...(windowed ? [] : [{ texture: 0, access: 'sampled' } as const]), { texture: 1, access: 'sampled' }];
   const label = `matmul:texture ${tm}x${tn}/${wx}`;
   const wgsl = mb.assemble(label, bindings, `${entryHead(wx, grid)}\n${w}\n}`);
   return { name: k.name, kind: 'matmul', variant: label, wgsl, bindings, dispatch: grid, workgroupSize: wx, textures, prepasses };

@@ -2,6 +2,7 @@ import { numel } from '@tessera/ir';
 import { emitTextureMatmul, textureMatmulFits } from './matmul-texture.ts';
 import { type KernelShader, type MatmulVariant, type ShaderModuleBuilder, type WgslTarget, WgslLimitError, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitHook, emitStores, emitVec4Hook } from './stores.ts';
+import { emitReadA } from './window.ts';
 import { type Expr, walkExpr } from '@tessera/kernel';
 import { type MatmulKernel, nextPow2 } from './util.ts';
 import { WgslWriter, decomposeIndex } from './writer.ts';
@@ -86,7 +87,7 @@ export function emitMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): KernelShad
     wx = Math.max(8, Math.min(wx, nextPow2(Math.ceil(k.n / tn))));
   }
   const names = mb.names;
-  emitHook(mb, 'read_a', k.readA, rank);
+  emitReadA(mb, k);
   emitHook(mb, 'read_b', k.readB, rank);
 
   const tileM = tm * wy;
@@ -107,7 +108,8 @@ export function emitMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): KernelShad
   const vec4Buffers = new Set<number>();
   if (variant === 'register') {
     const written = new Set(k.stores.map((st) => st.buffer));
-    emitVec4Hook(mb, 'read_a', k.readA, nb + 2, rank, undefined, written, vec4Buffers);
+    // A windowed A is never one plain load along p: four window reads.
+    emitVec4Hook(mb, 'read_a', k.window ? undefined : k.readA, nb + 2, rank, undefined, written, vec4Buffers);
     emitVec4Hook(mb, 'read_b', k.readB, nb + 1, rank, k.n - 1, written, vec4Buffers);
     const C = Array.from({ length: tn / 4 }, (_, c) => c);
     const k4 = k.k - (k.k % 4);

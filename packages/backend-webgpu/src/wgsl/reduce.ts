@@ -1,5 +1,5 @@
 import { numel } from '@tessera/ir';
-import type { ReductionStage } from '@tessera/kernel';
+import type { Combiner, ReductionStage } from '@tessera/kernel';
 import { WgslRenderer } from './expr.ts';
 import { type KernelShader, type ReduceVariant, type ShaderModuleBuilder, type WgslTarget, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitStores } from './stores.ts';
@@ -23,27 +23,67 @@ export function chooseReduceVariant(rows: number, rowLength: number, target: Wgs
   return 'workgroup';
 }
 
-function initOf(st: ReductionStage, use: (h: string) => void): string {
-  if (st.combiner === 'sum') return st.dtype === 'i32' ? '0i' : '0.0f';
-  if (st.dtype === 'i32') return 'i32(-2147483648)';
-  use('inf_f32');
-  return '(-inf_f32())';
+/** Each combiner in WGSL: its start value (an identity of the step) and its step; i32 wraps, f32 max/min propagate NaN (as Math.max). */
+const WGSL_FOLD: Readonly<Record<Combiner, { init: (i32: boolean, use: (h: string) => void) => string; step: (acc: string, v: string, i32: boolean, use: (h: string) => void) => string }>> = {
+  sum: { init: (i32) => (i32 ? '0i' : '0.0f'), step: (a, v) => `${a} + ${v}` },
+  prod: { init: (i32) => (i32 ? '1i' : '1.0f'), step: (a, v) => `${a} * ${v}` },
+  max: {
+    init: (i32, use) => (i32 ? 'i32(-2147483648)' : (use('inf_f32'), '(-inf_f32())')),
+    step: (a, v, i32, use) => (i32 ? `max(${a}, ${v})` : (use('max_nan'), `max_nan(${a}, ${v})`)),
+  },
+  min: {
+    init: (i32, use) => (i32 ? '2147483647i' : (use('inf_f32'), 'inf_f32()')),
+    step: (a, v, i32, use) => (i32 ? `min(${a}, ${v})` : (use('min_nan'), `min_nan(${a}, ${v})`)),
+  },
+};
+
+/** A stage's accumulator start value. */
+export function initOf(st: ReductionStage, use: (h: string) => void): string {
+  return WGSL_FOLD[st.combiner].init(st.dtype === 'i32', use);
 }
 
-/** `acc` combined with `v` (i32 sums wrap; f32 max propagates NaN, as Math.max). */
-function combineOf(st: ReductionStage, acc: string, v: string, use: (h: string) => void): string {
-  if (st.combiner === 'sum') return `${acc} + ${v}`;
-  if (st.dtype === 'i32') return `max(${acc}, ${v})`;
-  use('max_nan');
-  return `max_nan(${acc}, ${v})`;
+/** `acc` combined with `v`. */
+export function combineOf(st: ReductionStage, acc: string, v: string, use: (h: string) => void): string {
+  return WGSL_FOLD[st.combiner].step(acc, v, st.dtype === 'i32', use);
 }
 
 /** Emits the stage's value at the current point and folds it into `acc`. */
-function foldStage(w: WgslWriter, mb: ShaderModuleBuilder, st: ReductionStage, si: number, acc: string): void {
+export function foldStage(w: WgslWriter, mb: ShaderModuleBuilder, st: ReductionStage, si: number, acc: string): void {
   const ex = new WgslRenderer(mb.names, mb.use, `s${si}_`);
   ex.count(st.value);
   const v = ex.emit(st.value);
   w.line(...ex.stmts, `${acc} = ${combineOf(st, acc, v, mb.use)};`);
+}
+
+/**
+ * Opens the entry of a reduce or scan kernel over rows `outer` of length R:
+ * `row` (one per invocation, or one per workgroup) and its axis values, an
+ * invocation past the last row returning (per workgroup in the workgroup
+ * variant, so that barriers after it stay valid). Returns the workgroup
+ * size and grid.
+ */
+export function beginRows(w: WgslWriter, mb: ShaderModuleBuilder, variant: ReduceVariant, outer: readonly number[], R: number): { wgSize: number; grid: [number, number, number] } {
+  const P = numel(outer);
+  if (variant === 'thread') {
+    const grid = gridFor(Math.ceil(P / THREAD_WORKGROUP), mb.target.maxWorkgroupsPerDimension);
+    w.line(`let row = wg * ${THREAD_WORKGROUP}i + i32(lid);`, `if (row >= ${P}i) { return; }`);
+    decomposeIndex(w, 'row', outer, mb.names.axis);
+    return { wgSize: THREAD_WORKGROUP, grid };
+  }
+  const wgSize = Math.min(nextPow2(R), 256, mb.target.maxInvocationsPerWorkgroup);
+  const grid = gridFor(P, mb.target.maxWorkgroupsPerDimension);
+  // `row` depends only on the workgroup id: the early return is uniform.
+  w.line('let row = wg;');
+  if (grid[0] * grid[1] !== P) w.line(`if (row >= ${P}i) { return; }`);
+  decomposeIndex(w, 'row', outer, mb.names.axis);
+  return { wgSize, grid };
+}
+
+/** The shader of a reduce or scan kernel whose body `w` holds. */
+export function rowsShader(k: ReduceKernel, mb: ShaderModuleBuilder, label: string, w: WgslWriter, { wgSize, grid }: { wgSize: number; grid: [number, number, number] }): KernelShader {
+  const bindings = kernelBindings(k);
+  const wgsl = mb.assemble(label, bindings, `${entryHead(wgSize, grid)}\n${w}\n}`);
+  return { name: k.name, kind: 'reduce', variant: label, wgsl, bindings, dispatch: grid, workgroupSize: wgSize };
 }
 
 /** Reductions and row kernels (softmax, layer_norm): stages fold over the last reduceRank axes, then stores and row stores. */
@@ -58,13 +98,8 @@ export function emitReduce(k: ReduceKernel, mb: ShaderModuleBuilder): KernelShad
   const zeroInner = (w: WgslWriter) => innerAxes.forEach(({ axis }) => w.line(`let ${mb.names.axis(axis)} = 0i;`));
   const w = new WgslWriter(1);
   const types = new Set(k.stages.map((s) => (s.dtype === 'i32' ? 'i32' : 'f32')));
-  let wgSize: number;
-  let grid: [number, number, number];
+  const size = beginRows(w, mb, variant, outer, R);
   if (variant === 'thread') {
-    wgSize = THREAD_WORKGROUP;
-    grid = gridFor(Math.ceil(P / wgSize), mb.target.maxWorkgroupsPerDimension);
-    w.line(`let row = wg * ${wgSize}i + i32(lid);`, `if (row >= ${P}i) { return; }`);
-    decomposeIndex(w, 'row', outer, mb.names.axis);
     k.stages.forEach((st, si) => {
       const acc = `acc${si}`;
       w.line(`var ${acc}: ${st.dtype === 'i32' ? 'i32' : 'f32'} = ${initOf(st, mb.use)};`);
@@ -74,13 +109,8 @@ export function emitReduce(k: ReduceKernel, mb: ShaderModuleBuilder): KernelShad
     if (k.stores.length) w.block('', () => (zeroInner(w), emitStores(w, mb, k.stores, 'o')));
     if (k.rowStores.length) wgslLoopNest(w, innerAxes, mb.names.axis, () => emitStores(w, mb, k.rowStores, 'w'));
   } else {
-    wgSize = Math.min(nextPow2(R), 256, mb.target.maxInvocationsPerWorkgroup);
-    grid = gridFor(P, mb.target.maxWorkgroupsPerDimension);
+    const wgSize = size.wgSize;
     for (const t of types) mb.declare(`var<workgroup> red_${t}: array<${t}, ${wgSize}>;`);
-    // `row` depends only on the workgroup id: the early return is uniform, so the barriers below are valid.
-    w.line('let row = wg;');
-    if (grid[0] * grid[1] !== P) w.line(`if (row >= ${P}i) { return; }`);
-    decomposeIndex(w, 'row', outer, mb.names.axis);
     k.stages.forEach((st, si) => {
       const t = st.dtype === 'i32' ? 'i32' : 'f32';
       const acc = `acc${si}`;
@@ -101,8 +131,5 @@ export function emitReduce(k: ReduceKernel, mb: ShaderModuleBuilder): KernelShad
       });
     }
   }
-  const bindings = kernelBindings(k);
-  const label = `reduce:${variant}`;
-  const wgsl = mb.assemble(label, bindings, `${entryHead(wgSize, grid)}\n${w}\n}`);
-  return { name: k.name, kind: 'reduce', variant: label, wgsl, bindings, dispatch: grid, workgroupSize: wgSize };
+  return rowsShader(k, mb, `reduce:${variant}`, w, size);
 }

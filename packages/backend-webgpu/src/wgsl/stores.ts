@@ -40,8 +40,8 @@ export function emitHook(mb: ShaderModuleBuilder, fn: string, e: Expr, rank: num
 }
 
 /** A hook that is one plain f32 load, contiguous along `axis` and 16-byte aligned elsewhere: it can be read as vec4. */
-function vec4Load(e: Expr, axis: number): (Expr & { k: 'load' }) | undefined {
-  if (e.k !== 'load' || e.indirect || e.dtype !== 'f32') return undefined;
+function vec4Load(e: Expr | undefined, axis: number): (Expr & { k: 'load' }) | undefined {
+  if (!e || e.k !== 'load' || e.indirect || e.dtype !== 'f32') return undefined;
   const { offset, strides } = e.map;
   if (strides[axis] !== 1 || offset % 4 !== 0) return undefined;
   return strides.every((st, a) => a === axis || st % 4 === 0) ? e : undefined;
@@ -50,10 +50,10 @@ function vec4Load(e: Expr, axis: number): (Expr & { k: 'load' }) | undefined {
 /**
  * Declares `fn NAME4(axes) -> vec4<f32>`: the hook `scalarFn` at axis
  * `axis` = x, x+1, x+2, x+3, as one vec4 load through a vec4 view of the
- * buffer when the hook is a plain aligned load, else four hook calls (with
+ * buffer when the hook `e` is a plain aligned load, else (or without `e`) four hook calls (with
  * `clampTo`, indices past the edge read the last valid one).
  */
-export function emitVec4Hook(mb: ShaderModuleBuilder, scalarFn: string, e: Expr, axis: number, rank: number, clampTo: number | undefined, written: ReadonlySet<number>, vec4Buffers: Set<number>): void {
+export function emitVec4Hook(mb: ShaderModuleBuilder, scalarFn: string, e: Expr | undefined, axis: number, rank: number, clampTo: number | undefined, written: ReadonlySet<number>, vec4Buffers: Set<number>): void {
   const names = mb.names;
   const params = Array.from({ length: rank }, (_, a) => `${names.axis(a)}: i32`).join(', ');
   const load = vec4Load(e, axis);

@@ -11,12 +11,25 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (four levels above this file), which bundle input paths are relative to. */
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
-interface EsbuildMetafile {
-  inputs: Record<string, unknown>;
-  outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
+/** One import in esbuild's metafile: a resolved file, or an external specifier. */
+export interface EsbuildImport {
+  readonly path: string;
+  readonly kind: string;
+  readonly external?: boolean;
 }
-interface Esbuild {
-  build(o: Record<string, unknown>): Promise<{ outputFiles: { text: string }[]; metafile: EsbuildMetafile }>;
+/** esbuild's metafile: the source files read (with their imports) and the files written. */
+export interface EsbuildMetafile {
+  inputs: Record<string, { bytes: number; imports: EsbuildImport[] }>;
+  outputs: Record<string, { bytes: number; imports: EsbuildImport[] }>;
+}
+/** The part of esbuild's API the tests use. */
+export interface Esbuild {
+  build(o: Record<string, unknown>): Promise<{ outputFiles: { path: string; text: string; contents: Uint8Array }[]; metafile: EsbuildMetafile }>;
+}
+
+/** esbuild, reached through tsx, which depends on it. */
+export function loadEsbuild(): Esbuild {
+  return createRequire(createRequire(import.meta.url).resolve('tsx/package.json'))('esbuild') as Esbuild;
 }
 
 /** One bundle: its text, the source files in it (relative to the repository root) and the imports left external. */
@@ -29,12 +42,17 @@ export interface BrowserBundle {
 /** What to bundle: a file, or module source resolved from `resolveDir` (to bundle a package by its name, through its `exports`). */
 export type BundleEntry = { readonly file: string } | { readonly source: string; readonly resolveDir: string };
 
-/** Bundles `entry` as an ES module for platform 'browser', leaving only `webgpu` external. */
-export async function bundleForBrowser(entry: BundleEntry): Promise<BrowserBundle> {
-  const require = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const esbuild = require('esbuild') as Esbuild;
+/** Options of a bundle. */
+export interface BundleOptions {
+  /** Minify (whitespace, identifiers, syntax), as an app ships (default false). */
+  readonly minify?: boolean;
+}
+
+/** Bundles `entry` as an ES module for platform 'browser', leaving nothing external (Dawn is loaded by a computed name a bundler does not follow). */
+export async function bundleForBrowser(entry: BundleEntry, options: BundleOptions = {}): Promise<BrowserBundle> {
+  const esbuild = loadEsbuild();
   const input = 'file' in entry ? { entryPoints: [entry.file] } : { stdin: { contents: entry.source, resolveDir: entry.resolveDir, loader: 'ts', sourcefile: '<entry>' } };
-  const out = await esbuild.build({ ...input, bundle: true, format: 'esm', platform: 'browser', target: 'es2022', absWorkingDir: REPO_ROOT, write: false, external: ['webgpu'], metafile: true, logLevel: 'silent' });
+  const out = await esbuild.build({ ...input, bundle: true, format: 'esm', platform: 'browser', target: 'es2022', absWorkingDir: REPO_ROOT, write: false, metafile: true, logLevel: 'silent', minify: options.minify ?? false });
   const outputs = Object.values(out.metafile.outputs);
   return {
     text: out.outputFiles[0]!.text,

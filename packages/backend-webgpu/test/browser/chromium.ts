@@ -14,8 +14,8 @@ export const CHROMIUM = '/usr/bin/chromium';
 
 /** One response: its body, content type and extra headers. */
 export interface PageResponse {
-  readonly body: string;
-  readonly type: 'text/html' | 'text/javascript';
+  readonly body: string | Uint8Array;
+  readonly type: 'text/html' | 'text/javascript' | 'application/octet-stream';
   readonly headers?: Readonly<Record<string, string>>;
 }
 

@@ -19,7 +19,7 @@ async function runKernelProgram(kp: KernelProgram, inputs: Record<string, PlainT
     const exe = await be.compile(kp);
     const out = await exe.run(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, typed(v)])));
     exe.dispose();
-    return { adapter: describeAdapter(be.adapter), outputs: Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(v)])) };
+    return { adapter: describeAdapter(be.adapter), outputs: Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(v.data)])) };
   } finally {
     be.destroy();
   }

@@ -1,44 +1,52 @@
 /**
- * `tessera bench --config C.json [--weights W.safetensors] [--backend cpu|webgpu]
- * [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]... [--profile] [--json]`:
- * times one model (the program `tessera compile --config` traces) and
+ * `tessera bench (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
+ * [--backend cpu|webgpu] [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]...
+ * [--profile] [--json]`: times one model (the program `tessera compile` traces) and
  * reports the median, min and max latency and the process's peak RSS, for
  * scripts outside the project (one JSON object with --json); with --profile
  * (cpu and webgpu) also the time of each kernel in one more run.
  *
  * Weights are placed in the executable one tensor at a time through one
- * reused scratch buffer (read from the checkpoint, or seeded random values)
+ * reused scratch buffer (read from a config model's checkpoint, or seeded
+ * random values; a model file's or program's checkpoint is read whole)
  * that is released before the runs, so the process never holds a second
  * copy of the parameters: the peak RSS is the executable's memory plus the
  * runtime. (`tessera run` reads the whole checkpoint first: for ViT-B its
  * peak is about twice the parameter bytes.)
  */
 import { open } from 'node:fs/promises';
-import { type DType, type Program, SafetensorsError, byteSize, numel, type SafetensorsTensor, TesseraError, decodeSafetensorsData, parseSafetensorsHeader, safetensorsHeaderLength } from '@tessera/ir';
+import { type DType, type Program, SafetensorsError, type SafetensorsTensor, TesseraError, byteSize, decodeSafetensorsData, numel, parseSafetensorsHeader, safetensorsHeaderLength, toHost } from '@tessera/ir';
 import { fsErrorReason } from '@tessera/ir/node';
-import { type ModelConfig, bindCheckpoint, buildModel, readModelConfig } from '@tessera/models';
+import { type ModelConfig, bindCheckpoint, buildModel } from '@tessera/models';
+import { readModelConfig } from '@tessera/models/node';
 import { MAX_THREADS, createCpuBackend, defaultThreads } from '@tessera/backend-cpu';
 import { type KernelTiming, slowestFirst, totalsByKind } from '@tessera/kernel';
-import { type BackendName, type Executable, type TensorData, compile, getBackend, registerBackend } from '@tessera/compiler';
+import { type BackendName, type Executable, type Outputs, type TensorData, compile, getBackend, registerBackend } from '@tessera/compiler';
+import { backendFlag, parseCommandArgs, positiveFlag } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
-import { type InputOverride, parseInputOverride, traceConfig } from '../trace-config.ts';
-import { MODEL_BACKENDS, backendFlag, positiveFlag, usageWithBackends } from './run.ts';
+import { type ModelArgs, loadModelProgram, parseModelArgs, withModelFlags } from '../model-source.ts';
+import { Timings, withTimings } from '../timings.ts';
+import { bindInputFiles } from './eval.ts';
+import { MODEL_BACKENDS, usageWithBackends } from './run.ts';
 
 /** Timed runs at most: a typo such as --runs 1000000000 must not run for days. */
 const MAX_RUNS = 10_000;
 
-const USAGE = `usage: tessera bench --config C.json [--weights W.safetensors] [--backend ${MODEL_BACKENDS}]
-                     [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]... [--profile] [--json]
+const USAGE = `usage: tessera bench (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
+                     [--backend ${MODEL_BACKENDS}] [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]...
+                     [--profile] [--json] [--no-typecheck] [--timings]
 
-  Times one model described by a JSON config (the program tessera compile
-  --config traces): compiles it, places the weights once, runs it once to
-  warm up, then times --runs runs on seeded random inputs.
+  Times one model (the program tessera compile traces: a model file, an IR
+  program, or a ViT or Transformer config): compiles it, places the weights
+  once, runs it once to warm up, then times --runs runs on seeded random inputs
+  (integer inputs that index a table are drawn in range for it).
 
-  --weights FILE    a safetensors checkpoint (default: seeded random weights)
+  --weights FILE    a safetensors checkpoint, by parameter name (default: seeded random weights)
   --backend NAME    where to run (default cpu; available here: \${available})
   --threads N       cpu backend: threads, this one included (default: every core; at most ${MAX_THREADS})
   --runs N          timed runs (default 10, at most ${MAX_RUNS})
-  --input NAME=DTYPE[SHAPE]   set an input's shape, e.g. --input pixel_values=f32[4,3,224,224]
+  --input NAME=DTYPE[SHAPE]   set an input's type (of a model file: another shape, the same dtype),
+                    e.g. --input pixel_values=f32[4,3,224,224]
   --profile         after the timed runs, one more run timing each kernel (cpu: on the
                     host, from its start to the barrier after it; webgpu: GPU timestamps
                     where the device has timestamp-query, else a submit per kernel timed
@@ -47,25 +55,30 @@ const USAGE = `usage: tessera bench --config C.json [--weights W.safetensors] [-
   --json            print one JSON object: model, backend, threads, runs, median_ms,
                     min_ms, max_ms, compile_ms, parameter_bytes, peak_rss_bytes,
                     start_rss_bytes (and kernels: {name, kind, variant, ms, dispatch,
-                    method} in launch order, with --profile)`;
+                    method} in launch order, with --profile)
+  --no-typecheck    skip the TypeScript check of FILE.ts
+  --timings         print the time of each phase on stderr (start-up, type check, load,
+                    trace, compile, weights, runs)`;
 
 /** Parsed command line of `tessera bench`. */
 export interface BenchOptions {
-  readonly config: string;
+  /** The model: FILE.ts, FILE.tir or --config, with --input and --no-typecheck. */
+  readonly model: ModelArgs;
   readonly weights?: string;
   readonly backend: BackendName;
   /** cpu backend threads (undefined: every core). */
   readonly threads?: number;
   readonly runs: number;
-  readonly inputs: Readonly<Record<string, InputOverride>>;
   readonly json: boolean;
   /** Time each kernel in one more run (webgpu only); absent when not asked for. */
   readonly profile?: true;
+  /** --timings: the time of each phase on stderr. */
+  readonly timings?: boolean;
 }
 
 /** What `tessera bench --json` prints. */
 export interface BenchResult {
-  /** The config file's path. */
+  /** The model's path (FILE.ts, FILE.tir or the config file). */
   readonly model: string;
   readonly backend: string;
   /** Threads of the cpu backend; null for the others. */
@@ -74,7 +87,7 @@ export interface BenchResult {
   readonly median_ms: number;
   readonly min_ms: number;
   readonly max_ms: number;
-  /** Tracing and compiling, weights not included. */
+  /** Tracing (or reading a program) and compiling; weights, a model file's type check and its import not included. */
   readonly compile_ms: number;
   /** Bytes of the program's parameters. */
   readonly parameter_bytes: number;
@@ -90,52 +103,32 @@ export interface BenchResult {
 export interface BenchRun {
   readonly result: BenchResult;
   readonly inputs: Readonly<Record<string, TensorData>>;
-  readonly outputs: Readonly<Record<string, TensorData>>;
+  readonly outputs: Readonly<Outputs>;
 }
 
 const DEFAULT_RUNS = 10;
 
 /** Parses `bench`'s arguments (`--flag VALUE` or `--flag=VALUE`; `--input` repeats), or throws UsageError. */
 export function parseBenchArgs(args: readonly string[]): BenchOptions {
-  const values = new Map<string, string>();
-  const inputs: string[] = [];
-  let json = false;
-  let profile = false;
-  const flags = ['--config', '--weights', '--backend', '--threads', '--runs', '--input'];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--json') {
-      json = true;
-      continue;
-    }
-    if (a === '--profile') {
-      profile = true;
-      continue;
-    }
-    if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${a}' (every argument is a --flag)`);
-    const eq = a.indexOf('=');
-    const flag = eq >= 0 ? a.slice(0, eq) : a;
-    if (!flags.includes(flag)) throw new UsageError(`unknown option '${flag}' (expected ${[...flags, '--profile', '--json'].join(', ')})`);
-    const value = eq >= 0 ? a.slice(eq + 1) : args[++i];
-    if (value === undefined || value === '') throw new UsageError(`option '${flag}' needs a value`);
-    if (flag === '--input') inputs.push(value);
-    else if (values.has(flag)) throw new UsageError(`option '${flag}' is given twice`);
-    else values.set(flag, value);
-  }
-  const config = values.get('--config');
-  if (config === undefined) throw new UsageError('missing --config C.json');
+  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--backend', '--threads', '--runs'], booleans: ['--profile', '--json'] }));
+  const model = parseModelArgs(parsed, ['file', 'program', 'config']);
+  const values = parsed.values;
+  const profile = parsed.booleans.has('--profile');
   const backend = backendFlag(values);
   const threads = positiveFlag(values, '--threads', MAX_THREADS, 'each thread is a worker with its own copy of the kernels');
   if (threads !== undefined && backend !== 'cpu') throw new UsageError(`--threads applies to the cpu backend, not '${backend}'`);
   if (profile && backend !== 'webgpu' && backend !== 'cpu') throw new UsageError(`--profile times the kernels of the cpu and webgpu backends, not '${backend}'`);
-  let overrides: Record<string, InputOverride>;
-  try {
-    overrides = Object.fromEntries(inputs.map(parseInputOverride));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
   const weights = values.get('--weights');
-  return { config, ...(weights !== undefined ? { weights } : {}), backend, ...(threads !== undefined ? { threads } : {}), runs: positiveFlag(values, '--runs', MAX_RUNS) ?? DEFAULT_RUNS, inputs: overrides, json, ...(profile ? { profile: true as const } : {}) };
+  return {
+    model,
+    ...(weights !== undefined ? { weights } : {}),
+    backend,
+    ...(threads !== undefined ? { threads } : {}),
+    runs: positiveFlag(values, '--runs', MAX_RUNS) ?? DEFAULT_RUNS,
+    json: parsed.booleans.has('--json'),
+    ...(profile ? { profile: true as const } : {}),
+    ...(parsed.booleans.has('--timings') ? { timings: true } : {}),
+  };
 }
 
 /** xorshift32: the same stream for the same seed, in every run and on every machine. */
@@ -261,9 +254,13 @@ function missingParameter(path: string, name: string): never {
   throw new SafetensorsError(path, `no tensor '${name}' (a parameter of the program)`);
 }
 
-/** Seeded inputs of a program: floats in [0, 1), token ids below the config's vocabulary, masks all true. */
-function seededInputs(program: Program, config: ModelConfig): Record<string, TensorData> {
-  const vocab: Record<string, number> = config.model === 'transformer' ? { src: config.src_vocab, tgt: config.tgt_vocab } : {};
+/**
+ * Seeded inputs of a program: floats in [0, 1), integers below the extent
+ * of the table they index (`extents`: a config's vocabularies, or what
+ * gatherIndexInputs finds in a traced program) and 0 where they index none,
+ * masks all true.
+ */
+function seededInputs(program: Program, extents: ReadonlyMap<string, number>): Record<string, TensorData> {
   const out: Record<string, TensorData> = {};
   let seed = 1000;
   for (const i of program.inputs) {
@@ -272,10 +269,24 @@ function seededInputs(program: Program, config: ModelConfig): Record<string, Ten
     const next = xorshift(seed++ * 0x85ebca6b);
     const { dtype } = i.type;
     if (dtype === 'f32') out[i.name] = Float32Array.from({ length: n }, next);
-    else if (dtype === 'i32') out[i.name] = Int32Array.from({ length: n }, () => Math.floor(next() * (vocab[i.name] ?? 1)));
+    else if (dtype === 'i32') out[i.name] = Int32Array.from({ length: n }, () => Math.floor(next() * (extents.get(i.name) ?? 1)));
     else out[i.name] = new Uint8Array(n).fill(1);
   }
   return out;
+}
+
+/** The table extent each integer input indexes: a config's vocabularies, else found in the program (the harness, loaded only for this). */
+async function indexExtents(program: Program, config: ModelConfig | undefined): Promise<ReadonlyMap<string, number>> {
+  if (config) return new Map(config.model === 'transformer' ? [['src', config.src_vocab], ['tgt', config.tgt_vocab]] : []);
+  const { gatherIndexInputs } = await import('@tessera/harness/compare');
+  return gatherIndexInputs(program);
+}
+
+/** Places a checkpoint read whole, bound to the program's parameters as `eval` binds them (names, shapes, dtypes; every problem listed). */
+async function wholeCheckpointWeights(path: string, program: Program, place: PlaceWeight): Promise<void> {
+  const params = { ...program, inputs: program.inputs.filter((i) => i.kind === 'parameter') };
+  const bound = await bindInputFiles(params, undefined, path);
+  for (const [name, t] of Object.entries(bound)) place(name, toHost(t) as TensorData);
 }
 
 /** Compiles with the public API; a cpu thread count is honoured by registering a cpu backend with it for this compile. */
@@ -293,33 +304,39 @@ async function compileFor(program: Program, backend: BackendName, threads: numbe
 /** A compiled model with its weights placed, ready to run (what `tessera bench` times). */
 export interface PreparedModel {
   readonly program: Program;
-  /** Milliseconds to trace and compile (weights not included). */
+  /** Milliseconds to trace (or read) and compile, weights not included (nor a model file's type check and import). */
   readonly compileMs: number;
   /** Bytes of the program's parameters. */
   readonly parameterBytes: number;
   /** Seeded inputs of the program (every input that is not a parameter). */
   readonly inputs: Readonly<Record<string, TensorData>>;
   /** Runs on `inputs` (default: the seeded ones). */
-  run(inputs?: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>>;
+  run(inputs?: Readonly<Record<string, TensorData>>): Promise<Outputs>;
   /** Times each kernel of one run on `inputs` (cpu and webgpu; undefined for the oracles). */
   readonly profile?: (inputs?: Readonly<Record<string, TensorData>>) => Promise<KernelTiming[]>;
   dispose(): void;
 }
 
-/** Traces and compiles the config's model and places its weights (streamed from the checkpoint, or seeded). */
-export async function prepareModel(options: Pick<BenchOptions, 'config' | 'weights' | 'backend' | 'threads' | 'inputs'>): Promise<PreparedModel> {
-  const config = await readModelConfig(options.config);
+/** Traces and compiles the model and places its weights (streamed from a config model's checkpoint, read whole for others, or seeded). */
+export async function prepareModel(options: Pick<BenchOptions, 'model' | 'weights' | 'backend' | 'threads'>, timings?: Timings): Promise<PreparedModel> {
+  const { source } = options.model;
+  const config = source.kind === 'config' ? await readModelConfig(source.path) : undefined;
+  // The phases are timed whether or not --timings asked: compile_ms leaves out a model file's type check and import.
+  const phases = timings ?? new Timings();
   const t0 = performance.now();
-  const program = await traceConfig(options.config, options.inputs);
-  const exe = await compileFor(program, options.backend, options.threads);
-  const compileMs = performance.now() - t0;
+  const program = await loadModelProgram(options.model, phases);
+  const exe = await phases.time('compile', () => compileFor(program, options.backend, options.threads));
+  const compileMs = performance.now() - t0 - phases.total('type check') - (source.kind === 'file' ? phases.total('load') : 0);
   try {
+    const t2 = performance.now();
     // Backends that cannot hold weights (the interpreter) get them with every run.
     const perRun: Record<string, TensorData> = {};
     const place: PlaceWeight = exe.setInputs ? (name, data) => exe.setInputs!({ [name]: data }) : (name, data) => (perRun[name] = data.slice());
-    if (options.weights !== undefined) await checkpointWeights(options.weights, config, program, place);
-    else seededWeights(program, place);
-    const inputs = seededInputs(program, config);
+    if (options.weights === undefined) seededWeights(program, place);
+    else if (config) await checkpointWeights(options.weights, config, program, place);
+    else await wholeCheckpointWeights(options.weights, program, place);
+    timings?.add('weights', performance.now() - t2);
+    const inputs = seededInputs(program, await indexExtents(program, config));
     const parameterBytes = program.inputs.filter((i) => i.kind === 'parameter').reduce((s, p) => s + numel(p.type.shape) * byteSize(p.type.dtype), 0);
     const profiled = 'profile' in exe ? (exe as Executable & { profile(inputs: Readonly<Record<string, TensorData>>): Promise<KernelTiming[]> }) : undefined;
     return {
@@ -338,26 +355,30 @@ export async function prepareModel(options: Pick<BenchOptions, 'config' | 'weigh
 }
 
 /** Times one model as `tessera bench` does: one warm-up run, then `runs` timed runs; the result plus the last run's inputs and outputs. */
-export async function benchModel(options: BenchOptions): Promise<BenchRun> {
+export async function benchModel(options: BenchOptions, timings?: Timings): Promise<BenchRun> {
   const startRss = process.memoryUsage().rss;
-  const model = await prepareModel(options);
+  const model = await prepareModel(options, timings);
   try {
+    const t0 = performance.now();
     await model.run();
+    timings?.add('warm-up run', performance.now() - t0);
     const times: number[] = [];
-    let outputs: Record<string, TensorData> = {};
+    let outputs: Outputs = {};
     for (let r = 0; r < options.runs; r++) {
       const t = performance.now();
       outputs = await model.run();
       times.push(performance.now() - t);
     }
+    timings?.add(`${options.runs} timed run${options.runs === 1 ? '' : 's'}`, times.reduce((a, b) => a + b, 0));
     times.sort((a, b) => a - b);
     let kernels: KernelTiming[] | undefined;
     if (options.profile) {
       if (!model.profile) throw new TesseraError(`--profile: the ${options.backend} backend's executable cannot time its kernels (cpu's and webgpu's can)`);
-      kernels = await model.profile();
+      const profile = model.profile;
+      kernels = await (timings ? timings.time('profiled run', () => profile()) : profile());
     }
     const result: BenchResult = {
-      model: options.config,
+      model: options.model.source.path,
       backend: options.backend,
       threads: options.backend === 'cpu' ? (options.threads ?? (await defaultThreads())) : null,
       runs: options.runs,
@@ -404,14 +425,14 @@ export function formatKernelProfile(kernels: readonly KernelTiming[]): string {
 /** The `bench` command: latency and peak memory of one model. */
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'time a ViT or Transformer (JSON config, optional checkpoint): median latency and peak RSS',
+  summary: 'time a model (FILE.ts, FILE.tir or a ViT/Transformer config; optional checkpoint): median latency and peak RSS',
   get usage() {
     return usageWithBackends(USAGE);
   },
   async run(args) {
-    const options = parseBenchArgs(args);
+    const { timings: timed, ...options } = parseBenchArgs(args);
     try {
-      const { result } = await benchModel(options);
+      const { result } = await withTimings(timed === true, (timings) => benchModel(options, timings));
       const text = result.kernels ? `${formatBenchResult(result)}\n${formatKernelProfile(result.kernels)}` : formatBenchResult(result);
       process.stdout.write(`${options.json ? JSON.stringify(result) : text}\n`);
       return 0;

@@ -7,17 +7,16 @@
  * lines in the model's source. Exit 0 when every backend agrees, 1 when one
  * does not.
  */
-import { extname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type Program, TesseraError, toHost } from '@tessera/ir';
 import { readSafetensorsFile } from '@tessera/ir/node';
-import type { CompareReport } from '@tessera/harness';
+import type { CompareReport } from '@tessera/harness/compare';
 import { availableBackends } from '@tessera/compiler';
 import type { TensorData } from '@tessera/kernel';
+import { parseCommandArgs } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
-import { type InputOverride, parseInputOverride } from '../trace-config.ts';
-import { traceModel } from './compile.ts';
-import { bindInputs, readProgramFile } from './eval.ts';
+import { type ModelArgs, loadModelProgram, parseModelArgs, withModelFlags } from '../model-source.ts';
+import { withTimings } from '../timings.ts';
+import { bindInputs } from './eval.ts';
 import { usageWithBackends } from './run.ts';
 
 /** Input sets `--random-inputs` may ask for: each is a run on every backend, so a typo such as 1e9 must not run for days. */
@@ -25,7 +24,7 @@ const MAX_TRIALS = 1000;
 
 const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
                        [--inputs IN.safetensors | --random-inputs N] [--seed S]
-                       [--backends LIST] [--input NAME=DTYPE[SHAPE]]... [--json] [--no-typecheck]
+                       [--backends LIST] [--input NAME=DTYPE[SHAPE]]... [--json] [--no-typecheck] [--timings]
 
   Runs a model on each backend and compares every output with the reference
   interpreter (interp, float64) under the tolerance policy: one row per
@@ -40,7 +39,7 @@ const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json) [--
 
   MODEL is a model file (FILE.ts: default export and inputs, as for compile),
   a program in the IR text format (FILE.tir), or --config C.json (a ViT or
-  Transformer config; --input sets its input shapes).
+  Transformer config); --input sets the input types of a model file or config.
 
   --weights FILE      the parameters (safetensors); default: drawn, scaled by fan-in
   --inputs FILE       the activations (safetensors; parameters may be here too)
@@ -50,24 +49,25 @@ const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json) [--
   --backends LIST     comma-separated, from ${'${available}'} (default: all;
                       one unavailable here, such as webgpu without an adapter,
                       is then skipped with its reason, and fails when named)
-  --input NAME=DTYPE[SHAPE]   an input shape of a --config model
+  --input NAME=DTYPE[SHAPE]   an input's type: of a model file (another shape, the same dtype),
+                      or of a --config model
   --json              print the report as one JSON object
-  --no-typecheck      skip the TypeScript check of FILE.ts`;
+  --no-typecheck      skip the TypeScript check of FILE.ts
+  --timings           print the time of each phase on stderr (start-up, type check, load, trace, compare)`;
 
 /** Parsed command line of `tessera compare`. */
 export interface CompareCliOptions {
-  /** FILE.ts or FILE.tir; absent with --config. */
-  readonly model?: string;
-  readonly config?: string;
+  /** The model: FILE.ts, FILE.tir or --config, with --input and --no-typecheck. */
+  readonly model: ModelArgs;
   readonly weights?: string;
   readonly inputs?: string;
   readonly trials: number;
   readonly seed: number;
   /** Backends named with --backends; absent: every available one. */
   readonly backends?: readonly string[];
-  readonly shapes: Readonly<Record<string, InputOverride>>;
   readonly json: boolean;
-  readonly typeCheck: boolean;
+  /** --timings: the time of each phase on stderr. */
+  readonly timings: boolean;
 }
 
 /** A whole number in [min, max] given for `flag`, or a UsageError. */
@@ -81,65 +81,26 @@ function intFlag(flag: string, value: string | undefined, fallback: number, min:
 
 /** Parses `compare`'s arguments, or throws UsageError. */
 export function parseCompareArgs(args: readonly string[]): CompareCliOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        config: { type: 'string' },
-        weights: { type: 'string' },
-        inputs: { type: 'string' },
-        'random-inputs': { type: 'string' },
-        seed: { type: 'string' },
-        backends: { type: 'string' },
-        input: { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-        'no-typecheck': { type: 'boolean' },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
-  }
-  const { values: v, positionals } = parsed;
-  if (v.config !== undefined ? positionals.length !== 0 : positionals.length !== 1) {
-    throw new UsageError(v.config !== undefined ? `--config takes no model file as well, got ${positionals.join(' ')}` : `expected one model (FILE.ts or FILE.tir, or --config C.json), got ${positionals.length}`);
-  }
-  const model = positionals[0];
-  if (model !== undefined && !['.ts', '.mts', '.tir'].includes(extname(model))) throw new UsageError(`${model}: expected a model file FILE.ts or a program FILE.tir`);
-  if (v.inputs !== undefined && v['random-inputs'] !== undefined) throw new UsageError('--inputs and --random-inputs exclude each other');
-  const input = v.input ?? [];
-  if (input.length && v.config === undefined) throw new UsageError('--input sets the input shapes of a --config model; a model file or program declares its own');
-  let shapes: Record<string, InputOverride>;
-  try {
-    shapes = Object.fromEntries(input.map(parseInputOverride));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--inputs', '--random-inputs', '--seed', '--backends'], booleans: ['--json'] }));
+  const model = parseModelArgs(parsed, ['file', 'program', 'config']);
+  const v = parsed.values;
+  if (v.has('--inputs') && v.has('--random-inputs')) throw new UsageError('--inputs and --random-inputs exclude each other');
   let backends: string[] | undefined;
-  if (v.backends !== undefined) {
-    backends = v.backends.split(',').map((b) => b.trim());
+  if (v.has('--backends')) {
+    backends = v.get('--backends')!.split(',').map((b) => b.trim());
     const available = availableBackends();
     for (const b of backends) if (!available.includes(b)) throw new UsageError(`unknown backend '${b}' in --backends (known: ${available.join(', ')})`);
   }
   return {
-    ...(model !== undefined ? { model } : {}),
-    ...(v.config !== undefined ? { config: v.config } : {}),
-    ...(v.weights !== undefined ? { weights: v.weights } : {}),
-    ...(v.inputs !== undefined ? { inputs: v.inputs } : {}),
-    trials: intFlag('--random-inputs', v['random-inputs'], 1, 1, MAX_TRIALS),
-    seed: intFlag('--seed', v.seed, 1, 0),
+    model,
+    ...(v.has('--weights') ? { weights: v.get('--weights')! } : {}),
+    ...(v.has('--inputs') ? { inputs: v.get('--inputs')! } : {}),
+    trials: intFlag('--random-inputs', v.get('--random-inputs'), 1, 1, MAX_TRIALS),
+    seed: intFlag('--seed', v.get('--seed'), 1, 0),
     ...(backends ? { backends } : {}),
-    shapes,
-    json: v.json ?? false,
-    typeCheck: !v['no-typecheck'],
+    json: parsed.booleans.has('--json'),
+    timings: parsed.booleans.has('--timings'),
   };
-}
-
-/** The program a model argument names: a traced model file or config, or a checked IR program. */
-async function loadProgram(o: CompareCliOptions): Promise<Program> {
-  if (o.model !== undefined && extname(o.model) === '.tir') return readProgramFile(o.model);
-  return traceModel({ ...(o.model !== undefined ? { file: o.model } : {}), ...(o.config !== undefined ? { config: o.config } : {}), inputs: o.shapes, typeCheck: o.typeCheck });
 }
 
 /**
@@ -174,13 +135,18 @@ export const compareCommand: Command = {
   async run(args) {
     const o = parseCompareArgs(args);
     try {
-      // The harness (fast-check, the generators, every backend) is loaded only when compare runs: other commands' peak RSS stays as it was.
-      const { compareBackends, describeInputs, formatCompareReport } = await import('@tessera/harness');
-      const program = await loadProgram(o);
-      const report = await compareBackends(program, { inputs: await givenValues(program, o), seed: o.seed, trials: o.trials, ...(o.backends ? { backends: o.backends } : {}) });
-      const inputs = inputsText(o, report, describeInputs(report));
-      process.stdout.write(`${o.json ? JSON.stringify({ model: o.model ?? o.config, inputs, ...report }) : formatCompareReport(report, inputs)}\n`);
-      return report.agree ? 0 : 1;
+      // The comparison (every backend, the localiser) is loaded only when compare runs: other commands' peak RSS stays as it was.
+      // Its own entry point loads no fast-check.
+      const { compareBackends, describeInputs, formatCompareReport } = await import('@tessera/harness/compare');
+      return await withTimings(o.timings, async (timings) => {
+        const program = await loadModelProgram(o.model, timings);
+        const given = await givenValues(program, o);
+        const compare = () => compareBackends(program, { inputs: given, seed: o.seed, trials: o.trials, ...(o.backends ? { backends: o.backends } : {}) });
+        const report = timings ? await timings.time('compare', compare) : await compare();
+        const inputs = inputsText(o, report, describeInputs(report));
+        process.stdout.write(`${o.json ? JSON.stringify({ model: o.model.source.path, inputs, ...report }) : formatCompareReport(report, inputs)}\n`);
+        return report.agree ? 0 : 1;
+      });
     } catch (e) {
       if (e instanceof TesseraError) {
         process.stderr.write(`tessera compare: ${e.message}\n`);

@@ -21,10 +21,11 @@ import {
   safetensorToRef,
 } from '@tessera/ir';
 import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
-import { compile } from '@tessera/compiler';
+import { type BackendName, compile } from '@tessera/compiler';
 import { refuseInputAsOutput } from '../outputs.ts';
 import { readProgramText } from '../program-file.ts';
 import { type Command, UsageError } from '../command.ts';
+import type { Timings } from '../timings.ts';
 
 /** Backends `eval` can run a program on: the reference interpreter (the oracle), the kernel evaluator, the cpu and webgpu backends. */
 export const EVAL_BACKENDS = ['interp', 'eval', 'cpu', 'webgpu'] as const;
@@ -165,23 +166,43 @@ export function summarize(name: string, type: string, data: ArrayLike<number>): 
   return `${name}: ${type} ${stats}${nans ? ` nan=${nans}` : ''}`;
 }
 
-/** Reads and verifies a program in the IR text format; every diagnostic (FILE:line:col: message) in one TesseraError. */
-export async function readProgramFile(file: string): Promise<Program> {
-  const { program, diagnostics } = checkProgramText(await readProgramText(file), file);
-  if (diagnostics.length > 0 || !program) throw new TesseraError(diagnostics.map(formatDiagnostic).join('\n'));
-  return program;
-}
-
-async function runBackend(backend: EvalBackend, p: Program, inputs: Record<string, RefTensor>): Promise<Record<string, RefTensor>> {
-  if (backend === 'interp') return interpret(p, inputs);
-  const exe = await compile(p, { backend });
+/** Runs a program on `backend`; with `timings`, its compile and its run are timed apart. */
+async function runBackend(backend: string, p: Program, inputs: Record<string, RefTensor>, timings?: Timings): Promise<Record<string, RefTensor>> {
+  const timed = <T>(name: string, f: () => Promise<T> | T) => (timings ? timings.time(name, f) : f());
+  if (backend === 'interp') return timed('run', () => interpret(p, inputs));
+  const exe = await timed('compile', () => compile(p, { backend: backend as BackendName }));
   try {
-    const out = await exe.run(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, toHost(v)])));
+    const out = await timed('run', () => exe.run(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, toHost(v)]))));
     const types = valueTypes(p);
-    return Object.fromEntries(p.outputs.map((o) => [o.name, refTensor(types.get(o.value)!, Float64Array.from(out[o.name]!))]));
+    return Object.fromEntries(p.outputs.map((o) => [o.name, refTensor(types.get(o.value)!, Float64Array.from(out[o.name]!.data))]));
   } finally {
     exe.dispose();
   }
+}
+
+/** A program's inputs bound from safetensors files: activations from `inputs`, parameters from `weights` or `inputs` (see bindInputs). */
+export async function bindInputFiles(p: Program, inputs: string | undefined, weights: string | undefined): Promise<Record<string, RefTensor>> {
+  const load = async (path: string | undefined) => (path === undefined ? undefined : { path, file: await readSafetensorsFile(path) });
+  return bindInputs(p, await load(inputs), await load(weights));
+}
+
+/**
+ * Runs a program on bound inputs with `backend`, writes its outputs by
+ * output name to `out` (safetensors: f32 -> F32, i32 -> I32, bool -> BOOL)
+ * and prints one summary line per output: what `eval` and `run FILE.ts` do.
+ */
+export async function runProgramToFile(program: Program, bound: Record<string, RefTensor>, backend: string, out: string, timings?: Timings): Promise<void> {
+  const results = await runBackend(backend, program, bound, timings);
+  const tensors = new Map<string, SafetensorsTensor>();
+  const lines: string[] = [];
+  for (const o of program.outputs) {
+    const t = results[o.name]!;
+    const st = refToSafetensor(t);
+    tensors.set(o.name, st);
+    lines.push(summarize(o.name, formatType(t.type), st.data as Float32Array | Int32Array | Uint8Array));
+  }
+  await writeSafetensorsFile(out, tensors, { format: 'tessera', program: program.name, backend });
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 async function evaluate(opts: EvalOptions): Promise<number> {
@@ -196,19 +217,7 @@ async function evaluate(opts: EvalOptions): Promise<number> {
     process.stderr.write(diagnostics.map((d) => `${formatDiagnostic(d)}\n`).join(''));
     return 1;
   }
-  const load = async (path: string | undefined) => (path === undefined ? undefined : { path, file: await readSafetensorsFile(path) });
-  const bound = bindInputs(program, await load(opts.inputs), await load(opts.weights));
-  const results = await runBackend(opts.backend, program, bound);
-  const tensors = new Map<string, SafetensorsTensor>();
-  const lines: string[] = [];
-  for (const o of program.outputs) {
-    const t = results[o.name]!;
-    const st = refToSafetensor(t);
-    tensors.set(o.name, st);
-    lines.push(summarize(o.name, formatType(t.type), st.data as Float32Array | Int32Array | Uint8Array));
-  }
-  await writeSafetensorsFile(opts.out, tensors, { format: 'tessera', program: program.name, backend: opts.backend });
-  process.stdout.write(`${lines.join('\n')}\n`);
+  await runProgramToFile(program, await bindInputFiles(program, opts.inputs, opts.weights), opts.backend, opts.out);
   return 0;
 }
 

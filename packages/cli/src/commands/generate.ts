@@ -7,10 +7,12 @@
  */
 import { TesseraError, formatShape } from '@tessera/ir';
 import { writeSafetensorsFile } from '@tessera/ir/node';
-import { MAX_NEW_TOKENS, compileGenerator, loadWeights, readModelConfig } from '@tessera/models';
+import { MAX_NEW_TOKENS, compileGenerator } from '@tessera/models';
+import { loadWeights, readModelConfig } from '@tessera/models/node';
 import { type Command, UsageError } from '../command.ts';
 import { refuseInputAsOutput } from '../outputs.ts';
-import { MODEL_BACKENDS, backendFlag, modelCommandInputs, parseFlags, positiveFlag, progressBar, readInputs, required, tokenTensor, usageWithBackends } from './run.ts';
+import { backendFlag, parseFlags, positiveFlag, required } from '../args.ts';
+import { MODEL_BACKENDS, modelCommandInputs, progressBar, readInputs, tokenTensor, usageWithBackends } from './run.ts';
 
 const USAGE = `usage: tessera generate --config C.json --weights W.safetensors --inputs IN.safetensors
                         --max-new-tokens N --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--batch-size N]

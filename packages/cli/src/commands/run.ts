@@ -1,28 +1,46 @@
 /**
- * `tessera run --config C.json --weights W.safetensors --inputs IN.safetensors
- * --out OUT.safetensors [--backend interp|cpu|webgpu] [--batch-size N]`:
- * runs a ViT or Transformer described by a JSON config on a checkpoint.
+ * `tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors] [--weights W.safetensors]
+ * --out OUT.safetensors [--backend ...]`: runs a model file (traced) or an
+ * IR program on tensors named as its inputs and writes its outputs by name.
+ * `tessera run --config C.json --weights W.safetensors --inputs
+ * IN.safetensors --out OUT.safetensors [--batch-size N]`: runs a ViT or
+ * Transformer described by a JSON config on a checkpoint.
  * ViT: input `pixel_values` f32 [B,3,H,W] -> output `logits` f32 [B,num_classes].
  * Transformer: inputs `src` [B,S] and `tgt` [B,T] (I64 or I32) -> `logits`
- * f32 [B,T,tgt_vocab]. The helpers here (flags, token tensors, progress
- * bar) are shared with `tessera generate`.
+ * f32 [B,T,tgt_vocab]. The helpers here (token tensors, progress bar) are
+ * shared with `tessera generate`.
  */
 import { type SafetensorsTensor, TesseraError, formatShape } from '@tessera/ir';
 import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
-import { type LoadedModel, type Progress, compileSeq2Seq, compileVit, loadModel } from '@tessera/models';
+import { type Progress, compileSeq2Seq, compileVit } from '@tessera/models';
+import { type LoadedModel, loadModel } from '@tessera/models/node';
 import { type BackendName, availableBackends } from '@tessera/compiler';
+import { backendFlag, parseCommandArgs, positiveFlag, required } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
+import { type ModelArgs, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
 import { type CommandInput, refuseInputAsOutput } from '../outputs.ts';
-import { summarize } from './eval.ts';
+import { type Timings, withTimings } from '../timings.ts';
+import { bindInputFiles, runProgramToFile, summarize } from './eval.ts';
 
 /** Backends the model commands name in their usage (any available one is accepted). */
 export const MODEL_BACKENDS = 'interp|cpu|webgpu';
 
-const USAGE = `usage: tessera run --config C.json --weights W.safetensors --inputs IN.safetensors
-                   --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--batch-size N]
+const USAGE = `usage: tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors] [--weights W.safetensors]
+                   --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--input NAME=DTYPE[SHAPE]]...
+                   [--no-typecheck] [--timings]
+       tessera run --config C.json --weights W.safetensors --inputs IN.safetensors
+                   --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--batch-size N] [--timings]
 
-  Runs the model a JSON config describes ("model": "vit" or "transformer")
-  with the weights of a PyTorch state_dict saved as safetensors.
+  Runs a model and writes its outputs (safetensors) by name.
+
+  FILE.ts is a model file (type-checked and traced, as for compile; --input
+  gives an input another shape); FILE.tir a program in the IR text format.
+  Its inputs are read by name from --inputs, its parameters (state_dict
+  names) from --weights or --inputs: every one must be found, with its shape.
+  The outputs are written named as the program's outputs.
+
+  --config runs the model a JSON config describes ("model": "vit" or
+  "transformer") with the weights of a PyTorch state_dict saved as safetensors.
 
   ViT:          input  pixel_values  f32 [B, 3, image_size, image_size] (F32, F16 or BF16)
                 output logits        f32 [B, num_classes]
@@ -30,29 +48,15 @@ const USAGE = `usage: tessera run --config C.json --weights W.safetensors --inpu
                 output logits        f32 [B, T, tgt_vocab]
 
   --backend NAME    where to run (default cpu; available here: ${'${available}'})
-  --batch-size N    run N rows at a time (default: all at once); a progress bar
-                    is shown on a terminal`;
+  --batch-size N    --config models: run N rows at a time (default: all at once); a
+                    progress bar is shown on a terminal
+  --no-typecheck    skip the TypeScript check of FILE.ts
+  --timings         print the time of each phase on stderr (start-up, type check, load,
+                    trace, compile, run)`;
 
 /** Usage text with the backends available in this process. */
 export function usageWithBackends(text: string): string {
   return text.replace('${available}', availableBackends().join(', '));
-}
-
-/** Parses `--flag VALUE` / `--flag=VALUE` arguments, all of them named in `flags`; no positionals. */
-export function parseFlags(args: readonly string[], flags: readonly string[]): Map<string, string> {
-  const values = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${a}' (every argument is a --flag with a value)`);
-    const eq = a.indexOf('=');
-    const flag = eq >= 0 ? a.slice(0, eq) : a;
-    if (!flags.includes(flag)) throw new UsageError(`unknown option '${flag}' (expected ${flags.join(', ')})`);
-    const value = eq >= 0 ? a.slice(eq + 1) : args[++i];
-    if (value === undefined || value === '') throw new UsageError(`option '${flag}' needs a value`);
-    if (values.has(flag)) throw new UsageError(`option '${flag}' is given twice`);
-    values.set(flag, value);
-  }
-  return values;
 }
 
 /** The files `run` and `generate` read, for refusing an --out that names one of them. */
@@ -62,31 +66,6 @@ export function modelCommandInputs(config: string, weights: string, inputs: stri
     { what: '--weights file', path: weights },
     { what: '--inputs file', path: inputs },
   ];
-}
-
-/** A required flag's value. */
-export function required(values: Map<string, string>, flag: string, what: string): string {
-  const v = values.get(flag);
-  if (v === undefined) throw new UsageError(`missing ${flag} ${what}`);
-  return v;
-}
-
-/** A positive integer flag, at most `max` (`why` says where the bound comes from), or undefined when absent. */
-export function positiveFlag(values: Map<string, string>, flag: string, max = Number.MAX_SAFE_INTEGER, why = ''): number | undefined {
-  const v = values.get(flag);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${v}'`);
-  if (n > max) throw new UsageError(`${flag} must be at most ${max}${why ? ` (${why})` : ''}, got ${v}`);
-  return n;
-}
-
-/** The --backend value (default cpu), checked against the backends available in this process. */
-export function backendFlag(values: Map<string, string>): BackendName {
-  const b = values.get('--backend') ?? 'cpu';
-  const available = availableBackends();
-  if (!available.includes(b)) throw new UsageError(`unknown or unavailable backend '${b}' (available: ${available.join(', ')})`);
-  return b as BackendName;
 }
 
 /** The tensors of an inputs file, checked to be exactly `names` (a missing or extra tensor is an error naming it). */
@@ -160,29 +139,76 @@ async function runTransformer(m: Extract<LoadedModel, { kind: 'transformer' }>, 
   }
 }
 
-/** The `run` command: a model from config + checkpoint on safetensors inputs. */
+/** Parsed command line of `tessera run`. */
+export interface RunOptions {
+  readonly model: ModelArgs;
+  readonly weights?: string;
+  readonly inputs?: string;
+  readonly out: string;
+  readonly backend: BackendName;
+  readonly batchSize?: number;
+  readonly timings: boolean;
+}
+
+/** Parses `run`'s arguments, or throws UsageError. */
+export function parseRunArgs(args: readonly string[]): RunOptions {
+  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--inputs', '--out', '--backend', '--batch-size'] }));
+  const model = parseModelArgs(parsed, ['file', 'program', 'config']);
+  const v = parsed.values;
+  const config = model.source.kind === 'config';
+  if (config) {
+    required(v, '--weights', 'W.safetensors');
+    required(v, '--inputs', 'IN.safetensors');
+    if (Object.keys(model.inputs).length) throw new UsageError('--input: a --config model takes its input shapes from the --inputs file');
+  } else if (v.has('--batch-size')) throw new UsageError('--batch-size applies to --config models');
+  const batchSize = positiveFlag(v, '--batch-size');
+  return {
+    model,
+    out: required(v, '--out', 'OUT.safetensors'),
+    backend: backendFlag(v),
+    timings: parsed.booleans.has('--timings'),
+    ...(v.has('--weights') ? { weights: v.get('--weights')! } : {}),
+    ...(v.has('--inputs') ? { inputs: v.get('--inputs')! } : {}),
+    ...(batchSize !== undefined ? { batchSize } : {}),
+  };
+}
+
+/** Runs a model config on its checkpoint and inputs, writing `logits`. */
+async function runConfig(o: RunOptions, config: string, weights: string, inputsPath: string, timings: Timings | undefined): Promise<void> {
+  const timed = <T>(name: string, f: () => Promise<T>) => (timings ? timings.time(name, f) : f());
+  const m = await timed('load', () => loadModel(config, weights));
+  const inputs = await readInputs(inputsPath, m.kind === 'vit' ? ['pixel_values'] : ['src', 'tgt'], m.kind === 'vit' ? 'ViT' : 'Transformer');
+  const outputs = await timed('run', () => (m.kind === 'vit' ? runVit(m, inputsPath, inputs, o.backend, o.batchSize) : runTransformer(m, inputsPath, inputs, o.backend, o.batchSize)));
+  await writeSafetensorsFile(o.out, outputs, { format: 'tessera', model: m.kind, backend: o.backend });
+  const t = outputs.logits;
+  process.stdout.write(`${summarize('logits', `f32${formatShape(t.shape)}`, t.data as Float32Array)}\n`);
+}
+
+/** The files `run` reads, for refusing an --out that names one of them. */
+function runInputs(o: RunOptions): CommandInput[] {
+  return [
+    modelInput(o.model.source),
+    ...(o.weights !== undefined ? [{ what: '--weights file', path: o.weights }] : []),
+    ...(o.inputs !== undefined ? [{ what: '--inputs file', path: o.inputs }] : []),
+  ];
+}
+
+/** The `run` command: a model file or program on safetensors inputs, or a model from config + checkpoint. */
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run a ViT or Transformer (JSON config + safetensors checkpoint) on safetensors inputs',
+  summary: 'run a model (FILE.ts, FILE.tir, or a ViT/Transformer config + checkpoint) on safetensors inputs',
   get usage() {
     return usageWithBackends(USAGE);
   },
   async run(args) {
-    const flags = parseFlags(args, ['--config', '--weights', '--inputs', '--out', '--backend', '--batch-size']);
-    const config = required(flags, '--config', 'C.json');
-    const weights = required(flags, '--weights', 'W.safetensors');
-    const inputsPath = required(flags, '--inputs', 'IN.safetensors');
-    const out = required(flags, '--out', 'OUT.safetensors');
-    const backend = backendFlag(flags);
-    const batchSize = positiveFlag(flags, '--batch-size');
+    const o = parseRunArgs(args);
     try {
-      refuseInputAsOutput('--out', out, modelCommandInputs(config, weights, inputsPath));
-      const m = await loadModel(config, weights);
-      const inputs = await readInputs(inputsPath, m.kind === 'vit' ? ['pixel_values'] : ['src', 'tgt'], m.kind === 'vit' ? 'ViT' : 'Transformer');
-      const outputs = m.kind === 'vit' ? await runVit(m, inputsPath, inputs, backend, batchSize) : await runTransformer(m, inputsPath, inputs, backend, batchSize);
-      await writeSafetensorsFile(out, outputs, { format: 'tessera', model: m.kind, backend });
-      const t = outputs.logits;
-      process.stdout.write(`${summarize('logits', `f32${formatShape(t.shape)}`, t.data as Float32Array)}\n`);
+      refuseInputAsOutput('--out', o.out, runInputs(o));
+      await withTimings(o.timings, async (timings) => {
+        if (o.model.source.kind === 'config') return runConfig(o, o.model.source.path, o.weights!, o.inputs!, timings);
+        const program = await loadModelProgram(o.model, timings);
+        await runProgramToFile(program, await bindInputFiles(program, o.inputs, o.weights), o.backend, o.out, timings);
+      });
       return 0;
     } catch (e) {
       if (e instanceof TesseraError) {

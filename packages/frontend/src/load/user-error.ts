@@ -8,13 +8,11 @@ import { isAbsolute } from 'node:path';
 import { type SourceLoc, TesseraError, previewJson } from '@tessera/ir';
 import { displayPath, parseFrame } from '../call-site.ts';
 import { describe } from '../tracer.ts';
-import { REPO_ROOT } from './workspace.ts';
+import { isTesseraSource } from './packages.ts';
 
-/** Whether a stack frame's file is the user's: not Node's, not a dependency's, not a Tessera package's sources. */
+/** Whether a stack frame's file is the user's: not Node's, not a dependency's, not a Tessera package's code. */
 function isUserFile(file: string): boolean {
-  if (!isAbsolute(file) || file.includes('/node_modules/')) return false;
-  const packages = `${REPO_ROOT}/packages/`;
-  return !(file.startsWith(packages) && file.slice(packages.length).split('/')[1] === 'src');
+  return isAbsolute(file) && !file.includes('/node_modules/') && !isTesseraSource(file);
 }
 
 /** The first frame of `stack` in the user's code, as a location (paths as the user sees them). */

@@ -1,8 +1,25 @@
 /** The `nn` namespace: layers with PyTorch's parameter names. */
 export { Linear, type LinearOptions } from './linear.ts';
+export { Conv2d, type Conv2dModuleOptions } from './conv.ts';
 export { LayerNorm, type LayerNormOptions } from './layer-norm.ts';
+export { RMSNorm, type RMSNormOptions } from './rms-norm.ts';
 export { Embedding } from './embedding.ts';
 export { MultiHeadAttention, type MultiHeadAttentionOptions, type MultiHeadAttentionMasks } from './multi-head-attention.ts';
 export { ModuleList, Sequential, type Layer } from './containers.ts';
+export {
+  Transformer,
+  TransformerEncoder,
+  TransformerDecoder,
+  TransformerEncoderLayer,
+  TransformerDecoderLayer,
+  type TransformerOptions,
+  type TransformerLayerOptions,
+  type TransformerStackOptions,
+  type TransformerActivation,
+  type TransformerMasks,
+  type EncoderMasks,
+  type DecoderMasks,
+} from './transformer.ts';
 export { ReLU, GELU, Tanh, Dropout, Identity } from './activations.ts';
+export { Softmax, LogSoftmax } from './softmax.ts';
 export { Module } from '../module.ts';

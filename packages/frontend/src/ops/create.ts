@@ -1,7 +1,7 @@
 /** Tensors from nothing: constants, iota, masks. */
 import type { DType } from '@tessera/ir';
-import type { Tensor } from '../tensor.ts';
-import { dslError, emitOp } from '../tracer.ts';
+import { type Tensor, emitOp } from '../tensor.ts';
+import { dslError } from '../tracer.ts';
 
 /** Nested arrays of numbers (or booleans), one level per axis. */
 export type NestedNumbers = number | boolean | readonly NestedNumbers[];

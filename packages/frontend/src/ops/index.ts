@@ -3,3 +3,4 @@ export * from './math.ts';
 export * from './shape.ts';
 export * from './create.ts';
 export * from './nn.ts';
+export * from './conv.ts';

@@ -1,7 +1,7 @@
 /** Elementwise math, comparisons, logic, reductions and matmul as functions (the Tensor methods, plus number operands first). */
 import type { DType } from '@tessera/ir';
-import type { Axes, Tensor } from '../tensor.ts';
-import { type Operand, emitOp } from '../tracer.ts';
+import { type Axes, type Operand, type Tensor, emitOp } from '../tensor.ts';
+import { full } from './create.ts';
 
 /** a + b */
 export const add = (a: Operand, b: Operand): Tensor => emitOp('add', [a, b]);
@@ -54,8 +54,34 @@ export const gt = (a: Operand, b: Operand): Tensor => emitOp('gt', [a, b]);
 /** a >= b */
 export const ge = (a: Operand, b: Operand): Tensor => emitOp('ge', [a, b]);
 
-/** cond ? a : b elementwise (broadcasting); a number takes the dtype of the other branch. */
-export const where = (cond: Tensor, a: Operand, b: Operand): Tensor => emitOp('where', [cond, a, b], {}, { scalarDTypeFrom: [1, 2] });
+/** Type categories of PyTorch's promotion: bool < integer < float. */
+const CATEGORY: Readonly<Record<DType, number>> = { bool: 0, i32: 1, f32: 2 };
+const OF_CATEGORY: readonly DType[] = ['bool', 'i32', 'f32'];
+
+/**
+ * The dtype of where's result, as PyTorch promotes its branches: the higher
+ * category of the tensors (bool < i32 < f32); a number raises it only past
+ * every tensor's (an integer to i32, any other number to f32), and two
+ * numbers give i32 if both are integers, else f32.
+ */
+function whereDType(a: Operand, b: Operand): DType {
+  const tensors = [a, b].filter((o): o is Tensor => typeof o !== 'number');
+  const numbers = [a, b].filter((o): o is number => typeof o === 'number');
+  const tensorCategory = Math.max(-1, ...tensors.map((t) => CATEGORY[t.dtype]));
+  const numberCategory = Math.max(-1, ...numbers.map((n) => (Number.isInteger(n) ? 1 : 2)));
+  return OF_CATEGORY[Math.max(tensorCategory, numberCategory > tensorCategory ? numberCategory : -1)]!;
+}
+
+/**
+ * cond ? a : b elementwise (broadcasting), as torch.where: either branch may
+ * be a number (`where(mask, x, 0)`), and the branches are promoted to one
+ * dtype as PyTorch does (an i32 tensor and 0.5 give f32; a bool tensor and 2 give i32).
+ */
+export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
+  const dtype = whereDType(a, b);
+  const fit = (o: Operand): Tensor => (typeof o === 'number' ? full([], o, dtype) : o.dtype === dtype ? o : o.cast(dtype));
+  return emitOp('where', [cond, fit(a), fit(b)]);
+}
 /** Logical not of a bool tensor. */
 export const logicalNot = (x: Tensor): Tensor => x.logicalNot();
 /** Logical and of bool tensors. */
@@ -77,3 +103,17 @@ export const mean = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.mean
 export const max = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.max(axes, keepdims);
 /** Minimum over axes (all when omitted). */
 export const min = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.min(axes, keepdims);
+/** Product over axes (all when omitted). */
+export const prod = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.prod(axes, keepdims);
+/** Whether any element over axes (all when omitted) is nonzero, as torch.any. */
+export const any = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.any(axes, keepdims);
+/** Whether every element over axes (all when omitted) is nonzero, as torch.all. */
+export const all = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.all(axes, keepdims);
+/** log(sum(exp(x))) over axes (all when omitted), as torch.logsumexp. */
+export const logsumexp = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.logsumexp(axes, keepdims);
+/** Index (i32) of the first largest element along `axis` (of the flattened tensor when omitted), as torch.argmax. */
+export const argmax = (x: Tensor, axis?: number, keepdims = false): Tensor => x.argmax(axis, keepdims);
+/** Index (i32) of the first smallest element along `axis` (of the flattened tensor when omitted), as torch.argmin. */
+export const argmin = (x: Tensor, axis?: number, keepdims = false): Tensor => x.argmin(axis, keepdims);
+/** Inclusive running sum along `axis`, as torch.cumsum. */
+export const cumsum = (x: Tensor, axis: number): Tensor => x.cumsum(axis);

@@ -1,13 +1,34 @@
-/** Neural-network ops: the IR's composites (softmax, layer_norm, gelu, attention) and a few built from core ops. */
-import type { Tensor } from '../tensor.ts';
-import { emitOp } from '../tracer.ts';
+/** Neural-network ops: the IR's composites (softmax, layer_norm, rms_norm, gelu, attention) and a few built from core ops. */
+import { type Tensor, emitOp } from '../tensor.ts';
+import { dslError } from '../tracer.ts';
 
 /** exp(x - max) / sum(exp(x - max)) along `axis` (default the last). */
 export const softmax = (x: Tensor, axis = -1): Tensor => x.softmax(axis);
+/** log(softmax(x)) along `axis` (default the last), computed stably, as torch.nn.functional.log_softmax. */
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => x.logSoftmax(axis);
 
 /** Layer normalisation over the last axis: (x - mean) / sqrt(var + eps) * weight + bias. */
 export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
   return emitOp('layer_norm', [x, weight, bias], { eps });
+}
+
+/**
+ * RMS normalisation over the trailing `normalizedShape` axes, as
+ * torch.nn.functional.rms_norm: x / sqrt(mean(x^2) + eps) * weight, eps by
+ * default float32's epsilon (torch.finfo(float32).eps), as PyTorch.
+ */
+export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, eps?: number): Tensor {
+  const dims = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  const trailing = x.shape.slice(x.rank - dims.length);
+  if (dims.length === 0 || dims.length > x.rank || trailing.some((d, a) => d !== dims[a])) {
+    return dslError(`rmsNorm: normalized_shape [${dims.join(', ')}] must be the trailing extents of the input, whose shape is [${x.shape.join(', ')}]`);
+  }
+  const attrs: Record<string, number> = eps === undefined ? {} : { eps };
+  if (dims.length === 1) return emitOp('rms_norm', weight ? [x, weight] : [x], attrs);
+  // Several normalised axes: one row of their product, as PyTorch computes it.
+  const row = dims.reduce((a, b) => a * b, 1);
+  const flat = x.reshape([...x.shape.slice(0, x.rank - dims.length), row]);
+  return emitOp('rms_norm', weight ? [flat, weight.reshape([row])] : [flat], attrs).reshape(x.shape);
 }
 
 /** GELU: exact (erf) form, or the tanh approximation with approximate 'tanh' (or true). */

@@ -1,6 +1,6 @@
 /** Movement and indexing ops as functions. */
-import type { SliceRange, Tensor } from '../tensor.ts';
-import { dslError, emitOp } from '../tracer.ts';
+import { type SliceRange, type Tensor, emitOp } from '../tensor.ts';
+import { dslError } from '../tracer.ts';
 
 /** Same elements, new shape (one -1 inferred). */
 export const reshape = (x: Tensor, shape: readonly number[]): Tensor => x.reshape(shape);
@@ -8,6 +8,12 @@ export const reshape = (x: Tensor, shape: readonly number[]): Tensor => x.reshap
 export const transpose = (x: Tensor, perm: readonly number[]): Tensor => x.transpose(perm);
 /** Numpy broadcast to `shape`. */
 export const broadcastTo = (x: Tensor, shape: readonly number[]): Tensor => x.broadcastTo(shape);
+/** Broadcast with -1 keeping an extent, as torch.expand. */
+export const expand = (x: Tensor, sizes: readonly number[]): Tensor => x.expand(sizes);
+/** The lower triangle of the last two axes, as torch.tril. */
+export const tril = (x: Tensor, diagonal = 0): Tensor => x.tril(diagonal);
+/** The upper triangle of the last two axes, as torch.triu. */
+export const triu = (x: Tensor, diagonal = 0): Tensor => x.triu(diagonal);
 /** Strided slice of leading axes (see Tensor.slice). */
 export const slice = (x: Tensor, ranges: readonly SliceRange[]): Tensor => x.slice(ranges);
 

@@ -143,8 +143,9 @@ async function tallyTrials(exe: Executable, program: Program, inputSets: readonl
     for (const o of program.outputs) {
       const ref = references[t]![o.name]!;
       const expected = toHost(ref);
-      const c = compareClose(actual[o.name]!, expected, { dtype: ref.type.dtype, reductionLength });
-      tallies.set(o.name, tallyInto(tallies.get(o.name), actual[o.name]!, expected, c.ok, c.mismatches + (c.lengths ? numel(ref.type.shape) : 0), c.tolerance, t));
+      const got = actual[o.name]!.data;
+      const c = compareClose(got, expected, { dtype: ref.type.dtype, reductionLength });
+      tallies.set(o.name, tallyInto(tallies.get(o.name), got, expected, c.ok, c.mismatches + (c.lengths ? numel(ref.type.shape) : 0), c.tolerance, t));
     }
   }
   return tallies;

@@ -8,7 +8,7 @@
  * policy names the kernel, the graph nodes it computes and their source lines.
  */
 import { type Node, type Program, type RefTensor, type SourceLoc, byteSize, interpret, numel, toHost } from '@tessera/ir';
-import { type Backend, type Kernel, type KernelProgram, kernelExprs, kernelStores, loadedBuffers } from '@tessera/kernel';
+import { type Backend, type Kernel, type KernelProgram, type Outputs, kernelExprs, kernelStores, loadedBuffers } from '@tessera/kernel';
 import type { HostInputs } from '../inputs.ts';
 import { type Comparison, compareClose, multiIndex } from '../tolerance.ts';
 import { insertProbes } from './probes.ts';
@@ -129,7 +129,7 @@ export async function localiseDivergence(o: LocaliseOptions): Promise<Divergence
   const held = bufferValues(p, graph);
   const { program, probes } = insertProbes(p, (b) => held.has(b));
   const exe = await o.backend.compile(program);
-  let actual: Record<string, ArrayLike<number>>;
+  let actual: Outputs;
   try {
     actual = await exe.run(o.inputs);
   } finally {
@@ -149,7 +149,7 @@ export async function localiseDivergence(o: LocaliseOptions): Promise<Divergence
   for (const probe of probes) {
     const value = held.get(probe.buffer)!;
     const ref = expected.get(value)!;
-    const c = compareClose(actual[probe.output]!, toHost(ref), { dtype: ref.type.dtype, reductionLength: o.reductionLength });
+    const c = compareClose(actual[probe.output]!.data, toHost(ref), { dtype: ref.type.dtype, reductionLength: o.reductionLength });
     verdicts.set(`${probe.when}:${probe.kernel}:${probe.buffer}`, c.ok);
     if (c.ok) continue;
     const base = { backend: o.backend.name, value: site(value), mismatch: mismatchLine(c, ref.type.shape) };

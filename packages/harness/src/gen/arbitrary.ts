@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { Program } from '@tessera/ir';
-import { formatCounterexample, printable } from '../counterexample.ts';
+import { formatCounterexample } from '../counterexample.ts';
+import { printable } from './printable.ts';
 import { type ProgramGenOptions, resolveGenOptions } from './options.ts';
 import { type ProgramRecipe, buildProgram, generatedOps } from './recipe.ts';
 

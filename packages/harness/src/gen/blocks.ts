@@ -116,7 +116,8 @@ function attentionMask(g: ProgramGen, b: number, t: number): Value | undefined {
   const kind = g.c.int(3);
   // Masks are i32 and bool values: none in float-only programs.
   if (kind === 0 || g.opts.floatOnly) return undefined;
-  if (kind === 1) {
+  // A causal mask's iotas are [T, T]: within the budget, else key padding instead.
+  if (kind === 1 && t * t <= g.budget) {
     const rows = g.emit('iota', [], { shape: [t, t], axis: 0 });
     const cols = g.emit('iota', [], { shape: [t, t], axis: 1 });
     return g.emit('le', [cols, rows]);

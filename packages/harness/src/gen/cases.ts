@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import type { Program } from '@tessera/ir';
-import { formatCounterexample, printable } from '../counterexample.ts';
-import { type HostInputs, type InputValueOptions, arbInputs } from '../inputs.ts';
+import { formatCounterexample } from '../counterexample.ts';
+import { printable } from './printable.ts';
+import type { HostInputs, InputValueOptions } from '../inputs.ts';
+import { arbInputs } from './arb-inputs.ts';
 import { arbProgram } from './arbitrary.ts';
 import type { ProgramGenOptions } from './options.ts';
 

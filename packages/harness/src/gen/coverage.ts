@@ -3,7 +3,8 @@ import { type Program, findOp, shapesEqual, valueTypes } from '@tessera/ir';
 /**
  * Variants the generator must produce besides every op: both gelu forms,
  * attention without and with each mask kind, broadcast batch axes, strided
- * slices, multi-operand concat, keepdims, implicit broadcasting.
+ * slices, multi-operand concat, keepdims, reductions of bool, implicit broadcasting, depthwise,
+ * padded and strided convolutions, where with a scalar branch.
  */
 export const REQUIRED_VARIANTS: readonly string[] = [
   'gelu[approximate=none]',
@@ -15,8 +16,13 @@ export const REQUIRED_VARIANTS: readonly string[] = [
   'slice[step>1]',
   'concat[operands>1]',
   'reduction[keepdims]',
+  'reduction[bool]',
   'elementwise[broadcast]',
   'gather[axis>0]',
+  'conv2d[depthwise]',
+  'conv2d[padding]',
+  'conv2d[stride>1]',
+  'where[scalar]',
 ];
 
 /** The ops and variants (see REQUIRED_VARIANTS) that occur in some of the programs. */
@@ -33,7 +39,12 @@ export function opCoverage(programs: Iterable<Program>): Set<string> {
       if (n.op === 'slice' && (n.attrs.step as number[]).some((s) => s > 1)) seen.add('slice[step>1]');
       if (n.op === 'concat' && n.operands.length > 1) seen.add('concat[operands>1]');
       if (n.attrs.keepdims === true) seen.add('reduction[keepdims]');
+      if ('axes' in n.attrs && ts[0]?.dtype === 'bool') seen.add('reduction[bool]');
       if (n.op === 'gather' && (n.attrs.axis as number) > 0) seen.add('gather[axis>0]');
+      if (n.op === 'conv2d' && ts[1]!.shape[1] === 1 && (n.attrs.groups as number) > 1) seen.add('conv2d[depthwise]');
+      if (n.op === 'conv2d' && (n.attrs.padding as number[]).some((p) => p > 0)) seen.add('conv2d[padding]');
+      if (n.op === 'conv2d' && (n.attrs.stride as number[]).some((s) => s > 1)) seen.add('conv2d[stride>1]');
+      if (n.op === 'where' && ts.slice(1).some((t) => t.shape.length === 0) && n.type.shape.length > 0) seen.add('where[scalar]');
       if (ts.length >= 2 && findOp(n.op)?.fusion === 'broadcast' && ts.some((t) => !shapesEqual(t.shape, n.type.shape))) {
         seen.add('elementwise[broadcast]');
       }

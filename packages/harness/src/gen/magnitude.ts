@@ -16,6 +16,7 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
     case 'max':
     case 'min':
     case 'reduce_max':
+    case 'reduce_min':
     case 'reduce_mean':
     case 'reshape':
     case 'transpose':
@@ -26,6 +27,8 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
     case 'relu':
     case 'silu':
     case 'clamp':
+    case 'tril':
+    case 'triu':
       return max;
     case 'floor':
     case 'ceil':
@@ -73,11 +76,29 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
       return Math.max(Math.pow(m[0]!, m[1]!), Math.pow(0.5, -m[1]!));
     case 'reduce_sum':
       return m[0]! * (numel(operands[0]!.type.shape) / numel(result.shape));
+    case 'reduce_prod':
+      return Math.max(1, m[0]!) ** (numel(operands[0]!.type.shape) / numel(result.shape));
+    case 'logsumexp':
+      return m[0]! + Math.log(numel(operands[0]!.type.shape) / numel(result.shape));
+    case 'log_softmax':
+      // (x - max) - log(sum): at most 2m below 0, and log(n) more.
+      return 2 * m[0]! + Math.log(operands[0]!.type.shape[attrs.axis as number]!);
+    case 'cumsum':
+      return m[0]! * operands[0]!.type.shape[attrs.axis as number]!;
+    case 'argmax':
+    case 'argmin':
+      return operands[0]!.type.shape[attrs.axis as number]! - 1;
     case 'matmul':
       return m[0]! * m[1]! * operands[0]!.type.shape[operands[0]!.type.shape.length - 1]!;
+    case 'conv2d':
+      // Each output sums one window of in/groups * kH * kW products, plus the bias.
+      return m[0]! * m[1]! * numel(operands[1]!.type.shape.slice(1)) + (m[2] ?? 0);
     case 'layer_norm':
       // |x - mean| / sqrt(var) <= sqrt(n) for a row of n elements.
       return Math.sqrt(operands[0]!.type.shape[operands[0]!.type.shape.length - 1]!) * m[1]! + m[2]!;
+    case 'rms_norm':
+      // |x| / rms(x) <= sqrt(n) for a row of n elements.
+      return Math.sqrt(operands[0]!.type.shape[operands[0]!.type.shape.length - 1]!) * (m[1] ?? 1);
     case 'attention':
       return m[2]!;
     case 'iota':
@@ -91,7 +112,7 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
 
 /** Ops whose f32 result is exactly the float64 result when their operands are exact (no rounding). */
 export const EXACT_OPS: ReadonlySet<string> = new Set([
-  'neg', 'abs', 'max', 'min', 'where', 'cast', 'reduce_max', 'floor', 'ceil', 'round', 'sign', 'relu', 'clamp',
+  'neg', 'abs', 'max', 'min', 'where', 'cast', 'reduce_max', 'reduce_min', 'tril', 'triu', 'floor', 'ceil', 'round', 'sign', 'relu', 'clamp',
   'reshape', 'transpose', 'broadcast_to', 'slice', 'concat', 'pad', 'gather', 'iota', 'constant',
 ]);
 

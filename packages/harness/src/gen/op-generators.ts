@@ -114,7 +114,8 @@ const where: OpGenerator = {
   generate(g) {
     let a = g.pick();
     const cond = g.partner([a.type.shape], 'bool');
-    let b = g.partner([a.type.shape, cond.type.shape], a.type.dtype);
+    // A scalar branch now and then (where(mask, x, 0)): the lowering folds it into the kernel as a literal.
+    let b = g.c.oneIn(3) ? g.scalar(g.fillValue(a.type.dtype), a.type.dtype) : g.partner([a.type.shape, cond.type.shape], a.type.dtype);
     if (g.c.flag()) [a, b] = [b, a];
     return g.emit('where', [cond, a, b]);
   },
@@ -160,17 +161,31 @@ function accepts(op: OpName, dtypes: readonly DType[], attrs: Record<string, unk
   }
 }
 
-/** Any op with `axes` and `keepdims` attributes; its dtype class found by probing the type rule. */
+/**
+ * Tame mode: an f32 operand of an op whose result is not f32 (argmax, any,
+ * all) must be exact in f32, as a comparison's: the result jumps where the
+ * operand crosses a tie or zero.
+ */
+function exactIfDiscontinuous(g: ProgramGen, op: OpName, x: Value, attrs: Attrs): Value {
+  if (x.type.dtype !== 'f32') return x;
+  return typeCheckOp(op, [x.type], attrs).type.dtype === 'f32' ? x : g.exactify(x);
+}
+
+/** Any op with `axes` and `keepdims` attributes; its dtype class found by probing the type rule (bool too, for any/all/max/min). */
 const reduction: OpGenerator = {
   generate(g, op) {
     let x = g.pick();
-    x = accepts(op, ['i32'], { axes: [0] }) ? g.toNumeric(x) : g.toFloat(x);
+    const takesBool = accepts(op, ['bool'], { axes: [0] });
+    if (takesBool && !g.opts.floatOnly && g.c.oneIn(3)) x = g.toDType(x, 'bool');
+    else if (!takesBool || x.type.dtype !== 'bool') x = accepts(op, ['i32'], { axes: [0] }) ? g.toNumeric(x) : g.toFloat(x);
     x = g.minRank(x, 1);
     const rank = x.type.shape.length;
     let axes = [...Array(rank).keys()].filter(() => g.c.flag());
     if (axes.length === 0) axes = [g.c.int(rank)];
     const count = axes.reduce((n, a) => n * x.type.shape[a]!, 1);
     if (op === 'reduce_sum') x = g.clamp(x, L / count);
+    if (op === 'reduce_prod') x = g.clamp(x, L ** (1 / count));
+    x = exactIfDiscontinuous(g, op, x, { axes });
     axes = axes.map((a) => axisAttr(g, a, rank));
     if (g.c.flag()) axes.reverse();
     const keep = g.c.int(3);
@@ -202,6 +217,56 @@ const matmul: OpGenerator = {
   },
 };
 
+/**
+ * conv2d on a pool value fitted to [N, C, H, W]: groups 1, 2 or depthwise
+ * (implicit GEMM and fused-decomposition lowerings), kernel 1-3, stride,
+ * padding and dilation 1-2 each (sometimes left to their defaults), a bias
+ * half the time; every tensor within the element budget.
+ */
+const conv2d: OpGenerator = {
+  generate(g) {
+    const depthwise = g.c.oneIn(4);
+    let G = depthwise ? g.c.range(2, 4) : g.c.pick([1, 1, 2]);
+    let cg = depthwise ? 1 : g.c.range(1, 3);
+    let og = g.c.range(1, 3);
+    let n = g.c.range(1, 2);
+    const k = [g.c.range(1, 3), g.c.range(1, 3)];
+    const stride = [g.c.range(1, 2), g.c.range(1, 2)];
+    const dilation = [g.c.range(1, 2), g.c.range(1, 2)];
+    const padding = [g.c.int(3), g.c.int(3)];
+    const hw = [g.c.range(1, 7), g.c.range(1, 7)];
+    const span = (a: number) => dilation[a]! * (k[a]! - 1) + 1;
+    // The padded image at least as large as the kernel's span.
+    const fitImage = () => [0, 1].forEach((a) => (hw[a] = Math.max(hw[a]!, span(a) - 2 * padding[a]!)));
+    const out = (a: number) => Math.floor((hw[a]! + 2 * padding[a]! - span(a)) / stride[a]!) + 1;
+    const sizes = () => [n * cg * G * hw[0]! * hw[1]!, n * og * G * out(0) * out(1), og * G * cg * k[0]! * k[1]!];
+    fitImage();
+    // Shrink until every tensor fits the element budget (a 1x1 kernel on a 1x1 image always does).
+    for (let a = 0; Math.max(...sizes()) > g.budget; a = 1 - a) {
+      if (hw[a]! > 1 && hw[a]! + 2 * padding[a]! > span(a)) hw[a]!--;
+      else if (og > 1) og--;
+      else if (cg > 1) cg--;
+      else if (n > 1) n--;
+      else if (G > 2 || (G > 1 && !depthwise)) G--;
+      else if (k[a]! > 1 || dilation[a]! > 1) [k[a], dilation[a]] = [1, 1];
+      else if (padding[a]! > 0) padding[a]!--;
+      else if (hw[a]! > 1) hw[a]!--;
+      else G = 1;
+      fitImage();
+    }
+    let x = g.fitShape(g.toFloat(g.pick()), [n, cg * G, hw[0]!, hw[1]!]);
+    let w = g.fitShape(g.toFloat(g.pick()), [og * G, cg, k[0]!, k[1]!]);
+    [x, w] = g.clampProduct(x, w, cg * k[0]! * k[1]!, L / 2);
+    const operands = g.c.flag() ? [x, w, g.clamp(g.fitShape(g.toFloat(g.pick()), [og * G]), L / 2)] : [x, w];
+    const attrs: Record<string, number | number[]> = {};
+    if (G > 1 || g.c.flag()) attrs.groups = G;
+    if (stride.some((v) => v > 1) || g.c.flag()) attrs.stride = stride;
+    if (padding.some((v) => v > 0) || g.c.flag()) attrs.padding = padding;
+    if (dilation.some((v) => v > 1) || g.c.flag()) attrs.dilation = dilation;
+    return g.emit('conv2d', operands, attrs);
+  },
+};
+
 const reshape: OpGenerator = {
   generate(g) {
     const x = g.pick();
@@ -222,7 +287,20 @@ const transpose: OpGenerator = {
 const broadcastTo: OpGenerator = {
   generate(g) {
     const x = g.pick();
-    return g.emit('broadcast_to', [x], { shape: growShape(g.c, x.type.shape, g.budget) });
+    const shape = growShape(g.c, x.type.shape, g.budget);
+    // torch.expand's -1 (keep this axis's extent) is resolved by the builder: exercise that canonicalisation.
+    const shift = shape.length - x.type.shape.length;
+    if (x.type.shape.length > 0 && g.c.oneIn(3)) shape[shift + g.c.int(x.type.shape.length)] = -1;
+    return g.emit('broadcast_to', [x], { shape });
+  },
+};
+
+/** tril or triu of a value of rank >= 2, on a diagonal from below the first row to past the last column. */
+const triangle: OpGenerator = {
+  generate(g, op) {
+    const x = g.minRank(g.pick(), 2);
+    const [rows, cols] = x.type.shape.slice(-2) as [number, number];
+    return g.emit(op, [x], g.c.oneIn(4) ? {} : { diagonal: g.c.range(-rows, cols) });
   },
 };
 
@@ -314,11 +392,35 @@ const constant: OpGenerator = {
   },
 };
 
+/** softmax and log_softmax: f32 along an axis (the last by default). */
 const softmax: OpGenerator = {
-  generate(g) {
+  generate(g, op) {
     const x = g.minRank(g.toFloat(g.pick()), 1);
     const rank = x.type.shape.length;
-    return g.emit('softmax', [x], g.c.flag() ? { axis: axisAttr(g, g.c.int(rank), rank) } : {});
+    return g.emit(op, [x], g.c.flag() ? { axis: axisAttr(g, g.c.int(rank), rank) } : {});
+  },
+};
+
+/** argmax and argmin: f32 or i32 along one axis, keepdims either way. */
+const argExtreme: OpGenerator = {
+  nonFloat: true,
+  generate(g, op) {
+    let x = g.minRank(g.toNumeric(g.pick()), 1);
+    const rank = x.type.shape.length;
+    const attrs = { axis: axisAttr(g, g.c.int(rank), rank), ...(g.c.flag() ? { keepdims: g.c.flag() } : {}) };
+    x = exactIfDiscontinuous(g, op, x, attrs);
+    return g.emit(op, [x], attrs);
+  },
+};
+
+/** cumsum: f32 or i32 along one axis (tame: clamped so that every running sum stays in bounds). */
+const cumsum: OpGenerator = {
+  generate(g, op) {
+    let x = g.minRank(g.toNumeric(g.pick()), 1);
+    const rank = x.type.shape.length;
+    const axis = g.c.int(rank);
+    x = g.clamp(x, L / x.type.shape[axis]!);
+    return g.emit(op, [x], { axis: axisAttr(g, axis, rank) });
   },
 };
 
@@ -335,6 +437,18 @@ const layerNorm: OpGenerator = {
     // Tame mode avoids tiny eps: a constant row then divides rounding noise by sqrt(eps).
     const eps = g.opts.tame ? g.c.pick([0.01, 0.1]) : g.c.pick([1e-5, 1e-3, 0.1, 0]);
     return g.emit('layer_norm', [x, w, b], g.opts.tame || g.c.flag() ? { eps } : {});
+  },
+};
+
+const rmsNorm: OpGenerator = {
+  generate(g) {
+    const x = g.minRank(g.toFloat(g.pick()), 1);
+    const d = x.type.shape[x.type.shape.length - 1]!;
+    const existing = g.pickWhere((v) => v.type.dtype === 'f32' && shapesEqual(v.type.shape, [d]));
+    const w = g.clamp(existing && g.c.flag() ? existing : g.fitShape(g.toFloat(g.pick()), [d]), L / Math.sqrt(d));
+    // Tame mode avoids tiny eps (as layer_norm): an all-zero row would divide rounding noise by sqrt(eps).
+    const eps = g.opts.tame ? g.c.pick([0.01, 0.1]) : g.c.pick([1e-6, 1e-5, 0.1, 0]);
+    return g.emit('rms_norm', g.c.flag() ? [x, w] : [x], g.opts.tame || g.c.flag() ? { eps } : {});
   },
 };
 
@@ -414,9 +528,12 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
   where,
   cast,
   matmul,
+  conv2d,
   reshape,
   transpose,
   broadcast_to: broadcastTo,
+  tril: triangle,
+  triu: triangle,
   slice,
   concat,
   pad,
@@ -424,7 +541,12 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
   iota,
   constant,
   softmax,
+  log_softmax: softmax,
+  argmax: argExtreme,
+  argmin: argExtreme,
+  cumsum,
   layer_norm: layerNorm,
+  rms_norm: rmsNorm,
   gelu,
   sigmoid: unary('float'),
   silu: unary('float'),
@@ -446,6 +568,10 @@ export function generatorFor(def: OpDef): OpGenerator | undefined {
   if (isUnaryOp(name)) return unary(UNARY_DTYPES[name], UNARY_DTYPES[name] === 'int' || unaryResultDType(name, 'f32') === 'bool');
   if (isBinaryOp(name)) return binary(BINARY_DTYPES[name]);
   if (isCompareOp(name)) return binary(COMPARE_DTYPES[name], true);
-  if ('axes' in def.attrs && 'keepdims' in def.attrs && def.operands.max === 1) return reduction;
+  if ('axes' in def.attrs && 'keepdims' in def.attrs && def.operands.max === 1) {
+    // any/all give bool whatever they fold: not for float-only programs.
+    const folded = accepts(name, ['f32'], { axes: [0] }) ? typeCheckOp(name, [tensorType('f32', [2])], { axes: [0] }).type.dtype : 'f32';
+    return folded === 'f32' ? reduction : { ...reduction, nonFloat: true };
+  }
   return undefined;
 }

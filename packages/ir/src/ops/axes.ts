@@ -24,3 +24,9 @@ export function checkPermutation(perm: readonly number[], rank: number): void {
 export function checkPerAxis(name: string, list: readonly number[], rank: number): void {
   if (list.length !== rank) throw new TypeRuleError(`attribute '${name}' has ${list.length} entries, expected one per axis (${rank})`);
 }
+
+/** Resolves the axis of an op that works along one axis of its operand x, which must have one (rank >= 1). */
+export function lineAxis(shape: readonly number[], axis: number): number {
+  if (shape.length === 0) throw new TypeRuleError('operand x is a scalar, expected rank >= 1');
+  return normalizeAxis(axis, shape.length);
+}

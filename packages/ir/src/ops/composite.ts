@@ -4,27 +4,24 @@ import { type OpSpec, type OpTable, fixedOperands, scalar } from '../op-def.ts';
 import type { Value } from '../program.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, broadcastShapes, formatShape, normalizeAxis, numel, shapesEqual, stridesOf } from '../tensor-type.ts';
-import { checkDType, castValue } from './elementwise.ts';
-import { broadcastMap, broadcastOffset, forEachIndex, mapElements } from './eval-util.ts';
+import { castValue, checkDType } from './elementwise.ts';
+import { broadcastMap, broadcastOffset, forEachIndex, forEachLine, mapElements } from './eval-util.ts';
 import { erf } from './special.ts';
+import { TRIANGLE_OPS } from './triangle.ts';
 
 export { scalar };
 
-function requireF32(t: TensorType, what: string): void {
+/** Throws a TypeRuleError naming `what` unless `t` is f32. */
+export function requireF32(t: TensorType, what: string): void {
   if (t.dtype !== 'f32') throw new TypeRuleError(`${what} has dtype ${t.dtype}, expected f32`);
 }
 
 /** Applies `fn` to each 1-D row along `axis`, in place on a copy of the data. */
-function mapRows(x: RefTensor, axis: number, result: TensorType, fn: (row: Float64Array) => void): RefTensor {
-  const shape = x.type.shape;
-  const n = shape[axis]!;
-  const stride = stridesOf(shape)[axis]!;
-  const outer = shape.map((d, a) => (a === axis ? 1 : d));
-  const strides = stridesOf(shape);
+export function mapRows(x: RefTensor, axis: number, result: TensorType, fn: (row: Float64Array) => void): RefTensor {
+  const n = x.type.shape[axis]!;
   const data = x.data.slice();
   const row = new Float64Array(n);
-  forEachIndex(outer, (idx) => {
-    const base = idx.reduce((o, v, a) => o + v * strides[a]!, 0);
+  forEachLine(x.type.shape, axis, (base, stride) => {
     for (let j = 0; j < n; j++) row[j] = data[base + j * stride]!;
     fn(row);
     for (let j = 0; j < n; j++) data[base + j * stride] = row[j]!;
@@ -33,7 +30,7 @@ function mapRows(x: RefTensor, axis: number, result: TensorType, fn: (row: Float
 }
 
 /** Stable softmax of one row in place: exp(x - max) / sum. A row of only -inf gives NaN, as in PyTorch. */
-function softmaxRow(row: Float64Array): void {
+export function softmaxRow(row: Float64Array): void {
   let m = -Infinity;
   for (const v of row) m = Math.max(m, v);
   let s = 0;
@@ -44,8 +41,8 @@ function softmaxRow(row: Float64Array): void {
   for (let j = 0; j < row.length; j++) row[j] = row[j]! / s;
 }
 
-const softmaxOp: OpSpec = {
-  doc: 'exp(x - max) / sum(exp(x - max)) along `axis` (numerically stable)',
+/** What softmax-like ops share: one f32 operand x normalised along `axis` (default the last), a result of x's type. */
+export const ALONG_AXIS_F32 = {
   fusion: 'reduction',
   operands: fixedOperands('x'),
   attrs: { axis: { kind: 'int', default: -1, doc: 'axis to normalise along' } },
@@ -55,6 +52,11 @@ const softmaxOp: OpSpec = {
     normalizeAxis(num(attrs, 'axis'), x!.shape.length);
     return x!;
   },
+} satisfies Pick<OpSpec, 'fusion' | 'operands' | 'attrs' | 'canonicalize' | 'inferType'>;
+
+const softmaxOp: OpSpec = {
+  doc: 'exp(x - max) / sum(exp(x - max)) along `axis` (numerically stable)',
+  ...ALONG_AXIS_F32,
   evaluate: ([x], attrs, result) => mapRows(x!, num(attrs, 'axis'), result, softmaxRow),
   decompose(e, [x], attrs) {
     const axes = [num(attrs, 'axis')];
@@ -101,6 +103,42 @@ const layerNormOp: OpSpec = {
     const variance = e.emit('reduce_mean', [e.emit('mul', [xc, xc])], { axes, keepdims: true });
     const r = e.emit('rsqrt', [e.emit('add', [variance, scalar(e, num(attrs, 'eps'))])]);
     return e.emit('add', [e.emit('mul', [e.emit('mul', [xc, r]), w!]), b!]);
+  },
+};
+
+/** torch.finfo(torch.float32).eps: PyTorch's rms_norm eps when none is given. */
+export const F32_EPSILON = 2 ** -23;
+
+const rmsNormOp: OpSpec = {
+  doc: 'x / sqrt(mean(x^2) + eps) * weight over the last axis (torch.nn.functional.rms_norm; eps defaults to float32 epsilon)',
+  fusion: 'reduction',
+  operands: { names: ['x', 'weight?'], min: 1, max: 2 },
+  attrs: { eps: { kind: 'float', default: F32_EPSILON, doc: 'added to the mean square' } },
+  inferType([x, w], attrs) {
+    requireF32(x!, 'operand x');
+    if (x!.shape.length < 1) throw new TypeRuleError('operand x is a scalar, expected rank >= 1');
+    const d = x!.shape[x!.shape.length - 1]!;
+    if (w) {
+      requireF32(w, 'operand weight');
+      if (!shapesEqual(w.shape, [d])) throw new TypeRuleError(`weight has shape ${formatShape(w.shape)}, expected [${d}] (the last axis of x)`);
+    }
+    if (!(num(attrs, 'eps') >= 0)) throw new TypeRuleError(`eps ${num(attrs, 'eps')} must be >= 0`);
+    return x!;
+  },
+  evaluate([x, w], attrs, result) {
+    const eps = Math.fround(num(attrs, 'eps'));
+    return mapRows(x!, x!.type.shape.length - 1, result, (row) => {
+      let sq = 0;
+      for (const v of row) sq += v * v;
+      const r = 1 / Math.sqrt(sq / row.length + eps);
+      for (let j = 0; j < row.length; j++) row[j] = row[j]! * r * (w ? w.data[j]! : 1);
+    });
+  },
+  decompose(e, [x, w], attrs) {
+    const axes = [x!.type.shape.length - 1];
+    const meanSquare = e.emit('reduce_mean', [e.emit('mul', [x!, x!])], { axes, keepdims: true });
+    const normed = e.emit('mul', [x!, e.emit('rsqrt', [e.emit('add', [meanSquare, scalar(e, num(attrs, 'eps'))])])]);
+    return w ? e.emit('mul', [normed, w]) : normed;
   },
 };
 
@@ -297,6 +335,7 @@ const attentionOp: OpSpec = {
 export const COMPOSITE_OPS = {
   softmax: softmaxOp,
   layer_norm: layerNormOp,
+  rms_norm: rmsNormOp,
   gelu: geluOp,
   sigmoid: sigmoidOp,
   silu: siluOp,
@@ -304,4 +343,5 @@ export const COMPOSITE_OPS = {
   clamp: clampOp,
   logical_xor: logicalXorOp,
   attention: attentionOp,
+  ...TRIANGLE_OPS,
 } as const satisfies OpTable;

@@ -1,7 +1,7 @@
 import { type Attrs, str } from '../attrs.ts';
 import { type DType, isDType, isFloat, isNumeric } from '../dtype.ts';
 import { TypeRuleError } from '../errors.ts';
-import { type Emitter, type OpSpec, fixedOperands } from '../op-def.ts';
+import { type Emitter, type OpSpec, fixedOperands, specsOf } from '../op-def.ts';
 import type { Value } from '../program.ts';
 import { type TensorType, broadcastShapes } from '../tensor-type.ts';
 import { broadcastMap, mapElements } from './eval-util.ts';
@@ -259,16 +259,12 @@ export function keysOf<T extends object>(table: T): (keyof T & string)[] {
   return Object.keys(table) as (keyof T & string)[];
 }
 
-/** The same spec builder applied to every entry of a table, keeping its keys. */
-function specs<K extends string, R>(table: Readonly<Record<K, R>>, make: (rule: R) => OpSpec): Record<K, OpSpec> {
-  return Object.fromEntries(keysOf(table).map((k) => [k, make(table[k])])) as Record<K, OpSpec>;
-}
 
 /** Unary, binary, comparison, select and cast ops. */
 export const ELEMENTWISE_OPS = {
-  ...specs(UNARY_OPS, unaryOp),
-  ...specs(BINARY_OPS, binaryOp),
-  ...specs(COMPARE_OPS, compareOp),
+  ...specsOf(UNARY_OPS, unaryOp),
+  ...specsOf(BINARY_OPS, binaryOp),
+  ...specsOf(COMPARE_OPS, compareOp),
   where: whereOp,
   cast: castOp,
 } as const;

@@ -41,6 +41,22 @@ export function broadcastMap(result: TensorType, operands: readonly RefTensor[],
   return { type: result, data };
 }
 
+/**
+ * Calls `fn` for each line of `shape` along `axis`, in row-major order of
+ * the other axes: the flat offset of the line's first element, the stride
+ * between its elements, and the line's position (the flat index of a
+ * reduction's result over `axis`).
+ */
+export function forEachLine(shape: readonly number[], axis: number, fn: (base: number, stride: number, line: number) => void): void {
+  const strides = stridesOf(shape);
+  const outer = shape.map((d, a) => (a === axis ? 1 : d));
+  forEachIndex(outer, (idx, line) => {
+    let base = 0;
+    for (let a = 0; a < idx.length; a++) base += idx[a]! * strides[a]!;
+    fn(base, strides[axis]!, line);
+  });
+}
+
 /** Applies `fn` to every element. */
 export function mapElements(result: TensorType, x: RefTensor, fn: (v: number) => number): RefTensor {
   const data = new Float64Array(x.data.length);

@@ -61,11 +61,26 @@ const transposeOp: OpSpec = {
   },
 };
 
+/**
+ * Resolves the -1 entries of a broadcast target (torch's expand): -1 keeps
+ * the operand's extent on that axis (right-aligned), so it may not stand
+ * on a new leading axis.
+ */
+export function resolveExpand(from: readonly number[], to: readonly number[]): number[] {
+  const shift = to.length - from.length;
+  return to.map((d, a) => {
+    if (d !== -1) return d;
+    if (a < shift) throw new TypeRuleError(`-1 at axis ${a} of ${formatShape(to)} is a new leading axis, which has no extent to keep`);
+    return from[a - shift]!;
+  });
+}
+
 const broadcastToOp: OpSpec = {
-  doc: 'numpy broadcast of the operand to `shape`',
+  doc: 'numpy broadcast of the operand to `shape` (a -1 keeps the operand\'s extent when building, as torch.expand)',
   fusion: 'broadcast',
   operands: fixedOperands('x'),
   attrs: { shape: { kind: 'ints', doc: 'target shape' } },
+  canonicalize: ([x], attrs) => ({ ...attrs, shape: resolveExpand(x!.shape, ints(attrs, 'shape')) }),
   inferType([x], attrs) {
     const shape = ints(attrs, 'shape');
     const t = tensorType(x!.dtype, shape);

@@ -132,6 +132,38 @@ describe('composite == decomposition', () => {
     check('attention', [q, k, v], { scale: 0.1 }, 1e-12, 4);
   });
 
+  for (const op of ['argmax', 'argmin'] as const) {
+    it(`${op}: random shapes and axes, ties, NaN and infinities, f32 and i32, keepdims both ways`, () => {
+      const values = fc.oneof(fc.integer({ min: -2, max: 2 }), fc.constantFrom(NaN, Infinity, -Infinity));
+      const cases = fc
+        .tuple(shapeArb(1, 4), fc.constantFrom('f32', 'i32' as const), fc.boolean())
+        .chain(([s, dtype, keepdims]) =>
+          fc.tuple(fc.integer({ min: -s.length, max: s.length - 1 }), fc.constant(keepdims), argArb(dtype, s, dtype === 'f32' ? values : fc.integer({ min: -2, max: 2 }))),
+        );
+      fc.assert(
+        fc.property(cases, ([axis, keepdims, x]) => check(op, [x], { axis, keepdims })),
+        { numRuns: RUNS.medium },
+      );
+    });
+  }
+
+  it('logsumexp: random shapes, axis lists and keepdims, values with infinities', () => {
+    const values = fc.oneof({ arbitrary: f32Arb, weight: 6 }, { arbitrary: fc.constantFrom(Infinity, -Infinity), weight: 1 });
+    const cases = shapeArb(1, 4).chain((s) => fc.tuple(fc.shuffledSubarray([...s.keys()], { minLength: 1 }), fc.boolean(), argArb('f32', s, values)));
+    fc.assert(
+      fc.property(cases, ([axes, keepdims, x]) => check('logsumexp', [x], { axes, keepdims }, 1e-12, magnitude(x.data))),
+      { numRuns: RUNS.medium },
+    );
+  });
+
+  it('log_softmax: random shapes and axes, values with -inf', () => {
+    const cases = shapeArb(1, 4).chain((s) => fc.tuple(fc.integer({ min: -s.length, max: s.length - 1 }), argArb('f32', s, logitArb)));
+    fc.assert(
+      fc.property(cases, ([axis, x]) => check('log_softmax', [x], { axis }, 1e-12, magnitude(x.data))),
+      { numRuns: RUNS.medium },
+    );
+  });
+
   it('a program chaining every composite decomposes to core ops only and verifies', () => {
     const b = new ProgramBuilder('chain');
     const x = b.input('x', tensorType('f32', [2, 3, 4]));
@@ -143,6 +175,10 @@ describe('composite == decomposition', () => {
     const a = b.emit('attention', [g, h, g, m]);
     b.output('y', b.emit('softmax', [a], { axis: 1 }));
     b.output('h', h);
+    b.output('ls', b.emit('log_softmax', [a], { axis: 1 }));
+    b.output('lse', b.emit('logsumexp', [h], { axes: [0, 2] }));
+    b.output('amax', b.emit('argmax', [g], { axis: 2 }));
+    b.output('amin', b.emit('argmin', [h], { axis: 0, keepdims: true }));
     const p = b.build();
     const d = decomposeProgram(p);
     expect(verify(d)).toEqual([]);

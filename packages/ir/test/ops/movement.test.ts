@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type DType, OpTypeError, TesseraError, getOp, tensorType } from '../../src/index.ts';
+import { type DType, OpTypeError, ProgramBuilder, TesseraError, getOp, tensorType } from '../../src/index.ts';
 import { RUNS, arg, argArb, expectExact, extentArb, f32SpecialArb, i32Arb, runOp, shapeArb, valueArb } from './harness.ts';
 import { broadcastShape, naiveConcat, naiveGather, naivePad, naiveSlice, naiveTranspose } from './naive.ts';
 
@@ -177,6 +177,10 @@ describe('slice', () => {
     expect(() => runOp('slice', [x], { start: [5], stop: [9], step: [1] })).toThrow(OpTypeError);
     expect(() => runOp('slice', [x], { start: [0], stop: [4], step: [0] })).toThrow(/step 0 on axis 0 must be >= 1/);
     expect(() => runOp('slice', [x], { start: [0, 0], stop: [4, 4], step: [1, 1] })).toThrow(/one per axis/);
+    // The message names the op, the operand type, the range and the axis (moved here from the CPU backend's edge cases).
+    const b = new ProgramBuilder();
+    const m = b.input('m', tensorType('f32', [4, 5]));
+    expect(() => b.emit('slice', [m], { start: [0, 3], stop: [4, 3], step: [1, 1] })).toThrow(/slice\(f32\[4,5\]\): slice 3:3:1 on axis 1 \(extent 5\) is empty/);
   });
 });
 

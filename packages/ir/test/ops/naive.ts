@@ -225,8 +225,11 @@ export function naiveMap(operands: readonly Flat[], f: (xs: number[]) => number)
   return { shape, data: flatten(out) };
 }
 
-/** Reduction of `axes` (any order, possibly negative) with sum, max or mean; i32 sums wrap. */
-export function naiveReduce(x: Flat, axes: readonly number[], keepdims: boolean, kind: 'sum' | 'max' | 'mean', i32 = false): Flat {
+/** What naiveReduce folds with. */
+export type ReduceKind = 'sum' | 'max' | 'mean' | 'min' | 'prod' | 'any' | 'all';
+
+/** Reduction of `axes` (any order, possibly negative) with sum, max, mean, min, prod, any or all; i32 sums and products wrap. */
+export function naiveReduce(x: Flat, axes: readonly number[], keepdims: boolean, kind: ReduceKind, i32 = false): Flat {
   const rank = x.shape.length;
   const red = new Set(axes.map((a) => (a < 0 ? a + rank : a)));
   const keptAxes = x.shape.map((_, a) => a).filter((a) => !red.has(a));
@@ -243,6 +246,11 @@ export function naiveReduce(x: Flat, axes: readonly number[], keepdims: boolean,
       return at(nx, full);
     });
     if (kind === 'max') return vals.reduce(nanMax);
+    if (kind === 'min') return vals.reduce(nanMin);
+    // NaN is truthy for any/all (it is not 0).
+    if (kind === 'any') return vals.some((v) => v !== 0) ? 1 : 0;
+    if (kind === 'all') return vals.every((v) => v !== 0) ? 1 : 0;
+    if (kind === 'prod') return vals.reduce((p, v) => (i32 ? i32Ops.mul(p, v) : p * v), 1);
     let s = 0;
     for (const v of vals) s = i32 ? i32Ops.add(s, v) : s + v;
     return kind === 'mean' ? s / vals.length : s;
@@ -507,4 +515,89 @@ export function preciseGelu(x: number, exact = false): number {
   const c = exact ? INV_SQRT2 : fixedOf(Math.fround(Math.SQRT1_2));
   const e = erfFixed(mulF(fx, c));
   return doubleOf(mulF(fx, ONE + e) / 2n);
+}
+
+/**
+ * The index argmax (or argmin) picks in a row, by sorting the indices: NaNs
+ * first, then by value, largest (smallest) first; the sort is stable, so
+ * among equals the lowest index comes first.
+ */
+export function argExtremeRow(row: readonly number[], kind: 'max' | 'min'): number {
+  const order = row.map((_, i) => i);
+  order.sort((i, j) => {
+    const [a, b] = [row[i]!, row[j]!];
+    if (a !== a || b !== b) return (b !== b ? 1 : 0) - (a !== a ? 1 : 0);
+    return kind === 'max' ? b - a || 0 : a - b || 0;
+  });
+  return order[0]!;
+}
+
+/** Inclusive prefix sums of a row; i32 wraps. */
+export function cumsumRow(row: readonly number[], i32 = false): number[] {
+  const out: number[] = [];
+  let s = 0;
+  for (const v of row) out.push((s = i32 ? i32Ops.add(s, v) : s + v));
+  return out;
+}
+
+/**
+ * log(exp(a) + exp(b)) without overflow, case by case: NaN poisons, -inf is
+ * the identity, +inf absorbs, else max + log1p(exp(-|a - b|)).
+ */
+export function logAddExp(a: number, b: number): number {
+  if (a !== a || b !== b) return NaN;
+  if (a === -Infinity) return b;
+  if (b === -Infinity) return a;
+  if (a === Infinity || b === Infinity) return Infinity;
+  return Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
+}
+
+/** Convolution geometry for naiveConv2d: (height, width) pairs and the group count. */
+export interface NaiveConvAttrs {
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  readonly groups: number;
+}
+
+/**
+ * conv2d as im2col then matmul, unlike the interpreter's direct loops: the
+ * input is zero-padded with naivePad, every output position's window is
+ * copied out as one row per group (channel, kh, kw order), and each group's
+ * rows are multiplied by that group's weights reshaped to [in/groups*kh*kw, out/groups].
+ */
+export function naiveConv2d(x: Flat, w: Flat, bias: Flat | undefined, a: NaiveConvAttrs): Flat {
+  const [n, c, h, wd] = x.shape as [number, number, number, number];
+  const [o, cg, kh, kw] = w.shape as [number, number, number, number];
+  const [ph, pw] = a.padding;
+  const xp = nest([n, c, h + 2 * ph, wd + 2 * pw], naivePad(x, [0, 0, ph, pw], [0, 0, ph, pw], 0).data);
+  const nw = nest(w.shape, w.data);
+  const oh = Math.floor((h + 2 * ph - a.dilation[0] * (kh - 1) - 1) / a.stride[0]) + 1;
+  const ow = Math.floor((wd + 2 * pw - a.dilation[1] * (kw - 1) - 1) / a.stride[1]) + 1;
+  const og = o / a.groups;
+  const k = cg * kh * kw;
+  const out = tabulate([n, o, oh, ow], () => 0) as Nd[][][][];
+  for (let b = 0; b < n; b++) {
+    for (let g = 0; g < a.groups; g++) {
+      const rows: number[] = [];
+      for (let y = 0; y < oh; y++) {
+        for (let xx = 0; xx < ow; xx++) {
+          for (let ci = 0; ci < cg; ci++) {
+            for (let i = 0; i < kh; i++) {
+              for (let j = 0; j < kw; j++) rows.push(at(xp, [b, g * cg + ci, y * a.stride[0] + i * a.dilation[0], xx * a.stride[1] + j * a.dilation[1]]));
+            }
+          }
+        }
+      }
+      const cols: number[] = [];
+      for (let p = 0; p < k; p++) {
+        for (let q = 0; q < og; q++) cols.push(at(nw, [g * og + q, Math.floor(p / (kh * kw)), Math.floor(p / kw) % kh, p % kw]));
+      }
+      const prod = naiveMatmul({ shape: [oh * ow, k], data: rows }, { shape: [k, og], data: cols });
+      for (let r = 0; r < oh * ow; r++) {
+        for (let q = 0; q < og; q++) out[b]![g * og + q]![Math.floor(r / ow)]![r % ow] = prod.data[r * og + q]! + (bias ? bias.data[g * og + q]! : 0);
+      }
+    }
+  }
+  return { shape: [n, o, oh, ow], data: flatten(out) };
 }

@@ -4,7 +4,7 @@ import { OpTypeError, ProgramBuilder, tensorType } from '../../src/index.ts';
 import { RUNS, arg, argArb, expectClose, expectExact, f32SpecialArb, magnitude, runOp, shapeArb } from './harness.ts';
 import { naiveReduce } from './naive.ts';
 
-const KIND = { reduce_sum: 'sum', reduce_max: 'max', reduce_mean: 'mean' } as const;
+const KIND = { reduce_sum: 'sum', reduce_max: 'max', reduce_mean: 'mean', reduce_min: 'min', reduce_prod: 'prod', reduce_any: 'any', reduce_all: 'all' } as const;
 
 /** A shape and a non-empty list of its axes, in random order, each written positive or negative. */
 const shapeAndAxes = shapeArb(1, 4).chain((shape) =>
@@ -24,10 +24,10 @@ const shapeAndAxes = shapeArb(1, 4).chain((shape) =>
 );
 
 describe('reductions against naive semantics', () => {
-  it('f32 sum/max/mean over random axis lists, keepdims both ways, NaN and infinities', () => {
+  it('f32 sum/max/mean/min/prod over random axis lists, keepdims both ways, NaN and infinities', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom('reduce_sum', 'reduce_max', 'reduce_mean' as const),
+        fc.constantFrom('reduce_sum', 'reduce_max', 'reduce_mean', 'reduce_min', 'reduce_prod' as const),
         fc.boolean(),
         shapeAndAxes.chain(({ shape, axes }) => fc.tuple(fc.constant(axes), argArb('f32', shape, f32SpecialArb))),
         (op, keepdims, [axes, x]) => {
@@ -42,10 +42,10 @@ describe('reductions against naive semantics', () => {
     );
   });
 
-  it('i32 sum (wrapping) and max, exact', () => {
+  it('i32 sum and prod (wrapping), max and min, exact', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom('reduce_sum', 'reduce_max' as const),
+        fc.constantFrom('reduce_sum', 'reduce_max', 'reduce_min', 'reduce_prod' as const),
         fc.boolean(),
         shapeAndAxes.chain(({ shape, axes }) => fc.tuple(fc.constant(axes), argArb('i32', shape))),
         (op, keepdims, [axes, x]) => {
@@ -94,10 +94,55 @@ describe('reductions against naive semantics', () => {
     expectExact(runOp('reduce_max', [arg('i32', [3], [-2147483648, -3, -2147483647])], { axes: [0] }).data, [-3]);
   });
 
+  it('any/all on every dtype, max/min on bool: bool results, exact (NaN is true)', () => {
+    const cases = fc
+      .tuple(fc.constantFrom('reduce_any', 'reduce_all', 'reduce_max', 'reduce_min' as const), fc.constantFrom('f32', 'i32', 'bool' as const), shapeAndAxes)
+      .chain(([op, dtype, { shape, axes }]) => {
+        const d = op === 'reduce_any' || op === 'reduce_all' ? dtype : 'bool';
+        // Zeros often, so that any and all go either way.
+        const values = fc.oneof(fc.constant(0), d === 'f32' ? f32SpecialArb : d === 'i32' ? fc.integer({ min: -3, max: 3 }) : fc.constant(1));
+        return fc.tuple(fc.constant(op), fc.constant(axes), argArb(d, shape, values));
+      });
+    fc.assert(
+      fc.property(cases, fc.boolean(), ([op, axes, x], keepdims) => {
+        const y = runOp(op, [x], { axes, keepdims });
+        const want = naiveReduce(x, axes, keepdims, KIND[op]);
+        expect(y.dtype).toBe('bool');
+        expect(y.shape).toEqual(want.shape);
+        expectExact(y.data, want.data, op);
+      }),
+      { numRuns: RUNS.cheap },
+    );
+  });
+
+  it('hand-computed: min, prod (i32 wraps), any, all, max/min on bool', () => {
+    const x = arg('f32', [2, 3], [1, -2, 3, 4, 0.5, -6]);
+    expectExact(runOp('reduce_min', [x], { axes: [1] }).data, [-2, -6]);
+    expectExact(runOp('reduce_min', [x], { axes: [0] }).data, [1, -2, -6]);
+    expectExact(runOp('reduce_prod', [x], { axes: [1] }).data, [-6, -12]);
+    expectExact(runOp('reduce_prod', [x], { axes: [0, 1] }).data, [72]);
+    expectExact(runOp('reduce_min', [arg('f32', [3], [1, NaN, -Infinity])], { axes: [0] }).data, [NaN]);
+    expectExact(runOp('reduce_min', [arg('i32', [3], [-2147483648, 5, 2147483647])], { axes: [0] }).data, [-2147483648]);
+    // 65536 * 65536 = 2^32 wraps to 0; 46341^2 = 2147488281 wraps to -2147479015.
+    expectExact(runOp('reduce_prod', [arg('i32', [2, 2], [65536, 65536, 46341, 46341])], { axes: [1] }).data, [0, -2147479015]);
+    const f = arg('f32', [2, 3], [0, 0, NaN, 0, -0, 0]);
+    expectExact(runOp('reduce_any', [f], { axes: [1] }).data, [1, 0]);
+    expectExact(runOp('reduce_all', [arg('f32', [2, 2], [NaN, -1, 2, 0])], { axes: [1] }).data, [1, 0]);
+    expectExact(runOp('reduce_any', [arg('i32', [2, 2], [0, 0, 0, -7])], { axes: [0], keepdims: true }).data, [0, 1]);
+    const c = arg('bool', [2, 3], [1, 0, 1, 1, 1, 1]);
+    expectExact(runOp('reduce_all', [c], { axes: [1] }).data, [0, 1]);
+    expectExact(runOp('reduce_any', [c], { axes: [0] }).data, [1, 1, 1]);
+    expectExact(runOp('reduce_max', [c], { axes: [1] }).data, [1, 1]);
+    expectExact(runOp('reduce_min', [c], { axes: [1] }).data, [0, 1]);
+    expectExact(runOp('reduce_min', [c], { axes: [0, 1] }).data, [0]);
+    const y = runOp('reduce_any', [arg('f32', [2, 2], [0, 1, 0, 0])], { axes: [-1] });
+    expect(y.dtype).toBe('bool');
+  });
+
   it('rejects empty, duplicate and out-of-range axes at build time', () => {
     const b = new ProgramBuilder();
     const x = b.input('x', tensorType('f32', [2, 3]));
-    for (const op of ['reduce_sum', 'reduce_max', 'reduce_mean'] as const) {
+    for (const op of ['reduce_sum', 'reduce_max', 'reduce_mean', 'reduce_min', 'reduce_prod', 'reduce_any', 'reduce_all'] as const) {
       expect(() => b.emit(op, [x], { axes: [] })).toThrow(OpTypeError);
       expect(() => b.emit(op, [x], { axes: [] })).toThrow(/empty reduction/);
       expect(() => b.emit(op, [x], { axes: [1, 1] })).toThrow(/axis 1 is listed twice/);
@@ -109,6 +154,8 @@ describe('reductions against naive semantics', () => {
     expect(() => b.emit('reduce_mean', [i], { axes: [0] })).toThrow(/expected f32/);
     const c = b.input('c', tensorType('bool', [2]));
     expect(() => b.emit('reduce_sum', [c], { axes: [0] })).toThrow(/expected f32 or i32/);
+    expect(() => b.emit('reduce_prod', [c], { axes: [0] })).toThrow(/reduce_prod\(bool\[2\]\): operand x has dtype bool, expected f32 or i32/);
+    expect(() => b.emit('reduce_mean', [c], { axes: [0] })).toThrow(/expected f32/);
   });
 
   it('canonicalises axes: negative resolved, sorted', () => {

@@ -100,12 +100,14 @@ export async function compileGenerator(model: Seq2SeqTransformer, weights: Weigh
     const hd = c.d_model / c.nhead;
     const rows = b * c.nhead;
     decodeBatch = async (src) => {
-      const feeds: Record<string, Float32Array | Int32Array> = { src, ...(await enc.run({ src })) } as Record<string, Float32Array | Int32Array>;
+      // The encoder's outputs (tensors) feed every step as they are; the caches are rewritten in place.
+      const caches: Record<string, Float32Array> = {};
       for (let i = 0; i < c.num_decoder_layers; i++) {
         const names = cacheNames(i);
-        feeds[names.cacheK] = new Float32Array(rows * n * hd);
-        feeds[names.cacheV] = new Float32Array(rows * n * hd);
+        caches[names.cacheK] = new Float32Array(rows * n * hd);
+        caches[names.cacheV] = new Float32Array(rows * n * hd);
       }
+      const feeds = { src, ...(await enc.run({ src })), ...caches };
       const out = new Int32Array(b * width).fill(c.pad_id);
       const token = new Int32Array(b).fill(c.bos_id);
       for (let r = 0; r < b; r++) out[r * width] = c.bos_id;
@@ -115,10 +117,10 @@ export async function compileGenerator(model: Seq2SeqTransformer, weights: Weigh
         steps++;
         for (let i = 0; i < c.num_decoder_layers; i++) {
           const names = cacheNames(i);
-          writeCacheRow(feeds[names.cacheK] as Float32Array, r[names.newK] as Float32Array, rows, n, hd, pos);
-          writeCacheRow(feeds[names.cacheV] as Float32Array, r[names.newV] as Float32Array, rows, n, hd, pos);
+          writeCacheRow(caches[names.cacheK]!, r[names.newK]!.data as Float32Array, rows, n, hd, pos);
+          writeCacheRow(caches[names.cacheV]!, r[names.newV]!.data as Float32Array, rows, n, hd, pos);
         }
-        const next = chooseNext(r.logits!, b, c.tgt_vocab, c.tgt_vocab, 0, done, c);
+        const next = chooseNext(r.logits!.data, b, c.tgt_vocab, c.tgt_vocab, 0, done, c);
         for (let k = 0; k < b; k++) out[k * width + pos + 1] = next[k]!;
         token.set(next);
       }
@@ -136,7 +138,7 @@ export async function compileGenerator(model: Seq2SeqTransformer, weights: Weigh
       const done = new Uint8Array(b);
       for (let pos = 0; pos < n && !done.every((d) => d); pos++) {
         // Causal attention: logits at pos see only tgt[..pos], so the pads after it do not matter.
-        const logits = (await full.run({ src, tgt })).logits!;
+        const logits = (await full.run({ src, tgt })).logits!.data;
         steps++;
         const next = chooseNext(logits, b, c.tgt_vocab, n * c.tgt_vocab, pos * c.tgt_vocab, done, c);
         for (let k = 0; k < b; k++) {

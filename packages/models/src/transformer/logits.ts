@@ -41,7 +41,7 @@ export async function compileSeq2Seq(model: Seq2SeqTransformer, weights: Weights
         batch,
         async (start, count) => {
           const r = await exe.run({ src: batchRows(src, srcLen, start, count, batch), tgt: batchRows(tgt, tgtLen, start, count, batch) });
-          out.set((r.logits as Float32Array).subarray(0, count * tgtLen * v), start * tgtLen * v);
+          out.set((r.logits!.data as Float32Array).subarray(0, count * tgtLen * v), start * tgtLen * v);
         },
         progress,
       );

@@ -47,7 +47,7 @@ export async function compileVit(model: VisionTransformer, weights: Weights, opt
         opts.batch,
         async (start, count) => {
           const r = await exe.run({ pixel_values: batchRows(pixelValues, rowSize, start, count, opts.batch) });
-          out.set((r.logits as Float32Array).subarray(0, count * c.num_classes), start * c.num_classes);
+          out.set((r.logits!.data as Float32Array).subarray(0, count * c.num_classes), start * c.num_classes);
         },
         progress,
       );

@@ -1,9 +1,11 @@
-import { type DType, type Node, type Program, TesseraError, assertVerified, decomposeProgram, ints, num, numel, stridesOf } from '@tessera/ir';
+import { type DType, type Node, type Program, TesseraError, assertVerified, decomposeProgram, ints, num, numel, stridesOf, valueTypes } from '@tessera/ir';
+import { lowerConv2d } from './conv.ts';
 import { type BufferDecl, type BufferRole, E, type Expr, type Kernel, type KernelProgram, type Store, assertKernelProgram, scalarExpr } from '@tessera/kernel';
 import { type AffineIndex, broadcastIndex, indexOnAxes, rowExpr, sameIndex, viewMapAt, zeroRow } from './affine.ts';
 import { andAll, foldMask, sumAll } from './mask-folding.ts';
 import { type FusionPlan, NO_FUSION, planFusion } from './plan.ts';
-import { isElementwiseOp, isRootOp, isViewOp, lowerRule } from './rules.ts';
+import { reductionStages, rowStages } from './reduce-stages.ts';
+import { expandsBeforeFusion, isElementwiseOp, isRootOp, isViewOp, lowerRule } from './rules.ts';
 import { type View, broadcastView, denseView, isDense, reshapeView, sliceView, transposeView } from './view.ts';
 
 /** Stands for the faults buffer a gather kernel binds on WebGPU, in a kernel's count of buffers (not a program buffer). */
@@ -198,6 +200,30 @@ class Lowering {
     return view;
   }
 
+  /** A dense copy of a value, made by a kernel of its own (a layout the consumer cannot read as a view). */
+  copyOf(name: string): View {
+    const src = this.viewOf(name);
+    const b = this.addBuffer(`${name}.dense`, this.types.get(name)!.dtype, src.shape, 'temp');
+    const [outerUsed, outerCovered] = [this.used, this.covered];
+    this.beginKernel();
+    const rank = src.shape.length;
+    this.pushMap('copy', src.shape, [{ buffer: b, map: { offset: 0, strides: stridesOf(src.shape) }, value: this.read(name, rank, [...Array(rank).keys()]) }]);
+    [this.used, this.covered] = [outerUsed, outerCovered];
+    return denseView(b, src.shape);
+  }
+
+  /** Runs `build`; when it returns false, every buffer, kernel and value it added is taken back. */
+  attempt(build: () => boolean): boolean {
+    const saved = { buffers: this.buffers.length, kernels: this.kernels.length, values: new Map(this.values), used: new Set(this.used), covered: new Set(this.covered) };
+    if (build()) return true;
+    this.buffers.length = saved.buffers;
+    this.kernels.length = saved.kernels;
+    this.values.clear();
+    for (const [k, v] of saved.values) this.values.set(k, v);
+    [this.used, this.covered] = [saved.used, saved.covered];
+    return false;
+  }
+
   pushMap(op: string, shape: readonly number[], stores: readonly Store[]): void {
     this.pushKernel({ kind: 'map', name: this.kernelName(op), shape, stores });
   }
@@ -285,27 +311,32 @@ class Lowering {
    * the store's index map).
    */
   lowerRoot(root: Node, sink: Node): void {
-    if (!this.epilogueFits(root, sink)) {
-      // Over the buffer limit: the root's kernel stores the root alone, and the epilogue runs after it like any elementwise chain.
-      this.lowerRoot(root, root);
-      this.beginKernel();
-      if (isViewOp(sink.op)) this.lowerMovement(sink);
-      else this.lowerElementwise(sink);
-      return;
-    }
-    const rule = lowerRule(root.op);
-    switch (rule.kind) {
+    // Over the buffer limit: the root's kernel stores the root alone, and the epilogue runs after it like any elementwise chain.
+    if (!this.epilogueFits(root, sink)) return this.lowerRootThenEpilogue(root, sink);
+    switch (lowerRule(root.op).kind) {
       case 'matmul':
         return this.lowerMatmul(root, sink);
+      case 'conv2d':
+        // An epilogue that cannot fold into the GEMM's rows runs as a kernel of its own.
+        if (!this.attempt(() => lowerConv2d(this, root, sink))) this.lowerRootThenEpilogue(root, sink);
+        return;
       case 'attention':
         return this.lowerAttention(root, sink);
       case 'row':
         return this.lowerRow(root, sink);
       case 'reduce':
-        return this.lowerReduce(root, sink, rule.combiner, rule.mean === true);
+        return this.lowerReduce(root, sink);
       default:
         throw new TesseraError(`lowering: '${root.op}' is not a kernel root (%${root.name}, shape ${root.type.shape.join('x')})`);
     }
+  }
+
+  /** The root's kernel storing the root alone, then its epilogue (up to `sink`) as a kernel of its own. */
+  lowerRootThenEpilogue(root: Node, sink: Node): void {
+    this.lowerRoot(root, root);
+    this.beginKernel();
+    if (isViewOp(sink.op)) this.lowerMovement(sink);
+    else this.lowerElementwise(sink);
   }
 
   /** The stores of a root's kernel: the epilogue of the root's value (at `index`, over `rank` axes) into the sink's buffer. */
@@ -348,9 +379,9 @@ class Lowering {
     this.pushKernel({ kind: 'matmul', name: this.kernelName('matmul'), batch, m, n: nn, k, readA, readB, stores });
   }
 
-  /** Reduced axes move last in the iteration space; the stores have stride 0 on them. */
-  lowerReduce(n: Node, sink: Node, combiner: 'sum' | 'max', mean: boolean): void {
-    const axes = ints(n.attrs, 'axes');
+  /** Reduced axes (`axes`, or the one `axis`) move last in the iteration space; the stores have stride 0 on them. */
+  lowerReduce(n: Node, sink: Node): void {
+    const axes = 'axes' in n.attrs ? ints(n.attrs, 'axes') : [num(n.attrs, 'axis')];
     const keepdims = n.attrs.keepdims as boolean;
     const src = n.operands[0]!;
     const srcShape = this.shapeOf(src);
@@ -359,21 +390,23 @@ class Lowering {
     const shape = order.map((a) => srcShape[a]!);
     const rank = shape.length;
     const kernelAxisOf = srcShape.map((_, a) => order.indexOf(a));
-    const dtype = n.type.dtype;
-    const acc = E.ref(dtype, 'r');
     const count = numel(axes.map((a) => srcShape[a]!));
-    const value = mean ? E.binary('div', acc, E.const(dtype, count)) : acc;
     const outAxes = keepdims ? srcShape.map((_, a) => (axes.includes(a) ? -1 : kernelAxisOf[a]!)) : kept.map((a) => kernelAxisOf[a]!);
-    const stage = { name: 'r', combiner, dtype, value: this.read(src, rank, kernelAxisOf) };
+    const x = this.read(src, rank, kernelAxisOf);
+    const { stages, value } = reductionStages(n.op)!({ x, dtype: n.type.dtype, count, index: E.axis(rank - 1), extent: shape[rank - 1]! });
     const stores = this.epilogue(n, sink, indexOnAxes(outAxes, rank), rank, value);
-    this.pushKernel({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: axes.length, stages: [stage], stores, rowStores: [] });
+    this.pushKernel({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: axes.length, stages, stores, rowStores: [] });
   }
 
-  /** softmax and layer_norm: one row kernel (the normalised axis last), stages for the row statistics, row stores for the result. */
+  /**
+   * Row kernels (softmax, log_softmax, layer_norm, rms_norm, and the cumsum
+   * scan): the row's axis last, stages for the row statistics (running ones
+   * in a scan), row stores for the result.
+   */
   lowerRow(n: Node, sink: Node): void {
     const x = n.operands[0]!;
     const xShape = this.shapeOf(x);
-    const axis = n.op === 'softmax' ? num(n.attrs, 'axis') : xShape.length - 1;
+    const axis = n.op === 'layer_norm' || n.op === 'rms_norm' ? xShape.length - 1 : num(n.attrs, 'axis');
     const order = [...xShape.keys()].filter((a) => a !== axis).concat(axis);
     const shape = order.map((a) => xShape[a]!);
     const rank = shape.length;
@@ -383,13 +416,14 @@ class Lowering {
     const d = xShape[axis]!;
     let stages;
     let value: Expr;
-    if (n.op === 'softmax') {
-      const shifted = E.binary('sub', xe, E.ref('f32', 'max'));
-      stages = [
-        { name: 'max', combiner: 'max' as const, dtype: 'f32' as const, value: xe },
-        { name: 'sum', combiner: 'sum' as const, dtype: 'f32' as const, value: E.unary('exp', shifted) },
-      ];
-      value = E.binary('div', E.unary('exp', shifted), E.ref('f32', 'sum'));
+    let scan = false;
+    const rule = rowStages(n.op);
+    if (rule) ({ stages, value, scan = false } = rule({ x: xe, dtype: n.type.dtype, count: d, index: E.axis(rank - 1), extent: d }));
+    else if (n.op === 'rms_norm') {
+      stages = [{ name: 'sq', combiner: 'sum' as const, dtype: 'f32' as const, value: E.binary('mul', xe, xe) }];
+      const inv = E.unary('rsqrt', E.binary('add', E.binary('div', E.ref('f32', 'sq'), f(d)), f(num(n.attrs, 'eps'))));
+      const normed = E.binary('mul', xe, inv);
+      value = n.operands[1] === undefined ? normed : E.binary('mul', normed, this.read(n.operands[1], rank, [rank - 1]));
     } else {
       const mean = E.binary('div', E.ref('f32', 'sum'), f(d));
       const centred = E.binary('sub', xe, mean);
@@ -402,7 +436,7 @@ class Lowering {
       value = E.binary('add', E.binary('mul', E.binary('mul', centred, inv), w), b);
     }
     const rowStores = this.epilogue(n, sink, indexOnAxes(kernelAxisOf, rank), rank, value);
-    this.pushKernel({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: 1, stages, stores: [], rowStores });
+    this.pushKernel({ kind: 'reduce', name: this.kernelName(n.op), shape, reduceRank: 1, stages, stores: [], rowStores, ...(scan ? { scan } : {}) });
   }
 
   /** Attention over [...batch, i, j, c] with the mask folded into index predicates, a causal bound and a bias. */
@@ -494,6 +528,13 @@ class Lowering {
   }
 }
 
+/** The program with the composites the fused lowering has no kernel for expanded (see expandsBeforeFusion; itself when it has none). */
+function expandBeforeFusion(program: Program): Program {
+  const typeOf = valueTypes(program);
+  if (!program.nodes.some((n) => expandsBeforeFusion(n.op, n.operands.map((o) => typeOf.get(o)!), n.attrs))) return program;
+  return decomposeProgram(program, (def, types, attrs) => expandsBeforeFusion(def.name, types, attrs));
+}
+
 /**
  * Lowers a verified graph program to a kernel program. Movement ops become
  * views folded into index maps. With fusion (the default) the fusion plan
@@ -505,7 +546,7 @@ class Lowering {
 export function lowerToKernels(program: Program, options: LowerOptions = {}): KernelProgram {
   assertVerified(program);
   const fusion = options.fusion ?? true;
-  const p = fusion ? program : decomposeProgram(program);
+  const p = fusion ? expandBeforeFusion(program) : decomposeProgram(program);
   const L = new Lowering(fusion ? planFusion(p) : NO_FUSION, options.maxBuffersPerKernel);
   const inputs = p.inputs.map((i) => {
     const b = L.addBuffer(i.name, i.type.dtype, i.type.shape, i.kind === 'parameter' ? 'param' : 'input');

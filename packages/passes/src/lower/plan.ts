@@ -130,7 +130,8 @@ export function planFusion(p: Program): FusionPlan {
     const rule = lowerRule(c.op);
     if (rule.kind === 'elementwise') return true;
     if (rule.kind === 'view') return canDefer(c.name) || members.has(c.name);
-    // Reductions and row kernels read their operands once per point; attention inlines only its mask; a tiled matmul reads views only.
+    // Reductions, row kernels and scans read their operand at each point of their iteration space: a prologue fuses in.
+    // Attention inlines only its mask; a tiled matmul (and a convolution) reads views only.
     if (rule.kind === 'reduce' || rule.kind === 'row') return true;
     if (rule.kind === 'attention') return c.operands.indexOf(operand) === 3;
     return false;

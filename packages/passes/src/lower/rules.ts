@@ -1,5 +1,5 @@
-import type { FusionClass, OpName } from '@tessera/ir';
-import { getOp } from '@tessera/ir';
+import { type Attrs, type FusionClass, type OpName, type TensorType, getOp } from '@tessera/ir';
+import { expandsConv2d } from './conv.ts';
 
 /**
  * How the lowering turns an op into kernels, one rule per op (an exhaustive
@@ -9,23 +9,28 @@ import { getOp } from '@tessera/ir';
  *   decomposition). `cheap` ones (no transcendental) are recomputed in every
  *   consumer rather than stored when they only index or mask.
  * - `view`: re-indexing, folded into index maps.
- * - `matmul`, `reduce`, `row`, `attention`: a kernel template; such an op is
- *   a root that absorbs prologues and an elementwise epilogue.
+ * - `matmul`, `conv2d` (an implicit GEMM), `reduce` (the stages of
+ *   reduce-stages.ts), `row` (a row kernel or scan), `attention`: a kernel
+ *   template; such an op is a root that absorbs prologues and an elementwise
+ *   epilogue.
  * - `iota`, `constant`, `concat`, `pad`, `gather`: a kernel (or buffer) of its own.
- * - `decompose`: no kernel; the decompose-composites pass rewrites it into
- *   core ops before fusion.
+ * - `decompose`: no kernel; expanded into its decomposition before fusion
+ *   (the decompose-composites pass; tril and triu become iotas, a
+ *   comparison and a select, which fuse into their consumer).
  */
 export type LowerRule =
   | { readonly kind: 'elementwise'; readonly cheap: boolean }
-  | { readonly kind: 'reduce'; readonly combiner: 'sum' | 'max'; readonly mean?: true }
-  | { readonly kind: 'view' | 'matmul' | 'row' | 'attention' | 'iota' | 'constant' | 'concat' | 'pad' | 'gather' | 'decompose' };
-
-/** The kinds of rule whose ops are kernel templates (roots of fusion groups). */
-export type TemplateKind = 'matmul' | 'reduce' | 'row' | 'attention';
+  | {
+      readonly kind: 'view' | 'matmul' | 'conv2d' | 'reduce' | 'row' | 'attention' | 'iota' | 'constant' | 'concat' | 'pad' | 'gather' | 'decompose';
+      /** Some nodes of the op are expanded into their decomposition before fusion instead (see expandsBeforeFusion). */
+      readonly expandWhen?: (operands: readonly TensorType[], attrs: Attrs) => boolean;
+    };
 
 const cheap = { kind: 'elementwise', cheap: true } as const;
 const costly = { kind: 'elementwise', cheap: false } as const;
 const view = { kind: 'view' } as const;
+const reduce = { kind: 'reduce' } as const;
+const row = { kind: 'row' } as const;
 
 /** The lowering rule of every op. */
 export const LOWERING: { readonly [P in OpName]: LowerRule } = {
@@ -63,10 +68,20 @@ export const LOWERING: { readonly [P in OpName]: LowerRule } = {
   ge: cheap,
   where: cheap,
   cast: cheap,
-  reduce_sum: { kind: 'reduce', combiner: 'sum' },
-  reduce_max: { kind: 'reduce', combiner: 'max' },
-  reduce_mean: { kind: 'reduce', combiner: 'sum', mean: true },
+  reduce_sum: reduce,
+  reduce_max: reduce,
+  reduce_mean: reduce,
+  reduce_min: reduce,
+  reduce_prod: reduce,
+  reduce_any: reduce,
+  reduce_all: reduce,
+  argmax: reduce,
+  argmin: reduce,
+  logsumexp: reduce,
+  cumsum: row,
   matmul: { kind: 'matmul' },
+  // Small depthwise convolutions fuse better as their decomposition: one elementwise kernel of KH*KW products (see conv.ts).
+  conv2d: { kind: 'conv2d', expandWhen: expandsConv2d },
   reshape: view,
   transpose: view,
   broadcast_to: view,
@@ -76,8 +91,12 @@ export const LOWERING: { readonly [P in OpName]: LowerRule } = {
   gather: { kind: 'gather' },
   iota: { kind: 'iota' },
   constant: { kind: 'constant' },
-  softmax: { kind: 'row' },
-  layer_norm: { kind: 'row' },
+  softmax: row,
+  log_softmax: row,
+  layer_norm: row,
+  rms_norm: row,
+  tril: { kind: 'decompose' },
+  triu: { kind: 'decompose' },
   gelu: costly,
   sigmoid: costly,
   silu: costly,
@@ -98,6 +117,12 @@ const ROOT_CLASSES: ReadonlySet<FusionClass> = new Set(['reduction', 'contractio
 /** Whether an op is the root of a fusion group: its registry fusion class is reduction, contraction or opaque. */
 export function isRootOp(op: OpName): boolean {
   return ROOT_CLASSES.has(getOp(op).fusion) && lowerRule(op).kind !== 'decompose';
+}
+
+/** Whether the fused lowering expands this node into its decomposition first: the op has no kernel (rule `decompose`), or its rule says so for these operands. */
+export function expandsBeforeFusion(op: OpName, operands: readonly TensorType[], attrs: Attrs): boolean {
+  const r = lowerRule(op);
+  return r.kind === 'decompose' || (r.kind !== 'elementwise' && r.expandWhen !== undefined && r.expandWhen(operands, attrs));
 }
 
 /** Whether an op becomes one scalar expression per element. */

@@ -1,8 +1,8 @@
-import { type OpDef, type Program, assertVerified, decomposeProgram, getOp, isComposite, printProgram } from '@tessera/ir';
+import { type ExpandPredicate, type OpDef, type Program, assertVerified, decomposeProgram, getOp, isComposite, printProgram, valueTypes } from '@tessera/ir';
 import { type KernelProgram, assertKernelProgram, printKernelProgram } from '@tessera/kernel';
 import { canonicalize } from '../graph/canonicalize.ts';
 import { lowerToKernels } from '../lower/lower.ts';
-import { lowerRule } from '../lower/rules.ts';
+import { expandsBeforeFusion } from '../lower/rules.ts';
 import { planMemory } from '../memory/plan-memory.ts';
 
 /** What the pipeline carries from pass to pass: the graph, and once lowered, the kernel program. */
@@ -55,8 +55,11 @@ export function defaultPasses(options: PipelineOptions = {}): Pass[] {
       name: 'decompose-composites',
       summary: 'composites without a kernel (no template in the lowering, fusion off, or declined by the backend) become core ops',
       run: (s) => {
-        const expand = (def: OpDef) => isComposite(def.name) && (options.fusion === false || lowerRule(def.name).kind === 'decompose' || (options.decompose?.(def) ?? false));
-        return s.graph.nodes.some((n) => expand(getOp(n.op))) ? { ...s, graph: decomposeProgram(s.graph, expand) } : s;
+        const expand: ExpandPredicate = (def, types, attrs) =>
+          isComposite(def.name) && (options.fusion === false || expandsBeforeFusion(def.name, types, attrs) || (options.decompose?.(def) ?? false));
+        const typeOf = valueTypes(s.graph);
+        const any = s.graph.nodes.some((n) => expand(getOp(n.op), n.operands.map((o) => typeOf.get(o)!), n.attrs));
+        return any ? { ...s, graph: decomposeProgram(s.graph, expand) } : s;
       },
     },
     { name: 'fuse', summary: 'fusion plan and lowering to kernels (epilogues, row kernels, attention, folded masks, views)', run: (s) => ({ ...s, kernels: lowerToKernels(s.graph, { fusion: true, ...limit(options) }) }) },

@@ -37,6 +37,10 @@ const perElement =
 const perInput: FlopRule = (_n, [x]) => numel(x!.shape);
 
 const matmulFlops: FlopRule = (n, [a]) => 2 * numel(n.type.shape) * a!.shape.at(-1)!;
+/** A multiply-add per window element (in/groups * kH * kW), and the bias. */
+const conv2dFlops: FlopRule = (n, [, w, bias]) => 2 * numel(n.type.shape) * numel(w!.shape.slice(1)) + (bias ? numel(n.type.shape) : 0);
+/** square, sum, scale (and the weight). */
+const rmsNormFlops: FlopRule = (n, [, weight]) => (weight ? 4 : 3) * numel(n.type.shape);
 const attentionFlops: FlopRule = (n, [q, k]) => {
   const d = q!.shape.at(-1)!;
   const tk = k!.shape.at(-2)!;
@@ -48,12 +52,15 @@ const attentionFlops: FlopRule = (n, [q, k]) => {
 /**
  * Floating-point operations of each op, one rule per op (an exhaustive
  * table, so a new op is counted on purpose, never as 0 by omission):
- * 2*M*N*K per matmul; attention 2*Tq*Tk*(D + Dv) plus 5 per score (scale,
- * max, exp, sum, divide); softmax 5 and layer_norm 8 per element; gelu 8,
- * silu 5, sigmoid 4 and clamp 2 per element (their decompositions' ops); 1 per
- * element of every other arithmetic op and of the input of a reduction.
- * Movement, comparisons, predicates (isnan, isinf), logic, selects, casts,
- * gathers and constants count 0.
+ * 2*M*N*K per matmul, 2 per output per window element of a convolution
+ * (plus 1 with a bias); attention 2*Tq*Tk*(D + Dv) plus 5 per score (scale,
+ * max, exp, sum, divide); softmax and log_softmax 5, layer_norm 8 and
+ * rms_norm 3 (4 with a weight) per element; logsumexp 5 per element of its
+ * input; gelu 8, silu 5, sigmoid 4 and clamp 2 per element (their
+ * decompositions' ops); 1 per element of every other arithmetic op and of
+ * the input of a reduction, argmax, argmin or cumsum. Movement,
+ * comparisons, predicates (isnan, isinf), logic, selects, casts, gathers,
+ * tril, triu and constants count 0.
  */
 export const FLOPS: { readonly [P in OpName]: FlopRule } = {
   neg: perElement(1),
@@ -93,7 +100,16 @@ export const FLOPS: { readonly [P in OpName]: FlopRule } = {
   reduce_sum: perInput,
   reduce_max: perInput,
   reduce_mean: perInput,
+  reduce_min: perInput,
+  reduce_prod: perInput,
+  reduce_any: perInput,
+  reduce_all: perInput,
+  argmax: perInput,
+  argmin: perInput,
+  cumsum: perInput,
+  logsumexp: (_n, [x]) => 5 * numel(x!.shape),
   matmul: matmulFlops,
+  conv2d: conv2dFlops,
   reshape: none,
   transpose: none,
   broadcast_to: none,
@@ -104,7 +120,11 @@ export const FLOPS: { readonly [P in OpName]: FlopRule } = {
   iota: none,
   constant: none,
   softmax: perElement(5),
+  log_softmax: perElement(5),
   layer_norm: perElement(8),
+  rms_norm: rmsNormFlops,
+  tril: none,
+  triu: none,
   gelu: perElement(8),
   sigmoid: perElement(4),
   silu: perElement(5),

@@ -1,0 +1,9 @@
+/** The DSL model of a parsed config. */
+import type { ModelConfig } from './config.ts';
+import { Seq2SeqTransformer } from './transformer/model.ts';
+import { VisionTransformer } from './vit/model.ts';
+
+/** The DSL model a config describes (parameters without values). */
+export function buildModel(config: ModelConfig): VisionTransformer | Seq2SeqTransformer {
+  return config.model === 'vit' ? new VisionTransformer(config) : new Seq2SeqTransformer(config);
+}

@@ -1,0 +1,171 @@
+"""Makes the PyTorch fixtures of single ops under packages/compiler/test/fixtures:
+inputs and weights drawn from a seeded generator (stored as float32) and
+PyTorch's outputs computed in float64 from those float32 values.
+
+conv2d.safetensors: torch.nn.functional.conv2d on odd shapes (kernel 3,
+stride 2, padding 1, dilation 2 on 7x9 images, groups 1 with bias, grouped,
+depthwise with and without a channel multiplier, 1x1, padding='same' with
+an even kernel). Tensors CASE.input,
+CASE.weight, CASE.bias (when the case has one) and CASE.output; the
+metadata entry CASE holds the arguments as JSON (F.conv2d's names).
+
+rms_norm.safetensors: torch.nn.functional.rms_norm (its documented formula
+on a torch older than 2.4, which lacks it) over one and two trailing axes,
+with and without a weight, PyTorch's default eps and a given one.
+
+transformer.safetensors: torch.nn.Transformer with seeded, perturbed
+weights (CASE.state.* is its state_dict), post-norm ReLU sequence-first and
+pre-norm GELU batch-first, padded sources and causal targets.
+
+    /usr/bin/python3 tools/make_op_fixtures.py
+"""
+import json
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import ROOT, write_safetensors  # noqa: E402
+
+OUT = os.path.join(ROOT, "packages", "compiler", "test", "fixtures")
+
+CONV2D = {
+    # The issue's odd case: kernel 3, stride 2, padding 1, dilation 2, 7x9 images, groups 1 with bias.
+    "odd": dict(input=[2, 3, 7, 9], weight=[4, 3, 3, 3], bias=True, stride=2, padding=1, dilation=2, groups=1),
+    # The same geometry, depthwise with a channel multiplier of 2.
+    "depthwise_mult2": dict(input=[2, 4, 7, 9], weight=[8, 1, 3, 3], bias=True, stride=2, padding=1, dilation=2, groups=4),
+    # Depthwise, multiplier 1, 'same' padding, no bias.
+    "depthwise": dict(input=[1, 5, 7, 9], weight=[5, 1, 3, 3], bias=False, stride=1, padding=1, dilation=1, groups=5),
+    # Two groups of two channels, unequal strides, paddings and dilations per axis.
+    "grouped": dict(input=[1, 4, 7, 9], weight=[6, 2, 3, 3], bias=False, stride=[2, 1], padding=[1, 2], dilation=[1, 2], groups=2),
+    # Enough channels that the GEMM has several panels (k = 16 * 9 = 144), no padding, groups 1 with bias.
+    "wide": dict(input=[1, 16, 9, 7], weight=[20, 16, 3, 3], bias=True, stride=1, padding=0, dilation=1, groups=1),
+    # A pointwise (1x1) convolution, stride 2.
+    "pointwise": dict(input=[2, 6, 7, 9], weight=[3, 6, 1, 1], bias=True, stride=2, padding=0, dilation=1, groups=1),
+    # padding='same' with an even kernel and a dilation: PyTorch pads the odd one out after (bottom, right).
+    "same_even": dict(input=[1, 2, 5, 6], weight=[3, 2, 2, 4], bias=True, stride=1, padding="same", dilation=[1, 2], groups=1),
+}
+
+
+def make_conv2d(g):
+    tensors, meta = {}, {}
+    for name, c in CONV2D.items():
+        x = torch.randn(c["input"], generator=g)
+        w = torch.randn(c["weight"], generator=g) * 0.5
+        b = torch.randn(c["weight"][0], generator=g) if c["bias"] else None
+        args = {k: c[k] for k in ("stride", "padding", "dilation", "groups")}
+        y = F.conv2d(x.double(), w.double(), None if b is None else b.double(), **args)
+        tensors[f"{name}.input"] = x
+        tensors[f"{name}.weight"] = w
+        if b is not None:
+            tensors[f"{name}.bias"] = b
+        tensors[f"{name}.output"] = y.float()
+        meta[name] = json.dumps(args)
+    meta["computed_in"] = "float64"
+    meta["torch"] = torch.__version__
+    write_safetensors(os.path.join(OUT, "conv2d.safetensors"), tensors, meta)
+
+
+RMS_NORM = {
+    # The last axis, PyTorch's default eps (float32's epsilon), a weight.
+    "last": dict(input=[2, 3, 7], normalized_shape=[7], weight=True, eps=None),
+    # Two normalised axes, a weight of their shape.
+    "two_axes": dict(input=[2, 3, 4], normalized_shape=[3, 4], weight=True, eps=None),
+    # No weight, eps given; a row of zeros (0 / sqrt(eps) = 0) and a row of tiny values (eps dominates).
+    "no_weight_eps": dict(input=[3, 5], normalized_shape=[5], weight=False, eps=1e-3),
+    # Values of about 3e-4, whose mean square is near the default eps: a wrong default shows.
+    "tiny_default_eps": dict(input=[2, 6], normalized_shape=[6], weight=True, eps=None, scale=3e-4),
+}
+
+
+def rms_norm(x, shape, weight, eps):
+    """torch.nn.functional.rms_norm where torch has it (2.4+), else its documented formula."""
+    if hasattr(F, "rms_norm"):
+        return F.rms_norm(x, shape, weight, eps)
+    eps = torch.finfo(torch.float32).eps if eps is None else eps
+    dims = tuple(range(-len(shape), 0))
+    y = x * torch.rsqrt(x.pow(2).mean(dims, keepdim=True) + eps)
+    return y if weight is None else y * weight
+
+
+def make_rms_norm(g):
+    tensors, meta = {}, {}
+    for name, c in RMS_NORM.items():
+        x = torch.randn(c["input"], generator=g) * c.get("scale", 1.0)
+        if name == "no_weight_eps":
+            x[1] = 0
+            x[2] *= 1e-3
+        w = torch.randn(c["normalized_shape"], generator=g) if c["weight"] else None
+        y = rms_norm(x.double(), c["normalized_shape"], None if w is None else w.double(), c["eps"])
+        tensors[f"{name}.input"] = x
+        if w is not None:
+            tensors[f"{name}.weight"] = w
+        tensors[f"{name}.output"] = y.float()
+        meta[name] = json.dumps({"normalized_shape": c["normalized_shape"], "eps": c["eps"]})
+    meta["computed_in"] = "float64"
+    meta["torch"] = torch.__version__
+    meta["formula"] = "F.rms_norm" if hasattr(F, "rms_norm") else "x * rsqrt(mean(x^2) + eps) * weight, eps = finfo(float32).eps when None"
+    write_safetensors(os.path.join(OUT, "rms_norm.safetensors"), tensors, meta)
+
+
+TRANSFORMERS = {
+    # PyTorch's defaults (post-norm, ReLU, sequence first) at a small size; padded sources, a float causal target mask.
+    "post_relu_seq_first": dict(
+        module=dict(d_model=12, nhead=3, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=20),
+        batch_first=False, src_len=7, tgt_len=5, batch=2, src_lengths=[7, 4],
+    ),
+    # norm_first, GELU, batch first, LayerNorm eps 1e-3, one head per 4 channels, a bool causal target mask.
+    "pre_gelu_batch_first": dict(
+        module=dict(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=3, dim_feedforward=11, activation="gelu", norm_first=True, layer_norm_eps=1e-3),
+        batch_first=True, src_len=6, tgt_len=4, batch=3, src_lengths=[6, 2, 5],
+    ),
+}
+
+
+def perturb(model, g):
+    """Moves every parameter off its initial value (LayerNorm ones and zeros, zero biases hide bugs)."""
+    with torch.no_grad():
+        for _, p in model.named_parameters():
+            p.add_(torch.randn(p.shape, generator=g) * (0.5 if p.dim() == 1 else 0.1))
+
+
+def make_transformers(g):
+    """nn.Transformer: CASE.state.NAME (its state_dict), CASE.src, CASE.tgt, CASE.src_key_padding_mask (bool, [N, S]), CASE.output."""
+    tensors, meta = {}, {}
+    for name, c in TRANSFORMERS.items():
+        model = torch.nn.Transformer(**c["module"], dropout=0.0, batch_first=c["batch_first"]).eval()
+        perturb(model, g)
+        e, n = c["module"]["d_model"], c["batch"]
+        first = (n, c["src_len"]) if c["batch_first"] else (c["src_len"], n)
+        src = torch.randn(*first, e, generator=g)
+        tgt = torch.randn(*((n, c["tgt_len"]) if c["batch_first"] else (c["tgt_len"], n)), e, generator=g)
+        pad = torch.arange(c["src_len"]).unsqueeze(0) >= torch.tensor(c["src_lengths"]).unsqueeze(1)
+        t = c["tgt_len"]
+        causal = model.generate_square_subsequent_mask(t) if not c["batch_first"] else torch.triu(torch.ones(t, t, dtype=torch.bool), diagonal=1)
+        for k, v in model.state_dict().items():
+            tensors[f"{name}.state.{k}"] = v.float()
+        # With gradients enabled PyTorch skips its inference fast path (nested tensors): the plain math, in float64.
+        with torch.enable_grad():
+            out = model.double()(src.double(), tgt.double(), tgt_mask=causal if causal.dtype == torch.bool else causal.double(),
+                                 src_key_padding_mask=pad, memory_key_padding_mask=pad).detach()
+        tensors[f"{name}.src"] = src
+        tensors[f"{name}.tgt"] = tgt
+        tensors[f"{name}.src_key_padding_mask"] = pad
+        tensors[f"{name}.output"] = out.float()
+        meta[name] = json.dumps({**c["module"], "batch_first": c["batch_first"], "tgt_mask": "bool" if c["batch_first"] else "float"})
+    meta["computed_in"] = "float64"
+    meta["torch"] = torch.__version__
+    write_safetensors(os.path.join(OUT, "transformer.safetensors"), tensors, meta)
+
+
+def main():
+    g = torch.Generator().manual_seed(13)
+    make_conv2d(g)
+    make_rms_norm(g)
+    make_transformers(g)
+
+
+if __name__ == "__main__":
+    main()
