@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { numel } from '@tessera/ir';
-import { type BufferDecl, E, type Expr, type KernelProgram, type MatmulKernel, type Store, assertKernelProgram, denseStrides, evaluateKernelProgram } from '@tessera/kernel';
+import { numel, stridesOf } from '@tessera/ir';
+import { type BufferDecl, E, type Expr, type KernelProgram, type MatmulKernel, type Store, assertKernelProgram, evaluateKernelProgram } from '@tessera/kernel';
 import { describeMismatch, makeRng } from '@tessera/harness';
 import { compileWasm, enableRelaxedSimd } from '../src/index.ts';
 
@@ -46,10 +46,10 @@ function build(c: Case): KernelProgram {
   const idx = add('idx', 'i32', [m], 'input');
   const out = add('out', 'f32', [...c.batch, m, n], 'output');
   const out2 = add('out2', 'f32', [...c.batch, m, n], 'output');
-  const aS = denseStrides(aShape);
+  const aS = stridesOf(aShape);
   const aBatchStrides = c.aBroadcast ? c.batch.map(() => 0) : aS.slice(0, nb);
   const [aI, aP] = c.aT ? [1, m] : [k, 1];
-  const bS = denseStrides([...c.batch, ...(c.bT ? [n, k] : [k, n])]);
+  const bS = stridesOf([...c.batch, ...(c.bT ? [n, k] : [k, n])]);
   const [bP, bJ] = c.bT ? [1, k] : [n, 1];
   let readA: Expr;
   if (c.prologue === 'gather') {
@@ -62,7 +62,7 @@ function build(c: Case): KernelProgram {
     if (c.prologue === 'tanh') readA = E.unary('tanh', readA);
   }
   const readB = E.load('f32', b, { offset: 0, strides: [...bS.slice(0, nb), 0, bJ, bP] });
-  const outMap = { offset: 0, strides: [...denseStrides([...c.batch, m, n]), 0] };
+  const outMap = { offset: 0, strides: [...stridesOf([...c.batch, m, n]), 0] };
   const acc = E.ref('f32', 'acc');
   const biased = E.binary('add', E.binary('mul', acc, E.const('f32', 0.5)), E.load('f32', bias, { offset: 0, strides: [...c.batch.map(() => 0), 0, 1, 0] }));
   const stores: Store[] = [{ buffer: out, map: outMap, value: c.epilogue === 'acc' || c.epilogue === 'erf' ? acc : biased }];

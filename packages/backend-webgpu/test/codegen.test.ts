@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ProgramBuilder, tensorType } from '@tessera/ir';
-import { E, type KernelProgram } from '@tessera/kernel';
+import { type OpName, ProgramBuilder, tensorType } from '@tessera/ir';
+import { E, type KernelProgram, foldConst } from '@tessera/kernel';
 import { lowerToKernels } from '@tessera/passes';
 import { DEFAULT_TARGET, WgslLimitError, chooseAttentionVariant, chooseMatmulVariant, chooseReduceVariant, emitProgramShaders, gridFor, optionsFromEnv, type WgslTarget } from '../src/index.ts';
-import { foldConst } from '../src/wgsl/expr.ts';
 import { wgslConst } from '../src/wgsl/scalar.ts';
 
 const LLVMPIPE: WgslTarget = { ...DEFAULT_TARGET, cpu: true, maxStorageBuffersPerShaderStage: 16, maxInvocationsPerWorkgroup: 1024 };
 
-function unaryProgram(op: string): KernelProgram {
+function unaryProgram(op: OpName): KernelProgram {
   const b = new ProgramBuilder(op);
   b.output('y', b.emit(op, [b.input('x', tensorType('f32', [5]))]));
   return lowerToKernels(b.build());
@@ -17,9 +16,10 @@ function unaryProgram(op: string): KernelProgram {
 describe('WGSL code generation (no device)', () => {
   it('emits a helper only when a kernel uses it, dependencies first, once', () => {
     const [exp] = emitProgramShaders(unaryProgram('exp'), LLVMPIPE);
-    expect(exp!.wgsl).not.toMatch(/fn erf_f32|fn max_nan|zero_u/);
-    const [erf] = emitProgramShaders(unaryProgram('erf'), LLVMPIPE);
-    expect(erf!.wgsl.match(/fn erf_f32/g)).toHaveLength(1);
+    expect(exp!.wgsl).not.toMatch(/fn tanh_f32|fn is_nan|fn max_nan|zero_u/);
+    const [tanh] = emitProgramShaders(unaryProgram('tanh'), LLVMPIPE);
+    expect(tanh!.wgsl.match(/fn tanh_f32/g)).toHaveLength(1);
+    expect(tanh!.wgsl.match(/fn is_nan/g)).toHaveLength(1);
     const b = new ProgramBuilder('m');
     const x = b.input('x', tensorType('f32', [4]));
     b.output('y', b.emit('max', [b.emit('max', [x, x]), b.emit('pow', [x, x])]));
@@ -29,6 +29,13 @@ describe('WGSL code generation (no device)', () => {
     expect(src.match(/fn is_nan/g)).toHaveLength(1);
     expect(src.indexOf('fn is_nan')).toBeLessThan(src.indexOf('fn max_nan'));
     expect(src.indexOf('var<private> zero_u')).toBeLessThan(src.indexOf('fn nan_f32'));
+  });
+
+  it('computes erf by its registry decomposition (the one erf polynomial), not a helper of its own', () => {
+    const [erf] = emitProgramShaders(unaryProgram('erf'), LLVMPIPE);
+    expect(erf!.wgsl).not.toMatch(/fn erf/);
+    expect(erf!.wgsl).toContain('exp(');
+    expect(erf!.wgsl).toContain(`${Math.fround(0.3275911)}f`);
   });
 
   it('writes non-finite constants through a run-time zero (WGSL rejects non-finite const-expressions) and subnormals by their bits', () => {

@@ -1,4 +1,4 @@
-import { type Attrs, type DType, type SourceLoc, type TensorType, type Value, TesseraError, formatType, tensorType } from '@tessera/ir';
+import { type Attrs, type DType, type OpName, type ReductionOp, type SourceLoc, type TensorType, type Value, TesseraError, formatType, tensorType } from '@tessera/ir';
 import { userCallSite } from './call-site.ts';
 import { type Tracer, currentTracer, describe, dslError } from './tracer.ts';
 
@@ -47,7 +47,7 @@ export interface EmitOpOptions {
  * emit ops, emitOp makes Tensors): tracer.ts, which holds the trace state,
  * then needs Tensor only as a type, and the modules form no import cycle.
  */
-export function emitOp(op: string, operands: readonly Operand[], attrs: Attrs = {}, opts: EmitOpOptions = {}): Tensor {
+export function emitOp(op: OpName, operands: readonly Operand[], attrs: Attrs = {}, opts: EmitOpOptions = {}): Tensor {
   const loc = userCallSite();
   const t = currentTracer(op, loc);
   t.lastCallSite = loc ?? t.lastCallSite;
@@ -285,7 +285,7 @@ export class Tensor {
     return keepdims ? flat.reshape(this.shape.map(() => 1)) : flat;
   }
 
-  private reduce(op: string, axes: Axes, keepdims: boolean): Tensor {
+  private reduce(op: ReductionOp | 'logsumexp', axes: Axes, keepdims: boolean): Tensor {
     const list = axesList(axes, this.rank);
     // A scalar has nothing to reduce; the IR rejects empty axis lists.
     if (list.length === 0 && this.rank === 0) return this;

@@ -1,5 +1,5 @@
-import { type Program, ProgramBuilder, numel, tensorType } from '@tessera/ir';
-import { type AttentionKernel, E, type KernelProgram, assertKernelProgram, denseStrides } from '@tessera/kernel';
+import { type Program, ProgramBuilder, numel, tensorType, stridesOf } from '@tessera/ir';
+import { type AttentionKernel, E, type KernelProgram, assertKernelProgram } from '@tessera/kernel';
 import { makeRng } from './gen/choices.ts';
 
 /** One attention case: sizes, mask kinds and the seed of its inputs. */
@@ -42,7 +42,7 @@ export function buildAttentionCase(c: AttentionCase): { kp: KernelProgram; graph
     ...(c.keep ? { keep: E.load('bool', 3, { offset: 0, strides: [0, tk, 1, 0] }) } : {}),
     ...(c.bias ? { bias: E.load('f32', 4, { offset: 0, strides: [tk, 0, 1, 0] }) } : {}),
     ...(c.causal !== undefined ? { causalOffset: c.causal } : {}),
-    stores: [{ buffer: 5, map: { offset: 0, strides: [...denseStrides([b, tq, dv]).slice(0, 2), 0, 1] }, value: E.binary('mul', E.ref('f32', 'out'), E.const('f32', 2)) }],
+    stores: [{ buffer: 5, map: { offset: 0, strides: [...stridesOf([b, tq, dv]).slice(0, 2), 0, 1] }, value: E.binary('mul', E.ref('f32', 'out'), E.const('f32', 2)) }],
   };
   const kp: KernelProgram = {
     name: 'att',

@@ -2,7 +2,7 @@ import type { Attrs } from './attrs.ts';
 import { type SourceLoc, TesseraError } from './errors.ts';
 import type { Emitter } from './op-def.ts';
 import { type InputKind, type Node, type Program, type ProgramInput, type ProgramOutput, VALUE_NAME, type Value } from './program.ts';
-import { typeCheckOp } from './registry.ts';
+import { type OpName, typeCheckOp } from './registry.ts';
 import { type TensorType, formatType, tensorType, typesEqual } from './tensor-type.ts';
 
 /** Options for one emitted node. */
@@ -48,7 +48,7 @@ export class ProgramBuilder implements Emitter {
   }
 
   /** Appends `op(operands) {attrs}`, returning its value. Throws OpTypeError when the types do not fit. */
-  emit(op: string, operands: readonly Value[], attrs: Attrs = {}, opts: EmitOptions = {}): Value {
+  emit(op: OpName, operands: readonly Value[], attrs: Attrs = {}, opts: EmitOptions = {}): Value {
     for (const v of operands) {
       const t = this.types.get(v.name);
       if (!t) throw new TesseraError(`${op}: operand %${v.name} is not defined in program @${this.name}`, opts.loc);

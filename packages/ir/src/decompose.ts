@@ -2,10 +2,10 @@ import type { Attrs } from './attrs.ts';
 import { ProgramBuilder } from './builder.ts';
 import type { Emitter, OpDef } from './op-def.ts';
 import type { Program, Value } from './program.ts';
-import { getOp, typeCheckOp } from './registry.ts';
+import { type OpName, getOp, isComposite, typeCheckOp } from './registry.ts';
 import type { TensorType } from './tensor-type.ts';
 
-/** Decides which composite nodes to expand: from the op, and where that depends on them, its operand types and canonical attributes. */
+/** Decides which nodes with a decomposition to expand: from the op, and where that depends on them, its operand types and canonical attributes. */
 export type ExpandPredicate = (def: OpDef, operands: readonly TensorType[], attrs: Attrs) => boolean;
 
 /**
@@ -15,10 +15,10 @@ export type ExpandPredicate = (def: OpDef, operands: readonly TensorType[], attr
 export class DecomposingEmitter implements Emitter {
   constructor(
     private readonly target: ProgramBuilder,
-    private readonly shouldExpand: ExpandPredicate = () => true,
+    private readonly shouldExpand: ExpandPredicate = isCompositeDef,
   ) {}
 
-  emit(op: string, operands: readonly Value[], attrs: Attrs = {}): Value {
+  emit(op: OpName, operands: readonly Value[], attrs: Attrs = {}): Value {
     const def = getOp(op);
     if (def.decompose) {
       const types = operands.map((v) => v.type);
@@ -29,12 +29,17 @@ export class DecomposingEmitter implements Emitter {
   }
 }
 
+/** The default choice of what to expand: every composite (a primitive's decomposition is a fallback, used only on request). */
+function isCompositeDef(def: OpDef): boolean {
+  return isComposite(def.name);
+}
+
 /**
  * Rebuilds a program with composite ops replaced by their decompositions
- * (all composites, or those `shouldExpand` selects). Input and output names
+ * (all composites, or the ops `shouldExpand` selects among those with one). Input and output names
  * are kept; value names of untouched nodes are kept too.
  */
-export function decomposeProgram(p: Program, shouldExpand: ExpandPredicate = () => true): Program {
+export function decomposeProgram(p: Program, shouldExpand: ExpandPredicate = isCompositeDef): Program {
   const b = new ProgramBuilder(p.name);
   // The nodes of a decomposition take names no node of `p` has: kernels and tools map values to graph nodes by name.
   b.reserve(p.nodes.map((n) => n.name));

@@ -1,5 +1,6 @@
 import type { Attrs } from './attrs.ts';
 import type { SourceLoc } from './errors.ts';
+import type { OpName } from './registry.ts';
 import type { TensorType } from './tensor-type.ts';
 
 /** Whether a program input is fed per run (activation) or bound once (parameter: a weight). */
@@ -16,7 +17,8 @@ export interface ProgramInput {
 /** One SSA definition: `%name = op(%a, %b) {attrs} : type`. */
 export interface Node {
   readonly name: string;
-  readonly op: string;
+  /** A registered op (data read from text or JSON is checked by the parser and the verifier). */
+  readonly op: OpName;
   readonly operands: readonly string[];
   readonly attrs: Attrs;
   readonly type: TensorType;

@@ -1,6 +1,6 @@
 import { completeAttrs, type Attrs } from './attrs.ts';
 import { OpTypeError, type SourceLoc, TesseraError, TypeRuleError } from './errors.ts';
-import type { OpDef } from './op-def.ts';
+import type { OpDef, OpSpec } from './op-def.ts';
 import { type TensorType, formatType, shapeProblem } from './tensor-type.ts';
 import { ELEMENTWISE_OPS } from './ops/elementwise.ts';
 import { REDUCTION_OPS } from './ops/reduction.ts';
@@ -11,23 +11,47 @@ import { COMPOSITE_OPS } from './ops/composite.ts';
 import { ARG_REDUCTION_OPS } from './ops/arg-reduction.ts';
 import { SCAN_OPS } from './ops/scan.ts';
 import { LOG_SUM_EXP_OPS } from './ops/log-sum-exp.ts';
+import { CONVOLUTION_OPS } from './ops/convolution.ts';
+
+/**
+ * Every op family's table, in registration order. The single source of op
+ * names: OpName is the union of their keys, so every per-op rule outside the
+ * IR (lowering, flop counts, each target's code table) can be an exhaustive
+ * `Record<OpName, Rule>` (or a Record over one family, as UnaryOp), and a new
+ * op fails `tsc` at each place that must say what to do with it.
+ */
+const REDUCTIONS = { ...REDUCTION_OPS, ...SCAN_OPS } as const;
+/** Composites: ops defined by a decomposition into core ops, whatever their fusion class (conv2d is a contraction). */
+const COMPOSITES = { ...COMPOSITE_OPS, ...ARG_REDUCTION_OPS, ...LOG_SUM_EXP_OPS, ...CONVOLUTION_OPS } as const;
+const OP_FAMILIES = [ELEMENTWISE_OPS, REDUCTIONS, CONTRACTION_OPS, MOVEMENT_OPS, SOURCE_OPS, COMPOSITES] as const;
+
+/** The name of a registered op. */
+export type OpName = ElementwiseOp | ReductionOp | ContractionOp | MovementOp | SourceOp | CompositeOp;
+
+/** The names of each family's ops (for rules that cover a family at once). */
+export type ElementwiseOp = keyof typeof ELEMENTWISE_OPS;
+export type ReductionOp = keyof typeof REDUCTIONS;
+export type ContractionOp = keyof typeof CONTRACTION_OPS;
+export type MovementOp = keyof typeof MOVEMENT_OPS;
+export type SourceOp = keyof typeof SOURCE_OPS;
+export type CompositeOp = keyof typeof COMPOSITES;
 
 const registry = new Map<string, OpDef>();
-
-/** Adds an op definition; each name may be defined once. */
-export function registerOp(def: OpDef): void {
-  if (registry.has(def.name)) throw new Error(`op '${def.name}' is defined twice`);
-  registry.set(def.name, def);
+for (const family of OP_FAMILIES) {
+  for (const [name, spec] of Object.entries(family) as [OpName, OpSpec][]) {
+    if (registry.has(name)) throw new Error(`op '${name}' is defined twice`);
+    registry.set(name, { name, ...spec });
+  }
 }
-
-for (const def of [...ELEMENTWISE_OPS, ...REDUCTION_OPS, ...CONTRACTION_OPS, ...MOVEMENT_OPS, ...SOURCE_OPS, ...COMPOSITE_OPS]) {
-  registerOp(def);
-}
-for (const def of [...ARG_REDUCTION_OPS, ...SCAN_OPS, ...LOG_SUM_EXP_OPS]) registerOp(def);
 
 /** Looks up an op, or undefined. */
 export function findOp(name: string): OpDef | undefined {
   return registry.get(name);
+}
+
+/** Whether `name` is a registered op (narrows a string read from text or data to OpName). */
+export function isOpName(name: string): name is OpName {
+  return registry.has(name);
 }
 
 /** Looks up an op, throwing a message that lists the known ops. */
@@ -42,9 +66,14 @@ export function allOps(): readonly OpDef[] {
   return [...registry.values()];
 }
 
-/** The names of composite ops (those with a decomposition). */
+/** The composite ops: defined by a decomposition into core ops (a primitive's decomposition is only a fallback). */
 export function compositeOps(): readonly OpDef[] {
-  return allOps().filter((d) => d.decompose !== undefined);
+  return allOps().filter((d) => isComposite(d.name));
+}
+
+/** Whether an op is a composite (see compositeOps). */
+export function isComposite(op: OpName): op is CompositeOp {
+  return Object.hasOwn(COMPOSITES, op);
 }
 
 /**
@@ -53,7 +82,7 @@ export function compositeOps(): readonly OpDef[] {
  * operand types and what was expected.
  */
 export function typeCheckOp(
-  op: string,
+  op: OpName,
   operands: readonly TensorType[],
   attrs: Attrs,
   loc?: SourceLoc,

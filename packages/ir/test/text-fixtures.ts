@@ -12,12 +12,12 @@ export function elementwiseProgram(): Program {
   const y = b.input('y', f32(1, 3));
   const i = b.input('i', i32(2, 3));
   const c = b.input('c', bool(2, 1));
-  for (const op of ['neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'tanh', 'erf', 'sin', 'cos', 'recip']) b.output(op, b.emit(op, [x], {}, { name: op }));
+  for (const op of ['neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'tanh', 'erf', 'sin', 'cos', 'recip'] as const) b.output(op, b.emit(op, [x], {}, { name: op }));
   b.output('neg_i', b.emit('neg', [i]));
   b.output('abs_i', b.emit('abs', [i]));
-  for (const op of ['add', 'sub', 'mul', 'div', 'max', 'min', 'pow']) b.output(op, b.emit(op, [x, y], {}, { name: op }));
+  for (const op of ['add', 'sub', 'mul', 'div', 'max', 'min', 'pow'] as const) b.output(op, b.emit(op, [x, y], {}, { name: op }));
   b.output('add_i', b.emit('add', [i, i]));
-  for (const op of ['eq', 'ne', 'lt', 'le', 'gt', 'ge']) b.output(op, b.emit(op, [x, y], {}, { name: op }));
+  for (const op of ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const) b.output(op, b.emit(op, [x, y], {}, { name: op }));
   b.output('eq_b', b.emit('eq', [c, c]));
   b.output('where', b.emit('where', [c, x, y], {}, { name: 'sel' }));
   b.output('to_i32', b.emit('cast', [x], { to: 'i32' }));

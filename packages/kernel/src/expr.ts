@@ -1,4 +1,4 @@
-import type { DType, GatherNode } from '@tessera/ir';
+import type { BinaryOp, CompareOp, DType, GatherNode, UnaryOp } from '@tessera/ir';
 
 /**
  * An affine index map: the flat element offset read or written at a point of
@@ -49,9 +49,9 @@ export type Expr =
   | { readonly k: 'axis'; readonly dtype: 'i32'; readonly axis: number }
   /** An element of buffer `buffer` (index into the program's buffer list). */
   | { readonly k: 'load'; readonly dtype: DType; readonly buffer: number; readonly map: IndexMap; readonly indirect?: Indirect }
-  | { readonly k: 'unary'; readonly dtype: DType; readonly op: string; readonly x: Expr }
-  | { readonly k: 'binary'; readonly dtype: DType; readonly op: string; readonly a: Expr; readonly b: Expr }
-  | { readonly k: 'compare'; readonly dtype: 'bool'; readonly op: string; readonly a: Expr; readonly b: Expr }
+  | { readonly k: 'unary'; readonly dtype: DType; readonly op: UnaryOp; readonly x: Expr }
+  | { readonly k: 'binary'; readonly dtype: DType; readonly op: BinaryOp; readonly a: Expr; readonly b: Expr }
+  | { readonly k: 'compare'; readonly dtype: 'bool'; readonly op: CompareOp; readonly a: Expr; readonly b: Expr }
   | { readonly k: 'select'; readonly dtype: DType; readonly cond: Expr; readonly a: Expr; readonly b: Expr }
   | { readonly k: 'cast'; readonly dtype: DType; readonly x: Expr }
   /** A named scalar computed earlier in the kernel: a reduction stage's result, or `acc` in a matmul epilogue. */
@@ -63,13 +63,31 @@ export const E = {
   axis: (axis: number): Expr => ({ k: 'axis', dtype: 'i32', axis }),
   load: (dtype: DType, buffer: number, map: IndexMap, indirect?: Indirect): Expr =>
     indirect ? { k: 'load', dtype, buffer, map, indirect } : { k: 'load', dtype, buffer, map },
-  unary: (op: string, x: Expr): Expr => ({ k: 'unary', dtype: x.dtype, op, x }),
-  binary: (op: string, a: Expr, b: Expr): Expr => ({ k: 'binary', dtype: a.dtype, op, a, b }),
-  compare: (op: string, a: Expr, b: Expr): Expr => ({ k: 'compare', dtype: 'bool', op, a, b }),
+  unary: (op: UnaryOp, x: Expr): Expr => ({ k: 'unary', dtype: x.dtype, op, x }),
+  binary: (op: BinaryOp, a: Expr, b: Expr): Expr => ({ k: 'binary', dtype: a.dtype, op, a, b }),
+  compare: (op: CompareOp, a: Expr, b: Expr): Expr => ({ k: 'compare', dtype: 'bool', op, a, b }),
   select: (cond: Expr, a: Expr, b: Expr): Expr => ({ k: 'select', dtype: a.dtype, cond, a, b }),
   cast: (dtype: DType, x: Expr): Expr => ({ k: 'cast', dtype, x }),
   ref: (dtype: DType, name: string): Expr => ({ k: 'ref', dtype, name }),
 };
+
+/** The direct operands of a node (a gather's index counts as one). */
+export function exprChildren(e: Expr): readonly Expr[] {
+  switch (e.k) {
+    case 'load':
+      return e.indirect ? [e.indirect.index] : [];
+    case 'unary':
+    case 'cast':
+      return [e.x];
+    case 'binary':
+    case 'compare':
+      return [e.a, e.b];
+    case 'select':
+      return [e.cond, e.a, e.b];
+    default:
+      return [];
+  }
+}
 
 /** Calls `fn` on every sub-expression, parents before children. */
 export function walkExpr(e: Expr, fn: (e: Expr) => void): void {

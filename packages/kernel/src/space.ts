@@ -33,14 +33,3 @@ export function mapRange(map: IndexMap, extents: readonly number[]): { min: numb
   });
   return { min, max };
 }
-
-/** Dense row-major strides for a shape. */
-export function denseStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}

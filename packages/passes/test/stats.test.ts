@@ -7,7 +7,7 @@ describe('flopsOf', () => {
     const b = new ProgramBuilder('f');
     const x = b.input('x', tensorType('f32', [4, 5]));
     const i = b.input('i', tensorType('i32', [4, 5]));
-    for (const op of ['reduce_min', 'reduce_prod', 'reduce_any', 'reduce_all']) b.output(op, b.emit(op, [x], { axes: [1] }));
+    for (const op of ['reduce_min', 'reduce_prod', 'reduce_any', 'reduce_all'] as const) b.output(op, b.emit(op, [x], { axes: [1] }));
     b.output('amax', b.emit('argmax', [x], { axis: 0 }));
     b.output('amin', b.emit('argmin', [i], { axis: 1 }));
     b.output('cs', b.emit('cumsum', [x], { axis: 1 }));

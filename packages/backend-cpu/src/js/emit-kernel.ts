@@ -1,6 +1,6 @@
-import { type Combiner, type ConvWindow, type Kernel, type MapKernel, type MatmulKernel, type ReduceKernel, type ReductionStage, type Store, loadedBuffers } from '@tessera/kernel';
-import { DEFAULT_NAMES, JsExprEmitter, jsOffset, jsStoreValue } from './expr.ts';
-import { JS_HELPERS } from './scalar.ts';
+import { type Combiner, type ConvWindow, type Kernel, type MapKernel, type MatmulKernel, type ReduceKernel, type ReductionStage, type Store, legalizeKernel, loadedBuffers, supportOf } from '@tessera/kernel';
+import { DEFAULT_NAMES, JsRenderer, jsOffset, jsStoreValue } from './expr.ts';
+import { JS_CODE, JS_HELPERS } from './scalar.ts';
 import { CodeWriter, loopNest } from './writer.ts';
 
 /** Generated JavaScript for one kernel. */
@@ -20,7 +20,7 @@ const names = DEFAULT_NAMES;
 
 /** Emits the stores at one point: every value first (stores may alias reads), then the writes. */
 function emitStores(w: CodeWriter, stores: readonly Store[], use: (h: string) => void, prefix: string): void {
-  const ex = new JsExprEmitter(names, use, prefix);
+  const ex = new JsRenderer(names, use, prefix);
   for (const s of stores) ex.count(s.value);
   const values = stores.map((s) => ex.emit(s.value));
   w.line(...ex.stmts);
@@ -50,7 +50,7 @@ const JS_FOLD: Readonly<Record<Combiner, { init: string; step: (acc: string, v: 
 
 /** Folds a stage's value at the current point into its accumulator. */
 function foldStage(w: CodeWriter, st: ReductionStage, si: number, use: (h: string) => void): void {
-  const ex = new JsExprEmitter(names, use, `s${si}_`);
+  const ex = new JsRenderer(names, use, `s${si}_`);
   ex.count(st.value);
   const v = ex.emit(st.value);
   const acc = names.ref(st.name);
@@ -107,7 +107,7 @@ function emitMatmul(k: MatmulKernel, w: CodeWriter, use: (h: string) => void, sc
       w.line(`const kc = Math.min(${KC}, ${k.k} - pc);`);
       w.block(`for (let ${ap} = pc; ${ap} < pc + kc; ${ap}++)`, () => {
         w.block(`for (let ${aj} = 0; ${aj} < ${k.n}; ${aj}++)`, () => {
-          const ex = new JsExprEmitter(names, use, 'pb_');
+          const ex = new JsRenderer(names, use, 'pb_');
           ex.count(k.readB);
           const v = ex.emit(k.readB);
           w.line(...ex.stmts, `pb[(((${aj} >> 2) * kc + ${ap} - pc) << 2) + (${aj} & 3)] = ${v};`);
@@ -120,7 +120,7 @@ function emitMatmul(k: MatmulKernel, w: CodeWriter, use: (h: string) => void, sc
           w.block(`for (let ${ap} = pc; ${ap} < pc + kc; ${ap}++)`, () => {
             const at = `pa[((((${ai} - ic) >> 2) * kc + ${ap} - pc) << 2) + ((${ai} - ic) & 3)]`;
             if (k.window) return emitWindowRead(w, k, ap, use, at);
-            const ex = new JsExprEmitter(names, use, 'pa_');
+            const ex = new JsRenderer(names, use, 'pa_');
             ex.count(k.readA);
             const v = ex.emit(k.readA);
             w.line(...ex.stmts, `${at} = ${v};`);
@@ -173,7 +173,7 @@ function emitWindowRead(w: CodeWriter, k: MatmulKernel, ap: string, use: (h: str
   w.line(`const wc = (${ap} / ${kh * kw}) | 0, tap = ${ap} - wc * ${kh * kw}, th = (tap / ${kw}) | 0;`);
   w.line(`const wy = y0 + th * ${win.dilation[0]}, wx = x0 + (tap - th * ${kw}) * ${win.dilation[1]};`);
   w.block(`if (wy >= 0 && wy < ${win.input[0]} && wx >= 0 && wx < ${win.input[1]})`, () => {
-    const ex = new JsExprEmitter(windowNames, use, 'pa_');
+    const ex = new JsRenderer(windowNames, use, 'pa_');
     ex.count(k.readA);
     const v = ex.emit(k.readA);
     w.line(...ex.stmts, `${at} = ${v};`);
@@ -183,7 +183,7 @@ function emitWindowRead(w: CodeWriter, k: MatmulKernel, ap: string, use: (h: str
 
 /** Emits one expression at the current point as a `const` and returns its name. */
 function emitValue(w: CodeWriter, e: import('@tessera/kernel').Expr, use: (h: string) => void, prefix: string): string {
-  const ex = new JsExprEmitter(names, use, `${prefix}_`);
+  const ex = new JsRenderer(names, use, `${prefix}_`);
   ex.count(e);
   const v = ex.emit(e);
   w.line(...ex.stmts, `const ${prefix} = ${v};`);
@@ -232,8 +232,12 @@ function emitAttention(k: import('@tessera/kernel').AttentionKernel, w: CodeWrit
   });
 }
 
-/** Generates the JavaScript of one kernel. */
-export function emitJsKernel(k: Kernel): JsKernelSource {
+/** The scalar ops the JavaScript target has code for. */
+export const JS_SUPPORT = supportOf(JS_CODE);
+
+/** Generates the JavaScript of one kernel (legalised for JS first: ops without JS code become their decompositions). */
+export function emitJsKernel(kernel: Kernel): JsKernelSource {
+  const k = legalizeKernel(kernel, JS_SUPPORT);
   const w = new CodeWriter();
   const helpers = new Set<string>();
   const use = (h: string) => helpers.add(h);

@@ -1,6 +1,6 @@
 import type { DType } from '@tessera/ir';
-import { type Expr, type IndexMap, walkExpr } from '@tessera/kernel';
-import { jsBinary, jsCast, jsCompare, jsConst, jsUnary } from './scalar.ts';
+import { type CastExpr, type IndexMap, type Indirect, type SelectExpr, StringRenderer } from '@tessera/kernel';
+import { JS_CODE, jsCast, jsConst } from './scalar.ts';
 
 /** Names the emitted code uses for buffers, axes and scalar refs. */
 export interface JsNames {
@@ -35,78 +35,45 @@ export function jsOffset(map: IndexMap, names: JsNames): string {
 }
 
 /**
- * Emits scalar expressions as JavaScript. Sub-expressions used more than
- * once become `const` temporaries (CSE by identity), and gathers become
- * checked index temporaries (GATHER_FAULT), so `stmts` must be emitted
- * before the values.
+ * Renders scalar expressions as JavaScript (the shared ExprRenderer with the
+ * JS code table): shared sub-expressions become `const` temporaries and
+ * gathers checked index temporaries (GATHER_FAULT), so `stmts` must be
+ * written before the values.
  */
-export class JsExprEmitter {
-  readonly stmts: string[] = [];
-  private readonly memo = new Map<Expr, string>();
-  private readonly uses = new Map<Expr, number>();
-  private temp = 0;
+export class JsRenderer extends StringRenderer<JsNames> {
+  protected readonly table = JS_CODE;
 
-  constructor(
-    private readonly names: JsNames,
-    private readonly useHelper: (h: string) => void,
-    private readonly prefix = 't',
-  ) {}
-
-  /** Counts uses of shared sub-expressions; call for every root before emitting. */
-  count(e: Expr): void {
-    walkExpr(e, (x) => this.uses.set(x, (this.uses.get(x) ?? 0) + 1));
+  protected declare(name: string, _dtype: DType, code: string): string {
+    return `const ${name} = ${code};`;
   }
 
-  private fresh(): string {
-    return `${this.prefix}${this.temp++}`;
+  protected constant(dtype: DType, value: number): string {
+    return jsConst(dtype, value);
   }
 
-  /** The JS expression for `e` (bool as a JS boolean). */
-  emit(e: Expr): string {
-    const hit = this.memo.get(e);
-    if (hit) return hit;
-    const code = this.emitUncached(e);
-    if ((this.uses.get(e) ?? 0) > 1 && e.k !== 'const' && e.k !== 'axis' && e.k !== 'ref') {
-      const t = this.fresh();
-      this.stmts.push(`const ${t} = ${code};`);
-      this.memo.set(e, t);
-      return t;
-    }
-    return code;
+  protected int(v: number): string {
+    return String(v);
   }
 
-  private emitUncached(e: Expr): string {
-    switch (e.k) {
-      case 'const':
-        return jsConst(e.dtype, e.value);
-      case 'axis':
-        return this.names.axis(e.axis);
-      case 'ref':
-        return this.names.ref(e.name);
-      case 'load': {
-        let off = jsOffset(e.map, this.names);
-        if (e.indirect) {
-          const { extent, site } = e.indirect;
-          const g = this.fresh();
-          this.stmts.push(`let ${g} = ${this.emit(e.indirect.index)};`);
-          // Out of range: recorded (the runtime throws after the run) and row 0 read instead.
-          this.stmts.push(`if (!(${g} >= 0 && ${g} < ${extent})) ${g} = ${GATHER_FAULT}(${JSON.stringify(site.node)}, ${jsOffset(site.position, this.names)}, ${g});`);
-          off = `${off} + ${e.indirect.stride} * ${g}`;
-        }
-        const v = `${this.names.buffer(e.buffer)}[${off}]`;
-        return e.dtype === 'bool' ? `(${v} !== 0)` : v;
-      }
-      case 'unary':
-        return jsUnary(e.op, e.dtype, this.emit(e.x), this.useHelper);
-      case 'binary':
-        return jsBinary(e.op, e.dtype, this.emit(e.a), this.emit(e.b), this.useHelper);
-      case 'compare':
-        return jsCompare(e.op, this.emit(e.a), this.emit(e.b));
-      case 'select':
-        return `(${this.emit(e.cond)} ? ${this.emit(e.a)} : ${this.emit(e.b)})`;
-      case 'cast':
-        return jsCast(e.x.dtype, e.dtype, this.emit(e.x), this.useHelper);
-    }
+  protected offset(map: IndexMap): string {
+    return jsOffset(map, this.names);
+  }
+
+  protected checkIndex(g: string, index: string, { extent, site }: Indirect): string[] {
+    return [`let ${g} = ${index};`, `if (!(${g} >= 0 && ${g} < ${extent})) ${g} = ${GATHER_FAULT}(${JSON.stringify(site.node)}, ${jsOffset(site.position, this.names)}, ${g});`];
+  }
+
+  protected element(buffer: number, offset: string, dtype: DType): string {
+    const v = `${this.names.buffer(buffer)}[${offset}]`;
+    return dtype === 'bool' ? `(${v} !== 0)` : v;
+  }
+
+  protected select(_e: SelectExpr, cond: string, a: string, b: string): string {
+    return `(${cond} ? ${a} : ${b})`;
+  }
+
+  protected cast(e: CastExpr, x: string): string {
+    return jsCast(e.x.dtype, e.dtype, x, this.use);
   }
 }
 

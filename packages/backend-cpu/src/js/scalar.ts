@@ -1,18 +1,12 @@
 import type { DType } from '@tessera/ir';
+import { type BinaryCode, type CodeTable, DECOMPOSE, sourceCode } from '@tessera/kernel';
+import type { JsRenderer } from './expr.ts';
 
 /**
  * Helpers the generated JavaScript may call, emitted into a kernel only when
- * it uses them. erf: Numerical Recipes' erfc Chebyshev fit, fractional error
- * below 1.2e-7 everywhere, so |erf error| < 1.2e-7: within the f32 tolerance
- * policy of the differential tests.
+ * it uses them.
  */
 export const JS_HELPERS: Record<string, string> = {
-  erf: `function erf(x) {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-  return x >= 0 ? 1 - r : r - 1;
-}`,
   pow: `function pow(a, b) {
   return a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b);
 }`,
@@ -22,66 +16,49 @@ export const JS_HELPERS: Record<string, string> = {
 }`,
 };
 
-/** JavaScript for a unary op on an operand expression; `use` records helpers needed. */
-export function jsUnary(op: string, dtype: DType, x: string, use: (h: string) => void): string {
-  const int = dtype === 'i32';
-  switch (op) {
-    case 'neg':
-      return int ? `(-${x} | 0)` : `(-${x})`;
-    case 'abs':
-      return int ? `(Math.abs(${x}) | 0)` : `Math.abs(${x})`;
-    case 'exp':
-    case 'log':
-    case 'sqrt':
-    case 'tanh':
-    case 'sin':
-    case 'cos':
-      return `Math.${op}(${x})`;
-    case 'rsqrt':
-      return `(1 / Math.sqrt(${x}))`;
-    case 'recip':
-      return `(1 / ${x})`;
-    case 'erf':
-      use('erf');
-      return `erf(${x})`;
-    default:
-      throw new Error(`js emitter: no unary op '${op}'`);
-  }
-}
+type Binary = BinaryCode<JsRenderer, string, string>;
 
-/** JavaScript for a binary arithmetic op. i32 results wrap like the interpreter. */
-export function jsBinary(op: string, dtype: DType, a: string, b: string, use: (h: string) => void): string {
-  const int = dtype === 'i32';
-  switch (op) {
-    case 'add':
-      return int ? `((${a} + ${b}) | 0)` : `(${a} + ${b})`;
-    case 'sub':
-      return int ? `((${a} - ${b}) | 0)` : `(${a} - ${b})`;
-    case 'mul':
-      return int ? `Math.imul(${a}, ${b})` : `(${a} * ${b})`;
-    case 'div':
-      return `(${a} / ${b})`;
-    case 'max':
-      return `Math.max(${a}, ${b})`;
-    case 'min':
-      return `Math.min(${a}, ${b})`;
-    case 'pow':
-      // IEEE pow (1^NaN = 1), as the interpreter defines it.
-      use('pow');
-      return `pow(${a}, ${b})`;
-    default:
-      throw new Error(`js emitter: no binary op '${op}'`);
-  }
-}
+const { call, infix, helper2 } = sourceCode;
+/** `Math.NAME(x)`. */
+const math = (name: string) => call(`Math.${name}`);
+/** An infix operator whose i32 result wraps to 32 bits (`| 0`). */
+const wrapping =
+  (sym: string): Binary =>
+  (r, a, b, e) =>
+    e.dtype === 'i32' ? `(${infix(sym)(r, a, b)} | 0)` : infix(sym)(r, a, b);
 
-const COMPARE_JS: Record<string, string> = { eq: '===', ne: '!==', lt: '<', le: '<=', gt: '>', ge: '>=' };
-
-/** JavaScript for a comparison (a JS boolean). */
-export function jsCompare(op: string, a: string, b: string): string {
-  const sym = COMPARE_JS[op];
-  if (!sym) throw new Error(`js emitter: no comparison '${op}'`);
-  return `(${a} ${sym} ${b})`;
-}
+/**
+ * The JavaScript code table. Values are JS numbers (f32 kept in float64,
+ * rounded when stored), bool is a JS boolean; i32 results wrap like the
+ * interpreter's `| 0`.
+ */
+export const JS_CODE: CodeTable<JsRenderer, string, string> = {
+  target: 'js',
+  unary: {
+    neg: (_r, x, e) => (e.dtype === 'i32' ? `(-${x} | 0)` : `(-${x})`),
+    abs: (_r, x, e) => (e.dtype === 'i32' ? `(Math.abs(${x}) | 0)` : `Math.abs(${x})`),
+    exp: math('exp'),
+    log: math('log'),
+    sqrt: math('sqrt'),
+    rsqrt: (_r, x) => `(1 / Math.sqrt(${x}))`,
+    tanh: math('tanh'),
+    erf: DECOMPOSE,
+    sin: math('sin'),
+    cos: math('cos'),
+    recip: (_r, x) => `(1 / ${x})`,
+  },
+  binary: {
+    add: wrapping('+'),
+    sub: wrapping('-'),
+    mul: (_r, a, b, e) => (e.dtype === 'i32' ? `Math.imul(${a}, ${b})` : `(${a} * ${b})`),
+    div: infix('/'),
+    max: (_r, a, b) => `Math.max(${a}, ${b})`,
+    min: (_r, a, b) => `Math.min(${a}, ${b})`,
+    // IEEE pow (1^NaN = 1), as the interpreter defines it.
+    pow: helper2('pow'),
+  },
+  compare: { eq: infix('==='), ne: infix('!=='), lt: infix('<'), le: infix('<='), gt: infix('>'), ge: infix('>=') },
+};
 
 /** JavaScript for a cast between representations: bool is a JS boolean, numbers are numbers. */
 export function jsCast(from: DType, to: DType, x: string, use: (h: string) => void): string {

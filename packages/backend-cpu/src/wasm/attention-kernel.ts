@@ -13,6 +13,7 @@
  * the graph's softmax gives. Threads split the (batch entry, query block)
  * pairs.
  */
+import { numel } from '@tessera/ir';
 import type { AttentionKernel } from '@tessera/kernel';
 import { F32, type FunctionBuilder, I32, V128 } from './binary.ts';
 import { SCRATCH, align64, decompose, forEachChunk, kernelFunction, onlyThreadZero, roundUp, setMin } from './kernel-common.ts';
@@ -20,9 +21,9 @@ import { emitRowLoop } from './map-kernel.ts';
 import { MR, NR } from './micro-kernel.ts';
 import { OP, SIMD } from './opcodes.ts';
 import { emitPack, emitPackRaw } from './pack.ts';
-import { ScalarEmitter } from './scalar-expr.ts';
+import { WasmScalarRenderer } from './scalar-expr.ts';
 import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
-import { VectorEmitter, vectorizable } from './vector-expr.ts';
+import { WasmVectorRenderer, vectorizable } from './vector-expr.ts';
 
 
 /** Queries per block: the scores block (QB x tk floats) stays in L2. */
@@ -33,7 +34,7 @@ export function emitAttentionKernel(k: AttentionKernel, facts: ProgramFacts, mic
   const f = kernelFunction();
   const nb = k.batch.length;
   const [AI, AJ, AC] = [nb, nb + 1, nb + 2];
-  const batchTotal = k.batch.reduce((a, b) => a * b, 1);
+  const batchTotal = numel(k.batch);
   const qb = Math.min(roundUp(QUERY_BLOCK, MR), roundUp(k.tq, MR));
   const blocks = Math.ceil(k.tq / qb);
   const KC = facts.blocking.kc;
@@ -183,7 +184,7 @@ function emitSoftmaxRows(
 
     // Pass 1: s = scale * S (+ bias), -inf where not kept; m = max s.
     f.f32x4(-Infinity).set(vm);
-    const vex = new VectorEmitter(f, facts, addr, { va: AJ, j, ref: noRef });
+    const vex = new WasmVectorRenderer(f, facts, addr, { va: AJ, j, ref: noRef });
     for (const e of masks) vex.count(e);
     vex.hoist(masks);
     f.for(j, () => f.i32(0), () => f.get(jEnd4), 4, () => {
@@ -206,7 +207,7 @@ function emitSoftmaxRows(
     for (let lane = 1; lane < 4; lane++) f.get(m).get(vm).simdLane(SIMD.f32x4_extract_lane, lane).op(OP.f32_max).set(m);
     f.for(j, () => f.get(jEnd4), () => f.get(jEnd), 1, () => {
       sAddr();
-      const sx = new ScalarEmitter(f, facts, addr, noRef);
+      const sx = new WasmScalarRenderer(f, facts, addr, noRef);
       for (const e of masks) sx.count(e);
       f.get(a).mem(OP.f32_load, 2).op(OP.f64_promote_f32).f64(k.scale).op(OP.f64_mul);
       if (k.bias) {

@@ -5,14 +5,15 @@
  * multiples of 4. Each row runs an f32x4 loop over the last axis (when
  * every value has a vector form) and a scalar tail.
  */
+import { numel } from '@tessera/ir';
 import type { MapKernel, Store } from '@tessera/kernel';
 import { type FunctionBuilder, I32 } from './binary.ts';
 import { collapseMapKernel } from './collapse.ts';
 import { decompose, forEachChunk, kernelFunction, onlyThreadZero } from './kernel-common.ts';
 import { OP } from './opcodes.ts';
-import { ScalarEmitter, emitScalarStores } from './scalar-expr.ts';
+import { WasmScalarRenderer, emitScalarStores } from './scalar-expr.ts';
 import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
-import { VectorEmitter, emitVectorStores, vectorizable } from './vector-expr.ts';
+import { WasmVectorRenderer, emitVectorStores, vectorizable } from './vector-expr.ts';
 
 /** Fewest rows split by rows; fewer are split along the last axis instead. */
 const MIN_ROW_CHUNKS = 16;
@@ -56,7 +57,7 @@ export function emitRowLoop(
   f.set(j);
   if (opts.vector) {
     const vref = opts.vectorRef;
-    const ex = new VectorEmitter(f, facts, addr, { va: opts.va, j, ref: vref ? (n) => vref(n, j) : noRef, ...(opts.variantRefs ? { variantRefs: opts.variantRefs } : {}) });
+    const ex = new WasmVectorRenderer(f, facts, addr, { va: opts.va, j, ref: vref ? (n) => vref(n, j) : noRef, ...(opts.variantRefs ? { variantRefs: opts.variantRefs } : {}) });
     ex.hoist(opts.stores.map((s) => s.value));
     const last = f.local(I32);
     f.get(opts.j1).i32(3).op(OP.i32_sub).set(last);
@@ -72,7 +73,7 @@ export function emitRowLoop(
     f.get(j).get(opts.j1).op(OP.i32_ge_s).brIf(exit);
     f.loop((top) => {
       const sref = opts.scalarRef;
-      const ex = new ScalarEmitter(f, facts, addr, sref ? (n) => sref(n, j) : noRef);
+      const ex = new WasmScalarRenderer(f, facts, addr, sref ? (n) => sref(n, j) : noRef);
       emitScalarStores(f, ex, addr, opts.stores);
       f.get(j).i32(1).op(OP.i32_add).tee(j).get(opts.j1).op(OP.i32_lt_s).brIf(top);
     });
@@ -86,7 +87,7 @@ export function emitMapKernel(kernel: MapKernel, facts: ProgramFacts): FunctionB
   const rank = k.shape.length;
   const inner = k.shape[rank - 1]!;
   const outerExtents = k.shape.slice(0, rank - 1);
-  const rows = outerExtents.reduce((a, b) => a * b, 1);
+  const rows = numel(outerExtents);
   const total = rows * inner;
   const r0 = f.local(I32);
   const r1 = f.local(I32);

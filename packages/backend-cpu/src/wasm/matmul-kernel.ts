@@ -20,6 +20,7 @@
  * and chunk cost a thread a share of its work that grows with the thread
  * count (each chunk is narrower, A is not).
  */
+import { numel } from '@tessera/ir';
 import type { MatmulKernel } from '@tessera/kernel';
 import { type FunctionBuilder, I32 } from './binary.ts';
 import { CHUNKS_PER_THREAD, SCRATCH, align64, decompose, forEachChunk, kernelFunction, onlyThreadZero, roundUp, setMin } from './kernel-common.ts';
@@ -79,7 +80,7 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
   const f = kernelFunction();
   const nb = k.batch.length;
   const [AI, AJ, AP] = [nb, nb + 1, nb + 2];
-  const batchTotal = k.batch.reduce((a, b) => a * b, 1);
+  const batchTotal = numel(k.batch);
   const L = scratchLayout(k, facts.blocking);
   const { mc: MC, kc: KC, nc: NC } = L;
   const [b0, b1, i0, i1, j0, j1] = f.locals(I32, 6);

@@ -14,7 +14,7 @@
 import type { Expr, IndexMap } from '@tessera/kernel';
 import { type FunctionBuilder, I32, V128 } from './binary.ts';
 import { OP, SIMD } from './opcodes.ts';
-import { ScalarEmitter } from './scalar-expr.ts';
+import { WasmScalarRenderer } from './scalar-expr.ts';
 import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
 
 /**
@@ -123,7 +123,7 @@ export function emitPack(f: FunctionBuilder, facts: ProgramFacts, s: PackSpec): 
       f.mem(OP.f32_load, 2).mem(OP.f32_store, 2);
       return;
     }
-    const ex = new ScalarEmitter(f, facts, addr, (name) => {
+    const ex = new WasmScalarRenderer(f, facts, addr, (name) => {
       throw new Error(`wasm emitter: matmul prologue refers to '${name}'`);
     });
     ex.count(s.value);

@@ -5,8 +5,8 @@
  * per kernel that has a wasm form. Kernels without one keep the JS
  * backend's code and run on views of the same memory.
  */
-import { TesseraError } from '@tessera/ir';
-import { type BufferDecl, type Kernel, type KernelProgram, assertBufferElements, describeBuffer, formatBytes, gatherSites, siteNumbers } from '@tessera/kernel';
+import { TesseraError, byteSize } from '@tessera/ir';
+import { type BufferDecl, type Kernel, type KernelProgram, assertBufferElements, describeBuffer, formatBytes, gatherSites, legalizeKernel, siteNumbers, supportOfAll } from '@tessera/kernel';
 import { FAULT_SLOT_BYTES, faultSlotBytes } from '../gather-fault-slots.ts';
 import { type JsKernelSource, emitJsKernel } from '../js/emit-kernel.ts';
 import { F64, type FunctionBuilder, ModuleBuilder } from './binary.ts';
@@ -18,8 +18,13 @@ import { addMicroKernel } from './micro-kernel.ts';
 import { relaxedSimdAvailable, relaxedSimdByDefault } from './relaxed-simd.ts';
 import { emitReduceKernel } from './reduce-kernel.ts';
 import { RUNTIME_IMPORT_SIGNATURES } from './runtime-imports.ts';
-import { type MatmulBlocking, type ProgramFacts, type WasmLib, elemSize } from './scope.ts';
+import { type MatmulBlocking, type ProgramFacts, type WasmLib } from './scope.ts';
+import { WASM_SCALAR_CODE } from './scalar-expr.ts';
+import { WASM_VECTOR_CODE } from './vector-expr.ts';
 import { addVectorMath } from './vmath.ts';
+
+/** The scalar ops both wasm code tables have code for (a kernel may take either path, or both). */
+export const WASM_SUPPORT = supportOfAll(WASM_SCALAR_CODE, WASM_VECTOR_CODE);
 
 /** How one kernel runs. */
 export type WasmKernelPlan =
@@ -81,7 +86,7 @@ const BACKEND = 'cpu backend (wasm)';
 
 /** The error for a memory plan over WASM32_MAX_BYTES, naming what takes the most. */
 function memoryTooLarge(p: KernelProgram, total: number, scratch: number, threads: number): TesseraError {
-  const bytes = (b: BufferDecl) => b.size * elemSize(b.dtype);
+  const bytes = (b: BufferDecl) => b.size * byteSize(b.dtype);
   const temps = p.buffers.filter((b) => b.arenaOffset !== undefined).sort((a, b) => bytes(b) - bytes(a));
   const parts = [
     ...p.buffers.filter((b) => b.arenaOffset === undefined).map((b) => ({ bytes: bytes(b), text: `buffer ${describeBuffer(b)}` })),
@@ -95,7 +100,9 @@ function memoryTooLarge(p: KernelProgram, total: number, scratch: number, thread
 /** A kernel's wasm function and the scratch bytes per thread it needs, or why it has none. */
 type Emitted = { readonly fn: FunctionBuilder; readonly scratch: number } | { readonly reason: string };
 
-function emitKernel(k: Kernel, facts: ProgramFacts, micro: number): Emitted {
+function emitKernel(kernel: Kernel, facts: ProgramFacts, micro: number): Emitted {
+  // Legalised first: ops without wasm code become their decompositions.
+  const k = legalizeKernel(kernel, WASM_SUPPORT);
   switch (k.kind) {
     case 'map':
       return { fn: emitMapKernel(k, facts), scratch: 0 };
@@ -129,7 +136,7 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   const offsets = p.buffers.map((b) => {
     if (b.arenaOffset !== undefined) return arenaBase + b.arenaOffset;
     const at = end;
-    end = align(end + b.size * elemSize(b.dtype));
+    end = align(end + b.size * byteSize(b.dtype));
     return at;
   });
   const shared = threads > 1;
@@ -139,7 +146,7 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
     sig.set(name, m.importFunc('m', name, arity === 2 ? [F64, F64] : [F64], [F64]));
   }
   // The memory size is only known after the kernels (scratch); imports are encoded at the end, so set it then.
-  const lib: WasmLib = { ...(Object.fromEntries(sig) as Omit<WasmLib, 'vexp' | 'vtanh' | 'verf'>), ...addVectorMath(m) };
+  const lib: WasmLib = { ...(Object.fromEntries(sig) as Omit<WasmLib, 'vexp' | 'vtanh'>), ...addVectorMath(m) };
   const relaxedSimd = useRelaxedSimd(options.relaxedSimd);
   const micro = addMicroKernel(m, relaxedSimd);
   const countersBase = end;

@@ -7,15 +7,15 @@
  * row stores over the reduced axes (vectorised like a map row, stage
  * results splatted).
  */
-import type { DType } from '@tessera/ir';
+import { type DType, numel } from '@tessera/ir';
 import type { Combiner, ReduceKernel, ReductionStage } from '@tessera/kernel';
 import { F64, type FunctionBuilder, I32, V128 } from './binary.ts';
 import { decompose, forEachChunk, kernelFunction, onlyThreadZero } from './kernel-common.ts';
 import { emitRowLoop } from './map-kernel.ts';
 import { OP, SIMD } from './opcodes.ts';
-import { ScalarEmitter, emitScalarStores } from './scalar-expr.ts';
+import { WasmScalarRenderer, emitScalarStores } from './scalar-expr.ts';
 import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
-import { VectorEmitter, vectorizable } from './vector-expr.ts';
+import { WasmVectorRenderer, vectorizable } from './vector-expr.ts';
 
 /** Named scalars of one parallel point: the scalar local, and a lazily made splat. */
 class Refs {
@@ -111,14 +111,14 @@ function emitScanRow(f: FunctionBuilder, facts: ProgramFacts, k: ReduceKernel, a
   addr.hoist(k.stages.map((st) => st.value), k.rowStores);
   f.for(j, () => f.i32(0), () => f.i32(k.shape[rank - 1]!), 1, () => {
     k.stages.forEach((st, i) => {
-      const ex = new ScalarEmitter(f, facts, addr, refs.pushScalar);
+      const ex = new WasmScalarRenderer(f, facts, addr, refs.pushScalar);
       f.get(accs[i]!);
       ex.count(st.value);
       ex.emit(st.value);
       foldInto(f, st, accs[i]!);
       refs.define(st.name, accs[i]!, st.dtype);
     });
-    emitScalarStores(f, new ScalarEmitter(f, facts, addr, refs.pushScalar), addr, k.rowStores);
+    emitScalarStores(f, new WasmScalarRenderer(f, facts, addr, refs.pushScalar), addr, k.rowStores);
   });
 }
 
@@ -151,7 +151,7 @@ function emitStage(
     addr.hoist([st.value]);
     f.i32(0).set(j);
     if (vector) {
-      const ex = new VectorEmitter(f, facts, addr, { va: reduced.va, j, ref: refs.pushSplat });
+      const ex = new WasmVectorRenderer(f, facts, addr, { va: reduced.va, j, ref: refs.pushSplat });
       ex.hoist([st.value]);
       ex.count(st.value);
       f.block((exit) => {
@@ -168,7 +168,7 @@ function emitStage(
     f.block((exit) => {
       f.get(j).i32(reduced.last).op(OP.i32_ge_s).brIf(exit);
       f.loop((top) => {
-        const ex = new ScalarEmitter(f, facts, addr, refs.pushScalar);
+        const ex = new WasmScalarRenderer(f, facts, addr, refs.pushScalar);
         f.get(acc);
         ex.count(st.value);
         ex.emit(st.value);
@@ -195,8 +195,8 @@ export function emitReduceKernel(k: ReduceKernel, facts: ProgramFacts): Function
   const pr = rank - k.reduceRank;
   const outerExtents = k.shape.slice(0, pr);
   const innerExtents = k.shape.slice(pr);
-  const rows = outerExtents.reduce((a, b) => a * b, 1);
-  const work = rows * innerExtents.reduce((a, b) => a * b, 1) * Math.max(1, k.stages.length + (k.rowStores.length ? 1 : 0));
+  const rows = numel(outerExtents);
+  const work = rows * numel(innerExtents) * Math.max(1, k.stages.length + (k.rowStores.length ? 1 : 0));
   const r0 = f.local(I32);
   const r1 = f.local(I32);
   const parallel = work >= facts.minParallelWork;
@@ -219,7 +219,7 @@ export function emitReduceKernel(k: ReduceKernel, facts: ProgramFacts): Function
       if (k.stores.length) {
         const atZero: (AxisSource | undefined)[] = [...axes.slice(0, pr), ...innerExtents.map(() => ({ value: 0 }))];
         const addr = new Addresser(f, facts, atZero);
-        emitScalarStores(f, new ScalarEmitter(f, facts, addr, refs.pushScalar), addr, k.stores);
+        emitScalarStores(f, new WasmScalarRenderer(f, facts, addr, refs.pushScalar), addr, k.stores);
       }
       if (k.rowStores.length) {
         const vector = reduced.last >= 4 && k.rowStores.every((s) => vectorizable(s.value));

@@ -1,17 +1,15 @@
 /**
  * The functions a Tessera wasm module imports (module "m"), so scalar wasm
- * has the JS backend's numerics: Math's exp/log/sin/cos/tanh, the JS
- * backend's erf and IEEE pow. Workers rebuild
- * the same object from `RUNTIME_IMPORTS_SOURCE`.
+ * has the JS backend's numerics: Math's exp/log/sin/cos/tanh and IEEE pow.
+ * Workers rebuild the same object from `RUNTIME_IMPORTS_SOURCE`.
  */
 import { JS_HELPERS } from '../js/scalar.ts';
 
 /** JavaScript source of a function `makeRuntimeImports()` returning the import object's "m" namespace. */
 export const RUNTIME_IMPORTS_SOURCE = `function makeRuntimeImports() {
-${JS_HELPERS.erf}
 ${JS_HELPERS.pow}
   return {
-    exp: Math.exp, log: Math.log, sin: Math.sin, cos: Math.cos, tanh: Math.tanh, erf, pow,
+    exp: Math.exp, log: Math.log, sin: Math.sin, cos: Math.cos, tanh: Math.tanh, pow,
   };
 }`;
 
@@ -21,12 +19,11 @@ export function runtimeImports(): Record<string, (...args: number[]) => number> 
 }
 
 /** Names and arities of the imported functions, in import order. */
-export const RUNTIME_IMPORT_SIGNATURES: readonly { readonly name: 'exp' | 'log' | 'sin' | 'cos' | 'tanh' | 'erf' | 'pow'; readonly arity: 1 | 2 }[] = [
+export const RUNTIME_IMPORT_SIGNATURES: readonly { readonly name: 'exp' | 'log' | 'sin' | 'cos' | 'tanh' | 'pow'; readonly arity: 1 | 2 }[] = [
   { name: 'exp', arity: 1 },
   { name: 'log', arity: 1 },
   { name: 'sin', arity: 1 },
   { name: 'cos', arity: 1 },
   { name: 'tanh', arity: 1 },
-  { name: 'erf', arity: 1 },
   { name: 'pow', arity: 2 },
 ];

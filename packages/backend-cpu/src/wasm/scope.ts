@@ -4,7 +4,7 @@
  * buffer lives, where each iteration axis is held, and the addresses of
  * affine loads and stores (with per-row bases hoisted out of inner loops).
  */
-import type { DType } from '@tessera/ir';
+import { type DType, byteSize } from '@tessera/ir';
 import type { FaultSlotLayout } from '../gather-fault-slots.ts';
 import { type Expr, type IndexMap, walkExpr } from '@tessera/kernel';
 import { type FunctionBuilder, I32 } from './binary.ts';
@@ -12,24 +12,17 @@ import { OP } from './opcodes.ts';
 
 /** Function indices of the runtime library every module carries. */
 export interface WasmLib {
-  /** Imported f64 -> f64 math (Math.exp, ... and the JS backend's erf), so scalar wasm matches the JS backend. */
+  /** Imported f64 -> f64 math (Math.exp, ...), so scalar wasm matches the JS backend. */
   readonly exp: number;
   readonly log: number;
   readonly sin: number;
   readonly cos: number;
   readonly tanh: number;
-  readonly erf: number;
   /** (f64, f64) -> f64, IEEE pow. */
   readonly pow: number;
   /** Module-defined f32x4 -> f32x4 approximations (see vmath.ts). */
   readonly vexp: number;
   readonly vtanh: number;
-  readonly verf: number;
-}
-
-/** Bytes per element of a dtype in linear memory. */
-export function elemSize(d: DType): number {
-  return d === 'bool' ? 1 : 4;
 }
 
 /** Where an iteration axis's current value is: an i32 local, or a constant. */
@@ -116,7 +109,7 @@ export class Addresser {
 
   /** Pushes constant + sum of stride*axis terms over the axes `which` selects (in bytes). */
   private pushTerms(buffer: number, map: IndexMap, which: (a: number) => boolean, withConstant: boolean): void {
-    const es = elemSize(this.facts.dtypes[buffer]!);
+    const es = byteSize(this.facts.dtypes[buffer]!);
     let pushed = false;
     let constant = withConstant ? this.facts.offsets[buffer]! + map.offset * es : 0;
     map.strides.forEach((s, a) => {

@@ -5,14 +5,15 @@
  * lane masks (all ones or zero). Loads with unit stride on `va` are single
  * v128 loads, stride 0 is a splat, other strides load lane by lane.
  * Sub-expressions that do not depend on `va` are hoisted: computed once
- * before the loop (`hoist`). exp, tanh and erf use the approximations of
+ * before the loop (`hoist`). exp and tanh use the approximations of
  * vmath.ts; log, sin, cos and pow call the scalar imports lane by lane.
  */
-import type { DType } from '@tessera/ir';
-import { type Expr, type Store, walkExpr } from '@tessera/kernel';
-import { type FunctionBuilder, I32, V128 } from './binary.ts';
+import { type DType, byteSize } from '@tessera/ir';
+import { type BinaryCode, type CodeTable, DECOMPOSE, type Expr, type LoadExpr, type Store, type UnaryCode, exprChildren, walkExpr } from '@tessera/kernel';
+import { type FunctionBuilder, I32, V128, type ValType } from './binary.ts';
 import { OP, SIMD } from './opcodes.ts';
-import { type Addresser, type ProgramFacts, elemSize } from './scope.ts';
+import { type Addresser, type ProgramFacts } from './scope.ts';
+import { type Push, StackRenderer, stackCode } from './stack-renderer.ts';
 
 /** Where the vectorised loop is. */
 export interface VectorSite {
@@ -35,154 +36,172 @@ export function vectorizable(e: Expr): boolean {
   return ok;
 }
 
-const F_CMP: Record<string, number> = { eq: SIMD.f32x4_eq, ne: SIMD.f32x4_ne, lt: SIMD.f32x4_lt, le: SIMD.f32x4_le, gt: SIMD.f32x4_gt, ge: SIMD.f32x4_ge };
-const I_CMP: Record<string, number> = { eq: SIMD.i32x4_eq, ne: SIMD.i32x4_ne, lt: SIMD.i32x4_lt_s, le: SIMD.i32x4_le_s, gt: SIMD.i32x4_gt_s, ge: SIMD.i32x4_ge_s };
-const F_BIN: Record<string, number> = { add: SIMD.f32x4_add, sub: SIMD.f32x4_sub, mul: SIMD.f32x4_mul, div: SIMD.f32x4_div, max: SIMD.f32x4_max, min: SIMD.f32x4_min };
-const I_BIN: Record<string, number> = { add: SIMD.i32x4_add, sub: SIMD.i32x4_sub, mul: SIMD.i32x4_mul, max: SIMD.i32x4_max_s, min: SIMD.i32x4_min_s };
+type Unary = UnaryCode<WasmVectorRenderer, Push, void>;
+type Binary = BinaryCode<WasmVectorRenderer, Push, void>;
 
-/** Emits f32x4 code for expressions at one vector step; shared sub-expressions once (CSE by identity). */
-export class VectorEmitter {
-  private readonly uses = new Map<Expr, number>();
-  private readonly memo = new Map<Expr, number>();
-  private readonly variance = new Map<Expr, boolean>();
+const { unary: lanes, binary, compare } = stackCode;
+/** A module function v128 -> v128 of vmath.ts. */
+const vcall =
+  (name: 'vexp' | 'vtanh'): Unary =>
+  (r, x) => {
+    x();
+    r.f.call(r.facts.lib[name]);
+  };
+/** An imported f64 function lane by lane (no f32x4 form). */
+const perLaneCall =
+  (name: 'log' | 'sin' | 'cos'): Unary =>
+  (r, x) => {
+    x();
+    const v = r.f.local(V128);
+    r.f.set(v);
+    r.perLane(r.facts.lib[name], v);
+  };
+/** 1 / (code applied to x): pushes 1 first. */
+const reciprocalOf =
+  (...code: number[]): Unary =>
+  (r, x) => {
+    r.f.f32x4(1);
+    x();
+    for (const c of code) r.f.simd(c);
+    r.f.simd(SIMD.f32x4_div);
+  };
+/** The f32x4 code table: f32 in float32, i32 in i32x4 lanes, bool as lane masks. */
+export const WASM_VECTOR_CODE: CodeTable<WasmVectorRenderer, Push, void> = {
+  target: 'wasm-simd',
+  unary: {
+    neg: lanes(SIMD.f32x4_neg, SIMD.i32x4_neg),
+    abs: lanes(SIMD.f32x4_abs, SIMD.i32x4_abs),
+    exp: vcall('vexp'),
+    log: perLaneCall('log'),
+    sqrt: lanes(SIMD.f32x4_sqrt),
+    rsqrt: reciprocalOf(SIMD.f32x4_sqrt),
+    tanh: vcall('vtanh'),
+    erf: DECOMPOSE,
+    sin: perLaneCall('sin'),
+    cos: perLaneCall('cos'),
+    recip: reciprocalOf(),
+  },
+  binary: {
+    add: binary(SIMD.f32x4_add, SIMD.i32x4_add),
+    sub: binary(SIMD.f32x4_sub, SIMD.i32x4_sub),
+    mul: binary(SIMD.f32x4_mul, SIMD.i32x4_mul),
+    div: binary(SIMD.f32x4_div),
+    max: binary(SIMD.f32x4_max, SIMD.i32x4_max_s),
+    min: binary(SIMD.f32x4_min, SIMD.i32x4_min_s),
+    pow: (r, a, b) => {
+      const f = r.f;
+      const [v, w] = [f.local(V128), f.local(V128)];
+      a();
+      b();
+      f.set(w).set(v);
+      r.perLane(r.facts.lib.pow, v, w);
+    },
+  },
+  compare: {
+    eq: compare(SIMD.f32x4_eq, SIMD.i32x4_eq),
+    ne: compare(SIMD.f32x4_ne, SIMD.i32x4_ne),
+    lt: compare(SIMD.f32x4_lt, SIMD.i32x4_lt_s),
+    le: compare(SIMD.f32x4_le, SIMD.i32x4_le_s),
+    gt: compare(SIMD.f32x4_gt, SIMD.i32x4_gt_s),
+    ge: compare(SIMD.f32x4_ge, SIMD.i32x4_ge_s),
+  },
+};
+
+/**
+ * Renders expressions as f32x4 code at one vector step (the shared renderer
+ * with the f32x4 code table). Sub-expressions that do not change along the
+ * vectorised axis can be hoisted: computed once before the loop (`hoist`).
+ */
+export class WasmVectorRenderer extends StackRenderer {
+  protected readonly table = WASM_VECTOR_CODE;
+  private readonly variance = new Map<number, boolean>();
 
   constructor(
-    private readonly f: FunctionBuilder,
-    private readonly facts: ProgramFacts,
-    private readonly addr: Addresser,
+    f: FunctionBuilder,
+    facts: ProgramFacts,
+    addr: Addresser,
     private readonly site: VectorSite,
-  ) {}
+  ) {
+    super(f, facts, addr);
+  }
 
-  /** Counts uses of shared sub-expressions; call for every root before emitting. */
-  count(e: Expr): this {
-    walkExpr(e, (x) => this.uses.set(x, (this.uses.get(x) ?? 0) + 1));
-    return this;
+  protected valType(): ValType {
+    return V128;
+  }
+
+  instr(code: number): void {
+    this.f.simd(code);
+  }
+
+  protected readonly selectCode = SIMD.v128_bitselect;
+
+  /** Shared values are kept in locals, axes and refs too (a splat or lane vector costs more than a local). */
+  protected override shareable(e: Expr): boolean {
+    return e.k !== 'const';
   }
 
   /** Whether `e` changes along the vectorised axis. */
   private variant(e: Expr): boolean {
-    const hit = this.variance.get(e);
+    const id = this.ids.id(e);
+    const hit = this.variance.get(id);
     if (hit !== undefined) return hit;
     let v: boolean;
-    switch (e.k) {
-      case 'const':
-        v = false;
-        break;
-      case 'axis':
-        v = e.axis === this.site.va;
-        break;
-      case 'ref':
-        v = this.site.variantRefs?.has(e.name) ?? false;
-        break;
-      case 'load':
-        v = e.map.strides[this.site.va] !== 0 || (e.indirect !== undefined && this.variant(e.indirect.index));
-        break;
-      case 'unary':
-      case 'cast':
-        v = this.variant(e.x);
-        break;
-      case 'binary':
-      case 'compare':
-        v = this.variant(e.a) || this.variant(e.b);
-        break;
-      case 'select':
-        v = this.variant(e.cond) || this.variant(e.a) || this.variant(e.b);
-        break;
-    }
-    this.variance.set(e, v);
+    if (e.k === 'axis') v = e.axis === this.site.va;
+    else if (e.k === 'ref') v = this.site.variantRefs?.has(e.name) ?? false;
+    else if (e.k === 'load' && e.map.strides[this.site.va] !== 0) v = true;
+    else v = exprChildren(e).some((c) => this.variant(c));
+    this.variance.set(id, v);
     return v;
   }
 
   /** Computes the largest loop-invariant sub-expressions of `roots` now, into locals (call before the loop). */
   hoist(roots: readonly Expr[]): void {
     const visit = (e: Expr) => {
-      if (this.memo.has(e) || e.k === 'const') return;
+      if (this.memo.has(this.ids.id(e)) || e.k === 'const') return;
       if (!this.variant(e)) {
-        this.emitUncached(e);
+        this.renderFresh(e);
         const l = this.f.local(V128);
         this.f.set(l);
-        this.memo.set(e, l);
+        this.memo.set(this.ids.id(e), l);
         return;
       }
-      switch (e.k) {
-        case 'load':
-          if (e.indirect) visit(e.indirect.index);
-          return;
-        case 'unary':
-        case 'cast':
-          return visit(e.x);
-        case 'binary':
-        case 'compare':
-          visit(e.a);
-          return visit(e.b);
-        case 'select':
-          visit(e.cond);
-          visit(e.a);
-          return visit(e.b);
-        default:
-          return;
-      }
+      exprChildren(e).forEach(visit);
     };
     roots.forEach(visit);
   }
 
-  /** Pushes the v128 value of `e`. */
-  emit(e: Expr): void {
-    const hit = this.memo.get(e);
-    if (hit !== undefined) {
-      this.f.get(hit);
-      return;
-    }
-    this.emitUncached(e);
-    if ((this.uses.get(e) ?? 0) > 1 && e.k !== 'const') {
-      const l = this.f.local(V128);
-      this.f.tee(l);
-      this.memo.set(e, l);
-    }
+  protected constant(dtype: DType, value: number): void {
+    if (dtype === 'f32') this.f.f32x4(value);
+    else this.f.i32x4(dtype === 'bool' ? (value ? -1 : 0) : value);
   }
 
-  private emitUncached(e: Expr): void {
+  protected override axis(a: number): void {
+    this.addr.axis(a);
+    this.f.simd(SIMD.i32x4_splat);
+    if (a === this.site.va) this.f.i32x4(0, 1, 2, 3).simd(SIMD.i32x4_add);
+  }
+
+  protected ref(name: string, dtype: DType): void {
+    this.site.ref(name, dtype);
+  }
+
+  protected convert(from: DType, to: DType): void {
     const f = this.f;
-    switch (e.k) {
-      case 'const':
-        if (e.dtype === 'f32') f.f32x4(e.value);
-        else f.i32x4(e.dtype === 'bool' ? (e.value ? -1 : 0) : e.value);
-        return;
-      case 'axis':
-        this.addr.axis(e.axis);
-        f.simd(SIMD.i32x4_splat);
-        if (e.axis === this.site.va) f.i32x4(0, 1, 2, 3).simd(SIMD.i32x4_add);
-        return;
-      case 'ref':
-        this.site.ref(e.name, e.dtype);
-        return;
-      case 'load':
-        return this.load(e);
-      case 'unary':
-        return this.unary(e.op, e.dtype, e.x);
-      case 'binary':
-        return this.binary(e.op, e.dtype, e.a, e.b);
-      case 'compare':
-        this.emit(e.a);
-        this.emit(e.b);
-        f.simd((e.a.dtype === 'f32' ? F_CMP : I_CMP)[e.op]!);
-        return;
-      case 'select':
-        this.emit(e.a);
-        this.emit(e.b);
-        this.emit(e.cond);
-        f.simd(SIMD.v128_bitselect);
-        return;
-      case 'cast':
-        return this.cast(e.x.dtype, e.dtype, e.x);
-    }
+    if (to === 'bool') {
+      if (from === 'f32') f.f32x4(0).simd(SIMD.f32x4_ne);
+      else f.i32x4(0).simd(SIMD.i32x4_ne);
+    } else if (to === 'i32') {
+      if (from === 'f32') f.simd(SIMD.i32x4_trunc_sat_f32x4_s);
+      else f.i32x4(1).simd(SIMD.v128_and);
+    } else if (from === 'bool') f.f32x4(1).simd(SIMD.v128_and);
+    else f.simd(SIMD.f32x4_convert_i32x4_s);
   }
 
-  private load(e: Extract<Expr, { k: 'load' }>): void {
+  protected load(e: LoadExpr): void {
     const f = this.f;
     if (e.indirect) throw new Error('wasm emitter: gathers have no vector form (the kernel takes the scalar path)');
     const s = e.map.strides[this.site.va]!;
-    const es = elemSize(e.dtype);
+    const es = byteSize(e.dtype);
     this.addr.push(e.buffer, e.map);
     if (e.dtype === 'bool') {
       if (s === 0) f.mem(OP.i32_load8_u, 0).simd(SIMD.i32x4_splat);
@@ -217,8 +236,8 @@ export class VectorEmitter {
     return this.f;
   }
 
-  /** Applies an imported f64 function to each lane of the f32x4 in local `v` (and `w` for binary ones). */
-  private perLane(fn: number, v: number, w?: number): void {
+  /** Applies an imported f64 function to each lane of the f32x4 in local `v` (and `w` for binary ones); pushes the result. */
+  perLane(fn: number, v: number, w?: number): void {
     const f = this.f;
     f.get(v);
     for (let l = 0; l < 4; l++) {
@@ -227,93 +246,10 @@ export class VectorEmitter {
       f.call(fn).op(OP.f32_demote_f64).simdLane(SIMD.f32x4_replace_lane, l);
     }
   }
-
-  private unary(op: string, d: DType, x: Expr): void {
-    const f = this.f;
-    const lib = this.facts.lib;
-    if (d === 'i32') {
-      this.emit(x);
-      if (op === 'neg') f.simd(SIMD.i32x4_neg);
-      else if (op === 'abs') f.simd(SIMD.i32x4_abs);
-      else throw new Error(`wasm emitter: no i32 unary op '${op}'`);
-      return;
-    }
-    if (op === 'rsqrt' || op === 'recip') f.f32x4(1);
-    this.emit(x);
-    switch (op) {
-      case 'neg':
-        f.simd(SIMD.f32x4_neg);
-        return;
-      case 'abs':
-        f.simd(SIMD.f32x4_abs);
-        return;
-      case 'sqrt':
-        f.simd(SIMD.f32x4_sqrt);
-        return;
-      case 'rsqrt':
-        f.simd(SIMD.f32x4_sqrt).simd(SIMD.f32x4_div);
-        return;
-      case 'recip':
-        f.simd(SIMD.f32x4_div);
-        return;
-      case 'exp':
-        f.call(lib.vexp);
-        return;
-      case 'tanh':
-        f.call(lib.vtanh);
-        return;
-      case 'erf':
-        f.call(lib.verf);
-        return;
-      case 'log':
-      case 'sin':
-      case 'cos': {
-        const v = f.local(V128);
-        f.set(v);
-        this.perLane(lib[op], v);
-        return;
-      }
-      default:
-        throw new Error(`wasm emitter: no unary op '${op}'`);
-    }
-  }
-
-  private binary(op: string, d: DType, a: Expr, b: Expr): void {
-    const f = this.f;
-    this.emit(a);
-    this.emit(b);
-    const code = (d === 'i32' ? I_BIN : F_BIN)[op];
-    if (code !== undefined) {
-      f.simd(code);
-      return;
-    }
-    if (op === 'pow' && d === 'f32') {
-      const v = f.local(V128);
-      const w = f.local(V128);
-      f.set(w).set(v);
-      this.perLane(this.facts.lib.pow, v, w);
-      return;
-    }
-    throw new Error(`wasm emitter: no ${d} binary op '${op}'`);
-  }
-
-  private cast(from: DType, to: DType, x: Expr): void {
-    const f = this.f;
-    this.emit(x);
-    if (from === to) return;
-    if (to === 'bool') {
-      if (from === 'f32') f.f32x4(0).simd(SIMD.f32x4_ne);
-      else f.i32x4(0).simd(SIMD.i32x4_ne);
-    } else if (to === 'i32') {
-      if (from === 'f32') f.simd(SIMD.i32x4_trunc_sat_f32x4_s);
-      else f.i32x4(1).simd(SIMD.v128_and);
-    } else if (from === 'bool') f.f32x4(1).simd(SIMD.v128_and);
-    else f.simd(SIMD.f32x4_convert_i32x4_s);
-  }
 }
 
 /** Stores four lanes of each store's value: all values first (stores may alias reads), then the writes. */
-export function emitVectorStores(f: FunctionBuilder, ex: VectorEmitter, addr: Addresser, stores: readonly Store[], va: number): void {
+export function emitVectorStores(f: FunctionBuilder, ex: WasmVectorRenderer, addr: Addresser, stores: readonly Store[], va: number): void {
   for (const s of stores) ex.count(s.value);
   const locals = stores.map((s) => {
     ex.emit(s.value);

@@ -1,5 +1,5 @@
 /**
- * f32x4 approximations of exp, tanh and erf, emitted as module functions
+ * f32x4 approximations of exp and tanh, emitted as module functions
  * (v128 -> v128). Error bounds, measured against float64 Math.* over a dense
  * grid and asserted by test/wasm-math.test.ts:
  *
@@ -9,9 +9,6 @@
  *   error < 2e-7 on [-87, 88.7]; +inf above 88.73, 0 at -inf, NaN for NaN.
  * - tanh: Cephes' odd polynomial for |x| < 0.625, 1 - 2 / (exp(2|x|) + 1)
  *   above, with the sign of x. Relative error < 2e-7; +-1 at +-inf.
- * - erf: Taylor series (6 terms) for |x| < 0.5, Abramowitz & Stegun 7.1.26
- *   (1 - t P(t) exp(-x^2), t = 1 / (1 + 0.3275911|x|)) above, with the sign
- *   of x. Absolute error < 4e-7, relative error < 1e-6; +-1 at +-inf.
  *
  * All far inside the f32 tolerance policy (atol 1e-5, rtol 1e-4).
  */
@@ -79,45 +76,11 @@ function emitTanh(exp: number): Fn {
   return f;
 }
 
-const ERF_P = 0.3275911;
-const ERF_A = [1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592];
-
-/** Taylor coefficients of erf(x)/x in z = x^2 (2/sqrt(pi) * (-1)^k / (k! (2k+1))), highest first. */
-const ERF_TAYLOR = [5, 4, 3, 2, 1, 0].map((k) => ((2 / Math.sqrt(Math.PI)) * (-1) ** k) / (factorial(k) * (2 * k + 1)));
-
-function factorial(k: number): number {
-  return k <= 1 ? 1 : k * factorial(k - 1);
-}
-
-/** erf on f32x4: Taylor below |x| = 0.5 (relative accuracy near 0), Abramowitz & Stegun 7.1.26 above; calls `exp`. */
-function emitErf(exp: number): Fn {
-  const f = new Fn([V128], [V128]);
-  const x = 0;
-  const a = f.local(V128);
-  const t = f.local(V128);
-  const z = f.local(V128);
-  const big = f.local(V128);
-  f.get(x).simd(SIMD.f32x4_abs).set(a);
-  f.f32x4(1).f32x4(1).get(a).f32x4(ERF_P).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_add).simd(SIMD.f32x4_div).set(t);
-  f.f32x4(1);
-  horner(f, t, ERF_A);
-  f.get(t).simd(SIMD.f32x4_mul);
-  f.get(a).get(a).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_neg).call(exp).simd(SIMD.f32x4_mul);
-  f.simd(SIMD.f32x4_sub);
-  f.get(x).i32x4(-0x80000000).simd(SIMD.v128_and).simd(SIMD.v128_or).set(big);
-  f.get(x).get(x).simd(SIMD.f32x4_mul).set(z);
-  horner(f, z, ERF_TAYLOR);
-  f.get(x).simd(SIMD.f32x4_mul);
-  f.get(big).get(a).f32x4(0.5).simd(SIMD.f32x4_lt).simd(SIMD.v128_bitselect);
-  return f;
-}
-
 /** Adds the vector math functions to a module; returns their function indices. */
-export function addVectorMath(m: ModuleBuilder): { vexp: number; vtanh: number; verf: number } {
+export function addVectorMath(m: ModuleBuilder): { vexp: number; vtanh: number } {
   const vexp = m.addFunc(emitExp());
   const vtanh = m.addFunc(emitTanh(vexp));
-  const verf = m.addFunc(emitErf(vexp));
-  return { vexp, vtanh, verf };
+  return { vexp, vtanh };
 }
 
 /** A standalone module exporting each function over a memory, for tests: vexp(ptr, n) maps n floats (n a multiple of 4) in place. */

@@ -16,8 +16,9 @@ import type { ConvWindow, Expr } from '@tessera/kernel';
 import { F32, type FunctionBuilder, I32 } from './binary.ts';
 import { OP } from './opcodes.ts';
 import { panelAddress, zeroPaddingRows } from './pack.ts';
-import { ScalarEmitter } from './scalar-expr.ts';
-import { Addresser, type AxisSource, type ProgramFacts, elemSize } from './scope.ts';
+import { WasmScalarRenderer } from './scalar-expr.ts';
+import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
+import { byteSize } from '@tessera/ir';
 
 /** What to pack and where (locals of the function being emitted). */
 export interface WindowPackSpec {
@@ -51,7 +52,7 @@ export function emitWindowPack(f: FunctionBuilder, facts: ProgramFacts, s: Windo
   const load = s.value.k === 'load' && !s.value.indirect && s.value.dtype === 'f32' ? s.value : undefined;
   // A plain load: its address is base(batch) + c * SC + y * SY + x * SX bytes; base + c * SC + dy * SY + dx * SX per tap (tapBase), then + yb * SY + xb * SX.
   const [tapBase, rowOffset] = f.locals(I32, 2);
-  const es = load ? elemSize(facts.dtypes[load.buffer]!) : 4;
+  const es = load ? byteSize(facts.dtypes[load.buffer]!) : 4;
   const [SC, SY, SX] = load ? [nb, nb + 1, nb + 2].map((a) => load.map.strides[a]! * es) : [0, 0, 0];
   const base = f.local(I32);
   if (load) addr.push(load.buffer, { offset: load.map.offset, strides: load.map.strides.map((st, a) => (a < nb ? st : 0)) });
@@ -85,7 +86,7 @@ export function emitWindowPack(f: FunctionBuilder, facts: ProgramFacts, s: Windo
             f.get(tapBase).get(rowOffset).op(OP.i32_add).mem(OP.f32_load, 2);
             return;
           }
-          const ex = new ScalarEmitter(f, facts, addr, (name) => {
+          const ex = new WasmScalarRenderer(f, facts, addr, (name: string) => {
             throw new Error(`wasm emitter: convolution prologue refers to '${name}'`);
           });
           ex.count(s.value);

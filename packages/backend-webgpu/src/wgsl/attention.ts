@@ -1,7 +1,8 @@
+import { numel } from '@tessera/ir';
 import { type AttentionVariant, type BufferBinding, type KernelShader, type ShaderModuleBuilder, type WgslTarget, entryHead, gridFor, kernelBindings } from './module.ts';
 import { wgslConst } from './scalar.ts';
 import { emitHook, emitStores, emitVec4Hook } from './stores.ts';
-import { type AttentionKernel, numelOf } from './util.ts';
+import { type AttentionKernel } from './util.ts';
 import { WgslWriter, decomposeIndex, emitWorkgroupTree } from './writer.ts';
 
 /** Largest d and dv kept in registers (unrolled channel loops); past it, private arrays in loops. */
@@ -65,7 +66,7 @@ function emitWorkgroupAttention(k: AttentionKernel, mb: ShaderModuleBuilder): Ke
   declareAttentionHooks(k, mb);
   const WG = ATTENTION_WORKGROUP;
   mb.declare(`var<workgroup> att_p: array<f32, ${k.tk}>;`, `var<workgroup> att_red: array<f32, ${WG}>;`);
-  const groups = numelOf(k.batch) * k.tq;
+  const groups = numel(k.batch) * k.tq;
   const grid = gridFor(groups, mb.target.maxWorkgroupsPerDimension);
   const w = new WgslWriter(1);
   // Uniform: the query depends on the workgroup only, so every invocation reaches the barriers below.
@@ -123,7 +124,7 @@ export function emitAttention(k: AttentionKernel, mb: ShaderModuleBuilder): Kern
   // Workgroups never straddle two batch entries (heads): every lane reads the same key and value at each step, so
   // those loads have uniform addresses (one load per SIMD batch on llvmpipe instead of one per lane).
   const blocks = Math.ceil(k.tq / ATTENTION_WORKGROUP);
-  const groups = numelOf(k.batch) * blocks;
+  const groups = numel(k.batch) * blocks;
   const grid = gridFor(groups, mb.target.maxWorkgroupsPerDimension);
   const w = new WgslWriter(1);
   const extraBindings: BufferBinding[] = [];

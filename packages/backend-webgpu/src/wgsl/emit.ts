@@ -1,4 +1,4 @@
-import type { Kernel, KernelProgram } from '@tessera/kernel';
+import { type Kernel, type KernelProgram, legalizeKernel, supportOf } from '@tessera/kernel';
 import { emitAttention } from './attention.ts';
 import { defaultNames } from './expr.ts';
 import { type FaultLayout, faultLayout } from './faults.ts';
@@ -7,9 +7,18 @@ import { emitMatmul } from './matmul.ts';
 import { type KernelShader, ShaderModuleBuilder, type WgslTarget } from './module.ts';
 import { emitReduce } from './reduce.ts';
 import { emitScan } from './scan.ts';
+import { WGSL_CODE } from './scalar.ts';
 
-/** Generates the compute shader of one kernel of `program` for `target` (`faults`: the program's faults buffer, see faults.ts). */
-export function emitKernelShader(k: Kernel, program: KernelProgram, target: WgslTarget, faults: FaultLayout = faultLayout(program)): KernelShader {
+/** The scalar ops WGSL has code for. */
+export const WGSL_SUPPORT = supportOf(WGSL_CODE);
+
+/**
+ * Generates the compute shader of one kernel of `program` for `target`
+ * (`faults`: the program's faults buffer, see faults.ts), legalised first:
+ * ops without WGSL code become their decompositions.
+ */
+export function emitKernelShader(kernel: Kernel, program: KernelProgram, target: WgslTarget, faults: FaultLayout = faultLayout(program)): KernelShader {
+  const k = legalizeKernel(kernel, WGSL_SUPPORT);
   const mb = new ShaderModuleBuilder(k, program.buffers, target, defaultNames(faults));
   switch (k.kind) {
     case 'map':

@@ -1,4 +1,5 @@
-import { type MapKernel, numelOf } from './util.ts';
+import { numel } from '@tessera/ir';
+import type { MapKernel } from './util.ts';
 import { type KernelShader, type ShaderModuleBuilder, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitStores } from './stores.ts';
 import { WgslWriter, decomposeIndex } from './writer.ts';
@@ -8,7 +9,7 @@ const MAP_WORKGROUP = 64;
 
 /** Elementwise / injective kernels: one invocation per point of the iteration space. */
 export function emitMap(k: MapKernel, mb: ShaderModuleBuilder): KernelShader {
-  const total = numelOf(k.shape);
+  const total = numel(k.shape);
   const groups = Math.ceil(total / MAP_WORKGROUP);
   const grid = gridFor(groups, mb.target.maxWorkgroupsPerDimension);
   const w = new WgslWriter(1);

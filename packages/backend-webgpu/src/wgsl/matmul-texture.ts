@@ -1,10 +1,11 @@
+import { numel } from '@tessera/ir';
 import { type Expr, loadedBuffers } from '@tessera/kernel';
 import { defaultNames } from './expr.ts';
 import { FAULTS_BUFFER, hasGather } from './faults.ts';
 import { type KernelShader, type Prepass, type ShaderBinding, type ShaderTexture, ShaderModuleBuilder, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitHook } from './stores.ts';
 import { windowReader } from './window.ts';
-import { type MatmulKernel, nextPow2, numelOf } from './util.ts';
+import { type MatmulKernel, nextPow2 } from './util.ts';
 import { WgslWriter, decomposeIndex } from './writer.ts';
 
 /**
@@ -35,7 +36,7 @@ const PACK_WORKGROUP = 64;
 
 /** Extents of the two staging textures; undefined where either passes the device's largest texture. */
 function textureShapes(k: MatmulKernel, maxDim: number): { a: [number, number]; b: [number, number]; k4: number; n4: number } | undefined {
-  const batch = numelOf(k.batch);
+  const batch = numel(k.batch);
   const k4 = Math.ceil(k.k / 4);
   const n4 = Math.ceil(k.n / 4);
   const a: [number, number] = [k4, batch * k.m];
@@ -118,7 +119,7 @@ export function emitTextureMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): Ker
 
   const tilesM = Math.ceil(k.m / tm);
   const tilesN = Math.ceil(k.n / (tn * wx));
-  const groups = numelOf(k.batch) * tilesM * tilesN;
+  const groups = numel(k.batch) * tilesM * tilesN;
   const grid = gridFor(groups, mb.target.maxWorkgroupsPerDimension);
   const batchArgs = k.batch.map((_, a) => names.axis(a));
   const at = (i: string, j: string) => [...batchArgs, i, j, '0i'].join(', ');

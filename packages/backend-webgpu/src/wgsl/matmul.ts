@@ -1,9 +1,10 @@
+import { numel } from '@tessera/ir';
 import { emitTextureMatmul, textureMatmulFits } from './matmul-texture.ts';
 import { type KernelShader, type MatmulVariant, type ShaderModuleBuilder, type WgslTarget, WgslLimitError, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitHook, emitStores, emitVec4Hook } from './stores.ts';
 import { emitReadA } from './window.ts';
 import { type Expr, walkExpr } from '@tessera/kernel';
-import { type MatmulKernel, nextPow2, numelOf } from './util.ts';
+import { type MatmulKernel, nextPow2 } from './util.ts';
 import { WgslWriter, decomposeIndex } from './writer.ts';
 
 /** Shape of a register-blocked or tiled matmul: each invocation computes tm x tn outputs; a workgroup is wx x wy invocations. */
@@ -93,7 +94,7 @@ export function emitMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): KernelShad
   const tileN = tn * wx;
   const tilesM = Math.ceil(k.m / tileM);
   const tilesN = Math.ceil(k.n / tileN);
-  const groups = numelOf(k.batch) * tilesM * tilesN;
+  const groups = numel(k.batch) * tilesM * tilesN;
   const grid = gridFor(groups, mb.target.maxWorkgroupsPerDimension);
   const wgSize = wx * wy;
   const w = new WgslWriter(1);

@@ -1,8 +1,9 @@
+import { numel } from '@tessera/ir';
 import type { Combiner, ReductionStage } from '@tessera/kernel';
-import { WgslExprEmitter } from './expr.ts';
+import { WgslRenderer } from './expr.ts';
 import { type KernelShader, type ReduceVariant, type ShaderModuleBuilder, type WgslTarget, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitStores } from './stores.ts';
-import { type ReduceKernel, nextPow2, numelOf } from './util.ts';
+import { type ReduceKernel, nextPow2 } from './util.ts';
 import { WgslWriter, decomposeIndex, emitWorkgroupTree, wgslLoopNest } from './writer.ts';
 
 /** Invocations per workgroup of the one-row-per-invocation variant. */
@@ -48,7 +49,7 @@ export function combineOf(st: ReductionStage, acc: string, v: string, use: (h: s
 
 /** Emits the stage's value at the current point and folds it into `acc`. */
 export function foldStage(w: WgslWriter, mb: ShaderModuleBuilder, st: ReductionStage, si: number, acc: string): void {
-  const ex = new WgslExprEmitter(mb.names, mb.use, `s${si}_`);
+  const ex = new WgslRenderer(mb.names, mb.use, `s${si}_`);
   ex.count(st.value);
   const v = ex.emit(st.value);
   w.line(...ex.stmts, `${acc} = ${combineOf(st, acc, v, mb.use)};`);
@@ -62,7 +63,7 @@ export function foldStage(w: WgslWriter, mb: ShaderModuleBuilder, st: ReductionS
  * size and grid.
  */
 export function beginRows(w: WgslWriter, mb: ShaderModuleBuilder, variant: ReduceVariant, outer: readonly number[], R: number): { wgSize: number; grid: [number, number, number] } {
-  const P = numelOf(outer);
+  const P = numel(outer);
   if (variant === 'thread') {
     const grid = gridFor(Math.ceil(P / THREAD_WORKGROUP), mb.target.maxWorkgroupsPerDimension);
     w.line(`let row = wg * ${THREAD_WORKGROUP}i + i32(lid);`, `if (row >= ${P}i) { return; }`);
@@ -90,8 +91,8 @@ export function emitReduce(k: ReduceKernel, mb: ShaderModuleBuilder): KernelShad
   const pr = k.shape.length - k.reduceRank;
   const outer = k.shape.slice(0, pr);
   const inner = k.shape.slice(pr);
-  const P = numelOf(outer);
-  const R = numelOf(inner);
+  const P = numel(outer);
+  const R = numel(inner);
   const variant = chooseReduceVariant(P, R, mb.target);
   const innerAxes = inner.map((extent, i) => ({ axis: pr + i, extent }));
   const zeroInner = (w: WgslWriter) => innerAxes.forEach(({ axis }) => w.line(`let ${mb.names.axis(axis)} = 0i;`));

@@ -1,4 +1,6 @@
 import type { DType } from '@tessera/ir';
+import { type BinaryCode, type CodeTable, DECOMPOSE, sourceCode } from '@tessera/kernel';
+import type { WgslRenderer } from './expr.ts';
 
 /**
  * WGSL for the scalar ops of the kernel program, and the helper functions
@@ -68,16 +70,6 @@ export const WGSL_HELPERS: Readonly<Record<string, WgslHelper>> = {
   return r;
 }`,
   },
-  erf_f32: {
-    deps: [],
-    // Numerical Recipes' erfc Chebyshev fit (fractional error < 1.2e-7), the same fit the JS backend uses.
-    code: `fn erf_f32(x: f32) -> f32 {
-  let z = abs(x);
-  let t = 1.0f / (1.0f + 0.5f * z);
-  let r = t * exp(-z * z - 1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f + t * (-0.18628806f + t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f)))))))));
-  return select(r - 1.0f, 1.0f - r, x >= 0.0f);
-}`,
-  },
   tanh_f32: {
     deps: ['is_nan'],
     // Bounded first: tanh written as a quotient of exponentials turns inf/inf into NaN for large |x|; at |x| = 10, tanh is 1 in f32.
@@ -132,76 +124,47 @@ export function wgslConst(dtype: DType, value: number, use: (h: string) => void)
   return `${s.startsWith('-') ? `(${s}f)` : `${s}f`}`;
 }
 
-/** WGSL for a unary op. */
-export function wgslUnary(op: string, dtype: DType, x: string, use: (h: string) => void): string {
-  if (dtype === 'i32') {
-    // i32 arithmetic wraps at run time in WGSL: -(-2^31) and abs(-2^31) are -2^31, as the interpreter's `| 0`.
-    if (op === 'neg') return `(-${x})`;
-    if (op === 'abs') return `abs(${x})`;
-    throw new Error(`wgsl emitter: no i32 unary op '${op}'`);
-  }
-  switch (op) {
-    case 'neg':
-      return `(-${x})`;
-    case 'abs':
-    case 'exp':
-    case 'log':
-    case 'sqrt':
-    case 'sin':
-    case 'cos':
-      return `${op}(${x})`;
-    case 'tanh':
-      use('tanh_f32');
-      return `tanh_f32(${x})`;
-    case 'rsqrt':
-      // Not inverseSqrt: drivers may use a low-precision reciprocal square root.
-      return `(1.0f / sqrt(${x}))`;
-    case 'recip':
-      return `(1.0f / ${x})`;
-    case 'erf':
-      use('erf_f32');
-      return `erf_f32(${x})`;
-    default:
-      throw new Error(`wgsl emitter: no unary op '${op}'`);
-  }
-}
+type Binary = BinaryCode<WgslRenderer, string, string>;
 
-/** WGSL for a binary arithmetic op (i32 wraps; f32 max/min propagate NaN; pow is IEEE). */
-export function wgslBinary(op: string, dtype: DType, a: string, b: string, use: (h: string) => void): string {
-  const f = dtype === 'f32';
-  switch (op) {
-    case 'add':
-      return `(${a} + ${b})`;
-    case 'sub':
-      return `(${a} - ${b})`;
-    case 'mul':
-      return `(${a} * ${b})`;
-    case 'div':
-      return `(${a} / ${b})`;
-    case 'max':
-      if (!f) return `max(${a}, ${b})`;
-      use('max_nan');
-      return `max_nan(${a}, ${b})`;
-    case 'min':
-      if (!f) return `min(${a}, ${b})`;
-      use('min_nan');
-      return `min_nan(${a}, ${b})`;
-    case 'pow':
-      use('pow_ieee');
-      return `pow_ieee(${a}, ${b})`;
-    default:
-      throw new Error(`wgsl emitter: no binary op '${op}'`);
-  }
-}
+const { call: builtin, infix, helper, helper2 } = sourceCode;
+/** max/min: f32 propagates NaN (drivers differ: llvmpipe gives max(NaN, 1) = 1); i32 is the builtin. */
+const nanAware =
+  (name: 'max' | 'min'): Binary =>
+  (r, a, b, e) =>
+    e.dtype === 'f32' ? helper2(`${name}_nan`)(r, a, b) : `${name}(${a}, ${b})`;
 
-const COMPARE_WGSL: Record<string, string> = { eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' };
-
-/** WGSL for a comparison (a WGSL bool; IEEE: NaN compares unequal, as measured on llvmpipe). */
-export function wgslCompare(op: string, a: string, b: string): string {
-  const sym = COMPARE_WGSL[op];
-  if (!sym) throw new Error(`wgsl emitter: no comparison '${op}'`);
-  return `(${a} ${sym} ${b})`;
-}
+/**
+ * The WGSL code table. i32 arithmetic wraps at run time in WGSL, as the
+ * interpreter's `| 0` does (so -(-2^31) and abs(-2^31) are -2^31).
+ */
+export const WGSL_CODE: CodeTable<WgslRenderer, string, string> = {
+  target: 'wgsl',
+  unary: {
+    neg: (_r, x) => `(-${x})`,
+    abs: builtin('abs'),
+    exp: builtin('exp'),
+    log: builtin('log'),
+    sqrt: builtin('sqrt'),
+    // Not inverseSqrt: drivers may use a low-precision reciprocal square root.
+    rsqrt: (_r, x) => `(1.0f / sqrt(${x}))`,
+    tanh: helper('tanh_f32'),
+    erf: DECOMPOSE,
+    sin: builtin('sin'),
+    cos: builtin('cos'),
+    recip: (_r, x) => `(1.0f / ${x})`,
+  },
+  binary: {
+    add: infix('+'),
+    sub: infix('-'),
+    mul: infix('*'),
+    div: infix('/'),
+    max: nanAware('max'),
+    min: nanAware('min'),
+    pow: helper2('pow_ieee'),
+  },
+  // IEEE: NaN compares unequal, as measured on llvmpipe.
+  compare: { eq: infix('=='), ne: infix('!='), lt: infix('<'), le: infix('<='), gt: infix('>'), ge: infix('>=') },
+};
 
 /** WGSL for a cast between dtypes (castValue's rules). */
 export function wgslCast(from: DType, to: DType, x: string, use: (h: string) => void): string {

@@ -1,11 +1,11 @@
 import type { Expr, Store } from '@tessera/kernel';
-import { WgslExprEmitter, wgslOffset, wgslStoreValue } from './expr.ts';
+import { WgslRenderer, wgslOffset, wgslStoreValue } from './expr.ts';
 import { type ShaderModuleBuilder, kernelBindings } from './module.ts';
 import type { WgslWriter } from './writer.ts';
 
 /** Emits the stores at the current point: every value first (a store may overwrite a buffer another store reads), then the writes. */
 export function emitStores(w: WgslWriter, mb: ShaderModuleBuilder, stores: readonly Store[], prefix: string): void {
-  const ex = new WgslExprEmitter(mb.names, mb.use, prefix);
+  const ex = new WgslRenderer(mb.names, mb.use, prefix);
   for (const s of stores) ex.count(s.value);
   const values = stores.map((s) => ex.emit(s.value));
   w.line(...ex.stmts);
@@ -19,7 +19,7 @@ export function emitStores(w: WgslWriter, mb: ShaderModuleBuilder, stores: reado
 
 /** Emits one expression at the current point as a `let` named `name`. */
 export function emitValue(w: WgslWriter, mb: ShaderModuleBuilder, e: Expr, name: string): string {
-  const ex = new WgslExprEmitter(mb.names, mb.use, `${name}_`);
+  const ex = new WgslRenderer(mb.names, mb.use, `${name}_`);
   ex.count(e);
   const v = ex.emit(e);
   w.line(...ex.stmts, `let ${name} = ${v};`);
@@ -31,7 +31,7 @@ export function emitValue(w: WgslWriter, mb: ShaderModuleBuilder, e: Expr, name:
  * mask hook, as ONNX Runtime's mm_readA), returning a value of its dtype.
  */
 export function emitHook(mb: ShaderModuleBuilder, fn: string, e: Expr, rank: number): void {
-  const ex = new WgslExprEmitter(mb.names, mb.use, 'h');
+  const ex = new WgslRenderer(mb.names, mb.use, 'h');
   ex.count(e);
   const v = ex.emit(e);
   const params = Array.from({ length: rank }, (_, a) => `${mb.names.axis(a)}: i32`).join(', ');

@@ -15,7 +15,7 @@
  * peak is about twice the parameter bytes.)
  */
 import { open } from 'node:fs/promises';
-import { type DType, type Program, SafetensorsError, type SafetensorsTensor, TesseraError, decodeSafetensorsData, parseSafetensorsHeader, safetensorsHeaderLength, toHost } from '@tessera/ir';
+import { type DType, type Program, SafetensorsError, type SafetensorsTensor, TesseraError, byteSize, decodeSafetensorsData, numel, parseSafetensorsHeader, safetensorsHeaderLength, toHost } from '@tessera/ir';
 import { fsErrorReason } from '@tessera/ir/node';
 import { type ModelConfig, bindCheckpoint, buildModel } from '@tessera/models';
 import { readModelConfig } from '@tessera/models/node';
@@ -142,8 +142,6 @@ function xorshift(seed: number): () => number {
   };
 }
 
-const elements = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-const BYTES: Readonly<Record<DType, number>> = { f32: 4, i32: 4, bool: 1 };
 
 /** ES2024's resizable ArrayBuffer (in Node 20; TypeScript's ES2022 library does not declare it). */
 type ResizableArrayBuffer = ArrayBuffer & { resize(bytes: number): void };
@@ -164,7 +162,7 @@ class Scratch {
 
   /** A typed array of `dtype` over the first `n` elements. */
   view(dtype: DType, n: number): TensorData {
-    const bytes = n * BYTES[dtype];
+    const bytes = n * byteSize(dtype);
     if (this.buf.byteLength < bytes) (this.buf as ResizableArrayBuffer).resize(bytes);
     return dtype === 'f32' ? new Float32Array(this.buf, 0, n) : dtype === 'i32' ? new Int32Array(this.buf, 0, n) : new Uint8Array(this.buf, 0, n);
   }
@@ -185,14 +183,14 @@ type PlaceWeight = (name: string, data: TensorData) => void;
  */
 function seededWeights(program: Program, place: PlaceWeight): void {
   const params = program.inputs.filter((p) => p.kind === 'parameter');
-  const scratch = new Scratch(Math.max(0, ...params.map((p) => elements(p.type.shape) * BYTES[p.type.dtype])));
+  const scratch = new Scratch(Math.max(0, ...params.map((p) => numel(p.type.shape) * byteSize(p.type.dtype))));
   let seed = 1;
   for (const p of params) {
     const { dtype, shape } = p.type;
-    const data = scratch.view(dtype, elements(shape));
+    const data = scratch.view(dtype, numel(shape));
     const next = xorshift(seed++ * 0x9e3779b1);
     if (dtype === 'f32') {
-      const scale = shape.length >= 2 ? Math.sqrt(3 / elements(shape.slice(1))) : 0.1;
+      const scale = shape.length >= 2 ? Math.sqrt(3 / numel(shape.slice(1))) : 0.1;
       for (let i = 0; i < data.length; i++) data[i] = (next() * 2 - 1) * scale;
     } else data.fill(0);
     place(p.name, data);
@@ -267,7 +265,7 @@ function seededInputs(program: Program, extents: ReadonlyMap<string, number>): R
   let seed = 1000;
   for (const i of program.inputs) {
     if (i.kind === 'parameter') continue;
-    const n = elements(i.type.shape);
+    const n = numel(i.type.shape);
     const next = xorshift(seed++ * 0x85ebca6b);
     const { dtype } = i.type;
     if (dtype === 'f32') out[i.name] = Float32Array.from({ length: n }, next);
@@ -339,7 +337,7 @@ export async function prepareModel(options: Pick<BenchOptions, 'model' | 'weight
     else await wholeCheckpointWeights(options.weights, program, place);
     timings?.add('weights', performance.now() - t2);
     const inputs = seededInputs(program, await indexExtents(program, config));
-    const parameterBytes = program.inputs.filter((i) => i.kind === 'parameter').reduce((s, p) => s + elements(p.type.shape) * BYTES[p.type.dtype], 0);
+    const parameterBytes = program.inputs.filter((i) => i.kind === 'parameter').reduce((s, p) => s + numel(p.type.shape) * byteSize(p.type.dtype), 0);
     const profiled = 'profile' in exe ? (exe as Executable & { profile(inputs: Readonly<Record<string, TensorData>>): Promise<KernelTiming[]> }) : undefined;
     return {
       program,

@@ -1,4 +1,4 @@
-import { type Attrs, type DType, type InputKind, ProgramBuilder, type TensorType, type Value, formatType, numel, shapesEqual, typeCheckOp } from '@tessera/ir';
+import { type Attrs, type DType, type InputKind, type OpName, ProgramBuilder, type TensorType, type Value, formatType, numel, shapesEqual, typeCheckOp } from '@tessera/ir';
 import { Choices, makeRng } from './choices.ts';
 import { isExactResult, magnitudeBound } from './magnitude.ts';
 import type { ResolvedGenOptions } from './options.ts';
@@ -41,7 +41,7 @@ export class ProgramGen {
   }
 
   /** Emits one node, recording its magnitude bound and exactness. */
-  emit(op: string, operands: readonly Value[], attrs: Attrs = {}): Value {
+  emit(op: OpName, operands: readonly Value[], attrs: Attrs = {}): Value {
     const v = this.b.emit(op, operands, attrs);
     if (numel(v.type.shape) > this.budget) {
       throw new Error(`generator bug: ${op} made ${formatType(v.type)}, more than maxElements=${this.budget}`);

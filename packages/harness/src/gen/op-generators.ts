@@ -1,15 +1,16 @@
 import {
   type Attrs,
-  BINARY_OP_NAMES,
   COMPARE_DTYPES,
-  COMPARE_OP_NAMES,
   DTYPES,
   type DType,
   type OpDef,
+  type OpName,
   UNARY_DTYPES,
-  UNARY_OP_NAMES,
   type Value,
   broadcastShapes,
+  isBinaryOp,
+  isCompareOp,
+  isUnaryOp,
   numel,
   shapesEqual,
   tensorType,
@@ -25,7 +26,7 @@ export interface OpGenerator {
   /** Needs bool or i32 values (so `floatOnly` programs leave it out). */
   readonly nonFloat?: boolean;
   /** Emits the op (plus any adapters) and returns its result. Never fails for a valid state. */
-  readonly generate: (g: ProgramGen, op: string) => Value;
+  readonly generate: (g: ProgramGen, op: OpName) => Value;
 }
 
 const L = TAME_LIMIT;
@@ -36,7 +37,7 @@ function axisAttr(g: ProgramGen, axis: number, rank: number): number {
 }
 
 /** Tame mode: operand adapters for unary ops whose domain or growth needs it. */
-function tameUnary(g: ProgramGen, op: string, x: Value): Value {
+function tameUnary(g: ProgramGen, op: OpName, x: Value): Value {
   switch (op) {
     case 'log':
     case 'sqrt':
@@ -61,7 +62,7 @@ function unary(cls: string): OpGenerator {
 }
 
 /** Tame mode: operand adapters for binary ops (domains of div/pow, growth of add/mul). */
-function tameBinary(g: ProgramGen, op: string, a: Value, b: Value): [Value, Value] {
+function tameBinary(g: ProgramGen, op: OpName, a: Value, b: Value): [Value, Value] {
   switch (op) {
     case 'add':
     case 'sub':
@@ -74,7 +75,7 @@ function tameBinary(g: ProgramGen, op: string, a: Value, b: Value): [Value, Valu
       return [g.positive(a, 3.5), g.clamp(b, 2)];
     default:
       // Comparisons are discontinuous: tame mode compares only values exact in f32.
-      return COMPARE_OP_NAMES.includes(op) ? [g.exactify(a), g.exactify(b)] : [a, b];
+      return isCompareOp(op) ? [g.exactify(a), g.exactify(b)] : [a, b];
   }
 }
 
@@ -114,7 +115,7 @@ const cast: OpGenerator = {
 };
 
 /** Whether an op's type rule accepts the given operand types and attributes. */
-function accepts(op: string, dtypes: readonly DType[], attrs: Record<string, unknown>): boolean {
+function accepts(op: OpName, dtypes: readonly DType[], attrs: Record<string, unknown>): boolean {
   try {
     typeCheckOp(op, dtypes.map((d) => tensorType(d, [2])), attrs as never);
     return true;
@@ -128,7 +129,7 @@ function accepts(op: string, dtypes: readonly DType[], attrs: Record<string, unk
  * all) must be exact in f32, as a comparison's: the result jumps where the
  * operand crosses a tie or zero.
  */
-function exactIfDiscontinuous(g: ProgramGen, op: string, x: Value, attrs: Attrs): Value {
+function exactIfDiscontinuous(g: ProgramGen, op: OpName, x: Value, attrs: Attrs): Value {
   if (x.type.dtype !== 'f32') return x;
   return typeCheckOp(op, [x.type], attrs).type.dtype === 'f32' ? x : g.exactify(x);
 }
@@ -522,9 +523,9 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
 export function generatorFor(def: OpDef): OpGenerator | undefined {
   const name = def.name;
   if (name in EXPLICIT) return EXPLICIT[name];
-  if (UNARY_OP_NAMES.includes(name)) return unary(UNARY_DTYPES[name]!);
-  if (BINARY_OP_NAMES.includes(name)) return binary(accepts(name, ['i32', 'i32'], {}) ? 'numeric' : 'float');
-  if (COMPARE_OP_NAMES.includes(name)) return binary(COMPARE_DTYPES[name]!, true);
+  if (isUnaryOp(name)) return unary(UNARY_DTYPES[name]);
+  if (isBinaryOp(name)) return binary(accepts(name, ['i32', 'i32'], {}) ? 'numeric' : 'float');
+  if (isCompareOp(name)) return binary(COMPARE_DTYPES[name], true);
   if ('axes' in def.attrs && 'keepdims' in def.attrs && def.operands.max === 1) {
     // any/all give bool whatever they fold: not for float-only programs.
     const folded = accepts(name, ['f32'], { axes: [0] }) ? typeCheckOp(name, [tensorType('f32', [2])], { axes: [0] }).type.dtype : 'f32';

@@ -1,4 +1,4 @@
-import { type DType, type OpDef, type Program, type Value, allOps, tensorType } from '@tessera/ir';
+import { type DType, type OpDef, type OpName, type Program, type Value, allOps, tensorType } from '@tessera/ir';
 import { BLOCKS, type BlockGenerator, blocksFor, modelInput, streamFor } from './blocks.ts';
 import { Choices } from './choices.ts';
 import { ProgramGen } from './context.ts';
@@ -31,7 +31,7 @@ export function missingGenerators(): string[] {
 }
 
 /** The ops a generator with these options picks from, each with its generator, in registry order. */
-export function generatedOps(options: ProgramGenOptions = {}): { name: string; gen: OpGenerator }[] {
+export function generatedOps(options: ProgramGenOptions = {}): { name: OpName; gen: OpGenerator }[] {
   const opts = resolveGenOptions(options);
   const wanted = opts.ops ? new Set(opts.ops) : undefined;
   const known = new Map(allOps().map((d): [string, OpDef] => [d.name, d]));
@@ -39,7 +39,7 @@ export function generatedOps(options: ProgramGenOptions = {}): { name: string; g
     if (!known.has(name)) throw new Error(`generator option ops names '${name}', which is not a registered op`);
     if (!generatorFor(known.get(name)!)) throw new Error(`op '${name}' has no program generator yet (add one in packages/harness/src/gen/op-generators.ts)`);
   }
-  const out: { name: string; gen: OpGenerator }[] = [];
+  const out: { name: OpName; gen: OpGenerator }[] = [];
   for (const def of allOps()) {
     const gen = generatorFor(def);
     if (!gen || (wanted && !wanted.has(def.name)) || (opts.floatOnly && gen.nonFloat)) continue;
@@ -56,7 +56,7 @@ function inputDType(c: Choices, opts: ResolvedGenOptions): DType {
 }
 
 /** What a step of a general program emits: an op or (about a third of the time) a block; ops first, so shrinking the pick toward 0 gives a single op. */
-function pickStep(ops: readonly { name: string; gen: OpGenerator }[], blocks: boolean, pick: number): { name: string; gen: OpGenerator } | BlockGenerator {
+function pickStep(ops: readonly { name: OpName; gen: OpGenerator }[], blocks: boolean, pick: number): { name: OpName; gen: OpGenerator } | BlockGenerator {
   const kinds = ops.length + (blocks ? BLOCKS.length * BLOCK_WEIGHT : 0);
   const i = pick % kinds;
   return i < ops.length ? ops[i]! : BLOCKS[Math.floor((i - ops.length) / BLOCK_WEIGHT)]!;

@@ -1,6 +1,6 @@
 import { flag, num } from '../attrs.ts';
 import type { DType } from '../dtype.ts';
-import { type Emitter, type OpDef, fixedOperands } from '../op-def.ts';
+import { type Emitter, type OpSpec, type OpTable, fixedOperands } from '../op-def.ts';
 import type { Value } from '../program.ts';
 import { numel } from '../tensor-type.ts';
 import { lineAxis } from './axes.ts';
@@ -18,11 +18,10 @@ export function scalarOf(e: Emitter, dtype: DType, v: number): Value {
  * so a line with NaN gives the index of its first NaN. The result is i32
  * (PyTorch's int64). The DSL flattens for PyTorch's dim=None.
  */
-function argReductionOp(name: 'argmax' | 'argmin'): OpDef {
+function argReductionOp(name: 'argmax' | 'argmin'): OpSpec {
   const max = name === 'argmax';
   const better = max ? (v: number, best: number) => v > best : (v: number, best: number) => v < best;
   return {
-    name,
     doc: `index (i32) of the first ${max ? 'largest' : 'smallest'} element along \`axis\`; NaN counts as the ${max ? 'largest' : 'smallest'} (torch.${name})`,
     fusion: 'reduction',
     operands: fixedOperands('x'),
@@ -67,4 +66,4 @@ function argReductionOp(name: 'argmax' | 'argmin'): OpDef {
 }
 
 /** argmax and argmin. */
-export const ARG_REDUCTION_OPS: readonly OpDef[] = [argReductionOp('argmax'), argReductionOp('argmin')];
+export const ARG_REDUCTION_OPS = { argmax: argReductionOp('argmax'), argmin: argReductionOp('argmin') } as const satisfies OpTable;

@@ -1,6 +1,6 @@
 import { type Attrs, num, str } from '../attrs.ts';
 import { TypeRuleError } from '../errors.ts';
-import { type Emitter, type OpDef, fixedOperands } from '../op-def.ts';
+import { type OpSpec, type OpTable, fixedOperands, scalar } from '../op-def.ts';
 import type { Value } from '../program.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, broadcastShapes, formatShape, normalizeAxis, numel, shapesEqual, stridesOf } from '../tensor-type.ts';
@@ -8,10 +8,7 @@ import { broadcastOffset, forEachIndex, forEachLine, mapElements } from './eval-
 import { erf } from './special.ts';
 import { TRIANGLE_OPS } from './triangle.ts';
 
-/** Emits a scalar f32 constant. */
-export function scalar(e: Emitter, v: number): Value {
-  return e.emit('constant', [], { shape: [], dtype: 'f32', value: [v] });
-}
+export { scalar };
 
 /** Throws a TypeRuleError naming `what` unless `t` is f32. */
 export function requireF32(t: TensorType, what: string): void {
@@ -54,10 +51,9 @@ export const ALONG_AXIS_F32 = {
     normalizeAxis(num(attrs, 'axis'), x!.shape.length);
     return x!;
   },
-} satisfies Pick<OpDef, 'fusion' | 'operands' | 'attrs' | 'canonicalize' | 'inferType'>;
+} satisfies Pick<OpSpec, 'fusion' | 'operands' | 'attrs' | 'canonicalize' | 'inferType'>;
 
-const softmaxOp: OpDef = {
-  name: 'softmax',
+const softmaxOp: OpSpec = {
   doc: 'exp(x - max) / sum(exp(x - max)) along `axis` (numerically stable)',
   ...ALONG_AXIS_F32,
   evaluate: ([x], attrs, result) => mapRows(x!, num(attrs, 'axis'), result, softmaxRow),
@@ -70,8 +66,7 @@ const softmaxOp: OpDef = {
   },
 };
 
-const layerNormOp: OpDef = {
-  name: 'layer_norm',
+const layerNormOp: OpSpec = {
   doc: '(x - mean) / sqrt(var + eps) * weight + bias over the last axis (biased variance, as PyTorch)',
   fusion: 'reduction',
   operands: fixedOperands('x', 'weight', 'bias'),
@@ -113,8 +108,7 @@ const layerNormOp: OpDef = {
 /** torch.finfo(torch.float32).eps: PyTorch's rms_norm eps when none is given. */
 export const F32_EPSILON = 2 ** -23;
 
-const rmsNormOp: OpDef = {
-  name: 'rms_norm',
+const rmsNormOp: OpSpec = {
   doc: 'x / sqrt(mean(x^2) + eps) * weight over the last axis (torch.nn.functional.rms_norm; eps defaults to float32 epsilon)',
   fusion: 'reduction',
   operands: { names: ['x', 'weight?'], min: 1, max: 2 },
@@ -153,8 +147,7 @@ const SQRT_2_OVER_PI = Math.fround(Math.sqrt(2 / Math.PI));
 const GELU_CUBIC = Math.fround(0.044715);
 const SQRT1_2 = Math.fround(Math.SQRT1_2);
 
-const geluOp: OpDef = {
-  name: 'gelu',
+const geluOp: OpSpec = {
   doc: 'x * Phi(x): erf form 0.5x(1+erf(x/sqrt2)), or tanh form 0.5x(1+tanh(sqrt(2/pi)(x+0.044715x^3)))',
   fusion: 'elementwise',
   operands: fixedOperands('x'),
@@ -198,8 +191,7 @@ function attentionDims(q: TensorType, k: TensorType, v: TensorType) {
   return { batch, tq, tk, d, dv };
 }
 
-const attentionOp: OpDef = {
-  name: 'attention',
+const attentionOp: OpSpec = {
   doc: 'softmax(q kT * scale + mask) v; a bool mask is true where attending is allowed, an f32 mask is added',
   fusion: 'opaque',
   operands: { names: ['q', 'k', 'v', 'mask?'], min: 3, max: 4 },
@@ -271,4 +263,11 @@ const attentionOp: OpDef = {
 };
 
 /** Composite ops: each has direct reference semantics and a decomposition into core ops. */
-export const COMPOSITE_OPS: readonly OpDef[] = [softmaxOp, layerNormOp, rmsNormOp, geluOp, attentionOp, ...TRIANGLE_OPS];
+export const COMPOSITE_OPS = {
+  softmax: softmaxOp,
+  layer_norm: layerNormOp,
+  rms_norm: rmsNormOp,
+  gelu: geluOp,
+  attention: attentionOp,
+  ...TRIANGLE_OPS,
+} as const satisfies OpTable;

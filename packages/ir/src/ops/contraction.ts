@@ -1,8 +1,7 @@
 import { TypeRuleError } from '../errors.ts';
-import { type OpDef, fixedOperands } from '../op-def.ts';
+import { type OpSpec, type OpTable, fixedOperands } from '../op-def.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, broadcastShapes, numel, stridesOf } from '../tensor-type.ts';
-import { CONVOLUTION_OPS } from './convolution.ts';
 import { broadcastOffset, forEachIndex } from './eval-util.ts';
 
 /** Result type of a batched matmul, or a TypeRuleError. */
@@ -43,8 +42,7 @@ export function matmulRef(a: RefTensor, b: RefTensor, result: TensorType): RefTe
   return { type: result, data };
 }
 
-const matmulOp: OpDef = {
-  name: 'matmul',
+const matmulOp: OpSpec = {
   doc: 'batched matrix product [..., M, K] x [..., K, N] -> [..., M, N]; batch axes broadcast',
   fusion: 'contraction',
   operands: fixedOperands('a', 'b'),
@@ -53,5 +51,7 @@ const matmulOp: OpDef = {
   evaluate: ([a, b], _attrs, result) => matmulRef(a!, b!, result),
 };
 
-/** Contractions: matmul and the convolutions. */
-export const CONTRACTION_OPS: readonly OpDef[] = [matmulOp, ...CONVOLUTION_OPS];
+/** Contractions. */
+export const CONTRACTION_OPS = {
+  matmul: matmulOp,
+} as const satisfies OpTable;

@@ -1,6 +1,6 @@
 import { type Attrs, ints, num } from '../attrs.ts';
 import { TypeRuleError } from '../errors.ts';
-import type { Emitter, OpDef } from '../op-def.ts';
+import type { Emitter, OpSpec, OpTable } from '../op-def.ts';
 import type { Value } from '../program.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, formatShape, numel } from '../tensor-type.ts';
@@ -156,8 +156,7 @@ function conv2dDecompose(e: Emitter, [x, w, bias]: readonly Value[], attrs: Attr
   return bias ? e.emit('add', [out, e.emit('reshape', [bias], { shape: [O, 1, 1] })]) : out;
 }
 
-const conv2dOp: OpDef = {
-  name: 'conv2d',
+const conv2dOp: OpSpec = {
   doc: '2-D convolution (cross-correlation, as torch.nn.functional.conv2d) of NCHW input with [out, in/groups, kH, kW] weight, optional bias [out]',
   fusion: 'contraction',
   operands: { names: ['input', 'weight', 'bias?'], min: 2, max: 3 },
@@ -178,4 +177,4 @@ const conv2dOp: OpDef = {
 };
 
 /** Convolutions. */
-export const CONVOLUTION_OPS: readonly OpDef[] = [conv2dOp];
+export const CONVOLUTION_OPS = { conv2d: conv2dOp } as const satisfies OpTable;

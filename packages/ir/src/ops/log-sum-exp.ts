@@ -1,5 +1,5 @@
 import { type Attrs, flag, ints, num } from '../attrs.ts';
-import { type Emitter, type OpDef, fixedOperands } from '../op-def.ts';
+import { type Emitter, type OpSpec, type OpTable, fixedOperands } from '../op-def.ts';
 import type { Value } from '../program.ts';
 import { normalizeAxes } from './axes.ts';
 import { ALONG_AXIS_F32, mapRows, requireF32, scalar } from './composite.ts';
@@ -19,8 +19,7 @@ function emitShift(e: Emitter, max: Value): Value {
 }
 
 /** log(sum(exp(x))) over axes, numerically stable, as torch.logsumexp. */
-const logsumexpOp: OpDef = {
-  name: 'logsumexp',
+const logsumexpOp: OpSpec = {
   doc: 'log(sum(exp(x))) over axes, shifted by the maximum (0 where it is infinite), as torch.logsumexp',
   fusion: 'reduction',
   operands: fixedOperands('x'),
@@ -45,8 +44,7 @@ const logsumexpOp: OpDef = {
 };
 
 /** log(softmax(x)) along one axis: (x - max) - log(sum(exp(x - max))), as torch.log_softmax. */
-const logSoftmaxOp: OpDef = {
-  name: 'log_softmax',
+const logSoftmaxOp: OpSpec = {
   doc: '(x - max) - log(sum(exp(x - max))) along `axis` (numerically stable), as torch.log_softmax',
   ...ALONG_AXIS_F32,
   evaluate: ([x], attrs, result) =>
@@ -67,4 +65,4 @@ const logSoftmaxOp: OpDef = {
 };
 
 /** logsumexp and log_softmax: composites with direct semantics and decompositions. */
-export const LOG_SUM_EXP_OPS: readonly OpDef[] = [logsumexpOp, logSoftmaxOp];
+export const LOG_SUM_EXP_OPS = { logsumexp: logsumexpOp, log_softmax: logSoftmaxOp } as const satisfies OpTable;

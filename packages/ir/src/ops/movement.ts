@@ -1,7 +1,7 @@
 import { type Attrs, ints, num } from '../attrs.ts';
 import { TypeRuleError } from '../errors.ts';
 import { IndexRangeError } from '../gather-error.ts';
-import { type OpDef, fixedOperands } from '../op-def.ts';
+import { type OpSpec, type OpTable, fixedOperands } from '../op-def.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, broadcastShapes, formatShape, normalizeAxis, numel, shapesEqual, stridesOf, tensorType } from '../tensor-type.ts';
 import { checkPerAxis, checkPermutation } from './axes.ts';
@@ -27,8 +27,7 @@ export function resolveReshape(from: readonly number[], to: readonly number[]): 
   return to.map((d) => (d === -1 ? total / known : d));
 }
 
-const reshapeOp: OpDef = {
-  name: 'reshape',
+const reshapeOp: OpSpec = {
   doc: 'same elements in row-major order, new shape (one -1 is inferred when building)',
   fusion: 'injective',
   operands: fixedOperands('x'),
@@ -45,8 +44,7 @@ const reshapeOp: OpDef = {
   evaluate: ([x], _attrs, result) => ({ type: result, data: x!.data.slice() }),
 };
 
-const transposeOp: OpDef = {
-  name: 'transpose',
+const transposeOp: OpSpec = {
   doc: 'permutes axes: result axis i is operand axis perm[i]',
   fusion: 'injective',
   operands: fixedOperands('x'),
@@ -77,8 +75,7 @@ export function resolveExpand(from: readonly number[], to: readonly number[]): n
   });
 }
 
-const broadcastToOp: OpDef = {
-  name: 'broadcast_to',
+const broadcastToOp: OpSpec = {
   doc: 'numpy broadcast of the operand to `shape` (a -1 keeps the operand\'s extent when building, as torch.expand)',
   fusion: 'broadcast',
   operands: fixedOperands('x'),
@@ -101,8 +98,7 @@ const broadcastToOp: OpDef = {
 /** Number of elements a slice [start, stop) with `step` selects. */
 const sliceExtent = (start: number, stop: number, step: number): number => Math.max(0, Math.ceil((stop - start) / step));
 
-const sliceOp: OpDef = {
-  name: 'slice',
+const sliceOp: OpSpec = {
   doc: 'elements start, start+step, ... < stop on every axis (negative start/stop count from the end when building)',
   fusion: 'injective',
   operands: fixedOperands('x'),
@@ -142,8 +138,7 @@ const sliceOp: OpDef = {
   },
 };
 
-const concatOp: OpDef = {
-  name: 'concat',
+const concatOp: OpSpec = {
   doc: 'joins operands along `axis`; other extents must match',
   fusion: 'injective',
   operands: { names: ['xs...'], min: 1, max: Infinity },
@@ -181,8 +176,7 @@ const concatOp: OpDef = {
   },
 };
 
-const padOp: OpDef = {
-  name: 'pad',
+const padOp: OpSpec = {
   doc: 'adds `low[a]` and `high[a]` elements equal to `value` before and after each axis',
   fusion: 'injective',
   operands: fixedOperands('x'),
@@ -224,8 +218,7 @@ const padOp: OpDef = {
   },
 };
 
-const gatherOp: OpDef = {
-  name: 'gather',
+const gatherOp: OpSpec = {
   doc: 'table rows picked by i32 indices along `axis` (embedding lookup); an index out of range is an error',
   fusion: 'injective',
   operands: fixedOperands('table', 'indices'),
@@ -257,4 +250,12 @@ const gatherOp: OpDef = {
 };
 
 /** Movement and indexing ops. */
-export const MOVEMENT_OPS: readonly OpDef[] = [reshapeOp, transposeOp, broadcastToOp, sliceOp, concatOp, padOp, gatherOp];
+export const MOVEMENT_OPS = {
+  reshape: reshapeOp,
+  transpose: transposeOp,
+  broadcast_to: broadcastToOp,
+  slice: sliceOp,
+  concat: concatOp,
+  pad: padOp,
+  gather: gatherOp,
+} as const satisfies OpTable;

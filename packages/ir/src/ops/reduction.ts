@@ -1,7 +1,7 @@
 import { type Attrs, flag, ints } from '../attrs.ts';
 import { type DType, isFloat, isNumeric } from '../dtype.ts';
 import { TypeRuleError } from '../errors.ts';
-import { type OpDef, fixedOperands } from '../op-def.ts';
+import { type OpSpec, type OpTable, fixedOperands } from '../op-def.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, numel, stridesOf } from '../tensor-type.ts';
 import { normalizeAxes } from './axes.ts';
@@ -85,7 +85,7 @@ interface ReductionRule {
 const truth = (v: number): number => (v !== 0 ? 1 : 0);
 
 /** The reductions over a list of axes, one entry per op. */
-const REDUCTIONS: Record<string, ReductionRule> = {
+const REDUCTIONS = {
   reduce_sum: { doc: 'sum over axes', accepts: 'numeric', combiner: 'sum' },
   reduce_max: { doc: 'maximum over axes (NaN if any element is NaN; on bool, any)', accepts: 'any', combiner: 'max' },
   reduce_mean: { doc: 'arithmetic mean over axes', accepts: 'float', combiner: 'sum', finish: (acc, n) => acc / n },
@@ -93,7 +93,7 @@ const REDUCTIONS: Record<string, ReductionRule> = {
   reduce_prod: { doc: 'product over axes (i32 wraps)', accepts: 'numeric', combiner: 'prod' },
   reduce_any: { doc: 'true where some element over axes is nonzero (NaN counts as nonzero), as torch.any', accepts: 'any', combiner: 'max', boolResult: true },
   reduce_all: { doc: 'true where every element over axes is nonzero (NaN counts as nonzero), as torch.all', accepts: 'any', combiner: 'min', boolResult: true },
-};
+} as const satisfies Readonly<Record<string, ReductionRule>>;
 
 /** Checks an operand dtype against what a reduction accepts. */
 export function checkReductionDType(d: DType, accepts: Accepts, what = 'operand x'): void {
@@ -113,9 +113,8 @@ export function reductionType(x: TensorType, attrs: Attrs, dtype: DType): Tensor
   return { dtype, shape: reducedShape(x.shape, axes, flag(attrs, 'keepdims')) };
 }
 
-function reductionOp(name: string, rule: ReductionRule): OpDef {
+function reductionOp(rule: ReductionRule): OpSpec {
   return {
-    name,
     doc: rule.doc,
     fusion: 'reduction',
     operands: fixedOperands('x'),
@@ -136,8 +135,8 @@ function reductionOp(name: string, rule: ReductionRule): OpDef {
   };
 }
 
-/** The reductions over a list of axes: sum, max, mean, min, prod, any, all. */
-export const REDUCTION_OPS: readonly OpDef[] = Object.entries(REDUCTIONS).map(([n, r]) => reductionOp(n, r));
+/** The reductions over a list of axes (sum, max, mean, min, prod, any, all), one entry per op. */
+export const REDUCTION_OPS = Object.fromEntries(Object.entries(REDUCTIONS).map(([n, r]) => [n, reductionOp(r)])) as Record<keyof typeof REDUCTIONS, OpSpec> satisfies OpTable;
 
 /**
  * How a reduction over axes folds, for lowerings: its combiner, whether it
@@ -145,6 +144,6 @@ export const REDUCTION_OPS: readonly OpDef[] = Object.entries(REDUCTIONS).map(([
  * count (mean). Undefined for other ops.
  */
 export function reductionFold(op: string): { combiner: CombinerName; truth: boolean; mean: boolean } | undefined {
-  const r = REDUCTIONS[op];
+  const r: ReductionRule | undefined = Object.hasOwn(REDUCTIONS, op) ? REDUCTIONS[op as keyof typeof REDUCTIONS] : undefined;
   return r && { combiner: r.combiner, truth: r.boolResult ?? false, mean: op === 'reduce_mean' };
 }

@@ -1,5 +1,5 @@
 import { num } from '../attrs.ts';
-import { type OpDef, fixedOperands } from '../op-def.ts';
+import { type OpSpec, type OpTable, fixedOperands } from '../op-def.ts';
 import { lineAxis } from './axes.ts';
 import { forEachLine } from './eval-util.ts';
 import { COMBINERS, checkReductionDType, combineFn } from './reduction.ts';
@@ -9,8 +9,7 @@ import { COMBINERS, checkReductionDType, combineFn } from './reduction.ts';
  * the sum of elements 0..j of its line (i32 wraps). A scan, not a
  * reduction: the result has the operand's shape.
  */
-const cumsumOp: OpDef = {
-  name: 'cumsum',
+const cumsumOp: OpSpec = {
   doc: 'inclusive running sum along `axis` (i32 wraps), as torch.cumsum',
   fusion: 'reduction',
   operands: fixedOperands('x'),
@@ -38,4 +37,4 @@ const cumsumOp: OpDef = {
 };
 
 /** Scans along an axis. */
-export const SCAN_OPS: readonly OpDef[] = [cumsumOp];
+export const SCAN_OPS = { cumsum: cumsumOp } as const satisfies OpTable;

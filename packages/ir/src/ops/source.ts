@@ -1,13 +1,12 @@
 import { ints, num, str } from '../attrs.ts';
 import type { DType } from '../dtype.ts';
 import { TypeRuleError } from '../errors.ts';
-import { type OpDef, fixedOperands } from '../op-def.ts';
+import { type OpSpec, type OpTable, fixedOperands } from '../op-def.ts';
 import { normalizeAxis, numel, tensorType } from '../tensor-type.ts';
 import { forEachIndex } from './eval-util.ts';
 import { castValue } from './elementwise.ts';
 
-const iotaOp: OpDef = {
-  name: 'iota',
+const iotaOp: OpSpec = {
   doc: 'each element is its index along `axis` (0, 1, 2, ...)',
   fusion: 'injective',
   operands: fixedOperands(),
@@ -39,8 +38,7 @@ export function roundConstant(dtype: DType, values: readonly number[]): number[]
   return values.map((v) => (dtype === 'f32' ? Math.fround(v) : castValue(v, dtype)));
 }
 
-const constantOp: OpDef = {
-  name: 'constant',
+const constantOp: OpSpec = {
   doc: 'a literal tensor: `value` in row-major order, or one value repeated',
   fusion: 'injective',
   operands: fixedOperands(),
@@ -72,4 +70,7 @@ const constantOp: OpDef = {
 };
 
 /** Ops with no operands. */
-export const SOURCE_OPS: readonly OpDef[] = [iotaOp, constantOp];
+export const SOURCE_OPS = {
+  iota: iotaOp,
+  constant: constantOp,
+} as const satisfies OpTable;

@@ -1,6 +1,6 @@
 import { num } from '../attrs.ts';
 import { TypeRuleError } from '../errors.ts';
-import { type Emitter, type OpDef, fixedOperands } from '../op-def.ts';
+import { type Emitter, type OpSpec, type OpTable, fixedOperands } from '../op-def.ts';
 import type { Value } from '../program.ts';
 import { numel } from '../tensor-type.ts';
 import { forEachIndex } from './eval-util.ts';
@@ -22,10 +22,9 @@ function decomposeTriangle(side: Side, e: Emitter, x: Value, diagonal: number): 
   return e.emit('where', [keep, x, zero]);
 }
 
-function triangleOp(name: string, side: Side): OpDef {
+function triangleOp(name: 'tril' | 'triu', side: Side): OpSpec {
   const relation = side === 'lower' ? 'on or below' : 'on or above';
   return {
-    name,
     doc: `the elements ${relation} the \`diagonal\`-th diagonal of the last two axes, the rest 0 (torch.${name})`,
     fusion: 'elementwise',
     operands: fixedOperands('x'),
@@ -47,4 +46,4 @@ function triangleOp(name: string, side: Side): OpDef {
 }
 
 /** Triangular masks: tril and triu. */
-export const TRIANGLE_OPS: readonly OpDef[] = [triangleOp('tril', 'lower'), triangleOp('triu', 'upper')];
+export const TRIANGLE_OPS = { tril: triangleOp('tril', 'lower'), triu: triangleOp('triu', 'upper') } as const satisfies OpTable;

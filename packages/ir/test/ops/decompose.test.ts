@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Attrs, type Program, ProgramBuilder, compositeOps, decomposeProgram, tensorType, verify } from '../../src/index.ts';
+import { type Attrs, type OpName, type Program, ProgramBuilder, compositeOps, decomposeProgram, tensorType, verify } from '../../src/index.ts';
 import { type Arg, RUNS, arg, argArb, broadcastShapesArb, expectClose, extentArb, f32Arb, inputsOf, magnitude, runProgram, shapeArb, singleOpProgram, uniformArb } from './harness.ts';
 import { broadcastShape } from './naive.ts';
 
@@ -26,7 +26,7 @@ function expectSameAsDecomposition(p: Program, inputs: Record<string, number[]>,
 }
 
 /** One composite op applied to operands, checked against its decomposition. */
-function check(op: string, args: readonly Arg[], attrs: Attrs = {}, rtol = 1e-12, scale = 1): void {
+function check(op: OpName, args: readonly Arg[], attrs: Attrs = {}, rtol = 1e-12, scale = 1): void {
   expectSameAsDecomposition(singleOpProgram(op, args, attrs), inputsOf(args), rtol, scale);
 }
 
@@ -102,7 +102,7 @@ describe('composite == decomposition', () => {
     check('attention', [q, k, v], { scale: 0.1 }, 1e-12, 4);
   });
 
-  for (const op of ['argmax', 'argmin']) {
+  for (const op of ['argmax', 'argmin'] as const) {
     it(`${op}: random shapes and axes, ties, NaN and infinities, f32 and i32, keepdims both ways`, () => {
       const values = fc.oneof(fc.integer({ min: -2, max: 2 }), fc.constantFrom(NaN, Infinity, -Infinity));
       const cases = fc

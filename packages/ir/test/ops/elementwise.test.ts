@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BINARY_OP_NAMES, COMPARE_OP_NAMES, type DType, OpTypeError, UNARY_OP_NAMES } from '../../src/index.ts';
+import { BINARY_OP_NAMES, type BinaryOp, COMPARE_OP_NAMES, type DType, OpTypeError, UNARY_OP_NAMES, keysOf } from '../../src/index.ts';
 import { RUNS, arg, argArb, boolArb, broadcastShapesArb, expectClose, expectExact, f32SpecialArb, runOp, shapeArb, uniformArb, valueArb } from './harness.ts';
 import { compares, f64Binary, f64Unary, i32Ops, naiveCast, naiveMap, nanMax, nanMin } from './naive.ts';
 
@@ -85,14 +85,14 @@ describe('binary ops against naive semantics', () => {
     });
   }
 
-  const i32Binary: Record<string, (a: number, b: number) => number> = { add: i32Ops.add, sub: i32Ops.sub, mul: i32Ops.mul, max: nanMax, min: nanMin };
-  for (const op of Object.keys(i32Binary)) {
+  const i32Binary = { add: i32Ops.add, sub: i32Ops.sub, mul: i32Ops.mul, max: nanMax, min: nanMin };
+  for (const op of keysOf(i32Binary)) {
     it(`i32 ${op}: broadcast shapes, exact (add, sub, mul wrap to 32 bits, checked with BigInt)`, () => {
       const cases = broadcastShapesArb(2).chain(([sa, sb]) => fc.tuple(argArb('i32', sa!), argArb('i32', sb!)));
       fc.assert(
         fc.property(cases, ([a, b]) => {
           const y = runOp(op, [a, b]);
-          const want = naiveMap([a, b], ([p, q]) => i32Binary[op]!(p!, q!));
+          const want = naiveMap([a, b], ([p, q]) => i32Binary[op](p!, q!));
           expect(y.dtype).toBe('i32');
           expect(y.shape).toEqual(want.shape);
           expectExact(y.data, want.data, op);
@@ -104,7 +104,7 @@ describe('binary ops against naive semantics', () => {
   }
 
   it('hand-computed: i32 wrapping', () => {
-    const r = (op: string, a: number, b: number) => runOp(op, [i32([], [a]), i32([], [b])]).data[0];
+    const r = (op: BinaryOp, a: number, b: number) => runOp(op, [i32([], [a]), i32([], [b])]).data[0];
     expect(r('add', 2147483647, 1)).toBe(-2147483648);
     expect(r('add', -2147483648, -1)).toBe(2147483647);
     expect(r('sub', -2147483648, 1)).toBe(2147483647);
@@ -116,7 +116,7 @@ describe('binary ops against naive semantics', () => {
   });
 
   it('hand-computed: f32 arithmetic, division by zero, pow, NaN propagation', () => {
-    const r = (op: string, a: number[], b: number[]) => runOp(op, [f32([a.length], a), f32([b.length], b)]).data;
+    const r = (op: BinaryOp, a: number[], b: number[]) => runOp(op, [f32([a.length], a), f32([b.length], b)]).data;
     expectExact(r('add', [1.5, -2, NaN, Infinity], [2.25, 2, 1, -Infinity]), [3.75, 0, NaN, NaN]);
     expectExact(r('sub', [1, -1], [3, -0.5]), [-2, -0.5]);
     expectExact(r('mul', [-3, 0, Infinity], [0.5, -2, 0]), [-1.5, -0, NaN]);

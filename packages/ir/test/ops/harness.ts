@@ -11,7 +11,7 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { type Attrs, type DType, type Program, ProgramBuilder, interpret, tensorType } from '../../src/index.ts';
+import { type Attrs, type DType, type OpName, type Program, ProgramBuilder, interpret, tensorType } from '../../src/index.ts';
 import type { Flat } from './naive.ts';
 
 /** One operand: dtype, shape and row-major values. */
@@ -23,7 +23,7 @@ export interface Arg extends Flat {
 export const arg = (dtype: DType, shape: readonly number[], data: readonly number[]): Arg => ({ dtype, shape, data });
 
 /** A program with one node `op(x0, x1, ...)` and output `y`. */
-export function singleOpProgram(op: string, args: readonly Arg[], attrs: Attrs = {}): Program {
+export function singleOpProgram(op: OpName, args: readonly Arg[], attrs: Attrs = {}): Program {
   const b = new ProgramBuilder(op);
   const vals = args.map((a, i) => b.input(`x${i}`, tensorType(a.dtype, a.shape)));
   b.output('y', b.emit(op, vals, attrs));
@@ -41,7 +41,7 @@ export interface OpResult {
 }
 
 /** Builds `op(args) {attrs}` and interprets it. */
-export function runOp(op: string, args: readonly Arg[], attrs: Attrs = {}): OpResult {
+export function runOp(op: OpName, args: readonly Arg[], attrs: Attrs = {}): OpResult {
   const y = interpret(singleOpProgram(op, args, attrs), inputsOf(args)).y!;
   return { dtype: y.type.dtype, shape: [...y.type.shape], data: [...y.data] };
 }

@@ -142,7 +142,7 @@ describe('reductions against naive semantics', () => {
   it('rejects empty, duplicate and out-of-range axes at build time', () => {
     const b = new ProgramBuilder();
     const x = b.input('x', tensorType('f32', [2, 3]));
-    for (const op of ['reduce_sum', 'reduce_max', 'reduce_mean', 'reduce_min', 'reduce_prod', 'reduce_any', 'reduce_all']) {
+    for (const op of ['reduce_sum', 'reduce_max', 'reduce_mean', 'reduce_min', 'reduce_prod', 'reduce_any', 'reduce_all'] as const) {
       expect(() => b.emit(op, [x], { axes: [] })).toThrow(OpTypeError);
       expect(() => b.emit(op, [x], { axes: [] })).toThrow(/empty reduction/);
       expect(() => b.emit(op, [x], { axes: [1, 1] })).toThrow(/axis 1 is listed twice/);

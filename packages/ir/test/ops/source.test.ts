@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Attrs, OpTypeError, ProgramBuilder, interpret } from '../../src/index.ts';
+import { type Attrs, type OpName, OpTypeError, ProgramBuilder, interpret } from '../../src/index.ts';
 import { RUNS, expectExact, f32Arb, i32Arb, shapeArb } from './harness.ts';
 import { flatten, tabulate } from './naive.ts';
 
 /** Runs a program whose single node is a source op. */
-function runSource(op: string, attrs: Attrs) {
+function runSource(op: OpName, attrs: Attrs) {
   const b = new ProgramBuilder();
   b.output('y', b.emit(op, [], attrs));
   const y = interpret(b.build(), {}).y!;

@@ -1,4 +1,4 @@
-import { type Attrs, type Program, ProgramBuilder, type SourceLoc, type Value, getOp, numel, typeCheckOp, typesEqual } from '@tessera/ir';
+import { type Attrs, type OpName, type Program, ProgramBuilder, type SourceLoc, type Value, getOp, numel, typeCheckOp, typesEqual } from '@tessera/ir';
 
 /**
  * The most elements folding materialises for one value: the constant it
@@ -11,7 +11,7 @@ export const MAX_FOLDED_ELEMENTS = 4096;
 
 /** A node of the program being rebuilt, as the rules see it. */
 interface Def {
-  readonly op: string;
+  readonly op: OpName;
   readonly attrs: Attrs;
   readonly operands: readonly Value[];
 }
@@ -27,7 +27,7 @@ class Rebuilder {
   }
 
   /** Emits a node, or returns an identical one emitted before (CSE). */
-  emit(op: string, operands: readonly Value[], attrs: Attrs, opts: { name?: string; loc?: SourceLoc } = {}): Value {
+  emit(op: OpName, operands: readonly Value[], attrs: Attrs, opts: { name?: string; loc?: SourceLoc } = {}): Value {
     const { attrs: canonical } = typeCheckOp(op, operands.map((o) => o.type), attrs);
     const key = JSON.stringify([op, operands.map((o) => o.name), Object.entries(canonical).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)])]);
     const hit = this.cse.get(key);

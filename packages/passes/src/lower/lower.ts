@@ -1,11 +1,11 @@
-import { type Attrs, type DType, type Node, type Program, type TensorType, TesseraError, assertVerified, decomposeProgram, ints, num, numel, valueTypes } from '@tessera/ir';
+import { type Attrs, type DType, type Node, type Program, type TensorType, TesseraError, assertVerified, decomposeProgram, ints, num, numel, stridesOf, valueTypes } from '@tessera/ir';
 import { expandsConv2d, lowerConv2d } from './conv.ts';
-import { type BufferDecl, type BufferRole, E, type Expr, type Kernel, type KernelProgram, type Store, assertKernelProgram, denseStrides } from '@tessera/kernel';
+import { type BufferDecl, type BufferRole, E, type Expr, type Kernel, type KernelProgram, type Store, assertKernelProgram, scalarExpr } from '@tessera/kernel';
 import { type AffineIndex, broadcastIndex, indexOnAxes, rowExpr, sameIndex, viewMapAt, zeroRow } from './affine.ts';
-import { elementwiseExpr, isElementwiseOp } from './elementwise-expr.ts';
 import { andAll, foldMask, sumAll } from './mask-folding.ts';
-import { type FusionPlan, MOVEMENT_OPS, NO_FUSION, ROOT_OPS, planFusion } from './plan.ts';
+import { type FusionPlan, NO_FUSION, planFusion } from './plan.ts';
 import { reductionStages, rowStages } from './reduce-stages.ts';
+import { isElementwiseOp, isRootOp, isViewOp, lowerRule } from './rules.ts';
 import { type View, broadcastView, denseView, isDense, reshapeView, sliceView, transposeView } from './view.ts';
 
 /** Stands for the faults buffer a gather kernel binds on WebGPU, in a kernel's count of buffers (not a program buffer). */
@@ -146,7 +146,7 @@ class Lowering {
     const src = n.operands[0]!;
     if (isElementwiseOp(n.op)) {
       const operands = n.operands.map((o) => this.exprAt(o, broadcastIndex(ix, this.shapeOf(o)), rank));
-      return elementwiseExpr(n.op, n.attrs, operands, n.type);
+      return scalarExpr(n.op, n.attrs, operands);
     }
     switch (n.op) {
       case 'iota':
@@ -193,7 +193,7 @@ class Lowering {
     this.used.add(b);
     // The producer itself, evaluated here (its operands may in turn be stored if the limit needs it).
     const value = this.nodeExpr(v.node, indexOnAxes([...shape.keys()], shape.length), shape.length);
-    this.pushMap(v.node.op, shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(shape) }, value }]);
+    this.pushMap(v.node.op, shape, [{ buffer: b, map: { offset: 0, strides: stridesOf(shape) }, value }]);
     [this.used, this.covered] = [outerUsed, outerCovered];
     const view = denseView(b, shape);
     this.values.set(name, { kind: 'view', view });
@@ -207,7 +207,7 @@ class Lowering {
     const [outerUsed, outerCovered] = [this.used, this.covered];
     this.beginKernel();
     const rank = src.shape.length;
-    this.pushMap('copy', src.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(src.shape) }, value: this.read(name, rank, [...Array(rank).keys()]) }]);
+    this.pushMap('copy', src.shape, [{ buffer: b, map: { offset: 0, strides: stridesOf(src.shape) }, value: this.read(name, rank, [...Array(rank).keys()]) }]);
     [this.used, this.covered] = [outerUsed, outerCovered];
     return denseView(b, src.shape);
   }
@@ -250,13 +250,16 @@ class Lowering {
       this.values.set(n.name, { kind: 'deferred', node: n });
       return;
     }
-    if (ROOT_OPS.has(n.op)) {
+    if (isRootOp(n.op)) {
       if ((this.plan.sinks.get(n.name) ?? n.name) === n.name) this.lowerRoot(n, n);
       return;
     }
-    if (MOVEMENT_OPS.has(n.op)) return this.lowerMovement(n);
-    if (isElementwiseOp(n.op) || n.op === 'iota') return this.lowerElementwise(n);
-    switch (n.op) {
+    switch (lowerRule(n.op).kind) {
+      case 'view':
+        return this.lowerMovement(n);
+      case 'elementwise':
+      case 'iota':
+        return this.lowerElementwise(n);
       case 'constant': {
         const b = this.addBuffer(n.name, n.type.dtype, n.type.shape, 'const', n.attrs.value as number[]);
         this.values.set(n.name, { kind: 'view', view: denseView(b, n.type.shape) });
@@ -269,7 +272,7 @@ class Lowering {
       case 'gather':
         return this.lowerGather(n);
       default:
-        throw new TesseraError(`lowering: no kernel for op '${n.op}' (%${n.name})`, n.loc);
+        throw new TesseraError(`lowering: no kernel for op '${n.op}' (%${n.name}); the decompose-composites pass rewrites it first`, n.loc);
     }
   }
 
@@ -278,7 +281,7 @@ class Lowering {
     const rank = n.type.shape.length;
     const value = this.nodeExpr(n, indexOnAxes([...n.type.shape.keys()], rank), rank);
     const b = this.result(n);
-    this.pushMap(n.op, n.type.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(n.type.shape) }, value }]);
+    this.pushMap(n.op, n.type.shape, [{ buffer: b, map: { offset: 0, strides: stridesOf(n.type.shape) }, value }]);
   }
 
   /** Movement of a stored value: a new view (a reshape the strides cannot express is copied first). */
@@ -295,7 +298,7 @@ class Lowering {
         this.covered.add(n.name);
         const copy = this.addBuffer(n.name, n.type.dtype, src.shape, 'temp');
         const rank = src.shape.length;
-        this.pushMap('copy', src.shape, [{ buffer: copy, map: { offset: 0, strides: denseStrides(src.shape) }, value: this.read(n.operands[0]!, rank, [...Array(rank).keys()]) }]);
+        this.pushMap('copy', src.shape, [{ buffer: copy, map: { offset: 0, strides: stridesOf(src.shape) }, value: this.read(n.operands[0]!, rank, [...Array(rank).keys()]) }]);
         view = denseView(copy, n.type.shape);
       }
     }
@@ -310,8 +313,8 @@ class Lowering {
   lowerRoot(root: Node, sink: Node): void {
     // Over the buffer limit: the root's kernel stores the root alone, and the epilogue runs after it like any elementwise chain.
     if (!this.epilogueFits(root, sink)) return this.lowerRootThenEpilogue(root, sink);
-    const shape = root.type.shape;
-    switch (root.op) {
+    const rule = lowerRule(root.op);
+    switch (rule.kind) {
       case 'matmul':
         return this.lowerMatmul(root, sink);
       case 'conv2d':
@@ -320,14 +323,12 @@ class Lowering {
         return;
       case 'attention':
         return this.lowerAttention(root, sink);
-      case 'softmax':
-      case 'layer_norm':
-      case 'rms_norm':
+      case 'row':
         return this.lowerRow(root, sink);
+      case 'reduce':
+        return this.lowerReduce(root, sink);
       default:
-        if (reductionStages(root.op)) return this.lowerReduce(root, sink);
-        if (rowStages(root.op)) return this.lowerRow(root, sink);
-        throw new TesseraError(`lowering: '${root.op}' is not a kernel root (%${root.name}, shape ${shape.join('x')})`);
+        throw new TesseraError(`lowering: '${root.op}' is not a kernel root (%${root.name}, shape ${root.type.shape.join('x')})`);
     }
   }
 
@@ -335,7 +336,7 @@ class Lowering {
   lowerRootThenEpilogue(root: Node, sink: Node): void {
     this.lowerRoot(root, root);
     this.beginKernel();
-    if (MOVEMENT_OPS.has(sink.op)) this.lowerMovement(sink);
+    if (isViewOp(sink.op)) this.lowerMovement(sink);
     else this.lowerElementwise(sink);
   }
 
@@ -347,7 +348,7 @@ class Lowering {
     this.covered.add(root.name);
     const movements: Node[] = [];
     let last = sink;
-    while (last !== root && MOVEMENT_OPS.has(last.op)) {
+    while (last !== root && isViewOp(last.op)) {
       movements.unshift(last);
       this.covered.add(last.name);
       last = this.nodes.get(last.operands[0]!)!;
@@ -480,7 +481,7 @@ class Lowering {
   lowerConcat(n: Node): void {
     const b = this.result(n);
     const axis = num(n.attrs, 'axis');
-    const strides = denseStrides(n.type.shape);
+    const strides = stridesOf(n.type.shape);
     let start = 0;
     for (const o of n.operands) {
       const shape = this.shapeOf(o);
@@ -495,7 +496,7 @@ class Lowering {
   lowerPad(n: Node): void {
     this.covered.add(n.name);
     const b = this.result(n);
-    const strides = denseStrides(n.type.shape);
+    const strides = stridesOf(n.type.shape);
     const low = ints(n.attrs, 'low');
     const src = n.operands[0]!;
     const shape = this.shapeOf(src);
@@ -520,11 +521,11 @@ class Lowering {
     const index = this.read(n.operands[1]!, rank, Array.from({ length: ir }, (_, i) => axis + i));
     // The flat position in the indices of each point's index: the index axes, dense (what the range error names).
     const position = { offset: 0, strides: new Array<number>(rank).fill(0) };
-    denseStrides(indexShape).forEach((s, i) => (position.strides[axis + i] = s));
+    stridesOf(indexShape).forEach((s, i) => (position.strides[axis + i] = s));
     const site = { node: n.name, operands: n.operands, loc: n.loc, position, positions: numel(indexShape) };
     const value = E.load(n.type.dtype, table.buffer, { offset: table.offset, strides }, { index, stride: table.strides[axis]!, extent: table.shape[axis]!, site });
     const b = this.result(n);
-    this.pushMap('gather', n.type.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(n.type.shape) }, value }]);
+    this.pushMap('gather', n.type.shape, [{ buffer: b, map: { offset: 0, strides: stridesOf(n.type.shape) }, value }]);
   }
 }
 
@@ -580,7 +581,7 @@ export function lowerToKernels(program: Program, options: LowerOptions = {}): Ke
     const b = L.addBuffer(`out.${o.name}`, decl.dtype, v.shape, 'output');
     L.beginKernel();
     if (L.nodes.has(o.value)) L.covered.add(o.value);
-    L.pushMap('copy', v.shape, [{ buffer: b, map: { offset: 0, strides: denseStrides(v.shape) }, value: L.read(o.value, rank, [...Array(rank).keys()]) }]);
+    L.pushMap('copy', v.shape, [{ buffer: b, map: { offset: 0, strides: stridesOf(v.shape) }, value: L.read(o.value, rank, [...Array(rank).keys()]) }]);
     return { name: o.name, buffer: b };
   });
   const kp: KernelProgram = { name: p.name, buffers: L.buffers, kernels: L.kernels, inputs, outputs };

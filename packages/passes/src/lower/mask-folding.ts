@@ -1,3 +1,4 @@
+import type { CompareOp } from '@tessera/ir';
 import { type BufferDecl, E, type Expr } from '@tessera/kernel';
 
 /** An attention mask as the kernel takes it: a keep predicate (conjuncts), an additive bias, and a causal bound. */
@@ -51,7 +52,7 @@ function linear(e: Expr, iAxis: number, jAxis: number): { c0: number; ci: number
   }
 }
 
-const NEGATED: Record<string, string> = { lt: 'ge', le: 'gt', gt: 'le', ge: 'lt' };
+const NEGATED: Partial<Record<CompareOp, CompareOp>> = { lt: 'ge', le: 'gt', gt: 'le', ge: 'lt' };
 
 /** If `e` says j <= i + k (in any of its spellings, negations included), k; otherwise undefined. */
 export function causalBound(e: Expr, iAxis: number, jAxis: number): number | undefined {

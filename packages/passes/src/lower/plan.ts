@@ -1,11 +1,6 @@
-import { type Node, type Program, findOp, shapesEqual } from '@tessera/ir';
-import { isElementwiseOp, isTranscendental } from './elementwise-expr.ts';
+import { type Node, type Program, shapesEqual } from '@tessera/ir';
+import { isCheapElementwise, isElementwiseOp, isRootOp, isViewOp, lowerRule } from './rules.ts';
 import { denseView, reshapeView, transposeView } from './view.ts';
-
-/** Ops whose result comes out of a kernel template (contraction, reduction, row kernel, attention). */
-export const ROOT_OPS = new Set(['matmul', 'conv2d', 'reduce_sum', 'reduce_max', 'reduce_mean', 'softmax', 'layer_norm', 'rms_norm', 'attention', 'reduce_min', 'reduce_prod', 'reduce_any', 'reduce_all', 'argmax', 'argmin', 'logsumexp', 'log_softmax', 'cumsum']);
-/** Ops that only re-index their operand. */
-export const MOVEMENT_OPS = new Set(['transpose', 'broadcast_to', 'slice', 'reshape']);
 
 /**
  * Which values get a buffer, which are computed inside their consumers.
@@ -77,8 +72,8 @@ export function planFusion(p: Program): FusionPlan {
     else {
       const n = nodes.get(name)!;
       if (n.op === 'iota' || n.op === 'constant') result = true;
-      else if (MOVEMENT_OPS.has(n.op)) result = (n.op !== 'reshape' || isUnitReshape(typeOf(n.operands[0]!), n.type.shape)) && cheap(n.operands[0]!);
-      else if (isElementwiseOp(n.op) && n.op !== 'gelu' && !isTranscendental(n.op)) result = n.operands.every(cheap);
+      else if (isViewOp(n.op)) result = (n.op !== 'reshape' || isUnitReshape(typeOf(n.operands[0]!), n.type.shape)) && cheap(n.operands[0]!);
+      else if (isCheapElementwise(n.op)) result = n.operands.every(cheap);
       else result = false;
     }
     cheapMemo.set(name, result);
@@ -91,7 +86,7 @@ export function planFusion(p: Program): FusionPlan {
   const members = new Map<string, string>();
   const sinks = new Map<string, string>();
   for (const root of p.nodes) {
-    if (!ROOT_OPS.has(root.op)) continue;
+    if (!isRootOp(root.op)) continue;
     let tail = root;
     const moves: Node[] = [];
     for (;;) {
@@ -119,9 +114,9 @@ export function planFusion(p: Program): FusionPlan {
     if (known !== undefined) return known;
     const n = nodes.get(name);
     let ok = false;
-    if (n && !outputs.has(name) && !ROOT_OPS.has(n.op) && !members.has(name) && n.op !== 'constant') {
+    if (n && !outputs.has(name) && !isRootOp(n.op) && !members.has(name) && n.op !== 'constant') {
       const elementwise = isElementwiseOp(n.op) || n.op === 'iota';
-      const movement = MOVEMENT_OPS.has(n.op) && (n.op !== 'reshape' || isUnitReshape(typeOf(n.operands[0]!), n.type.shape));
+      const movement = isViewOp(n.op) && (n.op !== 'reshape' || isUnitReshape(typeOf(n.operands[0]!), n.type.shape));
       if (elementwise || movement) {
         const cs = usersOf(name);
         ok = cheap(name) || (cs.length === 1 && consumerAccepts(cs[0]!, name));
@@ -132,16 +127,17 @@ export function planFusion(p: Program): FusionPlan {
   };
   /** Whether consumer `c` can evaluate a non-cheap operand inline. */
   const consumerAccepts = (c: Node, operand: string): boolean => {
-    if (isElementwiseOp(c.op)) return true;
-    if (MOVEMENT_OPS.has(c.op)) return canDefer(c.name) || members.has(c.name);
-    // Reductions, row kernels and scans read their operand at each point of their iteration space: a prologue fuses in.
-    if (findOp(c.op)?.fusion === 'reduction') return true;
-    if (c.op === 'attention') return c.operands.indexOf(operand) === 3;
+    const rule = lowerRule(c.op);
+    if (rule.kind === 'elementwise') return true;
+    if (rule.kind === 'view') return canDefer(c.name) || members.has(c.name);
+    // Reductions and row kernels read their operands once per point; attention inlines only its mask; a tiled matmul reads views only.
+    if (rule.kind === 'reduce' || rule.kind === 'row') return true;
+    if (rule.kind === 'attention') return c.operands.indexOf(operand) === 3;
     return false;
   };
   for (const n of p.nodes) {
     // A movement of a stored value is a view, never deferred; of a deferred value it is deferred.
-    if (MOVEMENT_OPS.has(n.op) && !deferred.has(n.operands[0]!)) continue;
+    if (isViewOp(n.op) && !deferred.has(n.operands[0]!)) continue;
     if (canDefer(n.name)) deferred.add(n.name);
   }
   return { deferred, members, sinks };

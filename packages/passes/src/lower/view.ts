@@ -1,4 +1,4 @@
-import { denseStrides } from '@tessera/kernel';
+import { stridesOf } from '@tessera/ir';
 import type { IndexMap } from '@tessera/kernel';
 
 /**
@@ -15,12 +15,12 @@ export interface View {
 
 /** The dense view of a whole buffer. */
 export function denseView(buffer: number, shape: readonly number[]): View {
-  return { buffer, shape, strides: denseStrides(shape), offset: 0 };
+  return { buffer, shape, strides: stridesOf(shape), offset: 0 };
 }
 
 /** True when the view reads its buffer densely in row-major order from offset 0. */
 export function isDense(v: View): boolean {
-  const d = denseStrides(v.shape);
+  const d = stridesOf(v.shape);
   return v.offset === 0 && v.shape.every((n, a) => n === 1 || v.strides[a] === d[a]);
 }
 

@@ -21,7 +21,8 @@ export interface CompiledProgram {
 /** Runs the default pipeline on a graph program. */
 export function compileProgram(program: Program, options: CompileProgramOptions = {}): CompiledProgram {
   const instruments = [...(options.verify === false ? [] : [verifyEach]), ...(options.instruments ?? [])];
-  const state = runPipeline(program, defaultPasses(options), { instruments, pipeline: options, ...(options.disabled ? { disabled: options.disabled } : {}) });
+  const fusion = !(options.disabled ?? []).includes('fuse');
+  const state = runPipeline(program, defaultPasses({ ...options, fusion }), { instruments, pipeline: options, ...(options.disabled ? { disabled: options.disabled } : {}) });
   return { graph: state.graph, kernels: state.kernels! };
 }
 

@@ -1,7 +1,8 @@
-import { type OpDef, type Program, assertVerified, decomposeProgram, printProgram } from '@tessera/ir';
+import { type OpDef, type Program, assertVerified, decomposeProgram, getOp, isComposite, printProgram } from '@tessera/ir';
 import { type KernelProgram, assertKernelProgram, printKernelProgram } from '@tessera/kernel';
 import { canonicalize } from '../graph/canonicalize.ts';
 import { lowerToKernels } from '../lower/lower.ts';
+import { lowerRule } from '../lower/rules.ts';
 import { planMemory } from '../memory/plan-memory.ts';
 
 /** What the pipeline carries from pass to pass: the graph, and once lowered, the kernel program. */
@@ -38,8 +39,10 @@ export interface Instrument {
 
 /** Options of the default pipeline. */
 export interface PipelineOptions {
-  /** Composite ops the target has no kernel for (decomposed into core ops); default none. */
+  /** Composite ops the backend declines (decomposed into core ops) besides those the lowering has no kernel for; default none. */
   readonly decompose?: (def: OpDef) => boolean;
+  /** Whether the lowering fuses (default true: the `fuse` pass runs); without it no composite has a kernel. */
+  readonly fusion?: boolean;
   /** The backend's limit of buffers bound by one kernel (fusion stays under it). */
   readonly maxBuffersPerKernel?: number;
 }
@@ -50,8 +53,11 @@ export function defaultPasses(options: PipelineOptions = {}): Pass[] {
     { name: 'canonicalize', summary: 'constant folding, algebraic identities, CSE, DCE', run: (s) => ({ ...s, graph: canonicalize(s.graph) }) },
     {
       name: 'decompose-composites',
-      summary: 'composites the backend has no kernel for become core ops',
-      run: (s) => (options.decompose ? { ...s, graph: decomposeProgram(s.graph, options.decompose) } : s),
+      summary: 'composites without a kernel (no template in the lowering, fusion off, or declined by the backend) become core ops',
+      run: (s) => {
+        const expand = (def: OpDef) => isComposite(def.name) && (options.fusion === false || lowerRule(def.name).kind === 'decompose' || (options.decompose?.(def) ?? false));
+        return s.graph.nodes.some((n) => expand(getOp(n.op))) ? { ...s, graph: decomposeProgram(s.graph, expand) } : s;
+      },
     },
     { name: 'fuse', summary: 'fusion plan and lowering to kernels (epilogues, row kernels, attention, folded masks, views)', run: (s) => ({ ...s, kernels: lowerToKernels(s.graph, { fusion: true, ...limit(options) }) }) },
     { name: 'plan-memory', summary: 'liveness, in-place reuse and one arena for temporaries', run: (s) => (s.kernels ? { ...s, kernels: planMemory(s.kernels) } : s) },

@@ -1,4 +1,4 @@
-import { type Program, byteSize, numel } from '@tessera/ir';
+import { type Node, type OpName, type Program, type TensorType, byteSize, numel, valueTypes } from '@tessera/ir';
 import type { KernelProgram } from '@tessera/kernel';
 
 /** One temporary of the kernel program, as `--emit stats` lists it. */
@@ -24,73 +24,103 @@ export interface CompileStats {
   readonly buffers: readonly BufferStat[];
 }
 
+/** The flops of one node, given the types of its operands. */
+type FlopRule = (n: Node, operands: readonly TensorType[]) => number;
+
+const none: FlopRule = () => 0;
+/** k flops per result element. */
+const perElement =
+  (k: number): FlopRule =>
+  (n) =>
+    k * numel(n.type.shape);
+/** One flop per element of the reduced operand. */
+const perInput: FlopRule = (_n, [x]) => numel(x!.shape);
+
+const matmulFlops: FlopRule = (n, [a]) => 2 * numel(n.type.shape) * a!.shape.at(-1)!;
+const attentionFlops: FlopRule = (n, [q, k]) => {
+  const d = q!.shape.at(-1)!;
+  const tk = k!.shape.at(-2)!;
+  const dv = n.type.shape.at(-1)!;
+  const rows = numel(n.type.shape) / dv;
+  return rows * tk * (2 * d + 2 * dv + 5);
+};
+
 /**
- * Floating-point operations of a graph: 2*M*N*K per matmul, 2 per
- * output per window element of a convolution (plus 1 with a bias); attention
- * 2*Tq*Tk*(D + Dv) plus 5 per score (scale, max, exp, sum, divide); softmax
- * 5, log_softmax 5, layer_norm 8 and rms_norm 3 (4 with a weight) per element; logsumexp 5 per element
- * of its input; gelu 8 per element; 1 per element of every other
- * arithmetic op and of the input of a reduction, argmax, argmin or cumsum.
- * Movement, comparisons, casts, gathers and constants count 0.
+ * Floating-point operations of each op, one rule per op (an exhaustive
+ * table, so a new op is counted on purpose, never as 0 by omission):
+ * 2*M*N*K per matmul; 2 per output per window element of a convolution
+ * (plus 1 with a bias); attention 2*Tq*Tk*(D + Dv) plus 5 per score (scale,
+ * max, exp, sum, divide); softmax and log_softmax 5, layer_norm 8 and
+ * rms_norm 3 (4 with a weight) per element; logsumexp 5 per element of its
+ * input; gelu 8 per element; 1 per element of every other arithmetic op and
+ * of the input of a reduction, argmax, argmin or cumsum. Movement,
+ * comparisons, selects, casts, gathers, triangles and constants count 0.
  */
+export const FLOPS: { readonly [P in OpName]: FlopRule } = {
+  neg: perElement(1),
+  abs: perElement(1),
+  exp: perElement(1),
+  log: perElement(1),
+  sqrt: perElement(1),
+  rsqrt: perElement(1),
+  tanh: perElement(1),
+  erf: perElement(1),
+  sin: perElement(1),
+  cos: perElement(1),
+  recip: perElement(1),
+  add: perElement(1),
+  sub: perElement(1),
+  mul: perElement(1),
+  div: perElement(1),
+  max: perElement(1),
+  min: perElement(1),
+  pow: perElement(1),
+  eq: none,
+  ne: none,
+  lt: none,
+  le: none,
+  gt: none,
+  ge: none,
+  where: none,
+  cast: none,
+  reduce_sum: perInput,
+  reduce_max: perInput,
+  reduce_mean: perInput,
+  reduce_min: perInput,
+  reduce_prod: perInput,
+  reduce_any: perInput,
+  reduce_all: perInput,
+  cumsum: perInput,
+  matmul: matmulFlops,
+  reshape: none,
+  transpose: none,
+  broadcast_to: none,
+  slice: none,
+  concat: none,
+  pad: none,
+  gather: none,
+  iota: none,
+  constant: none,
+  softmax: perElement(5),
+  layer_norm: perElement(8),
+  gelu: perElement(8),
+  attention: attentionFlops,
+  rms_norm: (n, operands) => (operands.length > 1 ? 4 : 3) * numel(n.type.shape),
+  tril: none,
+  triu: none,
+  argmax: perInput,
+  argmin: perInput,
+  logsumexp: (_n, [x]) => 5 * numel(x!.shape),
+  log_softmax: perElement(5),
+  // A multiply-add per window element (in/groups * kH * kW), and the bias.
+  conv2d: (n, [, w, bias]) => 2 * numel(n.type.shape) * numel(w!.shape.slice(1)) + (bias ? numel(n.type.shape) : 0),
+};
+
+/** Floating-point operations of a graph (see FLOPS). */
 export function flopsOf(p: Program): number {
-  const types = new Map(p.inputs.map((i) => [i.name, i.type] as const));
-  for (const n of p.nodes) types.set(n.name, n.type);
+  const types = valueTypes(p);
   let flops = 0;
-  for (const n of p.nodes) {
-    const out = numel(n.type.shape);
-    const x = types.get(n.operands[0] ?? '');
-    switch (n.op) {
-      case 'matmul':
-        flops += 2 * out * x!.shape.at(-1)!;
-        break;
-      case 'conv2d':
-        // A multiply-add per window element (in/groups * kH * kW), and the bias.
-        flops += 2 * out * numel(types.get(n.operands[1]!)!.shape.slice(1)) + (n.operands.length > 2 ? out : 0);
-        break;
-      case 'attention': {
-        const tk = types.get(n.operands[1]!)!.shape.at(-2)!;
-        const d = x!.shape.at(-1)!;
-        const dv = n.type.shape.at(-1)!;
-        const rows = out / dv;
-        flops += rows * tk * (2 * d + 2 * dv + 5);
-        break;
-      }
-      case 'softmax':
-      case 'log_softmax':
-        flops += 5 * out;
-        break;
-      case 'logsumexp':
-        flops += 5 * numel(x!.shape);
-        break;
-      case 'layer_norm':
-      case 'gelu':
-        flops += 8 * out;
-        break;
-      case 'rms_norm':
-        // square, sum, scale (and the weight).
-        flops += (n.operands.length > 1 ? 4 : 3) * out;
-        break;
-      case 'reduce_sum':
-      case 'reduce_max':
-      case 'reduce_mean':
-      case 'reduce_min':
-      case 'reduce_prod':
-      case 'reduce_any':
-      case 'reduce_all':
-      case 'argmax':
-      case 'argmin':
-      case 'cumsum':
-        flops += numel(x!.shape);
-        break;
-      case 'neg': case 'abs': case 'exp': case 'log': case 'sqrt': case 'rsqrt': case 'tanh': case 'erf': case 'sin': case 'cos': case 'recip':
-      case 'add': case 'sub': case 'mul': case 'div': case 'max': case 'min': case 'pow':
-        flops += out;
-        break;
-      default:
-        break;
-    }
-  }
+  for (const n of p.nodes) flops += FLOPS[n.op](n, n.operands.map((o) => types.get(o)!));
   return flops;
 }
 

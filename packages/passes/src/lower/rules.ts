@@ -1,0 +1,121 @@
+import type { FusionClass, OpName } from '@tessera/ir';
+import { getOp } from '@tessera/ir';
+
+/**
+ * How the lowering turns an op into kernels, one rule per op (an exhaustive
+ * table: a new op fails `tsc` here until it says how it lowers).
+ * - `elementwise`: one scalar expression per element, computed inline in its
+ *   consumers or stored by a map kernel (composites through their
+ *   decomposition). `cheap` ones (no transcendental) are recomputed in every
+ *   consumer rather than stored when they only index or mask.
+ * - `view`: re-indexing, folded into index maps.
+ * - `matmul`, `conv2d` (an implicit GEMM), `reduce` (stages from
+ *   reduce-stages.ts), `row` (softmax-like, normalisations, the cumsum scan),
+ *   `attention`: a kernel template; such an op is a root that absorbs
+ *   prologues and an elementwise epilogue.
+ * - `iota`, `constant`, `concat`, `pad`, `gather`: a kernel (or buffer) of its own.
+ * - `decompose`: no kernel; the decompose-composites pass rewrites it into
+ *   core ops before fusion.
+ */
+export type LowerRule =
+  | { readonly kind: 'elementwise'; readonly cheap: boolean }
+  | { readonly kind: 'view' | 'matmul' | 'conv2d' | 'reduce' | 'row' | 'attention' | 'iota' | 'constant' | 'concat' | 'pad' | 'gather' | 'decompose' };
+
+/** The kinds of rule whose ops are kernel templates (roots of fusion groups). */
+export type TemplateKind = 'matmul' | 'conv2d' | 'reduce' | 'row' | 'attention';
+
+const cheap = { kind: 'elementwise', cheap: true } as const;
+const costly = { kind: 'elementwise', cheap: false } as const;
+const view = { kind: 'view' } as const;
+const reduce = { kind: 'reduce' } as const;
+const row = { kind: 'row' } as const;
+
+/** The lowering rule of every op. */
+export const LOWERING: { readonly [P in OpName]: LowerRule } = {
+  neg: cheap,
+  abs: cheap,
+  exp: costly,
+  log: costly,
+  sqrt: costly,
+  rsqrt: costly,
+  tanh: costly,
+  erf: costly,
+  sin: costly,
+  cos: costly,
+  recip: costly,
+  add: cheap,
+  sub: cheap,
+  mul: cheap,
+  div: cheap,
+  max: cheap,
+  min: cheap,
+  pow: cheap,
+  eq: cheap,
+  ne: cheap,
+  lt: cheap,
+  le: cheap,
+  gt: cheap,
+  ge: cheap,
+  where: cheap,
+  cast: cheap,
+  reduce_sum: reduce,
+  reduce_max: reduce,
+  reduce_mean: reduce,
+  reduce_min: reduce,
+  reduce_prod: reduce,
+  reduce_any: reduce,
+  reduce_all: reduce,
+  cumsum: row,
+  matmul: { kind: 'matmul' },
+  reshape: view,
+  transpose: view,
+  broadcast_to: view,
+  slice: view,
+  concat: { kind: 'concat' },
+  pad: { kind: 'pad' },
+  gather: { kind: 'gather' },
+  iota: { kind: 'iota' },
+  constant: { kind: 'constant' },
+  softmax: row,
+  layer_norm: row,
+  rms_norm: row,
+  gelu: costly,
+  attention: { kind: 'attention' },
+  // Expanded before fusion (lowerToKernels), so they fuse as the iota/compare/select they are.
+  tril: { kind: 'decompose' },
+  triu: { kind: 'decompose' },
+  argmax: reduce,
+  argmin: reduce,
+  logsumexp: reduce,
+  log_softmax: row,
+  conv2d: { kind: 'conv2d' },
+};
+
+/** The lowering rule of an op. */
+export function lowerRule(op: OpName): LowerRule {
+  return LOWERING[op];
+}
+
+/** Fusion classes whose ops come out of a kernel template (TVM's kReduce, kOutEWiseFusable, kOpaque). */
+const ROOT_CLASSES: ReadonlySet<FusionClass> = new Set(['reduction', 'contraction', 'opaque']);
+
+/** Whether an op is the root of a fusion group: its registry fusion class is reduction, contraction or opaque. */
+export function isRootOp(op: OpName): boolean {
+  return ROOT_CLASSES.has(getOp(op).fusion) && lowerRule(op).kind !== 'decompose';
+}
+
+/** Whether an op becomes one scalar expression per element. */
+export function isElementwiseOp(op: OpName): boolean {
+  return lowerRule(op).kind === 'elementwise';
+}
+
+/** Whether an op only re-indexes its operand (a view). */
+export function isViewOp(op: OpName): boolean {
+  return lowerRule(op).kind === 'view';
+}
+
+/** Whether an elementwise op is cheap enough to recompute in every consumer (no transcendental). */
+export function isCheapElementwise(op: OpName): boolean {
+  const r = lowerRule(op);
+  return r.kind === 'elementwise' && r.cheap;
+}
