@@ -180,6 +180,59 @@ export class Tensor {
     return emitOp('recip', [this]);
   }
 
+  // Rounding, activations and predicates (issue 13), PyTorch's semantics.
+  /** Largest integer <= x, as torch.floor (an i32 is unchanged). */
+  floor(): Tensor {
+    return emitOp('floor', [this]);
+  }
+  /** Smallest integer >= x, as torch.ceil (an i32 is unchanged). */
+  ceil(): Tensor {
+    return emitOp('ceil', [this]);
+  }
+  /** Nearest integer with halves to even, as torch.round (0.5 -> 0, 1.5 -> 2, -2.5 -> -2). */
+  round(): Tensor {
+    return emitOp('round', [this]);
+  }
+  /** -1, 0 or 1 by the sign of x, as torch.sign (sign(NaN) = 0). */
+  sign(): Tensor {
+    return emitOp('sign', [this]);
+  }
+  /** Whether each element is NaN (a bool tensor), as torch.isnan. */
+  isnan(): Tensor {
+    return emitOp('isnan', [this]);
+  }
+  /** Whether each element is +inf or -inf (a bool tensor), as torch.isinf. */
+  isinf(): Tensor {
+    return emitOp('isinf', [this]);
+  }
+  /** The logistic sigmoid 1 / (1 + e^-x), as torch.sigmoid. */
+  sigmoid(): Tensor {
+    return emitOp('sigmoid', [this]);
+  }
+  /** max(x, 0), as torch.relu (NaN stays NaN). */
+  relu(): Tensor {
+    return emitOp('relu', [this]);
+  }
+  /**
+   * min(max(x, min), max) elementwise, as torch.clamp: bounds are tensors
+   * (broadcast) or numbers; either may be left out (null or undefined), not
+   * both. min > max gives max; a NaN bound gives NaN.
+   */
+  clamp(min?: Operand | null, max?: Operand | null): Tensor {
+    if (min == null && max == null) return dslError('clamp: expected a min or a max bound (at least one of them, as torch.clamp)');
+    if (max == null) return emitOp('max', [this, min!]);
+    if (min == null) return emitOp('min', [this, max]);
+    return emitOp('clamp', [this, min, max]);
+  }
+  /** Integer division rounding toward -inf (Python //), as torch.floor_divide: i32 only; x // 0 is 0. */
+  floorDivide(o: Operand): Tensor {
+    return emitOp('floor_div', [this, o]);
+  }
+  /** The remainder of floorDivide, with the divisor's sign (Python %), as torch.remainder: i32 only; x % 0 is 0. */
+  remainder(o: Operand): Tensor {
+    return emitOp('mod', [this, o]);
+  }
+
   // Comparisons (bool results).
   /** this == o */
   eq(o: Operand): Tensor {
@@ -214,6 +267,10 @@ export class Tensor {
   /** Logical and of bool tensors. */
   logicalAnd(o: Operand): Tensor {
     return emitOp('where', [this, o, 0], {}, { scalarDTypeFrom: [0, 1] });
+  }
+  /** Whether exactly one of this and o is nonzero (any dtypes; NaN is nonzero), as torch.logical_xor: a bool tensor. */
+  logicalXor(o: Operand): Tensor {
+    return emitOp('logical_xor', [this, o]);
   }
   /** Logical or of bool tensors. */
   logicalOr(o: Operand): Tensor {

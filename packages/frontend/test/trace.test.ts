@@ -164,7 +164,9 @@ describe('every IR op is reachable from the DSL', () => {
         const nn_ = ops.layerNorm(ops.gelu(x.matmul(x.T), 'tanh'), ops.ones([2]), ops.zeros([2])).softmax(-1);
         const folds = [x.min(-1), x.prod(0), x.any(1), x.all(), x.logsumexp(1), x.argmax(1), x.argmin(), x.cumsum(1), x.logSoftmax(0)];
         const conv = ops.rmsNorm(ops.conv2d(x.reshape(1, 1, 2, 3), ops.ones([1, 1, 1, 2])), 2).tril().triu(-1);
-        return { cat, emb, made, att, nn_, conv, ...Object.fromEntries(folds.map((f, i) => [`fold${i}`, f])) };
+        const rounded = [x.floor(), x.ceil(), x.round(), x.sign(), x.sigmoid(), x.relu(), ops.silu(x), x.clamp(-1, 1), x.isnan().logicalXor(x.isinf()).cast('f32')];
+        const ints = idx.floorDivide(2).add(idx.remainder(3));
+        return { cat, emb, made, att, nn_, conv, ints, ...Object.fromEntries([...folds, ...rounded].map((f, i) => [`fold${i}`, f])) };
       },
       { x: 'f32[2,3]', idx: 'i32[4]' },
     );

@@ -5,7 +5,7 @@ import type { Program, Value } from './program.ts';
 import { type OpName, getOp, isComposite, typeCheckOp } from './registry.ts';
 import type { TensorType } from './tensor-type.ts';
 
-/** Decides which composite nodes to expand: from the op, and where that depends on them, its operand types and canonical attributes. */
+/** Decides which nodes with a decomposition to expand: from the op, and where that depends on them, its operand types and canonical attributes. */
 export type ExpandPredicate = (def: OpDef, operands: readonly TensorType[], attrs: Attrs) => boolean;
 
 /**

@@ -2,7 +2,7 @@ import { completeAttrs, type Attrs } from './attrs.ts';
 import { OpTypeError, type SourceLoc, TesseraError, TypeRuleError } from './errors.ts';
 import type { OpDef, OpSpec } from './op-def.ts';
 import { type TensorType, formatType, shapeProblem } from './tensor-type.ts';
-import { ELEMENTWISE_OPS, isBinaryOp, isUnaryOp } from './ops/elementwise.ts';
+import { ELEMENTWISE_OPS } from './ops/elementwise.ts';
 import { REDUCTION_OPS } from './ops/reduction.ts';
 import { CONTRACTION_OPS } from './ops/contraction.ts';
 import { MOVEMENT_OPS } from './ops/movement.ts';
@@ -11,6 +11,7 @@ import { COMPOSITE_OPS } from './ops/composite.ts';
 import { ARG_REDUCTION_OPS } from './ops/arg-reduction.ts';
 import { SCAN_OPS } from './ops/scan.ts';
 import { LOG_SUM_EXP_OPS } from './ops/log-sum-exp.ts';
+import { CONVOLUTION_OPS } from './ops/convolution.ts';
 
 /**
  * Every op family's table, in registration order. The single source of op
@@ -19,21 +20,21 @@ import { LOG_SUM_EXP_OPS } from './ops/log-sum-exp.ts';
  * `Record<OpName, Rule>` (or a Record over one family, as UnaryOp), and a new
  * op fails `tsc` at each place that must say what to do with it.
  */
-const OP_FAMILIES = [ELEMENTWISE_OPS, REDUCTION_OPS, CONTRACTION_OPS, MOVEMENT_OPS, SOURCE_OPS, COMPOSITE_OPS, ARG_REDUCTION_OPS, SCAN_OPS, LOG_SUM_EXP_OPS] as const;
+const REDUCTIONS = { ...REDUCTION_OPS, ...SCAN_OPS } as const;
+/** Composites: ops defined by a decomposition into core ops, whatever their fusion class (conv2d is a contraction). */
+const COMPOSITES = { ...COMPOSITE_OPS, ...ARG_REDUCTION_OPS, ...LOG_SUM_EXP_OPS, ...CONVOLUTION_OPS } as const;
+const OP_FAMILIES = [ELEMENTWISE_OPS, REDUCTIONS, CONTRACTION_OPS, MOVEMENT_OPS, SOURCE_OPS, COMPOSITES] as const;
 
 /** The name of a registered op. */
-export type OpName = ElementwiseOp | ReductionOp | ContractionOp | MovementOp | SourceOp | CompositeOp | ArgReductionOp | ScanOp | LogSumExpOp;
+export type OpName = ElementwiseOp | ReductionOp | ContractionOp | MovementOp | SourceOp | CompositeOp;
 
 /** The names of each family's ops (for rules that cover a family at once). */
 export type ElementwiseOp = keyof typeof ELEMENTWISE_OPS;
-export type ReductionOp = keyof typeof REDUCTION_OPS;
+export type ReductionOp = keyof typeof REDUCTIONS;
 export type ContractionOp = keyof typeof CONTRACTION_OPS;
 export type MovementOp = keyof typeof MOVEMENT_OPS;
 export type SourceOp = keyof typeof SOURCE_OPS;
-export type CompositeOp = keyof typeof COMPOSITE_OPS;
-export type ArgReductionOp = keyof typeof ARG_REDUCTION_OPS;
-export type ScanOp = keyof typeof SCAN_OPS;
-export type LogSumExpOp = keyof typeof LOG_SUM_EXP_OPS;
+export type CompositeOp = keyof typeof COMPOSITES;
 
 const registry = new Map<string, OpDef>();
 for (const family of OP_FAMILIES) {
@@ -75,8 +76,8 @@ export function compositeOps(): readonly OpDef[] {
 }
 
 /** Whether an op is a composite (see compositeOps). */
-export function isComposite(op: OpName): boolean {
-  return registry.get(op)?.decompose !== undefined && !isUnaryOp(op) && !isBinaryOp(op);
+export function isComposite(op: OpName): op is CompositeOp {
+  return Object.hasOwn(COMPOSITES, op);
 }
 
 /**

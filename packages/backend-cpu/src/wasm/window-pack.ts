@@ -12,13 +12,13 @@
  * (the usual case: the convolution reads a stored value) is addressed
  * incrementally too; any other prologue is evaluated at the point.
  */
-import { byteSize } from '@tessera/ir';
 import type { ConvWindow, Expr } from '@tessera/kernel';
 import { F32, type FunctionBuilder, I32 } from './binary.ts';
 import { OP } from './opcodes.ts';
 import { panelAddress, zeroPaddingRows } from './pack.ts';
 import { WasmScalarRenderer } from './scalar-expr.ts';
 import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
+import { byteSize } from '@tessera/ir';
 
 /** What to pack and where (locals of the function being emitted). */
 export interface WindowPackSpec {
@@ -86,7 +86,7 @@ export function emitWindowPack(f: FunctionBuilder, facts: ProgramFacts, s: Windo
             f.get(tapBase).get(rowOffset).op(OP.i32_add).mem(OP.f32_load, 2);
             return;
           }
-          const ex = new WasmScalarRenderer(f, facts, addr, (name) => {
+          const ex = new WasmScalarRenderer(f, facts, addr, (name: string) => {
             throw new Error(`wasm emitter: convolution prologue refers to '${name}'`);
           });
           ex.count(s.value);

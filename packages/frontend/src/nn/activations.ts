@@ -1,5 +1,5 @@
 import { Module } from '../module.ts';
-import { gelu, relu } from '../ops/nn.ts';
+import { gelu, relu, sigmoid, silu } from '../ops/nn.ts';
 import type { Tensor } from '../tensor.ts';
 
 /** max(x, 0), as torch.nn.ReLU. */
@@ -10,10 +10,32 @@ export class ReLU extends Module {
   }
 }
 
-/** GELU, as torch.nn.GELU(approximate='none' | 'tanh'). */
+/** x * sigmoid(x), as torch.nn.SiLU. */
+export class SiLU extends Module {
+  /** Applies silu elementwise. */
+  forward(x: Tensor): Tensor {
+    return silu(x);
+  }
+}
+
+/** 1 / (1 + e^-x), as torch.nn.Sigmoid. */
+export class Sigmoid extends Module {
+  /** Applies the sigmoid elementwise. */
+  forward(x: Tensor): Tensor {
+    return sigmoid(x);
+  }
+}
+
+/** Which GELU: the exact (erf) form, or the tanh approximation. */
+export type GeluApproximation = 'none' | 'tanh';
+
+/** GELU, as torch.nn.GELU(approximate='none' | 'tanh'): `new GELU('tanh')` or `new GELU({ approximate: 'tanh' })`. */
 export class GELU extends Module {
-  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
+  readonly approximate: GeluApproximation;
+
+  constructor(approximate: GeluApproximation | { readonly approximate?: GeluApproximation } = 'none') {
     super();
+    this.approximate = typeof approximate === 'string' ? approximate : (approximate.approximate ?? 'none');
   }
 
   /** Applies gelu elementwise. */

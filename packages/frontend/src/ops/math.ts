@@ -86,6 +86,8 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
 export const logicalNot = (x: Tensor): Tensor => x.logicalNot();
 /** Logical and of bool tensors. */
 export const logicalAnd = (a: Tensor, b: Tensor): Tensor => a.logicalAnd(b);
+/** Whether exactly one of a and b is nonzero (any dtypes), as torch.logical_xor. */
+export const logicalXor = (a: Tensor, b: Operand): Tensor => a.logicalXor(b);
 /** Logical or of bool tensors. */
 export const logicalOr = (a: Tensor, b: Tensor): Tensor => a.logicalOr(b);
 
@@ -117,3 +119,22 @@ export const argmax = (x: Tensor, axis?: number, keepdims = false): Tensor => x.
 export const argmin = (x: Tensor, axis?: number, keepdims = false): Tensor => x.argmin(axis, keepdims);
 /** Inclusive running sum along `axis`, as torch.cumsum. */
 export const cumsum = (x: Tensor, axis: number): Tensor => x.cumsum(axis);
+
+/** Largest integer <= x, as torch.floor. */
+export const floor = (x: Tensor): Tensor => x.floor();
+/** Smallest integer >= x, as torch.ceil. */
+export const ceil = (x: Tensor): Tensor => x.ceil();
+/** Nearest integer, halves to even, as torch.round. */
+export const round = (x: Tensor): Tensor => x.round();
+/** -1, 0 or 1 by sign (NaN gives 0), as torch.sign. */
+export const sign = (x: Tensor): Tensor => x.sign();
+/** Whether each element is NaN, as torch.isnan. */
+export const isnan = (x: Tensor): Tensor => x.isnan();
+/** Whether each element is infinite, as torch.isinf. */
+export const isinf = (x: Tensor): Tensor => x.isinf();
+/** min(max(x, min), max), as torch.clamp (either bound may be null, not both). */
+export const clamp = (x: Tensor, min?: Operand | null, max?: Operand | null): Tensor => x.clamp(min, max);
+/** Integer a // b rounding toward -inf, as torch.floor_divide (i32; x // 0 = 0). */
+export const floorDivide = (a: Tensor, b: Operand): Tensor => a.floorDivide(b);
+/** Integer a % b with the sign of b, as torch.remainder (i32; x % 0 = 0). */
+export const remainder = (a: Tensor, b: Operand): Tensor => a.remainder(b);

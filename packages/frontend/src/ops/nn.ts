@@ -37,8 +37,12 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' | boolean = 'none')
   return emitOp('gelu', [x], { approximate: form });
 }
 
-/** max(x, 0). */
-export const relu = (x: Tensor): Tensor => x.maximum(0);
+/** max(x, 0), as torch.nn.functional.relu. */
+export const relu = (x: Tensor): Tensor => x.relu();
+/** 1 / (1 + e^-x), as torch.sigmoid. */
+export const sigmoid = (x: Tensor): Tensor => x.sigmoid();
+/** x * sigmoid(x) (the swish), as torch.nn.functional.silu. */
+export const silu = (x: Tensor): Tensor => emitOp('silu', [x]);
 
 /** Options of attention(). */
 export interface AttentionOptions {

@@ -2,7 +2,6 @@ import { TypeRuleError } from '../errors.ts';
 import { type OpSpec, type OpTable, fixedOperands } from '../op-def.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, broadcastShapes, numel, stridesOf } from '../tensor-type.ts';
-import { CONVOLUTION_OPS } from './convolution.ts';
 import { broadcastOffset, forEachIndex } from './eval-util.ts';
 
 /** Result type of a batched matmul, or a TypeRuleError. */
@@ -52,8 +51,7 @@ const matmulOp: OpSpec = {
   evaluate: ([a, b], _attrs, result) => matmulRef(a!, b!, result),
 };
 
-/** Contractions: matmul and the convolutions. */
+/** Contractions. */
 export const CONTRACTION_OPS = {
   matmul: matmulOp,
-  ...CONVOLUTION_OPS,
 } as const satisfies OpTable;

@@ -22,7 +22,7 @@ function decomposeTriangle(side: Side, e: Emitter, x: Value, diagonal: number): 
   return e.emit('where', [keep, x, zero]);
 }
 
-function triangleOp(name: string, side: Side): OpSpec {
+function triangleOp(name: 'tril' | 'triu', side: Side): OpSpec {
   const relation = side === 'lower' ? 'on or below' : 'on or above';
   return {
     doc: `the elements ${relation} the \`diagonal\`-th diagonal of the last two axes, the rest 0 (torch.${name})`,

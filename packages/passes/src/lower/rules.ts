@@ -9,10 +9,10 @@ import { expandsConv2d } from './conv.ts';
  *   decomposition). `cheap` ones (no transcendental) are recomputed in every
  *   consumer rather than stored when they only index or mask.
  * - `view`: re-indexing, folded into index maps.
- * - `matmul`, `conv2d` (an implicit GEMM), `reduce` (the stages of
- *   reduce-stages.ts), `row` (a row kernel or scan), `attention`: a kernel
- *   template; such an op is a root that absorbs prologues and an elementwise
- *   epilogue.
+ * - `matmul`, `conv2d` (an implicit GEMM), `reduce` (stages from
+ *   reduce-stages.ts), `row` (softmax-like, normalisations, the cumsum scan),
+ *   `attention`: a kernel template; such an op is a root that absorbs
+ *   prologues and an elementwise epilogue.
  * - `iota`, `constant`, `concat`, `pad`, `gather`: a kernel (or buffer) of its own.
  * - `decompose`: no kernel; expanded into its decomposition before fusion
  *   (the decompose-composites pass; tril and triu become iotas, a
