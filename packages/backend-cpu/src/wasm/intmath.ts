@@ -58,7 +58,16 @@ function emitMod(): Fn {
   return f;
 }
 
-/** Adds the integer division functions to a module; returns their function indices. */
-export function addIntMath(m: ModuleBuilder): { floorDiv: number; mod: number } {
-  return { floorDiv: m.addFunc(emitFloorDiv()), mod: m.addFunc(emitMod()) };
+/** The integer division functions' indices, each added to the module the first time a kernel asks for it (most programs never divide integers). */
+export function intMathOnDemand(m: ModuleBuilder): { readonly floorDiv: number; readonly mod: number } {
+  let floorDiv: number | undefined;
+  let mod: number | undefined;
+  return {
+    get floorDiv() {
+      return (floorDiv ??= m.addFunc(emitFloorDiv()));
+    },
+    get mod() {
+      return (mod ??= m.addFunc(emitMod()));
+    },
+  };
 }

@@ -21,7 +21,7 @@ import { RUNTIME_IMPORT_SIGNATURES } from './runtime-imports.ts';
 import { type MatmulBlocking, type ProgramFacts, type WasmLib } from './scope.ts';
 import { WASM_SCALAR_CODE } from './scalar-expr.ts';
 import { WASM_VECTOR_CODE } from './vector-expr.ts';
-import { addIntMath } from './intmath.ts';
+import { intMathOnDemand } from './intmath.ts';
 import { addVectorMath } from './vmath.ts';
 
 /** The scalar ops both wasm code tables have code for (a kernel may take either path, or both). */
@@ -147,7 +147,18 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
     sig.set(name, m.importFunc('m', name, arity === 2 ? [F64, F64] : [F64], [F64]));
   }
   // The memory size is only known after the kernels (scratch); imports are encoded at the end, so set it then.
-  const lib: WasmLib = { ...(Object.fromEntries(sig) as Omit<WasmLib, 'vexp' | 'vtanh' | 'floorDiv' | 'mod'>), ...addVectorMath(m), ...addIntMath(m) };
+  // Getters, not a spread: the integer division functions are added only when a kernel calls them.
+  const intMath = intMathOnDemand(m);
+  const lib: WasmLib = {
+    ...(Object.fromEntries(sig) as Omit<WasmLib, 'vexp' | 'vtanh' | 'floorDiv' | 'mod'>),
+    ...addVectorMath(m),
+    get floorDiv() {
+      return intMath.floorDiv;
+    },
+    get mod() {
+      return intMath.mod;
+    },
+  };
   const relaxedSimd = useRelaxedSimd(options.relaxedSimd);
   const micro = addMicroKernel(m, relaxedSimd);
   const countersBase = end;
