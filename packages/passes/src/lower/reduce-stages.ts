@@ -5,7 +5,7 @@
  * row kernels (a row store at every point: softmax, log_softmax, and
  * cumsum, a scan). layer_norm, which reads its weights, stays in lower.ts.
  */
-import { type DType, reductionFold } from '@tessera/ir';
+import { type DType, type OpName, reductionFold } from '@tessera/ir';
 import { E, type Expr, type ReductionStage } from '@tessera/kernel';
 
 /** The stages of one op's kernel and the value it stores (`scan`: the row stores see running values). */
@@ -66,15 +66,15 @@ const logsumexp: Rule = ({ x }) => {
   return { stages, value: E.binary('add', E.unary('log', sum), shift(E.ref('f32', 'max'))) };
 };
 
-const OTHER_REDUCTIONS: Readonly<Record<string, Rule>> = { argmax: argExtreme('max'), argmin: argExtreme('min'), logsumexp };
+const OTHER_REDUCTIONS: Readonly<Partial<Record<OpName, Rule>>> = { argmax: argExtreme('max'), argmin: argExtreme('min'), logsumexp };
 
 /** The stages of a reduction over axes (sum, max, mean, min, prod, any, all, argmax, argmin, logsumexp), or undefined. */
-export function reductionStages(op: string): Rule | undefined {
+export function reductionStages(op: OpName): Rule | undefined {
   return foldAxes(op) ?? OTHER_REDUCTIONS[op];
 }
 
 /** Row kernels: stages over the row, and the value of each point of it. */
-const ROW_RULES: Readonly<Record<string, Rule>> = {
+const ROW_RULES: Readonly<Partial<Record<OpName, Rule>>> = {
   softmax: ({ x }) => {
     const { stages, shifted, sum } = expSumStages(x, (m) => m);
     return { stages, value: E.binary('div', E.unary('exp', shifted), sum) };
@@ -87,6 +87,6 @@ const ROW_RULES: Readonly<Record<string, Rule>> = {
 };
 
 /** The stages of a row kernel (softmax, log_softmax, cumsum), or undefined. */
-export function rowStages(op: string): Rule | undefined {
+export function rowStages(op: OpName): Rule | undefined {
   return ROW_RULES[op];
 }
