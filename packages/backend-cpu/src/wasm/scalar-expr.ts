@@ -103,19 +103,16 @@ export const WASM_SCALAR_CODE: CodeTable<WasmScalarRenderer, Push, void> = {
       if (int) f.get(t).i32(0).op(OP.i32_gt_s).get(t).i32(0).op(OP.i32_lt_s, OP.i32_sub);
       else f.get(t).f64(0).op(OP.f64_gt).get(t).f64(0).op(OP.f64_lt, OP.i32_sub, OP.f64_convert_i32_s);
     },
+    // x != x, and |x| == inf: exact in f64 (wasm never assumes x == x).
     isnan: (r, x, e) => {
-      const f = r.f;
       x();
-      if (e.x.dtype === 'i32') {
-        f.op(OP.drop).i32(0);
-        return;
-      }
-      const t = f.local(F64);
-      f.tee(t).get(t).op(OP.f64_ne);
+      if (e.x.dtype === 'i32') return r.dropForFalse();
+      const t = r.f.local(F64);
+      r.f.tee(t).get(t).op(OP.f64_ne);
     },
     isinf: (r, x, e) => {
       x();
-      if (e.x.dtype === 'i32') r.f.op(OP.drop).i32(0);
+      if (e.x.dtype === 'i32') r.dropForFalse();
       else r.f.op(OP.f64_abs).f64(Infinity).op(OP.f64_eq);
     },
   },

@@ -1,6 +1,7 @@
 import type { DType } from '@tessera/ir';
 import { type CastExpr, type Expr, ExprRenderer, type SelectExpr } from '@tessera/kernel';
 import type { FunctionBuilder, ValType } from './binary.ts';
+import { OP } from './opcodes.ts';
 import type { Addresser, ProgramFacts } from './scope.ts';
 
 /** An operand as a wasm code rule takes it: pushes the operand's value when called (once). */
@@ -34,6 +35,12 @@ export abstract class StackRenderer extends ExprRenderer<Push, void, number> {
   abstract instr(code: number): void;
   /** The instruction that picks the first of two values where the third is true (select, or bitselect on lane masks). */
   protected abstract readonly selectCode: number;
+
+  /** Drops the value on the stack for false: a predicate that never holds for its dtype (isnan of an i32). */
+  dropForFalse(): void {
+    this.f.op(OP.drop);
+    this.constant('bool', 0);
+  }
 
   /** Converts the value on the stack between dtypes, by castValue's rules. */
   protected abstract convert(from: DType, to: DType): void;

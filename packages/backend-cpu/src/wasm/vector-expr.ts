@@ -94,19 +94,16 @@ export const WASM_VECTOR_CODE: CodeTable<WasmVectorRenderer, Push, void> = {
       if (int) f.get(v).i32x4(0).simd(SIMD.i32x4_lt_s).get(v).i32x4(0).simd(SIMD.i32x4_gt_s).simd(SIMD.i32x4_sub);
       else f.get(v).f32x4(0).simd(SIMD.f32x4_lt).get(v).f32x4(0).simd(SIMD.f32x4_gt).simd(SIMD.i32x4_sub).simd(SIMD.f32x4_convert_i32x4_s);
     },
+    // Lane masks: x != x, and |x| == inf.
     isnan: (r, x, e) => {
-      const f = r.f;
       x();
-      if (e.x.dtype === 'i32') {
-        f.op(OP.drop).i32x4(0);
-        return;
-      }
-      const v = f.local(V128);
-      f.tee(v).get(v).simd(SIMD.f32x4_ne);
+      if (e.x.dtype === 'i32') return r.dropForFalse();
+      const v = r.f.local(V128);
+      r.f.tee(v).get(v).simd(SIMD.f32x4_ne);
     },
     isinf: (r, x, e) => {
       x();
-      if (e.x.dtype === 'i32') r.f.op(OP.drop).i32x4(0);
+      if (e.x.dtype === 'i32') r.dropForFalse();
       else r.f.simd(SIMD.f32x4_abs).f32x4(Infinity).simd(SIMD.f32x4_eq);
     },
   },

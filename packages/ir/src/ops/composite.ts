@@ -180,8 +180,8 @@ const geluOp: OpSpec = {
 /** 1 / (1 + e^-x): the reference for sigmoid and silu (sigmoid(-inf) = 0, sigmoid(inf) = 1). */
 const logistic = (v: number): number => 1 / (1 + Math.exp(-v));
 
-const sigmoidOp: OpSpec = {
-  doc: 'logistic sigmoid 1 / (1 + e^-x) (as torch.sigmoid)',
+/** What one-operand f32 activations share: an elementwise map of x of x's type. */
+const F32_ACTIVATION = {
   fusion: 'elementwise',
   operands: fixedOperands('x'),
   attrs: {},
@@ -189,19 +189,18 @@ const sigmoidOp: OpSpec = {
     requireF32(x!, 'operand x');
     return x!;
   },
+} satisfies Pick<OpSpec, 'fusion' | 'operands' | 'attrs' | 'inferType'>;
+
+const sigmoidOp: OpSpec = {
+  doc: 'logistic sigmoid 1 / (1 + e^-x) (as torch.sigmoid)',
+  ...F32_ACTIVATION,
   evaluate: ([x], _attrs, result) => mapElements(result, x!, logistic),
   decompose: (e, [x]) => e.emit('recip', [e.emit('add', [e.emit('exp', [e.emit('neg', [x!])]), scalar(e, 1)])]),
 };
 
 const siluOp: OpSpec = {
   doc: 'x * sigmoid(x), the swish (as torch.nn.functional.silu; silu(-inf) is NaN there too)',
-  fusion: 'elementwise',
-  operands: fixedOperands('x'),
-  attrs: {},
-  inferType([x]) {
-    requireF32(x!, 'operand x');
-    return x!;
-  },
+  ...F32_ACTIVATION,
   evaluate: ([x], _attrs, result) => mapElements(result, x!, (v) => v * logistic(v)),
   decompose: (e, [x]) => e.emit('mul', [x!, e.emit('sigmoid', [x!])]),
 };
