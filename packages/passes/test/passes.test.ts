@@ -116,6 +116,34 @@ output y = %5
   });
 
 
+  it("stores a row kernel's prologue when inlining it leaves no room for the buffers the epilogue and the weights read later", () => {
+    // Found by the generator: layer_norm(a + bias + r) + s inlined a + bias + r (3 buffers) first, then read weight, bias and s: 7 with the store.
+    const p = parseProgram(`program @prologue
+input %a : f32[2,2]
+input %r : f32[2,2]
+input %s : f32[]
+param %b : f32[2]
+param %w : f32[2]
+param %nb : f32[2]
+%0 = add(%a, %b) : f32[2,2]
+%1 = add(%0, %r) : f32[2,2]
+%2 = layer_norm(%1, %w, %nb) {eps = 0.00001} : f32[2,2]
+%3 = add(%2, %s) : f32[2,2]
+output y = %3
+`);
+    expect(compileProgram(p).kernels.kernels.map((k) => k.kind)).toEqual(['reduce']);
+    const limited = compileProgram(p, { maxBuffersPerKernel: 6 }).kernels;
+    expect(limited.kernels.map((k) => k.kind)).toEqual(['map', 'reduce']);
+    for (const k of limited.kernels) {
+      const bound = new Set<number>();
+      for (const e of kernelExprs(k)) loadedBuffers(e, bound);
+      for (const s of kernelStores(k)) bound.add(s.buffer);
+      expect(bound.size, k.name).toBeLessThanOrEqual(6);
+    }
+    const inputs = { a: Float32Array.of(1, -2, 3, 0.5), r: Float32Array.of(0.25, 1, -1, 2), s: Float32Array.of(0.5), b: Float32Array.of(1, -1), w: Float32Array.of(2, 0.5), nb: Float32Array.of(-1, 1) };
+    expectSame({ program: p, inputs }, evaluateKernelProgram(limited, inputs), 'the stored prologue');
+  });
+
   it('splits a wide fused expression so no kernel binds more than the limit', () => {
     const b = new ProgramBuilder('wide');
     const xs = Array.from({ length: 8 }, (_, i) => b.input(`x${i}`, tensorType('f32', [5])));

@@ -124,10 +124,13 @@ class Lowering {
    * Whether the root's kernel with its whole epilogue can bind at most the
    * backend's limit of buffers: the buffers its operands and the epilogue
    * read, each value computed inline but outside the epilogue counted as
-   * one (it can be stored by a kernel of its own), plus the store.
+   * one (it can be stored by a kernel of its own), plus the store. When it
+   * fits, the buffers read through views are reserved for the kernel, so
+   * that a prologue inlined before the epilogue is read (exprAt) is stored
+   * instead where inlining it would leave them no room.
    */
   epilogueFits(root: Node, sink: Node): boolean {
-    if (!Number.isFinite(this.maxBuffers) || sink === root) return true;
+    if (!Number.isFinite(this.maxBuffers)) return true;
     const bound = new Set<number | string>();
     const visit = (name: string): void => {
       const v = this.values.get(name);
@@ -136,8 +139,10 @@ class Lowering {
       else if (v?.kind === 'deferred') bound.add(name);
     };
     root.operands.forEach(visit);
-    visit(sink.name);
-    return bound.size + 1 <= this.maxBuffers;
+    if (sink !== root) visit(sink.name);
+    if (sink !== root && bound.size + 1 > this.maxBuffers) return false;
+    for (const b of bound) if (typeof b === 'number') this.used.add(b);
+    return true;
   }
 
   /** A node's value computed inline at `ix`. */
