@@ -1,6 +1,6 @@
 /** What the WebGPU tests share: one backend (device) per test file, and the interpreter comparison under the harness tolerance policy. */
 import { type Program, interpret, toHost } from '@tessera/ir';
-import type { KernelProgram, TensorData } from '@tessera/kernel';
+import { type KernelProgram, type TensorData, outputArrays } from '@tessera/kernel';
 import { lowerToKernels } from '@tessera/passes';
 import { describeMismatch, formatCounterexample, longestReduction } from '@tessera/harness';
 
@@ -25,8 +25,7 @@ export async function releaseBackend(): Promise<void> {
 export async function runKernels(kp: KernelProgram, inputs: Readonly<Record<string, TensorData>>, variants?: VariantOverrides): Promise<Record<string, TensorData>> {
   const exe = await (await testBackend()).compile(kp, variants);
   try {
-    const out = await exe.run(inputs);
-    return Object.fromEntries(Object.entries(out).map(([name, t]) => [name, t.data]));
+    return outputArrays(await exe.run(inputs));
   } finally {
     exe.dispose();
   }

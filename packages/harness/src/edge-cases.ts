@@ -11,7 +11,7 @@
  * interpreter must give too).
  */
 import { type Program, ProgramBuilder, type TensorType, interpret, tensorType, toHost } from '@tessera/ir';
-import type { Executable, Outputs } from '@tessera/kernel';
+import { type Executable, outputArrays } from '@tessera/kernel';
 import type { CompileFor } from './conformance.ts';
 import { longestReduction } from './differential.ts';
 import {
@@ -43,11 +43,6 @@ const f32 = (...shape: number[]): TensorType => tensorType('f32', shape);
 const i32 = (...shape: number[]): TensorType => tensorType('i32', shape);
 
 /** Where the backend's outputs differ from the interpreter's (rounded to each output's dtype), and where either differs from the hand-computed values. */
-/** The arrays of a run's output tensors, by name. */
-function outputData(out: Outputs): Record<string, ArrayLike<number>> {
-  return Object.fromEntries(Object.entries(out).map(([name, t]) => [name, t.data]));
-}
-
 function valueProblems(c: EdgeProgram, actual: Readonly<Record<string, ArrayLike<number>>>): string[] {
   const reference = interpret(c.program, c.inputs);
   const reductionLength = c.reductionLength ?? longestReduction(c.program);
@@ -83,7 +78,7 @@ function valueCase(name: string, make: () => EdgeProgram, reduces = false): Edge
     ...(reduces ? { reduces } : {}),
     check(compile) {
       const c = make();
-      return withExecutable(compile, c.program, async (exe) => valueProblems(c, outputData(await exe.run(c.inputs))));
+      return withExecutable(compile, c.program, async (exe) => valueProblems(c, outputArrays(await exe.run(c.inputs))));
     },
   };
 }

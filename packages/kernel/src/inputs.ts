@@ -137,3 +137,8 @@ export class InputBinder {
 export function outputRecord(outputs: readonly TensorInfo[], arrays: readonly TensorData[]): Record<string, HostTensor<TensorInfo['dtype']>> {
   return Object.fromEntries(outputs.map((o, i) => [o.name, new HostTensor<TensorInfo['dtype']>(arrays[i]!, o.dims)]));
 }
+
+/** The arrays of a run's output tensors, by output name (the inverse of outputRecord, for callers that compare values only). */
+export function outputArrays(outputs: Readonly<Record<string, HostTensor<TensorInfo['dtype']>>>): Record<string, TensorData> {
+  return Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, t.data]));
+}

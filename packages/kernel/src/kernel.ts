@@ -1,5 +1,5 @@
 import type { CombinerName, DType } from '@tessera/ir';
-import type { Expr, IndexMap } from './expr.ts';
+import { type Expr, type IndexMap, loadedBuffers } from './expr.ts';
 import type { ConvWindow } from './window.ts';
 
 /** A write of `value` to `buffer` at `map` for every point the store iterates. */
@@ -174,4 +174,18 @@ export function kernelExprs(k: Kernel): readonly Expr[] {
   if (k.kind === 'attention') return [k.readQ, k.readK, k.readV, ...(k.keep ? [k.keep] : []), ...(k.bias ? [k.bias] : []), ...stores];
   if (k.kind === 'reduce') return [...k.stages.map((s) => s.value), ...stores];
   return stores;
+}
+
+/** The buffers a kernel loads from (its gathers' tables and indices included). */
+export function kernelReads(k: Kernel): Set<number> {
+  const read = new Set<number>();
+  for (const e of kernelExprs(k)) loadedBuffers(e, read);
+  return read;
+}
+
+/** The buffers a kernel binds: those it loads from and those it stores to. */
+export function kernelBuffers(k: Kernel): Set<number> {
+  const bound = kernelReads(k);
+  for (const s of kernelStores(k)) bound.add(s.buffer);
+  return bound;
 }

@@ -6,8 +6,8 @@
  * rules but not the placement, so a placement bug is caught here.
  */
 import { byteSize } from '@tessera/ir';
-import { type IndexMap, loadedBuffers, walkExpr } from './expr.ts';
-import { type Kernel, type KernelProgram, type MapKernel, kernelExprs, kernelStores } from './kernel.ts';
+import { type IndexMap, walkExpr } from './expr.ts';
+import { type Kernel, kernelBuffers, type KernelProgram, type MapKernel } from './kernel.ts';
 
 /** Arena offsets are multiples of this many bytes (a SIMD vector, and WebGPU's storage offset alignment divides 256). */
 export const ARENA_ALIGNMENT = 256;
@@ -27,10 +27,7 @@ export function lifetimes(p: KernelProgram): Lifetime[] {
   const first = new Map<number, number>();
   const last = new Map<number, number>();
   p.kernels.forEach((k, i) => {
-    const touched = new Set<number>();
-    for (const e of kernelExprs(k)) loadedBuffers(e, touched);
-    for (const s of kernelStores(k)) touched.add(s.buffer);
-    for (const b of touched) {
+    for (const b of kernelBuffers(k)) {
       if (p.buffers[b]?.role !== 'temp') continue;
       if (!first.has(b)) first.set(b, i);
       last.set(b, i);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Program, ProgramBuilder, decomposeProgram, interpret, parseProgram, tensorType, verify } from '@tessera/ir';
-import { type Kernel, evaluateKernelProgram, kernelExprs, kernelStores, loadedBuffers, verifyMemoryPlan, walkExpr } from '@tessera/kernel';
+import { evaluateKernelProgram, type Kernel, kernelBuffers, kernelExprs, verifyMemoryPlan, walkExpr } from '@tessera/kernel';
 import { type ProgramCase, arbModelWithInputs, arbProgramWithInputs, describeMismatch, formatCounterexample } from '@tessera/harness';
 import { canonicalize, compileProgram, lowerToKernels, planMemory } from '../src/index.ts';
 
@@ -57,9 +57,7 @@ describe('each pass preserves semantics (interpreter before = interpreter after 
         const { kernels } = compileProgram(c.program, limited ? { maxBuffersPerKernel: 6 } : {});
         if (limited) {
           for (const k of kernels.kernels) {
-            const bound = new Set<number>();
-            for (const e of kernelExprs(k)) loadedBuffers(e, bound);
-            for (const s of kernelStores(k)) bound.add(s.buffer);
+            const bound = kernelBuffers(k);
             expect(bound.size, `kernel ${k.name}`).toBeLessThanOrEqual(6);
           }
         }
@@ -106,9 +104,7 @@ output y = %5
     const limited = compileProgram(p, { maxBuffersPerKernel: 6 }).kernels;
     expect(limited.kernels.map((k) => k.kind)).toEqual(['matmul', 'map']);
     for (const k of limited.kernels) {
-      const bound = new Set<number>();
-      for (const e of kernelExprs(k)) loadedBuffers(e, bound);
-      for (const s of kernelStores(k)) bound.add(s.buffer);
+      const bound = kernelBuffers(k);
       expect(bound.size, k.name).toBeLessThanOrEqual(6);
     }
     const inputs = { x: Float32Array.of(1, -2, 3, 0.5, 2, 1, -1, 4), w: Float32Array.of(0.5, -1, 2, 0.25), bias: Float32Array.of(1, -1), mask: Float32Array.of(1, 0, 0, 2), fill: Float32Array.of(7, 8), r: Float32Array.of(0.5) };
@@ -135,9 +131,7 @@ output y = %3
     const limited = compileProgram(p, { maxBuffersPerKernel: 6 }).kernels;
     expect(limited.kernels.map((k) => k.kind)).toEqual(['map', 'reduce']);
     for (const k of limited.kernels) {
-      const bound = new Set<number>();
-      for (const e of kernelExprs(k)) loadedBuffers(e, bound);
-      for (const s of kernelStores(k)) bound.add(s.buffer);
+      const bound = kernelBuffers(k);
       expect(bound.size, k.name).toBeLessThanOrEqual(6);
     }
     const inputs = { a: Float32Array.of(1, -2, 3, 0.5), r: Float32Array.of(0.25, 1, -1, 2), s: Float32Array.of(0.5), b: Float32Array.of(1, -1), w: Float32Array.of(2, 0.5), nb: Float32Array.of(-1, 1) };
@@ -154,9 +148,7 @@ output y = %3
     const limited = lowerToKernels(p, { maxBuffersPerKernel: 4 });
     expect(limited.kernels.length).toBeGreaterThan(1);
     for (const k of limited.kernels) {
-      const bound = new Set<number>();
-      for (const e of kernelExprs(k)) loadedBuffers(e, bound);
-      for (const s of kernelStores(k)) bound.add(s.buffer);
+      const bound = kernelBuffers(k);
       expect(bound.size).toBeLessThanOrEqual(4);
     }
     const inputs = Object.fromEntries(xs.map((x, i) => [x.name, Float32Array.from({ length: 5 }, (_, j) => i + j / 10)]));
@@ -171,8 +163,7 @@ output y = %3
     b.output('y', b.emit('gather', [b.input('t', tensorType('f32', [5, 2])), sum]));
     const p = b.build();
     const bound = (k: Kernel) => {
-      const used = new Set(kernelStores(k).map((st) => st.buffer));
-      for (const e of kernelExprs(k)) loadedBuffers(e, used);
+      const used = kernelBuffers(k);
       let gathers = false;
       for (const e of kernelExprs(k)) walkExpr(e, (x) => (gathers ||= x.k === 'load' && x.indirect !== undefined));
       return used.size + (gathers ? 1 : 0);

@@ -1,4 +1,4 @@
-import { type BufferDecl, type Kernel, kernelExprs, kernelStores, loadedBuffers } from '@tessera/kernel';
+import { type BufferDecl, type Kernel, kernelExprs, kernelReads, kernelStores } from '@tessera/kernel';
 import { addHelper, helperSource, wgslStorageType } from './scalar.ts';
 import type { WgslNames } from './expr.ts';
 import { FAULTS_BUFFER, FAULTS_NAME, hasGather } from './faults.ts';
@@ -120,8 +120,7 @@ export class WgslLimitError extends Error {
 
 /** The buffers a kernel touches, read-only unless it stores to them, in buffer order; then the faults buffer if it gathers. */
 export function kernelBindings(k: Kernel): BufferBinding[] {
-  const read = new Set<number>();
-  for (const e of kernelExprs(k)) loadedBuffers(e, read);
+  const read = kernelReads(k);
   const written = new Set(kernelStores(k).map((s) => s.buffer));
   const all = [...new Set([...read, ...written])].sort((a, b) => a - b);
   const faults: BufferBinding[] = kernelExprs(k).some(hasGather) ? [{ buffer: FAULTS_BUFFER, access: 'read_write' }] : [];

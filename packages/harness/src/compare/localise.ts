@@ -8,7 +8,7 @@
  * policy names the kernel, the graph nodes it computes and their source lines.
  */
 import { type Node, type Program, type RefTensor, type SourceLoc, byteSize, interpret, numel, toHost } from '@tessera/ir';
-import { type Backend, type Kernel, type KernelProgram, type Outputs, kernelExprs, kernelStores, loadedBuffers } from '@tessera/kernel';
+import { type Backend, type Kernel, type KernelProgram, kernelReads, kernelStores, type Outputs } from '@tessera/kernel';
 import type { HostInputs } from '../inputs.ts';
 import { type Comparison, compareClose, multiIndex } from '../tolerance.ts';
 import { insertProbes } from './probes.ts';
@@ -99,13 +99,6 @@ function arenaRange(p: KernelProgram, b: number): [number, number] | undefined {
 const overlapping = (x: [number, number], y: [number, number]) => x[0] < y[1] && y[0] < x[1];
 const showRange = (p: KernelProgram, b: number, r: [number, number]) => `%${p.buffers[b]!.name} [${r[0]}, ${r[1]})`;
 
-/** Buffers a kernel reads. */
-function reads(k: Kernel): Set<number> {
-  const out = new Set<number>();
-  for (const e of kernelExprs(k)) loadedBuffers(e, out);
-  return out;
-}
-
 /** Options of localiseDivergence. */
 export interface LocaliseOptions {
   /** The canonical graph the kernel program was lowered from (compileProgram's `graph`). */
@@ -155,7 +148,7 @@ export async function localiseDivergence(o: LocaliseOptions): Promise<Divergence
     const base = { backend: o.backend.name, value: site(value), mismatch: mismatchLine(c, ref.type.shape) };
     if (probe.when === 'after') {
       const k = p.kernels[probe.kernel]!;
-      const inputsMatched = [...reads(k)].filter((b) => held.has(b) && verdicts.get(`before:${probe.kernel}:${b}`)).map((b) => held.get(b)!);
+      const inputsMatched = [...kernelReads(k)].filter((b) => held.has(b) && verdicts.get(`before:${probe.kernel}:${b}`)).map((b) => held.get(b)!);
       return { ...base, cause: 'computed', kernel: kernelSite(probe.kernel), inputsMatched, arena: inPlaceOverlaps(p, k) };
     }
     // Backends verify memory plans, so no planned temporary shares its bytes while live: a stray write (a code-generation fault) changed it.
@@ -172,7 +165,7 @@ export async function localiseDivergence(o: LocaliseOptions): Promise<Divergence
  */
 function inPlaceOverlaps(p: KernelProgram, k: Kernel): string[] {
   const notes: string[] = [];
-  const read = reads(k);
+  const read = kernelReads(k);
   for (const s of new Set(kernelStores(k).map((x) => x.buffer))) {
     const out = arenaRange(p, s);
     if (!out) continue;

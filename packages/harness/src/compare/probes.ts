@@ -16,7 +16,7 @@
  * overwritten in between: a memory-plan fault. A value wrong `after` its
  * writer, whose inputs were right `before` it, was computed wrong by that kernel.
  */
-import { E, type Kernel, type KernelProgram, kernelExprs, kernelStores, loadedBuffers } from '@tessera/kernel';
+import { E, type Kernel, type KernelProgram, kernelReads, kernelStores } from '@tessera/kernel';
 
 /** One probe: which buffer it copies, around which kernel, and under which output of the probed program. */
 export interface Probe {
@@ -33,13 +33,6 @@ export interface Probe {
 export interface ProbedProgram {
   readonly program: KernelProgram;
   readonly probes: readonly Probe[];
-}
-
-/** Buffers a kernel reads. */
-function readBuffers(k: Kernel): Set<number> {
-  const read = new Set<number>();
-  for (const e of kernelExprs(k)) loadedBuffers(e, read);
-  return read;
 }
 
 /**
@@ -68,7 +61,7 @@ export function insertProbes(p: KernelProgram, watch: (buffer: number) => boolea
   };
   p.kernels.forEach((k, i) => {
     // Only buffers complete by now: every kernel that writes them has run.
-    for (const b of readBuffers(k)) if ((lastWriter.get(b) ?? i) < i && watch(b)) probe(b, i, 'before');
+    for (const b of kernelReads(k)) if ((lastWriter.get(b) ?? i) < i && watch(b)) probe(b, i, 'before');
     kernels.push(k);
     for (const [b, last] of lastWriter) if (last === i && watch(b)) probe(b, i, 'after');
   });
