@@ -37,12 +37,13 @@ export async function wasmToWat(bytes: Uint8Array, options: WatOptions = {}): Pr
 }
 
 /** Assembles WAT text back to a module's bytes (to check that printed text round-trips). */
-export async function watToWasm(text: string): Promise<Uint8Array> {
+export async function watToWasm(text: string): Promise<Uint8Array<ArrayBuffer>> {
   loaded ??= wabt();
   const m = (await loaded).parseWat('module.wat', text, FEATURES);
   try {
     m.resolveNames();
-    return m.toBinary({ write_debug_names: false }).buffer;
+    // A copy WABT's memory does not own.
+    return new Uint8Array(m.toBinary({ write_debug_names: false }).buffer);
   } finally {
     m.destroy();
   }
