@@ -3,7 +3,9 @@
  * built-in) lays out a ViT's DOT with Graphviz's wasm in the page, and the
  * SVG it draws shows the layer and kernel clusters; the HTML page `tessera
  * compile --emit html` writes opens with no other request and renders
- * (a screenshot that is not blank). Screenshots go to the system's
+ * (a screenshot that is not blank); `@tessera/viz/wat` bundled with `fs`
+ * left out (WABT's loader reads files in Node only) prints WAT in the page
+ * as in Node. Screenshots go to the system's
  * temporary folder (printed), not the repository.
  */
 import { writeFileSync } from 'node:fs';
@@ -12,7 +14,8 @@ import { join } from 'node:path';
 import { VisionTransformer, traceVit } from '@tessera/models';
 import { compileProgram } from '@tessera/passes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleForBrowser, nodeImports } from '../../backend-webgpu/test/browser/bundle.ts';
+import { emitWasmProgram } from '@tessera/backend-cpu';
+import { bundleForBrowser, loadEsbuild, nodeImports } from '../../backend-webgpu/test/browser/bundle.ts';
 import { type BrowserSession, startBrowser } from '../../backend-webgpu/test/browser/chromium.ts';
 import { REPO_ROOT } from '../../compiler/test/support/import-graph.ts';
 import { graphPicture, htmlPage, renderSvg, toDot } from '../src/index.ts';
@@ -23,8 +26,19 @@ const { graph, kernels } = compileProgram(vit);
 const picture = graphPicture(graph, kernels, { after: 'plan-memory' });
 const dot = toDot(picture);
 
+/** The WAT entry bundled as the README says a browser app bundles it with esbuild: `fs` external. */
+async function bundleWat(): Promise<string> {
+  const out = await loadEsbuild().build({
+    stdin: { contents: "export { wasmToWat } from '@tessera/viz/wat';", resolveDir: REPO_ROOT, loader: 'ts', sourcefile: '<entry>' },
+    bundle: true, format: 'esm', platform: 'browser', target: 'es2022', absWorkingDir: REPO_ROOT, write: false, metafile: true, logLevel: 'silent', external: ['fs'],
+  });
+  return out.outputFiles[0]!.text;
+}
+
 const PAGE = `<!DOCTYPE html><html><body><div id="picture"></div><script type="module">
 import { renderSvg } from '/viz.js';
+import { wasmToWat } from '/wat.js';
+window.wat = async (bytes, names) => wasmToWat(new Uint8Array(bytes), { functionNames: new Map(names) });
 window.renderDot = async (dot) => { document.getElementById('picture').innerHTML = await renderSvg(dot); };
 window.ready = true;
 </script></body></html>`;
@@ -47,12 +61,15 @@ const NOT_WHITE = `async (b64) => {
 let browser: BrowserSession;
 let bundle: { text: string; externalImports: readonly string[] };
 let html: string;
+let watBundle: string;
 
 beforeAll(async () => {
   bundle = await bundleForBrowser({ source: "export * from '@tessera/viz';", resolveDir: REPO_ROOT });
   html = htmlPage(await renderSvg(dot), picture);
+  watBundle = await bundleWat();
   browser = await startBrowser((url) => {
     if (url === '/viz.js') return { body: bundle.text, type: 'text/javascript' };
+    if (url === '/wat.js') return { body: watBundle, type: 'text/javascript' };
     if (url === '/picture.html') return { body: html, type: 'text/html' };
     return { body: PAGE, type: 'text/html' };
   });
@@ -108,6 +125,21 @@ describe('pictures in Chromium', () => {
       expect(requests).toEqual([`${browser.origin}/picture.html`]);
       expect(await page.evaluate("document.querySelectorAll('svg g.cluster.layer').length")).toBe(LAYERS);
       await notBlank(page, 'html-page');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('prints the cpu backend\'s module as WAT in the page, each kernel\'s function named, as in Node', async () => {
+    const wasm = emitWasmProgram(kernels, { threads: 1, relaxedSimd: false });
+    const names = wasm.kernels.flatMap((k) => (k.kind === 'wasm' ? [[k.exportName, k.name]] : []));
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${browser.origin}/`);
+      await page.waitForFunction('window.ready === true');
+      const wat = (await page.evaluate(`window.wat(${JSON.stringify([...wasm.bytes])}, ${JSON.stringify(names)})`)) as string;
+      for (const [exportName, name] of names) expect(wat).toContain(`(func $${name} (export "${exportName}")`);
+      expect(wat).toMatch(/\bf32x4\.mul\b/);
     } finally {
       await page.close();
     }
