@@ -22,7 +22,7 @@ const KC = 256;
 function ceilingModule(chains: number): (n: number) => number {
   const m = new ModuleBuilder();
   const f = new FunctionBuilder([I32], [F32]);
-  const acc = f.locals(V128, chains);
+  const acc = Array.from({ length: chains }, () => f.local(V128));
   const [i, c, d] = [f.local(I32), f.local(V128), f.local(V128)];
   f.f32(0.999).simd(SIMD.f32x4_splat).set(c);
   f.f32(1e-3).simd(SIMD.f32x4_splat).set(d);
