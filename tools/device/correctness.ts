@@ -9,7 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { type Program, interpret, readSafetensors, toHost } from '@tessera/ir';
-import type { KernelProgram, TensorData } from '@tessera/kernel';
+import { type KernelProgram, type TensorData, outputArrays } from '@tessera/kernel';
 import { lowerToKernels } from '@tessera/passes';
 import {
   type AttentionCase,
@@ -73,7 +73,7 @@ const clip = (s: string, n = 6000) => (s.length > n ? `${s.slice(0, n)}\n... (${
 async function runOnce(be: WebgpuBackend, kp: KernelProgram, inputs: Readonly<Record<string, TensorData>>, variants: VariantOverrides): Promise<{ out: Record<string, TensorData>; kernels: string[] }> {
   const exe = await be.compile(kp, variants);
   try {
-    return { out: await exe.run(inputs), kernels: exe.shaders.map((s) => s.variant) };
+    return { out: outputArrays(await exe.run(inputs)), kernels: exe.shaders.map((s) => s.variant) };
   } finally {
     exe.dispose();
   }

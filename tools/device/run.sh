@@ -7,7 +7,7 @@
 # writes $OUT/device-check.json as it goes.
 #   OUT=/tmp/devout DEVICE_CHECK_QUICK=1 bash tools/device/run.sh     (here: llvmpipe, a few minutes)
 # Environment: DEVICE_CHECK_BUDGET_S (default 240), DEVICE_CHECK_QUICK=1,
-# DEVICE_CHECK_JAX=0 (no jax-js peer), TESSERA_WEBGPU_ADAPTER=default|opengles.
+# DEVICE_CHECK_JAX=0 (no jax-js peer), DEVICE_CHECK_ORT=0 (no onnxruntime-web peer), TESSERA_WEBGPU_ADAPTER=default|opengles.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
@@ -45,11 +45,15 @@ setup() {
   echo "loaders: $(ldconfig -p | grep -oE 'lib(vulkan|EGL|GLESv2)\.so\.[0-9]+' | sort -u | tr '\n' ' ')"
   echo "vulkan ICDs: $(ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d $nv/vulkan/icd.d 2>/dev/null | tr '\n' ' ')"
   echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-} __EGL_VENDOR_LIBRARY_FILENAMES=${__EGL_VENDOR_LIBRARY_FILENAMES:-}"
-  rm -rf "$W" && mkdir -p "$W/node_modules/webgpu/dist/linux-x64" || return 1
+  rm -rf "$W" && mkdir -p "$W/node_modules/webgpu/dist/linux-x64" "$W/node_modules/onnxruntime-web/dist" || return 1
   local t=$SECONDS
   xz -dc $P/node.xz >"$W/node" && chmod +x "$W/node" || return 1
   xz -dc $P/dawn.node.xz >"$W/node_modules/webgpu/dist/linux-x64/dawn.node" || return 1
   cp $P/node_modules/webgpu/index.js $P/node_modules/webgpu/package.json "$W/node_modules/webgpu/" || return 1
+  if [[ -f $P/ort-wasm.xz ]]; then
+    cp -r $P/node_modules/onnxruntime-web "$W/node_modules/" || return 1
+    xz -dc $P/ort-wasm.xz >"$W/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm" || return 1
+  fi
   cp -r $P/check.mjs $P/fixtures "$W/" || return 1
   echo "unpacked node $("$W/node" --version) and dawn.node to $W in $((SECONDS - t)) s"
 }

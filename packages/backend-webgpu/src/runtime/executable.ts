@@ -12,6 +12,8 @@ export interface VariantOverrides {
   readonly reduce?: ReduceVariant;
   readonly attention?: AttentionVariant;
   readonly tiledTiling?: WgslTarget['tiledTiling'];
+  /** false: the split-K matmul is never chosen by the heuristic (the device check's split-K off). */
+  readonly splitK?: boolean;
 }
 import { FaultBuffer } from './fault-buffer.ts';
 import { fromStorage, toStorage } from './host-data.ts';

@@ -1,4 +1,5 @@
 import { numel } from '@tessera/ir';
+import { emitSplitKMatmul, splitKMatmulFits } from './matmul-splitk.ts';
 import { emitTextureMatmul, textureMatmulFits } from './matmul-texture.ts';
 import { type KernelShader, type MatmulVariant, type ShaderModuleBuilder, type WgslTarget, WgslLimitError, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitHook, emitStores, emitVec4Hook } from './stores.ts';
@@ -22,7 +23,7 @@ export interface MatmulTiling {
  * (uniform addresses); measured best on llvmpipe of 4x4 (8x8 invocations),
  * 8x4, 8x8, 8x16, 4x32, 12x8, 16x4, 16x8, 16x16, 24x4, 32x4 and 32x8. `tiled`: the classic 64x64 tile of 16x16 invocations.
  */
-export const MATMUL_TILINGS: Readonly<Record<Exclude<MatmulVariant, 'texture'>, MatmulTiling>> = {
+export const MATMUL_TILINGS: Readonly<Record<Exclude<MatmulVariant, 'texture' | 'splitk'>, MatmulTiling>> = {
   register: { tm: 16, tn: 16, wx: 64, wy: 1 },
   tiled: { tm: 4, tn: 4, wx: 16, wy: 16 },
   naive: { tm: 1, tn: 1, wx: 64, wy: 1 },
@@ -32,7 +33,7 @@ export const MATMUL_TILINGS: Readonly<Record<Exclude<MatmulVariant, 'texture'>, 
 export const REGISTER_BIG_WORK = 1 << 22;
 
 /** The tiled variant's block: the target's tuning override (checked against the device's limits) or the default. */
-function tiledTiling(target: WgslTarget): MatmulTiling {
+export function tiledTiling(target: WgslTarget): MatmulTiling {
   const t = target.tiledTiling ?? MATMUL_TILINGS.tiled;
   const storage = tiledStorageBytes(t);
   if (t.tm % 4 || t.tn % 4 || t.tm < 4 || t.tn < 4) throw new WgslLimitError(`tiled matmul block ${t.tm}x${t.tn}: tm and tn must be multiples of 4`);
@@ -46,7 +47,7 @@ function tiledTiling(target: WgslTarget): MatmulTiling {
 const tiledStorageBytes = (t: MatmulTiling) => TILE_K * (t.tm * t.wy + 4 + t.tn * t.wx + 4) * 4;
 
 /** Depth of the K slice the tiled variant stages in workgroup memory. */
-const TILE_K = 16;
+export const TILE_K = 16;
 
 /**
  * The matmul algorithm, from a table over adapter and shape (as tfjs's
@@ -56,28 +57,59 @@ const TILE_K = 16;
  * operands staged in textures (see matmul-texture.ts); on GPUs tiling wins.
  * Tiny products (fewer outputs than one register tile has invocations) use
  * one invocation per output. The texture variant falls back to `register`
- * where an operand does not fit the device's largest texture.
+ * where an operand does not fit the device's largest texture. Where tiling
+ * would leave the GPU short of workgroups (splitKFactor) the K axis is
+ * split; the split-K variant falls back to `tiled` where it cannot run
+ * (`splitKFits`: a convolution's window, non-f32 operands, partial sums
+ * past the largest texture).
  */
-export function chooseMatmulVariant(m: number, n: number, k: number, target: WgslTarget, textureFits = true): MatmulVariant {
-  const fallback = (v: MatmulVariant): MatmulVariant => (v === 'texture' && !textureFits ? 'register' : v);
+export function chooseMatmulVariant(m: number, n: number, k: number, target: WgslTarget, textureFits = true, batch = 1, splitKFits = true): MatmulVariant {
+  const fallback = (v: MatmulVariant): MatmulVariant => (v === 'texture' && !textureFits ? 'register' : v === 'splitk' && !splitKFits ? 'tiled' : v);
   if (target.matmul) return fallback(target.matmul);
   if (m * n < 256 || k < 4) return 'naive';
   if (target.cpu) return fallback('texture');
   const t = target.tiledTiling ?? MATMUL_TILINGS.tiled;
-  return t.wx * t.wy <= target.maxInvocationsPerWorkgroup && tiledStorageBytes(t) <= target.maxWorkgroupStorageSize ? 'tiled' : 'register';
+  if (t.wx * t.wy > target.maxInvocationsPerWorkgroup || tiledStorageBytes(t) > target.maxWorkgroupStorageSize) return 'register';
+  return target.splitK !== false && splitKFactor(m, n, k, batch, t, false) > 1 ? fallback('splitk') : 'tiled';
+}
+
+/**
+ * Workgroups a GPU needs to be busy: WebGPU does not say how many cores an
+ * adapter has, so this is sized for the largest (an H100 has 132 SMs, and
+ * the tiled block of 256 invocations fits one to two per SM at once).
+ */
+export const SPLIT_K_TARGET_GROUPS = 192;
+
+/** Fewest K steps each split gets (shorter splits spend more on the partial sums than they save). */
+const SPLIT_K_MIN_DEPTH = 8 * TILE_K;
+
+/**
+ * Splits of the K axis for the tiled block `t`: enough that the output's
+ * tiles times the splits reach SPLIT_K_TARGET_GROUPS, each at least
+ * SPLIT_K_MIN_DEPTH deep; 1 (no split) where the tiles are at least half
+ * the target already. `forced` (the variant was asked for): at least 2
+ * wherever K has two slices of TILE_K, at most one split per slice.
+ */
+export function splitKFactor(m: number, n: number, k: number, batch: number, t: MatmulTiling, forced: boolean): number {
+  const tiles = batch * Math.ceil(m / (t.tm * t.wy)) * Math.ceil(n / (t.tn * t.wx));
+  const slices = Math.ceil(k / TILE_K);
+  if (forced) return Math.max(1, Math.min(slices, Math.max(2, Math.ceil(SPLIT_K_TARGET_GROUPS / tiles))));
+  if (2 * tiles > SPLIT_K_TARGET_GROUPS) return 1;
+  return Math.max(1, Math.min(Math.ceil(SPLIT_K_TARGET_GROUPS / tiles), Math.floor(k / SPLIT_K_MIN_DEPTH)));
 }
 
 /** Matmul as a template: readA/readB prologue hooks and a store epilogue around the chosen inner algorithm. */
 export function emitMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): KernelShader {
   const nb = k.batch.length;
   const rank = nb + 3;
-  const variant = chooseMatmulVariant(k.m, k.n, k.k, mb.target, textureMatmulFits(k, mb.target.maxTextureDimension2D));
+  const variant = chooseMatmulVariant(k.m, k.n, k.k, mb.target, textureMatmulFits(k, mb.target.maxTextureDimension2D), numel(k.batch), splitKMatmulFits(k, mb.target));
   // The epilogue: the stores at (batch, i, j) with `acc` bound.
   const ew = new WgslWriter(1);
   emitStores(ew, mb, k.stores, 'e');
   const params = Array.from({ length: rank }, (_, a) => `${mb.names.axis(a)}: i32`);
   mb.declare(`fn write_c(${[...params, `${mb.names.ref('acc')}: f32`].join(', ')}) {`, ew.toString(), '}');
   if (variant === 'texture') return emitTextureMatmul(k, mb);
+  if (variant === 'splitk') return emitSplitKMatmul(k, mb);
   let { tm, tn, wx, wy } = variant === 'tiled' ? tiledTiling(mb.target) : MATMUL_TILINGS[variant];
   if (variant === 'register') {
     // The 16x16 block compiles slowly on llvmpipe (about 2 s: 64 vec4 accumulators): small products take 4x8.
@@ -198,7 +230,7 @@ function contiguousAlongK(e: Expr, pAxis: number): boolean {
  * along fastest (coalesced global loads); the k-major rows are padded by
  * one vec4 so that k-fastest stores spread over the memory banks.
  */
-function emitTiledBody(w: WgslWriter, k: MatmulKernel, mb: ShaderModuleBuilder, t: MatmulTiling, at: (i: string, j: string, p: string) => string): void {
+export function emitTiledBody(w: WgslWriter, k: MatmulKernel, mb: ShaderModuleBuilder, t: MatmulTiling, at: (i: string, j: string, p: string) => string, part?: TiledPart): void {
   const { tm, tn, wx, wy } = t;
   const tileM = tm * wy;
   const tileN = tn * wx;
@@ -215,7 +247,7 @@ function emitTiledBody(w: WgslWriter, k: MatmulKernel, mb: ShaderModuleBuilder, 
   for (const r of R) w.line(CB.map((g) => `var c${r}_${g} = vec4<f32>(0.0f);`).join(' '));
   // (outer, k) of staging element e: k fastest when the operand is contiguous along k.
   const split = (extent: number, kFast: boolean) => (kFast ? [`e / ${TILE_K}i`, `e % ${TILE_K}i`] : [`e % ${extent}i`, `e / ${extent}i`]);
-  w.block(`for (var p0 = 0i; p0 < ${k.k}i; p0 += ${TILE_K}i)`, () => {
+  w.block(`for (var p0 = ${part?.from ?? '0i'}; p0 < ${part?.to ?? `${k.k}i`}; p0 += ${TILE_K}i)`, () => {
     const [ia, pa] = split(tileM, contiguousAlongK(k.readA, nb + 2));
     w.block(`for (var e = i32(lid); e < ${tileM * TILE_K}i; e += ${wgSize}i)`, () => {
       w.line(`let ii = ${ia};`, `let pp = ${pa};`, `let gi = tm * ${tileM}i + ii;`, 'let gp = p0 + pp;', `let at_a = pp * ${strideA}i + ii;`);
@@ -236,10 +268,27 @@ function emitTiledBody(w: WgslWriter, k: MatmulKernel, mb: ShaderModuleBuilder, 
   });
   for (const r of R) {
     for (const g of CB) {
+      if (part) {
+        w.line(part.store(r, g));
+        continue;
+      }
       for (let q = 0; q < 4; q++) {
         const j = `jb + ${4 * g + q}i`;
         w.line(`if (ib + ${r}i < ${k.m}i && ${j} < ${k.n}i) { write_c(${at(`ib + ${r}i`, j, '0i')}, c${r}_${g}[${q}]); }`);
       }
     }
   }
+}
+
+/**
+ * A tiled body that computes part of the K axis and stores its sums itself
+ * (the split-K variant): K slices from `from` up to `to` (WGSL i32
+ * expressions, multiples of TILE_K apart, the same for the whole workgroup),
+ * and the statement storing accumulator vec4 `c<r>_<g>` (rows ib + r,
+ * columns jb + 4g ..) in place of the epilogue.
+ */
+export interface TiledPart {
+  readonly from: string;
+  readonly to: string;
+  store(r: number, g: number): string;
 }

@@ -25,18 +25,22 @@ export interface WgslTarget {
   readonly attention?: AttentionVariant;
   /** Block of the tiled matmul (a tuning knob: outputs per invocation tm x tn, multiples of 4, and wx x wy invocations); default MATMUL_TILINGS.tiled. */
   readonly tiledTiling?: { readonly tm: number; readonly tn: number; readonly wx: number; readonly wy: number };
+  /** false: `chooseMatmulVariant` never picks the split-K matmul (forcing `matmul: 'splitk'` still does). */
+  readonly splitK?: boolean;
 }
 
 /**
  * Matmul algorithms: operands staged in textures and register-blocked (CPU
  * adapters), register-blocked over storage buffers (CPU adapters, when the
- * operands do not fit a texture), shared-memory tiling (GPUs), one output
- * per invocation.
+ * operands do not fit a texture), shared-memory tiling (GPUs), shared-memory
+ * tiling with the K axis split over workgroups and the partial sums reduced
+ * by a second dispatch (GPUs, when the output has too few tiles to occupy
+ * them), one output per invocation.
  */
-export type MatmulVariant = 'texture' | 'register' | 'tiled' | 'naive';
+export type MatmulVariant = 'texture' | 'register' | 'tiled' | 'splitk' | 'naive';
 
 /** Every matmul variant, for tests and benchmarks that force each. */
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['texture', 'register', 'tiled', 'naive'];
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['texture', 'register', 'tiled', 'splitk', 'naive'];
 /** Reduction algorithms: one invocation per output row, or one workgroup per row with a tree reduction in workgroup memory. */
 export type ReduceVariant = 'thread' | 'workgroup';
 
