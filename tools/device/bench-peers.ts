@@ -22,7 +22,10 @@ import { timeWithin } from './timing.ts';
 import { type Report, errorText, log } from './report.ts';
 
 /** Tessera's compile options measured against its default (each needs the backend to know the key; an unknown one fails its row only). */
-export const TESSERA_OPTIONS: { label: string; overrides: VariantOverrides }[] = [{ label: 'split-K off', overrides: { splitK: false } }];
+export const TESSERA_OPTIONS: { label: string; overrides: VariantOverrides }[] = [
+  { label: 'split-K off', overrides: { splitK: false } },
+  { label: 'f16', overrides: { precision: 'f16' } },
+];
 
 /** Seeded weights as `tessera bench` makes them (uniform, variance ~1/fan-in) by torchvision name: Tessera and both peers run the same model. */
 export function seededVitWeights(name: string): Record<string, SafetensorsTensor> {

@@ -17,7 +17,7 @@ export { toStorage, fromStorage } from './runtime/host-data.ts';
 export { DISPATCHES_PER_QUERY_SET, timestampPairsToMs } from './runtime/profile.ts';
 export { type KernelTiming, type KindTotal, type TimingMethod, slowestFirst, totalsByKind } from '@tessera/kernel';
 export { emitKernelShader, emitProgramShaders, printProgramShaders } from './wgsl/emit.ts';
-export { DEFAULT_TARGET, MATMUL_VARIANTS, WgslLimitError, gridFor, isTextureBinding, type BufferBinding, type KernelShader, type AttentionVariant, type MatmulVariant, type Prepass, type ReduceVariant, type ShaderBinding, type ShaderTexture, type TextureBinding, type WgslTarget } from './wgsl/module.ts';
+export { DEFAULT_TARGET, MATMUL_VARIANTS, WgslLimitError, gridFor, isTextureBinding, type BufferBinding, type KernelShader, type AttentionVariant, type MatmulVariant, type Precision, type Prepass, type ReduceVariant, type ShaderBinding, type ShaderTexture, type TextureBinding, type WgslTarget } from './wgsl/module.ts';
 export { chooseMatmulVariant, MATMUL_TILINGS, splitKFactor } from './wgsl/matmul.ts';
 export { chooseReduceVariant } from './wgsl/reduce.ts';
 export { chooseAttentionVariant } from './wgsl/attention.ts';

@@ -241,7 +241,11 @@ export function emitTiledBody(w: WgslWriter, k: MatmulKernel, mb: ShaderModuleBu
   const CB = Array.from({ length: tn / 4 }, (_, g) => g);
   const strideA = tileM + 4;
   const strideB = tileN + 4;
-  mb.declare(`var<workgroup> tile_a: array<vec4<f32>, ${(TILE_K * strideA) / 4}>;`, `var<workgroup> tile_b: array<vec4<f32>, ${(TILE_K * strideB) / 4}>;`);
+  const half = halfPrecision(mb);
+  // f16: tiles hold f16 (half the workgroup memory traffic), each K slice is multiplied and summed in f16 (s<r>_<g>), and the slices' sums in f32.
+  const elem = half ? 'h' : 'f32';
+  const stage = half ? 'to_h' : '';
+  mb.declare(`var<workgroup> tile_a: array<vec4<${elem}>, ${(TILE_K * strideA) / 4}>;`, `var<workgroup> tile_b: array<vec4<${elem}>, ${(TILE_K * strideB) / 4}>;`);
   w.line(`let lx = i32(lid) % ${wx}i;`, `let ly = i32(lid) / ${wx}i;`);
   w.line(`let ib = tm * ${tileM}i + ly * ${tm}i;`, `let jb = tn * ${tileN}i + lx * ${tn}i;`);
   for (const r of R) w.line(CB.map((g) => `var c${r}_${g} = vec4<f32>(0.0f);`).join(' '));
@@ -251,19 +255,25 @@ export function emitTiledBody(w: WgslWriter, k: MatmulKernel, mb: ShaderModuleBu
     const [ia, pa] = split(tileM, contiguousAlongK(k.readA, nb + 2));
     w.block(`for (var e = i32(lid); e < ${tileM * TILE_K}i; e += ${wgSize}i)`, () => {
       w.line(`let ii = ${ia};`, `let pp = ${pa};`, `let gi = tm * ${tileM}i + ii;`, 'let gp = p0 + pp;', `let at_a = pp * ${strideA}i + ii;`);
-      w.line(`tile_a[at_a >> 2u][at_a & 3i] = select(0.0f, read_a(${at(`min(gi, ${k.m - 1}i)`, '0i', `min(gp, ${k.k - 1}i)`)}), gi < ${k.m}i && gp < ${k.k}i);`);
+      w.line(`tile_a[at_a >> 2u][at_a & 3i] = ${stage}(select(0.0f, read_a(${at(`min(gi, ${k.m - 1}i)`, '0i', `min(gp, ${k.k - 1}i)`)}), gi < ${k.m}i && gp < ${k.k}i));`);
     });
     const [jb, pb] = split(tileN, contiguousAlongK(k.readB, nb + 2));
     w.block(`for (var e = i32(lid); e < ${tileN * TILE_K}i; e += ${wgSize}i)`, () => {
       w.line(`let jj = ${jb};`, `let pp = ${pb};`, `let gj = tn * ${tileN}i + jj;`, 'let gp = p0 + pp;', `let at_b = pp * ${strideB}i + jj;`);
-      w.line(`tile_b[at_b >> 2u][at_b & 3i] = select(0.0f, read_b(${at('0i', `min(gj, ${k.n - 1}i)`, `min(gp, ${k.k - 1}i)`)}), gj < ${k.n}i && gp < ${k.k}i);`);
+      w.line(`tile_b[at_b >> 2u][at_b & 3i] = ${stage}(select(0.0f, read_b(${at('0i', `min(gj, ${k.n - 1}i)`, `min(gp, ${k.k - 1}i)`)}), gj < ${k.n}i && gp < ${k.k}i));`);
     });
     w.line('workgroupBarrier();');
+    const acc = half ? 's' : 'c';
+    if (half) for (const r of R) w.line(CB.map((g) => `var s${r}_${g} = vec4<h>(h(0.0));`).join(' '));
     w.block(`for (var pp = 0i; pp < ${TILE_K}i; pp++)`, () => {
       for (const g of CA) w.line(`let x${g} = tile_a[pp * ${strideA / 4}i + ly * ${tm / 4}i + ${g}i];`);
       for (const g of CB) w.line(`let y${g} = tile_b[pp * ${strideB / 4}i + lx * ${tn / 4}i + ${g}i];`);
-      for (const r of R) w.line(CB.map((g) => `c${r}_${g} += x${r >> 2}[${r & 3}] * y${g};`).join(' '));
+      for (const r of R) {
+        const mad = (g: number) => (half === 'f16-emulated' ? `s${r}_${g} = to_h4(s${r}_${g} + to_h4(x${r >> 2}[${r & 3}] * y${g}));` : `${acc}${r}_${g} += x${r >> 2}[${r & 3}] * y${g};`);
+        w.line(CB.map(mad).join(' '));
+      }
     });
+    if (half) for (const r of R) w.line(CB.map((g) => `c${r}_${g} += vec4<f32>(s${r}_${g});`).join(' '));
     w.line('workgroupBarrier();');
   });
   for (const r of R) {
@@ -278,6 +288,27 @@ export function emitTiledBody(w: WgslWriter, k: MatmulKernel, mb: ShaderModuleBu
       }
     }
   }
+}
+
+/**
+ * The f16 precision of the GPU matmuls, if asked for: declares the type
+ * `h` and the roundings `to_h` (f32 -> h) and `to_h4` (vec4, emulation
+ * only) in the module, with `enable f16;` where the device computes in f16;
+ * undefined for f32.
+ */
+function halfPrecision(mb: ShaderModuleBuilder): 'f16' | 'f16-emulated' | undefined {
+  const p = mb.target.precision;
+  if (p === 'f16') {
+    mb.enable('f16');
+    mb.declare('alias h = f16;', 'fn to_h(x: f32) -> h { return h(x); }');
+    return p;
+  }
+  if (p === 'f16-emulated') {
+    // quantizeToF16 rounds an f32 to the nearest f16 and back: f16's roundings, computed in f32.
+    mb.declare('alias h = f32;', 'fn to_h(x: f32) -> h { return quantizeToF16(x); }', 'fn to_h4(x: vec4<f32>) -> vec4<f32> { return quantizeToF16(x); }');
+    return p;
+  }
+  return undefined;
 }
 
 /**
