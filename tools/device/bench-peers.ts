@@ -149,7 +149,8 @@ export async function benchPeers(report: Report, rec: Record<string, unknown>, b
           return { label: 'onnxruntime-web webgpu', run: s.run, dispose: () => s.release() };
         }, quick ? 150 : 60);
       }
-      if (jaxOn) await add('jax-js webgpu', async () => ({ label: 'jax-js webgpu', run: await jaxVit(weights, pixels, name, batch), dispose: () => {} }), 60);
+      // Quick mode (llvmpipe): jax-js at the first batch only (its batch 2 of ViT-Ti takes minutes there).
+      if (jaxOn && !(quick && batch !== batches[0])) await add('jax-js webgpu', async () => ({ label: 'jax-js webgpu', run: await jaxVit(weights, pixels, name, batch), dispose: () => {} }), 60);
       // Quick mode (llvmpipe, where a ViT compile takes about 50 s): Tessera's options at the first batch only.
       for (const o of quick && batch !== batches[0] ? [] : TESSERA_OPTIONS) {
         await add(`tessera ${o.label}`, async () => {
