@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type Program, ProgramBuilder, interpret, tensorType, toHost } from '@tessera/ir';
 import { lowerToKernels } from '@tessera/passes';
 import { EDGE_MATMUL_SHAPES, compareClose, inputsFor, matmulProgram } from '@tessera/harness';
-import { DEFAULT_TARGET, emitProgramShaders } from '../src/index.ts';
+import { DEFAULT_TARGET, emitProgramShaders, webgpuBackend } from '../src/index.ts';
 import { releaseBackend, runKernels, testBackend } from './support.ts';
 
 afterAll(releaseBackend);
@@ -74,6 +74,8 @@ describe("WebGPU precision 'f16' (tiled and split-K matmuls)", () => {
       for (const matmul of ['tiled', 'splitk'] as const) expect((await worst(p, 300, matmul, 'f16')).f16).toBeLessThanOrEqual(1);
     } else {
       await expect(be.compile(lowerToKernels(p), { matmul: 'tiled', precision: 'f16' })).rejects.toThrow(/precision 'f16' needs the adapter's shader-f16 feature, which .* does not have/);
+      // compile(p, { backend: 'webgpu', precision: 'f16' }) reaches the same check through the registered backend.
+      await expect(webgpuBackend.compile(lowerToKernels(p), { precision: 'f16' })).rejects.toThrow(/needs the adapter's shader-f16 feature/);
     }
   });
 });
