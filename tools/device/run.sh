@@ -25,9 +25,13 @@ setup() {
     echo "no $P/node.xz or $P/check.mjs: run tools/device/pack.sh here and carry .device-payload"
     return 1
   fi
-  # Only a machine without a Vulkan loader gets the carried one (here there is one: nothing is unpacked into /).
+  # Only a machine without a Vulkan loader gets the carried one.
   # (grep without -q: with pipefail, -q's early exit can fail ldconfig with SIGPIPE and read as 'none'.)
-  if ! ldconfig -p | grep libvulkan >/dev/null; then
+  # A machine with Node.js is not the device (it has none): its / is left alone (on a shared machine the loader
+  # would change every other process's adapter search), and Dawn uses what it has (llvmpipe through OpenGL ES here).
+  if ! ldconfig -p | grep libvulkan >/dev/null && command -v node >/dev/null; then
+    echo "no libvulkan, but this machine has Node.js (not the device): not unpacking the loader .debs into /"
+  elif ! ldconfig -p | grep libvulkan >/dev/null; then
     if ls .gl/*.deb >/dev/null 2>&1; then
       echo "no libvulkan: unpacking $(ls .gl/*.deb | wc -l) loader .debs from .gl into /"
       for f in .gl/*.deb; do dpkg -x "$f" /; done
