@@ -10,18 +10,10 @@
  * protobuf encoder covers just the ONNX messages and fields used here.
  */
 import type { SafetensorsTensor } from '@tessera/ir';
+import type { VitConfig } from '@tessera/models';
 
-/** The ViT hyper-parameters the graph needs (VIT_PRESETS' fields). */
-export interface OnnxVitConfig {
-  readonly image_size: number;
-  readonly patch_size: number;
-  readonly num_layers: number;
-  readonly num_heads: number;
-  readonly hidden_dim: number;
-  readonly mlp_dim: number;
-  readonly num_classes: number;
-  readonly layer_norm_eps: number;
-}
+/** The ViT hyper-parameters the graph needs. */
+export type OnnxVitConfig = Pick<VitConfig, 'image_size' | 'patch_size' | 'num_layers' | 'num_heads' | 'hidden_dim' | 'num_classes' | 'layer_norm_eps'>;
 
 // ---- protobuf wire format (varint, 64-bit little-endian fixed, length-delimited) ----
 

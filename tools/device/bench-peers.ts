@@ -94,7 +94,7 @@ export async function benchPeers(report: Report, rec: Record<string, unknown>, b
   const t0 = performance.now();
   const weights = seededVitWeights(name);
   log(report, `${name}: seeded weights in ${(performance.now() - t0).toFixed(0)} ms; batches ${batches.join(', ')}; Tessera options: ${TESSERA_OPTIONS.map((o) => o.label).join(', ') || 'none'}`);
-  const config = VIT_PRESETS[name] as unknown as OnnxVitConfig;
+  const config: OnnxVitConfig = VIT_PRESETS[name]!;
   const size = config.image_size;
   const out: Record<string, unknown>[] = [];
   rec.batches = out;
