@@ -2,7 +2,7 @@ import { numel } from '@tessera/ir';
 import { loadedBuffers } from '@tessera/kernel';
 import { defaultNames } from './expr.ts';
 import { FAULTS_BUFFER, hasGather } from './faults.ts';
-import { TILE_K, emitTiledBody, splitKFactor, tiledTiling } from './matmul.ts';
+import { TILE_K, emitTiledBody, splitKFactor, tiledTiling } from './matmul-tiled.ts';
 import { type KernelShader, type Prepass, type ShaderBinding, ShaderModuleBuilder, type WgslTarget, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitHook } from './stores.ts';
 import { emitReadA } from './window.ts';
