@@ -15,6 +15,12 @@ export interface CompileOptions {
   readonly verify?: boolean;
   /** Parameter values (tensors or typed arrays) bound once; `run` then needs only the activations. */
   readonly weights?: Inputs;
+  /**
+   * Arithmetic precision (default f32): 'f16' runs WebGPU's GPU matmuls in
+   * f16 (f16 operand tiles, products and sums per K slice; see the WebGPU
+   * backend's README), on adapters with shader-f16 only.
+   */
+  readonly precision?: 'f32' | 'f16';
 }
 
 /**
@@ -62,11 +68,16 @@ export async function compile(program: Program, options: CompileOptions = {}): P
   assertVerified(program);
   const backend = options.backend ?? 'cpu';
   let exe: Executable;
-  if (backend === 'interp') exe = interpreterExecutable(program);
-  else {
+  const precision = options.precision ?? 'f32';
+  const refuse = (name: string) => new TesseraError(`compile(): precision '${precision}' is a WebGPU option; backend '${name}' computes in ${name === 'interp' ? 'float64' : 'f32'}`);
+  if (backend === 'interp') {
+    if (precision !== 'f32') throw refuse('interp');
+    exe = interpreterExecutable(program);
+  } else {
     const target = typeof backend === 'string' ? getBackend(backend) : backend;
+    if (precision !== 'f32' && !(target.precisions ?? []).includes(precision)) throw refuse(target.name);
     const { kernels } = compileProgram(program, { verify: options.verify ?? false, maxBuffersPerKernel: target.limits.maxBuffersPerKernel });
-    exe = await target.compile(kernels);
+    exe = await target.compile(kernels, precision === 'f32' ? undefined : { precision });
   }
   try {
     return bindWeights(program, exe, options.weights);

@@ -47,6 +47,8 @@ export interface AdapterReport {
   readonly cpu: boolean;
   /** Whether the device has `timestamp-query` (requested whenever the adapter offers it): `profile` then times kernels on the GPU's clock. */
   readonly timestamps: boolean;
+  /** Whether the device has `shader-f16` (requested whenever the adapter offers it): precision 'f16' needs it. */
+  readonly f16?: boolean;
   /** The limits the device was created with (raised to the adapter's maxima). */
   readonly limits: Readonly<Record<string, number>>;
   /** What was tried before it, and why each failed. */
@@ -234,7 +236,8 @@ export async function acquireDevice(options: WebgpuOptions = {}): Promise<Acquir
         if (typeof v === 'number') requiredLimits[name] = v;
       }
       // Timestamps cost nothing until a profile writes them; without them profile falls back to host timing.
-      const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+      // shader-f16 likewise costs nothing until a kernel enables it (precision 'f16').
+      const requiredFeatures = (['timestamp-query', 'shader-f16'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
       const device = await withTimeout(adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'tessera' }), ms, `requestDevice (${label})`);
       const info = adapter.info ?? ({} as GPUAdapterInfo);
       const text = (s: string | undefined) => s ?? '';
@@ -254,6 +257,7 @@ export async function acquireDevice(options: WebgpuOptions = {}): Promise<Acquir
         description: text(info.description),
         cpu: fallback || SOFTWARE_ADAPTER.test(ident),
         timestamps: device.features.has('timestamp-query'),
+        f16: device.features.has('shader-f16'),
         limits,
         tried,
       };
@@ -271,5 +275,5 @@ export async function acquireDevice(options: WebgpuOptions = {}): Promise<Acquir
 export function describeAdapter(r: AdapterReport): string {
   const name = [r.device || r.architecture || r.vendor || 'unnamed adapter', r.description ? `(${r.description})` : ''].filter(Boolean).join(' ');
   const via = r.source === 'browser' ? 'navigator.gpu' : r.source === 'given' ? 'a given GPU object' : `Dawn ${r.source} backend`;
-  return `${name} via ${via}, ${r.featureLevel} feature level${r.cpu ? ', software (CPU) adapter' : ''}${r.timestamps ? ', GPU timestamps' : ''}`;
+  return `${name} via ${via}, ${r.featureLevel} feature level${r.cpu ? ', software (CPU) adapter' : ''}${r.timestamps ? ', GPU timestamps' : ''}${r.f16 ? ', shader-f16' : ''}`;
 }

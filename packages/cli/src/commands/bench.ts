@@ -25,7 +25,7 @@ import { type KernelTiming, slowestFirst, totalsByKind } from '@tessera/kernel';
 import { type BackendName, type Executable, type Outputs, type TensorData, compile, getBackend, registerBackend } from '@tessera/compiler';
 import { compileProgram } from '@tessera/passes';
 import { chromeTrace } from '@tessera/viz';
-import { backendFlag, parseCommandArgs, positiveFlag } from '../args.ts';
+import { backendFlag, parseCommandArgs, positiveFlag, precisionFlag } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
 import { type ModelArgs, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
 import { type CommandInput, refuseInputAsOutput, writeOutput } from '../outputs.ts';
@@ -37,8 +37,8 @@ import { MODEL_BACKENDS, usageWithBackends } from './run.ts';
 const MAX_RUNS = 10_000;
 
 const USAGE = `usage: tessera bench (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
-                     [--backend ${MODEL_BACKENDS}] [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]...
-                     [--profile] [--trace OUT.json] [--json] [--no-typecheck] [--timings]
+                     [--backend ${MODEL_BACKENDS}] [--threads N] [--precision f32|f16] [--runs N]
+                     [--input NAME=DTYPE[SHAPE]]... [--profile] [--trace OUT.json] [--json] [--no-typecheck] [--timings]
 
   Times one model (the program tessera compile traces: a model file, an IR
   program, or a ViT or Transformer config): compiles it, places the weights
@@ -48,6 +48,7 @@ const USAGE = `usage: tessera bench (FILE.ts | FILE.tir | --config C.json) [--we
   --weights FILE    a safetensors checkpoint, by parameter name (default: seeded random weights)
   --backend NAME    where to run (default cpu; available here: \${available})
   --threads N       cpu backend: threads, this one included (default: every core; at most ${MAX_THREADS})
+  --precision P     f32 (default) or f16: webgpu's GPU matmuls in f16 (adapters with shader-f16)
   --runs N          timed runs (default 10, at most ${MAX_RUNS})
   --input NAME=DTYPE[SHAPE]   set an input's type (of a model file: another shape, the same dtype),
                     e.g. --input pixel_values=f32[4,3,224,224]
@@ -59,7 +60,7 @@ const USAGE = `usage: tessera bench (FILE.ts | FILE.tir | --config C.json) [--we
   --trace OUT.json  with --profile: write that run as a Chrome trace (chrome://tracing,
                     Perfetto): one event per kernel, named by the module path it computes
                     (e.g. encoder.layers.encoder_layer_3.mlp.0), kernel and variant in its args
-  --json            print one JSON object: model, backend, threads, runs, median_ms,
+  --json            print one JSON object: model, backend, threads, precision, runs, median_ms,
                     min_ms, max_ms, compile_ms, parameter_bytes, peak_rss_bytes,
                     start_rss_bytes (and kernels: {name, kind, variant, ms, dispatch,
                     method} in launch order, with --profile)
@@ -75,6 +76,8 @@ export interface BenchOptions {
   readonly backend: BackendName;
   /** cpu backend threads (undefined: every core). */
   readonly threads?: number;
+  /** --precision f16 (webgpu only); absent for f32. */
+  readonly precision?: 'f16';
   readonly runs: number;
   readonly json: boolean;
   /** Time each kernel in one more run (webgpu only); absent when not asked for. */
@@ -92,6 +95,8 @@ export interface BenchResult {
   readonly backend: string;
   /** Threads of the cpu backend; null for the others. */
   readonly threads: number | null;
+  /** Arithmetic precision (--precision; f16 only on webgpu). */
+  readonly precision: 'f32' | 'f16';
   readonly runs: number;
   readonly median_ms: number;
   readonly min_ms: number;
@@ -121,7 +126,7 @@ const DEFAULT_RUNS = 10;
 
 /** Parses `bench`'s arguments (`--flag VALUE` or `--flag=VALUE`; `--input` repeats), or throws UsageError. */
 export function parseBenchArgs(args: readonly string[]): BenchOptions {
-  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--backend', '--threads', '--runs', '--trace'], booleans: ['--profile', '--json'] }));
+  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--backend', '--threads', '--runs', '--trace', '--precision'], booleans: ['--profile', '--json'] }));
   const model = parseModelArgs(parsed, ['file', 'program', 'config']);
   const values = parsed.values;
   const profile = parsed.booleans.has('--profile');
@@ -132,11 +137,13 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   const weights = values.get('--weights');
   const trace = values.get('--trace');
   if (trace !== undefined && !profile) throw new UsageError('--trace writes the kernel profile: add --profile');
+  const precision = precisionFlag(values, backend);
   return {
     model,
     ...(weights !== undefined ? { weights } : {}),
     backend,
     ...(threads !== undefined ? { threads } : {}),
+    ...(precision === 'f16' ? { precision } : {}),
     runs: positiveFlag(values, '--runs', MAX_RUNS) ?? DEFAULT_RUNS,
     json: parsed.booleans.has('--json'),
     ...(profile ? { profile: true as const } : {}),
@@ -304,8 +311,8 @@ async function wholeCheckpointWeights(path: string, program: Program, place: Pla
 }
 
 /** Compiles with the public API; a cpu thread count is honoured by registering a cpu backend with it for this compile. */
-async function compileFor(program: Program, backend: BackendName, threads: number | undefined): Promise<Executable> {
-  if (backend !== 'cpu' || threads === undefined) return compile(program, { backend });
+async function compileFor(program: Program, backend: BackendName, threads: number | undefined, precision?: 'f16'): Promise<Executable> {
+  if (backend !== 'cpu' || threads === undefined) return compile(program, { backend, ...(precision ? { precision } : {}) });
   const previous = getBackend('cpu');
   registerBackend(createCpuBackend({ threads }));
   try {
@@ -332,14 +339,14 @@ export interface PreparedModel {
 }
 
 /** Traces and compiles the model and places its weights (streamed from a config model's checkpoint, read whole for others, or seeded). */
-export async function prepareModel(options: Pick<BenchOptions, 'model' | 'weights' | 'backend' | 'threads'>, timings?: Timings): Promise<PreparedModel> {
+export async function prepareModel(options: Pick<BenchOptions, 'model' | 'weights' | 'backend' | 'threads' | 'precision'>, timings?: Timings): Promise<PreparedModel> {
   const { source } = options.model;
   const config = source.kind === 'config' ? await readModelConfig(source.path) : undefined;
   // The phases are timed whether or not --timings asked: compile_ms leaves out a model file's type check and import.
   const phases = timings ?? new Timings();
   const t0 = performance.now();
   const program = await loadModelProgram(options.model, phases);
-  const exe = await phases.time('compile', () => compileFor(program, options.backend, options.threads));
+  const exe = await phases.time('compile', () => compileFor(program, options.backend, options.threads, options.precision));
   const compileMs = performance.now() - t0 - phases.total('type check') - (source.kind === 'file' ? phases.total('load') : 0);
   try {
     const t2 = performance.now();
@@ -395,6 +402,7 @@ export async function benchModel(options: BenchOptions, timings?: Timings): Prom
       model: options.model.source.path,
       backend: options.backend,
       threads: options.backend === 'cpu' ? (options.threads ?? (await defaultThreads())) : null,
+      precision: options.precision ?? 'f32',
       runs: options.runs,
       median_ms: times[Math.floor(times.length / 2)]!,
       min_ms: times[0]!,
@@ -415,7 +423,7 @@ const MIB = 1024 * 1024;
 
 /** The one-line human summary of a result. */
 export function formatBenchResult(r: BenchResult): string {
-  const where = r.threads === null ? r.backend : `${r.backend}, ${r.threads} thread${r.threads === 1 ? '' : 's'}`;
+  const where = `${r.threads === null ? r.backend : `${r.backend}, ${r.threads} thread${r.threads === 1 ? '' : 's'}`}${r.precision === 'f16' ? ', f16' : ''}`;
   const ms = (x: number) => x.toFixed(x < 10 ? 2 : 1);
   return `${r.model} (${where}): median ${ms(r.median_ms)} ms (min ${ms(r.min_ms)}, max ${ms(r.max_ms)}) over ${r.runs} runs; parameters ${(r.parameter_bytes / MIB).toFixed(1)} MiB, peak RSS ${(r.peak_rss_bytes / MIB).toFixed(1)} MiB`;
 }

@@ -12,6 +12,8 @@ export interface Seq2SeqCompileOptions {
   readonly batch: number;
   readonly srcLen: number;
   readonly tgtLen: number;
+  /** Arithmetic precision (compile's option; f16 on WebGPU only). */
+  readonly precision?: 'f32' | 'f16';
 }
 
 /** A compiled full Transformer. */
@@ -26,7 +28,7 @@ export interface Seq2SeqRunner {
 export async function compileSeq2Seq(model: Seq2SeqTransformer, weights: Weights, opts: Seq2SeqCompileOptions): Promise<Seq2SeqRunner> {
   const { batch, srcLen, tgtLen } = opts;
   const program = traceSeq2Seq(model, { batch, srcLen }, tgtLen);
-  const exe = await compile(program, { backend: opts.backend, weights: weightsFor(program, weights) });
+  const exe = await compile(program, { backend: opts.backend, weights: weightsFor(program, weights), ...(opts.precision ? { precision: opts.precision } : {}) });
   const v = model.config.tgt_vocab;
   return {
     program,

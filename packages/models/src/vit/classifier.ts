@@ -12,6 +12,8 @@ export interface VitCompileOptions {
   readonly backend: BackendName;
   /** Images per run of the compiled program. */
   readonly batch: number;
+  /** Arithmetic precision (compile's option; f16 on WebGPU only). */
+  readonly precision?: 'f32' | 'f16';
 }
 
 /** A ViT compiled for one backend and batch size. */
@@ -32,7 +34,7 @@ export function traceVit(model: VisionTransformer, batch: number): Program {
 /** Traces and compiles a ViT with its weights bound. */
 export async function compileVit(model: VisionTransformer, weights: Weights, opts: VitCompileOptions): Promise<VitClassifier> {
   const program = traceVit(model, opts.batch);
-  const exe = await compile(program, { backend: opts.backend, weights: weightsFor(program, weights) });
+  const exe = await compile(program, { backend: opts.backend, weights: weightsFor(program, weights), ...(opts.precision ? { precision: opts.precision } : {}) });
   const c = model.config;
   const rowSize = VIT_CHANNELS * c.image_size * c.image_size;
   return {
