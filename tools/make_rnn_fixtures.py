@@ -4,7 +4,8 @@ for every cell (GRU, LSTM) and score form (dot, general, additive), each with
 a padded source row, and PyTorch's teacher-forced logits and attention
 weights computed in float64 from the stored float32 weights, and its greedy
 tokens. Also nn.GRU and nn.LSTM alone with two layers, bidirectional and
-batch first: their outputs and final states for a given initial state.
+batch first, under packages/frontend/test/fixtures: their outputs and final
+states for a given initial state.
 
 For each model fixture NAME: NAME.json (the config plus a "fixture" entry
 describing the inputs), NAME.safetensors (the state_dict, F32) and
@@ -18,10 +19,11 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import FIXTURES, write_json, write_safetensors  # noqa: E402
+from common import FIXTURES, ROOT, write_json, write_safetensors  # noqa: E402
 from seq2seq_rnn import CELLS, Seq2SeqRNN  # noqa: E402
 
 OUT = os.path.join(FIXTURES, "rnn")
+CELLS_OUT = os.path.join(ROOT, "packages", "frontend", "test", "fixtures")
 
 # Each: the config (less "model"), the source lengths (padded to the longest), target length, tokens to generate.
 MODELS = {
@@ -112,8 +114,8 @@ def make_cell(name, spec, g):
         else:
             y, hn = rnn(x.double(), h0.double())
     io.update({"output": y.float(), "h_n": hn.float()})
-    write_json(os.path.join(OUT, "cells", name + ".json"), spec)
-    write_safetensors(os.path.join(OUT, "cells", name + ".safetensors"), {**state, **{f"io.{k}": v for k, v in io.items()}}, {"computed_in": "float64", "torch": torch.__version__})
+    write_json(os.path.join(CELLS_OUT, name + ".json"), spec)
+    write_safetensors(os.path.join(CELLS_OUT, name + ".safetensors"), {**state, **{f"io.{k}": v for k, v in io.items()}}, {"computed_in": "float64", "torch": torch.__version__})
 
 
 def main():
