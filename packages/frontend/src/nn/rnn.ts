@@ -171,8 +171,8 @@ export class GRU extends RecurrentBase {
     const r = this.gate(gx, 0).add(this.gate(gh, 0)).sigmoid();
     const z = this.gate(gx, 1).add(this.gate(gh, 1)).sigmoid();
     const n = this.gate(gx, 2).add(r.mul(this.gate(gh, 2))).tanh();
-    // (1 − z) ⊙ n + z ⊙ h, written with one product fewer.
-    return { h: n.add(z.mul(h.sub(n))) };
+    // n is used once, so the fuser computes the whole step (gates and new state) in one kernel.
+    return { h: z.neg().add(1).mul(n).add(z.mul(h)) };
   }
 
   /** Outputs [B, T, D·H] (or [T, B, D·H] unless batchFirst) and the final hidden states [L·D, B, H] from h0 (zeros when absent). */
