@@ -150,7 +150,8 @@ abstract class RecurrentBase extends Module {
       }
       x = outs.length === 1 ? outs[0]! : concat(outs, 2);
     }
-    const stack = (xs: Tensor[]) => (unbatched ? concat(xs, 0) : concat(xs.map((s) => s.unsqueeze(0)), 0));
+    // One layer and direction: its state reshaped, not copied by a concat.
+    const stack = (xs: Tensor[]) => (xs.length === 1 ? (unbatched ? xs[0]! : xs[0]!.unsqueeze(0)) : unbatched ? concat(xs, 0) : concat(xs.map((s) => s.unsqueeze(0)), 0));
     const output = unbatched ? x.squeeze(0) : this.batchFirst ? x : x.transpose([1, 0, 2]);
     return { output, h: stack(finals.map((s) => s.h)), c: this.kind === 'LSTM' ? stack(finals.map((s) => s.c!)) : undefined };
   }
