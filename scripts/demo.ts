@@ -124,6 +124,41 @@ async function vitDemo(): Promise<void> {
 /** Digits of a token row (tokens 3..12 are digits 0..9; pad, bos and eos are left out). */
 const digits = (row: ArrayLike<number>) => Array.from(row).filter((t) => t >= 3).map((t) => String(t - 3)).join('');
 
+/** Greedy generation of `input` (cached decoding), timed: compile ms, run seconds and tokens (sequences x decoder steps). */
+async function timedGeneration(m: Extract<LoadedModel, { kind: 'transformer' | 'seq2seq_rnn' }>, backend: BackendName, batch: number, srcLen: number, maxNew: number, input: Int32Array) {
+  const t0 = performance.now();
+  const gen = await compileGenerator(m.model, m.weights, { backend, batch, srcLen, maxNewTokens: maxNew });
+  const compileMs = performance.now() - t0;
+  const t1 = performance.now();
+  const out = await gen.generate(input);
+  const seconds = (performance.now() - t1) / 1000;
+  const tokens = gen.steps * batch;
+  gen.dispose();
+  return { out, compileMs, seconds, tokens };
+}
+
+/** Teacher-forced logits of the first k sources along PyTorch's greedy outputs `torchGen` (rows of `width`, bos first). */
+async function logitsAlong(m: Extract<LoadedModel, { kind: 'transformer' | 'seq2seq_rnn' }>, backend: BackendName, srcLen: number, src: Int32Array, torchGen: Int32Array, width: number, k: number): Promise<Float32Array> {
+  const maxNew = width - 1;
+  const runner = await compileSeq2Seq(m.model, m.weights, { backend, batch: Math.min(BATCH, k), srcLen, tgtLen: maxNew });
+  const tgt = Int32Array.from({ length: k * maxNew }, (_, i) => torchGen[Math.floor(i / maxNew) * width + (i % maxNew)]!);
+  const logits = await runner.logits(src.subarray(0, k * srcLen), tgt);
+  runner.dispose();
+  return logits;
+}
+
+/** Rows of `out` (of `width` tokens) equal to the expected ones, and to PyTorch's, over the first n. */
+function scoreRows(out: Int32Array, expected: Int32Array, torchGen: Int32Array, width: number, n: number): { exact: number; agree: number } {
+  const rowEq = (a: Int32Array, b: Int32Array, r: number) => a.subarray(r * width, (r + 1) * width).every((v, i) => v === b[r * width + i]);
+  let exact = 0;
+  let agree = 0;
+  for (let r = 0; r < n; r++) {
+    if (rowEq(out, expected, r)) exact++;
+    if (rowEq(out, torchGen, r)) agree++;
+  }
+  return { exact, agree };
+}
+
 /** Cached-decoding tokens/s per backend, for the comparison with the RNN. */
 type Throughput = Map<string, number>;
 
@@ -140,9 +175,7 @@ async function transformerDemo(): Promise<Throughput> {
   const torchLogits = torch.tensors.get('logits')!.data as Float32Array;
   const width = torch.tensors.get('generated')!.shape[1]!;
   const maxNew = width - 1;
-  const rowEq = (a: Int32Array, b: Int32Array, r: number) => a.subarray(r * width, (r + 1) * width).every((v, i) => v === b[r * width + i]);
-  let torchExact = 0;
-  for (let r = 0; r < count; r++) if (rowEq(torchGen, expected, r)) torchExact++;
+  const torchExact = scoreRows(torchGen, expected, torchGen, width, count).exact;
   console.log(`\nTransformer reversing digit strings: d_model ${c.d_model}, ${c.nhead} heads, ${c.num_encoder_layers}+${c.num_decoder_layers} layers, vocabulary ${c.tgt_vocab}`);
   console.log(`  data: ${count} test sources of 1-${srcLen} digits; greedy decoding of up to ${maxNew} tokens`);
   console.log(`  PyTorch ${torch.metadata.torch ?? ''} (float32): exact match ${pct(torchExact, count)}\n`);
@@ -155,14 +188,7 @@ async function transformerDemo(): Promise<Throughput> {
     try {
       const batch = Math.min(BATCH, n);
       const input = src.subarray(0, n * srcLen);
-      const t0 = performance.now();
-      const gen = await compileGenerator(m.model, m.weights, { backend, batch, srcLen, maxNewTokens: maxNew });
-      const compileMs = performance.now() - t0;
-      const t1 = performance.now();
-      const out = await gen.generate(input);
-      const cachedS = (performance.now() - t1) / 1000;
-      const tokens = gen.steps * batch;
-      gen.dispose();
+      const { out, compileMs, seconds: cachedS, tokens } = await timedGeneration(m, backend, batch, srcLen, maxNew, input);
       throughput.set(backend, tokens / cachedS);
       if (backend === 'cpu') cpuOut = out;
       const full = await compileGenerator(m.model, m.weights, { backend, batch, srcLen, maxNewTokens: maxNew, cache: false });
@@ -172,16 +198,8 @@ async function transformerDemo(): Promise<Throughput> {
       full.dispose();
       const sameTokens = outFull.every((v, i) => v === out[i]);
       // Teacher-forced logits along PyTorch's greedy output, against PyTorch's.
-      const runner = await compileSeq2Seq(m.model, m.weights, { backend, batch, srcLen, tgtLen: maxNew });
-      const tgt = Int32Array.from({ length: n * maxNew }, (_, i) => torchGen[Math.floor(i / maxNew) * width + (i % maxNew)]!);
-      const logits = await runner.logits(input, tgt);
-      runner.dispose();
-      let exact = 0;
-      let agree = 0;
-      for (let r = 0; r < n; r++) {
-        if (rowEq(out, expected, r)) exact++;
-        if (rowEq(out, torchGen, r)) agree++;
-      }
+      const logits = await logitsAlong(m, backend, srcLen, input, torchGen, width, n);
+      const { exact, agree } = scoreRows(out, expected, torchGen, width, n);
       rows.push([
         backend, `${n}${n < count ? '*' : ''}`, pct(exact, n), pct(agree, n), worstDiff(logits, torchLogits.subarray(0, logits.length)).toExponential(2), fmt(compileMs, 0),
         fmt(tokens / cachedS, 0), fmt(tokens / fullS, 0), sameTokens ? 'yes' : 'NO',
@@ -230,7 +248,6 @@ async function rnnDemo(transformer: Throughput): Promise<void> {
   const detailed = torchLogits.shape[0]!;
   const width = torch.tensors.get('generated')!.shape[1]!;
   const maxNew = width - 1;
-  const rowEq = (a: Int32Array, b: Int32Array, r: number) => a.subarray(r * width, (r + 1) * width).every((v, i) => v === b[r * width + i]);
   console.log(`\nRNN encoder-decoder with attention reversing digit strings: ${c.cell.toUpperCase()}, ${c.attention} scores, hidden ${c.hidden_size}, embeddings ${c.embedding_dim}, ${c.num_layers} layer`);
   console.log(`  data: the same ${count} test sources; greedy decoding of up to ${maxNew} tokens, one decoder step per token carrying the recurrent state`);
   console.log(`  PyTorch ${torch.metadata.torch ?? ''} (float32): exact match ${pct(Number(torch.metadata.correct), count)}\n`);
@@ -241,26 +258,10 @@ async function rnnDemo(transformer: Throughput): Promise<void> {
     try {
       const batch = Math.min(BATCH, n);
       const input = src.subarray(0, n * srcLen);
-      const t0 = performance.now();
-      const gen = await compileGenerator(m.model, m.weights, { backend, batch, srcLen, maxNewTokens: maxNew });
-      const compileMs = performance.now() - t0;
-      const t1 = performance.now();
-      const out = await gen.generate(input);
-      const seconds = (performance.now() - t1) / 1000;
-      const tokens = gen.steps * batch;
-      gen.dispose();
+      const { out, compileMs, seconds, tokens } = await timedGeneration(m, backend, batch, srcLen, maxNew, input);
       // Teacher-forced logits along PyTorch's greedy output, against PyTorch's (recorded for the first sequences).
-      const k = Math.min(n, detailed);
-      const runner = await compileSeq2Seq(m.model, m.weights, { backend, batch: Math.min(BATCH, k), srcLen, tgtLen: maxNew });
-      const tgt = Int32Array.from({ length: k * maxNew }, (_, i) => torchGen[Math.floor(i / maxNew) * width + (i % maxNew)]!);
-      const logits = await runner.logits(input.subarray(0, k * srcLen), tgt);
-      runner.dispose();
-      let exact = 0;
-      let agree = 0;
-      for (let r = 0; r < n; r++) {
-        if (rowEq(out, expected, r)) exact++;
-        if (rowEq(out, torchGen, r)) agree++;
-      }
+      const logits = await logitsAlong(m, backend, srcLen, input, torchGen, width, Math.min(n, detailed));
+      const { exact, agree } = scoreRows(out, expected, torchGen, width, n);
       const tps = tokens / seconds;
       const vsTransformer = transformer.get(backend);
       rows.push([
