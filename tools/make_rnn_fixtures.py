@@ -11,7 +11,7 @@ For each model fixture NAME: NAME.json (the config plus a "fixture" entry
 describing the inputs), NAME.safetensors (the state_dict, F32) and
 NAME.io.safetensors (inputs and PyTorch's outputs).
 
-    /usr/bin/python3 tools/make_rnn_fixtures.py
+    /work/pyenv/bin/python tools/make_rnn_fixtures.py   (or /usr/bin/python3)
 """
 import os
 import sys
