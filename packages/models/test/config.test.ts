@@ -91,7 +91,7 @@ describe('absurd configs', () => {
       configs.push(parseModelConfig({ ...VIT, image_size: 4 * (i + 2), num_layers: i, hidden_dim: 6 * i, mlp_dim: 5 * i + 1, num_classes: i + 1 }));
       configs.push(parseModelConfig({ ...TRANSFORMER, d_model: 6 * i, num_encoder_layers: i, num_decoder_layers: 5 - i, dim_feedforward: 7 * i, src_vocab: 10 + i, tgt_vocab: 20 - i }));
       for (const attention of ['dot', 'general', 'additive']) {
-        for (const cell of ['gru', 'lstm']) configs.push(parseModelConfig({ ...RNN, cell, attention, embedding_dim: 2 * i + 1, hidden_size: 3 * i, num_layers: 4 - i, src_vocab: 10 + i, tgt_vocab: 20 - i }));
+        for (const cell of ['gru', 'lstm']) configs.push(parseModelConfig({ ...RNN, cell, attention, embedding_dim: 2 * i + 1, hidden_size: 3 * i, num_layers: 5 - i, src_vocab: 10 + i, tgt_vocab: 20 - i }));
       }
     }
     for (const c of configs) {
