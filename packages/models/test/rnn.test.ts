@@ -12,9 +12,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type SafetensorsTensor, readSafetensors } from '@tessera/ir';
-import { enableRelaxedSimd } from '@tessera/compiler';
+import { compile, enableRelaxedSimd } from '@tessera/compiler';
+import { type Tensor, nn } from '@tessera/frontend';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ALIGNMENT, type Seq2SeqRnnConfig, Seq2SeqRNN, type Weights, bindCheckpoint, compileGenerator, compileSeq2Seq, parseModelConfig, traceRnnSeq2Seq } from '../src/index.ts';
+import { ALIGNMENT, type Seq2SeqRnnConfig, Seq2SeqRNN, type Weights, bindCheckpoint, compileGenerator, compileSeq2Seq, parseModelConfig, traceEntry, traceRnnSeq2Seq } from '../src/index.ts';
 import { FIXTURES, type FixtureShape, comparePyTorch, int32, longestReduction, maxAbsDiff, testBackends, worstByBackend } from './support.ts';
 
 enableRelaxedSimd();
@@ -115,6 +116,43 @@ describe('RNN seq2seq fixtures (PyTorch)', () => {
         const ran = (w: Float32Array) => w.filter((_, i) => Math.floor(i / s.src_len) % n < steps);
         expect(maxAbsDiff(ran(stepWeights), ran(teacher))).toBeLessThan(1e-5);
         expect(stepWeights.subarray(0, s.src_len).some((v) => v > 0)).toBe(true);
+      });
+    }
+  }
+});
+
+describe('nn.GRU and nn.LSTM, two layers, bidirectional, on every backend (the frontend\'s torch fixtures)', () => {
+  const CELLS = join(import.meta.dirname, '..', '..', 'frontend', 'test', 'fixtures');
+  for (const name of ['nn-gru-2layer-bidirectional', 'nn-lstm-2layer-bidirectional']) {
+    for (const backend of backends) {
+      it(`${name} on ${backend}: outputs and final states match PyTorch`, async () => {
+        const spec = JSON.parse(readFileSync(join(CELLS, `${name}.json`), 'utf8')) as { cell: string; input_size: number; hidden_size: number; num_layers: number };
+        const all = readSafetensors(readFileSync(join(CELLS, `${name}.safetensors`))).tensors;
+        const io = (k: string) => all.get(`io.${k}`)!;
+        const lstm = spec.cell === 'lstm';
+        const rnn = new (lstm ? nn.LSTM : nn.GRU)(spec.input_size, spec.hidden_size, { numLayers: spec.num_layers, bidirectional: true, batchFirst: true });
+        const type = (t: SafetensorsTensor) => `f32[${t.shape.join(',')}]`;
+        const specs: Record<string, string> = { x: type(io('input')), h0: type(io('h0')), ...(lstm ? { c0: type(io('c0')) } : {}) };
+        const program = traceEntry(
+          rnn,
+          (x, h0, c0): Record<string, Tensor> => {
+            if (rnn instanceof nn.LSTM) {
+              const [output, [h, c]] = rnn.forward(x!, [h0!, c0!]);
+              return { output, h_n: h, c_n: c };
+            }
+            const [output, h] = rnn.forward(x!, h0);
+            return { output, h_n: h };
+          },
+          specs,
+          'cell',
+        );
+        const weights = Object.fromEntries([...all].filter(([k]) => !k.startsWith('io.')).map(([k, t]) => [k, t.data as Float32Array]));
+        const exe = await compile(program, { backend, weights });
+        const out = await exe.run({ x: io('input').data as Float32Array, h0: io('h0').data as Float32Array, ...(lstm ? { c0: io('c0').data as Float32Array } : {}) });
+        exe.dispose();
+        for (const k of lstm ? ['output', 'h_n', 'c_n'] : ['output', 'h_n']) {
+          expect(comparePyTorch(backend, `${name} ${k}`, out[k]!.data as Float32Array, io(k).data as Float32Array, io(k).shape, longestReduction(program))).toBeUndefined();
+        }
       });
     }
   }
