@@ -23,7 +23,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import TRAINED, write_json, write_safetensors  # noqa: E402
 from seq2seq_rnn import Seq2SeqRNN  # noqa: E402
-from train_transformer import MAX_LEN, MAX_NEW, TEST, batch  # noqa: E402
+from train_transformer import MAX_NEW, TEST, batch, training_step  # noqa: E402
 
 DETAILED = 100  # test sequences whose attention weights and logits are written
 
@@ -86,13 +86,7 @@ def main():
     for step in range(1, args.steps + 1):
         model.train()
         src, tgt = batch(rng, args.batch)
-        logits, _ = model(src, tgt[:, :-1])
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, CONFIG["tgt_vocab"]), tgt[:, 1:].reshape(-1), ignore_index=CONFIG["pad_id"])
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
+        loss = training_step(model, model(src, tgt[:, :-1])[0], tgt, opt, sched)
         if step % 100 == 0 or step == args.steps:
             model.eval()
             em = exact_match(model, val_src, val_tgt)[3].float().mean().item()
