@@ -81,7 +81,11 @@ export class Seq2SeqRNN extends Module {
   /** Logits [B, T, V] of decoder outputs y [B, T, H] attending over the source; with `alignment`, the weights [B, 1, T, S] too. */
   private attend(y: Tensor, enc: Encoded, src: Tensor, alignment: boolean): Seq2SeqRnnOutput {
     const a = this.attn.forward(y, enc.memory, enc.keys, this.sourceKeep(src), alignment);
-    const logits = this.generator.forward(this.combine.forward(ops.concat([a.context, y], -1)).tanh());
+    // combine([c; h]) as c W_cᵀ + h W_hᵀ + b: two matmuls, without copying c and h into a concatenation first.
+    const h = this.config.hidden_size;
+    const w = this.combine.weight;
+    const combined = ops.linear(y, w.slice(1, h, 2 * h), this.combine.bias).add(ops.linear(a.context, w.slice(1, 0, h)));
+    const logits = this.generator.forward(combined.tanh());
     if (!a.weights) return { logits };
     const [b, t, s] = a.weights.shape as [number, number, number];
     return { logits, alignment: a.weights.reshape([b, 1, t, s]) };
