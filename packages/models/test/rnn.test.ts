@@ -7,7 +7,8 @@
  * general also through the fused attention kernel without it); greedy
  * generation (one decoder step per token carrying the state) gives
  * PyTorch's tokens, and its per-step alignment is the teacher-forced one
- * along the generated tokens.
+ * along the generated tokens. Also nn.GRU and nn.LSTM alone (two layers,
+ * bidirectional) against torch on every backend.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
