@@ -1,18 +1,22 @@
 /**
- * `pnpm demo`, the main job: the two trained models (tools/train_vit.py,
- * tools/train_transformer.py) compiled for every available backend and run
- * on real data, compared with PyTorch's own results on the same inputs.
+ * `pnpm demo`, the main job: the trained models (tools/train_vit.py,
+ * tools/train_transformer.py, tools/train_rnn.py) compiled for every
+ * available backend and run on real data, compared with PyTorch's own
+ * results on the same inputs.
  *
  *  - ViT on Fashion-MNIST: the full 10,000 test images when the Debian
  *    package dataset-fashion-mnist is installed, else the 1,000 bundled ones.
  *  - Transformer reversing digit strings: 500 test sequences, greedy
  *    decoding with the key/value cache, and without it for comparison.
+ *  - The RNN encoder-decoder with attention (GRU, general scores) on the same
+ *    500 sequences, next to the Transformer, with one example's alignment
+ *    printed as a heat map (a reversal is an anti-diagonal).
  *
  * The interpreter and the kernel evaluator compute in float64 element by
  * element: they are the oracles, not runtimes, so they run on a subset.
  */
 import { readSafetensorsFile } from '@tessera/ir/node';
-import { FASHION_MNIST_LABELS, type ImageSet, argmax, compileGenerator, compileSeq2Seq, compileVit, pixelValues } from '@tessera/models';
+import { ALIGNMENT, FASHION_MNIST_LABELS, type ImageSet, argmax, compileGenerator, compileSeq2Seq, compileVit, pixelValues } from '@tessera/models';
 import { type LoadedModel, loadModel, readInstalledTestSet, readSample } from '@tessera/models/node';
 import { type BackendName, availableBackends, enableRelaxedSimd } from '@tessera/compiler';
 
@@ -120,7 +124,45 @@ async function vitDemo(): Promise<void> {
 /** Digits of a token row (tokens 3..12 are digits 0..9; pad, bos and eos are left out). */
 const digits = (row: ArrayLike<number>) => Array.from(row).filter((t) => t >= 3).map((t) => String(t - 3)).join('');
 
-async function transformerDemo(): Promise<void> {
+/** Greedy generation of `input` (cached decoding), timed: compile ms, run seconds and tokens (sequences x decoder steps). */
+async function timedGeneration(m: Extract<LoadedModel, { kind: 'transformer' | 'seq2seq_rnn' }>, backend: BackendName, batch: number, srcLen: number, maxNew: number, input: Int32Array) {
+  const t0 = performance.now();
+  const gen = await compileGenerator(m.model, m.weights, { backend, batch, srcLen, maxNewTokens: maxNew });
+  const compileMs = performance.now() - t0;
+  const t1 = performance.now();
+  const out = await gen.generate(input);
+  const seconds = (performance.now() - t1) / 1000;
+  const tokens = gen.steps * batch;
+  gen.dispose();
+  return { out, compileMs, seconds, tokens };
+}
+
+/** Teacher-forced logits of the first k sources along PyTorch's greedy outputs `torchGen` (rows of `width`, bos first). */
+async function logitsAlong(m: Extract<LoadedModel, { kind: 'transformer' | 'seq2seq_rnn' }>, backend: BackendName, srcLen: number, src: Int32Array, torchGen: Int32Array, width: number, k: number): Promise<Float32Array> {
+  const maxNew = width - 1;
+  const runner = await compileSeq2Seq(m.model, m.weights, { backend, batch: Math.min(BATCH, k), srcLen, tgtLen: maxNew });
+  const tgt = Int32Array.from({ length: k * maxNew }, (_, i) => torchGen[Math.floor(i / maxNew) * width + (i % maxNew)]!);
+  const logits = await runner.logits(src.subarray(0, k * srcLen), tgt);
+  runner.dispose();
+  return logits;
+}
+
+/** Rows of `out` (of `width` tokens) equal to the expected ones, and to PyTorch's, over the first n. */
+function scoreRows(out: Int32Array, expected: Int32Array, torchGen: Int32Array, width: number, n: number): { exact: number; agree: number } {
+  const rowEq = (a: Int32Array, b: Int32Array, r: number) => a.subarray(r * width, (r + 1) * width).every((v, i) => v === b[r * width + i]);
+  let exact = 0;
+  let agree = 0;
+  for (let r = 0; r < n; r++) {
+    if (rowEq(out, expected, r)) exact++;
+    if (rowEq(out, torchGen, r)) agree++;
+  }
+  return { exact, agree };
+}
+
+/** Cached-decoding tokens/s per backend, for the comparison with the RNN. */
+type Throughput = Map<string, number>;
+
+async function transformerDemo(): Promise<Throughput> {
   const m = (await loadModel(`${DIR}/transformer-reverse.json`, `${DIR}/transformer-reverse.safetensors`)) as Extract<LoadedModel, { kind: 'transformer' }>;
   const c = m.model.config;
   const torch = await readSafetensorsFile(`${DIR}/transformer-reverse.pytorch.safetensors`);
@@ -133,28 +175,21 @@ async function transformerDemo(): Promise<void> {
   const torchLogits = torch.tensors.get('logits')!.data as Float32Array;
   const width = torch.tensors.get('generated')!.shape[1]!;
   const maxNew = width - 1;
-  const rowEq = (a: Int32Array, b: Int32Array, r: number) => a.subarray(r * width, (r + 1) * width).every((v, i) => v === b[r * width + i]);
-  let torchExact = 0;
-  for (let r = 0; r < count; r++) if (rowEq(torchGen, expected, r)) torchExact++;
+  const torchExact = scoreRows(torchGen, expected, torchGen, width, count).exact;
   console.log(`\nTransformer reversing digit strings: d_model ${c.d_model}, ${c.nhead} heads, ${c.num_encoder_layers}+${c.num_decoder_layers} layers, vocabulary ${c.tgt_vocab}`);
   console.log(`  data: ${count} test sources of 1-${srcLen} digits; greedy decoding of up to ${maxNew} tokens`);
   console.log(`  PyTorch ${torch.metadata.torch ?? ''} (float32): exact match ${pct(torchExact, count)}\n`);
 
   const rows: string[][] = [];
+  const throughput: Throughput = new Map();
   let cpuOut: Int32Array | undefined;
   for (const backend of backends) {
     const n = Math.min(count, SUBSET[backend]?.sequences ?? count);
     try {
       const batch = Math.min(BATCH, n);
       const input = src.subarray(0, n * srcLen);
-      const t0 = performance.now();
-      const gen = await compileGenerator(m.model, m.weights, { backend, batch, srcLen, maxNewTokens: maxNew });
-      const compileMs = performance.now() - t0;
-      const t1 = performance.now();
-      const out = await gen.generate(input);
-      const cachedS = (performance.now() - t1) / 1000;
-      const tokens = gen.steps * batch;
-      gen.dispose();
+      const { out, compileMs, seconds: cachedS, tokens } = await timedGeneration(m, backend, batch, srcLen, maxNew, input);
+      throughput.set(backend, tokens / cachedS);
       if (backend === 'cpu') cpuOut = out;
       const full = await compileGenerator(m.model, m.weights, { backend, batch, srcLen, maxNewTokens: maxNew, cache: false });
       const t2 = performance.now();
@@ -163,16 +198,8 @@ async function transformerDemo(): Promise<void> {
       full.dispose();
       const sameTokens = outFull.every((v, i) => v === out[i]);
       // Teacher-forced logits along PyTorch's greedy output, against PyTorch's.
-      const runner = await compileSeq2Seq(m.model, m.weights, { backend, batch, srcLen, tgtLen: maxNew });
-      const tgt = Int32Array.from({ length: n * maxNew }, (_, i) => torchGen[Math.floor(i / maxNew) * width + (i % maxNew)]!);
-      const logits = await runner.logits(input, tgt);
-      runner.dispose();
-      let exact = 0;
-      let agree = 0;
-      for (let r = 0; r < n; r++) {
-        if (rowEq(out, expected, r)) exact++;
-        if (rowEq(out, torchGen, r)) agree++;
-      }
+      const logits = await logitsAlong(m, backend, srcLen, input, torchGen, width, n);
+      const { exact, agree } = scoreRows(out, expected, torchGen, width, n);
       rows.push([
         backend, `${n}${n < count ? '*' : ''}`, pct(exact, n), pct(agree, n), worstDiff(logits, torchLogits.subarray(0, logits.length)).toExponential(2), fmt(compileMs, 0),
         fmt(tokens / cachedS, 0), fmt(tokens / fullS, 0), sameTokens ? 'yes' : 'NO',
@@ -193,10 +220,80 @@ async function transformerDemo(): Promise<void> {
       console.log(`    ${s.padStart(srcLen)} -> ${got.padEnd(srcLen)} ${got === [...s].reverse().join('') ? 'right' : 'WRONG'}`);
     }
   }
+  return throughput;
+}
+
+/** Attention weights [T, S] as a text heat map: source digits across, generated digits down, darker = more weight. */
+function heatMap(weights: Float32Array, src: ArrayLike<number>, out: ArrayLike<number>, srcLen: number): string[] {
+  const shades = ' .:-=+*#%@';
+  const cols = Array.from({ length: srcLen }, (_, j) => j).filter((j) => src[j]! >= 3);
+  const lines = [`      ${cols.map((j) => ` ${src[j]! - 3}`).join('')}   (source)`];
+  for (let i = 0; i + 1 < out.length && out[i + 1]! >= 2; i++) {
+    const label = out[i + 1] === 2 ? 'eos' : String(out[i + 1]! - 3);
+    lines.push(`  ${label.padStart(3)} ${cols.map((j) => ` ${shades[Math.min(9, Math.floor(weights[i * srcLen + j]! * 10))]}`).join('')}`);
+  }
+  return lines;
+}
+
+async function rnnDemo(transformer: Throughput): Promise<void> {
+  const m = (await loadModel(`${DIR}/rnn-reverse.json`, `${DIR}/rnn-reverse.safetensors`)) as Extract<LoadedModel, { kind: 'seq2seq_rnn' }>;
+  const c = m.model.config;
+  const torch = await readSafetensorsFile(`${DIR}/rnn-reverse.pytorch.safetensors`);
+  const toI32 = (name: string) => Int32Array.from(torch.tensors.get(name)!.data as BigInt64Array, Number);
+  const [count, srcLen] = torch.tensors.get('src')!.shape as [number, number];
+  const src = toI32('src');
+  const expected = toI32('expected');
+  const torchGen = toI32('generated');
+  const torchLogits = torch.tensors.get('logits')!;
+  const detailed = torchLogits.shape[0]!;
+  const width = torch.tensors.get('generated')!.shape[1]!;
+  const maxNew = width - 1;
+  console.log(`\nRNN encoder-decoder with attention reversing digit strings: ${c.cell.toUpperCase()}, ${c.attention} scores, hidden ${c.hidden_size}, embeddings ${c.embedding_dim}, ${c.num_layers} layer`);
+  console.log(`  data: the same ${count} test sources; greedy decoding of up to ${maxNew} tokens, one decoder step per token carrying the recurrent state`);
+  console.log(`  PyTorch ${torch.metadata.torch ?? ''} (float32): exact match ${pct(Number(torch.metadata.correct), count)}\n`);
+
+  const rows: string[][] = [];
+  for (const backend of backends) {
+    const n = Math.min(count, SUBSET[backend]?.sequences ?? count);
+    try {
+      const batch = Math.min(BATCH, n);
+      const input = src.subarray(0, n * srcLen);
+      const { out, compileMs, seconds, tokens } = await timedGeneration(m, backend, batch, srcLen, maxNew, input);
+      // Teacher-forced logits along PyTorch's greedy output, against PyTorch's (recorded for the first sequences).
+      const logits = await logitsAlong(m, backend, srcLen, input, torchGen, width, Math.min(n, detailed));
+      const { exact, agree } = scoreRows(out, expected, torchGen, width, n);
+      const tps = tokens / seconds;
+      const vsTransformer = transformer.get(backend);
+      rows.push([
+        backend, `${n}${n < count ? '*' : ''}`, pct(exact, n), pct(agree, n), worstDiff(logits, (torchLogits.data as Float32Array).subarray(0, logits.length)).toExponential(2), fmt(compileMs, 0),
+        fmt(tps, 0), vsTransformer ? fmt(vsTransformer, 0) : '-',
+      ]);
+    } catch (e) {
+      rows.push([backend, '-', `failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, '', '', '', '', '']);
+    }
+  }
+  table(['backend', 'sequences', 'exact match', 'agrees with PyTorch', 'worst |Δ logit|', 'compile ms', 'tokens/s', 'Transformer tokens/s'], rows);
+  console.log('  tokens/s: sequences x decoder steps per second (both models cached: the RNN carries its state, the Transformer a key/value cache)');
+  if (rows.some((r) => r[1]!.endsWith('*'))) console.log(SUBSET_NOTE);
+
+  if (backends.includes('cpu')) {
+    // The longest of the first test sources, for a map with room to show the anti-diagonal.
+    const lengths = Array.from({ length: 20 }, (_, r) => digits(src.subarray(r * srcLen, (r + 1) * srcLen)).length);
+    const r = lengths.indexOf(Math.max(...lengths));
+    const one = src.subarray(r * srcLen, (r + 1) * srcLen);
+    const gen = await compileGenerator(m.model, m.weights, { backend: 'cpu', batch: 1, srcLen, maxNewTokens: maxNew, attentions: true });
+    const out = await gen.generate(Int32Array.from(one));
+    const weights = gen.attentions[ALIGNMENT.file]!;
+    gen.dispose();
+    console.log(`\n  alignment of test sequence #${r} (cpu backend; ${ALIGNMENT.file}, the attention weights of each generated token):`);
+    console.log(`    ${digits(one)} -> ${digits(out)}\n`);
+    for (const line of heatMap(weights, one, out, srcLen)) console.log(`  ${line}`);
+    console.log("    (darker = more weight: ' .:-=+*#%@'; a reversal reads the source right to left, an anti-diagonal)");
+  }
 }
 
 const t0 = performance.now();
 console.log(`Tessera: trained models on real data, on every backend available here (${backends.join(', ')})`);
 await vitDemo();
-await transformerDemo();
+await rnnDemo(await transformerDemo());
 console.log(`\ndone in ${fmt((performance.now() - t0) / 1000)} s`);

@@ -59,6 +59,18 @@ def batch(rng, n):
     return torch.from_numpy(src), torch.from_numpy(tgt)
 
 
+def training_step(model, logits, tgt, opt, sched):
+    """One optimiser step on the cross-entropy of teacher-forced logits [B, T-1, V] against tgt[:, 1:] (padding
+    ignored), gradients clipped to norm 1; returns the loss."""
+    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1), ignore_index=CONFIG["pad_id"])
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    sched.step()
+    return loss
+
+
 def export(model, test_src, test_tgt, step):
     """Scores greedy decoding on the test set and writes the config, the weights and PyTorch's results."""
     model.eval()
@@ -101,13 +113,7 @@ def main():
     for step in range(1, args.steps + 1):
         model.train()
         src, tgt = batch(rng, args.batch)
-        logits = model(src, tgt[:, :-1])
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, CONFIG["tgt_vocab"]), tgt[:, 1:].reshape(-1), ignore_index=CONFIG["pad_id"])
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
+        loss = training_step(model, model(src, tgt[:, :-1]), tgt, opt, sched)
         if step % 100 == 0 or step == args.steps:
             model.eval()
             with torch.no_grad():

@@ -1,5 +1,5 @@
 import { type Program, TesseraError } from '@tessera/ir';
-import { Seq2SeqTransformer, VIT_CHANNELS, VisionTransformer, traceSeq2Seq, traceVit } from '@tessera/models';
+import { Seq2SeqRNN, Seq2SeqTransformer, VIT_CHANNELS, VisionTransformer, traceRnnSeq2Seq, traceSeq2Seq, traceVit } from '@tessera/models';
 import { readModelConfig } from '@tessera/models/node';
 
 /** An input shape set on the command line: `--input NAME=DTYPE[SHAPE]`. */
@@ -39,11 +39,14 @@ export async function traceConfig(path: string, inputs: Readonly<Record<string, 
     }
     return traceVit(new VisionTransformer(config), px?.shape[0] ?? 1);
   }
-  for (const k of Object.keys(inputs)) if (k !== 'src' && k !== 'tgt') throw new TesseraError(`--input ${k}: a Transformer has inputs src and tgt`);
+  const what = config.model === 'transformer' ? 'a Transformer' : 'an RNN seq2seq model';
+  for (const k of Object.keys(inputs)) if (k !== 'src' && k !== 'tgt') throw new TesseraError(`--input ${k}: ${what} has inputs src and tgt`);
   const { src, tgt } = inputs;
   if (src) expectRank('src', src, 2, ['i64', 'i32'], 'i64[B,S] or i32[B,S]');
   if (tgt) expectRank('tgt', tgt, 2, ['i64', 'i32'], 'i64[B,T] or i32[B,T]');
   const batch = src?.shape[0] ?? tgt?.shape[0] ?? 1;
   if (src && tgt && src.shape[0] !== tgt.shape[0]) throw new TesseraError(`--input: src and tgt have batch ${src.shape[0]} and ${tgt.shape[0]}, expected the same`);
-  return traceSeq2Seq(new Seq2SeqTransformer(config), { batch, srcLen: src?.shape[1] ?? 16 }, tgt?.shape[1] ?? 16);
+  const shape = { batch, srcLen: src?.shape[1] ?? 16 };
+  const tgtLen = tgt?.shape[1] ?? 16;
+  return config.model === 'transformer' ? traceSeq2Seq(new Seq2SeqTransformer(config), shape, tgtLen) : traceRnnSeq2Seq(new Seq2SeqRNN(config), shape, tgtLen);
 }

@@ -1,17 +1,22 @@
 /**
  * Model configs as JSON: `"model": "vit"` with torchvision's constructor
- * names, or `"model": "transformer"` with nn.Transformer's names plus
- * vocabularies and special tokens. Unknown keys are ignored (a config may
+ * names, `"model": "transformer"` with nn.Transformer's names plus
+ * vocabularies and special tokens, or `"model": "seq2seq_rnn"` (the RNN
+ * encoder-decoder with attention: cell, sizes, score, vocabularies, tokens). Unknown keys are ignored (a config may
  * carry notes such as class labels); a missing or invalid key is an error
  * naming it.
  */
 import { TesseraError, previewJson } from '@tessera/ir';
-import { MAX_ACTIVATION, MAX_LAYERS, MAX_PARAMETERS, TRANSFORMER_BASE, VIT_BASE, mostOversized, transformerParameters, vitLargestActivation, vitParameters } from './size.ts';
+import { ATTENTION_SCORES, RNN_CELLS, type Seq2SeqRnnConfig } from './rnn/config.ts';
+import { MAX_ACTIVATION, MAX_LAYERS, MAX_PARAMETERS, RNN_BASE, TRANSFORMER_BASE, VIT_BASE, mostOversized, rnnParameters, transformerParameters, vitLargestActivation, vitParameters } from './size.ts';
 import type { TransformerConfig } from './transformer/config.ts';
 import type { VitConfig, VitNaming } from './vit/config.ts';
 
-/** Either model's configuration. */
-export type ModelConfig = VitConfig | TransformerConfig;
+/** Any model's configuration. */
+export type ModelConfig = VitConfig | TransformerConfig | Seq2SeqRnnConfig;
+
+/** The values of "model". */
+const MODELS = '"vit", "transformer" or "seq2seq_rnn"';
 
 /** A config that cannot be used: names the file and the key. */
 export class ConfigError extends TesseraError {
@@ -49,7 +54,7 @@ class Reader {
   /** An integer in [0, below) naming a token; `what` says which vocabulary. */
   token(key: string, below: number, what: string): number {
     const v = this.obj[key];
-    if (v === undefined) return this.fail(key, `missing key "${key}" (a token id) for "model": "transformer"`);
+    if (v === undefined) return this.fail(key, `missing key "${key}" (a token id) for "model": "${String(this.obj.model)}"`);
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= below) {
       return this.fail(key, `"${key}" must be a token id in [0, ${below}) (${what}), got ${previewJson(v)}`);
     }
@@ -64,10 +69,16 @@ class Reader {
     return v;
   }
 
-  /** One of `allowed`, or `fallback` when absent. */
-  oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+  /** A positive integer, or `fallback` when absent. */
+  positiveOr(key: string, fallback: number): number {
+    return this.obj[key] === undefined ? fallback : this.positive(key);
+  }
+
+  /** One of `allowed`; `fallback` when absent, or an error naming the choices when there is none. */
+  oneOf<T extends string>(key: string, allowed: readonly T[], fallback?: T): T {
     const v = this.obj[key];
-    if (v === undefined) return fallback;
+    if (v === undefined && fallback !== undefined) return fallback;
+    if (v === undefined) return this.fail(key, `missing key "${key}" (one of ${allowed.map((a) => previewJson(a)).join(', ')}) for "model": "${String(this.obj.model)}"`);
     if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
       return this.fail(key, `"${key}" must be one of ${allowed.map((a) => previewJson(a)).join(', ')}, got ${previewJson(v)}`);
     }
@@ -131,6 +142,27 @@ function transformerConfig(r: Reader): TransformerConfig {
   return c;
 }
 
+function rnnConfig(r: Reader): Seq2SeqRnnConfig {
+  const srcVocab = r.positive('src_vocab');
+  const tgtVocab = r.positive('tgt_vocab');
+  const c: Seq2SeqRnnConfig = {
+    model: 'seq2seq_rnn',
+    cell: r.oneOf('cell', RNN_CELLS),
+    embedding_dim: r.positive('embedding_dim'),
+    hidden_size: r.positive('hidden_size'),
+    num_layers: r.positiveOr('num_layers', 1),
+    attention: r.oneOf('attention', ATTENTION_SCORES),
+    src_vocab: srcVocab,
+    tgt_vocab: tgtVocab,
+    pad_id: r.token('pad_id', Math.min(srcVocab, tgtVocab), 'in both vocabularies'),
+    bos_id: r.token('bos_id', tgtVocab, '"tgt_vocab"'),
+    eos_id: r.token('eos_id', tgtVocab, '"tgt_vocab"'),
+  };
+  checkLayers(r, c, ['num_layers']);
+  checkSize(r, c, rnnParameters(c), RNN_BASE);
+  return c;
+}
+
 /** Rejects more than MAX_LAYERS layers in a stack, naming the key. */
 function checkLayers(r: Reader, c: ModelConfig, keys: readonly string[]): void {
   for (const key of keys) {
@@ -153,14 +185,15 @@ function checkSize(r: Reader, c: ModelConfig, n: number, usual: Readonly<Record<
 /** Checks a parsed JSON value as a model config; `source` (a path) names it in errors. */
 export function parseModelConfig(json: unknown, source = '<config>'): ModelConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new ConfigError(source, undefined, `expected a JSON object with a "model" key ("vit" or "transformer"), got ${Array.isArray(json) ? 'an array' : previewJson(json)}`);
+    throw new ConfigError(source, undefined, `expected a JSON object with a "model" key (${MODELS}), got ${Array.isArray(json) ? 'an array' : previewJson(json)}`);
   }
   const r = new Reader(json as Json, source);
   const model = (json as Json).model;
   if (model === 'vit') return vitConfig(r);
   if (model === 'transformer') return transformerConfig(r);
-  if (model === undefined) return r.fail('model', 'missing key "model" (expected "vit" or "transformer")');
-  return r.fail('model', `"model" must be "vit" or "transformer", got ${previewJson(model)}`);
+  if (model === 'seq2seq_rnn') return rnnConfig(r);
+  if (model === undefined) return r.fail('model', `missing key "model" (expected ${MODELS})`);
+  return r.fail('model', `"model" must be ${MODELS}, got ${previewJson(model)}`);
 }
 
 /** Parses config text (JSON); `source` names it in errors. */

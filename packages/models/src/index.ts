@@ -1,6 +1,6 @@
 /**
- * @tessera/models: the Vision Transformer and the encoder-decoder
- * Transformer written in the DSL, their configs (JSON, PyTorch's names),
+ * @tessera/models: the Vision Transformer, the encoder-decoder
+ * Transformer and the RNN encoder-decoder with attention written in the DSL, their configs (JSON, PyTorch's names),
  * checkpoint binding (state_dicts saved as safetensors, torchvision's or
  * timm's ViT names), batched runners and greedy generation with a
  * key/value cache. It imports no Node built-in, so it bundles for a browser;
@@ -21,6 +21,12 @@ export { type VitClassifier, type VitCompileOptions, compileVit, traceVit } from
 export { type TransformerConfig } from './transformer/config.ts';
 export { Seq2SeqTransformer, crossKeyValues, decoderStep, type KeyValues } from './transformer/model.ts';
 export { type Seq2SeqShape, cacheNames, traceSeq2Seq, traceEncoder, traceDecodeStep } from './transformer/programs.ts';
-export { type Seq2SeqRunner, type Seq2SeqCompileOptions, compileSeq2Seq } from './transformer/logits.ts';
+export { type Seq2SeqRunner, type Seq2SeqCompileOptions, type Seq2SeqResult, compileSeq2Seq } from './transformer/logits.ts';
 export { type Generator, type GeneratorOptions, MAX_NEW_TOKENS, compileGenerator, writeCacheRow } from './transformer/generate.ts';
+export { type DecodingTokens, type StepLogits, type DecodedBatch, greedyBatch, batchedGenerator } from './greedy.ts';
+export { type Seq2SeqRnnConfig, type RnnCell, type AttentionScore, RNN_CELLS, ATTENTION_SCORES } from './rnn/config.ts';
+export { LuongAttention, type Attended } from './rnn/attention.ts';
+export { Seq2SeqRNN, type RecurrentState, type Encoded, type Seq2SeqRnnOutput } from './rnn/model.ts';
+export { ALIGNMENT, RNN_NAMES, type RnnTraceOptions, traceRnnSeq2Seq, traceRnnEncoder, traceRnnDecodeStep } from './rnn/programs.ts';
+export { type RnnGeneratorOptions, compileRnnGenerator } from './rnn/generate.ts';
 export { type ImageSet, FASHION_MNIST_LABELS, parseIdx, pixelValues } from './data/fashion-mnist.ts';

@@ -4,6 +4,7 @@
  * before the model is built (building it would allocate a module per layer
  * and run out of memory, not fail with a message).
  */
+import type { Seq2SeqRnnConfig } from './rnn/config.ts';
 import type { TransformerConfig } from './transformer/config.ts';
 import { VIT_CHANNELS, VIT_PRESETS, type VitConfig, vitPatches } from './vit/config.ts';
 
@@ -70,4 +71,22 @@ export function mostOversized(config: Readonly<Record<string, unknown>>, usual: 
     if (ratio > bestRatio) [best, bestRatio] = [k, ratio];
   }
   return best;
+}
+
+/** Parameter elements of the RNN seq2seq model (embeddings, encoder and decoder cells, attention, combine, generator). */
+export function rnnParameters(c: Seq2SeqRnnConfig): number {
+  const h = c.hidden_size;
+  const gates = c.cell === 'gru' ? 3 : 4;
+  // Layer 0 reads the embeddings, later layers the layer below; weights and both biases per layer.
+  const cell = gates * h * (c.embedding_dim + h + 2) + (c.num_layers - 1) * gates * h * (2 * h + 2);
+  const attention = c.attention === 'dot' ? 0 : c.attention === 'general' ? h * h : 2 * (h * h + h) + h;
+  return (c.src_vocab + c.tgt_vocab) * c.embedding_dim + 2 * cell + attention + (2 * h * h + h) + (h * c.tgt_vocab + c.tgt_vocab);
+}
+
+/** The usual sizes of an RNN translation model (Luong et al. 2015: 1000 units, 50,000-word vocabularies). */
+export const RNN_BASE: Readonly<Record<string, number>> = { embedding_dim: 1000, hidden_size: 1000, num_layers: 4, src_vocab: 50000, tgt_vocab: 50000 };
+
+/** Parameter elements of any config's model. */
+export function modelParameters(c: VitConfig | TransformerConfig | Seq2SeqRnnConfig): number {
+  return c.model === 'vit' ? vitParameters(c) : c.model === 'transformer' ? transformerParameters(c) : rnnParameters(c);
 }

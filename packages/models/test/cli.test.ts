@@ -166,3 +166,58 @@ describe('progress bar', () => {
     expect(progressBar('images', { isTTY: false } as unknown as NodeJS.WriteStream)).toBeUndefined();
   });
 });
+
+describe('tessera run and generate with an RNN seq2seq config', () => {
+  const RNN = join(FIXTURES, 'rnn', 'lstm-general-vocab29');
+  const rnnIo = async () => (await readSafetensorsFile(`${RNN}.io.safetensors`)).tensors;
+
+  it('run: logits [B, T, tgt_vocab]; --attentions adds attn/attn [B, 1, T, S]; both match PyTorch', async () => {
+    const t = await rnnIo();
+    const inputs = await put({ src: t.get('src')!, tgt: t.get('tgt')! });
+    const [plain, withAttn] = [join(dir, 'rnn-plain.safetensors'), join(dir, 'rnn-attn.safetensors')];
+    const a = await cli('run', '--config', `${RNN}.json`, '--weights', `${RNN}.safetensors`, '--inputs', inputs, '--out', plain);
+    expect(a.err).toBe('');
+    expect(a.code).toBe(0);
+    const b = await cli('run', '--config', `${RNN}.json`, '--weights', `${RNN}.safetensors`, '--inputs', inputs, '--out', withAttn, '--attentions', '--batch-size', '2');
+    expect(b.code).toBe(0);
+    expect(b.out).toMatch(/^logits: f32\[3,5,17\] .*\nattn\/attn: f32\[3,1,5,8\] /);
+    const fa = await readSafetensorsFile(plain);
+    const fb = await readSafetensorsFile(withAttn);
+    expect([...fa.tensors.keys()]).toEqual(['logits']);
+    expect(fa.metadata).toMatchObject({ model: 'seq2seq_rnn' });
+    const w = fb.tensors.get('attn/attn')!;
+    expect([w.dtype, w.shape]).toEqual(['F32', [3, 1, 5, 8]]);
+    expect(describeMismatch(w.data as Float32Array, t.get('attention')!.data as Float32Array, { reductionLength: 20 })).toBeUndefined();
+    for (const f of [fa, fb]) expect(describeMismatch(f.tensors.get('logits')!.data as Float32Array, t.get('logits')!.data as Float32Array, { reductionLength: 20 })).toBeUndefined();
+  });
+
+  it("generate: PyTorch's greedy tokens as I64 [B, 1 + N]; --attentions adds each step's weights [B, 1, N, S]", async () => {
+    const t = await rnnIo();
+    const inputs = await put({ src: t.get('src')! });
+    const out = join(dir, 'rnn-gen.safetensors');
+    const r = await cli('generate', '--config', `${RNN}.json`, '--weights', `${RNN}.safetensors`, '--inputs', inputs, '--max-new-tokens', '7', '--out', out, '--attentions', '--backend', 'interp');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const f = await readSafetensorsFile(out);
+    const g = f.tensors.get('generated')!;
+    expect([g.dtype, g.shape]).toEqual(['I64', [3, 8]]);
+    expect(Array.from(g.data as BigInt64Array)).toEqual(Array.from(t.get('generated')!.data as BigInt64Array));
+    expect(f.tensors.get('attn/attn')!.shape).toEqual([3, 1, 7, 8]);
+  });
+
+  it('--attentions on another model, and bad RNN configs, are clear errors', async () => {
+    const inputs = await put({ src: io(TR).get('src')!, tgt: io(TR).get('tgt')! });
+    const r = await cli('run', '--config', cfg(TR), '--weights', weights(TR), '--inputs', inputs, '--out', join(dir, 'x.safetensors'), '--attentions');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('--attentions is available for "model": "seq2seq_rnn" configs; this one is "transformer"');
+    const bad = join(dir, 'bad-rnn.json');
+    await import('node:fs/promises').then((fs) => fs.writeFile(bad, JSON.stringify({ model: 'seq2seq_rnn', cell: 'gru', embedding_dim: 4, hidden_size: 5, attention: 'bahdanau', src_vocab: 9, tgt_vocab: 9, pad_id: 0, bos_id: 1, eos_id: 2 })));
+    const e = await cli('run', '--config', bad, '--weights', `${RNN}.safetensors`, '--inputs', inputs, '--out', join(dir, 'y.safetensors'));
+    expect(e.code).toBe(1);
+    expect(e.err).toContain(`${bad}: "attention" must be one of "dot", "general", "additive", got "bahdanau"`);
+    const m = await cli('run', '--config', `${RNN}.json`, '--weights', weights(TR), '--inputs', inputs, '--out', join(dir, 'z.safetensors'));
+    expect(m.code).toBe(1);
+    expect(m.err).toMatch(/missing \d+ tensor\(s\): encoder\.weight_ih_l0 \[40, 7\], encoder\.weight_hh_l0 \[40, 10\]/);
+    expect(m.err).toContain('wrong shape: src_embed.weight: expected [29, 7], found [41, 18]');
+  });
+});

@@ -13,12 +13,13 @@ import { join } from 'node:path';
 import { type ErrorVerdict, type FuzzRng, type FuzzTarget, expectCleanFuzz, fuzzBudget, fuzzTestTimeout } from '@tessera/harness';
 import { TesseraError } from '@tessera/ir';
 import { describe, it } from 'vitest';
-import { ConfigError, Seq2SeqTransformer, VIT_PRESETS, VisionTransformer, buildModel, parseModelConfigText, traceSeq2Seq, traceVit } from '../src/index.ts';
-import { MAX_LAYERS, MAX_PARAMETERS, transformerParameters, vitParameters } from '../src/size.ts';
+import { ConfigError, Seq2SeqRNN, Seq2SeqTransformer, VIT_PRESETS, VisionTransformer, buildModel, parseModelConfigText, traceRnnSeq2Seq, traceSeq2Seq, traceVit } from '../src/index.ts';
+import { MAX_LAYERS, MAX_PARAMETERS, modelParameters } from '../src/size.ts';
 import { FIXTURES } from './support.ts';
 
 const BASES: readonly Record<string, unknown>[] = [
   ...['vit-torchvision-37tok-3head', 'vit-timm-10tok-5head', 'transformer-vocab41-3head', 'transformer-1head-pad3'].map((n) => JSON.parse(readFileSync(join(FIXTURES, `${n}.json`), 'utf8')) as Record<string, unknown>),
+  ...['gru-general-2layer', 'lstm-additive-vocab14'].map((n) => JSON.parse(readFileSync(join(FIXTURES, 'rnn', `${n}.json`), 'utf8')) as Record<string, unknown>),
   ...Object.values(VIT_PRESETS).map((p) => ({ ...p })),
 ];
 const KEYS = [...new Set(BASES.flatMap((b) => Object.keys(b))), 'naming', 'layer_norm_eps', 'unknown_key', '__proto__', 'constructor'];
@@ -46,6 +47,10 @@ function valueJson(rng: FuzzRng): string {
     '1e300',
     '"vit"',
     '"transformer"',
+    '"seq2seq_rnn"',
+    '"gru"',
+    '"lstm"',
+    '"additive"',
     '"timm"',
     '"12"',
     'null',
@@ -113,14 +118,15 @@ const target: FuzzTarget<string> = {
     const model = buildModel(c);
     let built = 0;
     for (const [, p] of model.namedParameters()) built += p.shape.reduce((a, b) => a * b, 1);
-    const promised = c.model === 'vit' ? vitParameters(c) : transformerParameters(c);
+    const promised = modelParameters(c);
     if (built !== promised || built > MAX_PARAMETERS) throw new Error(`built ${built} parameters, the config promises ${promised} (bound ${MAX_PARAMETERS})`);
-    const layers = c.model === 'vit' ? c.num_layers : Math.max(c.num_encoder_layers, c.num_decoder_layers);
+    const layers = c.model === 'transformer' ? Math.max(c.num_encoder_layers, c.num_decoder_layers) : c.num_layers;
     if (layers > MAX_LAYERS) throw new Error(`${layers} layers accepted`);
     if (built > TRACE_PARAMETERS || layers > 4) return;
     if (model instanceof VisionTransformer) {
       if ((c.model === 'vit' ? c.image_size / c.patch_size : 0) <= 32) traceVit(model, 1);
     } else if (model instanceof Seq2SeqTransformer) traceSeq2Seq(model, { batch: 1, srcLen: 5 }, 4);
+    else if (model instanceof Seq2SeqRNN) traceRnnSeq2Seq(model, { batch: 1, srcLen: 5 }, 4, { attentions: true });
   },
   classify(e): ErrorVerdict {
     if (e instanceof ConfigError) return e.message.startsWith('c.json: ') ? 'located' : 'unlocated';

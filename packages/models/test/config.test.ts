@@ -1,9 +1,10 @@
 /** Config JSON: defaults, unknown keys ignored, every missing or invalid key named in the error. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, type ModelConfig, VIT_PRESETS, buildModel, parseModelConfig, parseModelConfigText } from '../src/index.ts';
-import { transformerParameters, vitParameters } from '../src/size.ts';
+import { modelParameters } from '../src/size.ts';
 
 const VIT = { model: 'vit', image_size: 24, patch_size: 4, num_layers: 2, num_heads: 3, hidden_dim: 24, mlp_dim: 40, num_classes: 7 };
+const RNN = { model: 'seq2seq_rnn', cell: 'gru', embedding_dim: 7, hidden_size: 9, attention: 'general', src_vocab: 17, tgt_vocab: 15, pad_id: 0, bos_id: 1, eos_id: 2 };
 const TRANSFORMER = { model: 'transformer', d_model: 18, nhead: 3, num_encoder_layers: 2, num_decoder_layers: 1, dim_feedforward: 29, src_vocab: 41, tgt_vocab: 37, pad_id: 0, bos_id: 1, eos_id: 2 };
 
 /** The ConfigError thrown for `json`, or a failure if none is. */
@@ -23,12 +24,25 @@ describe('model configs', () => {
     expect(parseModelConfig({ ...VIT, naming: 'timm', layer_norm_eps: 1e-5 })).toMatchObject({ naming: 'timm', layer_norm_eps: 1e-5 });
   });
 
+  it('fills the RNN default (one layer); cell and attention are required, one of the named choices', () => {
+    expect(parseModelConfig({ ...RNN, task: 'reverse' })).toEqual({ ...RNN, num_layers: 1 });
+    expect(parseModelConfig({ ...RNN, num_layers: 3, cell: 'lstm', attention: 'additive' })).toMatchObject({ num_layers: 3, cell: 'lstm', attention: 'additive' });
+    expect(errorOf({ ...RNN, num_layers: 0 }).key).toBe('num_layers');
+    expect(errorOf({ ...RNN, cell: 'rnn' }).message).toBe('c.json: "cell" must be one of "gru", "lstm", got "rnn"');
+    expect(errorOf({ ...RNN, attention: 'concat' }).message).toBe('c.json: "attention" must be one of "dot", "general", "additive", got "concat"');
+    const { cell: _, ...noCell } = RNN;
+    expect(errorOf(noCell).message).toBe('c.json: missing key "cell" (one of "gru", "lstm") for "model": "seq2seq_rnn"');
+    expect(errorOf({ ...RNN, pad_id: 15 }).message).toContain('"pad_id" must be a token id in [0, 15) (in both vocabularies)');
+    expect(errorOf({ ...RNN, num_layers: 5000 }).key).toBe('num_layers');
+  });
+
   it('fills the Transformer default (eps 1e-5)', () => {
     expect(parseModelConfig({ ...TRANSFORMER, task: 'reverse' })).toEqual({ ...TRANSFORMER, layer_norm_eps: 1e-5 });
   });
 
   for (const [base, keys] of [
     [VIT, ['image_size', 'patch_size', 'num_layers', 'num_heads', 'hidden_dim', 'mlp_dim', 'num_classes']],
+    [RNN, ['cell', 'embedding_dim', 'hidden_size', 'attention', 'src_vocab', 'tgt_vocab', 'pad_id', 'bos_id', 'eos_id']],
     [TRANSFORMER, ['d_model', 'nhead', 'num_encoder_layers', 'num_decoder_layers', 'dim_feedforward', 'src_vocab', 'tgt_vocab', 'pad_id', 'bos_id', 'eos_id']],
   ] as const) {
     for (const key of keys) {
@@ -63,7 +77,7 @@ describe('model configs', () => {
   });
 
   it('names the model key and rejects what is not an object or not JSON', () => {
-    expect(errorOf({ ...VIT, model: 'bert' }).message).toBe('c.json: "model" must be "vit" or "transformer", got "bert"');
+    expect(errorOf({ ...VIT, model: 'bert' }).message).toBe('c.json: "model" must be "vit", "transformer" or "seq2seq_rnn", got "bert"');
     expect(errorOf({ image_size: 4 }).key).toBe('model');
     expect(errorOf([VIT]).message).toContain('got an array');
     expect(() => parseModelConfigText('{"model": "vit",', 'c.json')).toThrow(/c\.json: not valid JSON/);
@@ -76,11 +90,14 @@ describe('absurd configs', () => {
     for (let i = 1; i <= 4; i++) {
       configs.push(parseModelConfig({ ...VIT, image_size: 4 * (i + 2), num_layers: i, hidden_dim: 6 * i, mlp_dim: 5 * i + 1, num_classes: i + 1 }));
       configs.push(parseModelConfig({ ...TRANSFORMER, d_model: 6 * i, num_encoder_layers: i, num_decoder_layers: 5 - i, dim_feedforward: 7 * i, src_vocab: 10 + i, tgt_vocab: 20 - i }));
+      for (const attention of ['dot', 'general', 'additive']) {
+        for (const cell of ['gru', 'lstm']) configs.push(parseModelConfig({ ...RNN, cell, attention, embedding_dim: 2 * i + 1, hidden_size: 3 * i, num_layers: 5 - i, src_vocab: 10 + i, tgt_vocab: 20 - i }));
+      }
     }
     for (const c of configs) {
       let built = 0;
       for (const [, p] of buildModel(c).namedParameters()) built += p.shape.reduce((a, b) => a * b, 1);
-      expect(c.model === 'vit' ? vitParameters(c) : transformerParameters(c)).toBe(built);
+      expect(modelParameters(c)).toBe(built);
     }
   });
 
@@ -98,6 +115,9 @@ describe('absurd configs', () => {
       [{ ...TRANSFORMER, src_vocab: 2e8 }, 'src_vocab'],
       [{ ...TRANSFORMER, tgt_vocab: 2e8 }, 'tgt_vocab'],
       [{ ...TRANSFORMER, dim_feedforward: 1e12 }, 'dim_feedforward'],
+      [{ ...RNN, hidden_size: 1e6 }, 'hidden_size'],
+      [{ ...RNN, embedding_dim: 1e9 }, 'embedding_dim'],
+      [{ ...RNN, num_layers: 1000, hidden_size: 3000 }, 'num_layers'],
     ];
     for (const [json, key] of cases) {
       const e = errorOf(json);
@@ -105,7 +125,7 @@ describe('absurd configs', () => {
       expect(e.message).toMatch(new RegExp(`^c\\.json: "${key}": \\S+ makes a model of \\S+ parameters \\(\\S+ GiB as f32\\), more than the 1073741824 \\(4 GiB\\) a backend can hold`));
     }
     // ViT-B/16 (86M parameters) is far inside the bound.
-    expect(vitParameters(VIT_PRESETS['vit-b-16']!)).toBe(86_567_656);
+    expect(modelParameters(VIT_PRESETS['vit-b-16']!)).toBe(86_567_656);
   });
 
   it('more than 1024 layers, even tiny ones, are rejected naming the key (a million would fit the parameter bound)', () => {

@@ -72,3 +72,43 @@ describe('trained Transformer reversing digit strings', () => {
     expect(describeMismatch(logits, torch.get('logits')!.data as Float32Array, { reductionLength: longestReduction(runner.program) })).toBeUndefined();
   });
 });
+
+describe('trained RNN with attention reversing digit strings (GRU, general attention)', () => {
+  it("PyTorch's recorded exact match is at least 95%", async () => {
+    const f = await readSafetensorsFile(path('rnn-reverse.pytorch.safetensors'));
+    expect(Number(f.metadata.exact_match)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it("cpu: greedy generation gives PyTorch's tokens and exact match on the 500 test sequences; logits and alignments along them match", async () => {
+    const m = (await loadModel(path('rnn-reverse.json'), path('rnn-reverse.safetensors'))) as Extract<LoadedModel, { kind: 'seq2seq_rnn' }>;
+    expect([m.model.config.cell, m.model.config.attention]).toEqual(['gru', 'general']);
+    const torch = await readSafetensorsFile(path('rnn-reverse.pytorch.safetensors'));
+    const t = torch.tensors;
+    const src = int32(t.get('src')!);
+    const [n, srcLen] = t.get('src')!.shape as [number, number];
+    const gen = int32(t.get('generated')!);
+    const expected = int32(t.get('expected')!);
+    const width = t.get('generated')!.shape[1]!;
+    const g = await compileGenerator(m.model, m.weights, { backend: 'cpu', batch: 100, srcLen, maxNewTokens: width - 1 });
+    const out = await g.generate(src);
+    g.dispose();
+    const rowEq = (a: Int32Array, b: Int32Array, r: number) => a.subarray(r * width, (r + 1) * width).every((v, i) => v === b[r * width + i]);
+    let same = 0;
+    let exact = 0;
+    for (let r = 0; r < n; r++) {
+      if (rowEq(out, gen, r)) same++;
+      if (rowEq(out, expected, r)) exact++;
+    }
+    expect(same).toBe(n);
+    expect(exact).toBe(Number(torch.metadata.correct));
+    // The first 100 sequences: teacher-forced logits and attention weights along PyTorch's output.
+    const k = t.get('logits')!.shape[0]!;
+    const runner = await compileSeq2Seq(m.model, m.weights, { backend: 'cpu', batch: k, srcLen, tgtLen: width - 1, attentions: true });
+    const tgt = Int32Array.from({ length: k * (width - 1) }, (_, i) => gen[Math.floor(i / (width - 1)) * width + (i % (width - 1))]!);
+    const r = await runner.run(src.subarray(0, k * srcLen), tgt);
+    runner.dispose();
+    const L = longestReduction(runner.program);
+    expect(describeMismatch(r.logits, t.get('logits')!.data as Float32Array, { reductionLength: L })).toBeUndefined();
+    expect(describeMismatch(r.attentions['attn/attn']!, t.get('attention')!.data as Float32Array, { reductionLength: L })).toBeUndefined();
+  });
+});

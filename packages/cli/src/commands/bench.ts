@@ -298,7 +298,7 @@ function seededInputs(program: Program, extents: ReadonlyMap<string, number>): R
 
 /** The table extent each integer input indexes: a config's vocabularies, else found in the program (the harness, loaded only for this). */
 async function indexExtents(program: Program, config: ModelConfig | undefined): Promise<ReadonlyMap<string, number>> {
-  if (config) return new Map(config.model === 'transformer' ? [['src', config.src_vocab], ['tgt', config.tgt_vocab]] : []);
+  if (config) return new Map(config.model !== 'vit' ? [['src', config.src_vocab], ['tgt', config.tgt_vocab]] : []);
   const { gatherIndexInputs } = await import('@tessera/harness/compare');
   return gatherIndexInputs(program);
 }

@@ -1,44 +1,53 @@
 /**
  * `tessera generate --config C.json --weights W.safetensors --inputs
  * IN.safetensors --max-new-tokens N --out OUT.safetensors [--backend …]
- * [--batch-size N]`: greedy generation with a Transformer. Input `src`
- * [B, S] (I64 or I32); output `generated` I64 [B, 1+N], beginning with
- * bos_id; a row that has emitted eos_id continues with pad_id.
+ * [--batch-size N] [--attentions]`: greedy generation with a Transformer or
+ * an RNN seq2seq model. Input `src` [B, S] (I64 or I32); output `generated`
+ * I64 [B, 1+N], beginning with bos_id; a row that has emitted eos_id
+ * continues with pad_id. With --attentions (RNN) also `attn/attn` [B, 1, N, S].
  */
-import { TesseraError, formatShape } from '@tessera/ir';
+import { type SafetensorsTensor, TesseraError, formatShape } from '@tessera/ir';
 import { writeSafetensorsFile } from '@tessera/ir/node';
 import { MAX_NEW_TOKENS, compileGenerator } from '@tessera/models';
 import { loadWeights, readModelConfig } from '@tessera/models/node';
 import { type Command, UsageError } from '../command.ts';
 import { refuseInputAsOutput } from '../outputs.ts';
-import { backendFlag, parseFlags, positiveFlag, required } from '../args.ts';
-import { MODEL_BACKENDS, modelCommandInputs, progressBar, readInputs, tokenTensor, usageWithBackends } from './run.ts';
+import { backendFlag, parseCommandArgs, positiveFlag, required } from '../args.ts';
+import { MODEL_BACKENDS, MODEL_NAMES, modelCommandInputs, progressBar, readInputs, tokenTensor, usageWithBackends } from './run.ts';
 
 const USAGE = `usage: tessera generate --config C.json --weights W.safetensors --inputs IN.safetensors
                         --max-new-tokens N --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--batch-size N]
+                        [--attentions]
 
-  Greedy generation with a Transformer config ("model": "transformer").
-  The encoder runs once per batch; each new token is one decoder step over a
-  key/value cache.
+  Greedy generation with a Transformer config ("model": "transformer") or an
+  RNN seq2seq config ("model": "seq2seq_rnn"). The encoder runs once per
+  batch; each new token is one decoder step (Transformer: over a key/value
+  cache; RNN: carrying the recurrent state).
 
   input   src         token ids [B, S] (I64 or I32; pad with pad_id)
   output  generated   I64 [B, 1 + N]: bos_id, then N tokens; after eos_id, pad_id
+          attn/attn   f32 [B, 1, N, S] with --attentions (seq2seq_rnn): the attention weights
+                      of each step, row i producing token i + 1
 
   --max-new-tokens N  tokens to generate after bos_id (at most ${MAX_NEW_TOKENS}, and key/value
                       caches of at most 4 GiB: 2 x decoder layers x batch x N x d_model f32)
   --backend NAME      where to run (default cpu; available here: \${available})
   --batch-size N      sequences at a time (default: all at once); a progress bar
-                      is shown on a terminal`;
+                      is shown on a terminal
+  --attentions        seq2seq_rnn: also write each step's attention weights`;
 
 /** The `generate` command: greedy decoding with a key/value cache. */
 export const generateCommand: Command = {
   name: 'generate',
-  summary: 'greedy generation with a Transformer (JSON config + safetensors checkpoint)',
+  summary: 'greedy generation with a Transformer or RNN seq2seq model (JSON config + safetensors checkpoint)',
   get usage() {
     return usageWithBackends(USAGE);
   },
   async run(args) {
-    const flags = parseFlags(args, ['--config', '--weights', '--inputs', '--max-new-tokens', '--out', '--backend', '--batch-size']);
+    const parsedArgs = parseCommandArgs(args, { values: ['--config', '--weights', '--inputs', '--max-new-tokens', '--out', '--backend', '--batch-size'], booleans: ['--attentions'] });
+    if (parsedArgs.positionals.length) throw new UsageError(`unexpected argument '${parsedArgs.positionals[0]}' (every argument is a --flag)`);
+    const flags = parsedArgs.values;
+    const attentions = parsedArgs.booleans.has('--attentions');
     const config = required(flags, '--config', 'C.json');
     const weights = required(flags, '--weights', 'W.safetensors');
     const inputsPath = required(flags, '--inputs', 'IN.safetensors');
@@ -50,20 +59,25 @@ export const generateCommand: Command = {
     try {
       refuseInputAsOutput('--out', out, modelCommandInputs(config, weights, inputsPath));
       const parsed = await readModelConfig(config);
-      if (parsed.model !== 'transformer') throw new TesseraError(`${config}: "model" is "${parsed.model}", but generate needs "model": "transformer"`);
+      if (parsed.model === 'vit') throw new TesseraError(`${config}: "model" is "${parsed.model}", but generate needs "model": "transformer" or "seq2seq_rnn"`);
+      if (attentions && parsed.model !== 'seq2seq_rnn') throw new TesseraError(`${config}: --attentions is available for "model": "seq2seq_rnn" configs; this one is "${parsed.model}"`);
       const m = await loadWeights(parsed, weights);
-      if (m.kind !== 'transformer') throw new TesseraError(`${config}: expected a Transformer`);
-      const inputs = await readInputs(inputsPath, ['src'], 'Transformer (generate)');
+      if (m.kind === 'vit') throw new TesseraError(`${config}: expected a Transformer or an RNN seq2seq model`);
+      const inputs = await readInputs(inputsPath, ['src'], `${MODEL_NAMES[m.kind]} (generate)`);
       const src = tokenTensor(inputsPath, 'src', inputs.get('src')!, m.model.config.src_vocab, 'src_vocab');
-      const g = await compileGenerator(m.model, m.weights, { backend, batch: Math.min(batchSize ?? src.rows, src.rows), srcLen: src.len, maxNewTokens: maxNew });
+      const g = await compileGenerator(m.model, m.weights, { backend, batch: Math.min(batchSize ?? src.rows, src.rows), srcLen: src.len, maxNewTokens: maxNew, attentions });
       let generated: Int32Array;
+      let weightsOut: Record<string, Float32Array>;
       try {
         generated = await g.generate(src.data, progressBar('sequences'));
+        weightsOut = { ...g.attentions };
       } finally {
         g.dispose();
       }
       const shape = [src.rows, 1 + maxNew];
-      await writeSafetensorsFile(out, { generated: { dtype: 'I64', shape, data: BigInt64Array.from(generated, (v) => BigInt(v)) } }, { format: 'tessera', model: 'transformer', backend });
+      const tensors: Record<string, SafetensorsTensor> = { generated: { dtype: 'I64', shape, data: BigInt64Array.from(generated, (v) => BigInt(v)) } };
+      for (const [name, w] of Object.entries(weightsOut)) tensors[name] = { dtype: 'F32', shape: [src.rows, 1, maxNew, src.len], data: w };
+      await writeSafetensorsFile(out, tensors, { format: 'tessera', model: m.kind, backend });
       const c = m.model.config;
       let ended = 0;
       for (let r = 0; r < src.rows; r++) if (generated.subarray(r * shape[1]!, (r + 1) * shape[1]!).includes(c.eos_id)) ended++;

@@ -3,11 +3,13 @@
  * --out OUT.safetensors [--backend ...]`: runs a model file (traced) or an
  * IR program on tensors named as its inputs and writes its outputs by name.
  * `tessera run --config C.json --weights W.safetensors --inputs
- * IN.safetensors --out OUT.safetensors [--batch-size N]`: runs a ViT or
- * Transformer described by a JSON config on a checkpoint.
+ * IN.safetensors --out OUT.safetensors [--batch-size N] [--attentions]`:
+ * runs a ViT, Transformer or RNN seq2seq model described by a JSON config on
+ * a checkpoint.
  * ViT: input `pixel_values` f32 [B,3,H,W] -> output `logits` f32 [B,num_classes].
- * Transformer: inputs `src` [B,S] and `tgt` [B,T] (I64 or I32) -> `logits`
- * f32 [B,T,tgt_vocab]. The helpers here (token tensors, progress bar) are
+ * Transformer and RNN seq2seq: inputs `src` [B,S] and `tgt` [B,T] (I64 or
+ * I32) -> `logits` f32 [B,T,tgt_vocab]; with --attentions the RNN's
+ * alignment `attn/attn` f32 [B,1,T,S] too. The helpers here (token tensors, progress bar) are
  * shared with `tessera generate`.
  */
 import { type SafetensorsTensor, TesseraError, formatShape } from '@tessera/ir';
@@ -30,7 +32,7 @@ const USAGE = `usage: tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors]
                    [--input NAME=DTYPE[SHAPE]]... [--no-typecheck] [--timings]
        tessera run --config C.json --weights W.safetensors --inputs IN.safetensors
                    --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--precision f32|f16]
-                   [--batch-size N] [--timings]
+                   [--batch-size N] [--attentions] [--timings]
 
   Runs a model and writes its outputs (safetensors) by name.
 
@@ -40,21 +42,28 @@ const USAGE = `usage: tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors]
   names) from --weights or --inputs: every one must be found, with its shape.
   The outputs are written named as the program's outputs.
 
-  --config runs the model a JSON config describes ("model": "vit" or
-  "transformer") with the weights of a PyTorch state_dict saved as safetensors.
+  --config runs the model a JSON config describes ("model": "vit",
+  "transformer" or "seq2seq_rnn") with the weights of a PyTorch state_dict
+  saved as safetensors.
 
   ViT:          input  pixel_values  f32 [B, 3, image_size, image_size] (F32, F16 or BF16)
                 output logits        f32 [B, num_classes]
-  Transformer:  inputs src [B, S] and tgt [B, T], token ids (I64 or I32)
-                output logits        f32 [B, T, tgt_vocab]
+  Transformer,  inputs src [B, S] and tgt [B, T], token ids (I64 or I32)
+  seq2seq_rnn:  output logits        f32 [B, T, tgt_vocab]
+                       attn/attn     f32 [B, 1, T, S] with --attentions (seq2seq_rnn: the
+                                     attention weights after masking, the alignment)
 
   --backend NAME    where to run (default cpu; available here: ${'${available}'})
   --precision P     f32 (default) or f16: webgpu's GPU matmuls in f16 (adapters with shader-f16)
   --batch-size N    --config models: run N rows at a time (default: all at once); a
                     progress bar is shown on a terminal
+  --attentions      --config seq2seq_rnn: also write the attention weights (attn/attn)
   --no-typecheck    skip the TypeScript check of FILE.ts
   --timings         print the time of each phase on stderr (start-up, type check, load,
                     trace, compile, run)`;
+
+/** How messages name each kind of config model. */
+export const MODEL_NAMES: Readonly<Record<LoadedModel['kind'], string>> = { vit: 'ViT', transformer: 'Transformer', seq2seq_rnn: 'RNN seq2seq model' };
 
 /** Usage text with the backends available in this process. */
 export function usageWithBackends(text: string): string {
@@ -126,16 +135,19 @@ async function runVit(m: Extract<LoadedModel, { kind: 'vit' }>, path: string, in
   }
 }
 
-async function runTransformer(m: Extract<LoadedModel, { kind: 'transformer' }>, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, batchSize: number | undefined, precision?: 'f16') {
+async function runSeq2Seq(m: Extract<LoadedModel, { kind: 'transformer' | 'seq2seq_rnn' }>, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, batchSize: number | undefined, attentions: boolean, precision?: 'f16') {
   const c = m.model.config;
   const src = tokenTensor(path, 'src', inputs.get('src')!, c.src_vocab, 'src_vocab');
   const tgt = tokenTensor(path, 'tgt', inputs.get('tgt')!, c.tgt_vocab, 'tgt_vocab');
   if (src.rows !== tgt.rows) throw new TesseraError(`${path}: 'src' has ${src.rows} rows and 'tgt' ${tgt.rows}, expected the same batch size`);
   const b = src.rows;
-  const runner = await compileSeq2Seq(m.model, m.weights, { backend, batch: Math.min(batchSize ?? b, b), srcLen: src.len, tgtLen: tgt.len, ...(precision ? { precision } : {}) });
+  const runner = await compileSeq2Seq(m.model, m.weights, { backend, batch: Math.min(batchSize ?? b, b), srcLen: src.len, tgtLen: tgt.len, attentions, ...(precision ? { precision } : {}) });
   try {
-    const logits = await runner.logits(src.data, tgt.data, progressBar('sequences'));
-    return { logits: { dtype: 'F32', shape: [b, tgt.len, c.tgt_vocab], data: logits } as SafetensorsTensor };
+    const r = await runner.run(src.data, tgt.data, progressBar('sequences'));
+    const out: Record<string, SafetensorsTensor> = { logits: { dtype: 'F32', shape: [b, tgt.len, c.tgt_vocab], data: r.logits } };
+    // Every attention output is [B, heads, T, S]: one head here.
+    for (const [name, w] of Object.entries(r.attentions)) out[name] = { dtype: 'F32', shape: [b, w.length / (b * tgt.len * src.len), tgt.len, src.len], data: w };
+    return out;
   } finally {
     runner.dispose();
   }
@@ -152,11 +164,13 @@ export interface RunOptions {
   readonly precision?: 'f16';
   readonly batchSize?: number;
   readonly timings: boolean;
+  /** --attentions: also write the attention weights (seq2seq_rnn configs). */
+  readonly attentions: boolean;
 }
 
 /** Parses `run`'s arguments, or throws UsageError. */
 export function parseRunArgs(args: readonly string[]): RunOptions {
-  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--inputs', '--out', '--backend', '--batch-size', '--precision'] }));
+  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--inputs', '--out', '--backend', '--batch-size', '--precision'], booleans: ['--attentions'] }));
   const model = parseModelArgs(parsed, ['file', 'program', 'config']);
   const v = parsed.values;
   const config = model.source.kind === 'config';
@@ -165,6 +179,7 @@ export function parseRunArgs(args: readonly string[]): RunOptions {
     required(v, '--inputs', 'IN.safetensors');
     if (Object.keys(model.inputs).length) throw new UsageError('--input: a --config model takes its input shapes from the --inputs file');
   } else if (v.has('--batch-size')) throw new UsageError('--batch-size applies to --config models');
+  else if (parsed.booleans.has('--attentions')) throw new UsageError('--attentions applies to --config models');
   const batchSize = positiveFlag(v, '--batch-size');
   const backend = backendFlag(v);
   const precision = precisionFlag(v, backend);
@@ -174,6 +189,7 @@ export function parseRunArgs(args: readonly string[]): RunOptions {
     backend,
     ...(precision === 'f16' ? { precision } : {}),
     timings: parsed.booleans.has('--timings'),
+    attentions: parsed.booleans.has('--attentions'),
     ...(v.has('--weights') ? { weights: v.get('--weights')! } : {}),
     ...(v.has('--inputs') ? { inputs: v.get('--inputs')! } : {}),
     ...(batchSize !== undefined ? { batchSize } : {}),
@@ -184,11 +200,11 @@ export function parseRunArgs(args: readonly string[]): RunOptions {
 async function runConfig(o: RunOptions, config: string, weights: string, inputsPath: string, timings: Timings | undefined): Promise<void> {
   const timed = <T>(name: string, f: () => Promise<T>) => (timings ? timings.time(name, f) : f());
   const m = await timed('load', () => loadModel(config, weights));
-  const inputs = await readInputs(inputsPath, m.kind === 'vit' ? ['pixel_values'] : ['src', 'tgt'], m.kind === 'vit' ? 'ViT' : 'Transformer');
-  const outputs = await timed('run', () => (m.kind === 'vit' ? runVit(m, inputsPath, inputs, o.backend, o.batchSize, o.precision) : runTransformer(m, inputsPath, inputs, o.backend, o.batchSize, o.precision)));
+  if (o.attentions && m.kind !== 'seq2seq_rnn') throw new TesseraError(`${config}: --attentions is available for "model": "seq2seq_rnn" configs; this one is "${m.kind}"`);
+  const inputs = await readInputs(inputsPath, m.kind === 'vit' ? ['pixel_values'] : ['src', 'tgt'], MODEL_NAMES[m.kind]);
+  const outputs = await timed('run', () => (m.kind === 'vit' ? runVit(m, inputsPath, inputs, o.backend, o.batchSize, o.precision) : runSeq2Seq(m, inputsPath, inputs, o.backend, o.batchSize, o.attentions, o.precision)));
   await writeSafetensorsFile(o.out, outputs, { format: 'tessera', model: m.kind, backend: o.backend });
-  const t = outputs.logits;
-  process.stdout.write(`${summarize('logits', `f32${formatShape(t.shape)}`, t.data as Float32Array)}\n`);
+  for (const [name, t] of Object.entries(outputs)) process.stdout.write(`${summarize(name, `f32${formatShape(t.shape)}`, t.data as Float32Array)}\n`);
 }
 
 /** The files `run` reads, for refusing an --out that names one of them. */
@@ -203,7 +219,7 @@ function runInputs(o: RunOptions): CommandInput[] {
 /** The `run` command: a model file or program on safetensors inputs, or a model from config + checkpoint. */
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run a model (FILE.ts, FILE.tir, or a ViT/Transformer config + checkpoint) on safetensors inputs',
+  summary: 'run a model (FILE.ts, FILE.tir, or a ViT/Transformer/RNN seq2seq config + checkpoint) on safetensors inputs',
   get usage() {
     return usageWithBackends(USAGE);
   },

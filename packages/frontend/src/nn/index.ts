@@ -20,6 +20,7 @@ export {
   type EncoderMasks,
   type DecoderMasks,
 } from './transformer.ts';
+export { GRU, LSTM, type RNNOptions } from './rnn.ts';
 export { ReLU, SiLU, Sigmoid, GELU, type GeluApproximation, Tanh, Dropout, Identity } from './activations.ts';
 export { Softmax, LogSoftmax } from './softmax.ts';
 export { Module } from '../module.ts';

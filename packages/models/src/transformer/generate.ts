@@ -8,8 +8,11 @@
  */
 import { type Program, TesseraError } from '@tessera/ir';
 import { type BackendName, type Executable, compile } from '@tessera/compiler';
-import { type Progress, argmax, batchRows, forEachBatch, weightsFor } from '../batching.ts';
+import { weightsFor } from '../batching.ts';
 import type { Weights } from '../checkpoint.ts';
+import { type DecodedBatch, type Generator, batchedGenerator, checkTokenCount, greedyBatch } from '../greedy.ts';
+import { Seq2SeqRNN } from '../rnn/model.ts';
+import { compileRnnGenerator } from '../rnn/generate.ts';
 import type { Seq2SeqTransformer } from './model.ts';
 import { cacheNames, traceDecodeStep, traceEncoder, traceSeq2Seq } from './programs.ts';
 
@@ -22,51 +25,20 @@ export interface GeneratorOptions {
   readonly srcLen: number;
   /** Tokens generated after bos. */
   readonly maxNewTokens: number;
-  /** Incremental decoding with the key/value cache (default), or full recomputation at every step. */
+  /** Incremental decoding with the key/value cache (default), or full recomputation at every step (Transformer only). */
   readonly cache?: boolean;
+  /** Also return each generated token's attention weights (RNN seq2seq: the alignment, Generator.attentions). */
+  readonly attentions?: boolean;
 }
 
-/** A compiled greedy generator. */
-export interface Generator {
-  /** The programs it runs (encoder and decoder step, or the full model). */
-  readonly programs: readonly Program[];
-  /**
-   * Greedy outputs [N, 1 + maxNewTokens] of sources [N, srcLen] (N any
-   * positive count): bos_id first; after eos_id a row continues with pad_id.
-   */
-  generate(src: Int32Array, progress?: Progress): Promise<Int32Array>;
-  /** Decoder steps run so far (a batch that finishes early stops early). */
-  readonly steps: number;
-  dispose(): void;
-}
-
-/** Greedy choice for each row from logits rows of `vocab` (row r at r·stride + offset), respecting finished rows. */
-function chooseNext(logits: ArrayLike<number>, rows: number, vocab: number, stride: number, offset: number, done: Uint8Array, c: Seq2SeqTransformer['config']): Int32Array {
-  const next = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    if (done[r]) {
-      next[r] = c.pad_id;
-      continue;
-    }
-    next[r] = argmax(logits, r * stride + offset, vocab);
-    if (next[r] === c.eos_id) done[r] = 1;
-  }
-  return next;
-}
-
-/**
- * The most tokens one generation may add. The sinusoidal position encoding
- * has no fixed length; this bound (and the cache bound below) keeps the
- * key/value caches and the decode loop finite.
- */
-export const MAX_NEW_TOKENS = 65536;
+export { type Generator, MAX_NEW_TOKENS } from '../greedy.ts';
 
 /** The most f32 elements the key/value caches of one batch may take together: 4 GiB, all wasm32 addresses. */
 const MAX_CACHE_ELEMENTS = 2 ** 30;
 
 /** Rejects a token count the caches cannot hold: the caches are [batch x heads, N, head_dim] per decoder layer, keys and values. */
 function checkGenerationSize(c: Seq2SeqTransformer['config'], batch: number, n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > MAX_NEW_TOKENS) throw new TesseraError(`max new tokens must be an integer in [1, ${MAX_NEW_TOKENS}], got ${n}`);
+  checkTokenCount(n);
   const cache = 2 * c.num_decoder_layers * batch * n * c.d_model;
   if (cache > MAX_CACHE_ELEMENTS) {
     throw new TesseraError(
@@ -77,29 +49,23 @@ function checkGenerationSize(c: Seq2SeqTransformer['config'], batch: number, n: 
   }
 }
 
-/** Traces and compiles the programs of greedy generation with the weights bound. */
-export async function compileGenerator(model: Seq2SeqTransformer, weights: Weights, opts: GeneratorOptions): Promise<Generator> {
+/** Traces and compiles the programs of greedy generation with the weights bound (a Transformer or an RNN seq2seq model). */
+export async function compileGenerator(model: Seq2SeqTransformer | Seq2SeqRNN, weights: Weights, opts: GeneratorOptions): Promise<Generator> {
+  if (model instanceof Seq2SeqRNN) return compileRnnGenerator(model, weights, opts);
+  if (opts.attentions) throw new TesseraError('attention outputs of the Transformer are not available here yet');
   const c = model.config;
   const { batch: b, srcLen: s, maxNewTokens: n } = opts;
   checkGenerationSize(c, b, n);
   const shape = { batch: b, srcLen: s };
-  const width = 1 + n;
   const build = async (p: Program): Promise<Executable> => compile(p, { backend: opts.backend, weights: weightsFor(p, weights) });
-  let steps = 0;
 
-  /** Decodes one batch of exactly b rows into out (rows [0, b) of width 1 + n). */
-  let decodeBatch: (src: Int32Array) => Promise<Int32Array>;
-  let programs: Program[];
-  let executables: Executable[];
   if (opts.cache ?? true) {
     const encP = traceEncoder(model, shape);
     const stepP = traceDecodeStep(model, shape, n);
     const [enc, step] = [await build(encP), await build(stepP)];
-    programs = [encP, stepP];
-    executables = [enc, step];
     const hd = c.d_model / c.nhead;
     const rows = b * c.nhead;
-    decodeBatch = async (src) => {
+    const decodeBatch = async (src: Int32Array): Promise<DecodedBatch> => {
       // The encoder's outputs (tensors) feed every step as they are; the caches are rewritten in place.
       const caches: Record<string, Float32Array> = {};
       for (let i = 0; i < c.num_decoder_layers; i++) {
@@ -108,70 +74,30 @@ export async function compileGenerator(model: Seq2SeqTransformer, weights: Weigh
         caches[names.cacheV] = new Float32Array(rows * n * hd);
       }
       const feeds = { src, ...(await enc.run({ src })), ...caches };
-      const out = new Int32Array(b * width).fill(c.pad_id);
-      const token = new Int32Array(b).fill(c.bos_id);
-      for (let r = 0; r < b; r++) out[r * width] = c.bos_id;
-      const done = new Uint8Array(b);
-      for (let pos = 0; pos < n && !done.every((d) => d); pos++) {
+      return greedyBatch(c, b, n, async (token, pos) => {
         const r = await step.run({ ...feeds, token, pos: Int32Array.of(pos) });
-        steps++;
         for (let i = 0; i < c.num_decoder_layers; i++) {
           const names = cacheNames(i);
           writeCacheRow(caches[names.cacheK]!, r[names.newK]!.data as Float32Array, rows, n, hd, pos);
           writeCacheRow(caches[names.cacheV]!, r[names.newV]!.data as Float32Array, rows, n, hd, pos);
         }
-        const next = chooseNext(r.logits!.data, b, c.tgt_vocab, c.tgt_vocab, 0, done, c);
-        for (let k = 0; k < b; k++) out[k * width + pos + 1] = next[k]!;
-        token.set(next);
-      }
-      return out;
+        return { data: r.logits!.data, stride: c.tgt_vocab, offset: 0 };
+      });
     };
-  } else {
-    const fullP = traceSeq2Seq(model, shape, n);
-    const full = await build(fullP);
-    programs = [fullP];
-    executables = [full];
-    decodeBatch = async (src) => {
-      const out = new Int32Array(b * width).fill(c.pad_id);
-      const tgt = new Int32Array(b * n).fill(c.pad_id);
-      for (let r = 0; r < b; r++) out[r * width] = tgt[r * n] = c.bos_id;
-      const done = new Uint8Array(b);
-      for (let pos = 0; pos < n && !done.every((d) => d); pos++) {
-        // Causal attention: logits at pos see only tgt[..pos], so the pads after it do not matter.
-        const logits = (await full.run({ src, tgt })).logits!.data;
-        steps++;
-        const next = chooseNext(logits, b, c.tgt_vocab, n * c.tgt_vocab, pos * c.tgt_vocab, done, c);
-        for (let k = 0; k < b; k++) {
-          out[k * width + pos + 1] = next[k]!;
-          if (pos + 1 < n) tgt[k * n + pos + 1] = next[k]!;
-        }
-      }
-      return out;
-    };
+    return batchedGenerator([encP, stepP], [enc, step], s, 1 + n, b, decodeBatch);
   }
-
-  return {
-    programs,
-    get steps() {
-      return steps;
-    },
-    async generate(src, progress) {
-      const count = src.length / s;
-      if (!Number.isInteger(count) || count < 1) throw new RangeError(`src has ${src.length} tokens, expected a positive multiple of the source length ${s}`);
-      const out = new Int32Array(count * width);
-      await forEachBatch(
-        count,
-        b,
-        async (start, k) => {
-          const res = await decodeBatch(batchRows(src, s, start, k, b));
-          out.set(res.subarray(0, k * width), start * width);
-        },
-        progress,
-      );
-      return out;
-    },
-    dispose: () => executables.forEach((e) => e.dispose()),
+  const fullP = traceSeq2Seq(model, shape, n);
+  const full = await build(fullP);
+  const decodeBatch = async (src: Int32Array): Promise<DecodedBatch> => {
+    const tgt = new Int32Array(b * n).fill(c.pad_id);
+    return greedyBatch(c, b, n, async (token, pos) => {
+      // Causal attention: logits at pos see only tgt[..pos], so the pads after it do not matter.
+      for (let k = 0; k < b; k++) tgt[k * n + pos] = token[k]!;
+      const logits = (await full.run({ src, tgt })).logits!.data;
+      return { data: logits, stride: n * c.tgt_vocab, offset: pos * c.tgt_vocab };
+    });
   };
+  return batchedGenerator([fullP], [full], s, 1 + n, b, decodeBatch);
 }
 
 /** Writes rows [B·H, 1, hd] of new keys (or values) into a cache [B·H, capacity, hd] at position pos, in place. */

@@ -45,13 +45,21 @@ function storeViewExists(moves: readonly Node[], shapeOf: (name: string) => read
 }
 
 /**
+ * The largest expression (in nodes) recomputed at each of its uses inside
+ * one kernel instead of being stored: a few gate activations, never a
+ * blow-up from nested shared subexpressions.
+ */
+const MAX_SHARED_INLINE = 12;
+
+/**
  * Plans fusion over the graph, following the lattice: elementwise chains
  * fuse into their single consumer; reductions, row kernels and matmuls
  * absorb elementwise prologues (matmul: views only, since a tiled matmul
  * would recompute a prologue per tile) and their single-consumer
  * elementwise epilogue; cheap index computations (iota, comparisons,
  * selects over integer inputs and constants: masks) are recomputed in every
- * consumer rather than stored.
+ * consumer rather than stored, and so is a small elementwise value whose
+ * uses all end in one elementwise kernel.
  */
 export function planFusion(p: Program): FusionPlan {
   const nodes = new Map(p.nodes.map((n) => [n.name, n] as const));
@@ -119,11 +127,51 @@ export function planFusion(p: Program): FusionPlan {
       const movement = isViewOp(n.op) && (n.op !== 'reshape' || isUnitReshape(typeOf(n.operands[0]!), n.type.shape));
       if (elementwise || movement) {
         const cs = usersOf(name);
-        ok = cheap(name) || (cs.length === 1 && consumerAccepts(cs[0]!, name));
+        ok = cheap(name) || (cs.length === 1 && consumerAccepts(cs[0]!, name)) || (cs.length > 1 && elementwise && inlineSize(name) <= MAX_SHARED_INLINE && sinkOf(name) !== undefined);
       }
     }
     acceptsMemo.set(name, ok);
     return ok;
+  };
+  const sinkMemo = new Map<string, string | undefined>();
+  /**
+   * The one elementwise kernel in which every use of `name` would be
+   * evaluated inline (its consumers, followed through deferred elementwise
+   * consumers); undefined when the uses reach several kernels or anything
+   * but elementwise ops. A value used several times inside one kernel (a
+   * GRU's update gate z in (1 − z) n + z h) is then recomputed there rather
+   * than stored by a kernel of its own.
+   */
+  const sinkOf = (name: string): string | undefined => {
+    if (sinkMemo.has(name)) return sinkMemo.get(name);
+    let sink: string | undefined;
+    for (const c of usersOf(name)) {
+      const elementwise = isElementwiseOp(c.op) && !members.has(c.name);
+      const s = !elementwise ? undefined : canDefer(c.name) ? sinkOf(c.name) : c.name;
+      if (s === undefined || (sink !== undefined && s !== sink)) {
+        sink = undefined;
+        break;
+      }
+      sink = s;
+    }
+    sinkMemo.set(name, sink);
+    return sink;
+  };
+  const sizeMemo = new Map<string, number>();
+  /** An upper bound of the inlined expression's size (nodes, counting repeats; capped just past MAX_SHARED_INLINE). */
+  const inlineSize = (name: string): number => {
+    const known = sizeMemo.get(name);
+    if (known !== undefined) return known;
+    const n = nodes.get(name);
+    let size = 1;
+    if (n && isElementwiseOp(n.op)) {
+      for (const o of n.operands) {
+        size += inlineSize(o);
+        if (size > MAX_SHARED_INLINE) break;
+      }
+    }
+    sizeMemo.set(name, Math.min(size, MAX_SHARED_INLINE + 1));
+    return sizeMemo.get(name)!;
   };
   /** Whether consumer `c` can evaluate a non-cheap operand inline. */
   const consumerAccepts = (c: Node, operand: string): boolean => {
