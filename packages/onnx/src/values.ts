@@ -43,6 +43,19 @@ export function typeOf(v: Val): TensorType {
 export const constant = (t: RefTensor): Const => ({ kind: 'const', t });
 
 /**
+ * An empty constant: a shape list of no entries (Shape's slice past the
+ * rank, a Slice of nothing) exists in exported shape arithmetic even though
+ * Tessera's programs have no empty tensors. It may only be reshaped, sliced,
+ * cast or concatenated away at import.
+ */
+export function emptyConst(dtype: TensorType['dtype'], shape: readonly number[]): Const {
+  return { kind: 'const', t: { type: { dtype, shape: [...shape] }, data: new Float64Array(0) } };
+}
+
+/** Whether a value is a constant with no elements. */
+export const isEmpty = (v: Val): boolean => v.kind === 'const' && v.t.data.length === 0;
+
+/**
  * Emits ops into a ProgramBuilder, folding those whose operands are all
  * constants; constants a computed op takes become `constant` nodes (once
  * each), weights become parameters (once each) named as the ONNX
@@ -63,6 +76,7 @@ export class FoldingEmitter {
   /** `op(operands) {attrs}`: folded to a constant when every operand is one, else emitted. */
   emit(op: OpName, operands: readonly Val[], attrs: Attrs = {}, name?: string): Val {
     if (operands.every((o) => o.kind === 'const')) {
+      if (op === 'cast' && isEmpty(operands[0]!)) return emptyConst(attrs.to as TensorType['dtype'], typeOf(operands[0]!).shape);
       const refs = operands.map((o) => (o as Const).t);
       const { attrs: canonical, type } = typeCheckOp(op, refs.map((r) => r.type), attrs, this.loc);
       return constant(getOp(op).evaluate(refs, canonical, type));

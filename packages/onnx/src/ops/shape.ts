@@ -24,12 +24,13 @@ import {
   unsupported,
 } from '../context.ts';
 import { attrFloat, attrFloats } from '../context.ts';
-import { type Val, typeOf } from '../values.ts';
+import { type Val, emptyConst, isEmpty, typeOf } from '../values.ts';
 
 /** `x` reshaped (nothing emitted when the shape is already `shape`). */
 export function reshape(ctx: NodeContext, x: Val, shape: readonly number[]): Val {
   const from = typeOf(x).shape;
   if (from.length === shape.length && from.every((d, i) => d === shape[i])) return x;
+  if (isEmpty(x) && numel(shape) === 0) return emptyConst(typeOf(x).dtype, shape);
   if (numel(from) !== numel(shape)) unsupported(`cannot reshape ${formatShape(from)} (${numel(from)} elements) to ${formatShape(shape)}`);
   return ctx.e.emit('reshape', [x], { shape: [...shape] });
 }
@@ -50,7 +51,7 @@ const reshapeOp: Converter = (ctx) => {
   const allowZero = attrInt(ctx, 'allowzero', 0);
   const from = typeOf(x).shape;
   const shape = target.map((d, i) => (d === 0 && !allowZero ? from[i]! : d));
-  if (shape.includes(0)) unsupported(`shape ${formatShape(target)} makes an empty tensor, which Tessera does not have`);
+  if (shape.includes(0) && !isEmpty(x)) unsupported(`shape ${formatShape(target)} makes an empty tensor, which Tessera does not have`);
   const holes = shape.filter((d) => d === -1).length;
   if (holes > 1) unsupported(`shape ${formatShape(target)} has more than one -1`);
   if (holes === 1) {
@@ -109,7 +110,12 @@ const concat: Converter = (ctx) => {
   const axis = attrInt(ctx, 'axis');
   if (axis === undefined) unsupported("attribute 'axis' is missing");
   // Empty operands (a shape list of no entries) add nothing: leave them out.
-  const kept = xs.filter((x) => numel(typeOf(x).shape) > 0 || typeOf(x).shape.length === 0);
+  const kept = xs.filter((x) => !isEmpty(x));
+  if (kept.length === 0) {
+    const first = typeOf(xs[0]!);
+    const a = axisOf(axis, first.shape.length);
+    return emptyConst(first.dtype, first.shape.map((d, i) => (i === a ? xs.reduce((n, x) => n + typeOf(x).shape[a]!, 0) : d)));
+  }
   if (kept.length === 1) return kept[0]!;
   return ctx.e.emit('concat', kept, { axis });
 };
@@ -130,6 +136,7 @@ const slice: Converter = (ctx) => {
   const stop = [...shape];
   const step = shape.map(() => 1);
   const reversed: { axis: number; indices: number[] }[] = [];
+  let empty = isEmpty(x);
   axes.forEach((a, i) => {
     const d = shape[a]!;
     const st = steps[i]!;
@@ -141,17 +148,26 @@ const slice: Converter = (ctx) => {
     if (st > 0) {
       s = Math.max(0, Math.min(d, s));
       e = Math.max(0, Math.min(d, e));
-      if (e <= s) unsupported(`slice ${starts[i]}:${ends[i]} of axis ${a} (extent ${d}) is empty, and Tessera has no empty tensors`);
+      if (e <= s) empty = true;
       [start[a], stop[a], step[a]] = [s, e, st];
     } else {
       s = Math.max(-1, Math.min(d - 1, s));
       e = Math.max(-1, Math.min(d - 1, e));
       const indices: number[] = [];
       for (let k = s; k > e; k += st) indices.push(k);
-      if (indices.length === 0) unsupported(`slice ${starts[i]}:${ends[i]}:${st} of axis ${a} is empty, and Tessera has no empty tensors`);
+      if (indices.length === 0) empty = true;
       reversed.push({ axis: a, indices });
     }
   });
+  if (empty) {
+    // Nothing selected: fine for shape arithmetic at import (a constant), not for a computed tensor.
+    if (x.kind !== 'const') unsupported(`the slice of ${formatShape(shape)} is empty, and Tessera has no empty tensors`);
+    const out = shape.map((d, a) => {
+      const r = reversed.find((v) => v.axis === a);
+      return r ? r.indices.length : Math.max(0, Math.ceil((stop[a]! - start[a]!) / step[a]!));
+    });
+    return emptyConst(typeOf(x).dtype, out);
+  }
   let y = x;
   if (shape.some((d, a) => start[a] !== 0 || stop[a] !== d || step[a] !== 1)) y = ctx.e.emit('slice', [y], { start, stop, step });
   for (const r of reversed) y = ctx.e.emit('gather', [y, constOf('i32', [r.indices.length], r.indices)], { axis: r.axis });
@@ -229,7 +245,7 @@ const shapeOp: Converter = (ctx) => {
   const start = clampEnd(attrInt(ctx, 'start', 0));
   const end = clampEnd(attrInt(ctx, 'end', r));
   const dims = shape.slice(start, end);
-  if (dims.length === 0) unsupported('the shape slice is empty, and Tessera has no empty tensors');
+  if (dims.length === 0) return emptyConst('i32', [0]);
   return constOf('i32', [dims.length], dims);
 };
 
