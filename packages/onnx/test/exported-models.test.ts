@@ -1,0 +1,55 @@
+/**
+ * The exported models of tools/make_onnx_fixtures.py (torchvision's ViT,
+ * nn.Transformer seq2seq, Hugging Face ViT, BERT with a padded row and
+ * GPT-2; each written by the TorchScript and the dynamo exporter) imported
+ * and run on interp, cpu and webgpu, matching PyTorch's float64 logits
+ * under the harness tolerance policy.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Program } from '@tessera/ir';
+import { type BackendName, compile } from '@tessera/compiler';
+import { describeMismatch, longestReduction } from '@tessera/harness';
+import { readOnnxFile } from '../src/node.ts';
+import { EXPORTED_MODELS, EXPORTERS, FIXTURES, fixtureTensors, hostValues } from './support.ts';
+
+/** Nodes whose value depends on no input: shape arithmetic or constants left unfolded (a `constant` node itself is fine). */
+function constantOnlyNodes(p: Program): string[] {
+  const dynamic = new Set(p.inputs.map((i) => i.name));
+  const left: string[] = [];
+  for (const n of p.nodes) {
+    if (n.operands.some((o) => dynamic.has(o))) dynamic.add(n.name);
+    else if (n.op !== 'constant') left.push(`%${n.name} = ${n.op}`);
+  }
+  return left;
+}
+
+const BACKENDS: readonly BackendName[] = ['interp', 'cpu', 'webgpu'];
+
+describe.each(EXPORTED_MODELS)('%s', (name) => {
+  const tensors = fixtureTensors(name);
+  const expected = tensors.get('expected.logits')!;
+
+  it.each(EXPORTERS)('%s export: inputs and outputs keep their ONNX names, no shape arithmetic is left', (kind) => {
+    const { program, inputNames, outputNames, weights } = readOnnxFile(`${FIXTURES}${name}.${kind}.onnx`);
+    const onnxInputs = [...tensors.keys()].filter((k) => !k.includes('.'));
+    expect(Object.keys(inputNames).sort()).toEqual(onnxInputs.sort());
+    for (const [onnx, ir] of Object.entries(inputNames)) expect(ir).toBe(onnx);
+    expect(outputNames).toEqual({ logits: 'logits' });
+    expect(constantOnlyNodes(program)).toEqual([]);
+    // Every parameter is bound by a weight of its type's size.
+    for (const p of program.inputs.filter((i) => i.kind === 'parameter')) expect(weights[p.name]?.length).toBe(p.type.shape.reduce((a, b) => a * b, 1));
+  });
+
+  it.each(EXPORTERS)('%s export matches PyTorch (float64) on interp, cpu and webgpu', async (kind) => {
+    const { program, weights, inputNames } = readOnnxFile(`${FIXTURES}${name}.${kind}.onnx`);
+    const feeds = Object.fromEntries(Object.entries(inputNames).map(([onnx, ir]) => [ir, hostValues(tensors.get(onnx)!)]));
+    const reductionLength = longestReduction(program);
+    for (const backend of BACKENDS) {
+      await using exe = await compile(program, { backend, weights });
+      const out = await exe.run(feeds);
+      expect(out.logits!.dims).toEqual(expected.shape);
+      const why = describeMismatch(out.logits!.data, expected.data as Float32Array, { reductionLength }, { what: `${name}.${kind} logits on ${backend}`, shape: expected.shape });
+      expect(why).toBeUndefined();
+    }
+  });
+});
