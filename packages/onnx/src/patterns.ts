@@ -1,5 +1,178 @@
-/** Placeholder: replaced below. */
-import type { Program } from '@tessera/ir';
+/**
+ * The pattern step: the decomposed forms exporters write for GELU and
+ * attention become the IR's `gelu` and `attention` ops, so an imported
+ * model fuses into the same kernels as the DSL's models (the attention
+ * kernel, matmul epilogues with gelu). Kept apart from the converters:
+ * each converter maps one ONNX node; this step looks across nodes of the
+ * finished program. Every rewrite computes the same function; a value a
+ * rewritten pattern leaves unused is pruned.
+ *
+ *   gelu       x * 0.5 * (1 + erf(x / sqrt 2))   (x * (1/sqrt 2) too; the factors in any order)
+ *   attention  softmax(q k^T * c [+ mask]) v      (q and k may carry the scale each; / c too;
+ *                                                  an f32 mask is added, as the IR's attention takes it)
+ */
+import { type Node, type Program, ProgramBuilder, type Value, valueTypes } from '@tessera/ir';
+import { prune } from './prune.ts';
+
+/** The program's definitions and how often each value is read. */
+interface Graph {
+  readonly defs: ReadonlyMap<string, Node>;
+  readonly uses: ReadonlyMap<string, number>;
+}
+
+/** A splat constant's value, or undefined. */
+function splat(g: Graph, name: string): number | undefined {
+  const d = g.defs.get(name);
+  if (d?.op !== 'constant') return undefined;
+  const v = d.attrs.value as readonly number[];
+  return v.every((x) => x === v[0]) ? v[0] : undefined;
+}
+
+const near = (a: number | undefined, b: number): boolean => a !== undefined && Math.abs(a - b) <= 1e-6 * Math.abs(b);
+
+/** The node defining `name` when it is read only once (an interior value a pattern may absorb). */
+function single(g: Graph, name: string, op?: string): Node | undefined {
+  const d = g.defs.get(name);
+  return d && (g.uses.get(name) ?? 0) === 1 && (op === undefined || d.op === op) ? d : undefined;
+}
+
+/** The leaves of a tree of single-use muls rooted at `name` (the root itself may have any use count). */
+function mulLeaves(g: Graph, name: string, root = true): string[] {
+  const d = root ? g.defs.get(name) : single(g, name);
+  if (d?.op !== 'mul') return [name];
+  return d.operands.flatMap((o) => mulLeaves(g, o, false));
+}
+
+/** gelu(x) for x * e * 0.5 where e = 1 + erf(x / sqrt2): the node's mul tree holds exactly x, e and 0.5. */
+function matchGelu(g: Graph, n: Node): string | undefined {
+  if (n.op !== 'mul') return undefined;
+  const leaves = mulLeaves(g, n.name);
+  if (leaves.length !== 3) return undefined;
+  const half = leaves.findIndex((l) => near(splat(g, l), 0.5));
+  if (half < 0) return undefined;
+  const [a, b] = leaves.filter((_, i) => i !== half) as [string, string];
+  for (const [x, e] of [[a, b], [b, a]] as const) {
+    const add = single(g, e, 'add');
+    if (!add) continue;
+    const one = add.operands.findIndex((o) => near(splat(g, o), 1));
+    if (one < 0) continue;
+    const erf = single(g, add.operands[1 - one]!, 'erf');
+    const scaled = erf && single(g, erf.operands[0]!);
+    if (!scaled || !scaled.operands.includes(x)) continue;
+    const c = splat(g, scaled.operands[scaled.operands[0] === x ? 1 : 0]!);
+    if ((scaled.op === 'div' && scaled.operands[0] === x && near(c, Math.SQRT2)) || (scaled.op === 'mul' && near(c, Math.SQRT1_2))) return x;
+  }
+  return undefined;
+}
+
+/** A value times a splat constant (mul, or div by one): the value and the factor; or the value itself, factor 1. */
+function scaledBy(g: Graph, name: string): { v: string; c: number } {
+  const d = single(g, name);
+  if (d?.op === 'mul') {
+    for (const i of [0, 1]) {
+      const c = splat(g, d.operands[i]!);
+      if (c !== undefined) return { v: d.operands[1 - i]!, c };
+    }
+  }
+  if (d?.op === 'div') {
+    const c = splat(g, d.operands[1]!);
+    if (c !== undefined) return { v: d.operands[0]!, c: 1 / c };
+  }
+  return { v: name, c: 1 };
+}
+
+/** What attention needs: q, k (as [.., Tk, D]), v, the scale, an additive mask; k is `kt` transposed back when it is not a transpose. */
+interface AttentionMatch {
+  readonly q: string;
+  readonly k: string;
+  readonly kIsTransposed: boolean;
+  readonly v: string;
+  readonly scale: number;
+  readonly mask?: string;
+}
+
+/** Whether a transpose swaps exactly the last two axes. */
+function swapsLastTwo(perm: readonly number[]): boolean {
+  const r = perm.length;
+  return r >= 2 && perm.every((p, i) => (i < r - 2 ? p === i : i === r - 2 ? p === r - 1 : p === r - 2));
+}
+
+/** matmul(softmax(scores, last axis), v) with scores = (q * c1) (k^T * c2) * c3 [+ mask]. */
+function matchAttention(g: Graph, types: ReadonlyMap<string, { shape: readonly number[]; dtype: string }>, n: Node): AttentionMatch | undefined {
+  if (n.op !== 'matmul') return undefined;
+  const sm = single(g, n.operands[0]!, 'softmax');
+  if (!sm) return undefined;
+  const rank = types.get(sm.name)!.shape.length;
+  if (sm.attrs.axis !== rank - 1) return undefined;
+  let scores = sm.operands[0]!;
+  let mask: string | undefined;
+  const add = single(g, scores, 'add');
+  if (add) {
+    // The side that is a (scaled) matmul is the scores; the other is the mask.
+    const isScores = (s: string) => single(g, scaledBy(g, s).v, 'matmul') !== undefined;
+    const i = isScores(add.operands[0]!) ? 0 : isScores(add.operands[1]!) ? 1 : -1;
+    if (i < 0) return undefined;
+    scores = add.operands[i]!;
+    mask = add.operands[1 - i]!;
+    if (types.get(mask)!.dtype !== 'f32') return undefined;
+  }
+  const outer = scaledBy(g, scores);
+  const mm = single(g, outer.v, 'matmul');
+  if (!mm) return undefined;
+  const qs = scaledBy(g, mm.operands[0]!);
+  let kts = scaledBy(g, mm.operands[1]!);
+  let k: string;
+  let kIsTransposed = false;
+  const tr = single(g, kts.v, 'transpose');
+  if (tr && swapsLastTwo(tr.attrs.perm as number[])) {
+    const inner = scaledBy(g, tr.operands[0]!);
+    k = inner.v;
+    kts = { v: kts.v, c: kts.c * inner.c };
+  } else {
+    k = kts.v;
+    kIsTransposed = true;
+  }
+  const [tq, tk] = [types.get(qs.v)!.shape, types.get(k)!.shape];
+  if (tq.length < 2 || tk.length < 2) return undefined;
+  return { q: qs.v, k, kIsTransposed, v: n.operands[1]!, scale: qs.c * kts.c * outer.c, ...(mask !== undefined ? { mask } : {}) };
+}
+
+/** Rewrites the program's GELU and attention patterns into `gelu` and `attention` ops. */
 export function recognisePatterns(p: Program): Program {
-  return p;
+  const defs = new Map(p.nodes.map((n) => [n.name, n]));
+  const uses = new Map<string, number>();
+  for (const n of p.nodes) for (const o of n.operands) uses.set(o, (uses.get(o) ?? 0) + 1);
+  for (const o of p.outputs) uses.set(o.value, (uses.get(o.value) ?? 0) + 1);
+  const g: Graph = { defs, uses };
+  const types = valueTypes(p);
+  const b = new ProgramBuilder(p.name);
+  b.reserve(p.nodes.map((n) => n.name));
+  const env = new Map<string, Value>();
+  for (const i of p.inputs) env.set(i.name, b.declare(i.name, i.type, i.kind, i.loc));
+  const at = (name: string) => env.get(name)!;
+  let changed = false;
+  for (const n of p.nodes) {
+    const opts = { name: n.name, ...(n.loc ? { loc: n.loc } : {}) };
+    const gelu = matchGelu(g, n);
+    const att = gelu === undefined ? matchAttention(g, types, n) : undefined;
+    let v: Value;
+    if (gelu !== undefined) v = b.emit('gelu', [at(gelu)], { approximate: 'none' }, opts);
+    else if (att) {
+      let k = at(att.k);
+      if (att.kIsTransposed) {
+        const r = k.type.shape.length;
+        k = b.emit('transpose', [k], { perm: [...Array(r - 2).keys(), r - 1, r - 2] });
+      }
+      const operands = [at(att.q), k, at(att.v), ...(att.mask !== undefined ? [at(att.mask)] : [])];
+      v = b.emit('attention', operands, { scale: att.scale }, opts);
+    } else {
+      env.set(n.name, b.emit(n.op, n.operands.map(at), n.attrs, opts));
+      continue;
+    }
+    changed = true;
+    env.set(n.name, v);
+  }
+  if (!changed) return p;
+  for (const o of p.outputs) b.output(o.name, at(o.value), o.loc);
+  return prune(b.build());
 }

@@ -24,7 +24,7 @@ import {
   unsupported,
 } from '../context.ts';
 import { attrFloat, attrFloats } from '../context.ts';
-import { type Val, emptyConst, isEmpty, typeOf } from '../values.ts';
+import { type Const, type Val, emptyConst, isEmpty, typeOf } from '../values.ts';
 
 /** `x` reshaped (nothing emitted when the shape is already `shape`). */
 export function reshape(ctx: NodeContext, x: Val, shape: readonly number[]): Val {
@@ -208,9 +208,24 @@ const gather: Converter = (ctx) => {
     const d = shape[axis]!;
     const { e } = ctx;
     indices = e.emit('where', [e.emit('lt', [indices, scalarOf('i32', 0)]), e.emit('add', [indices, scalarOf('i32', d)]), indices]);
+    const run = contiguousRun((indices as Const).t.data);
+    // A run of consecutive rows (x[:, 0], q/k/v of a packed projection) is a slice: a view, not a gather kernel.
+    if (run && data.kind !== 'const') {
+      const it = typeOf(indices).shape;
+      const start = shape.map((_, a) => (a === axis ? run.first : 0));
+      const stop = shape.map((n, a) => (a === axis ? run.first + run.length : n));
+      const sliced = ctx.e.emit('slice', [data], { start, stop, step: shape.map(() => 1) });
+      return reshape(ctx, sliced, [...shape.slice(0, axis), ...it, ...shape.slice(axis + 1)]);
+    }
   }
   return ctx.e.emit('gather', [data, indices], { axis });
 };
+
+/** The first index and length of indices that count up by one (0-d or 1-d), or undefined. */
+function contiguousRun(data: Float64Array): { first: number; length: number } | undefined {
+  for (let i = 1; i < data.length; i++) if (data[i] !== data[0]! + i) return undefined;
+  return data.length > 0 ? { first: data[0]!, length: data.length } : undefined;
+}
 
 const expand: Converter = (ctx) => {
   const x = input(ctx, 0);
