@@ -3,24 +3,15 @@
  * its attributes, the opset, the folding emitter; and the errors it raises
  * (the importer adds which node, its op type and opset).
  */
-import { type DType, type RefTensor, TesseraError, type TensorType, formatType, refTensor } from '@tessera/ir';
+import { type DType, type RefTensor, type TensorType, formatType, refTensor } from '@tessera/ir';
 import type { AttributeProto, NodeProto, TensorProto } from './proto.ts';
 import { int64 } from './proto.ts';
 import { type ExternalDataReader, constantDType, onnxDTypeName, storeAs, tensorDims, tensorValues } from './tensor.ts';
 import { type Const, type FoldingEmitter, type Val, constant, typeOf } from './values.ts';
 
-/** A node the importer cannot convert: the detail (what is missing); the importer names the node. */
-export class UnsupportedError extends TesseraError {
-  constructor(detail: string) {
-    super(detail);
-    this.name = 'UnsupportedError';
-  }
-}
+import { UnsupportedError, unsupported } from './errors.ts';
 
-/** Throws an UnsupportedError. */
-export function unsupported(detail: string): never {
-  throw new UnsupportedError(detail);
-}
+export { UnsupportedError, unsupported };
 
 /** One ONNX node being converted. */
 export interface NodeContext {

@@ -7,6 +7,7 @@
  * `evaluate`, as the interpreter does), so shape arithmetic never reaches
  * the program and the importer has no second implementation of any op.
  */
+import { UnsupportedError } from './errors.ts';
 import { valueNameOf } from './names.ts';
 import { type Attrs, type OpName, type ProgramBuilder, type RefTensor, type SourceLoc, type TensorType, type Value, getOp, typeCheckOp } from '@tessera/ir';
 
@@ -99,6 +100,7 @@ export class FoldingEmitter {
       return p;
     }
     let c = this.constNodes.get(v.t);
+    if (!c && v.t.data.length === 0) throw new UnsupportedError(`a value of shape [${v.t.type.shape.join(',')}] is empty, and Tessera has no empty tensors`);
     if (!c) {
       c = this.b.emit('constant', [], { shape: [...v.t.type.shape], dtype: v.t.type.dtype, value: constantValues(v.t) }, this.loc ? { loc: this.loc } : {});
       this.constNodes.set(v.t, c);

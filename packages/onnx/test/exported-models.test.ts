@@ -25,6 +25,9 @@ function constantOnlyNodes(p: Program): string[] {
 
 const BACKENDS: readonly BackendName[] = ['interp', 'cpu', 'webgpu'];
 
+/** Attention blocks per model (nn.Transformer: 2 encoder, 2 decoder self- and 2 cross-attentions); every one is recognised. */
+const ATTENTIONS: Readonly<Record<(typeof EXPORTED_MODELS)[number], number>> = { 'torchvision-vit': 2, seq2seq: 6, 'hf-vit': 2, 'hf-bert': 2, 'hf-gpt2': 2 };
+
 describe.each(EXPORTED_MODELS)('%s', (name) => {
   const tensors = fixtureTensors(name);
   const expected = tensors.get('expected.logits')!;
@@ -36,6 +39,9 @@ describe.each(EXPORTED_MODELS)('%s', (name) => {
     for (const [onnx, ir] of Object.entries(inputNames)) expect(ir).toBe(onnx);
     expect(outputNames).toEqual({ logits: 'logits' });
     expect(constantOnlyNodes(program)).toEqual([]);
+    // The pattern step found every attention (no softmax left) and every erf GELU.
+    const count = (op: string) => program.nodes.filter((n) => n.op === op).length;
+    expect([count('attention'), count('softmax'), count('erf')]).toEqual([ATTENTIONS[name], 0, 0]);
     // Every parameter is bound by a weight of its type's size.
     for (const p of program.inputs.filter((i) => i.kind === 'parameter')) expect(weights[p.name]?.length).toBe(p.type.shape.reduce((a, b) => a * b, 1));
   });

@@ -63,7 +63,7 @@ const mod: Converter = (ctx) => {
   const { e } = ctx;
   if (dtype === 'i32' && fmod === 0) return e.emit('mod', [a, b]);
   if (dtype === 'i32') return e.emit('sub', [a, e.emit('mul', [truncDivI32(ctx, a, b), b])]);
-  if (fmod === 0) unsupported('fmod = 0 on floats is not valid ONNX (expected fmod = 1)');
+  if (fmod === 0) unsupported("fmod = 0 on floats (numpy's mod; the ONNX spec asks floats for fmod = 1)");
   // C fmod: a - trunc(a / b) * b, trunc(q) = sign(q) * floor(|q|).
   const q = e.emit('div', [a, b]);
   const trunc = e.emit('mul', [e.emit('sign', [q]), e.emit('floor', [e.emit('abs', [q])])]);

@@ -203,11 +203,10 @@ const gather: Converter = (ctx) => {
   const shape = typeOf(data).shape;
   const axis = axisOf(attrInt(ctx, 'axis', 0), shape.length);
   if (typeOf(indices).dtype !== 'i32') unsupported(`indices are ${typeOf(indices).dtype}, expected an integer type`);
-  // Negative indices count from the end: resolved where they are known (a run-time negative index is reported by the gather).
+  // Negative indices count from the end (folded where the indices are known, a select where they are not).
+  const { e } = ctx;
+  indices = e.emit('where', [e.emit('lt', [indices, scalarOf('i32', 0)]), e.emit('add', [indices, scalarOf('i32', shape[axis]!)]), indices]);
   if (indices.kind === 'const') {
-    const d = shape[axis]!;
-    const { e } = ctx;
-    indices = e.emit('where', [e.emit('lt', [indices, scalarOf('i32', 0)]), e.emit('add', [indices, scalarOf('i32', d)]), indices]);
     const run = contiguousRun((indices as Const).t.data);
     // A run of consecutive rows (x[:, 0], q/k/v of a packed projection) is a slice: a view, not a gather kernel.
     if (run && data.kind !== 'const') {

@@ -1,1 +1,0 @@
-B	InvStdDevJ§>Ž?K¥I?
