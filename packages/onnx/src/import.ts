@@ -209,6 +209,8 @@ export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): 
   }
 
   const e = new FoldingEmitter(b);
+  // Every weight is declared before any node, so no node takes a weight's name (unused ones are pruned).
+  for (const v of env.values()) if (v.kind === 'weight') e.value(v);
   graph.node.forEach((node, i) => convertNode(node, i, opset, e, env, options.readExternal));
 
   const outputNames: Record<string, string> = {};
