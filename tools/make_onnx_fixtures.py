@@ -14,6 +14,7 @@ BertForSequenceClassification (a padded row in attention_mask) and
 GPT2LMHeadModel built from small configs.
 
     /work/pyenv/bin/python tools/make_onnx_fixtures.py [NAME ...]
+    /work/pyenv/bin/python tools/make_onnx_fixtures.py --vit-b16 OUT.onnx   # ViT-B/16 for bench/onnx-vit.ts (not committed)
 """
 import copy
 import io
@@ -143,6 +144,15 @@ def export(model, args, input_names, output_names, dynamo, opset):
     return f.getvalue()
 
 
+def export_vit_b16(path):
+    """ViT-B/16 (torchvision's, random weights, batch 1, 224x224) by the TorchScript exporter, for bench/onnx-vit.ts."""
+    m = randomize(VisionTransformer(image_size=224, patch_size=16, num_layers=12, num_heads=12, hidden_dim=768, mlp_dim=3072, num_classes=1000), 16).eval()
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(m, (torch.zeros(1, 3, 224, 224),), path, dynamo=False, opset_version=17, input_names=["pixel_values"], output_names=["logits"])
+    print(f"wrote {path} ({os.path.getsize(path) // 1_000_000} MB)")
+
+
 def main(names):
     os.makedirs(OUT, exist_ok=True)
     for name in names or MODELS:
@@ -175,4 +185,7 @@ def main(names):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1:2] == ["--vit-b16"]:
+        export_vit_b16(sys.argv[2])
+    else:
+        main(sys.argv[1:])

@@ -10,9 +10,15 @@
  *   gelu       x * 0.5 * (1 + erf(x / sqrt 2))   (x * (1/sqrt 2) too; the factors in any order)
  *   attention  softmax(q k^T * c [+ mask]) v      (q and k may carry the scale each; / c too;
  *                                                  an f32 mask is added, as the IR's attention takes it)
+ *              with q, k, v re-read from their sources as reshape -> slice -> transpose (the DSL's heads
+ *              split), batch axes merged through another layout ([B*H, T, D] of nn.MultiheadAttention's
+ *              [T, B, E] export) split back: the views the attention kernel reads in place
+ *   linear     transpose(reshape(x W [+ b])) with the last axis kept -> (transpose(reshape(x))) W [+ b]:
+ *              the rows permuted before the product, so what follows (a residual add) fuses into it
  */
-import { type Node, type Program, ProgramBuilder, type Value, valueTypes } from '@tessera/ir';
+import { type Node, type Program, ProgramBuilder, type Value, numel, valueTypes } from '@tessera/ir';
 import { prune } from './prune.ts';
+import { type StridedView, type SubAxis, stridedView, viewPlan } from './views.ts';
 
 /** The program's definitions and how often each value is read. */
 interface Graph {
@@ -137,6 +143,88 @@ function matchAttention(g: Graph, types: ReadonlyMap<string, { shape: readonly n
   return { q: qs.v, k, kIsTransposed, v: n.operands[1]!, scale: qs.c * kts.c * outer.c, ...(mask !== undefined ? { mask } : {}) };
 }
 
+type Types = ReadonlyMap<string, { shape: readonly number[]; dtype: string }>;
+
+/**
+ * q, k and v as strided views of their sources, batch axes split into their
+ * sub-axes, when the three agree on the batch sub-axes and their rows and
+ * columns are one sub-axis each; undefined when every operand is already
+ * its own source (nothing to re-read).
+ */
+function canonicalOperands(g: Graph, types: Types, names: readonly string[]): { view: StridedView; subs: SubAxis[] }[] | undefined {
+  const views = names.map((n) => (types.get(n)!.shape.length >= 3 ? stridedView(g.defs, types, n) : undefined));
+  if (views.some((v) => !v) || views.every((v, i) => v!.source === names[i])) return undefined;
+  const batch = views.map((v) => v!.axes.slice(0, -2).flat().map((s) => s.extent).join(','));
+  if (batch.some((b) => b !== batch[0])) return undefined;
+  if (views.some((v) => v!.axes.at(-1)!.length !== 1 || v!.axes.at(-2)!.length !== 1)) return undefined;
+  return views.map((v) => ({ view: v!, subs: v!.axes.flat() }));
+}
+
+/** Emits the reads of a strided view as reshape -> slice -> (reshape) -> transpose of its source, or undefined. */
+function emitView(b: ProgramBuilder, source: Value, subs: readonly SubAxis[], offset: number): Value | undefined {
+  const plan = viewPlan(subs, offset, numel(source.type.shape));
+  if (!plan) return undefined;
+  let v = b.emit('reshape', [source], { shape: plan.dims });
+  if (plan.start.some((x, i) => x !== 0 || plan.extent[i] !== plan.dims[i])) {
+    v = b.emit('slice', [v], { start: plan.start, stop: plan.start.map((x, i) => x + plan.extent[i]!), step: plan.dims.map(() => 1) });
+  }
+  if (plan.dims.length > subs.length) v = b.emit('reshape', [v], { shape: plan.extent.slice(0, subs.length) });
+  return plan.perm.every((p, i) => p === i) ? v : b.emit('transpose', [v], { perm: plan.perm });
+}
+
+/** transpose(reshape(add?(matmul(x, W), b))) with W 2-D, the last axis kept and b a row: x's rows moved first. */
+function matchLinearTranspose(g: Graph, types: Types, n: Node): { x: string; w: string; bias?: string; shape: number[]; perm: number[] } | undefined {
+  if (n.op !== 'transpose') return undefined;
+  const perm = n.attrs.perm as number[];
+  if (perm.at(-1) !== perm.length - 1) return undefined;
+  const rs = single(g, n.operands[0]!, 'reshape');
+  if (!rs) return undefined;
+  let y = rs.operands[0]!;
+  let bias: string | undefined;
+  const add = single(g, y, 'add');
+  if (add) {
+    const i = add.operands.findIndex((o) => single(g, o, 'matmul') !== undefined);
+    if (i < 0) return undefined;
+    bias = add.operands[1 - i]!;
+    if (types.get(bias)!.shape.length !== 1) return undefined;
+    y = add.operands[i]!;
+  }
+  const mm = single(g, y, 'matmul');
+  if (!mm || types.get(mm.operands[1]!)!.shape.length !== 2) return undefined;
+  const shape = rs.attrs.shape as number[];
+  const xShape = types.get(mm.operands[0]!)!.shape;
+  if (shape.at(-1) !== types.get(mm.name)!.shape.at(-1)) return undefined;
+  return { x: mm.operands[0]!, w: mm.operands[1]!, ...(bias !== undefined ? { bias } : {}), shape: [...shape.slice(0, -1), xShape.at(-1)!], perm };
+}
+
+/**
+ * Attention over q, k, v re-read as canonical views of their sources (see
+ * canonicalOperands); binds the result, reshaped to the matched node's
+ * shape, in `bound` and returns true; else false and nothing emitted.
+ */
+function unmergedAttention(
+  b: ProgramBuilder,
+  g: Graph,
+  types: Types,
+  att: AttentionMatch,
+  n: Node,
+  at: (name: string) => Value,
+  opts: { name: string },
+): boolean {
+  const ops = canonicalOperands(g, types, [att.q, att.k, att.v]);
+  if (!ops) return false;
+  const plans = ops.map((o) => viewPlan(o.subs, o.view.offset, numel(types.get(o.view.source)!.shape)));
+  if (plans.some((pl) => !pl)) return false;
+  const [q, k, v] = ops.map((o) => emitView(b, at(o.view.source), o.subs, o.view.offset)!) as [Value, Value, Value];
+  const operands = [q, k, v, ...(att.mask !== undefined ? [at(att.mask)] : [])];
+  const y = b.emit('attention', operands, { scale: att.scale });
+  bound.set(n.name, b.emit('reshape', [y], { shape: [...types.get(n.name)!.shape] }, opts));
+  return true;
+}
+
+/** Values bound by unmergedAttention (read back by recognisePatterns). */
+const bound = new Map<string, Value>();
+
 /** Rewrites the program's GELU and attention patterns into `gelu` and `attention` ops. */
 export function recognisePatterns(p: Program): Program {
   const defs = new Map(p.nodes.map((n) => [n.name, n]));
@@ -155,9 +243,17 @@ export function recognisePatterns(p: Program): Program {
     const opts = { name: n.name, ...(n.loc ? { loc: n.loc } : {}) };
     const gelu = matchGelu(g, n);
     const att = gelu === undefined ? matchAttention(g, types, n) : undefined;
+    const lin = gelu === undefined && !att ? matchLinearTranspose(g, types, n) : undefined;
     let v: Value;
     if (gelu !== undefined) v = b.emit('gelu', [at(gelu)], { approximate: 'none' }, opts);
-    else if (att) {
+    else if (lin) {
+      const x = b.emit('transpose', [b.emit('reshape', [at(lin.x)], { shape: lin.shape })], { perm: lin.perm });
+      const y = b.emit('matmul', [x, at(lin.w)]);
+      v = lin.bias !== undefined ? b.emit('add', [y, at(lin.bias)], {}, opts) : y;
+    } else if (att && !att.kIsTransposed && (att.mask === undefined || types.get(att.mask)!.shape.length <= 2) && unmergedAttention(b, g, types, att, n, at, opts)) {
+      v = bound.get(n.name)!;
+      bound.delete(n.name);
+    } else if (att) {
       let k = at(att.k);
       if (att.kIsTransposed) {
         const r = k.type.shape.length;
