@@ -151,8 +151,12 @@ type Types = ReadonlyMap<string, { shape: readonly number[]; dtype: string }>;
  * columns are one sub-axis each; undefined when every operand is already
  * its own source (nothing to re-read).
  */
-function canonicalOperands(g: Graph, types: Types, names: readonly string[]): { view: StridedView; subs: SubAxis[] }[] | undefined {
-  const views = names.map((n) => (types.get(n)!.shape.length >= 3 ? stridedView(g.defs, types, n) : undefined));
+function canonicalOperands(g: Graph, types: Types, names: readonly string[], kIsTransposed: boolean): { view: StridedView; subs: SubAxis[] }[] | undefined {
+  const views = names.map((n, i) => {
+    const v = types.get(n)!.shape.length >= 3 ? stridedView(g.defs, types, n) : undefined;
+    // k given as k^T: its view with the last two axes swapped.
+    return v && i === 1 && kIsTransposed ? { ...v, axes: [...v.axes.slice(0, -2), v.axes.at(-1)!, v.axes.at(-2)!] } : v;
+  });
   if (views.some((v) => !v) || views.every((v, i) => v!.source === names[i])) return undefined;
   const batch = views.map((v) => v!.axes.slice(0, -2).flat().map((s) => s.extent).join(','));
   if (batch.some((b) => b !== batch[0])) return undefined;
@@ -211,7 +215,7 @@ function unmergedAttention(
   at: (name: string) => Value,
   opts: { name: string },
 ): boolean {
-  const ops = canonicalOperands(g, types, [att.q, att.k, att.v]);
+  const ops = canonicalOperands(g, types, [att.q, att.k, att.v], att.kIsTransposed);
   if (!ops) return false;
   const plans = ops.map((o) => viewPlan(o.subs, o.view.offset, numel(types.get(o.view.source)!.shape)));
   if (plans.some((pl) => !pl)) return false;
@@ -250,7 +254,7 @@ export function recognisePatterns(p: Program): Program {
       const x = b.emit('transpose', [b.emit('reshape', [at(lin.x)], { shape: lin.shape })], { perm: lin.perm });
       const y = b.emit('matmul', [x, at(lin.w)]);
       v = lin.bias !== undefined ? b.emit('add', [y, at(lin.bias)], {}, opts) : y;
-    } else if (att && !att.kIsTransposed && (att.mask === undefined || types.get(att.mask)!.shape.length <= 2) && unmergedAttention(b, g, types, att, n, at, opts)) {
+    } else if (att && (att.mask === undefined || types.get(att.mask)!.shape.length <= 2) && unmergedAttention(b, g, types, att, n, at, opts)) {
       v = bound.get(n.name)!;
       bound.delete(n.name);
     } else if (att) {
