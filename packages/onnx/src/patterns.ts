@@ -14,7 +14,8 @@
  *              split), batch axes merged through another layout ([B*H, T, D] of nn.MultiheadAttention's
  *              [T, B, E] export) split back: the views the attention kernel reads in place
  *   linear     transpose(reshape(x W [+ b])) with the last axis kept -> (transpose(reshape(x))) W [+ b]:
- *              the rows permuted before the product, so what follows (a residual add) fuses into it
+ *              the rows permuted before the product, so what follows (a residual add) fuses into it;
+ *              transpose(x) W [+ b] -> transpose(x W [+ b]): the product over x's own rows
  */
 import { type Node, type Program, ProgramBuilder, type Value, numel, valueTypes } from '@tessera/ir';
 import { prune } from './prune.ts';
@@ -229,6 +230,29 @@ function unmergedAttention(
 /** Values bound by unmergedAttention (read back by recognisePatterns). */
 const bound = new Map<string, Value>();
 
+/**
+ * [add(b)](matmul(transpose(x, p), W)) with W 2-D and p keeping the last
+ * axis: the product of x's rows, transposed after. A leading transpose
+ * otherwise leaves the matmul a batch of row vectors each reading all of W
+ * (nn.MultiheadAttention's [T, B, E] in-projection at batch 1).
+ */
+function matchTransposedInput(g: Graph, types: Types, n: Node): { x: string; w: string; bias?: string; perm: number[] } | undefined {
+  let mm: Node | undefined = n.op === 'matmul' ? n : undefined;
+  let bias: string | undefined;
+  if (n.op === 'add') {
+    const i = n.operands.findIndex((o) => single(g, o, 'matmul') !== undefined);
+    if (i < 0) return undefined;
+    bias = n.operands[1 - i]!;
+    if (types.get(bias)!.shape.length !== 1) return undefined;
+    mm = single(g, n.operands[i]!, 'matmul');
+  }
+  if (!mm || types.get(mm.operands[1]!)!.shape.length !== 2) return undefined;
+  const tr = single(g, mm.operands[0]!, 'transpose');
+  const perm = tr?.attrs.perm as number[] | undefined;
+  if (!tr || !perm || perm.at(-1) !== perm.length - 1) return undefined;
+  return { x: tr.operands[0]!, w: mm.operands[1]!, ...(bias !== undefined ? { bias } : {}), perm };
+}
+
 /** Rewrites the program's GELU and attention patterns into `gelu` and `attention` ops. */
 export function recognisePatterns(p: Program): Program {
   const defs = new Map(p.nodes.map((n) => [n.name, n]));
@@ -248,8 +272,13 @@ export function recognisePatterns(p: Program): Program {
     const gelu = matchGelu(g, n);
     const att = gelu === undefined ? matchAttention(g, types, n) : undefined;
     const lin = gelu === undefined && !att ? matchLinearTranspose(g, types, n) : undefined;
+    const rows = gelu === undefined && !att && !lin ? matchTransposedInput(g, types, n) : undefined;
     let v: Value;
     if (gelu !== undefined) v = b.emit('gelu', [at(gelu)], { approximate: 'none' }, opts);
+    else if (rows) {
+      const y = b.emit('matmul', [at(rows.x), at(rows.w)]);
+      v = b.emit('transpose', [rows.bias !== undefined ? b.emit('add', [y, at(rows.bias)]) : y], { perm: rows.perm }, opts);
+    }
     else if (lin) {
       const x = b.emit('transpose', [b.emit('reshape', [at(lin.x)], { shape: lin.shape })], { perm: lin.perm });
       const y = b.emit('matmul', [x, at(lin.w)]);
