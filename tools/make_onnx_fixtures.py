@@ -1,7 +1,8 @@
 """Exports small random-weight models to ONNX with both of PyTorch's
 exporters, for @tessera/onnx's tests (packages/onnx/fixtures, committed):
 
-    NAME.torchscript.onnx   torch.onnx.export(..., dynamo=False), opset 14 (17 where LayerNormalization is wanted)
+    NAME.torchscript.onnx   torch.onnx.export(..., dynamo=False), opset 17 (torchvision-vit-opset14: 14, whose
+                            layer norms are decomposed; this one has no dynamo export)
     NAME.dynamo.onnx        torch.onnx.export(..., dynamo=True), opset 18
     NAME.io.safetensors     the inputs (by ONNX input name), PyTorch's float64 outputs
                             (`expected.OUTPUT`, stored as float32) and onnxruntime's outputs of each file
@@ -116,8 +117,15 @@ def hf_gpt2():
     return m, (ids, mask), ["input_ids", "attention_mask"], ["logits"], 17
 
 
+def torchvision_vit_opset14():
+    """The same ViT by the TorchScript exporter at opset 14: LayerNormalization decomposed into its arithmetic."""
+    m, args, inputs, outputs, _ = torchvision_vit()
+    return m, args, inputs, outputs, 14
+
+
 MODELS = {
     "torchvision-vit": torchvision_vit,
+    "torchvision-vit-opset14": torchvision_vit_opset14,
     "seq2seq": seq2seq,
     "hf-vit": hf_vit,
     "hf-bert": hf_bert,
@@ -166,7 +174,8 @@ def main(names):
             expected = m64(*args64)
             # Computed in float64, stored as float32 (as tools/make_fixtures.py does: Tessera's safetensors reader has no F64).
             tensors[f"expected.{output_names[0]}"] = expected.numpy().astype(np.float32)
-            for kind, dynamo, opset in (("torchscript", False, ts_opset), ("dynamo", True, 18)):
+            kinds = (("torchscript", False, ts_opset),) if name.endswith("-opset14") else (("torchscript", False, ts_opset), ("dynamo", True, 18))
+            for kind, dynamo, opset in kinds:
                 # nn.Transformer's inference fast path (nested tensors) cannot be exported by torch.export: trace it
                 # in training mode, which computes the same function (every dropout is 0).
                 model.train(dynamo and name == "seq2seq")

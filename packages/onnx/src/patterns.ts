@@ -7,7 +7,9 @@
  * finished program. Every rewrite computes the same function; a value a
  * rewritten pattern leaves unused is pruned.
  *
- *   gelu       x * 0.5 * (1 + erf(x / sqrt 2))   (x * (1/sqrt 2) too; the factors in any order)
+ *   gelu       x * 0.5 * (1 + erf(x / sqrt 2))   (x * (1/sqrt 2) too; the factors in any order), and the
+ *              tanh form x * 0.5 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (GPT-2's gelu_new)
+ *   layer_norm (x - mean) / sqrt(mean((x - mean)^2) + eps) * w + b over the last axis (TorchScript before opset 17)
  *   attention  softmax(q k^T * c [+ mask]) v      (q and k may carry the scale each; / c too;
  *                                                  an f32 mask is added, as the IR's attention takes it)
  *              with q, k, v re-read from their sources as reshape -> slice -> transpose (the DSL's heads
@@ -50,8 +52,35 @@ function mulLeaves(g: Graph, name: string, root = true): string[] {
   return d.operands.flatMap((o) => mulLeaves(g, o, false));
 }
 
-/** gelu(x) for x * e * 0.5 where e = 1 + erf(x / sqrt2): the node's mul tree holds exactly x, e and 0.5. */
-function matchGelu(g: Graph, n: Node): string | undefined {
+/** Whether `name` is x^3 (pow(x, 3) or x * x * x). */
+function isCube(g: Graph, name: string, x: string): boolean {
+  const d = single(g, name);
+  if (d?.op === 'pow') return d.operands[0] === x && near(splat(g, d.operands[1]!), 3);
+  const leaves = d?.op === 'mul' ? mulLeaves(g, name) : [];
+  return leaves.length === 3 && leaves.every((l) => l === x);
+}
+
+/** Whether `name` is the argument of GELU's inner function of x: x / sqrt2 (erf), or sqrt(2/pi) (x + 0.044715 x^3) (tanh). */
+function geluArgument(g: Graph, name: string, x: string, fn: 'erf' | 'tanh'): boolean {
+  const scaled = single(g, name);
+  if (!scaled) return false;
+  const other = (d: Node, v: string) => d.operands[d.operands[0] === v ? 1 : 0]!;
+  if (fn === 'erf') {
+    if (!scaled.operands.includes(x)) return false;
+    const c = splat(g, other(scaled, x));
+    return (scaled.op === 'div' && scaled.operands[0] === x && near(c, Math.SQRT2)) || (scaled.op === 'mul' && near(c, Math.SQRT1_2));
+  }
+  if (scaled.op !== 'mul') return false;
+  const ci = scaled.operands.findIndex((o) => near(splat(g, o), Math.sqrt(2 / Math.PI)));
+  const poly = ci < 0 ? undefined : single(g, scaled.operands[1 - ci]!, 'add');
+  if (!poly || !poly.operands.includes(x)) return false;
+  const cubic = single(g, other(poly, x), 'mul');
+  const k = cubic?.operands.findIndex((o) => near(splat(g, o), 0.044715)) ?? -1;
+  return k >= 0 && isCube(g, cubic!.operands[1 - k]!, x);
+}
+
+/** gelu(x) for x * e * 0.5 with e = 1 + erf(x / sqrt2) or 1 + tanh(...): the node's mul tree holds exactly x, e and 0.5. */
+function matchGelu(g: Graph, n: Node): { x: string; approximate: 'none' | 'tanh' } | undefined {
   if (n.op !== 'mul') return undefined;
   const leaves = mulLeaves(g, n.name);
   if (leaves.length !== 3) return undefined;
@@ -63,11 +92,45 @@ function matchGelu(g: Graph, n: Node): string | undefined {
     if (!add) continue;
     const one = add.operands.findIndex((o) => near(splat(g, o), 1));
     if (one < 0) continue;
-    const erf = single(g, add.operands[1 - one]!, 'erf');
-    const scaled = erf && single(g, erf.operands[0]!);
-    if (!scaled || !scaled.operands.includes(x)) continue;
-    const c = splat(g, scaled.operands[scaled.operands[0] === x ? 1 : 0]!);
-    if ((scaled.op === 'div' && scaled.operands[0] === x && near(c, Math.SQRT2)) || (scaled.op === 'mul' && near(c, Math.SQRT1_2))) return x;
+    const inner = single(g, add.operands[1 - one]!);
+    if ((inner?.op === 'erf' || inner?.op === 'tanh') && geluArgument(g, inner.operands[0]!, x, inner.op)) return { x, approximate: inner.op === 'erf' ? 'none' : 'tanh' };
+  }
+  return undefined;
+}
+
+/**
+ * layer_norm(x, w, b) for the decomposition TorchScript exports before
+ * opset 17: (x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) * w + b over
+ * the last axis, w and b rows.
+ */
+function matchLayerNorm(g: Graph, types: Types, n: Node): { x: string; w: string; b: string; eps: number } | undefined {
+  if (n.op !== 'add') return undefined;
+  const lastAxisMean = (name: string, of: string) => {
+    const d = g.defs.get(name);
+    const r = types.get(of)!.shape.length;
+    return d?.op === 'reduce_mean' && d.operands[0] === of && d.attrs.keepdims === true && (d.attrs.axes as number[]).join() === String(r - 1);
+  };
+  for (const i of [0, 1]) {
+    const m = single(g, n.operands[i]!, 'mul');
+    const b = n.operands[1 - i]!;
+    if (!m || types.get(b)!.shape.length !== 1) continue;
+    for (const j of [0, 1]) {
+      const div = single(g, m.operands[j]!, 'div');
+      const w = m.operands[1 - j]!;
+      if (!div || types.get(w)!.shape.length !== 1) continue;
+      const centred = g.defs.get(div.operands[0]!);
+      if (centred?.op !== 'sub' || !lastAxisMean(centred.operands[1]!, centred.operands[0]!)) continue;
+      const x = centred.operands[0]!;
+      const sqrt = single(g, div.operands[1]!, 'sqrt');
+      const plus = sqrt && single(g, sqrt.operands[0]!, 'add');
+      if (!plus) continue;
+      const k = plus.operands.findIndex((o) => splat(g, o) !== undefined);
+      if (k < 0) continue;
+      const variance = single(g, plus.operands[1 - k]!);
+      const sq = variance?.op === 'reduce_mean' && lastAxisMean(variance.name, variance.operands[0]!) ? single(g, variance.operands[0]!) : undefined;
+      const squares = sq && ((sq.op === 'pow' && sq.operands[0] === centred.name && near(splat(g, sq.operands[1]!), 2)) || (sq.op === 'mul' && sq.operands.every((o) => o === centred.name)));
+      if (squares) return { x, w, b, eps: splat(g, plus.operands[k]!)! };
+    }
   }
   return undefined;
 }
@@ -253,7 +316,7 @@ function matchTransposedInput(g: Graph, types: Types, n: Node): { x: string; w: 
   return { x: tr.operands[0]!, w: mm.operands[1]!, ...(bias !== undefined ? { bias } : {}), perm };
 }
 
-/** Rewrites the program's GELU and attention patterns into `gelu` and `attention` ops. */
+/** Rewrites the program's GELU, layer norm and attention patterns into `gelu`, `layer_norm` and `attention` ops, and moves transposes around linears. */
 export function recognisePatterns(p: Program): Program {
   const defs = new Map(p.nodes.map((n) => [n.name, n]));
   const uses = new Map<string, number>();
@@ -269,12 +332,18 @@ export function recognisePatterns(p: Program): Program {
   let changed = false;
   for (const n of p.nodes) {
     const opts = { name: n.name, ...(n.loc ? { loc: n.loc } : {}) };
+    const ln = matchLayerNorm(g, types, n);
+    if (ln) {
+      env.set(n.name, b.emit('layer_norm', [at(ln.x), at(ln.w), at(ln.b)], { eps: ln.eps }, opts));
+      changed = true;
+      continue;
+    }
     const gelu = matchGelu(g, n);
     const att = gelu === undefined ? matchAttention(g, types, n) : undefined;
     const lin = gelu === undefined && !att ? matchLinearTranspose(g, types, n) : undefined;
     const rows = gelu === undefined && !att && !lin ? matchTransposedInput(g, types, n) : undefined;
     let v: Value;
-    if (gelu !== undefined) v = b.emit('gelu', [at(gelu)], { approximate: 'none' }, opts);
+    if (gelu !== undefined) v = b.emit('gelu', [at(gelu.x)], { approximate: gelu.approximate }, opts);
     else if (rows) {
       const y = b.emit('matmul', [at(rows.x), at(rows.w)]);
       v = b.emit('transpose', [rows.bias !== undefined ? b.emit('add', [y, at(rows.bias)]) : y], { perm: rows.perm }, opts);

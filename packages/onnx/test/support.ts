@@ -9,8 +9,13 @@ import { ONNX_PROTO_DESCRIPTOR } from '../src/onnx-proto.generated.ts';
 export const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
 
 /** The exported models (tools/make_onnx_fixtures.py), each written by both exporters. */
-export const EXPORTED_MODELS = ['torchvision-vit', 'seq2seq', 'hf-vit', 'hf-bert', 'hf-gpt2'] as const;
+export const EXPORTED_MODELS = ['torchvision-vit', 'torchvision-vit-opset14', 'seq2seq', 'hf-vit', 'hf-bert', 'hf-gpt2'] as const;
 export const EXPORTERS = ['torchscript', 'dynamo'] as const;
+
+/** The exporters a fixture was written by (the opset-14 ViT: TorchScript only, its layer norms decomposed). */
+export function exportersOf(name: string): readonly (typeof EXPORTERS)[number][] {
+  return name.endsWith('-opset14') ? ['torchscript'] : EXPORTERS;
+}
 
 /** A fixture's tensors: inputs by ONNX name, `expected.logits` (PyTorch, float64 rounded to f32), `ort.KIND.logits`. */
 export function fixtureTensors(name: string): Map<string, SafetensorsTensor> {

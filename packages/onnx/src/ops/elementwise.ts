@@ -24,16 +24,9 @@ const unary =
   (ctx) =>
     ctx.e.emit(op, [input(ctx, 0)]);
 
+/** Arithmetic and comparisons: two operands of one element type, broadcast. */
 const binary =
-  (op: BinaryOp): Converter =>
-  (ctx) => {
-    const [a, b] = [input(ctx, 0, 'A'), input(ctx, 1, 'B')];
-    sameDType(ctx, a, b);
-    return ctx.e.emit(op, [a, b]);
-  };
-
-const compare =
-  (op: CompareOp): Converter =>
+  (op: BinaryOp | CompareOp): Converter =>
   (ctx) => {
     const [a, b] = [input(ctx, 0, 'A'), input(ctx, 1, 'B')];
     sameDType(ctx, a, b);
@@ -202,11 +195,11 @@ export const ELEMENTWISE_CONVERTERS: Readonly<Record<string, Converter>> = {
   Min: variadic('min'),
   Sum: variadic('add'),
   Mean: variadic('add', true),
-  Equal: compare('eq'),
-  Less: compare('lt'),
-  LessOrEqual: compare('le'),
-  Greater: compare('gt'),
-  GreaterOrEqual: compare('ge'),
+  Equal: binary('eq'),
+  Less: binary('lt'),
+  LessOrEqual: binary('le'),
+  Greater: binary('gt'),
+  GreaterOrEqual: binary('ge'),
   And: logical('min'),
   Or: logical('max'),
   Xor: (ctx) => ctx.e.emit('logical_xor', [input(ctx, 0), input(ctx, 1)]),
