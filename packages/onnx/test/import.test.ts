@@ -4,7 +4,7 @@
  * unsupported thing is a TesseraError naming the node, its op type and
  * opset and what is missing.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import protobuf from 'protobufjs/light.js';
@@ -48,7 +48,30 @@ function errorOf(f: () => unknown): string {
   throw new Error('expected a TesseraError');
 }
 
+/** Every module the main entry imports, transitively (relative imports followed; packages listed). */
+function importGraph(entry: URL): { files: string[]; packages: Set<string> } {
+  const files: string[] = [];
+  const packages = new Set<string>();
+  const visit = (url: URL) => {
+    if (files.includes(url.pathname)) return;
+    files.push(url.pathname);
+    for (const m of readFileSync(url, 'utf8').matchAll(/^(?:import|export)[^'"]*from '([^']+)'/gm)) {
+      const spec = m[1]!;
+      if (spec.startsWith('.')) visit(new URL(spec, url));
+      else packages.add(spec);
+    }
+  };
+  visit(entry);
+  return { files, packages };
+}
+
 describe('importOnnx', () => {
+  it('is browser-safe: the main entry imports no Node built-in (files on disk are @tessera/onnx/node)', () => {
+    const { files, packages } = importGraph(new URL('../src/index.ts', import.meta.url));
+    expect(files.some((f) => f.endsWith('/node.ts'))).toBe(false);
+    expect([...packages].sort()).toEqual(['@tessera/ir', 'protobufjs/light.js']);
+  });
+
   it('folds shape subgraphs: Shape, Gather, Unsqueeze, Concat leave one reshape', () => {
     const { program } = importOnnx(shapeArithmeticModel());
     expect(program.nodes.map((n) => n.op)).toEqual(['reshape']);
