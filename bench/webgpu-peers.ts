@@ -156,7 +156,7 @@ interface Ort {
 /**
  * onnxruntime-web's WebGPU execution provider (its `onnxruntime-web/webgpu`
  * bundle, one wasm thread: the GPU does the work) on an ONNX model in
- * memory (bench/onnx-vit.ts): each run uploads `pixels` as input
+ * memory (bench/onnx-vit-model.ts): each run uploads `pixels` as input
  * `pixel_values` [batch, 3, S, S] and reads `logits` back. Needs the
  * navigator of withNavigator while the session is created and run.
  */

@@ -6,6 +6,7 @@
  *
  *  - ViT on Fashion-MNIST: the full 10,000 test images when the Debian
  *    package dataset-fashion-mnist is installed, else the 1,000 bundled ones.
+ *  - The same ViT imported from its ONNX file (@tessera/onnx), on the same images.
  *  - Transformer reversing digit strings: 500 test sequences, greedy
  *    decoding with the key/value cache, and without it for comparison.
  *  - The RNN encoder-decoder with attention (GRU, general scores) on the same
@@ -18,7 +19,9 @@
 import { readSafetensorsFile } from '@tessera/ir/node';
 import { ALIGNMENT, FASHION_MNIST_LABELS, type ImageSet, argmax, compileGenerator, compileSeq2Seq, compileVit, pixelValues } from '@tessera/models';
 import { type LoadedModel, loadModel, readInstalledTestSet, readSample } from '@tessera/models/node';
-import { type BackendName, availableBackends, enableRelaxedSimd } from '@tessera/compiler';
+import { type BackendName, availableBackends, compile, enableRelaxedSimd } from '@tessera/compiler';
+import { readOnnxFile } from '@tessera/onnx/node';
+import { compileProgram } from '@tessera/passes';
 
 // As the CLI does: the CPU backend's matmuls fuse multiply-adds (relaxed SIMD; Node 20 needs it turned on).
 enableRelaxedSimd();
@@ -119,6 +122,48 @@ async function vitDemo(): Promise<void> {
     });
     art.forEach((line, i) => console.log(`    ${line}   ${notes[i] ?? ''}`));
   }
+}
+
+/**
+ * The same trained ViT imported from its ONNX file (tools/export_trained_vit_onnx.py: PyTorch's
+ * TorchScript exporter, batch a symbolic dimension given here) and run on the same images.
+ */
+async function onnxDemo(): Promise<void> {
+  const path = `${DIR}/vit-fashion-mnist.onnx`;
+  const data = (await readInstalledTestSet()) ?? (await readSample(`${DIR}/fashion-mnist-sample.safetensors`));
+  const torch = await readSafetensorsFile(`${DIR}/vit-fashion-mnist.pytorch.safetensors`);
+  const torchLogits = torch.tensors.get('logits')!.data as Float32Array;
+  const torchPred = torch.tensors.get('predictions')!.data as Uint8Array;
+  const t0 = performance.now();
+  const imp = readOnnxFile(path, { inputs: { pixel_values: { shape: [BATCH, 3, 28, 28] } } });
+  const importMs = performance.now() - t0;
+  const classes = imp.program.inputs.find((i) => i.name === 'heads.head.bias')?.type.shape[0] ?? 10;
+  const kernels = compileProgram(imp.program).kernels.kernels.length;
+  console.log(`
+The same ViT imported from ONNX (${path}, ${imp.producer}, opset ${imp.opset}): ${imp.program.nodes.length} graph nodes after folding, ${kernels} kernels; import ${fmt(importMs, 0)} ms
+`);
+  const rows: string[][] = [];
+  for (const backend of backends) {
+    const n = Math.floor(Math.min(data.count, SUBSET[backend]?.images ?? data.count) / BATCH) * BATCH;
+    if (n === 0) continue;
+    try {
+      const t1 = performance.now();
+      await using exe = await compile(imp.program, { backend, weights: imp.weights });
+      const compileMs = performance.now() - t1;
+      const logits = new Float32Array(n * classes);
+      const t2 = performance.now();
+      for (let b = 0; b < n; b += BATCH) logits.set((await exe.run({ pixel_values: pixelValues(data, b, BATCH) })).logits!.data as Float32Array, b * classes);
+      const runMs = performance.now() - t2;
+      const pred = Int32Array.from({ length: n }, (_, i) => argmax(logits, i * classes, classes));
+      const correct = pred.filter((p, i) => p === data.labels[i]).length;
+      const agree = pred.filter((p, i) => p === torchPred[i]).length;
+      rows.push([backend, `${n}${n < data.count ? '*' : ''}`, pct(correct, n), pct(agree, n), worstDiff(logits, torchLogits.subarray(0, n * classes)).toExponential(2), fmt(compileMs, 0), fmt(runMs / n, 3)]);
+    } catch (e) {
+      rows.push([backend, '-', `failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, '', '', '', '']);
+    }
+  }
+  table(['backend', 'images', 'accuracy', 'agrees with PyTorch', 'worst |Δ logit|', 'compile ms', 'ms/image'], rows);
+  if (rows.some((r) => r[1]!.endsWith('*'))) console.log(SUBSET_NOTE);
 }
 
 /** Digits of a token row (tokens 3..12 are digits 0..9; pad, bos and eos are left out). */
@@ -295,5 +340,6 @@ async function rnnDemo(transformer: Throughput): Promise<void> {
 const t0 = performance.now();
 console.log(`Tessera: trained models on real data, on every backend available here (${backends.join(', ')})`);
 await vitDemo();
+await onnxDemo();
 await rnnDemo(await transformerDemo());
 console.log(`\ndone in ${fmt((performance.now() - t0) / 1000)} s`);

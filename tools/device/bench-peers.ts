@@ -2,7 +2,7 @@
  * Section "vit peers" (first after the environment: issue 16's GPU
  * targets): ViT-B/16 at batch 1 and 32 on WebGPU, Tessera against
  * onnxruntime-web's WebGPU execution provider (its bundle in Node, Dawn as
- * navigator.gpu, the ONNX model written in memory by bench/onnx-vit.ts on
+ * navigator.gpu, the ONNX model written in memory by bench/onnx-vit-model.ts on
  * the same seeded weights) and jax-js on the same adapter. Each runtime is
  * set up once per batch (setup times and the logits' distance from
  * Tessera's recorded), then timed in alternating rounds so all see the same
@@ -17,7 +17,7 @@ import { type VariantOverrides, type WebgpuBackend, type WebgpuExecutable } from
 import { VIT_PRESETS, buildModel, traceVit, type VisionTransformer } from '@tessera/models';
 import { seededArray } from '../../bench/timing.ts';
 import { type Timed, jaxVit, ortWebgpuVit, withNavigator } from '../../bench/webgpu-peers.ts';
-import { type OnnxVitConfig, vitOnnxModel } from '../../bench/onnx-vit.ts';
+import { type OnnxVitConfig, vitOnnxModel } from '../../bench/onnx-vit-model.ts';
 import { timeWithin } from './timing.ts';
 import { type Report, errorText, log } from './report.ts';
 

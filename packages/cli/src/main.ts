@@ -13,9 +13,10 @@ import { runCommand } from './commands/run.ts';
 import { generateCommand } from './commands/generate.ts';
 import { benchCommand } from './commands/bench.ts';
 import { compareCommand } from './commands/compare.ts';
+import { onnxCommand } from './commands/onnx.ts';
 import { cliVersion } from './version.ts';
 
-const COMMANDS: readonly Command[] = [irCommand, compileCommand, evalCommand, compareCommand, runCommand, generateCommand, benchCommand, infoCommand];
+const COMMANDS: readonly Command[] = [irCommand, compileCommand, evalCommand, compareCommand, runCommand, generateCommand, benchCommand, infoCommand, onnxCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

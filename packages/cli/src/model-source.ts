@@ -13,12 +13,13 @@ import type { ArgsSpec, ParsedArgs } from './args.ts';
 import { UsageError } from './command.ts';
 import { withConsoleOnStderr } from './console-to-stderr.ts';
 import type { CommandInput } from './outputs.ts';
+import { loadOnnxModel, modelPathKind } from './onnx-model.ts';
 import { readProgramFile } from './program-file.ts';
 import type { Timings } from './timings.ts';
 import { type InputOverride, parseInputOverride, traceConfig } from './trace-config.ts';
 
 /** Where a model comes from. */
-export type ModelSource = { readonly kind: 'file' | 'program' | 'config'; readonly path: string };
+export type ModelSource = { readonly kind: 'file' | 'program' | 'config' | 'onnx'; readonly path: string };
 
 /** What selects and shapes the model of a command line. */
 export interface ModelArgs {
@@ -30,16 +31,16 @@ export interface ModelArgs {
 }
 
 /** How each source is written on the command line, for messages. */
-const SPELLING: Readonly<Record<ModelSource['kind'], string>> = { file: 'FILE.ts', program: 'FILE.tir', config: '--config C.json' };
+const SPELLING: Readonly<Record<ModelSource['kind'], string>> = { file: 'FILE.ts', program: 'FILE.tir', config: '--config C.json', onnx: '--model MODEL.onnx' };
 
 /** The kind of model a positional argument names by its extension, if any. */
 function kindOf(path: string): ModelSource['kind'] | undefined {
   const ext = extname(path).toLowerCase();
-  return ext === '.ts' || ext === '.mts' ? 'file' : ext === '.tir' ? 'program' : undefined;
+  return ext === '.ts' || ext === '.mts' ? 'file' : ext === '.tir' ? 'program' : ext === '.onnx' ? 'onnx' : undefined;
 }
 
 /** The flags of every command that runs a model: what selects it and shapes its inputs, and --timings. */
-export const MODEL_FLAGS = { values: ['--config'], repeated: ['--input'], booleans: ['--no-typecheck', '--timings'] } as const satisfies ArgsSpec;
+export const MODEL_FLAGS = { values: ['--config', '--model'], repeated: ['--input'], booleans: ['--no-typecheck', '--timings'] } as const satisfies ArgsSpec;
 
 /** `spec` with MODEL_FLAGS added. */
 export function withModelFlags(spec: ArgsSpec): ArgsSpec {
@@ -55,12 +56,18 @@ export function withModelFlags(spec: ArgsSpec): ArgsSpec {
 export function parseModelArgs(parsed: ParsedArgs, accepts: readonly ModelSource['kind'][]): ModelArgs {
   const { positionals } = parsed;
   const config = parsed.values.get('--config');
+  const modelPath = parsed.values.get('--model');
   const inputs = parsed.repeated.get('--input') ?? [];
   const typeCheck = !parsed.booleans.has('--no-typecheck');
   const spelled = accepts.map((k) => SPELLING[k]);
   const expected = spelled.length > 1 ? `${spelled.slice(0, -1).join(', ')} or ${spelled.at(-1)}` : spelled.join('');
   let source: ModelSource;
-  if (config !== undefined) {
+  if (modelPath !== undefined) {
+    if (config !== undefined || positionals.length) throw new UsageError(`--model takes no other model as well, got ${[...positionals, ...(config !== undefined ? ['--config'] : [])].join(' ')}`);
+    const kind = modelPathKind(modelPath);
+    if (!accepts.includes(kind)) throw new UsageError(`--model is not taken here; expected ${expected}`);
+    source = { kind, path: modelPath };
+  } else if (config !== undefined) {
     if (!accepts.includes('config')) throw new UsageError(`--config is not taken here; expected ${expected}`);
     if (positionals.length) throw new UsageError(`--config takes no model file as well, got ${positionals.join(' ')}`);
     source = { kind: 'config', path: config };
@@ -88,7 +95,7 @@ export function configModel(path: string, inputs: Readonly<Record<string, InputO
 
 /** The model's file as a command input (an output that names it is refused). */
 export function modelInput(source: ModelSource): CommandInput {
-  return { what: source.kind === 'file' ? 'model file' : source.kind === 'program' ? 'program file' : '--config file', path: source.path };
+  return { what: source.kind === 'file' ? 'model file' : source.kind === 'program' ? 'program file' : source.kind === 'onnx' ? 'ONNX model' : '--config file', path: source.path };
 }
 
 /** An --input type as the DSL takes it: integer inputs given as i64 are i32, as Tessera computes them. */
@@ -113,6 +120,7 @@ export function programNameFor(file: string): string {
 export async function loadModelProgram(args: ModelArgs, timings?: Timings, name?: string): Promise<Program> {
   const { source } = args;
   if (source.kind === 'program') return timings ? timings.time('load', () => readProgramFile(source.path)) : readProgramFile(source.path);
+  if (source.kind === 'onnx') return (await loadOnnxModel(source.path, args.inputs, timings)).program;
   if (source.kind === 'config') return timings ? timings.time('trace', () => traceConfig(source.path, args.inputs)) : traceConfig(source.path, args.inputs);
   const inputs = Object.fromEntries(Object.entries(args.inputs).map(([k, o]) => [k, typeSpec(o)]));
   return withConsoleOnStderr(() =>

@@ -127,7 +127,7 @@ const DEFAULT_RUNS = 10;
 /** Parses `bench`'s arguments (`--flag VALUE` or `--flag=VALUE`; `--input` repeats), or throws UsageError. */
 export function parseBenchArgs(args: readonly string[]): BenchOptions {
   const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--backend', '--threads', '--runs', '--trace', '--precision'], booleans: ['--profile', '--json'] }));
-  const model = parseModelArgs(parsed, ['file', 'program', 'config']);
+  const model = parseModelArgs(parsed, ['file', 'program', 'config', 'onnx']);
   const values = parsed.values;
   const profile = parsed.booleans.has('--profile');
   const backend = backendFlag(values);

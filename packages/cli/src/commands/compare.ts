@@ -15,6 +15,7 @@ import type { TensorData } from '@tessera/kernel';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
 import { type ModelArgs, loadModelProgram, parseModelArgs, withModelFlags } from '../model-source.ts';
+import { loadOnnxModel } from '../onnx-model.ts';
 import { withTimings } from '../timings.ts';
 import { bindInputs } from './eval.ts';
 import { usageWithBackends } from './run.ts';
@@ -22,7 +23,7 @@ import { usageWithBackends } from './run.ts';
 /** Input sets `--random-inputs` may ask for: each is a run on every backend, so a typo such as 1e9 must not run for days. */
 const MAX_TRIALS = 1000;
 
-const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
+const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json | --model MODEL.onnx) [--weights W.safetensors]
                        [--inputs IN.safetensors | --random-inputs N] [--seed S]
                        [--backends LIST] [--input NAME=DTYPE[SHAPE]]... [--json] [--no-typecheck] [--timings]
 
@@ -38,8 +39,10 @@ const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json) [--
   Exit 0 when every backend agrees, 1 when one does not.
 
   MODEL is a model file (FILE.ts: default export and inputs, as for compile),
-  a program in the IR text format (FILE.tir), or --config C.json (a ViT or
-  Transformer config); --input sets the input types of a model file or config.
+  a program in the IR text format (FILE.tir), --config C.json (a ViT or
+  Transformer config), or --model MODEL.onnx (an ONNX model, its weights its
+  initializers, its inputs by ONNX name); --input sets the input types of a
+  model file, config or ONNX model.
 
   --weights FILE      the parameters (safetensors); default: drawn, scaled by fan-in
   --inputs FILE       the activations (safetensors; parameters may be here too)
@@ -82,7 +85,7 @@ function intFlag(flag: string, value: string | undefined, fallback: number, min:
 /** Parses `compare`'s arguments, or throws UsageError. */
 export function parseCompareArgs(args: readonly string[]): CompareCliOptions {
   const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--inputs', '--random-inputs', '--seed', '--backends'], booleans: ['--json'] }));
-  const model = parseModelArgs(parsed, ['file', 'program', 'config']);
+  const model = parseModelArgs(parsed, ['file', 'program', 'config', 'onnx']);
   const v = parsed.values;
   if (v.has('--inputs') && v.has('--random-inputs')) throw new UsageError('--inputs and --random-inputs exclude each other');
   let backends: string[] | undefined;
@@ -140,7 +143,9 @@ export const compareCommand: Command = {
       const { compareBackends, describeInputs, formatCompareReport } = await import('@tessera/harness/compare');
       return await withTimings(o.timings, async (timings) => {
         const program = await loadModelProgram(o.model, timings);
-        const given = await givenValues(program, o);
+        // An ONNX model's weights are its initializers; the files give the rest.
+        const own = o.model.source.kind === 'onnx' ? (await loadOnnxModel(o.model.source.path, o.model.inputs)).weights : {};
+        const given = { ...own, ...(await givenValues(program, o)) };
         const compare = () => compareBackends(program, { inputs: given, seed: o.seed, trials: o.trials, ...(o.backends ? { backends: o.backends } : {}) });
         const report = timings ? await timings.time('compare', compare) : await compare();
         const inputs = inputsText(o, report, describeInputs(report));

@@ -147,7 +147,7 @@ const UNFUSED_LOWERING = 'lower';
 const AFTER_NAMES = [...PASS_NAMES, UNFUSED_LOWERING];
 const PICTURE_FORMS = ['dot', 'svg', 'html'];
 
-const USAGE = `usage: tessera compile (FILE.ts | FILE.tir | --config C.json) [--emit FORM] [--after PASS] [--json] [--input NAME=DTYPE[SHAPE]]...
+const USAGE = `usage: tessera compile (FILE.ts | FILE.tir | MODEL.onnx | --config C.json) [--emit FORM] [--after PASS] [--json] [--input NAME=DTYPE[SHAPE]]...
                        [--print-ir-after-all DIR] [--print-ir-after-change DIR] [--disable-pass NAME]...
                        [--backend cpu|webgpu] [-o OUT] [--name NAME] [--no-typecheck] [--timings]
 
@@ -158,6 +158,8 @@ const USAGE = `usage: tessera compile (FILE.ts | FILE.tir | --config C.json) [--
   reported as FILE:line:col: message (exit 1). FILE.tir is a program in the IR
   text format. --config takes a model config (ViT or Transformer JSON); its
   input shapes default to batch 1, the config's image size and sequence lengths 16.
+  MODEL.onnx (or --model MODEL.onnx) is an ONNX model, imported with its shape
+  arithmetic folded; --input gives a symbolic dimension its value.
 
   --emit FORM                 what to print (default ir):
 ${Object.entries(EMITTERS)
@@ -189,7 +191,7 @@ export function parseCompileArgs(args: readonly string[]): CompileOptions {
       aliases: { '-o': '--out' },
     }),
   );
-  const model = parseModelArgs(parsed, ['file', 'program', 'config']);
+  const model = parseModelArgs(parsed, ['file', 'program', 'config', 'onnx']);
   const v = parsed.values;
   const emit = v.get('--emit') ?? 'ir';
   if (!(emit in EMITTERS)) throw new UsageError(`unknown --emit form '${emit}' (expected one of ${Object.keys(EMITTERS).join(', ')})`);

@@ -20,6 +20,7 @@ import { type BackendName, availableBackends } from '@tessera/compiler';
 import { backendFlag, parseCommandArgs, positiveFlag, precisionFlag, required } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
 import { type ModelArgs, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
+import { bindOnnxInputs, loadOnnxModel } from '../onnx-model.ts';
 import { type CommandInput, refuseInputAsOutput } from '../outputs.ts';
 import { type Timings, withTimings } from '../timings.ts';
 import { bindInputFiles, runProgramToFile, summarize } from './eval.ts';
@@ -30,6 +31,8 @@ export const MODEL_BACKENDS = 'interp|cpu|webgpu';
 const USAGE = `usage: tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors] [--weights W.safetensors]
                    --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--precision f32|f16]
                    [--input NAME=DTYPE[SHAPE]]... [--no-typecheck] [--timings]
+       tessera run --model MODEL.onnx --inputs IN.safetensors --out OUT.safetensors
+                   [--backend ${MODEL_BACKENDS}] [--precision f32|f16] [--input NAME=DTYPE[SHAPE]]... [--timings]
        tessera run --config C.json --weights W.safetensors --inputs IN.safetensors
                    --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--precision f32|f16]
                    [--batch-size N] [--attentions] [--timings]
@@ -41,6 +44,11 @@ const USAGE = `usage: tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors]
   Its inputs are read by name from --inputs, its parameters (state_dict
   names) from --weights or --inputs: every one must be found, with its shape.
   The outputs are written named as the program's outputs.
+
+  --model runs an ONNX model (opsets 13 to 28, either PyTorch exporter): its
+  inputs are read from --inputs by their ONNX names (I64 token ids accepted),
+  its weights are its initializers, and its outputs are written by their ONNX
+  names. --input gives a symbolic dimension its value (input_ids=i64[2,16]).
 
   --config runs the model a JSON config describes ("model": "vit",
   "transformer" or "seq2seq_rnn") with the weights of a PyTorch state_dict
@@ -171,7 +179,7 @@ export interface RunOptions {
 /** Parses `run`'s arguments, or throws UsageError. */
 export function parseRunArgs(args: readonly string[]): RunOptions {
   const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--inputs', '--out', '--backend', '--batch-size', '--precision'], booleans: ['--attentions'] }));
-  const model = parseModelArgs(parsed, ['file', 'program', 'config']);
+  const model = parseModelArgs(parsed, ['file', 'program', 'config', 'onnx']);
   const v = parsed.values;
   const config = model.source.kind === 'config';
   if (config) {
@@ -219,7 +227,7 @@ function runInputs(o: RunOptions): CommandInput[] {
 /** The `run` command: a model file or program on safetensors inputs, or a model from config + checkpoint. */
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run a model (FILE.ts, FILE.tir, or a ViT/Transformer/RNN seq2seq config + checkpoint) on safetensors inputs',
+  summary: 'run a model (FILE.ts, FILE.tir, --model MODEL.onnx, or a ViT/Transformer/RNN seq2seq config + checkpoint) on safetensors inputs',
   get usage() {
     return usageWithBackends(USAGE);
   },
@@ -229,6 +237,11 @@ export const runCommand: Command = {
       refuseInputAsOutput('--out', o.out, runInputs(o));
       await withTimings(o.timings, async (timings) => {
         if (o.model.source.kind === 'config') return runConfig(o, o.model.source.path, o.weights!, o.inputs!, timings);
+        if (o.model.source.kind === 'onnx') {
+          if (o.weights !== undefined) throw new TesseraError('--weights: an ONNX model carries its weights (its initializers)');
+          const imp = await loadOnnxModel(o.model.source.path, o.model.inputs, timings);
+          return runProgramToFile(imp.program, await bindOnnxInputs(imp, o.inputs), o.backend, o.out, timings, o.precision);
+        }
         const program = await loadModelProgram(o.model, timings);
         await runProgramToFile(program, await bindInputFiles(program, o.inputs, o.weights), o.backend, o.out, timings, o.precision);
       });

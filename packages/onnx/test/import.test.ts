@@ -1,0 +1,183 @@
+/**
+ * importOnnx on hand-written models: shape subgraphs fold away, names and
+ * weights are kept, external data is read next to the model, and every
+ * unsupported thing is a TesseraError naming the node, its op type and
+ * opset and what is missing.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import protobuf from 'protobufjs/light.js';
+import { describe, expect, it } from 'vitest';
+import { TesseraError, interpret, printProgram } from '@tessera/ir';
+import { importOnnx, onnxOpReport, formatOpReport } from '../src/index.ts';
+import { readOnnxFile } from '../src/node.ts';
+import { ONNX_PROTO_DESCRIPTOR } from '../src/onnx-proto.generated.ts';
+import { seeded, writeModel } from './support.ts';
+
+const f32 = (name: string, dims: (number | string)[]) => ({ name, type: 1, dims });
+
+/** x [2, 3, 4] reshaped to [2, 12] through the shape arithmetic exporters write. */
+function shapeArithmeticModel(dims: (number | string)[] = [2, 3, 4]): Uint8Array {
+  return writeModel({
+    inputs: [f32('x', dims)],
+    outputs: [f32('y', [2, 12])],
+    initializers: [
+      { name: 'zero', type: 7, dims: [], values: [0] },
+      { name: 'axes0', type: 7, dims: [1], values: [0] },
+      { name: 'minus1', type: 7, dims: [1], values: [-1] },
+    ],
+    nodes: [
+      { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+      { op: 'Gather', inputs: ['s', 'zero'], outputs: ['b'], attrs: { axis: 0 } },
+      { op: 'Unsqueeze', inputs: ['b', 'axes0'], outputs: ['b1'] },
+      { op: 'Concat', inputs: ['b1', 'minus1'], outputs: ['shape'], attrs: { axis: 0 } },
+      { op: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'], name: 'reshape' },
+    ],
+  });
+}
+
+/** The error message of `f`, which must throw a TesseraError. */
+function errorOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(TesseraError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a TesseraError');
+}
+
+/** Every module the main entry imports, transitively (relative imports followed; packages listed). */
+function importGraph(entry: URL): { files: string[]; packages: Set<string> } {
+  const files: string[] = [];
+  const packages = new Set<string>();
+  const visit = (url: URL) => {
+    if (files.includes(url.pathname)) return;
+    files.push(url.pathname);
+    for (const m of readFileSync(url, 'utf8').matchAll(/^(?:import|export)[^'"]*from '([^']+)'/gm)) {
+      const spec = m[1]!;
+      if (spec.startsWith('.')) visit(new URL(spec, url));
+      else packages.add(spec);
+    }
+  };
+  visit(entry);
+  return { files, packages };
+}
+
+describe('importOnnx', () => {
+  it('is browser-safe: the main entry imports no Node built-in (files on disk are @tessera/onnx/node)', () => {
+    const { files, packages } = importGraph(new URL('../src/index.ts', import.meta.url));
+    expect(files.some((f) => f.endsWith('/node.ts'))).toBe(false);
+    expect([...packages].sort()).toEqual(['@tessera/ir', 'protobufjs/light.js']);
+  });
+
+  it('folds shape subgraphs: Shape, Gather, Unsqueeze, Concat leave one reshape', () => {
+    const { program } = importOnnx(shapeArithmeticModel());
+    expect(program.nodes.map((n) => n.op)).toEqual(['reshape']);
+    expect(program.nodes[0]!.attrs.shape).toEqual([2, 12]);
+    expect(program.outputs).toEqual([{ name: 'y', value: program.nodes[0]!.name }]);
+  });
+
+  it('needs a value for a symbolic dimension, naming the input and the dimension', () => {
+    const bytes = shapeArithmeticModel(['batch', 3, 4]);
+    const msg = errorOf(() => importOnnx(bytes));
+    expect(msg).toContain("input 'x' has the symbolic dimension 'batch' on axis 0");
+    const { program } = importOnnx(bytes, { inputs: { x: { shape: [2, 3, 4] } } });
+    expect(program.inputs[0]!.type).toEqual({ dtype: 'f32', shape: [2, 3, 4] });
+    expect(errorOf(() => importOnnx(bytes, { inputs: { x: { shape: [2, 5, 4] } } }))).toContain("extent 3 on axis 1");
+    expect(errorOf(() => importOnnx(bytes, { inputs: { nope: { shape: [1] } } }))).toContain("no input named 'nope'");
+  });
+
+  it('keeps initializers as parameters named as in ONNX (made value names) and returns their data as weights', () => {
+    const w = seeded(12, 3);
+    const bytes = writeModel({
+      inputs: [f32('input/0', [2, 3])],
+      outputs: [f32('out:0', [2, 4])],
+      initializers: [{ name: 'enc.layer.0/weight', type: 1, dims: [3, 4], values: w }],
+      nodes: [{ op: 'MatMul', inputs: ['input/0', 'enc.layer.0/weight'], outputs: ['out:0'] }],
+    });
+    const imp = importOnnx(bytes);
+    expect(imp.inputNames).toEqual({ 'input/0': 'input_0' });
+    expect(imp.outputNames).toEqual({ 'out:0': 'out_0' });
+    expect(imp.program.inputs.map((i) => [i.name, i.kind])).toEqual([['input_0', 'activation'], ['enc.layer.0_weight', 'parameter']]);
+    expect(Array.from(imp.weights['enc.layer.0_weight']!)).toEqual(w.map(Math.fround));
+    const x = seeded(6, 4);
+    const y = interpret(imp.program, { input_0: Float32Array.from(x), 'enc.layer.0_weight': imp.weights['enc.layer.0_weight']! }).out_0!;
+    const want = [0, 1].flatMap((i) => [0, 1, 2, 3].map((j) => [0, 1, 2].reduce((s, k) => s + Math.fround(x[i * 3 + k]!) * Math.fround(w[k * 4 + j]!), 0)));
+    expect(Array.from(y.data).map((v, i) => Math.abs(v - want[i]!) < 1e-12)).toEqual(want.map(() => true));
+  });
+
+  it('reads external data relative to the model file, and refuses it without a reader', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-onnx-'));
+    const w = Float32Array.from(seeded(6, 9));
+    writeFileSync(join(dir, 'weights.bin'), new Uint8Array([1, 2, 3, 4, ...new Uint8Array(w.buffer)]));
+    const root = protobuf.Root.fromJSON(ONNX_PROTO_DESCRIPTOR as protobuf.INamespace);
+    const type = root.lookupType('onnx.ModelProto');
+    const model = type.decode(writeModel({ inputs: [f32('x', [2, 3])], outputs: [f32('y', [2, 3])], nodes: [{ op: 'Add', inputs: ['x', 'w'], outputs: ['y'] }] })) as unknown as { graph: { initializer: unknown[] } };
+    model.graph.initializer.push({
+      name: 'w',
+      data_type: 1,
+      dims: [2, 3],
+      data_location: 1,
+      external_data: [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '4' }, { key: 'length', value: '24' }],
+    });
+    const bytes = type.encode(type.fromObject(model)).finish();
+    const path = join(dir, 'model.onnx');
+    writeFileSync(path, bytes);
+    expect(Array.from(readOnnxFile(path).weights.w!)).toEqual(Array.from(w));
+    expect(errorOf(() => importOnnx(bytes))).toContain('external file');
+  });
+
+  it('names the node, its index, op type and opset of an op Tessera lacks', () => {
+    const bytes = writeModel({
+      inputs: [f32('x', [2, 3])],
+      outputs: [f32('y', [2, 3])],
+      nodes: [
+        { op: 'Relu', inputs: ['x'], outputs: ['r'] },
+        { op: 'Hardmax', inputs: ['r'], outputs: ['y'], name: 'hm' },
+      ],
+    });
+    expect(errorOf(() => importOnnx(bytes))).toBe("node 'hm' (#1, Hardmax, opset 17): op Hardmax is not supported by Tessera (`tessera onnx ops` lists what a model needs)");
+    const report = onnxOpReport(bytes);
+    expect(report.ops.map((o) => [o.op, o.count, o.supported])).toEqual([['Hardmax', 1, false], ['Relu', 1, true]]);
+    expect(formatOpReport(report, 'm.onnx')).toContain('Tessera lacks 1: Hardmax');
+  });
+
+  it('names what is missing: an attribute value, a dtype, a dynamic shape, a domain, an opset', () => {
+    const one = (node: Parameters<typeof writeModel>[0]['nodes'][number], inputs = [f32('x', [2, 3])], opset = 17) => () =>
+      importOnnx(writeModel({ inputs, outputs: [f32(node.outputs[0]!, [2, 3])], nodes: [node], opset }));
+    expect(errorOf(one({ op: 'Pad', inputs: ['x', 'p'], outputs: ['y'], attrs: { mode: 'reflect' } }, [f32('x', [2, 3]), { name: 'p', type: 7, dims: [4] }]))).toBe(
+      "node 'n0' (#0, Pad, opset 17): mode = 'reflect' (Tessera pads with a constant only)",
+    );
+    expect(errorOf(one({ op: 'Cast', inputs: ['x'], outputs: ['y'], attrs: { to: 11 } }))).toBe(
+      "node 'n0' (#0, Cast, opset 17): cast to double: Tessera computes float (f32), the integer types (i32) and bool",
+    );
+    expect(errorOf(one({ op: 'Gelu', inputs: ['x'], outputs: ['y'], attrs: { approximate: 'cubic' } }, undefined, 20))).toBe(
+      "node 'n0' (#0, Gelu, opset 20): approximate = 'cubic' (expected 'none' or 'tanh')",
+    );
+    expect(errorOf(one({ op: 'FusedGemm', domain: 'com.microsoft', inputs: ['x'], outputs: ['y'] }))).toContain("(#0, com.microsoft.FusedGemm, opset 17): ops of domain 'com.microsoft' are not supported");
+    expect(errorOf(one({ op: 'Relu', inputs: ['x'], outputs: ['y'] }, undefined, 11))).toContain('opset 11 is not supported (Tessera imports opsets 13 to 28');
+    expect(errorOf(one({ op: 'Reshape', inputs: ['x', 's'], outputs: ['y'] }, [f32('x', [2, 3]), { name: 's', type: 7, dims: [2] }]))).toContain(
+      'shape (input 1, i32[2]) is computed at run time; Tessera needs it constant at import (a dynamic shape)',
+    );
+    expect(errorOf(() => importOnnx(new Uint8Array([0xff, 0xff, 0xff])))).toContain('not an ONNX model');
+  });
+
+  it('computes integer division and modulo with ONNX semantics (truncation, sign of the divisor)', () => {
+    const i64 = (name: string) => ({ name, type: 7, dims: [4] });
+    const bytes = writeModel({
+      inputs: [i64('a'), i64('b')],
+      outputs: [i64('q'), i64('r')],
+      nodes: [
+        { op: 'Div', inputs: ['a', 'b'], outputs: ['q'] },
+        { op: 'Mod', inputs: ['a', 'b'], outputs: ['r'] },
+      ],
+    });
+    const { program } = importOnnx(bytes);
+    const out = interpret(program, { a: Int32Array.of(7, -7, 7, -7), b: Int32Array.of(2, 2, -2, -2) });
+    expect(Array.from(out.q!.data)).toEqual([3, -3, -3, 3]);
+    expect(Array.from(out.r!.data)).toEqual([1, 1, -1, -1]);
+    expect(printProgram(program)).toContain('floor_div');
+  });
+});
