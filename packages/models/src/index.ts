@@ -24,3 +24,14 @@ export { type Seq2SeqShape, cacheNames, traceSeq2Seq, traceEncoder, traceDecodeS
 export { type Seq2SeqRunner, type Seq2SeqCompileOptions, compileSeq2Seq } from './transformer/logits.ts';
 export { type Generator, type GeneratorOptions, MAX_NEW_TOKENS, compileGenerator, writeCacheRow } from './transformer/generate.ts';
 export { type ImageSet, FASHION_MNIST_LABELS, parseIdx, pixelValues } from './data/fashion-mnist.ts';
+export { type HfConfig, type HfVitConfig, type HfBertConfig, type HfGpt2Config, HF_ARCHITECTURES, parseHfConfig, parseHfConfigText } from './hf/config.ts';
+export { type HfActivation, HF_ACTIVATIONS, applyActivation } from './hf/activation.ts';
+export { type HfModel, type HfShape, buildHfModel, hfInputSpecs, maxPositions, traceHf } from './hf/build.ts';
+export { bindHfCheckpoint } from './hf/checkpoint.ts';
+export { HfVitModel, HfVitForImageClassification } from './hf/vit.ts';
+export { HfBertModel, HfBertForSequenceClassification } from './hf/bert.ts';
+export { HfGpt2Model, HfGpt2LMHeadModel } from './hf/gpt2.ts';
+export { type Gpt2Generator, type Gpt2GeneratorOptions, compileGpt2Generator, traceGpt2Step } from './hf/generate.ts';
+export { type SamplingOptions, SAMPLING_DEFAULTS, SeededRandom, checkSampling, drawToken, softmax, warpLogits } from './hf/sampling.ts';
+export { type CachedKeyValues, attendWithCache } from './blocks/attention.ts';
+export { type CacheShape, checkCacheSize } from './transformer/generate.ts';

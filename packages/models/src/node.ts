@@ -9,3 +9,4 @@ export { readModelConfig } from './config-file.ts';
 export { loadCheckpoint } from './checkpoint-file.ts';
 export { type LoadedModel, loadModel, loadWeights } from './load.ts';
 export { FASHION_MNIST_DIR, readInstalledTestSet, readSample } from './data/fashion-mnist-files.ts';
+export { type LoadedHfModel, loadHfFolder, readHfConfig, readHfTensors } from './hf/folder.ts';
