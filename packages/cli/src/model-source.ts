@@ -16,9 +16,16 @@ import type { CommandInput } from './outputs.ts';
 import { readProgramFile } from './program-file.ts';
 import type { Timings } from './timings.ts';
 import { type InputOverride, parseInputOverride, traceConfig } from './trace-config.ts';
+import { hfProgram } from './hf-model.ts';
+
+/** What `--model PATH` names: a Hugging Face folder (an ONNX file is not read yet). */
+function modelFlagSource(path: string): ModelSource {
+  if (extname(path).toLowerCase() === '.onnx') throw new UsageError(`${path}: ONNX models are not supported yet; --model takes a Hugging Face folder (config.json and model.safetensors)`);
+  return { kind: 'hf', path };
+}
 
 /** Where a model comes from. */
-export type ModelSource = { readonly kind: 'file' | 'program' | 'config'; readonly path: string };
+export type ModelSource = { readonly kind: 'file' | 'program' | 'config' | 'hf'; readonly path: string };
 
 /** What selects and shapes the model of a command line. */
 export interface ModelArgs {
@@ -30,7 +37,7 @@ export interface ModelArgs {
 }
 
 /** How each source is written on the command line, for messages. */
-const SPELLING: Readonly<Record<ModelSource['kind'], string>> = { file: 'FILE.ts', program: 'FILE.tir', config: '--config C.json' };
+const SPELLING: Readonly<Record<ModelSource['kind'], string>> = { file: 'FILE.ts', program: 'FILE.tir', config: '--config C.json', hf: '--model DIR' };
 
 /** The kind of model a positional argument names by its extension, if any. */
 function kindOf(path: string): ModelSource['kind'] | undefined {
@@ -39,7 +46,7 @@ function kindOf(path: string): ModelSource['kind'] | undefined {
 }
 
 /** The flags of every command that runs a model: what selects it and shapes its inputs, and --timings. */
-export const MODEL_FLAGS = { values: ['--config'], repeated: ['--input'], booleans: ['--no-typecheck', '--timings'] } as const satisfies ArgsSpec;
+export const MODEL_FLAGS = { values: ['--config', '--model'], repeated: ['--input'], booleans: ['--no-typecheck', '--timings'] } as const satisfies ArgsSpec;
 
 /** `spec` with MODEL_FLAGS added. */
 export function withModelFlags(spec: ArgsSpec): ArgsSpec {
@@ -60,7 +67,12 @@ export function parseModelArgs(parsed: ParsedArgs, accepts: readonly ModelSource
   const spelled = accepts.map((k) => SPELLING[k]);
   const expected = spelled.length > 1 ? `${spelled.slice(0, -1).join(', ')} or ${spelled.at(-1)}` : spelled.join('');
   let source: ModelSource;
-  if (config !== undefined) {
+  const model = parsed.values.get('--model');
+  if (model !== undefined) {
+    if (config !== undefined || positionals.length) throw new UsageError(`--model takes no other model as well, got ${[...(config !== undefined ? ['--config'] : []), ...positionals].join(' ')}`);
+    source = modelFlagSource(model);
+    if (!accepts.includes(source.kind)) throw new UsageError(`--model is not taken here; expected ${expected}`);
+  } else if (config !== undefined) {
     if (!accepts.includes('config')) throw new UsageError(`--config is not taken here; expected ${expected}`);
     if (positionals.length) throw new UsageError(`--config takes no model file as well, got ${positionals.join(' ')}`);
     source = { kind: 'config', path: config };
@@ -88,7 +100,7 @@ export function configModel(path: string, inputs: Readonly<Record<string, InputO
 
 /** The model's file as a command input (an output that names it is refused). */
 export function modelInput(source: ModelSource): CommandInput {
-  return { what: source.kind === 'file' ? 'model file' : source.kind === 'program' ? 'program file' : '--config file', path: source.path };
+  return { what: source.kind === 'file' ? 'model file' : source.kind === 'program' ? 'program file' : source.kind === 'hf' ? '--model folder' : '--config file', path: source.path };
 }
 
 /** An --input type as the DSL takes it: integer inputs given as i64 are i32, as Tessera computes them. */
@@ -114,6 +126,7 @@ export async function loadModelProgram(args: ModelArgs, timings?: Timings, name?
   const { source } = args;
   if (source.kind === 'program') return timings ? timings.time('load', () => readProgramFile(source.path)) : readProgramFile(source.path);
   if (source.kind === 'config') return timings ? timings.time('trace', () => traceConfig(source.path, args.inputs)) : traceConfig(source.path, args.inputs);
+  if (source.kind === 'hf') return timings ? timings.time('trace', () => hfProgram(source.path, args.inputs)) : hfProgram(source.path, args.inputs);
   const inputs = Object.fromEntries(Object.entries(args.inputs).map(([k, o]) => [k, typeSpec(o)]));
   return withConsoleOnStderr(() =>
     traceModelFile(source.path, {

@@ -106,7 +106,7 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
 
 const PASS_NAMES = defaultPasses().map((p) => p.name);
 
-const USAGE = `usage: tessera compile (FILE.ts | FILE.tir | --config C.json) [--emit FORM] [--json] [--input NAME=DTYPE[SHAPE]]...
+const USAGE = `usage: tessera compile (FILE.ts | FILE.tir | --config C.json | --model DIR) [--emit FORM] [--json] [--input NAME=DTYPE[SHAPE]]...
                        [--print-ir-after-all DIR] [--print-ir-after-change DIR] [--disable-pass NAME]...
                        [--backend cpu|webgpu] [-o OUT] [--name NAME] [--no-typecheck] [--timings]
 
@@ -117,6 +117,9 @@ const USAGE = `usage: tessera compile (FILE.ts | FILE.tir | --config C.json) [--
   reported as FILE:line:col: message (exit 1). FILE.tir is a program in the IR
   text format. --config takes a model config (ViT or Transformer JSON); its
   input shapes default to batch 1, the config's image size and sequence lengths 16.
+  --model DIR takes a Hugging Face folder (config.json, as save_pretrained writes
+  it: ViT, BERT, GPT-2); its inputs have transformers' names and default to batch 1
+  and 16 tokens (fewer when the position table is shorter).
 
   --emit FORM                 what to print (default ir):
 ${Object.entries(EMITTERS)
@@ -146,7 +149,7 @@ export function parseCompileArgs(args: readonly string[]): CompileOptions {
       aliases: { '-o': '--out' },
     }),
   );
-  const model = parseModelArgs(parsed, ['file', 'program', 'config']);
+  const model = parseModelArgs(parsed, ['file', 'program', 'config', 'hf']);
   const v = parsed.values;
   const emit = v.get('--emit') ?? 'ir';
   if (!(emit in EMITTERS)) throw new UsageError(`unknown --emit form '${emit}' (expected one of ${Object.keys(EMITTERS).join(', ')})`);
@@ -177,7 +180,7 @@ function passTimings(timings: Timings): Instrument {
 /** The `compile` command. */
 export const compileCommand: Command = {
   name: 'compile',
-  summary: 'trace a model (FILE.ts, FILE.tir or a config), run the passes, print its IR, kernels, code or stats',
+  summary: 'trace a model (FILE.ts, FILE.tir, a config or a Hugging Face folder), run the passes, print its IR, kernels, code or stats',
   usage: USAGE,
   async run(args) {
     const options = parseCompileArgs(args);
