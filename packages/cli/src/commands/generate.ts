@@ -4,6 +4,7 @@
  * [--batch-size N]`: greedy generation with a Transformer. Input `src`
  * [B, S] (I64 or I32); output `generated` I64 [B, 1+N], beginning with
  * bos_id; a row that has emitted eos_id continues with pad_id.
+ * `tessera generate --model DIR ...` is GPT-2 from a Hugging Face folder (hf-generate.ts).
  */
 import { TesseraError, formatShape } from '@tessera/ir';
 import { writeSafetensorsFile } from '@tessera/ir/node';
@@ -12,10 +13,12 @@ import { loadWeights, readModelConfig } from '@tessera/models/node';
 import { type Command, UsageError } from '../command.ts';
 import { refuseInputAsOutput } from '../outputs.ts';
 import { backendFlag, parseFlags, positiveFlag, required } from '../args.ts';
+import { HF_GENERATE_HELP, HF_GENERATE_SYNOPSIS, generateHf, isHfGenerate } from '../hf-generate.ts';
 import { MODEL_BACKENDS, modelCommandInputs, progressBar, readInputs, tokenTensor, usageWithBackends } from './run.ts';
 
 const USAGE = `usage: tessera generate --config C.json --weights W.safetensors --inputs IN.safetensors
                         --max-new-tokens N --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--batch-size N]
+${HF_GENERATE_SYNOPSIS}
 
   Greedy generation with a Transformer config ("model": "transformer").
   The encoder runs once per batch; each new token is one decoder step over a
@@ -28,16 +31,19 @@ const USAGE = `usage: tessera generate --config C.json --weights W.safetensors -
                       caches of at most 4 GiB: 2 x decoder layers x batch x N x d_model f32)
   --backend NAME      where to run (default cpu; available here: \${available})
   --batch-size N      sequences at a time (default: all at once); a progress bar
-                      is shown on a terminal`;
+                      is shown on a terminal
+
+${HF_GENERATE_HELP}`;
 
 /** The `generate` command: greedy decoding with a key/value cache. */
 export const generateCommand: Command = {
   name: 'generate',
-  summary: 'greedy generation with a Transformer (JSON config + safetensors checkpoint)',
+  summary: 'greedy generation with a Transformer (config + checkpoint), or GPT-2 from a Hugging Face folder (greedy or sampled)',
   get usage() {
     return usageWithBackends(USAGE);
   },
   async run(args) {
+    if (isHfGenerate(args)) return reportErrors(() => generateHf(args));
     const flags = parseFlags(args, ['--config', '--weights', '--inputs', '--max-new-tokens', '--out', '--backend', '--batch-size']);
     const config = required(flags, '--config', 'C.json');
     const weights = required(flags, '--weights', 'W.safetensors');
@@ -78,3 +84,16 @@ export const generateCommand: Command = {
     }
   },
 };
+
+/** Runs `f`, reporting a TesseraError as generate's one-line message with exit 1. */
+async function reportErrors(f: () => Promise<number>): Promise<number> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof TesseraError) {
+      process.stderr.write(`tessera generate: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
