@@ -161,8 +161,34 @@ def gpt2_model(g):
     save("gpt2-model-relu-invscale", m, {"input_ids": ids, "last_hidden_state": f32(out.last_hidden_state)})
 
 
+# (temperature, top_k, top_p) settings of the sampling fixture: each warper alone, and all three together.
+WARPS = [(0.7, 0, 1.0), (1.0, 5, 1.0), (1.0, 0, 0.8), (1.3, 7, 0.6), (1.0, 3, 0.5), (0.5, 50, 0.9)]
+
+
+def sampling(g):
+    """transformers' own warpers (in generate's order: temperature, top-k, top-p) on logit rows, some with ties."""
+    from transformers.generation.logits_process import LogitsProcessorList, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+
+    logits = torch.randn(4, 23, generator=g, dtype=torch.float64) * 2
+    logits[1] = (logits[1] * 2).round() / 2  # ties between candidates
+    logits[2, :5] = logits[2].max()  # a tie at the top
+    io = {"logits": logits.float()}
+    for i, (t, k, p) in enumerate(WARPS):
+        warpers = LogitsProcessorList()
+        if t != 1.0:
+            warpers.append(TemperatureLogitsWarper(t))
+        if k != 0:
+            warpers.append(TopKLogitsWarper(top_k=k))
+        if p < 1.0:
+            warpers.append(TopPLogitsWarper(top_p=p))
+        io[f"warped_{i}"] = warpers(None, logits.float().double()).float()
+        io[f"setting_{i}"] = torch.tensor([t, k, p], dtype=torch.float32)
+    save_file(io, os.path.join(OUT, "sampling.io.safetensors"), {"computed_in": "float64", "transformers": transformers.__version__})
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    sampling(torch.Generator().manual_seed(999))
     for i, make in enumerate([vit_classifier, vit_model, bert_classifier, bert_model, gpt2_lm, gpt2_model]):
         # transformers initialises weights from torch's global generator: seed it too, so the fixtures are regenerable.
         torch.manual_seed(2000 + i)
