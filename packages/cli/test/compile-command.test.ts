@@ -238,9 +238,9 @@ describe('compile arguments', () => {
     expect(() => parseCompileArgs(['m.ts', '-o'])).toThrow("option '-o' needs a value");
     expect(() => parseCompileArgs(['m.ts', '--json=yes'])).toThrow("option '--json' takes no value");
     expect(() => parseCompileArgs(['m.ts', '--name', 'a', '--name', 'b'])).toThrow("option '--name' is given twice");
-    expect(() => parseCompileArgs([])).toThrow('expected one model (FILE.ts, FILE.tir or --config C.json), got none');
-    expect(() => parseCompileArgs(['a.ts', 'b.ts'])).toThrow('expected one model (FILE.ts, FILE.tir or --config C.json), got a.ts b.ts');
-    expect(() => parseCompileArgs(['m.py'])).toThrow('m.py: expected a model FILE.ts, FILE.tir or --config C.json');
+    expect(() => parseCompileArgs([])).toThrow('expected one model (FILE.ts, FILE.tir, --config C.json or --model DIR), got none');
+    expect(() => parseCompileArgs(['a.ts', 'b.ts'])).toThrow('expected one model (FILE.ts, FILE.tir, --config C.json or --model DIR), got a.ts b.ts');
+    expect(() => parseCompileArgs(['m.py'])).toThrow('m.py: expected a model FILE.ts, FILE.tir, --config C.json or --model DIR');
   });
   it('names the program after the file', () => {
     expect(programNameFor('examples/tiny-encoder.ts')).toBe('tiny_encoder');
