@@ -151,6 +151,25 @@ describe('Hugging Face checkpoints', () => {
     expect(Object.keys(bindHfCheckpoint(head, unprefixed))).toContain('transformer.wte.weight');
   });
 
+  it("accepts ViT's transformers 5 module names (a state_dict taken from the module, not save_pretrained's)", () => {
+    const dir = join(HF_FIXTURES, 'vit-classifier-10tok-5head');
+    const v5 = (n: string) =>
+      n
+        .replace(/encoder\.layer\.(\d+)\.attention\.attention\.(query|key|value)\./, (_, i: string, p: string) => `layers.${i}.attention.${p[0]}_proj.`)
+        .replace(/encoder\.layer\.(\d+)\.attention\.output\.dense\./, 'layers.$1.attention.o_proj.')
+        .replace(/encoder\.layer\.(\d+)\.intermediate\.dense\./, 'layers.$1.mlp.fc1.')
+        .replace(/encoder\.layer\.(\d+)\.output\.dense\./, 'layers.$1.mlp.fc2.')
+        .replace(/encoder\.layer\.(\d+)\.layernorm_/, 'layers.$1.layernorm_');
+    const saved = tensorsOf(dir);
+    const renamed = new Map([...saved].map(([n, t]) => [v5(n), t]));
+    expect([...renamed.keys()]).toContain('vit.layers.1.attention.k_proj.weight');
+    expect([...renamed.keys()]).toContain('vit.layers.0.mlp.fc2.bias');
+    const model = buildHfModel(parseHfConfig(configOf(dir)));
+    const weights = bindHfCheckpoint(model, renamed);
+    expect(weights['vit.encoder.layer.1.attention.attention.key.weight']).toBe(saved.get('vit.encoder.layer.1.attention.attention.key.weight')!.data);
+    expect(Object.keys(weights).length).toBe(saved.size);
+  });
+
   it('an untied GPT-2 needs its own lm_head.weight', async () => {
     const dir = copyOf('gpt2-lm-tied-61vocab', 'untied');
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...configOf(dir), tie_word_embeddings: false }));
