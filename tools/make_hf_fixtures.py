@@ -48,13 +48,15 @@ def perturb(model, g):
             p.add_(torch.randn(p.shape, generator=g) * scale)
 
 
-def save(name, model, io, shard=None):
+def save(name, model, io, meta=None, shard=None):
     """save_pretrained into OUT/NAME (a tiny max_shard_size makes shards), and the inputs/outputs beside it."""
     folder = os.path.join(OUT, name)
     shutil.rmtree(folder, ignore_errors=True)
     kwargs = {"max_shard_size": shard} if shard else {}
     model.float().save_pretrained(folder, **kwargs)
-    meta = {"computed_in": "float64", "torch": torch.__version__, "transformers": transformers.__version__}
+    if meta is not None:
+        meta.pop("tokenizer").save_pretrained(folder)
+    meta = {**(meta or {}), "computed_in": "float64", "torch": torch.__version__, "transformers": transformers.__version__}
     save_file({k: v.contiguous() for k, v in io.items()}, os.path.join(OUT, name + ".io.safetensors"), meta)
 
 
@@ -121,6 +123,24 @@ def bert_model(g):
     save("bert-model-relu-sharded", m, io, shard="4KB")
 
 
+WORDS = "the a cat dog sat on mat and ran far to see sun moon star sky red blue old new big small one two three four five six seven eight nine ten up down in out over under near by with from but or not yes no hi ok go come went is was be are".split()
+
+
+def word_tokenizer(vocab, name, generated):
+    """A word-level tokenizer of `vocab` words saved beside the model (tokenizer.json, as transformers writes it),
+    and transformers' decoding of each generated row, kept in the fixture's metadata."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, decoders
+    from transformers import PreTrainedTokenizerFast
+
+    words = (WORDS + [f"w{i}" for i in range(vocab)])[: vocab - 1] + ["<|endoftext|>"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<|endoftext|>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok.decoder = decoders.WordPiece(prefix="##")
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>")
+    texts = {f"text_{r}": fast.decode(row.tolist()) for r, row in enumerate(generated)}
+    return {"tokenizer": fast, **texts}
+
+
 def greedy_margin(m, generated):
     """The smallest gap between the best and second-best logit along the greedy path (near-ties would make argmax fragile)."""
     with torch.no_grad():
@@ -147,7 +167,7 @@ def gpt2_lm(g):
             break
     else:
         raise RuntimeError("no draw without a near-tie on the greedy path")
-    save("gpt2-lm-tied-61vocab", m, {"input_ids": ids, "logits": f32(logits), "prompt": prompt, "generated": generated})
+    save("gpt2-lm-tied-61vocab", m, {"input_ids": ids, "logits": f32(logits), "prompt": prompt, "generated": generated}, word_tokenizer(61, "gpt2-lm-tied-61vocab", generated))
 
 
 def gpt2_model(g):

@@ -7,7 +7,9 @@
  * default 0: Tessera's own, so the same seed gives the same tokens here on
  * every backend, but never torch's). Input `input_ids` [B, P] (I64 or
  * I32); output `generated` I64 [B, P + N]. The new token ids are streamed
- * to stdout as they are chosen, one line per step (every row's token).
+ * to stdout as they are chosen, one line per step (every row's token), with
+ * their text when the folder has a tokenizer.json (hf-tokenizer.ts), and
+ * each row's whole text at the end.
  */
 import { TesseraError, formatShape } from '@tessera/ir';
 import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
@@ -16,6 +18,7 @@ import type { BackendName } from '@tessera/compiler';
 import { backendFlag, parseCommandArgs, positiveFlag, required } from './args.ts';
 import { UsageError } from './command.ts';
 import { hfActivations, hfFolderInputs, loadHfModel } from './hf-model.ts';
+import { readHfDecoder } from './hf-tokenizer.ts';
 import { refuseInputAsOutput } from './outputs.ts';
 import { progressBar, tokenTensor } from './commands/run.ts';
 
@@ -31,7 +34,9 @@ export const HF_GENERATE_HELP = `  --model DIR: a Hugging Face GPT-2 folder (GPT
   with pad_token_id (eos_token_id when there is none); when every row has ended,
   the remaining columns are that pad id. Each new token goes through one decoding
   step over a key/value cache (the prompt too, one position at a time); the
-  tokens chosen are printed as they come, one line per step.
+  tokens chosen are printed as they come, one line per step, with their text
+  when the folder has a tokenizer.json (read by @huggingface/tokenizers), and
+  then each row's text.
 
   --do-sample         sample instead: logits / temperature, then top-k, then top-p
                       (transformers' warpers, in its order), then one draw
@@ -105,7 +110,11 @@ export async function generateHf(args: readonly string[]): Promise<number> {
   const c = m.model.config;
   const prompt = tokenTensor(o.inputs, 'input_ids', tensors.get('input_ids')!, c.vocab_size, 'vocab_size');
   const batch = Math.min(o.batchSize ?? prompt.rows, prompt.rows);
-  const onToken = (step: number, tokens: Int32Array) => process.stdout.write(`token ${step + 1}: ${Array.from(tokens).join(' ')}\n`);
+  const decode = await readHfDecoder(o.dir, (message) => process.stderr.write(`tessera generate: note: ${message}\n`));
+  const onToken = (step: number, tokens: Int32Array) => {
+    const text = decode ? `  ${Array.from(tokens, (t) => JSON.stringify(decode([t]))).join(' ')}` : '';
+    process.stdout.write(`token ${step + 1}: ${Array.from(tokens).join(' ')}${text}\n`);
+  };
   const g = await compileGpt2Generator(m.model, m.weights, { backend: o.backend, batch, promptLen: prompt.len, maxNewTokens: o.maxNew, onToken, ...(o.sampling ? { sampling: o.sampling } : {}) });
   let generated: Int32Array;
   try {
@@ -117,5 +126,6 @@ export async function generateHf(args: readonly string[]): Promise<number> {
   const mode = o.sampling ? `sample (temperature ${o.sampling.temperature}, top_k ${o.sampling.topK}, top_p ${o.sampling.topP}, seed ${o.sampling.seed})` : 'greedy';
   await writeSafetensorsFile(o.out, { generated: { dtype: 'I64', shape, data: BigInt64Array.from(generated, (t) => BigInt(t)) } }, { format: 'tessera', model: c.architecture, backend: o.backend, decoding: mode });
   process.stdout.write(`generated: i64${formatShape(shape)} (${mode})\n`);
+  if (decode) for (let r = 0; r < prompt.rows; r++) process.stdout.write(`text ${r}: ${decode(Array.from(generated.subarray(r * shape[1]!, (r + 1) * shape[1]!)))}\n`);
   return 0;
 }

@@ -117,6 +117,11 @@ describe('tessera generate --model DIR', () => {
     expect(Array.from(written.data as BigInt64Array)).toEqual(Array.from(expected.data as BigInt64Array));
     expect(r.out.split('\n').filter((l) => l.startsWith('token ')).length).toBe(n);
     expect(r.out).toMatch(/generated: i64\[3,13\] \(greedy\)/);
+    // The folder has a tokenizer.json: each row's text is transformers' tokenizer.decode of its tokens.
+    const { metadata } = readSafetensors(readFileSync(join(HF, `${name}.io.safetensors`)));
+    const texts = r.out.split('\n').filter((l) => l.startsWith('text '));
+    expect(texts).toEqual([0, 1, 2].map((i) => `text ${i}: ${metadata[`text_${i}`]!}`));
+    expect(r.out).toMatch(/^token 1: (\d+ ){3} "\w+" "\w+" "\w+"$/m);
   });
 
   it('samples reproducibly for a seed, and checks the sampling flags', async () => {
