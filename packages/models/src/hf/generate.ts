@@ -11,14 +11,13 @@
  * and generation stops when every row has ended; the columns not generated
  * are filled with that pad id, so the output is always [B, prompt + N].
  */
-import type { Tensor } from '@tessera/frontend';
 import { type Program, TesseraError } from '@tessera/ir';
 import { type BackendName, compile } from '@tessera/compiler';
 import { type Progress, argmax, batchRows, forEachBatch, weightsFor } from '../batching.ts';
 import type { Weights } from '../checkpoint.ts';
 import { traceEntry } from '../entry.ts';
 import { MAX_NEW_TOKENS, checkCacheSize, writeCacheRow } from '../transformer/generate.ts';
-import { cacheNames } from '../transformer/programs.ts';
+import { cacheNames, stepOutputs } from '../transformer/programs.ts';
 import type { HfGpt2LMHeadModel } from './gpt2.ts';
 import { type SamplingOptions, SeededRandom, checkSampling, drawToken, warpLogits } from './sampling.ts';
 
@@ -64,12 +63,7 @@ export function traceGpt2Step(model: HfGpt2LMHeadModel, batch: number, capacity:
     (token, pos, ...kv) => {
       const caches = Array.from({ length: c.n_layer }, (_, i) => ({ k: kv[2 * i]!, v: kv[2 * i + 1]! }));
       const r = model.decodeStep(token!, pos!, caches);
-      const out: Record<string, Tensor> = { logits: r.logits };
-      r.kv.forEach((x, i) => {
-        out[cacheNames(i).newK] = x.k;
-        out[cacheNames(i).newV] = x.v;
-      });
-      return out;
+      return stepOutputs(r.logits, r.kv);
     },
     specs,
     'gpt2_decode_step',
