@@ -3,7 +3,8 @@
  * Transformer written in the DSL, their configs (JSON, PyTorch's names),
  * checkpoint binding (state_dicts saved as safetensors, torchvision's or
  * timm's ViT names), batched runners and greedy generation with a
- * key/value cache. It imports no Node built-in, so it bundles for a browser;
+ * key/value cache; Hugging Face's ViT, BERT and GPT-2 (transformers' names,
+ * built from config.json) and GPT-2 generation, greedy or sampled. It imports no Node built-in, so it bundles for a browser;
  * reading configs, checkpoints and data sets from files is `@tessera/models/node`.
  */
 export { type ModelConfig, ConfigError, parseModelConfig, parseModelConfigText } from './config.ts';
