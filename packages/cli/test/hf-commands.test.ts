@@ -78,7 +78,16 @@ describe('tessera run --model DIR', () => {
   });
 });
 
-describe('tessera compile and compare --model DIR', () => {
+describe('tessera compile, compare and bench --model DIR', () => {
+  it("times a folder's model on seeded weights", async () => {
+    const r = await tessera('bench', '--model', join(HF, 'gpt2-model-relu-invscale'), '--runs', '1', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ backend: 'cpu', runs: 1 });
+    const w = await tessera('bench', '--model', join(HF, 'gpt2-model-relu-invscale'), '--weights', join(HF, 'gpt2-model-relu-invscale', 'model.safetensors'));
+    expect(w.code).toBe(2);
+    expect(w.err).toMatch(/--weights: bench --model times the folder's config on seeded weights/);
+  });
+
   it('compiles GPT-2 at the shape --input gives, and refuses a sequence longer than n_positions', async () => {
     const dir = join(HF, 'gpt2-lm-tied-61vocab');
     const r = await tessera('compile', '--model', dir, '--input', 'input_ids=i64[2,5]', '--emit', 'ir');
