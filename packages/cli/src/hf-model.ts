@@ -8,19 +8,15 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Program, type SafetensorsFile, type SafetensorsTensor, TesseraError, formatShape } from '@tessera/ir';
-import { type HfConfig, type HfShape, buildHfModel, maxPositions, traceHf } from '@tessera/models';
-import { type LoadedHfModel, loadHfFolder, readHfConfig } from '@tessera/models/node';
+import { type Program, type RefTensor, type SafetensorsFile, type SafetensorsTensor, TesseraError, formatShape, toHost } from '@tessera/ir';
 import { readSafetensorsFile } from '@tessera/ir/node';
-import { type RefTensor, toHost } from '@tessera/ir';
+import { type HfConfig, type HfShape, buildHfModel, hfInputNames, maxPositions, traceHf } from '@tessera/models';
+import { type LoadedHfModel, loadHfFolder, readHfConfig } from '@tessera/models/node';
 import type { TensorData } from '@tessera/kernel';
 import { bindInputs, runProgramToFile } from './commands/eval.ts';
 import type { CommandInput } from './outputs.ts';
 import type { Timings } from './timings.ts';
 import type { InputOverride } from './trace-config.ts';
-
-/** The input names of each model type. */
-const INPUTS = { vit: ['pixel_values'], bert: ['input_ids', 'attention_mask', 'token_type_ids'], gpt2: ['input_ids'] } as const;
 
 /** BERT inputs transformers fills when they are not given: attention_mask all ones, token_type_ids all zeros. */
 const BERT_DEFAULTS: Readonly<Record<string, bigint>> = { attention_mask: 1n, token_type_ids: 0n };
@@ -52,7 +48,7 @@ export function hfFolderInputs(dir: string): CommandInput[] {
 
 /** The traced shape `--input` flags give (the other inputs take the same batch and length), or the defaults. */
 function shapeFromOverrides(config: HfConfig, inputs: Readonly<Record<string, InputOverride>>): HfShape {
-  const names: readonly string[] = INPUTS[config.model_type];
+  const names = hfInputNames(config);
   let shape: HfShape | undefined;
   for (const [name, o] of Object.entries(inputs)) {
     if (!names.includes(name)) throw new TesseraError(`--input ${name}: a ${config.architecture} takes ${names.join(', ')}`);
@@ -90,7 +86,7 @@ export async function hfProgram(dir: string, inputs: Readonly<Record<string, Inp
  * BERT's attention_mask and token_type_ids default as in transformers.
  */
 export function hfActivations(m: LoadedHfModel, file: SafetensorsFile, path: string): { shape: HfShape; tensors: Map<string, SafetensorsTensor> } {
-  const names: readonly string[] = INPUTS[m.config.model_type];
+  const names = hfInputNames(m.config);
   const extra = [...file.tensors.keys()].filter((n) => !names.includes(n));
   if (extra.length) throw new TesseraError(`${path}: unexpected ${extra.map((n) => `'${n}'`).join(', ')} (a ${m.config.architecture} takes ${names.map((n) => `'${n}'`).join(', ')})`);
   const main = names[0]!;

@@ -27,7 +27,7 @@ export { type Generator, type GeneratorOptions, MAX_NEW_TOKENS, compileGenerator
 export { type ImageSet, FASHION_MNIST_LABELS, parseIdx, pixelValues } from './data/fashion-mnist.ts';
 export { type HfConfig, type HfVitConfig, type HfBertConfig, type HfGpt2Config, HF_ARCHITECTURES, parseHfConfig, parseHfConfigText } from './hf/config.ts';
 export { type HfActivation, HF_ACTIVATIONS, applyActivation } from './hf/activation.ts';
-export { type HfModel, type HfShape, buildHfModel, hfInputSpecs, maxPositions, traceHf } from './hf/build.ts';
+export { type HfModel, type HfShape, buildHfModel, hfInputNames, hfInputSpecs, maxPositions, traceHf } from './hf/build.ts';
 export { bindHfCheckpoint } from './hf/checkpoint.ts';
 export { HfVitModel, HfVitForImageClassification } from './hf/vit.ts';
 export { HfBertModel, HfBertForSequenceClassification } from './hf/bert.ts';

@@ -9,9 +9,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { enableRelaxedSimd, compile } from '@tessera/compiler';
-import { HfGpt2LMHeadModel, compileGpt2Generator, traceHf, weightsFor } from '../src/index.ts';
+import { HfGpt2LMHeadModel, compileGpt2Generator, hfInputNames, traceHf, weightsFor } from '../src/index.ts';
 import { loadHfFolder } from '../src/node.ts';
-import { HF_FIXTURES, HF_INPUTS, hfFixtureIo, hfFixtureNames, hfShapeOf } from './hf-support.ts';
+import { HF_FIXTURES, hfFixtureIo, hfFixtureNames, hfShapeOf } from './hf-support.ts';
 import { comparePyTorch, int32, longestReduction, testBackends, worstByBackend } from './support.ts';
 
 enableRelaxedSimd();
@@ -35,7 +35,7 @@ describe('Hugging Face fixtures', () => {
         const m = await loadHfFolder(join(HF_FIXTURES, name));
         const io = hfFixtureIo(name);
         const program = traceHf(m.model, hfShapeOf(io));
-        const inputs = Object.fromEntries(HF_INPUTS[m.config.model_type].map((n) => [n, m.config.model_type === 'vit' ? io.get(n)!.data : int32(io.get(n)!)]));
+        const inputs = Object.fromEntries(hfInputNames(m.config).map((n) => [n, m.config.model_type === 'vit' ? io.get(n)!.data : int32(io.get(n)!)]));
         const exe = await compile(program, { backend, weights: weightsFor(program, m.weights) });
         const out = await exe.run(inputs);
         exe.dispose();

@@ -21,9 +21,6 @@ export function hfFixtureIo(name: string): Map<string, SafetensorsTensor> {
   return readSafetensors(readFileSync(path), path).tensors;
 }
 
-/** The input names of each model type, in the traced program's order. */
-export const HF_INPUTS = { vit: ['pixel_values'], bert: ['input_ids', 'attention_mask', 'token_type_ids'], gpt2: ['input_ids'] } as const;
-
 /** The traced shape a fixture's inputs have. */
 export function hfShapeOf(io: ReadonlyMap<string, SafetensorsTensor>): HfShape {
   const first = io.get('pixel_values') ?? io.get('input_ids')!;

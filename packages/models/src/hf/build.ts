@@ -52,6 +52,11 @@ export function hfInputSpecs(config: HfConfig, shape: HfShape): Record<string, s
   return { input_ids: `i32[${b},${t}]` };
 }
 
+/** The input names of a config's model, in the program's order (transformers' names). */
+export function hfInputNames(config: HfConfig): string[] {
+  return Object.keys(hfInputSpecs(config, { batch: 1, seqLen: 1 }));
+}
+
 /** Traces a Hugging Face model for `shape`: inputs and outputs with transformers' names. */
 export function traceHf(model: HfModel, shape: HfShape): Program {
   return trace(model, hfInputSpecs(model.config, shape), { name: model.config.architecture });
