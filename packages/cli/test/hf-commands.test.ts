@@ -133,14 +133,15 @@ describe('tessera generate --model DIR', () => {
     expect(r.out).toMatch(/^token 1: (\d+ ){3} "\w+" "\w+" "\w+"$/m);
   });
 
-  it('samples reproducibly for a seed, and checks the sampling flags', async () => {
-    const run = async (seed: string) => {
+  it('samples reproducibly for a seed, whatever the batch size, and checks the sampling flags', async () => {
+    const run = async (seed: string, ...more: string[]) => {
       const out = join(tmp, `sampled-${seed}.safetensors`);
-      const r = await tessera('generate', '--model', join(HF, name), '--inputs', prompt(), '--max-new-tokens', '6', '--out', out, '--do-sample', '--top-k', '8', '--top-p', '0.9', '--temperature', '1.5', '--seed', seed);
+      const r = await tessera('generate', '--model', join(HF, name), '--inputs', prompt(), '--max-new-tokens', '6', '--out', out, '--do-sample', '--top-k', '8', '--top-p', '0.9', '--temperature', '1.5', '--seed', seed, ...more);
       expect(r.code).toBe(0);
       return Array.from((await readSafetensorsFile(out)).tensors.get('generated')!.data as BigInt64Array);
     };
-    const [a, b, c] = [await run('5'), await run('5'), await run('6')];
+    const [a, b, c] = [await run('5'), await run('5', '--batch-size', '2'), await run('6')];
+    // The same tokens however the rows are batched (the last batch of 2 is padded with a repeated row).
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
     const bad = await tessera('generate', '--model', join(HF, name), '--inputs', prompt(), '--max-new-tokens', '2', '--out', join(tmp, 'y.safetensors'), '--top-k', '3');

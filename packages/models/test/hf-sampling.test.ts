@@ -80,6 +80,12 @@ describe('drawing a token', () => {
     };
     expect(draw(7, 50)).toEqual(draw(7, 50));
     expect(draw(7, 50)).not.toEqual(draw(8, 50));
+    const row = (stream: number) => {
+      const g = new SeededRandom(7, stream);
+      return Array.from({ length: 50 }, () => g.next());
+    };
+    expect(row(0)).toEqual(draw(7, 50));
+    expect(row(1)).not.toEqual(row(0));
     const xs = draw(1, 20000);
     expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
     const buckets = new Array<number>(10).fill(0);

@@ -92,16 +92,16 @@ export async function compileGpt2Generator(model: HfGpt2LMHeadModel, weights: We
   const rows = b * c.n_head;
   const width = p + n;
   const pad = padId(c);
-  const random = opts.sampling ? new SeededRandom(opts.sampling.seed) : undefined;
 
-  /** The next token of row r from its logits. */
-  const choose = (logits: Float32Array, r: number): number => {
-    const row = logits.subarray(r * c.vocab_size, (r + 1) * c.vocab_size);
-    return opts.sampling ? drawToken(warpLogits(row, opts.sampling), random!.next()) : argmax(row, 0, c.vocab_size);
-  };
-
-  /** Generates one batch of exactly b prompt rows. */
-  const generateBatch = async (prompts: Int32Array): Promise<Int32Array> => {
+  /** Generates one batch of exactly b prompt rows, the first of them row `first` of all. */
+  const generateBatch = async (prompts: Int32Array, first: number): Promise<Int32Array> => {
+    // One stream per row, from the seed and the row's index: a row's tokens do not depend on how rows are batched.
+    const random = Array.from({ length: b }, (_, r) => (opts.sampling ? new SeededRandom(opts.sampling.seed, first + r) : undefined));
+    /** The next token of row r from its logits. */
+    const choose = (logits: Float32Array, r: number): number => {
+      const row = logits.subarray(r * c.vocab_size, (r + 1) * c.vocab_size);
+      return opts.sampling ? drawToken(warpLogits(row, opts.sampling), random[r]!.next()) : argmax(row, 0, c.vocab_size);
+    };
     const caches: Record<string, Float32Array> = {};
     for (let i = 0; i < c.n_layer; i++) {
       caches[cacheNames(i).cacheK] = new Float32Array(rows * capacity * hd);
@@ -142,7 +142,7 @@ export async function compileGpt2Generator(model: HfGpt2LMHeadModel, weights: We
         count,
         b,
         async (start, k) => {
-          out.set((await generateBatch(batchRows(prompts, p, start, k, b))).subarray(0, k * width), start * width);
+          out.set((await generateBatch(batchRows(prompts, p, start, k, b), start)).subarray(0, k * width), start * width);
         },
         progress,
       );

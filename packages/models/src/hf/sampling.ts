@@ -7,8 +7,8 @@
  * their softmax.
  *
  * The draw uses Tessera's own seeded generator (xoshiro128**, seeded
- * through splitmix32): the same seed gives the same tokens on every run and
- * backend, but it cannot reproduce torch.multinomial's stream, so sampled
+ * through splitmix32, one stream per row): the same seed gives the same
+ * tokens on every run and backend, however the rows are batched, but it cannot reproduce torch.multinomial's stream, so sampled
  * tokens never equal PyTorch's for the same seed. What does match
  * transformers is the distribution drawn from (the filters below, tested
  * directly).
@@ -88,13 +88,13 @@ export function drawToken(scores: ArrayLike<number>, u: number): number {
   return last;
 }
 
-/** xoshiro128**: a seeded uniform generator in [0, 1) (53 bits from two draws). */
+/** xoshiro128**: a seeded uniform generator in [0, 1) (53 bits from two draws); `stream` picks one of many per seed (a row). */
 export class SeededRandom {
   private readonly s: Uint32Array;
 
-  constructor(seed: number) {
-    // splitmix32 fills the state so that nearby seeds give unrelated streams.
-    let x = seed >>> 0;
+  constructor(seed: number, stream = 0) {
+    // splitmix32 fills the state so that nearby seeds (and streams) give unrelated streams.
+    let x = (seed ^ Math.imul(stream, 0x85ebca6b)) >>> 0;
     this.s = new Uint32Array(4);
     for (let i = 0; i < 4; i++) {
       x = (x + 0x9e3779b9) >>> 0;
