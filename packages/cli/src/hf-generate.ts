@@ -43,8 +43,9 @@ export const HF_GENERATE_HELP = `  --model DIR: a Hugging Face GPT-2 folder (GPT
   --temperature T     default 1
   --top-k K           keep the K largest logits (ties kept); 0 keeps all; default 50
   --top-p P           keep the most likely tokens up to probability P; default 1
-  --seed S            seed of Tessera's generator (xoshiro128**), default 0: the same
-                      seed gives the same tokens on every backend, never torch's`;
+  --seed S            seed of Tessera's generator (xoshiro128**, one stream per row),
+                      default 0: the same seed gives the same tokens on every backend
+                      and batch size, never torch's`;
 
 /** Whether a generate command line names a Hugging Face folder (--model) rather than a --config. */
 export function isHfGenerate(args: readonly string[]): boolean {
