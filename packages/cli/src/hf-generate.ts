@@ -32,8 +32,8 @@ export const HF_GENERATE_HELP = `  --model DIR: a Hugging Face GPT-2 folder (GPT
   generate: input input_ids [B, P] (I64 or I32, every row P tokens), output
   generated I64 [B, P + N]. Greedy by default. After eos_token_id a row continues
   with pad_token_id (eos_token_id when there is none); when every row has ended,
-  the remaining columns are that pad id. Each new token goes through one decoding
-  step over a key/value cache (the prompt too, one position at a time); the
+  the remaining columns are that pad id. The prompt runs once (filling the
+  key/value caches), then each new token is one decoding step over them; the
   tokens chosen are printed as they come, one line per step, with their text
   when the folder has a tokenizer.json (read by @huggingface/tokenizers), and
   then each row's text.

@@ -32,7 +32,7 @@ export { bindHfCheckpoint } from './hf/checkpoint.ts';
 export { HfVitModel, HfVitForImageClassification } from './hf/vit.ts';
 export { HfBertModel, HfBertForSequenceClassification } from './hf/bert.ts';
 export { HfGpt2Model, HfGpt2LMHeadModel } from './hf/gpt2.ts';
-export { type Gpt2Generator, type Gpt2GeneratorOptions, compileGpt2Generator, traceGpt2Step } from './hf/generate.ts';
+export { type Gpt2Generator, type Gpt2GeneratorOptions, compileGpt2Generator, traceGpt2Prefill, traceGpt2Step } from './hf/generate.ts';
 export { type SamplingOptions, SAMPLING_DEFAULTS, SeededRandom, checkSampling, drawToken, softmax, warpLogits } from './hf/sampling.ts';
 export { type CachedKeyValues, attendWithCache } from './blocks/attention.ts';
 export { type CacheShape, checkCacheSize } from './transformer/generate.ts';

@@ -1,10 +1,10 @@
 /**
  * GPT-2 generation as transformers' `generate` does it (greedy by default,
  * or sampling), with a key/value cache as the encoder-decoder's generator
- * has: one compiled decoding-step program, whose new key/value rows the
- * loop writes in place into fixed-capacity caches (writeCacheRow). The
- * prompt goes through the same step program one position at a time, so
- * one program serves the prompt and the new tokens.
+ * has: the prompt runs once through a prefill program (as the encoder does
+ * there), whose keys and values fill the first rows of fixed-capacity
+ * caches; then one compiled decoding-step program per new token, whose new
+ * key/value rows the loop writes in place (writeCacheRow).
  *
  * End of sequence as transformers: when the config has an eos_token_id, a
  * row that emits it continues with pad_token_id (eos when there is none),
@@ -37,7 +37,8 @@ export interface Gpt2GeneratorOptions {
 
 /** A compiled GPT-2 generator. */
 export interface Gpt2Generator {
-  readonly program: Program;
+  /** The prefill and the decoding-step programs. */
+  readonly programs: readonly Program[];
   /** Token ids [N, promptLen + maxNewTokens] of prompts [N, promptLen] (N any positive count). */
   generate(prompts: Int32Array, progress?: Progress): Promise<Int32Array>;
   dispose(): void;
@@ -70,6 +71,28 @@ export function traceGpt2Step(model: HfGpt2LMHeadModel, batch: number, capacity:
   );
 }
 
+/**
+ * The prompt through GPT2LMHeadModel at once: input input_ids i32 [B, P];
+ * outputs logits [B, vocab] of the token after it and k_new_i/v_new_i
+ * [B, H, P, hd], the keys and values of positions 0..P-1 for the caches.
+ */
+export function traceGpt2Prefill(model: HfGpt2LMHeadModel, batch: number, promptLen: number): Program {
+  return traceEntry(
+    model,
+    (ids) => {
+      const r = model.prefill(ids!);
+      return stepOutputs(r.logits, r.kv);
+    },
+    { input_ids: `i32[${batch},${promptLen}]` },
+    'gpt2_prefill',
+  );
+}
+
+/** Copies rows [count, length, hd] (keys or values of positions 0..length-1) into a cache [count, capacity, hd]. */
+function writeCachePrefix(cache: Float32Array, rows: Float32Array, count: number, capacity: number, hd: number, length: number): void {
+  for (let r = 0; r < count; r++) cache.set(rows.subarray(r * length * hd, (r + 1) * length * hd), r * capacity * hd);
+}
+
 /** The pad id transformers continues an ended row with: pad_token_id, else eos_token_id. */
 function padId(c: HfGpt2LMHeadModel['config']): number {
   return c.pad_token_id ?? c.eos_token_id ?? 0;
@@ -86,8 +109,8 @@ export async function compileGpt2Generator(model: HfGpt2LMHeadModel, weights: We
   if (capacity > c.n_positions) throw new TesseraError(`a prompt of ${p} tokens and ${n} new tokens need ${capacity} positions, more than the config's "n_positions" (${c.n_positions})`);
   checkCacheSize({ layers: c.n_layer, what: 'blocks', width: c.n_embd, widthName: 'n_embd' }, b, n, capacity);
   if (opts.sampling) checkSampling(opts.sampling);
-  const program = traceGpt2Step(model, b, capacity);
-  const step = await compile(program, { backend: opts.backend, weights: weightsFor(program, weights) });
+  const programs = [traceGpt2Prefill(model, b, p), traceGpt2Step(model, b, capacity)] as const;
+  const [prefill, step] = await Promise.all(programs.map((program) => compile(program, { backend: opts.backend, weights: weightsFor(program, weights) })));
   const hd = c.n_embd / c.n_head;
   const rows = b * c.n_head;
   const width = p + n;
@@ -110,16 +133,14 @@ export async function compileGpt2Generator(model: HfGpt2LMHeadModel, weights: We
     const out = new Int32Array(b * width).fill(pad);
     for (let r = 0; r < b; r++) out.set(prompts.subarray(r * p, (r + 1) * p), r * width);
     const unfinished = new Uint8Array(b).fill(1);
-    const token = new Int32Array(b);
-    for (let pos = 0; pos < capacity; pos++) {
-      for (let r = 0; r < b; r++) token[r] = out[r * width + pos]!;
-      const res = await step.run({ ...caches, token, pos: Int32Array.of(pos) });
-      for (let i = 0; i < c.n_layer; i++) {
-        const names = cacheNames(i);
-        writeCacheRow(caches[names.cacheK]!, res[names.newK]!.data as Float32Array, rows, capacity, hd, pos);
-        writeCacheRow(caches[names.cacheV]!, res[names.newV]!.data as Float32Array, rows, capacity, hd, pos);
-      }
-      if (pos < p - 1) continue;
+    let res = await prefill!.run({ input_ids: prompts });
+    for (let i = 0; i < c.n_layer; i++) {
+      const names = cacheNames(i);
+      writeCachePrefix(caches[names.cacheK]!, res[names.newK]!.data as Float32Array, rows, capacity, hd, p);
+      writeCachePrefix(caches[names.cacheV]!, res[names.newV]!.data as Float32Array, rows, capacity, hd, p);
+    }
+    // res.logits are those of the token at pos + 1; positions up to capacity - 1 are fed back.
+    for (let pos = p - 1; ; pos++) {
       const next = new Int32Array(b);
       for (let r = 0; r < b; r++) {
         next[r] = unfinished[r] ? choose(res.logits!.data as Float32Array, r) : pad;
@@ -127,13 +148,19 @@ export async function compileGpt2Generator(model: HfGpt2LMHeadModel, weights: We
         out[r * width + pos + 1] = next[r]!;
       }
       opts.onToken?.(pos + 1 - p, next);
-      if (c.eos_token_id !== undefined && unfinished.every((u) => !u)) break;
+      if (pos + 1 >= capacity || (c.eos_token_id !== undefined && unfinished.every((u) => !u))) break;
+      res = await step!.run({ ...caches, token: next, pos: Int32Array.of(pos + 1) });
+      for (let i = 0; i < c.n_layer; i++) {
+        const names = cacheNames(i);
+        writeCacheRow(caches[names.cacheK]!, res[names.newK]!.data as Float32Array, rows, capacity, hd, pos + 1);
+        writeCacheRow(caches[names.cacheV]!, res[names.newV]!.data as Float32Array, rows, capacity, hd, pos + 1);
+      }
     }
     return out;
   };
 
   return {
-    program,
+    programs,
     async generate(prompts, progress) {
       const count = prompts.length / p;
       if (!Number.isInteger(count) || count < 1) throw new RangeError(`the prompts have ${prompts.length} tokens, expected a positive multiple of the prompt length ${p}`);
@@ -148,6 +175,9 @@ export async function compileGpt2Generator(model: HfGpt2LMHeadModel, weights: We
       );
       return out;
     },
-    dispose: () => step.dispose(),
+    dispose: () => {
+      prefill!.dispose();
+      step!.dispose();
+    },
   };
 }

@@ -113,11 +113,21 @@ export class HfGpt2Model extends Module {
 
   /** last_hidden_state [B, T, E] of input_ids [B, T], every position attending to itself and those before it. */
   hidden(inputIds: Tensor): Tensor {
+    return this.prefill(inputIds).hidden;
+  }
+
+  /** The hidden states [B, T, E] after ln_f and each block's keys and values [B, H, T, hd] (a prompt's, to fill the caches). */
+  prefill(inputIds: Tensor): { hidden: Tensor; kv: CachedKeyValues[] } {
     const t = inputIds.shape[1]!;
     let x = this.wte.forward(inputIds).add(this.wpe.forward(ops.arange(t)));
     const mask = ops.causalMask(t);
-    for (const block of this.h) x = block.forward(x, (q, k, v, scale) => ops.attention(q, k, v, { mask, scale })).y;
-    return this.ln_f.forward(x);
+    const kv: CachedKeyValues[] = [];
+    for (const block of this.h) {
+      const r = block.forward(x, (q, k, v, scale) => ops.attention(q, k, v, { mask, scale }));
+      x = r.y;
+      kv.push({ k: r.k, v: r.v });
+    }
+    return { hidden: this.ln_f.forward(x), kv };
   }
 
   /** GPT2Model's output. */
@@ -173,6 +183,12 @@ export class HfGpt2LMHeadModel extends Module {
   /** logits [B, T, vocab] of input_ids [B, T]. */
   forward(inputIds: Tensor): Record<string, Tensor> {
     return { logits: this.lm_head.forward(this.transformer.hidden(inputIds)) };
+  }
+
+  /** A prompt through the model (HfGpt2Model.prefill): logits [B, vocab] of the token after it, and each block's keys and values. */
+  prefill(inputIds: Tensor): { logits: Tensor; kv: CachedKeyValues[] } {
+    const r = this.transformer.prefill(inputIds);
+    return { logits: this.lm_head.forward(r.hidden.select(1, inputIds.shape[1]! - 1)), kv: r.kv };
   }
 
   /** One decoding step (HfGpt2Model.decodeStep) with logits [B, vocab] of the next token. */
