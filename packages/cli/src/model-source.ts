@@ -17,9 +17,10 @@ import { loadOnnxModel, modelPathKind } from './onnx-model.ts';
 import { readProgramFile } from './program-file.ts';
 import type { Timings } from './timings.ts';
 import { type InputOverride, parseInputOverride, traceConfig } from './trace-config.ts';
+import { hfProgram } from './hf-model.ts';
 
 /** Where a model comes from. */
-export type ModelSource = { readonly kind: 'file' | 'program' | 'config' | 'onnx'; readonly path: string };
+export type ModelSource = { readonly kind: 'file' | 'program' | 'config' | 'onnx' | 'hf'; readonly path: string };
 
 /** What selects and shapes the model of a command line. */
 export interface ModelArgs {
@@ -31,7 +32,7 @@ export interface ModelArgs {
 }
 
 /** How each source is written on the command line, for messages. */
-const SPELLING: Readonly<Record<ModelSource['kind'], string>> = { file: 'FILE.ts', program: 'FILE.tir', config: '--config C.json', onnx: '--model MODEL.onnx' };
+const SPELLING: Readonly<Record<ModelSource['kind'], string>> = { file: 'FILE.ts', program: 'FILE.tir', config: '--config C.json', onnx: '--model MODEL.onnx', hf: '--model DIR' };
 
 /** The kind of model a positional argument names by its extension, if any. */
 function kindOf(path: string): ModelSource['kind'] | undefined {
@@ -95,7 +96,7 @@ export function configModel(path: string, inputs: Readonly<Record<string, InputO
 
 /** The model's file as a command input (an output that names it is refused). */
 export function modelInput(source: ModelSource): CommandInput {
-  return { what: source.kind === 'file' ? 'model file' : source.kind === 'program' ? 'program file' : source.kind === 'onnx' ? 'ONNX model' : '--config file', path: source.path };
+  return { what: source.kind === 'file' ? 'model file' : source.kind === 'program' ? 'program file' : source.kind === 'onnx' ? 'ONNX model' : source.kind === 'hf' ? '--model folder' : '--config file', path: source.path };
 }
 
 /** An --input type as the DSL takes it: integer inputs given as i64 are i32, as Tessera computes them. */
@@ -122,6 +123,7 @@ export async function loadModelProgram(args: ModelArgs, timings?: Timings, name?
   if (source.kind === 'program') return timings ? timings.time('load', () => readProgramFile(source.path)) : readProgramFile(source.path);
   if (source.kind === 'onnx') return (await loadOnnxModel(source.path, args.inputs, timings)).program;
   if (source.kind === 'config') return timings ? timings.time('trace', () => traceConfig(source.path, args.inputs)) : traceConfig(source.path, args.inputs);
+  if (source.kind === 'hf') return timings ? timings.time('trace', () => hfProgram(source.path, args.inputs)) : hfProgram(source.path, args.inputs);
   const inputs = Object.fromEntries(Object.entries(args.inputs).map(([k, o]) => [k, typeSpec(o)]));
   return withConsoleOnStderr(() =>
     traceModelFile(source.path, {

@@ -13,8 +13,8 @@ import type { TensorData } from '@tessera/kernel';
 import type { InputOverride } from './trace-config.ts';
 import type { Timings } from './timings.ts';
 
-/** What `--model PATH` names: an ONNX file, or a Hugging Face folder (its loader is not here yet). */
-export function modelPathKind(path: string): 'onnx' {
+/** What `--model PATH` names: an ONNX file, or a Hugging Face folder (config.json and model.safetensors). */
+export function modelPathKind(path: string): 'onnx' | 'hf' {
   if (path.toLowerCase().endsWith('.onnx')) return 'onnx';
   let dir = false;
   try {
@@ -22,8 +22,8 @@ export function modelPathKind(path: string): 'onnx' {
   } catch {
     // Neither a file nor a folder: the message below says what --model takes.
   }
-  if (dir) throw new TesseraError(`--model ${path}: Hugging Face model folders are not supported yet (--model takes an ONNX file, model.onnx)`);
-  throw new TesseraError(`--model ${path}: expected an ONNX file (model.onnx)`);
+  if (dir) return 'hf';
+  throw new TesseraError(`--model ${path}: expected an ONNX file (model.onnx) or a Hugging Face model folder (config.json and model.safetensors)`);
 }
 
 /** The --input overrides as importOnnx takes them (dtypes checked against the file's by the importer). */

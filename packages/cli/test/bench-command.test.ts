@@ -80,7 +80,7 @@ describe('tessera bench --json', () => {
 
   it('usage errors exit 2 and name the problem', async () => {
     const cases: [string[], RegExp][] = [
-      [[], /expected one model \(FILE\.ts, FILE\.tir, --config C\.json or --model MODEL\.onnx\), got none/],
+      [[], /expected one model \(FILE\.ts, FILE\.tir, --config C\.json, --model MODEL\.onnx or --model DIR\), got none/],
       [['--config', `${VIT}.json`, '--threads', '0'], /--threads must be a positive integer, got '0'/],
       [['--config', `${VIT}.json`, '--runs', 'x'], /--runs must be a positive integer/],
       [['--config', `${VIT}.json`, '--threads', '1000'], /--threads must be at most 256 \(each thread is a worker with its own copy of the kernels\), got 1000/],

@@ -161,7 +161,7 @@ describe('tessera compare', () => {
   it('rejects bad arguments with the usage (exit 2)', async () => {
     expect(() => parseCompareArgs(['m.ts', '--inputs', 'a', '--random-inputs', '2'])).toThrow(new UsageError('--inputs and --random-inputs exclude each other'));
     expect(() => parseCompareArgs(['m.ts', '--backends', 'cpu,gpu'])).toThrow(/unknown backend 'gpu' in --backends \(known: interp, eval, cpu, webgpu/);
-    expect(() => parseCompareArgs(['m.py'])).toThrow(new UsageError('m.py: expected a model FILE.ts, FILE.tir, --config C.json or --model MODEL.onnx'));
+    expect(() => parseCompareArgs(['m.py'])).toThrow(new UsageError('m.py: expected a model FILE.ts, FILE.tir, --config C.json, --model MODEL.onnx or --model DIR'));
     expect(() => parseCompareArgs(['m.ts', '--random-inputs', '0'])).toThrow(new UsageError("--random-inputs must be an integer >= 1, got '0'"));
     expect(() => parseCompareArgs(['m.ts', '--random-inputs', '1e9'])).toThrow(new UsageError("--random-inputs must be at most 1000, got '1e9'"));
     expect(() => parseCompareArgs(['m.ts', '--frobnicate'])).toThrow(UsageError);

@@ -243,9 +243,9 @@ describe('compile arguments', () => {
     expect(() => parseCompileArgs(['m.ts', '-o'])).toThrow("option '-o' needs a value");
     expect(() => parseCompileArgs(['m.ts', '--json=yes'])).toThrow("option '--json' takes no value");
     expect(() => parseCompileArgs(['m.ts', '--name', 'a', '--name', 'b'])).toThrow("option '--name' is given twice");
-    expect(() => parseCompileArgs([])).toThrow('expected one model (FILE.ts, FILE.tir, --config C.json or --model MODEL.onnx), got none');
-    expect(() => parseCompileArgs(['a.ts', 'b.ts'])).toThrow('expected one model (FILE.ts, FILE.tir, --config C.json or --model MODEL.onnx), got a.ts b.ts');
-    expect(() => parseCompileArgs(['m.py'])).toThrow('m.py: expected a model FILE.ts, FILE.tir, --config C.json or --model MODEL.onnx');
+    expect(() => parseCompileArgs([])).toThrow('expected one model (FILE.ts, FILE.tir, --config C.json, --model MODEL.onnx or --model DIR), got none');
+    expect(() => parseCompileArgs(['a.ts', 'b.ts'])).toThrow('expected one model (FILE.ts, FILE.tir, --config C.json, --model MODEL.onnx or --model DIR), got a.ts b.ts');
+    expect(() => parseCompileArgs(['m.py'])).toThrow('m.py: expected a model FILE.ts, FILE.tir, --config C.json, --model MODEL.onnx or --model DIR');
   });
   it('names the program after the file', () => {
     expect(programNameFor('examples/tiny-encoder.ts')).toBe('tiny_encoder');

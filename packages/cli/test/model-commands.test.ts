@@ -108,8 +108,8 @@ describe('tessera run FILE.ts | FILE.tir', () => {
     await usage([MIXER, '--inputs', inputs, '--out', out, '--batch-size', '2'], '--batch-size applies to --config models');
     await usage([MIXER, '--inputs', inputs], 'missing --out OUT.safetensors');
     await usage(['--config', 'c.json', '--weights', 'w', '--inputs', 'i', '--out', out, '--input', 'src=i64[2,9]'], '--input: a --config model takes its input shapes from the --inputs file');
-    await usage(['m.json', '--out', out], 'm.json: expected a model FILE.ts, FILE.tir, --config C.json or --model MODEL.onnx');
-    await usage([MIXER, inputs, '--out', out], `expected one model (FILE.ts, FILE.tir, --config C.json or --model MODEL.onnx), got ${MIXER} ${inputs}`);
+    await usage(['m.json', '--out', out], 'm.json: expected a model FILE.ts, FILE.tir, --config C.json, --model MODEL.onnx or --model DIR');
+    await usage([MIXER, inputs, '--out', out], `expected one model (FILE.ts, FILE.tir, --config C.json, --model MODEL.onnx or --model DIR), got ${MIXER} ${inputs}`);
     // A model file's out path that names the model is refused before any work.
     const self = await tessera('run', MIXER, '--out', MIXER);
     expect([self.code, self.err]).toEqual([1, `tessera run: --out ${MIXER} is the model file (${MIXER}): refusing to overwrite an input; choose another output path\n`]);

@@ -3,7 +3,8 @@
  * Transformer and the RNN encoder-decoder with attention written in the DSL, their configs (JSON, PyTorch's names),
  * checkpoint binding (state_dicts saved as safetensors, torchvision's or
  * timm's ViT names), batched runners and greedy generation with a
- * key/value cache. It imports no Node built-in, so it bundles for a browser;
+ * key/value cache; Hugging Face's ViT, BERT and GPT-2 (transformers' names,
+ * built from config.json) and GPT-2 generation, greedy or sampled. It imports no Node built-in, so it bundles for a browser;
  * reading configs, checkpoints and data sets from files is `@tessera/models/node`.
  */
 export { type ModelConfig, ConfigError, parseModelConfig, parseModelConfigText } from './config.ts';
@@ -30,3 +31,14 @@ export { Seq2SeqRNN, type RecurrentState, type Encoded, type Seq2SeqRnnOutput } 
 export { ALIGNMENT, RNN_NAMES, type RnnTraceOptions, traceRnnSeq2Seq, traceRnnEncoder, traceRnnDecodeStep } from './rnn/programs.ts';
 export { type RnnGeneratorOptions, compileRnnGenerator } from './rnn/generate.ts';
 export { type ImageSet, FASHION_MNIST_LABELS, parseIdx, pixelValues } from './data/fashion-mnist.ts';
+export { type HfConfig, type HfVitConfig, type HfBertConfig, type HfGpt2Config, HF_ARCHITECTURES, parseHfConfig, parseHfConfigText } from './hf/config.ts';
+export { type HfActivation, HF_ACTIVATIONS, applyActivation } from './hf/activation.ts';
+export { type HfModel, type HfShape, buildHfModel, hfInputNames, hfInputSpecs, maxPositions, traceHf } from './hf/build.ts';
+export { bindHfCheckpoint } from './hf/checkpoint.ts';
+export { HfVitModel, HfVitForImageClassification } from './hf/vit.ts';
+export { HfBertModel, HfBertForSequenceClassification } from './hf/bert.ts';
+export { HfGpt2Model, HfGpt2LMHeadModel } from './hf/gpt2.ts';
+export { type Gpt2Generator, type Gpt2GeneratorOptions, compileGpt2Generator, traceGpt2Prefill, traceGpt2Step } from './hf/generate.ts';
+export { type SamplingOptions, SAMPLING_DEFAULTS, SeededRandom, checkSampling, drawToken, softmax, warpLogits } from './hf/sampling.ts';
+export { type CachedKeyValues, attendWithCache } from './blocks/attention.ts';
+export { type CacheShape, checkCacheSize } from './transformer/generate.ts';

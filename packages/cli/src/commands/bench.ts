@@ -1,5 +1,5 @@
 /**
- * `tessera bench (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
+ * `tessera bench (FILE.ts | FILE.tir | --config C.json | --model DIR) [--weights W.safetensors]
  * [--backend cpu|webgpu] [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]...
  * [--profile] [--trace OUT.json] [--json]`: times one model (the program `tessera compile` traces) and
  * reports the median, min and max latency and the process's peak RSS, for
@@ -36,12 +36,13 @@ import { MODEL_BACKENDS, usageWithBackends } from './run.ts';
 /** Timed runs at most: a typo such as --runs 1000000000 must not run for days. */
 const MAX_RUNS = 10_000;
 
-const USAGE = `usage: tessera bench (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
+const USAGE = `usage: tessera bench (FILE.ts | FILE.tir | MODEL.onnx | --config C.json | --model DIR) [--weights W.safetensors]
                      [--backend ${MODEL_BACKENDS}] [--threads N] [--precision f32|f16] [--runs N]
                      [--input NAME=DTYPE[SHAPE]]... [--profile] [--trace OUT.json] [--json] [--no-typecheck] [--timings]
 
   Times one model (the program tessera compile traces: a model file, an IR
-  program, or a ViT or Transformer config): compiles it, places the weights
+  program, a ViT or Transformer config, or a Hugging Face folder's config.json
+  with --model DIR, on seeded weights): compiles it, places the weights
   once, runs it once to warm up, then times --runs runs on seeded random inputs
   (integer inputs that index a table are drawn in range for it).
 
@@ -127,7 +128,7 @@ const DEFAULT_RUNS = 10;
 /** Parses `bench`'s arguments (`--flag VALUE` or `--flag=VALUE`; `--input` repeats), or throws UsageError. */
 export function parseBenchArgs(args: readonly string[]): BenchOptions {
   const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--backend', '--threads', '--runs', '--trace', '--precision'], booleans: ['--profile', '--json'] }));
-  const model = parseModelArgs(parsed, ['file', 'program', 'config', 'onnx']);
+  const model = parseModelArgs(parsed, ['file', 'program', 'config', 'onnx', 'hf']);
   const values = parsed.values;
   const profile = parsed.booleans.has('--profile');
   const backend = backendFlag(values);
@@ -138,6 +139,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   const trace = values.get('--trace');
   if (trace !== undefined && !profile) throw new UsageError('--trace writes the kernel profile: add --profile');
   const precision = precisionFlag(values, backend);
+  if (weights !== undefined && model.source.kind === 'hf') throw new UsageError('--weights: bench --model times the folder\'s config on seeded weights (latency does not depend on their values)');
   return {
     model,
     ...(weights !== undefined ? { weights } : {}),

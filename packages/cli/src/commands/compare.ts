@@ -1,5 +1,5 @@
 /**
- * `tessera compare (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
+ * `tessera compare (FILE.ts | FILE.tir | --config C.json | --model DIR) [--weights W.safetensors]
  * [--inputs IN.safetensors | --random-inputs N] [--backends LIST] [--json]`:
  * runs a model on every backend and compares each output with the reference
  * interpreter under the tolerance policy; when a backend disagrees, names
@@ -16,14 +16,15 @@ import { parseCommandArgs } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
 import { type ModelArgs, loadModelProgram, parseModelArgs, withModelFlags } from '../model-source.ts';
 import { loadOnnxModel } from '../onnx-model.ts';
-import { withTimings } from '../timings.ts';
+import { type Timings, withTimings } from '../timings.ts';
+import { hfCompareValues } from '../hf-model.ts';
 import { bindInputs } from './eval.ts';
 import { usageWithBackends } from './run.ts';
 
 /** Input sets `--random-inputs` may ask for: each is a run on every backend, so a typo such as 1e9 must not run for days. */
 const MAX_TRIALS = 1000;
 
-const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json | --model MODEL.onnx) [--weights W.safetensors]
+const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json | --model MODEL.onnx | --model DIR) [--weights W.safetensors]
                        [--inputs IN.safetensors | --random-inputs N] [--seed S]
                        [--backends LIST] [--input NAME=DTYPE[SHAPE]]... [--json] [--no-typecheck] [--timings]
 
@@ -40,9 +41,11 @@ const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json | --
 
   MODEL is a model file (FILE.ts: default export and inputs, as for compile),
   a program in the IR text format (FILE.tir), --config C.json (a ViT or
-  Transformer config), or --model MODEL.onnx (an ONNX model, its weights its
-  initializers, its inputs by ONNX name); --input sets the input types of a
-  model file, config or ONNX model.
+  Transformer config), --model MODEL.onnx (an ONNX model, its weights its
+  initializers, its inputs by ONNX name) or --model DIR (a Hugging Face folder:
+  its weights are the folder's, and an --inputs file's shapes set the
+  program's); --input sets the input types of a model file, config, ONNX model
+  or folder.
 
   --weights FILE      the parameters (safetensors); default: drawn, scaled by fan-in
   --inputs FILE       the activations (safetensors; parameters may be here too)
@@ -85,9 +88,10 @@ function intFlag(flag: string, value: string | undefined, fallback: number, min:
 /** Parses `compare`'s arguments, or throws UsageError. */
 export function parseCompareArgs(args: readonly string[]): CompareCliOptions {
   const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--inputs', '--random-inputs', '--seed', '--backends'], booleans: ['--json'] }));
-  const model = parseModelArgs(parsed, ['file', 'program', 'config', 'onnx']);
+  const model = parseModelArgs(parsed, ['file', 'program', 'config', 'onnx', 'hf']);
   const v = parsed.values;
   if (v.has('--inputs') && v.has('--random-inputs')) throw new UsageError('--inputs and --random-inputs exclude each other');
+  if (model.source.kind === 'hf' && v.has('--weights')) throw new UsageError('--weights: a --model folder holds its own weights');
   let backends: string[] | undefined;
   if (v.has('--backends')) {
     backends = v.get('--backends')!.split(',').map((b) => b.trim());
@@ -122,6 +126,14 @@ async function givenValues(p: Program, o: CompareCliOptions): Promise<Record<str
   return Object.fromEntries(Object.entries(values).map(([k, t]) => [k, toHost(t)]));
 }
 
+/** The program of a model file, program or config, and the values its files give. */
+async function programWithGivenValues(o: CompareCliOptions, timings: Timings | undefined): Promise<{ program: Program; given: Record<string, TensorData> }> {
+  const program = await loadModelProgram(o.model, timings);
+  // An ONNX model's weights are its initializers; the files give the rest.
+  const own = o.model.source.kind === 'onnx' ? (await loadOnnxModel(o.model.source.path, o.model.inputs)).weights : {};
+  return { program, given: { ...own, ...(await givenValues(program, o)) } };
+}
+
 /** Where the values came from, for the report's heading. */
 function inputsText(o: CompareCliOptions, r: CompareReport, drawn: string): string {
   if (o.inputs !== undefined) return `inputs from ${o.inputs}${o.weights !== undefined ? `, weights from ${o.weights}` : ''} (anything else ${drawn})`;
@@ -142,10 +154,8 @@ export const compareCommand: Command = {
       // Its own entry point loads no fast-check.
       const { compareBackends, describeInputs, formatCompareReport } = await import('@tessera/harness/compare');
       return await withTimings(o.timings, async (timings) => {
-        const program = await loadModelProgram(o.model, timings);
-        // An ONNX model's weights are its initializers; the files give the rest.
-        const own = o.model.source.kind === 'onnx' ? (await loadOnnxModel(o.model.source.path, o.model.inputs)).weights : {};
-        const given = { ...own, ...(await givenValues(program, o)) };
+        const { program, given } =
+          o.model.source.kind === 'hf' ? await hfCompareValues(o.model.source.path, o.model.inputs, o.inputs) : await programWithGivenValues(o, timings);
         const compare = () => compareBackends(program, { inputs: given, seed: o.seed, trials: o.trials, ...(o.backends ? { backends: o.backends } : {}) });
         const report = timings ? await timings.time('compare', compare) : await compare();
         const inputs = inputsText(o, report, describeInputs(report));

@@ -147,7 +147,7 @@ const UNFUSED_LOWERING = 'lower';
 const AFTER_NAMES = [...PASS_NAMES, UNFUSED_LOWERING];
 const PICTURE_FORMS = ['dot', 'svg', 'html'];
 
-const USAGE = `usage: tessera compile (FILE.ts | FILE.tir | MODEL.onnx | --config C.json) [--emit FORM] [--after PASS] [--json] [--input NAME=DTYPE[SHAPE]]...
+const USAGE = `usage: tessera compile (FILE.ts | FILE.tir | MODEL.onnx | --config C.json | --model DIR) [--emit FORM] [--after PASS] [--json] [--input NAME=DTYPE[SHAPE]]...
                        [--print-ir-after-all DIR] [--print-ir-after-change DIR] [--disable-pass NAME]...
                        [--backend cpu|webgpu] [-o OUT] [--name NAME] [--no-typecheck] [--timings]
 
@@ -160,6 +160,9 @@ const USAGE = `usage: tessera compile (FILE.ts | FILE.tir | MODEL.onnx | --confi
   input shapes default to batch 1, the config's image size and sequence lengths 16.
   MODEL.onnx (or --model MODEL.onnx) is an ONNX model, imported with its shape
   arithmetic folded; --input gives a symbolic dimension its value.
+  --model DIR takes a Hugging Face folder (config.json, as save_pretrained writes
+  it: ViT, BERT, GPT-2); its inputs have transformers' names and default to batch 1
+  and 16 tokens (fewer when the position table is shorter).
 
   --emit FORM                 what to print (default ir):
 ${Object.entries(EMITTERS)
@@ -191,7 +194,7 @@ export function parseCompileArgs(args: readonly string[]): CompileOptions {
       aliases: { '-o': '--out' },
     }),
   );
-  const model = parseModelArgs(parsed, ['file', 'program', 'config', 'onnx']);
+  const model = parseModelArgs(parsed, ['file', 'program', 'config', 'onnx', 'hf']);
   const v = parsed.values;
   const emit = v.get('--emit') ?? 'ir';
   if (!(emit in EMITTERS)) throw new UsageError(`unknown --emit form '${emit}' (expected one of ${Object.keys(EMITTERS).join(', ')})`);
@@ -231,7 +234,7 @@ function passTimings(timings: Timings): Instrument {
 /** The `compile` command. */
 export const compileCommand: Command = {
   name: 'compile',
-  summary: 'trace a model (FILE.ts, FILE.tir or a config), run the passes, print its IR, kernels, code (JavaScript, WGSL, WAT), stats or a picture (DOT, SVG, HTML)',
+  summary: 'trace a model (FILE.ts, FILE.tir, a config, an ONNX model or a Hugging Face folder), run the passes, print its IR, kernels, code (JavaScript, WGSL, WAT), stats or a picture (DOT, SVG, HTML)',
   usage: USAGE,
   async run(args) {
     const options = parseCompileArgs(args);

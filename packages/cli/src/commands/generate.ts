@@ -5,6 +5,7 @@
  * an RNN seq2seq model. Input `src` [B, S] (I64 or I32); output `generated`
  * I64 [B, 1+N], beginning with bos_id; a row that has emitted eos_id
  * continues with pad_id. With --attentions (RNN) also `attn/attn` [B, 1, N, S].
+ * `tessera generate --model DIR ...` is GPT-2 from a Hugging Face folder (hf-generate.ts).
  */
 import { type SafetensorsTensor, TesseraError, formatShape } from '@tessera/ir';
 import { writeSafetensorsFile } from '@tessera/ir/node';
@@ -13,11 +14,13 @@ import { loadWeights, readModelConfig } from '@tessera/models/node';
 import { type Command, UsageError } from '../command.ts';
 import { refuseInputAsOutput } from '../outputs.ts';
 import { backendFlag, parseCommandArgs, positiveFlag, required } from '../args.ts';
+import { HF_GENERATE_HELP, HF_GENERATE_SYNOPSIS, generateHf, isHfGenerate } from '../hf-generate.ts';
 import { MODEL_BACKENDS, MODEL_NAMES, modelCommandInputs, progressBar, readInputs, tokenTensor, usageWithBackends } from './run.ts';
 
 const USAGE = `usage: tessera generate --config C.json --weights W.safetensors --inputs IN.safetensors
                         --max-new-tokens N --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--batch-size N]
                         [--attentions]
+${HF_GENERATE_SYNOPSIS}
 
   Greedy generation with a Transformer config ("model": "transformer") or an
   RNN seq2seq config ("model": "seq2seq_rnn"). The encoder runs once per
@@ -34,16 +37,19 @@ const USAGE = `usage: tessera generate --config C.json --weights W.safetensors -
   --backend NAME      where to run (default cpu; available here: \${available})
   --batch-size N      sequences at a time (default: all at once); a progress bar
                       is shown on a terminal
-  --attentions        seq2seq_rnn: also write each step's attention weights`;
+  --attentions        seq2seq_rnn: also write each step's attention weights
+
+${HF_GENERATE_HELP}`;
 
 /** The `generate` command: greedy decoding with a key/value cache. */
 export const generateCommand: Command = {
   name: 'generate',
-  summary: 'greedy generation with a Transformer or RNN seq2seq model (JSON config + safetensors checkpoint)',
+  summary: 'greedy generation with a Transformer or RNN seq2seq model (config + checkpoint), or GPT-2 from a Hugging Face folder (greedy or sampled)',
   get usage() {
     return usageWithBackends(USAGE);
   },
   async run(args) {
+    if (isHfGenerate(args)) return reportErrors(() => generateHf(args));
     const parsedArgs = parseCommandArgs(args, { values: ['--config', '--weights', '--inputs', '--max-new-tokens', '--out', '--backend', '--batch-size'], booleans: ['--attentions'] });
     if (parsedArgs.positionals.length) throw new UsageError(`unexpected argument '${parsedArgs.positionals[0]}' (every argument is a --flag)`);
     const flags = parsedArgs.values;
@@ -92,3 +98,16 @@ export const generateCommand: Command = {
     }
   },
 };
+
+/** Runs `f`, reporting a TesseraError as generate's one-line message with exit 1. */
+async function reportErrors(f: () => Promise<number>): Promise<number> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof TesseraError) {
+      process.stderr.write(`tessera generate: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -24,6 +24,7 @@ import { bindOnnxInputs, loadOnnxModel } from '../onnx-model.ts';
 import { type CommandInput, refuseInputAsOutput } from '../outputs.ts';
 import { type Timings, withTimings } from '../timings.ts';
 import { bindInputFiles, runProgramToFile, summarize } from './eval.ts';
+import { hfFolderInputs, runHfFolder } from '../hf-model.ts';
 
 /** Backends the model commands name in their usage (any available one is accepted). */
 export const MODEL_BACKENDS = 'interp|cpu|webgpu';
@@ -36,6 +37,8 @@ const USAGE = `usage: tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors]
        tessera run --config C.json --weights W.safetensors --inputs IN.safetensors
                    --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--precision f32|f16]
                    [--batch-size N] [--attentions] [--timings]
+       tessera run --model DIR --inputs IN.safetensors --out OUT.safetensors
+                   [--backend ${MODEL_BACKENDS}] [--timings]
 
   Runs a model and writes its outputs (safetensors) by name.
 
@@ -54,6 +57,20 @@ const USAGE = `usage: tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors]
   "transformer" or "seq2seq_rnn") with the weights of a PyTorch state_dict
   saved as safetensors.
 
+  --model runs a Hugging Face folder as save_pretrained writes it (config.json,
+  model.safetensors or its shards with model.safetensors.index.json): model_type
+  vit (ViTModel, ViTForImageClassification), bert (BertModel,
+  BertForSequenceClassification) or gpt2 (GPT2Model, GPT2LMHeadModel), the class
+  named by the config's "architectures". Inputs and outputs have transformers' names:
+
+  ViT:   pixel_values [B, num_channels, image_size, image_size] -> logits, or
+         last_hidden_state and pooler_output (ViTModel)
+  BERT:  input_ids, attention_mask (default all ones), token_type_ids (default
+         zeros), each [B, T] (I64 or I32) -> logits, or last_hidden_state and
+         pooler_output (BertModel)
+  GPT-2: input_ids [B, T] -> logits [B, T, vocab_size], or last_hidden_state
+
+  For --config:
   ViT:          input  pixel_values  f32 [B, 3, image_size, image_size] (F32, F16 or BF16)
                 output logits        f32 [B, num_classes]
   Transformer,  inputs src [B, S] and tgt [B, T], token ids (I64 or I32)
@@ -179,10 +196,15 @@ export interface RunOptions {
 /** Parses `run`'s arguments, or throws UsageError. */
 export function parseRunArgs(args: readonly string[]): RunOptions {
   const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--inputs', '--out', '--backend', '--batch-size', '--precision'], booleans: ['--attentions'] }));
-  const model = parseModelArgs(parsed, ['file', 'program', 'config', 'onnx']);
+  const model = parseModelArgs(parsed, ['file', 'program', 'config', 'onnx', 'hf']);
   const v = parsed.values;
   const config = model.source.kind === 'config';
-  if (config) {
+  if (model.source.kind === 'hf') {
+    required(v, '--inputs', 'IN.safetensors');
+    if (v.has('--weights')) throw new UsageError('--weights: a --model folder holds its own weights');
+    if (v.has('--batch-size')) throw new UsageError('--batch-size applies to --config models');
+    if (Object.keys(model.inputs).length) throw new UsageError('--input: a --model folder takes its input shapes from the --inputs file');
+  } else if (config) {
     required(v, '--weights', 'W.safetensors');
     required(v, '--inputs', 'IN.safetensors');
     if (Object.keys(model.inputs).length) throw new UsageError('--input: a --config model takes its input shapes from the --inputs file');
@@ -219,6 +241,7 @@ async function runConfig(o: RunOptions, config: string, weights: string, inputsP
 function runInputs(o: RunOptions): CommandInput[] {
   return [
     modelInput(o.model.source),
+    ...(o.model.source.kind === 'hf' ? hfFolderInputs(o.model.source.path) : []),
     ...(o.weights !== undefined ? [{ what: '--weights file', path: o.weights }] : []),
     ...(o.inputs !== undefined ? [{ what: '--inputs file', path: o.inputs }] : []),
   ];
@@ -227,7 +250,7 @@ function runInputs(o: RunOptions): CommandInput[] {
 /** The `run` command: a model file or program on safetensors inputs, or a model from config + checkpoint. */
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run a model (FILE.ts, FILE.tir, --model MODEL.onnx, or a ViT/Transformer/RNN seq2seq config + checkpoint) on safetensors inputs',
+  summary: 'run a model (FILE.ts, FILE.tir, --model MODEL.onnx, a ViT/Transformer/RNN seq2seq config + checkpoint, or a Hugging Face folder) on safetensors inputs',
   get usage() {
     return usageWithBackends(USAGE);
   },
@@ -242,6 +265,7 @@ export const runCommand: Command = {
           const imp = await loadOnnxModel(o.model.source.path, o.model.inputs, timings);
           return runProgramToFile(imp.program, await bindOnnxInputs(imp, o.inputs), o.backend, o.out, timings, o.precision);
         }
+        if (o.model.source.kind === 'hf') return runHfFolder(o.model.source.path, o.inputs!, o.backend, o.out, timings);
         const program = await loadModelProgram(o.model, timings);
         await runProgramToFile(program, await bindInputFiles(program, o.inputs, o.weights), o.backend, o.out, timings, o.precision);
       });

@@ -44,3 +44,22 @@ export class QkvSelfAttention extends Module {
     return this.proj.forward(mergeHeads(ops.attention(q, k, v)));
   }
 }
+
+/** Keys and values of one attention, split into heads: [B, H, T, hd] each. */
+export interface CachedKeyValues {
+  readonly k: Tensor;
+  readonly v: Tensor;
+}
+
+/**
+ * Attention of one new position (q, k, v [B, H, 1, hd]) over a key/value
+ * cache [B, H, capacity, hd] whose rows before `pos` (i32 scalar) are
+ * filled: the keys are those rows and the new one; rows from pos on are
+ * masked out, by an index predicate on the key slot.
+ */
+export function attendWithCache(q: Tensor, k: Tensor, v: Tensor, cache: CachedKeyValues, pos: Tensor, scale?: number): Tensor {
+  const capacity = cache.k.shape[2]!;
+  const slot = ops.iota([capacity + 1], 0);
+  const keep = slot.lt(pos).logicalOr(slot.eq(capacity));
+  return ops.attention(q, ops.concat([cache.k, k], 2), ops.concat([cache.v, v], 2), scale === undefined ? { mask: keep } : { mask: keep, scale });
+}

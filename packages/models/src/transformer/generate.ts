@@ -39,11 +39,24 @@ const MAX_CACHE_ELEMENTS = 2 ** 30;
 /** Rejects a token count the caches cannot hold: the caches are [batch x heads, N, head_dim] per decoder layer, keys and values. */
 function checkGenerationSize(c: Seq2SeqTransformer['config'], batch: number, n: number): void {
   checkTokenCount(n);
-  const cache = 2 * c.num_decoder_layers * batch * n * c.d_model;
+  checkCacheSize({ layers: c.num_decoder_layers, what: 'decoder layers', width: c.d_model, widthName: 'd_model' }, batch, n, n);
+}
+
+/** What sizes a model's key/value caches: layers with a cache and the width of their keys. */
+export interface CacheShape {
+  readonly layers: number;
+  readonly what: string;
+  readonly width: number;
+  readonly widthName: string;
+}
+
+/** Rejects key/value caches of `capacity` positions (for `n` new tokens) beyond the 4 GiB a backend can hold, naming the sizes. */
+export function checkCacheSize(s: CacheShape, batch: number, n: number, capacity: number): void {
+  const cache = 2 * s.layers * batch * capacity * s.width;
   if (cache > MAX_CACHE_ELEMENTS) {
     throw new TesseraError(
       `generating ${n} tokens for ${batch} sequences at a time needs key/value caches of ${((4 * cache) / 2 ** 30).toPrecision(3)} GiB ` +
-        `(2 x ${c.num_decoder_layers} decoder layers x ${batch} x ${n} x d_model ${c.d_model} f32), more than the 4 GiB a backend can hold; ` +
+        `(2 x ${s.layers} ${s.what} x ${batch} x ${capacity} x ${s.widthName} ${s.width} f32), more than the 4 GiB a backend can hold; ` +
         'generate fewer tokens or fewer sequences at a time (--batch-size)',
     );
   }

@@ -10,15 +10,12 @@
  * a time over a key/value cache (decoderStep).
  */
 import { Module, type Tensor, nn, ops } from '@tessera/frontend';
-import { mergeHeads, splitHeads } from '../blocks/attention.ts';
+import { type CachedKeyValues, attendWithCache, mergeHeads, splitHeads } from '../blocks/attention.ts';
 import { sinusoidalEncoding, sinusoidalTable } from '../blocks/positional.ts';
 import type { TransformerConfig } from './config.ts';
 
 /** Keys and values of one attention, split into heads: [B, H, T, hd] each. */
-export interface KeyValues {
-  readonly k: Tensor;
-  readonly v: Tensor;
-}
+export type KeyValues = CachedKeyValues;
 
 /** Projection i (0 = query, 1 = key, 2 = value) of an nn.MultiHeadAttention's packed in_proj applied to x. */
 function projection(mha: nn.MultiHeadAttention, x: Tensor, i: number): Tensor {
@@ -50,12 +47,7 @@ export function decoderStep(layer: nn.TransformerDecoderLayer, x: Tensor, pos: T
   const selfAttention = (input: Tensor): Tensor => {
     const [q, k, v] = [0, 1, 2].map((i) => splitHeads(projection(sa, input, i), h)) as [Tensor, Tensor, Tensor];
     [kNew, vNew] = [k, v];
-    const capacity = cache.k.shape[2]!;
-    const slot = ops.iota([capacity + 1], 0);
-    const selfKeep = slot.lt(pos).logicalOr(slot.eq(capacity));
-    const keys = ops.concat([cache.k, k], 2);
-    const values = ops.concat([cache.v, v], 2);
-    return sa.outProj.forward(mergeHeads(ops.attention(q, keys, values, { mask: selfKeep })));
+    return sa.outProj.forward(mergeHeads(attendWithCache(q, k, v, cache, pos)));
   };
   const ca = layer.multiheadAttn;
   const crossAttention = (input: Tensor): Tensor => {

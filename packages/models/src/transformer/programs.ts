@@ -20,6 +20,16 @@ export interface Seq2SeqShape {
 /** Program input and output names of the cache, per decoder layer i. */
 export const cacheNames = (i: number) => ({ cacheK: `cache_k_${i}`, cacheV: `cache_v_${i}`, crossK: `cross_k_${i}`, crossV: `cross_v_${i}`, newK: `k_new_${i}`, newV: `v_new_${i}` });
 
+/** A decoding step's outputs: the logits, and each layer's new key/value rows (k_new_i, v_new_i). */
+export function stepOutputs(logits: Tensor, kv: readonly KeyValues[]): Record<string, Tensor> {
+  const out: Record<string, Tensor> = { logits };
+  kv.forEach((x, i) => {
+    out[cacheNames(i).newK] = x.k;
+    out[cacheNames(i).newV] = x.v;
+  });
+  return out;
+}
+
 /** The full model: inputs src i32 [B, S], tgt i32 [B, T]; output logits [B, T, tgt_vocab]. */
 export function traceSeq2Seq(model: Seq2SeqTransformer, shape: Seq2SeqShape, tgtLen: number): Program {
   const specs = { src: `i32[${shape.batch},${shape.srcLen}]`, tgt: `i32[${shape.batch},${tgtLen}]` };
@@ -71,12 +81,7 @@ export function traceDecodeStep(model: Seq2SeqTransformer, shape: Seq2SeqShape, 
       const caches: KeyValues[] = Array.from({ length: layers }, (_, i) => ({ k: at(i, 0), v: at(i, 1) }));
       const cross: KeyValues[] = Array.from({ length: layers }, (_, i) => ({ k: at(i, 2), v: at(i, 3) }));
       const r = model.decodeStep(token!, pos!, src!, caches, cross);
-      const out: Record<string, Tensor> = { logits: r.logits };
-      r.kv.forEach((x, i) => {
-        out[cacheNames(i).newK] = x.k;
-        out[cacheNames(i).newV] = x.v;
-      });
-      return out;
+      return stepOutputs(r.logits, r.kv);
     },
     specs,
     'decode_step',
