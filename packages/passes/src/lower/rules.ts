@@ -104,6 +104,7 @@ export const LOWERING: { readonly [P in OpName]: LowerRule } = {
   clamp: cheap,
   logical_xor: cheap,
   attention: { kind: 'attention' },
+  attention_probs: { kind: 'decompose' },
 };
 
 /** The lowering rule of an op. */
