@@ -1,0 +1,62 @@
+/**
+ * Attention probes against PyTorch: the Transformer fixtures traced with
+ * `attentions: true` give every attention module's probabilities, which
+ * must match PyTorch's per-head weights (need_weights=True,
+ * average_attn_weights=False; NAME.attn.safetensors, written by
+ * tools/make_attention_fixtures.py) on every backend and the CPU's
+ * JavaScript target under the tolerance policy, with the keys PyTorch
+ * masks (padding, the causal bound) exactly 0 and the padded query rows of
+ * the encoder ordinary distributions. The worst |Δ| per backend is printed.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createCpuBackend, compile, enableRelaxedSimd } from '@tessera/compiler';
+import { maskedProbabilityMismatch } from '@tessera/harness';
+import { readSafetensors } from '@tessera/ir';
+import { VisionTransformer, traceSeq2Seq, weightsFor } from '../src/index.ts';
+import { FIXTURES, comparePyTorch, fixtureNames, int32, loadFixture, testBackends, worstByBackend } from './support.ts';
+
+enableRelaxedSimd();
+const names = fixtureNames().filter((n) => existsSync(join(FIXTURES, `${n}.attn.safetensors`)));
+const backends = [...testBackends(), 'cpu-js'] as const;
+
+afterAll(() => {
+  const lines = [...worstByBackend].map(([b, w]) => `  ${b.padEnd(8)} worst |Δ| of attention probabilities vs PyTorch (float64) ${w.diff.toExponential(2)} (${w.where})`);
+  console.info(`attention probes: ${names.length} fixtures x ${backends.length} backends\n${lines.join('\n')}`);
+});
+
+describe('attention probes match PyTorch', () => {
+  it('has PyTorch weights for both Transformer fixtures, padded rows included', () => {
+    expect(names).toEqual(['transformer-1head-pad3', 'transformer-vocab41-3head']);
+  });
+
+  for (const name of names) {
+    for (const backend of backends) {
+      it(`${name} on ${backend}: every attn/<module path> matches PyTorch, masked keys exactly 0`, async () => {
+        const f = loadFixture(name);
+        if (f.model instanceof VisionTransformer) throw new Error('expected a Transformer fixture');
+        const expected = readSafetensors(readFileSync(join(FIXTURES, `${name}.attn.safetensors`))).tensors;
+        const s = f.shape;
+        const program = traceSeq2Seq(f.model, { batch: s.batch, srcLen: s.src_len! }, s.tgt_len!, true);
+        const probes = program.outputs.filter((o) => o.name.startsWith('attn/')).map((o) => o.name);
+        expect(probes.sort()).toEqual([...expected.keys()].sort());
+        using exe = await compile(program, { backend: backend === 'cpu-js' ? createCpuBackend({ target: 'js' }) : backend, weights: weightsFor(program, f.weights) });
+        const out = await exe.run({ src: int32(f.io.get('src')!), tgt: int32(f.io.get('tgt')!) });
+        let maskedKeys = 0;
+        for (const probe of probes) {
+          const want = expected.get(probe)!;
+          maskedKeys += (want.data as Float32Array).filter((p) => p === 0).length;
+          const got = out[probe]!;
+          expect(got.dims).toEqual(want.shape);
+          // Scores are dot products over the head size; the probabilities then normalise over the keys.
+          const reduction = f.config.model === 'transformer' ? f.config.d_model / f.config.nhead + want.shape.at(-1)! : 0;
+          expect(comparePyTorch(backend, `${name} ${probe}`, got.data as Float32Array, want.data as Float32Array, want.shape, reduction)).toBeUndefined();
+          expect(maskedProbabilityMismatch(got.data as Float32Array, want.data as Float32Array), probe).toBeUndefined();
+        }
+        // Padding and the causal bound mask keys in every fixture: the exact-zero check is not vacuous.
+        expect(maskedKeys).toBeGreaterThan(0);
+      });
+    }
+  }
+});
