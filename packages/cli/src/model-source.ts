@@ -6,8 +6,7 @@
  * shapes set with --input).
  */
 import { basename, extname } from 'node:path';
-import type { TypeSpec } from '@tessera/frontend';
-import type { AttentionSelection } from '@tessera/frontend';
+import type { AttentionSelection, TypeSpec } from '@tessera/frontend';
 import { traceModelFile } from '@tessera/frontend/node';
 import type { Program } from '@tessera/ir';
 import type { ArgsSpec, ParsedArgs } from './args.ts';
@@ -101,6 +100,14 @@ function typeSpec(o: InputOverride): TypeSpec {
 export function programNameFor(file: string): string {
   const base = basename(file, extname(file)).replace(/[^A-Za-z0-9_]/g, '_');
   return /^[A-Za-z_]/.test(base) ? base : `m_${base}`;
+}
+
+/** `--attentions` (every attention module) or `--attentions=PATH,...` (those), refused for an IR program; undefined when absent. */
+export function attentionsFlag(parsed: ParsedArgs, model: ModelArgs): AttentionSelection | undefined {
+  const paths = parsed.values.get('--attentions');
+  const attentions = paths !== undefined ? paths.split(',').map((p) => p.trim()) : parsed.booleans.has('--attentions') ? true : undefined;
+  if (attentions !== undefined && model.source.kind === 'program') throw new UsageError('--attentions applies to model files and --config models (an IR program asks for probes with its own attention_probs nodes)');
+  return attentions;
 }
 
 /**

@@ -18,7 +18,7 @@ import { type LoadedModel, loadModel } from '@tessera/models/node';
 import { type BackendName, availableBackends, compile } from '@tessera/compiler';
 import { backendFlag, parseCommandArgs, positiveFlag, required } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
-import { type ModelArgs, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
+import { type ModelArgs, attentionsFlag, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
 import { type CommandInput, refuseInputAsOutput } from '../outputs.ts';
 import { type Timings, withTimings } from '../timings.ts';
 import { bindInputFiles, runProgramToFile, summarize } from './eval.ts';
@@ -170,8 +170,7 @@ export function parseRunArgs(args: readonly string[]): RunOptions {
     if (Object.keys(model.inputs).length) throw new UsageError('--input: a --config model takes its input shapes from the --inputs file');
   } else if (v.has('--batch-size')) throw new UsageError('--batch-size applies to --config models');
   const batchSize = positiveFlag(v, '--batch-size');
-  const attentions: AttentionSelection | undefined = v.has('--attentions') ? v.get('--attentions')!.split(',').map((p) => p.trim()) : parsed.booleans.has('--attentions') ? true : undefined;
-  if (attentions !== undefined && model.source.kind === 'program') throw new UsageError('--attentions applies to model files and --config models (an IR program asks for probes with its own attention_probs nodes)');
+  const attentions = attentionsFlag(parsed, model);
   if (attentions !== undefined && batchSize !== undefined) throw new UsageError('--attentions runs the whole batch at once: leave out --batch-size');
   return {
     model,
