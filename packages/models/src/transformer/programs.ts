@@ -52,9 +52,10 @@ export function traceEncoder(model: Seq2SeqTransformer, shape: Seq2SeqShape): Pr
  * (its position), src, and per decoder layer i cache_k_i/cache_v_i
  * [B, H, capacity, hd] (positions < pos filled) and cross_k_i/cross_v_i.
  * Outputs logits [B, tgt_vocab] and k_new_i/v_new_i [B, H, 1, hd], which
- * the caller writes into the caches at pos.
+ * the caller writes into the caches at pos; with `attentions`, the probed
+ * attentions' `attn/<module path>` [B, H, 1, keys].
  */
-export function traceDecodeStep(model: Seq2SeqTransformer, shape: Seq2SeqShape, capacity: number): Program {
+export function traceDecodeStep(model: Seq2SeqTransformer, shape: Seq2SeqShape, capacity: number, attentions: AttentionSelection = false): Program {
   const c = model.config;
   const hd = c.d_model / c.nhead;
   const { batch: b, srcLen: s } = shape;
@@ -84,5 +85,11 @@ export function traceDecodeStep(model: Seq2SeqTransformer, shape: Seq2SeqShape, 
     },
     specs,
     'decode_step',
+    attentions,
   );
+}
+
+/** The module paths of every decoder layer's cross-attention (what generation's cross-attention probes are named by). */
+export function crossAttentionPaths(model: Seq2SeqTransformer): string[] {
+  return Array.from({ length: model.config.num_decoder_layers }, (_, i) => `transformer.decoder.layers.${i}.multihead_attn`);
 }

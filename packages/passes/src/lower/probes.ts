@@ -7,7 +7,7 @@
  * and mask, and writes exp(score - max) / sum. Nothing else in the program
  * changes: the fusion plan ignores paired probes as consumers.
  */
-import { type Node, type Program, shapesEqual, stridesOf } from '@tessera/ir';
+import { type Program, shapesEqual, stridesOf } from '@tessera/ir';
 import { E, type Expr, type IndexMap, type MatmulKernel, type Store } from '@tessera/kernel';
 import { andAll } from './mask-folding.ts';
 
@@ -28,16 +28,15 @@ export interface ProbeSource {
 }
 
 /**
- * Pairs each attention_probs node with the first earlier attention of the
- * same q, k and mask operands, scale and batch shape (what trace's
- * `attentions` emits), leaving out those `excluded`. Returns probe name ->
+ * Pairs each attention_probs node with the first attention of the same q,
+ * k and mask operands, scale and batch shape (what trace's `attentions`
+ * emits, right after the attention; scheduleProbes puts it in place), leaving out those `excluded`. Returns probe name ->
  * attention name; a probe left out is expanded into its decomposition.
  */
 export function pairProbes(p: Program, excluded: ReadonlySet<string> = new Set()): Map<string, string> {
   const pairs = new Map<string, string>();
-  const attentions: Node[] = [];
+  const attentions = p.nodes.filter((n) => n.op === 'attention');
   for (const n of p.nodes) {
-    if (n.op === 'attention') attentions.push(n);
     if (n.op !== 'attention_probs' || excluded.has(n.name)) continue;
     const [q, k, mask] = n.operands;
     const partner = attentions.find(
