@@ -12,9 +12,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCpuBackend, compile, enableRelaxedSimd } from '@tessera/compiler';
-import { maskedProbabilityMismatch } from '@tessera/harness';
+import { describeMismatch, maskedProbabilityMismatch } from '@tessera/harness';
 import { readSafetensors } from '@tessera/ir';
-import { VisionTransformer, traceSeq2Seq, weightsFor } from '../src/index.ts';
+import { VisionTransformer, compileGenerator, crossAttentionPaths, traceSeq2Seq, weightsFor } from '../src/index.ts';
 import { FIXTURES, comparePyTorch, fixtureNames, int32, loadFixture, testBackends, worstByBackend } from './support.ts';
 
 enableRelaxedSimd();
@@ -56,6 +56,37 @@ describe('attention probes match PyTorch', () => {
         }
         // Padding and the causal bound mask keys in every fixture: the exact-zero check is not vacuous.
         expect(maskedKeys).toBeGreaterThan(0);
+      });
+
+      it(`${name} on ${backend}: generation's cross-attention per token is the full model's on the generated tokens`, async () => {
+        const f = loadFixture(name);
+        if (f.model instanceof VisionTransformer) throw new Error('expected a Transformer fixture');
+        const s = f.shape;
+        const n = s.max_new_tokens!;
+        const backendOf = () => (backend === 'cpu-js' ? createCpuBackend({ target: 'js' }) : backend);
+        const src = int32(f.io.get('src')!);
+        // Without the cache (the full model at every step) once, on the interpreter.
+        for (const cache of backend === 'interp' ? [true, false] : [true]) {
+          const g = await compileGenerator(f.model, f.weights, { backend: backendOf(), batch: s.batch, srcLen: s.src_len!, maxNewTokens: n, cache, crossAttention: true });
+          const { tokens, attentions } = await g.generateWithAttention(src);
+          const steps = g.steps;
+          g.dispose();
+          expect(Array.from(tokens)).toEqual(Array.from(int32(f.io.get('generated')!)));
+          // The reference: the full model on the tokens before the last, probed, on the same backend (itself checked against PyTorch above).
+          const program = traceSeq2Seq(f.model, { batch: s.batch, srcLen: s.src_len! }, n, crossAttentionPaths(f.model));
+          using exe = await compile(program, { backend: backendOf(), weights: weightsFor(program, f.weights) });
+          const tgt = Int32Array.from({ length: s.batch * n }, (_, k) => tokens[Math.floor(k / n) * (n + 1) + (k % n)]!);
+          const full = await exe.run({ src, tgt });
+          for (const path of crossAttentionPaths(f.model)) {
+            const name_ = `attn/${path}`;
+            const got = attentions[name_]!;
+            expect(got.dims).toEqual([s.batch, f.config.model === 'transformer' ? f.config.nhead : 0, n, s.src_len!]);
+            const rowsOf = (data: ArrayLike<number>, from: number, to: number) => Array.from({ length: got.data.length / s.src_len! }, (_, r) => r).filter((r) => r % n >= from && r % n < to).flatMap((r) => Array.from({ length: s.src_len! }, (_, c) => data[r * s.src_len! + c]!));
+            const mismatch = describeMismatch(rowsOf(got.data, 0, steps), rowsOf(full[name_]!.data as Float32Array, 0, steps), { reductionLength: 2 * s.src_len! });
+            expect(mismatch, `${name_} (cache ${cache})`).toBeUndefined();
+            expect(rowsOf(got.data, steps, n).every((p) => p === 0), `${name_}: rows of steps never run are 0`).toBe(true);
+          }
+        }
       });
     }
   }

@@ -8,7 +8,7 @@
  */
 import { attentionOutputName } from '@tessera/frontend';
 import { type Program, TesseraError } from '@tessera/ir';
-import { type BackendName, type Executable, compile } from '@tessera/compiler';
+import { type Backend, type BackendName, type Executable, compile } from '@tessera/compiler';
 import { type Progress, argmax, batchRows, forEachBatch, weightsFor } from '../batching.ts';
 import type { Weights } from '../checkpoint.ts';
 import type { Seq2SeqTransformer } from './model.ts';
@@ -16,7 +16,8 @@ import { cacheNames, crossAttentionPaths, traceDecodeStep, traceEncoder, traceSe
 
 /** Options of compileGenerator. */
 export interface GeneratorOptions {
-  readonly backend: BackendName;
+  /** A backend by name, or a configured one (createCpuBackend({ target: 'js' })). */
+  readonly backend: BackendName | Backend;
   /** Sequences per run. */
   readonly batch: number;
   /** Source length the programs take (shorter sources are padded with pad_id). */
