@@ -1,6 +1,7 @@
 /**
- * Attention probes against PyTorch: the Transformer fixtures traced with
- * `attentions: true` give every attention module's probabilities, which
+ * Attention probes against PyTorch: the fixtures (both ViT namings, both
+ * Transformers) traced with `attentions: true` give every attention
+ * module's probabilities, which
  * must match PyTorch's per-head weights (need_weights=True,
  * average_attn_weights=False; NAME.attn.safetensors, written by
  * tools/make_attention_fixtures.py) on every backend and the CPU's
@@ -14,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createCpuBackend, compile, enableRelaxedSimd } from '@tessera/compiler';
 import { describeMismatch, maskedProbabilityMismatch } from '@tessera/harness';
 import { readSafetensors } from '@tessera/ir';
-import { VisionTransformer, compileGenerator, crossAttentionPaths, traceSeq2Seq, weightsFor } from '../src/index.ts';
+import { VisionTransformer, compileGenerator, crossAttentionPaths, traceSeq2Seq, traceVit, weightsFor } from '../src/index.ts';
 import { FIXTURES, comparePyTorch, fixtureNames, int32, loadFixture, testBackends, worstByBackend } from './support.ts';
 
 enableRelaxedSimd();
@@ -27,22 +28,22 @@ afterAll(() => {
 });
 
 describe('attention probes match PyTorch', () => {
-  it('has PyTorch weights for both Transformer fixtures, padded rows included', () => {
-    expect(names).toEqual(['transformer-1head-pad3', 'transformer-vocab41-3head']);
+  it('has PyTorch weights for every fixture: both ViT namings, both Transformers (padded rows included)', () => {
+    expect(names).toEqual(fixtureNames());
   });
 
   for (const name of names) {
     for (const backend of backends) {
-      it(`${name} on ${backend}: every attn/<module path> matches PyTorch, masked keys exactly 0`, async () => {
+      it(`${name} on ${backend}: every attn/<module path> matches PyTorch${name.startsWith('vit') ? '' : ', masked keys exactly 0'}`, async () => {
         const f = loadFixture(name);
-        if (f.model instanceof VisionTransformer) throw new Error('expected a Transformer fixture');
         const expected = readSafetensors(readFileSync(join(FIXTURES, `${name}.attn.safetensors`))).tensors;
         const s = f.shape;
-        const program = traceSeq2Seq(f.model, { batch: s.batch, srcLen: s.src_len! }, s.tgt_len!, true);
+        const vit = f.model instanceof VisionTransformer;
+        const program = f.model instanceof VisionTransformer ? traceVit(f.model, s.batch, true) : traceSeq2Seq(f.model, { batch: s.batch, srcLen: s.src_len! }, s.tgt_len!, true);
         const probes = program.outputs.filter((o) => o.name.startsWith('attn/')).map((o) => o.name);
         expect(probes.sort()).toEqual([...expected.keys()].sort());
         using exe = await compile(program, { backend: backend === 'cpu-js' ? createCpuBackend({ target: 'js' }) : backend, weights: weightsFor(program, f.weights) });
-        const out = await exe.run({ src: int32(f.io.get('src')!), tgt: int32(f.io.get('tgt')!) });
+        const out = await exe.run(vit ? { pixel_values: f.io.get('pixel_values')!.data as Float32Array } : { src: int32(f.io.get('src')!), tgt: int32(f.io.get('tgt')!) });
         let maskedKeys = 0;
         for (const probe of probes) {
           const want = expected.get(probe)!;
@@ -50,15 +51,17 @@ describe('attention probes match PyTorch', () => {
           const got = out[probe]!;
           expect(got.dims).toEqual(want.shape);
           // Scores are dot products over the head size; the probabilities then normalise over the keys.
-          const reduction = f.config.model === 'transformer' ? f.config.d_model / f.config.nhead + want.shape.at(-1)! : 0;
+          const c = f.config;
+          const reduction = (c.model === 'transformer' ? c.d_model / c.nhead : c.hidden_dim / c.num_heads) + want.shape.at(-1)!;
           expect(comparePyTorch(backend, `${name} ${probe}`, got.data as Float32Array, want.data as Float32Array, want.shape, reduction)).toBeUndefined();
           expect(maskedProbabilityMismatch(got.data as Float32Array, want.data as Float32Array), probe).toBeUndefined();
         }
-        // Padding and the causal bound mask keys in every fixture: the exact-zero check is not vacuous.
-        expect(maskedKeys).toBeGreaterThan(0);
+        // Padding and the causal bound mask keys in every Transformer fixture: the exact-zero check is not vacuous there.
+        if (!vit) expect(maskedKeys).toBeGreaterThan(0);
       });
 
-      it(`${name} on ${backend}: generation's cross-attention per token is the full model's on the generated tokens`, async () => {
+      // Generation on the backends users run it on (the probes themselves are checked on every backend above).
+      if (name.startsWith('transformer') && ['interp', 'cpu', 'webgpu'].includes(backend)) it(`${name} on ${backend}: generation's cross-attention per token is the full model's on the generated tokens`, async () => {
         const f = loadFixture(name);
         if (f.model instanceof VisionTransformer) throw new Error('expected a Transformer fixture');
         const s = f.shape;
