@@ -59,7 +59,7 @@ export function buildAttentionCase(c: AttentionCase): { kp: KernelProgram; graph
     buffers.push({ name: 'stats', dtype: 'f32', shape: [b, tq, 2], size: b * tq * 2, role: 'temp' }, { name: 'p', dtype: 'f32', shape: [b, tq, tk], size: b * tq * tk, role: 'output' });
     kernels[0] = { ...kernel, statStores: statStores([b], tq, 6) };
     const { readQ, readK, keep, bias, causalOffset, scale } = kernel;
-    const src: ProbeSource = { batch: [b], tq, tk, d, scale, readQ, readK, ...(keep ? { keep } : {}), ...(bias ? { bias } : {}), ...(causalOffset !== undefined ? { causalOffset } : {}), stats: 6 };
+    const src: ProbeSource & { stats: number } = { batch: [b], tq, tk, d, scale, readQ, readK, ...(keep ? { keep } : {}), ...(bias ? { bias } : {}), ...(causalOffset !== undefined ? { causalOffset } : {}), stats: 6 };
     kernels.push(probeKernel('k1_attention_probs', src, [{ buffer: 7, map: { offset: 0, strides: [tq * tk, tk, 1, 0] }, value: probabilityExpr(src) }]));
     outputs.push({ name: 'p', buffer: 7 });
   }

@@ -45,9 +45,9 @@ function program(o: Options): Program {
   return b.build();
 }
 
-/** Compiles, checks every output against the interpreter (masked probabilities exactly 0) and returns the kernel program. */
-function compileChecked(p: Program): KernelProgram {
-  const { kernels } = compileProgram(p);
+/** Compiles (under a buffer limit if given), checks every output against the interpreter (masked probabilities exactly 0) and returns the kernel program. */
+function compileChecked(p: Program, maxBuffersPerKernel?: number): KernelProgram {
+  const { kernels } = compileProgram(p, maxBuffersPerKernel ? { maxBuffersPerKernel } : {});
   const inputs = { ...inputsFor(p, 5), pad: Float32Array.from({ length: B * T }, (_, n) => (n === T - 1 ? -Infinity : 0)) };
   const expected = interpret(p, inputs);
   const actual = evaluateKernelProgram(kernels, inputs);
@@ -88,5 +88,13 @@ describe('attention probes in the lowering', () => {
       const attention = kp.kernels.find((k) => k.kind === 'attention')!;
       expect(attention.kind === 'attention' && attention.statStores, JSON.stringify(o)).toBeUndefined();
     }
+  });
+
+  it('store the masked scores and normalise them in a row kernel when the attention kernel has no room for the statistics', () => {
+    // The attention kernel binds q, k, v, the padding bias and its output: 5 buffers, the limit.
+    const kp = compileChecked(program({ probe: true }), 5);
+    const attention = kp.kernels.find((k) => k.kind === 'attention')!;
+    expect(attention.kind === 'attention' && attention.statStores).toBeUndefined();
+    expect(kp.kernels.filter((k) => k.name.includes('attention_')).map(shapeOf)).toEqual([`matmul ${[B, H, T, T, D]}`, `reduce ${[B, H, T, T]}`]);
   });
 });

@@ -4,7 +4,7 @@ import { type BufferDecl, type BufferRole, E, type Expr, type Kernel, type Kerne
 import { type AffineIndex, broadcastIndex, indexOnAxes, rowExpr, sameIndex, viewMapAt, zeroRow } from './affine.ts';
 import { andAll, foldMask, sumAll } from './mask-folding.ts';
 import { type FusionPlan, NO_FUSION, planFusion } from './plan.ts';
-import { type ProbeSource, pairProbes, probabilityExpr, probeKernel, scheduleProbes, statStores } from './probes.ts';
+import { type ProbeSource, maskedScoreExpr, pairProbes, probabilityExpr, probeKernel, scheduleProbes, statStores } from './probes.ts';
 import { reductionStages, rowStages } from './reduce-stages.ts';
 import { expandsBeforeFusion, isElementwiseOp, isRootOp, isViewOp, lowerRule } from './rules.ts';
 import { type View, broadcastView, denseView, isDense, reshapeView, sliceView, transposeView } from './view.ts';
@@ -46,13 +46,17 @@ class Lowering {
 
   /** What each probed attention's kernel shares with its probes, by attention node name. */
   private readonly probeSources = new Map<string, ProbeSource>();
+  /** The attentions some probe reads the statistics of. */
+  private readonly probedAttentions: ReadonlySet<string>;
 
   constructor(
     readonly plan: FusionPlan,
     readonly maxBuffers = Infinity,
     /** Attention probes paired with their attention: probe name -> attention name (pairProbes). */
     readonly probes: ReadonlyMap<string, string> = new Map(),
-  ) {}
+  ) {
+    this.probedAttentions = new Set(probes.values());
+  }
 
   /** Starts counting the buffers and graph nodes of a new kernel. */
   beginKernel(): void {
@@ -474,11 +478,14 @@ class Lowering {
     const readK = operand(k, [J, C]);
     const causalOffset = 'causalOffset' in folded ? folded.causalOffset : undefined;
     const scale = Math.fround(num(n.attrs, 'scale'));
+    const readV = operand(v, [J, C]);
     let stats: number | undefined;
-    if ([...this.probes.values()].includes(n.name)) {
-      // Probed: the kernel also stores each row's softmax statistics for the probes' kernels.
-      stats = this.addBuffer(`${n.name}.stats`, 'f32', [...batch, tq, 2], 'temp');
-      this.probeSources.set(n.name, { batch, tq, tk, d, scale, readQ, readK, ...(keep ? { keep } : {}), ...(bias ? { bias } : {}), ...(causalOffset !== undefined ? { causalOffset } : {}), stats });
+    if (this.probedAttentions.has(n.name)) {
+      // Probed: the kernel also stores each row's softmax statistics for the probes' kernels, if it can bind one more buffer.
+      const bound = new Set<number>(stores.map((st) => st.buffer));
+      for (const e of [readQ, readK, readV, ...(keep ? [keep] : []), ...(bias ? [bias] : []), ...stores.map((st) => st.value)]) loadedBuffers(e, bound);
+      if (bound.size < this.maxBuffers) stats = this.addBuffer(`${n.name}.stats`, 'f32', [...batch, tq, 2], 'temp');
+      this.probeSources.set(n.name, { batch, tq, tk, d, scale, readQ, readK, ...(keep ? { keep } : {}), ...(bias ? { bias } : {}), ...(causalOffset !== undefined ? { causalOffset } : {}), ...(stats !== undefined ? { stats } : {}) });
     }
     this.pushKernel({
       kind: 'attention',
@@ -491,7 +498,7 @@ class Lowering {
       scale,
       readQ,
       readK,
-      readV: operand(v, [J, C]),
+      readV,
       ...(keep ? { keep } : {}),
       ...(bias ? { bias } : {}),
       ...(causalOffset !== undefined ? { causalOffset } : {}),
@@ -500,16 +507,32 @@ class Lowering {
     });
   }
 
-  /** An attention probe: a matmul kernel over its attention's reads and statistics (probes.ts), storing `sink`. */
+  /**
+   * An attention probe: a matmul kernel over its attention's reads and
+   * statistics (probes.ts), storing `sink`. When the attention kernel had no
+   * room for the statistics, the masked scores are stored instead and a
+   * softmax row kernel normalises them.
+   */
   lowerProbe(n: Node, sink: Node): void {
     const src = this.probeSources.get(this.probes.get(n.name) ?? '');
     if (!src) throw new TesseraError(`lowering: attention probe %${n.name} has no attention kernel before it (lowerToKernels expands such a probe)`, n.loc);
     const nb = src.batch.length;
     const rank = nb + 3;
     for (const e of [src.readQ, src.readK, ...(src.keep ? [src.keep] : []), ...(src.bias ? [src.bias] : [])]) loadedBuffers(e, this.used);
-    this.used.add(src.stats);
-    const stores = this.epilogue(n, sink, indexOnAxes([...src.batch.keys(), nb, nb + 1], rank), rank, probabilityExpr(src));
-    this.pushKernel(probeKernel(this.kernelName('attention_probs'), src, stores));
+    const index = indexOnAxes([...src.batch.keys(), nb, nb + 1], rank);
+    if (src.stats !== undefined) {
+      this.used.add(src.stats);
+      this.pushKernel(probeKernel(this.kernelName('attention_probs'), { ...src, stats: src.stats }, this.epilogue(n, sink, index, rank, probabilityExpr({ ...src, stats: src.stats }))));
+      return;
+    }
+    const shape = [...src.batch, src.tq, src.tk];
+    const scores = this.addBuffer(`${n.name}.scores`, 'f32', shape, 'temp');
+    const dense = { offset: 0, strides: [...stridesOf(shape), 0] };
+    this.pushKernel(probeKernel(this.kernelName('attention_scores'), src, [{ buffer: scores, map: dense, value: maskedScoreExpr(src) }]));
+    this.beginKernel();
+    const row = rowStages('softmax')!({ x: E.load('f32', scores, { offset: 0, strides: stridesOf(shape) }), dtype: 'f32', count: src.tk, index: E.axis(nb + 1), extent: src.tk });
+    const rowStores = this.epilogue(n, sink, indexOnAxes([...shape.keys()], nb + 2), nb + 2, row.value);
+    this.pushKernel({ kind: 'reduce', name: this.kernelName('attention_probs'), shape, reduceRank: 1, stages: row.stages, stores: [], rowStores });
   }
 
   /** Each operand is copied into its slice of the result: one kernel per operand, all affine. */

@@ -23,8 +23,8 @@ export interface ProbeSource {
   readonly keep?: Expr;
   readonly bias?: Expr;
   readonly causalOffset?: number;
-  /** The f32 [...batch, tq, 2] buffer of (max, sum) per query row. */
-  readonly stats: number;
+  /** The f32 [...batch, tq, 2] buffer of (max, sum) per query row; absent when the attention kernel had no room to bind it (see lowerProbe). */
+  readonly stats?: number;
 }
 
 /**
@@ -70,16 +70,20 @@ export function statStores(batch: readonly number[], tq: number, stats: number):
  * exp(score - max) / sum, a key the mask or the causal bound hides scoring
  * -inf (exactly 0; NaN in a row with no key left, as the graph's softmax).
  */
-export function probabilityExpr(src: ProbeSource): Expr {
+export function probabilityExpr(src: ProbeSource & { readonly stats: number }): Expr {
+  const [max, sum] = statMaps(src.batch, src.tq).map((map) => E.load('f32', src.stats, map)) as [Expr, Expr];
+  return E.binary('div', E.unary('exp', E.binary('sub', maskedScoreExpr(src), max)), sum);
+}
+
+/** The score at (batch, i, j) of a matmul kernel whose `acc` is q·k: scaled, the bias added, -inf where the mask or the causal bound hides the key. */
+export function maskedScoreExpr(src: ProbeSource): Expr {
   const nb = src.batch.length;
   const f = (v: number) => E.const('f32', v);
   let score = E.binary('mul', E.ref('f32', 'acc'), f(src.scale));
   if (src.bias) score = E.binary('add', score, src.bias);
   const causal = src.causalOffset === undefined ? [] : [E.compare('le', E.axis(nb + 1), E.binary('add', E.axis(nb), E.const('i32', src.causalOffset)))];
   const visible = andAll([...(src.keep ? [src.keep] : []), ...causal]);
-  if (visible) score = E.select(visible, score, f(-Infinity));
-  const [max, sum] = statMaps(src.batch, src.tq).map((map) => E.load('f32', src.stats, map)) as [Expr, Expr];
-  return E.binary('div', E.unary('exp', E.binary('sub', score, max)), sum);
+  return visible ? E.select(visible, score, f(-Infinity)) : score;
 }
 
 /** The probe's kernel: scores through the attention's reads (its [.., i, c] and [.., j, c] axes are a matmul's [.., i, p] and [.., p, j]), then `stores`. */
