@@ -1,3 +1,4 @@
+import type { AttentionSelection } from '@tessera/frontend';
 import { type Program, TesseraError } from '@tessera/ir';
 import { Seq2SeqRNN, Seq2SeqTransformer, VIT_CHANNELS, VisionTransformer, traceRnnSeq2Seq, traceSeq2Seq, traceVit } from '@tessera/models';
 import { readModelConfig } from '@tessera/models/node';
@@ -22,11 +23,24 @@ function expectRank(name: string, o: InputOverride, rank: number, dtypes: readon
 }
 
 /**
+ * Whether an RNN seq2seq trace adds its alignment: its one attention module
+ * is `attn`, so `--attentions` or `--attentions=attn`; any other path names
+ * no attention module of the model.
+ */
+export function rnnAlignment(path: string, attentions: AttentionSelection): boolean {
+  if (attentions === false) return false;
+  const unknown = attentions === true ? [] : attentions.filter((p) => p !== 'attn');
+  if (unknown.length) throw new TesseraError(`${path}: --attentions ${unknown.join(',')}: an RNN seq2seq model has one attention module, attn`);
+  return true;
+}
+
+/**
  * Traces the model a config JSON describes. Defaults: batch 1, the config's
  * image size, sequence lengths 16; `--input` overrides them (integer token
- * inputs may be given as i64: Tessera computes with i32).
+ * inputs may be given as i64: Tessera computes with i32); `attentions`
+ * adds attention probes.
  */
-export async function traceConfig(path: string, inputs: Readonly<Record<string, InputOverride>>): Promise<Program> {
+export async function traceConfig(path: string, inputs: Readonly<Record<string, InputOverride>>, attentions: AttentionSelection = false): Promise<Program> {
   const config = await readModelConfig(path);
   if (config.model === 'vit') {
     const known = ['pixel_values'];
@@ -37,7 +51,7 @@ export async function traceConfig(path: string, inputs: Readonly<Record<string, 
       expectRank('pixel_values', px, 4, ['f32'], `f32[B,${VIT_CHANNELS},${s},${s}]`);
       if (px.shape[1] !== VIT_CHANNELS || px.shape[2] !== s || px.shape[3] !== s) throw new TesseraError(`--input pixel_values: expected f32[B,${VIT_CHANNELS},${s},${s}] (the config's image_size), got f32[${px.shape.join(',')}]`);
     }
-    return traceVit(new VisionTransformer(config), px?.shape[0] ?? 1);
+    return traceVit(new VisionTransformer(config), px?.shape[0] ?? 1, attentions);
   }
   const what = config.model === 'transformer' ? 'a Transformer' : 'an RNN seq2seq model';
   for (const k of Object.keys(inputs)) if (k !== 'src' && k !== 'tgt') throw new TesseraError(`--input ${k}: ${what} has inputs src and tgt`);
@@ -48,5 +62,7 @@ export async function traceConfig(path: string, inputs: Readonly<Record<string, 
   if (src && tgt && src.shape[0] !== tgt.shape[0]) throw new TesseraError(`--input: src and tgt have batch ${src.shape[0]} and ${tgt.shape[0]}, expected the same`);
   const shape = { batch, srcLen: src?.shape[1] ?? 16 };
   const tgtLen = tgt?.shape[1] ?? 16;
-  return config.model === 'transformer' ? traceSeq2Seq(new Seq2SeqTransformer(config), shape, tgtLen) : traceRnnSeq2Seq(new Seq2SeqRNN(config), shape, tgtLen);
+  return config.model === 'transformer'
+    ? traceSeq2Seq(new Seq2SeqTransformer(config), shape, tgtLen, attentions)
+    : traceRnnSeq2Seq(new Seq2SeqRNN(config), shape, tgtLen, { attentions: rnnAlignment(path, attentions) });
 }

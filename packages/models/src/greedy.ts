@@ -41,11 +41,28 @@ export interface Generator {
   readonly steps: number;
   /**
    * After generate() with attention outputs compiled in: each attention's
-   * weights for every generated token, by file name ([N, 1, maxNewTokens, S];
-   * zeros at steps a finished batch did not run). Empty otherwise.
+   * weights for every generated token, by output name (rows of
+   * generateWithAttention's dims; zeros at steps a finished batch did not
+   * run). Empty otherwise.
    */
   readonly attentions: Readonly<Record<string, Float32Array>>;
+  /** generate() with each attention's weights of every generated token (compiled with attentions or crossAttention). */
+  generateWithAttention(src: Int32Array, progress?: Progress): Promise<Generation>;
   dispose(): void;
+}
+
+/** Tokens and, per attention output, the weights of each generated token. */
+export interface Generation {
+  /** As generate(): [N, 1 + maxNewTokens]. */
+  readonly tokens: Int32Array;
+  /**
+   * By output name, [N, heads, maxNewTokens, srcLen]: row t holds the
+   * probabilities over the source of the step that chose token t + 1 (its
+   * query is token t, as in the full model on tgt = tokens[:, :-1]); rows of
+   * steps never run (every row of the batch had ended) are 0. Transformer:
+   * `attn/transformer.decoder.layers.{i}.multihead_attn`; RNN: `attn/attn`.
+   */
+  readonly attentions: Readonly<Record<string, { readonly dims: readonly number[]; readonly data: Float32Array }>>;
 }
 
 /** Next-token logits of a step: row r of `vocab` values at r·stride + offset. */
@@ -103,10 +120,19 @@ export interface DecodedBatch {
  * time with `decodeBatch` (the last chunk padded with repeats of its first
  * row, whose results are dropped).
  */
-export function batchedGenerator(programs: readonly Program[], executables: readonly Executable[], srcLen: number, width: number, batch: number, decodeBatch: (src: Int32Array) => Promise<DecodedBatch>): Generator {
+export function batchedGenerator(
+  programs: readonly Program[],
+  executables: readonly Executable[],
+  srcLen: number,
+  width: number,
+  batch: number,
+  decodeBatch: (src: Int32Array) => Promise<DecodedBatch>,
+  /** Each attention output's dims per source row ([heads, maxNewTokens, srcLen]); none: generateWithAttention refuses. */
+  attentionRowDims: Readonly<Record<string, readonly number[]>> = {},
+): Generator {
   let steps = 0;
   let attentions: Record<string, Float32Array> = {};
-  return {
+  const generator: Generator = {
     programs,
     get steps() {
       return steps;
@@ -135,6 +161,13 @@ export function batchedGenerator(programs: readonly Program[], executables: read
       );
       return out;
     },
+    async generateWithAttention(src, progress) {
+      if (!Object.keys(attentionRowDims).length) throw new TesseraError('generateWithAttention: compile the generator with its attention outputs (crossAttention: true for a Transformer, attentions: true for an RNN)');
+      const tokens = await generator.generate(src, progress);
+      const count = src.length / srcLen;
+      return { tokens, attentions: Object.fromEntries(Object.entries(attentionRowDims).map(([name, dims]) => [name, { dims: [count, ...dims], data: attentions[name]! }])) };
+    },
     dispose: () => executables.forEach((e) => e.dispose()),
   };
+  return generator;
 }

@@ -4,12 +4,14 @@
  * [--batch-size N] [--attentions]`: greedy generation with a Transformer or
  * an RNN seq2seq model. Input `src` [B, S] (I64 or I32); output `generated`
  * I64 [B, 1+N], beginning with bos_id; a row that has emitted eos_id
- * continues with pad_id. With --attentions (RNN) also `attn/attn` [B, 1, N, S].
+ * continues with pad_id. With --attentions, each generated token's attention
+ * over the source: the Transformer's cross-attention per decoder layer, the
+ * RNN's alignment `attn/attn` [B, 1, N, S].
  * `tessera generate --model DIR ...` is GPT-2 from a Hugging Face folder (hf-generate.ts).
  */
 import { type SafetensorsTensor, TesseraError, formatShape } from '@tessera/ir';
 import { writeSafetensorsFile } from '@tessera/ir/node';
-import { MAX_NEW_TOKENS, compileGenerator } from '@tessera/models';
+import { type Generation, MAX_NEW_TOKENS, compileGenerator } from '@tessera/models';
 import { loadWeights, readModelConfig } from '@tessera/models/node';
 import { type Command, UsageError } from '../command.ts';
 import { refuseInputAsOutput } from '../outputs.ts';
@@ -29,8 +31,10 @@ ${HF_GENERATE_SYNOPSIS}
 
   input   src         token ids [B, S] (I64 or I32; pad with pad_id)
   output  generated   I64 [B, 1 + N]: bos_id, then N tokens; after eos_id, pad_id
-          attn/attn   f32 [B, 1, N, S] with --attentions (seq2seq_rnn): the attention weights
-                      of each step, row i producing token i + 1
+  with --attentions   attn/transformer.decoder.layers.{i}.multihead_attn  F32 [B, heads, N, S]
+                      (seq2seq_rnn: attn/attn F32 [B, 1, N, S]): row t, the attention over
+                      the source of the step that chose token t + 1 (0 for steps not run:
+                      every row of the batch had ended)
 
   --max-new-tokens N  tokens to generate after bos_id (at most ${MAX_NEW_TOKENS}, and key/value
                       caches of at most 4 GiB: 2 x decoder layers x batch x N x d_model f32)
@@ -71,19 +75,18 @@ export const generateCommand: Command = {
       if (m.kind === 'vit') throw new TesseraError(`${config}: expected a Transformer or an RNN seq2seq model`);
       const inputs = await readInputs(inputsPath, ['src'], `${MODEL_NAMES[m.kind]} (generate)`);
       const src = tokenTensor(inputsPath, 'src', inputs.get('src')!, m.model.config.src_vocab, 'src_vocab');
-      const g = await compileGenerator(m.model, m.weights, { backend, batch: Math.min(batchSize ?? src.rows, src.rows), srcLen: src.len, maxNewTokens: maxNew, attentions });
-      let generated: Int32Array;
-      let weightsOut: Record<string, Float32Array>;
+      const rnn = m.kind === 'seq2seq_rnn';
+      const g = await compileGenerator(m.model, m.weights, { backend, batch: Math.min(batchSize ?? src.rows, src.rows), srcLen: src.len, maxNewTokens: maxNew, ...(rnn ? { attentions } : { crossAttention: attentions }) });
+      let generation: Generation;
       try {
-        generated = await g.generate(src.data, progressBar('sequences'));
-        weightsOut = { ...g.attentions };
+        generation = attentions ? await g.generateWithAttention(src.data, progressBar('sequences')) : { tokens: await g.generate(src.data, progressBar('sequences')), attentions: {} };
       } finally {
         g.dispose();
       }
+      const generated = generation.tokens;
       const shape = [src.rows, 1 + maxNew];
-      const tensors: Record<string, SafetensorsTensor> = { generated: { dtype: 'I64', shape, data: BigInt64Array.from(generated, (v) => BigInt(v)) } };
-      for (const [name, w] of Object.entries(weightsOut)) tensors[name] = { dtype: 'F32', shape: [src.rows, 1, maxNew, src.len], data: w };
-      await writeSafetensorsFile(out, tensors, { format: 'tessera', model: m.kind, backend });
+      const probes = Object.fromEntries(Object.entries(generation.attentions).map(([name, t]) => [name, { dtype: 'F32', shape: [...t.dims], data: t.data } as SafetensorsTensor]));
+      await writeSafetensorsFile(out, { generated: { dtype: 'I64', shape, data: BigInt64Array.from(generated, (v) => BigInt(v)) }, ...probes }, { format: 'tessera', model: m.kind, backend });
       const c = m.model.config;
       let ended = 0;
       for (let r = 0; r < src.rows; r++) if (generated.subarray(r * shape[1]!, (r + 1) * shape[1]!).includes(c.eos_id)) ended++;

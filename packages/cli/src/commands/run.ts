@@ -12,15 +12,17 @@
  * alignment `attn/attn` f32 [B,1,T,S] too. The helpers here (token tensors, progress bar) are
  * shared with `tessera generate`.
  */
-import { type SafetensorsTensor, TesseraError, formatShape } from '@tessera/ir';
+import { type Program, type SafetensorsTensor, TesseraError, formatShape } from '@tessera/ir';
 import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
-import { type Progress, compileSeq2Seq, compileVit } from '@tessera/models';
+import { type Progress, compileSeq2Seq, compileVit, traceRnnSeq2Seq, traceSeq2Seq, traceVit, weightsFor } from '@tessera/models';
+import type { AttentionSelection } from '@tessera/frontend';
 import { type LoadedModel, loadModel } from '@tessera/models/node';
-import { type BackendName, availableBackends } from '@tessera/compiler';
+import { type BackendName, availableBackends, compile } from '@tessera/compiler';
 import { backendFlag, parseCommandArgs, positiveFlag, precisionFlag, required } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
-import { type ModelArgs, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
+import { type ModelArgs, attentionsFlag, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
 import { bindOnnxInputs, loadOnnxModel } from '../onnx-model.ts';
+import { rnnAlignment } from '../trace-config.ts';
 import { type CommandInput, refuseInputAsOutput } from '../outputs.ts';
 import { type Timings, withTimings } from '../timings.ts';
 import { bindInputFiles, runProgramToFile, summarize } from './eval.ts';
@@ -31,12 +33,12 @@ export const MODEL_BACKENDS = 'interp|cpu|webgpu';
 
 const USAGE = `usage: tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors] [--weights W.safetensors]
                    --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--precision f32|f16]
-                   [--input NAME=DTYPE[SHAPE]]... [--no-typecheck] [--timings]
+                   [--input NAME=DTYPE[SHAPE]]... [--no-typecheck] [--timings] [--attentions[=PATH,...]]
        tessera run --model MODEL.onnx --inputs IN.safetensors --out OUT.safetensors
                    [--backend ${MODEL_BACKENDS}] [--precision f32|f16] [--input NAME=DTYPE[SHAPE]]... [--timings]
        tessera run --config C.json --weights W.safetensors --inputs IN.safetensors
                    --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--precision f32|f16]
-                   [--batch-size N] [--attentions] [--timings]
+                   [--batch-size N] [--timings] [--attentions[=PATH,...]]
        tessera run --model DIR --inputs IN.safetensors --out OUT.safetensors
                    [--backend ${MODEL_BACKENDS}] [--timings]
 
@@ -82,7 +84,10 @@ const USAGE = `usage: tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors]
   --precision P     f32 (default) or f16: webgpu's GPU matmuls in f16 (adapters with shader-f16)
   --batch-size N    --config models: run N rows at a time (default: all at once); a
                     progress bar is shown on a terminal
-  --attentions      --config seq2seq_rnn: also write the attention weights (attn/attn)
+  --attentions      also write each attention module's probabilities after masking,
+                    [B, heads, queries, keys], as 'attn/<module path>' next to the outputs
+                    (attn/transformer.encoder.layers.0.self_attn, ...; seq2seq_rnn: attn/attn,
+                    the alignment [B, 1, T, S]); =PATH,... for those module paths only
   --no-typecheck    skip the TypeScript check of FILE.ts
   --timings         print the time of each phase on stderr (start-up, type check, load,
                     trace, compile, run)`;
@@ -189,13 +194,13 @@ export interface RunOptions {
   readonly precision?: 'f16';
   readonly batchSize?: number;
   readonly timings: boolean;
-  /** --attentions: also write the attention weights (seq2seq_rnn configs). */
-  readonly attentions: boolean;
+  /** --attentions[=PATH,...]: every attention module's probabilities, or those listed, as outputs `attn/<path>`. */
+  readonly attentions?: AttentionSelection;
 }
 
 /** Parses `run`'s arguments, or throws UsageError. */
 export function parseRunArgs(args: readonly string[]): RunOptions {
-  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--inputs', '--out', '--backend', '--batch-size', '--precision'], booleans: ['--attentions'] }));
+  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--inputs', '--out', '--backend', '--batch-size', '--precision'], optionalValues: ['--attentions'] }));
   const model = parseModelArgs(parsed, ['file', 'program', 'config', 'onnx', 'hf']);
   const v = parsed.values;
   const config = model.source.kind === 'config';
@@ -213,6 +218,8 @@ export function parseRunArgs(args: readonly string[]): RunOptions {
   const batchSize = positiveFlag(v, '--batch-size');
   const backend = backendFlag(v);
   const precision = precisionFlag(v, backend);
+  const attentions = attentionsFlag(parsed, model);
+  if (attentions !== undefined && batchSize !== undefined) throw new UsageError('--attentions runs the whole batch at once: leave out --batch-size');
   return {
     model,
     out: required(v, '--out', 'OUT.safetensors'),
@@ -223,16 +230,44 @@ export function parseRunArgs(args: readonly string[]): RunOptions {
     ...(v.has('--weights') ? { weights: v.get('--weights')! } : {}),
     ...(v.has('--inputs') ? { inputs: v.get('--inputs')! } : {}),
     ...(batchSize !== undefined ? { batchSize } : {}),
+    ...(attentions !== undefined ? { attentions } : {}),
   };
+}
+
+/** A config model traced with attention probes and run once on the whole batch: `logits` and every `attn/<path>`. */
+async function runWithAttentions(m: LoadedModel, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, attentions: AttentionSelection, precision?: 'f16'): Promise<Record<string, SafetensorsTensor>> {
+  let program: Program;
+  let values: Record<string, Float32Array | Int32Array>;
+  if (m.kind === 'vit') {
+    const t = inputs.get('pixel_values')!;
+    program = traceVit(m.model, t.shape[0]!, attentions);
+    values = { pixel_values: t.data as Float32Array };
+  } else {
+    const c = m.model.config;
+    const src = tokenTensor(path, 'src', inputs.get('src')!, c.src_vocab, 'src_vocab');
+    const tgt = tokenTensor(path, 'tgt', inputs.get('tgt')!, c.tgt_vocab, 'tgt_vocab');
+    if (src.rows !== tgt.rows) throw new TesseraError(`${path}: 'src' has ${src.rows} rows and 'tgt' ${tgt.rows}, expected the same batch size`);
+    const shape = { batch: src.rows, srcLen: src.len };
+    program = m.kind === 'transformer' ? traceSeq2Seq(m.model, shape, tgt.len, attentions) : traceRnnSeq2Seq(m.model, shape, tgt.len, { attentions: rnnAlignment(path, attentions) });
+    values = { src: src.data, tgt: tgt.data };
+  }
+  using exe = await compile(program, { backend, weights: weightsFor(program, m.weights), ...(precision ? { precision } : {}) });
+  const out = await exe.run(values);
+  return Object.fromEntries(program.outputs.map(({ name }) => [name, { dtype: 'F32', shape: [...out[name]!.dims], data: out[name]!.data } as SafetensorsTensor]));
 }
 
 /** Runs a model config on its checkpoint and inputs, writing `logits`. */
 async function runConfig(o: RunOptions, config: string, weights: string, inputsPath: string, timings: Timings | undefined): Promise<void> {
   const timed = <T>(name: string, f: () => Promise<T>) => (timings ? timings.time(name, f) : f());
   const m = await timed('load', () => loadModel(config, weights));
-  if (o.attentions && m.kind !== 'seq2seq_rnn') throw new TesseraError(`${config}: --attentions is available for "model": "seq2seq_rnn" configs; this one is "${m.kind}"`);
   const inputs = await readInputs(inputsPath, m.kind === 'vit' ? ['pixel_values'] : ['src', 'tgt'], MODEL_NAMES[m.kind]);
-  const outputs = await timed('run', () => (m.kind === 'vit' ? runVit(m, inputsPath, inputs, o.backend, o.batchSize, o.precision) : runSeq2Seq(m, inputsPath, inputs, o.backend, o.batchSize, o.attentions, o.precision)));
+  const outputs = await timed('run', () =>
+    o.attentions !== undefined
+      ? runWithAttentions(m, inputsPath, inputs, o.backend, o.attentions, o.precision)
+      : m.kind === 'vit'
+        ? runVit(m, inputsPath, inputs, o.backend, o.batchSize, o.precision)
+        : runSeq2Seq(m, inputsPath, inputs, o.backend, o.batchSize, false, o.precision),
+  );
   await writeSafetensorsFile(o.out, outputs, { format: 'tessera', model: m.kind, backend: o.backend });
   for (const [name, t] of Object.entries(outputs)) process.stdout.write(`${summarize(name, `f32${formatShape(t.shape)}`, t.data as Float32Array)}\n`);
 }
@@ -262,11 +297,15 @@ export const runCommand: Command = {
         if (o.model.source.kind === 'config') return runConfig(o, o.model.source.path, o.weights!, o.inputs!, timings);
         if (o.model.source.kind === 'onnx') {
           if (o.weights !== undefined) throw new TesseraError('--weights: an ONNX model carries its weights (its initializers)');
+          if (o.attentions !== undefined) throw new UsageError('--attentions applies to model files and --config models, not ONNX models');
           const imp = await loadOnnxModel(o.model.source.path, o.model.inputs, timings);
           return runProgramToFile(imp.program, await bindOnnxInputs(imp, o.inputs), o.backend, o.out, timings, o.precision);
         }
-        if (o.model.source.kind === 'hf') return runHfFolder(o.model.source.path, o.inputs!, o.backend, o.out, timings);
-        const program = await loadModelProgram(o.model, timings);
+        if (o.model.source.kind === 'hf') {
+          if (o.attentions !== undefined) throw new UsageError('--attentions applies to model files and --config models, not Hugging Face folders');
+          return runHfFolder(o.model.source.path, o.inputs!, o.backend, o.out, timings);
+        }
+        const program = await loadModelProgram(o.model, timings, undefined, o.attentions);
         await runProgramToFile(program, await bindInputFiles(program, o.inputs, o.weights), o.backend, o.out, timings, o.precision);
       });
       return 0;

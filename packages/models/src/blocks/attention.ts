@@ -41,7 +41,7 @@ export class QkvSelfAttention extends Module {
     const e = this.embedDim;
     const qkv = this.qkv.forward(x);
     const [q, k, v] = [0, 1, 2].map((i) => splitHeads(qkv.slice(-1, i * e, (i + 1) * e), this.numHeads)) as [Tensor, Tensor, Tensor];
-    return this.proj.forward(mergeHeads(ops.attention(q, k, v)));
+    return this.proj.forward(mergeHeads(ops.attention(q, k, v, { module: this })));
   }
 }
 
@@ -57,9 +57,10 @@ export interface CachedKeyValues {
  * filled: the keys are those rows and the new one; rows from pos on are
  * masked out, by an index predicate on the key slot.
  */
-export function attendWithCache(q: Tensor, k: Tensor, v: Tensor, cache: CachedKeyValues, pos: Tensor, scale?: number): Tensor {
+export function attendWithCache(q: Tensor, k: Tensor, v: Tensor, cache: CachedKeyValues, pos: Tensor, opts: { readonly scale?: number; readonly module?: Module } = {}): Tensor {
   const capacity = cache.k.shape[2]!;
   const slot = ops.iota([capacity + 1], 0);
   const keep = slot.lt(pos).logicalOr(slot.eq(capacity));
-  return ops.attention(q, ops.concat([cache.k, k], 2), ops.concat([cache.v, v], 2), scale === undefined ? { mask: keep } : { mask: keep, scale });
+  // The module names the attention for trace's probes (attn/<module path>).
+  return ops.attention(q, ops.concat([cache.k, k], 2), ops.concat([cache.v, v], 2), { mask: keep, ...opts });
 }

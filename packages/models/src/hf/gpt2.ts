@@ -145,7 +145,7 @@ export class HfGpt2Model extends Module {
     let x = this.wte.forward(token).add(this.wpe.forward(pos.reshape([1])));
     const kv: CachedKeyValues[] = [];
     [...this.h].forEach((block, i) => {
-      const r = block.forward(x, (q, k, v, scale) => attendWithCache(q, k, v, caches[i]!, pos, scale));
+      const r = block.forward(x, (q, k, v, scale) => attendWithCache(q, k, v, caches[i]!, pos, scale === undefined ? {} : { scale }));
       x = r.y;
       kv.push({ k: r.k, v: r.v });
     });

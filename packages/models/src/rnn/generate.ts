@@ -4,7 +4,7 @@
  * to the next (the loop and batching are greedy.ts's, shared with the
  * Transformer).
  */
-import { type BackendName, type Executable, compile } from '@tessera/compiler';
+import { type Backend, type BackendName, type Executable, compile } from '@tessera/compiler';
 import type { Program } from '@tessera/ir';
 import { weightsFor } from '../batching.ts';
 import type { Weights } from '../checkpoint.ts';
@@ -14,7 +14,7 @@ import { ALIGNMENT, RNN_NAMES, traceRnnDecodeStep, traceRnnEncoder } from './pro
 
 /** Options of compileRnnGenerator (compileGenerator's). */
 export interface RnnGeneratorOptions {
-  readonly backend: BackendName;
+  readonly backend: BackendName | Backend;
   readonly batch: number;
   readonly srcLen: number;
   readonly maxNewTokens: number;
@@ -48,7 +48,7 @@ export async function compileRnnGenerator(model: Seq2SeqRNN, weights: Weights, o
       }
       return { data: out.logits!.data, stride: c.tgt_vocab, offset: 0 };
     });
-    return alignment ? { ...r, attentions: { [ALIGNMENT.file]: alignment } } : r;
+    return alignment ? { ...r, attentions: { [ALIGNMENT.output]: alignment } } : r;
   };
-  return batchedGenerator([encP, stepP], [enc, step], s, 1 + n, b, decodeBatch);
+  return batchedGenerator([encP, stepP], [enc, step], s, 1 + n, b, decodeBatch, attentions ? { [ALIGNMENT.output]: [1, n, s] } : {});
 }

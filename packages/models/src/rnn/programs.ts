@@ -11,11 +11,10 @@ import type { Seq2SeqShape } from '../transformer/programs.ts';
 import type { Encoded, RecurrentState, Seq2SeqRNN } from './model.ts';
 
 /**
- * The alignment output: in programs `alignment` (program output names allow
- * no '/'), in files `attn/attn` (the attention outputs' naming, `attn/` and
- * the module path).
+ * The alignment output, in programs and in files: `attn/attn`, the attention
+ * probes' naming (`attn/` and the module path of the score module `attn`).
  */
-export const ALIGNMENT = { output: 'alignment', file: 'attn/attn' } as const;
+export const ALIGNMENT = { output: 'attn/attn', file: 'attn/attn' } as const;
 
 /** Options of the traced programs. */
 export interface RnnTraceOptions {

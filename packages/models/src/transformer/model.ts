@@ -47,12 +47,12 @@ export function decoderStep(layer: nn.TransformerDecoderLayer, x: Tensor, pos: T
   const selfAttention = (input: Tensor): Tensor => {
     const [q, k, v] = [0, 1, 2].map((i) => splitHeads(projection(sa, input, i), h)) as [Tensor, Tensor, Tensor];
     [kNew, vNew] = [k, v];
-    return sa.outProj.forward(mergeHeads(attendWithCache(q, k, v, cache, pos)));
+    return sa.outProj.forward(mergeHeads(attendWithCache(q, k, v, cache, pos, { module: sa })));
   };
   const ca = layer.multiheadAttn;
   const crossAttention = (input: Tensor): Tensor => {
     const qc = splitHeads(projection(ca, input, 0), h);
-    return ca.outProj.forward(mergeHeads(ops.attention(qc, cross.k, cross.v, { mask: keep })));
+    return ca.outProj.forward(mergeHeads(ops.attention(qc, cross.k, cross.v, { mask: keep, module: ca })));
   };
   const a = layer.sublayer(x, layer.norm1, selfAttention);
   const b = layer.sublayer(a, layer.norm2, crossAttention);
