@@ -16,14 +16,15 @@ import type { Timings } from './timings.ts';
 /** What `--model PATH` names: an ONNX file, or a Hugging Face folder (config.json and model.safetensors). */
 export function modelPathKind(path: string): 'onnx' | 'hf' {
   if (path.toLowerCase().endsWith('.onnx')) return 'onnx';
-  let dir = false;
+  let dir: boolean | undefined;
   try {
     dir = statSync(path).isDirectory();
   } catch {
-    // Neither a file nor a folder: the message below says what --model takes.
+    // Neither a file nor a folder: said below.
   }
   if (dir) return 'hf';
-  throw new TesseraError(`--model ${path}: expected an ONNX file (model.onnx) or a Hugging Face model folder (config.json and model.safetensors)`);
+  const takes = '--model takes an ONNX file (model.onnx) or a Hugging Face folder (config.json and model.safetensors)';
+  throw new TesseraError(dir === undefined ? `${path}: no such file or folder (${takes})` : `--model ${path}: not a folder or an .onnx file (${takes})`);
 }
 
 /** The --input overrides as importOnnx takes them (dtypes checked against the file's by the importer). */

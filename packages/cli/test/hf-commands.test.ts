@@ -60,8 +60,7 @@ describe('tessera run --model DIR', () => {
     const gpt2In = inputsFile('gpt2-lm-tied-61vocab', ['input_ids']);
     const out = join(tmp, 'x.safetensors');
     const cases: [string[], number, RegExp][] = [
-      [['--model', join(tmp, 'nowhere'), '--inputs', gpt2In], 1, /nowhere: no such folder \(--model takes a Hugging Face folder/],
-      [['--model', join(tmp, 'm.onnx'), '--inputs', gpt2In], 2, /m\.onnx: ONNX models are not supported yet/],
+      [['--model', join(tmp, 'nowhere'), '--inputs', gpt2In], 1, /nowhere: no such file or folder \(--model takes an ONNX file \(model\.onnx\) or a Hugging Face folder/],
       [['--model', bert, '--inputs', gpt2In, '--weights', gpt2In], 2, /--weights: a --model folder holds its own weights/],
       [['--model', bert, '--inputs', inputsFile('vit-classifier-10tok-5head', ['pixel_values'])], 1, /unexpected 'pixel_values' \(a BertForSequenceClassification takes 'input_ids', 'attention_mask', 'token_type_ids'\)/],
       [['--model', join(HF, 'gpt2-model-relu-invscale'), '--inputs', inputsFile('bert-classifier-3head-padded', ['input_ids'])], 1, /index \d+ at position \d+ of the indices is out of range \[0, 29\)/],

@@ -69,9 +69,4 @@ describe('ONNX models in the CLI', () => {
     expect(r.out).toContain('Tessera supports all of them');
   });
 
-  it('--model DIR: Hugging Face folders are refused with a clear message (not supported yet)', async () => {
-    const r = await tessera('run', '--model', dir, '--out', `${dir}/y.safetensors`);
-    expect(r.code).toBe(1);
-    expect(r.err).toContain('Hugging Face model folders are not supported yet');
-  });
 });

@@ -207,7 +207,9 @@ describe('tessera run and generate with an RNN seq2seq config', () => {
 
   it('--attentions naming a path the RNN has not, and bad RNN configs, are clear errors', async () => {
     const inputs = await put({ src: io(TR).get('src')!, tgt: io(TR).get('tgt')! });
-    const r = await cli('run', '--config', `${RNN}.json`, '--weights', `${RNN}.safetensors`, '--inputs', inputs, '--out', join(dir, 'x.safetensors'), '--attentions=decoder');
+    const t = await rnnIo();
+    const rnnInputs = await put({ src: t.get('src')!, tgt: t.get('tgt')! });
+    const r = await cli('run', '--config', `${RNN}.json`, '--weights', `${RNN}.safetensors`, '--inputs', rnnInputs, '--out', join(dir, 'x.safetensors'), '--attentions=decoder');
     expect(r.code).toBe(1);
     expect(r.err).toContain('--attentions decoder: an RNN seq2seq model has one attention module, attn');
     const bad = join(dir, 'bad-rnn.json');

@@ -41,7 +41,7 @@ ${HF_GENERATE_SYNOPSIS}
   --backend NAME      where to run (default cpu; available here: \${available})
   --batch-size N      sequences at a time (default: all at once); a progress bar
                       is shown on a terminal
-  --attentions        seq2seq_rnn: also write each step's attention weights
+  --attentions        also write each generated token's attention over the source (below)
 
 ${HF_GENERATE_HELP}`;
 
@@ -70,7 +70,6 @@ export const generateCommand: Command = {
       refuseInputAsOutput('--out', out, modelCommandInputs(config, weights, inputsPath));
       const parsed = await readModelConfig(config);
       if (parsed.model === 'vit') throw new TesseraError(`${config}: "model" is "${parsed.model}", but generate needs "model": "transformer" or "seq2seq_rnn"`);
-      if (attentions && parsed.model !== 'seq2seq_rnn') throw new TesseraError(`${config}: --attentions is available for "model": "seq2seq_rnn" configs; this one is "${parsed.model}"`);
       const m = await loadWeights(parsed, weights);
       if (m.kind === 'vit') throw new TesseraError(`${config}: expected a Transformer or an RNN seq2seq model`);
       const inputs = await readInputs(inputsPath, ['src'], `${MODEL_NAMES[m.kind]} (generate)`);

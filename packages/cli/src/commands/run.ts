@@ -214,7 +214,6 @@ export function parseRunArgs(args: readonly string[]): RunOptions {
     required(v, '--inputs', 'IN.safetensors');
     if (Object.keys(model.inputs).length) throw new UsageError('--input: a --config model takes its input shapes from the --inputs file');
   } else if (v.has('--batch-size')) throw new UsageError('--batch-size applies to --config models');
-  else if (parsed.booleans.has('--attentions')) throw new UsageError('--attentions applies to --config models');
   const batchSize = positiveFlag(v, '--batch-size');
   const backend = backendFlag(v);
   const precision = precisionFlag(v, backend);
@@ -226,7 +225,6 @@ export function parseRunArgs(args: readonly string[]): RunOptions {
     backend,
     ...(precision === 'f16' ? { precision } : {}),
     timings: parsed.booleans.has('--timings'),
-    attentions: parsed.booleans.has('--attentions'),
     ...(v.has('--weights') ? { weights: v.get('--weights')! } : {}),
     ...(v.has('--inputs') ? { inputs: v.get('--inputs')! } : {}),
     ...(batchSize !== undefined ? { batchSize } : {}),
