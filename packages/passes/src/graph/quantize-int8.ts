@@ -1,0 +1,66 @@
+/**
+ * The int8 quantization pass (issue 16): every `matmul` whose right operand
+ * is a weight (a parameter, read through transposes and reshapes only, as a
+ * Linear's `transpose(weight)`) becomes `matmul_int8`, whose registry entry
+ * defines the quantization exactly (ops/quantized.ts of @tessera/ir): the
+ * weight per output channel to [-127, 127], the activation per row, at run
+ * time, to [-activationMax, activationMax], integer sums, both scales
+ * applied to the sum before the epilogue, so bias, GELU and residual adds
+ * stay fused after it. Everything else (attention, softmax, layer_norm,
+ * products of two activations) stays f32. A graph-to-graph rewrite: the
+ * result prints, parses and interprets like any program.
+ */
+import { INT8_RELAXED_ACTIVATION_MAX, INT8_WEIGHT_MAX, type Node, type Program, TesseraError, valueTypes } from '@tessera/ir';
+
+/** The quantization modes `compile` and the CLI accept. */
+export const QUANTIZE_MODES = ['int8'] as const;
+export type QuantizeMode = (typeof QUANTIZE_MODES)[number];
+
+/** Options of quantizeInt8. */
+export interface QuantizeInt8Options {
+  /**
+   * Bound of the activations' integers: 63 (default) lets the CPU backend
+   * use relaxed SIMD's i8 x i7 dot product on every engine; 127 keeps one
+   * more bit (the CPU backend then uses i16 dot products).
+   */
+  readonly activationMax?: number;
+}
+
+/** Whether `value` is a parameter, or a parameter seen through transposes and reshapes only. */
+function isWeight(value: string, params: ReadonlySet<string>, nodes: ReadonlyMap<string, Node>): boolean {
+  for (let v = value; ; ) {
+    if (params.has(v)) return true;
+    const n = nodes.get(v);
+    if (!n || (n.op !== 'transpose' && n.op !== 'reshape')) return false;
+    v = n.operands[0]!;
+  }
+}
+
+/** The largest K whose integer sums fit an i32 under the activation bound. */
+function maxDepth(activationMax: number): number {
+  return Math.floor((2 ** 31 - 1) / (activationMax * INT8_WEIGHT_MAX));
+}
+
+/** Rewrites the weight matmuls of a program to matmul_int8 (see the module comment); the rest is unchanged. */
+export function quantizeInt8(program: Program, options: QuantizeInt8Options = {}): Program {
+  const activationMax = options.activationMax ?? INT8_RELAXED_ACTIVATION_MAX;
+  if (!(Number.isInteger(activationMax) && activationMax >= 1 && activationMax <= 127)) {
+    throw new TesseraError(`quantize int8: activationMax must be an integer in 1..127, got ${activationMax}`);
+  }
+  const params = new Set(program.inputs.filter((i) => i.kind === 'parameter').map((i) => i.name));
+  const byName = new Map(program.nodes.map((n) => [n.name, n]));
+  const typeOf = valueTypes(program);
+  const nodes = program.nodes.map((n): Node => {
+    if (n.op !== 'matmul' || !isWeight(n.operands[1]!, params, byName)) return n;
+    if (typeOf.get(n.operands[0]!)!.shape.at(-1)! > maxDepth(activationMax)) return n;
+    return { ...n, op: 'matmul_int8', attrs: { activation_max: activationMax } };
+  });
+  return { ...program, nodes };
+}
+
+/** Applies a quantization mode (or none) to a program. */
+export function quantizeProgram(program: Program, mode: QuantizeMode | undefined, options: QuantizeInt8Options = {}): Program {
+  if (mode === undefined) return program;
+  if (mode !== 'int8') throw new TesseraError(`unknown quantization '${String(mode)}' (expected ${QUANTIZE_MODES.join(', ')})`);
+  return quantizeInt8(program, options);
+}
