@@ -96,7 +96,7 @@ export function addInt8MicroKernel(m: ModuleBuilder, L: Int8Layout): number {
       for (let r = 0; r < MR; r++) {
         f.get(pa).simdMem(SIMD.v128_load32_splat, 2, r * L.rowBytes).set(a);
         for (let v = 0; v < NV; v++) {
-          if (L.relaxed) f.get(b[v]!).get(a).get(acc[r]![v]!).simd(SIMD.i32x4_relaxed_dot_i8x16_i7x16_add_s).set(acc[r]![v]!);
+          if (L.relaxed) f.get(acc[r]![v]!).get(b[v]!).get(a).simd(SIMD.i16x8_relaxed_dot_i8x16_i7x16_s).simd(SIMD.i32x4_extadd_pairwise_i16x8_s).simd(SIMD.i32x4_add).set(acc[r]![v]!);
           else f.get(acc[r]![v]!).get(b[v]!).get(a).simd(SIMD.i32x4_dot_i16x8_s).simd(SIMD.i32x4_add).set(acc[r]![v]!);
         }
       }

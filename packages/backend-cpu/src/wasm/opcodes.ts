@@ -191,4 +191,5 @@ export const SIMD = {
   f32x4_relaxed_madd: 0x105,
   /** Relaxed SIMD: i8 x i7 dot products of 4 lanes, added to c (deterministic when b's lanes are in [0, 127]; see matmul-int8-kernel.ts). */
   i32x4_relaxed_dot_i8x16_i7x16_add_s: 0x113,
+  i16x8_relaxed_dot_i8x16_i7x16_s: 0x112,
 } as const;
