@@ -34,7 +34,7 @@ const MAX_RUNS = 10_000;
 
 const USAGE = `usage: tessera bench (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
                      [--backend ${MODEL_BACKENDS}] [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]...
-                     [--profile] [--json] [--no-typecheck] [--timings]
+                     [--quantize int8] [--profile] [--json] [--no-typecheck] [--timings]
 
   Times one model (the program tessera compile traces: a model file, an IR
   program, or a ViT or Transformer config): compiles it, places the weights
@@ -43,6 +43,7 @@ const USAGE = `usage: tessera bench (FILE.ts | FILE.tir | --config C.json) [--we
 
   --weights FILE    a safetensors checkpoint, by parameter name (default: seeded random weights)
   --backend NAME    where to run (default cpu; available here: \${available})
+  --quantize int8   run the weight matmuls in int8 (per-channel weights, per-row activations)
   --threads N       cpu backend: threads, this one included (default: every core; at most ${MAX_THREADS})
   --runs N          timed runs (default 10, at most ${MAX_RUNS})
   --input NAME=DTYPE[SHAPE]   set an input's type (of a model file: another shape, the same dtype),

@@ -10,12 +10,14 @@ import { writeSafetensorsFile } from '@tessera/ir/node';
 import { MAX_NEW_TOKENS, compileGenerator } from '@tessera/models';
 import { loadWeights, readModelConfig } from '@tessera/models/node';
 import { type Command, UsageError } from '../command.ts';
+import { QUANTIZE_MODES, type QuantizeMode } from '@tessera/passes';
 import { refuseInputAsOutput } from '../outputs.ts';
 import { backendFlag, parseFlags, positiveFlag, required } from '../args.ts';
 import { MODEL_BACKENDS, modelCommandInputs, progressBar, readInputs, tokenTensor, usageWithBackends } from './run.ts';
 
 const USAGE = `usage: tessera generate --config C.json --weights W.safetensors --inputs IN.safetensors
                         --max-new-tokens N --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--batch-size N]
+                        [--quantize int8]
 
   Greedy generation with a Transformer config ("model": "transformer").
   The encoder runs once per batch; each new token is one decoder step over a
@@ -27,6 +29,7 @@ const USAGE = `usage: tessera generate --config C.json --weights W.safetensors -
   --max-new-tokens N  tokens to generate after bos_id (at most ${MAX_NEW_TOKENS}, and key/value
                       caches of at most 4 GiB: 2 x decoder layers x batch x N x d_model f32)
   --backend NAME      where to run (default cpu; available here: \${available})
+  --quantize int8     run the weight matmuls in int8 (per-channel weights, per-row activations)
   --batch-size N      sequences at a time (default: all at once); a progress bar
                       is shown on a terminal`;
 
@@ -38,7 +41,7 @@ export const generateCommand: Command = {
     return usageWithBackends(USAGE);
   },
   async run(args) {
-    const flags = parseFlags(args, ['--config', '--weights', '--inputs', '--max-new-tokens', '--out', '--backend', '--batch-size']);
+    const flags = parseFlags(args, ['--config', '--weights', '--inputs', '--max-new-tokens', '--out', '--backend', '--batch-size', '--quantize']);
     const config = required(flags, '--config', 'C.json');
     const weights = required(flags, '--weights', 'W.safetensors');
     const inputsPath = required(flags, '--inputs', 'IN.safetensors');
@@ -47,6 +50,8 @@ export const generateCommand: Command = {
     const out = required(flags, '--out', 'OUT.safetensors');
     const backend = backendFlag(flags);
     const batchSize = positiveFlag(flags, '--batch-size');
+    const quantize = flags.get('--quantize');
+    if (quantize !== undefined && !(QUANTIZE_MODES as readonly string[]).includes(quantize)) throw new UsageError(`--quantize: expected ${QUANTIZE_MODES.join(' or ')}, got '${quantize}'`);
     try {
       refuseInputAsOutput('--out', out, modelCommandInputs(config, weights, inputsPath));
       const parsed = await readModelConfig(config);
@@ -55,7 +60,7 @@ export const generateCommand: Command = {
       if (m.kind !== 'transformer') throw new TesseraError(`${config}: expected a Transformer`);
       const inputs = await readInputs(inputsPath, ['src'], 'Transformer (generate)');
       const src = tokenTensor(inputsPath, 'src', inputs.get('src')!, m.model.config.src_vocab, 'src_vocab');
-      const g = await compileGenerator(m.model, m.weights, { backend, batch: Math.min(batchSize ?? src.rows, src.rows), srcLen: src.len, maxNewTokens: maxNew });
+      const g = await compileGenerator(m.model, m.weights, { backend, batch: Math.min(batchSize ?? src.rows, src.rows), srcLen: src.len, maxNewTokens: maxNew, ...(quantize !== undefined ? { quantize: quantize as QuantizeMode } : {}) });
       let generated: Int32Array;
       try {
         generated = await g.generate(src.data, progressBar('sequences'));

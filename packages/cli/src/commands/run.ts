@@ -17,6 +17,7 @@ import { type LoadedModel, loadModel } from '@tessera/models/node';
 import { type BackendName, availableBackends } from '@tessera/compiler';
 import { backendFlag, parseCommandArgs, positiveFlag, required } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
+import type { QuantizeMode } from '@tessera/passes';
 import { type ModelArgs, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
 import { type CommandInput, refuseInputAsOutput } from '../outputs.ts';
 import { type Timings, withTimings } from '../timings.ts';
@@ -48,6 +49,7 @@ const USAGE = `usage: tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors]
                 output logits        f32 [B, T, tgt_vocab]
 
   --backend NAME    where to run (default cpu; available here: ${'${available}'})
+  --quantize int8   run the weight matmuls in int8 (per-channel weights, per-row activations)
   --batch-size N    --config models: run N rows at a time (default: all at once); a
                     progress bar is shown on a terminal
   --no-typecheck    skip the TypeScript check of FILE.ts
@@ -106,7 +108,7 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
   };
 }
 
-async function runVit(m: Extract<LoadedModel, { kind: 'vit' }>, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, batchSize: number | undefined) {
+async function runVit(m: Extract<LoadedModel, { kind: 'vit' }>, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, batchSize: number | undefined, quantize?: QuantizeMode) {
   const c = m.model.config;
   const t = inputs.get('pixel_values')!;
   const want = [3, c.image_size, c.image_size];
@@ -115,7 +117,7 @@ async function runVit(m: Extract<LoadedModel, { kind: 'vit' }>, path: string, in
   }
   if (!['F32', 'F16', 'BF16'].includes(t.dtype)) throw new TesseraError(`${path}: 'pixel_values' has dtype ${t.dtype}, expected F32, F16 or BF16`);
   const b = t.shape[0]!;
-  const vit = await compileVit(m.model, m.weights, { backend, batch: Math.min(batchSize ?? b, b) });
+  const vit = await compileVit(m.model, m.weights, { backend, batch: Math.min(batchSize ?? b, b), ...(quantize ? { quantize } : {}) });
   try {
     const logits = await vit.logits(t.data as Float32Array, progressBar('images'));
     return { logits: { dtype: 'F32', shape: [b, c.num_classes], data: logits } as SafetensorsTensor };
@@ -124,13 +126,13 @@ async function runVit(m: Extract<LoadedModel, { kind: 'vit' }>, path: string, in
   }
 }
 
-async function runTransformer(m: Extract<LoadedModel, { kind: 'transformer' }>, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, batchSize: number | undefined) {
+async function runTransformer(m: Extract<LoadedModel, { kind: 'transformer' }>, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, batchSize: number | undefined, quantize?: QuantizeMode) {
   const c = m.model.config;
   const src = tokenTensor(path, 'src', inputs.get('src')!, c.src_vocab, 'src_vocab');
   const tgt = tokenTensor(path, 'tgt', inputs.get('tgt')!, c.tgt_vocab, 'tgt_vocab');
   if (src.rows !== tgt.rows) throw new TesseraError(`${path}: 'src' has ${src.rows} rows and 'tgt' ${tgt.rows}, expected the same batch size`);
   const b = src.rows;
-  const runner = await compileSeq2Seq(m.model, m.weights, { backend, batch: Math.min(batchSize ?? b, b), srcLen: src.len, tgtLen: tgt.len });
+  const runner = await compileSeq2Seq(m.model, m.weights, { backend, batch: Math.min(batchSize ?? b, b), srcLen: src.len, tgtLen: tgt.len, ...(quantize ? { quantize } : {}) });
   try {
     const logits = await runner.logits(src.data, tgt.data, progressBar('sequences'));
     return { logits: { dtype: 'F32', shape: [b, tgt.len, c.tgt_vocab], data: logits } as SafetensorsTensor };
@@ -178,7 +180,8 @@ async function runConfig(o: RunOptions, config: string, weights: string, inputsP
   const timed = <T>(name: string, f: () => Promise<T>) => (timings ? timings.time(name, f) : f());
   const m = await timed('load', () => loadModel(config, weights));
   const inputs = await readInputs(inputsPath, m.kind === 'vit' ? ['pixel_values'] : ['src', 'tgt'], m.kind === 'vit' ? 'ViT' : 'Transformer');
-  const outputs = await timed('run', () => (m.kind === 'vit' ? runVit(m, inputsPath, inputs, o.backend, o.batchSize) : runTransformer(m, inputsPath, inputs, o.backend, o.batchSize)));
+  const q = o.model.quantize;
+  const outputs = await timed('run', () => (m.kind === 'vit' ? runVit(m, inputsPath, inputs, o.backend, o.batchSize, q) : runTransformer(m, inputsPath, inputs, o.backend, o.batchSize, q)));
   await writeSafetensorsFile(o.out, outputs, { format: 'tessera', model: m.kind, backend: o.backend });
   const t = outputs.logits;
   process.stdout.write(`${summarize('logits', `f32${formatShape(t.shape)}`, t.data as Float32Array)}\n`);

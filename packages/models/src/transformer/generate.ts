@@ -7,7 +7,7 @@
  * tested against).
  */
 import { type Program, TesseraError } from '@tessera/ir';
-import { type BackendName, type Executable, compile } from '@tessera/compiler';
+import { type BackendName, type CompileOptions, type Executable, compile } from '@tessera/compiler';
 import { type Progress, argmax, batchRows, forEachBatch, weightsFor } from '../batching.ts';
 import type { Weights } from '../checkpoint.ts';
 import type { Seq2SeqTransformer } from './model.ts';
@@ -24,6 +24,8 @@ export interface GeneratorOptions {
   readonly maxNewTokens: number;
   /** Incremental decoding with the key/value cache (default), or full recomputation at every step. */
   readonly cache?: boolean;
+  /** 'int8': the weight matmuls run as int8 contractions (compile's quantize option). */
+  readonly quantize?: CompileOptions['quantize'];
 }
 
 /** A compiled greedy generator. */
@@ -84,7 +86,7 @@ export async function compileGenerator(model: Seq2SeqTransformer, weights: Weigh
   checkGenerationSize(c, b, n);
   const shape = { batch: b, srcLen: s };
   const width = 1 + n;
-  const build = async (p: Program): Promise<Executable> => compile(p, { backend: opts.backend, weights: weightsFor(p, weights) });
+  const build = async (p: Program): Promise<Executable> => compile(p, { backend: opts.backend, weights: weightsFor(p, weights), ...(opts.quantize ? { quantize: opts.quantize } : {}) });
   let steps = 0;
 
   /** Decodes one batch of exactly b rows into out (rows [0, b) of width 1 + n). */

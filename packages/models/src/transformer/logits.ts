@@ -1,6 +1,6 @@
 /** The full Transformer compiled for fixed shapes: logits of every target position, over any number of rows. */
 import type { Program } from '@tessera/ir';
-import { type BackendName, compile } from '@tessera/compiler';
+import { type BackendName, type CompileOptions, compile } from '@tessera/compiler';
 import { type Progress, batchRows, forEachBatch, weightsFor } from '../batching.ts';
 import type { Weights } from '../checkpoint.ts';
 import type { Seq2SeqTransformer } from './model.ts';
@@ -12,6 +12,8 @@ export interface Seq2SeqCompileOptions {
   readonly batch: number;
   readonly srcLen: number;
   readonly tgtLen: number;
+  /** 'int8': the weight matmuls run as int8 contractions (compile's quantize option). */
+  readonly quantize?: CompileOptions['quantize'];
 }
 
 /** A compiled full Transformer. */
@@ -26,7 +28,7 @@ export interface Seq2SeqRunner {
 export async function compileSeq2Seq(model: Seq2SeqTransformer, weights: Weights, opts: Seq2SeqCompileOptions): Promise<Seq2SeqRunner> {
   const { batch, srcLen, tgtLen } = opts;
   const program = traceSeq2Seq(model, { batch, srcLen }, tgtLen);
-  const exe = await compile(program, { backend: opts.backend, weights: weightsFor(program, weights) });
+  const exe = await compile(program, { backend: opts.backend, weights: weightsFor(program, weights), ...(opts.quantize ? { quantize: opts.quantize } : {}) });
   const v = model.config.tgt_vocab;
   return {
     program,
