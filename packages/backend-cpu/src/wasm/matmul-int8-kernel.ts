@@ -26,7 +26,7 @@
  * MR x NR block of i32 sums over the whole depth in 8 registers; the
  * epilogue reads them dequantized: acc = f32(sum - correction) * sa * sb.
  */
-import { numel } from '@tessera/ir';
+import { INT8_WEIGHT_MAX, numel } from '@tessera/ir';
 import { type BufferRole, type Expr, type MatmulKernel, loadedBuffers } from '@tessera/kernel';
 import { F32, FunctionBuilder, I32, type ModuleBuilder, V128 } from './binary.ts';
 import { SCRATCH, align64, decompose, forEachChunk, kernelFunction, onlyThreadZero, roundUp, setMin } from './kernel-common.ts';
@@ -245,7 +245,7 @@ function emitPrepareColumns(e: Int8Emit, j0: number, j1: number): void {
   const sum = f.local(V128);
   const axes: (AxisSource | undefined)[] = [...e.batchLocals.map((local) => ({ local })), { value: 0 }, { local: j }, undefined];
   f.for(j, () => f.get(j0), () => f.get(j1), 1, () => {
-    emitQuantizeLine(f, e.facts, k, L, { value: k.readB, axes, depthAxis: nb + 2, qmax: 127, offset: false, line: e.line, dst: e.qline, scale });
+    emitQuantizeLine(f, e.facts, k, L, { value: k.readB, axes, depthAxis: nb + 2, qmax: INT8_WEIGHT_MAX, offset: false, line: e.line, dst: e.qline, scale });
     f.get(e.region).get(j).i32(2).op(OP.i32_shl, OP.i32_add).get(scale).mem(OP.f32_store, 2, sbOffset(k, L));
     // Column j's word of group g goes to panel j / NR at g * NR * 4 + (j % NR) * 4.
     f.get(e.region).get(j).i32(-NR).op(OP.i32_and).i32(L.rowBytes).op(OP.i32_mul, OP.i32_add);
