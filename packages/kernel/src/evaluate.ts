@@ -1,4 +1,4 @@
-import { COMBINERS, GatherIndexError, INT8_WEIGHT_MAX, TesseraError, binaryScalarFn, castValue, combineFn, compareScalarFn, dequantize, numel, quantizeVector, unaryScalarFn } from '@tessera/ir';
+import { COMBINERS, GatherIndexError, TesseraError, binaryScalarFn, castValue, combineFn, compareScalarFn, dequantize, numel, quantizeVector, unaryScalarFn } from '@tessera/ir';
 import { allocateOrExplain, assertBufferElements, describeBuffer } from './buffer-limits.ts';
 import type { Expr } from './expr.ts';
 import type { AttentionKernel, Kernel, KernelProgram, MapKernel, MatmulKernel, ReduceKernel, Store } from './kernel.ts';
@@ -100,7 +100,7 @@ function scanRow(k: ReduceKernel, point: number[], buffers: Float64Array[], refs
 }
 
 function evalMatmul(k: MatmulKernel, buffers: Float64Array[]): void {
-  if (k.quant) return evalMatmulInt8(k, k.quant.activationMax, buffers);
+  if (k.quant) return evalMatmulInt8(k, k.quant.activationMax, k.quant.weightMax, buffers);
   const nb = k.batch.length;
   const point = new Array<number>(nb + 3).fill(0);
   // A windowed readA is evaluated at the input point of (i, p); 0 in the padding.
@@ -123,7 +123,7 @@ function evalMatmul(k: MatmulKernel, buffers: Float64Array[]): void {
 }
 
 /** An int8 matmul by definition: readA quantized per row, readB per column (the IR's quantizeVector), exact integer sums, dequantized. */
-function evalMatmulInt8(k: MatmulKernel, activationMax: number, buffers: Float64Array[]): void {
+function evalMatmulInt8(k: MatmulKernel, activationMax: number, weightMax: number, buffers: Float64Array[]): void {
   const nb = k.batch.length;
   const [I, J, P] = [nb, nb + 1, nb + 2];
   const point = new Array<number>(nb + 3).fill(0);
@@ -152,7 +152,7 @@ function evalMatmulInt8(k: MatmulKernel, activationMax: number, buffers: Float64
     for (let a = 0; a < nb; a++) point[a] = b[a]!;
     if (k.window) throw new TesseraError(`kernel ${k.name}: an int8 matmul cannot read through a convolution window`);
     quantizeLines(k.readA, I, k.m, activationMax, qa, sa);
-    quantizeLines(k.readB, J, k.n, INT8_WEIGHT_MAX, qb, sb);
+    quantizeLines(k.readB, J, k.n, weightMax, qb, sb);
     for (let i = 0; i < k.m; i++) {
       for (let j = 0; j < k.n; j++) {
         let acc = 0;

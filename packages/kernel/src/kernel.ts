@@ -85,7 +85,7 @@ export interface MatmulKernel extends KernelOrigin {
   /**
    * An int8 contraction (the graph's matmul_int8): readA is quantized per
    * row (batch, i) to integers in [-activationMax, activationMax], readB per
-   * column (batch, j) to [-127, 127], the product summed exactly in integers,
+   * column (batch, j) to [-weightMax, weightMax], the product summed exactly in integers,
    * and `acc` in the epilogue is that sum times both scales (the semantics of
    * @tessera/ir's quantizeVector and dequantize).
    */
@@ -94,8 +94,10 @@ export interface MatmulKernel extends KernelOrigin {
 
 /** The int8 quantization of a matmul kernel (see MatmulKernel.quant). */
 export interface MatmulQuant {
-  /** Bound of readA's quantized values (127, or 63 for relaxed SIMD's i8 x i7 dot product). */
+  /** Bound of readA's quantized values (1..127). */
   readonly activationMax: number;
+  /** Bound of readB's quantized values (1..127). */
+  readonly weightMax: number;
 }
 
 /**

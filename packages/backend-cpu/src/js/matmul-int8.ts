@@ -6,7 +6,6 @@
  * runs with `acc` dequantized. Simple on purpose: the JS target is the
  * readable one; the wasm target has the fast kernel.
  */
-import { INT8_WEIGHT_MAX } from '@tessera/ir';
 import type { MatmulKernel } from '@tessera/kernel';
 import { DEFAULT_NAMES, JsRenderer } from './expr.ts';
 import type { CodeWriter } from './writer.ts';
@@ -63,7 +62,7 @@ export function emitMatmulInt8(k: MatmulKernel, w: CodeWriter, use: (h: string) 
     w.block(`for (let ${aj} = 0; ${aj} < ${k.n}; ${aj}++)`, () => {
       w.line(`const ${ai} = 0;`);
       w.block(`for (let ${ap} = 0; ${ap} < ${k.k}; ${ap}++)`, () => read(k.readB, 'qb_'));
-      w.line(`sb[${aj}] = quant_vec(line, ${k.k}, ${INT8_WEIGHT_MAX}, qb, ${aj} * ${k.k});`);
+      w.line(`sb[${aj}] = quant_vec(line, ${k.k}, ${k.quant!.weightMax}, qb, ${aj} * ${k.k});`);
     });
     w.line(`const ${ap} = 0;`);
     w.block(`for (let ${ai} = 0; ${ai} < ${k.m}; ${ai}++)`, () => {

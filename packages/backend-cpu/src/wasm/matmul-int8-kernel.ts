@@ -3,14 +3,18 @@
  * integer SIMD dot products on quantized panels.
  *
  * Two layouts, chosen when the module is emitted:
- * - relaxed (the engine has relaxed SIMD and activationMax <= 63):
- *   `i32x4.relaxed_dot_i8x16_i7x16_add_s(b, a, acc)`: b the weights, i8 in
- *   [-127, 127]; a the activations offset by 64, qa + 64 in [1, 127], so the
- *   7-bit operand never has its top bit set and every engine gives the same
- *   sums (x86's pmaddubsw reads that operand unsigned, arm's sdot signed; the
- *   i16 pair sums stay within 2 * 127 * 127 < 2^15, so none saturates). The
- *   offset adds 64 * colsum(qb) to each sum, subtracted in the epilogue.
- *   Depth groups of 4 (one i32 lane is 4 products).
+ * - relaxed (the engine has relaxed SIMD, and weightMax or activationMax is
+ *   at most 63): `i16x8.relaxed_dot_i8x16_i7x16_s`, then
+ *   `i32x4.extadd_pairwise_i16x8_s` and an add. The operand bounded by 63 is
+ *   the 7-bit one, offset by 64 (q + 64 in [1, 127]), so it never has its
+ *   top bit set and every engine gives the same sums (x86's pmaddubsw reads
+ *   that operand unsigned, arm's sdot signed; the i16 pair sums stay within
+ *   2 * 127 * 127 < 2^15, so none saturates). The offset adds 64 * (sum of
+ *   the other operand's integers) to each sum: per column (64 * colsum(qb))
+ *   or per row (64 * rowsum(qa)), subtracted in the epilogue. Depth groups
+ *   of 4 (one i32 lane is 4 products). Not the fused
+ *   `i32x4.relaxed_dot_i8x16_i7x16_add_s`: Node 20's V8 (11.3, relaxed SIMD
+ *   behind a flag) computed rows 2 and 3 of the 4 x 8 block wrong with it.
  * - i16: `i32x4.dot_i16x8_s`, values widened to i16, depth groups of 2.
  *
  * Weights (readB, quantized per column) are packed into NR-column panels:
@@ -26,7 +30,7 @@
  * MR x NR block of i32 sums over the whole depth in 8 registers; the
  * epilogue reads them dequantized: acc = f32(sum - correction) * sa * sb.
  */
-import { INT8_WEIGHT_MAX, numel } from '@tessera/ir';
+import { INT8_SEVEN_BIT_MAX, numel } from '@tessera/ir';
 import { type BufferRole, type Expr, type MatmulKernel, loadedBuffers } from '@tessera/kernel';
 import { F32, FunctionBuilder, I32, type ModuleBuilder, V128 } from './binary.ts';
 import { SCRATCH, align64, decompose, forEachChunk, kernelFunction, onlyThreadZero, roundUp, setMin } from './kernel-common.ts';
@@ -50,6 +54,8 @@ const CHUNKS_PER_THREAD = 8;
 /** How an int8 kernel's operands are laid out (see the module comment). */
 export interface Int8Layout {
   readonly relaxed: boolean;
+  /** Relaxed: the operand offset by 64 into 7 bits: 'b' the weights, 'a' the activations. */
+  readonly offset: 'a' | 'b';
   /** Depth steps per group (per i32 lane). */
   readonly group: 2 | 4;
   /** Bytes per quantized value. */
@@ -62,10 +68,12 @@ export interface Int8Layout {
 
 /** The layout of an int8 kernel: relaxed where the engine has relaxed SIMD and the activations fit 7 bits. */
 export function int8Layout(k: MatmulKernel, relaxedSimd: boolean): Int8Layout {
-  const relaxed = relaxedSimd && k.quant!.activationMax <= OFFSET - 1;
+  const { activationMax, weightMax } = k.quant!;
+  const offset = weightMax <= INT8_SEVEN_BIT_MAX ? 'b' : 'a';
+  const relaxed = relaxedSimd && Math.min(activationMax, weightMax) <= INT8_SEVEN_BIT_MAX;
   const elem = relaxed ? 1 : 2;
   const kpad = roundUp(k.k, 16 / elem);
-  return { relaxed, group: relaxed ? 4 : 2, elem, kpad, rowBytes: kpad * elem };
+  return { relaxed, offset, group: relaxed ? 4 : 2, elem, kpad, rowBytes: kpad * elem };
 }
 
 /** Bytes of the prepared-weights region of a kernel: per batch entry, the panels, then the scales, then the column corrections. */
@@ -96,7 +104,9 @@ export function addInt8MicroKernel(m: ModuleBuilder, L: Int8Layout): number {
       for (let r = 0; r < MR; r++) {
         f.get(pa).simdMem(SIMD.v128_load32_splat, 2, r * L.rowBytes).set(a);
         for (let v = 0; v < NV; v++) {
-          if (L.relaxed) f.get(acc[r]![v]!).get(b[v]!).get(a).simd(SIMD.i16x8_relaxed_dot_i8x16_i7x16_s).simd(SIMD.i32x4_extadd_pairwise_i16x8_s).simd(SIMD.i32x4_add).set(acc[r]![v]!);
+          // The second operand of the relaxed dot is the 7-bit one.
+          if (L.relaxed && L.offset === 'a') f.get(acc[r]![v]!).get(b[v]!).get(a).simd(SIMD.i16x8_relaxed_dot_i8x16_i7x16_s).simd(SIMD.i32x4_extadd_pairwise_i16x8_s).simd(SIMD.i32x4_add).set(acc[r]![v]!);
+          else if (L.relaxed) f.get(acc[r]![v]!).get(a).get(b[v]!).simd(SIMD.i16x8_relaxed_dot_i8x16_i7x16_s).simd(SIMD.i32x4_extadd_pairwise_i16x8_s).simd(SIMD.i32x4_add).set(acc[r]![v]!);
           else f.get(acc[r]![v]!).get(b[v]!).get(a).simd(SIMD.i32x4_dot_i16x8_s).simd(SIMD.i32x4_add).set(acc[r]![v]!);
         }
       }
@@ -113,15 +123,32 @@ export function addInt8MicroKernel(m: ModuleBuilder, L: Int8Layout): number {
   return m.addFunc(f);
 }
 
-/** Scratch layout of one thread: an f32 line, one quantized line, the quantized A rows and their scales, the C block. */
-function scratchLayout(k: MatmulKernel, L: Int8Layout): { line: number; qline: number; qa: number; sa: number; c: number; bytes: number } {
+/** Scratch layout of one thread: an f32 line, one quantized line, the quantized A rows, their scales and (weights offset) 64 * row sums, the C block. */
+function scratchLayout(k: MatmulKernel, L: Int8Layout): { line: number; qline: number; qa: number; sa: number; ca: number; c: number; bytes: number } {
   const mpad = roundUp(k.m, MR);
   const line = 0;
   const qline = align64(line + L.kpad * 4);
   const qa = align64(qline + L.rowBytes);
   const sa = align64(qa + mpad * L.rowBytes);
-  const c = align64(sa + mpad * 4);
-  return { line, qline, qa, sa, c, bytes: align64(c + MC * NC * 4) };
+  const ca = align64(sa + mpad * 4);
+  const c = align64(ca + mpad * 4);
+  return { line, qline, qa, sa, ca, c, bytes: align64(c + MC * NC * 4) };
+}
+
+/** Pushes 64 * (the sum of the i8 integers of a quantized line at local `q`, rowBytes long): the offset's correction. */
+function emitOffsetCorrection(f: FunctionBuilder, L: Int8Layout, q: number): void {
+  const g = f.local(I32);
+  const sum = f.local(V128);
+  f.i32x4(0).set(sum);
+  f.for(g, () => f.i32(0), () => f.i32(L.rowBytes), 16, () => {
+    f.get(sum).get(q).get(g).op(OP.i32_add).simdMem(SIMD.v128_load, 4);
+    f.simd(SIMD.i16x8_extadd_pairwise_i8x16_s).simd(SIMD.i32x4_extadd_pairwise_i16x8_s).simd(SIMD.i32x4_add).set(sum);
+  });
+  [0, 1, 2, 3].forEach((lane, t) => {
+    f.get(sum).simdLane(SIMD.i32x4_extract_lane, lane);
+    if (t) f.op(OP.i32_add);
+  });
+  f.i32(OFFSET).op(OP.i32_mul);
 }
 
 /** A plain f32 load contiguous along the depth axis (the fast path of a line), or undefined. */
@@ -242,10 +269,9 @@ function emitPrepareColumns(e: Int8Emit, j0: number, j1: number): void {
   const g = f.local(I32);
   const scale = f.local(F32);
   const to = f.local(I32);
-  const sum = f.local(V128);
   const axes: (AxisSource | undefined)[] = [...e.batchLocals.map((local) => ({ local })), { value: 0 }, { local: j }, undefined];
   f.for(j, () => f.get(j0), () => f.get(j1), 1, () => {
-    emitQuantizeLine(f, e.facts, k, L, { value: k.readB, axes, depthAxis: nb + 2, qmax: INT8_WEIGHT_MAX, offset: false, line: e.line, dst: e.qline, scale });
+    emitQuantizeLine(f, e.facts, k, L, { value: k.readB, axes, depthAxis: nb + 2, qmax: k.quant!.weightMax, offset: L.relaxed && L.offset === 'b', line: e.line, dst: e.qline, scale });
     f.get(e.region).get(j).i32(2).op(OP.i32_shl, OP.i32_add).get(scale).mem(OP.f32_store, 2, sbOffset(k, L));
     // Column j's word of group g goes to panel j / NR at g * NR * 4 + (j % NR) * 4.
     f.get(e.region).get(j).i32(-NR).op(OP.i32_and).i32(L.rowBytes).op(OP.i32_mul, OP.i32_add);
@@ -254,24 +280,16 @@ function emitPrepareColumns(e: Int8Emit, j0: number, j1: number): void {
       f.get(to).get(e.qline).get(g).i32(2).op(OP.i32_shl, OP.i32_add).mem(OP.i32_load, 2).mem(OP.i32_store, 2);
       f.get(to).i32(NR * 4).op(OP.i32_add).set(to);
     });
-    if (L.relaxed) {
-      f.i32x4(0).set(sum);
-      f.for(g, () => f.i32(0), () => f.i32(L.rowBytes), 16, () => {
-        f.get(sum).get(e.qline).get(g).op(OP.i32_add).simdMem(SIMD.v128_load, 4);
-        f.simd(SIMD.i16x8_extadd_pairwise_i8x16_s).simd(SIMD.i32x4_extadd_pairwise_i16x8_s).simd(SIMD.i32x4_add).set(sum);
-      });
+    if (L.relaxed && L.offset === 'a') {
       f.get(e.region).get(j).i32(2).op(OP.i32_shl, OP.i32_add);
-      [0, 1, 2, 3].forEach((lane, t) => {
-        f.get(sum).simdLane(SIMD.i32x4_extract_lane, lane);
-        if (t) f.op(OP.i32_add);
-      });
-      f.i32(OFFSET).op(OP.i32_mul).mem(OP.i32_store, 2, corrOffset(k, L));
+      emitOffsetCorrection(f, L, e.qline);
+      f.mem(OP.i32_store, 2, corrOffset(k, L));
     }
   });
 }
 
-/** Quantizes the rows of A of the current batch entry into the thread's scratch (qa rows, sa scales). */
-function emitQuantizeRows(e: Int8Emit, qa: number, sa: number): void {
+/** Quantizes the rows of A of the current batch entry into the thread's scratch (qa rows, sa scales, ca corrections when the weights are offset). */
+function emitQuantizeRows(e: Int8Emit, qa: number, sa: number, ca: number): void {
   const { f, k, L } = e;
   const nb = k.batch.length;
   const i = f.local(I32);
@@ -280,8 +298,13 @@ function emitQuantizeRows(e: Int8Emit, qa: number, sa: number): void {
   const axes: (AxisSource | undefined)[] = [...e.batchLocals.map((local) => ({ local })), { local: i }, { value: 0 }, undefined];
   f.for(i, () => f.i32(0), () => f.i32(k.m), 1, () => {
     f.get(qa).get(i).i32(L.rowBytes).op(OP.i32_mul, OP.i32_add).set(dst);
-    emitQuantizeLine(f, e.facts, k, L, { value: k.readA, axes, depthAxis: nb + 2, qmax: k.quant!.activationMax, offset: L.relaxed, line: e.line, dst, scale });
+    emitQuantizeLine(f, e.facts, k, L, { value: k.readA, axes, depthAxis: nb + 2, qmax: k.quant!.activationMax, offset: L.relaxed && L.offset === 'a', line: e.line, dst, scale });
     f.get(sa).get(i).i32(2).op(OP.i32_shl, OP.i32_add).get(scale).mem(OP.f32_store, 2);
+    if (L.relaxed && L.offset === 'b') {
+      f.get(ca).get(i).i32(2).op(OP.i32_shl, OP.i32_add);
+      emitOffsetCorrection(f, L, dst);
+      f.mem(OP.i32_store, 2);
+    }
   });
 }
 
@@ -321,7 +344,7 @@ export function emitMatmulInt8Kernel(k: MatmulKernel, facts: ProgramFacts, L: In
   const mcMax = Math.min(MC, roundUp(facts.blocking.mc, MR));
   const ncMax = Math.min(NC, roundUp(facts.blocking.nc, NR));
   const batchLocals = k.batch.map(() => f.local(I32));
-  const [bi, region, line, qline, qa, sa, cb, j0, j1, haveA] = f.locals(I32, 10);
+  const [bi, region, line, qline, qa, sa, ca, cb, j0, j1, haveA] = f.locals(I32, 11);
   const [jc, nc, ic, mc, jr, ir] = f.locals(I32, 6);
   const e: Int8Emit = { f, facts, k, L, batchLocals, region, line, qline };
   const at = (local: number, offset: number) => f.get(SCRATCH).i32(offset).op(OP.i32_add).set(local);
@@ -329,6 +352,7 @@ export function emitMatmulInt8Kernel(k: MatmulKernel, facts: ProgramFacts, L: In
   at(qline, S.qline);
   at(qa, S.qa);
   at(sa, S.sa);
+  at(ca, S.ca);
   at(cb, S.c);
   f.i32(0).set(haveA);
   const parallel = batchTotal * k.m * k.n * k.k >= facts.minParallelWork;
@@ -339,7 +363,7 @@ export function emitMatmulInt8Kernel(k: MatmulKernel, facts: ProgramFacts, L: In
       f.get(bi).i32(perBatchBytes(k, L)).op(OP.i32_mul).i32(regionBase).op(OP.i32_add).set(region);
       if (!prepared) emitPrepareColumns(e, j0, j1);
       // A's rows are quantized once per run by each thread (batch entry by batch entry when there are several).
-      const quantizeA = () => emitQuantizeRows(e, qa, sa);
+      const quantizeA = () => emitQuantizeRows(e, qa, sa, ca);
       if (batchTotal === 1) {
         f.get(haveA).op(OP.i32_eqz).if(quantizeA);
         f.i32(1).set(haveA);
@@ -358,7 +382,7 @@ export function emitMatmulInt8Kernel(k: MatmulKernel, facts: ProgramFacts, L: In
               f.call(micro);
             });
           });
-          emitInt8Epilogue(e, { ic, mc, jc, nc, cb, sa, ldc: ncMax * 4 });
+          emitInt8Epilogue(e, { ic, mc, jc, nc, cb, sa, ca, ldc: ncMax * 4 });
         });
       });
     });
@@ -373,11 +397,12 @@ export function emitMatmulInt8Kernel(k: MatmulKernel, facts: ProgramFacts, L: In
 }
 
 /** The stores over a finished C block (rows ic..ic+mc, columns jc..jc+nc), `acc` dequantized from its i32 sums. */
-function emitInt8Epilogue(e: Int8Emit, b: { ic: number; mc: number; jc: number; nc: number; cb: number; sa: number; ldc: number }): void {
+function emitInt8Epilogue(e: Int8Emit, b: { ic: number; mc: number; jc: number; nc: number; cb: number; sa: number; ca: number; ldc: number }): void {
   const { f, k, L } = e;
   const nb = k.batch.length;
   const [i, iEnd, jEnd, crow] = f.locals(I32, 4);
   const rowScale = f.local(F32);
+  const rowCorr = f.local(I32);
   f.get(b.ic).get(b.mc).op(OP.i32_add).set(iEnd);
   f.get(b.jc).get(b.nc).op(OP.i32_add).set(jEnd);
   const vector = k.stores.every((s) => vectorizable(s.value));
@@ -386,6 +411,7 @@ function emitInt8Epilogue(e: Int8Emit, b: { ic: number; mc: number; jc: number; 
   f.for(i, () => f.get(b.ic), () => f.get(iEnd), 1, () => {
     f.get(b.cb).get(i).get(b.ic).op(OP.i32_sub).i32(b.ldc).op(OP.i32_mul, OP.i32_add).get(b.jc).i32(2).op(OP.i32_shl, OP.i32_sub).set(crow);
     f.get(b.sa).get(i).i32(2).op(OP.i32_shl, OP.i32_add).mem(OP.f32_load, 2).set(rowScale);
+    if (L.relaxed && L.offset === 'b') f.get(b.ca).get(i).i32(2).op(OP.i32_shl, OP.i32_add).mem(OP.i32_load, 2).set(rowCorr);
     emitRowLoop(f, e.facts, {
       axes: [...e.batchLocals.map((local) => ({ local })), { local: i }, undefined, { value: 0 }],
       va: nb + 1,
@@ -397,10 +423,10 @@ function emitInt8Epilogue(e: Int8Emit, b: { ic: number; mc: number; jc: number; 
       scalarRef: (_name, j) => {
         sumAt(j);
         f.mem(OP.i32_load, 2);
-        if (L.relaxed) {
+        if (L.relaxed && L.offset === 'a') {
           columnAt(j);
           f.mem(OP.i32_load, 2, corrOffset(k, L)).op(OP.i32_sub);
-        }
+        } else if (L.relaxed) f.get(rowCorr).op(OP.i32_sub);
         f.op(OP.f32_convert_i32_s).get(rowScale).op(OP.f32_mul);
         columnAt(j);
         f.mem(OP.f32_load, 2, sbOffset(k, L)).op(OP.f32_mul, OP.f64_promote_f32);
@@ -408,10 +434,10 @@ function emitInt8Epilogue(e: Int8Emit, b: { ic: number; mc: number; jc: number; 
       vectorRef: (_name, j) => {
         sumAt(j);
         f.simdMem(SIMD.v128_load, 2);
-        if (L.relaxed) {
+        if (L.relaxed && L.offset === 'a') {
           columnAt(j);
           f.simdMem(SIMD.v128_load, 2, corrOffset(k, L)).simd(SIMD.i32x4_sub);
-        }
+        } else if (L.relaxed) f.get(rowCorr).simd(SIMD.i32x4_splat).simd(SIMD.i32x4_sub);
         f.simd(SIMD.f32x4_convert_i32x4_s).get(rowScale).simd(SIMD.f32x4_splat).simd(SIMD.f32x4_mul);
         columnAt(j);
         f.simdMem(SIMD.v128_load, 2, sbOffset(k, L)).simd(SIMD.f32x4_mul);

@@ -226,7 +226,7 @@ const matmul: OpGenerator = {
  */
 const matmulInt8: OpGenerator = {
   generate(g) {
-    return g.emit('matmul_int8', matmulOperands(g, (v) => g.exactify(v)), { activation_max: g.c.pick([63, 127]) });
+    return g.emit('matmul_int8', matmulOperands(g, (v) => g.exactify(v)), { activation_max: g.c.pick([63, 127]), weight_max: g.c.pick([63, 127]) });
   },
 };
 

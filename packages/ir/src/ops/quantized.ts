@@ -7,8 +7,8 @@
  *     dynamically (from the values it holds when the program runs), to
  *     integers in [-activation_max, activation_max];
  *   - b is quantized per output channel (each [..., :, j] of [..., K, N]) to
- *     integers in [-127, 127] (a weight: backends quantize and pack it once,
- *     when it is bound);
+ *     integers in [-weight_max, weight_max] (a weight: backends quantize and
+ *     pack it once, when it is bound);
  *   - result[..., i, j] = acc * scaleA[..., i] * scaleB[..., j], acc the
  *     exact integer sum over p of qa[..., i, p] * qb[..., p, j].
  *
@@ -24,14 +24,15 @@
  * infinite, and its results are NaN (what acc * scale gives with acc = 0); an
  * all-zero row or column has scale 0 and results 0.
  *
- * Why activation_max: WebAssembly's `i32x4.relaxed_dot_i8x16_i7x16_add_s`
- * gives the same answer on every engine only when every lane of its second
- * operand has its top bit clear (x86's pmaddubsw reads it unsigned, arm's
- * sdot signed). The CPU backend feeds it the activations offset by 64,
- * qa + 64 in [1, 127], which needs |qa| <= 63: activation_max = 63 (the
- * quantize pass's choice where it targets relaxed SIMD). With 127 the
- * kernels use `i32x4.dot_i16x8_s` instead. Either way the integer sum is
- * exact: |acc| <= K * activation_max * 127 must fit an i32 (the type rule).
+ * Why the bounds are attributes (127 by default, at most 127, so -128 never
+ * occurs and the scheme stays symmetric): WebAssembly's relaxed i8 x i7 dot
+ * product gives the same answer on every engine only when every lane of its
+ * second operand has its top bit clear (x86's pmaddubsw reads it unsigned,
+ * arm's sdot signed). The CPU backend feeds it one operand offset by 64,
+ * q + 64 in [1, 127], which needs |q| <= 63: weight_max = 63 (or
+ * activation_max = 63) lets it use that instruction; with both at 127 it
+ * uses `i32x4.dot_i16x8_s` instead. Either way the integer sum is exact:
+ * |acc| <= K * activation_max * weight_max must fit an i32 (the type rule).
  */
 import { TypeRuleError } from '../errors.ts';
 import { num } from '../attrs.ts';
@@ -42,11 +43,11 @@ import { matmulType } from './contraction.ts';
 import { roundHalfEven } from './elementwise.ts';
 import { broadcastOffset, forEachIndex } from './eval-util.ts';
 
-/** The bound of quantized weights: int8 without -128, so the scheme is symmetric. */
+/** The largest bound of quantized values: int8 without -128, so the scheme is symmetric. */
 export const INT8_WEIGHT_MAX = 127;
 
-/** The activation bound that lets the CPU backend use relaxed SIMD's i8 x i7 dot product (see the module comment). */
-export const INT8_RELAXED_ACTIVATION_MAX = 63;
+/** The bound (of either operand) that lets the CPU backend use relaxed SIMD's i8 x i7 dot product (see the module comment). */
+export const INT8_SEVEN_BIT_MAX = 63;
 
 /** The scale of a vector quantized with bound `qmax`, from its largest |value| (already f32): f32(absMax / qmax). */
 export function quantScale(absMax: number, qmax: number): number {
@@ -83,19 +84,21 @@ export function dequantize(acc: number, scaleA: number, scaleB: number): number 
 }
 
 /** Result type of matmul_int8: matmul's, with the integer sum bounded by an i32. */
-function matmulInt8Type(a: TensorType, b: TensorType, activationMax: number): TensorType {
-  if (!(activationMax >= 1 && activationMax <= 127)) throw new TypeRuleError(`attribute 'activation_max' must be in 1..127, got ${activationMax}`);
+function matmulInt8Type(a: TensorType, b: TensorType, activationMax: number, weightMax: number): TensorType {
+  for (const [name, v] of [['activation_max', activationMax], ['weight_max', weightMax]] as const) {
+    if (!(v >= 1 && v <= INT8_WEIGHT_MAX)) throw new TypeRuleError(`attribute '${name}' must be in 1..${INT8_WEIGHT_MAX}, got ${v}`);
+  }
   const type = matmulType(a, b);
   const k = a.shape.at(-1)!;
-  const bound = k * activationMax * INT8_WEIGHT_MAX;
+  const bound = k * activationMax * weightMax;
   if (bound > 2 ** 31 - 1) {
-    throw new TypeRuleError(`contraction extent K=${k} is too long for an exact i32 sum (K * ${activationMax} * ${INT8_WEIGHT_MAX} = ${bound} > 2^31 - 1): at most ${Math.floor((2 ** 31 - 1) / (activationMax * INT8_WEIGHT_MAX))}`);
+    throw new TypeRuleError(`contraction extent K=${k} is too long for an exact i32 sum (K * ${activationMax} * ${weightMax} = ${bound} > 2^31 - 1): at most ${Math.floor((2 ** 31 - 1) / (activationMax * weightMax))}`);
   }
   return type;
 }
 
 /** The reference: quantize each row of a and column of b (float64 / exact integers, per the module comment). */
-function matmulInt8Ref(a: RefTensor, b: RefTensor, result: TensorType, activationMax: number): RefTensor {
+function matmulInt8Ref(a: RefTensor, b: RefTensor, result: TensorType, activationMax: number, weightMax: number): RefTensor {
   const batch = result.shape.slice(0, -2);
   const [m, n] = result.shape.slice(-2) as [number, number];
   const k = a.type.shape.at(-1)!;
@@ -117,7 +120,7 @@ function matmulInt8Ref(a: RefTensor, b: RefTensor, result: TensorType, activatio
       qa.set(row, i * k);
     }
     for (let j = 0; j < n; j++) {
-      sb[j] = quantizeVector(b.data, bo + j, n, k, INT8_WEIGHT_MAX, row);
+      sb[j] = quantizeVector(b.data, bo + j, n, k, weightMax, row);
       for (let p = 0; p < k; p++) qb[p * n + j] = row[p]!;
     }
     const oo = flat * m * n;
@@ -133,12 +136,15 @@ function matmulInt8Ref(a: RefTensor, b: RefTensor, result: TensorType, activatio
 }
 
 const matmulInt8Op: OpSpec = {
-  doc: 'int8 matmul [..., M, K] x [..., K, N] -> [..., M, N]: a quantized per row (bound activation_max), b per column (bound 127), symmetric, round half to even, exact integer sum, scaled back (see ops/quantized.ts)',
+  doc: 'int8 matmul [..., M, K] x [..., K, N] -> [..., M, N]: a quantized per row (bound activation_max), b per column (bound weight_max), symmetric, round half to even, exact integer sum, scaled back (see ops/quantized.ts)',
   fusion: 'contraction',
   operands: fixedOperands('a', 'b'),
-  attrs: { activation_max: { kind: 'int', default: 127, doc: "bound of a's quantized values: 127, or 63 for relaxed SIMD's i8 x i7 dot product" } },
-  inferType: ([a, b], attrs) => matmulInt8Type(a!, b!, num(attrs, 'activation_max')),
-  evaluate: ([a, b], attrs, result) => matmulInt8Ref(a!, b!, result, num(attrs, 'activation_max')),
+  attrs: {
+    activation_max: { kind: 'int', default: 127, doc: "bound of a's quantized values (1..127; 63 allows relaxed SIMD's i8 x i7 dot product)" },
+    weight_max: { kind: 'int', default: 127, doc: "bound of b's quantized values (1..127; 63 allows relaxed SIMD's i8 x i7 dot product)" },
+  },
+  inferType: ([a, b], attrs) => matmulInt8Type(a!, b!, num(attrs, 'activation_max'), num(attrs, 'weight_max')),
+  evaluate: ([a, b], attrs, result) => matmulInt8Ref(a!, b!, result, num(attrs, 'activation_max'), num(attrs, 'weight_max')),
 };
 
 /** Quantized contractions. */

@@ -28,6 +28,8 @@ export interface QuantizeInt8Options {
    * (127) of the 10,000 test images.
    */
   readonly activationMax?: number;
+  /** Bound of the weights' integers: 127 (default) or 63 (relaxed SIMD; see activationMax). */
+  readonly weightMax?: number;
 }
 
 /** Whether `value` is a parameter, or a parameter seen through transposes and reshapes only. */
@@ -40,24 +42,25 @@ function isWeight(value: string, params: ReadonlySet<string>, nodes: ReadonlyMap
   }
 }
 
-/** The largest K whose integer sums fit an i32 under the activation bound. */
-function maxDepth(activationMax: number): number {
-  return Math.floor((2 ** 31 - 1) / (activationMax * INT8_WEIGHT_MAX));
+/** The largest K whose integer sums fit an i32 under both bounds. */
+function maxDepth(activationMax: number, weightMax: number): number {
+  return Math.floor((2 ** 31 - 1) / (activationMax * weightMax));
 }
 
 /** Rewrites the weight matmuls of a program to matmul_int8 (see the module comment); the rest is unchanged. */
 export function quantizeInt8(program: Program, options: QuantizeInt8Options = {}): Program {
   const activationMax = options.activationMax ?? INT8_WEIGHT_MAX;
-  if (!(Number.isInteger(activationMax) && activationMax >= 1 && activationMax <= 127)) {
-    throw new TesseraError(`quantize int8: activationMax must be an integer in 1..127, got ${activationMax}`);
+  const weightMax = options.weightMax ?? INT8_WEIGHT_MAX;
+  for (const [name, v] of [['activationMax', activationMax], ['weightMax', weightMax]] as const) {
+    if (!(Number.isInteger(v) && v >= 1 && v <= INT8_WEIGHT_MAX)) throw new TesseraError(`quantize int8: ${name} must be an integer in 1..${INT8_WEIGHT_MAX}, got ${v}`);
   }
   const params = new Set(program.inputs.filter((i) => i.kind === 'parameter').map((i) => i.name));
   const byName = new Map(program.nodes.map((n) => [n.name, n]));
   const typeOf = valueTypes(program);
   const nodes = program.nodes.map((n): Node => {
     if (n.op !== 'matmul' || !isWeight(n.operands[1]!, params, byName)) return n;
-    if (typeOf.get(n.operands[0]!)!.shape.at(-1)! > maxDepth(activationMax)) return n;
-    return { ...n, op: 'matmul_int8', attrs: { activation_max: activationMax } };
+    if (typeOf.get(n.operands[0]!)!.shape.at(-1)! > maxDepth(activationMax, weightMax)) return n;
+    return { ...n, op: 'matmul_int8', attrs: { activation_max: activationMax, weight_max: weightMax } };
   });
   return { ...program, nodes };
 }

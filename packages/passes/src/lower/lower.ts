@@ -382,7 +382,7 @@ class Lowering {
     const index = indexOnAxes([...batch.keys(), nb, nb + 1], rank);
     const stores = this.epilogue(n, sink, index, rank, E.ref('f32', 'acc'));
     // matmul_int8: the same template, quantized (MatmulKernel.quant).
-    const quant = n.op === 'matmul_int8' ? { quant: { activationMax: num(n.attrs, 'activation_max') } } : {};
+    const quant = n.op === 'matmul_int8' ? { quant: { activationMax: num(n.attrs, 'activation_max'), weightMax: num(n.attrs, 'weight_max') } } : {};
     this.pushKernel({ kind: 'matmul', name: this.kernelName(n.op), batch, m, n: nn, k, readA, readB, stores, ...quant });
   }
 
