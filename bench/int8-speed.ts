@@ -4,7 +4,8 @@
  * issue asks for (int8 <= 0.5x fp32). `npx tsx bench/int8-speed.ts [vit-b-16] [rounds]`.
  */
 import { createCpuBackend, enableRelaxedSimd } from '@tessera/backend-cpu';
-import { compile } from '@tessera/compiler';
+import { type Executable, compile } from '@tessera/compiler';
+import { quantizeInt8 } from '@tessera/passes';
 import { VIT_PRESETS, VisionTransformer, traceVit } from '@tessera/models';
 import { seededArray } from './timing.ts';
 
@@ -16,8 +17,14 @@ const program = traceVit(model, 1);
 const weights = Object.fromEntries(program.inputs.filter((i) => i.kind === 'parameter').map((p, s) => [p.name, seededArray(p.type.shape.reduce((a, b) => a * b, 1), s + 7).map((v) => v * 0.05)]));
 const pixels = seededArray(3 * 224 * 224, 1);
 const backend = createCpuBackend({ target: 'wasm', threads: 2 });
-const exes = { fp32: await compile(program, { backend, weights }), int8: await compile(program, { backend, weights, quantize: 'int8' }) };
-const ms: Record<string, number[]> = { fp32: [], int8: [] };
+const exes: Record<string, Executable> = {
+  fp32: await compile(program, { backend, weights }),
+  // The default: 7-bit weights, the relaxed-SIMD kernel (see quantizeInt8's weightMax).
+  int8: await compile(program, { backend, weights, quantize: 'int8' }),
+  // Full 8-bit weights: the i16 kernel.
+  'int8 w8': await compile(quantizeInt8(program, { weightMax: 127 }), { backend, weights }),
+};
+const ms: Record<string, number[]> = Object.fromEntries(Object.keys(exes).map((k) => [k, []]));
 for (let r = -1; r < rounds; r++) {
   for (const [k, exe] of Object.entries(exes)) {
     const t0 = performance.now();
@@ -26,6 +33,8 @@ for (let r = -1; r < rounds; r++) {
   }
 }
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
-const ratios = ms.int8!.map((v, i) => v / ms.fp32![i]!);
-console.log(`${preset}, 2 threads: fp32 median ${median(ms.fp32!).toFixed(0)} ms, int8 median ${median(ms.int8!).toFixed(0)} ms; int8/fp32 per round ${ratios.map((r) => r.toFixed(2)).join(' ')}, median ${median(ratios).toFixed(2)}`);
+for (const k of Object.keys(exes).slice(1)) {
+  const ratios = ms[k]!.map((v, i) => v / ms.fp32![i]!);
+  console.log(`${preset}, 2 threads: fp32 median ${median(ms.fp32!).toFixed(0)} ms, ${k} median ${median(ms[k]!).toFixed(0)} ms; ${k}/fp32 per round ${ratios.map((r) => r.toFixed(2)).join(' ')}, median ${median(ratios).toFixed(2)}`);
+}
 for (const exe of Object.values(exes)) exe.dispose();
