@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, describe, it } from 'vitest';
 import { compileProgram } from '@tessera/passes';
-import { allOps } from '@tessera/ir';
 import { arbModelWithInputs, arbProgramWithInputs } from '@tessera/harness';
 import { checkProgram, mismatchVsInterpreter, releaseBackend, runKernels, testBackend } from './support.ts';
 
@@ -12,9 +11,7 @@ afterAll(releaseBackend);
 
 describe('differential: interpreter = WebGPU backend (lowerToKernels -> WGSL)', () => {
   // No subnormal inputs: WGSL lets an implementation flush them to zero, and NVIDIA's Vulkan driver does (see README, numerics).
-  // No int8 kernel on WebGPU yet (compile refuses matmul_int8): every other op, and the model blocks.
-  const ops = allOps().map((d) => d.name).filter((n) => n !== 'matmul_int8');
-  const cases = arbProgramWithInputs({ tame: true, maxNodes: 10, subnormals: false, ops, blocks: true });
+  const cases = arbProgramWithInputs({ tame: true, maxNodes: 10, subnormals: false });
 
   it(`matches the interpreter within the f32 policy with the adapter's default variants, ${RUNS} programs`, async () => {
     await fc.assert(

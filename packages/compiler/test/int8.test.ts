@@ -4,15 +4,17 @@
  * back; every CPU configuration (the kernel evaluator, the JS target, wasm
  * with relaxed SIMD or without, on 1 and 2 threads, with tiny blocks)
  * computes what the interpreter computes for it, epilogue fused, for each
- * choice of bounds (which operand is the 7-bit one); weights are prepared
- * again when bound again; WebGPU refuses it clearly.
+ * choice of bounds (which operand is the 7-bit one), and so does WebGPU
+ * with packed dot products (dot4I8Packed) and with plain i32 products;
+ * weights are prepared again when bound again.
  */
 import { compileWasm, createCpuBackend, enableRelaxedSimd } from '@tessera/backend-cpu';
+import { type WebgpuBackend, createWebgpuBackend } from '@tessera/backend-webgpu';
 import { describeMismatch } from '@tessera/harness';
 import { type Program, ProgramBuilder, TesseraError, parseProgram, printProgram } from '@tessera/ir';
 import type { Backend } from '@tessera/kernel';
 import { compileProgram, quantizeInt8 } from '@tessera/passes';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../src/index.ts';
 
 enableRelaxedSimd();
@@ -39,7 +41,14 @@ function seeded(n: number, seed: number): Float32Array {
   });
 }
 
+let gpu: WebgpuBackend | undefined;
+beforeAll(async () => {
+  gpu = await createWebgpuBackend();
+});
+afterAll(() => gpu?.destroy());
+
 const wasm = (name: string, options: Parameters<typeof compileWasm>[1]): Backend => ({ name, limits: { maxBuffersPerKernel: Infinity }, compile: (p) => compileWasm(p, options) });
+const webgpu = (int8: 'packed' | 'i32'): Backend => ({ name: `webgpu ${int8}`, limits: gpu!.limits, compile: (p) => gpu!.compile(p, { int8 }) });
 const CONFIGS: readonly { name: string; backend: () => 'eval' | Backend }[] = [
   { name: 'eval', backend: () => 'eval' },
   { name: 'cpu js', backend: () => createCpuBackend({ target: 'js' }) },
@@ -47,6 +56,8 @@ const CONFIGS: readonly { name: string; backend: () => 'eval' | Backend }[] = [
   { name: 'wasm, 2 threads, every kernel split', backend: () => wasm('wasm', { threads: 2, minParallelWork: 0 }) },
   { name: 'wasm, 2 threads, small blocks', backend: () => wasm('wasm', { threads: 2, minParallelWork: 0, blocking: { mc: 8, kc: 20, nc: 16, packedA: 0 } }) },
   { name: 'wasm without relaxed SIMD (i16 dot products)', backend: () => wasm('wasm', { threads: 1, relaxedSimd: false }) },
+  { name: 'webgpu, dot4I8Packed', backend: () => webgpu('packed') },
+  { name: 'webgpu, i32 products', backend: () => webgpu('i32') },
 ];
 
 describe('the quantize pass', () => {
@@ -121,7 +132,7 @@ describe('int8 weights are prepared when bound', () => {
     const [want1, want2] = [await ref(w1), await ref(w2)];
     for (const threads of [1, 2]) {
       using exe = await compile(program, { backend: createCpuBackend({ target: 'wasm', threads }), quantize: 'int8', weights: w1 });
-      const check = async (want: Float32Array, what: string, extra = {}) => expect(describeMismatch((await exe.run({ x, ...extra })).y.data, want, { reductionLength: 40 }, { what })).toBeUndefined();
+      const check = async (want: ArrayLike<number>, what: string, extra = {}) => expect(describeMismatch((await exe.run({ x, ...extra })).y.data, want, { reductionLength: 40 }, { what })).toBeUndefined();
       await check(want1, 'first weights');
       await check(want1, 'first weights, again');
       exe.setInputs!(w2);
@@ -132,13 +143,12 @@ describe('int8 weights are prepared when bound', () => {
 });
 
 describe('WebGPU', () => {
-  it('refuses an int8 program with a message that says what to do', async () => {
-    const { createWebgpuBackend } = await import('@tessera/backend-webgpu');
-    const gpu = await createWebgpuBackend();
-    try {
-      await expect(compile(block(1, 2, 8, 4), { backend: gpu, quantize: 'int8' })).rejects.toThrow(/int8 matmul .* does not run yet; use the cpu backend/);
-    } finally {
-      gpu.destroy();
-    }
+  it("sums with dot4I8Packed where WGSL has packed_4x8_integer_dot_product (Dawn here), i32 products when forced", () => {
+    const kernels = compileProgram(quantizeInt8(block(1, 4, 8, 4))).kernels;
+    const variants = (int8?: 'i32') => gpu!.emit(kernels, int8 ? { int8 } : {}).filter((s) => s.variant.startsWith('matmul_int8')).map((s) => s.variant);
+    expect(gpu!.adapter.packedDot4).toBe(true);
+    expect(variants()).toEqual(['matmul_int8:packed', 'matmul_int8:packed']);
+    expect(gpu!.emit(kernels).some((s) => s.wgsl.includes('dot4I8Packed('))).toBe(true);
+    expect(variants('i32')).toEqual(['matmul_int8:i32', 'matmul_int8:i32']);
   });
 });

@@ -12,6 +12,7 @@ export interface VariantOverrides {
   readonly reduce?: ReduceVariant;
   readonly attention?: AttentionVariant;
   readonly tiledTiling?: WgslTarget['tiledTiling'];
+  readonly int8?: WgslTarget['int8'];
 }
 import { FaultBuffer } from './fault-buffer.ts';
 import { fromStorage, toStorage } from './host-data.ts';
@@ -59,9 +60,6 @@ export interface WebgpuExecutable extends Executable {
  */
 export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, variants: VariantOverrides = {}): Promise<WebgpuExecutable> {
   assertKernelProgram(program);
-  // Int8 contractions have no WGSL kernel yet: refused here rather than run as f32 (a wrong answer).
-  const int8 = program.kernels.find((k) => k.kind === 'matmul' && k.quant);
-  if (int8) throw new TesseraError(`webgpu: kernel ${int8.name} is an int8 matmul (matmul_int8), which the WebGPU backend does not run yet; use the cpu backend, or compile without quantize`);
   ctx.assertAlive();
   const d = ctx.device;
   // Before anything is allocated: every buffer is bound whole, and read back through a buffer of its size.
