@@ -6,10 +6,9 @@ the agreement of each with the fp32 results committed beside them:
     over the 10,000 test images (needs dataset-fashion-mnist), worst |logit diff|;
   - the digit-reversal Transformer: exact match of greedy generation.
 
-torchvision is not needed: the ViT is rebuilt here with torchvision's
-module structure and parameter names (conv_proj, encoder.layers.*,
-nn.MultiheadAttention, mlp.0 / mlp.3, heads.head), so quantize_dynamic sees
-the same nn.Linear modules.
+torchvision is not needed: tools/torchvision_vit.py rebuilds the ViT with
+torchvision's module structure and parameter names, so quantize_dynamic
+sees the same nn.Linear modules.
 
     /work/pyenv/bin/python tools/int8_pytorch_dynamic.py
 """
@@ -24,48 +23,7 @@ from torch import nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import TRAINED, fashion_mnist, read_safetensors  # noqa: E402
 from seq2seq import Seq2SeqTransformer  # noqa: E402
-
-
-class EncoderBlock(nn.Module):
-    def __init__(self, heads, d, mlp, eps):
-        super().__init__()
-        self.ln_1 = nn.LayerNorm(d, eps=eps)
-        self.self_attention = nn.MultiheadAttention(d, heads, batch_first=True)
-        self.ln_2 = nn.LayerNorm(d, eps=eps)
-        self.mlp = nn.Sequential(nn.Linear(d, mlp), nn.GELU(), nn.Dropout(0.0), nn.Linear(mlp, d), nn.Dropout(0.0))
-
-    def forward(self, x):
-        y = self.ln_1(x)
-        y, _ = self.self_attention(y, y, y, need_weights=False)
-        x = x + y
-        return x + self.mlp(self.ln_2(x))
-
-
-class Vit(nn.Module):
-    """torchvision.models.VisionTransformer's structure and state_dict names."""
-
-    def __init__(self, c):
-        super().__init__()
-        d, p = c["hidden_dim"], c["patch_size"]
-        self.patch = p
-        self.conv_proj = nn.Conv2d(3, d, p, p)
-        self.class_token = nn.Parameter(torch.zeros(1, 1, d))
-        n = (c["image_size"] // p) ** 2 + 1
-        self.encoder = nn.Module()
-        self.encoder.pos_embedding = nn.Parameter(torch.zeros(1, n, d))
-        self.encoder.layers = nn.Module()
-        for i in range(c["num_layers"]):
-            self.encoder.layers.add_module(f"encoder_layer_{i}", EncoderBlock(c["num_heads"], d, c["mlp_dim"], c["layer_norm_eps"]))
-        self.encoder.ln = nn.LayerNorm(d, eps=c["layer_norm_eps"])
-        self.heads = nn.Module()
-        self.heads.head = nn.Linear(d, c["num_classes"])
-
-    def forward(self, x):
-        x = self.conv_proj(x).flatten(2).transpose(1, 2)
-        x = torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], 1) + self.encoder.pos_embedding
-        for layer in self.encoder.layers.children():
-            x = layer(x)
-        return self.heads.head(self.encoder.ln(x)[:, 0])
+from torchvision_vit import Vit  # noqa: E402
 
 
 def load(model, path):
