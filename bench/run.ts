@@ -2,6 +2,7 @@
 import { enableRelaxedSimd, relaxedSimdByDefault } from '@tessera/backend-cpu';
 import { benchCompile } from './compile.ts';
 import { benchCpuKernels } from './cpu-kernels.ts';
+import { benchMicroKernel } from './micro-kernel.ts';
 import { benchVit } from './vit.ts';
 import { benchWasm } from './wasm.ts';
 import { benchWebgpu } from './webgpu.ts';
@@ -14,5 +15,6 @@ console.log(`tessera wasm micro-kernel: ${relaxed ? 'fused multiply-adds (relaxe
 await benchCompile();
 await benchCpuKernels();
 await benchWasm();
+await benchMicroKernel();
 await benchVit();
 await benchWebgpu();

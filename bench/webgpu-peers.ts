@@ -4,6 +4,7 @@
  * and jax-js's WebGPU backend (a matmul, and ViT-Ti/16 in its numpy API).
  * No side effects on import.
  */
+import type { SafetensorsTensor } from '@tessera/ir';
 import { readSafetensorsFile } from '@tessera/ir/node';
 import { type AdapterReport, createDawnGpu } from '@tessera/backend-webgpu';
 import { VIT_PRESETS } from '@tessera/models';
@@ -69,6 +70,7 @@ interface Jax {
     matmul(a: JaxArray, b: JaxArray): JaxArray;
     concatenate(xs: JaxArray[], axis: number): JaxArray;
     split(a: JaxArray, sections: number, axis: number): JaxArray[];
+    broadcastTo(a: JaxArray, shape: number[]): JaxArray;
   };
   nn: {
     standardize(x: JaxArray, axis: number, o: { epsilon: number }): JaxArray;
@@ -109,34 +111,65 @@ function polyfillIteratorHelpers(): void {
   }
 }
 
-/** ViT-Ti/16 (torchvision names, batch 1) in jax-js's numpy API, jit-compiled, on the weights of `checkpoint`. */
-export async function jaxVit(checkpoint: string, pixels: Float32Array): Promise<Timed> {
+/** ViT (torchvision names; ViT-Ti/16 at batch 1 unless `model` / `batch` say otherwise) in jax-js's numpy API, jit-compiled, on the weights of `checkpoint` (a safetensors file or the tensors themselves); `pixels` holds the batch's images. */
+export async function jaxVit(checkpoint: string | Readonly<Record<string, SafetensorsTensor>>, pixels: Float32Array, model = 'vit-ti-16', batch = 1): Promise<Timed> {
   polyfillIteratorHelpers();
   const jax = await jaxOnWebgpu();
   const { numpy: np, nn } = jax;
   const params: Record<string, JaxArray> = {};
-  for (const [name, t] of (await readSafetensorsFile(checkpoint)).tensors) params[name] = np.array(t.data as Float32Array, { shape: [...t.shape] });
-  const { num_layers: layers, hidden_dim: d, num_heads: heads, layer_norm_eps: eps, patch_size: ps, image_size: size } = VIT_PRESETS['vit-ti-16']! as { num_layers: number; hidden_dim: number; num_heads: number; layer_norm_eps: number; patch_size: number; image_size: number };
+  const tensors = typeof checkpoint === 'string' ? (await readSafetensorsFile(checkpoint)).tensors : Object.entries(checkpoint);
+  for (const [name, t] of tensors) params[name] = np.array(t.data as Float32Array, { shape: [...t.shape] });
+  const preset = VIT_PRESETS[model];
+  if (!preset) throw new Error(`jaxVit: no preset ${model}`);
+  const { num_layers: layers, hidden_dim: d, num_heads: heads, layer_norm_eps: eps, patch_size: ps, image_size: size } = preset as { num_layers: number; hidden_dim: number; num_heads: number; layer_norm_eps: number; patch_size: number; image_size: number };
   const g = size / ps;
   const tokens = g * g + 1;
   const linear = (x: JaxArray, w: JaxArray, b: JaxArray) => np.matmul(x, w.transpose()).add(b);
   const norm = (x: JaxArray, w: JaxArray, b: JaxArray) => nn.standardize(x, -1, { epsilon: eps }).mul(w).add(b);
   const forward = (p: Record<string, JaxArray>, x: JaxArray): JaxArray => {
-    const patches = x.reshape([3, g, ps, g, ps]).transpose([1, 3, 0, 2, 4]).reshape([g * g, 3 * ps * ps]);
+    const patches = x.reshape([batch, 3, g, ps, g, ps]).transpose([0, 2, 4, 1, 3, 5]).reshape([batch, g * g, 3 * ps * ps]);
     let h = linear(patches, p['conv_proj.weight']!.reshape([d, 3 * ps * ps]), p['conv_proj.bias']!);
-    h = np.concatenate([p.class_token!.reshape([1, d]), h], 0).add(p['encoder.pos_embedding']!.reshape([tokens, d]));
+    h = np.concatenate([np.broadcastTo(p.class_token!.reshape([1, 1, d]), [batch, 1, d]), h], 1).add(p['encoder.pos_embedding']!.reshape([1, tokens, d]));
     for (let i = 0; i < layers; i++) {
       const w = (n: string) => p[`encoder.layers.encoder_layer_${i}.${n}`]!;
       const qkv = linear(norm(h.ref, w('ln_1.weight'), w('ln_1.bias')), w('self_attention.in_proj_weight'), w('self_attention.in_proj_bias'));
-      const [q, k, v] = np.split(qkv, 3, 1).map((t) => t.reshape([tokens, heads, d / heads]));
-      const att = nn.dotProductAttention(q!, k!, v!).reshape([tokens, d]);
+      const [q, k, v] = np.split(qkv, 3, 2).map((t) => t.reshape([batch, tokens, heads, d / heads]));
+      const att = nn.dotProductAttention(q!, k!, v!).reshape([batch, tokens, d]);
       h = h.add(linear(att, w('self_attention.out_proj.weight'), w('self_attention.out_proj.bias')));
       const up = nn.gelu(linear(norm(h.ref, w('ln_2.weight'), w('ln_2.bias')), w('mlp.0.weight'), w('mlp.0.bias')), { approximate: false });
       h = h.add(linear(up, w('mlp.3.weight'), w('mlp.3.bias')));
     }
-    return linear(norm(h, p['encoder.ln.weight']!, p['encoder.ln.bias']!).slice([0, 1]), p['heads.head.weight']!, p['heads.head.bias']!);
+    return linear(norm(h, p['encoder.ln.weight']!, p['encoder.ln.bias']!).slice([], [0, 1]).reshape([batch, d]), p['heads.head.weight']!, p['heads.head.bias']!);
   };
   const compiled = jax.jit(forward);
-  const x = np.array(pixels, { shape: [1, 3, size, size] });
+  const x = np.array(pixels, { shape: [batch, 3, size, size] });
   return () => compiled(jax.tree.ref(params), x.ref).data();
+}
+
+/** Minimal typing of onnxruntime-web's API as used here. */
+interface Ort {
+  env: { wasm: { numThreads: number; wasmPaths?: string }; logLevel?: string };
+  Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => unknown;
+  InferenceSession: { create(model: Uint8Array, options: Record<string, unknown>): Promise<{ run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown; dispose?(): void }>>; release(): Promise<void> }> };
+}
+
+/**
+ * onnxruntime-web's WebGPU execution provider (its `onnxruntime-web/webgpu`
+ * bundle, one wasm thread: the GPU does the work) on an ONNX model in
+ * memory (bench/onnx-vit.ts): each run uploads `pixels` as input
+ * `pixel_values` [batch, 3, S, S] and reads `logits` back. Needs the
+ * navigator of withNavigator while the session is created and run.
+ */
+export async function ortWebgpuVit(model: Uint8Array, pixels: Float32Array, dims: number[]): Promise<{ run: Timed; release(): Promise<void> }> {
+  const ort = (await import('onnxruntime-web/webgpu')) as unknown as Ort;
+  ort.env.wasm.numThreads = 1;
+  ort.env.logLevel = 'error';
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+  return {
+    run: async () => {
+      const out = await session.run({ pixel_values: new ort.Tensor('float32', pixels, dims) });
+      return out.logits!.data as Float32Array;
+    },
+    release: () => session.release(),
+  };
 }

@@ -11,6 +11,7 @@ import { lowerToKernels } from '@tessera/passes';
 import { createCpuBackend } from '@tessera/backend-cpu';
 import { VIT_PRESETS } from '@tessera/models';
 import { prepareModel } from '../../packages/cli/src/commands/bench.ts';
+import { configModel } from '../../packages/cli/src/model-source.ts';
 import { seededArray } from '../../bench/timing.ts';
 import { timeWithin } from './timing.ts';
 import { type Report, errorText, log } from './report.ts';
@@ -65,7 +66,7 @@ export async function benchCpu(report: Report, rec: Record<string, unknown>, dea
       continue;
     }
     try {
-      const prepared = await prepareModel({ config, backend: 'cpu', threads, inputs: {} });
+      const prepared = await prepareModel({ model: configModel(config), backend: 'cpu', threads });
       try {
         const t = await timeWithin(() => prepared.run(), quick ? 2 : 5, 1, Math.max(1, Math.min(15, deadline() / 2)));
         vits.push({ model, threads, median_ms: t.median, min_ms: t.min, runs: t.runs, compile_ms: prepared.compileMs });

@@ -1,25 +1,24 @@
 /**
- * Section c: WebGPU speed. Matmul GFLOP/s per variant at the ViT-B MLP
- * shapes and 1024³ (each run uploads A and reads C back, W placed once, as
- * bench/webgpu.ts times it), ViT latency with seeded weights and compile
- * time (`tessera bench`'s prepareModel) and a kernel profile of one more run
- * (time per kind, the slowest kernels), and jax-js on the same adapter as a
- * peer when it loads.
+ * Section c: WebGPU speed. ViT latency (ViT-B/16 at batch 1 and 32 first)
+ * with seeded weights and compile time (`tessera bench`'s prepareModel) and
+ * a kernel profile of one more run (time per kind, the slowest kernels);
+ * matmul GFLOP/s per variant at ViT-B's linear shapes and 1024³ (each run
+ * uploads A and reads C back, W placed once, as bench/webgpu.ts times it);
+ * a sweep of tiled blocks. The peers are in bench-peers.ts.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ProgramBuilder, type SafetensorsTensor, tensorType } from '@tessera/ir';
-import { writeSafetensorsFile } from '@tessera/ir/node';
+import { ProgramBuilder, tensorType } from '@tessera/ir';
 import { lowerToKernels } from '@tessera/passes';
 import { type KernelTiming, type VariantOverrides, type WebgpuBackend, slowestFirst, totalsByKind } from '@tessera/backend-webgpu';
-import { VIT_PRESETS, buildModel, traceVit, type VisionTransformer } from '@tessera/models';
+import { VIT_PRESETS } from '@tessera/models';
 import { prepareModel } from '../../packages/cli/src/commands/bench.ts';
+import { configModel } from '../../packages/cli/src/model-source.ts';
 import { seededArray } from '../../bench/timing.ts';
 import { timeWithin } from './timing.ts';
 import type { Variants } from './environment.ts';
-import { jaxMatmul, jaxVit, withNavigator } from '../../bench/webgpu-peers.ts';
 import { type Report, errorText, log } from './report.ts';
 
 const gflops = (m: number, k: number, n: number, ms: number) => (2 * m * k * n) / ms / 1e6;
@@ -36,31 +35,13 @@ export async function timeMatmul(be: WebgpuBackend, m: number, k: number, n: num
   const compileMs = performance.now() - t0;
   try {
     const a = seededArray(m * k, 1);
-    const inputs: Record<string, Float32Array> = exe.setInputs ? { a } : { a, w: seededArray(k * n, 2) };
-    exe.setInputs?.({ w: seededArray(k * n, 2) });
+    const inputs: Record<string, Float32Array> = { a };
+    exe.setInputs({ w: seededArray(k * n, 2) });
     const t = await timeCall(() => exe.run(inputs), quick);
     return { variant: exe.shaders.map((s) => s.variant).join(' + '), median_ms: t.median, min_ms: t.min, runs: t.runs, gflops: gflops(m, k, n, t.median), compile_ms: compileMs };
   } finally {
     exe.dispose();
   }
-}
-
-/** Seeded weights as `tessera bench` makes them (uniform, variance ~1/fan-in), written as a safetensors file, so Tessera and jax-js run the same model. */
-async function seededVitCheckpoint(name: string, dir: string): Promise<string> {
-  const program = traceVit(buildModel(VIT_PRESETS[name]!) as VisionTransformer, 1);
-  const tensors: Record<string, SafetensorsTensor> = {};
-  let seed = 1;
-  for (const p of program.inputs.filter((i) => i.kind === 'parameter')) {
-    const shape = p.type.shape;
-    const n = shape.reduce((a, b) => a * b, 1);
-    const scale = shape.length >= 2 ? Math.sqrt(3 / shape.slice(1).reduce((a, b) => a * b, 1)) : 0.1;
-    const data = seededArray(n, seed++ * 0x9e3779b1);
-    for (let i = 0; i < n; i++) data[i]! *= scale;
-    tensors[p.name] = { dtype: 'F32', shape, data };
-  }
-  const path = join(dir, `${name}.safetensors`);
-  await writeSafetensorsFile(path, tensors);
-  return path;
 }
 
 /** The record of a kernel profile: method, total, ms per kind, the 5 slowest kernels, and every kernel as [name, variant, ms] in launch order. */
@@ -85,14 +66,68 @@ function logProfile(report: Report, rec: Record<string, unknown>): void {
   for (const k of rec.top as { name: string; variant: string; ms: number }[]) log(report, `      top: ${k.name.padEnd(22)} ${k.ms.toFixed(3).padStart(9)} ms ${share(k.ms)}  ${k.variant}`);
 }
 
-/** Which ViTs to time, smallest first. */
-const VITS = ['vit-ti-16', 'vit-s-16', 'vit-b-16'];
+/** Which ViTs to time and profile, the GPU targets first (ViT-B/16 at batch 1 and 32). */
+const VITS: { name: string; batch: number }[] = [
+  { name: 'vit-b-16', batch: 1 },
+  { name: 'vit-b-16', batch: 32 },
+  { name: 'vit-ti-16', batch: 1 },
+  { name: 'vit-s-16', batch: 1 },
+];
 
 /** Section c. */
 export async function benchWebgpu(report: Report, rec: Record<string, unknown>, be: WebgpuBackend, variants: Variants, deadline: () => number): Promise<void> {
   const quick = report.settings.quick;
+  const dir = mkdtempSync(join(tmpdir(), 'device-check-'));
+  const vits: Record<string, unknown>[] = [];
+  rec.vit = vits;
+  logClocks(report, rec, 'before the ViTs');
+  for (const { name, batch } of quick ? [{ name: 'vit-ti-16', batch: 1 }] : VITS) {
+    // A ViT-B compile plus runs takes a while even on a GPU: don't start one with under 20 s left.
+    if (deadline() < 20) {
+      vits.push({ model: name, batch, skipped: `out of time (${deadline().toFixed(0)} s left)` });
+      log(report, `  ${name} batch ${batch}: skipped, out of time`);
+      continue;
+    }
+    try {
+      const config = join(dir, `${name}.json`);
+      writeFileSync(config, JSON.stringify(VIT_PRESETS[name]));
+      const s = VIT_PRESETS[name]!.image_size;
+      const model = await prepareModel({ model: configModel(config, { pixel_values: { dtype: 'f32', shape: [batch, 3, s, s] } }), backend: 'webgpu' });
+      try {
+        const pixels = seededArray(batch * 3 * s * s, 5);
+        const run = async () => (await model.run({ pixel_values: pixels })).logits!.data as Float32Array;
+        const tFirst = performance.now();
+        const first = await run();
+        const firstMs = performance.now() - tFirst;
+        const t = await timeWithin(run, quick ? 2 : 5, quick ? 0 : 1, 10);
+        const finite = first.every((x) => Number.isFinite(x));
+        const rec: Record<string, unknown> = { model: name, batch, median_ms: t.median, min_ms: t.min, first_run_ms: firstMs, compile_ms: model.compileMs, logits_finite: finite };
+        vits.push(rec);
+        log(report, `  ${name} batch ${batch}: median ${t.median.toFixed(2)} ms (min ${t.min.toFixed(2)}), first run ${firstMs.toFixed(0)} ms, compile ${model.compileMs.toFixed(0)} ms${finite ? '' : ', NON-FINITE logits'}`);
+        report.save();
+        // One more run, timed per kernel (a profile on the wall method costs about a run plus a submit per kernel).
+        if (deadline() < 5) rec.profile = { skipped: 'out of time' };
+        else {
+          try {
+            rec.profile = profileRecord(await model.profile!({ pixel_values: pixels }));
+            logProfile(report, rec.profile as Record<string, unknown>);
+          } catch (e) {
+            rec.profile = { error: errorText(e) };
+            log(report, `    profile failed: ${errorText(e)}`);
+          }
+        }
+      } finally {
+        model.dispose();
+      }
+    } catch (e) {
+      vits.push({ model: name, batch, error: errorText(e) });
+      log(report, `  ${name} batch ${batch}: failed: ${errorText(e)}`);
+    }
+    report.save();
+  }
+  logClocks(report, rec, 'after the ViTs');
   // Quick mode (llvmpipe): ViT-Ti's MLP shape; the naive and tiled variants take seconds per call there at ViT-B's.
-  const shapes: [number, number, number][] = quick ? [[197, 192, 768]] : [[197, 768, 3072], [197, 3072, 768], [1024, 1024, 1024]];
+  const shapes: [number, number, number][] = quick ? [[197, 192, 768]] : [[197, 3072, 768], [197, 768, 768], [197, 768, 3072], [1024, 1024, 1024]];
   const matmuls: Record<string, unknown>[] = [];
   rec.matmul = matmuls;
   log(report, 'matmul (ms per call incl. upload of A and read-back of C; W placed once; median)');
@@ -114,68 +149,6 @@ export async function benchWebgpu(report: Report, rec: Record<string, unknown>, 
       report.save();
     }
   }
-  const dir = mkdtempSync(join(tmpdir(), 'device-check-'));
-  const vits: Record<string, unknown>[] = [];
-  rec.vit = vits;
-  let tiCheckpoint: string | undefined;
-  let tiLogits: Float32Array | undefined;
-  let tiRun: (() => Promise<Float32Array>) | undefined;
-  const keep: { dispose(): void }[] = [];
-  logClocks(report, rec, 'before the ViTs');
-  const pixels = seededArray(3 * 224 * 224, 5);
-  for (const name of quick ? VITS.slice(0, 1) : VITS) {
-    // A ViT-B compile plus runs takes a while even on a GPU: don't start one with under 20 s left.
-    if (deadline() < 20) {
-      vits.push({ model: name, skipped: `out of time (${deadline().toFixed(0)} s left)` });
-      log(report, `  ${name}: skipped, out of time`);
-      continue;
-    }
-    try {
-      const config = join(dir, `${name}.json`);
-      writeFileSync(config, JSON.stringify(VIT_PRESETS[name]));
-      const weights = name === 'vit-ti-16' ? (tiCheckpoint = await seededVitCheckpoint(name, dir)) : undefined;
-      const model = await prepareModel({ config, ...(weights ? { weights } : {}), backend: 'webgpu', inputs: {} });
-      try {
-        const run = async () => (await model.run({ pixel_values: pixels })).logits as Float32Array;
-        const tFirst = performance.now();
-        const first = await run();
-        const firstMs = performance.now() - tFirst;
-        if (name === 'vit-ti-16') tiLogits = first;
-        const t = await timeWithin(run, quick ? 2 : 5, quick ? 0 : 1, 10);
-        const finite = first.every((x) => Number.isFinite(x));
-        const rec: Record<string, unknown> = { model: name, batch: 1, median_ms: t.median, min_ms: t.min, first_run_ms: firstMs, compile_ms: model.compileMs, logits_finite: finite };
-        vits.push(rec);
-        log(report, `  ${name} batch 1: median ${t.median.toFixed(2)} ms (min ${t.min.toFixed(2)}), first run ${firstMs.toFixed(0)} ms, compile ${model.compileMs.toFixed(0)} ms${finite ? '' : ', NON-FINITE logits'}`);
-        report.save();
-        // One more run, timed per kernel (a profile on the wall method costs about a run plus a submit per kernel).
-        if (deadline() < 5) rec.profile = { skipped: 'out of time' };
-        else {
-          try {
-            rec.profile = profileRecord(await model.profile!({ pixel_values: pixels }));
-            logProfile(report, rec.profile as Record<string, unknown>);
-          } catch (e) {
-            rec.profile = { error: errorText(e) };
-            log(report, `    profile failed: ${errorText(e)}`);
-          }
-        }
-        // ViT-Ti stays compiled for the comparison with jax-js, taken in alternation (the GPU's clock moves between runs).
-        if (name === 'vit-ti-16') {
-          tiRun = run;
-          keep.push(model);
-        } else model.dispose();
-      } catch (e) {
-        model.dispose();
-        throw e;
-      }
-    } catch (e) {
-      vits.push({ model: name, error: errorText(e) });
-      log(report, `  ${name}: failed: ${errorText(e)}`);
-    }
-    report.save();
-  }
-  logClocks(report, rec, 'after the ViTs');
-  rec.jax = await jaxPeer(report, be, tiCheckpoint, tiLogits, tiRun, pixels, deadline);
-  for (const m of keep) m.dispose();
   if (!quick) rec.tiled_sweep = await sweepTiled(report, be, deadline);
 }
 
@@ -241,57 +214,6 @@ async function sweepTiled(report: Report, be: WebgpuBackend, deadline: () => num
     }
     log(report, `  (${m},${k},${n}): ${cells.join(' | ')}`);
     report.save();
-  }
-  return out;
-}
-
-/** jax-js on the same Dawn adapter: matmul (197,768,3072) and ViT-Ti on the same weights; skipped with a reason when it does not load or run. */
-async function jaxPeer(report: Report, be: WebgpuBackend, checkpoint: string | undefined, ours: Float32Array | undefined, tessera: (() => Promise<Float32Array>) | undefined, pixels: Float32Array, deadline: () => number): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  if (process.env.DEVICE_CHECK_JAX === '0') return { skipped: 'DEVICE_CHECK_JAX=0' };
-  if (deadline() < 15) {
-    log(report, 'jax-js: skipped, out of time');
-    return { skipped: 'out of time' };
-  }
-  const quick = report.settings.quick;
-  try {
-    await withNavigator(be.adapter, async () => {
-      const [m, k, n] = [197, 768, 3072];
-      const t0 = performance.now();
-      const run = await jaxMatmul(m, k, n);
-      await run();
-      const first = performance.now() - t0;
-      const t = await timeCall(run, quick);
-      out.matmul = { shape: [m, k, n], median_ms: t.median, min_ms: t.min, gflops: gflops(m, k, n, t.median), first_run_ms: first };
-      log(report, `  jax-js webgpu (${m},${k},${n}): ${t.median.toFixed(2)} ms, ${gflops(m, k, n, t.median).toFixed(1)} GFLOP/s (first run ${first.toFixed(0)} ms)`);
-      report.save();
-      if (!checkpoint || deadline() < 15) {
-        out.vit = { skipped: checkpoint ? 'out of time' : 'no ViT-Ti checkpoint (Tessera ViT-Ti did not run)' };
-        return;
-      }
-      const t1 = performance.now();
-      const vit = await jaxVit(checkpoint, pixels);
-      const theirs = await vit();
-      const firstVit = performance.now() - t1;
-      const tv = await timeWithin(vit, quick ? 1 : 5, 0, 10);
-      const diff = ours ? Array.from(theirs).reduce((mx, v, i) => Math.max(mx, Math.abs(v - ours[i]!)), 0) : NaN;
-      out.vit = { model: 'vit-ti-16', median_ms: tv.median, min_ms: tv.min, first_run_ms: firstVit, max_abs_diff_vs_tessera: diff };
-      log(report, `  jax-js webgpu ViT-Ti/16 (jit): median ${tv.median.toFixed(2)} ms (first run ${firstVit.toFixed(0)} ms), max |Δ| vs Tessera ${diff.toExponential(1)}`);
-      if (tessera && !quick) {
-        // Alternating rounds: Tessera, jax-js, Tessera, ... so both see the same clock.
-        const rounds: { tessera_ms: number; jax_ms: number }[] = [];
-        for (let r = 0; r < 3 && deadline() > 5; r++) {
-          const a = await timeWithin(tessera, 5, 1, 5);
-          const j = await timeWithin(vit, 5, 1, 5);
-          rounds.push({ tessera_ms: a.median, jax_ms: j.median });
-          log(report, `  ViT-Ti round ${r + 1}: tessera ${a.median.toFixed(2)} ms, jax-js ${j.median.toFixed(2)} ms (ratio ${(a.median / j.median).toFixed(2)})`);
-        }
-        out.vit_rounds = rounds;
-      }
-    });
-  } catch (e) {
-    out.error = errorText(e);
-    log(report, `  jax-js: skipped: ${errorText(e)}`);
   }
   return out;
 }

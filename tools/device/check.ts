@@ -3,6 +3,9 @@
  * by pack.sh, run by run.sh under plain node), that records in
  * $OUT/device-check.json and prints as it goes:
  *   a. the environment and the WebGPU adapter the backend finds;
+ *   p. ViT-B/16 at batch 1 and 32: Tessera against onnxruntime-web's WebGPU
+ *      EP and jax-js on the same adapter, alternating rounds, and Tessera's
+ *      own options (f16, split-K) against its default;
  *   b. correctness on WebGPU (random programs per variant, attention,
  *      model fixtures vs PyTorch), passes and failures per group;
  *   c. WebGPU speed (matmul per variant, ViT-Ti/S/B, jax-js as a peer);
@@ -13,13 +16,14 @@
  */
 import { type WebgpuBackend, createWebgpuBackend } from '@tessera/backend-webgpu';
 import { benchCpu } from './bench-cpu.ts';
+import { benchPeers } from './bench-peers.ts';
 import { benchWebgpu } from './bench-webgpu.ts';
 import { checkCorrectness } from './correctness.ts';
 import { describeEnvironment, variantLists } from './environment.ts';
 import { Report, errorText, log, runSection, settingsFromEnv } from './report.ts';
 
 /** Where each section must end, as a fraction of the budget (what one leaves unused goes to the next). */
-const SHARES = { environment: 0.1, correctness: 0.42, webgpu: 0.7, cpu: 1 } as const;
+const SHARES = { environment: 0.06, peers: 0.55, correctness: 0.72, webgpu: 0.92, cpu: 1 } as const;
 
 async function main(): Promise<number> {
   const settings = settingsFromEnv();
@@ -55,10 +59,11 @@ async function main(): Promise<number> {
   });
   if (be) {
     const gpu = be;
+    await runSection(report, 'vit peers', SHARES.peers, 20, (rec, deadline) => benchPeers(report, rec, gpu, deadline));
     await runSection(report, 'correctness', SHARES.correctness, 5, (rec, deadline) => checkCorrectness(report, rec, gpu, variants, deadline));
     await runSection(report, 'webgpu bench', SHARES.webgpu, 5, (rec, deadline) => benchWebgpu(report, rec, gpu, variants, deadline));
   } else {
-    for (const s of ['correctness', 'webgpu bench']) report.section(s).skipped = `no WebGPU adapter: ${beError}`;
+    for (const s of ['vit peers', 'correctness', 'webgpu bench']) report.section(s).skipped = `no WebGPU adapter: ${beError}`;
   }
   await runSection(report, 'cpu bench', SHARES.cpu, 5, (rec, deadline) => benchCpu(report, rec, deadline));
   const c = report.section('correctness');

@@ -9,7 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { type Program, interpret, readSafetensors, toHost } from '@tessera/ir';
-import type { KernelProgram, TensorData } from '@tessera/kernel';
+import { type KernelProgram, type TensorData, outputArrays } from '@tessera/kernel';
 import { lowerToKernels } from '@tessera/passes';
 import {
   type AttentionCase,
@@ -48,14 +48,14 @@ interface GroupResult {
 const newGroup = (): GroupResult => ({ passed: 0, failed: 0, not_run: 0, worst_tolerance_ratio: 0, kernels: {}, seconds: 0 });
 
 /** Largest |a - e| / (atol' + rtol'|e|) over the finite f32 elements of each output (the policy's own tolerance). */
-function toleranceRatio(p: Program, inputs: ProgramCase['inputs'], actual: Readonly<Record<string, ArrayLike<number>>>): number {
+function toleranceRatio(p: Program, inputs: ProgramCase['inputs'], actual: Readonly<Record<string, ArrayLike<number>>>, compute?: 'f16'): number {
   const expected = interpret(p, inputs);
   const length = longestReduction(p);
   let worst = 0;
   for (const o of p.outputs) {
     const e = expected[o.name]!;
     if (e.type.dtype !== 'f32') continue;
-    const tol = effectiveTolerance({ dtype: 'f32', reductionLength: length });
+    const tol = effectiveTolerance({ dtype: 'f32', reductionLength: length, ...(compute ? { compute } : {}) });
     const want = toHost(e);
     const got = actual[o.name]!;
     for (let i = 0; i < want.length; i++) {
@@ -73,7 +73,7 @@ const clip = (s: string, n = 6000) => (s.length > n ? `${s.slice(0, n)}\n... (${
 async function runOnce(be: WebgpuBackend, kp: KernelProgram, inputs: Readonly<Record<string, TensorData>>, variants: VariantOverrides): Promise<{ out: Record<string, TensorData>; kernels: string[] }> {
   const exe = await be.compile(kp, variants);
   try {
-    return { out: await exe.run(inputs), kernels: exe.shaders.map((s) => s.variant) };
+    return { out: outputArrays(await exe.run(inputs)), kernels: exe.shaders.map((s) => s.variant) };
   } finally {
     exe.dispose();
   }
@@ -96,6 +96,8 @@ async function randomGroup(report: Report, be: WebgpuBackend, name: string, gen:
   const g = newGroup();
   const t = performance.now();
   const cases = fc.sample(arbProgramWithInputs(gen), { seed, numRuns: n });
+  // f16 matmuls are held to the f16 tolerance of the policy.
+  const compute = variants.precision === 'f16' ? 'f16' : undefined;
   for (let i = 0; i < cases.length; i++) {
     if (deadline() < 0) {
       g.not_run = cases.length - i;
@@ -107,8 +109,8 @@ async function randomGroup(report: Report, be: WebgpuBackend, name: string, gen:
     try {
       const { out, kernels } = await runOnce(be, lowerToKernels(c.program), c.inputs, variants);
       record(g, kernels);
-      g.worst_tolerance_ratio = Math.max(g.worst_tolerance_ratio, toleranceRatio(c.program, c.inputs, out));
-      const why = mismatchVsInterpreter(c.program, c.inputs, out);
+      g.worst_tolerance_ratio = Math.max(g.worst_tolerance_ratio, toleranceRatio(c.program, c.inputs, out, compute));
+      const why = mismatchVsInterpreter(c.program, c.inputs, out, compute ? { compute } : {});
       if (why) fail(report, name, g, what, `webgpu differs from the interpreter: ${why}`, formatCounterexample(c.program, c.inputs));
       else g.passed++;
     } catch (e) {
@@ -284,6 +286,13 @@ export async function checkCorrectness(report: Report, rec: Record<string, unkno
     G(INFORMATIONAL, n.forced, (d) => randomGroup(report, be, INFORMATIONAL, WITH_SUBNORMALS, 1001, n.forced, {}, d)),
   ];
   const half = Math.ceil(n.forced / 2);
+  // precision 'f16' (where the adapter has shader-f16) on the two matmuls it changes, early: the device is the only place it runs for real.
+  if (be.adapter.f16) {
+    for (const v of ['splitk', 'tiled'] as const) {
+      const name = `random/matmul=${v}, precision f16 (matmul programs)`;
+      plan.splice(3, 0, G(name, half, (d) => randomGroup(report, be, name, MATMUL_FOCUS, 2003, half, { matmul: v, precision: 'f16' }, d)));
+    }
+  } else log(report, 'precision f16: not checked, the adapter has no shader-f16');
   for (const v of variants.matmul) {
     const forced = { matmul: v as VariantOverrides['matmul'] };
     plan.push(G(`random/matmul=${v} (generic)`, half, (d) => randomGroup(report, be, `random/matmul=${v} (generic)`, GENERIC, 2001, half, forced, d)));

@@ -4,6 +4,9 @@
 #   check.mjs            tools/device/check.ts bundled by esbuild (node20, esm; webgpu external)
 #   node_modules/webgpu/ the webgpu package's index.js and package.json (dawn.node comes from dawn.node.xz)
 #   dawn.node.xz         the package's dist/linux-x64/dawn.node, xz -9
+#   node_modules/onnxruntime-web/  its package.json, the webgpu bundle and its wasm glue (ort-wasm-simd-threaded.asyncify.mjs);
+#                        the asyncify wasm it loads comes from ort-wasm.xz
+#   ort-wasm.xz          dist/ort-wasm-simd-threaded.asyncify.wasm, xz -9
 #   node.xz              this machine's node binary, xz -9 (cached: redone only when node changes)
 #   fixtures/            packages/models/fixtures (the PyTorch fixtures)
 # and makes sure .gl/ holds the Vulkan/EGL loader .debs. Prints the sizes;
@@ -14,6 +17,7 @@ cd "$ROOT"
 P=.device-payload
 ESBUILD=node_modules/.pnpm/esbuild@0.28.2/node_modules/esbuild/bin/esbuild
 WEBGPU=$(readlink -f packages/backend-webgpu/node_modules/webgpu)
+ORT=$(readlink -f node_modules/onnxruntime-web)
 mkdir -p "$P"
 rm -rf "$P/check.mjs" "$P/node_modules" "$P/fixtures"
 
@@ -29,12 +33,15 @@ process.stdout.write(JSON.stringify({ reduce: members("ReduceVariant") }));')
 echo "variants: $VARIANTS"
 
 "$ESBUILD" tools/device/check.ts --bundle --platform=node --target=node20 --format=esm \
-  --outfile="$P/check.mjs" --external:webgpu --log-level=warning \
+  --outfile="$P/check.mjs" --external:webgpu --external:onnxruntime-web --log-level=warning \
   "--define:DEVICE_CHECK_VARIANTS=$VARIANTS" \
   --banner:js="import { createRequire as __deviceCheckRequire } from 'node:module'; const require = __deviceCheckRequire(import.meta.url);"
 
 mkdir -p "$P/node_modules/webgpu"
 cp "$WEBGPU/index.js" "$WEBGPU/package.json" "$P/node_modules/webgpu/"
+mkdir -p "$P/node_modules/onnxruntime-web/dist"
+cp "$ORT/package.json" "$P/node_modules/onnxruntime-web/"
+cp "$ORT/dist/ort.webgpu.bundle.min.mjs" "$ORT/dist/ort-wasm-simd-threaded.asyncify.mjs" "$P/node_modules/onnxruntime-web/dist/"
 mkdir -p "$P/fixtures"
 cp packages/models/fixtures/* "$P/fixtures/"
 
@@ -48,6 +55,7 @@ compress() { # SRC DEST
 }
 compress "$(readlink -f "$(command -v node)")" "$P/node.xz"
 compress "$WEBGPU/dist/linux-x64/dawn.node" "$P/dawn.node.xz"
+compress "$ORT/dist/ort-wasm-simd-threaded.asyncify.wasm" "$P/ort-wasm.xz"
 
 if ! ls .gl/libvulkan1_*.deb >/dev/null 2>&1; then
   mkdir -p .gl /tmp/amd64/partial

@@ -65,9 +65,10 @@ export const webgpuBackend: Backend = {
   get limits(): BackendLimits {
     return knownLimits ?? { maxBuffersPerKernel: DEFAULT_TARGET.maxStorageBuffersPerShaderStage };
   },
-  async compile(program) {
+  precisions: ['f16'],
+  async compile(program, options) {
     const ctx = await sharedContext();
     knownLimits = { maxBuffersPerKernel: ctx.target.maxStorageBuffersPerShaderStage };
-    return compileOnDevice(ctx, program);
+    return compileOnDevice(ctx, program, options?.precision ? { precision: options.precision } : {});
   },
 };

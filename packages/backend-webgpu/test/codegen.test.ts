@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type OpName, ProgramBuilder, tensorType } from '@tessera/ir';
 import { E, type KernelProgram, foldConst } from '@tessera/kernel';
 import { lowerToKernels } from '@tessera/passes';
-import { DEFAULT_TARGET, WgslLimitError, chooseAttentionVariant, chooseMatmulVariant, chooseReduceVariant, emitProgramShaders, gridFor, optionsFromEnv, type WgslTarget } from '../src/index.ts';
+import { DEFAULT_TARGET, MATMUL_TILINGS, WgslLimitError, chooseAttentionVariant, chooseMatmulVariant, splitKFactor, chooseReduceVariant, emitProgramShaders, gridFor, optionsFromEnv, type WgslTarget } from '../src/index.ts';
 import { wgslConst } from '../src/wgsl/scalar.ts';
 
 const LLVMPIPE: WgslTarget = { ...DEFAULT_TARGET, cpu: true, maxStorageBuffersPerShaderStage: 16, maxInvocationsPerWorkgroup: 1024 };
@@ -101,6 +101,16 @@ describe('WGSL code generation (no device)', () => {
     expect(chooseMatmulVariant(197, 3072, 768, DEFAULT_TARGET)).toBe('tiled');
     expect(chooseMatmulVariant(3, 5, 7, DEFAULT_TARGET)).toBe('naive');
     expect(chooseMatmulVariant(197, 3072, 768, { ...LLVMPIPE, matmul: 'tiled' })).toBe('tiled');
+    // ViT-B's (197,3072,768) and (197,768,768) have 48 tiles of 64x64: K is split; (197,768,3072) has 192, batch 32 far more.
+    expect(chooseMatmulVariant(197, 768, 3072, DEFAULT_TARGET)).toBe('splitk');
+    expect(chooseMatmulVariant(197, 768, 768, DEFAULT_TARGET)).toBe('splitk');
+    expect(chooseMatmulVariant(197, 768, 3072, { ...DEFAULT_TARGET, splitK: false })).toBe('tiled');
+    expect(chooseMatmulVariant(197, 768, 3072, DEFAULT_TARGET, true, 32)).toBe('tiled');
+    expect(chooseMatmulVariant(197, 768, 3072, DEFAULT_TARGET, true, 1, false)).toBe('tiled');
+    expect(chooseMatmulVariant(197, 768, 3072, LLVMPIPE)).toBe('texture');
+    expect(chooseMatmulVariant(197, 768, 100, DEFAULT_TARGET)).toBe('tiled');
+    expect([splitKFactor(197, 768, 3072, 1, MATMUL_TILINGS.tiled, false), splitKFactor(197, 768, 768, 1, MATMUL_TILINGS.tiled, false)]).toEqual([4, 4]);
+    expect([splitKFactor(197, 768, 20, 1, MATMUL_TILINGS.tiled, true), splitKFactor(197, 768, 10, 1, MATMUL_TILINGS.tiled, true)]).toEqual([2, 1]);
     const att = { kind: 'attention', tq: 197, tk: 197, d: 64, dv: 64 } as unknown as Parameters<typeof chooseAttentionVariant>[0];
     expect(chooseAttentionVariant(att, LLVMPIPE)).toBe('row');
     expect(chooseAttentionVariant(att, DEFAULT_TARGET)).toBe('workgroup');

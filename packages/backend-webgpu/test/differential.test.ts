@@ -23,10 +23,12 @@ describe('differential: interpreter = WebGPU backend (lowerToKernels -> WGSL)', 
     );
   });
 
-  it(`matches with the GPU variants forced (tiled matmul, workgroup reductions and attention), ${Math.ceil(RUNS / 2)} programs`, async () => {
+  it(`matches with the GPU variants forced (tiled or split-K matmul in turn, workgroup reductions and attention), ${Math.ceil(RUNS / 2)} programs`, async () => {
+    let turn = 0;
     await fc.assert(
       fc.asyncProperty(cases, async (c) => {
-        const why = await checkProgram(c.program, c.inputs, { matmul: 'tiled', reduce: 'workgroup', attention: 'workgroup' });
+        const matmul = turn++ % 2 ? 'splitk' : 'tiled';
+        const why = await checkProgram(c.program, c.inputs, { matmul, reduce: 'workgroup', attention: 'workgroup' });
         if (why) throw new Error(why);
       }),
       { numRuns: Math.ceil(RUNS / 2) },

@@ -49,6 +49,17 @@ describe('WebGPU backend edge cases of its own (its variants, dispatch limits, p
     await expectMatchesInterpreter(p, inputsFor(p, 4), 37, { matmul: variant });
   });
 
+  it('split-K matmul applies the fused epilogue (bias, GELU, residual) once, after adding the partial sums', async () => {
+    const pb = new ProgramBuilder('linear');
+    const w = pb.emit('transpose', [pb.param('w', f32(70, 300))], { perm: [1, 0] });
+    const y = pb.emit('add', [pb.emit('matmul', [pb.input('x', f32(37, 300)), w]), pb.param('b', f32(70))]);
+    pb.output('y', pb.emit('add', [pb.emit('gelu', [y]), pb.input('r', f32(37, 70))]));
+    const p = pb.build();
+    const shaders = (await testBackend()).emit(lowerToKernels(p), { matmul: 'splitk' });
+    expect(shaders.map((sh) => sh.variant).join()).toMatch(/matmul:splitk (\d+) splits/);
+    await expectMatchesInterpreter(p, inputsFor(p, 6), 300, { matmul: 'splitk' });
+  });
+
   it('a profile run reports a gather index out of range too, and the next run works (the shared gather case covers run)', async () => {
     const b = new ProgramBuilder('g');
     b.output('y', b.emit('gather', [b.input('t', f32(10, 8)), b.input('i', tensorType('i32', [4000]))]));

@@ -79,6 +79,14 @@ export function positiveFlag(values: Map<string, string>, flag: string, max = Nu
   return n;
 }
 
+/** The --precision value (default f32): f16 is a WebGPU option (its GPU matmuls in f16, where the adapter has shader-f16). */
+export function precisionFlag(values: Map<string, string>, backend: string): 'f32' | 'f16' {
+  const p = values.get('--precision') ?? 'f32';
+  if (p !== 'f32' && p !== 'f16') throw new UsageError(`--precision must be f32 or f16, got '${p}'`);
+  if (p === 'f16' && backend !== 'webgpu') throw new UsageError(`--precision f16 applies to the webgpu backend, not '${backend}'`);
+  return p;
+}
+
 /** The --backend value (default cpu), checked against the backends available in this process. */
 export function backendFlag(values: Map<string, string>): BackendName {
   const b = values.get('--backend') ?? 'cpu';

@@ -59,7 +59,7 @@ describe('tessera bench --json', () => {
   it('prints one JSON object: latency statistics of the runs, the parameter bytes, peak RSS read after the runs', async () => {
     const rssBefore = process.memoryUsage().rss;
     const s = await benchJson('--config', `${VIT}.json`, '--weights', `${VIT}.safetensors`, '--threads', '1', '--runs', '3');
-    expect(s).toMatchObject({ model: `${VIT}.json`, backend: 'cpu', threads: 1, runs: 3 });
+    expect(s).toMatchObject({ model: `${VIT}.json`, backend: 'cpu', threads: 1, precision: 'f32', runs: 3 });
     expect(s.min_ms).toBeGreaterThan(0);
     expect(s.min_ms).toBeLessThanOrEqual(s.median_ms);
     expect(s.median_ms).toBeLessThanOrEqual(s.max_ms);
@@ -91,6 +91,8 @@ describe('tessera bench --json', () => {
       [['--config', `${VIT}.json`, '--runs', '2', '--runs', '3'], /'--runs' is given twice/],
       [['--config', `${VIT}.json`, '--backend', 'nope'], /unknown or unavailable backend 'nope'/],
       [['--config', `${VIT}.json`, '--backend', 'interp', '--profile', '--json'], /--profile times the kernels of the cpu and webgpu backends, not 'interp'/],
+      [['--config', `${VIT}.json`, '--precision', 'f16'], /--precision f16 applies to the webgpu backend, not 'cpu'/],
+      [['--config', `${VIT}.json`, '--backend', 'webgpu', '--precision', 'bf16'], /--precision must be f32 or f16, got 'bf16'/],
     ];
     for (const [args, message] of cases) {
       const r = await run('bench', ...args);
@@ -107,6 +109,8 @@ describe('tessera bench --json', () => {
     const o = parseBenchArgs(['--config=c.json', '--input', 'src=i64[2,9]', '--input=tgt=i32[2,7]', '--json']);
     expect(o).toEqual({ model: configModel('c.json', { src: { dtype: 'i64', shape: [2, 9] }, tgt: { dtype: 'i32', shape: [2, 7] } }), backend: 'cpu', runs: 10, json: true });
     expect(parseBenchArgs(['--config', 'c.json', '--profile', '--backend=webgpu'])).toEqual({ model: configModel('c.json'), backend: 'webgpu', runs: 10, json: false, profile: true });
+    expect(parseBenchArgs(['--config', 'c.json', '--backend=webgpu', '--precision', 'f16'])).toEqual({ model: configModel('c.json'), backend: 'webgpu', precision: 'f16', runs: 10, json: false });
+    expect(parseBenchArgs(['--config', 'c.json', '--precision=f32'])).toEqual({ model: configModel('c.json'), backend: 'cpu', runs: 10, json: false });
   });
 });
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { type Program, type SafetensorsTensor, interpret, parseProgram, writeSafetensors } from '@tessera/ir';
 import { readSafetensorsFile } from '@tessera/ir/node';
 import { trace } from '@tessera/frontend';
+import { createWebgpuBackend } from '@tessera/backend-webgpu';
 import { loadModelFile } from '@tessera/frontend/node';
 import { allClose, modelInputsFor } from '@tessera/harness';
 import { describe, expect, it } from 'vitest';
@@ -113,6 +114,19 @@ describe('tessera run FILE.ts | FILE.tir', () => {
     const self = await tessera('run', MIXER, '--out', MIXER);
     expect([self.code, self.err]).toEqual([1, `tessera run: --out ${MIXER} is the model file (${MIXER}): refusing to overwrite an input; choose another output path\n`]);
     expect(parseRunArgs([MIXER, '--out', out, '--timings']).timings).toBe(true);
+    await usage([MIXER, '--inputs', inputs, '--out', out, '--precision', 'f16'], "--precision f16 applies to the webgpu backend, not 'cpu'");
+    expect(parseRunArgs([MIXER, '--out', out, '--backend', 'webgpu', '--precision', 'f16']).precision).toBe('f16');
+  });
+
+  it("--precision f16 reaches the WebGPU backend, which refuses it cleanly on an adapter without shader-f16 (exit 1)", async () => {
+    const p = parseProgram(readFileSync(EMBED, 'utf8'), EMBED);
+    const { inputs, weights } = valueFiles(p, 'embed-f16');
+    const r = await tessera('run', EMBED, '--inputs', inputs, '--weights', weights, '--out', join(tmp, 'embed-f16-out.safetensors'), '--backend', 'webgpu', '--precision', 'f16');
+    const be = await createWebgpuBackend();
+    const f16 = be.adapter.f16;
+    be.destroy();
+    if (f16) expect([r.code, r.err]).toEqual([0, '']);
+    else expect([r.code, r.err]).toEqual([1, expect.stringMatching(/^tessera run: webgpu: precision 'f16' needs the adapter's shader-f16 feature/)]);
   });
 });
 

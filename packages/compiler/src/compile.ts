@@ -21,6 +21,12 @@ export interface CompileOptions {
    * backend, the interpreter included, runs the quantized program.
    */
   readonly quantize?: QuantizeMode;
+  /**
+   * Arithmetic precision (default f32): 'f16' runs WebGPU's GPU matmuls in
+   * f16 (f16 operand tiles, products and sums per K slice; see the WebGPU
+   * backend's README), on adapters with shader-f16 only.
+   */
+  readonly precision?: 'f32' | 'f16';
 }
 
 /**
@@ -69,11 +75,16 @@ export async function compile(source: Program, options: CompileOptions = {}): Pr
   const program = quantizeProgram(source, options.quantize);
   const backend = options.backend ?? 'cpu';
   let exe: Executable;
-  if (backend === 'interp') exe = interpreterExecutable(program);
-  else {
+  const precision = options.precision ?? 'f32';
+  const refuse = (name: string) => new TesseraError(`compile(): precision '${precision}' is a WebGPU option; backend '${name}' computes in ${name === 'interp' ? 'float64' : 'f32'}`);
+  if (backend === 'interp') {
+    if (precision !== 'f32') throw refuse('interp');
+    exe = interpreterExecutable(program);
+  } else {
     const target = typeof backend === 'string' ? getBackend(backend) : backend;
+    if (precision !== 'f32' && !(target.precisions ?? []).includes(precision)) throw refuse(target.name);
     const { kernels } = compileProgram(program, { verify: options.verify ?? false, maxBuffersPerKernel: target.limits.maxBuffersPerKernel });
-    exe = await target.compile(kernels);
+    exe = await target.compile(kernels, precision === 'f32' ? undefined : { precision });
   }
   try {
     return bindWeights(program, exe, options.weights);

@@ -51,6 +51,25 @@ describe('compile', () => {
     interp.dispose();
   });
 
+  it("precision 'f16' reaches a backend that offers it, and is refused by those that compute in f32 or float64", async () => {
+    await expect(compile(mlp(), { backend: 'cpu', precision: 'f16' })).rejects.toThrow(new TesseraError("compile(): precision 'f16' is a WebGPU option; backend 'cpu' computes in f32"));
+    await expect(compile(mlp(), { backend: 'interp', precision: 'f16' })).rejects.toThrow(/backend 'interp' computes in float64/);
+    const seen: unknown[] = [];
+    const spy = (precisions?: readonly 'f16'[]): Backend => ({
+      name: 'spy',
+      limits: { maxBuffersPerKernel: Infinity },
+      ...(precisions ? { precisions } : {}),
+      compile: async (_p, options) => {
+        seen.push(options);
+        return disposable({ inputs: [], outputs: [], backend: { name: 'spy' }, run: async () => ({}), dispose: () => {} });
+      },
+    });
+    await expect(compile(mlp(), { backend: spy(), precision: 'f16' })).rejects.toThrow(/backend 'spy' computes in f32/);
+    (await compile(mlp(), { backend: spy(['f16']), precision: 'f16' })).dispose();
+    (await compile(mlp(), { backend: spy(['f16']) })).dispose();
+    expect(seen).toEqual([{ precision: 'f16' }, undefined]);
+  });
+
   it('releases the executable when the weights are refused', async () => {
     const dispose = vi.fn();
     const backend: Backend = { name: 'spy', limits: { maxBuffersPerKernel: Infinity }, compile: async () => disposable({ inputs: [], outputs: [], backend: { name: 'spy' }, run: async () => ({}), setInputs: () => {}, dispose }) };

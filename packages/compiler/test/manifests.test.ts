@@ -99,8 +99,8 @@ function runtimeImports(entry: string): { files: string[]; specifiers: Set<strin
 }
 
 describe('package manifests', () => {
-  it('finds the ten packages', () => {
-    expect(PACKAGES.sort()).toEqual(['backend-cpu', 'backend-webgpu', 'cli', 'compiler', 'frontend', 'harness', 'ir', 'kernel', 'models', 'passes']);
+  it('finds the eleven packages', () => {
+    expect(PACKAGES.sort()).toEqual(['backend-cpu', 'backend-webgpu', 'cli', 'compiler', 'frontend', 'harness', 'ir', 'kernel', 'models', 'passes', 'viz']);
   });
 
   it.each(PACKAGES)('%s: publishable (name, version, license, engines, files, README; not private)', (dir) => {

@@ -77,7 +77,15 @@ export interface Executable {
 export interface Backend {
   readonly name: string;
   readonly limits: BackendLimits;
-  compile(program: KernelProgram): Promise<Executable>;
+  /** Precisions `compile` accepts besides f32 (WebGPU: f16 where the adapter has shader-f16). */
+  readonly precisions?: readonly 'f16'[];
+  compile(program: KernelProgram, options?: BackendCompileOptions): Promise<Executable>;
+}
+
+/** What `compile()` passes a backend besides the program. */
+export interface BackendCompileOptions {
+  /** Arithmetic precision: 'f16' only where the backend says it has it (`precisions`); absent means f32. */
+  readonly precision?: 'f32' | 'f16';
 }
 
 /** An executable as a backend builds it, before `disposable` adds Symbol.dispose. */

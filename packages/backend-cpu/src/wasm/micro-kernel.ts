@@ -26,7 +26,8 @@ export const NR = 8;
  * steps early and materialises one base register per memarg offset, which
  * spills; measured on Zen 3, the plain loop runs at 2-3x the unrolled one.
  */
-function emitMicro(fma: boolean): FunctionBuilder {
+function emitMicro(fma: boolean, shape: MicroShape = { mr: MR, nr: NR, unroll: 1 }): FunctionBuilder {
+  const { mr: MR, nr: NR, unroll } = shape;
   const f = new FunctionBuilder([I32, I32, I32, I32, I32, I32], []);
   const [pa, pb, c, ldc, kc, accumulate] = [0, 1, 2, 3, 4, 5];
   const NV = NR / 4;
@@ -48,21 +49,37 @@ function emitMicro(fma: boolean): FunctionBuilder {
   f.block((exit) => {
     f.get(pa).get(end).op(OP.i32_ge_u).brIf(exit);
     f.loop((top) => {
-      b.forEach((l, v) => f.get(pb).simdMem(SIMD.v128_load, 4, v * 16).set(l));
-      for (let r = 0; r < MR; r++) {
-        f.get(pa).simdMem(SIMD.v128_load32_splat, 2, r * 4).set(a);
-        for (let v = 0; v < NV; v++) {
-          if (fma) f.get(a).get(b[v]!).get(acc[r]![v]!).simd(SIMD.f32x4_relaxed_madd).set(acc[r]![v]!);
-          else f.get(acc[r]![v]!).get(a).get(b[v]!).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_add).set(acc[r]![v]!);
+      // kc must be a multiple of `unroll` (the study's panels are; the matmul kernel uses unroll 1).
+      for (let u = 0; u < unroll; u++) {
+        b.forEach((l, v) => f.get(pb).simdMem(SIMD.v128_load, 4, (u * NR + v * 4) * 4).set(l));
+        for (let r = 0; r < MR; r++) {
+          f.get(pa).simdMem(SIMD.v128_load32_splat, 2, (u * MR + r) * 4).set(a);
+          for (let v = 0; v < NV; v++) {
+            if (fma) f.get(a).get(b[v]!).get(acc[r]![v]!).simd(SIMD.f32x4_relaxed_madd).set(acc[r]![v]!);
+            else f.get(acc[r]![v]!).get(a).get(b[v]!).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_add).set(acc[r]![v]!);
+          }
         }
       }
-      f.get(pa).i32(MR * 4).op(OP.i32_add).set(pa);
-      f.get(pb).i32(NR * 4).op(OP.i32_add).set(pb);
+      f.get(pa).i32(unroll * MR * 4).op(OP.i32_add).set(pa);
+      f.get(pb).i32(unroll * NR * 4).op(OP.i32_add).set(pb);
       f.get(pa).get(end).op(OP.i32_lt_u).brIf(top);
     });
   });
   acc.forEach((row, r) => row.forEach((l, v) => f.get(rows[r]!).get(l).simdMem(SIMD.v128_store, 4, v * 16)));
   return f;
+}
+
+/** A register block and k-loop unrolling of the micro-kernel (the matmul kernel's is MR x NR, not unrolled; others are for bench/micro-kernel.ts). */
+export interface MicroShape {
+  readonly mr: number;
+  /** A multiple of 4. */
+  readonly nr: number;
+  readonly unroll: number;
+}
+
+/** Adds a micro-kernel of another shape to a module, for the micro-kernel study; returns its function index. */
+export function addMicroKernelOfShape(m: ModuleBuilder, fma: boolean, shape: MicroShape): number {
+  return m.addFunc(emitMicro(fma, shape));
 }
 
 /** Adds the micro-kernel to a module (with fused multiply-adds when `fma`); returns its function index. */

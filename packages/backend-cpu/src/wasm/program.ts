@@ -6,7 +6,7 @@
  * backend's code and run on views of the same memory.
  */
 import { TesseraError, byteSize } from '@tessera/ir';
-import { type BufferDecl, type Kernel, type KernelProgram, assertBufferElements, describeBuffer, formatBytes, gatherSites, legalizeKernel, siteNumbers, supportOfAll } from '@tessera/kernel';
+import { type BufferDecl, type Kernel, type KernelProgram, assertBufferElements, describeBuffer, formatBytes, gatherSites, legalizeKernel, siteNumbers } from '@tessera/kernel';
 import { FAULT_SLOT_BYTES, faultSlotBytes } from '../gather-fault-slots.ts';
 import { type JsKernelSource, emitJsKernel } from '../js/emit-kernel.ts';
 import { F64, type FunctionBuilder, ModuleBuilder } from './binary.ts';
@@ -20,13 +20,12 @@ import { relaxedSimdAvailable, relaxedSimdByDefault } from './relaxed-simd.ts';
 import { emitReduceKernel } from './reduce-kernel.ts';
 import { RUNTIME_IMPORT_SIGNATURES } from './runtime-imports.ts';
 import { type MatmulBlocking, type ProgramFacts, type WasmLib } from './scope.ts';
-import { WASM_SCALAR_CODE } from './scalar-expr.ts';
-import { WASM_VECTOR_CODE } from './vector-expr.ts';
+import { WASM_SUPPORT } from './support.ts';
+import { decomposedOnDemand } from './decomposed-functions.ts';
 import { intMathOnDemand } from './intmath.ts';
 import { addVectorMath } from './vmath.ts';
 
-/** The scalar ops both wasm code tables have code for (a kernel may take either path, or both). */
-export const WASM_SUPPORT = supportOfAll(WASM_SCALAR_CODE, WASM_VECTOR_CODE);
+export { WASM_SUPPORT } from './support.ts';
 
 /** How one kernel runs. */
 export type WasmKernelPlan =
@@ -166,14 +165,22 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   // The memory size is only known after the kernels (scratch); imports are encoded at the end, so set it then.
   // Getters, not a spread: the integer division functions are added only when a kernel calls them.
   const intMath = intMathOnDemand(m);
+  // Rendered with the program's facts (declared below) when a kernel first calls them.
+  const decomposed = decomposedOnDemand(m, () => facts);
   const lib: WasmLib = {
-    ...(Object.fromEntries(sig) as Omit<WasmLib, 'vexp' | 'vtanh' | 'floorDiv' | 'mod'>),
+    ...(Object.fromEntries(sig) as Omit<WasmLib, 'vexp' | 'vtanh' | 'floorDiv' | 'mod' | 'erf' | 'verf'>),
     ...addVectorMath(m),
     get floorDiv() {
       return intMath.floorDiv;
     },
     get mod() {
       return intMath.mod;
+    },
+    get erf() {
+      return decomposed.erf;
+    },
+    get verf() {
+      return decomposed.verf;
     },
   };
   const relaxedSimd = useRelaxedSimd(options.relaxedSimd);

@@ -6,7 +6,7 @@
  * everything the f32x4 path does not cover, and the tail of vector loops.
  */
 import { type DType, byteSize } from '@tessera/ir';
-import { type BinaryCode, type CodeTable, DECOMPOSE, type GatherSite, type LoadExpr, type Store, type UnaryCode } from '@tessera/kernel';
+import { type BinaryCode, type CodeTable, type GatherSite, type LoadExpr, type Store, type UnaryCode } from '@tessera/kernel';
 import { FAULT_SLOT_BYTES } from '../gather-fault-slots.ts';
 import { F64, type FunctionBuilder, I32, type ValType } from './binary.ts';
 import { TID } from './kernel-common.ts';
@@ -22,9 +22,9 @@ export function scalarType(d: DType): ValType {
 type Unary = UnaryCode<WasmScalarRenderer, Push, void>;
 type Binary = BinaryCode<WasmScalarRenderer, Push, void>;
 
-/** An f64 -> f64 function of the runtime library (Math's, imported). */
+/** An f64 -> f64 function of the runtime library (Math's, imported; erf the module's own). */
 const call =
-  (name: 'exp' | 'log' | 'sin' | 'cos' | 'tanh'): Unary =>
+  (name: 'exp' | 'log' | 'sin' | 'cos' | 'tanh' | 'erf'): Unary =>
   (r, x) => {
     x();
     r.f.call(r.facts.lib[name]);
@@ -85,7 +85,7 @@ export const WASM_SCALAR_CODE: CodeTable<WasmScalarRenderer, Push, void> = {
     sqrt: unaryOp(OP.f64_sqrt),
     rsqrt: reciprocalOf(OP.f64_sqrt),
     tanh: call('tanh'),
-    erf: DECOMPOSE,
+    erf: call('erf'),
     sin: call('sin'),
     cos: call('cos'),
     recip: reciprocalOf(),

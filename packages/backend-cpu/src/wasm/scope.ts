@@ -26,6 +26,9 @@ export interface WasmLib {
   /** Module-defined (i32, i32) -> i32 floor division and remainder that never trap (see intmath.ts). */
   readonly floorDiv: number;
   readonly mod: number;
+  /** Module-defined erf, f64 -> f64 and f32x4 -> f32x4: the registry decomposition rendered once (see decomposed-functions.ts). */
+  readonly erf: number;
+  readonly verf: number;
 }
 
 /** Where an iteration axis's current value is: an i32 local, or a constant. */

@@ -9,7 +9,7 @@
  * vmath.ts; log, sin, cos and pow call the scalar imports lane by lane.
  */
 import { type DType, byteSize } from '@tessera/ir';
-import { type BinaryCode, type CodeTable, DECOMPOSE, type Expr, type LoadExpr, type Store, type UnaryCode, exprChildren, walkExpr } from '@tessera/kernel';
+import { type BinaryCode, type CodeTable, type Expr, type LoadExpr, type Store, type UnaryCode, exprChildren, walkExpr } from '@tessera/kernel';
 import { type FunctionBuilder, I32, V128, type ValType } from './binary.ts';
 import { OP, SIMD } from './opcodes.ts';
 import { type Addresser, type ProgramFacts } from './scope.ts';
@@ -40,9 +40,9 @@ type Unary = UnaryCode<WasmVectorRenderer, Push, void>;
 type Binary = BinaryCode<WasmVectorRenderer, Push, void>;
 
 const { unary: lanes, binary, compare, rounding } = stackCode;
-/** A module function v128 -> v128 of vmath.ts. */
+/** A module function v128 -> v128 (vmath.ts, decomposed-functions.ts). */
 const vcall =
-  (name: 'vexp' | 'vtanh'): Unary =>
+  (name: 'vexp' | 'vtanh' | 'verf'): Unary =>
   (r, x) => {
     x();
     r.f.call(r.facts.lib[name]);
@@ -76,7 +76,7 @@ export const WASM_VECTOR_CODE: CodeTable<WasmVectorRenderer, Push, void> = {
     sqrt: lanes(SIMD.f32x4_sqrt),
     rsqrt: reciprocalOf(SIMD.f32x4_sqrt),
     tanh: vcall('vtanh'),
-    erf: DECOMPOSE,
+    erf: vcall('verf'),
     sin: perLaneCall('sin'),
     cos: perLaneCall('cos'),
     recip: reciprocalOf(),

@@ -49,6 +49,8 @@ export interface AdapterReport {
   readonly timestamps: boolean;
   /** Whether WGSL has the packed_4x8_integer_dot_product language feature here (dot4I8Packed, pack4xI8). */
   readonly packedDot4: boolean;
+  /** Whether the device has `shader-f16` (requested whenever the adapter offers it): precision 'f16' needs it. */
+  readonly f16?: boolean;
   /** The limits the device was created with (raised to the adapter's maxima). */
   readonly limits: Readonly<Record<string, number>>;
   /** What was tried before it, and why each failed. */
@@ -236,7 +238,8 @@ export async function acquireDevice(options: WebgpuOptions = {}): Promise<Acquir
         if (typeof v === 'number') requiredLimits[name] = v;
       }
       // Timestamps cost nothing until a profile writes them; without them profile falls back to host timing.
-      const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+      // shader-f16 likewise costs nothing until a kernel enables it (precision 'f16').
+      const requiredFeatures = (['timestamp-query', 'shader-f16'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
       const device = await withTimeout(adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'tessera' }), ms, `requestDevice (${label})`);
       const info = adapter.info ?? ({} as GPUAdapterInfo);
       const text = (s: string | undefined) => s ?? '';
@@ -257,6 +260,7 @@ export async function acquireDevice(options: WebgpuOptions = {}): Promise<Acquir
         cpu: fallback || SOFTWARE_ADAPTER.test(ident),
         timestamps: device.features.has('timestamp-query'),
         packedDot4: (gpu as { wgslLanguageFeatures?: ReadonlySet<string> }).wgslLanguageFeatures?.has('packed_4x8_integer_dot_product') ?? false,
+        f16: device.features.has('shader-f16'),
         limits,
         tried,
       };
@@ -274,5 +278,5 @@ export async function acquireDevice(options: WebgpuOptions = {}): Promise<Acquir
 export function describeAdapter(r: AdapterReport): string {
   const name = [r.device || r.architecture || r.vendor || 'unnamed adapter', r.description ? `(${r.description})` : ''].filter(Boolean).join(' ');
   const via = r.source === 'browser' ? 'navigator.gpu' : r.source === 'given' ? 'a given GPU object' : `Dawn ${r.source} backend`;
-  return `${name} via ${via}, ${r.featureLevel} feature level${r.cpu ? ', software (CPU) adapter' : ''}${r.timestamps ? ', GPU timestamps' : ''}`;
+  return `${name} via ${via}, ${r.featureLevel} feature level${r.cpu ? ', software (CPU) adapter' : ''}${r.timestamps ? ', GPU timestamps' : ''}${r.f16 ? ', shader-f16' : ''}`;
 }

@@ -1,10 +1,10 @@
 import { TesseraError } from '@tessera/ir';
 import { type Executable, type Inputs, type KernelProgram, type KernelTiming, type Outputs, type TimingMethod, assertKernelProgram, describeBuffer, disposable, formatBytes, kernelSignature, outputRecord } from '@tessera/kernel';
-import type { AdapterReport } from '../device/adapter.ts';
+import { type AdapterReport, describeAdapter } from '../device/adapter.ts';
 import type { GpuContext } from '../device/context.ts';
 import { emitProgramShaders } from '../wgsl/emit.ts';
 import { FAULTS_BUFFER, faultLayout } from '../wgsl/faults.ts';
-import { type AttentionVariant, type KernelShader, type WgslTarget, type MatmulVariant, type ReduceVariant, type ShaderTexture, isTextureBinding } from '../wgsl/module.ts';
+import { type AttentionVariant, type KernelShader, type Precision, type WgslTarget, type MatmulVariant, type ReduceVariant, type ShaderTexture, isTextureBinding } from '../wgsl/module.ts';
 
 /** Per-compile choice of algorithms, over the device's table (tests and benchmarks force each variant this way). */
 export interface VariantOverrides {
@@ -13,6 +13,10 @@ export interface VariantOverrides {
   readonly attention?: AttentionVariant;
   readonly tiledTiling?: WgslTarget['tiledTiling'];
   readonly int8?: WgslTarget['int8'];
+  /** false: the split-K matmul is never chosen by the heuristic (the device check's split-K off). */
+  readonly splitK?: boolean;
+  /** Arithmetic of the GPU matmuls (WgslTarget.precision); 'f16' needs the device's shader-f16. */
+  readonly precision?: Precision;
 }
 import { FaultBuffer } from './fault-buffer.ts';
 import { fromStorage, toStorage } from './host-data.ts';
@@ -68,6 +72,9 @@ export async function compileOnDevice(ctx: GpuContext, program: KernelProgram, v
     if (deviceBytes(b.size) > maxBytes) {
       throw new TesseraError(`webgpu: buffer ${describeBuffer(b)} needs ${formatBytes(deviceBytes(b.size))}, more than the device binds or holds in one buffer: ${formatBytes(maxBytes)}`);
     }
+  }
+  if (variants.precision === 'f16' && !d.features.has('shader-f16')) {
+    throw new TesseraError(`webgpu: precision 'f16' needs the adapter's shader-f16 feature, which ${describeAdapter(ctx.report)} does not have (compile with precision 'f32')`);
   }
   const shaders = emitProgramShaders(program, { ...ctx.target, ...variants });
   // Every dispatch in launch order: each kernel's prepasses, then the kernel.

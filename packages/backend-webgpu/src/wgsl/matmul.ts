@@ -1,52 +1,17 @@
 import { numel } from '@tessera/ir';
+import { emitSplitKMatmul, splitKMatmulFits } from './matmul-splitk.ts';
+import { MATMUL_TILINGS, emitTiledBody, splitKFactor, tiledStorageBytes, tiledTiling } from './matmul-tiled.ts';
 import { emitTextureMatmul, textureMatmulFits } from './matmul-texture.ts';
-import { type KernelShader, type MatmulVariant, type ShaderModuleBuilder, type WgslTarget, WgslLimitError, entryHead, gridFor, kernelBindings } from './module.ts';
+import { type KernelShader, type MatmulVariant, type ShaderModuleBuilder, type WgslTarget, entryHead, gridFor, kernelBindings } from './module.ts';
 import { emitHook, emitStores, emitVec4Hook } from './stores.ts';
 import { emitReadA } from './window.ts';
-import { type Expr, walkExpr } from '@tessera/kernel';
 import { type MatmulKernel, nextPow2 } from './util.ts';
 import { WgslWriter, decomposeIndex } from './writer.ts';
 
-/** Shape of a register-blocked or tiled matmul: each invocation computes tm x tn outputs; a workgroup is wx x wy invocations. */
-export interface MatmulTiling {
-  readonly tm: number;
-  readonly tn: number;
-  readonly wx: number;
-  readonly wy: number;
-}
-
-/**
- * Tilings per variant. `register`: 16 rows x 16 columns (four vec4) per
- * invocation, a workgroup of up to 64 invocations side by side along the
- * columns, so every invocation of a workgroup reads the same rows of A
- * (uniform addresses); measured best on llvmpipe of 4x4 (8x8 invocations),
- * 8x4, 8x8, 8x16, 4x32, 12x8, 16x4, 16x8, 16x16, 24x4, 32x4 and 32x8. `tiled`: the classic 64x64 tile of 16x16 invocations.
- */
-export const MATMUL_TILINGS: Readonly<Record<Exclude<MatmulVariant, 'texture'>, MatmulTiling>> = {
-  register: { tm: 16, tn: 16, wx: 64, wy: 1 },
-  tiled: { tm: 4, tn: 4, wx: 16, wy: 16 },
-  naive: { tm: 1, tn: 1, wx: 64, wy: 1 },
-};
+export { MATMUL_TILINGS, type MatmulTiling, SPLIT_K_TARGET_GROUPS, splitKFactor } from './matmul-tiled.ts';
 
 /** Multiply-adds from which the register variant uses its full 16x16 block. */
 export const REGISTER_BIG_WORK = 1 << 22;
-
-/** The tiled variant's block: the target's tuning override (checked against the device's limits) or the default. */
-function tiledTiling(target: WgslTarget): MatmulTiling {
-  const t = target.tiledTiling ?? MATMUL_TILINGS.tiled;
-  const storage = tiledStorageBytes(t);
-  if (t.tm % 4 || t.tn % 4 || t.tm < 4 || t.tn < 4) throw new WgslLimitError(`tiled matmul block ${t.tm}x${t.tn}: tm and tn must be multiples of 4`);
-  if (t.wx * t.wy > target.maxInvocationsPerWorkgroup || storage > target.maxWorkgroupStorageSize) {
-    throw new WgslLimitError(`tiled matmul block ${t.tm}x${t.tn}/${t.wx}x${t.wy} needs ${t.wx * t.wy} invocations and ${storage} bytes of workgroup memory; the device allows ${target.maxInvocationsPerWorkgroup} and ${target.maxWorkgroupStorageSize}`);
-  }
-  return t;
-}
-
-/** Workgroup memory of the tiled variant: K slices of A and B, k-major rows padded by one vec4. */
-const tiledStorageBytes = (t: MatmulTiling) => TILE_K * (t.tm * t.wy + 4 + t.tn * t.wx + 4) * 4;
-
-/** Depth of the K slice the tiled variant stages in workgroup memory. */
-const TILE_K = 16;
 
 /**
  * The matmul algorithm, from a table over adapter and shape (as tfjs's
@@ -56,28 +21,34 @@ const TILE_K = 16;
  * operands staged in textures (see matmul-texture.ts); on GPUs tiling wins.
  * Tiny products (fewer outputs than one register tile has invocations) use
  * one invocation per output. The texture variant falls back to `register`
- * where an operand does not fit the device's largest texture.
+ * where an operand does not fit the device's largest texture. Where tiling
+ * would leave the GPU short of workgroups (splitKFactor) the K axis is
+ * split; the split-K variant falls back to `tiled` where it cannot run
+ * (`splitKFits`: a convolution's window, non-f32 operands, partial sums
+ * past the largest texture).
  */
-export function chooseMatmulVariant(m: number, n: number, k: number, target: WgslTarget, textureFits = true): MatmulVariant {
-  const fallback = (v: MatmulVariant): MatmulVariant => (v === 'texture' && !textureFits ? 'register' : v);
+export function chooseMatmulVariant(m: number, n: number, k: number, target: WgslTarget, textureFits = true, batch = 1, splitKFits = true): MatmulVariant {
+  const fallback = (v: MatmulVariant): MatmulVariant => (v === 'texture' && !textureFits ? 'register' : v === 'splitk' && !splitKFits ? 'tiled' : v);
   if (target.matmul) return fallback(target.matmul);
   if (m * n < 256 || k < 4) return 'naive';
   if (target.cpu) return fallback('texture');
   const t = target.tiledTiling ?? MATMUL_TILINGS.tiled;
-  return t.wx * t.wy <= target.maxInvocationsPerWorkgroup && tiledStorageBytes(t) <= target.maxWorkgroupStorageSize ? 'tiled' : 'register';
+  if (t.wx * t.wy > target.maxInvocationsPerWorkgroup || tiledStorageBytes(t) > target.maxWorkgroupStorageSize) return 'register';
+  return target.splitK !== false && splitKFactor(m, n, k, batch, t, false) > 1 ? fallback('splitk') : 'tiled';
 }
 
 /** Matmul as a template: readA/readB prologue hooks and a store epilogue around the chosen inner algorithm. */
 export function emitMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): KernelShader {
   const nb = k.batch.length;
   const rank = nb + 3;
-  const variant = chooseMatmulVariant(k.m, k.n, k.k, mb.target, textureMatmulFits(k, mb.target.maxTextureDimension2D));
+  const variant = chooseMatmulVariant(k.m, k.n, k.k, mb.target, textureMatmulFits(k, mb.target.maxTextureDimension2D), numel(k.batch), splitKMatmulFits(k, mb.target));
   // The epilogue: the stores at (batch, i, j) with `acc` bound.
   const ew = new WgslWriter(1);
   emitStores(ew, mb, k.stores, 'e');
   const params = Array.from({ length: rank }, (_, a) => `${mb.names.axis(a)}: i32`);
   mb.declare(`fn write_c(${[...params, `${mb.names.ref('acc')}: f32`].join(', ')}) {`, ew.toString(), '}');
   if (variant === 'texture') return emitTextureMatmul(k, mb);
+  if (variant === 'splitk') return emitSplitKMatmul(k, mb);
   let { tm, tn, wx, wy } = variant === 'tiled' ? tiledTiling(mb.target) : MATMUL_TILINGS[variant];
   if (variant === 'register') {
     // The 16x16 block compiles slowly on llvmpipe (about 2 s: 64 vec4 accumulators): small products take 4x8.
@@ -167,79 +138,4 @@ export function emitMatmul(k: MatmulKernel, mb: ShaderModuleBuilder): KernelShad
   const label = `matmul:${variant} ${tm}x${tn}/${wx}x${wy}${vec4Buffers.size ? ` vec4 loads of ${[...vec4Buffers].map((b) => names.buffer(b)).join(', ')}` : ''}`;
   const wgsl = mb.assemble(label, bindings, `${entryHead(wgSize, grid)}\n${w}\n}`);
   return { name: k.name, kind: 'matmul', variant: label, wgsl, bindings, dispatch: grid, workgroupSize: wgSize };
-}
-
-/**
- * Whether an operand hook reads memory contiguous along the K axis `pAxis`
- * (its loads have stride 1 there): A in row-major order, or a Linear
- * layer's [out, in] weight read transposed as B. Staging then walks k
- * fastest across invocations, so neighbouring invocations load neighbouring
- * addresses (coalesced); otherwise it walks the other axis fastest.
- */
-function contiguousAlongK(e: Expr, pAxis: number): boolean {
-  let unit = 0;
-  let other = 0;
-  walkExpr(e, (x) => {
-    if (x.k !== 'load' || x.indirect) return;
-    if (x.map.strides[pAxis] === 1) unit++;
-    else other++;
-  });
-  return unit > other;
-}
-
-/**
- * The tiled variant's body (GPUs): per K slice of TILE_K, the workgroup
- * stages a tileM x TILE_K block of A and a TILE_K x tileN block of B through
- * the hooks into workgroup memory (zero outside the matrices), stored k-major
- * as vec4s so each invocation reads its tm rows and tn columns with tm/4 and
- * tn/4 vector loads per k (a quarter of the scalar loads: workgroup-memory
- * bandwidth, not arithmetic, bounds this kernel), and accumulates tm rows
- * of tn/4 vec4s. Staging walks whichever axis the operand is contiguous
- * along fastest (coalesced global loads); the k-major rows are padded by
- * one vec4 so that k-fastest stores spread over the memory banks.
- */
-function emitTiledBody(w: WgslWriter, k: MatmulKernel, mb: ShaderModuleBuilder, t: MatmulTiling, at: (i: string, j: string, p: string) => string): void {
-  const { tm, tn, wx, wy } = t;
-  const tileM = tm * wy;
-  const tileN = tn * wx;
-  const wgSize = wx * wy;
-  const nb = k.batch.length;
-  const R = Array.from({ length: tm }, (_, r) => r);
-  const CA = Array.from({ length: tm / 4 }, (_, g) => g);
-  const CB = Array.from({ length: tn / 4 }, (_, g) => g);
-  const strideA = tileM + 4;
-  const strideB = tileN + 4;
-  mb.declare(`var<workgroup> tile_a: array<vec4<f32>, ${(TILE_K * strideA) / 4}>;`, `var<workgroup> tile_b: array<vec4<f32>, ${(TILE_K * strideB) / 4}>;`);
-  w.line(`let lx = i32(lid) % ${wx}i;`, `let ly = i32(lid) / ${wx}i;`);
-  w.line(`let ib = tm * ${tileM}i + ly * ${tm}i;`, `let jb = tn * ${tileN}i + lx * ${tn}i;`);
-  for (const r of R) w.line(CB.map((g) => `var c${r}_${g} = vec4<f32>(0.0f);`).join(' '));
-  // (outer, k) of staging element e: k fastest when the operand is contiguous along k.
-  const split = (extent: number, kFast: boolean) => (kFast ? [`e / ${TILE_K}i`, `e % ${TILE_K}i`] : [`e % ${extent}i`, `e / ${extent}i`]);
-  w.block(`for (var p0 = 0i; p0 < ${k.k}i; p0 += ${TILE_K}i)`, () => {
-    const [ia, pa] = split(tileM, contiguousAlongK(k.readA, nb + 2));
-    w.block(`for (var e = i32(lid); e < ${tileM * TILE_K}i; e += ${wgSize}i)`, () => {
-      w.line(`let ii = ${ia};`, `let pp = ${pa};`, `let gi = tm * ${tileM}i + ii;`, 'let gp = p0 + pp;', `let at_a = pp * ${strideA}i + ii;`);
-      w.line(`tile_a[at_a >> 2u][at_a & 3i] = select(0.0f, read_a(${at(`min(gi, ${k.m - 1}i)`, '0i', `min(gp, ${k.k - 1}i)`)}), gi < ${k.m}i && gp < ${k.k}i);`);
-    });
-    const [jb, pb] = split(tileN, contiguousAlongK(k.readB, nb + 2));
-    w.block(`for (var e = i32(lid); e < ${tileN * TILE_K}i; e += ${wgSize}i)`, () => {
-      w.line(`let jj = ${jb};`, `let pp = ${pb};`, `let gj = tn * ${tileN}i + jj;`, 'let gp = p0 + pp;', `let at_b = pp * ${strideB}i + jj;`);
-      w.line(`tile_b[at_b >> 2u][at_b & 3i] = select(0.0f, read_b(${at('0i', `min(gj, ${k.n - 1}i)`, `min(gp, ${k.k - 1}i)`)}), gj < ${k.n}i && gp < ${k.k}i);`);
-    });
-    w.line('workgroupBarrier();');
-    w.block(`for (var pp = 0i; pp < ${TILE_K}i; pp++)`, () => {
-      for (const g of CA) w.line(`let x${g} = tile_a[pp * ${strideA / 4}i + ly * ${tm / 4}i + ${g}i];`);
-      for (const g of CB) w.line(`let y${g} = tile_b[pp * ${strideB / 4}i + lx * ${tn / 4}i + ${g}i];`);
-      for (const r of R) w.line(CB.map((g) => `c${r}_${g} += x${r >> 2}[${r & 3}] * y${g};`).join(' '));
-    });
-    w.line('workgroupBarrier();');
-  });
-  for (const r of R) {
-    for (const g of CB) {
-      for (let q = 0; q < 4; q++) {
-        const j = `jb + ${4 * g + q}i`;
-        w.line(`if (ib + ${r}i < ${k.m}i && ${j} < ${k.n}i) { write_c(${at(`ib + ${r}i`, j, '0i')}, c${r}_${g}[${q}]); }`);
-      }
-    }
-  }
 }

@@ -29,18 +29,34 @@ export interface WgslTarget {
   readonly int8?: 'packed' | 'i32';
   /** Block of the tiled matmul (a tuning knob: outputs per invocation tm x tn, multiples of 4, and wx x wy invocations); default MATMUL_TILINGS.tiled. */
   readonly tiledTiling?: { readonly tm: number; readonly tn: number; readonly wx: number; readonly wy: number };
+  /** false: `chooseMatmulVariant` never picks the split-K matmul (forcing `matmul: 'splitk'` still does). */
+  readonly splitK?: boolean;
+  /**
+   * Arithmetic of the GPU matmuls (tiled and split-K): `f32` (default);
+   * `f16`, operand tiles stored in workgroup memory as f16 and multiplied
+   * and summed in f16 over each K slice, the slices' sums added in f32
+   * (needs the device's shader-f16); `f16-emulated`, the same kernels in f32
+   * with every f16 rounding done by quantizeToF16 (adapters without
+   * shader-f16: tests).
+   */
+  readonly precision?: Precision;
 }
+
+/** Arithmetic precision of the GPU matmuls (see WgslTarget.precision). */
+export type Precision = 'f32' | 'f16' | 'f16-emulated';
 
 /**
  * Matmul algorithms: operands staged in textures and register-blocked (CPU
  * adapters), register-blocked over storage buffers (CPU adapters, when the
- * operands do not fit a texture), shared-memory tiling (GPUs), one output
- * per invocation.
+ * operands do not fit a texture), shared-memory tiling (GPUs), shared-memory
+ * tiling with the K axis split over workgroups and the partial sums reduced
+ * by a second dispatch (GPUs, when the output has too few tiles to occupy
+ * them), one output per invocation.
  */
-export type MatmulVariant = 'texture' | 'register' | 'tiled' | 'naive';
+export type MatmulVariant = 'texture' | 'register' | 'tiled' | 'splitk' | 'naive';
 
 /** Every matmul variant, for tests and benchmarks that force each. */
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['texture', 'register', 'tiled', 'naive'];
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['texture', 'register', 'tiled', 'splitk', 'naive'];
 /** Reduction algorithms: one invocation per output row, or one workgroup per row with a tree reduction in workgroup memory. */
 export type ReduceVariant = 'thread' | 'workgroup';
 
@@ -147,6 +163,7 @@ export class ShaderModuleBuilder {
   readonly helpers = new Set<string>();
   readonly use = (h: string): void => addHelper(h, this.helpers);
   private readonly decls: string[] = [];
+  private readonly enables = new Set<string>();
 
   constructor(
     readonly kernel: Kernel,
@@ -154,6 +171,11 @@ export class ShaderModuleBuilder {
     readonly target: WgslTarget,
     readonly names: WgslNames,
   ) {}
+
+  /** Adds an `enable` directive (a WGSL extension such as f16) to the module. */
+  enable(extension: string): void {
+    this.enables.add(extension);
+  }
 
   /** Adds a module-scope declaration (workgroup arrays, hook functions). */
   declare(...lines: string[]): void {
@@ -180,7 +202,7 @@ export class ShaderModuleBuilder {
       return `@group(0) @binding(${i}) var<storage, ${b.access}> ${name}: array<${type}>; // %${d.name} ${d.dtype}[${d.shape.join(',')}] ${d.role}`;
     });
     const helpers = helperSource(this.helpers);
-    return [`// kernel ${this.kernel.name} (${variant})`, ...binds, ...(helpers ? [helpers] : []), ...this.decls, entry, ''].join('\n');
+    return [`// kernel ${this.kernel.name} (${variant})`, ...[...this.enables].map((e) => `enable ${e};`), ...binds, ...(helpers ? [helpers] : []), ...this.decls, entry, ''].join('\n');
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * `tessera bench (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
  * [--backend cpu|webgpu] [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]...
- * [--profile] [--json]`: times one model (the program `tessera compile` traces) and
+ * [--profile] [--trace OUT.json] [--json]`: times one model (the program `tessera compile` traces) and
  * reports the median, min and max latency and the process's peak RSS, for
  * scripts outside the project (one JSON object with --json); with --profile
- * (cpu and webgpu) also the time of each kernel in one more run.
+ * (cpu and webgpu) also the time of each kernel in one more run, and with
+ * --trace that run as a Chrome trace, each kernel named by its module path.
  *
  * Weights are placed in the executable one tensor at a time through one
  * reused scratch buffer (read from a config model's checkpoint, or seeded
@@ -22,9 +23,12 @@ import { readModelConfig } from '@tessera/models/node';
 import { MAX_THREADS, createCpuBackend, defaultThreads } from '@tessera/backend-cpu';
 import { type KernelTiming, slowestFirst, totalsByKind } from '@tessera/kernel';
 import { type BackendName, type Executable, type Outputs, type TensorData, compile, getBackend, registerBackend } from '@tessera/compiler';
-import { backendFlag, parseCommandArgs, positiveFlag } from '../args.ts';
+import { compileProgram } from '@tessera/passes';
+import { chromeTrace } from '@tessera/viz';
+import { backendFlag, parseCommandArgs, positiveFlag, precisionFlag } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
-import { type ModelArgs, loadModelProgram, parseModelArgs, withModelFlags } from '../model-source.ts';
+import { type ModelArgs, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
+import { type CommandInput, refuseInputAsOutput, writeOutput } from '../outputs.ts';
 import { Timings, withTimings } from '../timings.ts';
 import { bindInputFiles } from './eval.ts';
 import { MODEL_BACKENDS, usageWithBackends } from './run.ts';
@@ -33,8 +37,8 @@ import { MODEL_BACKENDS, usageWithBackends } from './run.ts';
 const MAX_RUNS = 10_000;
 
 const USAGE = `usage: tessera bench (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
-                     [--backend ${MODEL_BACKENDS}] [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]...
-                     [--quantize int8] [--profile] [--json] [--no-typecheck] [--timings]
+                     [--backend ${MODEL_BACKENDS}] [--threads N] [--precision f32|f16] [--runs N]
+                     [--input NAME=DTYPE[SHAPE]]... [--quantize int8] [--profile] [--trace OUT.json] [--json] [--no-typecheck] [--timings]
 
   Times one model (the program tessera compile traces: a model file, an IR
   program, or a ViT or Transformer config): compiles it, places the weights
@@ -45,6 +49,7 @@ const USAGE = `usage: tessera bench (FILE.ts | FILE.tir | --config C.json) [--we
   --backend NAME    where to run (default cpu; available here: \${available})
   --quantize int8   run the weight matmuls in int8 (per-channel weights, per-row activations)
   --threads N       cpu backend: threads, this one included (default: every core; at most ${MAX_THREADS})
+  --precision P     f32 (default) or f16: webgpu's GPU matmuls in f16 (adapters with shader-f16)
   --runs N          timed runs (default 10, at most ${MAX_RUNS})
   --input NAME=DTYPE[SHAPE]   set an input's type (of a model file: another shape, the same dtype),
                     e.g. --input pixel_values=f32[4,3,224,224]
@@ -53,7 +58,10 @@ const USAGE = `usage: tessera bench (FILE.ts | FILE.tir | --config C.json) [--we
                     where the device has timestamp-query, else a submit per kernel timed
                     on the host, which adds its overhead to each); prints the kernels
                     slowest first and the totals per kind
-  --json            print one JSON object: model, backend, threads, runs, median_ms,
+  --trace OUT.json  with --profile: write that run as a Chrome trace (chrome://tracing,
+                    Perfetto): one event per kernel, named by the module path it computes
+                    (e.g. encoder.layers.encoder_layer_3.mlp.0), kernel and variant in its args
+  --json            print one JSON object: model, backend, threads, precision, runs, median_ms,
                     min_ms, max_ms, compile_ms, parameter_bytes, peak_rss_bytes,
                     start_rss_bytes (and kernels: {name, kind, variant, ms, dispatch,
                     method} in launch order, with --profile)
@@ -69,10 +77,14 @@ export interface BenchOptions {
   readonly backend: BackendName;
   /** cpu backend threads (undefined: every core). */
   readonly threads?: number;
+  /** --precision f16 (webgpu only); absent for f32. */
+  readonly precision?: 'f16';
   readonly runs: number;
   readonly json: boolean;
   /** Time each kernel in one more run (webgpu only); absent when not asked for. */
   readonly profile?: true;
+  /** With profile: where to write the profiled run as a Chrome trace. */
+  readonly trace?: string;
   /** --timings: the time of each phase on stderr. */
   readonly timings?: boolean;
 }
@@ -84,6 +96,8 @@ export interface BenchResult {
   readonly backend: string;
   /** Threads of the cpu backend; null for the others. */
   readonly threads: number | null;
+  /** Arithmetic precision (--precision; f16 only on webgpu). */
+  readonly precision: 'f32' | 'f16';
   readonly runs: number;
   readonly median_ms: number;
   readonly min_ms: number;
@@ -105,13 +119,15 @@ export interface BenchRun {
   readonly result: BenchResult;
   readonly inputs: Readonly<Record<string, TensorData>>;
   readonly outputs: Readonly<Outputs>;
+  /** The program that ran (the kernel profile's kernels are its lowering's). */
+  readonly program: Program;
 }
 
 const DEFAULT_RUNS = 10;
 
 /** Parses `bench`'s arguments (`--flag VALUE` or `--flag=VALUE`; `--input` repeats), or throws UsageError. */
 export function parseBenchArgs(args: readonly string[]): BenchOptions {
-  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--backend', '--threads', '--runs'], booleans: ['--profile', '--json'] }));
+  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--backend', '--threads', '--runs', '--trace', '--precision'], booleans: ['--profile', '--json'] }));
   const model = parseModelArgs(parsed, ['file', 'program', 'config']);
   const values = parsed.values;
   const profile = parsed.booleans.has('--profile');
@@ -120,14 +136,19 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   if (threads !== undefined && backend !== 'cpu') throw new UsageError(`--threads applies to the cpu backend, not '${backend}'`);
   if (profile && backend !== 'webgpu' && backend !== 'cpu') throw new UsageError(`--profile times the kernels of the cpu and webgpu backends, not '${backend}'`);
   const weights = values.get('--weights');
+  const trace = values.get('--trace');
+  if (trace !== undefined && !profile) throw new UsageError('--trace writes the kernel profile: add --profile');
+  const precision = precisionFlag(values, backend);
   return {
     model,
     ...(weights !== undefined ? { weights } : {}),
     backend,
     ...(threads !== undefined ? { threads } : {}),
+    ...(precision === 'f16' ? { precision } : {}),
     runs: positiveFlag(values, '--runs', MAX_RUNS) ?? DEFAULT_RUNS,
     json: parsed.booleans.has('--json'),
     ...(profile ? { profile: true as const } : {}),
+    ...(trace !== undefined ? { trace } : {}),
     ...(parsed.booleans.has('--timings') ? { timings: true } : {}),
   };
 }
@@ -291,8 +312,8 @@ async function wholeCheckpointWeights(path: string, program: Program, place: Pla
 }
 
 /** Compiles with the public API; a cpu thread count is honoured by registering a cpu backend with it for this compile. */
-async function compileFor(program: Program, backend: BackendName, threads: number | undefined): Promise<Executable> {
-  if (backend !== 'cpu' || threads === undefined) return compile(program, { backend });
+async function compileFor(program: Program, backend: BackendName, threads: number | undefined, precision?: 'f16'): Promise<Executable> {
+  if (backend !== 'cpu' || threads === undefined) return compile(program, { backend, ...(precision ? { precision } : {}) });
   const previous = getBackend('cpu');
   registerBackend(createCpuBackend({ threads }));
   try {
@@ -319,14 +340,14 @@ export interface PreparedModel {
 }
 
 /** Traces and compiles the model and places its weights (streamed from a config model's checkpoint, read whole for others, or seeded). */
-export async function prepareModel(options: Pick<BenchOptions, 'model' | 'weights' | 'backend' | 'threads'>, timings?: Timings): Promise<PreparedModel> {
+export async function prepareModel(options: Pick<BenchOptions, 'model' | 'weights' | 'backend' | 'threads' | 'precision'>, timings?: Timings): Promise<PreparedModel> {
   const { source } = options.model;
   const config = source.kind === 'config' ? await readModelConfig(source.path) : undefined;
   // The phases are timed whether or not --timings asked: compile_ms leaves out a model file's type check and import.
   const phases = timings ?? new Timings();
   const t0 = performance.now();
   const program = await loadModelProgram(options.model, phases);
-  const exe = await phases.time('compile', () => compileFor(program, options.backend, options.threads));
+  const exe = await phases.time('compile', () => compileFor(program, options.backend, options.threads, options.precision));
   const compileMs = performance.now() - t0 - phases.total('type check') - (source.kind === 'file' ? phases.total('load') : 0);
   try {
     const t2 = performance.now();
@@ -382,6 +403,7 @@ export async function benchModel(options: BenchOptions, timings?: Timings): Prom
       model: options.model.source.path,
       backend: options.backend,
       threads: options.backend === 'cpu' ? (options.threads ?? (await defaultThreads())) : null,
+      precision: options.precision ?? 'f32',
       runs: options.runs,
       median_ms: times[Math.floor(times.length / 2)]!,
       min_ms: times[0]!,
@@ -392,7 +414,7 @@ export async function benchModel(options: BenchOptions, timings?: Timings): Prom
       start_rss_bytes: startRss,
       ...(kernels ? { kernels } : {}),
     };
-    return { result, inputs: model.inputs, outputs };
+    return { result, inputs: model.inputs, outputs, program: model.program };
   } finally {
     model.dispose();
   }
@@ -402,7 +424,7 @@ const MIB = 1024 * 1024;
 
 /** The one-line human summary of a result. */
 export function formatBenchResult(r: BenchResult): string {
-  const where = r.threads === null ? r.backend : `${r.backend}, ${r.threads} thread${r.threads === 1 ? '' : 's'}`;
+  const where = `${r.threads === null ? r.backend : `${r.backend}, ${r.threads} thread${r.threads === 1 ? '' : 's'}`}${r.precision === 'f16' ? ', f16' : ''}`;
   const ms = (x: number) => x.toFixed(x < 10 ? 2 : 1);
   return `${r.model} (${where}): median ${ms(r.median_ms)} ms (min ${ms(r.min_ms)}, max ${ms(r.max_ms)}) over ${r.runs} runs; parameters ${(r.parameter_bytes / MIB).toFixed(1)} MiB, peak RSS ${(r.peak_rss_bytes / MIB).toFixed(1)} MiB`;
 }
@@ -423,6 +445,13 @@ export function formatKernelProfile(kernels: readonly KernelTiming[]): string {
   return lines.join('\n');
 }
 
+/** A profiled run as a Chrome trace: the kernels are those of the program's lowering for the backend (the same pipeline and limits as compile()). */
+export function traceOf(result: BenchResult, program: Program) {
+  const { kernels } = compileProgram(program, { verify: false, maxBuffersPerKernel: getBackend(result.backend as BackendName).limits.maxBuffersPerKernel });
+  const where = result.threads === null ? result.backend : `${result.backend} (${result.threads} thread${result.threads === 1 ? '' : 's'})`;
+  return chromeTrace(result.kernels ?? [], kernels, program, { backend: where });
+}
+
 /** The `bench` command: latency and peak memory of one model. */
 export const benchCommand: Command = {
   name: 'bench',
@@ -432,8 +461,11 @@ export const benchCommand: Command = {
   },
   async run(args) {
     const { timings: timed, ...options } = parseBenchArgs(args);
+    const inputs: CommandInput[] = [modelInput(options.model.source), ...(options.weights !== undefined ? [{ what: '--weights', path: options.weights }] : [])];
+    if (options.trace !== undefined) refuseInputAsOutput('--trace', options.trace, inputs);
     try {
-      const { result } = await withTimings(timed === true, (timings) => benchModel(options, timings));
+      const { result, program } = await withTimings(timed === true, (timings) => benchModel(options, timings));
+      if (options.trace !== undefined && result.kernels) writeOutput('--trace', options.trace, `${JSON.stringify(traceOf(result, program))}\n`, inputs);
       const text = result.kernels ? `${formatBenchResult(result)}\n${formatKernelProfile(result.kernels)}` : formatBenchResult(result);
       process.stdout.write(`${options.json ? JSON.stringify(result) : text}\n`);
       return 0;

@@ -167,10 +167,10 @@ export function summarize(name: string, type: string, data: ArrayLike<number>): 
 }
 
 /** Runs a program on `backend`; with `timings`, its compile and its run are timed apart. */
-async function runBackend(backend: string, p: Program, inputs: Record<string, RefTensor>, timings?: Timings): Promise<Record<string, RefTensor>> {
+async function runBackend(backend: string, p: Program, inputs: Record<string, RefTensor>, timings?: Timings, precision?: 'f16'): Promise<Record<string, RefTensor>> {
   const timed = <T>(name: string, f: () => Promise<T> | T) => (timings ? timings.time(name, f) : f());
   if (backend === 'interp') return timed('run', () => interpret(p, inputs));
-  const exe = await timed('compile', () => compile(p, { backend: backend as BackendName }));
+  const exe = await timed('compile', () => compile(p, { backend: backend as BackendName, ...(precision ? { precision } : {}) }));
   try {
     const out = await timed('run', () => exe.run(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, toHost(v)]))));
     const types = valueTypes(p);
@@ -191,8 +191,8 @@ export async function bindInputFiles(p: Program, inputs: string | undefined, wei
  * output name to `out` (safetensors: f32 -> F32, i32 -> I32, bool -> BOOL)
  * and prints one summary line per output: what `eval` and `run FILE.ts` do.
  */
-export async function runProgramToFile(program: Program, bound: Record<string, RefTensor>, backend: string, out: string, timings?: Timings): Promise<void> {
-  const results = await runBackend(backend, program, bound, timings);
+export async function runProgramToFile(program: Program, bound: Record<string, RefTensor>, backend: string, out: string, timings?: Timings, precision?: 'f16'): Promise<void> {
+  const results = await runBackend(backend, program, bound, timings, precision);
   const tensors = new Map<string, SafetensorsTensor>();
   const lines: string[] = [];
   for (const o of program.outputs) {

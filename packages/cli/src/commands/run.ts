@@ -15,7 +15,7 @@ import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
 import { type Progress, compileSeq2Seq, compileVit } from '@tessera/models';
 import { type LoadedModel, loadModel } from '@tessera/models/node';
 import { type BackendName, availableBackends } from '@tessera/compiler';
-import { backendFlag, parseCommandArgs, positiveFlag, required } from '../args.ts';
+import { backendFlag, parseCommandArgs, positiveFlag, precisionFlag, required } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
 import type { QuantizeMode } from '@tessera/passes';
 import { type ModelArgs, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
@@ -27,10 +27,11 @@ import { bindInputFiles, runProgramToFile, summarize } from './eval.ts';
 export const MODEL_BACKENDS = 'interp|cpu|webgpu';
 
 const USAGE = `usage: tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors] [--weights W.safetensors]
-                   --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--input NAME=DTYPE[SHAPE]]...
-                   [--no-typecheck] [--timings]
+                   --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--precision f32|f16]
+                   [--input NAME=DTYPE[SHAPE]]... [--no-typecheck] [--timings]
        tessera run --config C.json --weights W.safetensors --inputs IN.safetensors
-                   --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--batch-size N] [--timings]
+                   --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--precision f32|f16]
+                   [--batch-size N] [--timings]
 
   Runs a model and writes its outputs (safetensors) by name.
 
@@ -50,6 +51,7 @@ const USAGE = `usage: tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors]
 
   --backend NAME    where to run (default cpu; available here: ${'${available}'})
   --quantize int8   run the weight matmuls in int8 (per-channel weights, per-row activations)
+  --precision P     f32 (default) or f16: webgpu's GPU matmuls in f16 (adapters with shader-f16)
   --batch-size N    --config models: run N rows at a time (default: all at once); a
                     progress bar is shown on a terminal
   --no-typecheck    skip the TypeScript check of FILE.ts
@@ -108,7 +110,7 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
   };
 }
 
-async function runVit(m: Extract<LoadedModel, { kind: 'vit' }>, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, batchSize: number | undefined, quantize?: QuantizeMode) {
+async function runVit(m: Extract<LoadedModel, { kind: 'vit' }>, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, batchSize: number | undefined, precision?: 'f16', quantize?: QuantizeMode) {
   const c = m.model.config;
   const t = inputs.get('pixel_values')!;
   const want = [3, c.image_size, c.image_size];
@@ -117,7 +119,7 @@ async function runVit(m: Extract<LoadedModel, { kind: 'vit' }>, path: string, in
   }
   if (!['F32', 'F16', 'BF16'].includes(t.dtype)) throw new TesseraError(`${path}: 'pixel_values' has dtype ${t.dtype}, expected F32, F16 or BF16`);
   const b = t.shape[0]!;
-  const vit = await compileVit(m.model, m.weights, { backend, batch: Math.min(batchSize ?? b, b), ...(quantize ? { quantize } : {}) });
+  const vit = await compileVit(m.model, m.weights, { backend, batch: Math.min(batchSize ?? b, b), ...(precision ? { precision } : {}), ...(quantize ? { quantize } : {}) });
   try {
     const logits = await vit.logits(t.data as Float32Array, progressBar('images'));
     return { logits: { dtype: 'F32', shape: [b, c.num_classes], data: logits } as SafetensorsTensor };
@@ -126,13 +128,13 @@ async function runVit(m: Extract<LoadedModel, { kind: 'vit' }>, path: string, in
   }
 }
 
-async function runTransformer(m: Extract<LoadedModel, { kind: 'transformer' }>, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, batchSize: number | undefined, quantize?: QuantizeMode) {
+async function runTransformer(m: Extract<LoadedModel, { kind: 'transformer' }>, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, batchSize: number | undefined, precision?: 'f16', quantize?: QuantizeMode) {
   const c = m.model.config;
   const src = tokenTensor(path, 'src', inputs.get('src')!, c.src_vocab, 'src_vocab');
   const tgt = tokenTensor(path, 'tgt', inputs.get('tgt')!, c.tgt_vocab, 'tgt_vocab');
   if (src.rows !== tgt.rows) throw new TesseraError(`${path}: 'src' has ${src.rows} rows and 'tgt' ${tgt.rows}, expected the same batch size`);
   const b = src.rows;
-  const runner = await compileSeq2Seq(m.model, m.weights, { backend, batch: Math.min(batchSize ?? b, b), srcLen: src.len, tgtLen: tgt.len, ...(quantize ? { quantize } : {}) });
+  const runner = await compileSeq2Seq(m.model, m.weights, { backend, batch: Math.min(batchSize ?? b, b), srcLen: src.len, tgtLen: tgt.len, ...(precision ? { precision } : {}), ...(quantize ? { quantize } : {}) });
   try {
     const logits = await runner.logits(src.data, tgt.data, progressBar('sequences'));
     return { logits: { dtype: 'F32', shape: [b, tgt.len, c.tgt_vocab], data: logits } as SafetensorsTensor };
@@ -148,13 +150,15 @@ export interface RunOptions {
   readonly inputs?: string;
   readonly out: string;
   readonly backend: BackendName;
+  /** --precision f16 (webgpu only); absent for f32. */
+  readonly precision?: 'f16';
   readonly batchSize?: number;
   readonly timings: boolean;
 }
 
 /** Parses `run`'s arguments, or throws UsageError. */
 export function parseRunArgs(args: readonly string[]): RunOptions {
-  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--inputs', '--out', '--backend', '--batch-size'] }));
+  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--inputs', '--out', '--backend', '--batch-size', '--precision'] }));
   const model = parseModelArgs(parsed, ['file', 'program', 'config']);
   const v = parsed.values;
   const config = model.source.kind === 'config';
@@ -164,10 +168,13 @@ export function parseRunArgs(args: readonly string[]): RunOptions {
     if (Object.keys(model.inputs).length) throw new UsageError('--input: a --config model takes its input shapes from the --inputs file');
   } else if (v.has('--batch-size')) throw new UsageError('--batch-size applies to --config models');
   const batchSize = positiveFlag(v, '--batch-size');
+  const backend = backendFlag(v);
+  const precision = precisionFlag(v, backend);
   return {
     model,
     out: required(v, '--out', 'OUT.safetensors'),
-    backend: backendFlag(v),
+    backend,
+    ...(precision === 'f16' ? { precision } : {}),
     timings: parsed.booleans.has('--timings'),
     ...(v.has('--weights') ? { weights: v.get('--weights')! } : {}),
     ...(v.has('--inputs') ? { inputs: v.get('--inputs')! } : {}),
@@ -181,7 +188,7 @@ async function runConfig(o: RunOptions, config: string, weights: string, inputsP
   const m = await timed('load', () => loadModel(config, weights));
   const inputs = await readInputs(inputsPath, m.kind === 'vit' ? ['pixel_values'] : ['src', 'tgt'], m.kind === 'vit' ? 'ViT' : 'Transformer');
   const q = o.model.quantize;
-  const outputs = await timed('run', () => (m.kind === 'vit' ? runVit(m, inputsPath, inputs, o.backend, o.batchSize, q) : runTransformer(m, inputsPath, inputs, o.backend, o.batchSize, q)));
+  const outputs = await timed('run', () => (m.kind === 'vit' ? runVit(m, inputsPath, inputs, o.backend, o.batchSize, o.precision, q) : runTransformer(m, inputsPath, inputs, o.backend, o.batchSize, o.precision, q)));
   await writeSafetensorsFile(o.out, outputs, { format: 'tessera', model: m.kind, backend: o.backend });
   const t = outputs.logits;
   process.stdout.write(`${summarize('logits', `f32${formatShape(t.shape)}`, t.data as Float32Array)}\n`);
@@ -210,7 +217,7 @@ export const runCommand: Command = {
       await withTimings(o.timings, async (timings) => {
         if (o.model.source.kind === 'config') return runConfig(o, o.model.source.path, o.weights!, o.inputs!, timings);
         const program = await loadModelProgram(o.model, timings);
-        await runProgramToFile(program, await bindInputFiles(program, o.inputs, o.weights), o.backend, o.out, timings);
+        await runProgramToFile(program, await bindInputFiles(program, o.inputs, o.weights), o.backend, o.out, timings, o.precision);
       });
       return 0;
     } catch (e) {

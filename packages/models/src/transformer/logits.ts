@@ -14,6 +14,8 @@ export interface Seq2SeqCompileOptions {
   readonly tgtLen: number;
   /** 'int8': the weight matmuls run as int8 contractions (compile's quantize option). */
   readonly quantize?: CompileOptions['quantize'];
+  /** Arithmetic precision (compile's option; f16 on WebGPU only). */
+  readonly precision?: 'f32' | 'f16';
 }
 
 /** A compiled full Transformer. */
@@ -28,7 +30,7 @@ export interface Seq2SeqRunner {
 export async function compileSeq2Seq(model: Seq2SeqTransformer, weights: Weights, opts: Seq2SeqCompileOptions): Promise<Seq2SeqRunner> {
   const { batch, srcLen, tgtLen } = opts;
   const program = traceSeq2Seq(model, { batch, srcLen }, tgtLen);
-  const exe = await compile(program, { backend: opts.backend, weights: weightsFor(program, weights), ...(opts.quantize ? { quantize: opts.quantize } : {}) });
+  const exe = await compile(program, { backend: opts.backend, weights: weightsFor(program, weights), ...(opts.quantize ? { quantize: opts.quantize } : {}), ...(opts.precision ? { precision: opts.precision } : {}) });
   const v = model.config.tgt_vocab;
   return {
     program,

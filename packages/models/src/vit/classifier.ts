@@ -14,6 +14,8 @@ export interface VitCompileOptions {
   readonly batch: number;
   /** 'int8': the weight matmuls run as int8 contractions (compile's quantize option). */
   readonly quantize?: CompileOptions['quantize'];
+  /** Arithmetic precision (compile's option; f16 on WebGPU only). */
+  readonly precision?: 'f32' | 'f16';
 }
 
 /** A ViT compiled for one backend and batch size. */
@@ -34,7 +36,7 @@ export function traceVit(model: VisionTransformer, batch: number): Program {
 /** Traces and compiles a ViT with its weights bound. */
 export async function compileVit(model: VisionTransformer, weights: Weights, opts: VitCompileOptions): Promise<VitClassifier> {
   const program = traceVit(model, opts.batch);
-  const exe = await compile(program, { backend: opts.backend, weights: weightsFor(program, weights), ...(opts.quantize ? { quantize: opts.quantize } : {}) });
+  const exe = await compile(program, { backend: opts.backend, weights: weightsFor(program, weights), ...(opts.quantize ? { quantize: opts.quantize } : {}), ...(opts.precision ? { precision: opts.precision } : {}) });
   const c = model.config;
   const rowSize = VIT_CHANNELS * c.image_size * c.image_size;
   return {
