@@ -10,9 +10,17 @@
  * compared (a wrong computation would otherwise benchmark well), and the
  * peak RSS of ViT-B/16 is measured in a `tessera bench` process of its own.
  *
- * The models come from tools/export_vit_onnx.py (PyTorch), run on demand
- * into bench/.models (git-ignored). Without PyTorch the onnxruntime columns
- * are skipped with the reason and Tessera runs on seeded weights.
+ * Int8 (issue 16): Tessera's `quantize: 'int8'` next to onnxruntime-web on
+ * the dynamically quantized ONNX model (onnxruntime.quantization's
+ * quantize_dynamic, what a transformers.js user runs), both on 2 threads, in
+ * the same rounds; their logits are checked against ort-node's fp32 ones by
+ * the predicted class and the largest difference.
+ *
+ * The models come from tools/export_vit_onnx.py --int8 (PyTorch, and
+ * onnxruntime for the int8 model), run on demand into bench/.models
+ * (git-ignored) with TESSERA_BENCH_PYTHON (default /usr/bin/python3; e.g.
+ * /work/pyenv/bin/python). Without them the onnxruntime columns are skipped
+ * with the reason and Tessera runs on seeded weights.
  *
  * `tsx bench/vit.ts` runs this benchmark alone; `--vit-runner SPEC` is the
  * child process mode.
@@ -30,7 +38,7 @@ import { idleGap, printTable, seededArray, timeIt } from './timing.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MODELS_DIR = join(ROOT, 'bench', '.models');
-const PYTHON = '/usr/bin/python3';
+const PYTHON = process.env.TESSERA_BENCH_PYTHON ?? '/usr/bin/python3';
 const THIS_FILE = fileURLToPath(import.meta.url);
 const MIB = 1024 * 1024;
 
@@ -55,6 +63,8 @@ interface RuntimeSpec {
   readonly label: string;
   readonly kind: RuntimeKind;
   readonly threads: number;
+  /** Int8: Tessera's quantize 'int8', onnxruntime-web's quantize_dynamic model. */
+  readonly int8?: boolean;
 }
 
 const RUNTIMES: readonly RuntimeSpec[] = [
@@ -63,6 +73,8 @@ const RUNTIMES: readonly RuntimeSpec[] = [
   { key: 'w1', label: 'ort-web wasm 1t', kind: 'ort-web', threads: 1 },
   { key: 'w2', label: 'ort-web wasm 2t', kind: 'ort-web', threads: 2 },
   { key: 'n2', label: 'ort-node 2t', kind: 'ort-node', threads: 2 },
+  { key: 'q2', label: 'tessera int8 2t', kind: 'tessera', threads: 2, int8: true },
+  { key: 'qw2', label: 'ort-web int8 2t', kind: 'ort-web', threads: 2, int8: true },
 ];
 
 /** What a runner child is told: the runtime, the model files and the input. */
@@ -75,6 +87,8 @@ interface RunnerArgs {
   readonly onnx?: string;
   /** NAME.io.safetensors (pixel_values); absent: a seeded input. */
   readonly io?: string;
+  /** Tessera: compile with quantize 'int8'. */
+  readonly int8?: boolean;
 }
 
 /** Messages from a runner child. */
@@ -85,7 +99,7 @@ type RunnerMessage =
   | { type: 'error'; message: string };
 
 const path = (name: string, ext: string) => join(MODELS_DIR, name + ext);
-const EXPORT_FILES = ['.onnx', '.safetensors', '.json', '.io.safetensors'];
+const EXPORT_FILES = ['.onnx', '.int8.onnx', '.safetensors', '.json', '.io.safetensors'];
 
 /**
  * Makes sure the exported models exist, running tools/export_vit_onnx.py for
@@ -94,10 +108,10 @@ const EXPORT_FILES = ['.onnx', '.safetensors', '.json', '.io.safetensors'];
 function ensureExports(): string | undefined {
   const missing = MODELS.filter((m) => EXPORT_FILES.some((ext) => !existsSync(path(m.name, ext)))).map((m) => m.name);
   if (missing.length === 0) return undefined;
-  const probe = spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'ignore' });
-  if (probe.error || probe.status !== 0) return `${PYTHON} with torch and torchvision is not available to export ${missing.join(', ')} (tools/export_vit_onnx.py)`;
+  const probe = spawnSync(PYTHON, ['-c', 'import torch, onnxruntime.quantization'], { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) return `${PYTHON} with torch and onnxruntime is not available to export ${missing.join(', ')} (tools/export_vit_onnx.py --int8; set TESSERA_BENCH_PYTHON)`;
   console.log(`exporting ${missing.join(', ')} with PyTorch (tools/export_vit_onnx.py, once; into bench/.models)...`);
-  const r = spawnSync(PYTHON, [join(ROOT, 'tools', 'export_vit_onnx.py'), '--out', MODELS_DIR, ...missing], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
+  const r = spawnSync(PYTHON, [join(ROOT, 'tools', 'export_vit_onnx.py'), '--out', MODELS_DIR, '--int8', ...missing], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
   if (r.status !== 0) return `tools/export_vit_onnx.py failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
   return undefined;
 }
@@ -160,7 +174,7 @@ async function serve(args: RunnerArgs): Promise<void> {
       enableRelaxedSimd();
       const { prepareModel } = await import('../packages/cli/src/commands/bench.ts');
       const { configModel } = await import('../packages/cli/src/model-source.ts');
-      const model = await prepareModel({ model: configModel(args.config), ...(args.weights ? { weights: args.weights } : {}), backend: 'cpu', threads: args.threads });
+      const model = await prepareModel({ model: { ...configModel(args.config), ...(args.int8 ? { quantize: 'int8' as const } : {}) }, ...(args.weights ? { weights: args.weights } : {}), backend: 'cpu', threads: args.threads });
       runOnce = async () => (await model.run({ pixel_values: pixels })).logits!.data as Float32Array;
       dispose = () => model.dispose();
     } else if (args.kind === 'ort-web') {
@@ -224,8 +238,8 @@ async function measureModel(m: ModelSpec, runtimes: readonly RuntimeSpec[], expo
   const results = new Map<string, Measured>();
   for (const rt of runtimes) {
     const args: RunnerArgs = exported
-      ? { kind: rt.kind, threads: rt.threads, config: path(m.name, '.json'), weights: path(m.name, '.safetensors'), onnx: path(m.name, '.onnx'), io: path(m.name, '.io.safetensors') }
-      : { kind: rt.kind, threads: rt.threads, config: path(m.name, '.json') };
+      ? { kind: rt.kind, threads: rt.threads, config: path(m.name, '.json'), weights: path(m.name, '.safetensors'), onnx: path(m.name, rt.int8 ? '.int8.onnx' : '.onnx'), io: path(m.name, '.io.safetensors'), int8: rt.int8 ?? false }
+      : { kind: rt.kind, threads: rt.threads, config: path(m.name, '.json'), int8: rt.int8 ?? false };
     runners.set(rt.key, new Runner(args));
     results.set(rt.key, { times: [], cpuMs: 0 });
   }
@@ -360,6 +374,8 @@ export async function benchVit(): Promise<void> {
   const runtimes = exported ? RUNTIMES : RUNTIMES.filter((r) => r.kind === 'tessera');
   const ms = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(x < 100 ? 1 : 0));
   const rows: string[][] = [];
+  const int8Rows: string[][] = [];
+  const int8Checks: string[] = [];
   const detail: string[][] = [];
   const checks: string[] = [];
   const targets: string[] = [];
@@ -372,6 +388,8 @@ export async function benchVit(): Promise<void> {
     const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? 'n/a' : `${(a / b).toFixed(2)}x`);
     const [t1, t2, w1, w2, n2] = ['t1', 't2', 'w1', 'w2', 'n2'].map(med);
     rows.push([m.label, ms(t1), ms(t2), ms(w1), ms(w2), ms(n2), ratio(t2, w2), ratio(t2, n2)]);
+    const [q2, qw2] = ['q2', 'qw2'].map(med);
+    int8Rows.push([m.label, ms(t2), ms(q2), ms(w2), ms(qw2), ms(n2), ratio(q2, t2), ratio(q2, n2), ratio(q2, qw2)]);
     for (const rt of runtimes) {
       const r = res.get(rt.key)!;
       const wall = r.times.reduce((a, b) => a + b, 0);
@@ -383,11 +401,17 @@ export async function benchVit(): Promise<void> {
       const torch = (await readSafetensorsFile(path(m.name, '.io.safetensors'))).tensors.get('logits')!.data as Float32Array;
       const scale = Math.max(...Array.from(torch, Math.abs));
       const parts = runtimes
-        .filter((rt) => rt.key !== 'n2' && res.get(rt.key)!.logits)
+        .filter((rt) => rt.key !== 'n2' && !rt.int8 && res.get(rt.key)!.logits)
         .map((rt) => `${rt.label} ${maxAbsDiff(res.get(rt.key)!.logits!, ref).toExponential(1)}`);
       const t2l = res.get('t2')?.logits;
       const vsTorch = t2l ? ` (tessera 2t vs PyTorch ${maxAbsDiff(t2l, torch).toExponential(1)})` : '';
-      const worst = Math.max(...runtimes.filter((rt) => rt.kind === 'tessera' && res.get(rt.key)!.logits).map((rt) => maxAbsDiff(res.get(rt.key)!.logits!, ref)));
+      const worst = Math.max(...runtimes.filter((rt) => rt.kind === 'tessera' && !rt.int8 && res.get(rt.key)!.logits).map((rt) => maxAbsDiff(res.get(rt.key)!.logits!, ref)));
+      // Int8 answers differ from fp32 by the quantization: the same predicted class, and how far the logits moved.
+      const argmax = (x: Float32Array) => x.indexOf(Math.max(...x));
+      const int8Parts = runtimes
+        .filter((rt) => rt.int8 && res.get(rt.key)!.logits)
+        .map((rt) => `${rt.label} class ${argmax(res.get(rt.key)!.logits!) === argmax(ref) ? 'same' : 'DIFFERENT'}, max |Δ| ${maxAbsDiff(res.get(rt.key)!.logits!, ref).toExponential(1)}`);
+      if (int8Parts.length) int8Checks.push(`${m.label} int8 vs ort-node fp32: ${int8Parts.join('; ')}`);
       const verdict = worst <= 1e-3 * Math.max(1, scale) ? 'agree' : 'DISAGREE: the timings compare different computations';
       checks.push(`${m.label}: max |Δ logit| vs ort-node: ${parts.join(', ')}${vsTorch}; |logits| up to ${scale.toFixed(2)}: ${verdict}`);
     }
@@ -401,6 +425,10 @@ export async function benchVit(): Promise<void> {
         `ViT-B/16 tessera 2 threads: ${ratio(t2, w2)} ORT-web wasm 2 threads (target <= 0.7x), ${ratio(t2, n2)} ORT-node 2 threads (target <= 4.5x); ` +
           `fastest runs: ${ratio(best('t2'), best('w2'))} and ${ratio(best('t2'), best('n2'))}`,
       );
+      targets.push(
+        `ViT-B/16 tessera int8 2 threads: ${ratio(q2, t2)} tessera fp32 (target <= 0.5x), ${ratio(q2, n2)} ORT-node fp32 (target <= 1.5x), ${ratio(q2, qw2)} ORT-web int8; ` +
+          `fastest runs: ${ratio(best('q2'), best('t2'))}, ${ratio(best('q2'), best('n2'))} and ${ratio(best('q2'), best('qw2'))}`,
+      );
     }
   }
   printTable(
@@ -408,11 +436,17 @@ export async function benchVit(): Promise<void> {
     ['model', 'tessera 1t', 'tessera 2t', 'ort-web 1t', 'ort-web 2t', 'ort-node 2t', 't2/web2t', 't2/node'],
     rows,
   );
+  printTable(
+    'ViT int8 on 2 threads, same rounds (median ms): Tessera quantize int8, onnxruntime-web on the quantize_dynamic ONNX model; fp32 for reference',
+    ['model', 'tessera fp32', 'tessera int8', 'ort-web fp32', 'ort-web int8', 'ort-node fp32', 'int8/fp32', 'int8/node', 'int8/web int8'],
+    int8Rows,
+  );
+  if (int8Checks.length) console.log(`\n${int8Checks.join('\n')}`);
   printTable('ViT per runtime (cores: CPU time over wall time of the timed runs; peak RSS of the runtime process)', ['model', 'runtime', 'median ms', 'min ms', 'cores', 'peak RSS MiB', ''], detail);
   if (checks.length) console.log(`\n${checks.join('\n')}`);
   // Peak memory, in processes of their own after the timing (no runner of ours still running).
   targets.push(...(await measureRss()));
-  console.log(`\nissue 7 targets: ${targets.join('; ')}`);
+  console.log(`\nissue 7 and 16 targets: ${targets.join('; ')}`);
   const load = Math.max(loadBefore, loadavg()[0]!);
   const cores = cpus().length;
   if (load > cores / 2) console.log(`note: load average up to ${load.toFixed(1)} on ${cores} cores while measuring: other processes share the cores, so the 2-thread figures in particular are unreliable`);

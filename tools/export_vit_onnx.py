@@ -6,22 +6,32 @@ weights, so that every runtime of bench/vit.ts runs the same function:
     NAME.safetensors        the same weights as a torchvision state_dict (F32)
     NAME.json               the Tessera model config
     NAME.io.safetensors     one seeded input (pixel_values) and PyTorch's float32 logits
+    NAME.int8.onnx          with --int8: onnxruntime's quantize_dynamic of NAME.onnx (QInt8 weights)
 
 The files are large (ViT-B/16: ~330 MB each for the ONNX file and the
 weights) and are not committed: bench/vit.ts runs this script when they
 are missing and writes them under bench/.models (git-ignored).
 
-    /usr/bin/python3 tools/export_vit_onnx.py [--out DIR] [--seed N] [NAME ...]
+    /usr/bin/python3 tools/export_vit_onnx.py [--out DIR] [--seed N] [--int8] [NAME ...]
+    (without torchvision, tools/torchvision_vit.py stands in for its ViT; --int8 needs
+    onnxruntime, e.g. /work/pyenv/bin/python)
 """
 import argparse
 import os
 import sys
 
 import torch
-import torchvision
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import ROOT, write_json, write_safetensors  # noqa: E402
+
+try:
+    from torchvision.models import VisionTransformer
+except ImportError:  # the same structure and names, without torchvision (tools/torchvision_vit.py)
+    from torchvision_vit import Vit
+
+    def VisionTransformer(**c):
+        return Vit({**c, "layer_norm_eps": 1e-6})
 
 # Dosovitskiy et al. and DeiT (Ti); the same presets as VIT_PRESETS in packages/models/src/vit/config.ts.
 PRESETS = {
@@ -36,7 +46,7 @@ OPSET = 14
 def build(name, seed):
     """torchvision's ViT with seeded weights: its own init, then the parts it leaves at zero or one randomised."""
     torch.manual_seed(seed)
-    model = torchvision.models.VisionTransformer(**BASE, **PRESETS[name]).eval()
+    model = VisionTransformer(**BASE, **PRESETS[name]).eval()
     g = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         # torchvision zero-initialises the head (all logits would be equal) and the class token;
@@ -55,7 +65,7 @@ def build(name, seed):
     return model
 
 
-def export(name, out, seed):
+def export(name, out, seed, int8):
     model = build(name, seed)
     s = BASE["image_size"]
     g = torch.Generator().manual_seed(seed + 2)
@@ -77,8 +87,16 @@ def export(name, out, seed):
         output_names=["logits"],
         opset_version=OPSET,
         do_constant_folding=True,
+        # torch 2.9+ defaults to the dynamo exporter; the TorchScript one writes opset 14 as before.
+        **({"dynamo": False} if "dynamo" in torch.onnx.export.__code__.co_varnames else {}),
     )
     os.replace(tmp, base + ".onnx")
+    if int8:
+        # What a transformers.js user runs: onnxruntime's dynamic quantization (int8 weights, activations at run time).
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(base + ".onnx", base + ".int8.onnx.tmp", weight_type=QuantType.QInt8)
+        os.replace(base + ".int8.onnx.tmp", base + ".int8.onnx")
     params = sum(p.numel() for p in model.parameters())
     print(f"{name}: {params / 1e6:.1f} M parameters -> {base}.{{onnx,safetensors,json,io.safetensors}}")
 
@@ -88,13 +106,14 @@ def main():
     ap.add_argument("names", nargs="*", default=list(PRESETS), help=f"models to export (default all: {', '.join(PRESETS)})")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", ".models"), help="output folder (default bench/.models)")
     ap.add_argument("--seed", type=int, default=7, help="weight seed (default 7)")
+    ap.add_argument("--int8", action="store_true", help="also NAME.int8.onnx: onnxruntime.quantization.quantize_dynamic of NAME.onnx (needs onnxruntime)")
     args = ap.parse_args()
     for n in args.names:
         if n not in PRESETS:
             ap.error(f"unknown model '{n}' (expected one of {', '.join(PRESETS)})")
     os.makedirs(args.out, exist_ok=True)
     for n in args.names:
-        export(n, args.out, args.seed)
+        export(n, args.out, args.seed, args.int8)
 
 
 if __name__ == "__main__":

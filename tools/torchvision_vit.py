@@ -95,3 +95,12 @@ def randomize(model, seed):
                 fan_in = p.shape[-1] if p.dim() > 1 else 8
                 p.copy_(r / fan_in ** 0.5 if p.dim() > 1 else 0.1 * r)
     return model
+
+
+def Vit(c):
+    """The ViT of a Tessera ViT config dict (image_size, patch_size, num_layers, num_heads, hidden_dim, mlp_dim,
+    num_classes, layer_norm_eps), as the int8 tools build it."""
+    m = VisionTransformer(c["image_size"], c["patch_size"], c["num_layers"], c["num_heads"], c["hidden_dim"], c["mlp_dim"], c["num_classes"])
+    for ln in (x for x in m.modules() if isinstance(x, nn.LayerNorm)):
+        ln.eps = c.get("layer_norm_eps", ln.eps)
+    return m

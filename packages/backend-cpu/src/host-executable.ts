@@ -43,7 +43,8 @@ export function runSteps(steps: readonly (() => void)[], stepMs?: number[]): voi
  * appends each kernel's milliseconds to it) as an executable; `faults` are
  * where its kernels record out-of-range gather indices; `variants[i]` says
  * how kernel i runs, for profiles; `backend` is what it says it runs on;
- * `release` frees what dispose() should.
+ * `release` frees what dispose() should; `bound` is told each buffer an
+ * input was copied into (the wasm target re-prepares int8 weights then).
  */
 export function hostExecutable(
   program: KernelProgram,
@@ -53,9 +54,14 @@ export function hostExecutable(
   variants: readonly string[],
   backend: HostExecutable['backend'],
   release: () => void = () => {},
+  bound: (buffer: number) => void = () => {},
 ): HostExecutable {
   const signature = kernelSignature(program);
-  const binder = new InputBinder(program.name, signature.inputs, (i, v) => buffers[program.inputs[i]!.buffer]!.set(v as never));
+  const binder = new InputBinder(program.name, signature.inputs, (i, v) => {
+    const buffer = program.inputs[i]!.buffer;
+    buffers[buffer]!.set(v as never);
+    bound(buffer);
+  });
   const checked = (stepMs?: number[]) => {
     faults.reset();
     execute(stepMs);

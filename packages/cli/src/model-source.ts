@@ -9,6 +9,7 @@ import { basename, extname } from 'node:path';
 import type { AttentionSelection, TypeSpec } from '@tessera/frontend';
 import { traceModelFile } from '@tessera/frontend/node';
 import type { Program } from '@tessera/ir';
+import { QUANTIZE_MODES, type QuantizeMode, quantizeProgram } from '@tessera/passes';
 import type { ArgsSpec, ParsedArgs } from './args.ts';
 import { UsageError } from './command.ts';
 import { withConsoleOnStderr } from './console-to-stderr.ts';
@@ -29,6 +30,8 @@ export interface ModelArgs {
   readonly inputs: Readonly<Record<string, InputOverride>>;
   /** Type-check a model file (false with --no-typecheck). */
   readonly typeCheck: boolean;
+  /** --quantize int8: the weight matmuls become int8 contractions (quantizeInt8 of @tessera/passes). */
+  readonly quantize?: QuantizeMode;
 }
 
 /** How each source is written on the command line, for messages. */
@@ -41,7 +44,7 @@ function kindOf(path: string): ModelSource['kind'] | undefined {
 }
 
 /** The flags of every command that runs a model: what selects it and shapes its inputs, and --timings. */
-export const MODEL_FLAGS = { values: ['--config', '--model'], repeated: ['--input'], booleans: ['--no-typecheck', '--timings'] } as const satisfies ArgsSpec;
+export const MODEL_FLAGS = { values: ['--config', '--model', '--quantize'], repeated: ['--input'], booleans: ['--no-typecheck', '--timings'] } as const satisfies ArgsSpec;
 
 /** `spec` with MODEL_FLAGS added. */
 export function withModelFlags(spec: ArgsSpec): ArgsSpec {
@@ -86,7 +89,9 @@ export function parseModelArgs(parsed: ParsedArgs, accepts: readonly ModelSource
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  return { source, inputs: overrides, typeCheck };
+  const quantize = parsed.values.get('--quantize');
+  if (quantize !== undefined && !(QUANTIZE_MODES as readonly string[]).includes(quantize)) throw new UsageError(`--quantize: expected ${QUANTIZE_MODES.join(' or ')}, got '${quantize}'`);
+  return { source, inputs: overrides, typeCheck, ...(quantize !== undefined ? { quantize: quantize as QuantizeMode } : {}) };
 }
 
 /** The model a config file describes, with `inputs` setting its input shapes (for scripts that call the commands' functions). */
@@ -128,6 +133,11 @@ export function attentionsFlag(parsed: ParsedArgs, model: ModelArgs): AttentionS
  * in `timings` when given.
  */
 export async function loadModelProgram(args: ModelArgs, timings?: Timings, name?: string, attentions?: AttentionSelection): Promise<Program> {
+  const program = await loadUnquantized(args, timings, name, attentions);
+  return args.quantize ? quantizeProgram(program, args.quantize) : program;
+}
+
+async function loadUnquantized(args: ModelArgs, timings?: Timings, name?: string, attentions?: AttentionSelection): Promise<Program> {
   const { source } = args;
   if (source.kind === 'program') return timings ? timings.time('load', () => readProgramFile(source.path)) : readProgramFile(source.path);
   if (source.kind === 'onnx') return (await loadOnnxModel(source.path, args.inputs, timings)).program;

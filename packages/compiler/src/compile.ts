@@ -1,6 +1,6 @@
 import { type Program, TesseraError, assertVerified, formatType, interpret, toHost } from '@tessera/ir';
 import { type Backend, type Executable, type Inputs, InputBinder, describeValue, disposable, graphSignature, hostCopyExecutable, isInputRecord } from '@tessera/kernel';
-import { compileProgram } from '@tessera/passes';
+import { type QuantizeMode, compileProgram, quantizeProgram } from '@tessera/passes';
 import { type BackendName, getBackend } from './backends.ts';
 
 /** Options of `compile`. */
@@ -15,6 +15,12 @@ export interface CompileOptions {
   readonly verify?: boolean;
   /** Parameter values (tensors or typed arrays) bound once; `run` then needs only the activations. */
   readonly weights?: Inputs;
+  /**
+   * `'int8'`: the weight matmuls become int8 contractions (the quantize pass
+   * of @tessera/passes, quantizeInt8), with the same inputs and weights; every
+   * backend, the interpreter included, runs the quantized program.
+   */
+  readonly quantize?: QuantizeMode;
   /**
    * Arithmetic precision (default f32): 'f16' runs WebGPU's GPU matmuls in
    * f16 (f16 operand tiles, products and sums per K slice; see the WebGPU
@@ -64,8 +70,9 @@ function interpreterExecutable(program: Program): Executable {
  * executable runs on tensors (`{ data, dims }`) or bare typed arrays and
  * returns HostTensors; `using exe = await compile(...)` disposes it.
  */
-export async function compile(program: Program, options: CompileOptions = {}): Promise<Executable> {
-  assertVerified(program);
+export async function compile(source: Program, options: CompileOptions = {}): Promise<Executable> {
+  assertVerified(source);
+  const program = quantizeProgram(source, options.quantize);
   const backend = options.backend ?? 'cpu';
   let exe: Executable;
   const precision = options.precision ?? 'f32';

@@ -13,6 +13,7 @@ import { ARG_REDUCTION_OPS } from './ops/arg-reduction.ts';
 import { SCAN_OPS } from './ops/scan.ts';
 import { LOG_SUM_EXP_OPS } from './ops/log-sum-exp.ts';
 import { CONVOLUTION_OPS } from './ops/convolution.ts';
+import { QUANTIZED_OPS } from './ops/quantized.ts';
 
 /**
  * Every op family's table, in registration order. The single source of op
@@ -22,9 +23,11 @@ import { CONVOLUTION_OPS } from './ops/convolution.ts';
  * op fails `tsc` at each place that must say what to do with it.
  */
 const REDUCTIONS = { ...REDUCTION_OPS, ...SCAN_OPS } as const;
+/** Contractions: matmul, and its int8 form (matmul_int8, whose quantization semantics ops/quantized.ts documents). */
+const CONTRACTIONS = { ...CONTRACTION_OPS, ...QUANTIZED_OPS } as const;
 /** Composites: ops defined by a decomposition into core ops, whatever their fusion class (conv2d is a contraction). */
 const COMPOSITES = { ...COMPOSITE_OPS, ...ATTENTION_OPS, ...ARG_REDUCTION_OPS, ...LOG_SUM_EXP_OPS, ...CONVOLUTION_OPS } as const;
-const OP_FAMILIES = [ELEMENTWISE_OPS, REDUCTIONS, CONTRACTION_OPS, MOVEMENT_OPS, SOURCE_OPS, COMPOSITES] as const;
+const OP_FAMILIES = [ELEMENTWISE_OPS, REDUCTIONS, CONTRACTIONS, MOVEMENT_OPS, SOURCE_OPS, COMPOSITES] as const;
 
 /** The name of a registered op. */
 export type OpName = ElementwiseOp | ReductionOp | ContractionOp | MovementOp | SourceOp | CompositeOp;
@@ -32,7 +35,7 @@ export type OpName = ElementwiseOp | ReductionOp | ContractionOp | MovementOp | 
 /** The names of each family's ops (for rules that cover a family at once). */
 export type ElementwiseOp = keyof typeof ELEMENTWISE_OPS;
 export type ReductionOp = keyof typeof REDUCTIONS;
-export type ContractionOp = keyof typeof CONTRACTION_OPS;
+export type ContractionOp = keyof typeof CONTRACTIONS;
 export type MovementOp = keyof typeof MOVEMENT_OPS;
 export type SourceOp = keyof typeof SOURCE_OPS;
 export type CompositeOp = keyof typeof COMPOSITES;

@@ -40,6 +40,7 @@ export function movementProgram(): Program {
   const idx = b.input('tokens', i32(4));
   const s = b.input('s', f32());
   b.output('mm', b.emit('matmul', [x, w]));
+  b.output('mm_int8', b.emit('matmul_int8', [x, w], { activation_max: 127, weight_max: 63 }));
   b.output('flat', b.emit('reshape', [x], { shape: [-1] }));
   b.output('t', b.emit('transpose', [x], { perm: [1, 0] }));
   b.output('bc', b.emit('broadcast_to', [s], { shape: [4, 2, 3] }));

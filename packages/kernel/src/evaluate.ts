@@ -1,4 +1,4 @@
-import { COMBINERS, GatherIndexError, TesseraError, binaryScalarFn, castValue, combineFn, compareScalarFn, numel, unaryScalarFn } from '@tessera/ir';
+import { COMBINERS, GatherIndexError, TesseraError, binaryScalarFn, castValue, combineFn, compareScalarFn, dequantize, numel, quantizeVector, unaryScalarFn } from '@tessera/ir';
 import { allocateOrExplain, assertBufferElements, describeBuffer } from './buffer-limits.ts';
 import type { Expr } from './expr.ts';
 import type { AttentionKernel, Kernel, KernelProgram, MapKernel, MatmulKernel, ReduceKernel, Store } from './kernel.ts';
@@ -100,6 +100,7 @@ function scanRow(k: ReduceKernel, point: number[], buffers: Float64Array[], refs
 }
 
 function evalMatmul(k: MatmulKernel, buffers: Float64Array[]): void {
+  if (k.quant) return evalMatmulInt8(k, k.quant.activationMax, k.quant.weightMax, buffers);
   const nb = k.batch.length;
   const point = new Array<number>(nb + 3).fill(0);
   // A windowed readA is evaluated at the input point of (i, p); 0 in the padding.
@@ -118,6 +119,49 @@ function evalMatmul(k: MatmulKernel, buffers: Float64Array[]): void {
     }
     point[nb + 2] = 0;
     runStores(k.stores, point, buffers, new Map([['acc', acc]]));
+  });
+}
+
+/** An int8 matmul by definition: readA quantized per row, readB per column (the IR's quantizeVector), exact integer sums, dequantized. */
+function evalMatmulInt8(k: MatmulKernel, activationMax: number, weightMax: number, buffers: Float64Array[]): void {
+  const nb = k.batch.length;
+  const [I, J, P] = [nb, nb + 1, nb + 2];
+  const point = new Array<number>(nb + 3).fill(0);
+  const none = new Map<string, number>();
+  const line = new Float64Array(k.k);
+  const q = new Float64Array(k.k);
+  const qa = new Float64Array(k.m * k.k);
+  const qb = new Float64Array(k.n * k.k);
+  const sa = new Float64Array(k.m);
+  const sb = new Float64Array(k.n);
+  // Quantizes the values `read` gives along p at `fixed` = 0..count-1 into rows of `out`; scales into `scales`.
+  const quantizeLines = (read: Expr, fixed: number, count: number, qmax: number, out: Float64Array, scales: Float64Array) => {
+    for (let t = 0; t < count; t++) {
+      point[fixed] = t;
+      for (let p = 0; p < k.k; p++) {
+        point[P] = p;
+        line[p] = evalExpr(read, point, buffers, none);
+      }
+      scales[t] = quantizeVector(line, 0, 1, k.k, qmax, q);
+      out.set(q, t * k.k);
+    }
+    point[fixed] = 0;
+    point[P] = 0;
+  };
+  forEachPoint(k.batch, (b) => {
+    for (let a = 0; a < nb; a++) point[a] = b[a]!;
+    if (k.window) throw new TesseraError(`kernel ${k.name}: an int8 matmul cannot read through a convolution window`);
+    quantizeLines(k.readA, I, k.m, activationMax, qa, sa);
+    quantizeLines(k.readB, J, k.n, weightMax, qb, sb);
+    for (let i = 0; i < k.m; i++) {
+      for (let j = 0; j < k.n; j++) {
+        let acc = 0;
+        for (let p = 0; p < k.k; p++) acc += qa[i * k.k + p]! * qb[j * k.k + p]!;
+        point[I] = i;
+        point[J] = j;
+        runStores(k.stores, point, buffers, new Map([['acc', dequantize(acc, sa[i]!, sb[j]!)]]));
+      }
+    }
   });
 }
 

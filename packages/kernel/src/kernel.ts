@@ -82,6 +82,22 @@ export interface MatmulKernel extends KernelOrigin {
   readonly stores: readonly Store[];
   /** A convolution's window: how readA reads the image (no im2col buffer). */
   readonly window?: ConvWindow;
+  /**
+   * An int8 contraction (the graph's matmul_int8): readA is quantized per
+   * row (batch, i) to integers in [-activationMax, activationMax], readB per
+   * column (batch, j) to [-weightMax, weightMax], the product summed exactly in integers,
+   * and `acc` in the epilogue is that sum times both scales (the semantics of
+   * @tessera/ir's quantizeVector and dequantize).
+   */
+  readonly quant?: MatmulQuant;
+}
+
+/** The int8 quantization of a matmul kernel (see MatmulKernel.quant). */
+export interface MatmulQuant {
+  /** Bound of readA's quantized values (1..127). */
+  readonly activationMax: number;
+  /** Bound of readB's quantized values (1..127). */
+  readonly weightMax: number;
 }
 
 /**

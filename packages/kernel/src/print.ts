@@ -91,6 +91,7 @@ export function printKernel(k: Kernel, names: readonly string[]): string {
         const pair = (v: readonly number[]) => v.join('x');
         lines.push(`  window input ${w.channels}x${pair(w.input)} output ${pair(w.output)} kernel ${pair(w.kernel)} stride ${pair(w.stride)} dilation ${pair(w.dilation)} padding ${pair(w.padding)}  (readA at c=a${nb}, y=a${nb + 1}, x=a${nb + 2})`);
       }
+      if (k.quant) lines.push(`  int8: readA per row to [-${k.quant.activationMax}, ${k.quant.activationMax}], readB per column to [-${k.quant.weightMax}, ${k.quant.weightMax}]; acc = integer sum * scales`);
       lines.push(`  readA = ${printExpr(k.readA, names)}`);
       lines.push(`  readB = ${printExpr(k.readB, names)}`);
       lines.push(...printStores('store ', k.stores, names));

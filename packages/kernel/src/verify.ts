@@ -152,6 +152,12 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
     } else if (k.kind === 'matmul') {
       if (k.readA.dtype !== 'f32' || k.readB.dtype !== 'f32') say('matmul reads must be f32');
       if (k.window) windowProblems(k.window, k.m, k.k).forEach(say);
+      if (k.quant) {
+        const { activationMax, weightMax } = k.quant;
+        for (const q of [activationMax, weightMax]) if (!(Number.isInteger(q) && q >= 1 && q <= 127)) say(`int8 bound ${q} is not an integer in 1..127`);
+        if (k.k * activationMax * weightMax > 2 ** 31 - 1) say(`int8 sums over k=${k.k} may overflow an i32`);
+        if (k.window) say('an int8 matmul has no convolution window');
+      }
       checkExpr(k.readA, 'readA', new Set());
       checkExpr(k.readB, 'readB', new Set());
       checkStores(k.stores, 'store', new Set(['acc']));

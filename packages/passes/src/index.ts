@@ -11,3 +11,4 @@ export * from './memory/plan-memory.ts';
 export * from './pipeline/pipeline.ts';
 export * from './pipeline/stats.ts';
 export * from './pipeline/compile.ts';
+export * from './graph/quantize-int8.ts';

@@ -1,6 +1,7 @@
 import { type Combiner, type ConvWindow, type Kernel, type MapKernel, type MatmulKernel, type ReduceKernel, type ReductionStage, type Store, kernelStores, legalizeKernel, loadedBuffers, supportOf } from '@tessera/kernel';
 import { DEFAULT_NAMES, JsRenderer, jsOffset, jsStoreValue } from './expr.ts';
 import { JS_CODE, JS_HELPERS } from './scalar.ts';
+import { JS_INT8_HELPERS, emitMatmulInt8 } from './matmul-int8.ts';
 import { CodeWriter, loopNest } from './writer.ts';
 
 /** Generated JavaScript for one kernel. */
@@ -252,6 +253,7 @@ export function emitJsKernel(kernel: Kernel): JsKernelSource {
   if (k.kind === 'map') emitMap(k, w, use);
   else if (k.kind === 'reduce') emitReduce(k, w, use);
   else if (k.kind === 'attention') emitAttention(k, w, use, scratch);
+  else if (k.quant) emitMatmulInt8(k, w, use, scratch, () => emitStores(w, k.stores, use, 'e'));
   else emitMatmul(k, w, use, scratch);
   const buffers = new Set<number>();
   const exprs =
@@ -266,5 +268,5 @@ export function emitJsKernel(kernel: Kernel): JsKernelSource {
 
 /** The helper functions' source, for the helpers a kernel uses. */
 export function helperSource(helpers: readonly string[]): string {
-  return helpers.map((h) => JS_HELPERS[h]!).join('\n');
+  return helpers.map((h) => JS_HELPERS[h] ?? JS_INT8_HELPERS[h]!).join('\n');
 }

@@ -81,11 +81,21 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
   }
   // Chunk counters (forEachChunk): zeroed before every run, before any thread starts on it.
   const counters = new Int32Array(memory.buffer, plan.memory.countersBase, plan.kernels.length);
+  // Int8 weights are quantized and packed on this thread before the first run after their parameters are bound.
+  const preparations = plan.preparations.map((p) => ({ fn: instance.exports[p.exportName] as (tid: number, nt: number, scratch: number) => void, buffers: new Set(p.buffers), stale: true }));
+  const prepare = () => {
+    for (const p of preparations) {
+      if (!p.stale) continue;
+      p.fn(0, 1, plan.memory.scratchBase);
+      p.stale = false;
+    }
+  };
   const exe = hostExecutable(
     program,
     views,
     faults,
     (stepMs) => {
+      prepare();
       counters.fill(0);
       if (pool && handle !== undefined) pool.run(handle, instance, steps, plan, stepMs);
       else runSteps(steps, stepMs);
@@ -94,6 +104,9 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
     { name: 'cpu', target: 'wasm', threads },
     () => {
       if (pool && handle !== undefined) pool.unload(handle);
+    },
+    (buffer) => {
+      for (const p of preparations) if (p.buffers.has(buffer)) p.stale = true;
     },
   );
   return { ...exe, threads, relaxedSimd: plan.relaxedSimd };

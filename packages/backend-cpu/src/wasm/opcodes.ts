@@ -30,6 +30,7 @@ export const OP = {
   f32_store: 0x38,
   f64_store: 0x39,
   i32_store8: 0x3a,
+  i32_store16: 0x3b,
   // constants
   i32_const: 0x41,
   f32_const: 0x43,
@@ -122,6 +123,7 @@ export const SIMD = {
   v128_store: 0x0b,
   v128_const: 0x0c,
   i8x16_shuffle: 0x0d,
+  i8x16_splat: 0x0f,
   i32x4_splat: 0x11,
   f32x4_splat: 0x13,
   i8x16_extract_lane_u: 0x16,
@@ -151,7 +153,12 @@ export const SIMD = {
   v128_load32_lane: 0x56,
   v128_store32_lane: 0x5a,
   v128_load32_zero: 0x5c,
+  i8x16_narrow_i16x8_s: 0x65,
   i8x16_narrow_i16x8_u: 0x66,
+  i8x16_add: 0x6e,
+  i16x8_extadd_pairwise_i8x16_s: 0x7c,
+  i32x4_extadd_pairwise_i16x8_s: 0x7e,
+  i16x8_narrow_i32x4_s: 0x85,
   f32x4_ceil: 0x67,
   f32x4_floor: 0x68,
   f32x4_nearest: 0x6a,
@@ -168,6 +175,7 @@ export const SIMD = {
   i32x4_mul: 0xb5,
   i32x4_min_s: 0xb6,
   i32x4_max_s: 0xb8,
+  i32x4_dot_i16x8_s: 0xba,
   f32x4_abs: 0xe0,
   f32x4_neg: 0xe1,
   f32x4_sqrt: 0xe3,
@@ -181,4 +189,7 @@ export const SIMD = {
   f32x4_convert_i32x4_s: 0xfa,
   /** Relaxed SIMD: a * b + c, fused where the hardware can (see relaxed-simd.ts). */
   f32x4_relaxed_madd: 0x105,
+  /** Relaxed SIMD: i8 x i7 dot products of 4 lanes, added to c (deterministic when b's lanes are in [0, 127]; see matmul-int8-kernel.ts). */
+  i32x4_relaxed_dot_i8x16_i7x16_add_s: 0x113,
+  i16x8_relaxed_dot_i8x16_i7x16_s: 0x112,
 } as const;

@@ -15,6 +15,7 @@ import { emitAttentionKernel } from './attention-kernel.ts';
 import { emitMapKernel } from './map-kernel.ts';
 import { WASM_MATMUL_BLOCKING, emitMatmulKernel } from './matmul-kernel.ts';
 import { addMicroKernel } from './micro-kernel.ts';
+import { type Int8Layout, addInt8MicroKernel, emitInt8Prepare, emitMatmulInt8Kernel, int8Layout, int8RegionBytes, weightBuffers } from './matmul-int8-kernel.ts';
 import { relaxedSimdAvailable, relaxedSimdByDefault } from './relaxed-simd.ts';
 import { emitReduceKernel } from './reduce-kernel.ts';
 import { RUNTIME_IMPORT_SIGNATURES } from './runtime-imports.ts';
@@ -55,6 +56,13 @@ export interface WasmProgram {
   /** Whether the micro-kernel uses fused multiply-adds (relaxed SIMD). */
   readonly relaxedSimd: boolean;
   readonly kernels: readonly WasmKernelPlan[];
+  /**
+   * Int8 kernels whose weights are parameters: the export that quantizes and
+   * packs them, and the parameter buffers it reads. The executable runs it
+   * before the first run after any of those buffers is bound (setInputs, or
+   * a run given them anew), never at every run.
+   */
+  readonly preparations: readonly { readonly exportName: string; readonly buffers: readonly number[] }[];
 }
 
 /** Options of the wasm emitter. */
@@ -100,13 +108,22 @@ function memoryTooLarge(p: KernelProgram, total: number, scratch: number, thread
 /** A kernel's wasm function and the scratch bytes per thread it needs, or why it has none. */
 type Emitted = { readonly fn: FunctionBuilder; readonly scratch: number } | { readonly reason: string };
 
-function emitKernel(kernel: Kernel, facts: ProgramFacts, micro: number): Emitted {
+/** What an int8 kernel needs besides the facts: its layout, micro-kernel, prepared-weights region and whether that is filled ahead of the runs. */
+interface Int8Plan {
+  readonly layout: Int8Layout;
+  readonly micro: number;
+  readonly region: number;
+  readonly prepared: boolean;
+}
+
+function emitKernel(kernel: Kernel, facts: ProgramFacts, micro: number, int8?: Int8Plan): Emitted {
   // Legalised first: ops without wasm code become their decompositions.
   const k = legalizeKernel(kernel, WASM_SUPPORT);
   switch (k.kind) {
     case 'map':
       return { fn: emitMapKernel(k, facts), scratch: 0 };
     case 'matmul':
+      if (int8) return emitMatmulInt8Kernel(k, facts, int8.layout, int8.micro, int8.region, int8.prepared);
       return emitMatmulKernel(k, facts, micro);
     case 'reduce':
       return { fn: emitReduceKernel(k, facts), scratch: 0 };
@@ -168,6 +185,18 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   };
   const relaxedSimd = useRelaxedSimd(options.relaxedSimd);
   const micro = addMicroKernel(m, relaxedSimd);
+  // Int8 kernels: one micro-kernel per layout and row length, and a region of prepared weights each, after the buffers.
+  const int8Micros = new Map<string, number>();
+  const roles = p.buffers.map((b) => b.role);
+  const int8Plans = p.kernels.map((k): Int8Plan | undefined => {
+    if (k.kind !== 'matmul' || !k.quant) return undefined;
+    const layout = int8Layout(k, relaxedSimd);
+    const key = `${layout.relaxed}:${layout.rowBytes}`;
+    if (!int8Micros.has(key)) int8Micros.set(key, addInt8MicroKernel(m, layout));
+    const region = end;
+    end = align(end + int8RegionBytes(k, layout));
+    return { layout, micro: int8Micros.get(key)!, region, prepared: weightBuffers(k, roles) !== undefined };
+  });
   const countersBase = end;
   end = align(end + 4 * p.kernels.length);
   const sites = siteNumbers(gatherSites(p));
@@ -180,12 +209,21 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   let scratchBytes = 0;
   const kernels: WasmKernelPlan[] = p.kernels.map((k, i) => {
     const jsReason = options.jsKinds?.includes(k.kind) ? `${k.kind} kernels left to JS by option` : undefined;
-    const e: Emitted = jsReason ? { reason: jsReason } : emitKernel(k, { ...facts, counter: countersBase + 4 * i }, micro);
+    const e: Emitted = jsReason ? { reason: jsReason } : emitKernel(k, { ...facts, counter: countersBase + 4 * i }, micro, int8Plans[i]);
     if ('reason' in e) return { kind: 'js', name: k.name, source: emitJsKernel(k), reason: e.reason };
     const exportName = `k${i}`;
     m.addFunc(e.fn, exportName);
     scratchBytes = Math.max(scratchBytes, align(e.scratch));
     return { kind: 'wasm', name: k.name, exportName };
+  });
+  const preparations: WasmProgram['preparations'][number][] = [];
+  p.kernels.forEach((k, i) => {
+    const plan = int8Plans[i];
+    if (!plan?.prepared || k.kind !== 'matmul' || kernels[i]!.kind !== 'wasm') return;
+    const prep = emitInt8Prepare(legalizeKernel(k, WASM_SUPPORT) as typeof k, facts, plan.layout, plan.region);
+    m.addFunc(prep.fn, `prep${i}`);
+    scratchBytes = Math.max(scratchBytes, align(prep.scratch));
+    preparations.push({ exportName: `prep${i}`, buffers: weightBuffers(k, roles)! });
   });
   const scratchBase = end;
   end += scratchBytes * threads;
@@ -193,5 +231,5 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   if (end > WASM32_MAX_BYTES) throw memoryTooLarge(p, end, scratchBytes, threads);
   const pages = Math.max(1, Math.ceil(end / PAGE));
   m.importMemory('env', 'memory', pages, shared ? pages : undefined, shared);
-  return { bytes: m.encode(), memory: { offsets, scratchBase, scratchBytes, countersBase, faultsBase: faults.base, threads, pages }, shared, relaxedSimd, kernels };
+  return { bytes: m.encode(), memory: { offsets, scratchBase, scratchBytes, countersBase, faultsBase: faults.base, threads, pages }, shared, relaxedSimd, kernels, preparations };
 }

@@ -47,6 +47,8 @@ export interface AdapterReport {
   readonly cpu: boolean;
   /** Whether the device has `timestamp-query` (requested whenever the adapter offers it): `profile` then times kernels on the GPU's clock. */
   readonly timestamps: boolean;
+  /** Whether WGSL has the packed_4x8_integer_dot_product language feature here (dot4I8Packed, pack4xI8). */
+  readonly packedDot4: boolean;
   /** Whether the device has `shader-f16` (requested whenever the adapter offers it): precision 'f16' needs it. */
   readonly f16?: boolean;
   /** The limits the device was created with (raised to the adapter's maxima). */
@@ -257,6 +259,7 @@ export async function acquireDevice(options: WebgpuOptions = {}): Promise<Acquir
         description: text(info.description),
         cpu: fallback || SOFTWARE_ADAPTER.test(ident),
         timestamps: device.features.has('timestamp-query'),
+        packedDot4: (gpu as { wgslLanguageFeatures?: ReadonlySet<string> }).wgslLanguageFeatures?.has('packed_4x8_integer_dot_product') ?? false,
         f16: device.features.has('shader-f16'),
         limits,
         tried,

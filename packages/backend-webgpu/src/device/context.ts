@@ -31,6 +31,7 @@ export class GpuContext {
       maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage ?? 8,
       maxTextureDimension2D: lim.maxTextureDimension2D ?? 4096,
       cpu: report.cpu,
+      packedDot4: report.packedDot4,
       ...(options.matmul ? { matmul: options.matmul } : {}),
       ...(options.reduce ? { reduce: options.reduce } : {}),
     };

@@ -12,6 +12,7 @@ export interface VariantOverrides {
   readonly reduce?: ReduceVariant;
   readonly attention?: AttentionVariant;
   readonly tiledTiling?: WgslTarget['tiledTiling'];
+  readonly int8?: WgslTarget['int8'];
   /** false: the split-K matmul is never chosen by the heuristic (the device check's split-K off). */
   readonly splitK?: boolean;
   /** Arithmetic of the GPU matmuls (WgslTarget.precision); 'f16' needs the device's shader-f16. */

@@ -4,6 +4,7 @@ import { defaultNames } from './expr.ts';
 import { type FaultLayout, faultLayout } from './faults.ts';
 import { emitMap } from './map.ts';
 import { emitMatmul } from './matmul.ts';
+import { emitMatmulInt8 } from './matmul-int8.ts';
 import { type KernelShader, ShaderModuleBuilder, type WgslTarget } from './module.ts';
 import { emitReduce } from './reduce.ts';
 import { WGSL_CODE } from './scalar.ts';
@@ -26,7 +27,7 @@ export function emitKernelShader(kernel: Kernel, program: KernelProgram, target:
     case 'reduce':
       return k.scan ? emitScan(k, mb) : emitReduce(k, mb);
     case 'matmul':
-      return emitMatmul(k, mb);
+      return k.quant ? emitMatmulInt8(k, mb) : emitMatmul(k, mb);
     case 'attention':
       return emitAttention(k, mb);
   }

@@ -23,6 +23,10 @@ export interface WgslTarget {
   readonly reduce?: ReduceVariant;
   /** Attention variant override (otherwise chosen by `chooseAttentionVariant`). */
   readonly attention?: AttentionVariant;
+  /** Whether the adapter has WGSL's packed_4x8_integer_dot_product (dot4I8Packed): the int8 matmul's default then. */
+  readonly packedDot4?: boolean;
+  /** Int8 matmul variant override: packed dot products of four, or i32 products (see matmul-int8.ts). */
+  readonly int8?: 'packed' | 'i32';
   /** Block of the tiled matmul (a tuning knob: outputs per invocation tm x tn, multiples of 4, and wx x wy invocations); default MATMUL_TILINGS.tiled. */
   readonly tiledTiling?: { readonly tm: number; readonly tn: number; readonly wx: number; readonly wy: number };
   /** false: `chooseMatmulVariant` never picks the split-K matmul (forcing `matmul: 'splitk'` still does). */

@@ -38,7 +38,7 @@ const MAX_RUNS = 10_000;
 
 const USAGE = `usage: tessera bench (FILE.ts | FILE.tir | MODEL.onnx | --config C.json | --model DIR) [--weights W.safetensors]
                      [--backend ${MODEL_BACKENDS}] [--threads N] [--precision f32|f16] [--runs N]
-                     [--input NAME=DTYPE[SHAPE]]... [--profile] [--trace OUT.json] [--json] [--no-typecheck] [--timings]
+                     [--input NAME=DTYPE[SHAPE]]... [--quantize int8] [--profile] [--trace OUT.json] [--json] [--no-typecheck] [--timings]
 
   Times one model (the program tessera compile traces: a model file, an IR
   program, a ViT or Transformer config, or a Hugging Face folder's config.json
@@ -48,6 +48,7 @@ const USAGE = `usage: tessera bench (FILE.ts | FILE.tir | MODEL.onnx | --config 
 
   --weights FILE    a safetensors checkpoint, by parameter name (default: seeded random weights)
   --backend NAME    where to run (default cpu; available here: \${available})
+  --quantize int8   run the weight matmuls in int8 (per-channel weights, per-row activations)
   --threads N       cpu backend: threads, this one included (default: every core; at most ${MAX_THREADS})
   --precision P     f32 (default) or f16: webgpu's GPU matmuls in f16 (adapters with shader-f16)
   --runs N          timed runs (default 10, at most ${MAX_RUNS})

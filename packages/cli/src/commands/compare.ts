@@ -26,7 +26,7 @@ const MAX_TRIALS = 1000;
 
 const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json | --model MODEL.onnx | --model DIR) [--weights W.safetensors]
                        [--inputs IN.safetensors | --random-inputs N] [--seed S]
-                       [--backends LIST] [--input NAME=DTYPE[SHAPE]]... [--json] [--no-typecheck] [--timings]
+                       [--backends LIST] [--input NAME=DTYPE[SHAPE]]... [--quantize int8] [--json] [--no-typecheck] [--timings]
 
   Runs a model on each backend and compares every output with the reference
   interpreter (interp, float64) under the tolerance policy: one row per
@@ -57,6 +57,7 @@ const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json | --
                       is then skipped with its reason, and fails when named)
   --input NAME=DTYPE[SHAPE]   an input's type: of a model file (another shape, the same dtype),
                       or of a --config model
+  --quantize int8     run the weight matmuls in int8 (per-channel weights, per-row activations)
   --json              print the report as one JSON object
   --no-typecheck      skip the TypeScript check of FILE.ts
   --timings           print the time of each phase on stderr (start-up, type check, load, trace, compare)`;

@@ -14,6 +14,7 @@ import { writeSafetensorsFile } from '@tessera/ir/node';
 import { type Generation, MAX_NEW_TOKENS, compileGenerator } from '@tessera/models';
 import { loadWeights, readModelConfig } from '@tessera/models/node';
 import { type Command, UsageError } from '../command.ts';
+import { QUANTIZE_MODES, type QuantizeMode } from '@tessera/passes';
 import { refuseInputAsOutput } from '../outputs.ts';
 import { backendFlag, parseCommandArgs, positiveFlag, required } from '../args.ts';
 import { HF_GENERATE_HELP, HF_GENERATE_SYNOPSIS, generateHf, isHfGenerate } from '../hf-generate.ts';
@@ -21,7 +22,7 @@ import { MODEL_BACKENDS, MODEL_NAMES, modelCommandInputs, progressBar, readInput
 
 const USAGE = `usage: tessera generate --config C.json --weights W.safetensors --inputs IN.safetensors
                         --max-new-tokens N --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--batch-size N]
-                        [--attentions]
+                        [--attentions] [--quantize int8]
 ${HF_GENERATE_SYNOPSIS}
 
   Greedy generation with a Transformer config ("model": "transformer") or an
@@ -39,6 +40,7 @@ ${HF_GENERATE_SYNOPSIS}
   --max-new-tokens N  tokens to generate after bos_id (at most ${MAX_NEW_TOKENS}, and key/value
                       caches of at most 4 GiB: 2 x decoder layers x batch x N x d_model f32)
   --backend NAME      where to run (default cpu; available here: \${available})
+  --quantize int8     run the weight matmuls in int8 (per-channel weights, per-row activations)
   --batch-size N      sequences at a time (default: all at once); a progress bar
                       is shown on a terminal
   --attentions        also write each generated token's attention over the source (below)
@@ -54,7 +56,7 @@ export const generateCommand: Command = {
   },
   async run(args) {
     if (isHfGenerate(args)) return reportErrors(() => generateHf(args));
-    const parsedArgs = parseCommandArgs(args, { values: ['--config', '--weights', '--inputs', '--max-new-tokens', '--out', '--backend', '--batch-size'], booleans: ['--attentions'] });
+    const parsedArgs = parseCommandArgs(args, { values: ['--config', '--weights', '--inputs', '--max-new-tokens', '--out', '--backend', '--batch-size', '--quantize'], booleans: ['--attentions'] });
     if (parsedArgs.positionals.length) throw new UsageError(`unexpected argument '${parsedArgs.positionals[0]}' (every argument is a --flag)`);
     const flags = parsedArgs.values;
     const attentions = parsedArgs.booleans.has('--attentions');
@@ -66,6 +68,8 @@ export const generateCommand: Command = {
     const out = required(flags, '--out', 'OUT.safetensors');
     const backend = backendFlag(flags);
     const batchSize = positiveFlag(flags, '--batch-size');
+    const quantize = flags.get('--quantize');
+    if (quantize !== undefined && !(QUANTIZE_MODES as readonly string[]).includes(quantize)) throw new UsageError(`--quantize: expected ${QUANTIZE_MODES.join(' or ')}, got '${quantize}'`);
     try {
       refuseInputAsOutput('--out', out, modelCommandInputs(config, weights, inputsPath));
       const parsed = await readModelConfig(config);
@@ -75,7 +79,14 @@ export const generateCommand: Command = {
       const inputs = await readInputs(inputsPath, ['src'], `${MODEL_NAMES[m.kind]} (generate)`);
       const src = tokenTensor(inputsPath, 'src', inputs.get('src')!, m.model.config.src_vocab, 'src_vocab');
       const rnn = m.kind === 'seq2seq_rnn';
-      const g = await compileGenerator(m.model, m.weights, { backend, batch: Math.min(batchSize ?? src.rows, src.rows), srcLen: src.len, maxNewTokens: maxNew, ...(rnn ? { attentions } : { crossAttention: attentions }) });
+      const g = await compileGenerator(m.model, m.weights, {
+        backend,
+        batch: Math.min(batchSize ?? src.rows, src.rows),
+        srcLen: src.len,
+        maxNewTokens: maxNew,
+        ...(rnn ? { attentions } : { crossAttention: attentions }),
+        ...(quantize !== undefined ? { quantize: quantize as QuantizeMode } : {}),
+      });
       let generation: Generation;
       try {
         generation = attentions ? await g.generateWithAttention(src.data, progressBar('sequences')) : { tokens: await g.generate(src.data, progressBar('sequences')), attentions: {} };

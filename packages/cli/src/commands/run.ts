@@ -20,6 +20,7 @@ import { type LoadedModel, loadModel } from '@tessera/models/node';
 import { type BackendName, availableBackends, compile } from '@tessera/compiler';
 import { backendFlag, parseCommandArgs, positiveFlag, precisionFlag, required } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
+import type { QuantizeMode } from '@tessera/passes';
 import { type ModelArgs, attentionsFlag, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
 import { bindOnnxInputs, loadOnnxModel } from '../onnx-model.ts';
 import { rnnAlignment } from '../trace-config.ts';
@@ -81,6 +82,7 @@ const USAGE = `usage: tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors]
                                      attention weights after masking, the alignment)
 
   --backend NAME    where to run (default cpu; available here: ${'${available}'})
+  --quantize int8   run the weight matmuls in int8 (per-channel weights, per-row activations)
   --precision P     f32 (default) or f16: webgpu's GPU matmuls in f16 (adapters with shader-f16)
   --batch-size N    --config models: run N rows at a time (default: all at once); a
                     progress bar is shown on a terminal
@@ -147,7 +149,7 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
   };
 }
 
-async function runVit(m: Extract<LoadedModel, { kind: 'vit' }>, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, batchSize: number | undefined, precision?: 'f16') {
+async function runVit(m: Extract<LoadedModel, { kind: 'vit' }>, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, batchSize: number | undefined, precision?: 'f16', quantize?: QuantizeMode) {
   const c = m.model.config;
   const t = inputs.get('pixel_values')!;
   const want = [3, c.image_size, c.image_size];
@@ -156,7 +158,7 @@ async function runVit(m: Extract<LoadedModel, { kind: 'vit' }>, path: string, in
   }
   if (!['F32', 'F16', 'BF16'].includes(t.dtype)) throw new TesseraError(`${path}: 'pixel_values' has dtype ${t.dtype}, expected F32, F16 or BF16`);
   const b = t.shape[0]!;
-  const vit = await compileVit(m.model, m.weights, { backend, batch: Math.min(batchSize ?? b, b), ...(precision ? { precision } : {}) });
+  const vit = await compileVit(m.model, m.weights, { backend, batch: Math.min(batchSize ?? b, b), ...(precision ? { precision } : {}), ...(quantize ? { quantize } : {}) });
   try {
     const logits = await vit.logits(t.data as Float32Array, progressBar('images'));
     return { logits: { dtype: 'F32', shape: [b, c.num_classes], data: logits } as SafetensorsTensor };
@@ -165,13 +167,13 @@ async function runVit(m: Extract<LoadedModel, { kind: 'vit' }>, path: string, in
   }
 }
 
-async function runSeq2Seq(m: Extract<LoadedModel, { kind: 'transformer' | 'seq2seq_rnn' }>, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, batchSize: number | undefined, attentions: boolean, precision?: 'f16') {
+async function runSeq2Seq(m: Extract<LoadedModel, { kind: 'transformer' | 'seq2seq_rnn' }>, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, batchSize: number | undefined, attentions: boolean, precision?: 'f16', quantize?: QuantizeMode) {
   const c = m.model.config;
   const src = tokenTensor(path, 'src', inputs.get('src')!, c.src_vocab, 'src_vocab');
   const tgt = tokenTensor(path, 'tgt', inputs.get('tgt')!, c.tgt_vocab, 'tgt_vocab');
   if (src.rows !== tgt.rows) throw new TesseraError(`${path}: 'src' has ${src.rows} rows and 'tgt' ${tgt.rows}, expected the same batch size`);
   const b = src.rows;
-  const runner = await compileSeq2Seq(m.model, m.weights, { backend, batch: Math.min(batchSize ?? b, b), srcLen: src.len, tgtLen: tgt.len, attentions, ...(precision ? { precision } : {}) });
+  const runner = await compileSeq2Seq(m.model, m.weights, { backend, batch: Math.min(batchSize ?? b, b), srcLen: src.len, tgtLen: tgt.len, attentions, ...(precision ? { precision } : {}), ...(quantize ? { quantize } : {}) });
   try {
     const r = await runner.run(src.data, tgt.data, progressBar('sequences'));
     const out: Record<string, SafetensorsTensor> = { logits: { dtype: 'F32', shape: [b, tgt.len, c.tgt_vocab], data: r.logits } };
@@ -233,7 +235,7 @@ export function parseRunArgs(args: readonly string[]): RunOptions {
 }
 
 /** A config model traced with attention probes and run once on the whole batch: `logits` and every `attn/<path>`. */
-async function runWithAttentions(m: LoadedModel, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, attentions: AttentionSelection, precision?: 'f16'): Promise<Record<string, SafetensorsTensor>> {
+async function runWithAttentions(m: LoadedModel, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, attentions: AttentionSelection, precision?: 'f16', quantize?: QuantizeMode): Promise<Record<string, SafetensorsTensor>> {
   let program: Program;
   let values: Record<string, Float32Array | Int32Array>;
   if (m.kind === 'vit') {
@@ -249,7 +251,7 @@ async function runWithAttentions(m: LoadedModel, path: string, inputs: Map<strin
     program = m.kind === 'transformer' ? traceSeq2Seq(m.model, shape, tgt.len, attentions) : traceRnnSeq2Seq(m.model, shape, tgt.len, { attentions: rnnAlignment(path, attentions) });
     values = { src: src.data, tgt: tgt.data };
   }
-  using exe = await compile(program, { backend, weights: weightsFor(program, m.weights), ...(precision ? { precision } : {}) });
+  using exe = await compile(program, { backend, weights: weightsFor(program, m.weights), ...(precision ? { precision } : {}), ...(quantize ? { quantize } : {}) });
   const out = await exe.run(values);
   return Object.fromEntries(program.outputs.map(({ name }) => [name, { dtype: 'F32', shape: [...out[name]!.dims], data: out[name]!.data } as SafetensorsTensor]));
 }
@@ -259,12 +261,13 @@ async function runConfig(o: RunOptions, config: string, weights: string, inputsP
   const timed = <T>(name: string, f: () => Promise<T>) => (timings ? timings.time(name, f) : f());
   const m = await timed('load', () => loadModel(config, weights));
   const inputs = await readInputs(inputsPath, m.kind === 'vit' ? ['pixel_values'] : ['src', 'tgt'], MODEL_NAMES[m.kind]);
+  const q = o.model.quantize;
   const outputs = await timed('run', () =>
     o.attentions !== undefined
-      ? runWithAttentions(m, inputsPath, inputs, o.backend, o.attentions, o.precision)
+      ? runWithAttentions(m, inputsPath, inputs, o.backend, o.attentions, o.precision, q)
       : m.kind === 'vit'
-        ? runVit(m, inputsPath, inputs, o.backend, o.batchSize, o.precision)
-        : runSeq2Seq(m, inputsPath, inputs, o.backend, o.batchSize, false, o.precision),
+        ? runVit(m, inputsPath, inputs, o.backend, o.batchSize, o.precision, q)
+        : runSeq2Seq(m, inputsPath, inputs, o.backend, o.batchSize, false, o.precision, q),
   );
   await writeSafetensorsFile(o.out, outputs, { format: 'tessera', model: m.kind, backend: o.backend });
   for (const [name, t] of Object.entries(outputs)) process.stdout.write(`${summarize(name, `f32${formatShape(t.shape)}`, t.data as Float32Array)}\n`);

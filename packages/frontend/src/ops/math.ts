@@ -96,6 +96,13 @@ export const cast = (x: Tensor, dtype: DType): Tensor => x.cast(dtype);
 
 /** Batched matrix product. */
 export const matmul = (a: Tensor, b: Tensor): Tensor => a.matmul(b);
+/**
+ * The int8 matmul (the IR's matmul_int8): a quantized per row to integers in
+ * [-activationMax, activationMax], b per column to [-weightMax, weightMax], an exact
+ * integer product scaled back. `compile(..., { quantize: 'int8' })` writes
+ * it for every weight matmul; this is for programs that want it by hand.
+ */
+export const matmulInt8 = (a: Tensor, b: Tensor, activationMax = 127, weightMax = 127): Tensor => emitOp('matmul_int8', [a, b], { activation_max: activationMax, weight_max: weightMax });
 
 /** Sum over axes (all when omitted). */
 export const sum = (x: Tensor, axes?: Axes, keepdims = false): Tensor => x.sum(axes, keepdims);

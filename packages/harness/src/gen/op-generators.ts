@@ -193,27 +193,40 @@ const reduction: OpGenerator = {
   },
 };
 
+/** Operands of a batched matmul from the pool: a of rank >= 2, b fitted to [..., K, N] (batch axes broadcast), each through `adapt`, then clamped for tame growth. */
+function matmulOperands(g: ProgramGen, adapt: (v: Value) => Value = (v) => v): [Value, Value] {
+  const a = g.minRank(g.toFloat(g.pick()), 2);
+  const sa = a.type.shape;
+  const batchA = sa.slice(0, -2);
+  const [m, k] = sa.slice(-2) as [number, number];
+  const nb = numel(batchA);
+  const fitsB = (v: Value): boolean => {
+    const s = v.type.shape;
+    if (v.type.dtype !== 'f32' || s.length < 2 || s[s.length - 2] !== k) return false;
+    const batch = tryBroadcast(batchA, s.slice(0, -2));
+    return batch !== undefined && numel(batch) * m * s[s.length - 1]! <= g.budget;
+  };
+  let b = g.pickWhere(fitsB);
+  if (!b || g.c.oneIn(3)) {
+    const n = Math.min(randomExtent(g.c), Math.floor(g.budget / (nb * Math.max(m, k))));
+    const batchB = partnerShape(g.c, batchA, Math.floor(g.budget / (Math.max(m, k) * n)));
+    b = g.fitShape(g.toFloat(g.pick()), [...batchB, k, n]);
+  }
+  return g.clampProduct(adapt(a), adapt(b), k, L);
+}
+
 const matmul: OpGenerator = {
+  generate: (g) => g.emit('matmul', matmulOperands(g)),
+};
+
+/**
+ * matmul_int8: matmul's operands made exact in f32 (quantization rounds to
+ * integers, so every backend must see the same values: then every backend
+ * computes the same integers), with either activation bound.
+ */
+const matmulInt8: OpGenerator = {
   generate(g) {
-    let a = g.minRank(g.toFloat(g.pick()), 2);
-    const sa = a.type.shape;
-    const batchA = sa.slice(0, -2);
-    const [m, k] = sa.slice(-2) as [number, number];
-    const nb = numel(batchA);
-    const fitsB = (v: Value): boolean => {
-      const s = v.type.shape;
-      if (v.type.dtype !== 'f32' || s.length < 2 || s[s.length - 2] !== k) return false;
-      const batch = tryBroadcast(batchA, s.slice(0, -2));
-      return batch !== undefined && numel(batch) * m * s[s.length - 1]! <= g.budget;
-    };
-    let b = g.pickWhere(fitsB);
-    if (!b || g.c.oneIn(3)) {
-      const n = Math.min(randomExtent(g.c), Math.floor(g.budget / (nb * Math.max(m, k))));
-      const batchB = partnerShape(g.c, batchA, Math.floor(g.budget / (Math.max(m, k) * n)));
-      b = g.fitShape(g.toFloat(g.pick()), [...batchB, k, n]);
-    }
-    [a, b] = g.clampProduct(a, b, k, L);
-    return g.emit('matmul', [a, b]);
+    return g.emit('matmul_int8', matmulOperands(g, (v) => g.exactify(v)), { activation_max: g.c.pick([63, 127]), weight_max: g.c.pick([63, 127]) });
   },
 };
 
@@ -556,6 +569,7 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
   where,
   cast,
   matmul,
+  matmul_int8: matmulInt8,
   conv2d,
   reshape,
   transpose,

@@ -4,7 +4,7 @@
  * to the next (the loop and batching are greedy.ts's, shared with the
  * Transformer).
  */
-import { type Backend, type BackendName, type Executable, compile } from '@tessera/compiler';
+import { type Backend, type BackendName, type CompileOptions, type Executable, compile } from '@tessera/compiler';
 import type { Program } from '@tessera/ir';
 import { weightsFor } from '../batching.ts';
 import type { Weights } from '../checkpoint.ts';
@@ -20,6 +20,8 @@ export interface RnnGeneratorOptions {
   readonly maxNewTokens: number;
   /** Also collect each step's alignment (Generator.attentions['attn/attn'], [N, 1, maxNewTokens, S]). */
   readonly attentions?: boolean;
+  /** 'int8': the weight matmuls run as int8 contractions (compile's quantize option). */
+  readonly quantize?: CompileOptions['quantize'];
 }
 
 /** Traces and compiles the encoder and the decoder step with the weights bound. */
@@ -29,7 +31,7 @@ export async function compileRnnGenerator(model: Seq2SeqRNN, weights: Weights, o
   checkTokenCount(n);
   const shape = { batch: b, srcLen: s };
   const attentions = opts.attentions ?? false;
-  const build = async (p: Program): Promise<Executable> => compile(p, { backend: opts.backend, weights: weightsFor(p, weights) });
+  const build = async (p: Program): Promise<Executable> => compile(p, { backend: opts.backend, weights: weightsFor(p, weights), ...(opts.quantize ? { quantize: opts.quantize } : {}) });
   const encP = traceRnnEncoder(model, shape);
   const stepP = traceRnnDecodeStep(model, shape, { attentions });
   const [enc, step] = [await build(encP), await build(stepP)];

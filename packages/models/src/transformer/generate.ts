@@ -8,7 +8,7 @@
  */
 import { attentionOutputName } from '@tessera/frontend';
 import { type Program, TesseraError } from '@tessera/ir';
-import { type Backend, type BackendName, type Executable, compile } from '@tessera/compiler';
+import { type Backend, type BackendName, type CompileOptions, type Executable, compile } from '@tessera/compiler';
 import { weightsFor } from '../batching.ts';
 import type { Weights } from '../checkpoint.ts';
 import { type DecodedBatch, type Generator, batchedGenerator, checkTokenCount, greedyBatch } from '../greedy.ts';
@@ -33,6 +33,8 @@ export interface GeneratorOptions {
   readonly attentions?: boolean;
   /** Transformer: also probe every decoder layer's cross-attention, for generateWithAttention. */
   readonly crossAttention?: boolean;
+  /** 'int8': the weight matmuls run as int8 contractions (compile's quantize option). */
+  readonly quantize?: CompileOptions['quantize'];
 }
 
 export { type Generator, type Generation, MAX_NEW_TOKENS } from '../greedy.ts';
@@ -77,7 +79,7 @@ export async function compileGenerator(model: Seq2SeqTransformer | Seq2SeqRNN, w
   const { batch: b, srcLen: s, maxNewTokens: n } = opts;
   checkGenerationSize(c, b, n);
   const shape = { batch: b, srcLen: s };
-  const build = async (p: Program): Promise<Executable> => compile(p, { backend: opts.backend, weights: weightsFor(p, weights) });
+  const build = async (p: Program): Promise<Executable> => compile(p, { backend: opts.backend, weights: weightsFor(p, weights), ...(opts.quantize ? { quantize: opts.quantize } : {}) });
   const probes = opts.crossAttention ? crossAttentionPaths(model) : [];
   const probeNames = probes.map(attentionOutputName);
   /** [b, H, n, S] per probe: row pos of each head, the step's cross-attention over the source. */

@@ -1,6 +1,6 @@
 /** A full sequence-to-sequence model (Transformer or RNN) compiled for fixed shapes: logits of every target position, over any number of rows. */
 import { type Program, TesseraError } from '@tessera/ir';
-import { type BackendName, compile } from '@tessera/compiler';
+import { type BackendName, type CompileOptions, compile } from '@tessera/compiler';
 import { type Progress, batchRows, forEachBatch, weightsFor } from '../batching.ts';
 import type { Weights } from '../checkpoint.ts';
 import { Seq2SeqRNN } from '../rnn/model.ts';
@@ -14,6 +14,8 @@ export interface Seq2SeqCompileOptions {
   readonly batch: number;
   readonly srcLen: number;
   readonly tgtLen: number;
+  /** 'int8': the weight matmuls run as int8 contractions (compile's quantize option). */
+  readonly quantize?: CompileOptions['quantize'];
   /** Arithmetic precision (compile's option; f16 on WebGPU only). */
   readonly precision?: 'f32' | 'f16';
   /** Also compute the attention weights (RNN seq2seq: the alignment `attn/attn` [N, 1, tgtLen, srcLen]). */
@@ -50,7 +52,7 @@ function traceFull(model: Seq2SeqTransformer | Seq2SeqRNN, opts: Seq2SeqCompileO
 export async function compileSeq2Seq(model: Seq2SeqTransformer | Seq2SeqRNN, weights: Weights, opts: Seq2SeqCompileOptions): Promise<Seq2SeqRunner> {
   const { batch, srcLen, tgtLen } = opts;
   const { program, attentionFiles } = traceFull(model, opts);
-  const exe = await compile(program, { backend: opts.backend, weights: weightsFor(program, weights), ...(opts.precision ? { precision: opts.precision } : {}) });
+  const exe = await compile(program, { backend: opts.backend, weights: weightsFor(program, weights), ...(opts.quantize ? { quantize: opts.quantize } : {}), ...(opts.precision ? { precision: opts.precision } : {}) });
   const v = model.config.tgt_vocab;
   const run = async (src: Int32Array, tgt: Int32Array, progress?: Progress): Promise<Seq2SeqResult> => {
     const n = src.length / srcLen;

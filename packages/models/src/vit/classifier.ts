@@ -1,7 +1,7 @@
 /** A compiled ViT that classifies any number of images in fixed-size batches. */
 import type { AttentionSelection } from '@tessera/frontend';
 import type { Program } from '@tessera/ir';
-import { type BackendName, compile } from '@tessera/compiler';
+import { type BackendName, type CompileOptions, compile } from '@tessera/compiler';
 import { type Progress, batchRows, forEachBatch, weightsFor } from '../batching.ts';
 import type { Weights } from '../checkpoint.ts';
 import { traceEntry } from '../entry.ts';
@@ -13,6 +13,8 @@ export interface VitCompileOptions {
   readonly backend: BackendName;
   /** Images per run of the compiled program. */
   readonly batch: number;
+  /** 'int8': the weight matmuls run as int8 contractions (compile's quantize option). */
+  readonly quantize?: CompileOptions['quantize'];
   /** Arithmetic precision (compile's option; f16 on WebGPU only). */
   readonly precision?: 'f32' | 'f16';
 }
@@ -39,7 +41,7 @@ export function traceVit(model: VisionTransformer, batch: number, attentions: At
 /** Traces and compiles a ViT with its weights bound. */
 export async function compileVit(model: VisionTransformer, weights: Weights, opts: VitCompileOptions): Promise<VitClassifier> {
   const program = traceVit(model, opts.batch);
-  const exe = await compile(program, { backend: opts.backend, weights: weightsFor(program, weights), ...(opts.precision ? { precision: opts.precision } : {}) });
+  const exe = await compile(program, { backend: opts.backend, weights: weightsFor(program, weights), ...(opts.quantize ? { quantize: opts.quantize } : {}), ...(opts.precision ? { precision: opts.precision } : {}) });
   const c = model.config;
   const rowSize = VIT_CHANNELS * c.image_size * c.image_size;
   return {

@@ -393,7 +393,9 @@ class Lowering {
     const readB = this.read(b, rank, [...batchAxes(this.shapeOf(b).length), nb + 2, nb + 1]);
     const index = indexOnAxes([...batch.keys(), nb, nb + 1], rank);
     const stores = this.epilogue(n, sink, index, rank, E.ref('f32', 'acc'));
-    this.pushKernel({ kind: 'matmul', name: this.kernelName('matmul'), batch, m, n: nn, k, readA, readB, stores });
+    // matmul_int8: the same template, quantized (MatmulKernel.quant).
+    const quant = n.op === 'matmul_int8' ? { quant: { activationMax: num(n.attrs, 'activation_max'), weightMax: num(n.attrs, 'weight_max') } } : {};
+    this.pushKernel({ kind: 'matmul', name: this.kernelName(n.op), batch, m, n: nn, k, readA, readB, stores, ...quant });
   }
 
   /** Reduced axes (`axes`, or the one `axis`) move last in the iteration space; the stores have stride 0 on them. */

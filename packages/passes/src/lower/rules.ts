@@ -81,6 +81,7 @@ export const LOWERING: { readonly [P in OpName]: LowerRule } = {
   logsumexp: reduce,
   cumsum: row,
   matmul: { kind: 'matmul' },
+  matmul_int8: { kind: 'matmul' },
   // Small depthwise convolutions fuse better as their decomposition: one elementwise kernel of KH*KW products (see conv.ts).
   conv2d: { kind: 'conv2d', expandWhen: expandsConv2d },
   reshape: view,

@@ -112,6 +112,7 @@ export const FLOPS: { readonly [P in OpName]: FlopRule } = {
   cumsum: perInput,
   logsumexp: (_n, [x]) => 5 * numel(x!.shape),
   matmul: matmulFlops,
+  matmul_int8: matmulFlops,
   conv2d: conv2dFlops,
   reshape: none,
   transpose: none,
