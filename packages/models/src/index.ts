@@ -23,4 +23,4 @@ export { Seq2SeqTransformer, crossKeyValues, decoderStep, type KeyValues } from 
 export { type Seq2SeqShape, cacheNames, traceSeq2Seq, traceEncoder, traceDecodeStep } from './transformer/programs.ts';
 export { type Seq2SeqRunner, type Seq2SeqCompileOptions, compileSeq2Seq } from './transformer/logits.ts';
 export { type Generator, type GeneratorOptions, MAX_NEW_TOKENS, compileGenerator, writeCacheRow } from './transformer/generate.ts';
-export { type ImageSet, FASHION_MNIST_LABELS, parseIdx, pixelValues } from './data/fashion-mnist.ts';
+export { type ImageSet, FASHION_MNIST_LABELS, parseIdx, pixelValues, sampleFromTensors } from './data/fashion-mnist.ts';

@@ -1,0 +1,147 @@
+/**
+ * Tessera Studio in headless Chromium (Debian's, through playwright-core),
+ * as `pnpm studio` serves it: built with Vite, served by Vite's preview
+ * server (cross-origin isolated: worker threads for cpu; WebGPU is
+ * SwiftShader with --enable-unsafe-webgpu). The page classifies test
+ * images on wasm and on WebGPU with the top class Node's cpu backend
+ * gives, reverses a digit string as Node's generator does, and its
+ * compare panel has every backend agreeing with the interpreter.
+ * Screenshots of each view go to out/studio/ (git-ignored), and the first
+ * classification's time on each backend is logged.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { type PreviewServer, build, preview } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { argmax, compileGenerator, compileVit, pixelValues } from '@tessera/models';
+import { type LoadedModel, loadModel, readSample } from '@tessera/models/node';
+
+const STUDIO = join(import.meta.dirname, '..');
+const ROOT = join(STUDIO, '..', '..');
+const TRAINED = join(ROOT, 'packages/models/trained');
+/** Where the screenshots go (out/ is git-ignored). */
+const SHOTS = join(ROOT, 'out/studio');
+/** The test images the page classifies. */
+const IMAGES = [0, 1, 2, 3];
+const DIGITS = '3141592';
+
+let outDir: string;
+let server: PreviewServer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  outDir = mkdtempSync(join(tmpdir(), 'tessera-studio-'));
+  const configFile = join(STUDIO, 'vite.config.ts');
+  await build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  server = await preview({ configFile, logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1', strictPort: false } });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(server.resolvedUrls!.local[0]!);
+  await page.waitForSelector('body[data-ready]');
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+/** Waits until an action's target is done (or failed), and returns its data attributes. */
+async function settled(selector: string): Promise<Record<string, string>> {
+  await page.waitForSelector(`${selector}[data-state="done"], ${selector}[data-state="error"]`, { timeout: 100_000 });
+  const { dataset, text } = await page.$eval(selector, (e) => ({ dataset: { ...(e as HTMLElement).dataset } as Record<string, string>, text: e.textContent ?? '' }));
+  expect(dataset.state, text).toBe('done');
+  return dataset;
+}
+
+/** Shows a view and writes its screenshot. */
+async function screenshot(view: string): Promise<void> {
+  await page.evaluate((v) => (location.hash = v), view);
+  await page.screenshot({ path: join(SHOTS, `${view}.png`), fullPage: true });
+}
+
+describe('Tessera Studio in headless Chromium', () => {
+  it('loads the bundled models cross-origin isolated, with WebGPU', async () => {
+    expect(await page.$eval('body', (b) => b.dataset.ready)).toBe('true');
+    expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
+    expect(await page.evaluate(() => 'gpu' in navigator)).toBe(true);
+    expect(await page.$$('.thumb')).toHaveLength(30);
+  });
+
+  it('classifies test images on wasm and on WebGPU with the top class Node gives', async () => {
+    const m = (await loadModel(join(TRAINED, 'vit-fashion-mnist.json'), join(TRAINED, 'vit-fashion-mnist.safetensors'))) as Extract<LoadedModel, { kind: 'vit' }>;
+    const sample = await readSample(join(TRAINED, 'fashion-mnist-sample.safetensors'));
+    const vit = await compileVit(m.model, m.weights, { backend: 'cpu', batch: IMAGES.length });
+    const logits = await vit.logits(pixelValues(sample, 0, IMAGES.length));
+    vit.dispose();
+    const node = IMAGES.map((i) => argmax(logits, i * 10, 10));
+    const times: string[] = [];
+    for (const backend of ['cpu', 'webgpu']) {
+      await page.selectOption('#backend', backend);
+      for (const i of IMAGES) {
+        await page.click(`.thumb[data-index="${i}"]`);
+        const r = await settled('#vit-result');
+        expect({ backend: r.backend, image: i, top: Number(r.top) }).toEqual({ backend, image: i, top: node[i] });
+        if (i === IMAGES[0]) {
+          expect(r.compiled).toBe('true');
+          times.push(`${backend} first ${r.ms} ms (compile included)`);
+        } else if (i === IMAGES[1]) times.push(`${backend} next ${r.ms} ms`);
+      }
+    }
+    console.log(`studio: classification in the page: ${times.join('; ')}`);
+    await screenshot('vit');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('reverses a digit string on wasm and on WebGPU as Node’s generator does, token by token', async () => {
+    const m = (await loadModel(join(TRAINED, 'transformer-reverse.json'), join(TRAINED, 'transformer-reverse.safetensors'))) as Extract<LoadedModel, { kind: 'transformer' }>;
+    const g = await compileGenerator(m.model, m.weights, { backend: 'cpu', batch: 1, srcLen: DIGITS.length, maxNewTokens: DIGITS.length + 1 });
+    const out = await g.generate(Int32Array.from(DIGITS, (d) => 3 + Number(d)));
+    g.dispose();
+    const node = [...out.slice(1)].filter((t) => t >= 3).map((t) => t - 3).join('');
+    expect(node).toBe([...DIGITS].reverse().join(''));
+    await page.evaluate(() => (location.hash = 'reverse'));
+    for (const backend of ['cpu', 'webgpu']) {
+      await page.selectOption('#backend', backend);
+      await page.fill('#reverse-input', DIGITS);
+      await page.click('#reverse-run');
+      const r = await settled('#reverse-result');
+      expect(r.output).toBe(node);
+      // One item per generated token, eos included.
+      expect(await page.$$('#reverse-result .tokens li')).toHaveLength(DIGITS.length + 1);
+    }
+    await screenshot('reverse');
+  });
+
+  it('compiles the ViT pass by pass, and the compare panel shows interp, cpu and webgpu agreeing', async () => {
+    await page.evaluate(() => (location.hash = 'compiler'));
+    await page.selectOption('#compiler-source', 'vit');
+    await page.click('#compiler-compile');
+    const compiled = await settled('#compiler-result');
+    expect(Number(compiled.kernels)).toBeGreaterThan(0);
+    expect(await page.$$eval('.passes button', (b) => b.map((e) => e.textContent!.replace(/ \(.*/, '')))).toEqual(['1. canonicalize', '2. decompose-composites', '3. fuse', '4. plan-memory']);
+    await page.click('#compiler-compare');
+    const compared = await settled('#compare-result');
+    expect(compared).toMatchObject({ agree: 'true', backends: 'cpu,webgpu' });
+    await page.selectOption('#backend', 'cpu');
+    await page.click('#compiler-profile');
+    await settled('#profile-result');
+    expect(await page.$$('#profile-result table.timings tr')).toHaveLength(Number(compiled.kernels) + 1);
+    await screenshot('compiler');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('pasted IR text with a mistake gets the parser’s message, naming the line', async () => {
+    await page.selectOption('#compiler-source', 'ir');
+    await page.fill('#compiler-ir', 'program @bad\ninput %x : f32[2,3]\n%0 = relu(%y) : f32[2,3]\noutput y = %0\n');
+    await page.click('#compiler-compile');
+    await page.waitForSelector('#compiler-result[data-state="error"]');
+    expect(await page.textContent('#compiler-result')).toMatch(/pasted IR:3:/);
+  });
+});
