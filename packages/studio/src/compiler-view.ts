@@ -75,15 +75,20 @@ export class CompilerView {
     this.text.value = EXAMPLE_IR;
   }
 
-  /** Fills #compiler. */
+  /** Fills #compiler: the program on the left, the backends (compare, kernel times) on the right. */
   mount(): void {
+    const showText = () => (this.text.hidden = this.source.value !== 'ir');
+    this.source.addEventListener('change', showText);
+    showText();
     byId('compiler').replaceChildren(
       el('div', { class: 'column wide' },
-        el('p', {}, this.source, ' ', el('button', { id: 'compiler-compile', onclick: () => this.compile() }, 'Compile'), ' ', el('button', { id: 'compiler-profile', onclick: () => this.profile() }, 'Time kernels'), ' ', el('button', { id: 'compiler-compare', onclick: () => this.compare() }, 'Compare backends')),
+        el('p', {}, this.source, ' ', el('button', { id: 'compiler-compile', onclick: () => this.compile() }, 'Compile')),
         this.text,
-        el('h2', {}, 'Compare backends (interp, cpu, webgpu)'), el('div', { id: 'compare-result' }, 'Not run yet.'),
-        el('h2', {}, 'Per-kernel times'), el('div', { id: 'profile-result' }, 'Not run yet.'),
         el('div', { id: 'compiler-result' }, 'Pick a program and compile it.'),
+      ),
+      el('div', { class: 'column side' },
+        el('h2', {}, 'Compare backends'), el('p', {}, 'interp (float64 reference), cpu (wasm) and webgpu, in this page. ', el('button', { id: 'compiler-compare', onclick: () => this.compare() }, 'Compare backends')), el('div', { id: 'compare-result' }),
+        el('h2', {}, 'Per-kernel times'), el('p', {}, 'One run on the backend chosen above. ', el('button', { id: 'compiler-profile', onclick: () => this.profile() }, 'Time kernels')), el('div', { id: 'profile-result', class: 'scroll' }),
       ),
     );
   }

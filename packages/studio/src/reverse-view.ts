@@ -42,7 +42,7 @@ export class ReverseView {
       result.replaceChildren(el('p', { class: 'verdict' }, digits), tokens, el('p', { class: 'muted' }, `${backend}, ${r.ms.toFixed(0)} ms`));
       // Token by token, as the decoder produced them.
       for (const s of r.steps) {
-        tokens.append(el('li', {}, el('code', {}, tokenText(s.token)), ` ${(100 * s.prob).toFixed(1)}%`));
+        tokens.append(el('li', { title: `step ${tokens.children.length + 1}` }, el('code', {}, tokenText(s.token)), el('small', {}, `${(100 * s.prob).toFixed(1)}%`)));
         await new Promise((ok) => setTimeout(ok, 60));
       }
       if (!ATTENTION_MISSING) byId('reverse-attention').replaceChildren(this.attentionPanel(text, r));
