@@ -233,7 +233,12 @@ describe('compile arguments', () => {
     expect(parseCompileArgs(['--out', 'x', 'm.ts']).out).toBe('x');
   });
   it('rejects unknown forms and options, missing values and file counts', () => {
-    expect(() => parseCompileArgs(['m.ts', '--emit', 'wat'])).toThrow(new UsageError("unknown --emit form 'wat' (expected one of ir, kernels, code, stats)"));
+    expect(() => parseCompileArgs(['m.ts', '--emit', 'png'])).toThrow(new UsageError("unknown --emit form 'png' (expected one of ir, kernels, code, wat, dot, svg, html, stats)"));
+    expect(() => parseCompileArgs(['m.ts', '--emit', 'svg', '--after', 'fusion'])).toThrow(new UsageError("unknown pass 'fusion' for --after (passes: canonicalize, decompose-composites, fuse, plan-memory, lower)"));
+    expect(() => parseCompileArgs(['m.ts', '--emit', 'ir', '--after', 'fuse'])).toThrow("--after applies to --emit dot, svg, html, not 'ir'");
+    expect(() => parseCompileArgs(['m.ts', '--emit', 'dot', '--after', 'fuse', '--disable-pass', 'fuse'])).toThrow('--after fuse: that pass is disabled');
+    expect(() => parseCompileArgs(['m.ts', '--emit', 'dot', '--after', 'lower'])).toThrow('--after lower: the unfused lowering runs only with --disable-pass fuse');
+    expect(parseCompileArgs(['m.ts', '--emit', 'dot', '--after', 'lower', '--disable-pass', 'fuse']).after).toBe('lower');
     expect(() => parseCompileArgs(['m.ts', '--fast'])).toThrow("unknown option '--fast'");
     expect(() => parseCompileArgs(['m.ts', '-o'])).toThrow("option '-o' needs a value");
     expect(() => parseCompileArgs(['m.ts', '--json=yes'])).toThrow("option '--json' takes no value");

@@ -1,5 +1,5 @@
 /**
- * `tessera compile (FILE.ts | FILE.tir | --config C.json) [--emit ir|kernels|code|stats]`:
+ * `tessera compile (FILE.ts | FILE.tir | --config C.json) [--emit ir|kernels|code|wat|stats|dot|svg|html] [--after PASS]`:
  * traces a model (a TypeScript model file, type-checked first, or a model
  * config) or reads an IR program, runs the pass pipeline and emits the
  * requested form. Each output
@@ -7,8 +7,10 @@
  */
 import { type Program, printProgram } from '@tessera/ir';
 import { printKernelProgram } from '@tessera/kernel';
-import { type CompiledProgram, type Instrument, compileProgram, compileStats, defaultPasses, verifyEach } from '@tessera/passes';
-import { emitJsProgram, printJsProgram } from '@tessera/backend-cpu';
+import { type CompiledProgram, type Instrument, type PipelineState, compileProgram, compileStats, defaultPasses, verifyEach } from '@tessera/passes';
+import { defaultThreads, emitJsProgram, emitWasmProgram, printJsProgram } from '@tessera/backend-cpu';
+import { graphPicture, htmlPage, renderSvg, toDot } from '@tessera/viz';
+import { wasmToWat } from '@tessera/viz/wat';
 import { DEFAULT_TARGET, emitProgramShaders, optionsFromEnv, printProgramShaders } from '@tessera/backend-webgpu';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
@@ -27,6 +29,8 @@ export interface CompileOptions {
   readonly name?: string;
   /** Backend whose code `--emit code` prints. */
   readonly backend: string;
+  /** The pass after which --emit dot|svg|html draws the program (default: the last one). */
+  readonly after?: string;
   readonly printIrAfterAll?: string;
   readonly printIrAfterChange?: string;
   /** Passes turned off with --disable-pass. */
@@ -42,6 +46,8 @@ export interface CompileContext {
   readonly program: Program;
   readonly options: CompileOptions;
   compiled(): CompiledProgram;
+  /** The pipeline's state after the named pass (compiling first), with the pass's name; the last pass's when none is named. */
+  stateAfter(pass: string | undefined): { readonly pass: string; readonly state: PipelineState };
 }
 
 /** One output form of `compile --emit NAME`. */
@@ -66,6 +72,26 @@ function printWgsl(ctx: CompileContext): string {
   return `${header}${printProgramShaders(emitProgramShaders(ctx.compiled().kernels, target))}`;
 }
 
+/** The WebAssembly module the cpu backend runs for the program, as WAT, each kernel's function named by the kernel. */
+async function printWat(ctx: CompileContext): Promise<string> {
+  const { kernels } = ctx.compiled();
+  const threads = await defaultThreads();
+  const wasm = emitWasmProgram(kernels, { threads });
+  const names = new Map(wasm.kernels.flatMap((k) => (k.kind === 'wasm' ? [[k.exportName, k.name] as const] : [])));
+  const header = [
+    `;; WebAssembly of the cpu backend for @${kernels.name}: ${wasm.bytes.length} bytes, ${threads} thread(s) (${wasm.shared ? 'shared' : 'unshared'} memory of ${wasm.memory.pages} pages), relaxed SIMD ${wasm.relaxedSimd ? 'on' : 'off'}`,
+    ...wasm.kernels.map((k) => (k.kind === 'wasm' ? `;;   ${k.name}: exported as ${k.exportName}` : `;;   ${k.name}: runs as JavaScript (${k.reason})`)),
+  ];
+  return `${header.join('\n')}\n${await wasmToWat(wasm.bytes, { functionNames: names })}`;
+}
+
+/** The picture of the program after --after (default: the last pass) as DOT, and the picture itself. */
+function picture(ctx: CompileContext) {
+  const { pass, state } = ctx.stateAfter(ctx.options.after);
+  const p = graphPicture(state.graph, state.kernels, { after: pass });
+  return { picture: p, dot: toDot(p) };
+}
+
 function formatBytes(n: number): string {
   return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
 }
@@ -75,11 +101,21 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   ir: { summary: 'the traced graph program in the IR text format', emit: ({ program }) => printProgram(program) },
   kernels: { summary: 'the kernel program after the passes (arena size, buffers with their arena byte ranges, kernel launches)', emit: (ctx) => `${printKernelProgram(ctx.compiled().kernels)}\n` },
   code: {
-    summary: 'the generated kernel source of --backend (cpu: JavaScript; webgpu: WGSL compute shaders)',
+    summary: 'the generated kernel source of --backend (cpu: the JavaScript target; webgpu: WGSL compute shaders)',
     emit: (ctx) => {
       if (ctx.options.backend === 'webgpu') return printWgsl(ctx);
       const { kernels } = ctx.compiled();
       return `${printJsProgram(emitJsProgram(kernels), kernels)}\n`;
+    },
+  },
+  wat: { summary: 'the WebAssembly module the cpu backend runs (WAT text; each kernel a function named by it)', emit: printWat },
+  dot: { summary: 'the graph after --after PASS as Graphviz DOT: fused kernels as clusters in repeated layers', emit: (ctx) => picture(ctx).dot },
+  svg: { summary: 'the same picture laid out by Graphviz (SVG)', emit: async (ctx) => renderSvg(picture(ctx).dot) },
+  html: {
+    summary: 'the same picture in a self-contained HTML page with a legend (opens offline)',
+    emit: async (ctx) => {
+      const { picture: p, dot } = picture(ctx);
+      return htmlPage(await renderSvg(dot), p);
     },
   },
   stats: {
@@ -105,8 +141,13 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
 };
 
 const PASS_NAMES = defaultPasses().map((p) => p.name);
+/** The pass that lowers the graph when fuse is disabled. */
+const UNFUSED_LOWERING = 'lower';
+/** What --after takes: the passes, and the unfused lowering. */
+const AFTER_NAMES = [...PASS_NAMES, UNFUSED_LOWERING];
+const PICTURE_FORMS = ['dot', 'svg', 'html'];
 
-const USAGE = `usage: tessera compile (FILE.ts | FILE.tir | --config C.json) [--emit FORM] [--json] [--input NAME=DTYPE[SHAPE]]...
+const USAGE = `usage: tessera compile (FILE.ts | FILE.tir | --config C.json) [--emit FORM] [--after PASS] [--json] [--input NAME=DTYPE[SHAPE]]...
                        [--print-ir-after-all DIR] [--print-ir-after-change DIR] [--disable-pass NAME]...
                        [--backend cpu|webgpu] [-o OUT] [--name NAME] [--no-typecheck] [--timings]
 
@@ -122,6 +163,8 @@ const USAGE = `usage: tessera compile (FILE.ts | FILE.tir | --config C.json) [--
 ${Object.entries(EMITTERS)
   .map(([n, e]) => `                                ${n.padEnd(8)} ${e.summary}`)
   .join('\n')}
+  --after PASS                with --emit dot|svg|html: draw the program after PASS (default the last);
+                              passes: ${AFTER_NAMES.join(', ')} (${UNFUSED_LOWERING}: with --disable-pass fuse)
   --json                      with --emit stats: one JSON object
   --input NAME=DTYPE[SHAPE]   set an input's type: of a model file (another shape, the same dtype),
                               or of a --config model, e.g. --input src=i64[2,9]
@@ -140,7 +183,7 @@ export function parseCompileArgs(args: readonly string[]): CompileOptions {
   const parsed = parseCommandArgs(
     args,
     withModelFlags({
-      values: ['--emit', '--out', '--name', '--backend', '--print-ir-after-all', '--print-ir-after-change'],
+      values: ['--emit', '--out', '--name', '--backend', '--after', '--print-ir-after-all', '--print-ir-after-change'],
       repeated: ['--disable-pass'],
       booleans: ['--json'],
       aliases: { '-o': '--out' },
@@ -154,6 +197,14 @@ export function parseCompileArgs(args: readonly string[]): CompileOptions {
   if (!(COMPILE_BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`unknown --backend '${backend}' (expected one of ${COMPILE_BACKENDS.join(', ')})`);
   const disabled = parsed.repeated.get('--disable-pass')!;
   for (const d of disabled) if (!PASS_NAMES.includes(d)) throw new UsageError(`unknown pass '${d}' for --disable-pass (passes: ${PASS_NAMES.join(', ')})`);
+  const after = v.get('--after');
+  if (after !== undefined) {
+    if (!PICTURE_FORMS.includes(emit)) throw new UsageError(`--after applies to --emit ${PICTURE_FORMS.join(', ')}, not '${emit}' (--print-ir-after-all writes the IR after every pass)`);
+    if (!AFTER_NAMES.includes(after)) throw new UsageError(`unknown pass '${after}' for --after (passes: ${AFTER_NAMES.join(', ')})`);
+    if (disabled.includes(after)) throw new UsageError(`--after ${after}: that pass is disabled (--disable-pass ${after})`);
+    const fused = !disabled.includes('fuse');
+    if (after === UNFUSED_LOWERING && fused) throw new UsageError(`--after ${UNFUSED_LOWERING}: the unfused lowering runs only with --disable-pass fuse (passes: ${PASS_NAMES.join(', ')})`);
+  }
   const optional = (flag: string, key: string) => (v.has(flag) ? { [key]: v.get(flag)! } : {});
   return {
     model,
@@ -164,6 +215,7 @@ export function parseCompileArgs(args: readonly string[]): CompileOptions {
     timings: parsed.booleans.has('--timings'),
     ...optional('--out', 'out'),
     ...optional('--name', 'name'),
+    ...optional('--after', 'after'),
     ...optional('--print-ir-after-all', 'printIrAfterAll'),
     ...optional('--print-ir-after-change', 'printIrAfterChange'),
   };
@@ -177,7 +229,7 @@ function passTimings(timings: Timings): Instrument {
 /** The `compile` command. */
 export const compileCommand: Command = {
   name: 'compile',
-  summary: 'trace a model (FILE.ts, FILE.tir or a config), run the passes, print its IR, kernels, code or stats',
+  summary: 'trace a model (FILE.ts, FILE.tir or a config), run the passes, print its IR, kernels, code (JavaScript, WGSL, WAT), stats or a picture (DOT, SVG, HTML)',
   usage: USAGE,
   async run(args) {
     const options = parseCompileArgs(args);
@@ -192,6 +244,9 @@ export const compileCommand: Command = {
       if (options.printIrAfterAll !== undefined) instruments.push(printIr('--print-ir-after-all', options.printIrAfterAll, inputs));
       if (options.printIrAfterChange !== undefined) instruments.push(printIr('--print-ir-after-change', options.printIrAfterChange, inputs, true));
       if (timings) instruments.push(passTimings(timings));
+      // The state after each pass, for pictures after any of them.
+      const states = new Map<string, PipelineState>();
+      instruments.push({ afterPass: ({ pass, after }) => void states.set(pass.name, after) });
       let compiled: CompiledProgram | undefined;
       let passesMs = 0;
       const compiledOnce = () => {
@@ -207,7 +262,12 @@ export const compileCommand: Command = {
       if (options.printIrAfterAll !== undefined || options.printIrAfterChange !== undefined) compiledOnce();
       const t0 = performance.now();
       const before = passesMs;
-      const text = await EMITTERS[options.emit]!.emit({ program, options, compiled: compiledOnce });
+      const stateAfter = (pass: string | undefined) => {
+        compiledOnce();
+        const name = pass ?? [...states.keys()].at(-1)!;
+        return { pass: name, state: states.get(name)! };
+      };
+      const text = await EMITTERS[options.emit]!.emit({ program, options, compiled: compiledOnce, stateAfter });
       // An emitter that needs the compiled program runs the passes: their time is theirs, not the emitter's.
       timings?.add('emit', performance.now() - t0 - (passesMs - before));
       if (options.out !== undefined) writeOutput('--out', options.out, text, inputs);
