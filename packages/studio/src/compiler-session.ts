@@ -7,8 +7,10 @@
 import { type Executable, type TensorData, compile } from '@tessera/compiler';
 import { type Program, assertVerified } from '@tessera/ir';
 import { type KernelProgram, type KernelTiming, type Lifetime, lifetimes, printKernelProgram } from '@tessera/kernel';
-import { type Instrument, compileProgram, printState } from '@tessera/passes';
+import { type Instrument, type PipelineState, compileProgram, printState } from '@tessera/passes';
+import { defaultThreads, emitWasmProgram } from '@tessera/backend-cpu';
 import { DEFAULT_TARGET, emitProgramShaders, printProgramShaders } from '@tessera/backend-webgpu';
+import { graphPicture, inlineSvg, renderSvg, toDot } from '@tessera/viz';
 import { type CompareReport, compareBackends, modelInputsFor } from '@tessera/harness/compare';
 import type { ModelBackend } from './vit-session.ts';
 
@@ -19,8 +21,8 @@ export interface PassStep {
   readonly summary: string;
   readonly ms: number;
   readonly changed: boolean;
-  readonly before: string;
-  readonly after: string;
+  readonly before: PipelineState;
+  readonly after: PipelineState;
 }
 
 /** The compiled program as the view shows it. */
@@ -38,11 +40,28 @@ export function compileForView(program: Program): CompiledView {
   assertVerified(program);
   const steps: PassStep[] = [];
   const record: Instrument = {
-    afterPass: ({ index, pass, before, after, ms, changed }) => steps.push({ index, name: pass.name, summary: pass.summary, ms, changed, before: printState(before), after: printState(after) }),
+    afterPass: ({ index, pass, before, after, ms, changed }) => steps.push({ index, name: pass.name, summary: pass.summary, ms, changed, before, after }),
   };
   const { kernels } = compileProgram(program, { instruments: [record] });
   const plan = lifetimes(kernels).map((l) => ({ ...l, offset: kernels.buffers[l.buffer]!.arenaOffset ?? 0, name: kernels.buffers[l.buffer]!.name }));
   return { steps, kernels, kernelText: printKernelProgram(kernels), wgsl: printProgramShaders(emitProgramShaders(kernels, DEFAULT_TARGET)), plan };
+}
+
+/** A pipeline state as IR text: the kernel program once lowered, else the graph. */
+export const stateText = printState;
+
+/** A pipeline state as an SVG picture (Graphviz): the graph, with the kernels as clusters once lowered; `after` names the pass for its title. */
+export async function stateSvg(state: PipelineState, after: string): Promise<string> {
+  return inlineSvg(await renderSvg(toDot(graphPicture(state.graph, state.kernels, { after }))));
+}
+
+/** The WebAssembly module the cpu backend runs for `kernels`, as WAT, each kernel's function named by the kernel. */
+export async function kernelsWat(kernels: KernelProgram): Promise<string> {
+  // WABT is large: loaded when a WAT is first asked for.
+  const { wasmToWat } = await import('@tessera/viz/wat');
+  const wasm = emitWasmProgram(kernels, { threads: globalThis.crossOriginIsolated ? await defaultThreads() : 1 });
+  const names = new Map(wasm.kernels.flatMap((k) => (k.kind === 'wasm' ? [[k.exportName, k.name] as const] : [])));
+  return wasmToWat(wasm.bytes, { functionNames: names });
 }
 
 /** An executable that can time its kernels (cpu's and webgpu's). */

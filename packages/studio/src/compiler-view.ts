@@ -8,11 +8,11 @@ import type { TensorData } from '@tessera/compiler';
 import { type Program, parseProgram } from '@tessera/ir';
 import { type ImageSet, type Seq2SeqTransformer, type VisionTransformer, pixelValues, traceSeq2Seq, traceVit, weightsFor } from '@tessera/models';
 import { formatCompareReport } from '@tessera/harness/compare';
+import type { PipelineState } from '@tessera/passes';
 import type { Loaded } from './assets.ts';
-import { type CompiledView, compareInPage, compileForView, profileKernels } from './compiler-session.ts';
-import { byId, el, notice, runAction } from './dom.ts';
+import { type CompiledView, compareInPage, compileForView, kernelsWat, profileKernels, stateSvg, stateText } from './compiler-session.ts';
+import { byId, el, runAction } from './dom.ts';
 import type { ModelBackend } from './vit-session.ts';
-import { VIZ_MISSING } from './viz.ts';
 
 /** The program pasted in by default: the README's example. */
 const EXAMPLE_IR = `program @mlp
@@ -122,28 +122,56 @@ export class CompilerView {
   }
 
   private passesPanel(view: CompiledView): HTMLElement {
-    const before = el('pre', { class: 'ir' });
-    const after = el('pre', { class: 'ir' });
+    const before = el('div', { class: 'state', id: 'pass-before' });
+    const after = el('div', { class: 'state', id: 'pass-after' });
+    const form = el('select', { id: 'pass-form' }, el('option', { value: 'svg' }, 'graph pictures'), el('option', { value: 'text' }, 'IR text'));
+    let shown = 0;
+    // Each state is laid out once, when first shown (a pass's "before" is the previous pass's "after").
+    const svgs = new Map<PipelineState, Promise<string>>();
+    const fill = async (target: HTMLElement, i: number, side: 'before' | 'after') => {
+      const step = view.steps[i]!;
+      const state = step[side];
+      if (form.value === 'text') return target.replaceChildren(el('pre', { class: 'ir' }, stateText(state)));
+      const label = side === 'after' ? step.name : i > 0 ? view.steps[i - 1]!.name : 'tracing';
+      if (!svgs.has(state)) svgs.set(state, stateSvg(state, label));
+      target.replaceChildren('laying out…');
+      const svg = await svgs.get(state)!;
+      if (shown === i) target.innerHTML = svg;
+    };
     const show = (i: number) => {
-      before.textContent = view.steps[i]!.before;
-      after.textContent = view.steps[i]!.after;
+      shown = i;
       list.querySelectorAll('button').forEach((b, j) => b.classList.toggle('active', i === j));
+      return runAction(after, async () => {
+        await Promise.all([fill(before, i, 'before'), fill(after, i, 'after')]);
+      });
     };
     const list = el('div', { class: 'passes' }, ...view.steps.map((s, i) => el('button', { title: s.summary, onclick: () => show(i) }, `${s.index}. ${s.name} (${s.ms.toFixed(1)} ms${s.changed ? '' : ', unchanged'})`)));
-    show(0);
-    return el('div', {}, el('h2', {}, 'Passes: the program before and after each'), list, VIZ_MISSING ? notice(`Graph pictures: ${VIZ_MISSING}.`) : '', el('div', { class: 'side-by-side' }, el('div', {}, el('h3', {}, 'before'), before), el('div', {}, el('h3', {}, 'after'), after)));
+    form.addEventListener('change', () => show(shown));
+    // The fusion pass first: its picture shows the kernels as clusters.
+    void show(Math.max(0, view.steps.findIndex((s) => s.name === 'fuse')));
+    return el('div', {}, el('h2', {}, 'Passes: the program before and after each'), el('p', {}, list, ' show ', form), el('div', { class: 'side-by-side' }, el('div', {}, el('h3', {}, 'before'), before), el('div', {}, el('h3', {}, 'after'), after)));
   }
 
   private codePanels(view: CompiledView): HTMLElement[] {
     const plan = el('canvas', { id: 'memory-plan' });
     drawPlan(plan, view);
-    const section = (title: string, body: HTMLElement) => el('details', {}, el('summary', {}, title), body);
+    const wat = el('pre', { class: 'ir', id: 'compiler-wat' });
+    const section = (title: string, body: HTMLElement, open?: () => void) => {
+      const d = el('details', {}, el('summary', {}, title), body);
+      if (open) d.addEventListener('toggle', () => d.open && open(), { once: true });
+      return d;
+    };
     return [
       el('h2', {}, `Memory plan: ${view.plan.length} temporaries in an arena of ${((view.kernels.arenaBytes ?? 0) / 1024).toFixed(1)} KiB`),
       plan,
       section(`Kernel program (${view.kernels.kernels.length} kernels)`, el('pre', { class: 'ir' }, view.kernelText)),
       section('WGSL (webgpu)', el('pre', { class: 'ir' }, view.wgsl)),
-      section('WebAssembly text (cpu)', VIZ_MISSING ? notice(`WAT: ${VIZ_MISSING}.`) : el('pre', { class: 'ir' })),
+      section('WebAssembly text (cpu)', wat, () => {
+        void runAction(wat, async () => {
+          wat.textContent = 'disassembling…';
+          wat.textContent = await kernelsWat(view.kernels);
+        });
+      }),
     ];
   }
 

@@ -139,6 +139,15 @@ describe('Tessera Studio in headless Chromium', () => {
     const compiled = await settled('#compiler-result');
     expect(Number(compiled.kernels)).toBeGreaterThan(0);
     expect(await page.$$eval('.passes button', (b) => b.map((e) => e.textContent!.replace(/ \(.*/, '')))).toEqual(['1. canonicalize', '2. decompose-composites', '3. fuse', '4. plan-memory']);
+    // The fusion pass is shown first: the graph before it, and after it with its kernels drawn as clusters (Graphviz).
+    await settled('#pass-after');
+    expect(await page.$$('#pass-before svg g.node')).not.toHaveLength(0);
+    const clusters = await page.$$eval('#pass-after svg g.cluster title', (t) => t.map((e) => e.textContent));
+    expect(clusters.length).toBeGreaterThanOrEqual(Number(compiled.kernels));
+    // The cpu backend's WebAssembly as text, disassembled on opening.
+    await page.click('text=WebAssembly text (cpu)');
+    await settled('#compiler-wat');
+    expect(await page.textContent('#compiler-wat')).toMatch(/^\(module[\s\S]*\(func \$k0_copy/);
     await page.click('#compiler-compare');
     const compared = await settled('#compare-result');
     expect(compared).toMatchObject({ agree: 'true', backends: 'cpu,webgpu' });
