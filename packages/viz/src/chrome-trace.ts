@@ -55,7 +55,7 @@ export function chromeTrace(timings: readonly KernelTiming[], kernels: KernelPro
     const dot = t.name.indexOf('.');
     const kernelName = dot < 0 ? t.name : t.name.slice(0, dot);
     const k = byName.get(kernelName);
-    const module = k ? kernelModule(k, modules) : '';
+    const module = k ? kernelModule(k, kernels, modules) : '';
     const name = `${module || `@${graph.name}`}${dot < 0 ? '' : ` (${t.name.slice(dot + 1)})`}`;
     const dur = t.ms * 1000;
     events.push({

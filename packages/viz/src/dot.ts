@@ -75,7 +75,8 @@ export function toDot(p: GraphPicture, options: DotOptions = {}): string {
   const title = `@${p.program}${p.after ? ` after ${p.after}` : ''}: ${p.values.length} values${p.kernels.length ? `, ${p.kernels.length} kernels` : ''}${p.layers.length ? `, ${p.layers.length} repeated layers` : ''}`;
   out.push(`digraph ${dotString(p.program)} {`);
   out.push(`  graph [rankdir=${options.rankdir ?? 'TB'}, label=${dotString(title)}, labelloc=t, fontname="Helvetica", fontsize=14, nodesep=0.25, ranksep=0.3, newrank=true];`);
-  out.push('  node [shape=box, fontname="Helvetica", fontsize=9, margin="0.08,0.03", height=0.3];');
+  // Graphviz sizes boxes by Helvetica's metrics; a browser may draw a wider sans-serif, so the margins leave room.
+  out.push('  node [shape=box, fontname="Helvetica", fontsize=9, margin="0.16,0.04", height=0.3];');
   out.push('  edge [color="#555555", arrowsize=0.6];');
   const indent = (d: number) => '  '.repeat(d);
   const again: [string, string][] = [];

@@ -118,7 +118,7 @@ export function graphPicture(graph: Program, kernels?: KernelProgram, options: G
   const pictureKernels: PictureKernel[] = (kernels?.kernels ?? []).map((k) => ({
     name: k.name,
     kind: k.kind,
-    module: kernelModule(k, modules),
+    module: kernelModule(k, kernels!, modules),
     values: (k.nodes ?? []).filter((n) => drawnIn.get(n) === k.name),
     computes: k.nodes ?? [],
   }));

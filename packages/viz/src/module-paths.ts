@@ -13,7 +13,7 @@
  * Values computed from activation inputs alone belong to the root ('').
  */
 import type { Program } from '@tessera/ir';
-import type { Kernel } from '@tessera/kernel';
+import { type Kernel, type KernelProgram, kernelStores } from '@tessera/kernel';
 
 /** The module of a parameter path: everything before its last segment (`fc1.weight` -> `fc1`, `class_token` -> ''). */
 export function parameterModule(name: string): string {
@@ -74,8 +74,16 @@ export function nodeModules(p: Program): Map<string, string> {
   return modules;
 }
 
-/** The module of a kernel: the common module of the graph nodes it computes ('' when it records none). */
-export function kernelModule(k: Kernel, modules: ReadonlyMap<string, string>): string {
-  const paths = (k.nodes ?? []).map((n) => modules.get(n)).filter((m): m is string => m !== undefined);
-  return commonModule(paths);
+/**
+ * The module of a kernel of `program`: the common module of the graph nodes
+ * it stores (its results), or of every node it computes when it stores none
+ * of them ('' when it records none). Not of every node it computes: a cheap
+ * value recomputed in several kernels (a causal mask) belongs to the first
+ * consumer's layer, and would pull the others' kernels out of theirs.
+ */
+export function kernelModule(k: Kernel, program: KernelProgram, modules: ReadonlyMap<string, string>): string {
+  const stored = new Set(kernelStores(k).map((s) => program.buffers[s.buffer]!.name));
+  const nodes = k.nodes ?? [];
+  const results = nodes.filter((n) => stored.has(n));
+  return commonModule((results.length ? results : nodes).map((n) => modules.get(n)).filter((m): m is string => m !== undefined));
 }

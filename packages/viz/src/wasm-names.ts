@@ -4,6 +4,7 @@
  * functions its exports point at. Debuggers, profilers and WAT printers
  * then show `$k3_matmul` instead of `$f12`.
  */
+import { uleb, utf8 } from '@tessera/backend-cpu';
 import { TesseraError } from '@tessera/ir';
 
 /** A reader of a module's bytes: LEB128 integers and names. */
@@ -31,22 +32,6 @@ class Reader {
   }
 }
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function utf8(s: string): number[] {
-  const b = new TextEncoder().encode(s);
-  return [...uleb(b.length), ...b];
-}
-
 /** The function index each exported function has, by export name. */
 export function exportedFunctions(bytes: Uint8Array): Map<string, number> {
   const r = new Reader(bytes, 8);
@@ -70,7 +55,7 @@ export function exportedFunctions(bytes: Uint8Array): Map<string, number> {
 }
 
 /** `bytes` with a name section naming the functions of the given exports (export name -> function name); unknown exports are an error. */
-export function withFunctionNames(bytes: Uint8Array, names: ReadonlyMap<string, string>): Uint8Array {
+export function withFunctionNames(bytes: Uint8Array, names: ReadonlyMap<string, string>): Uint8Array<ArrayBuffer> {
   const exported = exportedFunctions(bytes);
   const entries: [number, string][] = [];
   for (const [exportName, name] of names) {

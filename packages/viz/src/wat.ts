@@ -22,13 +22,12 @@ export interface WatOptions {
   readonly fold?: boolean;
 }
 
-/** The module's text (validated by WABT first), every function named: as given, or from its export or import. */
+/** The module's text (WABT checks it while reading, with the features above), every function named: as given, or from its export or import. */
 export async function wasmToWat(bytes: Uint8Array, options: WatOptions = {}): Promise<string> {
   loaded ??= wabt();
   const named = options.functionNames?.size ? withFunctionNames(bytes, options.functionNames) : bytes;
   const m = (await loaded).readWasm(named, { readDebugNames: true, check: true, ...FEATURES });
   try {
-    m.validate();
     m.generateNames();
     m.applyNames();
     return m.toText({ foldExprs: options.fold ?? false, inlineExport: true });
@@ -38,13 +37,13 @@ export async function wasmToWat(bytes: Uint8Array, options: WatOptions = {}): Pr
 }
 
 /** Assembles WAT text back to a module's bytes (to check that printed text round-trips). */
-export async function watToWasm(text: string): Promise<Uint8Array> {
+export async function watToWasm(text: string): Promise<Uint8Array<ArrayBuffer>> {
   loaded ??= wabt();
   const m = (await loaded).parseWat('module.wat', text, FEATURES);
   try {
     m.resolveNames();
-    m.validate();
-    return m.toBinary({ write_debug_names: false }).buffer;
+    // A copy WABT's memory does not own.
+    return new Uint8Array(m.toBinary({ write_debug_names: false }).buffer);
   } finally {
     m.destroy();
   }

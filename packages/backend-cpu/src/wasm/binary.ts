@@ -46,7 +46,8 @@ export function sleb(n: number, out: number[] = []): number[] {
   }
 }
 
-function utf8(s: string): number[] {
+/** A name as the binary format writes it: its UTF-8 length, then its bytes. */
+export function utf8(s: string): number[] {
   const bytes = Array.from(new TextEncoder().encode(s));
   return [...uleb(bytes.length), ...bytes];
 }

@@ -1,10 +1,11 @@
 /**
  * `tessera bench (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
  * [--backend cpu|webgpu] [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]...
- * [--profile] [--json]`: times one model (the program `tessera compile` traces) and
+ * [--profile] [--trace OUT.json] [--json]`: times one model (the program `tessera compile` traces) and
  * reports the median, min and max latency and the process's peak RSS, for
  * scripts outside the project (one JSON object with --json); with --profile
- * (cpu and webgpu) also the time of each kernel in one more run.
+ * (cpu and webgpu) also the time of each kernel in one more run, and with
+ * --trace that run as a Chrome trace, each kernel named by its module path.
  *
  * Weights are placed in the executable one tensor at a time through one
  * reused scratch buffer (read from a config model's checkpoint, or seeded
@@ -22,9 +23,12 @@ import { readModelConfig } from '@tessera/models/node';
 import { MAX_THREADS, createCpuBackend, defaultThreads } from '@tessera/backend-cpu';
 import { type KernelTiming, slowestFirst, totalsByKind } from '@tessera/kernel';
 import { type BackendName, type Executable, type Outputs, type TensorData, compile, getBackend, registerBackend } from '@tessera/compiler';
+import { compileProgram } from '@tessera/passes';
+import { chromeTrace } from '@tessera/viz';
 import { backendFlag, parseCommandArgs, positiveFlag } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
-import { type ModelArgs, loadModelProgram, parseModelArgs, withModelFlags } from '../model-source.ts';
+import { type ModelArgs, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
+import { type CommandInput, refuseInputAsOutput, writeOutput } from '../outputs.ts';
 import { Timings, withTimings } from '../timings.ts';
 import { bindInputFiles } from './eval.ts';
 import { MODEL_BACKENDS, usageWithBackends } from './run.ts';
@@ -34,7 +38,7 @@ const MAX_RUNS = 10_000;
 
 const USAGE = `usage: tessera bench (FILE.ts | FILE.tir | --config C.json) [--weights W.safetensors]
                      [--backend ${MODEL_BACKENDS}] [--threads N] [--runs N] [--input NAME=DTYPE[SHAPE]]...
-                     [--profile] [--json] [--no-typecheck] [--timings]
+                     [--profile] [--trace OUT.json] [--json] [--no-typecheck] [--timings]
 
   Times one model (the program tessera compile traces: a model file, an IR
   program, or a ViT or Transformer config): compiles it, places the weights
@@ -52,6 +56,9 @@ const USAGE = `usage: tessera bench (FILE.ts | FILE.tir | --config C.json) [--we
                     where the device has timestamp-query, else a submit per kernel timed
                     on the host, which adds its overhead to each); prints the kernels
                     slowest first and the totals per kind
+  --trace OUT.json  with --profile: write that run as a Chrome trace (chrome://tracing,
+                    Perfetto): one event per kernel, named by the module path it computes
+                    (e.g. encoder.layers.encoder_layer_3.mlp.0), kernel and variant in its args
   --json            print one JSON object: model, backend, threads, runs, median_ms,
                     min_ms, max_ms, compile_ms, parameter_bytes, peak_rss_bytes,
                     start_rss_bytes (and kernels: {name, kind, variant, ms, dispatch,
@@ -72,6 +79,8 @@ export interface BenchOptions {
   readonly json: boolean;
   /** Time each kernel in one more run (webgpu only); absent when not asked for. */
   readonly profile?: true;
+  /** With profile: where to write the profiled run as a Chrome trace. */
+  readonly trace?: string;
   /** --timings: the time of each phase on stderr. */
   readonly timings?: boolean;
 }
@@ -104,13 +113,15 @@ export interface BenchRun {
   readonly result: BenchResult;
   readonly inputs: Readonly<Record<string, TensorData>>;
   readonly outputs: Readonly<Outputs>;
+  /** The program that ran (the kernel profile's kernels are its lowering's). */
+  readonly program: Program;
 }
 
 const DEFAULT_RUNS = 10;
 
 /** Parses `bench`'s arguments (`--flag VALUE` or `--flag=VALUE`; `--input` repeats), or throws UsageError. */
 export function parseBenchArgs(args: readonly string[]): BenchOptions {
-  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--backend', '--threads', '--runs'], booleans: ['--profile', '--json'] }));
+  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--backend', '--threads', '--runs', '--trace'], booleans: ['--profile', '--json'] }));
   const model = parseModelArgs(parsed, ['file', 'program', 'config']);
   const values = parsed.values;
   const profile = parsed.booleans.has('--profile');
@@ -119,6 +130,8 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   if (threads !== undefined && backend !== 'cpu') throw new UsageError(`--threads applies to the cpu backend, not '${backend}'`);
   if (profile && backend !== 'webgpu' && backend !== 'cpu') throw new UsageError(`--profile times the kernels of the cpu and webgpu backends, not '${backend}'`);
   const weights = values.get('--weights');
+  const trace = values.get('--trace');
+  if (trace !== undefined && !profile) throw new UsageError('--trace writes the kernel profile: add --profile');
   return {
     model,
     ...(weights !== undefined ? { weights } : {}),
@@ -127,6 +140,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     runs: positiveFlag(values, '--runs', MAX_RUNS) ?? DEFAULT_RUNS,
     json: parsed.booleans.has('--json'),
     ...(profile ? { profile: true as const } : {}),
+    ...(trace !== undefined ? { trace } : {}),
     ...(parsed.booleans.has('--timings') ? { timings: true } : {}),
   };
 }
@@ -391,7 +405,7 @@ export async function benchModel(options: BenchOptions, timings?: Timings): Prom
       start_rss_bytes: startRss,
       ...(kernels ? { kernels } : {}),
     };
-    return { result, inputs: model.inputs, outputs };
+    return { result, inputs: model.inputs, outputs, program: model.program };
   } finally {
     model.dispose();
   }
@@ -422,6 +436,13 @@ export function formatKernelProfile(kernels: readonly KernelTiming[]): string {
   return lines.join('\n');
 }
 
+/** A profiled run as a Chrome trace: the kernels are those of the program's lowering for the backend (the same pipeline and limits as compile()). */
+export function traceOf(result: BenchResult, program: Program) {
+  const { kernels } = compileProgram(program, { verify: false, maxBuffersPerKernel: getBackend(result.backend as BackendName).limits.maxBuffersPerKernel });
+  const where = result.threads === null ? result.backend : `${result.backend} (${result.threads} thread${result.threads === 1 ? '' : 's'})`;
+  return chromeTrace(result.kernels ?? [], kernels, program, { backend: where });
+}
+
 /** The `bench` command: latency and peak memory of one model. */
 export const benchCommand: Command = {
   name: 'bench',
@@ -431,8 +452,11 @@ export const benchCommand: Command = {
   },
   async run(args) {
     const { timings: timed, ...options } = parseBenchArgs(args);
+    const inputs: CommandInput[] = [modelInput(options.model.source), ...(options.weights !== undefined ? [{ what: '--weights', path: options.weights }] : [])];
+    if (options.trace !== undefined) refuseInputAsOutput('--trace', options.trace, inputs);
     try {
-      const { result } = await withTimings(timed === true, (timings) => benchModel(options, timings));
+      const { result, program } = await withTimings(timed === true, (timings) => benchModel(options, timings));
+      if (options.trace !== undefined && result.kernels) writeOutput('--trace', options.trace, `${JSON.stringify(traceOf(result, program))}\n`, inputs);
       const text = result.kernels ? `${formatBenchResult(result)}\n${formatKernelProfile(result.kernels)}` : formatBenchResult(result);
       process.stdout.write(`${options.json ? JSON.stringify(result) : text}\n`);
       return 0;
