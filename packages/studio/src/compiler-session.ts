@@ -8,7 +8,7 @@ import { type Executable, type TensorData, compile } from '@tessera/compiler';
 import { type Program, assertVerified } from '@tessera/ir';
 import { type KernelProgram, type KernelTiming, type Lifetime, lifetimes, printKernelProgram } from '@tessera/kernel';
 import { type Instrument, type PipelineState, compileProgram, printState } from '@tessera/passes';
-import { emitWasmProgram } from '@tessera/backend-cpu';
+import { defaultThreads, emitWasmProgram } from '@tessera/backend-cpu';
 import { DEFAULT_TARGET, emitProgramShaders, printProgramShaders } from '@tessera/backend-webgpu';
 import { graphPicture, inlineSvg, renderSvg, toDot } from '@tessera/viz';
 import { type CompareReport, compareBackends, modelInputsFor } from '@tessera/harness/compare';
@@ -55,16 +55,11 @@ export async function stateSvg(state: PipelineState, after: string): Promise<str
   return inlineSvg(await renderSvg(toDot(graphPicture(state.graph, state.kernels, { after }))));
 }
 
-/**
- * The WebAssembly module the cpu backend runs for `kernels` on one thread,
- * as WAT, each kernel's function named by the kernel. One thread: the
- * merged WAT printer validates without the threads feature, so it rejects
- * the shared memory of a threaded module (fixed on the viz branch after it).
- */
+/** The WebAssembly module the cpu backend runs for `kernels` in this page (its threads), as WAT, each kernel's function named by the kernel. */
 export async function kernelsWat(kernels: KernelProgram): Promise<string> {
   // WABT is large: loaded when a WAT is first asked for.
   const { wasmToWat } = await import('@tessera/viz/wat');
-  const wasm = emitWasmProgram(kernels, { threads: 1 });
+  const wasm = emitWasmProgram(kernels, { threads: globalThis.crossOriginIsolated ? await defaultThreads() : 1 });
   const names = new Map(wasm.kernels.flatMap((k) => (k.kind === 'wasm' ? [[k.exportName, k.name] as const] : [])));
   return wasmToWat(wasm.bytes, { functionNames: names });
 }

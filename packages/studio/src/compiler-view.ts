@@ -166,7 +166,7 @@ export class CompilerView {
       plan,
       section(`Kernel program (${view.kernels.kernels.length} kernels)`, el('pre', { class: 'ir' }, view.kernelText)),
       section('WGSL (webgpu)', el('pre', { class: 'ir' }, view.wgsl)),
-      section('WebAssembly text (cpu, one thread)', wat, () => {
+      section('WebAssembly text (cpu)', wat, () => {
         void runAction(wat, async () => {
           wat.textContent = 'disassembling…';
           wat.textContent = await kernelsWat(view.kernels);

@@ -145,7 +145,7 @@ describe('Tessera Studio in headless Chromium', () => {
     const clusters = await page.$$eval('#pass-after svg g.cluster title', (t) => t.map((e) => e.textContent));
     expect(clusters.length).toBeGreaterThanOrEqual(Number(compiled.kernels));
     // The cpu backend's WebAssembly as text, disassembled on opening.
-    await page.click('text=WebAssembly text (cpu, one thread)');
+    await page.click('text=WebAssembly text (cpu)');
     await settled('#compiler-wat');
     expect(await page.textContent('#compiler-wat')).toMatch(/^\(module[\s\S]*\(func \$k0_copy/);
     await page.click('#compiler-compare');
