@@ -99,3 +99,27 @@ def write_json(path, obj):
     with open(path, "w") as f:
         json.dump(obj, f, indent=2)
         f.write("\n")
+
+
+TIMM_NAMES = [
+    ("class_token", "cls_token"),
+    ("conv_proj.", "patch_embed.proj."),
+    ("encoder.pos_embedding", "pos_embed"),
+    ("encoder.ln.", "norm."),
+    ("encoder.layers.encoder_layer_", "blocks."),
+    (".ln_1.", ".norm1."),
+    (".ln_2.", ".norm2."),
+    (".self_attention.in_proj_weight", ".attn.qkv.weight"),
+    (".self_attention.in_proj_bias", ".attn.qkv.bias"),
+    (".self_attention.out_proj.", ".attn.proj."),
+    (".mlp.0.", ".mlp.fc1."),
+    (".mlp.3.", ".mlp.fc2."),
+    ("heads.head.", "head."),
+]
+
+
+def timm_name(name):
+    """torchvision's ViT state_dict name -> timm's (same tensors, same layouts)."""
+    for a, b in TIMM_NAMES:
+        name = name.replace(a, b)
+    return name

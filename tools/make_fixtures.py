@@ -17,7 +17,7 @@ import torch
 import torchvision
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import FIXTURES, write_json, write_safetensors  # noqa: E402
+from common import FIXTURES, timm_name, write_json, write_safetensors  # noqa: E402
 from seq2seq import Seq2SeqTransformer  # noqa: E402
 
 VITS = {
@@ -46,30 +46,6 @@ def perturb(model, g):
         for name, p in model.named_parameters():
             scale = 0.5 if p.dim() == 1 or "token" in name or "pos" in name else 0.1
             p.add_(torch.randn(p.shape, generator=g) * scale)
-
-
-TIMM_NAMES = [
-    ("class_token", "cls_token"),
-    ("conv_proj.", "patch_embed.proj."),
-    ("encoder.pos_embedding", "pos_embed"),
-    ("encoder.ln.", "norm."),
-    ("encoder.layers.encoder_layer_", "blocks."),
-    (".ln_1.", ".norm1."),
-    (".ln_2.", ".norm2."),
-    (".self_attention.in_proj_weight", ".attn.qkv.weight"),
-    (".self_attention.in_proj_bias", ".attn.qkv.bias"),
-    (".self_attention.out_proj.", ".attn.proj."),
-    (".mlp.0.", ".mlp.fc1."),
-    (".mlp.3.", ".mlp.fc2."),
-    ("heads.head.", "head."),
-]
-
-
-def timm_name(name):
-    """torchvision's ViT state_dict name -> timm's (same tensors, same layouts)."""
-    for a, b in TIMM_NAMES:
-        name = name.replace(a, b)
-    return name
 
 
 def make_vit(name, spec, g):

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { interpret } from '@tessera/ir';
 import { evaluateKernelProgram } from '@tessera/kernel';
-import { type AttentionCase, attentionInputs, buildAttentionCase, describeMismatch } from '@tessera/harness';
+import { type AttentionCase, attentionInputs, buildAttentionCase, describeMismatch, maskedProbabilityMismatch } from '@tessera/harness';
 import { compileJs, compileWasm, enableRelaxedSimd } from '../src/index.ts';
 
 // Both micro-kernels: fused multiply-adds (relaxed SIMD, turned on here for Node 20) and mul + add.
@@ -24,25 +24,31 @@ const arbCase: fc.Arbitrary<Case> = fc.record({
   seed: fc.integer({ min: 1, max: 1e6 }),
   kc: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
   fma: fc.boolean(),
+  probe: fc.boolean(),
 });
 
 /** Runs a case on the kernel evaluator, the JS target and the wasm target (1 and 2 threads) and checks each against the graph interpreter. */
 async function checkCase(c: Case): Promise<void> {
   const { kp, graph } = buildAttentionCase(c);
   const inputs = attentionInputs(kp, c.seed);
-  const expected = interpret(graph, inputs).o!.data;
-  expect(describeMismatch(evaluateKernelProgram(kp, inputs).o!, expected, { atol: 1e-9, rtol: 1e-9 }), 'kernel evaluator').toBeUndefined();
-  expect(describeMismatch((await compileJs(kp).run(inputs)).o!.data, expected, { reductionLength: c.tk * c.d }), 'js').toBeUndefined();
+  const reference = interpret(graph, inputs);
+  /** Checks the outputs (o, and with a probe p: its masked keys exactly 0) of one target. */
+  const agrees = (got: Readonly<Record<string, ArrayLike<number>>>, what: string, tolerance: Parameters<typeof describeMismatch>[2]) => {
+    for (const name of c.probe ? ['o', 'p'] : ['o']) expect(describeMismatch(got[name]!, reference[name]!.data, tolerance), `${what}: ${name}`).toBeUndefined();
+    if (c.probe) expect(maskedProbabilityMismatch(got.p!, reference.p!.data), what).toBeUndefined();
+  };
+  const data = (out: Record<string, { data: ArrayLike<number> }>) => Object.fromEntries(Object.entries(out).map(([n, t]) => [n, t.data]));
+  agrees(evaluateKernelProgram(kp, inputs), 'kernel evaluator', { atol: 1e-9, rtol: 1e-9 });
+  agrees(data(await compileJs(kp).run(inputs)), 'js', { reductionLength: c.tk * c.d });
   for (const threads of [1, 2]) {
     // minParallelWork 0: even these small kernels are split across the threads.
     const exe = await compileWasm(kp, { threads, minParallelWork: 0, relaxedSimd: c.fma ?? relaxedSimd, ...(c.kc ? { blocking: { mc: 256, kc: c.kc, nc: 2048 } } : {}) });
-    const got = (await exe.run(inputs)).o!.data;
+    agrees(data(await exe.run(inputs)), `${threads} thread(s)`, { reductionLength: c.tk * c.d });
     exe.dispose();
-    expect(describeMismatch(got, expected, { reductionLength: c.tk * c.d }), `${threads} thread(s)`).toBeUndefined();
   }
 }
 
-describe('attention kernel: evaluator = JS (online softmax) = wasm (two micro-kernel products around a softmax, 1 and 2 threads) = graph interpreter', () => {
+describe('attention kernel: evaluator = JS (online softmax) = wasm (two micro-kernel products around a softmax, 1 and 2 threads) = graph interpreter, with and without a probe of its probabilities', () => {
   it('has relaxed SIMD to test (Node >= 20.16, turned on by enableRelaxedSimd)', () => {
     expect(relaxedSimd).toBe(true);
   });
@@ -55,6 +61,7 @@ describe('attention kernel: evaluator = JS (online softmax) = wasm (two micro-ke
     { b: 2, tq: 70, tk: 75, d: 13, dv: 9, keep: true, bias: true, seed: 7 },
     { b: 1, tq: 130, tk: 131, d: 8, dv: 12, causal: 0, keep: false, bias: false, seed: 8, kc: 3 },
     { b: 1, tq: 65, tk: 300, d: 5, dv: 3, keep: true, bias: false, seed: 9 },
+    { b: 2, tq: 70, tk: 75, d: 13, dv: 9, causal: 1, keep: true, bias: true, seed: 10, probe: true },
   ])('agrees across several query blocks and key slices: %o', async (c) => {
     await checkCase(c);
   });

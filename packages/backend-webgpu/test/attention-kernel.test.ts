@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { interpret } from '@tessera/ir';
-import { type AttentionCase, attentionInputs, buildAttentionCase, describeMismatch } from '@tessera/harness';
+import { type AttentionCase, attentionInputs, buildAttentionCase, describeMismatch, maskedProbabilityMismatch } from '@tessera/harness';
 import type { AttentionVariant } from '../src/index.ts';
 import { releaseBackend, runKernels } from './support.ts';
 
@@ -20,15 +20,20 @@ const arbCase = (max: { tq: number; tk: number; d: number; dv: number }): fc.Arb
     keep: fc.boolean(),
     bias: fc.boolean(),
     seed: fc.integer({ min: 1, max: 1e6 }),
+    probe: fc.boolean(),
   });
 
 async function check(c: Case, attention: AttentionVariant): Promise<void> {
   const { kp, graph } = buildAttentionCase(c);
   const inputs = attentionInputs(kp, c.seed);
-  const expected = interpret(graph, inputs).o!.data;
-  const got = (await runKernels(kp, inputs, { attention })).o!;
-  const why = describeMismatch(got, expected, { reductionLength: c.tk * c.d });
-  if (why) throw new Error(`${JSON.stringify(c)}: ${why}`);
+  const expected = interpret(graph, inputs);
+  const got = await runKernels(kp, inputs, { attention });
+  for (const name of c.probe ? ['o', 'p'] : ['o']) {
+    const why = describeMismatch(got[name]!, expected[name]!.data, { reductionLength: c.tk * c.d });
+    if (why) throw new Error(`${JSON.stringify(c)}: ${name}: ${why}`);
+  }
+  const zeros = c.probe ? maskedProbabilityMismatch(got.p!, expected.p!.data) : undefined;
+  if (zeros) throw new Error(`${JSON.stringify(c)}: ${zeros}`);
 }
 
 for (const attention of ['row', 'workgroup'] as const) {

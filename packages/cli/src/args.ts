@@ -10,6 +10,8 @@ export interface ArgsSpec {
   readonly repeated?: readonly string[];
   /** Flags without a value (`--json`). */
   readonly booleans?: readonly string[];
+  /** Flags given alone (recorded as booleans) or with a value written `--flag=VALUE` (recorded as values): `--attentions[=PATHS]`. */
+  readonly optionalValues?: readonly string[];
   /** Short spellings of flags (`-o` for `--out`). */
   readonly aliases?: Readonly<Record<string, string>>;
 }
@@ -30,7 +32,8 @@ export function parseCommandArgs(args: readonly string[], spec: ArgsSpec): Parse
   const repeated = new Map<string, string[]>(repeatedFlags.map((f) => [f, []]));
   const booleans = new Set<string>();
   const positionals: string[] = [];
-  const known = [...valueFlags, ...repeatedFlags, ...booleanFlags];
+  const optionalFlags = spec.optionalValues ?? [];
+  const known = [...valueFlags, ...repeatedFlags, ...booleanFlags, ...optionalFlags];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (!a.startsWith('-') || a === '-') {
@@ -41,6 +44,12 @@ export function parseCommandArgs(args: readonly string[], spec: ArgsSpec): Parse
     const written = eq > 0 ? a.slice(0, eq) : a;
     const flag = spec.aliases?.[written] ?? written;
     if (!known.includes(flag)) throw new UsageError(`unknown option '${written}' (expected ${known.join(', ')})`);
+    if (optionalFlags.includes(flag)) {
+      if (eq > 0 && a.slice(eq + 1) === '') throw new UsageError(`option '${written}' needs a value after '='`);
+      if (eq > 0) values.set(flag, a.slice(eq + 1));
+      else booleans.add(flag);
+      continue;
+    }
     if (booleanFlags.includes(flag)) {
       if (eq > 0) throw new UsageError(`option '${written}' takes no value`);
       booleans.add(flag);

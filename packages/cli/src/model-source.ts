@@ -6,7 +6,7 @@
  * shapes set with --input).
  */
 import { basename, extname } from 'node:path';
-import type { TypeSpec } from '@tessera/frontend';
+import type { AttentionSelection, TypeSpec } from '@tessera/frontend';
 import { traceModelFile } from '@tessera/frontend/node';
 import type { Program } from '@tessera/ir';
 import type { ArgsSpec, ParsedArgs } from './args.ts';
@@ -102,18 +102,27 @@ export function programNameFor(file: string): string {
   return /^[A-Za-z_]/.test(base) ? base : `m_${base}`;
 }
 
+/** `--attentions` (every attention module) or `--attentions=PATH,...` (those), refused for an IR program; undefined when absent. */
+export function attentionsFlag(parsed: ParsedArgs, model: ModelArgs): AttentionSelection | undefined {
+  const paths = parsed.values.get('--attentions');
+  const attentions = paths !== undefined ? paths.split(',').map((p) => p.trim()) : parsed.booleans.has('--attentions') ? true : undefined;
+  if (attentions !== undefined && model.source.kind === 'program') throw new UsageError('--attentions applies to model files and --config models (an IR program asks for probes with its own attention_probs nodes)');
+  return attentions;
+}
+
 /**
  * The program of a command line's model: a model file loaded (type-checked
  * unless turned off, its `@tessera/*` imports resolved from this CLI's own
  * install first, its console output on stderr so stdout carries only what
  * the command emits) and traced; an IR program read and verified; a config
- * traced. `name` names a traced model file's program (default: after the file). Phases are recorded
+ * traced. `name` names a traced model file's program (default: after the file); `attentions` adds
+ * attention probes to a traced one. Phases are recorded
  * in `timings` when given.
  */
-export async function loadModelProgram(args: ModelArgs, timings?: Timings, name?: string): Promise<Program> {
+export async function loadModelProgram(args: ModelArgs, timings?: Timings, name?: string, attentions?: AttentionSelection): Promise<Program> {
   const { source } = args;
   if (source.kind === 'program') return timings ? timings.time('load', () => readProgramFile(source.path)) : readProgramFile(source.path);
-  if (source.kind === 'config') return timings ? timings.time('trace', () => traceConfig(source.path, args.inputs)) : traceConfig(source.path, args.inputs);
+  if (source.kind === 'config') return timings ? timings.time('trace', () => traceConfig(source.path, args.inputs, attentions)) : traceConfig(source.path, args.inputs, attentions);
   const inputs = Object.fromEntries(Object.entries(args.inputs).map(([k, o]) => [k, typeSpec(o)]));
   return withConsoleOnStderr(() =>
     traceModelFile(source.path, {
@@ -122,6 +131,7 @@ export async function loadModelProgram(args: ModelArgs, timings?: Timings, name?
       resolveFrom: [import.meta.url],
       note: (m) => process.stderr.write(`tessera: ${m}\n`),
       name: name ?? programNameFor(source.path),
+      ...(attentions !== undefined ? { attentions } : {}),
       ...(timings ? { onPhase: (phase: string, ms: number) => timings.add(phase, ms) } : {}),
     }),
   );

@@ -1,3 +1,4 @@
+import type { AttentionSelection } from '@tessera/frontend';
 import { type Program, TesseraError } from '@tessera/ir';
 import { Seq2SeqTransformer, VIT_CHANNELS, VisionTransformer, traceSeq2Seq, traceVit } from '@tessera/models';
 import { readModelConfig } from '@tessera/models/node';
@@ -24,9 +25,10 @@ function expectRank(name: string, o: InputOverride, rank: number, dtypes: readon
 /**
  * Traces the model a config JSON describes. Defaults: batch 1, the config's
  * image size, sequence lengths 16; `--input` overrides them (integer token
- * inputs may be given as i64: Tessera computes with i32).
+ * inputs may be given as i64: Tessera computes with i32); `attentions`
+ * adds attention probes.
  */
-export async function traceConfig(path: string, inputs: Readonly<Record<string, InputOverride>>): Promise<Program> {
+export async function traceConfig(path: string, inputs: Readonly<Record<string, InputOverride>>, attentions: AttentionSelection = false): Promise<Program> {
   const config = await readModelConfig(path);
   if (config.model === 'vit') {
     const known = ['pixel_values'];
@@ -37,7 +39,7 @@ export async function traceConfig(path: string, inputs: Readonly<Record<string, 
       expectRank('pixel_values', px, 4, ['f32'], `f32[B,${VIT_CHANNELS},${s},${s}]`);
       if (px.shape[1] !== VIT_CHANNELS || px.shape[2] !== s || px.shape[3] !== s) throw new TesseraError(`--input pixel_values: expected f32[B,${VIT_CHANNELS},${s},${s}] (the config's image_size), got f32[${px.shape.join(',')}]`);
     }
-    return traceVit(new VisionTransformer(config), px?.shape[0] ?? 1);
+    return traceVit(new VisionTransformer(config), px?.shape[0] ?? 1, attentions);
   }
   for (const k of Object.keys(inputs)) if (k !== 'src' && k !== 'tgt') throw new TesseraError(`--input ${k}: a Transformer has inputs src and tgt`);
   const { src, tgt } = inputs;
@@ -45,5 +47,5 @@ export async function traceConfig(path: string, inputs: Readonly<Record<string, 
   if (tgt) expectRank('tgt', tgt, 2, ['i64', 'i32'], 'i64[B,T] or i32[B,T]');
   const batch = src?.shape[0] ?? tgt?.shape[0] ?? 1;
   if (src && tgt && src.shape[0] !== tgt.shape[0]) throw new TesseraError(`--input: src and tgt have batch ${src.shape[0]} and ${tgt.shape[0]}, expected the same`);
-  return traceSeq2Seq(new Seq2SeqTransformer(config), { batch, srcLen: src?.shape[1] ?? 16 }, tgt?.shape[1] ?? 16);
+  return traceSeq2Seq(new Seq2SeqTransformer(config), { batch, srcLen: src?.shape[1] ?? 16 }, tgt?.shape[1] ?? 16, attentions);
 }

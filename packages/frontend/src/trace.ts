@@ -1,6 +1,7 @@
 import { type Program, TesseraError, assertVerified } from '@tessera/ir';
 import { Module } from './module.ts';
 import type { Parameter } from './parameter.ts';
+import { AttentionProbes, type AttentionSelection } from './probes.ts';
 import { Tensor } from './tensor.ts';
 import { Tracer, describe, withTracer } from './tracer.ts';
 import { type InputSpecs, parseTypeSpec } from './type-spec.ts';
@@ -19,6 +20,12 @@ export type TraceableModule = Module & { forward(...inputs: never[]): unknown };
 export interface TraceOptions {
   /** Program name (default `main`). */
   readonly name?: string;
+  /**
+   * Attention probes: each attention module's probabilities (every one, or
+   * those at the module paths listed) become an extra output
+   * `attn/<module path>`, [batch, heads, queries, keys], after forward's own.
+   */
+  readonly attentions?: AttentionSelection;
 }
 
 /**
@@ -40,6 +47,10 @@ export function trace(model: Traceable, inputSpecs: InputSpecs, opts: TraceOptio
   if (typeof forward !== 'function') throw new TesseraError(`cannot trace ${describe(model)}: expected a Module with a forward method, or a function`);
 
   const tracer = new Tracer(opts.name ?? 'main', paramNames);
+  if (opts.attentions !== undefined && opts.attentions !== false) {
+    const paths = model instanceof Module ? new Map([...model.namedModules()].map(([path, m]) => [m, path] as const)) : new Map<Module, string>();
+    tracer.probes = new AttentionProbes(paths, opts.attentions);
+  }
   const b = tracer.builder;
   const inputs = Object.entries(inputSpecs).map(([name, spec]) => {
     const v = b.input(name, parseTypeSpec(spec, `input '${name}'`));
@@ -56,6 +67,11 @@ export function trace(model: Traceable, inputSpecs: InputSpecs, opts: TraceOptio
   }
   for (const [name, t] of outputs) {
     if (!(t instanceof Tensor)) throw new TesseraError(`output '${name}' is ${describe(t)}; expected a Tensor`, at);
+    b.output(name, t.valueIn(tracer, undefined));
+  }
+  tracer.probes?.checkAllFound(at);
+  for (const [name, t] of tracer.probes?.outputs ?? []) {
+    if (outputs.some(([n]) => n === name)) throw new TesseraError(`output '${name}' of forward has the name of an attention probe; rename it or trace without attentions`, at);
     b.output(name, t.valueIn(tracer, undefined));
   }
   const built = b.build();

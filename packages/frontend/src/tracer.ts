@@ -1,6 +1,7 @@
 import { type SourceLoc, type Value, ProgramBuilder, TesseraError } from '@tessera/ir';
 import { userCallSite } from './call-site.ts';
 import type { Parameter } from './parameter.ts';
+import type { AttentionProbes } from './probes.ts';
 
 /**
  * The state of one trace() call: the program being built and the mapping
@@ -12,6 +13,8 @@ export class Tracer {
   private readonly paramValues = new Map<Parameter, Value>();
   /** The user's source position of the latest op traced: where an error found after forward returns is nearest to. */
   lastCallSite: SourceLoc | undefined;
+  /** The attention probabilities this trace adds as outputs (trace's `attentions`), if any. */
+  probes: AttentionProbes | undefined;
 
   constructor(
     name: string,

@@ -160,7 +160,7 @@ describe('every IR op is reachable from the DSL', () => {
         const cat = ops.concat([...u, ...b, ...c, ...red.map((r) => r.broadcastTo([2, 3])), ...moved], 0);
         const emb = ops.gather(x, idx, 0).sum();
         const made = ops.iota([2, 3], 1, 'f32').add(ops.constant([[1, 2, 3], [4, 5, 6]])).mul(idx.cast('f32').sum());
-        const att = ops.attention(x.unsqueeze(0), x.unsqueeze(0), x.unsqueeze(0), { mask: ops.causalMask(2) });
+        const att = ops.attention(x.unsqueeze(0), x.unsqueeze(0), x.unsqueeze(0), { mask: ops.causalMask(2) }).add(ops.attentionProbs(x.unsqueeze(0), x.unsqueeze(0)).sum());
         const nn_ = ops.layerNorm(ops.gelu(x.matmul(x.T), 'tanh'), ops.ones([2]), ops.zeros([2])).softmax(-1);
         const folds = [x.min(-1), x.prod(0), x.any(1), x.all(), x.logsumexp(1), x.argmax(1), x.argmin(), x.cumsum(1), x.logSoftmax(0)];
         const conv = ops.rmsNorm(ops.conv2d(x.reshape(1, 1, 2, 3), ops.ones([1, 1, 1, 2])), 2).tril().triu(-1);

@@ -1,5 +1,6 @@
 import { type Program, ProgramBuilder, numel, tensorType, stridesOf } from '@tessera/ir';
-import { type AttentionKernel, E, type KernelProgram, assertKernelProgram } from '@tessera/kernel';
+import { type AttentionKernel, type BufferDecl, E, type Kernel, type KernelProgram, assertKernelProgram } from '@tessera/kernel';
+import { type ProbeSource, probabilityExpr, probeKernel, statStores } from '@tessera/passes';
 import { makeRng } from './gen/choices.ts';
 
 /** One attention case: sizes, mask kinds and the seed of its inputs. */
@@ -13,12 +14,20 @@ export interface AttentionCase {
   keep: boolean;
   bias: boolean;
   seed: number;
+  /** Also the attention's probabilities (an attention probe): output `p` [b, tq, tk], from the kernel's row statistics. */
+  probe?: boolean;
 }
 
-/** A hand-built attention kernel over dense [b, t, d] buffers, and the same computation as a graph program (the backends' attention tests share it). */
+/**
+ * A hand-built attention kernel over dense [b, t, d] buffers, and the same
+ * computation as a graph program (the backends' attention tests share it);
+ * with `probe`, the kernel stores its row statistics and a probe kernel (as
+ * the lowering builds them) turns them into output `p`, attention_probs in
+ * the graph.
+ */
 export function buildAttentionCase(c: AttentionCase): { kp: KernelProgram; graph: Program } {
   const { b, tq, tk, d, dv } = c;
-  const buffers = [
+  const buffers: BufferDecl[] = [
     { name: 'q', dtype: 'f32' as const, shape: [b, tq, d], size: b * tq * d, role: 'input' as const },
     { name: 'k', dtype: 'f32' as const, shape: [b, tk, d], size: b * tk * d, role: 'input' as const },
     { name: 'v', dtype: 'f32' as const, shape: [b, tk, dv], size: b * tk * dv, role: 'input' as const },
@@ -44,12 +53,22 @@ export function buildAttentionCase(c: AttentionCase): { kp: KernelProgram; graph
     ...(c.causal !== undefined ? { causalOffset: c.causal } : {}),
     stores: [{ buffer: 5, map: { offset: 0, strides: [...stridesOf([b, tq, dv]).slice(0, 2), 0, 1] }, value: E.binary('mul', E.ref('f32', 'out'), E.const('f32', 2)) }],
   };
+  const kernels: Kernel[] = [kernel];
+  const outputs = [{ name: 'o', buffer: 5 }];
+  if (c.probe) {
+    buffers.push({ name: 'stats', dtype: 'f32', shape: [b, tq, 2], size: b * tq * 2, role: 'temp' }, { name: 'p', dtype: 'f32', shape: [b, tq, tk], size: b * tq * tk, role: 'output' });
+    kernels[0] = { ...kernel, statStores: statStores([b], tq, 6) };
+    const { readQ, readK, keep, bias, causalOffset, scale } = kernel;
+    const src: ProbeSource & { stats: number } = { batch: [b], tq, tk, d, scale, readQ, readK, ...(keep ? { keep } : {}), ...(bias ? { bias } : {}), ...(causalOffset !== undefined ? { causalOffset } : {}), stats: 6 };
+    kernels.push(probeKernel('k1_attention_probs', src, [{ buffer: 7, map: { offset: 0, strides: [tq * tk, tk, 1, 0] }, value: probabilityExpr(src) }]));
+    outputs.push({ name: 'p', buffer: 7 });
+  }
   const kp: KernelProgram = {
     name: 'att',
     buffers,
-    kernels: [kernel],
+    kernels,
     inputs: ['q', 'k', 'v', 'keep', 'bias'].map((name, buffer) => ({ name, buffer })),
-    outputs: [{ name: 'o', buffer: 5 }],
+    outputs,
   };
   assertKernelProgram(kp);
   const g = new ProgramBuilder('att');
@@ -71,7 +90,16 @@ export function buildAttentionCase(c: AttentionCase): { kp: KernelProgram; graph
   const mask = g.emit('where', [keepB, g.emit('broadcast_to', [zero], { shape: [b, tq, tk] }), g.emit('constant', [], { shape: [], value: [-Infinity] })]);
   const out = g.emit('attention', [q, k, v, mask]);
   g.output('o', g.emit('mul', [out, g.emit('constant', [], { shape: [], value: [2] })]));
+  if (c.probe) g.output('p', g.emit('attention_probs', [q, k, mask]));
   return { kp, graph: g.build() };
+}
+
+/** Where the expected probabilities are exactly 0 (masked keys), whether the computed ones are too: a message for the first that is not, else undefined. */
+export function maskedProbabilityMismatch(got: ArrayLike<number>, expected: ArrayLike<number>): string | undefined {
+  for (let i = 0; i < expected.length; i++) {
+    if (expected[i] === 0 && got[i] !== 0) return `probability ${i} of a masked key is ${got[i]}, expected exactly 0`;
+  }
+  return undefined;
 }
 
 /** Inputs of a case's kernel program: values in [-2, 2); keep masks attend 80% of the time, so some rows are fully masked (NaN everywhere). */

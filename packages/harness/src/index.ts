@@ -33,7 +33,7 @@ export {
 export { formatCounterexample, formatValues, type InputValues } from './counterexample.ts';
 export { printable } from './gen/printable.ts';
 export { longestReduction, mismatchVsInterpreter, assertMatchesInterpreter, type ActualOutput, type ReferenceOptions } from './differential.ts';
-export { type AttentionCase, attentionInputs, buildAttentionCase } from './attention-cases.ts';
+export { type AttentionCase, attentionInputs, buildAttentionCase, maskedProbabilityMismatch } from './attention-cases.ts';
 export { broadcastProgram, matmulProgram, specialValuesCase } from './edge-programs.ts';
 export { EDGE_CASES, EDGE_MATMUL_SHAPES, type EdgeCase } from './edge-cases.ts';
 export { gatherIndexInputs, modelInputsFor } from './model-inputs.ts';

@@ -1,7 +1,7 @@
 import type { Attrs } from './attrs.ts';
 import { type SourceLoc, TesseraError } from './errors.ts';
 import type { Emitter } from './op-def.ts';
-import { type InputKind, type Node, type Program, type ProgramInput, type ProgramOutput, VALUE_NAME, type Value } from './program.ts';
+import { type InputKind, type Node, type Program, type ProgramInput, type ProgramOutput, OUTPUT_NAME, VALUE_NAME, type Value } from './program.ts';
 import { type OpName, typeCheckOp } from './registry.ts';
 import { type TensorType, formatType, tensorType, typesEqual } from './tensor-type.ts';
 
@@ -66,7 +66,7 @@ export class ProgramBuilder implements Emitter {
 
   /** Names a value as a program output. */
   output(name: string, value: Value, loc?: SourceLoc): void {
-    if (!VALUE_NAME.test(name)) throw new TesseraError(`output name '${name}' is not a valid name (letters, digits, '_' and '.')`, loc);
+    if (!OUTPUT_NAME.test(name)) throw new TesseraError(`output name '${name}' is not a valid name (letters, digits, '_', '.' and '/')`, loc);
     if (this.outputs.some((o) => o.name === name)) throw new TesseraError(`output '${name}' is declared twice`, loc);
     if (!this.types.has(value.name)) throw new TesseraError(`output '${name}' refers to undefined value %${value.name}`, loc);
     this.outputs.push({ name, value: value.name, ...(loc ? { loc } : {}) });

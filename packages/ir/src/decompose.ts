@@ -1,12 +1,17 @@
 import type { Attrs } from './attrs.ts';
 import { ProgramBuilder } from './builder.ts';
 import type { Emitter, OpDef } from './op-def.ts';
-import type { Program, Value } from './program.ts';
+import type { Node, Program, Value } from './program.ts';
 import { type OpName, getOp, isComposite, typeCheckOp } from './registry.ts';
 import type { TensorType } from './tensor-type.ts';
 
-/** Decides which nodes with a decomposition to expand: from the op, and where that depends on them, its operand types and canonical attributes. */
-export type ExpandPredicate = (def: OpDef, operands: readonly TensorType[], attrs: Attrs) => boolean;
+/**
+ * Decides which nodes with a decomposition to expand: from the op, and where
+ * that depends on them, its operand types and canonical attributes (and the
+ * program's node itself, given for nodes of the program but not for those
+ * inside another op's decomposition).
+ */
+export type ExpandPredicate = (def: OpDef, operands: readonly TensorType[], attrs: Attrs, node?: Node) => boolean;
 
 /**
  * An emitter that expands composite ops (recursively) into their
@@ -49,7 +54,7 @@ export function decomposeProgram(p: Program, shouldExpand: ExpandPredicate = isC
   for (const n of p.nodes) {
     const operands = n.operands.map((o) => env.get(o)!);
     const def = getOp(n.op);
-    const v = def.decompose && shouldExpand(def, operands.map((o) => o.type), n.attrs) ? expander.emit(n.op, operands, n.attrs) : b.emit(n.op, operands, n.attrs, { name: n.name, ...(n.loc ? { loc: n.loc } : {}) });
+    const v = def.decompose && shouldExpand(def, operands.map((o) => o.type), n.attrs, n) ? expander.emit(n.op, operands, n.attrs) : b.emit(n.op, operands, n.attrs, { name: n.name, ...(n.loc ? { loc: n.loc } : {}) });
     env.set(n.name, v);
   }
   for (const o of p.outputs) b.output(o.name, env.get(o.value)!, o.loc);

@@ -57,3 +57,6 @@ export function valueTypes(p: Program): Map<string, TensorType> {
 
 /** Value names are `%` followed by letters, digits, `_` and `.` (parameter paths like `blocks.0.attn.qkv`). */
 export const VALUE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.]*$/;
+
+/** Output names are value names that may also have `/` between parts (attention probes: `attn/encoder.layers.0.self_attn`). */
+export const OUTPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.]*(\/[A-Za-z0-9_][A-Za-z0-9_.]*)*$/;

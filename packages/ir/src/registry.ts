@@ -8,6 +8,7 @@ import { CONTRACTION_OPS } from './ops/contraction.ts';
 import { MOVEMENT_OPS } from './ops/movement.ts';
 import { SOURCE_OPS } from './ops/source.ts';
 import { COMPOSITE_OPS } from './ops/composite.ts';
+import { ATTENTION_OPS } from './ops/attention.ts';
 import { ARG_REDUCTION_OPS } from './ops/arg-reduction.ts';
 import { SCAN_OPS } from './ops/scan.ts';
 import { LOG_SUM_EXP_OPS } from './ops/log-sum-exp.ts';
@@ -22,7 +23,7 @@ import { CONVOLUTION_OPS } from './ops/convolution.ts';
  */
 const REDUCTIONS = { ...REDUCTION_OPS, ...SCAN_OPS } as const;
 /** Composites: ops defined by a decomposition into core ops, whatever their fusion class (conv2d is a contraction). */
-const COMPOSITES = { ...COMPOSITE_OPS, ...ARG_REDUCTION_OPS, ...LOG_SUM_EXP_OPS, ...CONVOLUTION_OPS } as const;
+const COMPOSITES = { ...COMPOSITE_OPS, ...ATTENTION_OPS, ...ARG_REDUCTION_OPS, ...LOG_SUM_EXP_OPS, ...CONVOLUTION_OPS } as const;
 const OP_FAMILIES = [ELEMENTWISE_OPS, REDUCTIONS, CONTRACTION_OPS, MOVEMENT_OPS, SOURCE_OPS, COMPOSITES] as const;
 
 /** The name of a registered op. */

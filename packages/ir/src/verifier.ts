@@ -1,7 +1,7 @@
 import { attrsEqual } from './attrs.ts';
 import { isDType } from './dtype.ts';
 import { OpTypeError, type SourceLoc, TesseraError, VerifyError, type VerifyIssue } from './errors.ts';
-import { type Program, VALUE_NAME } from './program.ts';
+import { type Program, OUTPUT_NAME, VALUE_NAME } from './program.ts';
 import { findOp, typeCheckOp } from './registry.ts';
 import { type TensorType, formatType, shapeProblem, typesEqual } from './tensor-type.ts';
 
@@ -67,7 +67,7 @@ export function verify(p: Program): VerifyIssue[] {
   if (p.outputs.length === 0) report(`program @${p.name} has no outputs`);
   const outNames = new Set<string>();
   for (const o of p.outputs) {
-    if (!VALUE_NAME.test(o.name)) report(`output name '${o.name}' is not valid`, o.loc);
+    if (!OUTPUT_NAME.test(o.name)) report(`output name '${o.name}' is not valid`, o.loc);
     if (outNames.has(o.name)) report(`output '${o.name}' is declared more than once`, o.loc);
     outNames.add(o.name);
     if (!defined.has(o.value)) report(`output '${o.name}' refers to undefined value %${o.value}`, o.loc);

@@ -84,6 +84,9 @@ export function compositeProgram(): Program {
   b.output('att', b.emit('attention', [q, k, v]));
   b.output('att_mask', b.emit('attention', [q, k, v, m], { scale: 0.125 }));
   b.output('att_fmask', b.emit('attention', [q, k, v, fm]));
+  // Attention probes: output names may have `/` between parts.
+  b.output('attn/probs', b.emit('attention_probs', [q, k, m], { scale: 0.125 }));
+  b.output('attn/layers.0/2', b.emit('attention_probs', [q, k]));
   return b.build();
 }
 

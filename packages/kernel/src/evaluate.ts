@@ -154,6 +154,11 @@ function evalAttention(k: AttentionKernel, buffers: Float64Array[]): void {
       scores[j] = Math.exp(scores[j]! - max);
       sum += scores[j]!;
     }
+    if (k.statStores) {
+      point[J] = 0;
+      point[C] = 0;
+      runStores(k.statStores, point, buffers, new Map([['max', max], ['sum', sum]]));
+    }
     for (let j = 0; j < k.tk; j++) scores[j] = scores[j]! / sum;
     for (let c = 0; c < k.dv; c++) {
       point[C] = c;

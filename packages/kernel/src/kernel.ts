@@ -97,7 +97,11 @@ export interface MatmulKernel extends KernelOrigin {
  * masked blocks are never computed). Each store (axes batch, i, c < dv;
  * stride 0 on j) writes an epilogue of `out`, the attention output at
  * (batch, i, c). A row whose keys are all masked gives NaN, as the graph's
- * softmax does.
+ * softmax does. `statStores` (attention probes) run once per (batch, i)
+ * after the key loop, their maps with stride 0 on j and c: their values
+ * may refer to `max`, the row's largest visible score (-inf when no key is
+ * visible), and `sum`, the sum of exp(score - max) over its visible keys,
+ * so that a probability is exp(score - max) / sum.
  */
 export interface AttentionKernel extends KernelOrigin {
   readonly kind: 'attention';
@@ -115,6 +119,7 @@ export interface AttentionKernel extends KernelOrigin {
   readonly bias?: Expr;
   readonly causalOffset?: number;
   readonly stores: readonly Store[];
+  readonly statStores?: readonly Store[];
 }
 
 /** Every kernel kind; backends switch on `kind`. */
@@ -164,6 +169,7 @@ export function iterationSpace(k: Kernel): readonly number[] {
 
 /** Every store of a kernel. */
 export function kernelStores(k: Kernel): readonly Store[] {
+  if (k.kind === 'attention' && k.statStores) return [...k.stores, ...k.statStores];
   return k.kind === 'reduce' ? [...k.stores, ...k.rowStores] : k.stores;
 }
 

@@ -80,6 +80,7 @@ export function printKernel(k: Kernel, names: readonly string[]): string {
       if (k.keep) lines.push(`  keep = ${printExpr(k.keep, names)}`);
       if (k.bias) lines.push(`  bias = ${printExpr(k.bias, names)}`);
       lines.push(...printStores('store ', k.stores, names));
+      lines.push(...printStores('stat store ', k.statStores ?? [], names));
       break;
     }
     case 'matmul': {

@@ -14,7 +14,7 @@ export class KernelVerifyError extends TesseraError {
 }
 
 /** Where in a kernel an expression sits: decides which axes it may depend on and their extents. */
-type Site = 'store' | 'readA' | 'readB' | 'stage' | 'row' | 'readQ' | 'readK' | 'readV' | 'mask';
+type Site = 'store' | 'readA' | 'readB' | 'stage' | 'row' | 'readQ' | 'readK' | 'readV' | 'mask' | 'stats';
 
 /** Axes whose stride must be 0 in a map and which an expression may not read. */
 function forbiddenAxes(k: Kernel, where: Site): number[] {
@@ -23,6 +23,7 @@ function forbiddenAxes(k: Kernel, where: Site): number[] {
     if (where === 'readQ') return [j];
     if (where === 'readK' || where === 'readV') return [i];
     if (where === 'mask') return [c];
+    if (where === 'stats') return [j, c];
     return [j];
   }
   if (k.kind === 'matmul') {
@@ -63,7 +64,7 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
     // Attention's channel axis runs to d for q and k, to dv for v and the stores; a windowed readA runs over the input.
     const extentsAt = (where: Site): readonly number[] => {
       if (k.kind === 'matmul' && k.window && where === 'readA') return windowSpace(k.batch, k.window);
-      return k.kind !== 'attention' ? fullExtents : [...k.batch, k.tq, k.tk, where === 'readQ' || where === 'readK' ? k.d : where === 'mask' ? 1 : k.dv];
+      return k.kind !== 'attention' ? fullExtents : [...k.batch, k.tq, k.tk, where === 'readQ' || where === 'readK' ? k.d : where === 'mask' || where === 'stats' ? 1 : k.dv];
     };
     if (fullExtents.some((e) => !Number.isInteger(e) || e < 1)) say(`iteration space ${formatShape(fullExtents)} has an extent < 1`);
     const checkExpr = (e: Expr, where: Site, refs: ReadonlySet<string>) => {
@@ -122,7 +123,7 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
       if (!seen) gathers.set(node, ind);
       else if (seen.extent !== ind.extent || seen.site.positions !== positions) say(`${what}: gather %${node} has extent ${ind.extent} and ${positions} positions here, ${seen.extent} and ${seen.site.positions} elsewhere`);
     };
-    const checkStores = (stores: readonly Store[], where: 'store' | 'row', refs: ReadonlySet<string>) => {
+    const checkStores = (stores: readonly Store[], where: 'store' | 'row' | 'stats', refs: ReadonlySet<string>) => {
       const extents = extentsAt(where);
       for (const s of stores) {
         const b = p.buffers[s.buffer];
@@ -147,6 +148,7 @@ export function verifyKernelProgram(p: KernelProgram): string[] {
       if (k.keep) checkExpr(k.keep, 'mask', new Set());
       if (k.bias) checkExpr(k.bias, 'mask', new Set());
       checkStores(k.stores, 'store', new Set(['out']));
+      if (k.statStores) checkStores(k.statStores, 'stats', new Set(['max', 'sum']));
     } else if (k.kind === 'matmul') {
       if (k.readA.dtype !== 'f32' || k.readB.dtype !== 'f32') say('matmul reads must be f32');
       if (k.window) windowProblems(k.window, k.m, k.k).forEach(say);

@@ -166,3 +166,75 @@ describe('progress bar', () => {
     expect(progressBar('images', { isTTY: false } as unknown as NodeJS.WriteStream)).toBeUndefined();
   });
 });
+
+describe('--attentions', () => {
+  it('run: writes attn/<module path> [B, heads, queries, keys] next to logits (PyTorch\'s weights), or only the paths given', async () => {
+    const t = io(TR);
+    const inputs = await put({ src: t.get('src')!, tgt: t.get('tgt')! });
+    const [all, one] = [join(dir, 'att-all.safetensors'), join(dir, 'att-one.safetensors')];
+    const r = await cli('run', '--config', cfg(TR), '--weights', weights(TR), '--inputs', inputs, '--out', all, '--attentions');
+    expect([r.code, r.err]).toEqual([0, '']);
+    const written = (await readSafetensorsFile(all)).tensors;
+    const expected = (await readSafetensorsFile(join(FIXTURES, `${TR}.attn.safetensors`))).tensors;
+    expect([...written.keys()].sort()).toEqual(['logits', ...expected.keys()].sort());
+    for (const [name, want] of expected) {
+      expect(written.get(name)!.shape, name).toEqual(want.shape);
+      expect(describeMismatch(written.get(name)!.data as Float32Array, want.data as Float32Array, { reductionLength: 6 + 11 }), name).toBeUndefined();
+    }
+    expect(describeMismatch(written.get('logits')!.data as Float32Array, t.get('logits')!.data as Float32Array, { reductionLength: 29 })).toBeUndefined();
+    const path = 'transformer.decoder.layers.1.multihead_attn';
+    expect((await cli('run', '--config', cfg(TR), '--weights', weights(TR), '--inputs', inputs, '--out', one, `--attentions=${path}`, '--backend', 'interp')).code).toBe(0);
+    expect([...(await readSafetensorsFile(one)).tensors.keys()].sort()).toEqual([`attn/${path}`, 'logits']);
+  });
+
+  it('run: the torchvision ViT names its layers encoder.layers.encoder_layer_{i}.self_attention', async () => {
+    const out = join(dir, 'att-vit.safetensors');
+    const r = await cli('run', '--config', cfg(VIT), '--weights', weights(VIT), '--inputs', await put({ pixel_values: io(VIT).get('pixel_values')! }), '--out', out, '--attentions');
+    expect(r.code, r.err).toBe(0);
+    const written = (await readSafetensorsFile(out)).tensors;
+    expect([...written.keys()].sort()).toEqual(['attn/encoder.layers.encoder_layer_0.self_attention', 'attn/encoder.layers.encoder_layer_1.self_attention', 'logits']);
+    expect(written.get('attn/encoder.layers.encoder_layer_1.self_attention')!.shape).toEqual([2, 3, 37, 37]);
+  });
+
+  it('generate: each decoder layer\'s cross-attention per generated token, [B, heads, N, S]', async () => {
+    const out = join(dir, 'att-gen.safetensors');
+    const r = await cli('generate', '--config', cfg(TR), '--weights', weights(TR), '--inputs', await put({ src: io(TR).get('src')! }), '--max-new-tokens', '6', '--out', out, '--attentions');
+    expect(r.code, r.err).toBe(0);
+    const written = (await readSafetensorsFile(out)).tensors;
+    expect([...written.keys()].sort()).toEqual(['attn/transformer.decoder.layers.0.multihead_attn', 'attn/transformer.decoder.layers.1.multihead_attn', 'generated']);
+    const a = written.get('attn/transformer.decoder.layers.1.multihead_attn')!;
+    expect(a.shape).toEqual([3, 3, 6, 11]);
+    // Source row 2 has one real token: every step attends to it alone.
+    const row2 = (a.data as Float32Array).subarray(2 * 3 * 6 * 11);
+    for (let q = 0; q < 3 * 6; q++) expect(Array.from(row2.subarray(q * 11, (q + 1) * 11))).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('names what is wrong: a path that is no attention module, an IR program, --batch-size', async () => {
+    const t = io(TR);
+    const inputs = await put({ src: t.get('src')!, tgt: t.get('tgt')! });
+    const out = join(dir, 'att-err.safetensors');
+    const bad = await cli('run', '--config', cfg(TR), '--weights', weights(TR), '--inputs', inputs, '--out', out, '--attentions=transformer.encoder.layers.7.self_attn');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/no attention module at 'transformer\.encoder\.layers\.7\.self_attn' was called by forward; attention modules: transformer\.encoder\.layers\.0\.self_attn, /);
+    const batched = await cli('run', '--config', cfg(TR), '--weights', weights(TR), '--inputs', inputs, '--out', out, '--attentions', '--batch-size', '1');
+    expect([batched.code, batched.err]).toEqual([2, expect.stringContaining('--attentions runs the whole batch at once')]);
+    const tir = await cli('run', join(dir, 'm.tir'), '--out', out, '--attentions');
+    expect([tir.code, tir.err]).toEqual([2, expect.stringContaining('--attentions applies to model files and --config models')]);
+    const empty = await cli('run', '--config', cfg(TR), '--weights', weights(TR), '--inputs', inputs, '--out', out, '--attentions=');
+    expect([empty.code, empty.err]).toEqual([2, expect.stringContaining("option '--attentions' needs a value after '='")]);
+  });
+});
+
+describe('compile --attentions', () => {
+  it('adds one matmul kernel per attention module and changes no other kernel count', async () => {
+    const stats = async (...extra: string[]) => {
+      const r = await cli('compile', '--config', cfg(VIT), '--emit', 'stats', '--json', ...extra);
+      expect(r.code, r.err).toBe(0);
+      return JSON.parse(r.out) as { kernels: number; kernelsByKind: Record<string, number> };
+    };
+    const [plain, probed] = [await stats(), await stats('--attentions')];
+    const layers = (loadFixture(VIT).config as { num_layers: number }).num_layers;
+    expect(probed.kernels).toBe(plain.kernels + layers);
+    expect(probed.kernelsByKind).toEqual({ ...plain.kernelsByKind, matmul: plain.kernelsByKind.matmul! + layers });
+  });
+});

@@ -4,6 +4,7 @@ export * from './lower/affine.ts';
 export * from './lower/plan.ts';
 export * from './lower/rules.ts';
 export * from './lower/mask-folding.ts';
+export * from './lower/probes.ts';
 export * from './lower/lower.ts';
 export * from './graph/canonicalize.ts';
 export * from './memory/plan-memory.ts';

@@ -5,7 +5,7 @@ import { reductionStages, rowStages } from '../src/lower/reduce-stages.ts';
 
 describe('the lowering rules agree with the registry', () => {
   it('every op of a root fusion class (reduction, contraction, opaque) has a kernel template or is expanded first', () => {
-    const templates = new Set(['matmul', 'conv2d', 'reduce', 'row', 'attention', 'decompose']);
+    const templates = new Set(['matmul', 'conv2d', 'reduce', 'row', 'attention', 'attention_probs', 'decompose']);
     for (const d of allOps()) {
       const rooted = ['reduction', 'contraction', 'opaque'].includes(d.fusion);
       if (rooted) expect(templates.has(lowerRule(d.name).kind), `${d.name} (${d.fusion})`).toBe(true);

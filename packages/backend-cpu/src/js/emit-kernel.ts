@@ -1,4 +1,4 @@
-import { type Combiner, type ConvWindow, type Kernel, type MapKernel, type MatmulKernel, type ReduceKernel, type ReductionStage, type Store, legalizeKernel, loadedBuffers, supportOf } from '@tessera/kernel';
+import { type Combiner, type ConvWindow, type Kernel, type MapKernel, type MatmulKernel, type ReduceKernel, type ReductionStage, type Store, kernelStores, legalizeKernel, loadedBuffers, supportOf } from '@tessera/kernel';
 import { DEFAULT_NAMES, JsRenderer, jsOffset, jsStoreValue } from './expr.ts';
 import { JS_CODE, JS_HELPERS } from './scalar.ts';
 import { CodeWriter, loopNest } from './writer.ts';
@@ -225,6 +225,12 @@ function emitAttention(k: import('@tessera/kernel').AttentionKernel, w: CodeWrit
       w.block(`for (let ${ac} = 0; ${ac} < ${k.dv}; ${ac}++)`, () => w.line(`orow[${ac}] += p * ${emitValue(w, k.readV, use, 'vv')};`));
     });
     w.line(`const ${aj} = 0;`);
+    if (k.statStores) {
+      w.block('', () => {
+        w.line(`const ${ac} = 0;`, `const ${names.ref('max')} = m;`, `const ${names.ref('sum')} = l;`);
+        emitStores(w, k.statStores!, use, 'st');
+      });
+    }
     w.block(`for (let ${ac} = 0; ${ac} < ${k.dv}; ${ac}++)`, () => {
       w.line(`const ${names.ref('out')} = orow[${ac}] / l;`);
       emitStores(w, k.stores, use, 'e');
@@ -251,7 +257,7 @@ export function emitJsKernel(kernel: Kernel): JsKernelSource {
   const exprs =
     k.kind === 'matmul' ? [k.readA, k.readB] : k.kind === 'reduce' ? k.stages.map((s) => s.value) : k.kind === 'attention' ? [k.readQ, k.readK, k.readV, ...(k.keep ? [k.keep] : []), ...(k.bias ? [k.bias] : [])] : [];
   for (const e of exprs) loadedBuffers(e, buffers);
-  for (const s of k.kind === 'reduce' ? [...k.stores, ...k.rowStores] : k.stores) {
+  for (const s of kernelStores(k)) {
     buffers.add(s.buffer);
     loadedBuffers(s.value, buffers);
   }

@@ -8,7 +8,8 @@
  *       causal bound at probability 0 (f32x4 passes, exp from vmath.ts)
  *   O = P V / l              (readV packed; l the row sums)
  *
- * then the stores (the epilogue of `out`) run along the channels. A row
+ * then the stores (the epilogue of `out`) run along the channels, and the
+ * stat stores (attention probes) once per row with its m and l. A row
  * whose keys are all masked has P = 0 and l = 0, so out = 0/0 = NaN, as
  * the graph's softmax gives. Threads split the (batch entry, query block)
  * pairs.
@@ -21,7 +22,7 @@ import { emitRowLoop } from './map-kernel.ts';
 import { MR, NR } from './micro-kernel.ts';
 import { OP, SIMD } from './opcodes.ts';
 import { emitPack, emitPackRaw } from './pack.ts';
-import { WasmScalarRenderer } from './scalar-expr.ts';
+import { WasmScalarRenderer, emitScalarStores } from './scalar-expr.ts';
 import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
 import { WasmVectorRenderer, vectorizable } from './vector-expr.ts';
 
@@ -249,5 +250,11 @@ function emitSoftmaxRows(
       f.get(a).f32(0).mem(OP.f32_store, 2);
     });
     f.get(at.L).get(i).get(at.ic).op(OP.i32_sub).i32(2).op(OP.i32_shl, OP.i32_add).get(l).mem(OP.f32_store, 2);
+    if (k.statStores) {
+      // Attention probes: the row's statistics, max (m) and sum (l), stored once per row.
+      const statAddr = new Addresser(f, facts, [...at.batchAxes, { local: i }, { value: 0 }, { value: 0 }], new Set([...at.batchAxes.keys(), nb]));
+      const stat = new WasmScalarRenderer(f, facts, statAddr, (name) => f.get(name === 'max' ? m : l).op(OP.f64_promote_f32));
+      emitScalarStores(f, stat, statAddr, k.statStores);
+    }
   });
 }

@@ -27,7 +27,7 @@ export function chooseAttentionVariant(k: AttentionKernel, target: WgslTarget): 
   return wanted === 'workgroup' && fits ? 'workgroup' : 'row';
 }
 
-/** Declares the kernel's hooks (read_q, read_k, read_v, keep, bias over every axis) and the epilogue `write_o(axes, out)`. */
+/** Declares the kernel's hooks (read_q, read_k, read_v, keep, bias over every axis), the epilogue `write_o(axes, out)` and with stat stores `write_stats(axes, max, sum)`. */
 function declareAttentionHooks(k: AttentionKernel, mb: ShaderModuleBuilder): void {
   const rank = k.batch.length + 3;
   emitHook(mb, 'read_q', k.readQ, rank);
@@ -39,7 +39,17 @@ function declareAttentionHooks(k: AttentionKernel, mb: ShaderModuleBuilder): voi
   emitStores(ew, mb, k.stores, 'e');
   const params = Array.from({ length: rank }, (_, a) => `${mb.names.axis(a)}: i32`);
   mb.declare(`fn write_o(${[...params, `${mb.names.ref('out')}: f32`].join(', ')}) {`, ew.toString(), '}');
+  if (k.statStores) {
+    const sw = new WgslWriter(1);
+    emitStores(sw, mb, k.statStores, 'st');
+    mb.declare(`fn write_stats(${[...params, `${mb.names.ref('max')}: f32`, `${mb.names.ref('sum')}: f32`].join(', ')}) {`, sw.toString(), '}');
+  }
   mb.use('inf_f32');
+}
+
+/** The call storing a row's softmax statistics (attention probes), or nothing when the kernel has no stat stores. */
+function writeStats(k: AttentionKernel, at: (j: string, c: string) => string, max: string, sum: string): string[] {
+  return k.statStores ? [`write_stats(${at('0i', '0i')}, ${max}, ${sum});`] : [];
 }
 
 /** Whether key `j` is visible to the current query (axis `ai`), given its score `s`: not -inf, within the causal bound, kept by the mask. */
@@ -94,6 +104,7 @@ function emitWorkgroupAttention(k: AttentionKernel, mb: ShaderModuleBuilder): Ke
   w.line('att_red[lid] = l_loc;', 'workgroupBarrier();');
   emitWorkgroupTree(w, 'att_red', WG, (a, b) => `${a} + ${b}`);
   w.line('let l = att_red[0];');
+  if (k.statStores) w.block('if (lid == 0u)', () => w.line(...writeStats(k, at, 'm', 'l')));
   w.block(`for (var c = i32(lid); c < ${k.dv}i; c += ${WG}i)`, () => {
     w.line('var o = 0.0f;');
     w.block('for (var j = 0i; j < end; j++)', () => w.line('let p = att_p[j];', `o += select(p * read_v(${at('j', 'c')}), 0.0f, p < 0.0f);`));
@@ -177,6 +188,7 @@ export function emitAttention(k: AttentionKernel, mb: ShaderModuleBuilder): Kern
       for (const c of vs) w.line(`o${c} = o${c} * corr + select(${tv}(0.0f), p * ${rv}(${at('j', `${c}i`)}), vis);`);
     });
     w.block(`if (i_raw < ${k.tq}i)`, () => {
+      w.line(...writeStats(k, at, 'm', 'l'));
       for (const c of vs) {
         if (vw === 1) w.line(`write_o(${at('0i', `${c}i`)}, o${c} / l);`);
         else for (const [q, lane] of ['x', 'y', 'z', 'w'].entries()) w.line(`write_o(${at('0i', `${c + q}i`)}, o${c}.${lane} / l);`);
@@ -193,6 +205,7 @@ export function emitAttention(k: AttentionKernel, mb: ShaderModuleBuilder): Kern
       w.block(`for (var c = 0i; c < ${k.dv}i; c++)`, () => w.line(`o[c] = o[c] * corr + select(0.0f, p * read_v(${at('j', 'c')}), vis);`));
     });
     w.block(`if (i_raw < ${k.tq}i)`, () => {
+      w.line(...writeStats(k, at, 'm', 'l'));
       w.block(`for (var c = 0i; c < ${k.dv}i; c++)`, () => w.line(`write_o(${at('0i', 'c')}, o[c] / l);`));
     });
   }

@@ -5,6 +5,7 @@
  * requested form. Each output
  * form is one entry of EMITTERS.
  */
+import type { AttentionSelection } from '@tessera/frontend';
 import { type Program, printProgram } from '@tessera/ir';
 import { printKernelProgram } from '@tessera/kernel';
 import { type CompiledProgram, type Instrument, type PipelineState, compileProgram, compileStats, defaultPasses, verifyEach } from '@tessera/passes';
@@ -14,7 +15,7 @@ import { wasmToWat } from '@tessera/viz/wat';
 import { DEFAULT_TARGET, emitProgramShaders, optionsFromEnv, printProgramShaders } from '@tessera/backend-webgpu';
 import { parseCommandArgs } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
-import { type ModelArgs, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
+import { type ModelArgs, attentionsFlag, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
 import { type CommandInput, checkOutputDir, refuseInputAsOutput, writeOutput } from '../outputs.ts';
 import { printIr } from '../print-ir.ts';
 import { type Timings, withTimings } from '../timings.ts';
@@ -39,6 +40,8 @@ export interface CompileOptions {
   readonly json: boolean;
   /** --timings: the time of each phase on stderr. */
   readonly timings: boolean;
+  /** --attentions[=PATH,...]: trace with attention probes. */
+  readonly attentions?: AttentionSelection;
 }
 
 /** What an emitter gets: the traced program, the options, and the compiled program on demand. */
@@ -174,6 +177,7 @@ ${Object.entries(EMITTERS)
   --backend NAME              backend for --emit code: cpu (JavaScript, the default) or webgpu (WGSL)
   -o, --out FILE              write to FILE instead of stdout (atomically; never the model or config file)
   --name NAME                 program name (default: the file's base name)
+  --attentions[=PATH,...]     trace with attention probes: outputs attn/<module path> (all, or those)
   --no-typecheck              skip the TypeScript check (faster; errors then surface while loading)
   --timings                   print the time of each phase on stderr (start-up, type check, load,
                               trace, each pass, emit)`;
@@ -186,6 +190,7 @@ export function parseCompileArgs(args: readonly string[]): CompileOptions {
       values: ['--emit', '--out', '--name', '--backend', '--after', '--print-ir-after-all', '--print-ir-after-change'],
       repeated: ['--disable-pass'],
       booleans: ['--json'],
+      optionalValues: ['--attentions'],
       aliases: { '-o': '--out' },
     }),
   );
@@ -206,6 +211,7 @@ export function parseCompileArgs(args: readonly string[]): CompileOptions {
     if (after === UNFUSED_LOWERING && fused) throw new UsageError(`--after ${UNFUSED_LOWERING}: the unfused lowering runs only with --disable-pass fuse (passes: ${PASS_NAMES.join(', ')})`);
   }
   const optional = (flag: string, key: string) => (v.has(flag) ? { [key]: v.get(flag)! } : {});
+  const attentions = attentionsFlag(parsed, model);
   return {
     model,
     emit,
@@ -218,6 +224,7 @@ export function parseCompileArgs(args: readonly string[]): CompileOptions {
     ...optional('--after', 'after'),
     ...optional('--print-ir-after-all', 'printIrAfterAll'),
     ...optional('--print-ir-after-change', 'printIrAfterChange'),
+    ...(attentions !== undefined ? { attentions } : {}),
   };
 }
 
@@ -239,7 +246,7 @@ export const compileCommand: Command = {
     if (options.printIrAfterAll !== undefined) checkOutputDir('--print-ir-after-all', options.printIrAfterAll, inputs);
     if (options.printIrAfterChange !== undefined) checkOutputDir('--print-ir-after-change', options.printIrAfterChange, inputs);
     return withTimings(options.timings, async (timings) => {
-      const program = await loadModelProgram(options.model, timings, options.name);
+      const program = await loadModelProgram(options.model, timings, options.name, options.attentions);
       const instruments: Instrument[] = [verifyEach];
       if (options.printIrAfterAll !== undefined) instruments.push(printIr('--print-ir-after-all', options.printIrAfterAll, inputs));
       if (options.printIrAfterChange !== undefined) instruments.push(printIr('--print-ir-after-change', options.printIrAfterChange, inputs, true));

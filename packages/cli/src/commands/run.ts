@@ -10,14 +10,15 @@
  * f32 [B,T,tgt_vocab]. The helpers here (token tensors, progress bar) are
  * shared with `tessera generate`.
  */
-import { type SafetensorsTensor, TesseraError, formatShape } from '@tessera/ir';
+import { type Program, type SafetensorsTensor, TesseraError, formatShape } from '@tessera/ir';
 import { readSafetensorsFile, writeSafetensorsFile } from '@tessera/ir/node';
-import { type Progress, compileSeq2Seq, compileVit } from '@tessera/models';
+import { type Progress, compileSeq2Seq, compileVit, traceSeq2Seq, traceVit, weightsFor } from '@tessera/models';
+import type { AttentionSelection } from '@tessera/frontend';
 import { type LoadedModel, loadModel } from '@tessera/models/node';
-import { type BackendName, availableBackends } from '@tessera/compiler';
+import { type BackendName, availableBackends, compile } from '@tessera/compiler';
 import { backendFlag, parseCommandArgs, positiveFlag, required } from '../args.ts';
 import { type Command, UsageError } from '../command.ts';
-import { type ModelArgs, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
+import { type ModelArgs, attentionsFlag, loadModelProgram, modelInput, parseModelArgs, withModelFlags } from '../model-source.ts';
 import { type CommandInput, refuseInputAsOutput } from '../outputs.ts';
 import { type Timings, withTimings } from '../timings.ts';
 import { bindInputFiles, runProgramToFile, summarize } from './eval.ts';
@@ -27,9 +28,10 @@ export const MODEL_BACKENDS = 'interp|cpu|webgpu';
 
 const USAGE = `usage: tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors] [--weights W.safetensors]
                    --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--input NAME=DTYPE[SHAPE]]...
-                   [--no-typecheck] [--timings]
+                   [--no-typecheck] [--timings] [--attentions[=PATH,...]]
        tessera run --config C.json --weights W.safetensors --inputs IN.safetensors
                    --out OUT.safetensors [--backend ${MODEL_BACKENDS}] [--batch-size N] [--timings]
+                   [--attentions[=PATH,...]]
 
   Runs a model and writes its outputs (safetensors) by name.
 
@@ -50,6 +52,10 @@ const USAGE = `usage: tessera run (FILE.ts | FILE.tir) [--inputs IN.safetensors]
   --backend NAME    where to run (default cpu; available here: ${'${available}'})
   --batch-size N    --config models: run N rows at a time (default: all at once); a
                     progress bar is shown on a terminal
+  --attentions      also write each attention module's probabilities after masking,
+                    [B, heads, queries, keys], as 'attn/<module path>' next to the outputs
+                    (attn/transformer.encoder.layers.0.self_attn, ...); =PATH,... for
+                    those module paths only
   --no-typecheck    skip the TypeScript check of FILE.ts
   --timings         print the time of each phase on stderr (start-up, type check, load,
                     trace, compile, run)`;
@@ -148,11 +154,13 @@ export interface RunOptions {
   readonly backend: BackendName;
   readonly batchSize?: number;
   readonly timings: boolean;
+  /** --attentions[=PATH,...]: every attention module's probabilities, or those listed, as outputs `attn/<path>`. */
+  readonly attentions?: AttentionSelection;
 }
 
 /** Parses `run`'s arguments, or throws UsageError. */
 export function parseRunArgs(args: readonly string[]): RunOptions {
-  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--inputs', '--out', '--backend', '--batch-size'] }));
+  const parsed = parseCommandArgs(args, withModelFlags({ values: ['--weights', '--inputs', '--out', '--backend', '--batch-size'], optionalValues: ['--attentions'] }));
   const model = parseModelArgs(parsed, ['file', 'program', 'config']);
   const v = parsed.values;
   const config = model.source.kind === 'config';
@@ -162,6 +170,8 @@ export function parseRunArgs(args: readonly string[]): RunOptions {
     if (Object.keys(model.inputs).length) throw new UsageError('--input: a --config model takes its input shapes from the --inputs file');
   } else if (v.has('--batch-size')) throw new UsageError('--batch-size applies to --config models');
   const batchSize = positiveFlag(v, '--batch-size');
+  const attentions = attentionsFlag(parsed, model);
+  if (attentions !== undefined && batchSize !== undefined) throw new UsageError('--attentions runs the whole batch at once: leave out --batch-size');
   return {
     model,
     out: required(v, '--out', 'OUT.safetensors'),
@@ -170,7 +180,29 @@ export function parseRunArgs(args: readonly string[]): RunOptions {
     ...(v.has('--weights') ? { weights: v.get('--weights')! } : {}),
     ...(v.has('--inputs') ? { inputs: v.get('--inputs')! } : {}),
     ...(batchSize !== undefined ? { batchSize } : {}),
+    ...(attentions !== undefined ? { attentions } : {}),
   };
+}
+
+/** A config model traced with attention probes and run once on the whole batch: `logits` and every `attn/<path>`. */
+async function runWithAttentions(m: LoadedModel, path: string, inputs: Map<string, SafetensorsTensor>, backend: BackendName, attentions: AttentionSelection): Promise<Record<string, SafetensorsTensor>> {
+  let program: Program;
+  let values: Record<string, Float32Array | Int32Array>;
+  if (m.kind === 'vit') {
+    const t = inputs.get('pixel_values')!;
+    program = traceVit(m.model, t.shape[0]!, attentions);
+    values = { pixel_values: t.data as Float32Array };
+  } else {
+    const c = m.model.config;
+    const src = tokenTensor(path, 'src', inputs.get('src')!, c.src_vocab, 'src_vocab');
+    const tgt = tokenTensor(path, 'tgt', inputs.get('tgt')!, c.tgt_vocab, 'tgt_vocab');
+    if (src.rows !== tgt.rows) throw new TesseraError(`${path}: 'src' has ${src.rows} rows and 'tgt' ${tgt.rows}, expected the same batch size`);
+    program = traceSeq2Seq(m.model, { batch: src.rows, srcLen: src.len }, tgt.len, attentions);
+    values = { src: src.data, tgt: tgt.data };
+  }
+  using exe = await compile(program, { backend, weights: weightsFor(program, m.weights) });
+  const out = await exe.run(values);
+  return Object.fromEntries(program.outputs.map(({ name }) => [name, { dtype: 'F32', shape: [...out[name]!.dims], data: out[name]!.data } as SafetensorsTensor]));
 }
 
 /** Runs a model config on its checkpoint and inputs, writing `logits`. */
@@ -178,7 +210,9 @@ async function runConfig(o: RunOptions, config: string, weights: string, inputsP
   const timed = <T>(name: string, f: () => Promise<T>) => (timings ? timings.time(name, f) : f());
   const m = await timed('load', () => loadModel(config, weights));
   const inputs = await readInputs(inputsPath, m.kind === 'vit' ? ['pixel_values'] : ['src', 'tgt'], m.kind === 'vit' ? 'ViT' : 'Transformer');
-  const outputs = await timed('run', () => (m.kind === 'vit' ? runVit(m, inputsPath, inputs, o.backend, o.batchSize) : runTransformer(m, inputsPath, inputs, o.backend, o.batchSize)));
+  const outputs = await timed('run', () =>
+    o.attentions !== undefined ? runWithAttentions(m, inputsPath, inputs, o.backend, o.attentions) : m.kind === 'vit' ? runVit(m, inputsPath, inputs, o.backend, o.batchSize) : runTransformer(m, inputsPath, inputs, o.backend, o.batchSize),
+  );
   await writeSafetensorsFile(o.out, outputs, { format: 'tessera', model: m.kind, backend: o.backend });
   const t = outputs.logits;
   process.stdout.write(`${summarize('logits', `f32${formatShape(t.shape)}`, t.data as Float32Array)}\n`);
@@ -206,7 +240,7 @@ export const runCommand: Command = {
       refuseInputAsOutput('--out', o.out, runInputs(o));
       await withTimings(o.timings, async (timings) => {
         if (o.model.source.kind === 'config') return runConfig(o, o.model.source.path, o.weights!, o.inputs!, timings);
-        const program = await loadModelProgram(o.model, timings);
+        const program = await loadModelProgram(o.model, timings, undefined, o.attentions);
         await runProgramToFile(program, await bindInputFiles(program, o.inputs, o.weights), o.backend, o.out, timings);
       });
       return 0;

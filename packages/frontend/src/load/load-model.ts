@@ -180,7 +180,7 @@ export async function traceModelFile(path: string, opts: TraceModelOptions = {})
   const inputs = opts.inputs ? overrideInputs(displayPath(loaded.file), loaded.inputs, opts.inputs) : loaded.inputs;
   const t0 = performance.now();
   try {
-    return trace(loaded.model, inputs, opts.name !== undefined ? { name: opts.name } : {});
+    return trace(loaded.model, inputs, { ...(opts.name !== undefined ? { name: opts.name } : {}), ...(opts.attentions !== undefined ? { attentions: opts.attentions } : {}) });
   } catch (e) {
     throw userCodeError(e, loaded.file, 'tracing');
   } finally {

@@ -94,7 +94,7 @@ export class MultiHeadAttention extends Module {
     const [q, k, v] = this.project(query, key, value);
     const split = (t: Tensor, n: number) => t.reshape([b, n, this.numHeads, this.headDim]).transpose([0, 2, 1, 3]);
     const mask = this.combinedMask(masks, b, l, s);
-    const o = attention(split(q, l), split(k, s), split(v, s), mask ? { mask } : {});
+    const o = attention(split(q, l), split(k, s), split(v, s), { ...(mask ? { mask } : {}), module: this });
     return this.outProj.forward(o.transpose([0, 2, 1, 3]).reshape([b, l, e]));
   }
 

@@ -1,6 +1,7 @@
 /** Neural-network ops: the IR's composites (softmax, layer_norm, rms_norm, gelu, attention) and a few built from core ops. */
 import { type Tensor, emitOp } from '../tensor.ts';
-import { dslError } from '../tracer.ts';
+import type { Module } from '../module.ts';
+import { currentTracer, dslError } from '../tracer.ts';
 
 /** exp(x - max) / sum(exp(x - max)) along `axis` (default the last). */
 export const softmax = (x: Tensor, axis = -1): Tensor => x.softmax(axis);
@@ -50,12 +51,28 @@ export interface AttentionOptions {
   readonly mask?: Tensor;
   /** Score scale (default 1/sqrt(head size)). */
   readonly scale?: number;
+  /** The module this attention belongs to: trace's `attentions` names its probe by the module's path (`attn/<path>`). */
+  readonly module?: Module;
 }
 
-/** softmax(q kᵀ · scale + mask) v over [..., T, D] operands (batch axes broadcast). */
+/**
+ * softmax(q kᵀ · scale + mask) v over [..., T, D] operands (batch axes
+ * broadcast). When the trace probes `opts.module`, its probabilities
+ * (attention_probs, [..., Tq, Tk]) become an output too.
+ */
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   const attrs: Record<string, number> = opts.scale === undefined ? {} : { scale: opts.scale };
-  return emitOp('attention', opts.mask ? [q, k, v, opts.mask] : [q, k, v], attrs);
+  const out = emitOp('attention', opts.mask ? [q, k, v, opts.mask] : [q, k, v], attrs);
+  const probes = currentTracer('attention', undefined).probes;
+  const name = probes?.outputNameFor(opts.module);
+  if (name !== undefined) probes!.outputs.push([name, attentionProbs(q, k, opts)]);
+  return out;
+}
+
+/** The probabilities softmax(q kᵀ · scale + mask) [..., Tq, Tk] that attention() with the same operands weights v by. */
+export function attentionProbs(q: Tensor, k: Tensor, opts: Omit<AttentionOptions, 'module'> = {}): Tensor {
+  const attrs: Record<string, number> = opts.scale === undefined ? {} : { scale: opts.scale };
+  return emitOp('attention_probs', opts.mask ? [q, k, opts.mask] : [q, k], attrs);
 }
 
 /** x Wᵀ + b, as torch.nn.functional.linear: weight [out, in], bias [out]. */

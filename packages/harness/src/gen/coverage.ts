@@ -1,8 +1,10 @@
 import { type Program, findOp, shapesEqual, valueTypes } from '@tessera/ir';
+import { pairProbes } from '@tessera/passes';
 
 /**
  * Variants the generator must produce besides every op: both gelu forms,
- * attention without and with each mask kind, broadcast batch axes, strided
+ * attention without and with each mask kind, attention probes served by
+ * their attention's kernel and alone, broadcast batch axes, strided
  * slices, multi-operand concat, keepdims, reductions of bool, implicit broadcasting, depthwise,
  * padded and strided convolutions, where with a scalar branch.
  */
@@ -12,6 +14,8 @@ export const REQUIRED_VARIANTS: readonly string[] = [
   'attention[mask=none]',
   'attention[mask=bool]',
   'attention[mask=f32]',
+  'attention_probs[paired]',
+  'attention_probs[alone]',
   'matmul[batch-broadcast]',
   'slice[step>1]',
   'concat[operands>1]',
@@ -30,11 +34,13 @@ export function opCoverage(programs: Iterable<Program>): Set<string> {
   const seen = new Set<string>();
   for (const p of programs) {
     const types = valueTypes(p);
+    const paired = pairProbes(p);
     for (const n of p.nodes) {
       seen.add(n.op);
       const ts = n.operands.map((o) => types.get(o)!);
       if (n.op === 'gelu') seen.add(`gelu[approximate=${String(n.attrs.approximate)}]`);
       if (n.op === 'attention') seen.add(`attention[mask=${ts[3]?.dtype ?? 'none'}]`);
+      if (n.op === 'attention_probs') seen.add(`attention_probs[${paired.has(n.name) ? 'paired' : 'alone'}]`);
       if (n.op === 'matmul' && !shapesEqual(ts[0]!.shape.slice(0, -2), ts[1]!.shape.slice(0, -2))) seen.add('matmul[batch-broadcast]');
       if (n.op === 'slice' && (n.attrs.step as number[]).some((s) => s > 1)) seen.add('slice[step>1]');
       if (n.op === 'concat' && n.operands.length > 1) seen.add('concat[operands>1]');

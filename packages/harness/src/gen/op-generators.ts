@@ -480,8 +480,9 @@ function attendingMask(g: ProgramGen, shape: readonly number[]): Value {
   return g.emit('constant', [], { shape: [...shape], dtype: 'bool', value });
 }
 
-const attention: OpGenerator = {
-  generate(g) {
+/** Operands (q, k, v and a mask or none) and attributes of a random attention. */
+function attentionOperands(g: ProgramGen): { operands: Value[]; attrs: Attrs } {
+  {
     let q = g.minRank(g.toFloat(g.pick()), 2);
     const batchQ = q.type.shape.slice(0, -2);
     const [tq, d] = q.type.shape.slice(-2) as [number, number];
@@ -520,7 +521,32 @@ const attention: OpGenerator = {
         operands.push(existing && g.c.flag() ? existing : g.fitShape(g.toDType(g.pick(), dtype), shrinkShape(g, scores)));
       }
     }
-    return g.emit('attention', operands, g.c.flag() ? { scale: g.c.pick([0.5, 1, 0.125, 2]) } : {});
+    return { operands, attrs: g.c.flag() ? { scale: g.c.pick([0.5, 1, 0.125, 2]) } : {} };
+  }
+}
+
+const attention: OpGenerator = {
+  generate(g) {
+    const { operands, attrs } = attentionOperands(g);
+    return g.emit('attention', operands, attrs);
+  },
+};
+
+/**
+ * An attention probe: an attention, then (usually) the probabilities of
+ * that same attention (q, k, mask and scale), as trace's `attentions` adds
+ * them, so the lowering pairs the two; sometimes a probe of its own.
+ */
+const attentionProbs: OpGenerator = {
+  generate(g) {
+    const { operands, attrs } = attentionOperands(g);
+    const [q, k, v, mask] = operands as [Value, Value, Value, Value | undefined];
+    if (!g.c.oneIn(4)) g.emit('attention', operands, attrs);
+    // The probabilities have q and k's batch axes; a mask made for v's too (broadcast in by v) needs q broadcast to them.
+    const scores = [...broadcastShapes(q.type.shape.slice(0, -2), k.type.shape.slice(0, -2)), q.type.shape.at(-2)!, k.type.shape.at(-2)!];
+    const full = [...broadcastShapes(scores.slice(0, -2), v.type.shape.slice(0, -2)), ...q.type.shape.slice(-2)];
+    const qFull = mask && !broadcastsTo(mask.type.shape, scores) ? g.emit('broadcast_to', [q], { shape: full }) : q;
+    return g.emit('attention_probs', mask ? [qFull, k, mask] : [q, k], attrs);
   },
 };
 
@@ -554,6 +580,7 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
   clamp,
   logical_xor: logicalXor,
   attention,
+  attention_probs: attentionProbs,
 };
 
 /**

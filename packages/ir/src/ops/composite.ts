@@ -244,92 +244,6 @@ const logicalXorOp: OpSpec = {
   decompose: (e, [a, b]) => e.emit('ne', [e.emit('cast', [a!], { to: 'bool' }), e.emit('cast', [b!], { to: 'bool' })]),
 };
 
-/** Shapes of attention: batch axes (broadcast), Tq, Tk, D, Dv. */
-function attentionDims(q: TensorType, k: TensorType, v: TensorType) {
-  for (const [t, what] of [[q, 'q'], [k, 'k'], [v, 'v']] as const) {
-    requireF32(t, `operand ${what}`);
-    if (t.shape.length < 2) throw new TypeRuleError(`operand ${what} has rank ${t.shape.length}, expected [..., T, D]`);
-  }
-  const [tq, d] = q.shape.slice(-2) as [number, number];
-  const [tk, dk] = k.shape.slice(-2) as [number, number];
-  const [tv, dv] = v.shape.slice(-2) as [number, number];
-  if (dk !== d) throw new TypeRuleError(`q has head size ${d} but k has ${dk}, expected equal`);
-  if (tv !== tk) throw new TypeRuleError(`k has ${tk} keys but v has ${tv} values, expected equal`);
-  const batch = broadcastShapes(q.shape.slice(0, -2), k.shape.slice(0, -2), v.shape.slice(0, -2));
-  return { batch, tq, tk, d, dv };
-}
-
-const attentionOp: OpSpec = {
-  doc: 'softmax(q kT * scale + mask) v; a bool mask is true where attending is allowed, an f32 mask is added',
-  fusion: 'opaque',
-  operands: { names: ['q', 'k', 'v', 'mask?'], min: 3, max: 4 },
-  attrs: { scale: { kind: 'float', default: NaN, doc: 'score scale (default 1/sqrt(head size))' } },
-  canonicalize([q], attrs: Attrs) {
-    const scale = num(attrs, 'scale');
-    return Number.isNaN(scale) ? { ...attrs, scale: 1 / Math.sqrt(q!.shape[q!.shape.length - 1]!) } : attrs;
-  },
-  inferType([q, k, v, mask]) {
-    const { batch, tq, tk, dv } = attentionDims(q!, k!, v!);
-    if (mask) {
-      if (mask.dtype === 'i32') throw new TypeRuleError('mask has dtype i32, expected bool (true = attend) or f32 (added to scores)');
-      const scores = [...batch, tq, tk];
-      let ok = mask.shape.length <= scores.length;
-      try {
-        ok &&= shapesEqual(broadcastShapes(mask.shape, scores), scores);
-      } catch {
-        ok = false;
-      }
-      if (!ok) throw new TypeRuleError(`mask has shape ${formatShape(mask.shape)}, expected one that broadcasts to the scores ${formatShape(scores)}`);
-    }
-    return { dtype: 'f32', shape: [...batch, tq, dv] };
-  },
-  evaluate([q, k, v, mask], attrs, result) {
-    const scale = Math.fround(num(attrs, 'scale'));
-    const { batch, tq, tk, d, dv } = attentionDims(q!.type, k!.type, v!.type);
-    const parts = [q!, k!, v!].map((t) => ({ t, b: t.type.shape.slice(0, -2), s: stridesOf(t.type.shape.slice(0, -2)) }));
-    const maskStrides = mask ? stridesOf(mask.type.shape) : [];
-    const data = new Float64Array(numel(result.shape));
-    const scores = new Float64Array(tk);
-    const idx2 = new Array<number>(batch.length + 2);
-    forEachIndex(batch, (idx, flat) => {
-      const [qo, ko, vo] = parts.map((p) => broadcastOffset(p.b, p.s, idx) * numel(p.t.type.shape.slice(-2)));
-      for (let i = 0; i < tq; i++) {
-        for (let j = 0; j < tk; j++) {
-          let s = 0;
-          for (let c = 0; c < d; c++) s += q!.data[qo! + i * d + c]! * k!.data[ko! + j * d + c]!;
-          s *= scale;
-          if (mask) {
-            for (let a = 0; a < batch.length; a++) idx2[a] = idx[a]!;
-            idx2[batch.length] = i;
-            idx2[batch.length + 1] = j;
-            const m = mask.data[broadcastOffset(mask.type.shape, maskStrides, idx2)]!;
-            s = mask.type.dtype === 'bool' ? (m ? s : -Infinity) : s + m;
-          }
-          scores[j] = s;
-        }
-        softmaxRow(scores);
-        for (let c = 0; c < dv; c++) {
-          let acc = 0;
-          for (let j = 0; j < tk; j++) acc += scores[j]! * v!.data[vo! + j * dv + c]!;
-          data[(flat * tq + i) * dv + c] = acc;
-        }
-      }
-    });
-    return { type: result, data };
-  },
-  decompose(e, [q, k, v, mask], attrs) {
-    const rank = k!.type.shape.length;
-    const perm = [...Array(rank - 2).keys(), rank - 1, rank - 2];
-    const kt = e.emit('transpose', [k!], { perm });
-    let s = e.emit('mul', [e.emit('matmul', [q!, kt]), scalar(e, num(attrs, 'scale'))]);
-    if (mask) {
-      s = mask.type.dtype === 'bool' ? e.emit('where', [mask, s, scalar(e, -Infinity)]) : e.emit('add', [s, mask]);
-    }
-    const p = e.emit('softmax', [s], { axis: -1 });
-    return e.emit('matmul', [p, v!]);
-  },
-};
-
 /** Composite ops: each has direct reference semantics and a decomposition into core ops. */
 export const COMPOSITE_OPS = {
   softmax: softmaxOp,
@@ -341,6 +255,5 @@ export const COMPOSITE_OPS = {
   relu: reluOp,
   clamp: clampOp,
   logical_xor: logicalXorOp,
-  attention: attentionOp,
   ...TRIANGLE_OPS,
 } as const satisfies OpTable;

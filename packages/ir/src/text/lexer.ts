@@ -93,6 +93,8 @@ export function tokenize(src: string): Token[] {
       for (;;) {
         const d = src[i];
         if (isNameChar(d)) i++;
+        // A `/` between name characters belongs to the word: output names such as `attn/encoder.layers.0.self_attn`.
+        else if (d === '/' && isNameChar(src[i + 1])) i++;
         // The sign of an exponent (`1e-05`, `2.5E+10`) belongs to the number.
         else if ((d === '-' || d === '+') && /^[+-]?[0-9.][0-9.]*[eE]$/.test(src.slice(start, i)) && /[0-9]/.test(src[i + 1] ?? '')) i++;
         else break;

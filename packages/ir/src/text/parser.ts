@@ -2,7 +2,7 @@ import { type AttrSpec, type AttrValue, type Attrs, completeAttrs } from '../att
 import { DTYPES, type DType, isDType } from '../dtype.ts';
 import { type SourceLoc, TesseraError } from '../errors.ts';
 import type { OpDef } from '../op-def.ts';
-import { type Node, type Program, type ProgramInput, type ProgramOutput, VALUE_NAME } from '../program.ts';
+import { type Node, type Program, type ProgramInput, type ProgramOutput, OUTPUT_NAME, VALUE_NAME } from '../program.ts';
 import { allOps, findOp, typeCheckOp } from '../registry.ts';
 import type { TensorType } from '../tensor-type.ts';
 import { type Token, describeToken, tokenize } from './lexer.ts';
@@ -160,7 +160,7 @@ class Parser {
   parseOutput(): ProgramOutput {
     const kw = this.next();
     const t = this.peek();
-    if (t.kind !== 'word' || !VALUE_NAME.test(t.text)) this.fail("an output name (letters, digits, '_' and '.') after 'output'");
+    if (t.kind !== 'word' || !OUTPUT_NAME.test(t.text)) this.fail("an output name (letters, digits, '_', '.' and '/') after 'output'");
     this.next();
     this.expectPunct('=', `after output name '${t.text}'`);
     const value = this.expectValue(`a value like %x after 'output ${t.text} ='`).text;

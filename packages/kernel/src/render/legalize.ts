@@ -124,6 +124,7 @@ export function legalizeKernel(k: Kernel, supports: OpSupport): Kernel {
         ...(k.keep ? { keep: l.expr(k.keep) } : {}),
         ...(k.bias ? { bias: l.expr(k.bias) } : {}),
         stores: l.stores(k.stores),
+        ...(k.statStores ? { statStores: l.stores(k.statStores) } : {}),
       };
   }
 }

@@ -41,6 +41,6 @@ export class QkvSelfAttention extends Module {
     const e = this.embedDim;
     const qkv = this.qkv.forward(x);
     const [q, k, v] = [0, 1, 2].map((i) => splitHeads(qkv.slice(-1, i * e, (i + 1) * e), this.numHeads)) as [Tensor, Tensor, Tensor];
-    return this.proj.forward(mergeHeads(ops.attention(q, k, v)));
+    return this.proj.forward(mergeHeads(ops.attention(q, k, v, { module: this })));
   }
 }

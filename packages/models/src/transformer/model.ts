@@ -55,12 +55,12 @@ export function decoderStep(layer: nn.TransformerDecoderLayer, x: Tensor, pos: T
     const selfKeep = slot.lt(pos).logicalOr(slot.eq(capacity));
     const keys = ops.concat([cache.k, k], 2);
     const values = ops.concat([cache.v, v], 2);
-    return sa.outProj.forward(mergeHeads(ops.attention(q, keys, values, { mask: selfKeep })));
+    return sa.outProj.forward(mergeHeads(ops.attention(q, keys, values, { mask: selfKeep, module: sa })));
   };
   const ca = layer.multiheadAttn;
   const crossAttention = (input: Tensor): Tensor => {
     const qc = splitHeads(projection(ca, input, 0), h);
-    return ca.outProj.forward(mergeHeads(ops.attention(qc, cross.k, cross.v, { mask: keep })));
+    return ca.outProj.forward(mergeHeads(ops.attention(qc, cross.k, cross.v, { mask: keep, module: ca })));
   };
   const a = layer.sublayer(x, layer.norm1, selfAttention);
   const b = layer.sublayer(a, layer.norm2, crossAttention);

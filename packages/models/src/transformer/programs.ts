@@ -4,7 +4,7 @@
  * values of every decoder layer) and one decoder step over a fixed-capacity
  * key/value cache.
  */
-import type { Tensor } from '@tessera/frontend';
+import type { AttentionSelection, Tensor } from '@tessera/frontend';
 import type { Program } from '@tessera/ir';
 import { traceEntry } from '../entry.ts';
 import type { KeyValues, Seq2SeqTransformer } from './model.ts';
@@ -20,10 +20,14 @@ export interface Seq2SeqShape {
 /** Program input and output names of the cache, per decoder layer i. */
 export const cacheNames = (i: number) => ({ cacheK: `cache_k_${i}`, cacheV: `cache_v_${i}`, crossK: `cross_k_${i}`, crossV: `cross_v_${i}`, newK: `k_new_${i}`, newV: `v_new_${i}` });
 
-/** The full model: inputs src i32 [B, S], tgt i32 [B, T]; output logits [B, T, tgt_vocab]. */
-export function traceSeq2Seq(model: Seq2SeqTransformer, shape: Seq2SeqShape, tgtLen: number): Program {
+/**
+ * The full model: inputs src i32 [B, S], tgt i32 [B, T]; output logits
+ * [B, T, tgt_vocab], and with `attentions` each probed attention's
+ * `attn/<module path>` [B, H, queries, keys].
+ */
+export function traceSeq2Seq(model: Seq2SeqTransformer, shape: Seq2SeqShape, tgtLen: number, attentions: AttentionSelection = false): Program {
   const specs = { src: `i32[${shape.batch},${shape.srcLen}]`, tgt: `i32[${shape.batch},${tgtLen}]` };
-  return traceEntry(model, (src, tgt) => ({ logits: model.forward(src!, tgt!) }), specs, 'transformer');
+  return traceEntry(model, (src, tgt) => ({ logits: model.forward(src!, tgt!) }), specs, 'transformer', attentions);
 }
 
 /** The encoder for decoding: input src; outputs cross_k_i, cross_v_i [B, H, S, hd] per decoder layer. */
@@ -48,9 +52,10 @@ export function traceEncoder(model: Seq2SeqTransformer, shape: Seq2SeqShape): Pr
  * (its position), src, and per decoder layer i cache_k_i/cache_v_i
  * [B, H, capacity, hd] (positions < pos filled) and cross_k_i/cross_v_i.
  * Outputs logits [B, tgt_vocab] and k_new_i/v_new_i [B, H, 1, hd], which
- * the caller writes into the caches at pos.
+ * the caller writes into the caches at pos; with `attentions`, the probed
+ * attentions' `attn/<module path>` [B, H, 1, keys].
  */
-export function traceDecodeStep(model: Seq2SeqTransformer, shape: Seq2SeqShape, capacity: number): Program {
+export function traceDecodeStep(model: Seq2SeqTransformer, shape: Seq2SeqShape, capacity: number, attentions: AttentionSelection = false): Program {
   const c = model.config;
   const hd = c.d_model / c.nhead;
   const { batch: b, srcLen: s } = shape;
@@ -80,5 +85,11 @@ export function traceDecodeStep(model: Seq2SeqTransformer, shape: Seq2SeqShape, 
     },
     specs,
     'decode_step',
+    attentions,
   );
+}
+
+/** The module paths of every decoder layer's cross-attention (what generation's cross-attention probes are named by). */
+export function crossAttentionPaths(model: Seq2SeqTransformer): string[] {
+  return Array.from({ length: model.config.num_decoder_layers }, (_, i) => `transformer.decoder.layers.${i}.multihead_attn`);
 }

@@ -1,4 +1,5 @@
 /** A compiled ViT that classifies any number of images in fixed-size batches. */
+import type { AttentionSelection } from '@tessera/frontend';
 import type { Program } from '@tessera/ir';
 import { type BackendName, compile } from '@tessera/compiler';
 import { type Progress, batchRows, forEachBatch, weightsFor } from '../batching.ts';
@@ -23,10 +24,14 @@ export interface VitClassifier {
   dispose(): void;
 }
 
-/** Traces the ViT for `batch` images: input `pixel_values` f32 [batch, 3, H, W], output `logits`. */
-export function traceVit(model: VisionTransformer, batch: number): Program {
+/**
+ * Traces the ViT for `batch` images: input `pixel_values` f32 [batch, 3, H, W],
+ * output `logits`, and with `attentions` each probed layer's
+ * `attn/<module path>` [batch, heads, tokens, tokens].
+ */
+export function traceVit(model: VisionTransformer, batch: number, attentions: AttentionSelection = false): Program {
   const s = model.config.image_size;
-  return traceEntry(model, (x) => ({ logits: model.forward(x) }), { pixel_values: `f32[${batch},${VIT_CHANNELS},${s},${s}]` }, 'vit');
+  return traceEntry(model, (x) => ({ logits: model.forward(x) }), { pixel_values: `f32[${batch},${VIT_CHANNELS},${s},${s}]` }, 'vit', attentions);
 }
 
 /** Traces and compiles a ViT with its weights bound. */

@@ -1,9 +1,10 @@
 import { type DType, type Node, type Program, TesseraError, assertVerified, decomposeProgram, ints, num, numel, stridesOf, valueTypes } from '@tessera/ir';
 import { lowerConv2d } from './conv.ts';
-import { type BufferDecl, type BufferRole, E, type Expr, type Kernel, type KernelProgram, type Store, assertKernelProgram, scalarExpr } from '@tessera/kernel';
+import { type BufferDecl, type BufferRole, E, type Expr, type Kernel, type KernelProgram, type Store, assertKernelProgram, loadedBuffers, scalarExpr } from '@tessera/kernel';
 import { type AffineIndex, broadcastIndex, indexOnAxes, rowExpr, sameIndex, viewMapAt, zeroRow } from './affine.ts';
 import { andAll, foldMask, sumAll } from './mask-folding.ts';
 import { type FusionPlan, NO_FUSION, planFusion } from './plan.ts';
+import { type ProbeSource, maskedScoreExpr, pairProbes, probabilityExpr, probeKernel, scheduleProbes, statStores } from './probes.ts';
 import { reductionStages, rowStages } from './reduce-stages.ts';
 import { expandsBeforeFusion, isElementwiseOp, isRootOp, isViewOp, lowerRule } from './rules.ts';
 import { type View, broadcastView, denseView, isDense, reshapeView, sliceView, transposeView } from './view.ts';
@@ -43,10 +44,19 @@ class Lowering {
   /** Program order of the graph nodes, so a kernel lists its nodes as the program does. */
   private readonly order = new Map<string, number>();
 
+  /** What each probed attention's kernel shares with its probes, by attention node name. */
+  private readonly probeSources = new Map<string, ProbeSource>();
+  /** The attentions some probe reads the statistics of. */
+  private readonly probedAttentions: ReadonlySet<string>;
+
   constructor(
     readonly plan: FusionPlan,
     readonly maxBuffers = Infinity,
-  ) {}
+    /** Attention probes paired with their attention: probe name -> attention name (pairProbes). */
+    readonly probes: ReadonlyMap<string, string> = new Map(),
+  ) {
+    this.probedAttentions = new Set(probes.values());
+  }
 
   /** Starts counting the buffers and graph nodes of a new kernel. */
   beginKernel(): void {
@@ -327,6 +337,8 @@ class Lowering {
         return;
       case 'attention':
         return this.lowerAttention(root, sink);
+      case 'attention_probs':
+        return this.lowerProbe(root, sink);
       case 'row':
         return this.lowerRow(root, sink);
       case 'reduce':
@@ -462,6 +474,19 @@ class Lowering {
     const keep = andAll(folded.keep);
     const bias = sumAll(folded.bias);
     const stores = this.epilogue(n, sink, indexOnAxes([...batch.keys(), I, C], rank), rank, E.ref('f32', 'out'));
+    const readQ = operand(q, [I, C]);
+    const readK = operand(k, [J, C]);
+    const causalOffset = 'causalOffset' in folded ? folded.causalOffset : undefined;
+    const scale = Math.fround(num(n.attrs, 'scale'));
+    const readV = operand(v, [J, C]);
+    let stats: number | undefined;
+    if (this.probedAttentions.has(n.name)) {
+      // Probed: the kernel also stores each row's softmax statistics for the probes' kernels, if it can bind one more buffer.
+      const bound = new Set<number>(stores.map((st) => st.buffer));
+      for (const e of [readQ, readK, readV, ...(keep ? [keep] : []), ...(bias ? [bias] : []), ...stores.map((st) => st.value)]) loadedBuffers(e, bound);
+      if (bound.size < this.maxBuffers) stats = this.addBuffer(`${n.name}.stats`, 'f32', [...batch, tq, 2], 'temp');
+      this.probeSources.set(n.name, { batch, tq, tk, d, scale, readQ, readK, ...(keep ? { keep } : {}), ...(bias ? { bias } : {}), ...(causalOffset !== undefined ? { causalOffset } : {}), ...(stats !== undefined ? { stats } : {}) });
+    }
     this.pushKernel({
       kind: 'attention',
       name: this.kernelName('attention'),
@@ -470,15 +495,44 @@ class Lowering {
       tk,
       d,
       dv,
-      scale: Math.fround(num(n.attrs, 'scale')),
-      readQ: operand(q, [I, C]),
-      readK: operand(k, [J, C]),
-      readV: operand(v, [J, C]),
+      scale,
+      readQ,
+      readK,
+      readV,
       ...(keep ? { keep } : {}),
       ...(bias ? { bias } : {}),
-      ...('causalOffset' in folded && folded.causalOffset !== undefined ? { causalOffset: folded.causalOffset } : {}),
+      ...(causalOffset !== undefined ? { causalOffset } : {}),
       stores,
+      ...(stats !== undefined ? { statStores: statStores(batch, tq, stats) } : {}),
     });
+  }
+
+  /**
+   * An attention probe: a matmul kernel over its attention's reads and
+   * statistics (probes.ts), storing `sink`. When the attention kernel had no
+   * room for the statistics, the masked scores are stored instead and a
+   * softmax row kernel normalises them.
+   */
+  lowerProbe(n: Node, sink: Node): void {
+    const src = this.probeSources.get(this.probes.get(n.name) ?? '');
+    if (!src) throw new TesseraError(`lowering: attention probe %${n.name} has no attention kernel before it (lowerToKernels expands such a probe)`, n.loc);
+    const nb = src.batch.length;
+    const rank = nb + 3;
+    for (const e of [src.readQ, src.readK, ...(src.keep ? [src.keep] : []), ...(src.bias ? [src.bias] : [])]) loadedBuffers(e, this.used);
+    const index = indexOnAxes([...src.batch.keys(), nb, nb + 1], rank);
+    if (src.stats !== undefined) {
+      this.used.add(src.stats);
+      this.pushKernel(probeKernel(this.kernelName('attention_probs'), { ...src, stats: src.stats }, this.epilogue(n, sink, index, rank, probabilityExpr({ ...src, stats: src.stats }))));
+      return;
+    }
+    const shape = [...src.batch, src.tq, src.tk];
+    const scores = this.addBuffer(`${n.name}.scores`, 'f32', shape, 'temp');
+    const dense = { offset: 0, strides: [...stridesOf(shape), 0] };
+    this.pushKernel(probeKernel(this.kernelName('attention_scores'), src, [{ buffer: scores, map: dense, value: maskedScoreExpr(src) }]));
+    this.beginKernel();
+    const row = rowStages('softmax')!({ x: E.load('f32', scores, { offset: 0, strides: stridesOf(shape) }), dtype: 'f32', count: src.tk, index: E.axis(nb + 1), extent: src.tk });
+    const rowStores = this.epilogue(n, sink, indexOnAxes([...shape.keys()], nb + 2), nb + 2, row.value);
+    this.pushKernel({ kind: 'reduce', name: this.kernelName('attention_probs'), shape, reduceRank: 1, stages: row.stages, stores: [], rowStores });
   }
 
   /** Each operand is copied into its slice of the result: one kernel per operand, all affine. */
@@ -533,11 +587,36 @@ class Lowering {
   }
 }
 
-/** The program with the composites the fused lowering has no kernel for expanded (see expandsBeforeFusion; itself when it has none). */
-function expandBeforeFusion(program: Program): Program {
+/**
+ * The program with the composites the fused lowering has no kernel for
+ * expanded (see expandsBeforeFusion), and the attention probes no attention
+ * kernel can serve (see pairProbes) or `excludedProbes`; itself when it has none.
+ */
+function expandBeforeFusion(program: Program, excludedProbes: ReadonlySet<string> = new Set()): Program {
   const typeOf = valueTypes(program);
-  if (!program.nodes.some((n) => expandsBeforeFusion(n.op, n.operands.map((o) => typeOf.get(o)!), n.attrs))) return program;
-  return decomposeProgram(program, (def, types, attrs) => expandsBeforeFusion(def.name, types, attrs));
+  const pairs = pairProbes(program, excludedProbes);
+  const expands = (n: Node) => (n.op === 'attention_probs' && !pairs.has(n.name)) || expandsBeforeFusion(n.op, n.operands.map((o) => typeOf.get(o)!), n.attrs);
+  if (!program.nodes.some(expands)) return program;
+  // Without a node (the expansion of the node itself, checked again), an unpaired probe: nothing else decomposes into one.
+  return decomposeProgram(program, (def, types, attrs, node) => (node ? expands(node) : def.name === 'attention_probs' || expandsBeforeFusion(def.name, types, attrs)));
+}
+
+/**
+ * The program ready for the fused lowering (composites expanded, attention
+ * probes paired and each placed after its attention's kernel), its fusion
+ * plan, and the probe pairs (probe -> attention).
+ */
+function planWithProbes(program: Program): { program: Program; plan: FusionPlan; probes: Map<string, string> } {
+  const excluded = new Set<string>();
+  for (;;) {
+    const p = expandBeforeFusion(program, excluded);
+    const probes = pairProbes(p);
+    const plan = planFusion(p, new Set(probes.keys()));
+    const scheduled = scheduleProbes(p, probes, plan.sinks);
+    if ('program' in scheduled) return { program: scheduled.program, plan, probes };
+    // A probe consumed before its attention's kernel is emitted: expanded instead (the plan of everything else is unchanged).
+    for (const b of scheduled.blocked) excluded.add(b);
+  }
 }
 
 /**
@@ -551,8 +630,8 @@ function expandBeforeFusion(program: Program): Program {
 export function lowerToKernels(program: Program, options: LowerOptions = {}): KernelProgram {
   assertVerified(program);
   const fusion = options.fusion ?? true;
-  const p = fusion ? expandBeforeFusion(program) : decomposeProgram(program);
-  const L = new Lowering(fusion ? planFusion(p) : NO_FUSION, options.maxBuffersPerKernel);
+  const { program: p, plan, probes } = fusion ? planWithProbes(program) : { program: decomposeProgram(program), plan: NO_FUSION, probes: new Map<string, string>() };
+  const L = new Lowering(plan, options.maxBuffersPerKernel, probes);
   const inputs = p.inputs.map((i) => {
     const b = L.addBuffer(i.name, i.type.dtype, i.type.shape, i.kind === 'parameter' ? 'param' : 'input');
     L.values.set(i.name, { kind: 'view', view: denseView(b, i.type.shape) });

@@ -51,14 +51,16 @@ function storeViewExists(moves: readonly Node[], shapeOf: (name: string) => read
  * would recompute a prologue per tile) and their single-consumer
  * elementwise epilogue; cheap index computations (iota, comparisons,
  * selects over integer inputs and constants: masks) are recomputed in every
- * consumer rather than stored.
+ * consumer rather than stored. `ignoredConsumers` (paired attention
+ * probes) count as no consumer of their operands.
  */
-export function planFusion(p: Program): FusionPlan {
+export function planFusion(p: Program, ignoredConsumers: ReadonlySet<string> = new Set()): FusionPlan {
   const nodes = new Map(p.nodes.map((n) => [n.name, n] as const));
   const inputs = new Map(p.inputs.map((i) => [i.name, i] as const));
   const outputs = new Set(p.outputs.map((o) => o.value));
   const users = new Map<string, Node[]>();
-  for (const n of p.nodes) for (const o of new Set(n.operands)) users.set(o, [...(users.get(o) ?? []), n]);
+  // Paired attention probes read their operands through their attention's kernel: they are no consumer to plan for.
+  for (const n of p.nodes) if (!ignoredConsumers.has(n.name)) for (const o of new Set(n.operands)) users.set(o, [...(users.get(o) ?? []), n]);
   const usersOf = (name: string) => users.get(name) ?? [];
 
   const cheapMemo = new Map<string, boolean>();

@@ -12,7 +12,8 @@ import { expandsConv2d } from './conv.ts';
  * - `matmul`, `conv2d` (an implicit GEMM), `reduce` (stages from
  *   reduce-stages.ts), `row` (softmax-like, normalisations, the cumsum scan),
  *   `attention`: a kernel template; such an op is a root that absorbs
- *   prologues and an elementwise epilogue.
+ *   prologues and an elementwise epilogue. `attention_probs`: a root too,
+ *   the probe of an attention (probes.ts).
  * - `iota`, `constant`, `concat`, `pad`, `gather`: a kernel (or buffer) of its own.
  * - `decompose`: no kernel; expanded into its decomposition before fusion
  *   (the decompose-composites pass; tril and triu become iotas, a
@@ -21,7 +22,7 @@ import { expandsConv2d } from './conv.ts';
 export type LowerRule =
   | { readonly kind: 'elementwise'; readonly cheap: boolean }
   | {
-      readonly kind: 'view' | 'matmul' | 'conv2d' | 'reduce' | 'row' | 'attention' | 'iota' | 'constant' | 'concat' | 'pad' | 'gather' | 'decompose';
+      readonly kind: 'view' | 'matmul' | 'conv2d' | 'reduce' | 'row' | 'attention' | 'attention_probs' | 'iota' | 'constant' | 'concat' | 'pad' | 'gather' | 'decompose';
       /** Some nodes of the op are expanded into their decomposition before fusion instead (see expandsBeforeFusion). */
       readonly expandWhen?: (operands: readonly TensorType[], attrs: Attrs) => boolean;
     };
@@ -104,6 +105,8 @@ export const LOWERING: { readonly [P in OpName]: LowerRule } = {
   clamp: cheap,
   logical_xor: cheap,
   attention: { kind: 'attention' },
+  // Paired with its attention, a matmul kernel over the attention's statistics (probes.ts); alone, its decomposition.
+  attention_probs: { kind: 'attention_probs' },
 };
 
 /** The lowering rule of an op. */

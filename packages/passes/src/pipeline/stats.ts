@@ -48,13 +48,16 @@ const attentionFlops: FlopRule = (n, [q, k]) => {
   const rows = numel(n.type.shape) / dv;
   return rows * tk * (2 * d + 2 * dv + 5);
 };
+/** The scores again (2*D per score) and the normalisation (scale, subtract, exp, divide). */
+const attentionProbsFlops: FlopRule = (n, [q]) => numel(n.type.shape) * (2 * q!.shape.at(-1)! + 4);
 
 /**
  * Floating-point operations of each op, one rule per op (an exhaustive
  * table, so a new op is counted on purpose, never as 0 by omission):
  * 2*M*N*K per matmul, 2 per output per window element of a convolution
  * (plus 1 with a bias); attention 2*Tq*Tk*(D + Dv) plus 5 per score (scale,
- * max, exp, sum, divide); softmax and log_softmax 5, layer_norm 8 and
+ * max, exp, sum, divide), its probe attention_probs 2*Tq*Tk*D plus 4 per
+ * score; softmax and log_softmax 5, layer_norm 8 and
  * rms_norm 3 (4 with a weight) per element; logsumexp 5 per element of its
  * input; gelu 8, silu 5, sigmoid 4 and clamp 2 per element (their
  * decompositions' ops); 1 per element of every other arithmetic op and of
@@ -132,6 +135,7 @@ export const FLOPS: { readonly [P in OpName]: FlopRule } = {
   clamp: perElement(2),
   logical_xor: none,
   attention: attentionFlops,
+  attention_probs: attentionProbsFlops,
 };
 
 /** Floating-point operations of a graph (see FLOPS). */
