@@ -66,6 +66,7 @@ function drawPlan(canvas: HTMLCanvasElement, view: CompiledView): void {
 export class CompilerView {
   private readonly source = el('select', { id: 'compiler-source' }, el('option', { value: 'vit' }, 'ViT on Fashion-MNIST (batch 1)'), el('option', { value: 'reverse' }, 'digit-reversal Transformer (source 7, target 8)'), el('option', { value: 'ir' }, 'IR text pasted below'));
   private readonly text = el('textarea', { id: 'compiler-ir', rows: '8', cols: '80', spellcheck: 'false' });
+  private readonly probes = el('input', { id: 'compiler-probes', type: 'checkbox' });
   private current: Source | undefined;
 
   constructor(
@@ -82,7 +83,7 @@ export class CompilerView {
     showText();
     byId('compiler').replaceChildren(
       el('div', { class: 'column wide' },
-        el('p', {}, this.source, ' ', el('button', { id: 'compiler-compile', onclick: () => this.compile() }, 'Compile')),
+        el('p', {}, this.source, ' ', el('label', { title: 'trace the model with attentions: an attn/<module path> output per attention module' }, this.probes, 'with attention probes'), ' ', el('button', { id: 'compiler-compile', onclick: () => this.compile() }, 'Compile')),
         this.text,
         el('div', { id: 'compiler-result' }, 'Pick a program and compile it.'),
       ),
@@ -98,11 +99,11 @@ export class CompilerView {
     const { vit, reverser, sample } = this.sources;
     switch (this.source.value) {
       case 'vit': {
-        const program = traceVit(vit.model, 1);
+        const program = traceVit(vit.model, 1, this.probes.checked);
         return { program, given: { ...weightsFor(program, vit.weights), pixel_values: pixelValues(sample, 0, 1) } };
       }
       case 'reverse': {
-        const program = traceSeq2Seq(reverser.model, { batch: 1, srcLen: 7 }, 8);
+        const program = traceSeq2Seq(reverser.model, { batch: 1, srcLen: 7 }, 8, this.probes.checked);
         return { program, given: weightsFor(program, reverser.weights) };
       }
       default:
@@ -114,6 +115,7 @@ export class CompilerView {
   compile(): Promise<void> {
     const result = byId('compiler-result');
     return runAction(result, async () => {
+      // Each compile takes the current choice; compare and profile then run what was compiled.
       this.current = this.pick();
       const view = compileForView(this.current.program);
       result.dataset.kernels = String(view.kernels.kernels.length);

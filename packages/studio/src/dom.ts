@@ -26,11 +26,6 @@ export function messageOf(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
-/** A paragraph saying what a panel needs before it can show anything. */
-export function notice(text: string): HTMLElement {
-  return el('p', { class: 'notice' }, text);
-}
-
 /**
  * Runs a panel's action, marking `target` busy, then done or failed
  * (`data-state`), with a failure's message shown in it: what the

@@ -10,11 +10,11 @@ function heat(v: number): [number, number, number] {
   return [255 - 80 * x, 255 - 235 * x, 255 - 225 * x];
 }
 
-/** Values scaled to [0, 1] by their maximum (all zeros stay zero). */
+/** Values scaled to [0, 1] from their minimum to their maximum, for contrast (all equal: all 0). */
 export function normalised(values: ArrayLike<number>): Float64Array {
-  let max = 0;
-  for (let i = 0; i < values.length; i++) max = Math.max(max, values[i]!);
-  return Float64Array.from(values as ArrayLike<number>, (v) => (max > 0 ? v / max : 0));
+  let [min, max] = [Infinity, -Infinity];
+  for (let i = 0; i < values.length; i++) [min, max] = [Math.min(min, values[i]!), Math.max(max, values[i]!)];
+  return Float64Array.from(values as ArrayLike<number>, (v) => (max > min ? (v - min) / (max - min) : 0));
 }
 
 /** Options of drawMatrix. */
@@ -24,7 +24,7 @@ export interface MatrixLabels {
 }
 
 /** Draws a [rows, cols] matrix of probabilities (row-major) as a heat map, each cell `cell` pixels, labels on the left and top. */
-export function drawMatrix(canvas: HTMLCanvasElement, m: ArrayLike<number>, rows: number, cols: number, labels: MatrixLabels = {}, cell = 22): void {
+export function drawMatrix(canvas: HTMLCanvasElement, m: ArrayLike<number>, rows: number, cols: number, labels: MatrixLabels = {}, cell = 16): void {
   const margin = labels.rows || labels.cols ? 20 : 0;
   canvas.width = margin + cols * cell;
   canvas.height = margin + rows * cell;
@@ -54,7 +54,8 @@ export function drawOverlay(canvas: HTMLCanvasElement, pixels: Uint8Array, size:
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const p = pixels[y * size + x]!;
-      const w = weights ? weights[Math.floor(y / patch) * grid + Math.floor(x / patch)]! : 0;
+      // At most 70% red, so the image stays visible under the most attended patch.
+      const w = weights ? 0.7 * weights[Math.floor(y / patch) * grid + Math.floor(x / patch)]! : 0;
       // The image in grey, tinted red where the weight is high.
       g.fillStyle = `rgb(${Math.round(p * (1 - w) + 255 * w)},${Math.round(p * (1 - w))},${Math.round(p * (1 - w))})`;
       g.fillRect(x * scale, y * scale, scale, scale);

@@ -2,13 +2,13 @@
  * The trained digit-reversal Transformer in the page: greedy generation
  * with the key/value cache (@tessera/models' generator), then one run of
  * the full model on the generated tokens for each step's probabilities
- * and, where the compiler's probes give them, the decoder's cross- and
- * causal self-attention.
+ * and the attention of every module (the compiler's attention probes):
+ * the decoder's cross- and causal self-attention.
  */
 import { type Executable, TesseraError, compile } from '@tessera/compiler';
 import { type Generator, type Seq2SeqTransformer, compileGenerator, traceSeq2Seq, weightsFor } from '@tessera/models';
 import type { Loaded } from './assets.ts';
-import { attentionOutputs, withAttentions } from './probes.ts';
+import { attentionOutputs } from './probes.ts';
 import type { ModelBackend } from './vit-session.ts';
 import { softmax } from './vit-session.ts';
 
@@ -73,7 +73,7 @@ export class ReverseSession {
     const out = await generator.generate(src);
     // The full model on bos and the generated tokens: position q predicts token q + 1.
     const full = await this.cached(this.full, key, () => {
-      const program = withAttentions(() => traceSeq2Seq(model, { batch: 1, srcLen: n }, n + 1));
+      const program = traceSeq2Seq(model, { batch: 1, srcLen: n }, n + 1, true);
       return compile(program, { backend, weights: weightsFor(program, weights) });
     });
     const r = await full.run({ src, tgt: out.subarray(0, n + 1) });

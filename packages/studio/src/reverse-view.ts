@@ -4,9 +4,9 @@
  * and source tokens (an anti-diagonal for reversal) and the decoder's
  * causal self-attention, per layer and head.
  */
-import { byId, el, notice, runAction } from './dom.ts';
+import { argmax } from '@tessera/models';
+import { byId, el, runAction } from './dom.ts';
 import { drawMatrix } from './heatmap.ts';
-import { ATTENTION_MISSING } from './probes.ts';
 import { MAX_DIGITS, type Reversal, type ReverseSession, tokenText } from './reverse-session.ts';
 import type { ModelBackend } from './vit-session.ts';
 
@@ -24,7 +24,7 @@ export class ReverseView {
     this.input.addEventListener('keydown', (e) => e.key === 'Enter' && this.run());
     byId('reverse').replaceChildren(
       el('div', { class: 'column' }, el('h2', {}, 'Reverse a digit string'), el('p', {}, this.input, ' ', el('button', { id: 'reverse-run', onclick: () => this.run() }, 'Generate')), el('div', { id: 'reverse-result' }, `Up to ${MAX_DIGITS} digits.`)),
-      el('div', { class: 'column wide' }, el('h2', {}, 'Attention'), el('div', { id: 'reverse-attention' }, ATTENTION_MISSING ? notice(`Cross- and self-attention: ${ATTENTION_MISSING}.`) : 'Generate to see it.')),
+      el('div', { class: 'column wide' }, el('h2', {}, 'Attention'), el('div', { id: 'reverse-attention' }, 'Generate to see it.')),
     );
   }
 
@@ -45,7 +45,7 @@ export class ReverseView {
         tokens.append(el('li', { title: `step ${tokens.children.length + 1}` }, el('code', {}, tokenText(s.token)), el('small', {}, `${(100 * s.prob).toFixed(1)}%`)));
         await new Promise((ok) => setTimeout(ok, 60));
       }
-      if (!ATTENTION_MISSING) byId('reverse-attention').replaceChildren(this.attentionPanel(text, r));
+      byId('reverse-attention').replaceChildren(this.attentionPanel(text, r));
     });
   }
 
@@ -60,11 +60,16 @@ export class ReverseView {
       const keys = probs.length / (r.heads * r.queries);
       const cross = path.endsWith('multihead_attn');
       const row = el('div', { class: 'heads' });
-      for (let h = 0; h < r.heads; h++) {
-        const canvas = el('canvas', { class: 'attn', 'data-module': path, 'data-head': String(h) });
+      const size = r.queries * keys;
+      const mean = new Float32Array(size).map((_, i) => Array.from({ length: r.heads }, (_, h) => probs[h * size + i]!).reduce((a, b) => a + b, 0) / r.heads);
+      const maps = [...Array.from({ length: r.heads }, (_, h) => ({ head: String(h), m: probs.subarray(h * size, (h + 1) * size) })), { head: 'mean', m: mean }];
+      for (const { head, m } of maps) {
+        const canvas = el('canvas', { class: 'attn', 'data-module': path, 'data-head': head });
+        // Each query row's most attended key, for the Chromium test to check against Node.
+        canvas.dataset.argmax = Array.from({ length: r.queries }, (_, q) => argmax(m, q * keys, keys)).join(',');
         // Rows are labelled with the token each query position produced.
-        drawMatrix(canvas, probs.subarray(h * r.queries * keys, (h + 1) * r.queries * keys), r.queries, keys, { rows: generated.slice(0, r.queries), cols: cross ? source : queries });
-        row.append(el('figure', {}, canvas, el('figcaption', {}, `head ${h}`)));
+        drawMatrix(canvas, m, r.queries, keys, { rows: generated.slice(0, r.queries), cols: cross ? source : queries });
+        row.append(el('figure', {}, canvas, el('figcaption', {}, head === 'mean' ? 'mean of the heads' : `head ${head}`)));
       }
       panel.append(el('h3', {}, `${cross ? 'Cross-attention' : 'Causal self-attention'}: ${path}`), row);
     }

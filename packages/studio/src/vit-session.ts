@@ -1,12 +1,12 @@
 /**
  * The trained ViT in the page: compiled once per backend for one image,
- * classifying an image into class probabilities and, where the compiler's
- * probes give them, every layer's attention.
+ * classifying an image into class probabilities and every layer's
+ * attention (the compiler's attention probes).
  */
 import { type Executable, compile } from '@tessera/compiler';
 import { type ImageSet, type VisionTransformer, argmax, pixelValues, traceVit, weightsFor } from '@tessera/models';
 import type { Loaded } from './assets.ts';
-import { attentionOutputs, withAttentions } from './probes.ts';
+import { attentionOutputs } from './probes.ts';
 import type { LayerAttention } from './rollout.ts';
 
 /** The backends the studio runs models on. */
@@ -17,7 +17,7 @@ export interface Classification {
   /** Softmax of the logits, one per class. */
   readonly probs: Float64Array;
   readonly top: number;
-  /** Each encoder layer's attention (first layer first), when probes are available. */
+  /** Each encoder layer's attention (first layer first), from the compiler's attention probes. */
   readonly layers: readonly LayerAttention[];
   /** Milliseconds of this classification, compilation included when it was the backend's first. */
   readonly ms: number;
@@ -48,7 +48,7 @@ export class VitSession {
   private executable(backend: ModelBackend): { exe: Promise<Executable>; fresh: boolean } {
     const known = this.executables.get(backend);
     if (known) return { exe: known, fresh: false };
-    const program = withAttentions(() => traceVit(this.vit.model, 1));
+    const program = traceVit(this.vit.model, 1, true);
     const exe = compile(program, { backend, weights: weightsFor(program, this.vit.weights) });
     this.executables.set(backend, exe);
     // A failed compile is not kept: the next click tries again.
