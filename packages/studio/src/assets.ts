@@ -4,9 +4,10 @@
  * so the studio works offline.
  */
 import { type SafetensorsTensor, TesseraError, readSafetensors } from '@tessera/ir';
-import { type ImageSet, Seq2SeqTransformer, VisionTransformer, type Weights, bindCheckpoint, parseModelConfigText } from '@tessera/models';
+import type { Module } from '@tessera/frontend';
+import { type ImageSet, type ModelConfig, Seq2SeqTransformer, VisionTransformer, type Weights, bindCheckpoint, parseModelConfigText, sampleFromTensors } from '@tessera/models';
 
-/** A model with its bound weights and its config's extra fields (labels). */
+/** A model with its bound weights. */
 export interface Loaded<M> {
   readonly model: M;
   readonly weights: Weights;
@@ -25,30 +26,30 @@ async function fetchTensors(name: string): Promise<ReadonlyMap<string, Safetenso
   return readSafetensors(await fetchBytes(name), name).tensors;
 }
 
+/** The config `NAME.json` and checkpoint `NAME.safetensors` of a trained model, checked to be of `kind`. */
+async function fetchModel<K extends ModelConfig['model']>(name: string, kind: K): Promise<{ config: Extract<ModelConfig, { model: K }>; bind: (model: Module) => Promise<Weights> }> {
+  const config = parseModelConfigText(new TextDecoder().decode(await fetchBytes(`${name}.json`)), `${name}.json`);
+  if (config.model !== kind) throw new TesseraError(`${name}.json: expected a ${kind} config, found ${config.model}`);
+  return { config: config as Extract<ModelConfig, { model: K }>, bind: async (model) => bindCheckpoint(model, await fetchTensors(`${name}.safetensors`), `${name}.safetensors`) };
+}
+
 /** The trained ViT on Fashion-MNIST. */
 export async function loadVit(): Promise<Loaded<VisionTransformer>> {
-  const config = parseModelConfigText(new TextDecoder().decode(await fetchBytes('vit-fashion-mnist.json')), 'vit-fashion-mnist.json');
-  if (config.model !== 'vit') throw new TesseraError('vit-fashion-mnist.json: expected a ViT config');
+  const { config, bind } = await fetchModel('vit-fashion-mnist', 'vit');
   const model = new VisionTransformer(config);
-  return { model, weights: bindCheckpoint(model, await fetchTensors('vit-fashion-mnist.safetensors'), 'vit-fashion-mnist.safetensors') };
+  return { model, weights: await bind(model) };
 }
 
 /** The trained digit-reversal Transformer. */
 export async function loadReverser(): Promise<Loaded<Seq2SeqTransformer>> {
-  const config = parseModelConfigText(new TextDecoder().decode(await fetchBytes('transformer-reverse.json')), 'transformer-reverse.json');
-  if (config.model !== 'transformer') throw new TesseraError('transformer-reverse.json: expected a Transformer config');
+  const { config, bind } = await fetchModel('transformer-reverse', 'transformer');
   const model = new Seq2SeqTransformer(config);
-  return { model, weights: bindCheckpoint(model, await fetchTensors('transformer-reverse.safetensors'), 'transformer-reverse.safetensors') };
+  return { model, weights: await bind(model) };
 }
 
 /** The bundled Fashion-MNIST test images (the first 1,000 of the test set). */
 export async function loadSample(): Promise<ImageSet> {
-  const t = await fetchTensors('fashion-mnist-sample.safetensors');
-  const images = t.get('images');
-  const labels = t.get('labels');
-  if (!images || !labels || images.shape.length !== 3) throw new TesseraError("fashion-mnist-sample.safetensors: expected 'images' U8 [N, rows, cols] and 'labels' U8 [N]");
-  const [count, rows, cols] = images.shape as [number, number, number];
-  return { count, rows, cols, pixels: images.data as Uint8Array, labels: labels.data as Uint8Array, source: 'fashion-mnist-sample.safetensors' };
+  return sampleFromTensors(await fetchTensors('fashion-mnist-sample.safetensors'), 'fashion-mnist-sample.safetensors');
 }
 
 /** One image of a set as a set of its own (what the ViT's input conversion takes). */
