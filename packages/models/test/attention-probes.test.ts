@@ -7,7 +7,7 @@
  * tools/make_attention_fixtures.py) on every backend and the CPU's
  * JavaScript target under the tolerance policy, with the keys PyTorch
  * masks (padding, the causal bound) exactly 0 and the padded query rows of
- * the encoder ordinary distributions. The worst |Δ| per backend is printed.
+ * the encoder ordinary distributions. The worst |Δ| per backend and model is printed.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ const names = fixtureNames().filter((n) => existsSync(join(FIXTURES, `${n}.attn.
 const backends = [...testBackends(), 'cpu-js'] as const;
 
 afterAll(() => {
-  const lines = [...worstByBackend].map(([b, w]) => `  ${b.padEnd(8)} worst |Δ| of attention probabilities vs PyTorch (float64) ${w.diff.toExponential(2)} (${w.where})`);
+  const lines = [...worstByBackend].map(([b, w]) => `  ${b.padEnd(18)} worst |Δ| of attention probabilities vs PyTorch (float64) ${w.diff.toExponential(2)} (${w.where})`);
   console.info(`attention probes: ${names.length} fixtures x ${backends.length} backends\n${lines.join('\n')}`);
 });
 
@@ -53,7 +53,7 @@ describe('attention probes match PyTorch', () => {
           // Scores are dot products over the head size; the probabilities then normalise over the keys.
           const c = f.config;
           const reduction = (c.model === 'transformer' ? c.d_model / c.nhead : c.hidden_dim / c.num_heads) + want.shape.at(-1)!;
-          expect(comparePyTorch(backend, `${name} ${probe}`, got.data as Float32Array, want.data as Float32Array, want.shape, reduction)).toBeUndefined();
+          expect(comparePyTorch(`${backend} ${vit ? 'ViT' : 'Transformer'}`, `${name} ${probe}`, got.data as Float32Array, want.data as Float32Array, want.shape, reduction)).toBeUndefined();
           expect(maskedProbabilityMismatch(got.data as Float32Array, want.data as Float32Array), probe).toBeUndefined();
         }
         // Padding and the causal bound mask keys in every Transformer fixture: the exact-zero check is not vacuous there.

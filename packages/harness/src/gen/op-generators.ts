@@ -542,11 +542,13 @@ const attentionProbs: OpGenerator = {
     const { operands, attrs } = attentionOperands(g);
     const [q, k, v, mask] = operands as [Value, Value, Value, Value | undefined];
     if (!g.c.oneIn(4)) g.emit('attention', operands, attrs);
-    // The probabilities have q and k's batch axes; a mask made for v's too (broadcast in by v) needs q broadcast to them.
+    // The probabilities have q and k's batch axes; a mask made for v's too (broadcast in by v) needs q broadcast to them,
+    // within the budget (else the probe goes unmasked).
     const scores = [...broadcastShapes(q.type.shape.slice(0, -2), k.type.shape.slice(0, -2)), q.type.shape.at(-2)!, k.type.shape.at(-2)!];
+    if (!mask || broadcastsTo(mask.type.shape, scores)) return g.emit('attention_probs', mask ? [q, k, mask] : [q, k], attrs);
     const full = [...broadcastShapes(scores.slice(0, -2), v.type.shape.slice(0, -2)), ...q.type.shape.slice(-2)];
-    const qFull = mask && !broadcastsTo(mask.type.shape, scores) ? g.emit('broadcast_to', [q], { shape: full }) : q;
-    return g.emit('attention_probs', mask ? [qFull, k, mask] : [q, k], attrs);
+    if (numel(full) > g.budget || numel([...full.slice(0, -1), scores.at(-1)!]) > g.budget) return g.emit('attention_probs', [q, k], attrs);
+    return g.emit('attention_probs', [g.emit('broadcast_to', [q], { shape: full }), k, mask], attrs);
   },
 };
 
