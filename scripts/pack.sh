@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs every published package (packages/*) into one npm tarball each, in
+# Packs every published package (packages/*, not the private studio app) into one npm tarball each, in
 # DIR: a clean build first (`pnpm build`, so no file of a deleted source is
 # left in dist/), then `pnpm pack`, which replaces `workspace:` ranges with
 # versions and `exports`/`bin`/`types` with their publishConfig values
@@ -21,6 +21,8 @@ for dir in packages/*/; do
   [ -e "$dir/LICENSE" ] || { cp LICENSE "$dir/LICENSE"; copies+=("$dir/LICENSE"); }
 done
 for dir in packages/*/; do
+  # A private package (the studio app) is not published.
+  [ "$(node -p 'require(process.argv[1]).private === true' "$PWD/$dir/package.json")" = true ] && continue
   name=$(node -p 'require(process.argv[1]).name' "$PWD/$dir/package.json")
   out="$dest/$(node -p 'const m = require(process.argv[1]); `${m.name.replace(/^@/, "").replace("/", "-")}-${m.version}.tgz`' "$PWD/$dir/package.json")"
   rm -f "$out"

@@ -14,7 +14,9 @@ import { ENTRY, type ModuleGraph, REPO_ROOT, moduleGraph, runtimeCycles } from '
 function packageEntries(): string[] {
   const root = join(REPO_ROOT, 'packages');
   return readdirSync(root).flatMap((dir) => {
-    const meta = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as { name: string; exports?: string | Record<string, unknown> };
+    const meta = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as { name: string; private?: boolean; exports?: string | Record<string, unknown> };
+    // The studio is an app, not a package anyone imports.
+    if (meta.private) return [];
     const keys = typeof meta.exports === 'object' && Object.keys(meta.exports).every((k) => k.startsWith('.')) ? Object.keys(meta.exports) : ['.'];
     return keys.map((k) => meta.name + k.slice(1));
   });

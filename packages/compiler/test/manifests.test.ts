@@ -14,7 +14,9 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PACKAGES = readdirSync(join(ROOT, 'packages')).filter((d) => existsSync(join(ROOT, 'packages', d, 'package.json')));
+const DIRS = readdirSync(join(ROOT, 'packages')).filter((d) => existsSync(join(ROOT, 'packages', d, 'package.json')));
+/** The published packages; a private one (the studio app) is never packed. */
+const PACKAGES = DIRS.filter((d) => JSON.parse(readFileSync(join(ROOT, 'packages', d, 'package.json'), 'utf8')).private !== true);
 
 type Exports = string | { readonly [key: string]: Exports };
 interface Manifest {
@@ -99,8 +101,9 @@ function runtimeImports(entry: string): { files: string[]; specifiers: Set<strin
 }
 
 describe('package manifests', () => {
-  it('finds the twelve packages', () => {
+  it('finds the twelve packages, and the studio app apart from them', () => {
     expect(PACKAGES.sort()).toEqual(['backend-cpu', 'backend-webgpu', 'cli', 'compiler', 'frontend', 'harness', 'ir', 'kernel', 'models', 'onnx', 'passes', 'viz']);
+    expect(DIRS.filter((d) => !PACKAGES.includes(d))).toEqual(['studio']);
   });
 
   it.each(PACKAGES)('%s: publishable (name, version, license, engines, files, README; not private)', (dir) => {

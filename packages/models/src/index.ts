@@ -30,7 +30,7 @@ export { LuongAttention, type Attended } from './rnn/attention.ts';
 export { Seq2SeqRNN, type RecurrentState, type Encoded, type Seq2SeqRnnOutput } from './rnn/model.ts';
 export { ALIGNMENT, RNN_NAMES, type RnnTraceOptions, traceRnnSeq2Seq, traceRnnEncoder, traceRnnDecodeStep } from './rnn/programs.ts';
 export { type RnnGeneratorOptions, compileRnnGenerator } from './rnn/generate.ts';
-export { type ImageSet, FASHION_MNIST_LABELS, parseIdx, pixelValues } from './data/fashion-mnist.ts';
+export { type ImageSet, FASHION_MNIST_LABELS, parseIdx, pixelValues, sampleFromTensors } from './data/fashion-mnist.ts';
 export { type HfConfig, type HfVitConfig, type HfBertConfig, type HfGpt2Config, HF_ARCHITECTURES, parseHfConfig, parseHfConfigText } from './hf/config.ts';
 export { type HfActivation, HF_ACTIVATIONS, applyActivation } from './hf/activation.ts';
 export { type HfModel, type HfShape, buildHfModel, hfInputNames, hfInputSpecs, maxPositions, traceHf } from './hf/build.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { TesseraError } from '@tessera/ir';
 import { readSafetensorsFile } from '@tessera/ir/node';
-import { type ImageSet, parseIdx } from './fashion-mnist.ts';
+import { type ImageSet, parseIdx, sampleFromTensors } from './fashion-mnist.ts';
 
 /** Where the Debian package puts the files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -33,12 +33,5 @@ export async function readInstalledTestSet(dir = FASHION_MNIST_DIR): Promise<Ima
 
 /** The bundled sample: a safetensors file with `images` U8 [N, 28, 28] and `labels` U8 [N]. */
 export async function readSample(path: string): Promise<ImageSet> {
-  const f = await readSafetensorsFile(path);
-  const images = f.tensors.get('images');
-  const labels = f.tensors.get('labels');
-  if (!images || !labels || images.dtype !== 'U8' || labels.dtype !== 'U8' || images.shape.length !== 3 || labels.shape[0] !== images.shape[0]) {
-    throw new TesseraError(`${path}: expected 'images' U8 [N, rows, cols] and 'labels' U8 [N]`);
-  }
-  const [count, rows, cols] = images.shape as [number, number, number];
-  return { count, rows, cols, pixels: images.data as Uint8Array, labels: labels.data as Uint8Array, source: `${path} (the first ${count} test images, bundled)` };
+  return sampleFromTensors((await readSafetensorsFile(path)).tensors, path);
 }

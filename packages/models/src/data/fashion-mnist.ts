@@ -3,7 +3,7 @@
  * format, and the model's input from the pixels. Reading the files (Node)
  * is fashion-mnist-files.ts.
  */
-import { TesseraError } from '@tessera/ir';
+import { type SafetensorsTensor, TesseraError } from '@tessera/ir';
 
 /** The ten classes, in label order. */
 export const FASHION_MNIST_LABELS = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
@@ -55,4 +55,15 @@ export function pixelValues(set: ImageSet, start = 0, count = set.count - start)
     }
   }
   return out;
+}
+
+/** The bundled sample's tensors (`images` U8 [N, rows, cols], `labels` U8 [N]) as an image set; `source` names the file in errors. */
+export function sampleFromTensors(tensors: ReadonlyMap<string, SafetensorsTensor>, source: string): ImageSet {
+  const images = tensors.get('images');
+  const labels = tensors.get('labels');
+  if (!images || !labels || images.dtype !== 'U8' || labels.dtype !== 'U8' || images.shape.length !== 3 || labels.shape[0] !== images.shape[0]) {
+    throw new TesseraError(`${source}: expected 'images' U8 [N, rows, cols] and 'labels' U8 [N]`);
+  }
+  const [count, rows, cols] = images.shape as [number, number, number];
+  return { count, rows, cols, pixels: images.data as Uint8Array, labels: labels.data as Uint8Array, source: `${source} (the first ${count} test images, bundled)` };
 }
