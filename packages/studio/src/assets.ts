@@ -5,7 +5,7 @@
  */
 import { type SafetensorsTensor, TesseraError, readSafetensors } from '@tessera/ir';
 import type { Module } from '@tessera/frontend';
-import { type ImageSet, type ModelConfig, Seq2SeqTransformer, VisionTransformer, type Weights, bindCheckpoint, parseModelConfigText, sampleFromTensors } from '@tessera/models';
+import { type ImageSet, type ModelConfig, Seq2SeqRNN, Seq2SeqTransformer, VisionTransformer, type Weights, bindCheckpoint, parseModelConfigText, sampleFromTensors } from '@tessera/models';
 
 /** A model with its bound weights. */
 export interface Loaded<M> {
@@ -44,6 +44,13 @@ export async function loadVit(): Promise<Loaded<VisionTransformer>> {
 export async function loadReverser(): Promise<Loaded<Seq2SeqTransformer>> {
   const { config, bind } = await fetchModel('transformer-reverse', 'transformer');
   const model = new Seq2SeqTransformer(config);
+  return { model, weights: await bind(model) };
+}
+
+/** The trained digit-reversal RNN encoder-decoder with attention. */
+export async function loadRnnReverser(): Promise<Loaded<Seq2SeqRNN>> {
+  const { config, bind } = await fetchModel('rnn-reverse', 'seq2seq_rnn');
+  const model = new Seq2SeqRNN(config);
   return { model, weights: await bind(model) };
 }
 

@@ -4,11 +4,12 @@
  * (#vit, #reverse, #compiler in the address), and says where it runs:
  * cross-origin isolated (worker threads for cpu) or not, WebGPU or not.
  */
-import { loadReverser, loadSample, loadVit } from './assets.ts';
+import { loadReverser, loadRnnReverser, loadSample, loadVit } from './assets.ts';
 import { CompilerView } from './compiler-view.ts';
 import { byId, el, messageOf } from './dom.ts';
 import { ReverseSession } from './reverse-session.ts';
 import { ReverseView } from './reverse-view.ts';
+import { RnnSession } from './rnn-session.ts';
 import { type ModelBackend, VitSession } from './vit-session.ts';
 import { VitView } from './vit-view.ts';
 import './style.css';
@@ -36,10 +37,10 @@ async function main(): Promise<Studio> {
   const backend = () => select.value as ModelBackend;
   const hasGpu = 'gpu' in navigator;
   byId('where').textContent = `${globalThis.crossOriginIsolated ? `cross-origin isolated: cpu on up to ${navigator.hardwareConcurrency} threads` : 'not cross-origin isolated: cpu on one thread'}; ${hasGpu ? 'WebGPU available' : 'no WebGPU in this browser'}`;
-  const [vit, reverser, sample] = await Promise.all([loadVit(), loadReverser(), loadSample()]);
+  const [vit, reverser, rnn, sample] = await Promise.all([loadVit(), loadReverser(), loadRnnReverser(), loadSample()]);
   const studio = {
     vit: new VitView(new VitSession(vit), sample, backend),
-    reverse: new ReverseView(new ReverseSession(reverser), backend),
+    reverse: new ReverseView(new ReverseSession(reverser), new RnnSession(rnn), backend),
     compiler: new CompilerView({ vit, reverser, sample }, backend),
   };
   studio.vit.mount();

@@ -44,22 +44,23 @@ export interface Reversal {
   readonly ms: number;
 }
 
+/** The promise cached under `key`, made on first use (and forgotten if it fails, so a retry compiles again). */
+export function cached<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let p = cache.get(key);
+  if (!p) {
+    p = make();
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+  }
+  return p;
+}
+
 /** The Transformer's programs compiled lazily, per backend and source length. */
 export class ReverseSession {
   private readonly generators = new Map<string, Promise<Generator>>();
   private readonly full = new Map<string, Promise<Executable>>();
 
   constructor(private readonly t: Loaded<Seq2SeqTransformer>) {}
-
-  private cached<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
-    let p = cache.get(key);
-    if (!p) {
-      p = make();
-      cache.set(key, p);
-      p.catch(() => cache.delete(key));
-    }
-    return p;
-  }
 
   /** Reverses a digit string on `backend`. */
   async reverse(text: string, backend: ModelBackend): Promise<Reversal> {
@@ -69,10 +70,10 @@ export class ReverseSession {
     const { model, weights } = this.t;
     const c = model.config;
     const key = `${backend}:${n}`;
-    const generator = await this.cached(this.generators, key, () => compileGenerator(model, weights, { backend, batch: 1, srcLen: n, maxNewTokens: n + 1 }));
+    const generator = await cached(this.generators, key, () => compileGenerator(model, weights, { backend, batch: 1, srcLen: n, maxNewTokens: n + 1 }));
     const out = await generator.generate(src);
     // The full model on bos and the generated tokens: position q predicts token q + 1.
-    const full = await this.cached(this.full, key, () => {
+    const full = await cached(this.full, key, () => {
       const program = traceSeq2Seq(model, { batch: 1, srcLen: n }, n + 1, true);
       return compile(program, { backend, weights: weightsFor(program, weights) });
     });

@@ -7,8 +7,9 @@
  * gives, draws every layer's and head's attention and the rollout (the
  * rollout's top patch as Node computes it from the cpu backend's attention
  * probes), reverses a digit string as Node's generator does with the
- * decoder's attention as Node's, and its compare panel has every backend
- * agreeing with the interpreter.
+ * decoder's attention as Node's, shows the RNN encoder-decoder's output
+ * and alignment (an anti-diagonal) beside it as Node's, and its compare
+ * panel has every backend agreeing with the interpreter.
  * Screenshots of each view go to out/studio/ (git-ignored), and the first
  * classification's time on each backend is logged.
  */
@@ -19,7 +20,7 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import { type PreviewServer, build, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '@tessera/compiler';
-import { argmax, compileGenerator, pixelValues, traceSeq2Seq, traceVit, weightsFor } from '@tessera/models';
+import { ALIGNMENT, argmax, compileGenerator, pixelValues, traceSeq2Seq, traceVit, weightsFor } from '@tessera/models';
 import { type LoadedModel, loadModel, readSample } from '@tessera/models/node';
 import { attentionOutputs } from '../src/probes.ts';
 import { attentionRollout, rowWithout } from '../src/rollout.ts';
@@ -194,7 +195,34 @@ describe('Tessera Studio in headless Chromium', () => {
     const looked = last.argmax!.split(',').slice(0, n).map(Number);
     console.log(`studio: reversal cross-attention (last decoder layer, head mean), top source position per output digit: ${looked.join(',')}`);
     expect(correlation(looked.map((_, q) => q), looked)).toBeLessThan(-0.8);
+  });
+
+  it('shows the RNN encoder-decoder’s output for the same digits as Node’s generator gives, and its alignment map, an anti-diagonal', async () => {
+    const m = (await loadModel(join(TRAINED, 'rnn-reverse.json'), join(TRAINED, 'rnn-reverse.safetensors'))) as Extract<LoadedModel, { kind: 'seq2seq_rnn' }>;
+    const n = DIGITS.length;
+    // As trained (and as the page runs it): the source padded to 10 digits, up to 11 new tokens.
+    const [srcLen, maxNewTokens] = [10, 11];
+    const g = await compileGenerator(m.model, m.weights, { backend: 'cpu', batch: 1, srcLen, maxNewTokens, attentions: true });
+    const src = new Int32Array(srcLen).fill(m.model.config.pad_id);
+    src.set(Array.from(DIGITS, (d) => 3 + Number(d)));
+    const node = await g.generateWithAttention(src);
+    g.dispose();
+    const alignment = node.attentions[ALIGNMENT.output]!.data;
+    // The reversal above ran the RNN after the Transformer, on cpu.
+    const r = await settled('#reverse-rnn');
+    expect(r.tokens).toBe([...node.tokens].join(','));
+    expect(r.output).toBe([...DIGITS].reverse().join(''));
+    const maps = await page.$$eval('#reverse-rnn canvas.attn', (cs) => cs.map((c) => ({ ...(c as HTMLElement).dataset })));
+    expect(maps).toHaveLength(1);
+    expect(await blankCanvases('#reverse-rnn canvas.attn')).toBe(0);
+    // One row per generated token (eos included), each row's most attended source digit as in Node's alignment.
+    expect(maps[0]!.argmax).toBe(Array.from({ length: n + 1 }, (_, q) => argmax(alignment, q * srcLen, n)).join(','));
+    // Reversal: the later the output digit, the earlier the source digit it looks at most (an anti-diagonal).
+    const looked = maps[0]!.argmax!.split(',').slice(0, n).map(Number);
+    console.log(`studio: RNN alignment, top source position per output digit: ${looked.join(',')}`);
+    expect(correlation(looked.map((_, q) => q), looked)).toBeLessThan(-0.8);
     await screenshot('reverse');
+    expect(pageErrors).toEqual([]);
   });
 
   it('compiles the ViT pass by pass, and the compare panel shows interp, cpu and webgpu agreeing', async () => {
