@@ -82,7 +82,7 @@ export function conv2dGeometry(x: TensorType, w: TensorType, bias: TensorType | 
 /** Whether a convolution is depthwise: one input channel per group. */
 export const isDepthwise = (g: Conv2dGeometry): boolean => g.groupChannels === 1 && g.groups > 1;
 
-/** Direct convolution by definition, in float64: each output sums its window (positions in the padding read 0). */
+/** Direct convolution by definition, in float64: each output sums its window (positions in the padding read 0), then adds its bias. */
 function conv2dRef(x: RefTensor, w: RefTensor, bias: RefTensor | undefined, g: Conv2dGeometry, result: TensorType): RefTensor {
   const { channels: C, height: H, width: W, outChannels: O, groupChannels: Cg, outHeight: OH, outWidth: OW } = g;
   const [KH, KW] = g.kernel;
@@ -94,7 +94,7 @@ function conv2dRef(x: RefTensor, w: RefTensor, bias: RefTensor | undefined, g: C
       const c0 = Math.floor(o / perGroup) * Cg;
       for (let oh = 0; oh < OH; oh++) {
         for (let ow = 0; ow < OW; ow++) {
-          let s = bias ? bias.data[o]! : 0;
+          let s = 0;
           for (let c = 0; c < Cg; c++) {
             for (let kh = 0; kh < KH; kh++) {
               const y = oh * g.stride[0] + kh * g.dilation[0] - g.padding[0];
@@ -106,7 +106,9 @@ function conv2dRef(x: RefTensor, w: RefTensor, bias: RefTensor | undefined, g: C
               }
             }
           }
-          data[at++] = s;
+          // The bias last, as the decomposition and every kernel's epilogue add it: summed first, a
+          // bias below the sum's ulp vanishes, and its sign can decide log's -inf or NaN.
+          data[at++] = bias ? s + bias.data[o]! : s;
         }
       }
     }

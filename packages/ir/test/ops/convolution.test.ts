@@ -62,6 +62,19 @@ describe('conv2d', () => {
     );
   });
 
+  it("adds the bias after the window's sum, as the decomposition and every kernel's epilogue do", () => {
+    // Windows of products +-2^60 cancel exactly; a bias of -1 or 1 is far below their ulp even in float64,
+    // so added first it vanishes (0) and added last it stays: log then gives NaN or 0, not -inf (found by
+    // the random programs: the kernel evaluator's NaN against the interpreter's -inf).
+    const big = 2 ** 30;
+    const x = arg('f32', [1, 1, 1, 3], [big, -big, big]);
+    const w = arg('f32', [2, 1, 1, 2], [big, big, big, big]);
+    const b = arg('f32', [2], [-1, 1]);
+    expectExact(runOp('conv2d', [x, w, b]).data, [-1, -1, 1, 1]);
+    const p = singleOpProgram('conv2d', [x, w, b], {});
+    expectExact(runProgram(decomposeProgram(p), inputsOf([x, w, b])).data, [-1, -1, 1, 1]);
+  });
+
   it('hand-computed: a 3x3 image, 2x2 kernel; stride 2 with padding 1; dilation 2', () => {
     const x = arg('f32', [1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const w = arg('f32', [1, 1, 2, 2], [1, 10, 100, 1000]);
