@@ -65,6 +65,15 @@ export function displayPath(file: string): string {
   return rel !== '' && !rel.startsWith('..') && !n.path.isAbsolute(rel) ? rel : file;
 }
 
+/** displayPath of a call site's file, kept per file and working directory (every op of a model file asks for the same few). */
+const callSitePaths = new Map<string, string>();
+function callSitePath(file: string): string {
+  const key = `${node()?.cwd() ?? ''}\0${file}`;
+  let shown = callSitePaths.get(key);
+  if (shown === undefined) callSitePaths.set(key, (shown = displayPath(file)));
+  return shown;
+}
+
 /**
  * Parses one stack line into a file and 1-based position: an absolute path
  * (file URLs converted), or a page's http(s) URL in a browser; undefined for
@@ -91,10 +100,18 @@ interface OwnCode {
 
 let ownCode: OwnCode | null | undefined;
 
+/** normalized()'s results: a trace takes a stack per op, and its frames name a few files again and again. */
+const normalizedLocations = new Map<string, string>();
+
 /** A frame's location without a loader's query (tsx marks some files `?tsx-...`), file URLs as paths. */
 function normalized(location: string): string {
-  const plain = location.replace(/[?#].*$/, '');
-  return fileUrlPath(plain) ?? plain;
+  let file = normalizedLocations.get(location);
+  if (file === undefined) {
+    const plain = location.replace(/[?#].*$/, '');
+    file = fileUrlPath(plain) ?? plain;
+    normalizedLocations.set(location, file);
+  }
+  return file;
 }
 
 /** Where this module is, from the first frame of a stack taken here (so in the same form as every other frame). */
@@ -130,7 +147,7 @@ export function userCallSite(): SourceLoc | undefined {
   Error.stackTraceLimit = limit;
   for (const line of stack.split('\n').slice(1)) {
     const f = parseFrame(line);
-    if (f && !isInternal(f.file, code)) return { file: displayPath(f.file), line: f.line, col: f.col };
+    if (f && !isInternal(f.file, code)) return { file: callSitePath(f.file), line: f.line, col: f.col };
   }
   return undefined;
 }
