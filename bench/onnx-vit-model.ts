@@ -7,130 +7,55 @@
  * 17), MatMul + Add with the weights stored transposed, attention as
  * MatMul / Softmax / MatMul per head, GELU written with Erf (which
  * onnxruntime's optimiser fuses). Batch size is fixed per model. The
- * protobuf encoder covers just the ONNX messages and fields used here.
+ * ModelProto is serialized by @tessera/onnx's encodeModel (protobufjs, the
+ * descriptor its importer decodes with).
  */
 import type { SafetensorsTensor } from '@tessera/ir';
 import type { VitConfig } from '@tessera/models';
+import { type ModelProto, type ProtoInit, encodeModel } from '@tessera/onnx';
 
 /** The ViT hyper-parameters the graph needs. */
 export type OnnxVitConfig = Pick<VitConfig, 'image_size' | 'patch_size' | 'num_layers' | 'num_heads' | 'hidden_dim' | 'num_classes' | 'layer_norm_eps'>;
 
-// ---- protobuf wire format (varint, 64-bit little-endian fixed, length-delimited) ----
+type Graph = NonNullable<ProtoInit<ModelProto>['graph']>;
+type NodeInit = NonNullable<Graph['node']>[number];
+type TensorInit = NonNullable<Graph['initializer']>[number];
+type ValueInfoInit = NonNullable<Graph['input']>[number];
 
-/** A growing byte buffer with the protobuf primitives. */
-class Pb {
-  private parts: Uint8Array[] = [];
-  private cur: number[] = [];
-  length = 0;
-
-  private flush(): void {
-    if (this.cur.length) {
-      this.parts.push(Uint8Array.from(this.cur));
-      this.cur = [];
-    }
-  }
-  private byte(b: number): void {
-    this.cur.push(b);
-    this.length++;
-  }
-  varint(v: number): void {
-    // Non-negative integers below 2^53 (ONNX dims, enums, lengths); negative int64 take ten bytes.
-    if (v < 0) {
-      let big = BigInt.asUintN(64, BigInt(v));
-      for (let i = 0; i < 10; i++) {
-        const b = Number(big & 0x7fn);
-        big >>= 7n;
-        this.byte(big ? b | 0x80 : b);
-        if (!big) return;
-      }
-      return;
-    }
-    while (v >= 0x80) {
-      this.byte((v % 0x80) | 0x80);
-      v = Math.floor(v / 0x80);
-    }
-    this.byte(v);
-  }
-  tag(field: number, wire: number): void {
-    this.varint(field * 8 + wire);
-  }
-  int(field: number, v: number): void {
-    this.tag(field, 0);
-    this.varint(v);
-  }
-  float(field: number, v: number): void {
-    this.tag(field, 5);
-    const b = new Uint8Array(new Float32Array([v]).buffer);
-    for (const x of b) this.byte(x);
-  }
-  bytes(field: number, data: Uint8Array): void {
-    this.tag(field, 2);
-    this.varint(data.length);
-    this.flush();
-    this.parts.push(data);
-    this.length += data.length;
-  }
-  string(field: number, s: string): void {
-    this.bytes(field, new TextEncoder().encode(s));
-  }
-  message(field: number, m: Pb): void {
-    this.bytes(field, m.finish());
-  }
-  finish(): Uint8Array {
-    this.flush();
-    if (this.parts.length === 1) return this.parts[0]!;
-    const out = new Uint8Array(this.length);
-    let o = 0;
-    for (const p of this.parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    this.parts = [out];
-    return out;
-  }
-}
-
+/** TensorProto.DataType codes. */
 const FLOAT = 1;
 const INT64 = 7;
+/** AttributeProto.AttributeType codes. */
+const ATTR_FLOAT = 1;
+const ATTR_INT = 2;
+const ATTR_INTS = 7;
 
 type Attr = number | number[] | { f: number };
 
-/** TensorProto: dims 1, data_type 2, name 8, raw_data 9. */
-function tensorProto(name: string, dims: readonly number[], type: number, raw: Uint8Array): Pb {
-  const t = new Pb();
-  for (const d of dims) t.int(1, d);
-  t.int(2, type);
-  t.string(8, name);
-  t.bytes(9, raw);
-  return t;
+/** A TensorProto with its data as raw_data (little-endian, as ONNX stores it). */
+function tensorProto(name: string, dims: readonly number[], type: number, raw: Uint8Array): TensorInit {
+  return { dims, data_type: type, name, raw_data: raw };
 }
 
 /** ValueInfoProto for a float tensor of static shape. */
-function valueInfo(name: string, dims: readonly number[]): Pb {
-  const shape = new Pb();
-  for (const d of dims) {
-    const dim = new Pb();
-    dim.int(1, d);
-    shape.message(1, dim);
-  }
-  const tensor = new Pb();
-  tensor.int(1, FLOAT);
-  tensor.message(2, shape);
-  const type = new Pb();
-  type.message(1, tensor);
-  const v = new Pb();
-  v.string(1, name);
-  v.message(2, type);
-  return v;
+function valueInfo(name: string, dims: readonly number[]): ValueInfoInit {
+  return { name, type: { tensor_type: { elem_type: FLOAT, shape: { dim: dims.map((d) => ({ dim_value: d })) } } } };
+}
+
+/** An AttributeProto: an int, a list of ints or a float (`{ f }`). */
+function attribute(name: string, v: Attr) {
+  if (typeof v === 'number') return { name, i: v, type: ATTR_INT };
+  if (Array.isArray(v)) return { name, ints: v, type: ATTR_INTS };
+  return { name, f: v.f, type: ATTR_FLOAT };
 }
 
 /** Builds a GraphProto node by node; names are made unique by a counter. */
 class GraphWriter {
-  private readonly nodes: Pb[] = [];
-  private readonly inits: Pb[] = [];
+  private readonly nodes: NodeInit[] = [];
+  private readonly inits: TensorInit[] = [];
   private n = 0;
 
-  /** A float initializer (copied into the model). */
+  /** A float initializer (its bytes are copied into the model). */
   weight(name: string, dims: readonly number[], data: Float32Array): string {
     this.inits.push(tensorProto(name, dims, FLOAT, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
     return name;
@@ -149,27 +74,7 @@ class GraphWriter {
   node(op: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, outputs: number | string[] = 1): string[] {
     const k = this.n++;
     const names = typeof outputs === 'number' ? Array.from({ length: outputs }, (_, i) => `${op.toLowerCase()}${k}_${i}`) : outputs;
-    const p = new Pb();
-    for (const i of inputs) p.string(1, i);
-    for (const o of names) p.string(2, o);
-    p.string(3, `${op}_${k}`);
-    p.string(4, op);
-    for (const [name, v] of Object.entries(attrs)) {
-      const a = new Pb();
-      a.string(1, name);
-      if (typeof v === 'number') {
-        a.int(3, v);
-        a.int(20, 2);
-      } else if (Array.isArray(v)) {
-        for (const x of v) a.int(8, x);
-        a.int(20, 7);
-      } else {
-        a.float(2, v.f);
-        a.int(20, 1);
-      }
-      p.message(5, a);
-    }
-    this.nodes.push(p);
+    this.nodes.push({ input: inputs, output: names, name: `${op}_${k}`, op_type: op, attribute: Object.entries(attrs).map(([a, v]) => attribute(a, v)) });
     return names;
   }
   one(op: string, inputs: readonly string[], attrs: Record<string, Attr> = {}): string {
@@ -177,21 +82,12 @@ class GraphWriter {
   }
   /** The ModelProto (ir_version 8, opset 17) with one input and one output. */
   model(input: [string, number[]], output: [string, number[]]): Uint8Array {
-    const g = new Pb();
-    for (const n of this.nodes) g.message(1, n);
-    g.string(2, 'vit');
-    for (const t of this.inits) g.message(5, t);
-    g.message(11, valueInfo(...input));
-    g.message(12, valueInfo(...output));
-    const opset = new Pb();
-    opset.string(1, '');
-    opset.int(2, 17);
-    const m = new Pb();
-    m.int(1, 8);
-    m.string(2, 'tessera-bench');
-    m.message(7, g);
-    m.message(8, opset);
-    return m.finish();
+    return encodeModel({
+      ir_version: 8,
+      producer_name: 'tessera-bench',
+      graph: { node: this.nodes, name: 'vit', initializer: this.inits, input: [valueInfo(...input)], output: [valueInfo(...output)] },
+      opset_import: [{ domain: '', version: 17 }],
+    });
   }
 }
 

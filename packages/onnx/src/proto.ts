@@ -1,7 +1,8 @@
 /**
- * Decoding an ONNX ModelProto with protobufjs (its light build: the message
- * types come from the JSON descriptor generated from onnx.proto, so nothing
- * parses .proto text at run time and nothing here needs Node).
+ * Decoding and encoding an ONNX ModelProto with protobufjs (its light
+ * build: the message types come from the JSON descriptor generated from
+ * onnx.proto, so nothing parses .proto text at run time and nothing here
+ * needs Node).
  */
 import protobuf from 'protobufjs/light.js';
 import { TesseraError } from '@tessera/ir';
@@ -135,4 +136,21 @@ export function decodeModel(bytes: Uint8Array, source = '<onnx bytes>'): ModelPr
   }
   if (!model.graph) throw new TesseraError(`${source}: not an ONNX model (no graph)`);
   return model;
+}
+
+/**
+ * A message to encode: any of a decoded message's fields (nested messages
+ * likewise), int64 fields as plain numbers (negative ones too), bytes as
+ * Uint8Array (not copied until the final buffer).
+ */
+export type ProtoInit<T> = T extends number | string | Uint8Array | { toNumber(): number }
+  ? T
+  : T extends readonly (infer E)[]
+    ? readonly ProtoInit<E>[]
+    : { readonly [K in keyof T]?: ProtoInit<T[K]> | null };
+
+/** Serializes a ModelProto through the same descriptor decodeModel reads (fields in field-number order, repeated scalars unpacked as proto2). */
+export function encodeModel(model: ProtoInit<ModelProto>): Uint8Array {
+  const type = messageType('onnx.ModelProto');
+  return type.encode(type.fromObject(model)).finish();
 }

@@ -1,9 +1,8 @@
 /** What the @tessera/onnx tests share: the exported-model fixtures and a tiny ONNX model writer for error cases. */
 import { readFileSync } from 'node:fs';
-import protobuf from 'protobufjs/light.js';
 import { type SafetensorsTensor, numel } from '@tessera/ir';
 import { readSafetensors } from '@tessera/ir';
-import { ONNX_PROTO_DESCRIPTOR } from '../src/onnx-proto.generated.ts';
+import { encodeModel } from '../src/proto.ts';
 
 /** The folder of the exported models. */
 export const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
@@ -53,8 +52,6 @@ export interface TestInitializer {
   readonly values: readonly number[];
 }
 
-const root = protobuf.Root.fromJSON(ONNX_PROTO_DESCRIPTOR as protobuf.INamespace);
-
 function attribute(name: string, v: number | number[] | string) {
   if (typeof v === 'string') return { name, type: 3, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) return { name, type: 7, ints: v };
@@ -66,9 +63,9 @@ const valueInfo = (v: TestValue) => ({
   type: { tensor_type: { elem_type: v.type, shape: { dim: v.dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) } } },
 });
 
-/** Serializes a one-graph ModelProto (the encoder of the same descriptor the importer decodes with). */
+/** Serializes a one-graph ModelProto (encodeModel: the same descriptor the importer decodes with). */
 export function writeModel(g: { nodes: TestNode[]; inputs: TestValue[]; outputs: TestValue[]; initializers?: TestInitializer[]; opset?: number }): Uint8Array {
-  const model = {
+  return encodeModel({
     ir_version: 8,
     producer_name: 'tessera-test',
     opset_import: [{ domain: '', version: g.opset ?? 17 }],
@@ -91,9 +88,7 @@ export function writeModel(g: { nodes: TestNode[]; inputs: TestValue[]; outputs:
         ...(t.type === 1 ? { float_data: t.values } : { int64_data: t.values }),
       })),
     },
-  };
-  const type = root.lookupType('onnx.ModelProto');
-  return type.encode(type.fromObject(model)).finish();
+  });
 }
 
 /** Seeded values in [-1, 1). */
