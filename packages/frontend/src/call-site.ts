@@ -130,22 +130,72 @@ function isInternal(file: string, code: OwnCode): boolean {
   return file === code.file || (code.folder !== undefined && file.startsWith(code.folder));
 }
 
+/** What V8's structured stack gives of a frame (its CallSite), unmapped. */
+interface V8CallSite {
+  getFileName(): string | null | undefined;
+}
+
+/** The raw frames' files of the current stack below `above` (V8: CallSites, not source-mapped), or undefined outside V8. */
+function rawFrameFiles(above: (...args: never[]) => unknown, limit: number): (string | undefined)[] | undefined {
+  const E = Error as ErrorConstructor & { captureStackTrace?: (o: object, f?: unknown) => void; prepareStackTrace?: (e: Error, s: V8CallSite[]) => unknown };
+  if (typeof E.captureStackTrace !== 'function') return undefined;
+  const [prepare, saved] = [E.prepareStackTrace, E.stackTraceLimit];
+  E.prepareStackTrace = (_e, sites) => sites;
+  E.stackTraceLimit = limit;
+  try {
+    const holder: { stack?: unknown } = {};
+    E.captureStackTrace(holder, above);
+    return Array.isArray(holder.stack) ? (holder.stack as V8CallSite[]).map((c) => c.getFileName() ?? undefined) : undefined;
+  } finally {
+    E.prepareStackTrace = prepare;
+    E.stackTraceLimit = saved;
+  }
+}
+
+/** The DSL's own files as raw (unmapped) frames name them: how `own()` is found, from a structured stack. */
+let ownRawCode: OwnCode | null | undefined;
+function ownRaw(): OwnCode | null {
+  if (ownRawCode !== undefined) return ownRawCode;
+  const file = rawFrameFiles(ownRaw, 1)?.[0];
+  if (file === undefined) return (ownRawCode = null);
+  const plain = normalized(file);
+  const cut = Math.max(plain.lastIndexOf('/'), plain.lastIndexOf('\\'));
+  const ownFile = /^call-site\.[cm]?[jt]s$/.test(plain.slice(cut + 1));
+  return (ownRawCode = { file: plain, folder: ownFile && cut >= 0 ? plain.slice(0, cut + 1) : undefined });
+}
+
+/** DSL calls nest (a module's forward calls ops that call Tensor methods), so the default of 10 frames can stop before the user's code. */
+const MAX_FRAMES = 100;
+
 /**
  * The user's source position of the DSL call in progress: the first stack
  * frame outside this package. Under tsx (and vitest) stack traces are
  * source-mapped, so this is the position in the user's TypeScript; in a
  * browser it is the position in the page's script that made the call.
+ * Where the engine is V8, the user's frame is first found among the raw
+ * (unmapped) frames, and only the stack up to it is then formatted: a
+ * source-mapped stack costs per frame, and a trace takes one per op.
  */
 export function userCallSite(): SourceLoc | undefined {
   const code = own();
   if (!code) return undefined;
-  const limit = Error.stackTraceLimit;
-  // DSL calls nest (a module's forward calls ops that call Tensor methods), so
-  // the default of 10 frames can stop before reaching the user's code.
-  Error.stackTraceLimit = 100;
-  const stack = new Error().stack ?? '';
+  const raw = ownRaw();
+  const files = raw ? rawFrameFiles(userCallSite, MAX_FRAMES) : undefined;
+  let limit = MAX_FRAMES;
+  if (raw && files) {
+    const first = files.findIndex((f) => f !== undefined && !f.startsWith('node:') && !isInternal(normalized(f), raw));
+    // No frame outside the DSL (a bundle holding the user's code too, or a stack too deep): as the text would say.
+    if (first < 0) return undefined;
+    limit = first + 1;
+  }
+  const saved = Error.stackTraceLimit;
   Error.stackTraceLimit = limit;
-  for (const line of stack.split('\n').slice(1)) {
+  const holder: { stack?: string } = {};
+  const E = Error as ErrorConstructor & { captureStackTrace?: (o: object, f?: unknown) => void };
+  if (typeof E.captureStackTrace === 'function') E.captureStackTrace(holder, userCallSite);
+  else holder.stack = new Error().stack;
+  Error.stackTraceLimit = saved;
+  for (const line of (holder.stack ?? '').split('\n').slice(1)) {
     const f = parseFrame(line);
     if (f && !isInternal(f.file, code)) return { file: callSitePath(f.file), line: f.line, col: f.col };
   }
