@@ -119,10 +119,14 @@ function own(): OwnCode | null {
   if (ownCode !== undefined) return ownCode;
   const here = (new Error().stack ?? '').split('\n').map(rawFrame).find((f) => f !== undefined);
   if (!here) return (ownCode = null);
-  const file = normalized(here.location);
+  return (ownCode = ownCodeAt(normalized(here.location)));
+}
+
+/** The DSL's own code, given this module's (normalized) file: its folder when the file is this module's own, else the file alone (a bundle). */
+function ownCodeAt(file: string): OwnCode {
   const cut = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
   const ownFile = /^call-site\.[cm]?[jt]s$/.test(file.slice(cut + 1));
-  return (ownCode = { file, folder: ownFile && cut >= 0 ? file.slice(0, cut + 1) : undefined });
+  return { file, folder: ownFile && cut >= 0 ? file.slice(0, cut + 1) : undefined };
 }
 
 /** Whether a frame's (normalized) file belongs to the DSL itself, so it is not a user's call site. */
@@ -158,10 +162,7 @@ function ownRaw(): OwnCode | null {
   if (ownRawCode !== undefined) return ownRawCode;
   const file = rawFrameFiles(ownRaw, 1)?.[0];
   if (file === undefined) return (ownRawCode = null);
-  const plain = normalized(file);
-  const cut = Math.max(plain.lastIndexOf('/'), plain.lastIndexOf('\\'));
-  const ownFile = /^call-site\.[cm]?[jt]s$/.test(plain.slice(cut + 1));
-  return (ownRawCode = { file: plain, folder: ownFile && cut >= 0 ? plain.slice(0, cut + 1) : undefined });
+  return (ownRawCode = ownCodeAt(normalized(file)));
 }
 
 /** DSL calls nest (a module's forward calls ops that call Tensor methods), so the default of 10 frames can stop before the user's code. */

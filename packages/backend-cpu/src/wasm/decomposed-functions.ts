@@ -9,7 +9,7 @@
  * the same renderers, so the numbers are the inlined code's, bit for bit.
  */
 import { E, type Expr, type ScalarOp, legalizeExpr } from '@tessera/kernel';
-import { F64, FunctionBuilder, type ModuleBuilder, V128 } from './binary.ts';
+import { F64, FunctionBuilder, type ModuleBuilder, V128, type ValType } from './binary.ts';
 import { WasmScalarRenderer } from './scalar-expr.ts';
 import { Addresser, type ProgramFacts } from './scope.ts';
 import { WASM_SUPPORT } from './support.ts';
@@ -23,25 +23,25 @@ function body(op: 'erf'): Expr {
   return legalizeExpr(E.unary(op, E.ref('f32', ARG)), (o: ScalarOp) => o !== op && WASM_SUPPORT(o));
 }
 
-/** `op` as a scalar function f64 -> f64 (f32 values are held in f64 on the scalar path). */
-function emitScalar(op: 'erf', facts: ProgramFacts): FunctionBuilder {
-  const f = new FunctionBuilder([F64], [F64]);
-  const r = new WasmScalarRenderer(f, facts, new Addresser(f, facts, []), () => f.get(0));
+/** `op`'s decomposition as a one-parameter function of `type`, rendered by the renderer `make` gives (its ref reads the parameter). */
+function emitFunction(op: 'erf', type: ValType, make: (f: FunctionBuilder) => { count(e: Expr): void; emit(e: Expr): void }): FunctionBuilder {
+  const f = new FunctionBuilder([type], [type]);
+  const r = make(f);
   const e = body(op);
   r.count(e);
   r.emit(e);
   return f;
 }
 
+/** `op` as a scalar function f64 -> f64 (f32 values are held in f64 on the scalar path). */
+function emitScalar(op: 'erf', facts: ProgramFacts): FunctionBuilder {
+  return emitFunction(op, F64, (f) => new WasmScalarRenderer(f, facts, new Addresser(f, facts, []), () => f.get(0)));
+}
+
 /** `op` as an f32x4 function v128 -> v128. */
 function emitVector(op: 'erf', facts: ProgramFacts): FunctionBuilder {
-  const f = new FunctionBuilder([V128], [V128]);
-  const site = { va: 0, j: -1, ref: () => void f.get(0), variantRefs: new Set([ARG]) };
-  const r = new WasmVectorRenderer(f, facts, new Addresser(f, facts, []), site);
-  const e = body(op);
-  r.count(e);
-  r.emit(e);
-  return f;
+  const site = (f: FunctionBuilder) => ({ va: 0, j: -1, ref: () => void f.get(0), variantRefs: new Set([ARG]) });
+  return emitFunction(op, V128, (f) => new WasmVectorRenderer(f, facts, new Addresser(f, facts, []), site(f)));
 }
 
 /** Function indices of the decomposed ops, each added to the module the first time a kernel calls it. */
