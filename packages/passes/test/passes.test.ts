@@ -138,6 +138,39 @@ output y = %3
     expectSame({ program: p, inputs }, evaluateKernelProgram(limited, inputs), 'the stored prologue');
   });
 
+  it("leaves room for an elementwise node's later operands when it inlines an earlier one (a split epilogue's select)", () => {
+    // Found by the generator: where(cast(x), h + b + res - w, fill) after a Linear over the limit inlined cast(x) and
+    // h + b + res - w (5 buffers with the store), then read fill: 7. Each later operand now holds a slot.
+    const p = parseProgram(`program @select
+input %x : f32[]
+input %a : f32[2,2,2]
+param %w : f32[2,2]
+param %b : f32[2]
+param %res : f32[2,2,2]
+param %nw : f32[2]
+param %fill : f32[2]
+%0 = transpose(%w) {perm = [1, 0]} : f32[2,2]
+%1 = matmul(%a, %0) : f32[2,2,2]
+%2 = add(%1, %b) : f32[2,2,2]
+%3 = add(%2, %res) : f32[2,2,2]
+%4 = neg(%nw) : f32[2]
+%5 = add(%3, %4) : f32[2,2,2]
+%6 = cast(%x) {to = bool} : bool[]
+%7 = where(%6, %5, %fill) : f32[2,2,2]
+output y = %7
+`);
+    const limited = compileProgram(p, { maxBuffersPerKernel: 6 }).kernels;
+    expect(limited.kernels.length).toBeGreaterThan(1);
+    for (const k of limited.kernels) {
+      const bound = kernelBuffers(k);
+      expect(bound.size, k.name).toBeLessThanOrEqual(6);
+    }
+    for (const x of [0, 1]) {
+      const inputs = { x: Float32Array.of(x), a: Float32Array.of(1, -2, 3, 0.5, 2, 1, -1, 4), w: Float32Array.of(0.5, -1, 2, 0.25), b: Float32Array.of(1, -1), res: Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8), nw: Float32Array.of(0.5, 2), fill: Float32Array.of(7, 8) };
+      expectSame({ program: p, inputs }, evaluateKernelProgram(limited, inputs), 'the split epilogue');
+    }
+  });
+
   it('splits a wide fused expression so no kernel binds more than the limit', () => {
     const b = new ProgramBuilder('wide');
     const xs = Array.from({ length: 8 }, (_, i) => b.input(`x${i}`, tensorType('f32', [5])));

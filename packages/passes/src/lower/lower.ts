@@ -39,6 +39,13 @@ class Lowering {
 
   /** Buffers the kernel under construction binds so far (its stores' buffer counted in advance). */
   private used = new Set<number>();
+  /**
+   * Buffer slots held for operands of a node being inlined that are not read
+   * yet: each will cost the kernel at least one buffer (its own, if it is
+   * stored rather than inlined), so inlining an earlier operand must leave
+   * them room.
+   */
+  private held = 0;
   /** Graph nodes the kernel under construction computes (recorded on it as `nodes`). */
   covered = new Set<string>();
   /** Program order of the graph nodes, so a kernel lists its nodes as the program does. */
@@ -61,6 +68,7 @@ class Lowering {
   /** Starts counting the buffers and graph nodes of a new kernel. */
   beginKernel(): void {
     this.used = new Set();
+    this.held = 0;
     this.covered = new Set();
   }
 
@@ -106,7 +114,7 @@ class Lowering {
     if (v.kind === 'deferred' && Number.isFinite(this.maxBuffers) && !this.insideRootKernel(name)) {
       // Inlining must not push the kernel past the backend's buffer limit (one slot kept for its store): store the value instead.
       const needed = new Set([...this.used, ...this.leafBuffers(name)]);
-      if (needed.size > this.maxBuffers - 1) {
+      if (needed.size + this.held > this.maxBuffers - 1) {
         this.viewOf(name);
         v = this.values.get(name)!;
       }
@@ -160,7 +168,21 @@ class Lowering {
     this.covered.add(n.name);
     const src = n.operands[0]!;
     if (isElementwiseOp(n.op)) {
-      const operands = n.operands.map((o) => this.exprAt(o, broadcastIndex(ix, this.shapeOf(o)), rank));
+      // Under a buffer limit, every operand's cost is counted before any is inlined: stored operands' buffers are
+      // reserved, and a slot is held for each computed one until it is read (it is stored if inlining it would not fit).
+      const limited = Number.isFinite(this.maxBuffers);
+      const computed = (o: string) => this.values.get(o)?.kind === 'deferred' && !this.insideRootKernel(o);
+      if (limited) {
+        for (const o of n.operands) {
+          const v = this.values.get(o);
+          if (v?.kind === 'view') this.used.add(v.view.buffer);
+          else if (computed(o)) this.held++;
+        }
+      }
+      const operands = n.operands.map((o) => {
+        if (limited && computed(o)) this.held--;
+        return this.exprAt(o, broadcastIndex(ix, this.shapeOf(o)), rank);
+      });
       return scalarExpr(n.op, n.attrs, operands);
     }
     switch (n.op) {
@@ -203,13 +225,13 @@ class Lowering {
     const shape = this.shapeOf(name);
     const b = this.addBuffer(name, this.types.get(name)!.dtype, shape, 'temp');
     // Stored by a kernel of its own, which counts its own buffers and nodes.
-    const [outerUsed, outerCovered] = [this.used, this.covered];
+    const [outerUsed, outerCovered, outerHeld] = [this.used, this.covered, this.held];
     this.beginKernel();
     this.used.add(b);
     // The producer itself, evaluated here (its operands may in turn be stored if the limit needs it).
     const value = this.nodeExpr(v.node, indexOnAxes([...shape.keys()], shape.length), shape.length);
     this.pushMap(v.node.op, shape, [{ buffer: b, map: { offset: 0, strides: stridesOf(shape) }, value }]);
-    [this.used, this.covered] = [outerUsed, outerCovered];
+    [this.used, this.covered, this.held] = [outerUsed, outerCovered, outerHeld];
     const view = denseView(b, shape);
     this.values.set(name, { kind: 'view', view });
     return view;
@@ -219,23 +241,23 @@ class Lowering {
   copyOf(name: string): View {
     const src = this.viewOf(name);
     const b = this.addBuffer(`${name}.dense`, this.types.get(name)!.dtype, src.shape, 'temp');
-    const [outerUsed, outerCovered] = [this.used, this.covered];
+    const [outerUsed, outerCovered, outerHeld] = [this.used, this.covered, this.held];
     this.beginKernel();
     const rank = src.shape.length;
     this.pushMap('copy', src.shape, [{ buffer: b, map: { offset: 0, strides: stridesOf(src.shape) }, value: this.read(name, rank, [...Array(rank).keys()]) }]);
-    [this.used, this.covered] = [outerUsed, outerCovered];
+    [this.used, this.covered, this.held] = [outerUsed, outerCovered, outerHeld];
     return denseView(b, src.shape);
   }
 
   /** Runs `build`; when it returns false, every buffer, kernel and value it added is taken back. */
   attempt(build: () => boolean): boolean {
-    const saved = { buffers: this.buffers.length, kernels: this.kernels.length, values: new Map(this.values), used: new Set(this.used), covered: new Set(this.covered) };
+    const saved = { buffers: this.buffers.length, kernels: this.kernels.length, values: new Map(this.values), used: new Set(this.used), covered: new Set(this.covered), held: this.held };
     if (build()) return true;
     this.buffers.length = saved.buffers;
     this.kernels.length = saved.kernels;
     this.values.clear();
     for (const [k, v] of saved.values) this.values.set(k, v);
-    [this.used, this.covered] = [saved.used, saved.covered];
+    [this.used, this.covered, this.held] = [saved.used, saved.covered, saved.held];
     return false;
   }
 
