@@ -81,15 +81,17 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
   }
   // Chunk counters (forEachChunk): zeroed before every run, before any thread starts on it.
   const counters = new Int32Array(memory.buffer, plan.memory.countersBase, plan.kernels.length);
-  // Int8 weights are quantized and packed on this thread before the first run after their parameters are bound.
+  // Weights are packed (int8: quantized and packed) on this thread before the first run after their parameters are
+  // bound; a staged parameter's right after it is written, before the next one overwrites the staging area.
   const preparations = plan.preparations.map((p) => ({ fn: instance.exports[p.exportName] as (tid: number, nt: number, scratch: number) => void, buffers: new Set(p.buffers), stale: true }));
-  const prepare = () => {
+  const prepare = (only?: number) => {
     for (const p of preparations) {
-      if (!p.stale) continue;
+      if (!p.stale || (only !== undefined && !p.buffers.has(only))) continue;
       p.fn(0, 1, plan.memory.scratchBase);
       p.stale = false;
     }
   };
+  const staged = new Set(plan.staged);
   const exe = hostExecutable(
     program,
     views,
@@ -107,6 +109,7 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
     },
     (buffer) => {
       for (const p of preparations) if (p.buffers.has(buffer)) p.stale = true;
+      if (staged.has(buffer)) prepare(buffer);
     },
   );
   return { ...exe, threads, relaxedSimd: plan.relaxedSimd };

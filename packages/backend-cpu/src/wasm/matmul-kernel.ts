@@ -58,7 +58,7 @@ const MIN_CHUNKS = 8;
  * Scratch layout of one thread for a kernel: packed A (one block, or all of
  * a batch entry's rows when `keepA`), packed B, the C block.
  */
-function scratchLayout(k: MatmulKernel, blocking: ProgramFacts['blocking']): { pa: number; pb: number; c: number; ldc: number; bytes: number; mc: number; kc: number; nc: number; keepA: boolean } {
+function scratchLayout(k: MatmulKernel, blocking: ProgramFacts['blocking'], packedB: boolean): { pa: number; pb: number; c: number; ldc: number; bytes: number; mc: number; kc: number; nc: number; keepA: boolean } {
   const MC = roundUp(blocking.mc, MR);
   const KC = blocking.kc;
   const NC = roundUp(blocking.nc, NR);
@@ -71,17 +71,21 @@ function scratchLayout(k: MatmulKernel, blocking: ProgramFacts['blocking']): { p
   const keepA = keptA <= (blocking.packedA ?? 0);
   const pa = 0;
   const pb = align64(pa + (keepA ? keptA : mc * kc * 4));
-  const c = align64(pb + kc * nc * 4);
+  const c = align64(pb + (packedB ? 0 : kc * nc * 4));
   return { pa, pb, c, ldc: nc * 4, bytes: align64(c + mc * nc * 4), mc, kc, nc, keepA };
 }
 
-/** Emits a matmul kernel; returns the function and its scratch bytes per thread. */
-export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: number): { fn: FunctionBuilder; scratch: number } {
+/**
+ * Emits a matmul kernel; returns the function and its scratch bytes per
+ * thread. With `packedB` (the byte address of B's panels, see
+ * packed-weights.ts), B is read from there rather than packed.
+ */
+export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: number, packedB?: number): { fn: FunctionBuilder; scratch: number } {
   const f = kernelFunction();
   const nb = k.batch.length;
   const [AI, AJ, AP] = [nb, nb + 1, nb + 2];
   const batchTotal = numel(k.batch);
-  const L = scratchLayout(k, facts.blocking);
+  const L = scratchLayout(k, facts.blocking, packedB !== undefined);
   const { mc: MC, kc: KC, nc: NC } = L;
   const [b0, b1, i0, i1, j0, j1] = f.locals(I32, 6);
   const setAll = (lo: number, hi: number, from: number, to: number) => f.i32(from).set(lo).i32(to).set(hi);
@@ -133,7 +137,9 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
               f.get(mc).i32(MR - 1).op(OP.i32_add).i32(-MR).op(OP.i32_and).get(pc).op(OP.i32_mul, OP.i32_add);
               f.i32(2).op(OP.i32_shl, OP.i32_add).set(paBlock);
             } else f.get(pa).set(paBlock);
-            emitPack(f, facts, { value: k.readB, axes: [...axes.slice(0, nb), { value: 0 }, undefined, undefined], rowAxis: AJ, rowStart: jc, depthAxis: AP, depthStart: pc, rows: nc, kc, dst: pb, width: NR });
+            if (packedB === undefined) emitPack(f, facts, { value: k.readB, axes: [...axes.slice(0, nb), { value: 0 }, undefined, undefined], rowAxis: AJ, rowStart: jc, depthAxis: AP, depthStart: pc, rows: nc, kc, dst: pb, width: NR });
+            // Packed once: the block's panels start at column jc, depth pc of the whole-depth panels.
+            else f.i32(packedB).get(jc).i32(k.k * 4).op(OP.i32_mul, OP.i32_add).get(pc).i32(NR * 4).op(OP.i32_mul, OP.i32_add).set(pb);
             const packBlockOfA = () =>
               k.window
                 ? emitWindowPack(f, facts, { value: k.readA, window: k.window, batch: batchLocals.map((local) => ({ local })), rowStart: ic, depthStart: pc, rows: mc, kc, dst: paBlock, width: MR })
@@ -143,7 +149,8 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
             f.for(jr, () => f.i32(0), () => f.get(nc), NR, () => {
               f.for(ir, () => f.i32(0), () => f.get(mc), MR, () => {
                 f.get(paBlock).get(ir).get(kc).op(OP.i32_mul).i32(2).op(OP.i32_shl, OP.i32_add);
-                f.get(pb).get(jr).get(kc).op(OP.i32_mul).i32(2).op(OP.i32_shl, OP.i32_add);
+                if (packedB === undefined) f.get(pb).get(jr).get(kc).op(OP.i32_mul).i32(2).op(OP.i32_shl, OP.i32_add);
+                else f.get(pb).get(jr).i32(k.k * 4).op(OP.i32_mul, OP.i32_add);
                 f.get(cb).get(ir).i32(L.ldc).op(OP.i32_mul, OP.i32_add).get(jr).i32(2).op(OP.i32_shl, OP.i32_add);
                 f.i32(L.ldc);
                 f.get(kc);
@@ -161,6 +168,21 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
   if (parallel) forEachChunk(f, facts.counter, split.total, split.grain, split.lo, split.hi, blocks, columnSplit ? COLUMN_CHUNKS_PER_THREAD : CHUNKS_PER_THREAD);
   else blocks();
   return { fn: f, scratch: L.bytes };
+}
+
+/** Emits the preparation that packs B (a parameter, read through the kernel's readB) into whole-depth panels at `region`. */
+export function emitPackBPreparation(k: MatmulKernel, facts: ProgramFacts, region: number): FunctionBuilder {
+  const f = kernelFunction();
+  onlyThreadZero(f);
+  const nb = k.batch.length;
+  const [start, rows, depth, dst] = f.locals(I32, 4);
+  f.i32(0).set(start);
+  f.i32(k.n).set(rows);
+  f.i32(k.k).set(depth);
+  f.i32(region).set(dst);
+  const axes = [...k.batch.map(() => ({ value: 0 })), { value: 0 }, undefined, undefined];
+  emitPack(f, facts, { value: k.readB, axes, rowAxis: nb + 1, rowStart: start, depthAxis: nb + 2, depthStart: start, rows, kc: depth, dst, width: NR });
+  return f;
 }
 
 /** The stores over the finished C block: rows ic..ic+mc, columns jc..jc+nc, `acc` read from the block. */

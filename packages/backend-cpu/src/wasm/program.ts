@@ -6,14 +6,15 @@
  * backend's code and run on views of the same memory.
  */
 import { TesseraError, byteSize } from '@tessera/ir';
-import { type BufferDecl, type Kernel, type KernelProgram, assertBufferElements, describeBuffer, formatBytes, gatherSites, legalizeKernel, siteNumbers } from '@tessera/kernel';
+import { type BufferDecl, type Kernel, type KernelProgram, type MatmulKernel, assertBufferElements, describeBuffer, formatBytes, gatherSites, legalizeKernel, siteNumbers } from '@tessera/kernel';
 import { FAULT_SLOT_BYTES, faultSlotBytes } from '../gather-fault-slots.ts';
 import { type JsKernelSource, emitJsKernel } from '../js/emit-kernel.ts';
 import { F64, type FunctionBuilder, ModuleBuilder } from './binary.ts';
 import { PARALLEL_MIN_WORK } from './kernel-common.ts';
 import { emitAttentionKernel } from './attention-kernel.ts';
 import { emitMapKernel } from './map-kernel.ts';
-import { WASM_MATMUL_BLOCKING, emitMatmulKernel } from './matmul-kernel.ts';
+import { WASM_MATMUL_BLOCKING, emitMatmulKernel, emitPackBPreparation } from './matmul-kernel.ts';
+import { type WeightPlan, packedBytes, planWeights } from './packed-weights.ts';
 import { addMicroKernel } from './micro-kernel.ts';
 import { type Int8Layout, addInt8MicroKernel, emitInt8Prepare, emitMatmulInt8Kernel, int8Layout, int8RegionBytes, weightBuffers } from './matmul-int8-kernel.ts';
 import { relaxedSimdAvailable, relaxedSimdByDefault } from './relaxed-simd.ts';
@@ -57,12 +58,15 @@ export interface WasmProgram {
   readonly relaxedSimd: boolean;
   readonly kernels: readonly WasmKernelPlan[];
   /**
-   * Int8 kernels whose weights are parameters: the export that quantizes and
-   * packs them, and the parameter buffers it reads. The executable runs it
-   * before the first run after any of those buffers is bound (setInputs, or
-   * a run given them anew), never at every run.
+   * Weights prepared when bound (see packed-weights.ts): the export that
+   * packs (f32) or quantizes and packs (int8) them, and the parameter
+   * buffers it reads. The executable runs it before the first run after
+   * any of those buffers is bound (setInputs, or a run given them anew),
+   * never at every run; for a staged buffer, right after it is written.
    */
   readonly preparations: readonly { readonly exportName: string; readonly buffers: readonly number[] }[];
+  /** Parameters held in the shared staging area only until their preparations have run. */
+  readonly staged: readonly number[];
 }
 
 /** Options of the wasm emitter. */
@@ -116,7 +120,7 @@ interface Int8Plan {
   readonly prepared: boolean;
 }
 
-function emitKernel(kernel: Kernel, facts: ProgramFacts, micro: number, int8?: Int8Plan): Emitted {
+function emitKernel(kernel: Kernel, facts: ProgramFacts, micro: number, int8?: Int8Plan, packedB?: number): Emitted {
   // Legalised first: ops without wasm code become their decompositions.
   const k = legalizeKernel(kernel, WASM_SUPPORT);
   switch (k.kind) {
@@ -124,7 +128,7 @@ function emitKernel(kernel: Kernel, facts: ProgramFacts, micro: number, int8?: I
       return { fn: emitMapKernel(k, facts), scratch: 0 };
     case 'matmul':
       if (int8) return emitMatmulInt8Kernel(k, facts, int8.layout, int8.micro, int8.region, int8.prepared);
-      return emitMatmulKernel(k, facts, micro);
+      return emitMatmulKernel(k, facts, micro, packedB);
     case 'reduce':
       return { fn: emitReduceKernel(k, facts), scratch: 0 };
     case 'attention':
@@ -150,8 +154,21 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   // do not overlap, or an elementwise kernel writes in place); every other buffer has its own bytes.
   const arenaBase = 256;
   let end = align(arenaBase + (p.arenaBytes ?? 0));
-  const offsets = p.buffers.map((b) => {
+  // Weights packed or quantized when bound; the parameters only they read share one staging area.
+  const relaxedSimd = useRelaxedSimd(options.relaxedSimd);
+  const roles = p.buffers.map((b) => b.role);
+  const wasm = (i: number) => !options.jsKinds?.includes(p.kernels[i]!.kind);
+  const int8Prepared = (i: number) => {
+    const k = p.kernels[i]!;
+    return k.kind === 'matmul' && !!k.quant && wasm(i) && weightBuffers(k, roles) !== undefined;
+  };
+  const weights: WeightPlan = planWeights(p, wasm, int8Prepared);
+  const stagingBytes = Math.max(0, ...[...weights.staged].map((b) => p.buffers[b]!.size * byteSize(p.buffers[b]!.dtype)));
+  const staging = end;
+  end = align(end + stagingBytes);
+  const offsets = p.buffers.map((b, i) => {
     if (b.arenaOffset !== undefined) return arenaBase + b.arenaOffset;
+    if (weights.staged.has(i)) return staging;
     const at = end;
     end = align(end + b.size * byteSize(b.dtype));
     return at;
@@ -183,11 +200,9 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
       return decomposed.verf;
     },
   };
-  const relaxedSimd = useRelaxedSimd(options.relaxedSimd);
   const micro = addMicroKernel(m, relaxedSimd);
   // Int8 kernels: one micro-kernel per layout and row length, and a region of prepared weights each, after the buffers.
   const int8Micros = new Map<string, number>();
-  const roles = p.buffers.map((b) => b.role);
   const int8Plans = p.kernels.map((k): Int8Plan | undefined => {
     if (k.kind !== 'matmul' || !k.quant) return undefined;
     const layout = int8Layout(k, relaxedSimd);
@@ -197,6 +212,10 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
     end = align(end + int8RegionBytes(k, layout));
     return { layout, micro: int8Micros.get(key)!, region, prepared: weightBuffers(k, roles) !== undefined };
   });
+  for (const pb of weights.packs) {
+    pb.region = end;
+    end = align(end + packedBytes(pb));
+  }
   const countersBase = end;
   end = align(end + 4 * p.kernels.length);
   const sites = siteNumbers(gatherSites(p));
@@ -209,7 +228,7 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   let scratchBytes = 0;
   const kernels: WasmKernelPlan[] = p.kernels.map((k, i) => {
     const jsReason = options.jsKinds?.includes(k.kind) ? `${k.kind} kernels left to JS by option` : undefined;
-    const e: Emitted = jsReason ? { reason: jsReason } : emitKernel(k, { ...facts, counter: countersBase + 4 * i }, micro, int8Plans[i]);
+    const e: Emitted = jsReason ? { reason: jsReason } : emitKernel(k, { ...facts, counter: countersBase + 4 * i }, micro, int8Plans[i], weights.packedB.get(i)?.region);
     if ('reason' in e) return { kind: 'js', name: k.name, source: emitJsKernel(k), reason: e.reason };
     const exportName = `k${i}`;
     m.addFunc(e.fn, exportName);
@@ -225,11 +244,16 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
     scratchBytes = Math.max(scratchBytes, align(prep.scratch));
     preparations.push({ exportName: `prep${i}`, buffers: weightBuffers(k, roles)! });
   });
+  weights.packs.forEach((pb, j) => {
+    const k = legalizeKernel(p.kernels[pb.kernel]!, WASM_SUPPORT) as MatmulKernel;
+    m.addFunc(emitPackBPreparation(k, facts, pb.region), `pack${j}`);
+    preparations.push({ exportName: `pack${j}`, buffers: [pb.buffer] });
+  });
   const scratchBase = end;
   end += scratchBytes * threads;
   // Checked here, before the executable allocates the memory.
   if (end > WASM32_MAX_BYTES) throw memoryTooLarge(p, end, scratchBytes, threads);
   const pages = Math.max(1, Math.ceil(end / PAGE));
   m.importMemory('env', 'memory', pages, shared ? pages : undefined, shared);
-  return { bytes: m.encode(), memory: { offsets, scratchBase, scratchBytes, countersBase, faultsBase: faults.base, threads, pages }, shared, relaxedSimd, kernels, preparations };
+  return { bytes: m.encode(), memory: { offsets, scratchBase, scratchBytes, countersBase, faultsBase: faults.base, threads, pages }, shared, relaxedSimd, kernels, preparations, staged: [...weights.staged] };
 }
