@@ -12,7 +12,7 @@ import { lowerToKernels } from '@tessera/passes';
 import { createCpuBackend, enableRelaxedSimd } from '@tessera/backend-cpu';
 import { F32, FunctionBuilder, I32, ModuleBuilder, V128 } from '../packages/backend-cpu/src/wasm/binary.ts';
 import { SIMD } from '../packages/backend-cpu/src/wasm/opcodes.ts';
-import { MR, type MicroShape, NR, addMicroKernelOfShape } from '../packages/backend-cpu/src/wasm/micro-kernel.ts';
+import { MATMUL_MR, MR, type MicroShape, NR, addMicroKernelOfShape } from '../packages/backend-cpu/src/wasm/micro-kernel.ts';
 import { printTable, seededArray, timeIt } from './timing.ts';
 
 /** Depth of the study's panels: A (MR x KC) and B (KC x NR) floats fit L1/L2 for every shape below. */
@@ -68,6 +68,13 @@ const SHAPES: readonly MicroShape[] = [
   { mr: 4, nr: 12, unroll: 1 },
   { mr: 4, nr: 16, unroll: 1 },
   { mr: 6, nr: 8, unroll: 1 },
+  { mr: 5, nr: 8, unroll: 1 },
+  { mr: 6, nr: 8, unroll: 2 },
+  { mr: 7, nr: 8, unroll: 1 },
+  { mr: 4, nr: 8, unroll: 1, shuffleA: true },
+  { mr: 8, nr: 4, unroll: 1, shuffleA: true },
+  { mr: 6, nr: 8, unroll: 1, shuffleA: true },
+  { mr: 8, nr: 8, unroll: 1, shuffleA: true },
   { mr: 3, nr: 16, unroll: 1 },
   { mr: 2, nr: 16, unroll: 1 },
   { mr: 8, nr: 8, unroll: 1 },
@@ -82,8 +89,8 @@ export async function benchMicroKernel(): Promise<Record<string, number>> {
   const rows: string[][] = [['ceiling (relaxed madd, no memory)', ceiling.toFixed(1), '100%']];
   for (const shape of SHAPES) {
     const gf = await rate(microModule(shape, true), 2 * shape.mr * shape.nr * KC, 100);
-    const name = `${shape.mr}x${shape.nr}${shape.unroll > 1 ? ` unroll ${shape.unroll}` : ''}${shape.mr === MR && shape.nr === NR && shape.unroll === 1 ? ' (used)' : ''}`;
-    out[`micro_${shape.mr}x${shape.nr}_u${shape.unroll}`] = gf;
+    const name = `${shape.mr}x${shape.nr}${shape.unroll > 1 ? ` unroll ${shape.unroll}` : ''}${shape.shuffleA ? ' A shuffled' : ''}${shape.nr === NR && shape.unroll === 1 && !shape.shuffleA ? (shape.mr === MATMUL_MR ? ' (matmul)' : shape.mr === MR ? ' (attention)' : '') : ''}`;
+    out[`micro_${shape.mr}x${shape.nr}_u${shape.unroll}${shape.shuffleA ? '_shuffle' : ''}`] = gf;
     rows.push([`micro ${name}`, gf.toFixed(1), `${((100 * gf) / ceiling).toFixed(0)}%`]);
   }
   const [m, k, n] = [197, 768, 3072];

@@ -106,6 +106,28 @@ describe('every CPU configuration computes the int8 program as the interpreter d
     }
   }
 
+  it('two int8 matmuls of one program with different 7-bit operands (activations in one, weights in the other) each get their own micro-kernel', async () => {
+    // Found by the random programs: kernels with the same row length shared one micro-kernel, whose operand order is the layout's.
+    const program = parseProgram(`program @mixed
+input %x : f32[3,16]
+param %w1 : f32[16,8]
+param %w2 : f32[16,8]
+%0 = matmul_int8(%x, %w1) {activation_max = 63, weight_max = 127} : f32[3,8]
+%1 = matmul_int8(%x, %w2) {activation_max = 63, weight_max = 63} : f32[3,8]
+%2 = matmul_int8(%x, %w1) {activation_max = 127, weight_max = 63} : f32[3,8]
+output a = %0
+output b = %1
+output c = %2
+`);
+    const inputs = { x: seeded(48, 8), w1: seeded(128, 9), w2: seeded(128, 10) };
+    const want = await (await compile(program, { backend: 'interp' })).run(inputs);
+    for (const c of CONFIGS) {
+      using exe = await compile(program, { backend: c.backend() });
+      const got = await exe.run(inputs);
+      for (const out of ['a', 'b', 'c']) expect(describeMismatch(got[out]!.data, want[out]!.data, { reductionLength: 16 }, { what: `${c.name}: ${out}` })).toBeUndefined();
+    }
+  });
+
   it('zero rows give 0 and rows with NaN give NaN on every configuration', async () => {
     const program = quantizeInt8(block(1, 3, 20, 9));
     const x = seeded(60, 5);

@@ -25,9 +25,9 @@ import type { MatmulKernel } from '@tessera/kernel';
 import { type FunctionBuilder, I32 } from './binary.ts';
 import { CHUNKS_PER_THREAD, SCRATCH, align64, decompose, forEachChunk, kernelFunction, onlyThreadZero, roundUp, setMin } from './kernel-common.ts';
 import { emitRowLoop } from './map-kernel.ts';
-import { MR, NR } from './micro-kernel.ts';
+import { MATMUL_MR as MR, NR } from './micro-kernel.ts';
 import { OP, SIMD } from './opcodes.ts';
-import { emitPack } from './pack.ts';
+import { emitPack, roundUpTo } from './pack.ts';
 import { emitWindowPack } from './window-pack.ts';
 import type { AxisSource, ProgramFacts } from './scope.ts';
 import { vectorizable } from './vector-expr.ts';
@@ -134,7 +134,8 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
             if (L.keepA) {
               // Block (ic, pc) at ((ic - i0) * k + pc * roundUp(mc, MR)) floats: earlier row blocks are MC rows, earlier slices KC deep.
               f.get(pa).get(ic).get(i0).op(OP.i32_sub).i32(k.k).op(OP.i32_mul);
-              f.get(mc).i32(MR - 1).op(OP.i32_add).i32(-MR).op(OP.i32_and).get(pc).op(OP.i32_mul, OP.i32_add);
+              roundUpTo(f, mc, MR);
+              f.get(pc).op(OP.i32_mul, OP.i32_add);
               f.i32(2).op(OP.i32_shl, OP.i32_add).set(paBlock);
             } else f.get(pa).set(paBlock);
             if (packedB === undefined) emitPack(f, facts, { value: k.readB, axes: [...axes.slice(0, nb), { value: 0 }, undefined, undefined], rowAxis: AJ, rowStart: jc, depthAxis: AP, depthStart: pc, rows: nc, kc, dst: pb, width: NR });

@@ -12,9 +12,18 @@
 import { FunctionBuilder, I32, type ModuleBuilder, V128 } from './binary.ts';
 import { OP, SIMD } from './opcodes.ts';
 
-/** Register block of the micro-kernel. */
+/** Register block of the micro-kernel the attention kernel uses (its query blocks are packed 4 rows wide). */
 export const MR = 4;
 export const NR = 8;
+/**
+ * Rows of the matmul kernel's register block: 6 x 8 is 12 accumulators +
+ * 2 B vectors + 1 A splat, all 15 xmm registers V8 allocates from. Per
+ * depth step it runs 12 fused multiply-adds in 28 instructions (4 x 8: 8 in
+ * 22); this machine retires about the same instructions per second in both
+ * and in the ceiling loop, so 6 x 8 is the faster (bench/micro-kernel.ts:
+ * 58 against 54 GFLOP/s on one thread).
+ */
+export const MATMUL_MR = 6;
 
 /**
  * micro(pa, pb, c, ldc, kc, accumulate): C[MR x NR] at byte address c (row
@@ -34,6 +43,7 @@ function emitMicro(fma: boolean, shape: MicroShape = { mr: MR, nr: NR, unroll: 1
   const acc = Array.from({ length: MR }, () => Array.from({ length: NV }, () => f.local(V128)));
   const b = Array.from({ length: NV }, () => f.local(V128));
   const a = f.local(V128);
+  const aq = shape.shuffleA ? Array.from({ length: Math.ceil(MR / 4) }, () => f.local(V128)) : [];
   const rows = Array.from({ length: MR }, () => f.local(I32));
   const end = f.local(I32);
   rows.forEach((r, i) => {
@@ -52,8 +62,13 @@ function emitMicro(fma: boolean, shape: MicroShape = { mr: MR, nr: NR, unroll: 1
       // kc must be a multiple of `unroll` (the study's panels are; the matmul kernel uses unroll 1).
       for (let u = 0; u < unroll; u++) {
         b.forEach((l, v) => f.get(pb).simdMem(SIMD.v128_load, 4, (u * NR + v * 4) * 4).set(l));
+        // With shuffles: A's MR values as v128 loads, each broadcast by a lane shuffle (fewer loads, more shuffles).
+        if (shape.shuffleA) aq.forEach((l, q) => f.get(pa).simdMem(SIMD.v128_load, 2, (u * MR + q * 4) * 4).set(l));
         for (let r = 0; r < MR; r++) {
-          f.get(pa).simdMem(SIMD.v128_load32_splat, 2, (u * MR + r) * 4).set(a);
+          if (shape.shuffleA) {
+            const lane = r % 4;
+            f.get(aq[r >> 2]!).get(aq[r >> 2]!).shuffle([0, 1, 2, 3].flatMap(() => [lane * 4, lane * 4 + 1, lane * 4 + 2, lane * 4 + 3])).set(a);
+          } else f.get(pa).simdMem(SIMD.v128_load32_splat, 2, (u * MR + r) * 4).set(a);
           for (let v = 0; v < NV; v++) {
             if (fma) f.get(a).get(b[v]!).get(acc[r]![v]!).simd(SIMD.f32x4_relaxed_madd).set(acc[r]![v]!);
             else f.get(acc[r]![v]!).get(a).get(b[v]!).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_add).set(acc[r]![v]!);
@@ -75,6 +90,8 @@ export interface MicroShape {
   /** A multiple of 4. */
   readonly nr: number;
   readonly unroll: number;
+  /** A's values loaded 4 at a time and broadcast by shuffles rather than by splatting loads. */
+  readonly shuffleA?: boolean;
 }
 
 /** Adds a micro-kernel of another shape to a module, for the micro-kernel study; returns its function index. */
@@ -82,7 +99,7 @@ export function addMicroKernelOfShape(m: ModuleBuilder, fma: boolean, shape: Mic
   return m.addFunc(emitMicro(fma, shape));
 }
 
-/** Adds the micro-kernel to a module (with fused multiply-adds when `fma`); returns its function index. */
-export function addMicroKernel(m: ModuleBuilder, fma: boolean): number {
-  return m.addFunc(emitMicro(fma));
+/** Adds the micro-kernel with `mr` rows (MR for attention, MATMUL_MR for matmuls) to a module, with fused multiply-adds when `fma`; returns its function index. */
+export function addMicroKernel(m: ModuleBuilder, fma: boolean, mr: number): number {
+  return m.addFunc(emitMicro(fma, { mr, nr: NR, unroll: 1 }));
 }

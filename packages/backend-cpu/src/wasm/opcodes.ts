@@ -152,6 +152,7 @@ export const SIMD = {
   v128_any_true: 0x53,
   v128_load32_lane: 0x56,
   v128_store32_lane: 0x5a,
+  v128_store64_lane: 0x5b,
   v128_load32_zero: 0x5c,
   i8x16_narrow_i16x8_s: 0x65,
   i8x16_narrow_i16x8_u: 0x66,

@@ -17,34 +17,68 @@ import { OP, SIMD } from './opcodes.ts';
 import { WasmScalarRenderer } from './scalar-expr.ts';
 import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
 
+/** Panel widths: the micro-kernels' register blocks (4 or 6 rows of A, 8 columns of B). */
+export type PanelWidth = 4 | 6 | 8;
+
+/** Pushes the panel index of row `r` (a local): r / W. */
+function panelOf(f: FunctionBuilder, r: number, W: PanelWidth): void {
+  if (W === 6) f.get(r).i32(W).op(OP.i32_div_u);
+  else f.get(r).i32(Math.log2(W)).op(OP.i32_shr_u);
+}
+
+/** Pushes the row's lane in its panel: r % W. */
+function laneOf(f: FunctionBuilder, r: number, W: PanelWidth): void {
+  if (W === 6) f.get(r).i32(W).op(OP.i32_rem_u);
+  else f.get(r).i32(W - 1).op(OP.i32_and);
+}
+
+/** Pushes local `x` rounded up to a multiple of W. */
+export function roundUpTo(f: FunctionBuilder, x: number, W: number): void {
+  if ((W & (W - 1)) === 0) f.get(x).i32(W - 1).op(OP.i32_add).i32(-W).op(OP.i32_and);
+  else f.get(x).i32(W - 1).op(OP.i32_add).i32(W).op(OP.i32_div_u).i32(W).op(OP.i32_mul);
+}
+
 /**
  * The full panels of a block contiguous along the depth (row r, depth p at
  * base + r * rowBytes + p * 4): W rows at a time, 4 depth steps at a time,
- * each 4x4 group loaded as 4 v128 rows and stored transposed. Rows from
- * `full` on and depth steps from `kc4` on are left to the caller's element
- * path. `r`, `p`, `src`, `to` are scratch i32 locals.
+ * each 4x4 group loaded as 4 v128 rows and stored transposed (a panel 6
+ * wide: rows 4 and 5 as pairs, interleaved by shuffles and stored 8 bytes
+ * per depth step). Rows from `full` on and depth steps from `kc4` on are
+ * left to the caller's element path. `r`, `p`, `src`, `to` are scratch i32
+ * locals.
  */
 function transposeFullPanels(
   f: FunctionBuilder,
-  s: { base: number; rowBytes: number; dst: number; full: number; kc4: number; panelBytes: number; width: 4 | 8; r: number; p: number; src: number; to: number },
+  s: { base: number; rowBytes: number; dst: number; full: number; kc4: number; panelBytes: number; width: PanelWidth; r: number; p: number; src: number; to: number },
 ): void {
   const W = s.width;
   const rv = [0, 1, 2, 3].map(() => f.local(V128));
   const cv = [0, 1, 2, 3].map(() => f.local(V128));
   const tv = [0, 1, 2, 3].map(() => f.local(V128));
+  const loadRow = (row: number, into: number) => {
+    f.get(s.src);
+    const off = row * s.rowBytes;
+    if (off !== 0) f.i32(off).op(OP.i32_add);
+    f.simdMem(SIMD.v128_load, 2).set(into);
+  };
   f.for(s.r, () => f.i32(0), () => f.get(s.full), W, () => {
-    f.get(s.dst).get(s.r).i32(Math.log2(W)).op(OP.i32_shr_u).get(s.panelBytes).op(OP.i32_mul, OP.i32_add).set(s.to);
+    f.get(s.dst);
+    panelOf(f, s.r, W);
+    f.get(s.panelBytes).op(OP.i32_mul, OP.i32_add).set(s.to);
     f.get(s.base).get(s.r).i32(s.rowBytes).op(OP.i32_mul, OP.i32_add).set(s.src);
     f.for(s.p, () => f.i32(0), () => f.get(s.kc4), 4, () => {
-      for (let g = 0; g < W / 4; g++) {
-        rv.forEach((l, t) => {
-          f.get(s.src);
-          const off = (g * 4 + t) * s.rowBytes;
-          if (off !== 0) f.i32(off).op(OP.i32_add);
-          f.simdMem(SIMD.v128_load, 2).set(l);
-        });
+      for (let g = 0; g < Math.floor(W / 4); g++) {
+        rv.forEach((l, t) => loadRow(g * 4 + t, l));
         transpose4(f, rv, cv, tv);
         cv.forEach((l, t) => f.get(s.to).get(l).simdMem(SIMD.v128_store, 2, t * W * 4 + g * 16));
+      }
+      if (W % 4 === 2) {
+        // The last two rows: (a0 b0 a1 b1) and (a2 b2 a3 b3), each half one depth step's pair.
+        loadRow(W - 2, rv[0]!);
+        loadRow(W - 1, rv[1]!);
+        f.get(rv[0]!).get(rv[1]!).shuffle(lanes32(0, 4, 1, 5)).set(tv[0]!);
+        f.get(rv[0]!).get(rv[1]!).shuffle(lanes32(2, 6, 3, 7)).set(tv[1]!);
+        for (let t = 0; t < 4; t++) f.get(s.to).get(tv[t >> 1]!).simdMem(SIMD.v128_store64_lane, 2, t * W * 4 + (W - 2) * 4).op(t & 1);
       }
       f.get(s.src).i32(16).op(OP.i32_add).set(s.src);
       f.get(s.to).i32(4 * W * 4).op(OP.i32_add).set(s.to);
@@ -68,8 +102,8 @@ export interface PackSpec {
   readonly rows: number;
   readonly kc: number;
   readonly dst: number;
-  /** Panel width: 4 or 8. */
-  readonly width: 4 | 8;
+  /** Panel width. */
+  readonly width: PanelWidth;
 }
 
 function plainLoad(e: Expr): { buffer: number; map: IndexMap } | undefined {
@@ -96,7 +130,6 @@ function transpose4(f: FunctionBuilder, r: readonly number[], c: readonly number
 /** Emits the packing loops for one block. */
 export function emitPack(f: FunctionBuilder, facts: ProgramFacts, s: PackSpec): void {
   const W = s.width;
-  const lw = Math.log2(W);
   const r = f.local(I32);
   const p = f.local(I32);
   const i = f.local(I32);
@@ -104,7 +137,8 @@ export function emitPack(f: FunctionBuilder, facts: ProgramFacts, s: PackSpec): 
   const panelBytes = f.local(I32);
   const full = f.local(I32);
   f.get(s.kc).i32(W * 4).op(OP.i32_mul).set(panelBytes);
-  f.get(s.rows).i32(-W).op(OP.i32_and).set(full);
+  roundDownTo(f, s.rows, W);
+  f.set(full);
   const axes = [...s.axes];
   axes[s.rowAxis] = { local: i };
   axes[s.depthAxis] = { local: d };
@@ -147,9 +181,11 @@ export function emitPack(f: FunctionBuilder, facts: ProgramFacts, s: PackSpec): 
     // Contiguous along the rows (row-major B): whole panels are W/4 v128 moves per depth step.
     f.for(p, () => f.i32(0), () => f.get(s.kc), 1, () => {
       f.get(base).get(p).i32(depthStride * 4).op(OP.i32_mul, OP.i32_add).set(src);
-      f.get(s.dst).get(p).i32(lw + 2).op(OP.i32_shl, OP.i32_add).set(to);
+      f.get(s.dst).get(p).i32(W * 4).op(OP.i32_mul, OP.i32_add).set(to);
       f.for(r, () => f.i32(0), () => f.get(full), W, () => {
-        for (let v = 0; v < W / 4; v++) f.get(to).get(src).simdMem(SIMD.v128_load, 2, v * 16).simdMem(SIMD.v128_store, 2, v * 16);
+        for (let v = 0; v < Math.floor(W / 4); v++) f.get(to).get(src).simdMem(SIMD.v128_load, 2, v * 16).simdMem(SIMD.v128_store, 2, v * 16);
+        // A pair of floats moved as one f64 (loads and stores keep every bit).
+        if (W % 4 === 2) f.get(to).get(src).mem(OP.f64_load, 2, (W - 2) * 4).mem(OP.f64_store, 2, (W - 2) * 4);
         f.get(src).i32(W * 4).op(OP.i32_add).set(src);
         f.get(to).get(panelBytes).op(OP.i32_add).set(to);
       });
@@ -168,12 +204,19 @@ export function emitPack(f: FunctionBuilder, facts: ProgramFacts, s: PackSpec): 
   zeroPaddingRows(f, s);
 }
 
+/** Pushes local `x` rounded down to a multiple of W. */
+function roundDownTo(f: FunctionBuilder, x: number, W: PanelWidth): void {
+  if (W === 6) f.get(x).get(x).i32(W).op(OP.i32_rem_u).op(OP.i32_sub);
+  else f.get(x).i32(-W).op(OP.i32_and);
+}
+
 /** Zeroes rows R..roundUp(R, W) of the last panel of a packed block (locals: rows R, depth kc, destination). */
-export function zeroPaddingRows(f: FunctionBuilder, s: { readonly rows: number; readonly kc: number; readonly dst: number; readonly width: 4 | 8 }): void {
+export function zeroPaddingRows(f: FunctionBuilder, s: { readonly rows: number; readonly kc: number; readonly dst: number; readonly width: PanelWidth }): void {
   const W = s.width;
   const [r, p, padEnd, panelBytes] = f.locals(I32, 4);
   f.get(s.kc).i32(W * 4).op(OP.i32_mul).set(panelBytes);
-  f.get(s.rows).i32(W - 1).op(OP.i32_add).i32(-W).op(OP.i32_and).set(padEnd);
+  roundUpTo(f, s.rows, W);
+  f.set(padEnd);
   f.for(r, () => f.get(s.rows), () => f.get(padEnd), 1, () => {
     f.for(p, () => f.i32(0), () => f.get(s.kc), 1, () => {
       panelAddress(f, s.dst, r, p, panelBytes, W);
@@ -183,11 +226,13 @@ export function zeroPaddingRows(f: FunctionBuilder, s: { readonly rows: number; 
 }
 
 /** Pushes the byte address of element (row r, depth p) of a block packed W rows wide at dst, panelBytes (kc * W * 4) per panel (locals). */
-export function panelAddress(f: FunctionBuilder, dst: number, r: number, p: number, panelBytes: number, W: 4 | 8): void {
-  const lw = Math.log2(W);
-  f.get(dst).get(r).i32(lw).op(OP.i32_shr_u).get(panelBytes).op(OP.i32_mul, OP.i32_add);
-  f.get(p).i32(lw + 2).op(OP.i32_shl, OP.i32_add);
-  f.get(r).i32(W - 1).op(OP.i32_and).i32(2).op(OP.i32_shl, OP.i32_add);
+export function panelAddress(f: FunctionBuilder, dst: number, r: number, p: number, panelBytes: number, W: PanelWidth): void {
+  f.get(dst);
+  panelOf(f, r, W);
+  f.get(panelBytes).op(OP.i32_mul, OP.i32_add);
+  f.get(p).i32(W * 4).op(OP.i32_mul, OP.i32_add);
+  laneOf(f, r, W);
+  f.i32(2).op(OP.i32_shl, OP.i32_add);
 }
 
 /** A block of f32 memory contiguous along the depth: row r, depth p at base + r * rowBytes + p * 4. */
@@ -199,7 +244,7 @@ export interface RawPackSpec {
   readonly rows: number;
   readonly kc: number;
   readonly dst: number;
-  readonly width: 4 | 8;
+  readonly width: PanelWidth;
 }
 
 /** Packs raw f32 memory (an intermediate in scratch) into panels, as emitPack does for a plain load contiguous along the depth. */
@@ -207,7 +252,8 @@ export function emitPackRaw(f: FunctionBuilder, s: RawPackSpec): void {
   const W = s.width;
   const [r, p, full, kc4, panelBytes, src, to] = f.locals(I32, 7);
   f.get(s.kc).i32(W * 4).op(OP.i32_mul).set(panelBytes);
-  f.get(s.rows).i32(-W).op(OP.i32_and).set(full);
+  roundDownTo(f, s.rows, W);
+  f.set(full);
   f.get(s.kc).i32(-4).op(OP.i32_and).set(kc4);
   transposeFullPanels(f, { base: s.base, rowBytes: s.rowBytes, dst: s.dst, full, kc4, panelBytes, width: W, r, p, src, to });
   // Edges (depth tail of full panels, then the partial panel) element by element; padding rows zero.

@@ -9,7 +9,8 @@
  *
  * The parameter's own f32 buffer is then needed only while it is packed:
  * every such parameter ("staged") shares one staging area, sized for the
- * largest. Binding one writes it there and runs its preparations at once
+ * largest, over the arena of temporaries (dead between runs, when weights
+ * are bound). Binding one writes it there and runs its preparations at once
  * (see the executable), before the next is written; the packed panels (and
  * int8 weights' quantized panels) are the weights' only copy in memory.
  * A parameter is staged only when every kernel that reads it reads it as a

@@ -15,7 +15,7 @@ import { emitAttentionKernel } from './attention-kernel.ts';
 import { emitMapKernel } from './map-kernel.ts';
 import { WASM_MATMUL_BLOCKING, emitMatmulKernel, emitPackBPreparation } from './matmul-kernel.ts';
 import { type WeightPlan, packedBytes, planWeights } from './packed-weights.ts';
-import { addMicroKernel } from './micro-kernel.ts';
+import { MATMUL_MR, MR, addMicroKernel } from './micro-kernel.ts';
 import { type Int8Layout, addInt8MicroKernel, emitInt8Prepare, emitMatmulInt8Kernel, int8Layout, int8RegionBytes, weightBuffers } from './matmul-int8-kernel.ts';
 import { relaxedSimdAvailable, relaxedSimdByDefault } from './relaxed-simd.ts';
 import { emitReduceKernel } from './reduce-kernel.ts';
@@ -120,7 +120,7 @@ interface Int8Plan {
   readonly prepared: boolean;
 }
 
-function emitKernel(kernel: Kernel, facts: ProgramFacts, micro: number, int8?: Int8Plan, packedB?: number): Emitted {
+function emitKernel(kernel: Kernel, facts: ProgramFacts, micro: { readonly matmul: number; readonly attention: number }, int8?: Int8Plan, packedB?: number): Emitted {
   // Legalised first: ops without wasm code become their decompositions.
   const k = legalizeKernel(kernel, WASM_SUPPORT);
   switch (k.kind) {
@@ -128,11 +128,11 @@ function emitKernel(kernel: Kernel, facts: ProgramFacts, micro: number, int8?: I
       return { fn: emitMapKernel(k, facts), scratch: 0 };
     case 'matmul':
       if (int8) return emitMatmulInt8Kernel(k, facts, int8.layout, int8.micro, int8.region, int8.prepared);
-      return emitMatmulKernel(k, facts, micro, packedB);
+      return emitMatmulKernel(k, facts, micro.matmul, packedB);
     case 'reduce':
       return { fn: emitReduceKernel(k, facts), scratch: 0 };
     case 'attention':
-      return emitAttentionKernel(k, facts, micro, facts.lib.vexp);
+      return emitAttentionKernel(k, facts, micro.attention, facts.lib.vexp);
   }
 }
 
@@ -153,7 +153,6 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   // Address 0 stays unused. Temporaries the memory plan placed share one arena (their lifetimes
   // do not overlap, or an elementwise kernel writes in place); every other buffer has its own bytes.
   const arenaBase = 256;
-  let end = align(arenaBase + (p.arenaBytes ?? 0));
   // Weights packed or quantized when bound; the parameters only they read share one staging area.
   const relaxedSimd = useRelaxedSimd(options.relaxedSimd);
   const roles = p.buffers.map((b) => b.role);
@@ -164,11 +163,11 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   };
   const weights: WeightPlan = planWeights(p, wasm, int8Prepared);
   const stagingBytes = Math.max(0, ...[...weights.staged].map((b) => p.buffers[b]!.size * byteSize(p.buffers[b]!.dtype)));
-  const staging = end;
-  end = align(end + stagingBytes);
+  // Staging is used between runs only, when no temporary is live: it shares the arena's bytes.
+  let end = align(arenaBase + Math.max(p.arenaBytes ?? 0, stagingBytes));
   const offsets = p.buffers.map((b, i) => {
     if (b.arenaOffset !== undefined) return arenaBase + b.arenaOffset;
-    if (weights.staged.has(i)) return staging;
+    if (weights.staged.has(i)) return arenaBase;
     const at = end;
     end = align(end + b.size * byteSize(b.dtype));
     return at;
@@ -200,13 +199,14 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
       return decomposed.verf;
     },
   };
-  const micro = addMicroKernel(m, relaxedSimd);
+  const micro = { matmul: addMicroKernel(m, relaxedSimd, MATMUL_MR), attention: addMicroKernel(m, relaxedSimd, MR) };
   // Int8 kernels: one micro-kernel per layout and row length, and a region of prepared weights each, after the buffers.
   const int8Micros = new Map<string, number>();
   const int8Plans = p.kernels.map((k): Int8Plan | undefined => {
     if (k.kind !== 'matmul' || !k.quant) return undefined;
     const layout = int8Layout(k, relaxedSimd);
-    const key = `${layout.relaxed}:${layout.rowBytes}`;
+    // The micro-kernel depends on the layout and which operand is the 7-bit one, as well as the row length.
+    const key = `${layout.relaxed}:${layout.offset}:${layout.rowBytes}`;
     if (!int8Micros.has(key)) int8Micros.set(key, addInt8MicroKernel(m, layout));
     const region = end;
     end = align(end + int8RegionBytes(k, layout));

@@ -15,7 +15,7 @@
 import type { ConvWindow, Expr } from '@tessera/kernel';
 import { F32, type FunctionBuilder, I32 } from './binary.ts';
 import { OP } from './opcodes.ts';
-import { panelAddress, zeroPaddingRows } from './pack.ts';
+import { type PanelWidth, panelAddress, zeroPaddingRows } from './pack.ts';
 import { WasmScalarRenderer } from './scalar-expr.ts';
 import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
 import { byteSize } from '@tessera/ir';
@@ -34,7 +34,7 @@ export interface WindowPackSpec {
   readonly rows: number;
   readonly kc: number;
   readonly dst: number;
-  readonly width: 4 | 8;
+  readonly width: PanelWidth;
 }
 
 /** Emits the packing loops for one block of a windowed A. */
