@@ -89,7 +89,7 @@ export async function benchMicroKernel(): Promise<Record<string, number>> {
   const rows: string[][] = [['ceiling (relaxed madd, no memory)', ceiling.toFixed(1), '100%']];
   for (const shape of SHAPES) {
     const gf = await rate(microModule(shape, true), 2 * shape.mr * shape.nr * KC, 100);
-    const name = `${shape.mr}x${shape.nr}${shape.unroll > 1 ? ` unroll ${shape.unroll}` : ''}${shape.shuffleA ? ' A shuffled' : ''}${shape.nr === NR && shape.unroll === 1 && !shape.shuffleA ? (shape.mr === MATMUL_MR ? ' (matmul)' : shape.mr === MR ? ' (attention)' : '') : ''}`;
+    const name = `${shape.mr}x${shape.nr}${shape.unroll > 1 ? ` unroll ${shape.unroll}` : ''}${shape.shuffleA ? ' A shuffled' : ''}${shape.nr === NR && shape.unroll === 1 && !shape.shuffleA ? (shape.mr === MATMUL_MR ? ' (used)' : '') : ''}`;
     out[`micro_${shape.mr}x${shape.nr}_u${shape.unroll}${shape.shuffleA ? '_shuffle' : ''}`] = gf;
     rows.push([`micro ${name}`, gf.toFixed(1), `${((100 * gf) / ceiling).toFixed(0)}%`]);
   }

@@ -19,7 +19,7 @@ import type { AttentionKernel } from '@tessera/kernel';
 import { F32, type FunctionBuilder, I32, V128 } from './binary.ts';
 import { SCRATCH, align64, decompose, forEachChunk, kernelFunction, onlyThreadZero, roundUp, setMin } from './kernel-common.ts';
 import { emitRowLoop } from './map-kernel.ts';
-import { MR, NR } from './micro-kernel.ts';
+import { MATMUL_MR as MR, NR } from './micro-kernel.ts';
 import { OP, SIMD } from './opcodes.ts';
 import { emitPack, emitPackRaw } from './pack.ts';
 import { WasmScalarRenderer, emitScalarStores } from './scalar-expr.ts';

@@ -83,11 +83,11 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
   const counters = new Int32Array(memory.buffer, plan.memory.countersBase, plan.kernels.length);
   // Weights are packed (int8: quantized and packed) on this thread before the first run after their parameters are
   // bound; a staged parameter's right after it is written, before the next one overwrites the staging area.
-  const preparations = plan.preparations.map((p) => ({ fn: instance.exports[p.exportName] as (tid: number, nt: number, scratch: number) => void, buffers: new Set(p.buffers), stale: true }));
+  const preparations = plan.preparations.map((p) => ({ fn: instance.exports[p.exportName] as (tid: number, nt: number, scratch: number, dst: number) => void, buffers: new Set(p.buffers), dst: p.dst, stale: true }));
   const prepare = (only?: number) => {
     for (const p of preparations) {
       if (!p.stale || (only !== undefined && !p.buffers.has(only))) continue;
-      p.fn(0, 1, plan.memory.scratchBase);
+      p.fn(0, 1, plan.memory.scratchBase, p.dst);
       p.stale = false;
     }
   };

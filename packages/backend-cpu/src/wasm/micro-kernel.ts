@@ -3,8 +3,8 @@
  * (MR * NR/4 accumulators), updated from packed panels of A (MR values per
  * k step, each broadcast with load32_splat) and B (NR values per k step,
  * NR/4 vector loads): MR*NR/4 multiplies and adds per step, no shuffles.
- * 4 x 8 uses 8 accumulators + 2 B vectors + 1 A splat + 1 product: 12 of
- * the 16 xmm registers V8 allocates from, so nothing spills (6 x 8 does).
+ * The register block must fit the 15 xmm registers V8 allocates from
+ * (MR * NR/4 accumulators + NR/4 B vectors + 1 A splat), or it spills.
  * Where the engine has relaxed SIMD, each multiply and add is one
  * f32x4.relaxed_madd (fused on x64 with FMA3 and on arm64): fewer
  * instructions and one rounding instead of two.
@@ -12,16 +12,18 @@
 import { FunctionBuilder, I32, type ModuleBuilder, V128 } from './binary.ts';
 import { OP, SIMD } from './opcodes.ts';
 
-/** Register block of the micro-kernel the attention kernel uses (its query blocks are packed 4 rows wide). */
+/** The former register block's rows (4 x 8: 8 accumulators), for the micro-kernel study. */
 export const MR = 4;
+/** Columns of the register block (two f32x4 vectors of B). */
 export const NR = 8;
 /**
- * Rows of the matmul kernel's register block: 6 x 8 is 12 accumulators +
- * 2 B vectors + 1 A splat, all 15 xmm registers V8 allocates from. Per
- * depth step it runs 12 fused multiply-adds in 28 instructions (4 x 8: 8 in
- * 22); this machine retires about the same instructions per second in both
- * and in the ceiling loop, so 6 x 8 is the faster (bench/micro-kernel.ts:
- * 58 against 54 GFLOP/s on one thread).
+ * Rows of the register block the matmul and attention kernels use: 6 x 8
+ * is 12 accumulators + 2 B vectors + 1 A splat, all 15 registers. Per
+ * depth step V8 emits 12 fused multiply-adds in 28 instructions (4 x 8: 8
+ * in 22; the rest are the loads, the loop's stack check and the pointers'
+ * zero-extensions); the machine retires about the same instructions per
+ * second in both and in the ceiling loop, so the larger block is the
+ * faster (bench/micro-kernel.ts: 58 against 54 GFLOP/s on one thread).
  */
 export const MATMUL_MR = 6;
 
@@ -35,7 +37,7 @@ export const MATMUL_MR = 6;
  * steps early and materialises one base register per memarg offset, which
  * spills; measured on Zen 3, the plain loop runs at 2-3x the unrolled one.
  */
-function emitMicro(fma: boolean, shape: MicroShape = { mr: MR, nr: NR, unroll: 1 }): FunctionBuilder {
+function emitMicro(fma: boolean, shape: MicroShape): FunctionBuilder {
   const { mr: MR, nr: NR, unroll } = shape;
   const f = new FunctionBuilder([I32, I32, I32, I32, I32, I32], []);
   const [pa, pb, c, ldc, kc, accumulate] = [0, 1, 2, 3, 4, 5];
@@ -84,7 +86,7 @@ function emitMicro(fma: boolean, shape: MicroShape = { mr: MR, nr: NR, unroll: 1
   return f;
 }
 
-/** A register block and k-loop unrolling of the micro-kernel (the matmul kernel's is MR x NR, not unrolled; others are for bench/micro-kernel.ts). */
+/** A register block and k-loop unrolling of the micro-kernel (the kernels' is MATMUL_MR x NR, not unrolled; others are for bench/micro-kernel.ts). */
 export interface MicroShape {
   readonly mr: number;
   /** A multiple of 4. */
@@ -99,7 +101,7 @@ export function addMicroKernelOfShape(m: ModuleBuilder, fma: boolean, shape: Mic
   return m.addFunc(emitMicro(fma, shape));
 }
 
-/** Adds the micro-kernel with `mr` rows (MR for attention, MATMUL_MR for matmuls) to a module, with fused multiply-adds when `fma`; returns its function index. */
-export function addMicroKernel(m: ModuleBuilder, fma: boolean, mr: number): number {
-  return m.addFunc(emitMicro(fma, { mr, nr: NR, unroll: 1 }));
+/** Adds the micro-kernel (MATMUL_MR x NR) to a module, with fused multiply-adds when `fma`; returns its function index. */
+export function addMicroKernel(m: ModuleBuilder, fma: boolean): number {
+  return m.addFunc(emitMicro(fma, { mr: MATMUL_MR, nr: NR, unroll: 1 }));
 }

@@ -15,7 +15,7 @@ import { emitAttentionKernel } from './attention-kernel.ts';
 import { emitMapKernel } from './map-kernel.ts';
 import { WASM_MATMUL_BLOCKING, emitMatmulKernel, emitPackBPreparation } from './matmul-kernel.ts';
 import { type WeightPlan, packedBytes, planWeights } from './packed-weights.ts';
-import { MATMUL_MR, MR, addMicroKernel } from './micro-kernel.ts';
+import { addMicroKernel } from './micro-kernel.ts';
 import { type Int8Layout, addInt8MicroKernel, emitInt8Prepare, emitMatmulInt8Kernel, int8Layout, int8RegionBytes, weightBuffers } from './matmul-int8-kernel.ts';
 import { relaxedSimdAvailable, relaxedSimdByDefault } from './relaxed-simd.ts';
 import { emitReduceKernel } from './reduce-kernel.ts';
@@ -64,9 +64,17 @@ export interface WasmProgram {
    * any of those buffers is bound (setInputs, or a run given them anew),
    * never at every run; for a staged buffer, right after it is written.
    */
-  readonly preparations: readonly { readonly exportName: string; readonly buffers: readonly number[] }[];
+  readonly preparations: readonly Preparation[];
   /** Parameters held in the shared staging area only until their preparations have run. */
   readonly staged: readonly number[];
+}
+
+/** An exported function that prepares weights: called (tid 0, 1 thread, scratch, `dst`) after `buffers` are bound. */
+export interface Preparation {
+  readonly exportName: string;
+  readonly buffers: readonly number[];
+  /** The byte address it writes to, for a function several weights share (they read the same staging area); else 0. */
+  readonly dst: number;
 }
 
 /** Options of the wasm emitter. */
@@ -120,7 +128,7 @@ interface Int8Plan {
   readonly prepared: boolean;
 }
 
-function emitKernel(kernel: Kernel, facts: ProgramFacts, micro: { readonly matmul: number; readonly attention: number }, int8?: Int8Plan, packedB?: number): Emitted {
+function emitKernel(kernel: Kernel, facts: ProgramFacts, micro: number, int8?: Int8Plan, packedB?: number): Emitted {
   // Legalised first: ops without wasm code become their decompositions.
   const k = legalizeKernel(kernel, WASM_SUPPORT);
   switch (k.kind) {
@@ -128,11 +136,11 @@ function emitKernel(kernel: Kernel, facts: ProgramFacts, micro: { readonly matmu
       return { fn: emitMapKernel(k, facts), scratch: 0 };
     case 'matmul':
       if (int8) return emitMatmulInt8Kernel(k, facts, int8.layout, int8.micro, int8.region, int8.prepared);
-      return emitMatmulKernel(k, facts, micro.matmul, packedB);
+      return emitMatmulKernel(k, facts, micro, packedB);
     case 'reduce':
       return { fn: emitReduceKernel(k, facts), scratch: 0 };
     case 'attention':
-      return emitAttentionKernel(k, facts, micro.attention, facts.lib.vexp);
+      return emitAttentionKernel(k, facts, micro, facts.lib.vexp);
   }
 }
 
@@ -199,7 +207,7 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
       return decomposed.verf;
     },
   };
-  const micro = { matmul: addMicroKernel(m, relaxedSimd, MATMUL_MR), attention: addMicroKernel(m, relaxedSimd, MR) };
+  const micro = addMicroKernel(m, relaxedSimd);
   // Int8 kernels: one micro-kernel per layout and row length, and a region of prepared weights each, after the buffers.
   const int8Micros = new Map<string, number>();
   const int8Plans = p.kernels.map((k): Int8Plan | undefined => {
@@ -242,12 +250,21 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
     const prep = emitInt8Prepare(legalizeKernel(k, WASM_SUPPORT) as typeof k, facts, plan.layout, plan.region);
     m.addFunc(prep.fn, `prep${i}`);
     scratchBytes = Math.max(scratchBytes, align(prep.scratch));
-    preparations.push({ exportName: `prep${i}`, buffers: weightBuffers(k, roles)! });
+    preparations.push({ exportName: `prep${i}`, buffers: weightBuffers(k, roles)!, dst: 0 });
   });
+  // Staged weights of one shape and layout are all read from the staging area: one function packs each of them.
+  const packFunctions = new Map<string, string>();
   weights.packs.forEach((pb, j) => {
+    const staged = weights.staged.has(pb.buffer);
     const k = legalizeKernel(p.kernels[pb.kernel]!, WASM_SUPPORT) as MatmulKernel;
-    m.addFunc(emitPackBPreparation(k, facts, pb.region), `pack${j}`);
-    preparations.push({ exportName: `pack${j}`, buffers: [pb.buffer] });
+    const key = staged ? `${k.n}:${k.k}:${pb.load.map.offset}:${pb.load.map.strides.slice(-2).join(',')}` : `buffer ${pb.buffer}:${j}`;
+    let exportName = packFunctions.get(key);
+    if (!exportName) {
+      exportName = `pack${j}`;
+      packFunctions.set(key, exportName);
+      m.addFunc(emitPackBPreparation(k, facts), exportName);
+    }
+    preparations.push({ exportName, buffers: [pb.buffer], dst: pb.region });
   });
   const scratchBase = end;
   end += scratchBytes * threads;
