@@ -67,7 +67,7 @@ export interface RunnerArgs {
   readonly inputs: readonly InputSpec[];
   /** The output whose values the child sends back (e.g. logits). */
   readonly output: string;
-  /** Tessera: compile with quantize 'int8'. */
+  /** Tessera (and its generator): compile with quantize 'int8'. */
   readonly int8?: boolean;
   /** tessera-generate: tokens generated after bos. */
   readonly newTokens?: number;
@@ -183,7 +183,7 @@ async function loadRuntime(args: RunnerArgs, inputs: readonly InputValues[]): Pr
     const loaded = await loadModel(args.config, args.weights!);
     if (loaded.kind !== 'transformer') throw new Error(`${args.config}: the generator row needs a Transformer, not ${loaded.kind}`);
     const src = inputs.find((x) => x.spec.name === 'src')!;
-    const generator = await compileGenerator(loaded.model, loaded.weights, { backend: createCpuBackend({ threads: args.threads }), batch: 1, srcLen: src.spec.shape[1]!, maxNewTokens: args.newTokens! });
+    const generator = await compileGenerator(loaded.model, loaded.weights, { backend: createCpuBackend({ threads: args.threads }), batch: 1, srcLen: src.spec.shape[1]!, maxNewTokens: args.newTokens!, ...(args.int8 ? { quantize: 'int8' as const } : {}) });
     return { runOnce: () => generator.generate(src.i32!), dispose: () => generator.dispose() };
   }
   if (args.kind === 'tessera') {

@@ -11,10 +11,10 @@
  * The measured work is the same in every runtime: one teacher-forced
  * forward pass, batch 1, a source of S and a target of T tokens, giving
  * every target position's logits at once; tokens/s = T / median latency.
- * The logits are checked against ort-node's and PyTorch's (float64). An
- * extra Tessera-only row times its greedy generator (the encoder once, then
- * T KV-cached decoder steps of one token each): another computation, with
- * its tokens checked against PyTorch's greedy decoding.
+ * The logits are checked against ort-node's and PyTorch's (float64). Extra
+ * Tessera-only rows time its greedy generator, fp32 and int8 (the encoder
+ * once, then T KV-cached decoder steps of one token each): another
+ * computation, with its tokens checked against PyTorch's greedy decoding.
  *
  * The model comes from tools/export_transformer_onnx.py --int8, run on
  * demand into bench/.models (git-ignored) with TESSERA_BENCH_PYTHON (default
@@ -64,14 +64,14 @@ const RUNTIMES: readonly RuntimeSpec[] = [
   { key: 'qw2', label: 'ort-web int8 2t', kind: 'ort-web', threads: 2, int8: true },
   { key: 'n2', label: 'ort-node 2t', kind: 'ort-node', threads: 2 },
   { key: 'g2', label: 'tessera generate 2t', kind: 'tessera-generate', threads: 2 },
+  { key: 'gq2', label: 'tessera generate int8 2t', kind: 'tessera-generate', threads: 2, int8: true },
 ];
 
 const path = (ext: string) => join(MODELS_DIR, NAME + ext);
 const EXPORT_FILES = ['.onnx', '.int8.onnx', '.safetensors', '.json', '.io.safetensors'];
 
 /** The token inputs src [1, S] and tgt [1, T]: the io file's shapes, or SEQ_LEN each. */
-async function tokenInputs(exported: boolean): Promise<InputSpec[]> {
-  const io = exported ? (await readSafetensorsFile(path('.io.safetensors'))).tensors : undefined;
+function tokenInputs(io: ReadonlyMap<string, { readonly shape: readonly number[] }> | undefined): InputSpec[] {
   const shape = (name: string) => io?.get(name)?.shape ?? [1, SEQ_LEN];
   return [
     { name: 'src', dtype: 'int', shape: shape('src'), seed: 11, below: BASE.src_vocab },
@@ -90,7 +90,7 @@ function int8Line(runtimes: readonly RuntimeSpec[], res: ReadonlyMap<string, Mea
   };
   const positions = ref.length / vocab;
   const parts = runtimes
-    .filter((rt) => rt.int8 && res.get(rt.key)!.logits)
+    .filter((rt) => rt.int8 && rt.kind !== 'tessera-generate' && res.get(rt.key)!.logits)
     .map((rt) => {
       const l = res.get(rt.key)!.logits!;
       let same = 0;
@@ -100,13 +100,22 @@ function int8Line(runtimes: readonly RuntimeSpec[], res: ReadonlyMap<string, Mea
   return parts.length ? `Transformer int8 vs ort-node fp32: ${parts.join('; ')}` : undefined;
 }
 
-/** Whether Tessera's generated tokens are PyTorch's greedy ones (float64, by full recomputation). */
-function generatedLine(res: ReadonlyMap<string, Measured>, torch: ArrayLike<number | bigint>): string | undefined {
-  const ours = res.get('g2')?.logits;
-  if (!ours) return undefined;
+/**
+ * Whether the generators' tokens are PyTorch's greedy ones (float64, by full
+ * recomputation): fp32 must give the same; int8 may part from them where
+ * two logits are nearly tied (as it may in the int8 forward pass's argmax).
+ */
+function generatedLine(runtimes: readonly RuntimeSpec[], res: ReadonlyMap<string, Measured>, torch: ArrayLike<number | bigint>): string | undefined {
   const theirs = Array.from(torch, Number);
-  const first = theirs.findIndex((t, i) => t !== ours[i]);
-  return `Transformer greedy generation: tessera generate 2t's ${ours.length} tokens (bos included) vs PyTorch's: ${first < 0 && ours.length === theirs.length ? 'same' : `DIFFERENT from position ${first}`}`;
+  const parts = runtimes
+    .filter((rt) => rt.kind === 'tessera-generate' && res.get(rt.key)!.logits)
+    .map((rt) => {
+      const ours = res.get(rt.key)!.logits!;
+      const first = theirs.findIndex((t, i) => t !== ours[i]);
+      const same = first < 0 && ours.length === theirs.length;
+      return `${rt.label} ${same ? 'same' : `${rt.int8 ? 'different' : 'DIFFERENT'} from position ${first}`}`;
+    });
+  return parts.length ? `Transformer greedy generation, ${theirs.length} tokens (bos included) vs PyTorch's: ${parts.join('; ')}` : undefined;
 }
 
 /** Runs the Transformer benchmark and prints its tables. */
@@ -121,7 +130,8 @@ export async function benchTransformer(): Promise<void> {
   }
   const runtimes = exported ? RUNTIMES : RUNTIMES.filter((r) => r.kind === 'tessera');
   const c = JSON.parse(readFileSync(path('.json'), 'utf8')) as TransformerConfig;
-  const inputs = await tokenInputs(exported);
+  const io = exported ? (await readSafetensorsFile(path('.io.safetensors'))).tensors : undefined;
+  const inputs = tokenInputs(io);
   const [srcLen, tgtLen] = inputs.map((x) => x.shape[1]!);
   const args = (rt: RuntimeSpec): RunnerArgs => {
     const common = { kind: rt.kind, threads: rt.threads, config: path('.json'), inputs, output: 'logits', int8: rt.int8 ?? false, newTokens: tgtLen };
@@ -160,13 +170,12 @@ export async function benchTransformer(): Promise<void> {
       }),
     );
   }
-  if (exported) {
+  if (io) {
     // The outputs must agree, or the tables compare different computations.
-    const io = (await readSafetensorsFile(path('.io.safetensors'))).tensors;
     const lines = [
       agreementLine('Transformer base', runtimes, res, io.get('logits')!.data as Float32Array),
       int8Line(runtimes, res, c.tgt_vocab),
-      generatedLine(res, io.get('generated')!.data as ArrayLike<number | bigint>),
+      generatedLine(runtimes, res, io.get('generated')!.data as ArrayLike<number | bigint>),
     ].filter((l) => l !== undefined);
     if (lines.length) console.log(`\n${lines.join('\n')}`);
   }
