@@ -101,6 +101,19 @@ def write_json(path, obj):
         f.write("\n")
 
 
+def write_onnx(base, export, int8):
+    """Writes BASE.onnx with export(path), under a temporary name first (so a complete BASE.onnx means that the
+    files written before it are there too), and with int8 also BASE.int8.onnx: onnxruntime's quantize_dynamic
+    of it (int8 weights, activations quantized at run time: what a transformers.js user runs)."""
+    export(base + ".onnx.tmp")
+    os.replace(base + ".onnx.tmp", base + ".onnx")
+    if int8:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(base + ".onnx", base + ".int8.onnx.tmp", weight_type=QuantType.QInt8)
+        os.replace(base + ".int8.onnx.tmp", base + ".int8.onnx")
+
+
 TIMM_NAMES = [
     ("class_token", "cls_token"),
     ("conv_proj.", "patch_embed.proj."),

@@ -23,7 +23,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import ROOT, write_json, write_safetensors  # noqa: E402
+from common import ROOT, write_json, write_onnx, write_safetensors  # noqa: E402
 
 try:
     from torchvision.models import VisionTransformer
@@ -77,26 +77,22 @@ def export(name, out, seed, int8):
     write_json(base + ".json", config)
     write_safetensors(base + ".safetensors", {k: v.float() for k, v in model.state_dict().items()}, {"seed": seed, "torch": torch.__version__})
     write_safetensors(base + ".io.safetensors", {"pixel_values": pixels, "logits": logits}, {"computed_in": "float32", "torch": torch.__version__})
-    # Written last, under a temporary name: a complete NAME.onnx means the whole set is there.
-    tmp = base + ".onnx.tmp"
-    torch.onnx.export(
-        model,
-        (pixels,),
-        tmp,
-        input_names=["pixel_values"],
-        output_names=["logits"],
-        opset_version=OPSET,
-        do_constant_folding=True,
-        # torch 2.9+ defaults to the dynamo exporter; the TorchScript one writes opset 14 as before.
-        **({"dynamo": False} if "dynamo" in torch.onnx.export.__code__.co_varnames else {}),
+    # Written last: a complete NAME.onnx means the whole set is there.
+    write_onnx(
+        base,
+        lambda path: torch.onnx.export(
+            model,
+            (pixels,),
+            path,
+            input_names=["pixel_values"],
+            output_names=["logits"],
+            opset_version=OPSET,
+            do_constant_folding=True,
+            # torch 2.9+ defaults to the dynamo exporter; the TorchScript one writes opset 14 as before.
+            **({"dynamo": False} if "dynamo" in torch.onnx.export.__code__.co_varnames else {}),
+        ),
+        int8,
     )
-    os.replace(tmp, base + ".onnx")
-    if int8:
-        # What a transformers.js user runs: onnxruntime's dynamic quantization (int8 weights, activations at run time).
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        quantize_dynamic(base + ".onnx", base + ".int8.onnx.tmp", weight_type=QuantType.QInt8)
-        os.replace(base + ".int8.onnx.tmp", base + ".int8.onnx")
     params = sum(p.numel() for p in model.parameters())
     print(f"{name}: {params / 1e6:.1f} M parameters -> {base}.{{onnx,safetensors,json,io.safetensors}}")
 
