@@ -27,8 +27,22 @@ import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
 import { WasmVectorRenderer, vectorizable } from './vector-expr.ts';
 
 
-/** Queries per block: the scores block (QB x tk floats) stays in L2. */
-const QUERY_BLOCK = 64;
+/** Bytes of a block's scores at most (qb x tk floats): they stay in L2. */
+const SCORES_BLOCK_BYTES = 256 * 1024;
+/** Work items (batch entry, query block) per thread that blocks are made small enough to give, where the batch alone does not. */
+const ITEMS_PER_THREAD = 4;
+
+/**
+ * Queries per block: as many as the scores' L2 budget allows, since each
+ * block packs the whole of K and V again, but split further when the batch
+ * entries alone leave threads without work.
+ */
+function queryBlock(k: AttentionKernel, threads: number, tkPad: number): number {
+  const fit = Math.max(MR, Math.floor(SCORES_BLOCK_BYTES / (tkPad * 4)));
+  const forThreads = Math.ceil((ITEMS_PER_THREAD * threads) / numel(k.batch));
+  const blocks = Math.max(Math.ceil(k.tq / fit), Math.min(forThreads, Math.ceil(k.tq / MR)));
+  return roundUp(Math.ceil(k.tq / blocks), MR);
+}
 
 /** Emits an attention kernel; returns the function and its scratch bytes per thread. */
 export function emitAttentionKernel(k: AttentionKernel, facts: ProgramFacts, micro: number, vexp: number): { fn: FunctionBuilder; scratch: number } {
@@ -36,10 +50,10 @@ export function emitAttentionKernel(k: AttentionKernel, facts: ProgramFacts, mic
   const nb = k.batch.length;
   const [AI, AJ, AC] = [nb, nb + 1, nb + 2];
   const batchTotal = numel(k.batch);
-  const qb = Math.min(roundUp(QUERY_BLOCK, MR), roundUp(k.tq, MR));
+  const tkPad = roundUp(k.tk, NR);
+  const qb = queryBlock(k, facts.threads, tkPad);
   const blocks = Math.ceil(k.tq / qb);
   const KC = facts.blocking.kc;
-  const tkPad = roundUp(k.tk, NR);
   const dvPad = roundUp(k.dv, NR);
   const ldS = tkPad * 4;
   const ldO = dvPad * 4;

@@ -230,7 +230,7 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   const faults = { base: end, threadBytes: sites.size * FAULT_SLOT_BYTES, sites };
   end = align(end + faultSlotBytes(p, threads));
   const facts: ProgramFacts = {
-    lib, offsets, dtypes: p.buffers.map((b) => b.dtype), minParallelWork: options.minParallelWork ?? PARALLEL_MIN_WORK,
+    lib, offsets, dtypes: p.buffers.map((b) => b.dtype), minParallelWork: options.minParallelWork ?? PARALLEL_MIN_WORK, threads,
     blocking: options.blocking ?? WASM_MATMUL_BLOCKING, counter: countersBase, faults,
   };
   let scratchBytes = 0;

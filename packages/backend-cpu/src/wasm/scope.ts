@@ -41,6 +41,8 @@ export interface MatmulBlocking {
   readonly nc: number;
   /** Largest packed copy of A's rows x whole depth that a thread keeps for reuse (0: pack A for every block). */
   readonly packedA?: number;
+  /** Depth slices when B was packed when bound (no block of B in scratch); default kc. */
+  readonly kcPacked?: number;
 }
 
 /** Program-level facts emitters need. */
@@ -51,6 +53,8 @@ export interface ProgramFacts {
   readonly dtypes: readonly DType[];
   /** Kernels with less work than this run on thread 0 alone (tests set 0 to split everything). */
   readonly minParallelWork: number;
+  /** Threads the program runs on. */
+  readonly threads: number;
   /** Matmul cache blocking (rows, depth and columns per packed block; packedA: see WASM_MATMUL_BLOCKING). */
   readonly blocking: MatmulBlocking;
   /** Byte address of this kernel's chunk counter (forEachChunk). */

@@ -33,8 +33,9 @@ function emitExp(): Fn {
   const n = f.local(V128);
   const r = f.local(V128);
   const r2 = f.local(V128);
-  // Clamp (NaN passes through min/max), then n = round(x log2 e).
-  f.get(x).f32x4(-104).simd(SIMD.f32x4_max).f32x4(88.75).simd(SIMD.f32x4_min).set(x);
+  // Clamp, then n = round(x log2 e). pmax(x, lo) = x < lo ? lo : x and pmin likewise pass a NaN x through, as
+  // max/min do, and are one instruction each on x64 (max/min are about seven, for their NaN and -0 rules).
+  f.get(x).f32x4(-104).simd(SIMD.f32x4_pmax).f32x4(88.75).simd(SIMD.f32x4_pmin).set(x);
   f.get(x).f32x4(LOG2E).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_nearest).set(n);
   f.get(x).get(n).f32x4(LN2_HI).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_sub);
   f.get(n).f32x4(LN2_LO).simd(SIMD.f32x4_mul).simd(SIMD.f32x4_sub).set(r);
