@@ -4,8 +4,8 @@
  *
  * Two layouts, chosen when the module is emitted:
  * - relaxed (the engine has relaxed SIMD, and weightMax or activationMax is
- *   at most 63): `i16x8.relaxed_dot_i8x16_i7x16_s`, then
- *   `i32x4.extadd_pairwise_i16x8_s` and an add. The operand bounded by 63 is
+ *   at most 63): `i16x8.relaxed_dot_i8x16_i7x16_s`, then its
+ *   pair sums widened (`i32x4.dot_i16x8_s` with ones) and an add. The operand bounded by 63 is
  *   the 7-bit one, offset by 64 (q + 64 in [1, 127]), so it never has its
  *   top bit set and every engine gives the same sums (x86's pmaddubsw reads
  *   that operand unsigned, arm's sdot signed; the i16 pair sums stay within
@@ -95,6 +95,10 @@ export function addInt8MicroKernel(m: ModuleBuilder, L: Int8Layout): number {
   const b = Array.from({ length: NV }, () => f.local(V128));
   const a = f.local(V128);
   const end = f.local(I32);
+  // Pair sums of the i16 products widened by a dot product with ones (as extadd_pairwise does): V8 keeps the ones
+  // in a register, where its extadd_pairwise reads a constant from memory through an address it loads each time.
+  const ones = f.local(V128);
+  f.i32x4(0x00010001).set(ones);
   acc.forEach((row) => row.forEach((l) => f.i32x4(0).set(l)));
   f.get(groups).i32(NR * 4).op(OP.i32_mul).get(pb).op(OP.i32_add).set(end);
   f.block((exit) => {
@@ -105,8 +109,8 @@ export function addInt8MicroKernel(m: ModuleBuilder, L: Int8Layout): number {
         f.get(pa).simdMem(SIMD.v128_load32_splat, 2, r * L.rowBytes).set(a);
         for (let v = 0; v < NV; v++) {
           // The second operand of the relaxed dot is the 7-bit one.
-          if (L.relaxed && L.offset === 'a') f.get(acc[r]![v]!).get(b[v]!).get(a).simd(SIMD.i16x8_relaxed_dot_i8x16_i7x16_s).simd(SIMD.i32x4_extadd_pairwise_i16x8_s).simd(SIMD.i32x4_add).set(acc[r]![v]!);
-          else if (L.relaxed) f.get(acc[r]![v]!).get(a).get(b[v]!).simd(SIMD.i16x8_relaxed_dot_i8x16_i7x16_s).simd(SIMD.i32x4_extadd_pairwise_i16x8_s).simd(SIMD.i32x4_add).set(acc[r]![v]!);
+          if (L.relaxed && L.offset === 'a') f.get(acc[r]![v]!).get(b[v]!).get(a).simd(SIMD.i16x8_relaxed_dot_i8x16_i7x16_s).get(ones).simd(SIMD.i32x4_dot_i16x8_s).simd(SIMD.i32x4_add).set(acc[r]![v]!);
+          else if (L.relaxed) f.get(acc[r]![v]!).get(a).get(b[v]!).simd(SIMD.i16x8_relaxed_dot_i8x16_i7x16_s).get(ones).simd(SIMD.i32x4_dot_i16x8_s).simd(SIMD.i32x4_add).set(acc[r]![v]!);
           else f.get(acc[r]![v]!).get(b[v]!).get(a).simd(SIMD.i32x4_dot_i16x8_s).simd(SIMD.i32x4_add).set(acc[r]![v]!);
         }
       }
