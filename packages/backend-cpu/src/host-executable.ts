@@ -43,8 +43,9 @@ export function runSteps(steps: readonly (() => void)[], stepMs?: number[]): voi
  * appends each kernel's milliseconds to it) as an executable; `faults` are
  * where its kernels record out-of-range gather indices; `variants[i]` says
  * how kernel i runs, for profiles; `backend` is what it says it runs on;
- * `release` frees what dispose() should; `bound` is told each buffer an
- * input was copied into (the wasm target re-prepares int8 weights then).
+ * `release` frees what dispose() should; `place` copies an input's values
+ * into its buffer (the wasm target also packs weights there, or only packs
+ * them when they have no buffer of their own).
  */
 export function hostExecutable(
   program: KernelProgram,
@@ -54,14 +55,10 @@ export function hostExecutable(
   variants: readonly string[],
   backend: HostExecutable['backend'],
   release: () => void = () => {},
-  bound: (buffer: number) => void = () => {},
+  place: (buffer: number, values: TensorData) => void = (buffer, values) => buffers[buffer]!.set(values as never),
 ): HostExecutable {
   const signature = kernelSignature(program);
-  const binder = new InputBinder(program.name, signature.inputs, (i, v) => {
-    const buffer = program.inputs[i]!.buffer;
-    buffers[buffer]!.set(v as never);
-    bound(buffer);
-  });
+  const binder = new InputBinder(program.name, signature.inputs, (i, v) => place(program.inputs[i]!.buffer, v));
   const checked = (stepMs?: number[]) => {
     faults.reset();
     execute(stepMs);

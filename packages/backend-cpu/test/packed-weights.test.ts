@@ -1,7 +1,7 @@
 /**
  * Weights packed once when bound (packed-weights.ts): f32 matmuls whose B is
  * a parameter read it from panels packed at setInputs; a parameter read only
- * that way is staged (its f32 values are not kept). Checked against the
+ * that way has no buffer of its own (its f32 values are not kept). Checked against the
  * interpreter after binding, binding again, binding in a run, and on 1 and 2
  * threads with tiny blocks; a parameter also read elsewhere keeps its buffer.
  */
@@ -40,16 +40,17 @@ function expectMatches(p: Program, got: Record<string, { data: ArrayLike<number>
 }
 
 describe('weights packed when bound', () => {
-  it('packs each parameter B once (a tied weight shares its panels) and stages the parameters nothing else reads', () => {
-    const plain = emitWasmProgram(lowerToKernels(program(M, K, N, false)), { threads: 1 });
-    const names = (p: ReturnType<typeof emitWasmProgram>, kp: ReturnType<typeof lowerToKernels>) => p.staged.map((i) => kp.buffers[i]!.name).sort();
+  it('packs each parameter B once (a tied weight shares its panels); the parameters nothing else reads get no buffer', () => {
     const kp = lowerToKernels(program(M, K, N, false));
-    expect(plain.preparations).toHaveLength(2);
-    expect(names(plain, kp)).toEqual(['v', 'w']);
+    const plain = emitWasmProgram(kp, { threads: 1 });
+    const names = (buffers: readonly number[], p: ReturnType<typeof lowerToKernels>) => buffers.map((i) => p.buffers[i]!.name).sort();
+    expect(names(plain.packs.map((pb) => pb.buffer), kp)).toEqual(['v', 'w']);
+    expect(names(plain.unstored, kp)).toEqual(['v', 'w']);
+    expect(plain.staged).toEqual([]);
     const kpAdded = lowerToKernels(program(M, K, N, true));
     const added = emitWasmProgram(kpAdded, { threads: 1 });
-    expect(added.preparations).toHaveLength(2);
-    expect(names(added, kpAdded)).toEqual(['w']);
+    expect(names(added.packs.map((pb) => pb.buffer), kpAdded)).toEqual(['v', 'w']);
+    expect(names(added.unstored, kpAdded)).toEqual(['w']);
   });
 
   for (const [label, options] of [
@@ -65,7 +66,7 @@ describe('weights packed when bound', () => {
           const first = { w: values(N * K, 2), b: values(N, 3), v: values(K * N, 4) };
           exe.setInputs(first);
           expectMatches(p, await exe.run({ x }), { x, ...first });
-          // Both staged weights bound in one call: each is packed before the next overwrites the staging area.
+          // Both weights bound in one call.
           const second = { w: values(N * K, 5), b: first.b, v: values(K * N, 6) };
           exe.setInputs({ w: second.w, v: second.v });
           expectMatches(p, await exe.run({ x }), { x, ...second });

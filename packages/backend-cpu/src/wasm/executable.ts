@@ -10,6 +10,7 @@ import { type HostExecutable, hostExecutable, runSteps } from '../host-executabl
 import { instantiateJsKernel } from '../js/module.ts';
 import { type ThreadPool, getThreadPool, threadsAvailable } from '../threads/pool.ts';
 import { type WasmEmitOptions, type WasmProgram, emitWasmProgram } from './program.ts';
+import { packPanels } from './packed-weights.ts';
 import { runtimeImports } from './runtime-imports.ts';
 
 
@@ -35,10 +36,12 @@ export interface WasmExecutable extends HostExecutable {
   readonly relaxedSimd: boolean;
 }
 
-/** Typed-array views of every buffer in the memory. */
+/** Typed-array views of every buffer in the memory (empty for parameters with no buffer of their own). */
 function bufferViews(program: KernelProgram, plan: WasmProgram, memory: WebAssembly.Memory): TensorData[] {
+  const unstored = new Set(plan.unstored);
   return program.buffers.map((b, i) => {
     const off = plan.memory.offsets[i]!;
+    if (unstored.has(i)) return new Float32Array(0);
     if (b.dtype === 'f32') return new Float32Array(memory.buffer, off, b.size);
     if (b.dtype === 'i32') return new Int32Array(memory.buffer, off, b.size);
     return new Uint8Array(memory.buffer, off, b.size);
@@ -81,17 +84,27 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
   }
   // Chunk counters (forEachChunk): zeroed before every run, before any thread starts on it.
   const counters = new Int32Array(memory.buffer, plan.memory.countersBase, plan.kernels.length);
-  // Weights are packed (int8: quantized and packed) on this thread before the first run after their parameters are
-  // bound; a staged parameter's right after it is written, before the next one overwrites the staging area.
-  const preparations = plan.preparations.map((p) => ({ fn: instance.exports[p.exportName] as (tid: number, nt: number, scratch: number, dst: number) => void, buffers: new Set(p.buffers), dst: p.dst, stale: true }));
+  // f32 weights are packed into their panels as they are bound. Int8 weights are quantized and packed on this thread
+  // before the first run after their parameters are bound; a staged parameter's right after it is written, before
+  // the next one overwrites the staging area.
+  const preparations = plan.preparations.map((p) => ({ fn: instance.exports[p.exportName] as (tid: number, nt: number, scratch: number) => void, buffers: new Set(p.buffers), stale: true }));
   const prepare = (only?: number) => {
     for (const p of preparations) {
       if (!p.stale || (only !== undefined && !p.buffers.has(only))) continue;
-      p.fn(0, 1, plan.memory.scratchBase, p.dst);
+      p.fn(0, 1, plan.memory.scratchBase);
       p.stale = false;
     }
   };
   const staged = new Set(plan.staged);
+  const unstored = new Set(plan.unstored);
+  const memoryF32 = new Float32Array(memory.buffer);
+  const place = (buffer: number, values: TensorData) => {
+    if (!unstored.has(buffer)) views[buffer]!.set(values as never);
+    // The values of an f32 parameter are a Float32Array (InputBinder checks each input's dtype).
+    for (const pb of plan.packs) if (pb.buffer === buffer) packPanels(pb, values as Float32Array, memoryF32);
+    for (const p of preparations) if (p.buffers.has(buffer)) p.stale = true;
+    if (staged.has(buffer)) prepare(buffer);
+  };
   const exe = hostExecutable(
     program,
     views,
@@ -107,10 +120,7 @@ export async function compileWasm(program: KernelProgram, options: WasmCompileOp
     () => {
       if (pool && handle !== undefined) pool.unload(handle);
     },
-    (buffer) => {
-      for (const p of preparations) if (p.buffers.has(buffer)) p.stale = true;
-      if (staged.has(buffer)) prepare(buffer);
-    },
+    place,
   );
   return { ...exe, threads, relaxedSimd: plan.relaxedSimd };
 }

@@ -22,7 +22,7 @@
  */
 import { numel } from '@tessera/ir';
 import type { MatmulKernel } from '@tessera/kernel';
-import { FunctionBuilder, I32 } from './binary.ts';
+import { type FunctionBuilder, I32 } from './binary.ts';
 import { CHUNKS_PER_THREAD, SCRATCH, align64, decompose, forEachChunk, kernelFunction, onlyThreadZero, roundUp, setMin } from './kernel-common.ts';
 import { emitRowLoop } from './map-kernel.ts';
 import { MATMUL_MR as MR, NR } from './micro-kernel.ts';
@@ -172,25 +172,6 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
   if (parallel) forEachChunk(f, facts.counter, split.total, split.grain, split.lo, split.hi, blocks, columnSplit ? COLUMN_CHUNKS_PER_THREAD : CHUNKS_PER_THREAD);
   else blocks();
   return { fn: f, scratch: L.bytes };
-}
-
-/**
- * Emits the preparation that packs B (a parameter, read through the
- * kernel's readB) into whole-depth panels: (tid, nt, scratch, dst), the
- * panels' byte address as its last argument.
- */
-export function emitPackBPreparation(k: MatmulKernel, facts: ProgramFacts): FunctionBuilder {
-  const f = new FunctionBuilder([I32, I32, I32, I32], []);
-  const dst = 3;
-  onlyThreadZero(f);
-  const nb = k.batch.length;
-  const [start, rows, depth] = f.locals(I32, 3);
-  f.i32(0).set(start);
-  f.i32(k.n).set(rows);
-  f.i32(k.k).set(depth);
-  const axes = [...k.batch.map(() => ({ value: 0 })), { value: 0 }, undefined, undefined];
-  emitPack(f, facts, { value: k.readB, axes, rowAxis: nb + 1, rowStart: start, depthAxis: nb + 2, depthStart: start, rows, kc: depth, dst, width: NR });
-  return f;
 }
 
 /** The stores over the finished C block: rows ic..ic+mc, columns jc..jc+nc, `acc` read from the block. */

@@ -13,8 +13,8 @@ import { F64, type FunctionBuilder, ModuleBuilder } from './binary.ts';
 import { PARALLEL_MIN_WORK } from './kernel-common.ts';
 import { emitAttentionKernel } from './attention-kernel.ts';
 import { emitMapKernel } from './map-kernel.ts';
-import { WASM_MATMUL_BLOCKING, emitMatmulKernel, emitPackBPreparation } from './matmul-kernel.ts';
-import { type WeightPlan, packedBytes, planWeights } from './packed-weights.ts';
+import { WASM_MATMUL_BLOCKING, emitMatmulKernel } from './matmul-kernel.ts';
+import { type PackedB, type WeightPlan, packedBytes, planWeights } from './packed-weights.ts';
 import { addMicroKernel } from './micro-kernel.ts';
 import { type Int8Layout, addInt8MicroKernel, emitInt8Prepare, emitMatmulInt8Kernel, int8Layout, int8RegionBytes, weightBuffers } from './matmul-int8-kernel.ts';
 import { relaxedSimdAvailable, relaxedSimdByDefault } from './relaxed-simd.ts';
@@ -58,23 +58,19 @@ export interface WasmProgram {
   readonly relaxedSimd: boolean;
   readonly kernels: readonly WasmKernelPlan[];
   /**
-   * Weights prepared when bound (see packed-weights.ts): the export that
-   * packs (f32) or quantizes and packs (int8) them, and the parameter
-   * buffers it reads. The executable runs it before the first run after
-   * any of those buffers is bound (setInputs, or a run given them anew),
-   * never at every run; for a staged buffer, right after it is written.
+   * Int8 weights prepared when bound (see packed-weights.ts): the export
+   * that quantizes and packs them, and the parameter buffers it reads. The
+   * executable runs it before the first run after any of those buffers is
+   * bound (setInputs, or a run given them anew), never at every run; for a
+   * staged buffer, right after it is written.
    */
-  readonly preparations: readonly Preparation[];
+  readonly preparations: readonly { readonly exportName: string; readonly buffers: readonly number[] }[];
+  /** f32 weights packed into panels when bound: the executable packs each from the values it is given. */
+  readonly packs: readonly PackedB[];
+  /** Parameters with no buffer of their own (read only through their packs): their views are empty. */
+  readonly unstored: readonly number[];
   /** Parameters held in the shared staging area only until their preparations have run. */
   readonly staged: readonly number[];
-}
-
-/** An exported function that prepares weights: called (tid 0, 1 thread, scratch, `dst`) after `buffers` are bound. */
-export interface Preparation {
-  readonly exportName: string;
-  readonly buffers: readonly number[];
-  /** The byte address it writes to, for a function several weights share (they read the same staging area); else 0. */
-  readonly dst: number;
 }
 
 /** Options of the wasm emitter. */
@@ -175,7 +171,7 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   let end = align(arenaBase + Math.max(p.arenaBytes ?? 0, stagingBytes));
   const offsets = p.buffers.map((b, i) => {
     if (b.arenaOffset !== undefined) return arenaBase + b.arenaOffset;
-    if (weights.staged.has(i)) return arenaBase;
+    if (weights.staged.has(i) || weights.unstored.has(i)) return arenaBase;
     const at = end;
     end = align(end + b.size * byteSize(b.dtype));
     return at;
@@ -250,21 +246,7 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
     const prep = emitInt8Prepare(legalizeKernel(k, WASM_SUPPORT) as typeof k, facts, plan.layout, plan.region);
     m.addFunc(prep.fn, `prep${i}`);
     scratchBytes = Math.max(scratchBytes, align(prep.scratch));
-    preparations.push({ exportName: `prep${i}`, buffers: weightBuffers(k, roles)!, dst: 0 });
-  });
-  // Staged weights of one shape and layout are all read from the staging area: one function packs each of them.
-  const packFunctions = new Map<string, string>();
-  weights.packs.forEach((pb, j) => {
-    const staged = weights.staged.has(pb.buffer);
-    const k = legalizeKernel(p.kernels[pb.kernel]!, WASM_SUPPORT) as MatmulKernel;
-    const key = staged ? `${k.n}:${k.k}:${pb.load.map.offset}:${pb.load.map.strides.slice(-2).join(',')}` : `buffer ${pb.buffer}:${j}`;
-    let exportName = packFunctions.get(key);
-    if (!exportName) {
-      exportName = `pack${j}`;
-      packFunctions.set(key, exportName);
-      m.addFunc(emitPackBPreparation(k, facts), exportName);
-    }
-    preparations.push({ exportName, buffers: [pb.buffer], dst: pb.region });
+    preparations.push({ exportName: `prep${i}`, buffers: weightBuffers(k, roles)! });
   });
   const scratchBase = end;
   end += scratchBytes * threads;
@@ -272,5 +254,5 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
   if (end > WASM32_MAX_BYTES) throw memoryTooLarge(p, end, scratchBytes, threads);
   const pages = Math.max(1, Math.ceil(end / PAGE));
   m.importMemory('env', 'memory', pages, shared ? pages : undefined, shared);
-  return { bytes: m.encode(), memory: { offsets, scratchBase, scratchBytes, countersBase, faultsBase: faults.base, threads, pages }, shared, relaxedSimd, kernels, preparations, staged: [...weights.staged] };
+  return { bytes: m.encode(), memory: { offsets, scratchBase, scratchBytes, countersBase, faultsBase: faults.base, threads, pages }, shared, relaxedSimd, kernels, preparations, packs: weights.packs, unstored: [...weights.unstored], staged: [...weights.staged] };
 }
