@@ -72,7 +72,7 @@ describe("erf's decomposition (the one erf every target without its own computes
     return [...interpret(d, { x: [...xs] }).y!.data];
   }
 
-  it('is within 1.5e-7 of erf on a dense grid of [-6, 6] (Abramowitz & Stegun 7.1.26)', () => {
+  it('is within 1.5e-7 of erf on a dense grid of [-6, 6] (a rational x P(x^2) / Q(x^2))', () => {
     const xs = Array.from({ length: 24001 }, (_, i) => Math.fround(-6 + i / 2000));
     const got = decomposedErf(xs);
     const worst = Math.max(...xs.map((x, i) => Math.abs(got[i]! - preciseErf(x))));
