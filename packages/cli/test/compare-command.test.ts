@@ -85,6 +85,18 @@ describe('tessera compare', () => {
     ]);
   });
 
+  it('runs an exported ONNX BERT with no --inputs: token type ids drawn in range through the Gather wrap of negative indices', async () => {
+    // They index a table of 2 rows through where(i < 0, i + 2, i); drawn as plain integers they were out of range.
+    const bert = resolve(import.meta.dirname, '../../onnx/fixtures/hf-bert.torchscript.onnx');
+    const r = await run('compare', '--model', bert, '--backends', 'eval,cpu');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(rowsOf(r.out).map(([backend, , verdict]) => [backend, verdict])).toEqual([
+      ['eval', 'pass'],
+      ['cpu', 'pass'],
+    ]);
+  });
+
   it('a broken kernel: exit 1, and the first divergence names the kernel, its graph nodes and the line of the model', async () => {
     const { program, kernelOf } = await tracedMixer();
     const at = positionOf('h.add(mixed)');

@@ -6,6 +6,17 @@ import { type HostInputs, type InputValueOptions, inputsFor } from './inputs.ts'
 const INDEX_PRESERVING = new Set(['reshape', 'transpose', 'broadcast_to', 'slice', 'concat']);
 
 /**
+ * The operands of `n` whose values reach its result unchanged: every one of
+ * a movement op, and the value taken where the condition is false of a
+ * `where`: an ONNX Gather's wrap of negative indices, where(i < 0, i + n, i),
+ * passes a non-negative i through as it is.
+ */
+function indexOperands(n: Program['nodes'][number]): readonly string[] {
+  if (n.op === 'where') return n.operands.slice(2);
+  return INDEX_PRESERVING.has(n.op) ? n.operands : [];
+}
+
+/**
  * The program inputs whose values end up as `gather` indices, each with the
  * smallest table extent it indexes: token ids must lie in [0, extent), or
  * every backend rightly rejects them.
@@ -24,7 +35,7 @@ export function gatherIndexInputs(p: Program): Map<string, number> {
       return;
     }
     const n = producers.get(value);
-    if (n && INDEX_PRESERVING.has(n.op)) for (const o of n.operands) reach(o, extent, seen);
+    if (n) for (const o of indexOperands(n)) reach(o, extent, seen);
   };
   for (const n of p.nodes) {
     if (n.op !== 'gather') continue;

@@ -219,6 +219,23 @@ output f = %f
     expect(new Set(Array.from({ length: 10 }, (_, s) => [...modelInputsFor(EMBED, s).tokens!]).flat()).size).toBe(5);
   });
 
+  it("token ids that an ONNX Gather wraps for negative values (where(i < 0, i + n, i)) lie in range too", () => {
+    // BERT's token_type_ids, imported from ONNX, index a table of 2 rows through the wrap; drawn as plain integers they were out of range.
+    const p = parseProgram(`program @wrapped
+input %ids : i32[2,3]
+param %table : f32[2,4]
+%zero = constant() {shape = [], dtype = i32, value = [0]} : i32[]
+%rows = constant() {shape = [], dtype = i32, value = [2]} : i32[]
+%neg = lt(%ids, %zero) : bool[2,3]
+%up = add(%ids, %rows) : i32[2,3]
+%i = where(%neg, %up, %ids) : i32[2,3]
+%e = gather(%table, %i) {axis = 0} : f32[2,3,4]
+output e = %e
+`);
+    expect(gatherIndexInputs(p)).toEqual(new Map([['ids', 2]]));
+    for (let seed = 0; seed < 10; seed++) expect(Math.max(...modelInputsFor(p, seed).ids!)).toBeLessThan(2);
+  });
+
   it('weights scaled by fan-in (variance 1/fan-in), given values kept, the same values for the same seed', () => {
     const v = modelInputsFor(EMBED, 7, { more: Int32Array.of(1, 2, 3, 4) });
     const bound = Math.sqrt(3 / 64);
