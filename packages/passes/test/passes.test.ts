@@ -171,6 +171,24 @@ output y = %7
     }
   });
 
+  it('inlines operands whose buffers the kernel binds already rather than storing them (a grouped conv2d decomposed into taps)', () => {
+    // Found by the generator: the six taps' products read only %x0, already bound; holding a slot for each stored
+    // them all, and the sum then bound 8 buffers against a limit of 6. They cost nothing inlined: one kernel.
+    const p = parseProgram(`program @taps
+input %x0 : f32[]
+%0 = broadcast_to(%x0) {shape = [1, 2, 3, 3]} : f32[1,2,3,3]
+%1 = broadcast_to(%x0) {shape = [2, 1, 3, 2]} : f32[2,1,3,2]
+%2 = conv2d(%0, %1) {stride = [1, 1], padding = [0, 0], dilation = [1, 1], groups = 2} : f32[1,2,1,2]
+%3 = add(%x0, %2) : f32[1,2,1,2]
+output out0 = %3
+`);
+    const limited = compileProgram(p, { maxBuffersPerKernel: 6 }).kernels;
+    for (const k of limited.kernels) expect(kernelBuffers(k).size, k.name).toBeLessThanOrEqual(6);
+    expect(limited.kernels).toHaveLength(1);
+    const inputs = { x0: Float32Array.of(1.5) };
+    expectSame({ program: p, inputs }, evaluateKernelProgram(limited, inputs), 'the limited pipeline');
+  });
+
   it('splits a wide fused expression so no kernel binds more than the limit', () => {
     const b = new ProgramBuilder('wide');
     const xs = Array.from({ length: 8 }, (_, i) => b.input(`x${i}`, tensorType('f32', [5])));

@@ -169,18 +169,22 @@ class Lowering {
     const src = n.operands[0]!;
     if (isElementwiseOp(n.op)) {
       // Under a buffer limit, every operand's cost is counted before any is inlined: stored operands' buffers are
-      // reserved, and a slot is held for each computed one until it is read (it is stored if inlining it would not fit).
+      // reserved, and a slot is held until it is read for each computed one that reads a buffer not bound yet (it
+      // costs at least one: its own, if it is stored because inlining it would not fit; one whose buffers are all
+      // bound already costs nothing, and holding a slot for it would store it, at the cost of a buffer).
       const limited = Number.isFinite(this.maxBuffers);
-      const computed = (o: string) => this.values.get(o)?.kind === 'deferred' && !this.insideRootKernel(o);
       if (limited) {
         for (const o of n.operands) {
           const v = this.values.get(o);
           if (v?.kind === 'view') this.used.add(v.view.buffer);
-          else if (computed(o)) this.held++;
         }
       }
-      const operands = n.operands.map((o) => {
-        if (limited && computed(o)) this.held--;
+      const holds = n.operands.map(
+        (o) => limited && this.values.get(o)?.kind === 'deferred' && !this.insideRootKernel(o) && [...this.leafBuffers(o)].some((b) => !this.used.has(b)),
+      );
+      this.held += holds.filter(Boolean).length;
+      const operands = n.operands.map((o, i) => {
+        if (holds[i]) this.held--;
         return this.exprAt(o, broadcastIndex(ix, this.shapeOf(o)), rank);
       });
       return scalarExpr(n.op, n.attrs, operands);
