@@ -81,6 +81,48 @@ describe('model-shaped programs (stacked blocks, batch > 1, arena reuse)', () =>
   });
 });
 
+describe('signed zeros', () => {
+  it('canonicalize folds only the identities that keep -0: x + (-0) and x - (+0), not x + (+0) or x - (-0)', () => {
+    const p = parseProgram(`program @zeros
+input %x : f32[2]
+%p = constant() {shape = [], dtype = f32, value = [0]} : f32[]
+%n = constant() {shape = [], dtype = f32, value = [-0]} : f32[]
+%a = add(%x, %p) : f32[2]
+%b = add(%x, %n) : f32[2]
+%c = sub(%x, %p) : f32[2]
+%d = sub(%x, %n) : f32[2]
+output a = %a
+output b = %b
+output c = %c
+output d = %d
+`);
+    const after = canonicalize(p);
+    const producer = (out: string) => after.nodes.find((n) => n.name === after.outputs.find((o) => o.name === out)!.value)?.op ?? 'input';
+    expect(['a', 'b', 'c', 'd'].map(producer)).toEqual(['add', 'input', 'input', 'sub']);
+    const x = Float32Array.of(-0, 1.5);
+    const r = interpret(after, { x });
+    expect(Object.is(r.a!.data[0], 0)).toBe(true);
+    expect(Object.is(r.b!.data[0], -0)).toBe(true);
+    expect(Object.is(r.c!.data[0], -0)).toBe(true);
+    expect(Object.is(r.d!.data[0], 0)).toBe(true);
+  });
+
+  it("a grouped conv2d's decomposition sums from +0, as its reference does (all -0 products give +0)", () => {
+    // Found by the generator: rsqrt of a depthwise conv of zeros and -0 gave -inf after the pipeline, +inf in the interpreter.
+    const p = parseProgram(`program @depthwise
+input %x0 : f32[1,1,3]
+%0 = reshape(%x0) {shape = [1, 3, 1, 1]} : f32[1,3,1,1]
+%1 = reshape(%x0) {shape = [3, 1, 1, 1]} : f32[3,1,1,1]
+%2 = conv2d(%0, %1) {stride = [1, 1], padding = [0, 1], dilation = [1, 1], groups = 3} : f32[1,3,1,3]
+%3 = rsqrt(%2) : f32[1,3,1,3]
+output out0 = %3
+`);
+    const inputs = { x0: Float32Array.of(0, 0, -0) };
+    expectSame({ program: p, inputs }, decomposeProgram(p), 'the decomposition');
+    expectSame({ program: p, inputs }, evaluateKernelProgram(compileProgram(p).kernels, inputs), 'the pipeline');
+  });
+});
+
 describe('buffer limit', () => {
   it("stores a matmul's result and runs its epilogue after it when the fused epilogue would bind more than the limit", () => {
     // Found by the model-shaped generator: a residual add and a select on parameters after a Linear need 7 buffers with the matmul's.

@@ -1,6 +1,6 @@
 import { type Attrs, ints, num } from '../attrs.ts';
 import { TypeRuleError } from '../errors.ts';
-import type { Emitter, OpSpec, OpTable } from '../op-def.ts';
+import { type Emitter, type OpSpec, type OpTable, scalar } from '../op-def.ts';
 import type { Value } from '../program.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, formatShape, numel } from '../tensor-type.ts';
@@ -154,7 +154,8 @@ function conv2dDecompose(e: Emitter, [x, w, bias]: readonly Value[], attrs: Attr
       sum = sum ? e.emit('add', [sum, term]) : term;
     }
   }
-  const out = e.emit('reshape', [sum!], { shape: [N, O, OH, OW] });
+  // The reference sums from +0, as PyTorch does: a sum of -0 products is +0 there, -0 without this.
+  const out = e.emit('reshape', [e.emit('add', [sum!, scalar(e, 0)])], { shape: [N, O, OH, OW] });
   return bias ? e.emit('add', [out, e.emit('reshape', [bias], { shape: [O, 1, 1] })]) : out;
 }
 

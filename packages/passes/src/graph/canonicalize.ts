@@ -16,6 +16,11 @@ interface Def {
   readonly operands: readonly Value[];
 }
 
+/** An attribute value as a CSE key: -0 apart from 0 (String(-0) is "0"; a -0 constant is not a 0 one). */
+function attrKey(v: unknown): string {
+  return Object.is(v, -0) ? '-0' : String(v);
+}
+
 /** Rebuilds a program while rules look at what has been emitted so far. */
 class Rebuilder {
   readonly b: ProgramBuilder;
@@ -29,7 +34,7 @@ class Rebuilder {
   /** Emits a node, or returns an identical one emitted before (CSE). */
   emit(op: OpName, operands: readonly Value[], attrs: Attrs, opts: { name?: string; loc?: SourceLoc } = {}): Value {
     const { attrs: canonical } = typeCheckOp(op, operands.map((o) => o.type), attrs);
-    const key = JSON.stringify([op, operands.map((o) => o.name), Object.entries(canonical).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)])]);
+    const key = JSON.stringify([op, operands.map((o) => o.name), Object.entries(canonical).map(([k, v]) => [k, Array.isArray(v) ? v.map(attrKey) : attrKey(v)])]);
     const hit = this.cse.get(key);
     if (hit) return hit;
     const v = this.b.emit(op, operands, canonical, opts);
@@ -48,8 +53,9 @@ class Rebuilder {
 }
 
 /**
- * Algebraic identities: x*1, 1*x, x+0, 0+x, x-0, x/1 (only when the constant
- * does not broadcast x to a larger shape), identity transposes, transpose of
+ * Algebraic identities: x*1, 1*x, x+(-0), (-0)+x, x-(+0), x/1 (only when the
+ * constant does not broadcast x to a larger shape; x + +0 is not x when x is
+ * -0, it is +0), identity transposes, transpose of
  * transpose, reshape of reshape, reshape/broadcast/cast to x's own type, and
  * broadcast of a one-element constant (becomes a splat constant).
  */
@@ -60,9 +66,9 @@ function identity(r: Rebuilder, op: string, attrs: Attrs, operands: readonly Val
     case 'mul':
       return r.splat(b) === 1 && keeps(a) ? a : r.splat(a) === 1 && keeps(b) ? b : undefined;
     case 'add':
-      return r.splat(b) === 0 && keeps(a) ? a : r.splat(a) === 0 && keeps(b) ? b : undefined;
+      return Object.is(r.splat(b), -0) && keeps(a) ? a : Object.is(r.splat(a), -0) && keeps(b) ? b : undefined;
     case 'sub':
-      return r.splat(b) === 0 && keeps(a) ? a : undefined;
+      return Object.is(r.splat(b), 0) && keeps(a) ? a : undefined;
     case 'div':
       return r.splat(b) === 1 && keeps(a) ? a : undefined;
     case 'cast':
