@@ -34,11 +34,10 @@ import { INT8_SEVEN_BIT_MAX, numel } from '@tessera/ir';
 import { type BufferRole, type Expr, type MatmulKernel, loadedBuffers } from '@tessera/kernel';
 import { F32, FunctionBuilder, I32, type ModuleBuilder, V128 } from './binary.ts';
 import { SCRATCH, align64, decompose, forEachChunk, kernelFunction, onlyThreadZero, roundUp, setMin } from './kernel-common.ts';
-import { emitRowLoop } from './map-kernel.ts';
+import { emitBlockEpilogue } from './matmul-kernel.ts';
 import { OP, SIMD } from './opcodes.ts';
 import { WasmScalarRenderer } from './scalar-expr.ts';
 import { Addresser, type AxisSource, type ProgramFacts } from './scope.ts';
-import { vectorizable } from './vector-expr.ts';
 
 /** Register block of the int8 micro-kernel: 4 rows x 8 columns = 8 i32x4 accumulators. */
 const MR = 4;
@@ -403,49 +402,35 @@ export function emitMatmulInt8Kernel(k: MatmulKernel, facts: ProgramFacts, L: In
 /** The stores over a finished C block (rows ic..ic+mc, columns jc..jc+nc), `acc` dequantized from its i32 sums. */
 function emitInt8Epilogue(e: Int8Emit, b: { ic: number; mc: number; jc: number; nc: number; cb: number; sa: number; ca: number; ldc: number }): void {
   const { f, k, L } = e;
-  const nb = k.batch.length;
-  const [i, iEnd, jEnd, crow] = f.locals(I32, 4);
   const rowScale = f.local(F32);
   const rowCorr = f.local(I32);
-  f.get(b.ic).get(b.mc).op(OP.i32_add).set(iEnd);
-  f.get(b.jc).get(b.nc).op(OP.i32_add).set(jEnd);
-  const vector = k.stores.every((s) => vectorizable(s.value));
-  const sumAt = (j: number) => f.get(crow).get(j).i32(2).op(OP.i32_shl, OP.i32_add);
   const columnAt = (j: number) => f.get(e.region).get(j).i32(2).op(OP.i32_shl, OP.i32_add);
-  f.for(i, () => f.get(b.ic), () => f.get(iEnd), 1, () => {
-    f.get(b.cb).get(i).get(b.ic).op(OP.i32_sub).i32(b.ldc).op(OP.i32_mul, OP.i32_add).get(b.jc).i32(2).op(OP.i32_shl, OP.i32_sub).set(crow);
-    f.get(b.sa).get(i).i32(2).op(OP.i32_shl, OP.i32_add).mem(OP.f32_load, 2).set(rowScale);
-    if (L.relaxed && L.offset === 'b') f.get(b.ca).get(i).i32(2).op(OP.i32_shl, OP.i32_add).mem(OP.i32_load, 2).set(rowCorr);
-    emitRowLoop(f, e.facts, {
-      axes: [...e.batchLocals.map((local) => ({ local })), { local: i }, undefined, { value: 0 }],
-      va: nb + 1,
-      j0: () => f.get(b.jc),
-      j1: jEnd,
-      stores: k.stores,
-      vector,
-      variantRefs: new Set(['acc']),
-      scalarRef: (_name, j) => {
-        sumAt(j);
-        f.mem(OP.i32_load, 2);
-        if (L.relaxed && L.offset === 'a') {
-          columnAt(j);
-          f.mem(OP.i32_load, 2, corrOffset(k, L)).op(OP.i32_sub);
-        } else if (L.relaxed) f.get(rowCorr).op(OP.i32_sub);
-        f.op(OP.f32_convert_i32_s).get(rowScale).op(OP.f32_mul);
+  emitBlockEpilogue(f, e.facts, k, { batchLocals: e.batchLocals, ic: b.ic, mc: b.mc, jc: b.jc, nc: b.nc, cb: b.cb, ldc: b.ldc }, {
+    row: (i) => {
+      f.get(b.sa).get(i).i32(2).op(OP.i32_shl, OP.i32_add).mem(OP.f32_load, 2).set(rowScale);
+      if (L.relaxed && L.offset === 'b') f.get(b.ca).get(i).i32(2).op(OP.i32_shl, OP.i32_add).mem(OP.i32_load, 2).set(rowCorr);
+    },
+    scalar: (sumAt, j) => {
+      sumAt(j);
+      f.mem(OP.i32_load, 2);
+      if (L.relaxed && L.offset === 'a') {
         columnAt(j);
-        f.mem(OP.f32_load, 2, sbOffset(k, L)).op(OP.f32_mul, OP.f64_promote_f32);
-      },
-      vectorRef: (_name, j) => {
-        sumAt(j);
-        f.simdMem(SIMD.v128_load, 2);
-        if (L.relaxed && L.offset === 'a') {
-          columnAt(j);
-          f.simdMem(SIMD.v128_load, 2, corrOffset(k, L)).simd(SIMD.i32x4_sub);
-        } else if (L.relaxed) f.get(rowCorr).simd(SIMD.i32x4_splat).simd(SIMD.i32x4_sub);
-        f.simd(SIMD.f32x4_convert_i32x4_s).get(rowScale).simd(SIMD.f32x4_splat).simd(SIMD.f32x4_mul);
+        f.mem(OP.i32_load, 2, corrOffset(k, L)).op(OP.i32_sub);
+      } else if (L.relaxed) f.get(rowCorr).op(OP.i32_sub);
+      f.op(OP.f32_convert_i32_s).get(rowScale).op(OP.f32_mul);
+      columnAt(j);
+      f.mem(OP.f32_load, 2, sbOffset(k, L)).op(OP.f32_mul, OP.f64_promote_f32);
+    },
+    vector: (sumAt, j) => {
+      sumAt(j);
+      f.simdMem(SIMD.v128_load, 2);
+      if (L.relaxed && L.offset === 'a') {
         columnAt(j);
-        f.simdMem(SIMD.v128_load, 2, sbOffset(k, L)).simd(SIMD.f32x4_mul);
-      },
-    });
+        f.simdMem(SIMD.v128_load, 2, corrOffset(k, L)).simd(SIMD.i32x4_sub);
+      } else if (L.relaxed) f.get(rowCorr).simd(SIMD.i32x4_splat).simd(SIMD.i32x4_sub);
+      f.simd(SIMD.f32x4_convert_i32x4_s).get(rowScale).simd(SIMD.f32x4_splat).simd(SIMD.f32x4_mul);
+      columnAt(j);
+      f.simdMem(SIMD.v128_load, 2, sbOffset(k, L)).simd(SIMD.f32x4_mul);
+    },
   });
 }

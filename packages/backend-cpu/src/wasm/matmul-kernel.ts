@@ -163,7 +163,17 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
               });
             });
           });
-          emitEpilogue(f, facts, k, { batchLocals, ic, mc, jc, nc, cb, ldc: L.ldc });
+          // The block's f32 sums, read as they are.
+          emitBlockEpilogue(f, facts, k, { batchLocals, ic, mc, jc, nc, cb, ldc: L.ldc }, {
+            scalar: (at, j) => {
+              at(j);
+              f.mem(OP.f32_load, 2).op(OP.f64_promote_f32);
+            },
+            vector: (at, j) => {
+              at(j);
+              f.simdMem(SIMD.v128_load, 2);
+            },
+          });
         });
       });
     });
@@ -174,25 +184,43 @@ export function emitMatmulKernel(k: MatmulKernel, facts: ProgramFacts, micro: nu
   return { fn: f, scratch: L.bytes };
 }
 
-/** The stores over the finished C block: rows ic..ic+mc, columns jc..jc+nc, `acc` read from the block. */
-function emitEpilogue(
-  f: FunctionBuilder,
-  facts: ProgramFacts,
-  k: MatmulKernel,
-  at: { batchLocals: readonly number[]; ic: number; mc: number; jc: number; nc: number; cb: number; ldc: number },
-): void {
+/** Where a finished C block is: the batch entry's axis locals, rows ic..ic+mc and columns jc..jc+nc (locals), at cb, ldc bytes a row. */
+export interface CBlock {
+  readonly batchLocals: readonly number[];
+  readonly ic: number;
+  readonly mc: number;
+  readonly jc: number;
+  readonly nc: number;
+  readonly cb: number;
+  readonly ldc: number;
+}
+
+/** How an epilogue reads `acc` from the block: `at(j)` pushes the address of the current row's element j (a local). */
+export interface AccReader {
+  /** Runs once per row (local i) before its stores. */
+  readonly row?: (i: number) => void;
+  /** Pushes acc(i, j) as f64 (the scalar path). */
+  readonly scalar: (at: (j: number) => void, j: number) => void;
+  /** Pushes acc(i, j..j+3) as f32x4. */
+  readonly vector: (at: (j: number) => void, j: number) => void;
+}
+
+/**
+ * The stores over a finished C block of a matmul kernel (the f32 one's, or
+ * the int8 one's with its own reader), vectorised along j, `acc` read by
+ * `acc` from the block.
+ */
+export function emitBlockEpilogue(f: FunctionBuilder, facts: ProgramFacts, k: MatmulKernel, at: CBlock, acc: AccReader): void {
   const nb = k.batch.length;
-  const i = f.local(I32);
-  const iEnd = f.local(I32);
-  const jEnd = f.local(I32);
-  const crow = f.local(I32);
+  const [i, iEnd, jEnd, crow] = f.locals(I32, 4);
   f.get(at.ic).get(at.mc).op(OP.i32_add).set(iEnd);
   f.get(at.jc).get(at.nc).op(OP.i32_add).set(jEnd);
   const vector = k.stores.every((s) => vectorizable(s.value));
+  // crow + j*4 addresses acc(i, j) in the block.
+  const accAddress = (j: number) => f.get(crow).get(j).i32(2).op(OP.i32_shl, OP.i32_add);
   f.for(i, () => f.get(at.ic), () => f.get(iEnd), 1, () => {
-    // crow + j*4 addresses acc(i, j) in the block.
     f.get(at.cb).get(i).get(at.ic).op(OP.i32_sub).i32(at.ldc).op(OP.i32_mul, OP.i32_add).get(at.jc).i32(2).op(OP.i32_shl, OP.i32_sub).set(crow);
-    const accAddress = (j: number) => f.get(crow).get(j).i32(2).op(OP.i32_shl, OP.i32_add);
+    acc.row?.(i);
     emitRowLoop(f, facts, {
       axes: [...at.batchLocals.map((local) => ({ local })), { local: i }, undefined, { value: 0 }],
       va: nb + 1,
@@ -201,14 +229,8 @@ function emitEpilogue(
       stores: k.stores,
       vector,
       variantRefs: new Set(['acc']),
-      scalarRef: (_name, j) => {
-        accAddress(j);
-        f.mem(OP.f32_load, 2).op(OP.f64_promote_f32);
-      },
-      vectorRef: (_name, j) => {
-        accAddress(j);
-        f.simdMem(SIMD.v128_load, 2);
-      },
+      scalarRef: (_name, j) => acc.scalar(accAddress, j),
+      vectorRef: (_name, j) => acc.vector(accAddress, j),
     });
   });
 }

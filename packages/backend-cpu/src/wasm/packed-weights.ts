@@ -81,7 +81,6 @@ function packableLoad(k: MatmulKernel, buffers: readonly BufferDecl[]): Extract<
   return e;
 }
 
-
 /**
  * Plans the prepared weights of a program. `wasm(i)`: kernel i runs as
  * wasm; `int8Prepared(i)`: kernel i is an int8 matmul whose weights are
@@ -103,7 +102,7 @@ export function planWeights(p: KernelProgram, wasm: (i: number) => boolean, int8
     packedB.set(i, pb);
   });
 
-  // Staged: every reader is a prepared B reading this parameter alone, and reads it nowhere else.
+  // Unstored or staged: every reader reads this parameter as prepared weights alone (an f32 pack or int8), nowhere else.
   const outputs = new Set(p.outputs.map((o) => o.buffer));
   const readers = new Map<number, number[]>();
   p.kernels.forEach((k, i) => {

@@ -6,7 +6,7 @@
  * backend's code and run on views of the same memory.
  */
 import { TesseraError, byteSize } from '@tessera/ir';
-import { type BufferDecl, type Kernel, type KernelProgram, type MatmulKernel, assertBufferElements, describeBuffer, formatBytes, gatherSites, legalizeKernel, siteNumbers } from '@tessera/kernel';
+import { type BufferDecl, type Kernel, type KernelProgram, assertBufferElements, describeBuffer, formatBytes, gatherSites, legalizeKernel, siteNumbers } from '@tessera/kernel';
 import { FAULT_SLOT_BYTES, faultSlotBytes } from '../gather-fault-slots.ts';
 import { type JsKernelSource, emitJsKernel } from '../js/emit-kernel.ts';
 import { F64, type FunctionBuilder, ModuleBuilder } from './binary.ts';
@@ -204,17 +204,16 @@ export function emitWasmProgram(p: KernelProgram, options: WasmEmitOptions): Was
     },
   };
   const micro = addMicroKernel(m, relaxedSimd);
-  // Int8 kernels: one micro-kernel per layout and row length, and a region of prepared weights each, after the buffers.
+  // Int8 kernels: one micro-kernel per layout, 7-bit operand and row length, and a region of prepared weights each, after the buffers.
   const int8Micros = new Map<string, number>();
-  const int8Plans = p.kernels.map((k): Int8Plan | undefined => {
+  const int8Plans = p.kernels.map((k, i): Int8Plan | undefined => {
     if (k.kind !== 'matmul' || !k.quant) return undefined;
     const layout = int8Layout(k, relaxedSimd);
-    // The micro-kernel depends on the layout and which operand is the 7-bit one, as well as the row length.
     const key = `${layout.relaxed}:${layout.offset}:${layout.rowBytes}`;
     if (!int8Micros.has(key)) int8Micros.set(key, addInt8MicroKernel(m, layout));
     const region = end;
     end = align(end + int8RegionBytes(k, layout));
-    return { layout, micro: int8Micros.get(key)!, region, prepared: weightBuffers(k, roles) !== undefined };
+    return { layout, micro: int8Micros.get(key)!, region, prepared: int8Prepared(i) };
   });
   for (const pb of weights.packs) {
     pb.region = end;
