@@ -1,8 +1,8 @@
 /** What the WebGPU tests share: one backend (device) per test file, and the interpreter comparison under the harness tolerance policy. */
-import { type Program, interpret, toHost } from '@tessera/ir';
+import type { Program } from '@tessera/ir';
 import { type KernelProgram, type TensorData, outputArrays } from '@tessera/kernel';
 import { lowerToKernels } from '@tessera/passes';
-import { describeMismatch, formatCounterexample, longestReduction } from '@tessera/harness';
+import { formatCounterexample, longestReduction, mismatchVsInterpreter as harnessMismatch } from '@tessera/harness';
 
 export { longestReduction };
 import { type VariantOverrides, type WebgpuBackend, createWebgpuBackend } from '../src/index.ts';
@@ -32,15 +32,10 @@ export async function runKernels(kp: KernelProgram, inputs: Readonly<Record<stri
 }
 
 
-/** Why WebGPU's outputs of `p` differ from the interpreter's (expected values rounded to the output dtype), or undefined. */
+/** Why WebGPU's outputs of `p` differ from the interpreter's (the harness's comparison, f32 rounding spread included), with the counterexample, or undefined. */
 export function mismatchVsInterpreter(p: Program, inputs: Readonly<Record<string, TensorData>>, actual: Record<string, ArrayLike<number>>, reductionLength = longestReduction(p)): string | undefined {
-  const expected = interpret(p, inputs);
-  for (const o of p.outputs) {
-    const e = expected[o.name]!;
-    const why = describeMismatch(actual[o.name]!, toHost(e), { dtype: e.type.dtype, reductionLength }, { what: `output '${o.name}'`, shape: e.type.shape });
-    if (why) return `webgpu differs from the interpreter: ${why}\n${formatCounterexample(p, inputs)}`;
-  }
-  return undefined;
+  const why = harnessMismatch(p, inputs, actual, { reductionLength });
+  return why && `webgpu differs from the interpreter: ${why}\n${formatCounterexample(p, inputs)}`;
 }
 
 /** Lowers, runs on WebGPU and compares with the interpreter; returns the mismatch, if any. */

@@ -13,7 +13,7 @@
 import { type Program, ProgramBuilder, type TensorType, interpret, tensorType, toHost } from '@tessera/ir';
 import { type Executable, outputArrays } from '@tessera/kernel';
 import type { CompileFor } from './conformance.ts';
-import { longestReduction } from './differential.ts';
+import { longestReduction } from './sum-length.ts';
 import {
   type EdgeProgram,
   argExtremes,

@@ -32,7 +32,9 @@ export {
 } from './tolerance.ts';
 export { formatCounterexample, formatValues, type InputValues } from './counterexample.ts';
 export { printable } from './gen/printable.ts';
-export { longestReduction, mismatchVsInterpreter, assertMatchesInterpreter, type ActualOutput, type ReferenceOptions } from './differential.ts';
+export { roundingAllowance, SPREAD_FACTOR } from './rounding-spread.ts';
+export { longestReduction, sumLength } from './sum-length.ts';
+export { mismatchVsInterpreter, assertMatchesInterpreter, type ActualOutput, type ReferenceOptions } from './differential.ts';
 export { type AttentionCase, attentionInputs, buildAttentionCase, maskedProbabilityMismatch } from './attention-cases.ts';
 export { broadcastProgram, matmulProgram, specialValuesCase } from './edge-programs.ts';
 export { EDGE_CASES, EDGE_MATMUL_SHAPES, type EdgeCase } from './edge-cases.ts';

@@ -35,6 +35,12 @@ export interface CloseOptions {
   readonly dtype?: DType;
   /** Arithmetic the f32 values were computed in: `f16` (WebGPU's precision 'f16' matmuls) takes F16_TOLERANCE. */
   readonly compute?: 'f32' | 'f16';
+  /**
+   * A further allowance per element, added to the policy's: how far f32
+   * rounding alone may move each value through an ill-conditioned program
+   * (`roundingAllowance`). Absent: none.
+   */
+  readonly allowance?: ArrayLike<number>;
 }
 
 /**
@@ -78,10 +84,10 @@ export function effectiveTolerance(options: CloseOptions = {}): Tolerance {
 }
 
 /** Whether one element matches under an effective tolerance (the policy's element rule). */
-export function elementClose(actual: number, expected: number, tol: Tolerance): boolean {
+export function elementClose(actual: number, expected: number, tol: Tolerance, extra = 0): boolean {
   if (Number.isNaN(expected) || Number.isNaN(actual)) return Number.isNaN(expected) && Number.isNaN(actual);
   if (!Number.isFinite(expected) || !Number.isFinite(actual)) return actual === expected;
-  return Math.abs(actual - expected) <= tol.atol + tol.rtol * Math.abs(expected);
+  return Math.abs(actual - expected) <= tol.atol + tol.rtol * Math.abs(expected) + extra;
 }
 
 /** One element outside the tolerance. */
@@ -91,7 +97,7 @@ export interface Mismatch {
   readonly expected: number;
   /** |actual - expected| (NaN or Infinity when special values differ). */
   readonly diff: number;
-  /** atol' + rtol' * |expected|. */
+  /** atol' + rtol' * |expected|, plus the element's rounding allowance if one was given. */
   readonly allowed: number;
 }
 
@@ -124,9 +130,10 @@ export function compareClose(actual: ArrayLike<number>, expected: ArrayLike<numb
   for (let i = 0; i < expected.length; i++) {
     const a = Number(actual[i]);
     const e = Number(expected[i]);
-    if (elementClose(a, e, tolerance)) continue;
+    const extra = Number(options.allowance?.[i] ?? 0);
+    if (elementClose(a, e, tolerance, extra)) continue;
     mismatches++;
-    const allowed = tolerance.atol + tolerance.rtol * Math.abs(e);
+    const allowed = tolerance.atol + tolerance.rtol * Math.abs(e) + extra;
     const diff = Math.abs(a - e);
     const m: Mismatch = { index: i, actual: a, expected: e, diff, allowed };
     if (first.length < FIRST_SHOWN) first.push(m);
@@ -176,7 +183,8 @@ export function describeMismatch(
   const line = (m: Mismatch) => `${at(m)}: actual ${fmt(m.actual)}, expected ${fmt(m.expected)}, |diff| ${fmt(m.diff)} > allowed ${fmt(m.allowed)}`;
   const { atol, rtol } = c.tolerance;
   const len = options.reductionLength ?? 1;
-  const policy = `|a - e| <= ${fmt(atol)} + ${fmt(rtol)}*|e|${len > 1 ? ` (scaled by sqrt(${len}))` : ''}; NaN and inf must match exactly`;
+  const spread = options.allowance ? ' + the spread of f32 rounding through the program at each element' : '';
+  const policy = `|a - e| <= ${fmt(atol)} + ${fmt(rtol)}*|e|${len > 1 ? ` (scaled by sqrt(${len}))` : ''}${spread}; NaN and inf must match exactly`;
   const lines = [`${name}: ${c.mismatches} of ${expected.length} elements differ (${policy})`, ...c.first.map((m) => `  ${line(m)}`)];
   if (c.mismatches > c.first.length) lines.push(`  ... ${c.mismatches - c.first.length} more; worst ${line(c.worst!)}`);
   return lines.join('\n');

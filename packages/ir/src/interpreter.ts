@@ -1,6 +1,6 @@
 import { TesseraError } from './errors.ts';
 import { GatherIndexError, IndexRangeError, describeNode } from './gather-error.ts';
-import type { Program } from './program.ts';
+import type { Node, Program } from './program.ts';
 import { type HostArray, type RefTensor, fromHost } from './ref-tensor.ts';
 import { getOp } from './registry.ts';
 import { MAX_ARRAY_ELEMENTS, formatType, numel, typesEqual } from './tensor-type.ts';
@@ -51,6 +51,18 @@ function isRef(v: RefTensor | HostArray): v is RefTensor {
   return typeof v === 'object' && v !== null && 'type' in v && 'data' in v && (v as RefTensor).data instanceof Float64Array;
 }
 
+/** Options of `interpret`. */
+export interface InterpretOptions {
+  /**
+   * Wraps each node's evaluation: given the node, its operands and the
+   * registry's evaluation, returns the node's value (the harness's estimate
+   * of f32 rounding nudges operands and results here). It must not write
+   * into the operands or into what `evaluate` returns: a value may share its
+   * data with another (a reshape's with its operand's).
+   */
+  readonly around?: (node: Node, operands: readonly RefTensor[], evaluate: (operands: readonly RefTensor[]) => RefTensor) => RefTensor;
+}
+
 /**
  * The reference interpreter, the oracle every pass and backend is checked
  * against: verifies the program, then evaluates each node with its registry
@@ -58,7 +70,7 @@ function isRef(v: RefTensor | HostArray): v is RefTensor {
  * its last use. Returns outputs by name. A program whose values would take
  * more than MAX_INTERPRETER_BYTES at once is refused before evaluating.
  */
-export function interpret(p: Program, inputs: InterpreterInputs): Record<string, RefTensor> {
+export function interpret(p: Program, inputs: InterpreterInputs, options: InterpretOptions = {}): Record<string, RefTensor> {
   assertVerified(p);
   const env = new Map<string, RefTensor>();
   // Own keys only: an input named like an Object.prototype member (`constructor`) is not given by the prototype.
@@ -93,7 +105,8 @@ export function interpret(p: Program, inputs: InterpreterInputs): Record<string,
   p.nodes.forEach((n, i) => {
     const operands = n.operands.map((o) => env.get(o)!);
     try {
-      env.set(n.name, getOp(n.op).evaluate(operands, n.attrs, n.type));
+      const evaluate = (xs: readonly RefTensor[]) => getOp(n.op).evaluate(xs, n.attrs, n.type);
+      env.set(n.name, options.around ? options.around(n, operands, evaluate) : evaluate(operands));
     } catch (e) {
       if (e instanceof IndexRangeError) throw new GatherIndexError({ node: n.name, operands: n.operands, loc: n.loc }, e.index, e.position, e.extent);
       const msg = e instanceof Error ? e.message : String(e);

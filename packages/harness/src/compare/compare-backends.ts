@@ -8,7 +8,7 @@ import type { Backend, Executable, KernelProgram, TensorData } from '@tessera/ke
 import { compileProgram } from '@tessera/passes';
 import { WebgpuUnavailableError } from '@tessera/backend-webgpu';
 import { availableBackends, getBackend } from '@tessera/compiler';
-import { longestReduction } from '../differential.ts';
+import { longestReduction } from '../sum-length.ts';
 import type { HostInputs } from '../inputs.ts';
 import { modelInputsFor } from '../model-inputs.ts';
 import { type Tolerance, compareClose } from '../tolerance.ts';

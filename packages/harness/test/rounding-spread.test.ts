@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { interpret, parseProgram, toHost } from '@tessera/ir';
+import { describeMismatch, mismatchVsInterpreter, roundingAllowance } from '../src/index.ts';
+
+const f = Math.fround;
+
+/**
+ * A layer norm over two nearly equal values: f32 keeps three of its seven
+ * digits in their difference, and 1/sqrt(var + eps) scales it by 10. This
+ * is the shape of the CI counterexample (there, two matmuls followed).
+ */
+const LAYER_NORM = parseProgram(`program @ill_conditioned
+input %x : f32[2]
+param %w : f32[2]
+param %b : f32[2]
+%0 = layer_norm(%x, %w, %b) {eps = 0.01} : f32[2]
+output y = %0
+`);
+const LN_INPUTS = { x: Float32Array.from([30.0117, 30.0109]), w: Float32Array.from([3, 3]), b: Float32Array.from([0, 0]) };
+
+/** The layer norm as an f32 backend computes it: every step rounded to f32 (the mean, the differences, the variance, the scale). */
+function layerNormInF32(x: Float32Array, w: Float32Array, eps: number): Float32Array {
+  const mean = f(f(x[0]! + x[1]!) / 2);
+  const d = Array.from(x, (v) => f(v - mean));
+  const variance = f(f(f(d[0]! * d[0]!) + f(d[1]! * d[1]!)) / 2);
+  const scale = f(1 / f(Math.sqrt(f(variance + eps))));
+  return Float32Array.from(d, (di, i) => f(f(di * scale) * w[i]!));
+}
+
+describe('the spread of f32 rounding through a program, added where the policy alone fails', () => {
+  it('accepts a correct f32 evaluation of an ill-conditioned program that the policy alone rejects', () => {
+    const expected = toHost(interpret(LAYER_NORM, LN_INPUTS).y!);
+    const f32 = layerNormInF32(LN_INPUTS.x, LN_INPUTS.w, 0.01);
+    // About 2.9e-5 from the float64 value, against 1.6e-5 allowed by the policy at L = 2.
+    expect(describeMismatch(f32, expected, { reductionLength: 2 })).toContain('2 of 2 elements differ');
+    expect(mismatchVsInterpreter(LAYER_NORM, LN_INPUTS, { y: f32 })).toBeUndefined();
+  });
+
+  it('still rejects a wrong result of that program: the bias dropped, eps dropped, or one value off by 1e-3', () => {
+    const withBias = { ...LN_INPUTS, b: Float32Array.from([0.25, -0.5]) };
+    const f32 = layerNormInF32(withBias.x, withBias.w, 0.01);
+    expect(mismatchVsInterpreter(LAYER_NORM, withBias, { y: f32 })).toContain("output 'y': 2 of 2 elements differ");
+    expect(mismatchVsInterpreter(LAYER_NORM, LN_INPUTS, { y: layerNormInF32(LN_INPUTS.x, LN_INPUTS.w, 0) })).toContain('2 of 2 elements differ');
+    const off = layerNormInF32(LN_INPUTS.x, LN_INPUTS.w, 0.01);
+    off[1]! += 1e-3;
+    const why = mismatchVsInterpreter(LAYER_NORM, LN_INPUTS, { y: off });
+    expect(why).toContain('1 of 2 elements differ');
+    expect(why).toContain('+ the spread of f32 rounding through the program at each element');
+  });
+
+  it('allows next to nothing where the program is well conditioned', () => {
+    const p = parseProgram(`program @well_conditioned
+input %a : f32[3,4]
+input %b : f32[4,2]
+%0 = matmul(%a, %b) : f32[3,2]
+%1 = exp(%0) : f32[3,2]
+output y = %1
+`);
+    const inputs = { a: Float32Array.from({ length: 12 }, (_, i) => 0.1 + i / 17), b: Float32Array.from({ length: 8 }, (_, i) => 0.3 + i / 13) };
+    const expected = interpret(p, inputs);
+    const allowance = roundingAllowance(p, inputs, expected).y!;
+    // A few f32 roundings of each value: thousands of times below the policy's rtol of 1e-4 * sqrt(4).
+    allowance.forEach((a, i) => expect(a).toBeLessThan(1e-6 * Math.abs(expected.y!.data[i]!)));
+    expect(Math.max(...allowance)).toBeGreaterThan(0);
+  });
+
+  it('allows nothing where every value is exact in f32 and nothing sums, so a comparison of exact values cannot flip', () => {
+    const p = parseProgram(`program @exact
+input %x : f32[4]
+input %y : f32[4]
+%0 = add(%x, %y) : f32[4]
+%1 = gt(%0, %y) : bool[4]
+%2 = where(%1, %0, %x) : f32[4]
+output z = %2
+`);
+    const inputs = { x: Float32Array.from([0, -1.5, 2, 0.25]), y: Float32Array.from([1, 1.5, -2, 3]) };
+    expect([...roundingAllowance(p, inputs, interpret(p, inputs)).z!]).toEqual([0, 0, 0, 0]);
+  });
+
+  it('is seeded: the same program and inputs give the same allowance', () => {
+    const expected = interpret(LAYER_NORM, LN_INPUTS);
+    expect(roundingAllowance(LAYER_NORM, LN_INPUTS, expected).y).toEqual(roundingAllowance(LAYER_NORM, LN_INPUTS, expected).y);
+  });
+});
