@@ -174,6 +174,25 @@ describe('compareBackends', () => {
     expect(row.relError).toBeCloseTo(0.5 / Math.max(...Array.from(expected, Math.abs)), 4);
   });
 
+  it('an output outside the policy but within the spread of f32 rounding through an ill-conditioned model passes, and says so; a larger error still fails', async () => {
+    // A layer norm of two nearly equal values: f32 keeps three of seven digits of their difference, and 1/sqrt(eps) scales it by 10.
+    const ill = parseProgram(`program @ill_conditioned
+input %x : f32[2]
+param %w : f32[2]
+param %b : f32[2]
+%0 = layer_norm(%x, %w, %b) {eps = 0.01} : f32[2]
+output y = %0
+`);
+    const inputs = { x: Float32Array.from([30.0117, 30.0109]), w: Float32Array.from([3, 3]), b: Float32Array.from([0, 0]) };
+    // 3e-5 is what an f32 layer norm is off by here (WebGPU's is 2.9e-5), against 1.6e-5 that the policy allows at L = 2.
+    const near = await compareBackends(ill, { backends: ['eval'], inputs, rewriteKernels: corruptStore('0', 3e-5) });
+    expect(near.rows[0]).toMatchObject({ status: 'pass', withinSpread: 2, elements: 2 });
+    expect(formatCompareReport(near)).toContain('pass (2 of 2 elements only within the spread of f32 rounding through the model)');
+    const far = await compareBackends(ill, { backends: ['eval'], inputs, rewriteKernels: corruptStore('0', 1e-3) });
+    expect(far.rows[0]).toMatchObject({ status: 'fail', mismatches: 2 });
+    expect(far.rows[0]!.withinSpread).toBeUndefined();
+  });
+
   it('a backend unavailable here is skipped with its reason by default, and disagrees when named', async () => {
     const original = getBackend('webgpu');
     const missing: Backend = { name: 'webgpu', limits: original.limits, compile: () => Promise.reject(new WebgpuUnavailableError('no WebGPU adapter available (test)')) };

@@ -32,7 +32,11 @@ const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json | --
   interpreter (interp, float64) under the tolerance policy: one row per
   backend and output with max |diff|, the error relative to the largest
   |expected|, the tolerance (atol + rtol*|e|, scaled by sqrt(L) for the
-  longest reduction L) and pass/FAIL. When a backend disagrees it localises
+  longest reduction L) and pass/FAIL. An f32 output outside the policy is
+  compared once more with three times the spread of f32 rounding through
+  the model added (three more interpreter runs with every inexact value off
+  by up to one rounding): elements within it pass, and the row says how
+  many (the model is ill-conditioned there). When a backend disagrees it localises
   the first divergence: the kernel program runs again with a copy of each
   intermediate buffer taken between kernels (the memory plan unchanged), and
   the first kernel whose stored value differs from the interpreter's is

@@ -11,7 +11,8 @@ import { availableBackends, getBackend } from '@tessera/compiler';
 import { longestReduction } from '../sum-length.ts';
 import type { HostInputs } from '../inputs.ts';
 import { modelInputsFor } from '../model-inputs.ts';
-import { type Tolerance, compareClose } from '../tolerance.ts';
+import { roundingAllowance } from '../rounding-spread.ts';
+import { type Comparison, type Tolerance, compareClose } from '../tolerance.ts';
 import { type Divergence, localiseDivergence } from './localise.ts';
 
 /** Options of compareBackends. */
@@ -50,6 +51,12 @@ export interface CompareRow {
   readonly mismatches?: number;
   /** Elements compared, over every input set. */
   readonly elements?: number;
+  /**
+   * Elements outside the policy but within the spread of f32 rounding
+   * through the program (roundingAllowance), which pass: the model is
+   * ill-conditioned there, not the backend wrong.
+   */
+  readonly withinSpread?: number;
   /** Why the backend could not run (`error`, `unavailable`). */
   readonly message?: string;
 }
@@ -89,13 +96,14 @@ interface Tally {
   maxExpected: number;
   mismatches: number;
   elements: number;
+  withinSpread: number;
   tolerance: Tolerance;
   firstFailure?: number;
 }
 
 /** Folds one comparison into a tally: the largest difference and expected magnitude, the mismatch count. */
-function tallyInto(t: Tally | undefined, actual: ArrayLike<number>, expected: ArrayLike<number>, ok: boolean, mismatches: number, tolerance: Tolerance, trial: number): Tally {
-  const next: Tally = t ?? { maxAbsDiff: 0, maxExpected: 0, mismatches: 0, elements: 0, tolerance };
+function tallyInto(t: Tally | undefined, actual: ArrayLike<number>, expected: ArrayLike<number>, c: Comparison, mismatches: number, withinSpread: number, trial: number): Tally {
+  const next: Tally = t ?? { maxAbsDiff: 0, maxExpected: 0, mismatches: 0, elements: 0, withinSpread: 0, tolerance: c.tolerance };
   for (let i = 0; i < expected.length; i++) {
     const a = Number(actual[i]);
     const e = Number(expected[i]);
@@ -106,7 +114,8 @@ function tallyInto(t: Tally | undefined, actual: ArrayLike<number>, expected: Ar
   }
   next.mismatches += mismatches;
   next.elements += expected.length;
-  if (!ok && next.firstFailure === undefined) next.firstFailure = trial;
+  next.withinSpread += withinSpread;
+  if (!c.ok && next.firstFailure === undefined) next.firstFailure = trial;
   return next;
 }
 
@@ -135,8 +144,20 @@ function backendList(named: readonly string[] | undefined): string[] {
   return [...new Set(list.filter((b) => b !== 'interp'))];
 }
 
-/** Runs every input set on a compiled backend and tallies each output against the interpreter's values. */
-async function tallyTrials(exe: Executable, program: Program, inputSets: readonly HostInputs[], references: readonly Record<string, RefTensor>[], reductionLength: number): Promise<Map<string, Tally>> {
+/**
+ * Runs every input set on a compiled backend and tallies each output against
+ * the interpreter's values; an f32 output outside the policy is compared
+ * again with the spread of f32 rounding added (`allowanceFor`, estimated once
+ * per input set and only then).
+ */
+async function tallyTrials(
+  exe: Executable,
+  program: Program,
+  inputSets: readonly HostInputs[],
+  references: readonly Record<string, RefTensor>[],
+  reductionLength: number,
+  allowanceFor: (trial: number) => Record<string, Float64Array>,
+): Promise<Map<string, Tally>> {
   const tallies = new Map<string, Tally>();
   for (let t = 0; t < inputSets.length; t++) {
     const actual = await exe.run(inputSets[t]!);
@@ -144,8 +165,15 @@ async function tallyTrials(exe: Executable, program: Program, inputSets: readonl
       const ref = references[t]![o.name]!;
       const expected = toHost(ref);
       const got = actual[o.name]!.data;
-      const c = compareClose(got, expected, { dtype: ref.type.dtype, reductionLength });
-      tallies.set(o.name, tallyInto(tallies.get(o.name), got, expected, c.ok, c.mismatches + (c.lengths ? numel(ref.type.shape) : 0), c.tolerance, t));
+      const options = { dtype: ref.type.dtype, reductionLength };
+      let c = compareClose(got, expected, options);
+      let withinSpread = 0;
+      if (!c.ok && !c.lengths && ref.type.dtype === 'f32') {
+        const spread = compareClose(got, expected, { ...options, allowance: allowanceFor(t)[o.name]! });
+        withinSpread = c.mismatches - spread.mismatches;
+        c = { ...spread, tolerance: c.tolerance };
+      }
+      tallies.set(o.name, tallyInto(tallies.get(o.name), got, expected, c, c.mismatches + (c.lengths ? numel(ref.type.shape) : 0), withinSpread, t));
     }
   }
   return tallies;
@@ -164,6 +192,7 @@ function rowsFrom(backend: string, program: Program, tallies: ReadonlyMap<string
       tolerance: t.tolerance,
       mismatches: t.mismatches,
       elements: t.elements,
+      ...(t.withinSpread ? { withinSpread: t.withinSpread } : {}),
     };
   });
 }
@@ -184,6 +213,8 @@ export async function compareBackends(program: Program, options: CompareOptions 
   const reductionLength = longestReduction(program);
   const inputSets = Array.from({ length: trials }, (_, t) => modelInputsFor(program, seed + t, options.inputs as HostInputs | undefined));
   const references = inputSets.map((inputs) => interpret(program, inputs));
+  const allowances = new Map<number, Record<string, Float64Array>>();
+  const allowanceFor = (t: number) => allowances.get(t) ?? allowances.set(t, roundingAllowance(program, inputSets[t]!, references[t]!)).get(t)!;
   const rows: CompareRow[] = [];
   const localised: Localisation[] = [];
   let agree = true;
@@ -199,7 +230,7 @@ export async function compareBackends(program: Program, options: CompareOptions 
       continue;
     }
     try {
-      tallies = await tallyTrials(compiled.exe, program, inputSets, references, reductionLength);
+      tallies = await tallyTrials(compiled.exe, program, inputSets, references, reductionLength, allowanceFor);
     } catch (e) {
       rows.push({ backend: name, status: 'error', message: messageOf(e) });
       agree = false;
