@@ -20,6 +20,7 @@ import {
   strayStore,
   modelInputsFor,
 } from '../src/index.ts';
+import { ILL_CONDITIONED, ILL_CONDITIONED_INPUTS } from './ill-conditioned.ts';
 
 /** A Linear, then an MLP-Mixer block: token mixing (LayerNorm, transpose, matmul, GELU, transpose, residual add), channel mixing with a residual add. */
 const MIXER = `program @mixer
@@ -175,16 +176,7 @@ describe('compareBackends', () => {
   });
 
   it('an output outside the policy but within the spread of f32 rounding through an ill-conditioned model passes, and says so; a larger error still fails', async () => {
-    // A layer norm of two nearly equal values: f32 keeps three of seven digits of their difference, and 1/sqrt(eps) scales it by 10.
-    const ill = parseProgram(`program @ill_conditioned
-input %x : f32[2]
-param %w : f32[2]
-param %b : f32[2]
-%0 = layer_norm(%x, %w, %b) {eps = 0.01} : f32[2]
-output y = %0
-`);
-    const inputs = { x: Float32Array.from([30.0117, 30.0109]), w: Float32Array.from([3, 3]), b: Float32Array.from([0, 0]) };
-    // 3e-5 is what an f32 layer norm is off by here (WebGPU's is 2.9e-5), against 1.6e-5 that the policy allows at L = 2.
+    const [ill, inputs] = [ILL_CONDITIONED, ILL_CONDITIONED_INPUTS];
     const near = await compareBackends(ill, { backends: ['eval'], inputs, rewriteKernels: corruptStore('0', 3e-5) });
     expect(near.rows[0]).toMatchObject({ status: 'pass', withinSpread: 2, elements: 2 });
     expect(formatCompareReport(near)).toContain('pass (2 of 2 elements only within the spread of f32 rounding through the model)');

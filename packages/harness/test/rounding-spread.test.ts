@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { interpret, parseProgram, toHost } from '@tessera/ir';
 import { describeMismatch, mismatchVsInterpreter, roundingAllowance } from '../src/index.ts';
+import { ILL_CONDITIONED, ILL_CONDITIONED_INPUTS } from './ill-conditioned.ts';
 
 const f = Math.fround;
 
-/**
- * A layer norm over two nearly equal values: f32 keeps three of its seven
- * digits in their difference, and 1/sqrt(var + eps) scales it by 10. This
- * is the shape of the CI counterexample (there, two matmuls followed).
- */
-const LAYER_NORM = parseProgram(`program @ill_conditioned
-input %x : f32[2]
-param %w : f32[2]
-param %b : f32[2]
-%0 = layer_norm(%x, %w, %b) {eps = 0.01} : f32[2]
-output y = %0
-`);
-const LN_INPUTS = { x: Float32Array.from([30.0117, 30.0109]), w: Float32Array.from([3, 3]), b: Float32Array.from([0, 0]) };
 
 /** The layer norm as an f32 backend computes it: every step rounded to f32 (the mean, the differences, the variance, the scale). */
 function layerNormInF32(x: Float32Array, w: Float32Array, eps: number): Float32Array {
@@ -29,21 +17,21 @@ function layerNormInF32(x: Float32Array, w: Float32Array, eps: number): Float32A
 
 describe('the spread of f32 rounding through a program, added where the policy alone fails', () => {
   it('accepts a correct f32 evaluation of an ill-conditioned program that the policy alone rejects', () => {
-    const expected = toHost(interpret(LAYER_NORM, LN_INPUTS).y!);
-    const f32 = layerNormInF32(LN_INPUTS.x, LN_INPUTS.w, 0.01);
+    const expected = toHost(interpret(ILL_CONDITIONED, ILL_CONDITIONED_INPUTS).y!);
+    const f32 = layerNormInF32(ILL_CONDITIONED_INPUTS.x, ILL_CONDITIONED_INPUTS.w, 0.01);
     // About 2.9e-5 from the float64 value, against 1.6e-5 allowed by the policy at L = 2.
     expect(describeMismatch(f32, expected, { reductionLength: 2 })).toContain('2 of 2 elements differ');
-    expect(mismatchVsInterpreter(LAYER_NORM, LN_INPUTS, { y: f32 })).toBeUndefined();
+    expect(mismatchVsInterpreter(ILL_CONDITIONED, ILL_CONDITIONED_INPUTS, { y: f32 })).toBeUndefined();
   });
 
   it('still rejects a wrong result of that program: the bias dropped, eps dropped, or one value off by 1e-3', () => {
-    const withBias = { ...LN_INPUTS, b: Float32Array.from([0.25, -0.5]) };
+    const withBias = { ...ILL_CONDITIONED_INPUTS, b: Float32Array.from([0.25, -0.5]) };
     const f32 = layerNormInF32(withBias.x, withBias.w, 0.01);
-    expect(mismatchVsInterpreter(LAYER_NORM, withBias, { y: f32 })).toContain("output 'y': 2 of 2 elements differ");
-    expect(mismatchVsInterpreter(LAYER_NORM, LN_INPUTS, { y: layerNormInF32(LN_INPUTS.x, LN_INPUTS.w, 0) })).toContain('2 of 2 elements differ');
-    const off = layerNormInF32(LN_INPUTS.x, LN_INPUTS.w, 0.01);
+    expect(mismatchVsInterpreter(ILL_CONDITIONED, withBias, { y: f32 })).toContain("output 'y': 2 of 2 elements differ");
+    expect(mismatchVsInterpreter(ILL_CONDITIONED, ILL_CONDITIONED_INPUTS, { y: layerNormInF32(ILL_CONDITIONED_INPUTS.x, ILL_CONDITIONED_INPUTS.w, 0) })).toContain('2 of 2 elements differ');
+    const off = layerNormInF32(ILL_CONDITIONED_INPUTS.x, ILL_CONDITIONED_INPUTS.w, 0.01);
     off[1]! += 1e-3;
-    const why = mismatchVsInterpreter(LAYER_NORM, LN_INPUTS, { y: off });
+    const why = mismatchVsInterpreter(ILL_CONDITIONED, ILL_CONDITIONED_INPUTS, { y: off });
     expect(why).toContain('1 of 2 elements differ');
     expect(why).toContain('+ the spread of f32 rounding through the program at each element');
   });
@@ -78,7 +66,7 @@ output z = %2
   });
 
   it('is seeded: the same program and inputs give the same allowance', () => {
-    const expected = interpret(LAYER_NORM, LN_INPUTS);
-    expect(roundingAllowance(LAYER_NORM, LN_INPUTS, expected).y).toEqual(roundingAllowance(LAYER_NORM, LN_INPUTS, expected).y);
+    const expected = interpret(ILL_CONDITIONED, ILL_CONDITIONED_INPUTS);
+    expect(roundingAllowance(ILL_CONDITIONED, ILL_CONDITIONED_INPUTS, expected).y).toEqual(roundingAllowance(ILL_CONDITIONED, ILL_CONDITIONED_INPUTS, expected).y);
   });
 });
