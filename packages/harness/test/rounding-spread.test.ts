@@ -5,7 +5,6 @@ import { ILL_CONDITIONED, ILL_CONDITIONED_INPUTS } from './ill-conditioned.ts';
 
 const f = Math.fround;
 
-
 /** The layer norm as an f32 backend computes it: every step rounded to f32 (the mean, the differences, the variance, the scale). */
 function layerNormInF32(x: Float32Array, w: Float32Array, eps: number): Float32Array {
   const mean = f(f(x[0]! + x[1]!) / 2);
