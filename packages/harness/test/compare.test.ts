@@ -136,6 +136,27 @@ describe('localiseDivergence', () => {
     expect(d.kernel.nodes.map((n) => n.name)).toEqual(['m', 'g', 'mt']);
   });
 
+  it('passes over a value off only by the spread of f32 rounding (an ill-conditioned layer norm) and names the kernel after it that is wrong', async () => {
+    const p = parseProgram(`program @ill_then_matmul
+input %x : f32[2]
+param %w : f32[2]
+param %b : f32[2]
+param %m : f32[2,3]
+%n = layer_norm(%x, %w, %b) {eps = 0.01} : f32[2]
+%r = reshape(%n) {shape = [1, 2]} : f32[1,2]
+%y = matmul(%r, %m) : f32[1,3]
+output y = %y
+`);
+    const inputs = { ...ILL_CONDITIONED_INPUTS, m: Float32Array.from([1, 0.5, -2, 0.25, 1, 3]) };
+    const { graph, kernels } = compileProgram(p);
+    expect(kernels.kernels.length).toBeGreaterThan(1);
+    // The layer norm stored 3e-5 off, as an f32 one is here; the matmul stored 1 off.
+    const fault = (k: KernelProgram) => corruptStore('y', 1)(corruptStore('r', 3e-5)(k));
+    const d = await localiseDivergence({ graph, kernels, backend: faultyBackend(getBackend('eval'), fault), inputs, reductionLength: 2 });
+    expect(d!.value.name).toBe('y');
+    expect(d!.inputsMatched).toEqual(['r']);
+  });
+
   it("brackets a value overwritten behind the compiler's back between its writer and its reader", async () => {
     const kp = kernelsOf(mixer);
     const inputs = modelInputsFor(mixer, 1);
