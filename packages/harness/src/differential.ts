@@ -1,7 +1,7 @@
 import { type Program, type RefTensor, formatShape, interpret, shapesEqual, toHost } from '@tessera/ir';
 import { formatCounterexample } from './counterexample.ts';
 import type { HostInputs } from './inputs.ts';
-import { roundingAllowance } from './rounding-spread.ts';
+import { type RoundingLeeway, roundingLeeway } from './rounding-spread.ts';
 import { longestReduction } from './sum-length.ts';
 import { type CloseOptions, describeMismatch } from './tolerance.ts';
 
@@ -25,28 +25,29 @@ function typeMismatch(name: string, actual: ActualOutput, expected: RefTensor): 
  * Why a backend's outputs differ from the interpreter's under the tolerance
  * policy (expected values rounded to each output's dtype unless `float64`,
  * L from the program unless given), or undefined when they agree. Tensors
- * must also have the interpreter's dtype and dims. An f32 output outside the
- * policy is compared again with the spread of f32 rounding through the
- * program added (`roundingAllowance`), estimated only then: an
- * ill-conditioned program is not a backend's fault. A float64 reference
- * (the kernel evaluator) gets no such allowance.
+ * must also have the interpreter's dtype and dims. An output outside the
+ * policy is compared again with the leeway of f32 rounding (`roundingLeeway`),
+ * estimated only then: an ill-conditioned program, or a discontinuous op on
+ * a rounding boundary, is not a backend's fault. A float64 reference (the
+ * kernel evaluator) gets no leeway.
  */
 export function mismatchVsInterpreter(p: Program, inputs: HostInputs, actual: Readonly<Record<string, ActualOutput>>, options: CloseOptions = {}, reference: ReferenceOptions = {}): string | undefined {
   const expected = interpret(p, inputs);
   const reductionLength = options.reductionLength ?? longestReduction(p);
-  let allowance: Record<string, Float64Array> | undefined;
+  let leeway: RoundingLeeway | undefined;
   for (const o of p.outputs) {
     const e = expected[o.name]!;
     const a = actual[o.name];
     if (a === undefined) return `output '${o.name}' is missing`;
     const typeWhy = typeMismatch(o.name, a, e);
     if (typeWhy) return typeWhy;
-    const describe = (extra?: ArrayLike<number>) =>
-      describeMismatch('dims' in a ? a.data : a, reference.float64 ? e.data : toHost(e), { dtype: e.type.dtype, ...options, reductionLength, ...(extra ? { allowance: extra } : {}) }, { what: `output '${o.name}'`, shape: e.type.shape });
+    const describe = (more: CloseOptions = {}) =>
+      describeMismatch('dims' in a ? a.data : a, reference.float64 ? e.data : toHost(e), { dtype: e.type.dtype, ...options, reductionLength, ...more }, { what: `output '${o.name}'`, shape: e.type.shape });
     let why = describe();
-    if (why && e.type.dtype === 'f32' && !reference.float64) {
-      allowance ??= roundingAllowance(p, inputs, expected);
-      why = describe(allowance[o.name]);
+    if (why && !reference.float64) {
+      leeway ??= roundingLeeway(p, inputs, expected);
+      const allowance = leeway.allowance[o.name];
+      why = describe({ ...(allowance ? { allowance } : {}), alternative: toHost(leeway.f32[o.name]!) });
     }
     if (why) return why;
   }

@@ -32,7 +32,7 @@ export {
 } from './tolerance.ts';
 export { formatCounterexample, formatValues, type InputValues } from './counterexample.ts';
 export { printable } from './gen/printable.ts';
-export { roundingAllowance, SPREAD_FACTOR } from './rounding-spread.ts';
+export { interpretInF32, roundingAllowance, roundingLeeway, SPREAD_FACTOR, type RoundingLeeway } from './rounding-spread.ts';
 export { longestReduction, sumLength } from './sum-length.ts';
 export { mismatchVsInterpreter, assertMatchesInterpreter, type ActualOutput, type ReferenceOptions } from './differential.ts';
 export { type AttentionCase, attentionInputs, buildAttentionCase, maskedProbabilityMismatch } from './attention-cases.ts';

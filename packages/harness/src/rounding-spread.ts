@@ -83,3 +83,38 @@ export function roundingAllowance(p: Program, inputs: HostInputs, expected: Read
   }
   return allowance;
 }
+
+/** A copy of `v` with every f32 element rounded to the nearest f32. */
+function roundToF32(v: RefTensor): RefTensor {
+  return v.type.dtype === 'f32' ? { type: v.type, data: v.data.map(Math.fround) } : v;
+}
+
+/**
+ * The program evaluated as f32 arithmetic does it: every f32 result rounded
+ * to the nearest f32, as a correctly rounded f32 op gives it (PyTorch's f32
+ * values, up to summation order and the ulps of transcendentals). Where a
+ * discontinuous op (round, floor, a comparison, argmax, a cast to i32) sits
+ * on a rounding boundary, this is the answer an f32 backend gives and the
+ * float64 interpreter's is not: round(0.2f * 2.5) is round(0.5) = 0 in f32
+ * and round(0.5000000075) = 1 in float64.
+ */
+export function interpretInF32(p: Program, inputs: HostInputs): Record<string, RefTensor> {
+  return interpret(p, inputs, { around: (_n, operands, evaluate) => roundToF32(evaluate(operands)) });
+}
+
+/** What else an f32 backend's outputs may be, besides the policy around the float64 value (see roundingLeeway). */
+export interface RoundingLeeway {
+  /** Per f32 output, the spread of f32 rounding added to the policy (roundingAllowance). */
+  readonly allowance: Readonly<Record<string, Float64Array>>;
+  /** Per output, the values of the program evaluated in f32 (interpretInF32), accepted under the policy too. */
+  readonly f32: Readonly<Record<string, RefTensor>>;
+}
+
+/**
+ * The leeway the comparisons give an output that misses the policy: the
+ * spread of f32 rounding through a well-defined but ill-conditioned program,
+ * and the f32 evaluation where a discontinuous op sits on a rounding boundary.
+ */
+export function roundingLeeway(p: Program, inputs: HostInputs, expected: Readonly<Record<string, RefTensor>>): RoundingLeeway {
+  return { allowance: roundingAllowance(p, inputs, expected), f32: interpretInF32(p, inputs) };
+}

@@ -41,6 +41,12 @@ export interface CloseOptions {
    * (`roundingAllowance`). Absent: none.
    */
   readonly allowance?: ArrayLike<number>;
+  /**
+   * Other expected values, accepted under the policy too: the program
+   * evaluated with each op rounded to f32 (`interpretInF32`), where f32 and
+   * float64 land on two sides of a rounding boundary. Absent: none.
+   */
+  readonly alternative?: ArrayLike<number>;
 }
 
 /**
@@ -132,6 +138,7 @@ export function compareClose(actual: ArrayLike<number>, expected: ArrayLike<numb
     const e = Number(expected[i]);
     const extra = Number(options.allowance?.[i] ?? 0);
     if (elementClose(a, e, tolerance, extra)) continue;
+    if (options.alternative && elementClose(a, Number(options.alternative[i]), tolerance)) continue;
     mismatches++;
     const allowed = tolerance.atol + tolerance.rtol * Math.abs(e) + extra;
     const diff = Math.abs(a - e);
@@ -184,7 +191,8 @@ export function describeMismatch(
   const { atol, rtol } = c.tolerance;
   const len = options.reductionLength ?? 1;
   const spread = options.allowance ? ' + the spread of f32 rounding through the program at each element' : '';
-  const policy = `|a - e| <= ${fmt(atol)} + ${fmt(rtol)}*|e|${len > 1 ? ` (scaled by sqrt(${len}))` : ''}${spread}; NaN and inf must match exactly`;
+  const alternative = options.alternative ? '; or the same around the program evaluated with each op rounded to f32' : '';
+  const policy = `|a - e| <= ${fmt(atol)} + ${fmt(rtol)}*|e|${len > 1 ? ` (scaled by sqrt(${len}))` : ''}${spread}${alternative}; NaN and inf must match exactly`;
   const lines = [`${name}: ${c.mismatches} of ${expected.length} elements differ (${policy})`, ...c.first.map((m) => `  ${line(m)}`)];
   if (c.mismatches > c.first.length) lines.push(`  ... ${c.mismatches - c.first.length} more; worst ${line(c.worst!)}`);
   return lines.join('\n');

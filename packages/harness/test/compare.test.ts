@@ -200,7 +200,7 @@ describe('compareBackends', () => {
     const [ill, inputs] = [ILL_CONDITIONED, ILL_CONDITIONED_INPUTS];
     const near = await compareBackends(ill, { backends: ['eval'], inputs, rewriteKernels: corruptStore('0', 3e-5) });
     expect(near.rows[0]).toMatchObject({ status: 'pass', withinSpread: 2, elements: 2 });
-    expect(formatCompareReport(near)).toContain('pass (2 of 2 elements only within the spread of f32 rounding through the model)');
+    expect(formatCompareReport(near)).toContain('pass (2 of 2 elements only within the leeway of f32 rounding)');
     const far = await compareBackends(ill, { backends: ['eval'], inputs, rewriteKernels: corruptStore('0', 1e-3) });
     expect(far.rows[0]).toMatchObject({ status: 'fail', mismatches: 2 });
     expect(far.rows[0]!.withinSpread).toBeUndefined();

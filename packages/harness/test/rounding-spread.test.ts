@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { interpret, parseProgram, toHost } from '@tessera/ir';
-import { describeMismatch, mismatchVsInterpreter, roundingAllowance } from '../src/index.ts';
+import { describeMismatch, interpretInF32, mismatchVsInterpreter, roundingAllowance } from '../src/index.ts';
 import { ILL_CONDITIONED, ILL_CONDITIONED_INPUTS } from './ill-conditioned.ts';
 
 const f = Math.fround;
@@ -67,5 +67,40 @@ output z = %2
   it('is seeded: the same program and inputs give the same allowance', () => {
     const expected = interpret(ILL_CONDITIONED, ILL_CONDITIONED_INPUTS);
     expect(roundingAllowance(ILL_CONDITIONED, ILL_CONDITIONED_INPUTS, expected).y).toEqual(roundingAllowance(ILL_CONDITIONED, ILL_CONDITIONED_INPUTS, expected).y);
+  });
+});
+
+/**
+ * round(x * 2.5) and x * 2.5 > 0.5 where the product is a tie in f32 only: 0.2 in f32 (0.200000003) gives 0.5 in f32
+ * arithmetic, 0.5000000075 in float64; 1.4 in f32 (1.39999998) gives 3.5 and 3.49999994.
+ */
+const ON_A_BOUNDARY = parseProgram(`program @on_a_rounding_boundary
+input %x : f32[3]
+%c = constant() {shape = [], dtype = f32, value = [2.5]} : f32[]
+%h = constant() {shape = [], dtype = f32, value = [0.5]} : f32[]
+%0 = mul(%x, %c) : f32[3]
+%1 = round(%0) : f32[3]
+%2 = gt(%0, %h) : bool[3]
+output r = %1
+output above = %2
+`);
+const BOUNDARY_INPUTS = { x: Float32Array.from([0.2, 1.4, 1]) };
+
+describe('a discontinuous op on a rounding boundary: the program evaluated in f32 is accepted too', () => {
+  it('interpretInF32 rounds every f32 result as f32 arithmetic does, where the float64 interpreter does not', () => {
+    expect([...toHost(interpretInF32(ON_A_BOUNDARY, BOUNDARY_INPUTS).r!)]).toEqual([0, 4, 2]);
+    expect([...toHost(interpretInF32(ON_A_BOUNDARY, BOUNDARY_INPUTS).above!)]).toEqual([0, 1, 1]);
+    expect([...toHost(interpret(ON_A_BOUNDARY, BOUNDARY_INPUTS).r!)]).toEqual([1, 3, 2]);
+    expect([...toHost(interpret(ON_A_BOUNDARY, BOUNDARY_INPUTS).above!)]).toEqual([1, 1, 1]);
+  });
+
+  it("accepts an f32 backend's answers (PyTorch's in f32: round gives 0 and 4, the comparison false) and the float64 ones, and rejects others", () => {
+    const f32 = { r: Float32Array.from([0, 4, 2]), above: Uint8Array.from([0, 1, 1]) };
+    expect(mismatchVsInterpreter(ON_A_BOUNDARY, BOUNDARY_INPUTS, f32)).toBeUndefined();
+    expect(mismatchVsInterpreter(ON_A_BOUNDARY, BOUNDARY_INPUTS, { r: Float32Array.from([1, 3, 2]), above: Uint8Array.from([1, 1, 1]) })).toBeUndefined();
+    const wrongRound = mismatchVsInterpreter(ON_A_BOUNDARY, BOUNDARY_INPUTS, { ...f32, r: Float32Array.from([0, 4, 3]) });
+    expect(wrongRound).toContain("output 'r': 1 of 3 elements differ");
+    expect(wrongRound).toContain('or the same around the program evaluated with each op rounded to f32');
+    expect(mismatchVsInterpreter(ON_A_BOUNDARY, BOUNDARY_INPUTS, { ...f32, above: Uint8Array.from([0, 1, 0]) })).toContain("output 'above': 1 of 3 elements differ");
   });
 });

@@ -32,11 +32,13 @@ const USAGE = `usage: tessera compare (FILE.ts | FILE.tir | --config C.json | --
   interpreter (interp, float64) under the tolerance policy: one row per
   backend and output with max |diff|, the error relative to the largest
   |expected|, the tolerance (atol + rtol*|e|, scaled by sqrt(L) for the
-  longest reduction L) and pass/FAIL. An f32 output outside the policy is
-  compared once more with three times the spread of f32 rounding through
-  the model added (three more interpreter runs with every inexact value off
-  by up to one rounding): elements within it pass, and the row says how
-  many (the model is ill-conditioned there). When a backend disagrees it localises
+  longest reduction L) and pass/FAIL. An output outside the policy is
+  compared once more with the leeway of f32 rounding: three times its
+  spread through the model added (three more interpreter runs with every
+  inexact value off by up to one rounding), or the model evaluated with
+  each op rounded to f32 as the expected value. Elements within it pass,
+  and the row says how many (the model is ill-conditioned there, or an op
+  sits on a rounding boundary). When a backend disagrees it localises
   the first divergence: the kernel program runs again with a copy of each
   intermediate buffer taken between kernels (the memory plan unchanged), and
   the first kernel whose stored value differs from the interpreter's is
@@ -141,7 +143,7 @@ async function programWithGivenValues(o: CompareCliOptions, timings: Timings | u
 
 /** Where the values came from, for the report's heading. */
 function inputsText(o: CompareCliOptions, r: CompareReport, drawn: string): string {
-  if (o.inputs !== undefined) return `inputs from ${o.inputs}${o.weights !== undefined ? `, weights from ${o.weights}` : ''} (anything else ${drawn})`;
+  if (o.inputs !== undefined) return `inputs from ${o.inputs}${o.weights !== undefined ? `, weights from ${o.weights}` : ''} (anything else ${drawn.replace(/^inputs /, '')})`;
   return o.weights !== undefined ? `weights from ${o.weights}, ${drawn}` : drawn;
 }
 

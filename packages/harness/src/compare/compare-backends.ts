@@ -11,7 +11,7 @@ import { availableBackends, getBackend } from '@tessera/compiler';
 import { longestReduction } from '../sum-length.ts';
 import type { HostInputs } from '../inputs.ts';
 import { modelInputsFor } from '../model-inputs.ts';
-import { roundingAllowance } from '../rounding-spread.ts';
+import { type RoundingLeeway, roundingLeeway } from '../rounding-spread.ts';
 import { type Comparison, type Tolerance, compareClose } from '../tolerance.ts';
 import { type Divergence, localiseDivergence } from './localise.ts';
 
@@ -52,9 +52,10 @@ export interface CompareRow {
   /** Elements compared, over every input set. */
   readonly elements?: number;
   /**
-   * Elements outside the policy but within the spread of f32 rounding
-   * through the program (roundingAllowance), which pass: the model is
-   * ill-conditioned there, not the backend wrong.
+   * Elements outside the policy but within the leeway of f32 rounding
+   * (roundingLeeway: its spread through the model, or the model evaluated
+   * with each op rounded to f32), which pass: the model is ill-conditioned
+   * there, or an op sits on a rounding boundary; the backend is not wrong.
    */
   readonly withinSpread?: number;
   /** Why the backend could not run (`error`, `unavailable`). */
@@ -146,9 +147,9 @@ function backendList(named: readonly string[] | undefined): string[] {
 
 /**
  * Runs every input set on a compiled backend and tallies each output against
- * the interpreter's values; an f32 output outside the policy is compared
- * again with the spread of f32 rounding added (`allowanceFor`, estimated once
- * per input set and only then).
+ * the interpreter's values; an output outside the policy is compared again
+ * with the leeway of f32 rounding (`leewayFor`, estimated once per input set
+ * and only then).
  */
 async function tallyTrials(
   exe: Executable,
@@ -156,7 +157,7 @@ async function tallyTrials(
   inputSets: readonly HostInputs[],
   references: readonly Record<string, RefTensor>[],
   reductionLength: number,
-  allowanceFor: (trial: number) => Record<string, Float64Array>,
+  leewayFor: (trial: number) => RoundingLeeway,
 ): Promise<Map<string, Tally>> {
   const tallies = new Map<string, Tally>();
   for (let t = 0; t < inputSets.length; t++) {
@@ -168,8 +169,10 @@ async function tallyTrials(
       const options = { dtype: ref.type.dtype, reductionLength };
       let c = compareClose(got, expected, options);
       let withinSpread = 0;
-      if (!c.ok && !c.lengths && ref.type.dtype === 'f32') {
-        const spread = compareClose(got, expected, { ...options, allowance: allowanceFor(t)[o.name]! });
+      if (!c.ok && !c.lengths) {
+        const leeway = leewayFor(t);
+        const allowance = leeway.allowance[o.name];
+        const spread = compareClose(got, expected, { ...options, ...(allowance ? { allowance } : {}), alternative: toHost(leeway.f32[o.name]!) });
         withinSpread = c.mismatches - spread.mismatches;
         c = { ...spread, tolerance: c.tolerance };
       }
@@ -213,8 +216,8 @@ export async function compareBackends(program: Program, options: CompareOptions 
   const reductionLength = longestReduction(program);
   const inputSets = Array.from({ length: trials }, (_, t) => modelInputsFor(program, seed + t, options.inputs as HostInputs | undefined));
   const references = inputSets.map((inputs) => interpret(program, inputs));
-  const allowances = new Map<number, Record<string, Float64Array>>();
-  const allowanceFor = (t: number) => allowances.get(t) ?? allowances.set(t, roundingAllowance(program, inputSets[t]!, references[t]!)).get(t)!;
+  const leeways = new Map<number, RoundingLeeway>();
+  const leewayFor = (t: number) => leeways.get(t) ?? leeways.set(t, roundingLeeway(program, inputSets[t]!, references[t]!)).get(t)!;
   const rows: CompareRow[] = [];
   const localised: Localisation[] = [];
   let agree = true;
@@ -230,7 +233,7 @@ export async function compareBackends(program: Program, options: CompareOptions 
       continue;
     }
     try {
-      tallies = await tallyTrials(compiled.exe, program, inputSets, references, reductionLength, allowanceFor);
+      tallies = await tallyTrials(compiled.exe, program, inputSets, references, reductionLength, leewayFor);
     } catch (e) {
       rows.push({ backend: name, status: 'error', message: messageOf(e) });
       agree = false;

@@ -16,7 +16,7 @@ const showTolerance = (t: Tolerance | undefined) => (t === undefined ? '-' : t.a
 
 /** A row's verdict: pass, FAIL with the count, or why the backend did not run. */
 function verdict(r: CompareRow): string {
-  if (r.status === 'pass') return r.withinSpread ? `pass (${r.withinSpread} of ${r.elements} elements only within the spread of f32 rounding through the model)` : 'pass';
+  if (r.status === 'pass') return r.withinSpread ? `pass (${r.withinSpread} of ${r.elements} elements only within the leeway of f32 rounding)` : 'pass';
   if (r.status === 'fail') return `FAIL (${r.mismatches} of ${r.elements} elements)`;
   return `${r.status === 'error' ? 'ERROR' : 'unavailable'}: ${r.message}`;
 }

@@ -10,7 +10,7 @@
 import { type Node, type Program, type RefTensor, type SourceLoc, byteSize, interpret, numel, toHost } from '@tessera/ir';
 import { type Backend, type Kernel, type KernelProgram, kernelReads, kernelStores, type Outputs } from '@tessera/kernel';
 import type { HostInputs } from '../inputs.ts';
-import { roundingAllowance } from '../rounding-spread.ts';
+import { roundingLeeway } from '../rounding-spread.ts';
 import { type Comparison, compareClose, multiIndex } from '../tolerance.ts';
 import { insertProbes } from './probes.ts';
 
@@ -70,11 +70,12 @@ export function interpretAll(graph: Program, inputs: HostInputs): Map<string, Re
   return all;
 }
 
-/** The spread of f32 rounding at every f32 graph value (roundingAllowance), by name. */
-function allowanceOfEveryValue(graph: Program, inputs: HostInputs, expected: ReadonlyMap<string, RefTensor>): Map<string, Float64Array> {
+/** The leeway of f32 rounding (roundingLeeway) at every graph value, by name. */
+function leewayOfEveryValue(graph: Program, inputs: HostInputs, expected: ReadonlyMap<string, RefTensor>): { allowance: Map<string, Float64Array>; f32: Map<string, RefTensor> } {
   const byOutput = Object.fromEntries(graph.nodes.map((n, i) => [`v${i}`, expected.get(n.name)!]));
-  const spread = roundingAllowance(everyValue(graph), inputs, byOutput);
-  return new Map(graph.nodes.flatMap((n, i) => (spread[`v${i}`] ? [[n.name, spread[`v${i}`]!] as const] : [])));
+  const leeway = roundingLeeway(everyValue(graph), inputs, byOutput);
+  const allowance = new Map(graph.nodes.flatMap((n, i) => (leeway.allowance[`v${i}`] ? [[n.name, leeway.allowance[`v${i}`]!] as const] : [])));
+  return { allowance, f32: new Map(graph.nodes.map((n, i) => [n.name, leeway.f32[`v${i}`]!] as const)) };
 }
 
 /**
@@ -151,16 +152,17 @@ export async function localiseDivergence(o: LocaliseOptions): Promise<Divergence
     return { index, name: k.name, kind: k.kind, nodes: (k.nodes ?? []).filter((n) => nodes.has(n)).map(site) };
   };
   const verdicts = new Map<string, boolean>();
-  let allowance: Map<string, Float64Array> | undefined;
+  let leeway: ReturnType<typeof leewayOfEveryValue> | undefined;
   for (const probe of probes) {
     const value = held.get(probe.buffer)!;
     const ref = expected.get(value)!;
     const options = { dtype: ref.type.dtype, reductionLength: o.reductionLength };
     let c = compareClose(actual[probe.output]!.data, toHost(ref), options);
-    // As for the outputs: a value outside the policy is compared again with the spread of f32 rounding up to it.
-    if (!c.ok && !c.lengths && ref.type.dtype === 'f32') {
-      allowance ??= allowanceOfEveryValue(graph, o.inputs, expected);
-      c = compareClose(actual[probe.output]!.data, toHost(ref), { ...options, allowance: allowance.get(value)! });
+    // As for the outputs: a value outside the policy is compared again with the leeway of f32 rounding up to it.
+    if (!c.ok && !c.lengths) {
+      leeway ??= leewayOfEveryValue(graph, o.inputs, expected);
+      const allowance = leeway.allowance.get(value);
+      c = compareClose(actual[probe.output]!.data, toHost(ref), { ...options, ...(allowance ? { allowance } : {}), alternative: toHost(leeway.f32.get(value)!) });
     }
     verdicts.set(`${probe.when}:${probe.kernel}:${probe.buffer}`, c.ok);
     if (c.ok) continue;
