@@ -13,6 +13,7 @@ import { TesseraError, interpret, printProgram } from '@tessera/ir';
 import { importOnnx, onnxOpReport, formatOpReport } from '../src/index.ts';
 import { readOnnxFile } from '../src/node.ts';
 import { ONNX_PROTO_DESCRIPTOR } from '../src/onnx-proto.generated.ts';
+import { compile } from '@tessera/compiler';
 import { seeded, writeModel } from './support.ts';
 
 const f32 = (name: string, dims: (number | string)[]) => ({ name, type: 1, dims });
@@ -179,5 +180,33 @@ describe('importOnnx', () => {
     expect(Array.from(out.q!.data)).toEqual([3, -3, -3, 3]);
     expect(Array.from(out.r!.data)).toEqual([1, 1, -1, -1]);
     expect(printProgram(program)).toContain('floor_div');
+  });
+
+  it('gathers elements (GatherElements, torch.gather) at indices computed at run time, negative ones from the end, on every backend', async () => {
+    const bytes = writeModel({
+      inputs: [f32('x', [3, 4]), { name: 'i', type: 7, dims: [2, 4] }, { name: 'j', type: 7, dims: [3, 2] }],
+      outputs: [f32('down', [2, 4]), f32('across', [3, 2])],
+      nodes: [
+        { op: 'GatherElements', inputs: ['x', 'i'], outputs: ['down'], attrs: { axis: 0 } },
+        { op: 'GatherElements', inputs: ['x', 'j'], outputs: ['across'], attrs: { axis: -1 } },
+      ],
+    });
+    const { program } = importOnnx(bytes);
+    const x = Float32Array.from(seeded(12));
+    const i = Int32Array.of(2, 0, -1, 1, 0, 1, 2, -3);
+    const j = Int32Array.of(3, 0, -4, 2, 1, 1);
+    // torch.gather by its definition: down[r][c] = x[i[r][c]][c], across[r][c] = x[r][j[r][c]], wrapping negatives.
+    const wrap = (v: number, n: number) => (v < 0 ? v + n : v);
+    const down = Array.from(i, (v, k) => x[wrap(v, 3) * 4 + (k % 4)]!);
+    const across = Array.from(j, (v, k) => x[Math.floor(k / 2) * 4 + wrap(v, 4)]!);
+    for (const backend of ['interp', 'eval', 'cpu', 'webgpu'] as const) {
+      const exe = await compile(program, { backend });
+      const out = await exe.run({ x, i, j });
+      expect([...out.down!.data], backend).toEqual(down);
+      expect([...out.across!.data], backend).toEqual(across);
+      // An index out of range is a located error, never a neighbouring row's value.
+      await expect(exe.run({ x, i: Int32Array.of(2, 0, 3, 1, 0, 1, 2, 0), j }), backend).rejects.toThrow(/out of range/);
+      exe.dispose();
+    }
   });
 });

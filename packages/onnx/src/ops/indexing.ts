@@ -3,10 +3,12 @@
  * produce: position slices, buffer writes such as `pe[:, 0::2] = sin(...)`).
  * Both become a row gather over the data flattened to [rows, inner]:
  * GatherND picks rows, ScatterND gathers each row from the data or from
- * the updates appended after it. A gather of constants folds.
+ * the updates appended after it. GatherElements takes indices computed at
+ * run time too (RoBERTa's token types at its position ids), as an element
+ * gather over the data flattened. A gather of constants folds.
  */
-import { numel } from '@tessera/ir';
-import { type Converter, attrInt, attrString, constInput, constOf, input, unsupported } from '../context.ts';
+import { numel, stridesOf } from '@tessera/ir';
+import { type Converter, attrInt, attrString, axisOf, constInput, constOf, input, scalarOf, unsupported } from '../context.ts';
 import { typeOf } from '../values.ts';
 import { reshape } from './shape.ts';
 
@@ -61,5 +63,37 @@ const scatterND: Converter = (ctx) => {
   return reshape(ctx, ctx.e.emit('gather', [both, constOf('i32', [n], source)], { axis: 0 }), shape);
 };
 
-/** The converters of GatherND and ScatterND. */
-export const INDEXING_CONVERTERS: Readonly<Record<string, Converter>> = { GatherND: gatherND, ScatterND: scatterND };
+/**
+ * GatherElements (torch.gather): out[p] = data[p with its `axis` coordinate
+ * replaced by indices[p]], output shaped as the indices. Over the data
+ * flattened, each element's offset is a constant (its coordinates off the
+ * axis, known from the shapes) plus its index times the axis' stride.
+ * Negative indices count from the end; one still out of range is sent past
+ * the flattened end, so the gather reports it instead of reading a
+ * neighbouring row.
+ */
+const gatherElements: Converter = (ctx) => {
+  const data = input(ctx, 0, 'data');
+  const indices = input(ctx, 1, 'indices');
+  const shape = typeOf(data).shape;
+  const at = typeOf(indices).shape;
+  const axis = axisOf(attrInt(ctx, 'axis', 0), shape.length);
+  if (typeOf(indices).dtype !== 'i32') unsupported(`indices are ${typeOf(indices).dtype}, expected an integer type`);
+  if (at.length !== shape.length) unsupported(`indices of rank ${at.length} for data of rank ${shape.length} (they must be equal)`);
+  at.forEach((n, d) => {
+    if (d !== axis && n > shape[d]!) unsupported(`indices extent ${n} on axis ${d} exceeds the data's ${shape[d]}`);
+  });
+  const strides = stridesOf(shape);
+  const atStrides = stridesOf(at);
+  const base = Array.from({ length: numel(at) }, (_, j) => at.reduce((sum, _n, d) => (d === axis ? sum : sum + (Math.floor(j / atStrides[d]!) % at[d]!) * strides[d]!), 0));
+  const { e } = ctx;
+  const extent = shape[axis]!;
+  const total = numel(shape);
+  const wrapped = e.emit('where', [e.emit('lt', [indices, scalarOf('i32', 0)]), e.emit('add', [indices, scalarOf('i32', extent)]), indices]);
+  const flat = e.emit('add', [constOf('i32', at, base), e.emit('mul', [wrapped, scalarOf('i32', strides[axis]!)])]);
+  const outside = e.emit('where', [e.emit('lt', [wrapped, scalarOf('i32', 0)]), scalarOf('i32', total), e.emit('where', [e.emit('ge', [wrapped, scalarOf('i32', extent)]), scalarOf('i32', total), flat])]);
+  return e.emit('gather', [reshape(ctx, data, [total]), outside], { axis: 0 });
+};
+
+/** The converters of GatherND, ScatterND and GatherElements. */
+export const INDEXING_CONVERTERS: Readonly<Record<string, Converter>> = { GatherND: gatherND, ScatterND: scatterND, GatherElements: gatherElements };
