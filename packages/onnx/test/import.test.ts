@@ -209,4 +209,29 @@ describe('importOnnx', () => {
       exe.dispose();
     }
   });
+
+  it('resizes with constant scales: nearest as a gather of constant indices, linear as a matmul with constant weights; run-time scales are refused, saying so', () => {
+    const resize = (mode: string, scalesAsInput = false) =>
+      importOnnx(
+        writeModel({
+          inputs: [f32('x', [1, 2, 3, 4]), ...(scalesAsInput ? [f32('scales', [4])] : [])],
+          outputs: [f32('y', [1, 2, 6, 8])],
+          initializers: scalesAsInput ? [] : [{ name: 'scales', type: 1, dims: [4], values: [1, 1, 2, 2] }],
+          nodes: [{ op: 'Resize', inputs: ['x', '', 'scales'], outputs: ['y'], attrs: { mode } }],
+        }),
+      ).program;
+    const ops = (mode: string) => resize(mode).nodes.map((n) => n.op);
+    expect(ops('nearest').filter((op) => op === 'gather')).toHaveLength(2);
+    expect(ops('nearest')).not.toContain('matmul');
+    // The scales initializer shapes the program; it is no parameter.
+    expect(resize('nearest').inputs.map((i) => i.name)).toEqual(['x']);
+    expect(ops('linear').filter((op) => op === 'matmul')).toHaveLength(2);
+    // Upsampling nearest by 2 repeats each element twice along both axes.
+    const x = Float32Array.from({ length: 24 }, (_, i) => i);
+    const y = interpret(resize('nearest'), { x }).y!.data;
+    expect(Array.from(y.slice(0, 8))).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
+    expect(Array.from(y.slice(8, 16))).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
+    expect(errorOf(() => resize('linear', true))).toContain("node 'n0' (#0, Resize, opset 17): scales (input 2, f32[4]) is computed at run time");
+    expect(errorOf(() => resize('bilinear'))).toContain("mode 'bilinear'");
+  });
 });

@@ -75,20 +75,26 @@ function hostArray(t: OnnxTensor): Float32Array | Int32Array | Uint8Array {
  * Imports a case with its inputs' shapes from the test data. A case whose
  * shape operands (axes, pads, a reshape's shape) are graph inputs is
  * imported again with its integer inputs bound as constants, as a static
- * compiler takes them.
+ * compiler takes them; then, if that is not enough (Resize's float scales
+ * and roi), with every input but the first bound.
  */
 function importWithData(c: ConformanceCase): OnnxImport {
   const names = onnxInputNames(c.model);
-  const shapes = Object.fromEntries(names.map((n, i) => [n, { shape: [...(c.inputs.find((x) => x.name === n) ?? c.inputs[i])!.dims] }]));
-  try {
-    return importOnnx(c.model, { source: c.name, inputs: shapes });
-  } catch (e) {
-    if (!(e instanceof TesseraError) || !e.message.includes('computed at run time')) throw e;
-    const ints = names.map((n, i) => (c.inputs.find((x) => x.name === n) ?? c.inputs[i])!).filter((t) => t.dataType !== 1 || t.dims.length === 0);
-    const constants = Object.fromEntries(ints.map((t) => [t.name, t]));
-    const rest = Object.fromEntries(Object.entries(shapes).filter(([n]) => !(n in constants)));
-    return importOnnx(c.model, { source: c.name, inputs: rest, constants });
+  const tensors = names.map((n, i) => (c.inputs.find((x) => x.name === n) ?? c.inputs[i])!);
+  const shapes = Object.fromEntries(names.map((n, i) => [n, { shape: [...tensors[i]!.dims] }]));
+  const bound = (keep: (t: OnnxTensor, i: number) => boolean) => {
+    const constants = Object.fromEntries(tensors.filter(keep).map((t) => [t.name, t]));
+    return importOnnx(c.model, { source: c.name, inputs: Object.fromEntries(Object.entries(shapes).filter(([n]) => !(n in constants))), constants });
+  };
+  const attempts = [() => importOnnx(c.model, { source: c.name, inputs: shapes }), () => bound((t) => t.dataType !== 1 || t.dims.length === 0), () => bound((_, i) => i > 0)];
+  for (const [i, attempt] of attempts.entries()) {
+    try {
+      return attempt();
+    } catch (e) {
+      if (!(e instanceof TesseraError) || !e.message.includes('computed at run time') || i === attempts.length - 1) throw e;
+    }
   }
+  throw new Error('unreachable');
 }
 
 function importCase(c: ConformanceCase): Imported {
