@@ -31,7 +31,11 @@ MAX_CASE_BYTES = 48_000  # model + inputs + outputs of one case
 MIN_OPSET = 13
 MAX_CASES_PER_OP = 16  # the first cases of an op by name (Attention alone has 93 expanded variants): keeps the CI test short
 # Ops whose cases are each a different mode (Resize: nearest modes, coordinate transforms, cubic, antialias): all of them, small as they are.
-CASES_PER_OP = {"Resize": 64}
+CASES_PER_OP = {"Resize": 64, "MaxPool": 64, "AveragePool": 64}
+# Cases whose expected outputs are not the op's value to f32 precision, with why.
+IMPRECISE = {
+    "test_averagepool_2d_ceil_last_window_starts_on_pad": "its expected outputs are written to 4 decimals (0.1511 for (0.8580 + 0.0786 + 0.2692 + 0.1537) / 9 = 0.151056)",
+}
 # Element types whose values Tessera can read (float, the integer types, bool, double, float16, bfloat16).
 READABLE = {1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 16}
 
@@ -91,6 +95,9 @@ def main():
         exotic = sorted({TensorProto.DataType.Name(vi.type.tensor_type.elem_type) for vi in list(model.graph.input) + list(model.graph.output) if vi.type.tensor_type.elem_type not in READABLE})
         if exotic:
             manifest["skipped"][case.name] = {"op": primary, "reason": f"element type {', '.join(exotic)}, which Tessera neither computes nor reads"}
+            continue
+        if case.name in IMPRECISE:
+            manifest["skipped"][case.name] = {"op": primary, "reason": IMPRECISE[case.name]}
             continue
         inputs, outputs = case.data_sets[0]
         files = {"model.onnx": model.SerializeToString()}

@@ -234,4 +234,21 @@ describe('importOnnx', () => {
     expect(errorOf(() => resize('linear', true))).toContain("node 'n0' (#0, Resize, opset 17): scales (input 2, f32[4]) is computed at run time");
     expect(errorOf(() => resize('bilinear'))).toContain("mode 'bilinear'");
   });
+
+  it('pools as the max or sum of strided taps of the padded input, an average dividing each window by its count; refuses the Indices output', () => {
+    const pool = (op: string, attrs: Record<string, number | number[]>, outputs = ['y']) =>
+      importOnnx(writeModel({ inputs: [f32('x', [1, 1, 4, 5])], outputs: outputs.map((o) => f32(o, [1, 1, 2, 3])), nodes: [{ op, inputs: ['x'], outputs, attrs }] })).program;
+    const x = Float32Array.from({ length: 20 }, (_, i) => (i * 7) % 11);
+    // 2x2 windows, stride 2, ceil mode: the last column's windows hold one input column (the other is padding).
+    const max = interpret(pool('MaxPool', { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }), { x }).y!.data;
+    const at = (r: number, c: number) => x[r * 5 + c]!;
+    expect(Array.from(max)).toEqual([
+      Math.max(at(0, 0), at(0, 1), at(1, 0), at(1, 1)), Math.max(at(0, 2), at(0, 3), at(1, 2), at(1, 3)), Math.max(at(0, 4), at(1, 4)),
+      Math.max(at(2, 0), at(2, 1), at(3, 0), at(3, 1)), Math.max(at(2, 2), at(2, 3), at(3, 2), at(3, 3)), Math.max(at(2, 4), at(3, 4)),
+    ]);
+    const avg = interpret(pool('AveragePool', { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }), { x }).y!.data;
+    expect(avg[2]).toBeCloseTo((at(0, 4) + at(1, 4)) / 2, 12);
+    expect(errorOf(() => pool('MaxPool', { kernel_shape: [2, 2] }, ['y', 'i']))).toContain('the Indices output');
+    expect(errorOf(() => pool('MaxPool', {}))).toContain('kernel_shape is missing');
+  });
 });

@@ -43,7 +43,7 @@ const gemm: Converter = (ctx) => {
 };
 
 /** Begin and end padding per spatial axis from auto_pad (SAME_UPPER/SAME_LOWER/VALID) or pads. */
-function convPadding(ctx: NodeContext, spatial: readonly number[], kernel: readonly number[], stride: readonly number[], dilation: readonly number[]): { begin: number[]; end: number[] } {
+export function convPadding(ctx: NodeContext, spatial: readonly number[], kernel: readonly number[], stride: readonly number[], dilation: readonly number[]): { begin: number[]; end: number[] } {
   const autoPad = attrString(ctx, 'auto_pad', 'NOTSET');
   const n = spatial.length;
   if (autoPad === 'NOTSET') {
