@@ -251,4 +251,34 @@ describe('importOnnx', () => {
     expect(errorOf(() => pool('MaxPool', { kernel_shape: [2, 2] }, ['y', 'i']))).toContain('the Indices output');
     expect(errorOf(() => pool('MaxPool', {}))).toContain('kernel_shape is missing');
   });
+
+  it('normalises groups of channels (GroupNormalization: scale and bias per group in opset 18, per channel in 21)', () => {
+    const x = Float32Array.from(seeded(2 * 4 * 3, 5), (v, i) => v * 3 + (i % 5));
+    const run = (opset: number, perGroup: boolean) => {
+      const n = perGroup ? 2 : 4;
+      const program = importOnnx(
+        writeModel({
+          opset,
+          inputs: [f32('x', [2, 4, 3])],
+          outputs: [f32('y', [2, 4, 3])],
+          initializers: [
+            { name: 's', type: 1, dims: [n], values: perGroup ? [2, -1] : [2, 2, -1, -1] },
+            { name: 'b', type: 1, dims: [n], values: perGroup ? [0.5, 1] : [0.5, 0.5, 1, 1] },
+          ],
+          nodes: [{ op: 'GroupNormalization', inputs: ['x', 's', 'b'], outputs: ['y'], attrs: { num_groups: 2, epsilon: 1e-5 } }],
+        }),
+      );
+      return Array.from(interpret(program.program, { x, ...program.weights }).y!.data);
+    };
+    // By the definition: each (batch, group) of 2 channels x 3 positions normalised, then the group's scale and bias.
+    const expected = Array.from(x, (_, i) => {
+      const start = Math.floor(i / 6) * 6;
+      const g = x.slice(start, start + 6);
+      const mean = g.reduce((a, b) => a + b, 0) / 6;
+      const variance = g.reduce((a, b) => a + (b - mean) ** 2, 0) / 6;
+      const group = Math.floor(i / 6) % 2;
+      return ((x[i]! - mean) / Math.sqrt(variance + 1e-5)) * [2, -1][group]! + [0.5, 1][group]!;
+    });
+    for (const got of [run(18, true), run(21, false)]) got.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+  });
 });

@@ -150,6 +150,14 @@ const leakyRelu: Converter = (ctx) => {
   return e.emit('where', [e.emit('lt', [x, scalarOf('f32', 0)]), e.emit('mul', [x, scalarOf('f32', alpha)]), x]);
 };
 
+/** PRelu: slope * x where x < 0, else x; the slope (one per channel, or any shape) broadcasts to X. */
+const prelu: Converter = (ctx) => {
+  const x = input(ctx, 0, 'X');
+  const slope = input(ctx, 1, 'slope');
+  const { e } = ctx;
+  return e.emit('where', [e.emit('lt', [x, scalarOf('f32', 0)]), e.emit('mul', [x, slope]), x]);
+};
+
 /** max(0, min(1, alpha x + beta)). */
 function hardSigmoidOf(ctx: NodeContext, x: Val, alpha: number, beta: number): Val {
   const { e } = ctx;
@@ -225,6 +233,7 @@ export const ELEMENTWISE_CONVERTERS: Readonly<Record<string, Converter>> = {
   Relu: unary('relu'),
   Gelu: gelu,
   LeakyRelu: leakyRelu,
+  PRelu: prelu,
   HardSigmoid: hardSigmoid,
   HardSwish: hardSwish,
   Softplus: softplus,
