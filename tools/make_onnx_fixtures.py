@@ -12,7 +12,8 @@ Models (odd sizes, seeded random weights): torchvision's VisionTransformer
 (tools/torchvision_vit.py: no torchvision build matches this torch), the nn.Transformer
 seq2seq of tools/seq2seq.py, and Hugging Face's ViTForImageClassification,
 BertForSequenceClassification (a padded row in attention_mask) and
-GPT2LMHeadModel built from small configs.
+GPT2LMHeadModel built from small configs, and a small conv net with the vision ops around
+convolutions (ConvNet below).
 
     /work/pyenv/bin/python tools/make_onnx_fixtures.py [NAME ...]
     /work/pyenv/bin/python tools/make_onnx_fixtures.py --vit-b16 OUT.onnx   # ViT-B/16 for bench/onnx-vit.ts (not committed)
@@ -117,6 +118,40 @@ def hf_gpt2():
     return m, (ids, mask), ["input_ids", "attention_mask"], ["logits"], 17
 
 
+class ConvNet(nn.Module):
+    """The vision ops around convolutions: group and instance norm, PReLU, max and ceil-mode average pooling,
+    a transposed convolution, a bilinear resize and a global average pool; its output is the last feature map
+    (flattened) next to the logits."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.gn = nn.GroupNorm(2, 8)
+        self.act = nn.PReLU(8)
+        self.pool = nn.MaxPool2d(3, 2, 1)
+        self.up = nn.ConvTranspose2d(8, 6, 3, stride=2, padding=1, output_padding=1, groups=2)
+        self.inorm = nn.InstanceNorm2d(6, affine=True)
+        self.avg = nn.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False)
+        self.fc = nn.Linear(6, 5)
+
+    def forward(self, x):
+        h = self.pool(self.act(self.gn(self.conv(x))))
+        h = self.inorm(self.up(h))
+        h = self.avg(nn.functional.interpolate(h, size=(11, 13), mode="bilinear", align_corners=False))
+        logits = self.fc(nn.functional.adaptive_avg_pool2d(h, 1).flatten(1))
+        return torch.cat([h.flatten(1), logits], 1)
+
+
+def convnet():
+    torch.manual_seed(2)
+    m = ConvNet()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.add_(torch.randn_like(p) * 0.2)
+    x = torch.randn(2, 3, 17, 19)
+    return m, (x,), ["pixel_values"], ["logits"], 17
+
+
 def torchvision_vit_opset14():
     """The same ViT by the TorchScript exporter at opset 14: LayerNormalization decomposed into its arithmetic."""
     m, args, inputs, outputs, _ = torchvision_vit()
@@ -130,6 +165,7 @@ MODELS = {
     "hf-vit": hf_vit,
     "hf-bert": hf_bert,
     "hf-gpt2": hf_gpt2,
+    "convnet": convnet,
 }
 
 

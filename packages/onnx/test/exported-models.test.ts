@@ -1,7 +1,9 @@
 /**
  * The exported models of tools/make_onnx_fixtures.py (torchvision's ViT,
  * nn.Transformer seq2seq, Hugging Face ViT, BERT with a padded row and
- * GPT-2; each written by the TorchScript and the dynamo exporter) imported
+ * GPT-2, a conv net with pooling, group and instance norm, a transposed
+ * convolution and a resize; each written by the TorchScript and the dynamo
+ * exporter) imported
  * and run on interp, cpu and webgpu, matching PyTorch's float64 logits
  * under the harness tolerance policy.
  */
@@ -26,7 +28,7 @@ function constantOnlyNodes(p: Program): string[] {
 const BACKENDS: readonly BackendName[] = ['interp', 'cpu', 'webgpu'];
 
 /** Attention blocks per model (nn.Transformer: 2 encoder, 2 decoder self- and 2 cross-attentions); every one is recognised. */
-const ATTENTIONS: Readonly<Record<(typeof EXPORTED_MODELS)[number], number>> = { 'torchvision-vit': 2, 'torchvision-vit-opset14': 2, seq2seq: 6, 'hf-vit': 2, 'hf-bert': 2, 'hf-gpt2': 2 };
+const ATTENTIONS: Readonly<Record<(typeof EXPORTED_MODELS)[number], number>> = { 'torchvision-vit': 2, 'torchvision-vit-opset14': 2, seq2seq: 6, 'hf-vit': 2, 'hf-bert': 2, 'hf-gpt2': 2, convnet: 0 };
 
 describe.each(EXPORTED_MODELS)('%s', (name) => {
   const tensors = fixtureTensors(name);

@@ -8,7 +8,7 @@ import { encodeModel } from '../src/proto.ts';
 export const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
 
 /** The exported models (tools/make_onnx_fixtures.py), each written by both exporters. */
-export const EXPORTED_MODELS = ['torchvision-vit', 'torchvision-vit-opset14', 'seq2seq', 'hf-vit', 'hf-bert', 'hf-gpt2'] as const;
+export const EXPORTED_MODELS = ['torchvision-vit', 'torchvision-vit-opset14', 'seq2seq', 'hf-vit', 'hf-bert', 'hf-gpt2', 'convnet'] as const;
 export const EXPORTERS = ['torchscript', 'dynamo'] as const;
 
 /** The exporters a fixture was written by (the opset-14 ViT: TorchScript only, its layer norms decomposed). */
