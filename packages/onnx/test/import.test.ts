@@ -281,4 +281,71 @@ describe('importOnnx', () => {
     });
     for (const got of [run(18, true), run(21, false)]) got.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
   });
+
+  it('computes Einsum as numpy does: matmuls, transposes, diagonals, traces, sums, outer products, three operands, a broadcast ellipsis, the implicit output', async () => {
+    /** numpy's einsum by its definition, letters only: every assignment of the labels, extent-1 axes broadcast. */
+    const naive = (eq: string, xs: { dims: number[]; data: Float32Array }[]): { dims: number[]; data: number[] } => {
+      const [lhs, rhs] = eq.split('->') as [string, string];
+      const terms = lhs.split(',');
+      const size = new Map<string, number>();
+      terms.forEach((t, i) => [...t].forEach((l, a) => size.set(l, Math.max(size.get(l) ?? 1, xs[i]!.dims[a]!))));
+      const labels = [...size.keys()];
+      const dims = [...rhs].map((l) => size.get(l)!);
+      const data = new Array<number>(dims.reduce((a, b) => a * b, 1)).fill(0);
+      const at = new Map<string, number>();
+      const visit = (k: number): void => {
+        if (k === labels.length) {
+          let product = 1;
+          terms.forEach((t, i) => {
+            const off = [...t].reduce((o, l, a) => o * xs[i]!.dims[a]! + (xs[i]!.dims[a] === 1 ? 0 : at.get(l)!), 0);
+            product *= xs[i]!.data[off]!;
+          });
+          data[[...rhs].reduce((o, l) => o * size.get(l)! + at.get(l)!, 0)]! += product;
+          return;
+        }
+        for (let v = 0; v < size.get(labels[k]!)!; v++) {
+          at.set(labels[k]!, v);
+          visit(k + 1);
+        }
+      };
+      visit(0);
+      return { dims, data };
+    };
+    const cases: [string, number[][], string?][] = [
+      ['bij,bjk->bik', [[2, 3, 4], [2, 4, 5]]],
+      ['ij->ji', [[3, 4]]],
+      ['ii->i', [[4, 4]]],
+      ['ii', [[4, 4]], 'ii->'],
+      ['bii->b', [[3, 4, 4]]],
+      ['i,i', [[5], [5]], 'i,i->'],
+      ['i,j->ij', [[3], [4]]],
+      ['ijk->', [[2, 3, 4]]],
+      ['ij,ij->i', [[3, 4], [3, 4]]],
+      ['bhqd,bhkd->bhqk', [[2, 3, 4, 5], [2, 3, 6, 5]]],
+      ['ij,jk,kl->il', [[2, 3], [3, 4], [4, 5]]],
+      ['ba,ca', [[3, 4], [2, 4]], 'ba,ca->bc'],
+      ['...ij,...jk->...ik', [[2, 1, 3, 4], [5, 4, 2]], 'abij,bjk->abik'],
+    ];
+    for (const [eq, shapes, letters] of cases) {
+      const xs = shapes.map((dims, i) => ({ dims, data: Float32Array.from(seeded(dims.reduce((a, b) => a * b, 1), 7 + i)) }));
+      const want = naive(letters ?? eq, xs);
+      const bytes = writeModel({
+        inputs: xs.map((x, i) => f32(`x${i}`, x.dims)),
+        outputs: [f32('y', want.dims)],
+        nodes: [{ op: 'Einsum', inputs: xs.map((_, i) => `x${i}`), outputs: ['y'], attrs: { equation: eq } }],
+      });
+      const { program } = importOnnx(bytes);
+      const feeds = Object.fromEntries(xs.map((x, i) => [`x${i}`, x.data]));
+      for (const backend of eq === 'bhqd,bhkd->bhqk' || eq.startsWith('...') ? (['interp', 'cpu', 'webgpu'] as const) : (['interp'] as const)) {
+        await using exe = await compile(program, { backend });
+        const y = (await exe.run(feeds)).y!;
+        expect(y.dims, `${eq} on ${backend}`).toEqual(want.dims);
+        Array.from(y.data).forEach((v, i) => expect(v, `${eq} on ${backend} [${i}]`).toBeCloseTo(want.data[i]!, 5));
+      }
+    }
+    const one = (eq: string) => () => importOnnx(writeModel({ inputs: [f32('x0', [3, 3])], outputs: [f32('y', [3])], nodes: [{ op: 'Einsum', inputs: ['x0'], outputs: ['y'], attrs: { equation: eq } }] }));
+    expect(errorOf(one('ij,jk->ik'))).toContain("equation 'ij,jk->ik' has 2 terms for 1 inputs");
+    expect(errorOf(one('ijk->i'))).toContain("term 'ijk' has 3 labels for an operand of rank 2");
+    expect(errorOf(one('ij->k'))).toContain("output label 'k' is in no input");
+  });
 });
