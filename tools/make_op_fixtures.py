@@ -13,6 +13,12 @@ rms_norm.safetensors: torch.nn.functional.rms_norm (its documented formula
 on a torch older than 2.4, which lacks it) over one and two trailing axes,
 with and without a weight, PyTorch's default eps and a given one.
 
+pool.safetensors: F.max_pool1d/2d/3d and F.avg_pool1d/2d/3d on odd shapes
+(strides other than the kernel, padding, dilation, ceil_mode, count_include_pad
+off, an image whose last ceil-mode window starts in the padding), and
+F.adaptive_avg_pool2d to 1x1 and to a divisor. Tensors CASE.input and
+CASE.output; the metadata entry CASE holds the function and its arguments.
+
 transformer.safetensors: torch.nn.Transformer with seeded, perturbed
 weights (CASE.state.* is its state_dict), post-norm ReLU sequence-first and
 pre-norm GELU batch-first, padded sources and causal targets.
@@ -160,11 +166,44 @@ def make_transformers(g):
     write_safetensors(os.path.join(OUT, "transformer.safetensors"), tensors, meta)
 
 
+POOL = {
+    # The functions' odd cases: kernel 3, stride 2, padding 1, dilation 2 on a 7x9 image, ceil mode.
+    "max2d_odd": dict(fn="max_pool2d", input=[2, 3, 7, 9], kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True),
+    "max2d_default": dict(fn="max_pool2d", input=[1, 2, 6, 7], kernel_size=2),
+    "max1d": dict(fn="max_pool1d", input=[2, 3, 11], kernel_size=4, stride=3, padding=2, ceil_mode=True),
+    "max3d": dict(fn="max_pool3d", input=[1, 2, 5, 6, 7], kernel_size=[2, 3, 2], stride=[1, 2, 2], padding=[1, 1, 0]),
+    "avg2d_pad": dict(fn="avg_pool2d", input=[2, 3, 7, 9], kernel_size=3, stride=2, padding=1),
+    "avg2d_ceil_no_pad_count": dict(fn="avg_pool2d", input=[1, 2, 7, 8], kernel_size=[3, 2], stride=[2, 3], padding=[1, 1], ceil_mode=True, count_include_pad=False),
+    # The last ceil-mode window starts past the input, inside the padding: dropped.
+    "avg2d_last_window": dict(fn="avg_pool2d", input=[1, 1, 5, 5], kernel_size=2, stride=2, padding=1, ceil_mode=True),
+    "avg1d": dict(fn="avg_pool1d", input=[2, 3, 10], kernel_size=3, stride=2, padding=1, count_include_pad=False),
+    "avg3d": dict(fn="avg_pool3d", input=[1, 2, 4, 5, 6], kernel_size=2, stride=[2, 1, 2], ceil_mode=True),
+    "adaptive_global": dict(fn="adaptive_avg_pool2d", input=[2, 4, 7, 9], output_size=1),
+    "adaptive_divisor": dict(fn="adaptive_avg_pool2d", input=[1, 3, 6, 8], output_size=[3, 2]),
+}
+
+
+def make_pool(g):
+    tensors, meta = {}, {}
+    for name, c in POOL.items():
+        x = torch.randn(c["input"], generator=g)
+        args = {k: v for k, v in c.items() if k not in ("fn", "input")}
+        y = getattr(F, c["fn"])(x.double(), **args)
+        tensors[f"{name}.input"] = x
+        tensors[f"{name}.output"] = y.float()
+        meta[name] = json.dumps({"fn": c["fn"], **args})
+    meta["computed_in"] = "float64"
+    meta["torch"] = torch.__version__
+    write_safetensors(os.path.join(OUT, "pool.safetensors"), tensors, meta)
+
+
 def main():
     g = torch.Generator().manual_seed(13)
     make_conv2d(g)
     make_rms_norm(g)
     make_transformers(g)
+    # Its own generator: adding cases here leaves the other fixtures' values as they were.
+    make_pool(torch.Generator().manual_seed(17))
 
 
 if __name__ == "__main__":

@@ -164,9 +164,10 @@ describe('every IR op is reachable from the DSL', () => {
         const nn_ = ops.layerNorm(ops.gelu(x.matmul(x.T), 'tanh'), ops.ones([2]), ops.zeros([2])).softmax(-1).add(ops.matmulInt8(x, x.T));
         const folds = [x.min(-1), x.prod(0), x.any(1), x.all(), x.logsumexp(1), x.argmax(1), x.argmin(), x.cumsum(1), x.logSoftmax(0)];
         const conv = ops.rmsNorm(ops.conv2d(x.reshape(1, 1, 2, 3), ops.ones([1, 1, 1, 2])), 2).tril().triu(-1);
+        const pooled = ops.maxPool2d(x.reshape(1, 1, 2, 3), 2, { stride: 1 }).add(ops.avgPool2d(x.reshape(1, 1, 2, 3), [1, 2], { stride: 1 }));
         const rounded = [x.floor(), x.ceil(), x.round(), x.sign(), x.sigmoid(), x.relu(), ops.silu(x), x.clamp(-1, 1), x.isnan().logicalXor(x.isinf()).cast('f32')];
         const ints = idx.floorDivide(2).add(idx.remainder(3));
-        return { cat, emb, made, att, nn_, conv, ints, ...Object.fromEntries([...folds, ...rounded].map((f, i) => [`fold${i}`, f])) };
+        return { cat, emb, made, att, nn_, conv, pooled, ints, ...Object.fromEntries([...folds, ...rounded].map((f, i) => [`fold${i}`, f])) };
       },
       { x: 'f32[2,3]', idx: 'i32[4]' },
     );
@@ -181,6 +182,19 @@ describe('every IR op is reachable from the DSL', () => {
 describe('DSL semantics against hand-computed values', () => {
   const x = [1, -2, 3, 4, 5, -6]; // [[1,-2,3],[4,5,-6]]
   const one = (f: (t: Tensor) => Tensor, spec = 'f32[2,3]', values: readonly number[] = x) => run(trace(f, { t: spec }), { t: values });
+
+  it('pooling as PyTorch: nn.MaxPool2d with padding and ceil mode, nn.AvgPool2d with and without the padding counted, the adaptive global average; an uneven adaptive size is refused', () => {
+    // [[1, -2, 3], [4, 5, -6]] as one 2x3 image.
+    const image = (f: (t: Tensor) => Tensor) => one((t) => f(t.reshape(1, 1, 2, 3)));
+    // 2x2 windows, stride 2, padding 1: windows over {pad, 1}, {-2, 3}, {4, pad}, {5, -6}.
+    expect(image((t) => new nn.MaxPool2d(2, { padding: 1 }).forward(t))).toEqual([1, 3, 4, 5]);
+    expect(image((t) => new nn.AvgPool2d(2, { padding: 1 }).forward(t))).toEqual([1 / 4, 1 / 4, 4 / 4, -1 / 4]);
+    expect(image((t) => new nn.AvgPool2d(2, { padding: 1, countIncludePad: false }).forward(t))).toEqual([1, 0.5, 4, -0.5]);
+    // Ceil mode keeps the last, partial window: [1, -2 | 3], [4, 5 | -6].
+    expect(image((t) => new nn.MaxPool2d([1, 2], { ceilMode: true }).forward(t))).toEqual([1, 3, 5, -6]);
+    expect(image((t) => new nn.AdaptiveAvgPool2d(1).forward(t))).toEqual([5 / 6]);
+    expect(() => trace((t: Tensor) => ops.adaptiveAvgPool2d(t, [1, 2]), { t: 'f32[1,1,2,3]' })).toThrow(/output size \[1, 2\] must divide the input's \[2, 3\]/);
+  });
 
   it('reductions: sum, mean, max, min over axes and all axes', () => {
     expect(one((t) => t.sum(-1))).toEqual([2, 3]);

@@ -127,6 +127,8 @@ export function structureProgram(): Program {
   b.output('rms_eps', b.emit('rms_norm', [x], { eps: 1e-6 }));
   b.output('tril', b.emit('tril', [x]));
   b.output('triu', b.emit('triu', [x], { diagonal: -2 }));
+  b.output('max_pool', b.emit('max_pool', [x], { kernel: [3, 2], stride: [2, 2], padding: [1, 0, 1, 1], ceil_mode: true }));
+  b.output('avg_pool', b.emit('avg_pool', [x], { kernel: [2, 2], padding: [1, 1], count_include_pad: false }));
   return b.build();
 }
 

@@ -4,3 +4,4 @@ export * from './shape.ts';
 export * from './create.ts';
 export * from './nn.ts';
 export * from './conv.ts';
+export * from './pool.ts';

@@ -26,6 +26,8 @@ export const REQUIRED_VARIANTS: readonly string[] = [
   'conv2d[depthwise]',
   'conv2d[padding]',
   'conv2d[stride>1]',
+  'pool[padding]',
+  'pool[ceil_mode]',
   'where[scalar]',
 ];
 
@@ -50,6 +52,8 @@ export function opCoverage(programs: Iterable<Program>): Set<string> {
       if (n.op === 'conv2d' && ts[1]!.shape[1] === 1 && (n.attrs.groups as number) > 1) seen.add('conv2d[depthwise]');
       if (n.op === 'conv2d' && (n.attrs.padding as number[]).some((p) => p > 0)) seen.add('conv2d[padding]');
       if (n.op === 'conv2d' && (n.attrs.stride as number[]).some((s) => s > 1)) seen.add('conv2d[stride>1]');
+      if ((n.op === 'max_pool' || n.op === 'avg_pool') && (n.attrs.padding as number[]).some((p) => p > 0)) seen.add('pool[padding]');
+      if ((n.op === 'max_pool' || n.op === 'avg_pool') && n.attrs.ceil_mode === true) seen.add('pool[ceil_mode]');
       if (n.op === 'where' && ts.slice(1).some((t) => t.shape.length === 0) && n.type.shape.length > 0) seen.add('where[scalar]');
       if (ts.length >= 2 && findOp(n.op)?.fusion === 'broadcast' && ts.some((t) => !shapesEqual(t.shape, n.type.shape))) {
         seen.add('elementwise[broadcast]');

@@ -27,6 +27,8 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
     case 'relu':
     case 'silu':
     case 'clamp':
+    case 'max_pool':
+    case 'avg_pool':
     case 'tril':
     case 'triu':
       return max;
@@ -112,7 +114,7 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
 
 /** Ops whose f32 result is exactly the float64 result when their operands are exact (no rounding). */
 export const EXACT_OPS: ReadonlySet<string> = new Set([
-  'neg', 'abs', 'max', 'min', 'where', 'cast', 'reduce_max', 'reduce_min', 'tril', 'triu', 'floor', 'ceil', 'round', 'sign', 'relu', 'clamp',
+  'neg', 'abs', 'max', 'min', 'where', 'cast', 'reduce_max', 'reduce_min', 'tril', 'triu', 'max_pool', 'floor', 'ceil', 'round', 'sign', 'relu', 'clamp',
   'reshape', 'transpose', 'broadcast_to', 'slice', 'concat', 'pad', 'gather', 'iota', 'constant',
 ]);
 

@@ -308,6 +308,47 @@ const broadcastTo: OpGenerator = {
   },
 };
 
+/**
+ * max_pool or avg_pool on a pool value fitted to [N, C, spatial...] (1 to 3
+ * spatial axes, 2 most often): kernels up to 3, strides up to 3, dilations
+ * up to 2, padding (symmetric, or begins and ends apart) at most half the
+ * window so that every window holds an input position, ceil mode and (avg)
+ * count_include_pad either way; max_pool on i32 sometimes.
+ */
+const pool: OpGenerator = {
+  generate(g, op) {
+    const rank = g.c.pick([1, 2, 2, 2, 3]);
+    const kernel = Array.from({ length: rank }, () => g.c.range(1, 3));
+    const stride = kernel.map(() => g.c.range(1, 3));
+    const dilation = kernel.map(() => (g.c.oneIn(3) ? 2 : 1));
+    const span = (a: number) => (kernel[a]! - 1) * dilation[a]! + 1;
+    const spatial = kernel.map((_, a) => Math.max(span(a), g.c.range(1, 7)));
+    let [n, c] = [g.c.range(1, 2), g.c.range(1, 3)];
+    // Shrink until the input fits the element budget (a 1-wide window on one position always does).
+    while (n * c * numel(spatial) > g.budget) {
+      const a = spatial.indexOf(Math.max(...spatial));
+      if (c > 1) c--;
+      else if (n > 1) n--;
+      else if (spatial[a]! > span(a)) spatial[a]!--;
+      else if (dilation[a]! > 1) dilation[a] = 1;
+      else kernel[a] = spatial[a] = Math.max(1, kernel[a]! - 1);
+    }
+    // At most half the window on a side, so every window holds an input position.
+    const half = kernel.map((_, a) => Math.floor((span(a) - 1) / 2));
+    const padding = g.c.flag() ? half.map((h) => g.c.int(h + 1)) : [...half, ...half].map((h) => g.c.int(h + 1));
+    const integer = op === 'max_pool' && !g.opts.floatOnly && g.c.oneIn(4);
+    const source = g.pick();
+    const x = g.fitShape(integer ? g.emit('cast', [source], { to: 'i32' }) : g.toFloat(source), [n, c, ...spatial]);
+    const attrs: Record<string, number[] | boolean> = { kernel };
+    if (stride.some((v, i) => v !== kernel[i]) || g.c.flag()) attrs.stride = stride;
+    if (padding.some((p) => p > 0) || g.c.flag()) attrs.padding = padding;
+    if (dilation.some((d) => d > 1) || g.c.flag()) attrs.dilation = dilation;
+    if (g.c.flag()) attrs.ceil_mode = true;
+    if (op === 'avg_pool' && g.c.flag()) attrs.count_include_pad = false;
+    return g.emit(op, [x], attrs);
+  },
+};
+
 /** tril or triu of a value of rank >= 2, on a diagonal from below the first row to past the last column. */
 const triangle: OpGenerator = {
   generate(g, op) {
@@ -576,6 +617,8 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
   broadcast_to: broadcastTo,
   tril: triangle,
   triu: triangle,
+  max_pool: pool,
+  avg_pool: pool,
   slice,
   concat,
   pad,

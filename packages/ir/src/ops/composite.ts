@@ -7,6 +7,7 @@ import { type TensorType, broadcastShapes, formatShape, normalizeAxis, numel, sh
 import { castValue, checkDType } from './elementwise.ts';
 import { broadcastMap, broadcastOffset, forEachIndex, forEachLine, mapElements } from './eval-util.ts';
 import { erf } from './special.ts';
+import { POOLING_OPS } from './pooling.ts';
 import { TRIANGLE_OPS } from './triangle.ts';
 
 export { scalar };
@@ -256,4 +257,5 @@ export const COMPOSITE_OPS = {
   clamp: clampOp,
   logical_xor: logicalXorOp,
   ...TRIANGLE_OPS,
+  ...POOLING_OPS,
 } as const satisfies OpTable;

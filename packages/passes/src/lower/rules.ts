@@ -99,6 +99,8 @@ export const LOWERING: { readonly [P in OpName]: LowerRule } = {
   rms_norm: row,
   tril: { kind: 'decompose' },
   triu: { kind: 'decompose' },
+  max_pool: { kind: 'decompose' },
+  avg_pool: { kind: 'decompose' },
   gelu: costly,
   sigmoid: costly,
   silu: costly,

@@ -39,6 +39,8 @@ const perInput: FlopRule = (_n, [x]) => numel(x!.shape);
 const matmulFlops: FlopRule = (n, [a]) => 2 * numel(n.type.shape) * a!.shape.at(-1)!;
 /** A multiply-add per window element (in/groups * kH * kW), and the bias. */
 const conv2dFlops: FlopRule = (n, [, w, bias]) => 2 * numel(n.type.shape) * numel(w!.shape.slice(1)) + (bias ? numel(n.type.shape) : 0);
+/** One flop per window position of each output (a max or an add; the average's divide makes up for its first add). */
+const poolFlops: FlopRule = (n) => numel(n.type.shape) * numel(n.attrs.kernel as number[]);
 /** square, sum, scale (and the weight). */
 const rmsNormFlops: FlopRule = (n, [, weight]) => (weight ? 4 : 3) * numel(n.type.shape);
 const attentionFlops: FlopRule = (n, [q, k]) => {
@@ -63,7 +65,8 @@ const attentionProbsFlops: FlopRule = (n, [q]) => numel(n.type.shape) * (2 * q!.
  * decompositions' ops); 1 per element of every other arithmetic op and of
  * the input of a reduction, argmax, argmin or cumsum. Movement,
  * comparisons, predicates (isnan, isinf), logic, selects, casts, gathers,
- * tril, triu and constants count 0.
+ * tril, triu and constants count 0. max_pool and avg_pool count one per
+ * window position of each output.
  */
 export const FLOPS: { readonly [P in OpName]: FlopRule } = {
   neg: perElement(1),
@@ -129,6 +132,8 @@ export const FLOPS: { readonly [P in OpName]: FlopRule } = {
   rms_norm: rmsNormFlops,
   tril: none,
   triu: none,
+  max_pool: poolFlops,
+  avg_pool: poolFlops,
   gelu: perElement(8),
   sigmoid: perElement(4),
   silu: perElement(5),
