@@ -13,11 +13,14 @@ rms_norm.safetensors: torch.nn.functional.rms_norm (its documented formula
 on a torch older than 2.4, which lacks it) over one and two trailing axes,
 with and without a weight, PyTorch's default eps and a given one.
 
-pool.safetensors: F.max_pool1d/2d/3d and F.avg_pool1d/2d/3d on odd shapes
-(strides other than the kernel, padding, dilation, ceil_mode, count_include_pad
-off, an image whose last ceil-mode window starts in the padding), and
-F.adaptive_avg_pool2d to 1x1 and to a divisor. Tensors CASE.input and
-CASE.output; the metadata entry CASE holds the function and its arguments.
+spatial.safetensors: ops over the spatial axes of [N, C, ...]:
+F.max_pool1d/2d/3d and F.avg_pool1d/2d/3d on odd shapes (strides other than
+the kernel, padding, dilation, ceil_mode, count_include_pad off, an image
+whose last ceil-mode window starts in the padding), F.adaptive_avg_pool2d to
+1x1 and to a divisor, F.group_norm (groups 1, 2 and C, with and without
+weight and bias, 1-D to 3-D) and F.instance_norm. Tensors CASE.input,
+CASE.weight and CASE.bias (when given) and CASE.output; the metadata entry
+CASE holds the function and its arguments.
 
 transformer.safetensors: torch.nn.Transformer with seeded, perturbed
 weights (CASE.state.* is its state_dict), post-norm ReLU sequence-first and
@@ -166,7 +169,7 @@ def make_transformers(g):
     write_safetensors(os.path.join(OUT, "transformer.safetensors"), tensors, meta)
 
 
-POOL = {
+SPATIAL = {
     # The functions' odd cases: kernel 3, stride 2, padding 1, dilation 2 on a 7x9 image, ceil mode.
     "max2d_odd": dict(fn="max_pool2d", input=[2, 3, 7, 9], kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True),
     "max2d_default": dict(fn="max_pool2d", input=[1, 2, 6, 7], kernel_size=2),
@@ -180,21 +183,34 @@ POOL = {
     "avg3d": dict(fn="avg_pool3d", input=[1, 2, 4, 5, 6], kernel_size=2, stride=[2, 1, 2], ceil_mode=True),
     "adaptive_global": dict(fn="adaptive_avg_pool2d", input=[2, 4, 7, 9], output_size=1),
     "adaptive_divisor": dict(fn="adaptive_avg_pool2d", input=[1, 3, 6, 8], output_size=[3, 2]),
+    "group_norm2": dict(fn="group_norm", input=[2, 6, 5, 7], num_groups=2, affine=True, eps=1e-5),
+    "group_norm1_1d": dict(fn="group_norm", input=[3, 4, 9], num_groups=1, affine=True, eps=1e-3),
+    "group_norm_per_channel_3d": dict(fn="group_norm", input=[1, 3, 2, 3, 4], num_groups=3, affine=False, eps=1e-5),
+    "instance_norm": dict(fn="instance_norm", input=[2, 5, 6, 7], affine=True, eps=1e-5),
 }
 
 
-def make_pool(g):
+def make_spatial(g):
     tensors, meta = {}, {}
-    for name, c in POOL.items():
-        x = torch.randn(c["input"], generator=g)
-        args = {k: v for k, v in c.items() if k not in ("fn", "input")}
-        y = getattr(F, c["fn"])(x.double(), **args)
+    for name, c in SPATIAL.items():
+        # Values off zero mean and unit variance, so a normalisation's statistics matter.
+        x = torch.randn(c["input"], generator=g) * 2 + 0.5
+        args = {k: v for k, v in c.items() if k not in ("fn", "input", "affine")}
+        if c.get("affine"):
+            channels = c["input"][1]
+            w = torch.randn(channels, generator=g) * 0.5 + 1
+            b = torch.randn(channels, generator=g) * 0.5
+            tensors[f"{name}.weight"], tensors[f"{name}.bias"] = w, b
+            args_t = dict(args, weight=w.double(), bias=b.double())
+        else:
+            args_t = args
+        y = getattr(F, c["fn"])(x.double(), **args_t)
         tensors[f"{name}.input"] = x
         tensors[f"{name}.output"] = y.float()
         meta[name] = json.dumps({"fn": c["fn"], **args})
     meta["computed_in"] = "float64"
     meta["torch"] = torch.__version__
-    write_safetensors(os.path.join(OUT, "pool.safetensors"), tensors, meta)
+    write_safetensors(os.path.join(OUT, "spatial.safetensors"), tensors, meta)
 
 
 def main():
@@ -203,7 +219,7 @@ def main():
     make_rms_norm(g)
     make_transformers(g)
     # Its own generator: adding cases here leaves the other fixtures' values as they were.
-    make_pool(torch.Generator().manual_seed(17))
+    make_spatial(torch.Generator().manual_seed(17))
 
 
 if __name__ == "__main__":

@@ -129,6 +129,9 @@ export function structureProgram(): Program {
   b.output('triu', b.emit('triu', [x], { diagonal: -2 }));
   b.output('max_pool', b.emit('max_pool', [x], { kernel: [3, 2], stride: [2, 2], padding: [1, 0, 1, 1], ceil_mode: true }));
   b.output('avg_pool', b.emit('avg_pool', [x], { kernel: [2, 2], padding: [1, 1], count_include_pad: false }));
+  const gw = b.param('gn.weight', f32(4));
+  b.output('group_norm', b.emit('group_norm', [x, gw, gw], { groups: 2, eps: 1e-3 }));
+  b.output('instance_norm', b.emit('group_norm', [x], { groups: 4 }));
   return b.build();
 }
 

@@ -4,6 +4,7 @@ export { Conv2d, type Conv2dModuleOptions } from './conv.ts';
 export { AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d } from './pool.ts';
 export { LayerNorm, type LayerNormOptions } from './layer-norm.ts';
 export { RMSNorm, type RMSNormOptions } from './rms-norm.ts';
+export { GroupNorm, type GroupNormOptions, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, type InstanceNormOptions } from './group-norm.ts';
 export { Embedding } from './embedding.ts';
 export { MultiHeadAttention, type MultiHeadAttentionOptions, type MultiHeadAttentionMasks } from './multi-head-attention.ts';
 export { ModuleList, Sequential, type Layer } from './containers.ts';

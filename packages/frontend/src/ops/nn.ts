@@ -2,6 +2,7 @@
 import { type Tensor, emitOp } from '../tensor.ts';
 import type { Module } from '../module.ts';
 import { currentTracer, dslError } from '../tracer.ts';
+import { ones } from './create.ts';
 
 /** exp(x - max) / sum(exp(x - max)) along `axis` (default the last). */
 export const softmax = (x: Tensor, axis = -1): Tensor => x.softmax(axis);
@@ -11,6 +12,17 @@ export const logSoftmax = (x: Tensor, axis = -1): Tensor => x.logSoftmax(axis);
 /** Layer normalisation over the last axis: (x - mean) / sqrt(var + eps) * weight + bias. */
 export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
   return emitOp('layer_norm', [x, weight, bias], { eps });
+}
+
+/**
+ * torch.nn.functional.group_norm(input, num_groups, weight, bias, eps): each
+ * group of channels of [N, C, ...] with all its positions normalised, then
+ * each channel's weight and bias (instance norm: num_groups = C).
+ */
+export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  // A bias alone takes a weight of ones: the op's optional operands are positional.
+  const w = weight ?? (bias ? ones([x.shape[1] ?? 1]) : undefined);
+  return emitOp('group_norm', [x, ...(w ? [w] : []), ...(bias ? [bias] : [])], { groups: numGroups, eps });
 }
 
 /**

@@ -98,6 +98,9 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
     case 'layer_norm':
       // |x - mean| / sqrt(var) <= sqrt(n) for a row of n elements.
       return Math.sqrt(operands[0]!.type.shape[operands[0]!.type.shape.length - 1]!) * m[1]! + m[2]!;
+    case 'group_norm':
+      // |x - mean| / sqrt(var) <= sqrt(n) for a group of n elements.
+      return Math.sqrt(numel(operands[0]!.type.shape) / (operands[0]!.type.shape[0]! * (attrs.groups as number))) * (m[1] ?? 1) + (m[2] ?? 0);
     case 'rms_norm':
       // |x| / rms(x) <= sqrt(n) for a row of n elements.
       return Math.sqrt(operands[0]!.type.shape[operands[0]!.type.shape.length - 1]!) * (m[1] ?? 1);

@@ -478,6 +478,22 @@ const cumsum: OpGenerator = {
   },
 };
 
+/** group_norm on a pool value of rank >= 2 ([N, C, ...]): groups dividing C (instance norm sometimes), weight and bias each half the time. */
+const groupNorm: OpGenerator = {
+  generate(g) {
+    const x = g.minRank(g.toFloat(g.pick()), 2);
+    const c = x.type.shape[1]!;
+    const divisors = Array.from({ length: c }, (_, i) => i + 1).filter((k) => c % k === 0);
+    const groups = g.c.pick(divisors);
+    const rowLength = numel(x.type.shape) / (x.type.shape[0]! * groups);
+    const w = g.c.flag() ? g.clamp(g.fitShape(g.toFloat(g.pick()), [c]), L / 2 / Math.sqrt(rowLength)) : undefined;
+    const b = w && g.c.flag() ? g.clamp(g.fitShape(g.toFloat(g.pick()), [c]), L / 2) : undefined;
+    // As layer_norm: tame mode avoids tiny eps.
+    const eps = g.opts.tame ? g.c.pick([0.01, 0.1]) : g.c.pick([1e-5, 1e-3, 0.1, 0]);
+    return g.emit('group_norm', [x, ...(w ? [w] : []), ...(b ? [b] : [])], g.opts.tame || g.c.flag() ? { groups, eps } : { groups });
+  },
+};
+
 const layerNorm: OpGenerator = {
   generate(g) {
     const x = g.minRank(g.toFloat(g.pick()), 1);
@@ -631,6 +647,7 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
   argmin: argExtreme,
   cumsum,
   layer_norm: layerNorm,
+  group_norm: groupNorm,
   rms_norm: rmsNorm,
   gelu,
   sigmoid: unary('float'),

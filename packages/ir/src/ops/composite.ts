@@ -7,6 +7,7 @@ import { type TensorType, broadcastShapes, formatShape, normalizeAxis, numel, sh
 import { castValue, checkDType } from './elementwise.ts';
 import { broadcastMap, broadcastOffset, forEachIndex, forEachLine, mapElements } from './eval-util.ts';
 import { erf } from './special.ts';
+import { GROUP_NORM_OPS } from './group-norm.ts';
 import { POOLING_OPS } from './pooling.ts';
 import { TRIANGLE_OPS } from './triangle.ts';
 
@@ -258,4 +259,5 @@ export const COMPOSITE_OPS = {
   logical_xor: logicalXorOp,
   ...TRIANGLE_OPS,
   ...POOLING_OPS,
+  ...GROUP_NORM_OPS,
 } as const satisfies OpTable;

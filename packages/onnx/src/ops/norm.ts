@@ -1,28 +1,21 @@
 /**
- * InstanceNormalization and GroupNormalization: a layer norm over each
- * group of channels with their spatial positions (a channel alone for
- * instance norm), on X reshaped to [N, groups, rest], then each channel's
- * scale and bias. The layer norm's own weight and bias are ones and zeros.
+ * InstanceNormalization and GroupNormalization as the registry's
+ * group_norm (instance norm: one channel per group); opset 18's per-group
+ * scale and bias are spread to the group's channels.
  */
 import { formatShape, numel } from '@tessera/ir';
-import { type Converter, type NodeContext, attrFloat, attrInt, input, scalarOf, unsupported } from '../context.ts';
+import { type Converter, type NodeContext, attrFloat, attrInt, input, unsupported } from '../context.ts';
 import { type Val, typeOf } from '../values.ts';
 import { reshape } from './shape.ts';
 
-/** `x` ([N, C, spatial...]) normalised over each of `groups` groups of channels and their positions, then scaled and shifted per channel. */
+/** `x` ([N, C, spatial...]) normalised over each of `groups` groups of channels and their positions, then scaled and shifted per channel: the registry's group_norm. */
 function groupNorm(ctx: NodeContext, x: Val, groups: number, scale: Val, bias: Val, eps: number): Val {
-  const { e } = ctx;
   const shape = typeOf(x).shape;
   if (typeOf(x).dtype !== 'f32') unsupported(`X is ${typeOf(x).dtype}, expected f32`);
   if (shape.length < 2) unsupported(`X of shape ${formatShape(shape)}: normalisation needs [N, C, ...]`);
-  const [n, c] = [shape[0]!, shape[1]!];
+  const c = shape[1]!;
   if (c % groups !== 0) unsupported(`${c} channels do not split into ${groups} groups`);
-  const d = numel(shape) / (n * groups);
-  const ones = e.emit('broadcast_to', [scalarOf('f32', 1)], { shape: [d] });
-  const zeros = e.emit('broadcast_to', [scalarOf('f32', 0)], { shape: [d] });
-  const normed = reshape(ctx, e.emit('layer_norm', [reshape(ctx, x, [n, groups, d]), ones, zeros], { eps }), shape);
-  const perChannel = (v: Val) => reshape(ctx, v, [c, ...shape.slice(2).map(() => 1)]);
-  return e.emit('add', [e.emit('mul', [normed, perChannel(scale)]), perChannel(bias)]);
+  return ctx.e.emit('group_norm', [x, reshape(ctx, scale, [c]), reshape(ctx, bias, [c])], { groups, eps });
 }
 
 const instanceNormalization: Converter = (ctx) => {

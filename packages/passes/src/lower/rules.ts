@@ -101,6 +101,7 @@ export const LOWERING: { readonly [P in OpName]: LowerRule } = {
   triu: { kind: 'decompose' },
   max_pool: { kind: 'decompose' },
   avg_pool: { kind: 'decompose' },
+  group_norm: { kind: 'decompose' },
   gelu: costly,
   sigmoid: costly,
   silu: costly,

@@ -66,7 +66,8 @@ const attentionProbsFlops: FlopRule = (n, [q]) => numel(n.type.shape) * (2 * q!.
  * the input of a reduction, argmax, argmin or cumsum. Movement,
  * comparisons, predicates (isnan, isinf), logic, selects, casts, gathers,
  * tril, triu and constants count 0. max_pool and avg_pool count one per
- * window position of each output.
+ * window position of each output; group_norm 10 per element (layer_norm's 8
+ * and the affine's 2).
  */
 export const FLOPS: { readonly [P in OpName]: FlopRule } = {
   neg: perElement(1),
@@ -134,6 +135,7 @@ export const FLOPS: { readonly [P in OpName]: FlopRule } = {
   triu: none,
   max_pool: poolFlops,
   avg_pool: poolFlops,
+  group_norm: perElement(10),
   gelu: perElement(8),
   sigmoid: perElement(4),
   silu: perElement(5),
