@@ -9,6 +9,11 @@ an even kernel). Tensors CASE.input,
 CASE.weight, CASE.bias (when the case has one) and CASE.output; the
 metadata entry CASE holds the arguments as JSON (F.conv2d's names).
 
+conv_transpose2d.safetensors: torch.nn.functional.conv_transpose2d on odd
+shapes (stride 2 with padding 1 and output_padding 1, unequal strides,
+paddings and dilations per axis, two groups, a 1x1 kernel with stride 3).
+Tensors and metadata as conv2d.safetensors' (F.conv_transpose2d's names).
+
 rms_norm.safetensors: torch.nn.functional.rms_norm (its documented formula
 on a torch older than 2.4, which lacks it) over one and two trailing axes,
 with and without a weight, PyTorch's default eps and a given one.
@@ -58,14 +63,15 @@ CONV2D = {
 }
 
 
-def make_conv2d(g):
+def make_convolutions(g, cases, fn, out_channels, arg_names, file):
+    """One convolution fixture: per case the input, weight, bias (of out_channels(case) entries) and fn's float64 output."""
     tensors, meta = {}, {}
-    for name, c in CONV2D.items():
+    for name, c in cases.items():
         x = torch.randn(c["input"], generator=g)
         w = torch.randn(c["weight"], generator=g) * 0.5
-        b = torch.randn(c["weight"][0], generator=g) if c["bias"] else None
-        args = {k: c[k] for k in ("stride", "padding", "dilation", "groups")}
-        y = F.conv2d(x.double(), w.double(), None if b is None else b.double(), **args)
+        b = torch.randn(out_channels(c), generator=g) if c["bias"] else None
+        args = {k: c[k] for k in arg_names}
+        y = fn(x.double(), w.double(), None if b is None else b.double(), **args)
         tensors[f"{name}.input"] = x
         tensors[f"{name}.weight"] = w
         if b is not None:
@@ -74,7 +80,11 @@ def make_conv2d(g):
         meta[name] = json.dumps(args)
     meta["computed_in"] = "float64"
     meta["torch"] = torch.__version__
-    write_safetensors(os.path.join(OUT, "conv2d.safetensors"), tensors, meta)
+    write_safetensors(os.path.join(OUT, file), tensors, meta)
+
+
+def make_conv2d(g):
+    make_convolutions(g, CONV2D, F.conv2d, lambda c: c["weight"][0], ("stride", "padding", "dilation", "groups"), "conv2d.safetensors")
 
 
 RMS_NORM = {
@@ -213,6 +223,22 @@ def make_spatial(g):
     write_safetensors(os.path.join(OUT, "spatial.safetensors"), tensors, meta)
 
 
+CONV_TRANSPOSE2D = {
+    # The decoder's upsampling: kernel 3, stride 2, padding 1, output_padding 1, with bias.
+    "upsample": dict(input=[2, 3, 5, 7], weight=[3, 4, 3, 3], bias=True, stride=2, padding=1, output_padding=1, groups=1, dilation=1),
+    # Unequal strides, paddings and dilations per axis, no bias.
+    "odd": dict(input=[1, 2, 4, 6], weight=[2, 3, 3, 2], bias=False, stride=[2, 3], padding=[0, 1], output_padding=[1, 0], groups=1, dilation=[2, 1]),
+    # Two groups of two input channels, three outputs per group.
+    "grouped": dict(input=[1, 4, 5, 5], weight=[4, 3, 2, 3], bias=True, stride=1, padding=[1, 0], output_padding=0, groups=2, dilation=1),
+    # A 1x1 kernel with stride 3: outputs between the inputs receive no product (the bias alone).
+    "sparse": dict(input=[2, 2, 3, 4], weight=[2, 2, 1, 1], bias=True, stride=3, padding=0, output_padding=2, groups=1, dilation=1),
+}
+
+
+def make_conv_transpose2d(g):
+    make_convolutions(g, CONV_TRANSPOSE2D, F.conv_transpose2d, lambda c: c["weight"][1] * c["groups"], ("stride", "padding", "output_padding", "groups", "dilation"), "conv_transpose2d.safetensors")
+
+
 def main():
     g = torch.Generator().manual_seed(13)
     make_conv2d(g)
@@ -220,6 +246,7 @@ def main():
     make_transformers(g)
     # Its own generator: adding cases here leaves the other fixtures' values as they were.
     make_spatial(torch.Generator().manual_seed(17))
+    make_conv_transpose2d(torch.Generator().manual_seed(19))
 
 
 if __name__ == "__main__":

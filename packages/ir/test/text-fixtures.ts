@@ -132,6 +132,8 @@ export function structureProgram(): Program {
   const gw = b.param('gn.weight', f32(4));
   b.output('group_norm', b.emit('group_norm', [x, gw, gw], { groups: 2, eps: 1e-3 }));
   b.output('instance_norm', b.emit('group_norm', [x], { groups: 4 }));
+  const tw = b.param('up.weight', f32(4, 3, 3, 2));
+  b.output('up', b.emit('conv_transpose2d', [x, tw], { stride: [2, 1], padding: [1, 0, 0, 1], output_padding: [1, 0], groups: 1 }));
   return b.build();
 }
 

@@ -18,9 +18,9 @@ export interface Conv2dOptions {
   readonly groups?: number;
 }
 
-function pairOf(what: string, v: Size2): [number, number] {
+function pairOf(what: string, v: Size2, fn = 'conv2d'): [number, number] {
   const p: readonly number[] = typeof v === 'number' ? [v, v] : v;
-  if (p.length !== 2 || !p.every(Number.isInteger)) return dslError(`conv2d: ${what} ${JSON.stringify(v)} must be an integer or a pair of integers`);
+  if (p.length !== 2 || !p.every(Number.isInteger)) return dslError(`${fn}: ${what} ${JSON.stringify(v)} must be an integer or a pair of integers`);
   return [p[0]!, p[1]!];
 }
 
@@ -46,4 +46,34 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts
   const extra = total.map((t, a) => t - 2 * before[a]!);
   const x = extra.some((e) => e > 0) ? pad(input, [0, 0, 0, 0], [0, 0, extra[0]!, extra[1]!]) : input;
   return emitOp('conv2d', operands(x), { ...attrs, padding: before });
+}
+
+/** Options of conv_transpose2d, with torch.nn.functional.conv_transpose2d's names and defaults. */
+export interface ConvTranspose2dOptions {
+  /** Step between input positions in the output (default 1). */
+  readonly stride?: Size2;
+  /** Taken off both sides of each output axis (default 0). */
+  readonly padding?: Size2;
+  /** Added at the end of each output axis (default 0), to reach an extent stride leaves ambiguous. */
+  readonly outputPadding?: Size2;
+  /** Channel groups (default 1). */
+  readonly groups?: number;
+  /** Spacing between kernel taps (default 1). */
+  readonly dilation?: Size2;
+}
+
+/**
+ * 2-D transposed convolution of input [N, C, H, W] with weight
+ * [C, out / groups, kH, kW] and an optional bias [out], as
+ * torch.nn.functional.conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups, dilation).
+ */
+export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvTranspose2dOptions = {}): Tensor {
+  const attrs = {
+    stride: pairOf('stride', opts.stride ?? 1, 'conv_transpose2d'),
+    padding: pairOf('padding', opts.padding ?? 0, 'conv_transpose2d'),
+    output_padding: pairOf('output_padding', opts.outputPadding ?? 0, 'conv_transpose2d'),
+    dilation: pairOf('dilation', opts.dilation ?? 1, 'conv_transpose2d'),
+    groups: opts.groups ?? 1,
+  };
+  return emitOp('conv_transpose2d', bias ? [input, weight, bias] : [input, weight], attrs);
 }

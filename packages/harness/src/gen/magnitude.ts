@@ -95,6 +95,9 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
     case 'conv2d':
       // Each output sums one window of in/groups * kH * kW products, plus the bias.
       return m[0]! * m[1]! * numel(operands[1]!.type.shape.slice(1)) + (m[2] ?? 0);
+    case 'conv_transpose2d':
+      // Each output sums at most in/groups * kH * kW products (every input channel of its group, every tap), plus the bias.
+      return m[0]! * m[1]! * (operands[0]!.type.shape[1]! / (attrs.groups as number)) * numel(operands[1]!.type.shape.slice(2)) + (m[2] ?? 0);
     case 'layer_norm':
       // |x - mean| / sqrt(var) <= sqrt(n) for a row of n elements.
       return Math.sqrt(operands[0]!.type.shape[operands[0]!.type.shape.length - 1]!) * m[1]! + m[2]!;

@@ -309,6 +309,44 @@ const broadcastTo: OpGenerator = {
 };
 
 /**
+ * conv_transpose2d on a pool value fitted to [N, C, H, W]: groups 1 or 2,
+ * kernels up to 3, strides and dilations up to 2, padding (both sides, or
+ * four apart) and output_padding below the stride, an image small enough
+ * that the stuffed input and the output fit the element budget.
+ */
+const convTranspose2d: OpGenerator = {
+  generate(g) {
+    const G = g.c.pick([1, 1, 2]);
+    let [n, cg, og] = [g.c.range(1, 2), g.c.range(1, 2), g.c.range(1, 2)];
+    const k = [g.c.range(1, 3), g.c.range(1, 3)];
+    const stride = [g.c.range(1, 2), g.c.range(1, 2)];
+    const dilation = [g.c.range(1, 2), g.c.range(1, 2)];
+    const hw = [g.c.range(1, 4), g.c.range(1, 4)];
+    const reach = (a: number) => dilation[a]! * (k[a]! - 1);
+    const outputPadding: number[] = [0, 1].map((a) => (stride[a]! > 1 && g.c.flag() ? 1 : 0));
+    const out = (a: number) => (hw[a]! - 1) * stride[a]! + reach(a) + 1 + outputPadding[a]!;
+    const sizes = () => [n * cg * G * hw[0]! * hw[1]!, n * og * G * out(0) * out(1), n * cg * G * (out(0) + reach(0)) * (out(1) + reach(1)), cg * G * og * k[0]! * k[1]!];
+    for (let a = 0; Math.max(...sizes()) > g.budget; a = 1 - a) {
+      if (hw[a]! > 1) hw[a]!--;
+      else if (og > 1) og--;
+      else if (cg > 1) cg--;
+      else if (n > 1) n--;
+      else if (k[a]! > 1 || dilation[a]! > 1 || stride[a]! > 1) [k[a], dilation[a], stride[a], outputPadding[a]] = [1, 1, 1, 0];
+      else break;
+    }
+    // At most half the kernel's reach off each side, so the output keeps every input's first position.
+    const padding = (g.c.flag() ? [0, 1] : [0, 1, 0, 1]).map((a) => g.c.int(Math.floor(reach(a) / 2) + 1));
+    let x = g.fitShape(g.toFloat(g.pick()), [n, cg * G, hw[0]!, hw[1]!]);
+    let w = g.fitShape(g.toFloat(g.pick()), [cg * G, og, k[0]!, k[1]!]);
+    [x, w] = g.clampProduct(x, w, cg * k[0]! * k[1]!, L / 2);
+    const operands = g.c.flag() ? [x, w, g.clamp(g.fitShape(g.toFloat(g.pick()), [og * G]), L / 2)] : [x, w];
+    const attrs: Record<string, number | number[]> = { stride, padding, output_padding: outputPadding, dilation };
+    if (G > 1 || g.c.flag()) attrs.groups = G;
+    return g.emit('conv_transpose2d', operands, attrs);
+  },
+};
+
+/**
  * max_pool or avg_pool on a pool value fitted to [N, C, spatial...] (1 to 3
  * spatial axes, 2 most often): kernels up to 3, strides up to 3, dilations
  * up to 2, padding (symmetric, or begins and ends apart) at most half the
@@ -628,6 +666,7 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
   matmul,
   matmul_int8: matmulInt8,
   conv2d,
+  conv_transpose2d: convTranspose2d,
   reshape,
   transpose,
   broadcast_to: broadcastTo,

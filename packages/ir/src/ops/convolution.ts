@@ -4,6 +4,7 @@ import { type Emitter, type OpSpec, type OpTable, scalar } from '../op-def.ts';
 import type { Value } from '../program.ts';
 import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, formatShape, numel } from '../tensor-type.ts';
+import { CONV_TRANSPOSE_OPS } from './conv-transpose.ts';
 
 /** The geometry of a 2-D convolution, as its type rule resolves it. */
 export interface Conv2dGeometry {
@@ -180,4 +181,4 @@ const conv2dOp: OpSpec = {
 };
 
 /** Convolutions. */
-export const CONVOLUTION_OPS = { conv2d: conv2dOp } as const satisfies OpTable;
+export const CONVOLUTION_OPS = { conv2d: conv2dOp, ...CONV_TRANSPOSE_OPS } as const satisfies OpTable;

@@ -102,6 +102,7 @@ export const LOWERING: { readonly [P in OpName]: LowerRule } = {
   max_pool: { kind: 'decompose' },
   avg_pool: { kind: 'decompose' },
   group_norm: { kind: 'decompose' },
+  conv_transpose2d: { kind: 'decompose' },
   gelu: costly,
   sigmoid: costly,
   silu: costly,

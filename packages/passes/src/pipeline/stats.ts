@@ -39,6 +39,8 @@ const perInput: FlopRule = (_n, [x]) => numel(x!.shape);
 const matmulFlops: FlopRule = (n, [a]) => 2 * numel(n.type.shape) * a!.shape.at(-1)!;
 /** A multiply-add per window element (in/groups * kH * kW), and the bias. */
 const conv2dFlops: FlopRule = (n, [, w, bias]) => 2 * numel(n.type.shape) * numel(w!.shape.slice(1)) + (bias ? numel(n.type.shape) : 0);
+/** Two per product of each input element and each tap of its output channels' kernels, and the bias. */
+const convTransposeFlops: FlopRule = (n, [x, w, bias]) => 2 * numel(x!.shape) * numel(w!.shape.slice(1)) + (bias ? numel(n.type.shape) : 0);
 /** One flop per window position of each output (a max or an add; the average's divide makes up for its first add). */
 const poolFlops: FlopRule = (n) => numel(n.type.shape) * numel(n.attrs.kernel as number[]);
 /** square, sum, scale (and the weight). */
@@ -118,6 +120,7 @@ export const FLOPS: { readonly [P in OpName]: FlopRule } = {
   matmul: matmulFlops,
   matmul_int8: matmulFlops,
   conv2d: conv2dFlops,
+  conv_transpose2d: convTransposeFlops,
   reshape: none,
   transpose: none,
   broadcast_to: none,
