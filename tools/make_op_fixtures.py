@@ -23,7 +23,9 @@ F.max_pool1d/2d/3d and F.avg_pool1d/2d/3d on odd shapes (strides other than
 the kernel, padding, dilation, ceil_mode, count_include_pad off, an image
 whose last ceil-mode window starts in the padding), F.adaptive_avg_pool2d to
 1x1 and to a divisor, F.group_norm (groups 1, 2 and C, with and without
-weight and bias, 1-D to 3-D) and F.instance_norm. Tensors CASE.input,
+weight and bias, 1-D to 3-D), F.instance_norm and F.interpolate (nearest,
+linear, bilinear, bicubic and trilinear, up and down, align_corners both
+ways). Tensors CASE.input,
 CASE.weight and CASE.bias (when given) and CASE.output; the metadata entry
 CASE holds the function and its arguments.
 
@@ -197,6 +199,15 @@ SPATIAL = {
     "group_norm1_1d": dict(fn="group_norm", input=[3, 4, 9], num_groups=1, affine=True, eps=1e-3),
     "group_norm_per_channel_3d": dict(fn="group_norm", input=[1, 3, 2, 3, 4], num_groups=3, affine=False, eps=1e-5),
     "instance_norm": dict(fn="instance_norm", input=[2, 5, 6, 7], affine=True, eps=1e-5),
+    "nearest_up": dict(fn="interpolate", input=[1, 2, 3, 5], scale_factor=2, mode="nearest"),
+    "nearest_odd": dict(fn="interpolate", input=[1, 2, 5, 7], size=[3, 11], mode="nearest"),
+    "bilinear_up": dict(fn="interpolate", input=[2, 3, 4, 5], size=[7, 9], mode="bilinear", align_corners=False),
+    "bilinear_corners": dict(fn="interpolate", input=[1, 2, 4, 5], size=[7, 3], mode="bilinear", align_corners=True),
+    "bilinear_scale": dict(fn="interpolate", input=[1, 2, 4, 6], scale_factor=1.5, mode="bilinear", align_corners=False),
+    "bicubic": dict(fn="interpolate", input=[1, 2, 5, 6], size=[8, 4], mode="bicubic", align_corners=False),
+    "bicubic_corners": dict(fn="interpolate", input=[1, 1, 4, 4], size=[6, 7], mode="bicubic", align_corners=True),
+    "linear_1d": dict(fn="interpolate", input=[2, 3, 7], size=[11], mode="linear", align_corners=False),
+    "trilinear": dict(fn="interpolate", input=[1, 2, 3, 4, 5], size=[5, 3, 7], mode="trilinear", align_corners=False),
 }
 
 

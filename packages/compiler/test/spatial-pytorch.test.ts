@@ -1,7 +1,9 @@
 /**
  * The ops over spatial axes against PyTorch on every backend configuration:
  * max_pool and avg_pool as F.max_pool1d/2d/3d, F.avg_pool1d/2d/3d and
- * F.adaptive_avg_pool2d, group_norm as F.group_norm and F.instance_norm.
+ * F.adaptive_avg_pool2d, group_norm as F.group_norm and F.instance_norm,
+ * resize as F.interpolate (nearest, linear, bilinear, bicubic, trilinear,
+ * align_corners both ways).
  * The committed fixture (tools/make_op_fixtures.py) holds odd shapes
  * (strides other than the kernel, padding, dilation, ceil mode,
  * count_include_pad off, a last ceil-mode window that starts in the padding;
@@ -38,6 +40,15 @@ const CASES = [
   'group_norm1_1d',
   'group_norm_per_channel_3d',
   'instance_norm',
+  'nearest_up',
+  'nearest_odd',
+  'bilinear_up',
+  'bilinear_corners',
+  'bilinear_scale',
+  'bicubic',
+  'bicubic_corners',
+  'linear_1d',
+  'trilinear',
 ];
 
 type Args = {
@@ -51,6 +62,10 @@ type Args = {
   output_size?: number | number[];
   num_groups?: number;
   eps?: number;
+  size?: number[];
+  scale_factor?: number;
+  mode?: 'nearest' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear';
+  align_corners?: boolean;
 };
 type Input = Parameters<typeof ops.maxPool2d>[0];
 
@@ -69,6 +84,10 @@ function call(a: Args): (x: Input, w?: Input, b?: Input) => Input {
   if (a.fn === 'adaptive_avg_pool2d') return (x) => ops.adaptiveAvgPool2d(x, a.output_size!);
   if (a.fn === 'group_norm') return (x, w, b) => ops.groupNorm(x, a.num_groups!, w, b, a.eps);
   if (a.fn === 'instance_norm') return (x, w, b) => ops.groupNorm(x, x.shape[1]!, w, b, a.eps);
+  if (a.fn === 'interpolate') {
+    const opts = { size: a.size, scaleFactor: a.scale_factor, mode: a.mode, alignCorners: a.align_corners };
+    return (x) => ops.interpolate(x, Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)));
+  }
   const pool = pools[a.fn as keyof typeof pools];
   return (x) => pool(x, a.kernel_size!, defined);
 }
@@ -77,10 +96,12 @@ function call(a: Args): (x: Input, w?: Input, b?: Input) => Input {
 function sumLength(a: Args, input: readonly number[], output: readonly number[]): number {
   if (a.kernel_size !== undefined) return numelOf(a.kernel_size);
   if (a.fn === 'adaptive_avg_pool2d') return numelOf(input.slice(2)) / numelOf(output.slice(2));
+  // A few neighbours per resized axis (4 for cubic).
+  if (a.fn === 'interpolate') return 4 ** (input.length - 2);
   return numelOf(input.slice(1)) / (a.num_groups ?? input[1]!);
 }
 
-describe('max_pool, avg_pool and group_norm match PyTorch on every backend', () => {
+describe('max_pool, avg_pool, group_norm and resize match PyTorch on every backend', () => {
   for (const { name: config, backend } of CONFIGS) {
     it.each(CASES)(`${config}: %s`, async (name) => {
       const args = JSON.parse(fixture.metadata[name]!) as Args;

@@ -22,6 +22,7 @@ export { UNARY_OPS, BINARY_OPS, COMPARE_OPS, type UnaryOp, type BinaryOp, type C
 export { COMBINERS, type CombinerName, combineFn, reducedShape, reductionFold } from './ops/reduction.ts';
 export { logsumexpShift } from './ops/log-sum-exp.ts';
 export { matmulType } from './ops/contraction.ts';
+export { RESIZE_MODES, RESIZE_NEAREST_MODES, RESIZE_TRANSFORMS } from './ops/resize.ts';
 export { INT8_SEVEN_BIT_MAX, INT8_WEIGHT_MAX, dequantize, quantScale, quantValue, quantizeVector } from './ops/quantized.ts';
 export { type Conv2dGeometry, conv2dGeometry, isDepthwise } from './ops/convolution.ts';
 export { resolveReshape } from './ops/movement.ts';

@@ -134,6 +134,8 @@ export function structureProgram(): Program {
   b.output('instance_norm', b.emit('group_norm', [x], { groups: 4 }));
   const tw = b.param('up.weight', f32(4, 3, 3, 2));
   b.output('up', b.emit('conv_transpose2d', [x, tw], { stride: [2, 1], padding: [1, 0, 0, 1], output_padding: [1, 0], groups: 1 }));
+  b.output('resized', b.emit('resize', [x], { sizes: [1, 4, 14, 5], mode: 'cubic', coordinate_transformation_mode: 'align_corners', antialias: true }));
+  b.output('cropped', b.emit('resize', [x], { sizes: [1, 4, 3, 3], scales: [1, 1, 0.5, 0.4], coordinate_transformation_mode: 'tf_crop_and_resize', roi: [0, 0, 0.1, 0.2, 1, 1, 0.9, 1.1], extrapolation_value: -1.5 }));
   return b.build();
 }
 

@@ -210,7 +210,7 @@ describe('importOnnx', () => {
     }
   });
 
-  it('resizes with constant scales: nearest as a gather of constant indices, linear as a matmul with constant weights; run-time scales are refused, saying so', () => {
+  it('resizes with constant scales as the registry resize; run-time scales are refused, saying so', () => {
     const resize = (mode: string, scalesAsInput = false) =>
       importOnnx(
         writeModel({
@@ -220,12 +220,11 @@ describe('importOnnx', () => {
           nodes: [{ op: 'Resize', inputs: ['x', '', 'scales'], outputs: ['y'], attrs: { mode } }],
         }),
       ).program;
-    const ops = (mode: string) => resize(mode).nodes.map((n) => n.op);
-    expect(ops('nearest').filter((op) => op === 'gather')).toHaveLength(2);
-    expect(ops('nearest')).not.toContain('matmul');
+    // One registry resize, its output extents and scales resolved from the scales input.
+    const node = resize('linear').nodes.find((n) => n.op === 'resize')!;
+    expect(node.attrs).toMatchObject({ sizes: [1, 2, 6, 8], scales: [1, 1, 2, 2], mode: 'linear', coordinate_transformation_mode: 'half_pixel' });
     // The scales initializer shapes the program; it is no parameter.
     expect(resize('nearest').inputs.map((i) => i.name)).toEqual(['x']);
-    expect(ops('linear').filter((op) => op === 'matmul')).toHaveLength(2);
     // Upsampling nearest by 2 repeats each element twice along both axes.
     const x = Float32Array.from({ length: 24 }, (_, i) => i);
     const y = interpret(resize('nearest'), { x }).y!.data;

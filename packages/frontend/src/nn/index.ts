@@ -1,7 +1,7 @@
 /** The `nn` namespace: layers with PyTorch's parameter names. */
 export { Linear, type LinearOptions } from './linear.ts';
 export { Conv2d, type Conv2dModuleOptions, ConvTranspose2d, type ConvTranspose2dModuleOptions } from './conv.ts';
-export { AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d } from './pool.ts';
+export { AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d, Upsample } from './pool.ts';
 export { LayerNorm, type LayerNormOptions } from './layer-norm.ts';
 export { RMSNorm, type RMSNormOptions } from './rms-norm.ts';
 export { GroupNorm, type GroupNormOptions, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, type InstanceNormOptions } from './group-norm.ts';

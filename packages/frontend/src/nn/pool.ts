@@ -1,5 +1,5 @@
 import { Module } from '../module.ts';
-import { type AvgPoolOptions, type MaxPoolOptions, type SizeN, adaptiveAvgPool2d, avgPool1d, avgPool2d, avgPool3d, maxPool1d, maxPool2d, maxPool3d } from '../ops/pool.ts';
+import { type AvgPoolOptions, type InterpolateOptions, type MaxPoolOptions, type SizeN, adaptiveAvgPool2d, avgPool1d, avgPool2d, avgPool3d, interpolate, maxPool1d, maxPool2d, maxPool3d } from '../ops/pool.ts';
 import type { Tensor } from '../tensor.ts';
 
 /** A pooling layer (no parameters) of the options `O`; each spatial rank names its function. */
@@ -51,5 +51,16 @@ export class AdaptiveAvgPool2d extends Module {
 
   forward(x: Tensor): Tensor {
     return adaptiveAvgPool2d(x, this.outputSize);
+  }
+}
+
+/** Upsampling (or any resize) of the spatial axes, as torch.nn.Upsample(size, scale_factor, mode, align_corners). */
+export class Upsample extends Module {
+  constructor(readonly opts: InterpolateOptions) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return interpolate(x, this.opts);
   }
 }

@@ -76,3 +76,46 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: SizeN): Tensor {
   const kernel = [h / out[0]!, w / out[1]!];
   return emitOp('avg_pool', [input], { kernel, stride: kernel });
 }
+
+/** Options of interpolate, with torch.nn.functional.interpolate's names. */
+export interface InterpolateOptions {
+  /** The output extents of the spatial axes (one number for all), or... */
+  readonly size?: SizeN;
+  /** ...the factor each spatial extent is scaled by (the output extent rounded down); the coordinate map uses it as given. */
+  readonly scaleFactor?: number | readonly number[];
+  /** 'nearest' (default), 'linear' (1 spatial axis), 'bilinear' (2), 'bicubic' (2) or 'trilinear' (3). */
+  readonly mode?: 'nearest' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear';
+  /** Map the corner pixels' centres onto each other (linear modes; default false). */
+  readonly alignCorners?: boolean;
+}
+
+const SPATIAL_RANK = { nearest: undefined, linear: 1, bilinear: 2, bicubic: 2, trilinear: 3 } as const;
+
+/**
+ * Resizes the spatial axes of [N, C, ...] as torch.nn.functional.interpolate:
+ * nearest (PyTorch's: the input at floor(output * in / out)), linear,
+ * bilinear, trilinear and bicubic (a = -0.75), with align_corners; the
+ * registry's resize with PyTorch's coordinate maps. (PyTorch's antialias
+ * filter is not ONNX's, which resize implements: not offered here.)
+ */
+export function interpolate(input: Tensor, opts: InterpolateOptions): Tensor {
+  const mode = opts.mode ?? 'nearest';
+  const rank = input.rank - 2;
+  const want = SPATIAL_RANK[mode];
+  if (rank < 1 || (want !== undefined && rank !== want)) return dslError(`interpolate: mode '${mode}' takes ${want ?? 'at least one'} spatial axes, got input [${input.shape.join(', ')}]`);
+  if ((opts.size === undefined) === (opts.scaleFactor === undefined)) return dslError('interpolate: give exactly one of size and scaleFactor');
+  if (opts.alignCorners !== undefined && mode === 'nearest') return dslError("interpolate: alignCorners applies to the linear and cubic modes, not 'nearest'");
+  const spatial = input.shape.slice(2);
+  const factors = opts.scaleFactor === undefined ? undefined : typeof opts.scaleFactor === 'number' ? spatial.map(() => opts.scaleFactor as number) : [...opts.scaleFactor];
+  if (factors && (factors.length !== rank || factors.some((f) => !(f > 0)))) return dslError(`interpolate: scaleFactor ${JSON.stringify(opts.scaleFactor)} must be a positive number or ${rank} of them`);
+  const out = factors ? spatial.map((d, i) => Math.floor(d * factors[i]!)) : sizes('size', 'interpolate', opts.size!, rank);
+  if (out.some((d) => d < 1)) return dslError(`interpolate: the output would be [${out.join(', ')}]`);
+  const cubic = mode === 'bicubic';
+  return emitOp('resize', [input], {
+    sizes: [...input.shape.slice(0, 2), ...out],
+    scales: [1, 1, ...(factors ?? out.map((d, i) => d / spatial[i]!))],
+    mode: mode === 'nearest' ? 'nearest' : cubic ? 'cubic' : 'linear',
+    coordinate_transformation_mode: mode === 'nearest' ? 'asymmetric' : opts.alignCorners ? 'align_corners' : 'pytorch_half_pixel',
+    nearest_mode: 'floor',
+  });
+}

@@ -95,6 +95,9 @@ export function magnitudeBound(op: string, operands: readonly { type: TensorType
     case 'conv2d':
       // Each output sums one window of in/groups * kH * kW products, plus the bias.
       return m[0]! * m[1]! * numel(operands[1]!.type.shape.slice(1)) + (m[2] ?? 0);
+    case 'resize':
+      // Linear weights are convex; cubic ones (and antialias's) overshoot by at most a factor 2 per resized axis; the extrapolation value as given.
+      return Math.max(m[0]! * (attrs.mode === 'nearest' || attrs.mode === 'linear' ? 1 : 2 ** operands[0]!.type.shape.length), Math.abs(attrs.extrapolation_value as number));
     case 'conv_transpose2d':
       // Each output sums at most in/groups * kH * kW products (every input channel of its group, every tap), plus the bias.
       return m[0]! * m[1]! * (operands[0]!.type.shape[1]! / (attrs.groups as number)) * numel(operands[1]!.type.shape.slice(2)) + (m[2] ?? 0);

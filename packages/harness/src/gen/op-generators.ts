@@ -309,6 +309,41 @@ const broadcastTo: OpGenerator = {
 };
 
 /**
+ * resize of a pool value of rank 3 or 4 ([N, C, spatial...]): each spatial
+ * axis kept, shrunk or grown (extents 1 to 7 within the budget), every mode,
+ * coordinate transformation and nearest mode, cubic's a, exclude_outside,
+ * antialias, explicit scales, and tf_crop_and_resize's region and
+ * extrapolation value.
+ */
+const resize: OpGenerator = {
+  generate(g) {
+    const x0 = g.pick();
+    const mode = g.c.pick(['nearest', 'linear', 'cubic'] as const);
+    let x = mode === 'nearest' ? x0 : g.toFloat(x0);
+    if (x.type.shape.length < 3 || x.type.shape.length > 4) x = g.fitShape(x, [g.c.range(1, 2), g.c.range(1, 2), ...Array.from({ length: g.c.range(1, 2) }, () => g.c.range(1, 5))]);
+    const shape = x.type.shape;
+    const sizes = shape.map((d, a) => (a < 2 ? d : g.c.range(1, 7)));
+    while (numel(sizes) > g.budget) {
+      const a = sizes.indexOf(Math.max(...sizes.slice(2)), 2);
+      sizes[a] = Math.max(1, sizes[a]! - 1);
+      if (sizes.slice(2).every((d) => d === 1)) break;
+    }
+    const transform = g.c.pick(['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_crop_and_resize'] as const);
+    const attrs: Record<string, string | number | boolean | number[]> = { sizes, mode, coordinate_transformation_mode: transform };
+    if (g.c.flag()) attrs.scales = shape.map((d, a) => (a < 2 ? 1 : g.c.oneIn(2) ? sizes[a]! / d : g.c.pick([0.5, 0.75, 1.5, 2, 3])));
+    if (mode === 'nearest') attrs.nearest_mode = g.c.pick(['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil']);
+    if (mode === 'cubic' && g.c.flag()) attrs.cubic_coeff_a = g.c.pick([-0.5, -0.75]);
+    if (mode !== 'nearest' && g.c.oneIn(3)) attrs.antialias = true;
+    if (mode !== 'nearest' && g.c.oneIn(4)) attrs.exclude_outside = true;
+    if (transform === 'tf_crop_and_resize') {
+      attrs.roi = [...shape.map((_, a) => (a < 2 ? 0 : g.c.pick([0, 0.1, 0.25, -0.2]))), ...shape.map((_, a) => (a < 2 ? 1 : g.c.pick([1, 0.9, 0.6, 1.3])))];
+      attrs.extrapolation_value = g.c.pick([0, -1.5, 2]);
+    }
+    return g.emit('resize', [x], attrs);
+  },
+};
+
+/**
  * conv_transpose2d on a pool value fitted to [N, C, H, W]: groups 1 or 2,
  * kernels up to 3, strides and dilations up to 2, padding (both sides, or
  * four apart) and output_padding below the stride, an image small enough
@@ -667,6 +702,7 @@ const EXPLICIT: Readonly<Record<string, OpGenerator>> = {
   matmul_int8: matmulInt8,
   conv2d,
   conv_transpose2d: convTranspose2d,
+  resize,
   reshape,
   transpose,
   broadcast_to: broadcastTo,

@@ -9,6 +9,7 @@ import { broadcastMap, broadcastOffset, forEachIndex, forEachLine, mapElements }
 import { erf } from './special.ts';
 import { GROUP_NORM_OPS } from './group-norm.ts';
 import { POOLING_OPS } from './pooling.ts';
+import { RESIZE_OPS } from './resize.ts';
 import { TRIANGLE_OPS } from './triangle.ts';
 
 export { scalar };
@@ -260,4 +261,5 @@ export const COMPOSITE_OPS = {
   ...TRIANGLE_OPS,
   ...POOLING_OPS,
   ...GROUP_NORM_OPS,
+  ...RESIZE_OPS,
 } as const satisfies OpTable;

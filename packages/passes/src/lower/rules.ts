@@ -103,6 +103,7 @@ export const LOWERING: { readonly [P in OpName]: LowerRule } = {
   avg_pool: { kind: 'decompose' },
   group_norm: { kind: 'decompose' },
   conv_transpose2d: { kind: 'decompose' },
+  resize: { kind: 'decompose' },
   gelu: costly,
   sigmoid: costly,
   silu: costly,

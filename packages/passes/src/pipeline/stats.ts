@@ -43,6 +43,18 @@ const conv2dFlops: FlopRule = (n, [, w, bias]) => 2 * numel(n.type.shape) * nume
 const convTransposeFlops: FlopRule = (n, [x, w, bias]) => 2 * numel(x!.shape) * numel(w!.shape.slice(1)) + (bias ? numel(n.type.shape) : 0);
 /** One flop per window position of each output (a max or an add; the average's divide makes up for its first add). */
 const poolFlops: FlopRule = (n) => numel(n.type.shape) * numel(n.attrs.kernel as number[]);
+/** Per resized axis, a multiply-add per input element along it for each output (the dense weights' matmul; nearest counts 0). */
+const resizeFlops: FlopRule = (n, [x]) => {
+  if (n.attrs.mode === 'nearest') return 0;
+  let flops = 0;
+  let shape = [...x!.shape];
+  (n.attrs.sizes as number[]).forEach((out, a) => {
+    if (out === shape[a]) return;
+    shape = shape.map((d, i) => (i === a ? out : d));
+    flops += 2 * numel(shape) * x!.shape[a]!;
+  });
+  return flops;
+};
 /** square, sum, scale (and the weight). */
 const rmsNormFlops: FlopRule = (n, [, weight]) => (weight ? 4 : 3) * numel(n.type.shape);
 const attentionFlops: FlopRule = (n, [q, k]) => {
@@ -139,6 +151,7 @@ export const FLOPS: { readonly [P in OpName]: FlopRule } = {
   max_pool: poolFlops,
   avg_pool: poolFlops,
   group_norm: perElement(10),
+  resize: resizeFlops,
   gelu: perElement(8),
   sigmoid: perElement(4),
   silu: perElement(5),
