@@ -6,6 +6,9 @@ import type { RefTensor } from '../ref-tensor.ts';
 import { type TensorType, formatShape, numel } from '../tensor-type.ts';
 import { forEachIndex } from './eval-util.ts';
 
+/** The most positions a pooling window may have: its decomposition takes a slice per position. */
+export const MAX_WINDOW = 65536;
+
 /** One spatial axis of a pooling window, as the type rule resolves it. */
 interface PoolAxis {
   readonly size: number;
@@ -40,6 +43,8 @@ export function poolAxes(x: TensorType, attrs: Attrs): PoolAxis[] {
   }
   if (padding.some((p) => p < 0)) throw new TypeRuleError(`attribute padding is [${padding.join(',')}], expected entries >= 0`);
   const ceil = flag(attrs, 'ceil_mode');
+  // The decomposition takes one slice per window position.
+  if (kernel.reduce((a, b) => a * b, 1) > MAX_WINDOW) throw new TypeRuleError(`the window has ${kernel.reduce((a, b) => a * b, 1)} positions, more than ${MAX_WINDOW} (a global pool is a reduce_mean or reduce_max over the axes)`);
   return kernel.map((k, i) => {
     const begin = padding.length === 0 ? 0 : padding[i]!;
     const end = padding.length === 0 ? 0 : padding.length === n ? padding[i]! : padding[n + i]!;
@@ -53,13 +58,18 @@ export function poolAxes(x: TensorType, attrs: Attrs): PoolAxis[] {
   });
 }
 
-/** The window positions of output index `o` along one axis, in input coordinates (may lie outside [0, size)). */
-const positions = (a: PoolAxis, o: number): number[] => Array.from({ length: a.kernel }, (_, k) => o * a.stride + k * a.dilation - a.begin);
+/** The window positions of output index `o` along one axis that lie in [low, high), in input coordinates: computed, not enumerated (a kernel may be far longer than the input). */
+function positionsIn(a: PoolAxis, o: number, low: number, high: number): number[] {
+  const first = o * a.stride - a.begin;
+  const kLow = Math.max(0, Math.ceil((low - first) / a.dilation));
+  const kHigh = Math.min(a.kernel - 1, Math.floor((high - 1 - first) / a.dilation));
+  return kHigh < kLow ? [] : Array.from({ length: kHigh - kLow + 1 }, (_, i) => first + (kLow + i) * a.dilation);
+}
 
 /** For each window along one axis: how many positions it averages (inside the input, or with count_include_pad inside the input and its padding). */
 function windowCounts(a: PoolAxis, includePad: boolean): number[] {
   const [low, high] = includePad ? [-a.begin, a.size + a.end] : [0, a.size];
-  return Array.from({ length: a.out }, (_, o) => positions(a, o).filter((p) => p >= low && p < high).length);
+  return Array.from({ length: a.out }, (_, o) => positionsIn(a, o, low, high).length);
 }
 
 type PoolKind = 'max' | 'avg';
@@ -80,7 +90,7 @@ function poolRef(kind: PoolKind, x: RefTensor, attrs: Attrs, result: TensorType)
         acc = kind === 'avg' ? acc + v : Number.isNaN(v) || Number.isNaN(acc) ? NaN : Math.max(acc, v);
         return;
       }
-      for (const p of positions(axes[axis]!, idx[axis + 2]!)) if (p >= 0 && p < spatial[axis]!) visit(axis + 1, offset * spatial[axis]! + p);
+      for (const p of positionsIn(axes[axis]!, idx[axis + 2]!, 0, spatial[axis]!)) visit(axis + 1, offset * spatial[axis]! + p);
     };
     visit(0, 0);
     data[flat] = kind === 'avg' ? acc / counts.reduce((c, per, a) => c * per[idx[a + 2]!]!, 1) : acc;

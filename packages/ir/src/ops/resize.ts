@@ -135,15 +135,17 @@ function axisMap(rule: AxisRule, inW: number, outInt: number, scale: number, roi
   return { taps, outside };
 }
 
-/** The map of each axis that resize changes (undefined where it keeps the axis as it is), from the attributes. */
-function axisMaps(x: TensorType, attrs: Attrs): (ReturnType<typeof axisMap> | undefined)[] {
+/** Checks resize's attributes against x (cheaply: no map is built) and returns each axis' interpolation rule inputs. */
+function resizeRule(x: TensorType, attrs: Attrs): { rule: AxisRule; sizes: readonly number[]; scales: readonly number[]; roi: readonly number[] } {
   const sizes = attrs.sizes as readonly number[];
   const rank = x.shape.length;
   if (sizes.length !== rank) throw new TypeRuleError(`attribute sizes has ${sizes.length} entries, expected ${rank} (one per axis of ${formatShape(x.shape)})`);
   if (sizes.some((n) => !(n >= 1))) throw new TypeRuleError(`attribute sizes is [${sizes.join(',')}], expected extents >= 1`);
-  const scales = attrs.scales as readonly number[];
-  if (scales.length !== 0 && scales.length !== rank) throw new TypeRuleError(`attribute scales has ${scales.length} entries, expected ${rank} or none (then output / input extents)`);
-  if (scales.some((s) => !(s > 0))) throw new TypeRuleError(`attribute scales is [${scales.join(',')}], expected positive scales`);
+  const given = attrs.scales as readonly number[];
+  if (given.length !== 0 && given.length !== rank) throw new TypeRuleError(`attribute scales has ${given.length} entries, expected ${rank} or none (then output / input extents)`);
+  const scales = given.length ? given : sizes.map((n, a) => n / x.shape[a]!);
+  // A scale below 1 / extent maps the whole axis into less than one output position (and would make antialias's kernel wider than the input).
+  if (scales.some((s, a) => !(s * x.shape[a]! >= 1))) throw new TypeRuleError(`attribute scales is [${given.join(',')}], expected each scale at least 1 / its axis' extent`);
   const roi = attrs.roi as readonly number[];
   const rule: AxisRule = {
     mode: str(attrs, 'mode') as Mode,
@@ -156,25 +158,34 @@ function axisMaps(x: TensorType, attrs: Attrs): (ReturnType<typeof axisMap> | un
   if (rule.mode === 'nearest' && rule.antialias) throw new TypeRuleError('antialias needs mode linear or cubic');
   if (rule.mode === 'nearest' && rule.excludeOutside) throw new TypeRuleError('exclude_outside needs mode linear or cubic (nearest picks one input)');
   if (rule.transform === 'tf_crop_and_resize' && roi.length !== 2 * rank) throw new TypeRuleError(`tf_crop_and_resize needs roi of ${2 * rank} entries (the starts, then the ends), got ${roi.length}`);
+  return { rule, sizes, scales, roi };
+}
+
+/** The map of each axis that resize changes (undefined where it keeps the axis as it is). */
+function axisMaps(x: TensorType, attrs: Attrs): (ReturnType<typeof axisMap> | undefined)[] {
+  const { rule, sizes, scales, roi } = resizeRule(x, attrs);
+  const rank = x.shape.length;
   return x.shape.map((size, a) => {
-    const scale = scales.length ? scales[a]! : sizes[a]! / size;
     const region: [number, number] | undefined = rule.transform === 'tf_crop_and_resize' ? [roi[a]!, roi[rank + a]!] : undefined;
-    if (scale === 1 && sizes[a] === size && (region === undefined || (region[0] === 0 && region[1] === 1))) return undefined;
-    return axisMap(rule, size, sizes[a]!, scale, region);
+    if (scales[a] === 1 && sizes[a] === size && (region === undefined || (region[0] === 0 && region[1] === 1))) return undefined;
+    return axisMap(rule, size, sizes[a]!, scales[a]!, region);
   });
 }
 
+/** One output's weights over the inputs of its axis (its taps added at their clamped inputs), rounded to f32 as the decomposition's constant holds them. */
+function weightRow(taps: readonly [number, number][], inW: number): Float64Array {
+  const row = new Float64Array(inW);
+  for (const [i, w] of taps) row[i] += w;
+  return row.map(Math.fround);
+}
+
 /**
- * The dense [out, in] weights of an axis map (each output's taps added at
- * their clamped inputs), rounded to the f32 the decomposition's constant
- * holds: the reference then weighs by the same values (weights summing to 1
- * in float64 need not in f32, and pow of a negative base tells).
+ * The dense [out, in] weights of an axis map, each row a weightRow: f32, so
+ * the reference weighs by the same values as the decomposition (weights
+ * summing to 1 in float64 need not in f32, and pow of a negative base tells).
  */
 function weightMatrix(map: ReturnType<typeof axisMap>, inW: number): number[] {
-  const outW = map.taps.length;
-  const weights = new Array<number>(outW * inW).fill(0);
-  map.taps.forEach((t, o) => t.forEach(([i, w]) => (weights[o * inW + i] += w)));
-  return weights.map(Math.fround);
+  return map.taps.flatMap((t) => Array.from(weightRow(t, inW)));
 }
 
 /** Exactly one tap of a nearest map weighs 1: the input each output picks. */
@@ -199,7 +210,7 @@ function resizeRef(x: RefTensor, attrs: Attrs, result: TensorType): RefTensor {
     const outShape = shape.map((d, a) => (a === axis ? outW : d));
     const [inStrides, outStrides] = [stridesOf(shape), stridesOf(outShape)];
     const out = new Float64Array(numel(outShape));
-    const weights = nearest ? [] : weightMatrix(map, inW);
+    const rows = nearest ? [] : map.taps.map((t) => weightRow(t, inW));
     const chosen = nearest ? picks(map) : [];
     for (let flat = 0; flat < out.length; flat++) {
       const o = Math.floor(flat / outStrides[axis]!) % outW;
@@ -210,7 +221,8 @@ function resizeRef(x: RefTensor, attrs: Attrs, result: TensorType): RefTensor {
       else if (nearest) out[flat] = data[inBase + chosen[o]! * inStrides[axis]!]!;
       else {
         let s = 0;
-        for (let i = 0; i < inW; i++) s += weights[o * inW + i]! * data[inBase + i * inStrides[axis]!]!;
+        const row = rows[o]!;
+        for (let i = 0; i < inW; i++) s += row[i]! * data[inBase + i * inStrides[axis]!]!;
         out[flat] = s;
       }
     }
@@ -270,7 +282,7 @@ const resizeOp: OpSpec = {
   },
   inferType([x], attrs) {
     if (str(attrs, 'mode') !== 'nearest' && x!.dtype !== 'f32') throw new TypeRuleError(`mode ${str(attrs, 'mode')} interpolates f32, got ${x!.dtype}`);
-    axisMaps(x!, attrs);
+    resizeRule(x!, attrs);
     return { dtype: x!.dtype, shape: [...(attrs.sizes as readonly number[])] };
   },
   evaluate: ([x], attrs, result) => resizeRef(x!, attrs, result),
