@@ -320,7 +320,12 @@ const resize: OpGenerator = {
     const x0 = g.pick();
     const mode = g.c.pick(['nearest', 'linear', 'cubic'] as const);
     let x = mode === 'nearest' ? x0 : g.toFloat(x0);
-    if (x.type.shape.length < 3 || x.type.shape.length > 4) x = g.fitShape(x, [g.c.range(1, 2), g.c.range(1, 2), ...Array.from({ length: g.c.range(1, 2) }, () => g.c.range(1, 5))]);
+    if (x.type.shape.length < 3 || x.type.shape.length > 4) {
+      const target = [g.c.range(1, 2), g.c.range(1, 2), ...Array.from({ length: g.c.range(1, 2) }, () => g.c.range(1, 5))];
+      // Within the element budget: the largest extent shrinks first.
+      while (numel(target) > g.budget) target[target.indexOf(Math.max(...target))]!--;
+      x = g.fitShape(x, target);
+    }
     const shape = x.type.shape;
     const sizes = shape.map((d, a) => (a < 2 ? d : g.c.range(1, 7)));
     while (numel(sizes) > g.budget) {
@@ -330,7 +335,8 @@ const resize: OpGenerator = {
     }
     const transform = g.c.pick(['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_crop_and_resize'] as const);
     const attrs: Record<string, string | number | boolean | number[]> = { sizes, mode, coordinate_transformation_mode: transform };
-    if (g.c.flag()) attrs.scales = shape.map((d, a) => (a < 2 ? 1 : g.c.oneIn(2) ? sizes[a]! / d : g.c.pick([0.5, 0.75, 1.5, 2, 3])));
+    // Explicit scales, at least 1 / the axis' extent (as every scale that gives an output position is).
+    if (g.c.flag()) attrs.scales = shape.map((d, a) => (a < 2 ? 1 : g.c.oneIn(2) ? sizes[a]! / d : Math.max(1 / d, g.c.pick([0.5, 0.75, 1.5, 2, 3]))));
     if (mode === 'nearest') attrs.nearest_mode = g.c.pick(['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil']);
     if (mode === 'cubic' && g.c.flag()) attrs.cubic_coeff_a = g.c.pick([-0.5, -0.75]);
     if (mode !== 'nearest' && g.c.oneIn(3)) attrs.antialias = true;
