@@ -180,12 +180,16 @@ function weightRow(taps: readonly [number, number][], inW: number): Float64Array
 }
 
 /**
- * The dense [out, in] weights of an axis map, each row a weightRow: f32, so
- * the reference weighs by the same values as the decomposition (weights
- * summing to 1 in float64 need not in f32, and pow of a negative base tells).
+ * The dense weights of an axis map as the matmul takes them, [in, out]
+ * (input-major): each output's column a weightRow, f32, so the reference
+ * weighs by the same values as the decomposition (weights summing to 1 in
+ * float64 need not in f32, and pow of a negative base tells).
  */
-function weightMatrix(map: ReturnType<typeof axisMap>, inW: number): number[] {
-  return map.taps.flatMap((t) => Array.from(weightRow(t, inW)));
+function inputMajorWeights(map: ReturnType<typeof axisMap>, inW: number): number[] {
+  const outW = map.taps.length;
+  const weights = new Array<number>(inW * outW);
+  map.taps.forEach((t, o) => weightRow(t, inW).forEach((w, i) => (weights[i * outW + o] = w)));
+  return weights;
 }
 
 /** Exactly one tap of a nearest map weighs 1: the input each output picks. */
@@ -249,10 +253,8 @@ function resizeDecompose(e: Emitter, [x]: readonly Value[], attrs: Attrs): Value
       // The axis moved last, times the [in, out] transposed weights, moved back.
       const last = rank - 1;
       const perm = Array.from({ length: rank }, (_, a) => (a === axis ? last : a === last ? axis : a));
-      const dense = weightMatrix(map, inW);
-      const transposed = Array.from({ length: inW * outW }, (_, k) => dense[(k % outW) * inW + Math.floor(k / outW)]!);
       const moved = axis === last ? y : e.emit('transpose', [y], { perm });
-      const mixed = e.emit('matmul', [moved, e.emit('constant', [], { shape: [inW, outW], dtype: 'f32', value: transposed })]);
+      const mixed = e.emit('matmul', [moved, e.emit('constant', [], { shape: [inW, outW], dtype: 'f32', value: inputMajorWeights(map, inW) })]);
       y = axis === last ? mixed : e.emit('transpose', [mixed], { perm });
     }
     if (map.outside.some(Boolean)) {
